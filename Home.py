@@ -1,0 +1,42 @@
+"""HubDesk 枢纽台: the only script. Start-up, sign-in gate, role -> pages registry, st.navigation."""
+import importlib
+
+import streamlit as st
+
+from core import app, navigation
+from core.errors import HubError
+from core.ui import auth
+
+st.set_page_config(page_title="HubDesk 枢纽台", page_icon=":material/hub:", layout="wide")
+
+
+def _signed_out() -> None:
+    """Placeholder page while signed out: the gate above has drawn the login form."""
+
+
+def _target(spec: navigation.PageSpec):
+    module, _, func = spec.target.partition(":")
+    return getattr(importlib.import_module(module), func)
+
+
+try:
+    app.bootstrap()
+except (HubError, app.ConfigProblem) as exc:
+    st.error(str(exc))
+    st.stop()
+
+who = auth.gate()
+if who is None:
+    st.navigation([st.Page(_signed_out, title="登录", url_path="login")], position="hidden").run()
+    st.stop()
+
+sections: dict[str, list] = {}
+for spec in navigation.pages_for(who.roles):
+    page = st.Page(_target(spec), title=spec.title, url_path=spec.url_path, icon=spec.icon or None, default=spec.default)
+    sections.setdefault(spec.section, []).append(page)
+
+with st.sidebar:
+    st.markdown("**HubDesk 枢纽台**")
+    st.caption(f"{st.session_state.get('name') or who.username} · " + "、".join(navigation.role_label(r) for r in who.roles))
+auth.logout_button()
+st.navigation(sections).run()

@@ -1,0 +1,58 @@
+"""Start-up: settings, secrets, the database (migrated), choice providers, first-start data."""
+from __future__ import annotations
+
+import logging
+import threading
+
+from core import checks, communities, config, demo, secrets_file, users
+from core.actor import SYSTEM
+from core.db import Database, get_db
+from schemas import choices
+
+log = logging.getLogger("hubdesk")
+_started: set[str] = set()
+_lock = threading.Lock()
+
+
+class ConfigProblem(RuntimeError):
+    pass
+
+
+def _first_start(db: Database, s: config.Settings) -> None:
+    if db.scalar("SELECT count(*) FROM users"):
+        return
+    if s.demo:
+        counts = demo.load(db)
+        log.warning("HubDesk: new database %s filled with demo data %s", db.path, counts)
+        return
+    communities.ensure(choices.DEMO_COMMUNITIES, SYSTEM, db=db)
+    username, password = users.create(
+        {"username": "admin", "name": "管理员", "roles": ["admin"], "active": True}, SYSTEM, db=db)
+    note = s.data_dir / "initial-admin-password.txt"
+    note.write_text(f"用户名: {username}\n初始密码: {password}\n登录后请立即修改密码,然后删除本文件。\n", encoding="utf-8")
+    note.chmod(0o600)
+    log.warning("HubDesk: empty database created; initial admin password written to %s", note)
+
+
+def bootstrap() -> Database:
+    """Idempotent; cheap after the first call in a process."""
+    s = config.load()
+    db = get_db(s.db_path)
+    key = str(db.path)
+    if key in _started:
+        return db
+    with _lock:
+        if key in _started:
+            return db
+        secrets_file.cookie_key(s.secrets_path)  # creates it, or refuses an insecure one
+        communities.install_provider()
+        problems = checks.run()
+        if problems:
+            raise ConfigProblem("配置检查未通过:\n" + "\n".join(problems))
+        _first_start(db, s)
+        _started.add(key)
+    return db
+
+
+def reset_for_tests() -> None:
+    _started.clear()

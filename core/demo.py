@@ -1,0 +1,33 @@
+"""Demo data at the seed's scale, loaded into a new database on first start (HUBDESK_DEMO=1).
+
+Demo accounts exist only together with demo data; ``python -m core.manage disable-demo-accounts``
+turns them off (README).
+"""
+from __future__ import annotations
+
+from core import users
+from core.actor import SYSTEM
+
+# Known passwords, documented in the README, for the demo database only.
+DEMO_ACCOUNTS = (
+    {"username": "admin", "name": "陈主任(管理员)", "email": "admin@demo.hubdesk", "roles": ["admin"], "password": "Demo-admin-2026"},
+    {"username": "staff", "name": "王敏(工作人员)", "email": "staff@demo.hubdesk", "roles": ["staff"], "password": "Demo-staff-2026"},
+    {"username": "expert", "name": "李教授(评审专家)", "email": "expert@demo.hubdesk", "roles": ["reviewer"], "password": "Demo-expert-2026"},
+    {"username": "leader", "name": "张书记(领导)", "email": "leader@demo.hubdesk", "roles": ["leader"], "password": "Demo-leader-2026"},
+)
+
+
+def load_accounts(db) -> int:
+    n = 0
+    for acc in DEMO_ACCOUNTS:
+        if users.get(acc["username"], db) is None:
+            values = {k: v for k, v in acc.items() if k != "password"} | {"active": True}
+            users.create(values, SYSTEM, password=acc["password"], is_demo=True, db=db)
+            n += 1
+    return n
+
+
+def load(db) -> dict[str, int]:
+    from core import demo_orgs
+
+    return {"accounts": load_accounts(db), "organisations": demo_orgs.load(db, SYSTEM)}

@@ -1,0 +1,113 @@
+"""Excel in and out: safe exports (no formula injection) and guarded reading of uploaded workbooks."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass
+
+import pandas as pd
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+
+from core.errors import HubError
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def neutralise(value):
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _cell(value):
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, (list, tuple)):
+        return neutralise("、".join(str(v) for v in value))
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
+        if isinstance(value, list):
+            return neutralise("、".join(str(v) for v in value))
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return neutralise(value) if isinstance(value, str) else value
+
+
+def workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An .xlsx with one sheet per frame; every text cell is neutralised against formula injection."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, df in sheets.items():
+        ws = wb.create_sheet(title=str(title)[:31] or "Sheet")
+        ws.append([neutralise(str(c)) for c in df.columns])
+        for row in df.itertuples(index=False):
+            ws.append([_cell(v) for v in row])
+        for i, col in enumerate(df.columns, start=1):
+            width = max([len(str(col))] + [len(str(v)) for v in df.iloc[:200, i - 1].tolist()]) if len(df) else len(str(col))
+            ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, width * 1.6))
+            for cell in ws[get_column_letter(i)][1:]:
+                if isinstance(cell.value, (dt.date, dt.datetime)):
+                    cell.number_format = "yyyy-mm-dd"
+        ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+class WorkbookRefused(HubError):
+    pass
+
+
+@dataclass
+class Sheet:
+    headers: list[str]
+    rows: list[list]  # values as openpyxl read them (formulas as text starting with "=")
+    first_row_number: int = 2  # Excel row number of rows[0]
+
+
+def read_sheet(data: bytes, *, max_rows: int, max_bytes: int) -> Sheet:
+    """The first sheet of an uploaded .xlsx, checked by content: not a zip / macros / too big -> refused."""
+    if len(data) > max_bytes:
+        raise WorkbookRefused(f"文件过大({len(data) / 1024 / 1024:.1f} MB),上限为 {max_bytes // 1024 // 1024} MB")
+    if not data.startswith(b"PK\x03\x04"):
+        raise WorkbookRefused("文件不是 Excel 工作簿(.xlsx),请使用下载的模板")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+            if "xl/workbook.xml" not in names:
+                raise WorkbookRefused("文件不是 Excel 工作簿(.xlsx),请使用下载的模板")
+            if any(n.lower().endswith("vbaproject.bin") for n in names):
+                raise WorkbookRefused("工作簿包含宏(VBA),出于安全原因不予导入;请另存为不含宏的 .xlsx")
+            if sum(i.file_size for i in zf.infolist()) > 40 * max_bytes:
+                raise WorkbookRefused("工作簿解压后过大,疑似异常文件,不予导入")
+    except zipfile.BadZipFile as exc:
+        raise WorkbookRefused("文件已损坏或不是 Excel 工作簿") from exc
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds on malformed files
+        raise WorkbookRefused(f"无法读取工作簿:{type(exc).__name__}") from exc
+    try:
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header = next(it, None)
+        if not header:
+            raise WorkbookRefused("工作簿是空的:第一行应为表头")
+        headers = [str(h).strip() if h is not None else "" for h in header]
+        rows = []
+        for values in it:
+            if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            rows.append(list(values) + [None] * (len(headers) - len(values)))
+            if len(rows) > max_rows:
+                raise WorkbookRefused(f"数据超过 {max_rows} 行,请拆分成多个文件分批导入")
+        return Sheet(headers, rows)
+    finally:
+        wb.close()

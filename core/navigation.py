@@ -1,0 +1,57 @@
+"""The pages registry: which screens exist, where they live, and which roles may open them.
+
+``Home.py`` builds ``st.Page`` objects from this list for the signed-in user's roles only, and every
+screen also checks its own entry (``core.ui.session.require``). Data only: no streamlit here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALL_ROLES = ("admin", "staff", "reviewer", "leader")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str            # stable id, used by require()
+    title: str          # Chinese title in the navigation
+    target: str         # "module:function" under pages/
+    url_path: str       # must differ from every pages/ file stem (AppTest / fresh-server trap)
+    roles: tuple[str, ...]
+    section: str
+    icon: str = ""
+    default: bool = False
+    writes: tuple[str, ...] = ()  # entities this screen can write (for the access matrix)
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("home", "工作台", "pages.home:render", "workbench", ALL_ROLES, "首页", ":material/home:", default=True),
+    PageSpec("org_list", "社会组织台账", "pages.registry:org_list", "orgs", ("admin", "staff"), "社会组织",
+             ":material/apartment:", writes=("organisation",)),
+    PageSpec("org_new", "登记新组织", "pages.registry:org_new", "orgs-new", ("admin", "staff"), "社会组织",
+             ":material/add_business:", writes=("organisation",)),
+    PageSpec("org_import", "批量导入", "pages.registry:org_import", "orgs-import", ("admin", "staff"), "社会组织",
+             ":material/upload_file:", writes=("organisation",)),
+    PageSpec("users", "用户与角色", "pages.users:render", "accounts", ("admin",), "系统管理",
+             ":material/manage_accounts:", writes=("user",)),
+    PageSpec("audit", "审计日志", "pages.audit:render", "audit-log", ("admin",), "系统管理", ":material/history:"),
+    PageSpec("account", "修改密码", "pages.account:render", "my-password", ALL_ROLES, "我的账号",
+             ":material/key:", writes=("user",)),
+)
+
+BY_KEY = {p.key: p for p in PAGES}
+
+
+def pages_for(roles) -> list[PageSpec]:
+    roles = set(roles or ())
+    return [p for p in PAGES if roles & set(p.roles)]
+
+
+def allowed(key: str, roles) -> bool:
+    spec = BY_KEY.get(key)
+    return bool(spec and set(roles or ()) & set(spec.roles))
+
+
+def role_label(role: str) -> str:
+    from schemas.choices import ROLES
+
+    return ROLES.get(role, role)

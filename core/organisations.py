@@ -1,0 +1,140 @@
+"""社会组织台账: the organisation entity, its derived fields, list view and look-ups."""
+from __future__ import annotations
+
+import datetime as dt
+
+from core.db import get_db
+from core.entities import Entity, Unique, register
+from core.listing import Column, Filter, ListView
+from schemas.organisation import Organisation
+
+RATING_VALID_YEARS = 5
+
+
+def add_years(d: dt.date, years: int) -> dt.date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 Feb -> 28 Feb
+        return d.replace(year=d.year + years, day=28)
+
+
+def derive(record: dict) -> dict:
+    rd = record.get("rating_date")
+    record["rating_expiry"] = add_years(rd, RATING_VALID_YEARS) if rd else None
+    return record
+
+
+ORGANISATION = register(Entity(
+    name="organisation", table="organisations", label="社会组织", schema=Organisation,
+    write_roles=frozenset({"admin", "staff"}), title_field="name",
+    unique=(
+        Unique("uscc", "统一社会信用代码已被登记:「{title}」(编号 {key})"),
+        Unique("name", "组织名称已被登记:「{title}」(编号 {key})"),
+    ),
+    derive=derive,
+))
+
+INCUBATION_STATUS_SQL = (
+    "CASE WHEN incubation_in IS NULL THEN '未入壳' WHEN incubation_out IS NULL THEN '在孵' ELSE '已出壳' END"
+)
+
+LIST_VIEW = ListView(
+    entity=ORGANISATION,
+    columns=(
+        Column("id", "编号"),
+        Column("name", "组织名称"),
+        Column("kind", "组织类型"),
+        Column("uscc", "统一社会信用代码"),
+        Column("filing_no", "备案编号"),
+        Column("community", "所属社区"),
+        Column("stage", "发展阶段"),
+        Column("incubation", "孵化状态", sql=INCUBATION_STATUS_SQL),
+        Column("rating", "等级"),
+        Column("rating_expiry", "等级有效期至"),
+        Column("contact_person", "联系人"),
+        Column("contact_phone", "联系电话"),
+        Column("active", "在册"),
+    ),
+    search=("name", "uscc", "filing_no"),
+    filters=(
+        Filter("community", "所属社区", "community", source="communities"),
+        Filter("kind", "组织类型", "kind", source="org_kinds"),
+        Filter("stage", "发展阶段", "stage", source="stages"),
+        Filter("rating", "等级", "coalesce(rating, '未评级')", options=("未评级", "1A", "2A", "3A", "4A", "5A")),
+        Filter("incubation", "孵化状态", INCUBATION_STATUS_SQL, options=("未入壳", "在孵", "已出壳")),
+        Filter("active", "状态", "CASE WHEN active THEN '在册' ELSE '已注销' END", options=("在册", "已注销")),
+    ),
+    default_sort="id",
+)
+
+
+def get(org_id: int, db=None) -> dict | None:
+    db = db or get_db()
+    return db.fetch_one("SELECT * FROM organisations WHERE id = ?", [org_id])
+
+
+def options(active_only: bool = True, db=None) -> list[tuple[int, str]]:
+    """(id, name) pairs for pickers."""
+    db = db or get_db()
+    where = "WHERE active" if active_only else ""
+    return [(r["id"], r["name"]) for r in db.fetch_all(f"SELECT id, name FROM organisations {where} ORDER BY name")]
+
+
+def find_existing(records: list[dict], db=None) -> dict[int, dict]:
+    """For import: position -> the stored organisation with the same USCC or name."""
+    db = db or get_db()
+    usccs = [r["uscc"] for r in records if r.get("uscc")]
+    names = [r["name"] for r in records if r.get("name")]
+    if not usccs and not names:
+        return {}
+    marks = lambda xs: ", ".join("?" for _ in xs) or "NULL"  # noqa: E731
+    found = db.fetch_all(
+        f"SELECT id, name, uscc FROM organisations WHERE uscc IN ({marks(usccs)}) OR name IN ({marks(names)})",
+        usccs + names,
+    )
+    by_uscc = {f["uscc"]: f for f in found if f["uscc"]}
+    by_name = {f["name"]: f for f in found}
+    out = {}
+    for i, r in enumerate(records):
+        hit = by_uscc.get(r.get("uscc")) or by_name.get(r.get("name"))
+        if hit:
+            out[i] = hit
+    return out
+
+
+def _import_spec():
+    from core.importer import ImportSpec
+
+    return ImportSpec(
+        entity=ORGANISATION,
+        fields=("name", "kind", "uscc", "filing_no", "reg_date", "legal_rep", "contact_person", "contact_phone",
+                "community", "service_domains", "stage", "incubation_in", "incubation_out", "rating",
+                "rating_date", "active", "notes"),
+        find_existing=find_existing,
+        example={"name": "下沙街道示例社区志愿服务队", "kind": "社区社会组织(备案)", "filing_no": "下沙备字〔2024〕第001号",
+                 "reg_date": dt.date(2024, 3, 1), "contact_person": "王芳", "contact_phone": "13857100000",
+                 "community": "文海社区", "service_domains": "志愿服务、一老一小", "stage": "初创期", "active": "是"},
+    )
+
+
+IMPORT_SPEC = _import_spec()
+
+
+def create(values: dict, actor) -> int:
+    from core import records
+
+    return records.create(ORGANISATION, values, actor)
+
+
+def update(org_id: int, values: dict, actor) -> bool:
+    from core import records
+
+    return records.update(ORGANISATION, org_id, values, actor)
+
+
+def history(org_id: int, db=None):
+    """The organisation's audit trail, newest first."""
+    from core import audit
+
+    df, _ = audit.query(db or get_db(), table="organisations", key=str(org_id), limit=100)
+    return df

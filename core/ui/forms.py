@@ -1,0 +1,163 @@
+"""The form engine: renders an ``st.form`` from a Pandera schema and handles its submission.
+
+``schema_form(Model, key, on_submit)`` draws one widget per schema field (label, help, widget kind
+and choices from the field metadata). On submit, ``on_submit(values)`` is called (it validates with
+the same schema in core and writes); a ``ValidationFailed`` shows each message under its field and
+the form keeps everything the user typed; nothing is stored. On success the message returned by
+``on_submit`` is shown and (by default) the form is emptied.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable, Iterable
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import HubError, ValidationFailed
+from schemas import choices
+from schemas.base import field_specs
+
+MIN_DATE = dt.date(1949, 10, 1)
+MAX_DATE = dt.date(2100, 12, 31)
+
+
+def _wkey(key: str, name: str) -> str:
+    return f"{key}::{name}"
+
+
+def _to_widget(value: Any, widget: str) -> Any:
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return [] if widget == "multiselect" else (False if widget == "checkbox" else (None if widget not in {"text", "textarea", "password"} else ""))
+    if widget == "date":
+        return value.date() if isinstance(value, (dt.datetime, pd.Timestamp)) else value
+    if widget == "multiselect":
+        return list(value)
+    if widget in {"text", "textarea", "password"}:
+        return str(value)
+    return value
+
+
+def _values(key: str, names: Iterable[str]) -> dict:
+    return {n: st.session_state.get(_wkey(key, n)) for n in names}
+
+
+def load(key: str, record: dict | None, model, token: Any) -> None:
+    """Fill the form's widgets from ``record`` once per ``token`` (e.g. the record id being edited)."""
+    marker = f"{key}::__loaded"
+    names = list(field_specs(model))
+    if st.session_state.get(marker) == token and all(_wkey(key, n) in st.session_state for n in names):
+        return
+    for name, meta in field_specs(model).items():
+        st.session_state[_wkey(key, name)] = _to_widget((record or {}).get(name), meta["widget"])
+    st.session_state[marker] = token
+    st.session_state.pop(f"{key}::__errors", None)
+
+
+def reset(key: str, model) -> None:
+    for name in field_specs(model):
+        st.session_state.pop(_wkey(key, name), None)
+    st.session_state.pop(f"{key}::__loaded", None)
+    st.session_state.pop(f"{key}::__errors", None)
+
+
+def _submit(key: str, model, names: list[str], on_submit: Callable[[dict], Any], clear: bool) -> None:
+    values = _values(key, names)
+    try:
+        result = on_submit(values)
+    except ValidationFailed as exc:
+        st.session_state[f"{key}::__errors"] = exc
+        st.session_state.pop(f"{key}::__ok", None)
+        return
+    except HubError as exc:
+        st.session_state[f"{key}::__errors"] = ValidationFailed(form=[str(exc)])
+        st.session_state.pop(f"{key}::__ok", None)
+        return
+    st.session_state.pop(f"{key}::__errors", None)
+    st.session_state[f"{key}::__ok"] = result if isinstance(result, str) else "已保存"
+    if clear:
+        for n in names:
+            st.session_state.pop(_wkey(key, n), None)
+        st.session_state.pop(f"{key}::__loaded", None)
+
+
+def _widget(key: str, name: str, meta: dict, container) -> None:
+    wk = _wkey(key, name)
+    label = meta["label"] + (" *" if meta["required"] and meta["widget"] != "checkbox" else "")
+    help_ = meta.get("help")
+    widget = meta["widget"]
+    if widget in {"text", "password"}:
+        container.text_input(label, key=wk, help=help_, max_chars=meta.get("max_chars"),
+                             placeholder=meta.get("placeholder"), type="password" if widget == "password" else "default")
+    elif widget == "textarea":
+        container.text_area(label, key=wk, help=help_, max_chars=meta.get("max_chars"), placeholder=meta.get("placeholder"))
+    elif widget in {"select", "multiselect"}:
+        options = choices.get(meta["source"])
+        current = st.session_state.get(wk)
+        extra = [v for v in (current if isinstance(current, list) else [current]) if v and v not in options]
+        options = options + extra  # a stored value no longer in the list stays visible
+        fmt = lambda v, s=meta["source"]: choices.label(s, v)  # noqa: E731
+        if widget == "select":
+            if current is not None and current not in options:
+                st.session_state[wk] = None
+            container.selectbox(label, options, key=wk, help=help_, index=None, placeholder="请选择",
+                                format_func=fmt)
+        else:
+            container.multiselect(label, options, key=wk, help=help_, placeholder="可多选", format_func=fmt)
+    elif widget == "date":
+        if wk not in st.session_state:
+            st.session_state[wk] = None
+        container.date_input(label, key=wk, help=help_, min_value=MIN_DATE, max_value=MAX_DATE, format="YYYY-MM-DD")
+    elif widget == "int":
+        if wk not in st.session_state:
+            st.session_state[wk] = None
+        container.number_input(label, key=wk, help=help_, step=1, format="%d")
+    elif widget == "float":
+        if wk not in st.session_state:
+            st.session_state[wk] = None
+        container.number_input(label, key=wk, help=help_, step=0.01, format="%.2f")
+    elif widget == "checkbox":
+        container.checkbox(label, key=wk, help=help_)
+
+
+def schema_form(
+    model,
+    key: str,
+    on_submit: Callable[[dict], Any],
+    *,
+    submit_label: str = "保存",
+    fields: list[str] | None = None,
+    defaults: dict | None = None,
+    columns: int = 2,
+    clear_on_success: bool = True,
+    wide: Iterable[str] = ("notes", "description"),
+) -> None:
+    specs = field_specs(model)
+    names = [n for n in (fields or list(specs)) if n in specs]
+    if defaults is not None and st.session_state.get(f"{key}::__loaded") in (None, "defaults"):
+        load(key, defaults, model, token="defaults")
+
+    ok = st.session_state.pop(f"{key}::__ok", None)
+    if ok:
+        st.success(ok)
+    errors: ValidationFailed | None = st.session_state.get(f"{key}::__errors")
+
+    with st.form(key, clear_on_submit=False, enter_to_submit=False):
+        if errors is not None:
+            st.error("未保存:请按提示修改后重新提交。" + ("" if not errors.form else ""), icon=":material/error:")
+            for msg in errors.form:
+                st.error(msg)
+        cols = st.columns(columns) if columns > 1 else [st.container()]
+        i = 0
+        for name in names:
+            meta = specs[name]
+            full = meta["widget"] == "textarea" or name in wide
+            box = st.container() if full else cols[i % len(cols)]
+            if not full:
+                i += 1
+            _widget(key, name, meta, box)
+            if errors is not None:
+                for msg in errors.fields.get(name, []):
+                    box.error(msg, icon=":material/error:")
+        st.form_submit_button(submit_label, type="primary",
+                              on_click=_submit, args=(key, model, names, on_submit, clear_on_success))

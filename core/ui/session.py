@@ -1,0 +1,28 @@
+"""Who is signed in, and the role check every screen runs first (server-side, not just hidden nav)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core import navigation
+from core.actor import Actor
+
+
+def actor() -> Actor | None:
+    if st.session_state.get("authentication_status") is not True:
+        return None
+    username = st.session_state.get("username")
+    if not username:
+        return None
+    return Actor(username, tuple(st.session_state.get("roles") or ()))
+
+
+def require(page_key: str) -> Actor:
+    """Stop the script unless the signed-in user's roles allow ``page_key``."""
+    who = actor()
+    if who is None:
+        st.warning("请先登录。")
+        st.stop()
+    if not navigation.allowed(page_key, who.roles):
+        st.error("您的角色无权访问此页面。")
+        st.stop()
+    return who

@@ -1,0 +1,123 @@
+"""社会组织台账: list, detail and edit, new organisation, Excel import."""
+import datetime as dt
+
+import streamlit as st
+
+from core import importer, organisations
+from core.excel import XLSX_MIME
+from core.errors import HubError
+from core.ui.forms import load, schema_form
+from core.ui.listview import list_view
+from core.ui.session import require
+from schemas.organisation import Organisation
+
+NEW_DEFAULTS = {"active": True}
+
+
+def _detail(org: dict) -> None:
+    st.subheader(org["name"])
+    shown = {
+        "组织类型": org["kind"], "统一社会信用代码": org["uscc"] or "—", "备案编号": org["filing_no"] or "—",
+        "登记/备案日期": org["reg_date"] or "—", "法定代表人/负责人": org["legal_rep"] or "—",
+        "联系人": org["contact_person"], "联系电话": org["contact_phone"], "所属社区": org["community"],
+        "服务领域": "、".join(org["service_domains"] or []) or "—", "发展阶段": org["stage"],
+        "入壳日期": org["incubation_in"] or "—", "出壳日期": org["incubation_out"] or "—",
+        "等级评估": org["rating"] or "未评级", "评估日期": org["rating_date"] or "—",
+        "等级有效期至": org["rating_expiry"] or "—", "状态": "在册" if org["active"] else "已注销",
+    }
+    cols = st.columns(3)
+    for i, (k, v) in enumerate(shown.items()):
+        cols[i % 3].text(f"{k}:{v}")  # st.text: stored text is shown literally, never as markup
+    if org.get("notes"):
+        st.text("备注:" + org["notes"])
+
+
+def org_list() -> None:
+    who = require("org_list")
+    st.title("社会组织台账")
+    selected = list_view(organisations.LIST_VIEW, "orgs", title="社会组织台账")
+    if selected is None and st.query_params.get("id", "").isdigit():
+        selected = int(st.query_params["id"])
+    if selected is None:
+        st.caption("在表格中选择一行查看详情或编辑。")
+        return
+    org = organisations.get(int(selected))
+    if org is None:
+        st.warning("该组织不存在。")
+        return
+    st.divider()
+    tab_view, tab_edit, tab_log = st.tabs(["详情", "编辑", "修改记录"])
+    with tab_view:
+        _detail(org)
+    with tab_edit:
+        load("org_edit", org, Organisation, token=(org["id"], str(org.get("updated_at"))))
+        schema_form(Organisation, "org_edit", lambda values: _save_edit(org["id"], values, who),
+                    submit_label="保存修改", clear_on_success=False)
+    with tab_log:
+        st.dataframe(organisations.history(org["id"]), hide_index=True, width="stretch")
+
+
+def _save_edit(org_id: int, values: dict, who) -> str:
+    changed = organisations.update(org_id, values, who)
+    return "已保存修改" if changed else "没有需要保存的修改"
+
+
+def org_new() -> None:
+    who = require("org_new")
+    st.title("登记新组织")
+    st.caption("带 * 的为必填项。登记类组织填写统一社会信用代码;社区备案组织填写备案编号。")
+
+    def save(values: dict) -> str:
+        org_id = organisations.create(values, who)
+        st.session_state["org_new:last"] = org_id
+        return f"已登记:{values.get('name', '').strip()}(编号 {org_id})"
+
+    schema_form(Organisation, "org_new", save, submit_label="登记", defaults=NEW_DEFAULTS)
+
+
+def org_import() -> None:
+    who = require("org_import")
+    st.title("批量导入社会组织")
+    spec = organisations.IMPORT_SPEC
+    st.download_button("下载导入模板", data=importer.template(spec), file_name="社会组织导入模板.xlsx",
+                       mime=XLSX_MIME, icon=":material/download:", on_click="ignore")
+    upload = st.file_uploader("上传填写好的 .xlsx 文件", type=["xlsx"], key="org_import_file")
+    if upload is None:
+        st.session_state.pop("org_import_plan", None)
+        return
+    data = upload.getvalue()
+    token = (upload.name, len(data), hash(data))
+    if st.session_state.get("org_import_token") != token:
+        st.session_state["org_import_token"] = token
+        st.session_state.pop("org_import_done", None)
+        try:
+            st.session_state["org_import_plan"] = importer.plan(spec, data)
+        except HubError as exc:
+            st.session_state["org_import_plan"] = None
+            st.error(str(exc))
+            return
+    plan = st.session_state.get("org_import_plan")
+    if plan is None:
+        return
+    counts = plan.counts
+    st.write(f"共 {plan.total_rows} 行:可导入 {counts.get('有效', 0)} 行,错误 {counts.get('错误', 0)} 行,"
+             f"已存在 {counts.get('已存在', 0)} 行,文件内重复 {counts.get('文件内重复', 0)} 行。")
+    st.dataframe(plan.report_frame(), hide_index=True, width="stretch")
+    done = st.session_state.get("org_import_done")
+    if done is not None:
+        st.success(f"已导入 {done} 个组织。")
+        return
+    if not plan.valid:
+        st.warning("没有可导入的行。")
+        return
+    if st.button(f"确认导入 {len(plan.valid)} 行有效数据", type="primary", key="org_import_confirm"):
+        try:
+            n = importer.commit(spec, plan, who)
+        except HubError as exc:
+            st.error(f"导入失败,未写入任何数据:{exc}")
+            return
+        st.session_state["org_import_done"] = n
+        st.rerun()
+
+
+__all__ = ["org_list", "org_new", "org_import", "dt"]

@@ -1,0 +1,134 @@
+"""Building blocks for form schemas: ``field()`` with Chinese metadata, cross-field ``rule()``s,
+and ``FormSchema``, the base model that tidies text before any check runs.
+
+A schema is a Pandera ``DataFrameModel`` validated on a one-row frame (a form submission) or on many
+rows (an Excel import). Field metadata drive the form engine:
+
+- ``label``: Chinese label (required; ``core.checks`` verifies it at start)
+- ``help``: help text under the label
+- ``widget``: text | textarea | password | select | multiselect | date | int | float | checkbox
+- ``source``: the choice list (``schemas.choices``) for select / multiselect
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+import schemas.checks  # noqa: F401  (registers the custom checks)
+
+WIDGETS = {"text", "textarea", "password", "select", "multiselect", "date", "int", "float", "checkbox"}
+
+# message -> field names it belongs to, for every cross-field rule of every schema
+RULE_FIELDS: dict[str, tuple[str, ...]] = {}
+
+EARLIEST_DATE = pd.Timestamp("1949-10-01")
+
+
+def field(
+    label: str,
+    *,
+    help: str | None = None,
+    widget: str = "text",
+    source: str | None = None,
+    required: bool = True,
+    placeholder: str | None = None,
+    **checks: Any,
+):
+    """A Pandera field carrying the form metadata. ``required=False`` makes it nullable."""
+    if widget not in WIDGETS:
+        raise ValueError(f"unknown widget {widget!r}")
+    if widget in {"text", "textarea", "password"}:
+        checks.setdefault("plain_text", ())
+    if widget == "select" and source:
+        checks.setdefault("in_choices", {"source": source})
+    if widget == "multiselect" and source:
+        checks.setdefault("subset_of", {"source": source})
+    if widget == "date":
+        checks.setdefault("ge", EARLIEST_DATE)
+    meta = {"label": label, "help": help, "widget": widget, "source": source, "placeholder": placeholder}
+    return pa.Field(nullable=not required, metadata=meta, **checks)
+
+
+def rule(*fields: str, message: str):
+    """A cross-field check; its failure is shown as ``message`` next to ``fields`` (or on the form).
+
+    The function gets the frame and returns a boolean Series (True = the row is fine). It should
+    return True where the fields it compares are empty: required-ness is each field's own check.
+    """
+
+    def deco(fn):
+        RULE_FIELDS[message] = tuple(fields)
+
+        @functools.wraps(fn)
+        def safe(cls, df: pd.DataFrame) -> pd.Series:
+            try:
+                return fn(cls, df)
+            except (TypeError, ValueError, KeyError, AttributeError):
+                # a field of the rule failed its own type check; that field's message says so
+                return pd.Series(True, index=df.index)
+
+        return pa.dataframe_check(error=message)(classmethod(safe))
+
+    return deco
+
+
+def blank(value: Any) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float) and value != value:
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    if isinstance(value, (list, tuple)) and len(value) == 0:
+        return True
+    return False
+
+
+def _tidy(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, (list, tuple)):
+        items = [v.strip() if isinstance(v, str) else v for v in value]
+        items = [v for v in items if not blank(v)]
+        return items or None
+    if isinstance(value, dt.datetime) and not isinstance(value, pd.Timestamp):
+        return pd.Timestamp(value)
+    return value
+
+
+class FormSchema(pa.DataFrameModel):
+    """Base of every form schema: strips text, turns empty text/lists into missing values."""
+
+    class Config:
+        coerce = True
+        strict = "filter"
+
+    @pa.dataframe_parser
+    @classmethod
+    def _tidy_text(cls, df: pd.DataFrame) -> pd.DataFrame:
+        df = df.copy()
+        for c in df.columns:
+            if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
+                df[c] = pd.Series([_tidy(v) for v in df[c]], index=df.index, dtype=object)
+        return df
+
+
+def field_specs(model) -> dict[str, dict]:
+    """Field name -> metadata (+ ``required``), in declaration order."""
+    schema = model.to_schema()
+    out = {}
+    for name, col in schema.columns.items():
+        meta = dict(col.metadata or {})
+        meta["required"] = not col.nullable
+        meta["max_chars"] = None
+        for chk in col.checks:
+            stats = getattr(chk, "statistics", {}) or {}
+            if chk.name == "str_length" and stats.get("max_value"):
+                meta["max_chars"] = int(stats["max_value"])
+        out[name] = meta
+    return out

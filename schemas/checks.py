@@ -1,0 +1,99 @@
+"""Custom Pandera checks, registered once and reused by every schema (``pa.Field(uscc=())``).
+
+Each check's Chinese message lives in :mod:`schemas.messages` under the check's name.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+import pandas as pd
+import phonenumbers
+from pandera import extensions
+from stdnum.cn import uscc as _uscc
+
+from schemas import choices
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _registered(name: str) -> bool:
+    from pandera.api.checks import Check
+
+    return name in getattr(Check, "REGISTERED_CUSTOM_CHECKS", {})
+
+
+def _element_check(fn=None, *, statistics=None):
+    def wrap(f):
+        if not _registered(f.__name__):
+            extensions.register_check_method(statistics=statistics or [], check_type="element_wise")(f)
+        return f
+
+    return wrap(fn) if fn is not None else wrap
+
+
+@_element_check
+def uscc(value) -> bool:
+    """统一社会信用代码 per GB 32100-2015 (format and check character), via python-stdnum."""
+    return isinstance(value, str) and _uscc.is_valid(value)
+
+
+def normalise_phone(value: str) -> str | None:
+    """Mainland mobile or landline in national format, or None when it is not one."""
+    try:
+        num = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if num.country_code != 86 or not phonenumbers.is_valid_number(num):
+        return None
+    kinds = {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    }
+    if phonenumbers.number_type(num) not in kinds:
+        return None
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+@_element_check
+def phone_cn(value) -> bool:
+    return isinstance(value, str) and normalise_phone(value) == value
+
+
+def _as_date(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+@_element_check
+def not_future(value) -> bool:
+    d = _as_date(value)
+    return d is None or d <= dt.date.today()
+
+
+@_element_check
+def plain_text(value) -> bool:
+    """No control characters (newlines and tabs are fine)."""
+    return not isinstance(value, str) or not _CONTROL.search(value)
+
+
+@_element_check(statistics=["source"])
+def in_choices(value, *, source: str) -> bool:
+    return value in choices.get(source)
+
+
+@_element_check(statistics=["source"])
+def subset_of(value, *, source: str) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, (list, tuple)):
+        return False
+    allowed = set(choices.get(source))
+    return all(isinstance(v, str) and v in allowed for v in value)

@@ -1,0 +1,89 @@
+"""Shared fixtures: every test gets its own database file and secrets file; caches are cleared.
+
+``demo_db`` copies a demo database built once per session (accounts + 55 organisations), so
+AppTests start from realistic data in milliseconds.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+FAST_ENV = {"HUBDESK_BCRYPT_ROUNDS": "4", "HUBDESK_LOGIN_SLEEP": "0"}
+
+
+def _reset_process_state() -> None:
+    import streamlit as st
+
+    from core import app, db
+
+    db.close_all()
+    app.reset_for_tests()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """A private database path and secrets file for each test."""
+    for k, v in FAST_ENV.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("HUBDESK_DB", str(tmp_path / "hub.duckdb"))
+    monkeypatch.setenv("HUBDESK_SECRETS", str(tmp_path / "secrets.toml"))
+    monkeypatch.setenv("HUBDESK_DEMO", "0")
+    _reset_process_state()
+    yield tmp_path
+    _reset_process_state()
+
+
+@pytest.fixture
+def db(isolated):
+    """An empty, migrated database with the 21 demo communities (no users, no organisations)."""
+    from core import communities
+    from core.actor import SYSTEM
+    from core.db import get_db
+    from schemas import choices
+
+    database = get_db()
+    communities.install_provider()
+    communities.ensure(choices.DEMO_COMMUNITIES, SYSTEM, db=database)
+    return database
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """A demo database built once per test session (closed again, so it can be copied)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    old = {k: os.environ.get(k) for k in ("HUBDESK_DB", "HUBDESK_SECRETS", "HUBDESK_DEMO", *FAST_ENV)}
+    os.environ.update(FAST_ENV, HUBDESK_DB=str(path), HUBDESK_SECRETS=str(path.parent / "secrets.toml"), HUBDESK_DEMO="1")
+    try:
+        from core import app
+
+        _reset_process_state()
+        app.bootstrap()
+        _reset_process_state()
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return path
+
+
+@pytest.fixture
+def demo_db(isolated, demo_template, monkeypatch):
+    """A fresh copy of the demo database for this test; returns the open Database."""
+    from core import app
+
+    target = isolated / "hub.duckdb"
+    shutil.copy(demo_template, target)
+    monkeypatch.setenv("HUBDESK_DEMO", "1")
+    return app.bootstrap()
