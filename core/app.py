@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from core import checks, communities, config, demo, secrets_file, users
+from core import checks, communities, config, demo, domain, secrets_file, users
 from core.actor import SYSTEM
 from core.db import Database, get_db
 from schemas import choices
@@ -45,7 +45,7 @@ def bootstrap() -> Database:
         if key in _started:
             return db
         secrets_file.cookie_key(s.secrets_path)  # creates it, or refuses an insecure one
-        communities.install_provider()
+        domain.install_providers()
         problems = checks.run()
         if problems:
             raise ConfigProblem("配置检查未通过:\n" + "\n".join(problems))

@@ -29,6 +29,8 @@ def _digest(row: dict) -> str:
         str(row["id"]), row["logged_at"].isoformat(timespec="microseconds"), row["actor"], row["table_name"],
         row["row_key"] or "", row["action"], row["before_json"] or "", row["after_json"] or "", row["prev_hash"],
     ]
+    if row.get("note") is not None:  # added in migration 002; rows without a note hash as before
+        parts.append(row["note"])
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -40,6 +42,7 @@ class Change:
     before: dict | None = None
     after: dict | None = None
     secret_fields: tuple[str, ...] = ()
+    note: str | None = None  # why (e.g. the reason for an override or a state change)
 
 
 def record(tx, actor: str, changes: list[Change]) -> None:
@@ -55,7 +58,7 @@ def record(tx, actor: str, changes: list[Change]) -> None:
             "id": next_id, "logged_at": now, "actor": actor or "system", "table_name": ch.table,
             "row_key": None if ch.key is None else str(ch.key), "action": ch.action,
             "before_json": _dump(ch.before, ch.secret_fields), "after_json": _dump(ch.after, ch.secret_fields),
-            "prev_hash": prev,
+            "prev_hash": prev, "note": ch.note,
         }
         row["hash"] = _digest(row)
         rows.append(row)
@@ -81,7 +84,7 @@ def verify(db) -> ChainReport:
     prev, expected_id, n = GENESIS, 1, 0
     with db.read() as cur:
         cur.execute(
-            "SELECT id, logged_at, actor, table_name, row_key, action, before_json, after_json, prev_hash, hash"
+            "SELECT id, logged_at, actor, table_name, row_key, action, before_json, after_json, prev_hash, hash, note"
             " FROM audit_log ORDER BY id"
         )
         cols = [d[0] for d in cur.description]
@@ -120,7 +123,7 @@ def query(db, *, actor: str | None = None, table: str | None = None, action: str
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     total = db.scalar(f"SELECT count(*) FROM audit_log {clause}", params)
     df = db.fetch_df(
-        f"SELECT id, logged_at, actor, table_name, row_key, action, before_json, after_json FROM audit_log {clause}"
+        f"SELECT id, logged_at, actor, table_name, row_key, action, note, before_json, after_json FROM audit_log {clause}"
         " ORDER BY id DESC LIMIT ? OFFSET ?",
         params + [limit, offset],
     )

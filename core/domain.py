@@ -1,2 +1,12 @@
 """Imports every module that declares entities, so the registry is complete (see core.entities)."""
-from core import communities, lockout, organisations, users  # noqa: F401
+from core import (  # noqa: F401
+    applications, communities, decisions, documents, ideas, lockout, organisations, rounds, users, workflow,
+)
+
+
+def install_providers() -> None:
+    """Choice lists that live in the database (communities, organisations, rounds)."""
+    communities.install_provider()
+    organisations.install_providers()
+    rounds.install_providers()
+    applications.install_providers()

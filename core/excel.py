@@ -71,6 +71,10 @@ class Sheet:
     headers: list[str]
     rows: list[list]  # values as openpyxl read them (formulas as text starting with "=")
     first_row_number: int = 2  # Excel row number of rows[0]
+    row_numbers: list[int] | None = None  # Excel row number of each row (blank rows are skipped)
+
+    def row_number(self, pos: int) -> int:
+        return self.row_numbers[pos] if self.row_numbers is not None else self.first_row_number + pos
 
 
 def read_sheet(data: bytes, *, max_rows: int, max_bytes: int) -> Sheet:
@@ -101,13 +105,14 @@ def read_sheet(data: bytes, *, max_rows: int, max_bytes: int) -> Sheet:
         if not header:
             raise WorkbookRefused("工作簿是空的:第一行应为表头")
         headers = [str(h).strip() if h is not None else "" for h in header]
-        rows = []
-        for values in it:
+        rows, numbers = [], []
+        for number, values in enumerate(it, start=2):  # iter_rows starts at row 1 and fills missing rows
             if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
             rows.append(list(values) + [None] * (len(headers) - len(values)))
+            numbers.append(number)
             if len(rows) > max_rows:
                 raise WorkbookRefused(f"数据超过 {max_rows} 行,请拆分成多个文件分批导入")
-        return Sheet(headers, rows)
+        return Sheet(headers, rows, row_numbers=numbers)
     finally:
         wb.close()

@@ -143,7 +143,7 @@ def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
     seen_keys: dict[tuple, int] = {}
     keep: list[dict] = []
     for pos in range(len(raw_records)):
-        number = sheet.first_row_number + pos
+        number = sheet.row_number(pos)
         if pos in formula_rows:
             report.append(RowReport(number, "错误", "、".join(formula_rows[pos]), "单元格含公式,请粘贴为数值后再导入"))
             continue

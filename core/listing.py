@@ -64,14 +64,19 @@ class Query:
     page_size: int = 50
 
 
+def like_literal(text: str) -> str:
+    """``text`` for a LIKE pattern with ``ESCAPE '\\'``: the user's % and _ match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _where(view: ListView, q: Query) -> tuple[str, list]:
     parts, params = [], []
     if view.base_where:
         parts.append(f"({view.base_where})")
     text = (q.search or "").strip()
     if text and view.search:
-        parts.append("(" + " OR ".join(f"CAST({c} AS VARCHAR) ILIKE ?" for c in view.search) + ")")
-        params += [f"%{text}%"] * len(view.search)
+        parts.append("(" + " OR ".join(f"CAST({c} AS VARCHAR) ILIKE ? ESCAPE '\\'" for c in view.search) + ")")
+        params += [f"%{like_literal(text)}%"] * len(view.search)
     by_name = {f.name: f for f in view.filters}
     for name, values in (q.filters or {}).items():
         if not values or name not in by_name:

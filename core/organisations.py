@@ -53,7 +53,7 @@ LIST_VIEW = ListView(
         Column("rating_expiry", "等级有效期至"),
         Column("contact_person", "联系人"),
         Column("contact_phone", "联系电话"),
-        Column("active", "在册"),
+        Column("active", "状态", sql="CASE WHEN active THEN '在册' ELSE '已注销' END"),
     ),
     search=("name", "uscc", "filing_no"),
     filters=(
@@ -138,3 +138,16 @@ def history(org_id: int, db=None):
 
     df, _ = audit.query(db or get_db(), table="organisations", key=str(org_id), limit=100)
     return df
+
+
+def install_providers() -> None:
+    """``orgs``: every organisation id, shown by name (a deregistered one is marked)."""
+    from core.lookups import cached_map
+    from schemas import choices
+
+    def _names() -> dict:
+        return cached_map("org_names", ("organisations",), lambda db: {
+            r["id"]: r["name"] + ("" if r["active"] else "(已注销)")
+            for r in db.fetch_all("SELECT id, name, active FROM organisations ORDER BY name")})
+
+    choices.register_provider("orgs", lambda: list(_names()), lambda v: _names().get(v, str(v)))

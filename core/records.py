@@ -1,10 +1,16 @@
 """The one write path: check the actor's role -> validate with the schema -> write in a transaction
 -> audit row, all or nothing. Every table change in HubDesk goes through here.
+
+Single-table writes use :func:`create`, :func:`create_many`, :func:`update` and :func:`delete`.
+A change that spans tables (an application with its milestones, a workflow move with its event)
+uses :func:`unit`: every write in the block shares one transaction and its audit rows are appended
+at the end of it, so either all of it is stored, audited, or none of it.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator
 
 from core import audit
 from core.actor import Actor
@@ -23,11 +29,15 @@ def _allow(entity: Entity, actor: Actor, key: Any = None, fields: set[str] | Non
         raise PermissionDenied(f"当前账号无权修改{entity.label}")
 
 
-def _clean(entity: Entity, values: dict) -> dict:
+def clean(entity: Entity, values: dict) -> dict:
+    """Validate ``values`` with the entity's schema (ValidationFailed if not) and add derived fields."""
     record = validate(entity.schema, values) if entity.schema is not None else {k: plain(v) for k, v in values.items()}
     if entity.derive is not None:
         record = entity.derive(dict(record))
     return record
+
+
+_clean = clean  # older name
 
 
 def _fetch(tx_or_db, entity: Entity, key: Any) -> dict | None:
@@ -59,75 +69,121 @@ def _insert(tx: Transaction, entity: Entity, row: dict) -> Any:
     return tx.execute(sql, [row[c] for c in cols]).fetchone()[0]
 
 
-def create(entity: Entity, values: dict, actor: Actor, *, system: dict | None = None, db=None) -> Any:
+class Unit:
+    """Writes inside one open transaction; audit rows are collected and appended on success."""
+
+    def __init__(self, tx: Transaction, actor: Actor):
+        self.tx = tx
+        self.actor = actor
+        self.changes: list[audit.Change] = []
+        self.now = datetime.now()
+
+    def fetch(self, entity: Entity, key: Any) -> dict | None:
+        return _fetch(self.tx, entity, key)
+
+    def create(self, entity: Entity, values: dict, *, system: dict | None = None, validated: bool = False,
+               action: str = "create", note: str | None = None) -> Any:
+        _allow(entity, self.actor)
+        record = dict(values) if validated else clean(entity, values)
+        _check_unique(self.tx, entity, record, None)
+        row = dict(record, **(system or {}))
+        if entity.stamps:
+            row.update(created_at=self.now, created_by=self.actor.username)
+        key = _insert(self.tx, entity, row)
+        self.changes.append(audit.Change(entity.table, key, action, None, _fetch(self.tx, entity, key),
+                                         entity.secret_fields, note))
+        self.tx.touch(entity.table)
+        return key
+
+    def update(self, entity: Entity, key: Any, values: dict, *, system: dict | None = None,
+               touch: dict | None = None, validated: bool = False, action: str = "update",
+               note: str | None = None) -> bool:
+        """Change ``values`` (validated as the whole record after the change) and ``system`` columns."""
+        _allow(entity, self.actor, key, set(values) | set(system or {}) | set(touch or {}))
+        before = _fetch(self.tx, entity, key)
+        if before is None:
+            raise NotFound(f"{entity.label}(编号 {key})不存在")
+        if validated or entity.schema is None or not values:
+            record = {k: plain(v) for k, v in values.items()} if (validated or not values) else clean(entity, values)
+        else:
+            names = list(field_specs(entity.schema))
+            merged = {n: values.get(n, before.get(n)) for n in names}
+            record = {k: v for k, v in clean(entity, merged).items() if k in values or k not in names}
+        record.update({k: plain(v) for k, v in (system or {}).items()})
+        changed = {k: v for k, v in record.items() if plain(before.get(k)) != v}
+        if not changed:
+            return False
+        _check_unique(self.tx, entity, dict(before, **changed), key)
+        if entity.stamps:
+            changed.update(updated_at=self.now, updated_by=self.actor.username)
+        changed.update(touch or {})
+        sets = ", ".join(f"{c} = ?" for c in changed)
+        self.tx.execute(f"UPDATE {entity.table} SET {sets} WHERE {entity.key} = ?", list(changed.values()) + [key])
+        after = _fetch(self.tx, entity, key)
+        self.changes.append(audit.Change(entity.table, key, action, before, after, entity.secret_fields, note))
+        self.tx.touch(entity.table)
+        return True
+
+    def delete(self, entity: Entity, key: Any, *, note: str | None = None) -> None:
+        _allow(entity, self.actor)
+        before = _fetch(self.tx, entity, key)
+        if before is None:
+            raise NotFound(f"{entity.label}(编号 {key})不存在")
+        self.tx.execute(f"DELETE FROM {entity.table} WHERE {entity.key} = ?", [key])
+        self.changes.append(audit.Change(entity.table, key, "delete", before, None, entity.secret_fields, note))
+        self.tx.touch(entity.table)
+
+
+@contextmanager
+def unit(actor: Actor, db=None) -> Iterator[Unit]:
+    """One transaction for several writes; audited together; all or nothing."""
+    db = db or get_db()
+    with db.transaction() as tx:
+        u = Unit(tx, actor)
+        yield u
+        audit.record(tx, actor.username, u.changes)
+
+
+def create(entity: Entity, values: dict, actor: Actor, *, system: dict | None = None, db=None,
+           note: str | None = None) -> Any:
     """Validate and insert one record; returns its key."""
-    return create_many(entity, [values], actor, system=[system or {}], db=db)[0]
+    return create_many(entity, [values], actor, system=[system or {}], db=db, note=note)[0]
 
 
 def create_many(entity: Entity, rows: list[dict], actor: Actor, *, system: list[dict] | None = None,
-                db=None, action: str = "create") -> list[Any]:
-    """Validate every row first; then insert them all in one transaction with their audit rows."""
+                db=None, action: str = "create", note: str | None = None) -> list[Any]:
+    """Validate every row first (outside the lock); then insert them all in one transaction."""
     _allow(entity, actor)
-    db = db or get_db()
-    records = [_clean(entity, r) for r in rows]
+    records = [clean(entity, r) for r in rows]
     extras = system or [{} for _ in records]
-    now = datetime.now()
-    keys = []
-    with db.transaction() as tx:
-        changes = []
-        for record, extra in zip(records, extras):
-            _check_unique(tx, entity, record, None)
-            row = dict(record, **extra)
-            if entity.stamps:
-                row.update(created_at=now, created_by=actor.username)
-            key = _insert(tx, entity, row)
-            keys.append(key)
-            changes.append(audit.Change(entity.table, key, action, None, _fetch(tx, entity, key), entity.secret_fields))
-        audit.record(tx, actor.username, changes)
-        tx.touch(entity.table)
-    return keys
+    with unit(actor, db) as u:
+        return [u.create(entity, rec, system=extra, validated=True, action=action, note=note)
+                for rec, extra in zip(records, extras)]
 
 
 def update(entity: Entity, key: Any, values: dict, actor: Actor, *, system: dict | None = None,
-           action: str = "update", db=None) -> bool:
-    """Validate the record as it will be after the change, then update it. Returns False if unchanged."""
-    _allow(entity, actor, key, set(values) | set(system or {}))
+           touch: dict | None = None, action: str = "update", db=None, note: str | None = None) -> bool:
+    """Validate the record as it will be after the change, then update it. Returns False if unchanged.
+
+    ``system`` columns are set by the caller, not the user (they count as changes); ``touch`` columns
+    (e.g. ``updated_at`` of an entity without stamps) are set only when something else changed.
+    """
+    _allow(entity, actor, key, set(values) | set(system or {}) | set(touch or {}))
     db = db or get_db()
     current = _fetch(db, entity, key)
     if current is None:
         raise NotFound(f"{entity.label}(编号 {key})不存在")
-    if entity.schema is not None:
+    record = {}
+    if entity.schema is not None and values:
         names = list(field_specs(entity.schema))
         merged = {n: values.get(n, current.get(n)) for n in names}
-        record = {k: v for k, v in _clean(entity, merged).items() if k in values or k not in names}
-    else:
-        record = _clean(entity, values)
-    record.update(system or {})
-    with db.transaction() as tx:
-        before = _fetch(tx, entity, key)
-        if before is None:
-            raise NotFound(f"{entity.label}(编号 {key})不存在")
-        changed = {k: v for k, v in record.items() if plain(before.get(k)) != v}
-        if not changed:
-            return False
-        _check_unique(tx, entity, dict(before, **changed), key)
-        if entity.stamps:
-            changed.update(updated_at=datetime.now(), updated_by=actor.username)
-        sets = ", ".join(f"{c} = ?" for c in changed)
-        tx.execute(f"UPDATE {entity.table} SET {sets} WHERE {entity.key} = ?", list(changed.values()) + [key])
-        after = _fetch(tx, entity, key)
-        audit.record(tx, actor.username, [audit.Change(entity.table, key, action, before, after, entity.secret_fields)])
-        tx.touch(entity.table)
-    return True
+        record = {k: v for k, v in clean(entity, merged).items() if k in values or k not in names}
+    elif values:
+        record = clean(entity, values)
+    with unit(actor, db) as u:
+        return u.update(entity, key, record, system=system, touch=touch, validated=True, action=action, note=note)
 
 
-def delete(entity: Entity, key: Any, actor: Actor, *, db=None) -> None:
-    _allow(entity, actor)
-    db = db or get_db()
-    with db.transaction() as tx:
-        before = _fetch(tx, entity, key)
-        if before is None:
-            raise NotFound(f"{entity.label}(编号 {key})不存在")
-        tx.execute(f"DELETE FROM {entity.table} WHERE {entity.key} = ?", [key])
-        audit.record(tx, actor.username, [audit.Change(entity.table, key, "delete", before, None, entity.secret_fields)])
-        tx.touch(entity.table)
+def delete(entity: Entity, key: Any, actor: Actor, *, db=None, note: str | None = None) -> None:
+    with unit(actor, db) as u:
+        u.delete(entity, key, note=note)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -11,7 +12,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from core.errors import ValidationFailed
-from schemas.base import RULE_FIELDS, field_specs
+from schemas.base import RULE_FIELDS, _tidy, field_specs
 from schemas.messages import message
 
 
@@ -33,12 +34,15 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if value is pd.NA:
         return None
+    if isinstance(value, decimal.Decimal):  # DuckDB DECIMAL money columns
+        return float(value)
     return value
 
 
 def _frame(model, records: list[dict]) -> pd.DataFrame:
     cols = list(field_specs(model))
-    rows = [{c: r.get(c) for c in cols} for r in records]
+    tidy = not hasattr(model, "to_schema")  # schemas built at run time lack FormSchema's text parser
+    rows = [{c: (_tidy(r.get(c)) if tidy else r.get(c)) for c in cols} for r in records]
     return pd.DataFrame(rows, columns=cols, dtype=object) if rows else pd.DataFrame(columns=cols)
 
 
@@ -54,16 +58,27 @@ def _errors(model, exc: pa.errors.SchemaErrors) -> list[RowError]:
     specs = field_specs(model)
     out: list[RowError] = []
     seen = set()
-    fc = exc.failure_cases
-    for rec in fc.to_dict("records"):
-        col, check, idx = rec.get("column"), str(rec.get("check")), rec.get("index")
-        row = int(idx) if idx is not None and not (isinstance(idx, float) and math.isnan(idx)) else -1
+    records = exc.failure_cases.to_dict("records")
+
+    def _row(rec) -> int:
+        idx = rec.get("index")
+        return int(idx) if idx is not None and not (isinstance(idx, float) and math.isnan(idx)) else -1
+
+    # a value that cannot be read as its type gets one message ("格式不正确"), not also those of the
+    # checks that then ran on the raw value (e.g. "去年春天" is not also "later than today"); such a
+    # check may even raise on it (TypeError, reported without a row), which must not spoil every row
+    uncoercible = {(_row(r), r.get("column")) for r in records
+                   if r.get("schema_context") == "Column" and str(r.get("check")).startswith("coerce_dtype")}
+    uncoercible_cols = {c for _, c in uncoercible}
+    for rec in records:
+        col, check = rec.get("column"), str(rec.get("check"))
+        row = _row(rec)
         if rec.get("schema_context") == "Column" and col in specs:
             name = check.split("(")[0]
-            if name == "dtype" and (row, col, "coerce_dtype") in seen:
+            if name != "coerce_dtype" and ((row, col) in uncoercible or (row == -1 and col in uncoercible_cols)):
                 continue
             label = specs[col]["label"]
-            item = RowError(row, col, label, message(check, label))
+            item = RowError(row, col, label, message(check, label, specs[col].get("widget") or "text"))
             seen.add((row, col, name))
         elif check in RULE_FIELDS:
             fields = RULE_FIELDS[check]

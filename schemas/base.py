@@ -6,7 +6,8 @@ rows (an Excel import). Field metadata drive the form engine:
 
 - ``label``: Chinese label (required; ``core.checks`` verifies it at start)
 - ``help``: help text under the label
-- ``widget``: text | textarea | password | select | multiselect | date | int | float | checkbox
+- ``widget``: text | textarea | password | select | multiselect | date | int | float | checkbox |
+  lines (a text area whose non-empty lines make a list)
 - ``source``: the choice list (``schemas.choices``) for select / multiselect
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pandera.pandas as pa
 
 import schemas.checks  # noqa: F401  (registers the custom checks)
 
-WIDGETS = {"text", "textarea", "password", "select", "multiselect", "date", "int", "float", "checkbox"}
+WIDGETS = {"text", "textarea", "password", "select", "multiselect", "date", "int", "float", "checkbox", "lines"}
 
 # message -> field names it belongs to, for every cross-field rule of every schema
 RULE_FIELDS: dict[str, tuple[str, ...]] = {}
@@ -43,6 +44,8 @@ def field(
         raise ValueError(f"unknown widget {widget!r}")
     if widget in {"text", "textarea", "password"}:
         checks.setdefault("plain_text", ())
+    if widget == "lines":
+        checks.setdefault("text_lines", ())
     if widget == "select" and source:
         checks.setdefault("in_choices", {"source": source})
     if widget == "multiselect" and source:
@@ -101,6 +104,12 @@ def _tidy(value: Any) -> Any:
     return value
 
 
+def _tidy_secret(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
 class FormSchema(pa.DataFrameModel):
     """Base of every form schema: strips text, turns empty text/lists into missing values."""
 
@@ -112,15 +121,21 @@ class FormSchema(pa.DataFrameModel):
     @classmethod
     def _tidy_text(cls, df: pd.DataFrame) -> pd.DataFrame:
         df = df.copy()
+        # passwords are kept exactly as typed (sign-in compares them unstripped); only blank ones become missing
+        secret = {n for n, col in cls.to_schema().columns.items() if (col.metadata or {}).get("widget") == "password"}
         for c in df.columns:
             if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
-                df[c] = pd.Series([_tidy(v) for v in df[c]], index=df.index, dtype=object)
+                tidy = _tidy_secret if c in secret else _tidy
+                df[c] = pd.Series([tidy(v) for v in df[c]], index=df.index, dtype=object)
         return df
 
 
 def field_specs(model) -> dict[str, dict]:
-    """Field name -> metadata (+ ``required``), in declaration order."""
-    schema = model.to_schema()
+    """Field name -> metadata (+ ``required``), in declaration order.
+
+    ``model`` is a DataFrameModel or a DataFrameSchema built at run time (e.g. a round's checklist).
+    """
+    schema = model.to_schema() if hasattr(model, "to_schema") else model
     out = {}
     for name, col in schema.columns.items():
         meta = dict(col.metadata or {})
@@ -132,3 +147,12 @@ def field_specs(model) -> dict[str, dict]:
                 meta["max_chars"] = int(stats["max_value"])
         out[name] = meta
     return out
+
+
+def relaxed(model, keep_required: tuple[str, ...] = ()) -> pa.DataFrameSchema:
+    """The model's schema with every field optional except ``keep_required`` (for drafts).
+
+    Field checks and cross-field rules still apply to what is filled in.
+    """
+    schema = model.to_schema()
+    return schema.update_columns({n: {"nullable": n not in keep_required} for n in schema.columns})

@@ -97,3 +97,30 @@ def subset_of(value, *, source: str) -> bool:
         return False
     allowed = set(choices.get(source))
     return all(isinstance(v, str) and v in allowed for v in value)
+
+
+@_element_check
+def text_lines(value) -> bool:
+    """A list of short lines of plain text (checklists, tags)."""
+    if value is None:
+        return True
+    if not isinstance(value, (list, tuple)):
+        return False
+    return all(isinstance(v, str) and 0 < len(v) <= 100 and not _CONTROL.search(v) for v in value)
+
+
+MONEY_MAX = 1_000_000_000  # yuan
+
+
+@_element_check
+def money(value) -> bool:
+    """A yuan amount: not negative, at most two decimals, below a billion."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return False
+    if math.isinf(f) or f < 0 or f >= MONEY_MAX:
+        return False
+    return abs(round(f, 2) - f) < 1e-6

@@ -28,7 +28,23 @@ DEMO_COMMUNITIES = [
     "新元社区", "松合社区", "和达社区", "金港社区", "白杨社区", "春晓社区", "观澜社区",
 ]
 
+PROJECT_CATEGORIES = ["社区治理", "文化建设", "弱势群体关爱", "公共服务", "一老一小", "特殊人群帮扶", "共同富裕"]
+IDEA_SOURCES = ["居民", "社区", "社会组织", "企业"]
+DEFAULT_CHECKLIST = ["登记/备案有效", "无不良记录", "预算不超上限", "配套资金说明"]
+BUDGET_LINES = {"budget_personnel": "人员", "budget_materials": "物资", "budget_venue": "场地",
+                "budget_publicity": "宣传", "budget_other": "其他"}
+APP_STATES = {
+    "draft": "草稿", "submitted": "已提交", "screening": "资格审查中", "returned": "退回补充材料",
+    "resubmitted": "补充后重新提交", "eligible": "审查合格", "ineligible": "审查不合格", "under_review": "专家评审中",
+    "reviewed": "评审完成", "re_review": "复评中", "recommended": "推荐立项", "not_recommended": "不推荐",
+    "public_notice": "公示中", "funded": "已立项资助", "rejected": "未获资助", "withdrawn": "已撤回",
+}
+
 STATIC: dict[str, list[str]] = {
+    "project_categories": PROJECT_CATEGORIES,
+    "idea_sources": IDEA_SOURCES,
+    "app_states": list(APP_STATES),
+    "decisions": ["资助", "不予资助"],
     "org_kinds": ORG_KINDS,
     "stages": STAGES,
     "ratings": RATINGS,
@@ -36,12 +52,18 @@ STATIC: dict[str, list[str]] = {
     "roles": list(ROLES),
 }
 
-_providers: dict[str, Callable[[], list[str]]] = {}
+_providers: dict[str, Callable[[], list]] = {}
+_labelers: dict[str, Callable[[object], str]] = {}
 
 
-def register_provider(source: str, provider: Callable[[], list[str]]) -> None:
-    """Let core supply a list that lives in the database (e.g. ``communities``)."""
+def register_provider(source: str, provider: Callable[[], list], labeler: Callable[[object], str] | None = None) -> None:
+    """Let core supply a list that lives in the database (e.g. ``communities``, organisation ids).
+
+    ``labeler`` turns a stored value (e.g. an id) into the text a person reads.
+    """
     _providers[source] = provider
+    if labeler is not None:
+        _labelers[source] = labeler
 
 
 def get(source: str) -> list[str]:
@@ -54,9 +76,13 @@ def get(source: str) -> list[str]:
 
 def label(source: str, value: str) -> str:
     """Display text for a stored value (roles show their Chinese name)."""
+    if source in _labelers:
+        return _labelers[source](value)
     if source == "roles":
         return ROLES.get(value, value)
-    return value
+    if source == "app_states":
+        return APP_STATES.get(value, value)
+    return value if isinstance(value, str) else str(value)
 
 
 def known_sources() -> set[str]:

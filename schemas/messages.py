@@ -12,6 +12,8 @@ _TEMPLATES = {
     "in_choices": "请从列表中选择{label}",
     "isin": "请从列表中选择{label}",
     "subset_of": "{label}含有不在列表中的选项",
+    "text_lines": "{label}每行须为1–100个字符的文字",
+    "money": "{label}须为不小于0的金额(元),最多两位小数",
     "coerce_dtype": "{label}格式不正确",
     "dtype": "{label}格式不正确",
     "str_matches": "{label}格式不正确",
@@ -35,9 +37,11 @@ def _num(text: str) -> str:
     return str(int(f)) if f.is_integer() else str(f)
 
 
-def message(check: str, label: str) -> str:
+def message(check: str, label: str, widget: str = "text") -> str:
     name = check.split("(")[0].strip()
     args = _args(check)
+    if name == "not_nullable" and widget in {"select", "multiselect", "date"}:
+        return f"请选择{label}"
     if name == "str_length":
         lo, hi = (args + ["None", "None"])[:2]
         if lo not in ("None", "0", "1") and hi != "None":

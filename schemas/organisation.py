@@ -33,7 +33,8 @@ class Organisation(FormSchema):
     rating: Series[str] = field("等级评估", widget="select", source="ratings", required=False,
                                 help="社会组织等级评估结果,有效期5年")
     rating_date: Series[pd.Timestamp] = field("评估日期", widget="date", required=False, not_future=())
-    active: Series[bool] = field("在册", widget="checkbox", help="取消勾选表示已注销或不再跟踪")
+    # nullable boolean dtype: a missing or unrecognised value is reported, not coerced to False/True
+    active: Series[pd.BooleanDtype] = field("在册", widget="checkbox", help="取消勾选表示已注销或不再跟踪")
     notes: Series[str] = field("备注", widget="textarea", required=False, str_length={"max_value": 2000})
 
     @pa.parser("uscc")

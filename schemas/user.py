@@ -1,6 +1,7 @@
 """用户账号: sign-in accounts and their roles."""
 from __future__ import annotations
 
+import pandas as pd
 import pandera.pandas as pa
 from pandera.typing.pandas import Series
 
@@ -15,7 +16,8 @@ class UserAccount(FormSchema):
                                str_matches=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     roles: Series[object] = field("角色", widget="multiselect", source="roles",
                                   help="管理员拥有工作人员的全部权限,另可管理账号和查看审计日志")
-    active: Series[bool] = field("启用", widget="checkbox")
+    # nullable boolean dtype: a missing or unrecognised value is reported, not coerced to False/True
+    active: Series[pd.BooleanDtype] = field("启用", widget="checkbox")
 
     @pa.parser("username")
     @classmethod
@@ -24,7 +26,8 @@ class UserAccount(FormSchema):
 
     @rule("roles", message="请至少选择一个角色")
     def _has_role(cls, df):
-        return df["roles"].map(lambda v: isinstance(v, list) and len(v) > 0)
+        # empty roles are the field's own "请填写" failure (rules pass where their fields are empty)
+        return df["roles"].map(lambda v: v is None or (isinstance(v, list) and len(v) > 0))
 
 
 class PasswordChange(FormSchema):

@@ -9,6 +9,7 @@ from streamlit_authenticator.utilities import LoginError
 
 from core import config, lockout, secrets_file, users
 from core.actor import Actor
+from core.ui.text import md
 
 COOKIE_NAME = "hubdesk_auth"
 _AUTH_KEYS = ("authentication_status", "username", "name", "email", "roles")
@@ -73,7 +74,7 @@ def _login_form(authenticator: stauth.Authenticate) -> bool:
             box.empty()  # same run goes on to the app, so the cookie component is not cut off by a rerun
             return True
     if st.session_state.get("login_error"):
-        error.error(st.session_state["login_error"])
+        error.error(md(st.session_state["login_error"]))
     return False
 
 

@@ -5,6 +5,10 @@ and choices from the field metadata). On submit, ``on_submit(values)`` is called
 the same schema in core and writes); a ``ValidationFailed`` shows each message under its field and
 the form keeps everything the user typed; nothing is stored. On success the message returned by
 ``on_submit`` is shown and (by default) the form is emptied.
+
+Edit forms filled with ``load(key, record, ...)`` pass ``changes_only=True``: ``on_submit`` then gets
+only the fields the user changed from what ``load`` showed, so a field another user saved in the
+meantime keeps that user's value (core merges the rest from the stored record).
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import HubError, ValidationFailed
+from core.ui.text import md
 from schemas import choices
 from schemas.base import field_specs
 
@@ -48,8 +53,10 @@ def load(key: str, record: dict | None, model, token: Any) -> None:
     names = list(field_specs(model))
     if st.session_state.get(marker) == token and all(_wkey(key, n) in st.session_state for n in names):
         return
+    base = {}
     for name, meta in field_specs(model).items():
-        st.session_state[_wkey(key, name)] = _to_widget((record or {}).get(name), meta["widget"])
+        base[name] = st.session_state[_wkey(key, name)] = _to_widget((record or {}).get(name), meta["widget"])
+    st.session_state[f"{key}::__base"] = base  # what the user was shown: see ``changes_only``
     st.session_state[marker] = token
     st.session_state.pop(f"{key}::__errors", None)
 
@@ -58,11 +65,18 @@ def reset(key: str, model) -> None:
     for name in field_specs(model):
         st.session_state.pop(_wkey(key, name), None)
     st.session_state.pop(f"{key}::__loaded", None)
+    st.session_state.pop(f"{key}::__base", None)
     st.session_state.pop(f"{key}::__errors", None)
 
 
-def _submit(key: str, model, names: list[str], on_submit: Callable[[dict], Any], clear: bool) -> None:
+def _submit(key: str, model, names: list[str], on_submit: Callable[[dict], Any], clear: bool,
+            changes_only: bool = False) -> None:
     values = _values(key, names)
+    base = st.session_state.get(f"{key}::__base")
+    if changes_only and base is not None:
+        # only what the user changed in this form: a field someone else saved meanwhile is not
+        # overwritten with the stale value the form was loaded with
+        values = {n: v for n, v in values.items() if n not in base or v != base[n]}
     try:
         result = on_submit(values)
     except ValidationFailed as exc:
@@ -79,6 +93,7 @@ def _submit(key: str, model, names: list[str], on_submit: Callable[[dict], Any],
         for n in names:
             st.session_state.pop(_wkey(key, n), None)
         st.session_state.pop(f"{key}::__loaded", None)
+        st.session_state.pop(f"{key}::__base", None)
 
 
 def _widget(key: str, name: str, meta: dict, container) -> None:
@@ -130,6 +145,7 @@ def schema_form(
     defaults: dict | None = None,
     columns: int = 2,
     clear_on_success: bool = True,
+    changes_only: bool = False,
     wide: Iterable[str] = ("notes", "description"),
 ) -> None:
     specs = field_specs(model)
@@ -139,14 +155,14 @@ def schema_form(
 
     ok = st.session_state.pop(f"{key}::__ok", None)
     if ok:
-        st.success(ok)
+        st.success(md(ok))
     errors: ValidationFailed | None = st.session_state.get(f"{key}::__errors")
 
     with st.form(key, clear_on_submit=False, enter_to_submit=False):
         if errors is not None:
-            st.error("未保存:请按提示修改后重新提交。" + ("" if not errors.form else ""), icon=":material/error:")
+            st.error("未保存:请按提示修改后重新提交。", icon=":material/error:")
             for msg in errors.form:
-                st.error(msg)
+                st.error(md(msg))
         cols = st.columns(columns) if columns > 1 else [st.container()]
         i = 0
         for name in names:
@@ -158,6 +174,6 @@ def schema_form(
             _widget(key, name, meta, box)
             if errors is not None:
                 for msg in errors.fields.get(name, []):
-                    box.error(msg, icon=":material/error:")
+                    box.error(md(msg), icon=":material/error:")
         st.form_submit_button(submit_label, type="primary",
-                              on_click=_submit, args=(key, model, names, on_submit, clear_on_success))
+                              on_click=_submit, args=(key, model, names, on_submit, clear_on_success, changes_only))

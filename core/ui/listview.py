@@ -3,10 +3,30 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 from core import config, listing
 from core.excel import XLSX_MIME, workbook_bytes
+
+
+def _cell_text(value) -> str:
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def _for_display(df: pd.DataFrame) -> pd.DataFrame:
+    """Empty cells instead of "None", dates without "00:00:00". A column with gaps or dates becomes text
+    (ISO dates still sort): mixing "" with dates or numbers in one column makes Arrow fail, and
+    Streamlit then logs a traceback on every run before converting it itself."""
+    df = df.copy()
+    for col in df.columns:
+        if df[col].isna().any() or pd.api.types.is_datetime64_any_dtype(df[col]):
+            df[col] = [_cell_text(v) for v in df[col]]
+    return df
 
 
 def list_view(view: listing.ListView, key: str, *, title: str | None = None, selectable: bool = True):
@@ -45,7 +65,7 @@ def list_view(view: listing.ListView, key: str, *, title: str | None = None, sel
         file_name=f"{title or view.entity.label}-{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME,
         key=f"{key}:export", icon=":material/download:", on_click="ignore",
     )
-    shown = listing.labelled(view, df)
+    shown = _for_display(listing.labelled(view, df))
     if selectable:
         event = st.dataframe(shown, hide_index=True, key=f"{key}:table", on_select="rerun",
                              selection_mode="single-row", width="stretch")

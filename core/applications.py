@@ -1,0 +1,293 @@
+"""项目申报: drafts, submission with the round's cross-field rules, milestones, screening, moves."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from core import records, workflow
+from core.actor import Actor
+from core.db import get_db
+from core.entities import Entity, register
+from core.errors import NotFound, ValidationFailed
+from core.listing import Column, Filter, ListView
+from core.validation import to_failure, validate, validate_many
+from schemas.application import Application, ApplicationDraft, Milestone, screening_schema
+from schemas.choices import APP_STATES, BUDGET_LINES
+
+STAFF = frozenset({"admin", "staff"})
+EDITABLE = ("draft", "returned")
+
+APPLICATION = register(Entity(
+    name="application", table="applications", label="申报项目", schema=Application, write_roles=STAFF,
+    title_field="title",
+))
+MILESTONE = register(Entity(
+    name="milestone", table="application_milestones", label="项目里程碑", schema=Milestone, write_roles=STAFF,
+    title_field="deliverable",
+))
+SCREENING = register(Entity(
+    name="screening", table="screenings", label="资格审查记录", write_roles=STAFF, title_field="outcome",
+))
+
+STATE_LABEL_SQL = "CASE state " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in APP_STATES.items()) + " END"
+
+LIST_VIEW = ListView(
+    entity=APPLICATION,
+    columns=(
+        Column("id", "编号"),
+        Column("round", "批次", sql="(SELECT name FROM rounds r WHERE r.id = applications.round_id)"),
+        Column("title", "项目名称"),
+        Column("org", "申报组织", sql="(SELECT name FROM organisations o WHERE o.id = applications.org_id)"),
+        Column("category", "项目类别"),
+        Column("state_label", "状态", sql=STATE_LABEL_SQL),
+        Column("requested_amount", "申请金额(元)"),
+        Column("granted_amount", "资助金额(元)"),
+        Column("submitted_at", "提交时间"),
+    ),
+    search=("title", "(SELECT name FROM organisations o WHERE o.id = applications.org_id)"),
+    filters=(
+        Filter("round", "批次", "(SELECT name FROM rounds r WHERE r.id = applications.round_id)", source="round_names"),
+        Filter("state", "状态", STATE_LABEL_SQL, options=tuple(APP_STATES.values())),
+        Filter("category", "项目类别", "category", source="project_categories"),
+    ),
+    default_sort="id", default_desc=True,
+)
+
+
+def get(app_id: int, db=None) -> dict:
+    db = db or get_db()
+    row = db.fetch_one("SELECT * FROM applications WHERE id = ?", [app_id])
+    if row is None:
+        raise NotFound(f"申报项目(编号 {app_id})不存在")
+    return row
+
+
+def milestones(app_id: int, db=None) -> list[dict]:
+    db = db or get_db()
+    return db.fetch_all("SELECT id, due_date, deliverable FROM application_milestones WHERE application_id = ?"
+                        " ORDER BY due_date, id", [app_id])
+
+
+def counts_by_state(round_id: int | None = None, db=None) -> dict[str, int]:
+    db = db or get_db()
+    where, params = ("WHERE round_id = ?", [round_id]) if round_id else ("", [])
+    rows = db.fetch_all(f"SELECT state, count(*) AS n FROM applications {where} GROUP BY state", params)
+    got = {r["state"]: int(r["n"]) for r in rows}
+    return {s: got.get(s, 0) for s in APP_STATES}
+
+
+# ---- the round's rules (cross-field rules that need the database) --------------------------------
+def round_problems(record: dict, stones: list[dict], rnd: dict, org: dict | None, others_in_round: int,
+                   *, full: bool) -> ValidationFailed | None:
+    """Rules against the round and the registry. ``full`` adds the ones only a submission must meet."""
+    fields: dict[str, list[str]] = {}
+
+    def add(f: str, msg: str) -> None:
+        fields.setdefault(f, []).append(msg)
+
+    if org is None:
+        add("org_id", "申报组织不在台账中")
+    elif not org["active"]:
+        add("org_id", f"「{org['name']}」已注销或不在册,不能申报")
+    if others_in_round >= int(rnd["max_apps_per_org"]):
+        add("org_id", f"该组织在本批次已有{others_in_round}个申报项目,达到每个组织{rnd['max_apps_per_org']}个的上限")
+    if rnd.get("notice_published_at") is not None:
+        add("round_id", "该批次已进入公示,不能再申报")
+    if record.get("category") and record["category"] not in (rnd["categories"] or []):
+        add("category", f"「{record['category']}」不是本批次的项目类别")
+    req = record.get("requested_amount")
+    if req is not None and float(req) > float(rnd["project_ceiling"]) + 0.005:
+        add("requested_amount", f"申请资助金额超过本批次单个项目上限({float(rnd['project_ceiling']):,.0f}元)")
+    start, end = rnd["project_start"], rnd["project_end"]
+    for i, m in enumerate(stones, start=1):
+        d = m.get("due_date")
+        if isinstance(d, (dt.datetime, pd.Timestamp)):
+            d = d.date()
+        if isinstance(d, dt.date) and not (start <= d <= end):
+            add("milestones", f"里程碑第{i}行的日期须在项目执行期({start}至{end})内")
+    if full and not stones:
+        add("milestones", "请至少填写一个里程碑(日期和交付成果)")
+    return ValidationFailed(fields=fields) if fields else None
+
+
+def _clean_milestones(rows: list[dict]) -> list[dict]:
+    rows = [r for r in rows if any(v not in (None, "") and not (isinstance(v, float) and v != v) for v in r.values())]
+    valid, errors = validate_many(Milestone, rows)
+    if errors:
+        msgs = [f"里程碑第{e.row + 1}行:{e.message}" for e in errors]
+        raise ValidationFailed(fields={"milestones": msgs})
+    return [valid[i] for i in range(len(rows))]
+
+
+def _context(record: dict, app_id: int | None, db) -> tuple[dict, dict | None, int]:
+    from core import rounds
+
+    rnd = rounds.get(int(record["round_id"]), db)
+    org = db.fetch_one("SELECT id, name, active FROM organisations WHERE id = ?", [record["org_id"]])
+    others = int(db.scalar(
+        "SELECT count(*) FROM applications WHERE round_id = ? AND org_id = ? AND state <> 'withdrawn'"
+        + (" AND id <> ?" if app_id else ""),
+        [record["round_id"], record["org_id"]] + ([app_id] if app_id else [])))
+    return rnd, org, others
+
+
+def save_draft(values: dict, stones: list[dict], actor: Actor, *, app_id: int | None = None,
+               idea_id: int | None = None, db=None) -> int:
+    """Create or update a draft (or a returned application); only filled fields are checked."""
+    db = db or get_db()
+    record = validate(ApplicationDraft, values)
+    clean_stones = _clean_milestones(stones)
+    if app_id is not None:
+        current = get(app_id, db)
+        if current["state"] not in EDITABLE:
+            raise ValidationFailed(form=[f"「{workflow.state_label(current['state'])}」状态的申报不能修改"])
+    problem = round_problems(record, clean_stones, *_context(record, app_id, db), full=False)
+    if problem:
+        raise problem
+    with records.unit(actor, db) as u:
+        if app_id is None:
+            app_id = u.create(APPLICATION, record, validated=True, system={"state": "draft", "idea_id": idea_id})
+            u.create(workflow.EVENT, {"application_id": app_id, "from_state": None, "to_state": "draft",
+                                      "note": "新建申报草稿" + (f"(由金点子 {idea_id} 转化)" if idea_id else "")},
+                     validated=True)
+            if idea_id is not None:  # the idea links back to the application, in the same transaction
+                from core.ideas import IDEA
+
+                u.update(IDEA, idea_id, {}, system={"application_id": app_id}, action="promote")
+        else:
+            u.update(APPLICATION, app_id, record, validated=True)
+        _replace_milestones(u, app_id, clean_stones)
+    return app_id
+
+
+def _replace_milestones(u: records.Unit, app_id: int, stones: list[dict]) -> None:
+    old = u.tx.fetch_all("SELECT id, due_date, deliverable FROM application_milestones WHERE application_id = ?"
+                         " ORDER BY due_date, id", [app_id])
+    if [(o["due_date"], o["deliverable"]) for o in old] == [(s["due_date"], s["deliverable"]) for s in stones]:
+        return
+    for o in old:
+        u.delete(MILESTONE, o["id"])
+    for s in stones:
+        u.create(MILESTONE, s, validated=True, system={"application_id": app_id})
+
+
+def submit(app_id: int, actor: Actor, db=None) -> str:
+    """Check the whole application against its schema and the round, then move it on."""
+    db = db or get_db()
+    app = get(app_id, db)
+    stones = milestones(app_id, db)
+    try:
+        record = validate(Application, {k: app.get(k) for k in Application.to_schema().columns})
+    except ValidationFailed as exc:
+        raise ValidationFailed(fields=exc.fields, form=["申报内容不完整,请补全后再提交"] + exc.form) from None
+    problem = round_problems(record, stones, *_context(record, app_id, db), full=True)
+    if problem:
+        raise problem
+    target = {"draft": "submitted", "returned": "resubmitted"}.get(app["state"])
+    if target is None:
+        raise workflow.MoveRefused(f"「{workflow.state_label(app['state'])}」状态的申报不能提交")
+    with records.unit(actor, db) as u:
+        workflow.move_in(u, APPLICATION, app_id, target, system={"submitted_at": dt.datetime.now()})
+    return target
+
+
+def move(app_id: int, target: str, actor: Actor, *, note: str | None = None, db=None) -> None:
+    """A plain move (start screening, send to review, manual marks, withdraw) through the workflow table."""
+    if target == "withdrawn" and not (note or "").strip():
+        raise ValidationFailed(fields={"note": ["撤回须填写原因"]})
+    workflow.move(APPLICATION, app_id, target, actor, note=note, db=db)
+
+
+def screen(app_id: int, ticks: dict, outcome: str, actor: Actor, *, reasons: str | None = None,
+           return_due: dt.date | None = None, db=None) -> None:
+    """Record a screening of the round's checklist and move to eligible, ineligible or returned."""
+    from core import rounds
+
+    db = db or get_db()
+    app = get(app_id, db)
+    rnd = rounds.get(app["round_id"], db)
+    checklist = list(rnd["checklist"] or [])
+    result = validate(screening_schema(checklist), ticks)
+    passed = [item for i, item in enumerate(checklist) if result[f"ok_{i}"]]
+    failed = [item for i, item in enumerate(checklist) if not result[f"ok_{i}"]]
+    why = "\n".join(f"{item}:{result[f'why_{i}']}" for i, item in enumerate(checklist) if not result[f"ok_{i}"])
+    extra = (reasons or "").strip()
+    if outcome == "eligible" and failed:
+        raise ValidationFailed(form=[f"仍有{len(failed)}项不符合,不能判定为审查合格"])
+    if outcome == "ineligible" and not failed:
+        raise ValidationFailed(form=["判定不合格时,须至少勾出一项不符合并写明原因"])
+    if outcome == "returned":
+        if app["returned_count"] >= 1:
+            raise ValidationFailed(form=["补充材料只能退回一次;请判定合格或不合格"])
+        if return_due is None:
+            raise ValidationFailed(fields={"return_due": ["退回补充材料须填写补交期限"]})
+        if return_due < dt.date.today():
+            raise ValidationFailed(fields={"return_due": ["补交期限不能早于今天"]})
+        if not failed and not extra:
+            raise ValidationFailed(form=["请写明需要补充的材料"])
+    if outcome not in ("eligible", "ineligible", "returned"):
+        raise ValidationFailed(form=["请选择审查结论"])
+    note = "\n".join(x for x in (why, extra) if x) or None
+    system = {}
+    if outcome == "returned":
+        system = {"return_due": return_due, "returned_count": app["returned_count"] + 1}
+    with records.unit(actor, db) as u:
+        workflow.move_in(u, APPLICATION, app_id, outcome, note=note, system=system)
+        u.create(SCREENING, {"application_id": app_id, "outcome": outcome, "items_passed": passed,
+                             "items_failed": failed, "reasons": note,
+                             "return_due": return_due if outcome == "returned" else None}, validated=True)
+
+
+def screenings(app_id: int, db=None) -> pd.DataFrame:
+    db = db or get_db()
+    return db.fetch_df("SELECT created_at, created_by, outcome, items_failed, reasons, return_due FROM screenings"
+                       " WHERE application_id = ? ORDER BY id", [app_id])
+
+
+def queue(states: tuple[str, ...], round_id: int | None = None, db=None) -> pd.DataFrame:
+    """Applications waiting in ``states`` (oldest first), e.g. the screening queue."""
+    db = db or get_db()
+    marks = ", ".join("?" for _ in states)
+    where = f"a.state IN ({marks})" + (" AND a.round_id = ?" if round_id else "")
+    return db.fetch_df(
+        "SELECT a.id, a.title, o.name AS org, a.category, a.state, a.requested_amount, a.submitted_at, a.return_due"
+        f" FROM applications a JOIN organisations o ON o.id = a.org_id WHERE {where}"
+        " ORDER BY a.submitted_at NULLS LAST, a.id", list(states) + ([round_id] if round_id else []))
+
+
+def budget_total(record: dict) -> float:
+    return float(sum(float(record.get(k) or 0) for k in BUDGET_LINES))
+
+
+def options(round_id: int | None = None, states: tuple[str, ...] | None = None, db=None) -> list[tuple[int, str]]:
+    db = db or get_db()
+    where, params = [], []
+    if round_id:
+        where.append("a.round_id = ?")
+        params.append(round_id)
+    if states:
+        where.append(f"a.state IN ({', '.join('?' for _ in states)})")
+        params += list(states)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    return [(r["id"], f"{r['id']} · {r['title']}({r['org']})") for r in db.fetch_all(
+        f"SELECT a.id, a.title, o.name AS org FROM applications a JOIN organisations o ON o.id = a.org_id {clause}"
+        " ORDER BY a.id DESC", params)]
+
+
+def install_providers() -> None:
+    from core.lookups import cached_map
+    from schemas import choices
+
+    def _notice() -> dict:
+        return cached_map("notice_apps", ("applications",), lambda db: {
+            r["id"]: f"{r['id']} · {r['title']}" for r in db.fetch_all(
+                "SELECT id, title FROM applications WHERE state IN ('public_notice', 'funded') ORDER BY id DESC")})
+
+    choices.register_provider("notice_applications", lambda: list(_notice()), lambda v: _notice().get(v, str(v)))
+    choices.register_provider("round_names", lambda: list(cached_map(
+        "round_name_list", ("rounds",),
+        lambda db: {r["name"]: r["name"] for r in db.fetch_all("SELECT name FROM rounds ORDER BY year DESC, id DESC")})))
+
+
+__all__ = ["APPLICATION", "MILESTONE", "SCREENING", "save_draft", "submit", "move", "screen", "to_failure"]

@@ -1,0 +1,99 @@
+"""金点子 idea pool: record, tag, mark duplicates, promote to an application (linked both ways)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from core import records
+from core.actor import Actor
+from core.db import get_db
+from core.entities import Entity, register
+from core.errors import NotFound, ValidationFailed
+from core.listing import Column, Filter, ListView
+from schemas.idea import Idea
+
+IDEA = register(Entity(
+    name="idea", table="ideas", label="金点子", schema=Idea, write_roles=frozenset({"admin", "staff"}),
+    title_field="title",
+))
+
+STATUS_SQL = ("CASE WHEN application_id IS NOT NULL THEN '已转为申报' WHEN duplicate_of IS NOT NULL THEN '重复'"
+              " ELSE '待处理' END")
+
+LIST_VIEW = ListView(
+    entity=IDEA,
+    columns=(
+        Column("id", "编号"), Column("title", "标题"), Column("community", "社区"), Column("category", "类别"),
+        Column("source", "来源"), Column("tags", "标签", sql="array_to_string(tags, '、')"),
+        Column("status", "状态", sql=STATUS_SQL), Column("duplicate_of", "重复于"),
+        Column("application_id", "对应申报"), Column("created_at", "登记时间"),
+    ),
+    search=("title", "description"),
+    filters=(
+        Filter("community", "社区", "community", source="communities"),
+        Filter("category", "类别", "category", source="project_categories"),
+        Filter("source", "来源", "source", source="idea_sources"),
+        Filter("status", "状态", STATUS_SQL, options=("待处理", "重复", "已转为申报")),
+    ),
+    default_sort="id", default_desc=True,
+)
+
+
+def get(idea_id: int, db=None) -> dict:
+    db = db or get_db()
+    row = db.fetch_one("SELECT * FROM ideas WHERE id = ?", [idea_id])
+    if row is None:
+        raise NotFound(f"金点子(编号 {idea_id})不存在")
+    return row
+
+
+def create(values: dict, actor: Actor, db=None) -> int:
+    return records.create(IDEA, values, actor, db=db)
+
+
+def update(idea_id: int, values: dict, actor: Actor, db=None) -> bool:
+    return records.update(IDEA, idea_id, values, actor, db=db)
+
+
+def mark_duplicate(idea_id: int, kept_id: int | None, actor: Actor, db=None) -> None:
+    """Link an idea to the one kept (None clears the mark)."""
+    db = db or get_db()
+    idea = get(idea_id, db)
+    if kept_id is not None:
+        if kept_id == idea_id:
+            raise ValidationFailed(fields={"duplicate_of": ["不能标记为与自身重复"]})
+        kept = get(kept_id, db)
+        if kept["duplicate_of"] is not None:
+            raise ValidationFailed(fields={"duplicate_of": [f"编号 {kept_id} 本身已标记为重复,请链接到保留的那条"]})
+    if idea["application_id"] is not None:
+        raise ValidationFailed(form=["已转为申报的金点子不能标记为重复"])
+    records.update(IDEA, idea_id, {}, actor, db=db, system={"duplicate_of": kept_id}, action="mark_duplicate")
+
+
+def promote(idea_id: int, org_id: int, round_id: int, actor: Actor, db=None) -> int:
+    """Start an application draft from an idea for a registered organisation; link both ways."""
+    from core import applications
+
+    db = db or get_db()
+    idea = get(idea_id, db)
+    if idea["application_id"] is not None:
+        raise ValidationFailed(form=[f"该金点子已转为申报(编号 {idea['application_id']})"])
+    if idea["duplicate_of"] is not None:
+        raise ValidationFailed(form=[f"该金点子与编号 {idea['duplicate_of']} 重复,请转化保留的那条"])
+    values = {"round_id": round_id, "org_id": org_id, "title": idea["title"], "category": idea["category"],
+              "summary": idea["description"][:500], "communities": [idea["community"]]}
+    return applications.save_draft(values, [], actor, idea_id=idea_id, db=db)
+
+
+def for_application(app_id: int, db=None) -> dict | None:
+    db = db or get_db()
+    return db.fetch_one("SELECT id, title, source, community FROM ideas WHERE application_id = ?", [app_id])
+
+
+def duplicates_of(idea_id: int, db=None) -> pd.DataFrame:
+    db = db or get_db()
+    return db.fetch_df("SELECT id, title, source, created_at FROM ideas WHERE duplicate_of = ? ORDER BY id", [idea_id])
+
+
+def options(db=None) -> list[tuple[int, str]]:
+    db = db or get_db()
+    return [(r["id"], f"{r['id']} · {r['title']}") for r in db.fetch_all("SELECT id, title FROM ideas ORDER BY id DESC")]
