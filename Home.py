@@ -6,6 +6,7 @@ import streamlit as st
 from core import app, navigation
 from core.errors import HubError
 from core.ui import auth
+from core.ui.text import md
 
 st.set_page_config(page_title="HubDesk 枢纽台", page_icon=":material/hub:", layout="wide")
 
@@ -37,6 +38,6 @@ for spec in navigation.pages_for(who.roles):
 
 with st.sidebar:
     st.markdown("**HubDesk 枢纽台**")
-    st.caption(f"{st.session_state.get('name') or who.username} · " + "、".join(navigation.role_label(r) for r in who.roles))
+    st.caption(f"{md(st.session_state.get('name') or who.username)} · " + "、".join(navigation.role_label(r) for r in who.roles))
 auth.logout_button()
-st.navigation(sections).run()
+st.navigation(sections, expanded=True).run()

@@ -51,7 +51,7 @@ LIST_VIEW = ListView(
         Filter("state", "状态", STATE_LABEL_SQL, options=tuple(APP_STATES.values())),
         Filter("category", "项目类别", "category", source="project_categories"),
     ),
-    default_sort="id", default_desc=True,
+    default_sort="id", default_desc=True, search_hint="项目名称或申报组织",
 )
 
 
@@ -251,9 +251,15 @@ def queue(states: tuple[str, ...], round_id: int | None = None, db=None) -> pd.D
     marks = ", ".join("?" for _ in states)
     where = f"a.state IN ({marks})" + (" AND a.round_id = ?" if round_id else "")
     return db.fetch_df(
-        "SELECT a.id, a.title, o.name AS org, a.category, a.state, a.requested_amount, a.submitted_at, a.return_due"
+        "SELECT a.id, a.title, o.name AS org, a.category, a.state, a.requested_amount, a.submitted_at, a.return_due,"
+        " (a.state = 'returned' AND a.return_due < current_date) AS overdue"
         f" FROM applications a JOIN organisations o ON o.id = a.org_id WHERE {where}"
         " ORDER BY a.submitted_at NULLS LAST, a.id", list(states) + ([round_id] if round_id else []))
+
+
+def org_name(org_id: int, db=None) -> str:
+    db = db or get_db()
+    return db.scalar("SELECT name FROM organisations WHERE id = ?", [org_id]) or str(org_id)
 
 
 def budget_total(record: dict) -> float:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.listing import like_literal
 from core.validation import jsonable
 
 GENESIS = "0" * 64
@@ -64,10 +65,11 @@ def record(tx, actor: str, changes: list[Change]) -> None:
         rows.append(row)
         prev, next_id = row["hash"], next_id + 1
     cols = list(rows[0])
-    tx.executemany(
-        f"INSERT INTO audit_log ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-        [[r[c] for c in cols] for r in rows],
-    )
+    one = f"({', '.join('?' for _ in cols)})"
+    for start in range(0, len(rows), 500):  # multi-row INSERTs: far faster than executemany in DuckDB
+        chunk = rows[start:start + 500]
+        tx.execute(f"INSERT INTO audit_log ({', '.join(cols)}) VALUES {', '.join(one for _ in chunk)}",
+                   [r[c] for r in chunk for c in cols])
     tx.touch("audit_log")
 
 
@@ -118,8 +120,8 @@ def query(db, *, actor: str | None = None, table: str | None = None, action: str
         where.append("logged_at < ?")
         params.append(until)
     if text:
-        where.append("(coalesce(before_json, '') || coalesce(after_json, '')) ILIKE ?")
-        params.append(f"%{text}%")
+        where.append("(coalesce(before_json, '') || coalesce(after_json, '') || coalesce(note, '')) ILIKE ? ESCAPE '\\'")
+        params.append(f"%{like_literal(text)}%")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     total = db.scalar(f"SELECT count(*) FROM audit_log {clause}", params)
     df = db.fetch_df(

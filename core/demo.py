@@ -28,6 +28,8 @@ def load_accounts(db) -> int:
 
 
 def load(db) -> dict[str, int]:
-    from core import demo_orgs
+    from core import demo_orgs, demo_rounds
 
-    return {"accounts": load_accounts(db), "organisations": demo_orgs.load(db, SYSTEM)}
+    counts = {"accounts": load_accounts(db), "organisations": demo_orgs.load(db, SYSTEM)}
+    counts.update(demo_rounds.load(db))  # 公益创投 rounds, applications, ideas (needs the organisations)
+    return counts

@@ -34,7 +34,7 @@ LIST_VIEW = ListView(
         Filter("source", "来源", "source", source="idea_sources"),
         Filter("status", "状态", STATUS_SQL, options=("待处理", "重复", "已转为申报")),
     ),
-    default_sort="id", default_desc=True,
+    default_sort="id", default_desc=True, search_hint="标题或内容",
 )
 
 

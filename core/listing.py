@@ -46,6 +46,7 @@ class ListView:
     default_sort: str = "id"
     default_desc: bool = False
     base_where: str = ""  # fixed condition (declared, not user input)
+    search_hint: str = "搜索"
 
     def column(self, name: str) -> Column:
         for c in self.columns:

@@ -26,7 +26,11 @@ class LockStatus:
     failures: int = 0
 
 
+MAX_USERNAME = 100
+
+
 def status(username: str, now: datetime | None = None, db=None) -> LockStatus:
+    username = username[:MAX_USERNAME]  # stored the same way by record()
     db = db or get_db()
     s = config.load()
     now = now or datetime.now()
@@ -55,5 +59,5 @@ def status(username: str, now: datetime | None = None, db=None) -> LockStatus:
 
 
 def record(username: str, success: bool, when: datetime | None = None, db=None) -> None:
-    records.create(LOGIN_ATTEMPT, {"username": username[:100], "attempted_at": when or datetime.now(), "success": success},
+    records.create(LOGIN_ATTEMPT, {"username": username[:MAX_USERNAME], "attempted_at": when or datetime.now(), "success": success},
                    SYSTEM, db=db)

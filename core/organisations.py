@@ -65,6 +65,7 @@ LIST_VIEW = ListView(
         Filter("active", "状态", "CASE WHEN active THEN '在册' ELSE '已注销' END", options=("在册", "已注销")),
     ),
     default_sort="id",
+    search_hint="名称、统一社会信用代码或备案编号",
 )
 
 

@@ -62,11 +62,14 @@ def _check_unique(tx: Transaction, entity: Entity, record: dict, key: Any) -> No
         raise ValidationFailed(fields=problems)
 
 
-def _insert(tx: Transaction, entity: Entity, row: dict) -> Any:
+def _insert(tx: Transaction, entity: Entity, row: dict) -> dict:
+    """Insert one row; returns the stored row (with defaults and generated key)."""
     cols = list(row)
     sql = (f"INSERT INTO {entity.table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
-           f" RETURNING {entity.key}")
-    return tx.execute(sql, [row[c] for c in cols]).fetchone()[0]
+           " RETURNING *")
+    cur = tx.execute(sql, [row[c] for c in cols])
+    names = [d[0] for d in cur.description]
+    return dict(zip(names, cur.fetchone()))
 
 
 class Unit:
@@ -86,12 +89,13 @@ class Unit:
         _allow(entity, self.actor)
         record = dict(values) if validated else clean(entity, values)
         _check_unique(self.tx, entity, record, None)
-        row = dict(record, **(system or {}))
+        row = dict(record)
         if entity.stamps:
             row.update(created_at=self.now, created_by=self.actor.username)
-        key = _insert(self.tx, entity, row)
-        self.changes.append(audit.Change(entity.table, key, action, None, _fetch(self.tx, entity, key),
-                                         entity.secret_fields, note))
+        row.update(system or {})  # e.g. a historical created_at when importing old records
+        stored = _insert(self.tx, entity, row)
+        key = stored[entity.key]
+        self.changes.append(audit.Change(entity.table, key, action, None, stored, entity.secret_fields, note))
         self.tx.touch(entity.table)
         return key
 
@@ -174,13 +178,19 @@ def update(entity: Entity, key: Any, values: dict, actor: Actor, *, system: dict
     if current is None:
         raise NotFound(f"{entity.label}(编号 {key})不存在")
     record = {}
-    if entity.schema is not None and values:
-        names = list(field_specs(entity.schema))
+    names = list(field_specs(entity.schema)) if entity.schema is not None else []
+    if names and values:
         merged = {n: values.get(n, current.get(n)) for n in names}
         record = {k: v for k, v in clean(entity, merged).items() if k in values or k not in names}
     elif values:
         record = clean(entity, values)
     with unit(actor, db) as u:
+        if names and values:
+            latest = u.fetch(entity, key)
+            if latest is not None and any(plain(latest.get(n)) != plain(current.get(n)) for n in names if n not in values):
+                # someone saved this record since it was read: check the combination again, under the lock
+                merged = {n: values.get(n, latest.get(n)) for n in names}
+                record = {k: v for k, v in clean(entity, merged).items() if k in values or k not in names}
         return u.update(entity, key, record, system=system, touch=touch, validated=True, action=action, note=note)
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 from core import passwords, records
 from core.actor import Actor
 from core.db import get_db
-from core.entities import Entity, register
+from core.entities import Entity, Unique, register
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from schemas.user import PasswordChange, UserAccount
 from core.validation import validate
@@ -19,6 +19,7 @@ USER = register(Entity(
     name="user", table="users", label="用户账号", schema=UserAccount, write_roles=frozenset({"admin"}),
     key="username", key_generated=False, title_field="name", secret_fields=("password_hash",), stamps=False,
     owner_may_set=("password_hash", "updated_at"),
+    unique=(Unique("username", "用户名 {key} 已被「{title}」使用,请换一个"),),
 ))
 
 

@@ -3,12 +3,13 @@ import streamlit as st
 
 from core import overview
 from core.ui.session import require
+from core.ui.text import md
 
 
 def render() -> None:
     who = require("home")
     st.title("工作台")
-    st.caption(f"欢迎,{st.session_state.get('name') or who.username}")
+    st.caption(f"欢迎,{md(st.session_state.get('name') or who.username)}")
     figures = overview.registry_figures()
     cols = st.columns(4)
     cols[0].metric("在册社会组织", figures["active"])

@@ -6,16 +6,18 @@ import streamlit as st
 from core import importer, organisations
 from core.excel import XLSX_MIME
 from core.errors import HubError
+from core.ui.auditlog import audit_frame
 from core.ui.forms import load, schema_form
 from core.ui.listview import list_view
 from core.ui.session import require
+from core.ui.text import md
 from schemas.organisation import Organisation
 
 NEW_DEFAULTS = {"active": True}
 
 
 def _detail(org: dict) -> None:
-    st.subheader(org["name"])
+    st.subheader(md(org["name"]))
     shown = {
         "组织类型": org["kind"], "统一社会信用代码": org["uscc"] or "—", "备案编号": org["filing_no"] or "—",
         "登记/备案日期": org["reg_date"] or "—", "法定代表人/负责人": org["legal_rep"] or "—",
@@ -52,9 +54,10 @@ def org_list() -> None:
     with tab_edit:
         load("org_edit", org, Organisation, token=(org["id"], str(org.get("updated_at"))))
         schema_form(Organisation, "org_edit", lambda values: _save_edit(org["id"], values, who),
-                    submit_label="保存修改", clear_on_success=False)
+                    submit_label="保存修改", clear_on_success=False, changes_only=True)
     with tab_log:
-        st.dataframe(organisations.history(org["id"]), hide_index=True, width="stretch")
+        st.dataframe(audit_frame(organisations.history(org["id"]), drop=("table_name", "row_key")),
+                     hide_index=True, width="stretch")
 
 
 def _save_edit(org_id: int, values: dict, who) -> str:
@@ -94,7 +97,7 @@ def org_import() -> None:
             st.session_state["org_import_plan"] = importer.plan(spec, data)
         except HubError as exc:
             st.session_state["org_import_plan"] = None
-            st.error(str(exc))
+            st.error(md(exc))
             return
     plan = st.session_state.get("org_import_plan")
     if plan is None:
@@ -114,7 +117,7 @@ def org_import() -> None:
         try:
             n = importer.commit(spec, plan, who)
         except HubError as exc:
-            st.error(f"导入失败,未写入任何数据:{exc}")
+            st.error(f"导入失败,未写入任何数据:{md(exc)}")
             return
         st.session_state["org_import_done"] = n
         st.rerun()

@@ -75,6 +75,20 @@ def screening_schema(checklist: list[str]) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, checks=checks, name="Screening", coerce=True)
 
 
+def screening_form_schema(checklist: list[str]) -> pa.DataFrameSchema:
+    """The whole screening form: the checklist plus the conclusion, its reasons and the due date."""
+    base = screening_schema(checklist)
+    return base.add_columns({
+        "outcome": pa.Column(str, nullable=False, coerce=True, checks=[pa.Check.in_choices(source="screening_outcomes")],
+                             metadata={"label": "审查结论", "widget": "select", "source": "screening_outcomes"}),
+        "reasons": pa.Column(str, nullable=True, coerce=True, checks=[pa.Check.str_length(max_value=1000),
+                                                                       pa.Check.plain_text()],
+                             metadata={"label": "说明/需补充的材料", "widget": "textarea"}),
+        "return_due": pa.Column("datetime64[ns]", nullable=True, coerce=True,
+                                metadata={"label": "补交期限(退回时必填)", "widget": "date"}),
+    })
+
+
 class Decision(FormSchema):
     decision: Series[str] = field("决定", widget="select", source="decisions")
     granted_amount: Series[float] = field("资助金额(元)", widget="float", money=(), required=False,

@@ -40,7 +40,10 @@ APP_STATES = {
     "public_notice": "公示中", "funded": "已立项资助", "rejected": "未获资助", "withdrawn": "已撤回",
 }
 
+SCREENING_OUTCOMES = {"eligible": "审查合格", "ineligible": "审查不合格", "returned": "退回补充材料(仅一次)"}
+
 STATIC: dict[str, list[str]] = {
+    "screening_outcomes": list(SCREENING_OUTCOMES),
     "project_categories": PROJECT_CATEGORIES,
     "idea_sources": IDEA_SOURCES,
     "app_states": list(APP_STATES),
@@ -82,6 +85,8 @@ def label(source: str, value: str) -> str:
         return ROLES.get(value, value)
     if source == "app_states":
         return APP_STATES.get(value, value)
+    if source == "screening_outcomes":
+        return SCREENING_OUTCOMES.get(value, value)
     return value if isinstance(value, str) else str(value)
 
 

@@ -38,13 +38,19 @@ def _to_widget(value: Any, widget: str) -> Any:
         return value.date() if isinstance(value, (dt.datetime, pd.Timestamp)) else value
     if widget == "multiselect":
         return list(value)
+    if widget == "lines":
+        return "\n".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
     if widget in {"text", "textarea", "password"}:
         return str(value)
     return value
 
 
-def _values(key: str, names: Iterable[str]) -> dict:
-    return {n: st.session_state.get(_wkey(key, n)) for n in names}
+def _values(key: str, names: Iterable[str], specs: dict | None = None) -> dict:
+    out = {n: st.session_state.get(_wkey(key, n)) for n in names}
+    for n, v in out.items():
+        if specs and specs.get(n, {}).get("widget") == "lines":
+            out[n] = [line.strip() for line in str(v or "").splitlines() if line.strip()] or None
+    return out
 
 
 def load(key: str, record: dict | None, model, token: Any) -> None:
@@ -71,12 +77,13 @@ def reset(key: str, model) -> None:
 
 def _submit(key: str, model, names: list[str], on_submit: Callable[[dict], Any], clear: bool,
             changes_only: bool = False) -> None:
-    values = _values(key, names)
+    values = _values(key, names, field_specs(model))
     base = st.session_state.get(f"{key}::__base")
     if changes_only and base is not None:
         # only what the user changed in this form: a field someone else saved meanwhile is not
         # overwritten with the stale value the form was loaded with
-        values = {n: v for n, v in values.items() if n not in base or v != base[n]}
+        shown = _values(key, names)  # raw widget values, comparable with ``base``
+        values = {n: v for n, v in values.items() if n not in base or shown[n] != base[n]}
     try:
         result = on_submit(values)
     except ValidationFailed as exc:
@@ -104,6 +111,8 @@ def _widget(key: str, name: str, meta: dict, container) -> None:
     if widget in {"text", "password"}:
         container.text_input(label, key=wk, help=help_, max_chars=meta.get("max_chars"),
                              placeholder=meta.get("placeholder"), type="password" if widget == "password" else "default")
+    elif widget == "lines":
+        container.text_area(label, key=wk, help=help_ or "每行一项", placeholder=meta.get("placeholder"))
     elif widget == "textarea":
         container.text_area(label, key=wk, help=help_, max_chars=meta.get("max_chars"), placeholder=meta.get("placeholder"))
     elif widget in {"select", "multiselect"}:
@@ -147,7 +156,11 @@ def schema_form(
     clear_on_success: bool = True,
     changes_only: bool = False,
     wide: Iterable[str] = ("notes", "description"),
+    extra: Callable[[], None] | None = None,
+    extra_actions: dict[str, Callable[[dict], Any]] | None = None,
 ) -> None:
+    """Draw the form. ``extra`` draws more widgets inside it (e.g. a child-row editor) before the
+    buttons; ``extra_actions`` adds submit buttons (label -> handler), e.g. 保存草稿 / 保存并提交."""
     specs = field_specs(model)
     names = [n for n in (fields or list(specs)) if n in specs]
     if defaults is not None and st.session_state.get(f"{key}::__loaded") in (None, "defaults"):
@@ -157,17 +170,25 @@ def schema_form(
     if ok:
         st.success(md(ok))
     errors: ValidationFailed | None = st.session_state.get(f"{key}::__errors")
+    if errors is not None and not all(_wkey(key, n) in st.session_state for n in names):
+        # the form was left (Streamlit dropped its widget values): its old messages go too
+        st.session_state.pop(f"{key}::__errors", None)
+        errors = None
 
     with st.form(key, clear_on_submit=False, enter_to_submit=False):
         if errors is not None:
             st.error("未保存:请按提示修改后重新提交。", icon=":material/error:")
             for msg in errors.form:
                 st.error(md(msg))
+            for name, msgs in errors.fields.items():
+                if name not in names:  # e.g. child rows drawn by ``extra``
+                    for msg in msgs:
+                        st.error(md(msg))
         cols = st.columns(columns) if columns > 1 else [st.container()]
         i = 0
         for name in names:
             meta = specs[name]
-            full = meta["widget"] == "textarea" or name in wide
+            full = meta["widget"] in ("textarea", "lines") or name in wide
             box = st.container() if full else cols[i % len(cols)]
             if not full:
                 i += 1
@@ -175,5 +196,12 @@ def schema_form(
             if errors is not None:
                 for msg in errors.fields.get(name, []):
                     box.error(md(msg), icon=":material/error:")
-        st.form_submit_button(submit_label, type="primary",
-                              on_click=_submit, args=(key, model, names, on_submit, clear_on_success, changes_only))
+        if extra is not None:
+            extra()
+        n = 1 + len(extra_actions or {})
+        buttons = st.columns([1] * n + [max(1, 8 - n)])[:n] if extra_actions else [st]
+        buttons[0].form_submit_button(submit_label, type="primary", on_click=_submit,
+                                      args=(key, model, names, on_submit, clear_on_success, changes_only))
+        for b, (label, handler) in zip(buttons[1:], (extra_actions or {}).items()):
+            b.form_submit_button(label, on_click=_submit,
+                                 args=(key, model, names, handler, clear_on_success, changes_only))

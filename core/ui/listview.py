@@ -33,7 +33,7 @@ def list_view(view: listing.ListView, key: str, *, title: str | None = None, sel
     """Draws the list; returns the key of the selected row (or None)."""
     s = config.load()
     top = st.columns([3, 1])
-    search = top[0].text_input("搜索", key=f"{key}:q", placeholder="名称、统一社会信用代码或备案编号",
+    search = top[0].text_input("搜索", key=f"{key}:q", placeholder=view.search_hint,
                                label_visibility="collapsed")
     filters: dict[str, list[str]] = {}
     with st.expander("筛选与排序", expanded=False):

@@ -1,0 +1,66 @@
+"""创投批次 (admin): set up rounds, their phases, checklist, scoring options and category quotas."""
+import streamlit as st
+
+from core import rounds
+from core.errors import HubError
+from core.ui.forms import load, schema_form
+from core.ui.session import require
+from core.ui.text import md
+from schemas.choices import PROJECT_CATEGORIES
+from schemas.round import Round
+
+
+def _edit(r: dict, who) -> None:
+    frozen = rounds.is_frozen(r["id"])
+    if frozen:
+        st.warning("该批次已有申报,设置已冻结。如确需修改,请填写修改原因,修改将记入审计日志。")
+        st.text_input("修改原因(冻结后修改必填)", key="round_edit:reason")
+    load("round_edit", r, Round, token=(r["id"], str(r.get("updated_at"))))
+
+    def save(values: dict) -> str:
+        reason = st.session_state.get("round_edit:reason") if frozen else None
+        changed = rounds.update(r["id"], values, who, override_reason=reason)
+        return "已保存修改" if changed else "没有需要保存的修改"
+
+    schema_form(Round, "round_edit", save, submit_label="保存批次设置", clear_on_success=False, changes_only=True)
+
+    st.subheader("类别资金额度(可选)")
+    current = rounds.quotas(r["id"])
+    cols = st.columns(3)
+    wanted = {}
+    for i, cat in enumerate(r["categories"] or []):
+        wanted[cat] = cols[i % 3].number_input(f"{cat}(元)", min_value=0.0, step=10000.0, format="%.2f",
+                                               value=float(current.get(cat, 0.0)), key=f"quota:{r['id']}:{cat}")
+    if st.button("保存类别额度", key=f"quota:save:{r['id']}"):
+        try:
+            rounds.set_quotas(r["id"], wanted, who, override_reason=st.session_state.get("round_edit:reason"))
+        except HubError as exc:
+            st.error(md(exc))
+        else:
+            st.success("已保存类别额度")
+
+
+def render() -> None:
+    who = require("rounds")
+    st.title("创投批次")
+    table = rounds.all_rounds()
+    st.dataframe(table.rename(columns={
+        "id": "编号", "year": "年度", "name": "批次名称", "total_budget": "资金总额", "project_ceiling": "单项上限",
+        "apply_start": "申报开始", "apply_end": "申报截止", "notice_end": "公示结束", "applications": "申报数",
+        "funded": "立项数", "granted": "已决定资助金额"}), hide_index=True, width="stretch")
+    tab_edit, tab_new = st.tabs(["查看与修改", "新建批次"])
+    with tab_new:
+        schema_form(Round, "round_new", lambda values: f"已创建批次(编号 {rounds.create(values, who)})",
+                    submit_label="创建批次", defaults=rounds.defaults())
+        st.caption("默认类别:" + "、".join(PROJECT_CATEGORIES) + "(可增删)。")
+    with tab_edit:
+        ids = table["id"].tolist()
+        names = dict(zip(table["id"], table["name"]))
+        chosen = st.selectbox("选择批次", ids, format_func=lambda i: names.get(i, str(i)), index=0 if ids else None,
+                              key="round:chosen")
+        if chosen is None:
+            st.info("还没有批次,请先新建。")
+            return
+        r = rounds.get(int(chosen))
+        st.caption(f"当前阶段:{rounds.phase(r)}")
+        _edit(r, who)

@@ -1,0 +1,262 @@
+"""Browser end-to-end tests: Debian's chromium driven by Playwright against a real ``streamlit run``.
+
+Every test here is marked ``browser``. Without chromium the tests skip locally and fail under
+``CI=true``. Each test module gets its own server (random port, private database and secrets file
+with demo data), so the first request a module makes is the first request that server sees.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+WAIT_MS = 20_000  # one bounded wait per interaction
+CHROMIUM_ARGS = [
+    "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run", "--disable-sync", "--disable-gpu",
+]
+COOKIE_NAME = "hubdesk_auth"  # core.ui.auth.COOKIE_NAME
+DEMO_PASSWORDS = {"admin": "Demo-admin-2026", "staff": "Demo-staff-2026", "expert": "Demo-expert-2026",
+                  "leader": "Demo-leader-2026"}
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+# --- the browser -------------------------------------------------------------------------------
+
+def _chromium_or_skip() -> str:
+    path = shutil.which("chromium")
+    if path:
+        return path
+    reason = "chromium not found on PATH (Debian: apt-get install -y chromium)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = _chromium_or_skip()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - requirements-dev.txt pins playwright
+        if os.environ.get("CI") == "true":
+            pytest.fail("playwright is not installed (pip install -r requirements-dev.txt)", pytrace=False)
+        pytest.skip("playwright is not installed")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+# Records when the app's script state last changed, so ``settle`` can wait for a quiet app.
+_TRACK_SCRIPT_STATE = """
+window.__hubStateChangedAt = performance.now();
+new MutationObserver(() => { window.__hubStateChangedAt = performance.now(); })
+  .observe(document, {subtree: true, attributes: true, attributeFilter: ["data-test-script-state"]});
+"""
+
+
+def new_context(browser):
+    """A fresh browser profile (no cookies): Chinese locale (also picks the CJK fonts for screenshots),
+    downloads allowed, bounded default timeout, script-state tracking for ``settle``."""
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    ctx.set_default_timeout(WAIT_MS)
+    ctx.add_init_script(_TRACK_SCRIPT_STATE)
+    return ctx
+
+
+@pytest.fixture
+def context(browser):
+    ctx = new_context(browser)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context, request):
+    p = context.new_page()
+    yield p
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        screenshot(p, request.node.name)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+def screenshot(page, name: str) -> Path | None:
+    """Full-page screenshot into test-artifacts/ (git-ignored); never raises."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / (re.sub(r"[^\w.-]+", "_", name) + ".png")
+    try:
+        page.screenshot(path=str(target), full_page=True, timeout=5_000)
+    except Exception:  # noqa: BLE001 - a screenshot must not hide the real failure
+        return None
+    return target
+
+
+# --- the server --------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+            return r.status == 200 and r.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+def start_server(workdir: Path, name: str):
+    """Starts ``streamlit run Home.py`` on a free port with a private demo database.
+
+    Returns ``(base_url, stop)``; ``stop()`` terminates it (kill after 10 s) and closes the log file,
+    which is kept at ``test-artifacts/server-<name>.log``.
+    """
+    port = _free_port()
+    env = dict(os.environ, HUBDESK_DB=str(workdir / "hub.duckdb"), HUBDESK_SECRETS=str(workdir / "secrets.toml"),
+               HUBDESK_DEMO="1", HUBDESK_BCRYPT_ROUNDS="4", HUBDESK_LOGIN_SLEEP="0", PYTHONUNBUFFERED="1")
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / ("server-" + re.sub(r"[^\w.-]+", "_", name) + ".log")
+    log = open(log_path, "w", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.headless=true", f"--server.port={port}",
+         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+
+    def stop() -> None:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        log.close()
+
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while not _healthy(base):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop()
+            pytest.fail(f"streamlit did not become healthy (exit code {proc.returncode}); see {log_path}\n"
+                        + log_path.read_text(encoding="utf-8")[-3000:], pytrace=False)
+        time.sleep(0.1)
+    return base, stop
+
+
+@pytest.fixture(scope="module")
+def server(browser, tmp_path_factory, request):
+    """A freshly started server for this test module; yields its base URL.
+
+    Depends on ``browser`` so a missing chromium skips (or fails) before a server is started.
+    """
+    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), request.module.__name__.rsplit(".", 1)[-1])
+    try:
+        yield base
+    finally:
+        stop()
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def wait_for_app(page, timeout: int = WAIT_MS) -> None:
+    """Waits until the app is connected and its script has finished running (like Streamlit's own
+    ``e2e_playwright`` ``wait_for_app_run``), after a short pause for debounced widgets."""
+    page.wait_for_timeout(200)
+    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=timeout)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+
+
+def settle(page, quiet_ms: int = 600, timeout: int = WAIT_MS) -> None:
+    """``wait_for_app``, then until the script has stayed idle for ``quiet_ms``.
+
+    Needed after a page load and after signing in: streamlit-authenticator's cookie component
+    (an iframe) reports back after it mounts and triggers one or two more reruns; the login form
+    is re-created by them, so text typed before they finish is lost.
+    """
+    wait_for_app(page, timeout)
+    page.wait_for_function(
+        """(quiet) => {
+             const app = document.querySelector("[data-testid='stApp']");
+             return !!app && app.getAttribute("data-test-script-state") === "notRunning"
+                    && performance.now() - (window.__hubStateChangedAt || 0) >= quiet;
+           }""",
+        arg=quiet_ms, polling=100, timeout=timeout,
+    )
+
+
+def goto(page, url: str) -> None:
+    """A full page load (a new Streamlit session) and wait until the app is idle."""
+    page.goto(url, wait_until="domcontentloaded")
+    settle(page)
+
+
+def login(page, base: str, username: str, password: str | None = None) -> None:
+    """Opens the app at ``base`` and signs in through the form; returns once the sidebar shows the
+    logout button and the sign-in cookie is stored (so a later full page load stays signed in)."""
+    password = password if password is not None else DEMO_PASSWORDS[username]
+    goto(page, base + "/")
+    for attempt in range(2):
+        user_box = page.get_by_label("用户名", exact=True)
+        pw_box = page.get_by_label("密码", exact=True)
+        user_box.fill(username)
+        pw_box.fill(password)
+        assert user_box.input_value() == username and pw_box.input_value() == password
+        page.get_by_role("button", name="登录", exact=True).click()
+        wait_for_app(page)
+        logged_in = page.get_by_role("button", name="退出登录")
+        missing = page.get_by_text("请输入用户名和密码")
+        logged_in.or_(missing).first.wait_for(timeout=WAIT_MS)
+        if logged_in.count():
+            break
+        settle(page)  # a late rerun re-created the form and dropped the typed text: once more
+    else:
+        raise AssertionError(f"could not sign in as {username}: the form kept losing the typed values")
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not any(c["name"] == COOKIE_NAME for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"signed in as {username}, but the {COOKIE_NAME} cookie was never set")
+        page.wait_for_timeout(100)
+    settle(page)
+
+
+def sidebar_link(page, title: str):
+    return page.locator("[data-testid='stSidebarNav'] a", has_text=title)
+
+
+def open_screen(page, title: str) -> None:
+    """Clicks a sidebar navigation link (keeps the signed-in session) and waits for the screen."""
+    sidebar_link(page, title).first.click()
+    wait_for_app(page)
+    page.get_by_role("heading", name=title).first.wait_for(timeout=WAIT_MS)
+    settle(page)

@@ -1,0 +1,316 @@
+"""AppTest: 审计日志 (admin) and 修改密码 (every role)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.apptest_helpers import app, open_page, signed_in, texts as _texts
+
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
+
+
+def plain(text) -> str:
+    """Text as the user reads it (messages escape markdown with backslashes: core.ui.text.md)."""
+    return _MD_ESCAPE.sub(r"\1", str(text))
+
+
+def texts(at) -> str:
+    return plain(_texts(at))
+
+
+def successes(at) -> list[str]:
+    return [plain(s.value) for s in at.success]
+
+
+def _errors(at) -> str:
+    return "\n".join(plain(e.value) for e in at.error)
+
+
+def _db():
+    from core.db import get_db
+
+    return get_db()
+
+
+def _total(at) -> int:
+    cap = next(plain(c.value) for c in at.caption if plain(c.value).startswith("共 "))
+    return int(re.match(r"共 (\d+) 条", cap).group(1))
+
+
+def _count(where: str = "TRUE", params: list | None = None) -> int:
+    return int(_db().scalar(f"SELECT count(*) FROM audit_log WHERE {where}", params or []))
+
+
+def _audit_page():
+    return open_page(signed_in("admin", ["admin"]).run(), "audit-log")
+
+
+def _write_as_staff() -> int:
+    """One organisation edit by staff (through core, as the registry page does)."""
+    from core import organisations
+    from core.actor import Actor
+
+    assert organisations.update(3, {"contact_person": "审计测试"}, Actor("staff", ("staff",)))
+    return 3
+
+
+# ---- audit log -----------------------------------------------------------------------------------
+
+def test_audit_page_lists_the_log(demo_db):
+    at = _audit_page()
+    assert not at.exception
+    assert "审计日志" in [t.value for t in at.title]
+    total = int(_db().scalar("SELECT count(*) FROM audit_log"))
+    assert total > 55  # demo load: accounts + organisations + communities
+    assert _total(at) == total
+    df = at.dataframe[0].value
+    assert len(df) == min(total, 100)
+    assert set(df.columns) <= {"序号", "时间", "操作人", "数据表", "记录编号", "动作", "说明", "修改前", "修改后"}
+    assert {"序号", "时间", "操作人", "数据表", "记录编号", "动作", "修改前", "修改后"} <= set(df.columns)
+    assert list(df["序号"]) == sorted(df["序号"], reverse=True)  # newest first
+
+
+def test_a_write_appears_in_the_log(demo_db):
+    at = _audit_page()
+    before = _total(at)
+    key = _write_as_staff()
+    at.run()
+    assert _total(at) == before + 1
+    top = at.dataframe[0].value.iloc[0]
+    assert top["操作人"] == "staff"
+    assert top["数据表"] == "organisations"
+    assert top["记录编号"] == str(key)
+    assert top["动作"] == "修改"
+    assert "审计测试" in top["修改后"]
+    assert "审计测试" not in (top["修改前"] or "")
+
+
+def test_a_write_through_the_ui_appears_in_the_log(demo_db):
+    staff = signed_in("staff", ["staff"]).run()
+    staff.query_params["id"] = "5"
+    open_page(staff, "orgs")
+    staff.text_input(key="org_edit::contact_person").input("界面修改")
+    staff.button(key="FormSubmitter:org_edit-保存修改").click().run()
+    assert not staff.exception and not _errors(staff)
+    at = _audit_page()
+    at.selectbox(key="audit:actor").set_value("staff").run()
+    df = at.dataframe[0].value
+    assert len(df) == 1
+    assert df.iloc[0]["记录编号"] == "5"
+    assert "界面修改" in df.iloc[0]["修改后"]
+
+
+def test_filter_by_actor_and_table_narrows_rows(demo_db):
+    staff_before = _count("actor = 'staff'")
+    _write_as_staff()
+    at = _audit_page()
+    everything = _total(at)
+    assert "staff" in at.selectbox(key="audit:actor").options
+    at.selectbox(key="audit:actor").set_value("staff").run()
+    assert not at.exception
+    assert _total(at) == staff_before + 1 < everything
+    assert set(at.dataframe[0].value["操作人"]) == {"staff"}
+
+    at.selectbox(key="audit:actor").set_value(None).run()
+    assert _total(at) == everything
+    at.selectbox(key="audit:table").set_value("users").run()
+    assert _total(at) == _count("table_name = 'users'") >= 4  # at least the four demo accounts
+    assert set(at.dataframe[0].value["数据表"]) == {"users"}
+    # password hashes never reach the log
+    assert all("$2b$" not in (v or "") for v in at.dataframe[0].value["修改后"])
+
+    at.selectbox(key="audit:table").set_value("organisations").run()
+    assert _total(at) == _count("table_name = 'organisations'") >= 56  # 55 created + 1 edit
+    at.selectbox(key="audit:actor").set_value("staff").run()
+    assert _total(at) == _count("actor = 'staff' AND table_name = 'organisations'") >= 1
+
+
+def test_filter_by_action_record_and_text(demo_db):
+    _write_as_staff()
+    at = _audit_page()
+    at.selectbox(key="audit:action").set_value("update").run()
+    assert _total(at) == _count("action = 'update'") >= 1
+    assert set(at.dataframe[0].value["动作"]) == {"修改"}
+    at.selectbox(key="audit:action").set_value(None).run()
+    at.text_input(key="audit:key").input("3").run()
+    assert _total(at) == int(_db().scalar("SELECT count(*) FROM audit_log WHERE row_key = '3'"))
+    assert set(at.dataframe[0].value["记录编号"]) == {"3"}
+    at.text_input(key="audit:key").input("").run()
+    at.text_input(key="audit:text").input("审计测试").run()
+    assert _total(at) == 1
+
+
+def test_filter_by_date(demo_db):
+    import datetime as dt
+
+    at = _audit_page()
+    everything = _total(at)
+    at.date_input(key="audit:since").set_value(dt.date.today()).run()
+    assert _total(at) == everything  # the demo was loaded today
+    at.date_input(key="audit:since").set_value(None)
+    at.date_input(key="audit:until").set_value(dt.date.today() - dt.timedelta(days=1)).run()
+    assert _total(at) == 0
+
+
+def test_verify_reports_an_intact_chain(demo_db):
+    _write_as_staff()
+    at = _audit_page()
+    at.button(key="audit:verify").click().run()
+    assert not at.exception
+    total = int(_db().scalar("SELECT count(*) FROM audit_log"))
+    assert any("完整" in s and f"共 {total} 条" in s for s in successes(at))
+    assert not at.error
+
+
+def test_verify_reports_a_tampered_row(demo_db):
+    db = _db()
+    with db.transaction() as tx:  # someone edits the log behind the app's back
+        tx.execute("UPDATE audit_log SET actor = 'mallory' WHERE id = 10")
+    at = _audit_page()
+    at.button(key="audit:verify").click().run()
+    assert not at.exception
+    assert "第 10 条" in _errors(at)
+    assert not successes(at)
+
+
+# ---- my password ---------------------------------------------------------------------------------
+
+SUBMIT = "FormSubmitter:pw_change-修改密码"
+
+
+def _pw_page(username="staff", role="staff"):
+    return open_page(signed_in(username, [role]).run(), "my-password")
+
+
+def _change(at, current, new, confirm=None):
+    at.text_input(key="pw_change::current").input(current)
+    at.text_input(key="pw_change::new").input(new)
+    at.text_input(key="pw_change::confirm").input(new if confirm is None else confirm)
+    return at.button(key=SUBMIT).click().run()
+
+
+def _hash(username="staff") -> str:
+    from core import users
+
+    return users.get(username)["password_hash"]
+
+
+def test_password_page_renders(demo_db):
+    at = _pw_page()
+    assert not at.exception
+    assert "修改密码" in [t.value for t in at.title]
+    assert {w.key for w in at.text_input} >= {"pw_change::current", "pw_change::new", "pw_change::confirm"}
+
+
+def test_wrong_current_password_changes_nothing(demo_db):
+    before = _hash()
+    at = _change(_pw_page(), "Not-my-password-1", "Brand-new-pass-2026")
+    assert not at.exception
+    assert "当前密码不正确" in _errors(at)
+    assert not successes(at)
+    assert _hash() == before
+
+
+@pytest.mark.parametrize("new,message", [
+    ("short1A", "密码至少需要10个字符"),
+    ("alllowercaseletters", "至少两类"),
+    ("Staff", "密码至少需要10个字符"),
+])
+def test_weak_new_password_is_refused_by_the_policy(demo_db, new, message):
+    before = _hash()
+    at = _change(_pw_page(), "Demo-staff-2026", new)
+    assert not at.exception
+    assert message in _errors(at)
+    assert _hash() == before
+
+
+def test_password_equal_to_username_is_refused(demo_db):
+    from core import users
+    from core.actor import SYSTEM
+
+    users.create({"username": "longname01", "name": "测试", "roles": ["staff"], "active": True}, SYSTEM,
+                 password="Initial-pass-2026")
+    before = _hash("longname01")
+    at = _change(_pw_page("longname01", "staff"), "Initial-pass-2026", "LONGNAME01")
+    assert "密码不能与用户名相同" in _errors(at)
+    assert _hash("longname01") == before
+
+
+def test_confirmation_must_match(demo_db):
+    before = _hash()
+    at = _change(_pw_page(), "Demo-staff-2026", "Brand-new-pass-2026", "Brand-new-pass-2027")
+    assert "两次输入的新密码不一致" in _errors(at)
+    assert _hash() == before
+
+
+def test_good_new_password_is_stored(demo_db):
+    from core import passwords
+
+    before = _hash()
+    at = _change(_pw_page(), "Demo-staff-2026", "Brand-new-pass-2026")
+    assert not at.exception
+    assert not _errors(at)
+    assert "密码已修改,下次登录请使用新密码。" in successes(at)
+    after = _hash()
+    assert after != before
+    assert passwords.check("Brand-new-pass-2026", after)
+    assert not passwords.check("Demo-staff-2026", after)
+    # the form forgets what was typed
+    assert at.text_input(key="pw_change::current").value == ""
+    assert at.text_input(key="pw_change::new").value == ""
+    # audited without the hash
+    row = _db().fetch_one("SELECT * FROM audit_log WHERE action = 'change_password' AND row_key = 'staff'")
+    assert row["actor"] == "staff"
+    assert after not in (row["after_json"] or "") and before not in (row["before_json"] or "")
+    # sign-in: the new password works, the old one no longer does
+    old = app().run()
+    old.text_input(key="login_username").input("staff")
+    old.text_input(key="login_password").input("Demo-staff-2026")
+    old.button(key="FormSubmitter:login-登录").click().run()
+    assert not old.session_state["authentication_status"]
+    new = app().run()
+    new.text_input(key="login_username").input("staff")
+    new.text_input(key="login_password").input("Brand-new-pass-2026")
+    new.button(key="FormSubmitter:login-登录").click().run()
+    assert new.session_state["authentication_status"] is True
+
+
+@pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader"), ("admin", "admin")])
+def test_every_role_can_change_its_own_password(demo_db, username, role):
+    from core import passwords
+
+    old = {"expert": "Demo-expert-2026", "leader": "Demo-leader-2026", "admin": "Demo-admin-2026"}[username]
+    at = _change(_pw_page(username, role), old, "Another-good-pass-9")
+    assert not at.exception
+    assert not _errors(at)
+    assert passwords.check("Another-good-pass-9", _hash(username))
+
+
+def test_changing_a_filter_goes_back_to_the_first_page(demo_db):
+    from core import organisations
+    from core.actor import Actor
+
+    clerk = Actor("clerk.audit", ("staff",))  # an actor with no other rows
+    for i in range(60):
+        organisations.update(1 + i % 50, {"contact_person": f"联系人{i}"}, clerk)
+    at = _audit_page()
+    total = _total(at)
+    assert total > 100
+    at.number_input(key="audit:page").set_value(2).run()
+    assert len(at.dataframe[0].value) == min(100, total - 100)
+    at.selectbox(key="audit:actor").set_value("clerk.audit").run()
+    assert not at.exception
+    assert _total(at) == 60
+    assert len(at.dataframe[0].value) == 60  # page 1 of the filtered rows, not an empty page 2
+    assert at.number_input(key="audit:page").value == 1
+
+
+def test_old_error_messages_do_not_come_back_on_a_fresh_form(demo_db):
+    at = _change(_pw_page(), "Not-my-password-1", "Brand-new-pass-2026")
+    assert "当前密码不正确" in _errors(at)
+    open_page(at, "workbench")  # to the workbench ...
+    open_page(at, "my-password")  # ... and back: an empty form, without last time's messages
+    assert not at.exception
+    assert at.text_input(key="pw_change::current").value == ""
+    assert not _errors(at)
