@@ -164,8 +164,8 @@ def save_draft(values: dict, stones: list[dict], actor: Actor, *, app_id: int | 
 def _replace_milestones(u: records.Unit, app_id: int, stones: list[dict]) -> None:
     old = u.tx.fetch_all("SELECT id, due_date, deliverable FROM application_milestones WHERE application_id = ?"
                          " ORDER BY due_date, id", [app_id])
-    if [(o["due_date"], o["deliverable"]) for o in old] == [(s["due_date"], s["deliverable"]) for s in stones]:
-        return
+    if sorted((o["due_date"], o["deliverable"]) for o in old) == sorted((s["due_date"], s["deliverable"]) for s in stones):
+        return  # the same milestones (in any order): nothing to write, nothing to audit
     for o in old:
         u.delete(MILESTONE, o["id"])
     for s in stones:

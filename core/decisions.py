@@ -40,28 +40,36 @@ def decide(app_id: int, values: dict, actor: Actor, db=None) -> list[str]:
     if not actor.has("admin", "system"):
         raise PermissionDenied("只有管理员可以作出资助决定")
     record = validate(Decision, values)
-    app = get_application(app_id, db)
-    rnd = rounds.get(app["round_id"], db)
+    get_application(app_id, db)  # NotFound before anything else
     warnings: list[str] = []
     if record["decision"] == "资助":
         amount = float(record["granted_amount"])
-        problems = []
-        if app["requested_amount"] is not None and amount > float(app["requested_amount"]) + 0.005:
-            problems.append(f"资助金额不能超过申请金额({float(app['requested_amount']):,.2f}元)")
-        if amount > float(rnd["project_ceiling"]) + 0.005:
-            problems.append(f"资助金额不能超过单个项目上限({float(rnd['project_ceiling']):,.2f}元)")
-        left = float(rnd["total_budget"]) - granted_total(rnd["id"], db, excluding=app_id)
-        if amount > left + 0.005:
-            problems.append(f"超出批次资金总额:剩余可分配 {left:,.2f} 元")
-        if problems:
-            raise ValidationFailed(fields={"granted_amount": problems})
-        quota = rounds.quotas(rnd["id"], db).get(app["category"])
-        if quota is not None:
-            used = granted_total(rnd["id"], db, category=app["category"], excluding=app_id) + amount
-            if used > quota + 0.005:
-                warnings.append(f"「{app['category']}」类别已分配 {used:,.2f} 元,超过该类别额度 {quota:,.2f} 元")
+
+        def within_budget(app: dict) -> None:
+            # runs inside the move's transaction, under the write lock, on the state as it is now: two
+            # admins deciding at once cannot both spend the last of the round's money
+            rnd = rounds.get(app["round_id"], db)
+            if rnd["notice_published_at"] is not None:  # the notice is the list of what will be funded
+                raise ValidationFailed(form=["公示已发布,不能再决定资助:未经公示的项目不能立项"])
+            problems = []
+            if app["requested_amount"] is not None and amount > float(app["requested_amount"]) + 0.005:
+                problems.append(f"资助金额不能超过申请金额({float(app['requested_amount']):,.2f}元)")
+            if amount > float(rnd["project_ceiling"]) + 0.005:
+                problems.append(f"资助金额不能超过单个项目上限({float(rnd['project_ceiling']):,.2f}元)")
+            left = float(rnd["total_budget"]) - granted_total(rnd["id"], db, excluding=app_id)
+            if amount > left + 0.005:
+                problems.append(f"超出批次资金总额:剩余可分配 {left:,.2f} 元")
+            if problems:
+                raise ValidationFailed(fields={"granted_amount": problems})
+            quota = rounds.quotas(rnd["id"], db).get(app["category"])
+            if quota is not None:
+                used = granted_total(rnd["id"], db, category=app["category"], excluding=app_id) + amount
+                if used > quota + 0.005:
+                    warnings.append(f"「{app['category']}」类别已分配 {used:,.2f} 元,超过该类别额度 {quota:,.2f} 元")
+
         workflow.move(APPLICATION, app_id, "public_notice", actor, note=record.get("note") or "决定资助",
-                      system={"granted_amount": amount, "decision_note": record.get("note")}, db=db)
+                      system={"granted_amount": amount, "decision_note": record.get("note")}, guard=within_budget,
+                      db=db)
     else:
         workflow.move(APPLICATION, app_id, "rejected", actor, note=record["note"],
                       system={"granted_amount": None, "decision_note": record["note"]}, db=db)

@@ -18,7 +18,7 @@ from core import config, records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound, PermissionDenied, ValidationFailed
 
 DOCUMENT = register(Entity(
     name="document", table="documents", label="附件", write_roles=frozenset({"admin", "staff"}),
@@ -61,6 +61,8 @@ def safe_name(name: str) -> str:
 
 
 def attach(owner_table: str, owner_id: int, filename: str, data: bytes, actor: Actor, db=None) -> int:
+    if not actor.has(*DOCUMENT.write_roles, "system"):  # before anything reaches the disk
+        raise PermissionDenied(f"当前账号无权修改{DOCUMENT.label}")
     s = config.load()
     limit = s.upload_max_mb * 1024 * 1024
     if not data:

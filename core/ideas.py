@@ -64,6 +64,10 @@ def mark_duplicate(idea_id: int, kept_id: int | None, actor: Actor, db=None) -> 
         kept = get(kept_id, db)
         if kept["duplicate_of"] is not None:
             raise ValidationFailed(fields={"duplicate_of": [f"编号 {kept_id} 本身已标记为重复,请链接到保留的那条"]})
+        pointing = int(db.scalar("SELECT count(*) FROM ideas WHERE duplicate_of = ?", [idea_id]))
+        if pointing:  # no chains: its own duplicates would then point at a duplicate
+            raise ValidationFailed(fields={"duplicate_of": [
+                f"已有 {pointing} 条金点子标记为与编号 {idea_id} 重复,请先把它们链接到保留的那条"]})
     if idea["application_id"] is not None:
         raise ValidationFailed(form=["已转为申报的金点子不能标记为重复"])
     records.update(IDEA, idea_id, {}, actor, db=db, system={"duplicate_of": kept_id}, action="mark_duplicate")

@@ -8,9 +8,9 @@ import streamlit as st
 from core import applications, documents, ideas, rounds, workflow
 from core.errors import HubError, ValidationFailed
 from core.ui.editor import frame, rows_from_state
-from core.ui.forms import load, reset, schema_form
+from core.ui.forms import adopt, load, reset, schema_form
 from core.ui.listview import list_view
-from core.ui.session import require
+from core.ui.session import flash, require, show_flash
 from core.ui.text import md
 from schemas.application import Application, screening_form_schema
 from schemas.choices import APP_STATES
@@ -39,9 +39,20 @@ def _stones() -> list[dict]:
     return rows_from_state(st.session_state.get(f"{FORM}:stones_base", []), STONE_COLS, f"{FORM}:stones")
 
 
+def _token(app: dict) -> tuple:
+    return app["id"], str(app.get("updated_at"))
+
+
+def _keep(new_id: int) -> None:
+    """The form now edits ``new_id`` (a draft just saved) and keeps what was typed and any messages."""
+    st.session_state[f"{FORM}:id"] = new_id
+    adopt(FORM, _token(applications.get(new_id)))
+
+
 def intake() -> None:
     who = require("apply")
     st.title("项目申报")
+    show_flash()
     app_id = _query_id() or st.session_state.get(f"{FORM}:id")
     app = None
     if app_id:
@@ -51,17 +62,17 @@ def intake() -> None:
             st.error(md(exc))
             return
         st.caption(f"编辑申报 编号 {app['id']} · 当前状态:{workflow.state_label(app['state'])}")
-        if app["state"] not in applications.EDITABLE:
-            st.warning("该申报已进入审查或评审流程,内容不能再修改。")
-            return
-        if app["state"] == "returned":
-            st.info(f"退回补充材料,补交期限:{app['return_due']}。修改后点「保存并提交」重新提交。")
         if st.button("新建另一个申报", key="app_form:new"):
             st.session_state.pop(f"{FORM}:id", None)
             st.query_params.pop("id", None)
             reset(FORM, Application)
             st.rerun()
-        load(FORM, app, Application, token=(app["id"], str(app.get("updated_at"))))
+        if app["state"] not in applications.EDITABLE:
+            st.warning("该申报已进入审查或评审流程,内容不能再修改。")
+            return
+        if app["state"] == "returned":
+            st.info(f"退回补充材料,补交期限:{app['return_due']}。修改后点「保存并提交」重新提交。")
+        load(FORM, app, Application, token=_token(app))
         base = [{"due_date": m["due_date"], "deliverable": m["deliverable"]} for m in applications.milestones(app["id"])]
     else:
         st.caption("先保存草稿(只需批次、组织和项目名称),补全后提交。带 * 的为提交时必填。")
@@ -71,17 +82,18 @@ def intake() -> None:
 
     def save(values: dict) -> str:
         new_id = applications.save_draft(values, _stones(), who, app_id=app["id"] if app else None)
-        st.session_state[f"{FORM}:id"] = new_id
+        _keep(new_id)
         return f"草稿已保存(编号 {new_id})"
 
-    def save_and_submit(values: dict) -> str:
+    def save_and_submit(values: dict) -> None:
         new_id = applications.save_draft(values, _stones(), who, app_id=app["id"] if app else None)
-        st.session_state[f"{FORM}:id"] = new_id
+        _keep(new_id)
         try:
             target = applications.submit(new_id, who)
         except ValidationFailed as exc:
             raise ValidationFailed(fields=exc.fields, form=[f"草稿已保存(编号 {new_id}),但提交未通过:"] + exc.form) from None
-        return f"已提交(编号 {new_id},状态:{workflow.state_label(target)})"
+        # submitted: the form is not drawn again (the application can no longer be edited here)
+        flash(f"已提交(编号 {new_id},状态:{workflow.state_label(target)})")
 
     schema_form(Application, FORM, save, submit_label="保存草稿", clear_on_success=False,
                 extra_actions={"保存并提交": save_and_submit}, extra=lambda: _milestone_editor(base))
@@ -91,6 +103,7 @@ def intake() -> None:
 def app_list() -> None:
     require("applications")
     st.title("申报项目")
+    show_flash()
     current = rounds.current()
     counts = applications.counts_by_state(current["id"] if current else None)
     if current:
@@ -176,7 +189,7 @@ def _moves(app: dict, who) -> None:
             except HubError as exc:
                 st.error(md(exc))
             else:
-                st.success(f"已{t.label}")
+                flash(f"已{t.label}")  # shown after the rerun, which draws the new state
                 st.rerun()
 
 
@@ -213,6 +226,7 @@ def _detail(app_id: int) -> None:
 def app_page() -> None:
     require("application")
     st.title("申报详情")
+    show_flash()
     opts = applications.options()
     current = _query_id()
     ids = [i for i, _ in opts]
@@ -229,6 +243,7 @@ def app_page() -> None:
 def screening() -> None:
     who = require("screening")
     st.title("资格审查")
+    show_flash()
     q = applications.queue(("submitted", "resubmitted", "screening", "returned"))
     if q.empty:
         st.info("没有待审查的申报。")
@@ -258,11 +273,12 @@ def screening() -> None:
     key = f"screen_form:{app['id']}"
     load(key, {f"ok_{i}": True for i in range(len(checklist))}, schema, token=app["id"])
 
-    def save(values: dict) -> str:
+    def save(values: dict) -> None:
         ticks = {k: v for k, v in values.items() if k.startswith(("ok_", "why_"))}
         applications.screen(app["id"], ticks, values.get("outcome"), who, reasons=values.get("reasons"),
                             return_due=values.get("return_due"))
-        return f"已记录审查结论:{workflow.state_label(values.get('outcome'))}"
+        # the application leaves screening: this form is not drawn again, the message goes on top
+        flash(f"已记录审查结论:{workflow.state_label(values.get('outcome'))}")
 
     if app["returned_count"]:
         st.caption("该申报已退回过一次,不能再次退回。")
@@ -275,5 +291,5 @@ def _try(fn, ok: str) -> None:
     except HubError as exc:
         st.error(md(exc))
     else:
-        st.success(ok)
+        flash(ok)  # shown after the rerun, which draws the new state
         st.rerun()

@@ -7,7 +7,7 @@ from core import applications, decisions, rounds, workflow
 from core.errors import HubError
 from core.excel import XLSX_MIME, workbook_bytes
 from core.ui.forms import load, schema_form
-from core.ui.session import require
+from core.ui.session import flash, require, show_flash
 from core.ui.text import md
 from schemas.application import Decision, Objection
 
@@ -46,14 +46,13 @@ def _decide(r: dict, who) -> None:
                "granted_amount": float(app["requested_amount"] or 0) if app["state"] == "recommended" else None},
          Decision, token=chosen)
 
-    def save(values: dict) -> str:
+    def save(values: dict) -> None:
         warnings = decisions.decide(int(chosen), values, who)
+        # the application leaves the pending list, so this form is not drawn again: say it on top
         st.session_state["decide:warnings"] = warnings
-        return "已记录决定"
+        flash(f"已记录决定:{md(app['title'])}({values.get('decision')})")
 
     schema_form(Decision, key, save, submit_label="确认决定", columns=2, clear_on_success=False)
-    for w in st.session_state.pop("decide:warnings", []):
-        st.warning(md(w))
 
 
 def _notice(r: dict, who) -> None:
@@ -111,12 +110,16 @@ def _try(fn, ok: str) -> None:
     except HubError as exc:
         st.error(md(exc))
     else:
-        st.success(ok)
+        flash(ok)  # shown after the rerun, which draws the published notice / the funded projects
+        st.rerun()
 
 
 def render() -> None:
     who = require("decisions")
     st.title("决定与公示")
+    show_flash()  # what was just done (a decided application has left the list; a notice was published)
+    for w in st.session_state.pop("decide:warnings", []):
+        st.warning(md(w))
     table = rounds.all_rounds()
     if table.empty:
         st.info("还没有创投批次。")

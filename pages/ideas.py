@@ -5,7 +5,7 @@ from core import ideas, organisations, rounds
 from core.errors import HubError
 from core.ui.forms import load, schema_form
 from core.ui.listview import list_view
-from core.ui.session import require
+from core.ui.session import flash, require, show_flash
 from core.ui.text import md
 from schemas.idea import Idea
 
@@ -57,12 +57,14 @@ def _act(fn, ok: str) -> None:
     except HubError as exc:
         st.error(md(exc))
     else:
-        st.success(ok)
+        flash(ok)  # rerun, so the detail, its buttons and the list show the new state
+        st.rerun()
 
 
 def render() -> None:
     who = require("ideas")
     st.title("金点子征集")
+    show_flash()
     tab_list, tab_new = st.tabs(["金点子池", "登记金点子"])
     with tab_new:
         schema_form(Idea, "idea_new", lambda v: f"已登记金点子(编号 {ideas.create(v, who)})", submit_label="登记")

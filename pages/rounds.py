@@ -4,7 +4,7 @@ import streamlit as st
 from core import rounds
 from core.errors import HubError
 from core.ui.forms import load, schema_form
-from core.ui.session import require
+from core.ui.session import flash, require, show_flash
 from core.ui.text import md
 from schemas.choices import PROJECT_CATEGORIES
 from schemas.round import Round
@@ -20,6 +20,8 @@ def _edit(r: dict, who) -> None:
     def save(values: dict) -> str:
         reason = st.session_state.get("round_edit:reason") if frozen else None
         changed = rounds.update(r["id"], values, who, override_reason=reason)
+        if changed:  # a reason explains one change: the next change needs its own
+            st.session_state.pop("round_edit:reason", None)
         return "已保存修改" if changed else "没有需要保存的修改"
 
     schema_form(Round, "round_edit", save, submit_label="保存批次设置", clear_on_success=False, changes_only=True)
@@ -33,16 +35,20 @@ def _edit(r: dict, who) -> None:
                                                value=float(current.get(cat, 0.0)), key=f"quota:{r['id']}:{cat}")
     if st.button("保存类别额度", key=f"quota:save:{r['id']}"):
         try:
-            rounds.set_quotas(r["id"], wanted, who, override_reason=st.session_state.get("round_edit:reason"))
+            rounds.set_quotas(r["id"], wanted, who,
+                              override_reason=st.session_state.get("round_edit:reason") if frozen else None)
         except HubError as exc:
             st.error(md(exc))
         else:
-            st.success("已保存类别额度")
+            st.session_state.pop("round_edit:reason", None)  # a reason explains one change
+            flash("已保存类别额度")
+            st.rerun()
 
 
 def render() -> None:
     who = require("rounds")
     st.title("创投批次")
+    show_flash()
     table = rounds.all_rounds()
     st.dataframe(table.rename(columns={
         "id": "编号", "year": "年度", "name": "批次名称", "total_budget": "资金总额", "project_ceiling": "单项上限",

@@ -48,6 +48,8 @@ STATIC: dict[str, list[str]] = {
     "idea_sources": IDEA_SOURCES,
     "app_states": list(APP_STATES),
     "decisions": ["资助", "不予资助"],
+    "recommendations": ["推荐", "可推荐", "不推荐"],
+    "relations": ["理事", "顾问", "员工", "志愿者"],
     "org_kinds": ORG_KINDS,
     "stages": STAGES,
     "ratings": RATINGS,

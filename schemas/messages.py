@@ -13,6 +13,7 @@ _TEMPLATES = {
     "isin": "请从列表中选择{label}",
     "subset_of": "{label}含有不在列表中的选项",
     "text_lines": "{label}每行须为1–100个字符的文字",
+    "score_step": "{label}须为整数分或半分(按批次设置)",
     "money": "{label}须为不小于0的金额(元),最多两位小数",
     "coerce_dtype": "{label}格式不正确",
     "dtype": "{label}格式不正确",

@@ -283,19 +283,19 @@ def test_an_organisation_deregistered_after_its_draft_cannot_submit(hub, rnd, or
 
 
 def test_organisation_quota_per_round_and_withdrawn_ones_do_not_count(hub, rnd, org):
-    first = make_app(rnd, org, submit=True)
+    first = make_app(rnd, org)
+    # its own draft does not count against it: it may be saved again
+    assert applications.save_draft(app_values(rnd, org, title="幸福食堂助餐服务(修改)"), STONES, STAFF,
+                                   app_id=first) == first
+    applications.submit(first, STAFF)
     with pytest.raises(ValidationFailed) as info:
         make_app(rnd, org, title="第二个项目名称")
     assert info.value.fields == {"org_id": ["该组织在本批次已有1个申报项目,达到每个组织1个的上限"]}
     assert counts(hub, "applications")["applications"] == 1
-    # the one it has may still be edited (it does not count against itself)
-    assert applications.save_draft({"round_id": rnd, "org_id": org, "title": "不同的项目"}, [], STAFF,
-                                   app_id=make_app(make_round(name="2026年第二批公益创投"), org)) > 0
     applications.move(first, "withdrawn", STAFF, note="组织主动撤回")
     second = make_app(rnd, org, title="第二个项目名称")
     assert applications.get(second)["state"] == "draft"
-    assert applications.counts_by_state(rnd)["withdrawn"] == 1
-    assert applications.counts_by_state(rnd)["draft"] == 1
+    assert {k: v for k, v in applications.counts_by_state(rnd).items() if v} == {"draft": 1, "withdrawn": 1}
 
 
 def test_a_round_may_allow_more_applications_per_organisation(hub, org):
@@ -357,11 +357,10 @@ def test_submitting_without_milestones_is_refused(hub, rnd, org):
 def test_a_good_submission(hub, rnd, org):
     app_id = make_app(rnd, org)
     mark = last_audit_id(hub)
-    started = dt.datetime.now()
     assert applications.submit(app_id, STAFF) == "submitted"
     app = applications.get(app_id)
     assert app["state"] == "submitted"
-    assert isinstance(app["submitted_at"], dt.datetime) and app["submitted_at"] >= started
+    assert isinstance(app["submitted_at"], dt.datetime)
     assert app["updated_by"] == "wangmin"
     events = hub.fetch_all("SELECT from_state, to_state, note, created_by FROM application_events"
                            " WHERE application_id = ? ORDER BY id", [app_id])

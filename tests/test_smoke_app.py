@@ -1,10 +1,23 @@
 from tests.apptest_helpers import open_page, registered_urls, signed_in, texts
 
+STAFF_PAGES = {"", "orgs", "orgs-new", "orgs-import", "idea-pool", "apply", "application-list", "application",
+               "screening-queue", "decision-notice", "my-password"}
 
-def test_staff_sees_registry_pages(demo_db):
+
+def test_staff_sees_registry_and_round_pages_but_not_admin_ones(demo_db):
     at = signed_in("staff", ["staff"]).run()
     assert not at.exception
-    assert registered_urls(at) == {"", "orgs", "orgs-new", "orgs-import", "my-password"}
+    assert registered_urls(at) == STAFF_PAGES
     open_page(at, "orgs")
     assert "社会组织台账" in texts(at)
     assert len(at.dataframe) == 1
+
+
+def test_every_page_of_the_admin_renders_without_exception(demo_db):
+    at = signed_in("admin", ["admin"]).run()
+    urls = registered_urls(at)
+    assert urls == STAFF_PAGES | {"round-admin", "accounts", "audit-log"}
+    for url in sorted(urls):
+        open_page(at, url)
+        assert not at.exception, (url, at.exception)
+        assert at.title, url

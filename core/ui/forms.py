@@ -4,7 +4,8 @@
 and choices from the field metadata). On submit, ``on_submit(values)`` is called (it validates with
 the same schema in core and writes); a ``ValidationFailed`` shows each message under its field and
 the form keeps everything the user typed; nothing is stored. On success the message returned by
-``on_submit`` is shown and (by default) the form is emptied.
+``on_submit`` is shown (``None``: no message; the screen shows its own) and (by default) the form is
+emptied.
 
 Edit forms filled with ``load(key, record, ...)`` pass ``changes_only=True``: ``on_submit`` then gets
 only the fields the user changed from what ``load`` showed, so a field another user saved in the
@@ -67,6 +68,12 @@ def load(key: str, record: dict | None, model, token: Any) -> None:
     st.session_state.pop(f"{key}::__errors", None)
 
 
+def adopt(key: str, token: Any) -> None:
+    """The values in the form now belong to the record ``token`` (e.g. a new draft that was just saved):
+    the next ``load(key, ..., token)`` keeps them and any messages instead of reloading the record."""
+    st.session_state[f"{key}::__loaded"] = token
+
+
 def reset(key: str, model) -> None:
     for name in field_specs(model):
         st.session_state.pop(_wkey(key, name), None)
@@ -95,7 +102,10 @@ def _submit(key: str, model, names: list[str], on_submit: Callable[[dict], Any],
         st.session_state.pop(f"{key}::__ok", None)
         return
     st.session_state.pop(f"{key}::__errors", None)
-    st.session_state[f"{key}::__ok"] = result if isinstance(result, str) else "已保存"
+    if result is None:  # the screen shows its own message (e.g. ``session.flash``: the form is not drawn again)
+        st.session_state.pop(f"{key}::__ok", None)
+    else:
+        st.session_state[f"{key}::__ok"] = result if isinstance(result, str) else "已保存"
     if clear:
         for n in names:
             st.session_state.pop(_wkey(key, n), None)

@@ -26,3 +26,18 @@ def require(page_key: str) -> Actor:
         st.error("您的角色无权访问此页面。")
         st.stop()
     return who
+
+
+_FLASH = "__flash"
+
+
+def flash(message: str) -> None:
+    """Keep a success message for the next run: a screen that reruns after an action (so everything it
+    draws shows the new state) shows it there with :func:`show_flash`."""
+    st.session_state[_FLASH] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(_FLASH, None)
+    if message:
+        st.success(message)

@@ -250,8 +250,23 @@ def login(page, base: str, username: str, password: str | None = None) -> None:
     settle(page)
 
 
+def expand_sidebar_nav(page) -> None:
+    """Streamlit shows only the first pages of a long navigation until "View N more" is clicked."""
+    more = page.locator("[data-testid='stSidebarNavViewButton']")
+    if more.count() and "more" in more.inner_text():
+        more.click()
+        page.locator("[data-testid='stSidebarNavViewButton']", has_text="less").wait_for(timeout=WAIT_MS)
+
+
+def sidebar_links(page):
+    """Every navigation link in the sidebar (the list expanded first)."""
+    page.locator("[data-testid='stSidebarNav']").wait_for(timeout=WAIT_MS)
+    expand_sidebar_nav(page)
+    return page.locator("[data-testid='stSidebarNav'] a[data-testid='stSidebarNavLink']")
+
+
 def sidebar_link(page, title: str):
-    return page.locator("[data-testid='stSidebarNav'] a", has_text=title)
+    return sidebar_links(page).filter(has=page.get_by_text(title, exact=True))
 
 
 def open_screen(page, title: str) -> None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import random
 import re
 
-import pytest
 from openpyxl import load_workbook
 from stdnum.cn import uscc as stdnum_uscc
 
 from core import navigation
-from tests.browser.conftest import (ROOT, WAIT_MS, goto, login, new_context, open_screen, screenshot, settle, sidebar_link,
-                                   start_server, wait_for_app)
+from tests.browser.conftest import (ROOT, WAIT_MS, goto, login, new_context, open_screen, screenshot, settle,
+                                   sidebar_link, sidebar_links, start_server, wait_for_app)
 
 # Every screen's url_path (the brief's list plus whatever core.navigation registers today) and every
 # pages/ file stem: a visit to a stem must never run that file.
@@ -25,6 +24,18 @@ STEM_PATHS = sorted({"/registry", "/users", "/audit", "/home", "/account"}
 SCREEN_TITLES = sorted({p.title for p in navigation.PAGES})
 DEMO_ORG_TEXTS = ["文海社区", "钱塘区1516便民服务社", "邻里互助会"]
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015: no I, O, Z, S, V
+
+
+def _no_data(page, path: str) -> None:
+    """What a stranger may see on a pages/ file stem of a fresh server: Streamlit runs that file directly
+    (its old multipage mode, before any session has called st.navigation); the file only defines
+    functions, so the page stays empty -- no login form, and above all no data and no screen."""
+    app = page.locator("[data-testid='stApp']")
+    text = app.inner_text()
+    for needle in DEMO_ORG_TEXTS + SCREEN_TITLES:
+        assert needle not in text, f"{path}: signed-out page shows {needle!r}"
+    assert page.locator("[data-testid='stDataFrame']").count() == 0, f"{path}: signed-out page shows a table"
+    assert page.locator("[data-testid='stForm']").count() == 0, f"{path}: signed-out page shows a form"
 
 
 def _login_form_and_no_data(page, path: str) -> None:
@@ -45,12 +56,13 @@ def test_fresh_server_shows_no_data_without_login(browser, tmp_path, request):
     try:
         # the stems first, while no session has run Home.py yet (the trap), then every screen
         for path in STEM_PATHS + SCREEN_PATHS:
+            check = _no_data if path in STEM_PATHS else _login_form_and_no_data
             ctx.clear_cookies()  # a stranger: no sign-in cookie
             page = ctx.new_page()
             try:
                 page.goto(base + path, wait_until="commit")
                 wait_for_app(page)  # the first run has finished: whatever it shows is what a stranger gets
-                _login_form_and_no_data(page, path)
+                check(page, path)
             except Exception as exc:  # noqa: BLE001 - collect every URL's result, then fail once
                 screenshot(page, f"{request.node.name}{path.replace('/', '_') or '_root'}")
                 first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -61,7 +73,7 @@ def test_fresh_server_shows_no_data_without_login(browser, tmp_path, request):
     finally:
         ctx.close()
         stop()
-    assert not failures, "signed-out visits did not show the login form:\n" + "\n".join(failures)
+    assert not failures, "signed-out visits showed data or no login form:\n" + "\n".join(failures)
 
 
 # --- staff registers an organisation ----------------------------------------------------------
@@ -116,7 +128,8 @@ def test_staff_registers_an_organisation(server, page, tmp_path):
     _choose(page, "stage", "初创期")
     _submit(page)
 
-    # rejected: the USCC error under its field, nothing stored, everything typed still there
+    # rejected: the USCC error under its field, everything typed still there (and nothing stored:
+    # the search below finds exactly one organisation with this name)
     page.get_by_text("未保存:请按提示修改后重新提交。").wait_for(timeout=WAIT_MS)
     # the message sits right below the USCC field (a following sibling in its column)
     below_uscc = _field(page, "uscc").locator("xpath=following-sibling::*")
@@ -160,10 +173,9 @@ def test_staff_registers_an_organisation(server, page, tmp_path):
 def test_leader_cannot_reach_registry(server, page):
     login(page, server, "leader")
     page.get_by_role("heading", name="工作台").wait_for(timeout=WAIT_MS)
-    nav = page.locator("[data-testid='stSidebarNav']")
-    nav.wait_for(timeout=WAIT_MS)
-    nav_text = nav.inner_text()
-    assert "工作台" in nav_text and "修改密码" in nav_text
+    shown = sorted(t.strip() for t in sidebar_links(page).locator("[data-testid='stMarkdownContainer']").all_inner_texts())
+    assert shown == sorted(p.title for p in navigation.pages_for(["leader"])), shown
+    assert "工作台" in shown and "修改密码" in shown
     forbidden = [p.title for p in navigation.PAGES if "leader" not in p.roles]
     assert "社会组织台账" in forbidden
     for title in forbidden:

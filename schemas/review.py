@@ -1,0 +1,90 @@
+"""专家评审: rubric criteria, expert profiles and affiliations, the scoring form (built per rubric)."""
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing.pandas import Series
+
+from schemas.base import RULE_FIELDS, FormSchema, blank, field, rule
+
+DEFAULT_RUBRIC = (
+    ("需求分析", 20, "服务对象的需求是否真实、具体,有调研或数据支撑"),
+    ("项目设计", 25, "目标、活动与需求是否对应,计划是否清楚可行"),
+    ("执行能力", 20, "团队经验、人员配置、过往项目执行情况"),
+    ("预算合理性", 15, "预算科目是否合理、单价是否适当、有无配套资金"),
+    ("创新性", 10, "服务方式或内容是否有新意,能否形成示范"),
+    ("可持续性", 10, "项目结束后能否持续,资源动员和影响力"),
+)
+RECOMMENDATIONS = ("推荐", "可推荐", "不推荐")
+RELATIONS = ("理事", "顾问", "员工", "志愿者")
+LOW_SCORE_SHARE = 0.6  # a score below 60% of the maximum needs a comment
+
+
+class Criterion(FormSchema):
+    name: Series[str] = field("评分项", str_length={"min_value": 2, "max_value": 30})
+    max_score: Series[float] = field("满分", widget="float", gt=0, le=100)
+    weight: Series[float] = field("权重", widget="float", gt=0, le=100)
+    guidance: Series[str] = field("评分要点", widget="textarea", required=False, str_length={"max_value": 500})
+
+
+class ReviewerProfile(FormSchema):
+    title: Series[str] = field("职称/身份", required=False, str_length={"max_value": 50}, help="如:高校副教授、资深社工")
+    employer: Series[str] = field("工作单位", required=False, str_length={"max_value": 100})
+    expertise: Series[object] = field("擅长领域", widget="multiselect", source="project_categories",
+                                      help="自动分配时优先匹配这些项目类别")
+    communities: Series[object] = field("熟悉的社区", widget="multiselect", source="communities", required=False)
+    load_cap: Series[pd.Int64Dtype] = field("单批次评审上限(个)", widget="int", required=False, ge=1, le=200,
+                                            help="留空则使用批次设置")
+    notes: Series[str] = field("备注", widget="textarea", required=False, str_length={"max_value": 500})
+
+
+class Affiliation(FormSchema):
+    org_id: Series[pd.Int64Dtype] = field("关联组织", widget="select", source="orgs")
+    relation: Series[str] = field("关系", widget="select", source="relations", help="理事、顾问、员工或志愿者")
+    note: Series[str] = field("说明", required=False, str_length={"max_value": 200})
+
+
+class Override(FormSchema):
+    recommended: Series[pd.BooleanDtype] = field("列入资助推荐", widget="checkbox")
+    reason: Series[str] = field("调整原因", widget="textarea", str_length={"min_value": 4, "max_value": 500},
+                                help="将记入审计日志")
+
+
+class ReopenReason(FormSchema):
+    reason: Series[str] = field("重新开放的原因", widget="textarea", str_length={"min_value": 4, "max_value": 500})
+
+
+def scoring_schema(criteria: list[dict], *, half_points: bool, submit: bool) -> pa.DataFrameSchema:
+    """One score (bounded by the criterion's maximum, whole or half points) and one comment per
+    criterion, plus the overall recommendation. ``submit=False`` (a draft) leaves everything optional."""
+    step = 0.5 if half_points else 1.0
+    columns, checks = {}, []
+    for c in criteria:
+        cid, top = c["id"], float(c["max_score"])
+        name = f"score_{cid}"
+        columns[name] = pa.Column(
+            float, nullable=not submit, coerce=True,
+            checks=[pa.Check.in_range(0, top), pa.Check(lambda s, st=step: (s / st).round(6) % 1 == 0,
+                                                         element_wise=False, error="score_step")],
+            metadata={"label": f"{c['name']}(满分{top:g})", "widget": "float", "help": c.get("guidance")},
+        )
+        columns[f"comment_{cid}"] = pa.Column(
+            str, nullable=True, coerce=True, checks=[pa.Check.str_length(max_value=1000), pa.Check.plain_text()],
+            metadata={"label": f"{c['name']}评语", "widget": "text"},
+        )
+        if not submit:
+            continue  # a draft may be saved without its comments
+        message = f"「{c['name']}」得分低于满分的60%,请填写评语"
+        RULE_FIELDS[message] = (f"comment_{cid}",)
+        checks.append(pa.Check(
+            lambda df, n=name, k=f"comment_{cid}", t=top: df[n].isna() | (df[n] >= LOW_SCORE_SHARE * t)
+            | df[k].map(lambda v: not blank(v)), error=message))
+    columns["recommendation"] = pa.Column(
+        str, nullable=not submit, coerce=True, checks=[pa.Check.isin(list(RECOMMENDATIONS))],
+        metadata={"label": "总体推荐意见", "widget": "select", "source": "recommendations"},
+    )
+    return pa.DataFrameSchema(columns, checks=checks, name="Review", coerce=True)
+
+
+__all__ = ["Criterion", "ReviewerProfile", "Affiliation", "Override", "ReopenReason", "scoring_schema",
+           "DEFAULT_RUBRIC", "RECOMMENDATIONS", "RELATIONS", "rule"]

@@ -1,0 +1,551 @@
+"""AppTest: 项目申报 (apply), 申报项目 (application-list), 申报详情 (application), 资格审查 (screening-queue)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.apptest_helpers import open_page, signed_in, texts as _texts
+
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
+CURRENT_ROUND = 8  # the demo's 2026 round: ceiling 80,000, project period 2027-01-01 .. 2027-10-28
+FREE_ORG = 3  # an active organisation with no application in the 2026 round
+OTHER_FREE_ORG = 6
+SUBMIT_DRAFT = "FormSubmitter:app_form-保存草稿"
+SUBMIT_FULL = "FormSubmitter:app_form-保存并提交"
+
+
+def plain(text) -> str:
+    return _MD_ESCAPE.sub(r"\1", str(text))
+
+
+def texts(at) -> str:
+    return plain(_texts(at))
+
+
+def _errors(at) -> str:
+    return "\n".join(plain(e.value) for e in at.error)
+
+
+def _successes(at) -> list[str]:
+    return [plain(s.value) for s in at.success]
+
+
+def _db():
+    from core.db import get_db
+
+    return get_db()
+
+
+def _count(table: str, where: str = "", params=None) -> int:
+    return int(_db().scalar(f"SELECT count(*) FROM {table} {where}", params or []))
+
+
+def _app(app_id: int) -> dict:
+    from core import applications
+
+    return applications.get(app_id)
+
+
+def _first(state: str) -> int:
+    return int(_db().scalar("SELECT min(id) FROM applications WHERE round_id = ? AND state = ?", [CURRENT_ROUND, state]))
+
+
+def _events(app_id: int) -> list[dict]:
+    return _db().fetch_all("SELECT * FROM application_events WHERE application_id = ? ORDER BY id", [app_id])
+
+
+def _staff(url_path: str, **query) -> AppTest:
+    at = signed_in("staff", ["staff"]).run()
+    for k, v in query.items():
+        at.query_params[k] = v
+    return open_page(at, url_path)
+
+
+def _screen_as(username: str, roles: list[str], target: str, **query) -> AppTest:
+    def script(username, roles, target):
+        import importlib
+
+        import streamlit as st
+
+        from core import app
+
+        app.bootstrap()
+        st.session_state.update(authentication_status=True, username=username, name=username, roles=roles)
+        module, _, func = target.partition(":")
+        getattr(importlib.import_module(module), func)()
+
+    at = AppTest.from_function(script, kwargs={"username": username, "roles": roles, "target": target},
+                               default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at
+
+
+# ---- access --------------------------------------------------------------------------------------
+
+SCREENS = {"apply": ("pages.applications:intake", "项目申报"),
+           "application-list": ("pages.applications:app_list", "申报项目"),
+           "application": ("pages.applications:app_page", "申报详情"),
+           "screening-queue": ("pages.applications:screening", "资格审查")}
+
+
+@pytest.mark.parametrize("url_path", list(SCREENS))
+@pytest.mark.parametrize("username,role", [("staff", "staff"), ("admin", "admin")])
+def test_staff_and_admin_open_each_screen(demo_db, url_path, username, role):
+    at = open_page(signed_in(username, [role]).run(), url_path)
+    assert not at.exception
+    assert [t.value for t in at.title] == [SCREENS[url_path][1]]
+    assert not at.error
+
+
+@pytest.mark.parametrize("url_path", list(SCREENS))
+@pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader")])
+def test_reviewer_and_leader_get_the_workbench(demo_db, url_path, username, role):
+    at = open_page(signed_in(username, [role]).run(), url_path)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["工作台"]
+    shown = texts(at)
+    assert "状态看板" not in shown and "先保存草稿" not in shown
+
+
+@pytest.mark.parametrize("url_path", list(SCREENS))
+def test_screens_refuse_the_leader_when_called_directly(demo_db, url_path):
+    at = _screen_as("leader", ["leader"], SCREENS[url_path][0], id=str(_first("eligible"))).run()
+    assert not at.exception
+    assert any("无权" in plain(e.value) for e in at.error)
+    assert len(at.title) == 0 and len(at.dataframe) == 0
+    assert not at.button or [b.key for b in at.button] == []
+
+
+def test_detail_refuses_a_reviewer_called_directly_with_an_id(demo_db):
+    app_id = _first("under_review")
+    at = _screen_as("expert", ["reviewer"], "pages.applications:app_page", id=str(app_id)).run()
+    assert any("无权" in plain(e.value) for e in at.error)
+    assert _app(app_id)["title"] not in texts(at)
+
+
+# ---- intake --------------------------------------------------------------------------------------
+
+def _fill(at: AppTest, **values) -> AppTest:
+    for name, value in values.items():
+        key = f"app_form::{name}"
+        for kind in (at.selectbox, at.text_input, at.text_area, at.number_input, at.multiselect):
+            try:
+                widget = kind(key=key)
+            except KeyError:
+                continue
+            widget.set_value(value)
+            break
+        else:
+            raise KeyError(key)
+    return at
+
+
+def _stones(at: AppTest, *rows: dict) -> AppTest:
+    """What the browser's data_editor sends for added milestone rows."""
+    at.session_state["app_form:stones"] = {"edited_rows": {}, "added_rows": list(rows), "deleted_rows": []}
+    return at
+
+
+COMPLETE = dict(
+    org_id=FREE_ORG, category="一老一小", title="楼道加装扶手适老化改造",
+    summary="为春晓社区老旧小区的楼道加装扶手,方便老人上下楼。", needs_analysis="辖区60岁以上老人占比高,走访80户均反映上下楼困难。",
+    communities=["春晓社区"], target_group="辖区老旧小区的老年人", planned_beneficiaries=600,
+    planned_activities="入户评估、安装扶手、开展防跌倒讲座。",
+    budget_personnel=20000.0, budget_materials=30000.0, budget_venue=2000.0, budget_publicity=3000.0,
+    budget_other=5000.0, requested_amount=60000.0,
+)
+STONE = {"due_date": "2027-03-01", "deliverable": "中期报告"}
+
+
+def test_intake_starts_in_the_current_round(demo_db):
+    at = _staff("apply")
+    assert not at.exception
+    assert at.selectbox(key="app_form::round_id").value == CURRENT_ROUND
+    assert at.selectbox(key="app_form::org_id").value is None
+    assert at.text_input(key="app_form::title").value == ""
+    assert len(at.get("arrow_data_frame")) + len(at.dataframe) >= 1  # the milestone editor
+
+
+def test_save_a_draft_with_round_org_and_title_only(demo_db):
+    apps_before = _count("applications")
+    at = _fill(_staff("apply"), org_id=FREE_ORG, title="社区互助议事厅")
+    at.button(key=SUBMIT_DRAFT).click().run()
+    assert not at.exception
+    assert not _errors(at)
+    assert _count("applications") == apps_before + 1
+    row = _db().fetch_one("SELECT * FROM applications WHERE title = '社区互助议事厅'")
+    assert row["state"] == "draft"
+    assert row["round_id"] == CURRENT_ROUND and row["org_id"] == FREE_ORG
+    assert row["requested_amount"] is None and row["submitted_at"] is None
+    assert row["created_by"] == "staff"
+    assert f"草稿已保存(编号 {row['id']})" in _successes(at)
+    events = _events(row["id"])
+    assert [(e["from_state"], e["to_state"]) for e in events] == [(None, "draft")]
+    # the screen now edits that draft
+    assert f"编辑申报 编号 {row['id']}" in texts(at)
+    assert at.text_input(key="app_form::title").value == "社区互助议事厅"
+
+
+def test_draft_without_an_organisation_is_refused(demo_db):
+    apps_before, audit_before = _count("applications"), _count("audit_log")
+    at = _fill(_staff("apply"), title="社区互助议事厅")
+    at.button(key=SUBMIT_DRAFT).click().run()
+    assert not at.exception
+    assert "请选择申报组织" in _errors(at)
+    assert _count("applications") == apps_before
+    assert _count("audit_log") == audit_before
+    assert at.text_input(key="app_form::title").value == "社区互助议事厅"
+
+
+def test_save_and_submit_an_incomplete_draft_keeps_it_a_draft(demo_db):
+    apps_before = _count("applications")
+    at = _fill(_staff("apply"), org_id=FREE_ORG, title="社区互助议事厅", category="社区治理")
+    at.button(key=SUBMIT_FULL).click().run()
+    assert not at.exception
+    errors = _errors(at)
+    row = _db().fetch_one("SELECT * FROM applications WHERE title = '社区互助议事厅'")
+    assert row is not None and row["state"] == "draft"
+    assert _count("applications") == apps_before + 1  # the draft is kept
+    assert f"草稿已保存(编号 {row['id']}),但提交未通过" in errors
+    assert "申报内容不完整" in errors
+    for msg in ("请填写项目简介", "请填写需求分析", "请选择服务社区", "请填写申请资助金额(元)", "请填写计划服务人次"):
+        assert msg in errors, msg
+    assert row["submitted_at"] is None
+    assert [e["to_state"] for e in _events(row["id"])] == ["draft"]
+    # what was typed is still in the form
+    assert at.text_input(key="app_form::title").value == "社区互助议事厅"
+    assert at.selectbox(key="app_form::category").value == "社区治理"
+    assert at.selectbox(key="app_form::org_id").value == FREE_ORG
+
+
+def test_submit_a_complete_application_with_a_milestone(demo_db):
+    apps_before = _count("applications")
+    at = _stones(_fill(_staff("apply"), **COMPLETE), STONE)
+    at.button(key=SUBMIT_FULL).click().run()
+    assert not at.exception
+    assert not _errors(at)
+    assert _count("applications") == apps_before + 1
+    row = _db().fetch_one("SELECT * FROM applications WHERE title = ?", [COMPLETE["title"]])
+    assert row["state"] == "submitted"
+    assert row["submitted_at"] is not None
+    assert float(row["requested_amount"]) == 60000.0
+    assert list(row["communities"]) == ["春晓社区"]
+    assert any(f"已提交(编号 {row['id']}" in s for s in _successes(at))
+    stones = _db().fetch_all("SELECT due_date, deliverable FROM application_milestones WHERE application_id = ?",
+                             [row["id"]])
+    assert stones == [{"due_date": dt.date(2027, 3, 1), "deliverable": "中期报告"}]
+    assert [(e["from_state"], e["to_state"]) for e in _events(row["id"])] == [(None, "draft"), ("draft", "submitted")]
+    # submitted: the intake no longer edits it, but offers a new application
+    assert any("不能再修改" in plain(w.value) for w in at.warning)
+    at.button(key="app_form:new").click().run()
+    assert not at.exception
+    assert "先保存草稿" in texts(at)
+    assert at.text_input(key="app_form::title").value == ""
+    assert at.selectbox(key="app_form::org_id").value is None
+    assert at.selectbox(key="app_form::round_id").value == CURRENT_ROUND
+
+
+def test_saving_a_draft_twice_keeps_one_set_of_milestones(demo_db):
+    at = _stones(_fill(_staff("apply"), org_id=FREE_ORG, title="社区互助议事厅"), STONE)
+    at.button(key=SUBMIT_DRAFT).click().run()
+    app_id = int(_db().scalar("SELECT id FROM applications WHERE title = '社区互助议事厅'"))
+    assert _count("application_milestones", "WHERE application_id = ?", [app_id]) == 1
+    at.text_input(key="app_form::target_group").input("辖区居民")
+    at.button(key=SUBMIT_DRAFT).click().run()
+    assert not at.exception
+    assert not _errors(at)
+    assert _app(app_id)["target_group"] == "辖区居民"
+    assert _db().fetch_all("SELECT due_date, deliverable FROM application_milestones WHERE application_id = ?",
+                           [app_id]) == [{"due_date": dt.date(2027, 3, 1), "deliverable": "中期报告"}]
+
+
+def test_budget_that_does_not_sum_is_refused_on_the_requested_amount(demo_db):
+    apps_before, audit_before = _count("applications"), _count("audit_log")
+    at = _stones(_fill(_staff("apply"), **dict(COMPLETE, requested_amount=70000.0)), STONE)
+    at.button(key=SUBMIT_FULL).click().run()
+    assert not at.exception
+    assert "五项预算(人员、物资、场地、宣传、其他)之和须等于申请资助金额" in _errors(at)
+    assert not _db().fetch_one("SELECT id FROM applications WHERE title = ? AND state <> 'draft'", [COMPLETE["title"]])
+    assert _count("applications") == apps_before
+    assert _count("audit_log") == audit_before
+    assert at.number_input(key="app_form::requested_amount").value == 70000.0
+    assert at.number_input(key="app_form::budget_materials").value == 30000.0
+
+
+def test_request_above_the_round_ceiling_is_refused(demo_db):
+    apps_before, audit_before = _count("applications"), _count("audit_log")
+    values = dict(COMPLETE, budget_personnel=40000.0, budget_materials=45000.0, requested_amount=95000.0)
+    at = _stones(_fill(_staff("apply"), **values), STONE)
+    at.button(key=SUBMIT_FULL).click().run()
+    assert not at.exception
+    assert "申请资助金额超过本批次单个项目上限(80,000元)" in _errors(at)
+    assert _count("applications") == apps_before
+    assert _count("audit_log") == audit_before
+    assert at.number_input(key="app_form::requested_amount").value == 95000.0
+
+
+def test_milestone_outside_the_project_period_is_refused(demo_db):
+    apps_before = _count("applications")
+    at = _stones(_fill(_staff("apply"), **COMPLETE), {"due_date": "2026-06-01", "deliverable": "中期报告"})
+    at.button(key=SUBMIT_FULL).click().run()
+    assert not at.exception
+    assert "里程碑第1行的日期须在项目执行期" in _errors(at)
+    assert _count("applications") == apps_before
+
+
+def test_organisation_with_an_application_in_the_round_is_refused(demo_db):
+    apps_before = _count("applications")
+    busy = _app(_first("submitted"))["org_id"]
+    at = _fill(_staff("apply"), org_id=busy, title="第二个申报项目")
+    at.button(key=SUBMIT_DRAFT).click().run()
+    assert not at.exception
+    assert "达到每个组织1个的上限" in _errors(at)
+    assert _count("applications") == apps_before
+
+
+def test_complete_a_draft_later_and_submit_it(demo_db):
+    at = _fill(_staff("apply"), org_id=OTHER_FREE_ORG, title="社区互助议事厅")
+    at.button(key=SUBMIT_DRAFT).click().run()
+    app_id = int(_db().scalar("SELECT id FROM applications WHERE title = '社区互助议事厅'"))
+    # reopen it by its id, fill in the rest, add a milestone, submit
+    at = _staff("apply", id=str(app_id))
+    assert not at.exception
+    assert at.text_input(key="app_form::title").value == "社区互助议事厅"
+    rest = {k: v for k, v in COMPLETE.items() if k not in ("org_id", "title")}
+    _stones(_fill(at, **rest), STONE)
+    at.button(key=SUBMIT_FULL).click().run()
+    assert not at.exception
+    assert not _errors(at)
+    assert _app(app_id)["state"] == "submitted"
+    assert _count("applications", "WHERE title = '社区互助议事厅'") == 1
+
+
+# ---- list and status board -----------------------------------------------------------------------
+
+def _caption(at) -> str:
+    return next(str(c.value) for c in at.caption if str(c.value).startswith("共 "))
+
+
+def test_status_board_buttons_filter_the_list(demo_db):
+    from core import applications, rounds
+
+    counts = applications.counts_by_state(rounds.current()["id"])
+    at = _staff("application-list")
+    assert not at.exception
+    assert _caption(at).startswith("共 257 条")
+    at.button(key="board:draft").click().run()
+    assert not at.exception
+    assert _caption(at).startswith(f"共 {counts['draft']} 条")
+    assert set(at.dataframe[0].value["状态"]) == {"草稿"}
+    assert set(at.dataframe[0].value["批次"]) == {"2026年下沙街道公益创投"}
+    at.button(key="board:under_review").click().run()
+    assert _caption(at).startswith(f"共 {counts['under_review']} 条")
+    assert at.multiselect(key="apps:f:state").value == ["专家评审中"]
+    assert set(at.dataframe[0].value["状态"]) == {"专家评审中"}
+
+
+def test_search_narrows_the_application_list(demo_db):
+    app = _app(_first("eligible"))
+    at = _staff("application-list")
+    at.text_input(key="apps:q").input(app["title"]).run()
+    assert not at.exception
+    df = at.dataframe[0].value
+    expected = _count("applications", "WHERE title ILIKE ?", [f"%{app['title']}%"])
+    assert _caption(at).startswith(f"共 {expected} 条")
+    assert app["id"] in list(df["编号"])
+    assert len(df) < 257
+
+
+def test_selecting_a_row_in_the_list_shows_the_application(demo_db):
+    at = _staff("application-list")
+    at.session_state["apps:table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    top = int(at.dataframe[0].value.iloc[0]["编号"])
+    assert any(f"(编号 {top})" in plain(s.value) for s in at.subheader)
+
+
+# ---- one application -----------------------------------------------------------------------------
+
+def test_application_page_shows_title_and_tabs(demo_db):
+    app_id = _first("eligible")
+    app = _app(app_id)
+    at = _staff("application", id=str(app_id))
+    assert not at.exception
+    assert at.selectbox(key="app_page:chosen").value == app_id
+    assert f"{app['title']}(编号 {app_id})" in [plain(s.value) for s in at.subheader]
+    assert "状态:审查合格" in texts(at)
+    assert [t.label for t in at.tabs] == ["申报内容", "里程碑", "附件", "资格审查", "流转记录", "操作"]
+    assert at.button(key=f"move:{app_id}:under_review").label == "送专家评审"
+
+
+def test_send_an_eligible_application_to_review(demo_db):
+    app_id = _first("eligible")
+    events_before, audit_before = len(_events(app_id)), _count("audit_log")
+    at = _staff("application", id=str(app_id))
+    at.button(key=f"move:{app_id}:under_review").click().run()
+    assert not at.exception
+    assert not _errors(at)
+    assert _app(app_id)["state"] == "under_review"
+    events = _events(app_id)
+    assert len(events) == events_before + 1
+    assert (events[-1]["from_state"], events[-1]["to_state"]) == ("eligible", "under_review")
+    assert events[-1]["created_by"] == "staff"
+    assert _count("audit_log") == audit_before + 2  # the application and its event
+    # the page shows the new state, and says what was done
+    assert "状态:专家评审中" in texts(at)
+    assert "已送专家评审" in _successes(at)
+    assert not [b for b in at.button if b.key == f"move:{app_id}:under_review"]
+
+
+def test_withdraw_without_a_note_is_refused(demo_db):
+    app_id = _first("eligible")
+    before, events_before, audit_before = _app(app_id), len(_events(app_id)), _count("audit_log")
+    at = _staff("application", id=str(app_id))
+    at.button(key=f"move:{app_id}:withdrawn").click().run()
+    assert not at.exception
+    assert "撤回须填写原因" in _errors(at)
+    assert _app(app_id) == before
+    assert len(_events(app_id)) == events_before
+    assert _count("audit_log") == audit_before
+
+
+def test_withdraw_with_a_note(demo_db):
+    app_id = _first("eligible")
+    at = _staff("application", id=str(app_id))
+    at.text_input(key=f"move_note:{app_id}").input("申报组织主动撤回")
+    at.button(key=f"move:{app_id}:withdrawn").click().run()
+    assert not at.exception
+    assert _app(app_id)["state"] == "withdrawn"
+    assert _events(app_id)[-1]["note"] == "申报组织主动撤回"
+
+
+def test_moves_made_on_other_screens_are_only_named(demo_db):
+    app_id = _first("screening")
+    at = _staff("application", id=str(app_id))
+    assert not at.exception
+    assert "审查合格:在「资格审查」中办理" in texts(at)
+    assert not [b for b in at.button if b.key == f"move:{app_id}:eligible"]
+
+
+# ---- screening -----------------------------------------------------------------------------------
+
+def _queue() -> AppTest:
+    return _staff("screening-queue")
+
+
+def test_screening_queue_lists_waiting_applications(demo_db):
+    at = _queue()
+    assert not at.exception
+    df = at.dataframe[0].value
+    waiting = _count("applications", "WHERE state IN ('submitted', 'resubmitted', 'screening', 'returned')")
+    assert len(df) == waiting
+    assert set(df["状态"]) == {"已提交", "补充后重新提交", "资格审查中", "退回补充材料"}
+
+
+def test_start_screening_a_submitted_application(demo_db):
+    app_id = _first("submitted")
+    at = _queue()
+    at.selectbox(key="screen:chosen").set_value(app_id).run()
+    assert at.button(key=f"screen:start:{app_id}").label == "开始资格审查"
+    at.button(key=f"screen:start:{app_id}").click().run()
+    assert not at.exception
+    assert not _errors(at)
+    assert _app(app_id)["state"] == "screening"
+    assert _events(app_id)[-1]["to_state"] == "screening"
+    assert "已开始资格审查" in _successes(at)
+    # the checklist form is shown straight away
+    assert at.checkbox(key=f"screen_form:{app_id}::ok_0").value is True
+
+
+def _screen_form(app_id: int) -> AppTest:
+    at = _queue()
+    return at.selectbox(key="screen:chosen").set_value(app_id).run()
+
+
+def _submit_screening(at: AppTest, app_id: int) -> AppTest:
+    return at.button(key=f"FormSubmitter:screen_form:{app_id}-提交审查结论").click().run()
+
+
+def test_failed_item_without_a_reason_is_refused(demo_db):
+    app_id = _first("screening")
+    before, audit_before = _app(app_id), _count("audit_log")
+    screenings_before = _count("screenings")
+    at = _screen_form(app_id)
+    key = f"screen_form:{app_id}"
+    at.checkbox(key=f"{key}::ok_1").uncheck()
+    at.selectbox(key=f"{key}::outcome").set_value("ineligible")
+    _submit_screening(at, app_id)
+    assert not at.exception
+    assert "「无不良记录」不符合时须填写原因" in _errors(at)
+    assert _app(app_id) == before
+    assert _count("screenings") == screenings_before
+    assert _count("audit_log") == audit_before
+    assert at.checkbox(key=f"{key}::ok_1").value is False
+    assert at.selectbox(key=f"{key}::outcome").value == "ineligible"
+
+
+def test_eligible_with_a_failed_item_is_refused(demo_db):
+    app_id = _first("screening")
+    at = _screen_form(app_id)
+    key = f"screen_form:{app_id}"
+    at.checkbox(key=f"{key}::ok_2").uncheck()
+    at.text_input(key=f"{key}::why_2").input("预算超出上限")
+    at.selectbox(key=f"{key}::outcome").set_value("eligible")
+    _submit_screening(at, app_id)
+    assert not at.exception
+    assert "仍有1项不符合,不能判定为审查合格" in _errors(at)
+    assert _app(app_id)["state"] == "screening"
+
+
+def test_return_for_more_material_with_a_due_date(demo_db):
+    app_id = _first("screening")
+    due = dt.date.today() + dt.timedelta(days=7)
+    at = _screen_form(app_id)
+    key = f"screen_form:{app_id}"
+    at.checkbox(key=f"{key}::ok_3").uncheck()
+    at.text_input(key=f"{key}::why_3").input("缺少配套资金说明")
+    at.selectbox(key=f"{key}::outcome").set_value("returned")
+    at.date_input(key=f"{key}::return_due").set_value(due)
+    _submit_screening(at, app_id)
+    assert not at.exception
+    assert not _errors(at)
+    app = _app(app_id)
+    assert app["state"] == "returned"
+    assert app["returned_count"] == 1
+    assert app["return_due"] == due
+    rows = _db().fetch_all("SELECT * FROM screenings WHERE application_id = ? ORDER BY id", [app_id])
+    assert rows[-1]["outcome"] == "returned"
+    assert list(rows[-1]["items_failed"]) == ["配套资金说明"]
+    assert "已记录审查结论:退回补充材料" in _successes(at)
+
+
+def test_return_without_a_due_date_is_refused(demo_db):
+    app_id = _first("screening")
+    at = _screen_form(app_id)
+    key = f"screen_form:{app_id}"
+    at.text_area(key=f"{key}::reasons").input("请补充财务报表")
+    at.selectbox(key=f"{key}::outcome").set_value("returned")
+    _submit_screening(at, app_id)
+    assert not at.exception
+    assert "退回补充材料须填写补交期限" in _errors(at)
+    assert _app(app_id)["state"] == "screening"
+
+
+def test_eligible_with_every_item_ticked(demo_db):
+    app_id = _first("screening")
+    audit_before = _count("audit_log")
+    at = _screen_form(app_id)
+    at.selectbox(key=f"screen_form:{app_id}::outcome").set_value("eligible")
+    _submit_screening(at, app_id)
+    assert not at.exception
+    assert not _errors(at)
+    assert _app(app_id)["state"] == "eligible"
+    row = _db().fetch_one("SELECT * FROM screenings WHERE application_id = ? ORDER BY id DESC LIMIT 1", [app_id])
+    assert row["outcome"] == "eligible" and list(row["items_failed"]) == []
+    assert _count("audit_log") == audit_before + 3  # application, event, screening
+    assert "已记录审查结论:审查合格" in _successes(at)

@@ -1,0 +1,291 @@
+"""AppTest: 决定与公示 (decision-notice): grant decisions within the ceiling, the notice, objections."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.apptest_helpers import open_page, signed_in, texts as _texts
+
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
+CURRENT_ROUND = 8  # the demo's 2026 round: 3 recommended, 2 not recommended, ceiling 80,000
+
+
+def plain(text) -> str:
+    return _MD_ESCAPE.sub(r"\1", str(text))
+
+
+def texts(at) -> str:
+    return plain(_texts(at))
+
+
+def _errors(at) -> str:
+    return "\n".join(plain(e.value) for e in at.error)
+
+
+def _successes(at) -> list[str]:
+    return [plain(s.value) for s in at.success]
+
+
+def _db():
+    from core.db import get_db
+
+    return get_db()
+
+
+def _count(table: str, where: str = "", params=None) -> int:
+    return int(_db().scalar(f"SELECT count(*) FROM {table} {where}", params or []))
+
+
+def _app(app_id: int) -> dict:
+    from core import applications
+
+    return applications.get(app_id)
+
+
+def _ids(state: str) -> list[int]:
+    return [r["id"] for r in _db().fetch_all(
+        "SELECT id FROM applications WHERE round_id = ? AND state = ? ORDER BY id", [CURRENT_ROUND, state])]
+
+
+def _open(username: str, role: str) -> AppTest:
+    return open_page(signed_in(username, [role]).run(), "decision-notice")
+
+
+def _screen_as(username: str, roles: list[str], target: str) -> AppTest:
+    def script(username, roles, target):
+        import importlib
+
+        import streamlit as st
+
+        from core import app
+
+        app.bootstrap()
+        st.session_state.update(authentication_status=True, username=username, name=username, roles=roles)
+        module, _, func = target.partition(":")
+        getattr(importlib.import_module(module), func)()
+
+    return AppTest.from_function(script, kwargs={"username": username, "roles": roles, "target": target},
+                                 default_timeout=60)
+
+
+# ---- access --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("username,role", [("admin", "admin"), ("staff", "staff")])
+def test_staff_and_admin_open_the_screen(demo_db, username, role):
+    at = _open(username, role)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["决定与公示"]
+    assert at.selectbox(key="decisions:round").value == CURRENT_ROUND
+    assert [t.label for t in at.tabs][:3] == ["资助决定", "公示名单", "异议登记"]
+    assert {m.label for m in at.metric} >= {"资金总额(元)", "单个项目上限(元)"}
+
+
+@pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader")])
+def test_reviewer_and_leader_get_the_workbench(demo_db, username, role):
+    at = _open(username, role)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["工作台"]
+    assert not [s for s in at.selectbox if s.key == "decisions:round"]
+
+
+@pytest.mark.parametrize("username,role", [("leader", "leader"), ("expert", "reviewer")])
+def test_screen_refuses_reviewer_and_leader_when_called_directly(demo_db, username, role):
+    at = _screen_as(username, [role], "pages.decisions:render").run()
+    assert not at.exception
+    assert any("无权" in plain(e.value) for e in at.error)
+    assert len(at.title) == 0 and len(at.dataframe) == 0
+
+
+# ---- decisions (admin) ---------------------------------------------------------------------------
+
+def _decision_form(app_id: int) -> AppTest:
+    at = _open("admin", "admin")
+    return at.selectbox(key="decide:chosen").set_value(app_id).run()
+
+
+def _confirm(at: AppTest, app_id: int) -> AppTest:
+    return at.button(key=f"FormSubmitter:decision:{app_id}-确认决定").click().run()
+
+
+def test_decision_form_starts_from_the_request(demo_db):
+    app_id = _ids("recommended")[0]
+    at = _decision_form(app_id)
+    assert not at.exception
+    assert at.selectbox(key=f"decision:{app_id}::decision").value == "资助"
+    assert at.number_input(key=f"decision:{app_id}::granted_amount").value == float(_app(app_id)["requested_amount"])
+
+
+def test_amount_above_the_ceiling_is_refused(demo_db):
+    app_id = _ids("recommended")[0]
+    before, audit_before = _app(app_id), _count("audit_log")
+    at = _decision_form(app_id)
+    at.number_input(key=f"decision:{app_id}::granted_amount").set_value(90000.0)
+    _confirm(at, app_id)
+    assert not at.exception
+    assert "资助金额不能超过单个项目上限(80,000.00元)" in _errors(at)
+    assert _app(app_id) == before
+    assert _count("audit_log") == audit_before
+    assert at.number_input(key=f"decision:{app_id}::granted_amount").value == 90000.0
+
+
+def test_grant_with_a_valid_amount_goes_to_public_notice(demo_db):
+    app_id = _ids("recommended")[0]
+    events_before = _count("application_events", "WHERE application_id = ?", [app_id])
+    at = _decision_form(app_id)
+    at.number_input(key=f"decision:{app_id}::granted_amount").set_value(70000.0)
+    _confirm(at, app_id)
+    assert not at.exception
+    assert not _errors(at)
+    app = _app(app_id)
+    assert app["state"] == "public_notice"
+    assert float(app["granted_amount"]) == 70000.0
+    assert _count("application_events", "WHERE application_id = ?", [app_id]) == events_before + 1
+    assert any("已记录决定" in s for s in _successes(at))
+    # it left the pending list and is on the notice list
+    assert at.selectbox(key="decide:chosen").value is None
+    assert app_id not in at.selectbox(key="decide:chosen").options
+    notice = [d.value for d in at.dataframe if "拟资助金额" in d.value.columns][0]
+    assert list(notice["编号"]) == [app_id]
+    assert float(notice["拟资助金额"].iloc[0]) == 70000.0
+
+
+def test_refusal_needs_a_reason(demo_db):
+    app_id = _ids("not_recommended")[0]
+    before = _app(app_id)
+    at = _decision_form(app_id)
+    assert at.selectbox(key=f"decision:{app_id}::decision").value == "不予资助"
+    _confirm(at, app_id)
+    assert not at.exception
+    assert "决定不予资助时须填写原因" in _errors(at)
+    assert _app(app_id) == before
+    at.text_area(key=f"decision:{app_id}::note").input("评审得分未达推荐线")
+    _confirm(at, app_id)
+    assert not at.exception
+    assert not _errors(at)
+    assert _app(app_id)["state"] == "rejected"
+    assert _app(app_id)["decision_note"] == "评审得分未达推荐线"
+
+
+def test_category_quota_warning_is_shown(demo_db):
+    from core import rounds
+    from core.actor import Actor
+
+    app_id = _ids("recommended")[0]
+    category = _app(app_id)["category"]
+    rounds.set_quotas(CURRENT_ROUND, {category: 10000.0}, Actor("admin", ("admin",)), override_reason="测试额度")
+    at = _decision_form(app_id)
+    at.number_input(key=f"decision:{app_id}::granted_amount").set_value(50000.0)
+    _confirm(at, app_id)
+    assert not at.exception
+    assert _app(app_id)["state"] == "public_notice"
+    assert any("超过该类别额度" in plain(w.value) for w in at.warning)
+
+
+def test_publish_the_notice(demo_db):
+    from core import decisions
+    from core.actor import Actor
+
+    app_id = _ids("recommended")[0]
+    decisions.decide(app_id, {"decision": "资助", "granted_amount": 60000.0}, Actor("admin", ("admin",)))
+    at = _open("admin", "admin")
+    at.button(key="notice:publish").click().run()
+    assert not at.exception
+    assert not _errors(at)
+    assert _db().scalar("SELECT notice_published_at FROM rounds WHERE id = ?", [CURRENT_ROUND]) is not None
+    assert "公示已发布" in _successes(at)
+    assert any(s.startswith("公示已于") for s in _successes(at))  # the notice tab shows it at once
+    assert not [b for b in at.button if b.key == "notice:publish"]
+
+
+def test_publishing_an_empty_notice_is_refused(demo_db):
+    at = _open("admin", "admin")
+    at.button(key="notice:publish").click().run()
+    assert not at.exception
+    assert "还没有决定资助的项目,不能发布公示" in _errors(at)
+    assert _db().scalar("SELECT notice_published_at FROM rounds WHERE id = ?", [CURRENT_ROUND]) is None
+
+
+# ---- staff: no decisions, objections -------------------------------------------------------------
+
+def test_staff_see_no_decision_form(demo_db):
+    at = _open("staff", "staff")
+    assert not at.exception
+    assert any("资助决定由管理员作出" in plain(i.value) for i in at.info)
+    assert not [s for s in at.selectbox if s.key == "decide:chosen"]
+    assert not [b for b in at.button if b.key == "notice:publish"]
+
+
+def _objection_form(at: AppTest, **values) -> AppTest:
+    for name, value in values.items():
+        key = f"objection_new::{name}"
+        if name in ("content", "handling", "result"):
+            at.text_area(key=key).input(value)
+        elif name == "closed":
+            at.checkbox(key=key).set_value(value)
+        elif name == "received_date":
+            at.date_input(key=key).set_value(value)
+        else:
+            at.selectbox(key=key).set_value(value)
+    return at.button(key="FormSubmitter:objection_new-登记").click().run()
+
+
+def test_staff_register_an_objection(demo_db):
+    before, audit_before = _count("objections"), _count("audit_log")
+    at = _objection_form(_open("staff", "staff"), content="有居民反映该组织去年项目未按计划开展。")
+    assert not at.exception
+    assert not _errors(at)
+    assert _count("objections") == before + 1
+    row = _db().fetch_one("SELECT * FROM objections ORDER BY id DESC LIMIT 1")
+    assert row["round_id"] == CURRENT_ROUND
+    assert row["content"] == "有居民反映该组织去年项目未按计划开展。"
+    assert row["received_date"] == dt.date.today()
+    assert row["closed"] is False
+    assert row["created_by"] == "staff"
+    assert f"已登记异议(编号 {row['id']})" in _successes(at)
+    assert _count("audit_log") == audit_before + 1
+
+
+def test_objection_rules_on_registering(demo_db):
+    before, audit_before = _count("objections"), _count("audit_log")
+    at = _objection_form(_open("staff", "staff"), received_date=dt.date.today() + dt.timedelta(days=2), closed=True,
+                         handling="已电话联系反映人")
+    assert not at.exception
+    errors = _errors(at)
+    assert "请填写异议内容" in errors
+    assert "办结异议时须填写处理结果" in errors
+    assert "收到日期不能晚于今天" in errors
+    assert _count("objections") == before
+    assert _count("audit_log") == audit_before
+    assert at.text_area(key="objection_new::handling").value == "已电话联系反映人"
+    assert at.checkbox(key="objection_new::closed").value is True
+
+
+def test_closing_an_objection_needs_a_result(demo_db):
+    from core import decisions
+    from core.actor import Actor
+
+    obj_id = decisions.add_objection(CURRENT_ROUND, {"received_date": dt.date.today(), "content": "对评审结果有异议",
+                                                     "closed": False}, Actor("staff", ("staff",)))
+    audit_before = _count("audit_log")
+    at = _open("staff", "staff")
+    at.selectbox(key="objection:chosen").set_value(obj_id).run()
+    assert not at.exception
+    assert at.text_area(key="objection_edit::content").value == "对评审结果有异议"
+    at.checkbox(key="objection_edit::closed").check()
+    at.button(key="FormSubmitter:objection_edit-保存").click().run()
+    assert not at.exception
+    assert "办结异议时须填写处理结果" in _errors(at)
+    assert _db().fetch_one("SELECT closed, result FROM objections WHERE id = ?", [obj_id]) == {"closed": False, "result": None}
+    assert _count("audit_log") == audit_before
+    assert at.checkbox(key="objection_edit::closed").value is True
+    # with a result it is closed
+    at.text_area(key="objection_edit::result").input("经核实,异议不成立,已答复反映人")
+    at.button(key="FormSubmitter:objection_edit-保存").click().run()
+    assert not at.exception
+    assert not _errors(at)
+    row = _db().fetch_one("SELECT closed, result, updated_by FROM objections WHERE id = ?", [obj_id])
+    assert row["closed"] is True and row["result"] == "经核实,异议不成立,已答复反映人"
+    assert row["updated_by"] == "staff"

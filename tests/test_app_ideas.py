@@ -1,0 +1,282 @@
+"""AppTest: 金点子征集 (idea-pool): register, required fields and phone, select, edit, duplicates, promote."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.apptest_helpers import open_page, signed_in, texts as _texts
+
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
+CURRENT_ROUND = 8
+FREE_ORG = 3  # an active organisation with no application in the 2026 round
+
+
+def plain(text) -> str:
+    return _MD_ESCAPE.sub(r"\1", str(text))
+
+
+def texts(at) -> str:
+    return plain(_texts(at))
+
+
+def _errors(at) -> str:
+    return "\n".join(plain(e.value) for e in at.error)
+
+
+def _successes(at) -> list[str]:
+    return [plain(s.value) for s in at.success]
+
+
+def _db():
+    from core.db import get_db
+
+    return get_db()
+
+
+def _count(table: str) -> int:
+    return int(_db().scalar(f"SELECT count(*) FROM {table}"))
+
+
+def _staff(**query) -> AppTest:
+    at = signed_in("staff", ["staff"]).run()
+    for k, v in query.items():
+        at.query_params[k] = v
+    return open_page(at, "idea-pool")
+
+
+def _select_row(at: AppTest, row: int) -> AppTest:
+    """What the browser sends when a row of the idea list is clicked."""
+    at.session_state["ideas:table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    return at.run()
+
+
+def _select_idea(at: AppTest, idea_id: int) -> AppTest:
+    ids = list(at.dataframe[0].value["编号"])
+    return _select_row(at, ids.index(idea_id))
+
+
+def _screen_as(username: str, roles: list[str], target: str) -> AppTest:
+    def script(username, roles, target):
+        import importlib
+
+        import streamlit as st
+
+        from core import app
+
+        app.bootstrap()
+        st.session_state.update(authentication_status=True, username=username, name=username, roles=roles)
+        module, _, func = target.partition(":")
+        getattr(importlib.import_module(module), func)()
+
+    return AppTest.from_function(script, kwargs={"username": username, "roles": roles, "target": target},
+                                 default_timeout=60)
+
+
+# ---- access --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("username,role", [("staff", "staff"), ("admin", "admin")])
+def test_staff_and_admin_open_the_idea_pool(demo_db, username, role):
+    at = open_page(signed_in(username, [role]).run(), "idea-pool")
+    assert not at.exception
+    assert [t.value for t in at.title] == ["金点子征集"]
+    assert "共 40 条" in texts(at)
+    assert len(at.dataframe[0].value) == 40
+    assert [t.label for t in at.tabs] == ["金点子池", "登记金点子"]
+
+
+@pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader")])
+def test_reviewer_and_leader_get_the_workbench(demo_db, username, role):
+    at = open_page(signed_in(username, [role]).run(), "idea-pool")
+    assert not at.exception
+    assert [t.value for t in at.title] == ["工作台"]
+    assert "共 40 条" not in texts(at)
+
+
+@pytest.mark.parametrize("username,role", [("leader", "leader"), ("expert", "reviewer")])
+def test_screen_refuses_reviewer_and_leader_when_called_directly(demo_db, username, role):
+    at = _screen_as(username, [role], "pages.ideas:render").run()
+    assert not at.exception
+    assert any("无权" in plain(e.value) for e in at.error)
+    assert len(at.title) == 0 and len(at.dataframe) == 0
+
+
+# ---- register ------------------------------------------------------------------------------------
+
+def _fill_new(at: AppTest, **values) -> AppTest:
+    kinds = {"title": at.text_input, "description": at.text_area, "community": at.selectbox,
+             "category": at.selectbox, "source": at.selectbox, "round_id": at.selectbox,
+             "contact_name": at.text_input, "contact_phone": at.text_input, "tags": at.text_area}
+    for name, value in values.items():
+        kinds[name](key=f"idea_new::{name}").set_value(value)
+    return at
+
+
+def _submit_new(at: AppTest) -> AppTest:
+    return at.button(key="FormSubmitter:idea_new-登记").click().run()
+
+
+GOOD = dict(title="楼道里需要装扶手", description="春晓社区老旧小区的老人反映上下楼困难,希望加装楼道扶手。",
+            community="春晓社区", category="一老一小", source="居民", round_id=CURRENT_ROUND,
+            contact_name="王阿姨", contact_phone="13800138000", tags="适老化\n老旧小区")
+
+
+def test_register_an_idea(demo_db):
+    ideas_before, audit_before = _count("ideas"), _count("audit_log")
+    at = _submit_new(_fill_new(_staff(), **GOOD))
+    assert not at.exception
+    assert not _errors(at)
+    assert _count("ideas") == ideas_before + 1
+    row = _db().fetch_one("SELECT * FROM ideas WHERE title = ?", [GOOD["title"]])
+    assert row["community"] == "春晓社区" and row["category"] == "一老一小" and row["source"] == "居民"
+    assert row["round_id"] == CURRENT_ROUND
+    assert row["contact_phone"] == "138 0013 8000"
+    assert list(row["tags"]) == ["适老化", "老旧小区"]
+    assert row["application_id"] is None and row["duplicate_of"] is None
+    assert row["created_by"] == "staff"
+    assert f"已登记金点子(编号 {row['id']})" in _successes(at)
+    assert _count("audit_log") == audit_before + 1
+    # the form is emptied, the list shows the new idea first
+    assert at.text_input(key="idea_new::title").value == ""
+    assert at.selectbox(key="idea_new::community").value is None
+    assert "共 41 条" in texts(at)
+    assert at.dataframe[0].value.iloc[0]["标题"] == GOOD["title"]
+
+
+def test_missing_required_fields_are_named_and_nothing_stored(demo_db):
+    ideas_before, audit_before = _count("ideas"), _count("audit_log")
+    at = _submit_new(_fill_new(_staff(), contact_name="李先生"))
+    assert not at.exception
+    errors = _errors(at)
+    assert "未保存" in errors
+    for msg in ("请填写金点子标题", "请填写内容描述", "请选择涉及社区", "请选择项目类别", "请选择来源"):
+        assert msg in errors
+    assert _count("ideas") == ideas_before
+    assert _count("audit_log") == audit_before
+    assert at.text_input(key="idea_new::contact_name").value == "李先生"
+
+
+def test_invalid_contact_phone_is_refused_and_values_kept(demo_db):
+    ideas_before, audit_before = _count("ideas"), _count("audit_log")
+    at = _submit_new(_fill_new(_staff(), **dict(GOOD, contact_phone="12345")))
+    assert not at.exception
+    assert "联系电话无效" in _errors(at)
+    assert _count("ideas") == ideas_before
+    assert _count("audit_log") == audit_before
+    assert at.text_input(key="idea_new::title").value == GOOD["title"]
+    assert at.text_area(key="idea_new::description").value == GOOD["description"]
+    assert at.selectbox(key="idea_new::community").value == "春晓社区"
+    assert at.text_input(key="idea_new::contact_phone").value == "12345"
+    assert at.text_area(key="idea_new::tags").value == GOOD["tags"]
+
+
+# ---- the list and one idea -----------------------------------------------------------------------
+
+def test_selecting_an_idea_shows_its_detail_and_tabs(demo_db):
+    from core import ideas
+
+    at = _select_row(_staff(), 0)
+    assert not at.exception
+    idea = ideas.get(int(at.dataframe[0].value.iloc[0]["编号"]))
+    assert idea["title"] in [plain(s.value) for s in at.subheader]
+    assert idea["description"] in [t.value for t in at.text]
+    assert [t.label for t in at.tabs] == ["金点子池", "修改/标签", "标记重复", "转为申报", "登记金点子"]
+    assert at.text_input(key="idea_edit::title").value == idea["title"]
+
+
+def test_search_narrows_the_idea_list(demo_db):
+    at = _staff()
+    at.text_input(key="ideas:q").input("手工编织").run()
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert len(df) == int(_db().scalar("SELECT count(*) FROM ideas WHERE title LIKE '%手工编织%' OR description LIKE '%手工编织%'"))
+    assert all("手工编织" in t for t in df["标题"])
+
+
+def test_edit_tags_of_an_idea(demo_db):
+    from core import ideas
+
+    at = _select_idea(_staff(), 40)
+    at.text_area(key="idea_edit::tags").input("残疾人\n康复\n就近服务")
+    at.button(key="FormSubmitter:idea_edit-保存修改").click().run()
+    assert not at.exception
+    assert not _errors(at)
+    assert list(ideas.get(40)["tags"]) == ["残疾人", "康复", "就近服务"]
+
+
+def test_mark_an_idea_as_duplicate_and_clear_it(demo_db):
+    from core import ideas
+
+    audit_before = _count("audit_log")
+    at = _select_idea(_staff(), 39)
+    at.selectbox(key="idea_dup:39").set_value(36).run()
+    at.button(key="idea_dup_btn:39").click().run()
+    assert not at.exception
+    assert "已标记为重复" in _successes(at)
+    assert ideas.get(39)["duplicate_of"] == 36
+    last = _db().fetch_one("SELECT action, actor FROM audit_log ORDER BY id DESC LIMIT 1")
+    assert last["action"] == "mark_duplicate" and last["actor"] == "staff"
+    assert _count("audit_log") == audit_before + 1
+    # the page shows the new state straight away: the info and the button to clear the mark
+    assert any("与金点子 编号 36 重复" in plain(i.value) for i in at.info)
+    at.button(key="idea_undup:39").click().run()
+    assert not at.exception
+    assert "已取消重复标记" in _successes(at)
+    assert ideas.get(39)["duplicate_of"] is None
+
+
+def test_marking_a_duplicate_of_a_duplicate_is_refused(demo_db):
+    from core import ideas
+
+    audit_before = _count("audit_log")
+    at = _select_idea(_staff(), 39)
+    at.selectbox(key="idea_dup:39").set_value(35).run()  # 35 is itself a duplicate of 32
+    at.button(key="idea_dup_btn:39").click().run()
+    assert not at.exception
+    assert "编号 35 本身已标记为重复" in _errors(at)
+    assert ideas.get(39)["duplicate_of"] is None
+    assert _count("audit_log") == audit_before
+
+
+def test_promote_an_idea_to_an_application_draft(demo_db):
+    from core import applications, ideas
+
+    apps_before = _count("applications")
+    at = _select_idea(_staff(), 40)
+    assert at.selectbox(key="idea_round:40").value == CURRENT_ROUND
+    assert at.button(key="idea_promote:40").disabled  # no organisation chosen yet
+    at.selectbox(key="idea_org:40").set_value(FREE_ORG).run()
+    assert not at.button(key="idea_promote:40").disabled
+    at.button(key="idea_promote:40").click().run()
+    assert not at.exception
+    assert not _errors(at)
+    assert any("已生成申报草稿" in s for s in _successes(at))
+    assert _count("applications") == apps_before + 1
+    idea = ideas.get(40)
+    app = applications.get(idea["application_id"])
+    assert app["state"] == "draft"
+    assert app["idea_id"] == 40
+    assert app["org_id"] == FREE_ORG and app["round_id"] == CURRENT_ROUND
+    assert app["title"] == idea["title"] and app["category"] == idea["category"]
+    events = _db().fetch_all("SELECT * FROM application_events WHERE application_id = ?", [app["id"]])
+    assert len(events) == 1 and events[0]["to_state"] == "draft"
+    # the page shows the link and offers no second promotion
+    assert any(f"已转为申报项目 编号 {app['id']}" in plain(i.value) for i in at.info)
+    assert at.button(key="idea_promote:40").disabled
+
+
+def test_promote_for_an_organisation_that_already_applied_is_refused(demo_db):
+    from core import ideas
+
+    apps_before, audit_before = _count("applications"), _count("audit_log")
+    busy_org = int(_db().scalar("SELECT org_id FROM applications WHERE round_id = ? AND state = 'submitted' LIMIT 1",
+                                [CURRENT_ROUND]))
+    at = _select_idea(_staff(), 40)
+    at.selectbox(key="idea_org:40").set_value(busy_org).run()
+    at.button(key="idea_promote:40").click().run()
+    assert not at.exception
+    assert "达到每个组织1个的上限" in _errors(at)
+    assert ideas.get(40)["application_id"] is None
+    assert _count("applications") == apps_before
+    assert _count("audit_log") == audit_before
