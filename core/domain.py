@@ -1,6 +1,7 @@
 """Imports every module that declares entities, so the registry is complete (see core.entities)."""
 from core import (  # noqa: F401
-    applications, communities, decisions, documents, ideas, lockout, organisations, rounds, users, workflow,
+    applications, assignment, communities, consolidation, decisions, documents, ideas, lockout, organisations,
+    reviewers, reviews, rounds, rubrics, users, workflow,
 )
 
 
@@ -10,3 +11,4 @@ def install_providers() -> None:
     organisations.install_providers()
     rounds.install_providers()
     applications.install_providers()
+    reviewers.install_providers()

@@ -101,7 +101,16 @@ def is_frozen(round_id: int, db=None) -> bool:
 
 
 def create(values: dict, actor: Actor, db=None) -> int:
-    return records.create(ROUND, values, actor, db=db)
+    """A new round, with the default 100-point rubric (editable until the first review is submitted)."""
+    from core import rubrics
+
+    record = records.clean(ROUND, values)
+    criteria = [records.clean(rubrics.CRITERION, c) for c in rubrics.default_rows()]
+    with records.unit(actor, db) as u:
+        round_id = u.create(ROUND, record, validated=True)
+        for seq, c in enumerate(criteria, start=1):
+            u.create(rubrics.CRITERION, c, validated=True, system={"round_id": round_id, "seq": seq})
+    return round_id
 
 
 def update(round_id: int, values: dict, actor: Actor, *, override_reason: str | None = None, db=None) -> bool:

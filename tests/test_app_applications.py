@@ -324,6 +324,36 @@ def test_complete_a_draft_later_and_submit_it(demo_db):
     assert _count("applications", "WHERE title = '社区互助议事厅'") == 1
 
 
+def test_save_and_submit_an_existing_incomplete_draft_shows_why(demo_db):
+    app_id = _first("draft")
+    events_before = len(_events(app_id))
+    at = _staff("apply", id=str(app_id))
+    assert f"编辑申报 编号 {app_id}" in texts(at)
+    at.button(key=SUBMIT_FULL).click().run()
+    assert not at.exception
+    errors = _errors(at)
+    assert f"草稿已保存(编号 {app_id}),但提交未通过" in errors
+    assert "请填写申请资助金额(元)" in errors
+    assert _app(app_id)["state"] == "draft"
+    assert len(_events(app_id)) == events_before
+
+
+def test_resubmit_a_returned_application(demo_db):
+    app_id = _first("returned")
+    at = _staff("apply", id=str(app_id))
+    assert not at.exception
+    assert any("退回补充材料" in plain(i.value) for i in at.info)
+    at.text_area(key="app_form::cofunding_note").input("街道配套场地,社区提供志愿者")
+    at.button(key=SUBMIT_FULL).click().run()
+    assert not at.exception
+    assert not _errors(at)
+    app = _app(app_id)
+    assert app["state"] == "resubmitted"
+    assert app["cofunding_note"] == "街道配套场地,社区提供志愿者"
+    assert _events(app_id)[-1]["from_state"] == "returned"
+    assert f"已提交(编号 {app_id},状态:补充后重新提交)" in _successes(at)
+
+
 # ---- list and status board -----------------------------------------------------------------------
 
 def _caption(at) -> str:
@@ -549,3 +579,21 @@ def test_eligible_with_every_item_ticked(demo_db):
     assert row["outcome"] == "eligible" and list(row["items_failed"]) == []
     assert _count("audit_log") == audit_before + 3  # application, event, screening
     assert "已记录审查结论:审查合格" in _successes(at)
+
+
+def test_returned_application_waits_then_can_be_judged_late(demo_db):
+    app_id = _first("returned")
+    at = _screen_form(app_id)
+    assert not at.exception
+    assert any("已退回补充材料" in plain(i.value) for i in at.info)
+    assert not [b for b in at.button if b.key == f"screen:late:{app_id}"]  # not due yet
+    with _db().transaction() as tx:  # the due date passes
+        tx.execute("UPDATE applications SET return_due = current_date - 1 WHERE id = ?", [app_id])
+        tx.touch("applications")
+    at.run()
+    assert "已逾期" in set(at.dataframe[0].value["逾期"])
+    at.button(key=f"screen:late:{app_id}").click().run()
+    assert not at.exception
+    assert _app(app_id)["state"] == "ineligible"
+    assert _events(app_id)[-1]["note"] == "逾期未补充材料"
+    assert "已判定不合格" in _successes(at)

@@ -210,7 +210,8 @@ def test_a_draft_with_a_bad_filled_field_is_refused(hub, rnd, org):
 def test_a_draft_with_a_bad_milestone_row_is_refused(hub, rnd, org):
     with pytest.raises(ValidationFailed) as info:
         applications.save_draft({"round_id": rnd, "org_id": org, "title": "四点半课堂"},
-                                [{"due_date": D(2026, 7, 1), "deliverable": "开"}, {"due_date": None, "deliverable": None}],
+                                [{"due_date": D(2026, 7, 1), "deliverable": "开"},
+                                 {"due_date": None, "deliverable": None}],
                                 STAFF)
     assert info.value.fields == {"milestones": ["里程碑第1行:交付成果长度应为2–200个字符"]}
     assert counts(hub, "applications")["applications"] == 0

@@ -149,7 +149,8 @@ def test_defaults_validate_for_any_year(year):
     ({"screening_end": D(2026, 3, 30)}, "screening_end", MSG_SCREENING),
     ({"review_start": D(2026, 3, 30)}, "review_start", MSG_REVIEW),
     ({"review_start": D(2026, 4, 16), "review_end": D(2026, 4, 15)}, "review_start", MSG_REVIEW),
-    ({"review_start": D(2026, 4, 1), "review_end": D(2026, 4, 14)}, "review_start", MSG_REVIEW),  # before screening ends
+    # review would end before screening does
+    ({"review_start": D(2026, 4, 1), "review_end": D(2026, 4, 14)}, "review_start", MSG_REVIEW),
     ({"notice_start": D(2026, 4, 29)}, "notice_start", MSG_NOTICE),
     ({"notice_end": D(2026, 5, 5)}, "notice_start", MSG_NOTICE),
     ({"project_start": D(2026, 5, 10)}, "project_start", MSG_PROJECT),

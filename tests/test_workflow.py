@@ -87,7 +87,8 @@ def test_moves_from_a_state():
     assert [t.target for t in workflow.moves_from("screening", ["staff"])] == [
         "eligible", "ineligible", "returned", "withdrawn"]
     assert [t.target for t in workflow.moves_from("recommended", ["staff"])] == ["withdrawn"]
-    assert [t.target for t in workflow.moves_from("recommended", ["admin"])] == ["public_notice", "rejected", "withdrawn"]
+    assert [t.target for t in workflow.moves_from("recommended", ["admin"])] == [
+        "public_notice", "rejected", "withdrawn"]
     assert [t.target for t in workflow.moves_from("reviewed", ("leader", "staff"))] == [
         "re_review", "recommended", "not_recommended", "withdrawn"]
 

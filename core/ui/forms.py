@@ -168,9 +168,12 @@ def schema_form(
     wide: Iterable[str] = ("notes", "description"),
     extra: Callable[[], None] | None = None,
     extra_actions: dict[str, Callable[[dict], Any]] | None = None,
+    live: bool = False,
 ) -> None:
     """Draw the form. ``extra`` draws more widgets inside it (e.g. a child-row editor) before the
-    buttons; ``extra_actions`` adds submit buttons (label -> handler), e.g. 保存草稿 / 保存并提交."""
+    buttons; ``extra_actions`` adds submit buttons (label -> handler), e.g. 保存草稿 / 保存并提交.
+    ``live=True`` draws the fields without ``st.form`` so every change reruns the page (e.g. a live
+    total beside a scoring form); submitting works the same way."""
     specs = field_specs(model)
     names = [n for n in (fields or list(specs)) if n in specs]
     if defaults is not None and st.session_state.get(f"{key}::__loaded") in (None, "defaults"):
@@ -185,7 +188,11 @@ def schema_form(
         st.session_state.pop(f"{key}::__errors", None)
         errors = None
 
-    with st.form(key, clear_on_submit=False, enter_to_submit=False):
+    box = st.container(border=True, key=f"{key}__live") if live else st.form(key, clear_on_submit=False,
+                                                                               enter_to_submit=False)
+    button = (lambda where, label, **kw: where.button(label, key=f"{key}::__btn::{label}", **kw)) if live else \
+        (lambda where, label, **kw: where.form_submit_button(label, **kw))
+    with box:
         if errors is not None:
             st.error("未保存:请按提示修改后重新提交。", icon=":material/error:")
             for msg in errors.form:
@@ -210,8 +217,7 @@ def schema_form(
             extra()
         n = 1 + len(extra_actions or {})
         buttons = st.columns([1] * n + [max(1, 8 - n)])[:n] if extra_actions else [st]
-        buttons[0].form_submit_button(submit_label, type="primary", on_click=_submit,
-                                      args=(key, model, names, on_submit, clear_on_success, changes_only))
+        button(buttons[0], submit_label, type="primary", on_click=_submit,
+               args=(key, model, names, on_submit, clear_on_success, changes_only))
         for b, (label, handler) in zip(buttons[1:], (extra_actions or {}).items()):
-            b.form_submit_button(label, on_click=_submit,
-                                 args=(key, model, names, handler, clear_on_success, changes_only))
+            button(b, label, on_click=_submit, args=(key, model, names, handler, clear_on_success, changes_only))

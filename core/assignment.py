@@ -1,0 +1,200 @@
+"""评审分配: give each application N reviewers — by hand or automatically — never a conflicted one,
+no reviewer above the load cap, expertise matched where possible, loads balanced; say who falls short."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from core import records, reviewers, rounds
+from core.actor import Actor
+from core.db import get_db
+from core.entities import Entity, register
+from core.errors import NotFound, PermissionDenied, ValidationFailed
+
+ASSIGNMENT = register(Entity(
+    name="assignment", table="assignments", label="评审分配", write_roles=frozenset({"admin", "staff"}),
+    title_field="reviewer",
+))
+REVIEW_STATES = ("under_review", "re_review")
+
+
+@dataclass
+class Plan:
+    pairs: list[tuple[int, str]] = field(default_factory=list)
+    shortfalls: list[tuple[int, str]] = field(default_factory=list)
+
+
+def plan(apps: list[dict], experts: list[dict], conflicts: set[tuple[str, int]], n: int) -> Plan:
+    """Pure planning. ``apps``: id, org_id, category, assigned (set), excluded (set: recused);
+    ``experts``: username, expertise (set), cap, load. Hardest applications first; within an
+    application, experts of its category first, then the least loaded."""
+    load = {e["username"]: int(e["load"]) for e in experts}
+    out = Plan()
+
+    def eligible(a: dict) -> list[dict]:
+        return [e for e in experts if e["username"] not in a["assigned"] and e["username"] not in a["excluded"]
+                and (e["username"], a["org_id"]) not in conflicts and load[e["username"]] < e["cap"]]
+
+    for a in sorted(apps, key=lambda a: (len(eligible(a)), a["id"])):
+        need = n - len(a["assigned"])
+        if need <= 0:
+            continue
+        chosen = sorted(eligible(a), key=lambda e: (a["category"] not in e["expertise"], load[e["username"]],
+                                                    e["username"]))[:need]
+        for e in chosen:
+            out.pairs.append((a["id"], e["username"]))
+            load[e["username"]] += 1
+        if len(chosen) < need:
+            conflicted = sum((e["username"], a["org_id"]) in conflicts for e in experts)
+            full = sum(load[e["username"]] >= e["cap"] for e in experts if (e["username"], a["org_id"]) not in conflicts)
+            taken = len(a["assigned"]) + len(a["excluded"])
+            out.shortfalls.append((a["id"], f"还差{need - len(chosen)}位专家:共{len(experts)}位专家,其中{conflicted}位有利益冲突,"
+                                            f"{full}位已达评审上限,{taken}位已分配或已回避"))
+    return out
+
+
+def _round_inputs(round_id: int, db) -> tuple[list[dict], list[dict], int]:
+    rnd = rounds.get(round_id, db)
+    marks = ", ".join("?" for _ in REVIEW_STATES)
+    apps = db.fetch_all(f"SELECT id, org_id, category FROM applications WHERE round_id = ? AND state IN ({marks}) ORDER BY id",
+                        [round_id, *REVIEW_STATES])
+    rows = db.fetch_all("SELECT s.application_id, s.reviewer, s.status FROM assignments s JOIN applications a"
+                        " ON a.id = s.application_id WHERE a.round_id = ?", [round_id])
+    for a in apps:
+        a["assigned"] = {r["reviewer"] for r in rows if r["application_id"] == a["id"] and r["status"] == "assigned"}
+        a["excluded"] = {r["reviewer"] for r in rows if r["application_id"] == a["id"] and r["status"] == "recused"}
+    load: dict[str, int] = {}
+    for r in rows:
+        if r["status"] == "assigned":
+            load[r["reviewer"]] = load.get(r["reviewer"], 0) + 1
+    experts = []
+    for e in reviewers.reviewers(db).to_dict("records"):
+        prof = reviewers.profile(e["username"], db) or {}
+        cap = prof.get("load_cap") or rnd.get("load_cap") or 12
+        experts.append({"username": e["username"], "expertise": set(prof.get("expertise") or []), "cap": int(cap),
+                        "load": load.get(e["username"], 0)})
+    return apps, experts, int(rnd["reviewers_per_app"])
+
+
+def plan_round(round_id: int, db=None) -> Plan:
+    db = db or get_db()
+    apps, experts, n = _round_inputs(round_id, db)
+    return plan(apps, experts, reviewers.conflict_pairs(db), n)
+
+
+def matrix(round_id: int, pairs: list[tuple[int, str]] | None = None, db=None) -> pd.DataFrame:
+    """Reviewer x application: ● assigned, ○ planned (not yet confirmed), 回避 recused."""
+    db = db or get_db()
+    rows = db.fetch_all("SELECT s.application_id, s.reviewer, s.status FROM assignments s JOIN applications a"
+                        " ON a.id = s.application_id WHERE a.round_id = ?", [round_id])
+    cells = [{"专家": r["reviewer"], "项目": r["application_id"], "v": "●" if r["status"] == "assigned" else "回避"}
+             for r in rows]
+    cells += [{"专家": u, "项目": a, "v": "○"} for a, u in (pairs or [])]
+    if not cells:
+        return pd.DataFrame()
+    df = pd.DataFrame(cells).pivot_table(index="专家", columns="项目", values="v", aggfunc="first", fill_value="")
+    df.columns = [f"#{c}" for c in df.columns]
+    return df.reset_index()
+
+
+def _check_pair(app: dict, reviewer: str, rnd: dict, db) -> None:
+    if app["state"] not in REVIEW_STATES:
+        raise ValidationFailed(form=["只有「专家评审中」或「复评中」的项目可以分配专家"])
+    reasons = reviewers.conflicts(reviewer, app["org_id"], db=db)
+    if reasons:
+        raise ValidationFailed(form=[f"{reviewer} 与申报组织有利益冲突:" + ";".join(reasons)])
+    if db.scalar("SELECT count(*) FROM assignments WHERE application_id = ? AND reviewer = ?", [app["id"], reviewer]):
+        raise ValidationFailed(form=[f"{reviewer} 已分配过该项目(或已回避)"])
+    prof = reviewers.profile(reviewer, db) or {}
+    cap = int(prof.get("load_cap") or rnd.get("load_cap") or 12)
+    load = int(db.scalar("SELECT count(*) FROM assignments s JOIN applications a ON a.id = s.application_id"
+                         " WHERE a.round_id = ? AND s.reviewer = ? AND s.status = 'assigned'", [rnd["id"], reviewer]))
+    if load >= cap:
+        raise ValidationFailed(form=[f"{reviewer} 本批次已分配 {load} 个项目,达到上限 {cap}"])
+
+
+def assign(app_id: int, reviewer: str, actor: Actor, db=None) -> int:
+    db = db or get_db()
+    app = db.fetch_one("SELECT id, org_id, state, round_id FROM applications WHERE id = ?", [app_id])
+    if app is None:
+        raise NotFound(f"申报项目(编号 {app_id})不存在")
+    if reviewer not in set(reviewers.reviewers(db)["username"]):
+        raise ValidationFailed(form=[f"{reviewer} 不是启用的评审专家账号"])
+    rnd = rounds.get(app["round_id"], db)
+    with db.write_lock:  # check and write under one lock: no double assignment, no cap overrun
+        _check_pair(app, reviewer, rnd, db)
+        return records.create(ASSIGNMENT, {"application_id": app_id, "reviewer": reviewer, "status": "assigned"},
+                              actor, db=db)
+
+
+def confirm_plan(round_id: int, pairs: list[tuple[int, str]], actor: Actor, db=None) -> int:
+    """Write a planned set of assignments in one transaction (each pair re-checked)."""
+    db = db or get_db()
+    rnd = rounds.get(round_id, db)
+    with db.write_lock:
+        for app_id, reviewer in pairs:
+            app = db.fetch_one("SELECT id, org_id, state, round_id FROM applications WHERE id = ?", [app_id])
+            if app is None or app["round_id"] != round_id:
+                raise ValidationFailed(form=[f"项目 {app_id} 不属于本批次"])
+            _check_pair(app, reviewer, rnd, db)
+        with records.unit(actor, db) as u:
+            for app_id, reviewer in pairs:
+                u.create(ASSIGNMENT, {"application_id": app_id, "reviewer": reviewer, "status": "assigned"}, validated=True)
+    return len(pairs)
+
+
+def unassign(assignment_id: int, actor: Actor, db=None) -> None:
+    db = db or get_db()
+    if db.scalar("SELECT count(*) FROM reviews WHERE assignment_id = ? AND submitted_at IS NOT NULL", [assignment_id]):
+        raise ValidationFailed(form=["该专家已提交评分,不能取消分配"])
+    with records.unit(actor, db) as u:
+        for r in u.tx.fetch_all("SELECT id FROM reviews WHERE assignment_id = ?", [assignment_id]):
+            from core.reviews import REVIEW
+
+            u.delete(REVIEW, r["id"], note="取消分配")
+        u.delete(ASSIGNMENT, assignment_id)
+
+
+def own(assignment_id: int, actor: Actor, db=None) -> dict:
+    """The assignment if it belongs to ``actor`` (reviewer isolation); else PermissionDenied."""
+    db = db or get_db()
+    row = db.fetch_one("SELECT * FROM assignments WHERE id = ?", [assignment_id])
+    if row is None or row["reviewer"] != actor.username:
+        raise PermissionDenied("这不是分配给您的评审任务")
+    return row
+
+
+def confirm_no_conflict(assignment_id: int, actor: Actor, db=None) -> None:
+    row = own(assignment_id, actor, db)
+    if row["no_conflict_at"] is None:
+        records.update(ASSIGNMENT, assignment_id, {}, _as_system(actor), db=db,
+                       system={"no_conflict_at": dt.datetime.now()}, action="declare_no_conflict")
+
+
+def recuse(assignment_id: int, reason: str, actor: Actor, db=None) -> None:
+    """The reviewer declares a conflict: recused (audited); the application needs another reviewer."""
+    row = own(assignment_id, actor, db)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(fields={"reason": ["请说明利益冲突的情况"]})
+    if row["status"] != "assigned":
+        raise ValidationFailed(form=["该任务已回避"])
+    db = db or get_db()
+    if db.scalar("SELECT count(*) FROM reviews WHERE assignment_id = ? AND submitted_at IS NOT NULL", [assignment_id]):
+        raise ValidationFailed(form=["已提交评分的任务不能回避;如确有冲突请联系工作人员"])
+    records.update(ASSIGNMENT, assignment_id, {}, _as_system(actor), db=db,
+                   system={"status": "recused", "recused_reason": reason}, action="recuse", note=reason)
+
+
+def _as_system(actor: Actor) -> Actor:
+    """A reviewer's own declarations are written on their behalf (the audit row names them)."""
+    return Actor(actor.username, tuple(actor.roles) + ("system",))
+
+
+def for_application(app_id: int, db=None) -> pd.DataFrame:
+    db = db or get_db()
+    return db.fetch_df("SELECT s.id, s.reviewer, s.status, s.no_conflict_at, s.recused_reason, r.status AS review,"
+                       " r.total FROM assignments s LEFT JOIN reviews r ON r.assignment_id = s.id"
+                       " WHERE s.application_id = ? ORDER BY s.id", [app_id])

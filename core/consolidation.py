@@ -1,0 +1,240 @@
+"""评审汇总: per-application statistics, discrepancy flags and 复评, ranking, a funding recommendation
+within the budget, overrides, the progress board, the 专家评分汇总表 workbook and the sign-off lock."""
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+
+import pandas as pd
+
+from core import records, rounds, rubrics, workflow
+from core.actor import Actor
+from core.applications import APPLICATION
+from core.db import get_db
+from core.entities import Entity, register
+from core.errors import PermissionDenied, ValidationFailed
+from core.excel import workbook_bytes
+from core.validation import validate
+from schemas.review import Override
+
+OVERRIDE = register(Entity(
+    name="recommendation_override", table="recommendation_overrides", label="推荐调整", schema=Override,
+    write_roles=frozenset({"admin", "staff"}), title_field="reason",
+))
+TRIM_MIN_REVIEWS = 5
+
+
+def stats(totals: list[float], *, trimmed: bool) -> dict:
+    """n, mean, trimmed mean (drop one highest and one lowest when asked and n >= 5), sd, range, median.
+    ``final`` is the score used for ranking."""
+    n = len(totals)
+    if n == 0:
+        return {"n": 0, "mean": None, "trimmed_mean": None, "sd": None, "spread": None, "median": None, "final": None}
+    ordered = sorted(totals)
+    mean = statistics.fmean(ordered)
+    trim = statistics.fmean(ordered[1:-1]) if trimmed and n >= TRIM_MIN_REVIEWS else None
+    return {
+        "n": n, "mean": round(mean, 2), "trimmed_mean": None if trim is None else round(trim, 2),
+        "sd": round(statistics.stdev(ordered), 2) if n > 1 else 0.0, "spread": round(ordered[-1] - ordered[0], 2),
+        "median": round(statistics.median(ordered), 2), "final": round(trim if trim is not None else mean, 2),
+    }
+
+
+def rank_key(row: dict) -> tuple:
+    """Higher final score first; tie-break: higher median, then fewer 不推荐, then the earlier application."""
+    final = row.get("final")
+    return (final is None, -(final or 0), -(row.get("median") or 0), row.get("no_count") or 0, row["id"])
+
+
+def table(round_id: int, db=None) -> pd.DataFrame:
+    """One row per application of the round in the review stages (or beyond), with its statistics,
+    flag, ranks and the funding recommendation."""
+    db = db or get_db()
+    rnd = rounds.get(round_id, db)
+    apps = db.fetch_all(
+        "SELECT a.id, a.title, o.name AS org, a.category, a.state, a.requested_amount FROM applications a"
+        " JOIN organisations o ON o.id = a.org_id WHERE a.round_id = ? AND a.state IN"
+        " ('under_review', 're_review', 'reviewed', 'recommended', 'not_recommended', 'public_notice', 'funded', 'rejected')"
+        " AND EXISTS (SELECT 1 FROM assignments s WHERE s.application_id = a.id) ORDER BY a.id", [round_id])
+    reviews = db.fetch_all(
+        "SELECT v.application_id, v.total, v.recommendation FROM reviews v JOIN applications a ON a.id = v.application_id"
+        " WHERE a.round_id = ? AND v.status = 'submitted'", [round_id])
+    assigned = {r["application_id"]: r["n"] for r in db.fetch_all(
+        "SELECT s.application_id, count(*) AS n FROM assignments s JOIN applications a ON a.id = s.application_id"
+        " WHERE a.round_id = ? AND s.status = 'assigned' GROUP BY 1", [round_id])}
+    resolved = {r["application_id"] for r in db.fetch_all(
+        "SELECT DISTINCT e.application_id FROM application_events e JOIN applications a ON a.id = e.application_id"
+        " WHERE a.round_id = ? AND e.from_state = 're_review' AND e.to_state = 'reviewed'", [round_id])}
+    overrides = {r["application_id"]: r for r in db.fetch_all(
+        "SELECT o.application_id, o.recommended, o.reason FROM recommendation_overrides o"
+        " JOIN applications a ON a.id = o.application_id WHERE a.round_id = ?", [round_id])}
+    rows = []
+    for a in apps:
+        mine = [r for r in reviews if r["application_id"] == a["id"]]
+        s = stats([float(r["total"]) for r in mine if r["total"] is not None], trimmed=bool(rnd["trimmed_mean"]))
+        flagged = s["spread"] is not None and s["spread"] > float(rnd["discrepancy_threshold"]) and a["id"] not in resolved
+        rows.append({**a, "assigned": assigned.get(a["id"], 0), **s,
+                     "no_count": sum(r["recommendation"] == "不推荐" for r in mine), "flagged": flagged,
+                     "override": overrides.get(a["id"])})
+    rows.sort(key=rank_key)
+    by_cat: dict[str, int] = {}
+    for i, r in enumerate(rows, start=1):
+        r["rank"] = i if r["final"] is not None else None
+        if r["final"] is not None:
+            by_cat[r["category"]] = by_cat.get(r["category"], 0) + 1
+            r["category_rank"] = by_cat[r["category"]]
+        else:
+            r["category_rank"] = None
+    _recommend(rows, float(rnd["total_budget"]), rounds.quotas(round_id, db))
+    for r in rows:
+        r.pop("override", None)
+    columns = ["id", "title", "org", "category", "state", "requested_amount", "assigned", "n", "mean", "trimmed_mean",
+               "sd", "spread", "median", "no_count", "final", "flagged", "rank", "category_rank", "recommended",
+               "basis"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _recommend(rows: list[dict], budget: float, quotas: dict[str, float]) -> None:
+    """In rank order until the budget (and category quotas) are used; overrides win, with their reason."""
+    left = budget
+    cat_left = dict(quotas)
+    for r in rows:
+        amount = float(r["requested_amount"] or 0)
+        o = r.get("override")
+        if o is not None:
+            r["recommended"], r["basis"] = bool(o["recommended"]), f"人工调整:{o['reason']}"
+        elif r["final"] is None:
+            r["recommended"], r["basis"] = False, "评分未完成"
+        elif r["flagged"]:
+            r["recommended"], r["basis"] = False, "分差过大,待复评"
+        elif amount > left + 0.005:
+            r["recommended"], r["basis"] = False, "超出剩余资金"
+        elif r["category"] in cat_left and amount > cat_left[r["category"]] + 0.005:
+            r["recommended"], r["basis"] = False, "超出类别额度"
+        else:
+            r["recommended"], r["basis"] = True, "按排名在预算内"
+        if r["recommended"]:
+            left -= amount
+            if r["category"] in cat_left:
+                cat_left[r["category"]] -= amount
+
+
+def set_override(app_id: int, values: dict, actor: Actor, db=None) -> None:
+    db = db or get_db()
+    rec = validate(Override, values)
+    existing = db.fetch_one("SELECT id FROM recommendation_overrides WHERE application_id = ?", [app_id])
+    if existing:
+        records.update(OVERRIDE, existing["id"], rec, actor, db=db, note=rec["reason"])
+    else:
+        records.create(OVERRIDE, rec, actor, db=db, system={"application_id": app_id}, note=rec["reason"])
+
+
+def clear_override(app_id: int, actor: Actor, db=None) -> None:
+    db = db or get_db()
+    existing = db.fetch_one("SELECT id FROM recommendation_overrides WHERE application_id = ?", [app_id])
+    if existing:
+        records.delete(OVERRIDE, existing["id"], actor, db=db)
+
+
+def send_to_re_review(app_id: int, note: str, actor: Actor, db=None) -> None:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed(fields={"note": ["请写明复评安排(增加专家或会商意见)"]})
+    workflow.move(APPLICATION, app_id, "re_review", actor, note=note, db=db)
+
+
+def complete_reviews(round_id: int, actor: Actor, db=None) -> int:
+    """Move every application whose assigned reviews are all submitted to 评审完成 (one transaction)."""
+    db = db or get_db()
+    t = table(round_id, db)
+    ready = t[(t["state"].isin(["under_review", "re_review"])) & (t["assigned"] > 0) & (t["n"] >= t["assigned"])]
+    with records.unit(actor, db) as u:
+        for app_id in ready["id"]:
+            workflow.move_in(u, APPLICATION, int(app_id), "reviewed", note="评分已全部提交")
+    return len(ready)
+
+
+def apply_recommendation(round_id: int, actor: Actor, db=None) -> tuple[int, int]:
+    """Reviewed applications become 推荐立项 / 不推荐 according to the list (needs the signed-off scores)."""
+    db = db or get_db()
+    if rounds.get(round_id, db)["scores_locked_at"] is None:
+        raise ValidationFailed(form=["请先由管理员签字锁定评分,再生成推荐名单"])
+    t = table(round_id, db)
+    todo = t[t["state"] == "reviewed"]
+    with records.unit(actor, db) as u:
+        for r in todo.itertuples():
+            workflow.move_in(u, APPLICATION, int(r.id), "recommended" if r.recommended else "not_recommended",
+                             note=r.basis)
+    return int(todo["recommended"].sum()), int((~todo["recommended"]).sum())
+
+
+def progress(round_id: int, today: dt.date | None = None, db=None) -> pd.DataFrame:
+    """Per reviewer: assigned / drafted / submitted / overdue."""
+    db = db or get_db()
+    rnd = rounds.get(round_id, db)
+    late = (today or dt.date.today()) > rnd["review_end"]
+    df = db.fetch_df(
+        "SELECT s.reviewer AS 专家, count(*) AS 已分配,"
+        " count(*) FILTER (WHERE v.status = 'draft') AS 草稿,"
+        " count(*) FILTER (WHERE v.status = 'submitted') AS 已提交"
+        " FROM assignments s JOIN applications a ON a.id = s.application_id"
+        " LEFT JOIN reviews v ON v.assignment_id = s.id WHERE a.round_id = ? AND s.status = 'assigned'"
+        " GROUP BY 1 ORDER BY 1", [round_id])
+    df["逾期"] = (df["已分配"] - df["已提交"]) if late else 0
+    return df
+
+
+def sign_off(round_id: int, actor: Actor, db=None) -> None:
+    if not actor.has("admin", "system"):
+        raise PermissionDenied("只有管理员可以签字锁定评分")
+    rnd = rounds.get(round_id, db)
+    if rnd["scores_locked_at"] is not None:
+        raise ValidationFailed(form=["评分已锁定"])
+    records.update(rounds.ROUND, round_id, {}, actor, db=db, action="lock_scores",
+                   system={"scores_locked_at": dt.datetime.now(), "scores_locked_by": actor.username})
+
+
+def unlock(round_id: int, reason: str, actor: Actor, db=None) -> None:
+    if not actor.has("admin", "system"):
+        raise PermissionDenied("只有管理员可以解锁评分")
+    if len((reason or "").strip()) < 4:
+        raise ValidationFailed(fields={"reason": ["请填写解锁原因(至少4个字)"]})
+    records.update(rounds.ROUND, round_id, {}, actor, db=db, action="unlock_scores", note=reason.strip(),
+                   system={"scores_locked_at": None, "scores_locked_by": None})
+
+
+LABELS = {"id": "编号", "title": "项目名称", "org": "申报组织", "category": "类别", "state": "状态",
+          "requested_amount": "申请金额", "assigned": "分配专家数", "n": "已评份数", "mean": "平均分",
+          "trimmed_mean": "去掉最高最低后平均", "sd": "标准差", "spread": "极差", "median": "中位数",
+          "no_count": "不推荐票数", "final": "最终得分", "flagged": "分差提示", "rank": "总排名",
+          "category_rank": "类别内排名", "recommended": "建议资助", "basis": "依据"}
+
+
+def summary_workbook(round_id: int, db=None) -> bytes:
+    """专家评分汇总表, generated from the database."""
+    db = db or get_db()
+    rnd = rounds.get(round_id, db)
+    t = table(round_id, db)
+    summary = t.assign(state=t["state"].map(workflow.state_label)).sort_values(["category", "category_rank"])
+    scores = db.fetch_df(
+        "SELECT v.application_id AS 项目, v.reviewer AS 专家, c.name AS 评分项, c.max_score AS 满分, s.score AS 得分,"
+        " s.comment AS 评语 FROM review_scores s JOIN reviews v ON v.id = s.review_id"
+        " JOIN rubric_criteria c ON c.id = s.criterion_id JOIN applications a ON a.id = v.application_id"
+        " WHERE a.round_id = ? AND v.status = 'submitted' ORDER BY 1, 2, c.seq", [round_id])
+    per = db.fetch_df(
+        "SELECT v.reviewer AS 专家, v.application_id AS 项目, v.total AS 加权总分, v.recommendation AS 推荐意见"
+        " FROM reviews v JOIN applications a ON a.id = v.application_id WHERE a.round_id = ? AND v.status = 'submitted'"
+        " ORDER BY 1, 2", [round_id])
+    matrix = per.pivot_table(index="专家", columns="项目", values="加权总分", aggfunc="first") if not per.empty else per
+    if not per.empty:
+        matrix.columns = [f"#{c}" for c in matrix.columns]
+        matrix = matrix.reset_index()
+    comments = scores[scores["评语"].notna()][["项目", "专家", "评分项", "得分", "评语"]]
+    lock = (f"已于 {rnd['scores_locked_at']:%Y-%m-%d %H:%M} 由 {rnd['scores_locked_by']} 签字锁定"
+            if rnd["scores_locked_at"] else "尚未签字锁定")
+    cover = pd.DataFrame([("批次", rnd["name"]), ("评分细则", "、".join(f"{c['name']}{c['max_score']:g}"
+                                                                    for c in rubrics.criteria(round_id, db))),
+                          ("计分方法", "去掉一个最高分和一个最低分(5份及以上)" if rnd["trimmed_mean"] else "平均分"),
+                          ("状态", lock), ("生成时间", f"{dt.datetime.now():%Y-%m-%d %H:%M}")], columns=["项目", "内容"])
+    return workbook_bytes({"说明": cover, "汇总(按类别)": summary.rename(columns=LABELS), "专家×项目": matrix,
+                           "分项得分": scores, "评语": comments, "逐份评分": per})

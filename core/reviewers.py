@@ -1,0 +1,108 @@
+"""评审专家: expert profiles, declared affiliations, and conflicts of interest."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+import pandas as pd
+
+from core import records
+from core.actor import Actor
+from core.db import get_db
+from core.entities import Entity, register
+from core.errors import NotFound, ValidationFailed
+from schemas.review import Affiliation, ReviewerProfile
+
+STAFF = frozenset({"admin", "staff"})
+
+PROFILE = register(Entity(
+    name="reviewer_profile", table="reviewer_profiles", label="专家档案", schema=ReviewerProfile, write_roles=STAFF,
+    key="username", key_generated=False, title_field="username",
+))
+AFFILIATION = register(Entity(
+    name="affiliation", table="reviewer_affiliations", label="专家关联组织", schema=Affiliation, write_roles=STAFF,
+    title_field="relation",
+))
+
+# Other sources of conflict (e.g. mentoring, once incubation lands) register a function
+# (reviewer, org_id, today) -> list of reasons.
+CONFLICT_SOURCES: list[Callable[[str, int, dt.date], list[str]]] = []
+
+
+def reviewers(db=None) -> pd.DataFrame:
+    """Active accounts with the reviewer role, with their profile."""
+    db = db or get_db()
+    return db.fetch_df(
+        "SELECT u.username, u.name, p.title, p.employer, array_to_string(p.expertise, '、') AS expertise,"
+        " p.load_cap FROM users u LEFT JOIN reviewer_profiles p ON p.username = u.username"
+        " WHERE u.active AND list_contains(u.roles, 'reviewer') ORDER BY u.username")
+
+
+def profile(username: str, db=None) -> dict | None:
+    db = db or get_db()
+    return db.fetch_one("SELECT * FROM reviewer_profiles WHERE username = ?", [username])
+
+
+def save_profile(username: str, values: dict, actor: Actor, db=None) -> None:
+    db = db or get_db()
+    if not db.scalar("SELECT count(*) FROM users WHERE username = ? AND list_contains(roles, 'reviewer')", [username]):
+        raise NotFound(f"{username} 不是评审专家账号")
+    if profile(username, db) is None:
+        records.create(PROFILE, values, actor, db=db, system={"username": username})
+    else:
+        records.update(PROFILE, username, values, actor, db=db)
+
+
+def affiliations(username: str | None = None, db=None) -> pd.DataFrame:
+    db = db or get_db()
+    where, params = ("WHERE a.username = ?", [username]) if username else ("", [])
+    return db.fetch_df(
+        "SELECT a.id, a.username, a.org_id, o.name AS org, a.relation, a.note FROM reviewer_affiliations a"
+        f" JOIN organisations o ON o.id = a.org_id {where} ORDER BY a.username, o.name", params)
+
+
+def add_affiliation(username: str, values: dict, actor: Actor, db=None) -> int:
+    db = db or get_db()
+    rec = records.clean(AFFILIATION, values)
+    if db.scalar("SELECT count(*) FROM reviewer_affiliations WHERE username = ? AND org_id = ? AND relation = ?",
+                 [username, rec["org_id"], rec["relation"]]):
+        raise ValidationFailed(form=["该关联已登记"])
+    return records.create(AFFILIATION, values, actor, db=db, system={"username": username})
+
+
+def remove_affiliation(affiliation_id: int, actor: Actor, db=None) -> None:
+    records.delete(AFFILIATION, affiliation_id, actor, db=db)
+
+
+def conflicts(username: str, org_id: int, today: dt.date | None = None, db=None) -> list[str]:
+    """Why ``username`` may not review an application of ``org_id`` (empty: no conflict)."""
+    db = db or get_db()
+    today = today or dt.date.today()
+    reasons = [f"已申报与该组织的关系:{r['relation']}" for r in db.fetch_all(
+        "SELECT relation FROM reviewer_affiliations WHERE username = ? AND org_id = ?", [username, org_id])]
+    for source in CONFLICT_SOURCES:
+        reasons += source(username, org_id, today)
+    return reasons
+
+
+def conflict_pairs(db=None) -> set[tuple[str, int]]:
+    """Every (reviewer, organisation) pair in conflict, for planning many assignments at once."""
+    db = db or get_db()
+    pairs = {(r["username"], int(r["org_id"])) for r in db.fetch_all("SELECT username, org_id FROM reviewer_affiliations")}
+    for source in CONFLICT_SOURCES:
+        bulk = getattr(source, "pairs", None)
+        if bulk is not None:
+            pairs |= bulk(db)
+    return pairs
+
+
+def install_providers() -> None:
+    from core.lookups import cached_map
+    from schemas import choices
+
+    def _names() -> dict:
+        return cached_map("reviewer_names", ("users",), lambda db: {
+            r["username"]: f"{r['name']}({r['username']})" for r in db.fetch_all(
+                "SELECT username, name FROM users WHERE active AND list_contains(roles, 'reviewer') ORDER BY username")})
+
+    choices.register_provider("reviewers", lambda: list(_names()), lambda v: _names().get(v, str(v)))

@@ -1,0 +1,149 @@
+"""The reviewer's side of 专家评审: own assignments only, the application (blind when the round says
+so), a scoring form built from the rubric, drafts, one submission, reopening by staff."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from core import assignment, records, rounds, rubrics
+from core.actor import Actor
+from core.db import get_db
+from core.entities import Entity, register
+from core.errors import PermissionDenied, ValidationFailed
+from core.validation import validate
+from schemas.review import scoring_schema
+
+REVIEW = register(Entity(
+    name="review", table="reviews", label="专家评分", write_roles=frozenset({"admin", "staff"}), title_field="reviewer",
+))
+SCORE = register(Entity(
+    name="review_score", table="review_scores", label="分项得分", write_roles=frozenset({"admin", "staff"}),
+    title_field="criterion_id",
+))
+
+BLIND_HIDDEN = "(盲评:申报组织信息已隐藏)"
+
+
+def my_assignments(username: str, db=None) -> pd.DataFrame:
+    """Only the signed-in reviewer's own tasks (never anyone else's)."""
+    db = db or get_db()
+    return db.fetch_df(
+        "SELECT s.id AS assignment_id, a.id AS application_id, a.title, a.category, r.name AS round,"
+        " r.review_end AS deadline, s.status AS assignment_status, v.status AS review_status, v.total"
+        " FROM assignments s JOIN applications a ON a.id = s.application_id JOIN rounds r ON r.id = a.round_id"
+        " LEFT JOIN reviews v ON v.assignment_id = s.id WHERE s.reviewer = ? ORDER BY r.review_end DESC, s.id",
+        [username])
+
+
+def application_for_reviewer(assignment_id: int, actor: Actor, db=None) -> dict:
+    """What the reviewer may read: the application's content; the organisation hidden when blind;
+    never the idea's contact details or other reviewers' scores."""
+    db = db or get_db()
+    task = assignment.own(assignment_id, actor, db)
+    app = db.fetch_one("SELECT * FROM applications WHERE id = ?", [task["application_id"]])
+    rnd = rounds.get(app["round_id"], db)
+    view = {k: app[k] for k in ("id", "title", "category", "summary", "needs_analysis", "communities", "target_group",
+                                "planned_beneficiaries", "planned_activities", "budget_personnel", "budget_materials",
+                                "budget_venue", "budget_publicity", "budget_other", "requested_amount",
+                                "cofunding_self", "cofunding_other", "cofunding_note")}
+    if rnd["blind_review"]:
+        view["org"] = BLIND_HIDDEN
+    else:
+        view["org"] = db.scalar("SELECT name FROM organisations WHERE id = ?", [app["org_id"]])
+    view["milestones"] = db.fetch_all("SELECT due_date, deliverable FROM application_milestones WHERE application_id = ?"
+                                      " ORDER BY due_date", [app["id"]])
+    view["round"] = rnd
+    view["task"] = task
+    return view
+
+
+def form_values(assignment_id: int, db=None) -> dict:
+    """The stored draft/submission as form values (score_<criterion id>, comment_<id>, recommendation)."""
+    db = db or get_db()
+    review = db.fetch_one("SELECT * FROM reviews WHERE assignment_id = ?", [assignment_id])
+    if review is None:
+        return {}
+    values = {"recommendation": review["recommendation"]}
+    for s in db.fetch_all("SELECT criterion_id, score, comment FROM review_scores WHERE review_id = ?", [review["id"]]):
+        values[f"score_{s['criterion_id']}"] = s["score"]
+        values[f"comment_{s['criterion_id']}"] = s["comment"]
+    return values
+
+
+def review_of(assignment_id: int, db=None) -> dict | None:
+    db = db or get_db()
+    return db.fetch_one("SELECT * FROM reviews WHERE assignment_id = ?", [assignment_id])
+
+
+def schema_for(round_id: int, *, submit: bool, db=None):
+    rnd = rounds.get(round_id, db)
+    return scoring_schema(rubrics.criteria(round_id, db), half_points=bool(rnd["half_points"]), submit=submit)
+
+
+def save(assignment_id: int, values: dict, actor: Actor, *, submit: bool = False,
+         today: dt.date | None = None, db=None) -> float | None:
+    """Save the reviewer's draft, or submit it (once). Returns the weighted total (None if incomplete)."""
+    db = db or get_db()
+    task = assignment.own(assignment_id, actor, db)
+    if task["status"] != "assigned":
+        raise PermissionDenied("您已回避该项目,不能评分")
+    if task["no_conflict_at"] is None:
+        raise ValidationFailed(form=["请先确认与申报组织无利益冲突,或申报利益冲突并回避"])
+    app = db.fetch_one("SELECT id, round_id, state FROM applications WHERE id = ?", [task["application_id"]])
+    rnd = rounds.get(app["round_id"], db)
+    if rnd["scores_locked_at"] is not None:
+        raise ValidationFailed(form=["本批次评分已签字锁定,不能再修改"])
+    if app["state"] not in assignment.REVIEW_STATES:
+        raise ValidationFailed(form=["该项目当前不在评审阶段"])
+    existing = review_of(assignment_id, db)
+    if existing is not None and existing["status"] == "submitted":
+        raise ValidationFailed(form=["评分已提交,不能再修改;如需更正请联系工作人员重新开放"])
+    today = today or dt.date.today()
+    if submit and today > rnd["review_end"]:
+        raise ValidationFailed(form=[f"评审已于 {rnd['review_end']} 截止,不能再提交"])
+    crit = rubrics.criteria(rnd["id"], db)
+    if not crit:
+        raise ValidationFailed(form=["本批次尚未设置评分细则"])
+    clean = validate(scoring_schema(crit, half_points=bool(rnd["half_points"]), submit=submit), values)
+    scores = {c["id"]: clean.get(f"score_{c['id']}") for c in crit}
+    total = rubrics.weighted_total(scores, crit)
+    me = assignment._as_system(actor)  # the reviewer writes their own review (ownership checked above)
+    now = dt.datetime.now()
+    with records.unit(me, db) as u:
+        head = {"recommendation": clean.get("recommendation"), "total": total,
+                "status": "submitted" if submit else "draft", "submitted_at": now if submit else None}
+        if existing is None:
+            review_id = u.create(REVIEW, {"assignment_id": assignment_id, "application_id": app["id"],
+                                          "reviewer": actor.username, **head}, validated=True,
+                                 action="submit_review" if submit else "create")
+        else:
+            review_id = existing["id"]
+            u.update(REVIEW, review_id, {}, system=head, action="submit_review" if submit else "update")
+        stored = {r["criterion_id"]: r for r in u.tx.fetch_all(
+            "SELECT id, criterion_id, score, comment FROM review_scores WHERE review_id = ?", [review_id])}
+        for c in crit:
+            row = {"score": scores[c["id"]], "comment": clean.get(f"comment_{c['id']}")}
+            if c["id"] in stored:
+                u.update(SCORE, stored[c["id"]]["id"], {}, system=row)
+            else:
+                u.create(SCORE, {"review_id": review_id, "criterion_id": c["id"], **row}, validated=True)
+    return total
+
+
+def reopen(review_id: int, reason: str, actor: Actor, db=None) -> None:
+    """Staff reopen a submitted review (audited with the reason); the reviewer may then resubmit."""
+    db = db or get_db()
+    if not actor.has("admin", "staff"):
+        raise PermissionDenied("只有工作人员可以重新开放评分")
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise ValidationFailed(fields={"reason": ["请填写重新开放的原因(至少4个字)"]})
+    review = db.fetch_one("SELECT v.*, a.round_id FROM reviews v JOIN applications a ON a.id = v.application_id"
+                          " WHERE v.id = ?", [review_id])
+    if review is None or review["status"] != "submitted":
+        raise ValidationFailed(form=["只有已提交的评分可以重新开放"])
+    if rounds.get(review["round_id"], db)["scores_locked_at"] is not None:
+        raise ValidationFailed(form=["本批次评分已签字锁定,请先由管理员解锁"])
+    records.update(REVIEW, review_id, {}, actor, db=db, action="reopen_review", note=reason,
+                   system={"status": "draft", "submitted_at": None, "reopened_reason": reason})
