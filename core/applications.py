@@ -142,10 +142,11 @@ def save_draft(values: dict, stones: list[dict], actor: Actor, *, app_id: int | 
         current = get(app_id, db)
         if current["state"] not in EDITABLE:
             raise ValidationFailed(form=[f"「{workflow.state_label(current['state'])}」状态的申报不能修改"])
-    problem = round_problems(record, clean_stones, *_context(record, app_id, db), full=False)
-    if problem:
-        raise problem
     with records.unit(actor, db) as u:
+        # checked under the write lock: two drafts for the same organisation cannot both pass the quota
+        problem = round_problems(record, clean_stones, *_context(record, app_id, db), full=False)
+        if problem:
+            raise problem
         if app_id is None:
             app_id = u.create(APPLICATION, record, validated=True, system={"state": "draft", "idea_id": idea_id})
             u.create(workflow.EVENT, {"application_id": app_id, "from_state": None, "to_state": "draft",

@@ -100,19 +100,28 @@ def matrix(round_id: int, pairs: list[tuple[int, str]] | None = None, db=None) -
 
 
 def _check_pair(app: dict, reviewer: str, rnd: dict, db) -> None:
+    """Refuse a pair (ValidationFailed, in Chinese). ``db`` may be the open transaction of a batch, so the
+    batch's own earlier pairs count (no duplicate within it, no cap overrun by it)."""
+    if not _count(db, "SELECT count(*) AS n FROM users WHERE username = ? AND active AND list_contains(roles, 'reviewer')",
+                  [reviewer]):
+        raise ValidationFailed(form=[f"{reviewer} 不是启用的评审专家账号"])
     if app["state"] not in REVIEW_STATES:
         raise ValidationFailed(form=["只有「专家评审中」或「复评中」的项目可以分配专家"])
     reasons = reviewers.conflicts(reviewer, app["org_id"], db=db)
     if reasons:
         raise ValidationFailed(form=[f"{reviewer} 与申报组织有利益冲突:" + ";".join(reasons)])
-    if db.scalar("SELECT count(*) FROM assignments WHERE application_id = ? AND reviewer = ?", [app["id"], reviewer]):
+    if _count(db, "SELECT count(*) AS n FROM assignments WHERE application_id = ? AND reviewer = ?", [app["id"], reviewer]):
         raise ValidationFailed(form=[f"{reviewer} 已分配过该项目(或已回避)"])
     prof = reviewers.profile(reviewer, db) or {}
     cap = int(prof.get("load_cap") or rnd.get("load_cap") or 12)
-    load = int(db.scalar("SELECT count(*) FROM assignments s JOIN applications a ON a.id = s.application_id"
-                         " WHERE a.round_id = ? AND s.reviewer = ? AND s.status = 'assigned'", [rnd["id"], reviewer]))
+    load = _count(db, "SELECT count(*) AS n FROM assignments s JOIN applications a ON a.id = s.application_id"
+                      " WHERE a.round_id = ? AND s.reviewer = ? AND s.status = 'assigned'", [rnd["id"], reviewer])
     if load >= cap:
         raise ValidationFailed(form=[f"{reviewer} 本批次已分配 {load} 个项目,达到上限 {cap}"])
+
+
+def _count(db, sql: str, params: list) -> int:
+    return int(db.fetch_one(sql, params)["n"])  # works on the Database and on an open Transaction alike
 
 
 def assign(app_id: int, reviewer: str, actor: Actor, db=None) -> int:
@@ -120,8 +129,6 @@ def assign(app_id: int, reviewer: str, actor: Actor, db=None) -> int:
     app = db.fetch_one("SELECT id, org_id, state, round_id FROM applications WHERE id = ?", [app_id])
     if app is None:
         raise NotFound(f"申报项目(编号 {app_id})不存在")
-    if reviewer not in set(reviewers.reviewers(db)["username"]):
-        raise ValidationFailed(form=[f"{reviewer} 不是启用的评审专家账号"])
     rnd = rounds.get(app["round_id"], db)
     with db.write_lock:  # check and write under one lock: no double assignment, no cap overrun
         _check_pair(app, reviewer, rnd, db)
@@ -133,15 +140,13 @@ def confirm_plan(round_id: int, pairs: list[tuple[int, str]], actor: Actor, db=N
     """Write a planned set of assignments in one transaction (each pair re-checked)."""
     db = db or get_db()
     rnd = rounds.get(round_id, db)
-    with db.write_lock:
+    with records.unit(actor, db) as u:  # checked and written pair by pair in one transaction: all or nothing
         for app_id, reviewer in pairs:
-            app = db.fetch_one("SELECT id, org_id, state, round_id FROM applications WHERE id = ?", [app_id])
+            app = u.tx.fetch_one("SELECT id, org_id, state, round_id FROM applications WHERE id = ?", [app_id])
             if app is None or app["round_id"] != round_id:
                 raise ValidationFailed(form=[f"项目 {app_id} 不属于本批次"])
-            _check_pair(app, reviewer, rnd, db)
-        with records.unit(actor, db) as u:
-            for app_id, reviewer in pairs:
-                u.create(ASSIGNMENT, {"application_id": app_id, "reviewer": reviewer, "status": "assigned"}, validated=True)
+            _check_pair(app, reviewer, rnd, u.tx)
+            u.create(ASSIGNMENT, {"application_id": app_id, "reviewer": reviewer, "status": "assigned"}, validated=True)
     return len(pairs)
 
 
@@ -150,10 +155,15 @@ def unassign(assignment_id: int, actor: Actor, db=None) -> None:
     if db.scalar("SELECT count(*) FROM reviews WHERE assignment_id = ? AND submitted_at IS NOT NULL", [assignment_id]):
         raise ValidationFailed(form=["该专家已提交评分,不能取消分配"])
     with records.unit(actor, db) as u:
-        for r in u.tx.fetch_all("SELECT id FROM reviews WHERE assignment_id = ?", [assignment_id]):
-            from core.reviews import REVIEW
+        if u.tx.fetch_one("SELECT count(*) AS n FROM reviews WHERE assignment_id = ? AND submitted_at IS NOT NULL",
+                          [assignment_id])["n"]:  # again under the lock: a submission may just have landed
+            raise ValidationFailed(form=["该专家已提交评分,不能取消分配"])
+        from core.reviews import REVIEW, SCORE
 
+        for r in u.tx.fetch_all("SELECT id FROM reviews WHERE assignment_id = ?", [assignment_id]):
             u.delete(REVIEW, r["id"], note="取消分配")
+            for sc in u.tx.fetch_all("SELECT id FROM review_scores WHERE review_id = ? ORDER BY id", [r["id"]]):
+                u.delete(SCORE, sc["id"], note="取消分配")
         u.delete(ASSIGNMENT, assignment_id)
 
 

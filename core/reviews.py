@@ -81,27 +81,37 @@ def schema_for(round_id: int, *, submit: bool, db=None):
     return scoring_schema(rubrics.criteria(round_id, db), half_points=bool(rnd["half_points"]), submit=submit)
 
 
-def save(assignment_id: int, values: dict, actor: Actor, *, submit: bool = False,
-         today: dt.date | None = None, db=None) -> float | None:
-    """Save the reviewer's draft, or submit it (once). Returns the weighted total (None if incomplete)."""
-    db = db or get_db()
-    task = assignment.own(assignment_id, actor, db)
+def _writable(task: dict | None, app: dict, rnd: dict, existing: dict | None, actor: Actor, *, submit: bool,
+              today: dt.date) -> None:
+    """Why the reviewer may not save this review now (raises), in the order the reviewer should hear it."""
+    if task is None or task["reviewer"] != actor.username:
+        raise PermissionDenied("这不是分配给您的评审任务")
     if task["status"] != "assigned":
         raise PermissionDenied("您已回避该项目,不能评分")
     if task["no_conflict_at"] is None:
         raise ValidationFailed(form=["请先确认与申报组织无利益冲突,或申报利益冲突并回避"])
-    app = db.fetch_one("SELECT id, round_id, state FROM applications WHERE id = ?", [task["application_id"]])
-    rnd = rounds.get(app["round_id"], db)
     if rnd["scores_locked_at"] is not None:
         raise ValidationFailed(form=["本批次评分已签字锁定,不能再修改"])
     if app["state"] not in assignment.REVIEW_STATES:
         raise ValidationFailed(form=["该项目当前不在评审阶段"])
-    existing = review_of(assignment_id, db)
     if existing is not None and existing["status"] == "submitted":
         raise ValidationFailed(form=["评分已提交,不能再修改;如需更正请联系工作人员重新开放"])
-    today = today or dt.date.today()
     if submit and today > rnd["review_end"]:
         raise ValidationFailed(form=[f"评审已于 {rnd['review_end']} 截止,不能再提交"])
+
+
+def save(assignment_id: int, values: dict, actor: Actor, *, submit: bool = False,
+         today: dt.date | None = None, db=None) -> float | None:
+    """Save the reviewer's draft, or submit it (once). Returns the weighted total (None if incomplete).
+
+    Everything that may change while the form is open (another tab submitting, a sign-off, staff
+    reopening or unassigning, the rubric) is checked again under the write lock before writing."""
+    db = db or get_db()
+    today = today or dt.date.today()
+    task = assignment.own(assignment_id, actor, db)
+    app = db.fetch_one("SELECT id, round_id, state FROM applications WHERE id = ?", [task["application_id"]])
+    rnd = rounds.get(app["round_id"], db)
+    _writable(task, app, rnd, review_of(assignment_id, db), actor, submit=submit, today=today)
     crit = rubrics.criteria(rnd["id"], db)
     if not crit:
         raise ValidationFailed(form=["本批次尚未设置评分细则"])
@@ -111,6 +121,17 @@ def save(assignment_id: int, values: dict, actor: Actor, *, submit: bool = False
     me = assignment._as_system(actor)  # the reviewer writes their own review (ownership checked above)
     now = dt.datetime.now()
     with records.unit(me, db) as u:
+        tx = u.tx
+        task = tx.fetch_one("SELECT * FROM assignments WHERE id = ?", [assignment_id])
+        app = tx.fetch_one("SELECT id, round_id, state FROM applications WHERE id = ?", [app["id"]])
+        rnd = tx.fetch_one("SELECT * FROM rounds WHERE id = ?", [rnd["id"]])
+        existing = tx.fetch_one("SELECT * FROM reviews WHERE assignment_id = ?", [assignment_id])
+        _writable(task, app, rnd, existing, actor, submit=submit, today=today)
+        now_crit = tx.fetch_all("SELECT id, max_score, weight FROM rubric_criteria WHERE round_id = ? ORDER BY seq, id",
+                                [rnd["id"]])
+        if [(c["id"], c["max_score"], c["weight"]) for c in now_crit] != [
+                (c["id"], c["max_score"], c["weight"]) for c in crit]:
+            raise ValidationFailed(form=["评分细则刚刚被修改,请刷新页面后重新填写"])
         head = {"recommendation": clean.get("recommendation"), "total": total,
                 "status": "submitted" if submit else "draft", "submitted_at": now if submit else None}
         if existing is None:
@@ -120,7 +141,7 @@ def save(assignment_id: int, values: dict, actor: Actor, *, submit: bool = False
         else:
             review_id = existing["id"]
             u.update(REVIEW, review_id, {}, system=head, action="submit_review" if submit else "update")
-        stored = {r["criterion_id"]: r for r in u.tx.fetch_all(
+        stored = {r["criterion_id"]: r for r in tx.fetch_all(
             "SELECT id, criterion_id, score, comment FROM review_scores WHERE review_id = ?", [review_id])}
         for c in crit:
             row = {"score": scores[c["id"]], "comment": clean.get(f"comment_{c['id']}")}
@@ -139,11 +160,13 @@ def reopen(review_id: int, reason: str, actor: Actor, db=None) -> None:
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise ValidationFailed(fields={"reason": ["请填写重新开放的原因(至少4个字)"]})
-    review = db.fetch_one("SELECT v.*, a.round_id FROM reviews v JOIN applications a ON a.id = v.application_id"
-                          " WHERE v.id = ?", [review_id])
-    if review is None or review["status"] != "submitted":
-        raise ValidationFailed(form=["只有已提交的评分可以重新开放"])
-    if rounds.get(review["round_id"], db)["scores_locked_at"] is not None:
-        raise ValidationFailed(form=["本批次评分已签字锁定,请先由管理员解锁"])
-    records.update(REVIEW, review_id, {}, actor, db=db, action="reopen_review", note=reason,
-                   system={"status": "draft", "submitted_at": None, "reopened_reason": reason})
+    with records.unit(actor, db) as u:  # checked under the write lock: a sign-off may be landing
+        review = u.tx.fetch_one("SELECT v.status, r.scores_locked_at FROM reviews v JOIN applications a"
+                                " ON a.id = v.application_id JOIN rounds r ON r.id = a.round_id WHERE v.id = ?",
+                                [review_id])
+        if review is None or review["status"] != "submitted":
+            raise ValidationFailed(form=["只有已提交的评分可以重新开放"])
+        if review["scores_locked_at"] is not None:
+            raise ValidationFailed(form=["本批次评分已签字锁定,请先由管理员解锁"])
+        u.update(REVIEW, review_id, {}, system={"status": "draft", "submitted_at": None, "reopened_reason": reason},
+                 action="reopen_review", note=reason)

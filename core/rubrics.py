@@ -27,10 +27,12 @@ def default_rows() -> list[dict]:
 
 
 def is_frozen(round_id: int, db=None) -> bool:
+    """Frozen once any review of the round has been submitted (a reopened one still counts: its
+    scores were given against this rubric)."""
     db = db or get_db()
-    return bool(db.scalar(
-        "SELECT count(*) FROM reviews r JOIN applications a ON a.id = r.application_id"
-        " WHERE a.round_id = ? AND r.submitted_at IS NOT NULL", [round_id]))
+    return bool(db.fetch_one(
+        "SELECT count(*) AS n FROM reviews r JOIN applications a ON a.id = r.application_id"
+        " WHERE a.round_id = ? AND (r.submitted_at IS NOT NULL OR r.reopened_reason IS NOT NULL)", [round_id])["n"])
 
 
 def weighted_total(scores: dict[int, float], crit: list[dict]) -> float | None:
@@ -65,7 +67,9 @@ def set_rubric(round_id: int, rows: list[dict], actor: Actor, db=None) -> None:
     if abs(got - total) > 1e-6:
         raise ValidationFailed(fields={"criteria": [f"各评分项满分之和须为{total:g}分,当前为{got:g}分"]})
     with records.unit(actor, db) as u:
-        for old in criteria(round_id, db):
+        if is_frozen(round_id, u.tx):  # again under the write lock: a first submission may just have landed
+            raise ValidationFailed(form=["已有专家提交评分,评分细则已冻结,不能再修改"])
+        for old in criteria(round_id, u.tx):
             u.delete(CRITERION, old["id"])
         for seq, c in enumerate(clean, start=1):
             u.create(CRITERION, c, validated=True, system={"round_id": round_id, "seq": seq})

@@ -62,14 +62,20 @@ def _policy(password: str, username: str, field: str = "new") -> None:
         raise ValidationFailed(fields={field: problems})
 
 
-def create(values: dict, actor: Actor, *, password: str | None = None, is_demo: bool = False, db=None) -> tuple[str, str]:
-    """Create an account; returns (username, the password to hand over once)."""
+def create(values: dict, actor: Actor, *, password: str | None = None, is_demo: bool = False, db=None,
+           password_hash: str | None = None) -> tuple[str, str]:
+    """Create an account; returns (username, the password to hand over once).
+
+    ``password_hash``: a ready bcrypt hash of ``password``, stored instead of hashing it again (the demo
+    data hashes its shared expert password once for many accounts).
+    """
     db = db or get_db()
     record = validate(UserAccount, values)
     pw = password or passwords.generate()
     _policy(pw, record["username"], field="username")
     records.create(USER, record, actor, db=db, system={
-        "password_hash": passwords.hash_password(pw), "is_demo": is_demo, "created_at": datetime.now(),
+        "password_hash": password_hash or passwords.hash_password(pw), "is_demo": is_demo,
+        "created_at": datetime.now(),
     })
     return record["username"], pw
 

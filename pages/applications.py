@@ -28,9 +28,11 @@ def _query_id() -> int | None:
 def _milestone_editor(base: list[dict]) -> None:
     st.session_state[f"{FORM}:stones_base"] = base
     st.markdown("**项目里程碑** *(日期须在项目执行期内;提交时至少一项)*")
+    shown = frame([{**m, "due_date": str(m["due_date"]) if m.get("due_date") else None} for m in base], STONE_COLS)
     st.data_editor(
-        frame(base, STONE_COLS), key=f"{FORM}:stones", num_rows="dynamic", hide_index=True, width="stretch",
-        column_config={"due_date": st.column_config.DateColumn("日期", format="YYYY-MM-DD"),
+        shown, key=f"{FORM}:stones", num_rows="dynamic", hide_index=True, width="stretch",
+        column_config={"due_date": st.column_config.TextColumn("日期", help="格式:2027-03-01",
+                                                                validate=r"^\d{4}-\d{1,2}-\d{1,2}$"),
                        "deliverable": st.column_config.TextColumn("交付成果", max_chars=200)},
     )
 

@@ -54,6 +54,13 @@ class ReopenReason(FormSchema):
     reason: Series[str] = field("重新开放的原因", widget="textarea", str_length={"min_value": 4, "max_value": 500})
 
 
+def _commented(scores: pd.Series, comments: pd.Series, top: float) -> pd.Series:
+    """True where no comment is needed (no score, an unreadable one — its own field says so — or at least
+    60% of the maximum) or one is given."""
+    value = pd.to_numeric(scores, errors="coerce")
+    return value.isna() | (value >= LOW_SCORE_SHARE * top) | comments.map(lambda v: not blank(v))
+
+
 def scoring_schema(criteria: list[dict], *, half_points: bool, submit: bool) -> pa.DataFrameSchema:
     """One score (bounded by the criterion's maximum, whole or half points) and one comment per
     criterion, plus the overall recommendation. ``submit=False`` (a draft) leaves everything optional."""
@@ -76,9 +83,7 @@ def scoring_schema(criteria: list[dict], *, half_points: bool, submit: bool) -> 
             continue  # a draft may be saved without its comments
         message = f"「{c['name']}」得分低于满分的60%,请填写评语"
         RULE_FIELDS[message] = (f"comment_{cid}",)
-        checks.append(pa.Check(
-            lambda df, n=name, k=f"comment_{cid}", t=top: df[n].isna() | (df[n] >= LOW_SCORE_SHARE * t)
-            | df[k].map(lambda v: not blank(v)), error=message))
+        checks.append(pa.Check(lambda df, n=name, k=f"comment_{cid}", t=top: _commented(df[n], df[k], t), error=message))
     columns["recommendation"] = pa.Column(
         str, nullable=not submit, coerce=True, checks=[pa.Check.isin(list(RECOMMENDATIONS))],
         metadata={"label": "总体推荐意见", "widget": "select", "source": "recommendations"},

@@ -10,9 +10,6 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest_helpers import open_page, signed_in, texts as _texts
 
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
-CURRENT_ROUND = 8  # the demo's 2026 round: ceiling 80,000, project period 2027-01-01 .. 2027-10-28
-FREE_ORG = 3  # an active organisation with no application in the 2026 round
-OTHER_FREE_ORG = 6
 SUBMIT_DRAFT = "FormSubmitter:app_form-保存草稿"
 SUBMIT_FULL = "FormSubmitter:app_form-保存并提交"
 
@@ -49,8 +46,26 @@ def _app(app_id: int) -> dict:
     return applications.get(app_id)
 
 
+def _round() -> dict:
+    """The demo's current round (this year's: mid-review, about 30 applications, ceiling 80,000)."""
+    from core import rounds
+
+    return rounds.current()
+
+
+def _current() -> int:
+    return int(_round()["id"])
+
+
+def _free_orgs() -> list[int]:
+    """Active organisations without an application in the current round (one per organisation)."""
+    return [r["id"] for r in _db().fetch_all(
+        "SELECT id FROM organisations WHERE active AND id NOT IN"
+        " (SELECT org_id FROM applications WHERE round_id = ? AND state <> 'withdrawn') ORDER BY id", [_current()])]
+
+
 def _first(state: str) -> int:
-    return int(_db().scalar("SELECT min(id) FROM applications WHERE round_id = ? AND state = ?", [CURRENT_ROUND, state]))
+    return int(_db().scalar("SELECT min(id) FROM applications WHERE round_id = ? AND state = ?", [_current(), state]))
 
 
 def _events(app_id: int) -> list[dict]:
@@ -151,35 +166,47 @@ def _stones(at: AppTest, *rows: dict) -> AppTest:
 
 
 COMPLETE = dict(
-    org_id=FREE_ORG, category="一老一小", title="楼道加装扶手适老化改造",
+    category="一老一小", title="楼道加装扶手适老化改造",
     summary="为春晓社区老旧小区的楼道加装扶手,方便老人上下楼。", needs_analysis="辖区60岁以上老人占比高,走访80户均反映上下楼困难。",
     communities=["春晓社区"], target_group="辖区老旧小区的老年人", planned_beneficiaries=600,
     planned_activities="入户评估、安装扶手、开展防跌倒讲座。",
     budget_personnel=20000.0, budget_materials=30000.0, budget_venue=2000.0, budget_publicity=3000.0,
     budget_other=5000.0, requested_amount=60000.0,
 )
-STONE = {"due_date": "2027-03-01", "deliverable": "中期报告"}
+
+
+def _complete(**changes) -> dict:
+    return dict(COMPLETE, org_id=_free_orgs()[0], **changes)
+
+
+def _stone() -> dict:
+    """A milestone two months into the current round's project period (as the data_editor sends it)."""
+    return {"due_date": (_round()["project_start"] + dt.timedelta(days=59)).isoformat(), "deliverable": "中期报告"}
+
+
+def _stone_row() -> dict:
+    return {"due_date": _round()["project_start"] + dt.timedelta(days=59), "deliverable": "中期报告"}
 
 
 def test_intake_starts_in_the_current_round(demo_db):
     at = _staff("apply")
     assert not at.exception
-    assert at.selectbox(key="app_form::round_id").value == CURRENT_ROUND
+    assert at.selectbox(key="app_form::round_id").value == _current()
     assert at.selectbox(key="app_form::org_id").value is None
     assert at.text_input(key="app_form::title").value == ""
     assert len(at.get("arrow_data_frame")) + len(at.dataframe) >= 1  # the milestone editor
 
 
 def test_save_a_draft_with_round_org_and_title_only(demo_db):
-    apps_before = _count("applications")
-    at = _fill(_staff("apply"), org_id=FREE_ORG, title="社区互助议事厅")
+    apps_before, org = _count("applications"), _free_orgs()[0]
+    at = _fill(_staff("apply"), org_id=org, title="社区互助议事厅")
     at.button(key=SUBMIT_DRAFT).click().run()
     assert not at.exception
     assert not _errors(at)
     assert _count("applications") == apps_before + 1
     row = _db().fetch_one("SELECT * FROM applications WHERE title = '社区互助议事厅'")
     assert row["state"] == "draft"
-    assert row["round_id"] == CURRENT_ROUND and row["org_id"] == FREE_ORG
+    assert row["round_id"] == _current() and row["org_id"] == org
     assert row["requested_amount"] is None and row["submitted_at"] is None
     assert row["created_by"] == "staff"
     assert f"草稿已保存(编号 {row['id']})" in _successes(at)
@@ -203,7 +230,7 @@ def test_draft_without_an_organisation_is_refused(demo_db):
 
 def test_save_and_submit_an_incomplete_draft_keeps_it_a_draft(demo_db):
     apps_before = _count("applications")
-    at = _fill(_staff("apply"), org_id=FREE_ORG, title="社区互助议事厅", category="社区治理")
+    at = _fill(_staff("apply"), org_id=_free_orgs()[0], title="社区互助议事厅", category="社区治理")
     at.button(key=SUBMIT_FULL).click().run()
     assert not at.exception
     errors = _errors(at)
@@ -219,12 +246,12 @@ def test_save_and_submit_an_incomplete_draft_keeps_it_a_draft(demo_db):
     # what was typed is still in the form
     assert at.text_input(key="app_form::title").value == "社区互助议事厅"
     assert at.selectbox(key="app_form::category").value == "社区治理"
-    assert at.selectbox(key="app_form::org_id").value == FREE_ORG
+    assert at.selectbox(key="app_form::org_id").value == row["org_id"]
 
 
 def test_submit_a_complete_application_with_a_milestone(demo_db):
     apps_before = _count("applications")
-    at = _stones(_fill(_staff("apply"), **COMPLETE), STONE)
+    at = _stones(_fill(_staff("apply"), **_complete()), _stone())
     at.button(key=SUBMIT_FULL).click().run()
     assert not at.exception
     assert not _errors(at)
@@ -237,7 +264,7 @@ def test_submit_a_complete_application_with_a_milestone(demo_db):
     assert any(f"已提交(编号 {row['id']}" in s for s in _successes(at))
     stones = _db().fetch_all("SELECT due_date, deliverable FROM application_milestones WHERE application_id = ?",
                              [row["id"]])
-    assert stones == [{"due_date": dt.date(2027, 3, 1), "deliverable": "中期报告"}]
+    assert stones == [_stone_row()]
     assert [(e["from_state"], e["to_state"]) for e in _events(row["id"])] == [(None, "draft"), ("draft", "submitted")]
     # submitted: the intake no longer edits it, but offers a new application
     assert any("不能再修改" in plain(w.value) for w in at.warning)
@@ -246,11 +273,11 @@ def test_submit_a_complete_application_with_a_milestone(demo_db):
     assert "先保存草稿" in texts(at)
     assert at.text_input(key="app_form::title").value == ""
     assert at.selectbox(key="app_form::org_id").value is None
-    assert at.selectbox(key="app_form::round_id").value == CURRENT_ROUND
+    assert at.selectbox(key="app_form::round_id").value == _current()
 
 
 def test_saving_a_draft_twice_keeps_one_set_of_milestones(demo_db):
-    at = _stones(_fill(_staff("apply"), org_id=FREE_ORG, title="社区互助议事厅"), STONE)
+    at = _stones(_fill(_staff("apply"), org_id=_free_orgs()[0], title="社区互助议事厅"), _stone())
     at.button(key=SUBMIT_DRAFT).click().run()
     app_id = int(_db().scalar("SELECT id FROM applications WHERE title = '社区互助议事厅'"))
     assert _count("application_milestones", "WHERE application_id = ?", [app_id]) == 1
@@ -260,12 +287,12 @@ def test_saving_a_draft_twice_keeps_one_set_of_milestones(demo_db):
     assert not _errors(at)
     assert _app(app_id)["target_group"] == "辖区居民"
     assert _db().fetch_all("SELECT due_date, deliverable FROM application_milestones WHERE application_id = ?",
-                           [app_id]) == [{"due_date": dt.date(2027, 3, 1), "deliverable": "中期报告"}]
+                           [app_id]) == [_stone_row()]
 
 
 def test_budget_that_does_not_sum_is_refused_on_the_requested_amount(demo_db):
     apps_before, audit_before = _count("applications"), _count("audit_log")
-    at = _stones(_fill(_staff("apply"), **dict(COMPLETE, requested_amount=70000.0)), STONE)
+    at = _stones(_fill(_staff("apply"), **_complete(requested_amount=70000.0)), _stone())
     at.button(key=SUBMIT_FULL).click().run()
     assert not at.exception
     assert "五项预算(人员、物资、场地、宣传、其他)之和须等于申请资助金额" in _errors(at)
@@ -278,8 +305,8 @@ def test_budget_that_does_not_sum_is_refused_on_the_requested_amount(demo_db):
 
 def test_request_above_the_round_ceiling_is_refused(demo_db):
     apps_before, audit_before = _count("applications"), _count("audit_log")
-    values = dict(COMPLETE, budget_personnel=40000.0, budget_materials=45000.0, requested_amount=95000.0)
-    at = _stones(_fill(_staff("apply"), **values), STONE)
+    values = _complete(budget_personnel=40000.0, budget_materials=45000.0, requested_amount=95000.0)
+    at = _stones(_fill(_staff("apply"), **values), _stone())
     at.button(key=SUBMIT_FULL).click().run()
     assert not at.exception
     assert "申请资助金额超过本批次单个项目上限(80,000元)" in _errors(at)
@@ -290,7 +317,8 @@ def test_request_above_the_round_ceiling_is_refused(demo_db):
 
 def test_milestone_outside_the_project_period_is_refused(demo_db):
     apps_before = _count("applications")
-    at = _stones(_fill(_staff("apply"), **COMPLETE), {"due_date": "2026-06-01", "deliverable": "中期报告"})
+    early = (_round()["project_start"] - dt.timedelta(days=200)).isoformat()  # before the project period
+    at = _stones(_fill(_staff("apply"), **_complete()), {"due_date": early, "deliverable": "中期报告"})
     at.button(key=SUBMIT_FULL).click().run()
     assert not at.exception
     assert "里程碑第1行的日期须在项目执行期" in _errors(at)
@@ -308,15 +336,15 @@ def test_organisation_with_an_application_in_the_round_is_refused(demo_db):
 
 
 def test_complete_a_draft_later_and_submit_it(demo_db):
-    at = _fill(_staff("apply"), org_id=OTHER_FREE_ORG, title="社区互助议事厅")
+    at = _fill(_staff("apply"), org_id=_free_orgs()[1], title="社区互助议事厅")
     at.button(key=SUBMIT_DRAFT).click().run()
     app_id = int(_db().scalar("SELECT id FROM applications WHERE title = '社区互助议事厅'"))
     # reopen it by its id, fill in the rest, add a milestone, submit
     at = _staff("apply", id=str(app_id))
     assert not at.exception
     assert at.text_input(key="app_form::title").value == "社区互助议事厅"
-    rest = {k: v for k, v in COMPLETE.items() if k not in ("org_id", "title")}
-    _stones(_fill(at, **rest), STONE)
+    rest = {k: v for k, v in COMPLETE.items() if k != "title"}
+    _stones(_fill(at, **rest), _stone())
     at.button(key=SUBMIT_FULL).click().run()
     assert not at.exception
     assert not _errors(at)
@@ -371,7 +399,7 @@ def test_status_board_buttons_filter_the_list(demo_db):
     assert not at.exception
     assert _caption(at).startswith(f"共 {counts['draft']} 条")
     assert set(at.dataframe[0].value["状态"]) == {"草稿"}
-    assert set(at.dataframe[0].value["批次"]) == {"2026年下沙街道公益创投"}
+    assert set(at.dataframe[0].value["批次"]) == {_round()["name"]}
     at.button(key="board:under_review").click().run()
     assert _caption(at).startswith(f"共 {counts['under_review']} 条")
     assert at.multiselect(key="apps:f:state").value == ["专家评审中"]

@@ -10,7 +10,6 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest_helpers import open_page, signed_in, texts as _texts
 
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
-CURRENT_ROUND = 8  # the demo's 2026 round: 3 recommended, 2 not recommended, ceiling 80,000
 
 
 def plain(text) -> str:
@@ -45,9 +44,16 @@ def _app(app_id: int) -> dict:
     return applications.get(app_id)
 
 
+def _current() -> int:
+    """The demo's current round (this year's: 3 recommended, 2 not recommended, ceiling 80,000)."""
+    from core import rounds
+
+    return int(rounds.current()["id"])
+
+
 def _ids(state: str) -> list[int]:
     return [r["id"] for r in _db().fetch_all(
-        "SELECT id FROM applications WHERE round_id = ? AND state = ? ORDER BY id", [CURRENT_ROUND, state])]
+        "SELECT id FROM applications WHERE round_id = ? AND state = ? ORDER BY id", [_current(), state])]
 
 
 def _open(username: str, role: str) -> AppTest:
@@ -78,7 +84,7 @@ def test_staff_and_admin_open_the_screen(demo_db, username, role):
     at = _open(username, role)
     assert not at.exception
     assert [t.value for t in at.title] == ["决定与公示"]
-    assert at.selectbox(key="decisions:round").value == CURRENT_ROUND
+    assert at.selectbox(key="decisions:round").value == _current()
     assert [t.label for t in at.tabs][:3] == ["资助决定", "公示名单", "异议登记"]
     assert {m.label for m in at.metric} >= {"资金总额(元)", "单个项目上限(元)"}
 
@@ -175,7 +181,7 @@ def test_category_quota_warning_is_shown(demo_db):
 
     app_id = _ids("recommended")[0]
     category = _app(app_id)["category"]
-    rounds.set_quotas(CURRENT_ROUND, {category: 10000.0}, Actor("admin", ("admin",)), override_reason="测试额度")
+    rounds.set_quotas(_current(), {category: 10000.0}, Actor("admin", ("admin",)), override_reason="测试额度")
     at = _decision_form(app_id)
     at.number_input(key=f"decision:{app_id}::granted_amount").set_value(50000.0)
     _confirm(at, app_id)
@@ -194,7 +200,7 @@ def test_publish_the_notice(demo_db):
     at.button(key="notice:publish").click().run()
     assert not at.exception
     assert not _errors(at)
-    assert _db().scalar("SELECT notice_published_at FROM rounds WHERE id = ?", [CURRENT_ROUND]) is not None
+    assert _db().scalar("SELECT notice_published_at FROM rounds WHERE id = ?", [_current()]) is not None
     assert "公示已发布" in _successes(at)
     assert any(s.startswith("公示已于") for s in _successes(at))  # the notice tab shows it at once
     assert not [b for b in at.button if b.key == "notice:publish"]
@@ -205,7 +211,7 @@ def test_publishing_an_empty_notice_is_refused(demo_db):
     at.button(key="notice:publish").click().run()
     assert not at.exception
     assert "还没有决定资助的项目,不能发布公示" in _errors(at)
-    assert _db().scalar("SELECT notice_published_at FROM rounds WHERE id = ?", [CURRENT_ROUND]) is None
+    assert _db().scalar("SELECT notice_published_at FROM rounds WHERE id = ?", [_current()]) is None
 
 
 # ---- staff: no decisions, objections -------------------------------------------------------------
@@ -239,7 +245,7 @@ def test_staff_register_an_objection(demo_db):
     assert not _errors(at)
     assert _count("objections") == before + 1
     row = _db().fetch_one("SELECT * FROM objections ORDER BY id DESC LIMIT 1")
-    assert row["round_id"] == CURRENT_ROUND
+    assert row["round_id"] == _current()
     assert row["content"] == "有居民反映该组织去年项目未按计划开展。"
     assert row["received_date"] == dt.date.today()
     assert row["closed"] is False
@@ -267,7 +273,7 @@ def test_closing_an_objection_needs_a_result(demo_db):
     from core import decisions
     from core.actor import Actor
 
-    obj_id = decisions.add_objection(CURRENT_ROUND, {"received_date": dt.date.today(), "content": "对评审结果有异议",
+    obj_id = decisions.add_objection(_current(), {"received_date": dt.date.today(), "content": "对评审结果有异议",
                                                      "closed": False}, Actor("staff", ("staff",)))
     audit_before = _count("audit_log")
     at = _open("staff", "staff")
@@ -278,7 +284,8 @@ def test_closing_an_objection_needs_a_result(demo_db):
     at.button(key="FormSubmitter:objection_edit-保存").click().run()
     assert not at.exception
     assert "办结异议时须填写处理结果" in _errors(at)
-    assert _db().fetch_one("SELECT closed, result FROM objections WHERE id = ?", [obj_id]) == {"closed": False, "result": None}
+    stored = _db().fetch_one("SELECT closed, result FROM objections WHERE id = ?", [obj_id])
+    assert stored == {"closed": False, "result": None}
     assert _count("audit_log") == audit_before
     assert at.checkbox(key="objection_edit::closed").value is True
     # with a result it is closed

@@ -66,10 +66,16 @@ def test_list_shows_the_demo_accounts(demo_db):
     assert not at.exception
     assert "用户与角色" in [t.value for t in at.title]
     df = at.dataframe[0].value
-    assert sorted(df["用户名"]) == ["admin", "expert", "leader", "staff"]
+    names = sorted(df["用户名"])
+    # the four role demo accounts plus the demo expert panel (expert01..expert25)
+    assert [n for n in names if not n.startswith("expert0") and not n.startswith("expert1")
+            and not n.startswith("expert2")] == ["admin", "expert", "leader", "staff"]
+    assert len(names) == 4 + 25
     assert "password_hash" not in df.columns and "密码" not in " ".join(map(str, df.columns))
-    assert dict(zip(df["用户名"], df["角色"])) == {"admin": "管理员", "staff": "中心工作人员", "expert": "评审专家",
-                                                  "leader": "领导"}
+    roles = dict(zip(df["用户名"], df["角色"]))
+    assert {k: roles[k] for k in ("admin", "staff", "expert", "leader")} == {
+        "admin": "管理员", "staff": "中心工作人员", "expert": "评审专家", "leader": "领导"}
+    assert roles["expert07"] == "评审专家"
     assert not at.code  # no password on screen
 
 

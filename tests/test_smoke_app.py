@@ -1,7 +1,8 @@
 from tests.apptest_helpers import open_page, registered_urls, signed_in, texts
 
 STAFF_PAGES = {"", "orgs", "orgs-new", "orgs-import", "idea-pool", "apply", "application-list", "application",
-               "screening-queue", "decision-notice", "my-password"}
+               "screening-queue", "decision-notice", "expert-panel", "review-assignment", "review-summary",
+               "my-password"}
 
 
 def test_staff_sees_registry_and_round_pages_but_not_admin_ones(demo_db):
@@ -21,3 +22,8 @@ def test_every_page_of_the_admin_renders_without_exception(demo_db):
         open_page(at, url)
         assert not at.exception, (url, at.exception)
         assert at.title, url
+
+
+def test_reviewer_and_leader_see_only_their_pages(demo_db):
+    assert registered_urls(signed_in("expert", ["reviewer"]).run()) == {"", "my-reviews", "my-password"}
+    assert registered_urls(signed_in("leader", ["leader"]).run()) == {"", "my-password"}
