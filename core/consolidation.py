@@ -22,6 +22,7 @@ OVERRIDE = register(Entity(
     write_roles=frozenset({"admin", "staff"}), title_field="reason",
 ))
 TRIM_MIN_REVIEWS = 5
+PASS_MARK = 60.0  # a project scoring below this is not recommended, whatever the budget
 
 
 def stats(totals: list[float], *, trimmed: bool) -> dict:
@@ -95,7 +96,8 @@ def table(round_id: int, db=None) -> pd.DataFrame:
 
 
 def _recommend(rows: list[dict], budget: float, quotas: dict[str, float]) -> None:
-    """In rank order until the budget (and category quotas) are used; overrides win, with their reason."""
+    """In rank order until the budget (and category quotas) are used; only complete, undisputed
+    scores of at least the pass mark qualify; overrides win, with their reason."""
     left = budget
     cat_left = dict(quotas)
     for r in rows:
@@ -103,8 +105,10 @@ def _recommend(rows: list[dict], budget: float, quotas: dict[str, float]) -> Non
         o = r.get("override")
         if o is not None:
             r["recommended"], r["basis"] = bool(o["recommended"]), f"人工调整:{o['reason']}"
-        elif r["final"] is None:
+        elif r["final"] is None or (r["n"] or 0) < (r["assigned"] or 0):
             r["recommended"], r["basis"] = False, "评分未完成"
+        elif r["final"] < PASS_MARK:
+            r["recommended"], r["basis"] = False, f"低于{PASS_MARK:g}分合格线"
         elif r["flagged"]:
             r["recommended"], r["basis"] = False, "分差过大,待复评"
         elif amount > left + 0.005:

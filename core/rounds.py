@@ -83,6 +83,8 @@ def phase(r: dict, today: dt.date | None = None) -> str:
     current_phase = "未开始"
     for name, start, end in PHASES:
         s, e = r.get(start), r.get(end)
+        if s and start == "apply_end":
+            s = s + dt.timedelta(days=1)  # screening starts the day after the application deadline
         if s and s <= today and (e is None or today <= e):
             current_phase = name
     if r.get("project_end") and today > r["project_end"]:

@@ -11,6 +11,7 @@ from core.ui.editor import frame, rows_from_state
 from core.ui.forms import adopt, load, reset, schema_form
 from core.ui.listview import list_view
 from core.ui.session import flash, require, show_flash
+from core.ui.tables import table
 from core.ui.text import md
 from schemas.application import Application, screening_form_schema
 from schemas.choices import APP_STATES
@@ -251,9 +252,9 @@ def screening() -> None:
         st.info("没有待审查的申报。")
         return
     q = q.assign(状态=q["state"].map(workflow.state_label), 逾期=q["overdue"].map(lambda v: "已逾期" if v is True else ""))
-    st.dataframe(q.drop(columns=["state", "overdue"]).rename(columns={
+    table(q.drop(columns=["state", "overdue"]), "资格审查队列", key="screen:queue", columns={
         "id": "编号", "title": "项目名称", "org": "申报组织", "category": "类别", "requested_amount": "申请金额",
-        "submitted_at": "提交时间", "return_due": "补交期限"}), hide_index=True, width="stretch")
+        "submitted_at": "提交时间", "return_due": "补交期限"})
     labels = {int(r.id): f"{r.id} · {r.title}({r.org},{workflow.state_label(r.state)})" for r in q.itertuples()}
     chosen = st.selectbox("选择申报", list(labels), format_func=labels.get, index=None, placeholder="请选择",
                           key="screen:chosen")

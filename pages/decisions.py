@@ -7,6 +7,7 @@ from core import applications, decisions, rounds, workflow
 from core.errors import HubError
 from core.excel import XLSX_MIME, workbook_bytes
 from core.ui.forms import load, schema_form
+from core.ui.tables import table
 from core.ui.session import flash, require, show_flash
 from core.ui.text import md
 from schemas.application import Decision, Objection
@@ -27,9 +28,9 @@ def _decide(r: dict, who) -> None:
         st.info("本批次还没有推荐结果。评审完成后,工作人员可在申报详情中「列入推荐」或「不予推荐」。")
         return
     q = q.assign(状态=q["state"].map(workflow.state_label))
-    st.dataframe(q.drop(columns=["state", "return_due", "overdue"]).rename(columns={
+    table(q.drop(columns=["state", "return_due", "overdue"]), "推荐与决定", key="decide:list", columns={
         "id": "编号", "title": "项目名称", "org": "申报组织", "category": "类别", "requested_amount": "申请金额",
-        "submitted_at": "提交时间"}), hide_index=True, width="stretch")
+        "submitted_at": "提交时间"})
     pending = q[q["state"].isin(["recommended", "not_recommended"])]
     if pending.empty:
         st.caption("推荐名单上的项目都已作出决定。")
@@ -85,9 +86,9 @@ def _printable(r: dict, table) -> str:
 
 def _objections(r: dict, who) -> None:
     log = decisions.objections(r["id"])
-    st.dataframe(log.rename(columns={"id": "编号", "application_id": "涉及项目", "received_date": "收到日期",
-                                     "content": "异议内容", "handling": "处理情况", "result": "处理结果", "closed": "已办结"}),
-                 hide_index=True, width="stretch")
+    table(log, "异议登记", key="objections:list", columns={
+        "id": "编号", "application_id": "涉及项目", "received_date": "收到日期", "content": "异议内容",
+        "handling": "处理情况", "result": "处理结果", "closed": "已办结"})
     tab_new, tab_edit = st.tabs(["登记异议", "处理异议"])
     with tab_new:
         schema_form(Objection, "objection_new", lambda v: f"已登记异议(编号 {decisions.add_objection(r['id'], v, who)})",

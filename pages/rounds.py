@@ -4,6 +4,7 @@ import streamlit as st
 from core import rounds
 from core.errors import HubError
 from core.ui.forms import load, schema_form
+from core.ui.tables import table as show_table
 from core.ui.session import flash, require, show_flash
 from core.ui.text import md
 from schemas.choices import PROJECT_CATEGORIES
@@ -50,10 +51,10 @@ def render() -> None:
     st.title("创投批次")
     show_flash()
     table = rounds.all_rounds()
-    st.dataframe(table.rename(columns={
+    show_table(table, "创投批次", key="rounds:list", columns={
         "id": "编号", "year": "年度", "name": "批次名称", "total_budget": "资金总额", "project_ceiling": "单项上限",
         "apply_start": "申报开始", "apply_end": "申报截止", "notice_end": "公示结束", "applications": "申报数",
-        "funded": "立项数", "granted": "已决定资助金额"}), hide_index=True, width="stretch")
+        "funded": "立项数", "granted": "已决定资助金额"})
     tab_edit, tab_new = st.tabs(["查看与修改", "新建批次"])
     with tab_new:
         schema_form(Round, "round_new", lambda values: f"已创建批次(编号 {rounds.create(values, who)})",

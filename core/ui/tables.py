@@ -1,0 +1,21 @@
+"""Plain tables on screens: tidy display (no "None", dates without midnight) and an Excel download."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from core.excel import XLSX_MIME, workbook_bytes
+from core.ui.listview import _for_display
+
+
+def table(df: pd.DataFrame, name: str, *, key: str, columns: dict[str, str] | None = None,
+          export: bool = True) -> None:
+    """Show ``df`` (columns renamed by ``columns``) with an 导出Excel button for exactly these rows."""
+    shown = df.rename(columns=columns or {})
+    st.dataframe(_for_display(shown), hide_index=True, width="stretch", key=f"{key}:df")
+    if export:
+        st.download_button("导出Excel", data=lambda: workbook_bytes({name[:31]: shown}),
+                           file_name=f"{name}-{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME, key=f"{key}:xlsx",
+                           icon=":material/download:", on_click="ignore")
