@@ -42,7 +42,26 @@ APP_STATES = {
 
 SCREENING_OUTCOMES = {"eligible": "审查合格", "ineligible": "审查不合格", "returned": "退回补充材料(仅一次)"}
 
+MENTOR_SPECIALITIES = ["公益领域专家", "资深项目管理者", "财务合规顾问"]
+MENTORING_MODULES = ["项目策划设计", "执行流程管控", "财务规范管理", "风险预警防控"]
+MENTORING_FORMS = ["面谈", "线上", "现场"]
+TRAINING_KINDS = ["线上课程", "线下培训", "专题讲座", "实操工作坊", "外出交流学习"]
+TRAINING_TOPICS = ["公益管理", "项目设计", "法律合规", "财税管理", "品牌传播", "志愿者管理", "资源动员", "数字化运营"]
+CAPABILITY_DIMENSIONS = ["内部治理", "项目管理", "财务管理", "人力资源", "品牌传播", "资源动员", "服务成效"]
+INCUBATION_CRITERIA = {
+    "入壳": ["有明确的服务领域和对象", "有稳定的核心成员(3人以上)", "有初步的项目设想", "承诺参加孵化培训"],
+    "出壳": ["完成登记或备案", "内部治理制度健全", "独立运作至少一个项目", "能力评估总分达到60分"],
+}
+
 STATIC: dict[str, list[str]] = {
+    "mentor_specialities": MENTOR_SPECIALITIES,
+    "mentoring_modules": MENTORING_MODULES,
+    "mentoring_forms": MENTORING_FORMS,
+    "training_kinds": TRAINING_KINDS,
+    "training_topics": TRAINING_TOPICS,
+    "capability_dimensions": CAPABILITY_DIMENSIONS,
+    "incubation_kinds": ["入壳", "出壳"],
+    "incubation_criteria": sorted({c for v in INCUBATION_CRITERIA.values() for c in v}),
     "screening_outcomes": list(SCREENING_OUTCOMES),
     "project_categories": PROJECT_CATEGORIES,
     "idea_sources": IDEA_SOURCES,

@@ -2,6 +2,7 @@ from tests.apptest_helpers import open_page, registered_urls, signed_in, texts
 
 STAFF_PAGES = {"", "orgs", "orgs-new", "orgs-import", "idea-pool", "apply", "application-list", "application",
                "screening-queue", "decision-notice", "expert-panel", "review-assignment", "review-summary",
+               "mentor-sessions", "trainings", "capability-assessments", "incubation-ratings", "org-support",
                "my-password"}
 
 
