@@ -62,6 +62,8 @@ STATIC: dict[str, list[str]] = {
     "capability_dimensions": CAPABILITY_DIMENSIONS,
     "incubation_kinds": ["入壳", "出壳"],
     "incubation_criteria": sorted({c for v in INCUBATION_CRITERIA.values() for c in v}),
+    "entry_criteria": INCUBATION_CRITERIA["入壳"],
+    "exit_criteria": INCUBATION_CRITERIA["出壳"],
     "screening_outcomes": list(SCREENING_OUTCOMES),
     "project_categories": PROJECT_CATEGORIES,
     "idea_sources": IDEA_SOURCES,

@@ -43,3 +43,51 @@ def texts(at: AppTest) -> str:
     for kind in ("title", "header", "subheader", "markdown", "caption", "text", "error", "warning", "success", "info"):
         parts += [str(e.value) for e in getattr(at, kind)]
     return "\n".join(parts)
+
+
+_MD_ESCAPE = __import__("re").compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
+
+
+def plain(text) -> str:
+    """Text as the user reads it (messages escape markdown with backslashes: core.ui.text.md)."""
+    return _MD_ESCAPE.sub(r"\1", str(text))
+
+
+def plain_texts(at: AppTest) -> str:
+    return plain(texts(at))
+
+
+def errors(at: AppTest) -> str:
+    return "\n".join(plain(e.value) for e in at.error)
+
+
+def successes(at: AppTest) -> list[str]:
+    return [plain(s.value) for s in at.success]
+
+
+def db():
+    from core.db import get_db
+
+    return get_db()
+
+
+def screen_as(username: str, roles: list[str], target: str, **query) -> AppTest:
+    """Run one screen function directly (no Home.py, no navigation) with a seeded session: proves the
+    screen checks the role itself."""
+    def script(username, roles, target):
+        import importlib
+
+        import streamlit as st
+
+        from core import app
+
+        app.bootstrap()
+        st.session_state.update(authentication_status=True, username=username, name=username, roles=roles)
+        module, _, func = target.partition(":")
+        getattr(importlib.import_module(module), func)()
+
+    at = AppTest.from_function(script, kwargs={"username": username, "roles": roles, "target": target},
+                               default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at

@@ -5,32 +5,9 @@ import re
 
 import pytest
 
-from tests.apptest_helpers import app, open_page, signed_in, texts as _texts
-
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
-
-
-def plain(text) -> str:
-    """Text as the user reads it (messages escape markdown with backslashes: core.ui.text.md)."""
-    return _MD_ESCAPE.sub(r"\1", str(text))
-
-
-def texts(at) -> str:
-    return plain(_texts(at))
-
-
-def successes(at) -> list[str]:
-    return [plain(s.value) for s in at.success]
-
-
-def _errors(at) -> str:
-    return "\n".join(plain(e.value) for e in at.error)
-
-
-def _db():
-    from core.db import get_db
-
-    return get_db()
+from tests.apptest_helpers import (
+    app, db as _db, errors as _errors, open_page, plain, signed_in, successes,
+)
 
 
 def _total(at) -> int:

@@ -1,27 +1,13 @@
 """AppTest: the sign-in gate, lockout, disabled accounts, and which screens each role can reach."""
 from __future__ import annotations
 
-import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_helpers import app, open_page, page_hash, registered_urls, signed_in, texts as _texts
-
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
-
-
-def plain(text) -> str:
-    """Text as the user reads it (messages escape markdown with backslashes: core.ui.text.md)."""
-    return _MD_ESCAPE.sub(r"\1", str(text))
-
-
-def texts(at) -> str:
-    return plain(_texts(at))
-
-
-def successes(at) -> list[str]:
-    return [plain(s.value) for s in at.success]
+from tests.apptest_helpers import (
+    app, open_page, page_hash, plain, plain_texts as texts, registered_urls, screen_as as _screen_as, signed_in,
+)
 
 
 PASSWORDS = {"admin": "Demo-admin-2026", "staff": "Demo-staff-2026", "expert": "Demo-expert-2026",
@@ -265,22 +251,6 @@ def test_my_password_page_is_open_to_every_role(demo_db):
 
 
 # ---- every screen checks the role itself ---------------------------------------------------------
-
-def _screen_as(username: str, roles: list[str], target: str) -> AppTest:
-    def script(username, roles, target):
-        import importlib
-
-        import streamlit as st
-
-        from core import app
-
-        app.bootstrap()
-        st.session_state.update(authentication_status=True, username=username, name=username, roles=roles)
-        module, _, func = target.partition(":")
-        getattr(importlib.import_module(module), func)()
-
-    return AppTest.from_function(script, kwargs={"username": username, "roles": roles, "target": target},
-                                 default_timeout=60)
 
 
 SCREENS_NOT_FOR_LEADER = ["pages.registry:org_list", "pages.registry:org_new", "pages.registry:org_import",

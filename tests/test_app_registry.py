@@ -7,32 +7,13 @@ import datetime as dt
 
 import pytest
 
-from tests.apptest_helpers import open_page, signed_in, texts as _texts
-
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
-
-
-def plain(text) -> str:
-    """Text as the user reads it (messages escape markdown with backslashes: core.ui.text.md)."""
-    return _MD_ESCAPE.sub(r"\1", str(text))
-
-
-def texts(at) -> str:
-    return plain(_texts(at))
-
-
-def successes(at) -> list[str]:
-    return [plain(s.value) for s in at.success]
+from tests.apptest_helpers import (
+    db as _db, errors as _errors, open_page, plain, plain_texts as texts, signed_in, successes,
+)
 
 
 VALID_USCC = "52330114MJ1234567Y"  # 社会服务机构, correct check character
 BAD_CHECK_USCC = "52330114MJ1234567X"  # same, wrong check character
-
-
-def _db():
-    from core.db import get_db
-
-    return get_db()
 
 
 def _org_count() -> int:
@@ -52,10 +33,6 @@ def _audit_rows(table: str, key=None, action: str | None = None) -> list[dict]:
 
 def _caption(at) -> str:
     return next(str(c.value) for c in at.caption if str(c.value).startswith("共 "))
-
-
-def _errors(at) -> str:
-    return "\n".join(plain(e.value) for e in at.error)
 
 
 def _staff(url_path: str, **query):

@@ -2,32 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_helpers import open_page, signed_in, texts as _texts
-
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
-
-
-def plain(text) -> str:
-    return _MD_ESCAPE.sub(r"\1", str(text))
-
-
-def texts(at) -> str:
-    return plain(_texts(at))
-
-
-def _errors(at) -> str:
-    return "\n".join(plain(e.value) for e in at.error)
-
-
-def _db():
-    from core.db import get_db
-
-    return get_db()
+from tests.apptest_helpers import (
+    db as _db, errors as _errors, open_page, plain, plain_texts as texts, screen_as as _screen_as, signed_in,
+)
 
 
 def _count(table: str) -> int:
@@ -43,23 +24,6 @@ def _current() -> int:
 
 def _admin() -> AppTest:
     return open_page(signed_in("admin", ["admin"]).run(), "round-admin")
-
-
-def _screen_as(username: str, roles: list[str], target: str) -> AppTest:
-    def script(username, roles, target):
-        import importlib
-
-        import streamlit as st
-
-        from core import app
-
-        app.bootstrap()
-        st.session_state.update(authentication_status=True, username=username, name=username, roles=roles)
-        module, _, func = target.partition(":")
-        getattr(importlib.import_module(module), func)()
-
-    return AppTest.from_function(script, kwargs={"username": username, "roles": roles, "target": target},
-                                 default_timeout=60)
 
 
 # ---- access --------------------------------------------------------------------------------------

@@ -1,44 +1,20 @@
 """AppTest: 用户与角色 (admin only): list, create with a one-time password, edit, last-admin guard, reset."""
 from __future__ import annotations
 
-import re
 
 import pytest
 
-from tests.apptest_helpers import app, open_page, signed_in, texts as _texts
-
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
-
-
-def plain(text) -> str:
-    """Text as the user reads it (messages escape markdown with backslashes: core.ui.text.md)."""
-    return _MD_ESCAPE.sub(r"\1", str(text))
-
-
-def texts(at) -> str:
-    return plain(_texts(at))
-
-
-def successes(at) -> list[str]:
-    return [plain(s.value) for s in at.success]
+from tests.apptest_helpers import (
+    app, db as _db, errors as _errors, open_page, plain_texts as texts, signed_in,
+)
 
 
 CREATE = "FormSubmitter:user_new-创建账号"
 SAVE = "FormSubmitter:user_edit-保存修改"
 
 
-def _db():
-    from core.db import get_db
-
-    return get_db()
-
-
 def _user_count() -> int:
     return int(_db().scalar("SELECT count(*) FROM users"))
-
-
-def _errors(at) -> str:
-    return "\n".join(plain(e.value) for e in at.error)
 
 
 def _admin():
