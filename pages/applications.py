@@ -10,7 +10,7 @@ from core.errors import HubError, ValidationFailed
 from core.ui.editor import frame, rows_from_state
 from core.ui.forms import adopt, load, reset, schema_form
 from core.ui.listview import list_view
-from core.ui.session import flash, require, show_flash
+from core.ui.session import act, flash, require, show_flash
 from core.ui.tables import table
 from core.ui.text import md
 from schemas.application import Application, screening_form_schema
@@ -263,12 +263,12 @@ def screening() -> None:
     app = applications.get(int(chosen))
     if app["state"] in ("submitted", "resubmitted"):
         if st.button("开始资格审查", type="primary", key=f"screen:start:{chosen}"):
-            _try(lambda: applications.move(app["id"], "screening", who), "已开始资格审查")
+            act(lambda: applications.move(app["id"], "screening", who), "已开始资格审查")
         return
     if app["state"] == "returned":
         st.info(f"已退回补充材料,补交期限 {app['return_due']}。")
         if app["return_due"] and app["return_due"] < dt.date.today() and st.button("逾期未补充,判定不合格", key=f"screen:late:{chosen}"):
-            _try(lambda: applications.move(app["id"], "ineligible", who, note="逾期未补充材料"), "已判定不合格")
+            act(lambda: applications.move(app["id"], "ineligible", who, note="逾期未补充材料"), "已判定不合格")
         return
     rnd = rounds.get(app["round_id"])
     checklist = list(rnd["checklist"] or [])
@@ -287,12 +287,3 @@ def screening() -> None:
         st.caption("该申报已退回过一次,不能再次退回。")
     schema_form(schema, key, save, submit_label="提交审查结论", columns=2, clear_on_success=False)
 
-
-def _try(fn, ok: str) -> None:
-    try:
-        fn()
-    except HubError as exc:
-        st.error(md(exc))
-    else:
-        flash(ok)  # shown after the rerun, which draws the new state
-        st.rerun()

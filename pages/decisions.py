@@ -4,11 +4,10 @@ import datetime as dt
 import streamlit as st
 
 from core import applications, decisions, rounds, workflow
-from core.errors import HubError
 from core.excel import XLSX_MIME, workbook_bytes
 from core.ui.forms import load, schema_form
 from core.ui.tables import table
-from core.ui.session import flash, require, show_flash
+from core.ui.session import act, flash, require, show_flash
 from core.ui.text import md
 from schemas.application import Decision, Objection
 
@@ -70,9 +69,9 @@ def _notice(r: dict, who) -> None:
     if not who.has("admin"):
         return
     if not r["notice_published_at"] and st.button("发布公示", type="primary", key="notice:publish"):
-        _try(lambda: decisions.publish_notice(r["id"], who), "公示已发布")
+        act(lambda: decisions.publish_notice(r["id"], who), "公示已发布")
     if r["notice_published_at"] and st.button("公示期满,确认立项", key="notice:finalise"):
-        _try(lambda: decisions.finalise(r["id"], who), "公示期满,已确认立项")
+        act(lambda: decisions.finalise(r["id"], who), "公示期满,已确认立项")
 
 
 def _printable(r: dict, table) -> str:
@@ -104,15 +103,6 @@ def _objections(r: dict, who) -> None:
                     lambda v: "已保存" if decisions.update_objection(int(chosen), v, who) else "没有需要保存的修改",
                     submit_label="保存", clear_on_success=False, changes_only=True)
 
-
-def _try(fn, ok: str) -> None:
-    try:
-        fn()
-    except HubError as exc:
-        st.error(md(exc))
-    else:
-        flash(ok)  # shown after the rerun, which draws the published notice / the funded projects
-        st.rerun()
 
 
 def render() -> None:

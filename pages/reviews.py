@@ -99,9 +99,10 @@ def render() -> None:
         total = reviews.save(int(chosen), values, who, submit=False)
         return "草稿已保存" + ("" if total is None else f",当前加权总分 {total:.2f}")
 
-    def submit(values: dict) -> str:
-        total = reviews.save(int(chosen), values, who, submit=True)
-        return f"已提交,加权总分 {total:.2f}"
+    def submit(values: dict) -> None:
+        # None: the read-only view drawn on the rerun says it was submitted, with the total; a message kept
+        # for a form that is no longer drawn would show up stale if staff reopen the review later
+        reviews.save(int(chosen), values, who, submit=True)
 
     schema_form(draft_schema, key, save, submit_label="保存草稿", extra_actions={"提交评分(提交后不能修改)": submit},
                 clear_on_success=False, columns=2, live=True)

@@ -1,10 +1,14 @@
 """Who is signed in, and the role check every screen runs first (server-side, not just hidden nav)."""
 from __future__ import annotations
 
+from typing import Callable
+
 import streamlit as st
 
 from core import navigation
 from core.actor import Actor
+from core.errors import HubError
+from core.ui.text import md
 
 
 def actor() -> Actor | None:
@@ -40,4 +44,17 @@ def flash(message: str) -> None:
 def show_flash() -> None:
     message = st.session_state.pop(_FLASH, None)
     if message:
-        st.success(message)
+        st.success(md(message))
+
+
+def act(fn: Callable[[], object], ok: str) -> bool:
+    """Run a screen action: a refusal (HubError) is shown in Chinese and changes nothing; on success the
+    message is flashed and the page reruns, so everything on it shows the new state."""
+    try:
+        fn()
+    except HubError as exc:
+        st.error(md(exc))
+        return False
+    flash(ok)
+    st.rerun()
+    return True
