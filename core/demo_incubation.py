@@ -33,9 +33,21 @@ import datetime as dt
 import random
 from collections import Counter, defaultdict
 
+from core import assessments as asm
+from core import records
+from core.actor import SYSTEM, Actor
 from core.demo_orgs import GIVEN, HUB_OPENED, MOBILE_PREFIXES, SURNAMES
+from core.lifecycle import INCUBATION_DECISION, RATING, STAGE_CHANGE
+from core.mentoring import ACTION, MENTOR, PAIRING, SESSION
 from core.organisations import add_years
+from core.trainings import ATTENDANCE, FEEDBACK, TRAINING
+from core.validation import to_failure, validate_many
 from schemas import choices
+from schemas.capability import DEFAULT_INSTRUMENT, Attendance, Feedback, Training, assessment_schema, score_field
+from schemas.checks import normalise_phone
+from schemas.incubation import (
+    IncubationDecision, Mentor, MentoringAction, MentoringSession, Pairing, Rating, StageChange,
+)
 
 SEED = 2021
 LINKED_EXPERTS = ("expert03", "expert07")  # demo reviewer accounts who also mentor
@@ -64,6 +76,9 @@ MENTOR_PANEL = (
     ("财务合规顾问", "浙江钱江会计师事务所有限公司", "注册会计师,熟悉民间非营利组织会计制度"),
     ("财务合规顾问", "杭州正信税务师事务所有限公司", "税务师,擅长社会组织税务与票据管理"),
     ("财务合规顾问", "浙江金沙律师事务所", "律师,擅长社会组织合规治理与劳动用工"),
+    # used only when a demo expert account is missing
+    ("公益领域专家", "浙江财经大学公共管理学院", "讲师,研究志愿服务与社区营造"),
+    ("资深项目管理者", "杭州市春晖公益基金会", "项目官员,熟悉社区公益项目的执行与督导"),
 )
 EXPERT_NOTE = {"公益领域专家": "社区书记,熟悉社区需求和社区社会组织培育",
                "资深项目管理者": "资深社工,擅长项目执行管理与团队督导"}
@@ -153,7 +168,7 @@ PLACES = ("下沙街道党群服务中心三楼多功能厅", "下沙街道社�
           "下沙街道党群服务中心二楼会议室")
 ONLINE_PLACES = ("线上(钉钉直播)", "线上(腾讯会议)")
 CAPACITY = {"线下培训": (30, 60), "专题讲座": (60, 120), "实操工作坊": (20, 30), ONLINE: (100, 200), TRIP: (15, 20)}
-ATTENDEES = {"线下培训": (12, 22), "专题讲座": (18, 34), "实操工作坊": (10, 18), ONLINE: (28, 45), TRIP: (10, 14)}
+ATTENDEES = {"线下培训": (10, 16), "专题讲座": (14, 26), "实操工作坊": (8, 14), ONLINE: (24, 36), TRIP: (10, 14)}
 FEEDBACK_SHARE = {ONLINE: 0.7, TRIP: 0.95}  # others 0.85
 POSITIONS = ("负责人", "项目主管", "财务", "社工", "志愿者骨干", "理事", "宣传干事")
 FEEDBACK_GOOD = ("案例贴近实际,很有收获", "讲解清楚,回去就能用", "希望多开展此类培训", "老师准备充分,互动性强",
@@ -164,7 +179,6 @@ FEEDBACK_CRITICAL = ("时间偏短,内容没讲完", "希望增加案例分析�
 # ---- lifecycle --------------------------------------------------------------------------------------
 STAGES = tuple(choices.STAGES)  # 零基础筹备期, 初创期, 成长期, 成熟期
 STAGE_REASONS = {
-    None: "纳入中心社会组织台账,评定初始发展阶段",
     "初创期": ("完成社区备案,核心成员稳定,开始独立开展服务活动", "组建完成,有固定的服务对象和活动场地"),
     "成长期": ("项目运作规范,服务规模和志愿者队伍持续扩大", "建立内部管理制度,独立承接公益创投项目",
              "连续两年执行项目良好,能力评估进步明显"),
@@ -212,7 +226,7 @@ class _Names:
                 return n
 
     def mobile(self) -> str:
-        return self.rng.choice(MOBILE_PREFIXES) + "".join(self.rng.choices("0123456789", k=8))
+        return normalise_phone(self.rng.choice(MOBILE_PREFIXES) + "".join(self.rng.choices("0123456789", k=8)))
 
 
 def rating_level(score: float) -> str | None:
@@ -282,18 +296,19 @@ def _sessions_for(rng: random.Random, start: dt.date, end: dt.date, per_days: in
     return sorted(set(dates))
 
 
-def _actions(rng: random.Random, module: str, day: dt.date, today: dt.date, owners: list[str]) -> list[dict]:
+def _actions(rng: random.Random, module: str, day: dt.date, today: dt.date, owners: list[str],
+             ongoing: bool) -> list[dict]:
     out = []
     for text in rng.sample(ACTIONS[module], rng.choice((1, 2, 2, 3))):
         due = day + _days(rng.choice((7, 14, 14, 21, 30, 30, 45)))
         owner = rng.choice(owners)
         late = (today - due).days
-        if late > 45:  # long past: almost always done, now and then late
-            done = rng.random() < 0.96
-        elif late > 0:  # recently due: some still open (overdue)
-            done = rng.random() < 0.6
+        if late > 90 or (late > 0 and not ongoing):  # long past, or the pairing is over: done
+            done = True
+        elif late > 0:  # due in the last three months: a few still open (overdue)
+            done = rng.random() < 0.8
         else:  # not yet due: some done early
-            done = rng.random() < 0.35 and day < today - _days(3)
+            done = rng.random() < 0.3 and day < today - _days(3)
         done_date = None
         if done:
             lo, hi = day + _days(2), min(due + _days(rng.choice((0, 0, 0, 5, 12))), today)
@@ -343,13 +358,14 @@ def mentoring(rng: random.Random, orgs: list[dict], today: dt.date, people: dict
         if main is None:
             main = pick(first_spec, org)
             load[main] += 1
-        plan = [(main, start + _days(rng.randint(5, 30)), org["incubation_out"], 50, 3, 10)]
-        if rng.random() < 0.55:  # a 财务合规顾问 for a stretch, usually before a project or an audit
+        plan = [(main, start + _days(rng.randint(5, 30)), org["incubation_out"], 60, 3, 8)]
+        if (end - start).days >= 240 and rng.random() < 0.55:  # a 财务合规顾问 for a stretch of the incubation
             fin = pick("财务合规顾问", org)
             load[fin] += 1
-            lo = start + _days(60)
-            f_start = _between(rng, lo, max(lo, end - _days(90)))
+            f_start = _between(rng, start + _days(60), end - _days(150))
             f_end = f_start + _days(rng.randint(120, 300))
+            if org["incubation_out"]:
+                f_end = min(f_end, org["incubation_out"])
             plan.append((fin, f_start, f_end if f_end <= today - _days(7) else None, 40, 2, 5))
         for mentor, p_start, p_end, per_days, lo_n, hi_n in plan:
             if p_start >= today - _days(7):
@@ -367,7 +383,7 @@ def mentoring(rng: random.Random, orgs: list[dict], today: dt.date, people: dict
                     "findings": rng.choice(FINDINGS[module]),
                 })
                 si = len(sessions) - 1
-                for a in _actions(rng, module, day, today, owners + [mentors[mentor]["name"]]):
+                for a in _actions(rng, module, day, today, owners + [mentors[mentor]["name"]], p_end is None):
                     actions.append(dict(a, session=si))
     return {"mentors": mentors, "pairings": pairings, "sessions": sessions, "actions": actions}
 
@@ -421,10 +437,15 @@ def trainings(rng: random.Random, orgs: list[dict], today: dt.date, people: dict
     """Trainings, attendance and feedback (references by position)."""
     n = sum(TRAINING_MIX.values())
     days = _slots(rng, n, FIRST_TRAINING, today - _days(10))
+    days[0] = _weekday(_between(rng, FIRST_TRAINING + _days(9), FIRST_TRAINING + _days(25)), FIRST_TRAINING, days[1])
     online_ok = [i for i, d in enumerate(days) if d >= dt.date(2020, 2, 15)]
-    online = {online_ok[round(k * (len(online_ok) - 1) / (TRAINING_MIX[ONLINE] - 1))] for k in range(TRAINING_MIX[ONLINE])}
-    trip_at = [i for i in (round(n * 0.15), round(n * 0.62), round(n * 0.9)) if i not in online]
-    trip_at = [i if i not in online else i + 1 for i in trip_at]
+    k_online = TRAINING_MIX[ONLINE]
+    online = {online_ok[round(k * (len(online_ok) - 1) / (k_online - 1))] for k in range(k_online)}
+    trip_at = [i + 1 if i in online else i for i in (round(n * 0.15), round(n * 0.62), round(n * 0.9))]
+    spans = periods(today)
+    window = (spans[0][2], spans[-1][2].replace(day=1))  # between assessments: every topic at least once
+    used: Counter = Counter()
+    in_window: Counter = Counter()
     pool = _trainers(rng, names)
     rows, attendance, feedback = [], [], []
     seen: Counter = Counter()
@@ -443,7 +464,11 @@ def trainings(rng: random.Random, orgs: list[dict], today: dt.date, people: dict
             topics = [t for t in TOPICS if t != "数字化运营" or day.year >= 2020]
             if kind == "实操工作坊":
                 topics = [t for t in topics if t in WORKSHOP_TOPICS]
-            topic = rng.choices(topics, weights=[TOPIC_WEIGHTS[t] for t in topics])[0]
+            inside = window[0] <= day <= window[1]
+            weights = [TOPIC_WEIGHTS[t] / (1 + used[t]) * (6 if inside and not in_window[t] else 1) for t in topics]
+            topic = rng.choices(topics, weights=weights)[0]
+            used[topic] += 1
+            in_window[topic] += inside
             options = [t for t in TITLES[topic] if "人工智能" not in t or day.year >= 2024]
             base = KIND_TITLE[kind].format(t=rng.choice(options))
             seen[base] += 1
@@ -500,7 +525,8 @@ def _feedback(rng: random.Random, quality: float) -> dict:
 def _stage_at_start(org: dict, d0: dt.date) -> str:
     current = STAGES.index(org["stage"])
     age = (d0 - org["reg_date"]).days / 365
-    if org["kind"] == choices.FILED_KIND and org["incubation_in"] and (org["incubation_in"] - org["reg_date"]).days < 120:
+    inc_in = org["incubation_in"]
+    if org["kind"] == choices.FILED_KIND and inc_in and (inc_in - org["reg_date"]).days < 120:
         start = 0  # filed just before entering the incubator: still being formed
     elif age < 3:
         start = 1
@@ -524,7 +550,7 @@ def lifecycle(rng: random.Random, orgs: list[dict], today: dt.date) -> dict:
             d0 = min(d0, inc_in)
         d0 = min(d0, today - _days(1))
         first = _stage_at_start(o, d0)
-        chain = [(None, first, d0, STAGE_REASONS[None])]
+        chain = []  # transitions only (as core.lifecycle.change_stage records them): from -> to
         cur = STAGES.index(first)
         goal = STAGES.index(o["stage"])
         prev_day = d0
@@ -537,15 +563,16 @@ def lifecycle(rng: random.Random, orgs: list[dict], today: dt.date) -> dict:
             if stage == "初创期":
                 natural = (inc_in or d0) + _days(rng.randint(60, 240))
             elif stage == "成长期":
-                natural = max(prev_day + _days(rng.randint(400, 1000)), (inc_out or prev_day) + _days(rng.randint(-60, 90)))
+                natural = max(prev_day + _days(rng.randint(400, 1000)),
+                              (inc_out or prev_day) + _days(rng.randint(-60, 90)))
             else:
                 natural = prev_day + _days(rng.randint(700, 1500))
-            room_hi = limit - _days(60 * remaining)
-            lo = prev_day + _days(30)
-            day = min(max(natural, lo), room_hi) if room_hi > lo else lo + (room_hi - lo) / 2 if room_hi > prev_day else prev_day + _days(1)
-            day = min(day, today - _days(1))
-            changes_reason = rng.choice(STAGE_REASONS[stage])
-            chain.append((STAGES[k - 1], stage, day, changes_reason))
+            lo, hi = prev_day + _days(30), limit - _days(60 * remaining)
+            if hi >= lo:
+                day = min(max(natural, lo), hi)
+            else:  # no room for the usual pace: spread the remaining steps evenly until yesterday
+                day = prev_day + _days(max(((today - _days(1)) - prev_day).days // (remaining + 2), 1))
+            chain.append((STAGES[k - 1], stage, day, rng.choice(STAGE_REASONS[stage])))
             prev_day = day
         for frm, to, day, reason in chain:
             changes.append({"org_id": o["id"], "from_stage": frm, "to_stage": to, "changed_on": day, "reason": reason})
@@ -580,3 +607,307 @@ def _rating_history(rng: random.Random, o: dict) -> list[dict]:
         note = RATING_NOTES[1] if k == 0 else RATING_NOTES[2]
         out.append(dict(r, score=score, expires_on=add_years(r["rated_on"], RATING_YEARS), note=note))
     return out
+
+
+# ==== capability assessments =====================================================================
+STAGE_LEVEL = {"零基础筹备期": 2.2, "初创期": 2.8, "成长期": 3.5, "成熟期": 4.1}  # mean indicator score (1–5)
+ASSESSORS = ("王敏", "王敏", "陈晓燕", "周婷")
+THIRD_PARTY = "杭州益联公益发展中心(第三方评估)"
+EVIDENCE = ("查阅章程、制度文件和项目档案,访谈负责人", "查阅财务凭证和活动台账,访谈负责人和2名志愿者",
+            "现场观察服务活动1次,查阅项目档案和满意度问卷", "查阅年报、公众号发布记录和合作协议,访谈核心成员",
+            "组织自评后由中心核实,查阅过程资料")
+EXIT_TOTAL = 60.0  # the 出壳 criterion 能力评估总分达到60分
+
+
+def default_dimensions() -> list[dict]:
+    """The default instrument (:data:`schemas.capability.DEFAULT_INSTRUMENT`) in the shape of
+    :func:`core.assessments.instrument`'s ``dimensions``, with stand-in indicator ids (1, 2, …)."""
+
+    out, k = [], 0
+    for seq, (name, weight, inds) in enumerate(DEFAULT_INSTRUMENT, start=1):
+        items = []
+        for iseq, (ind, guidance) in enumerate(inds, start=1):
+            k += 1
+            items.append({"id": k, "seq": iseq, "name": ind, "guidance": guidance})
+        out.append({"id": seq, "seq": seq, "name": name, "weight": float(weight), "indicators": items})
+    return out
+
+
+def _stage_on(changes: list[dict], current: str, day: dt.date) -> str:
+    """The organisation's stage on ``day`` by its stage-change history (``changes`` in date order)."""
+    before = [c for c in changes if c["changed_on"] <= day]
+    if before:
+        return before[-1]["to_stage"]
+    return changes[0]["from_stage"] if changes else current
+
+
+def _assessed_on(rng: random.Random, first: dt.date, last: dt.date, today: dt.date) -> dt.date:
+    lo = last.replace(day=1) + _days(2)  # in the half-year's last month
+    return _weekday(_between(rng, lo, min(last - _days(8), today - _days(1))), lo, last)
+
+
+def assessments(rng: random.Random, orgs: list[dict], today: dt.date, mentoring_rows: dict, training_rows: dict,
+                stage_changes: list[dict], dimensions: list[dict],
+                support: dict[str, tuple[list[str], list[str]]]) -> list[dict]:
+    """One assessment per incubated organisation and half-year (the last :data:`ASSESSED_PERIODS`):
+    org_id, period, assessor, assessed_on, evidence, scores {indicator id: 1–5}. Between two assessments
+    each dimension gains with the mentoring hours in the modules and the trainings on the topics that
+    ``support`` (dimension -> (modules, topics)) ties to it, a little with any support, and drifts
+    slightly down without; a ceiling slows the strong. An organisation that left the incubator after
+    an assessment had reached the 出壳 mark (total 60) by then."""
+
+    spans = periods(today)
+    days = [(label, _assessed_on(rng, first, last, today)) for label, first, last in spans]
+    pairing_org = [p["org_id"] for p in mentoring_rows["pairings"]]
+    hours: dict[int, list[tuple[dt.date, str, float]]] = defaultdict(list)
+    for sess in mentoring_rows["sessions"]:
+        hours[pairing_org[sess["pairing"]]].append((sess["session_date"], sess["module"], sess["hours"]))
+    trained: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+    for a in training_rows["attendance"]:
+        t = training_rows["trainings"][a["training"]]
+        trained[a["org_id"]].append((t["training_date"], t["topic"]))
+    chains: dict[int, list[dict]] = defaultdict(list)
+    for c in stage_changes:
+        chains[c["org_id"]].append(c)
+    names = [d["name"] for d in dimensions]
+    modules_of = {d: set(support.get(d, ((), ()))[0] or ()) for d in names}
+    topics_of = {d: set(support.get(d, ((), ()))[1] or ()) for d in names}
+
+    out = []
+    for o in orgs:
+        if not o["active"] or not o["incubation_in"]:
+            continue
+        mine = [(label, day) for label, day in days if o["incubation_in"] <= day - _days(14)]
+        if not mine:
+            continue
+        base = STAGE_LEVEL[_stage_on(chains[o["id"]], o["stage"], mine[0][1])] + rng.gauss(0, 0.2)
+        level = {d: base + rng.gauss(0, 0.3) for d in names}
+        offset = {i["id"]: rng.uniform(-0.45, 0.45) for d in dimensions for i in d["indicators"]}
+        series = []
+        prev_day = None
+        for label, day in mine:
+            if prev_day is not None:
+                h = [(m, x) for d0, m, x in hours[o["id"]] if prev_day < d0 <= day]
+                t = [tp for d0, tp in trained[o["id"]] if prev_day < d0 <= day]
+                general = min(0.3, 0.02 * sum(x for _, x in h) + 0.03 * len(t))
+                for d in names:
+                    if not h and not t:
+                        gain = rng.gauss(-0.03, 0.06)
+                    else:
+                        focused = (0.07 * sum(x for m, x in h if m in modules_of[d])
+                                   + 0.2 * sum(tp in topics_of[d] for tp in t))
+                        gain = (min(0.6, focused) + general) * max(0.1, (5.0 - level[d]) / 3) + rng.gauss(0, 0.04)
+                    level[d] = min(4.9, max(1.2, level[d] + gain))
+            noise = {i: rng.gauss(0, 0.12) for i in offset}
+            series.append((label, day, dict(level), noise))
+            prev_day = day
+
+        def scores_of(lv: dict, noise: dict, lift: float) -> dict[int, int]:
+            return {i["id"]: max(1, min(5, round(lv[d["name"]] + lift + offset[i["id"]] + noise[i["id"]])))
+                    for d in dimensions for i in d["indicators"]}
+
+        lift = 0.0
+        out_day = o["incubation_out"]
+        before_exit = [k for k, (_, day, _, _) in enumerate(series) if out_day and day <= out_day]
+        if before_exit:  # graduated after an assessment: that one met the 出壳 mark
+            _, _, lv, noise = series[before_exit[-1]]
+            while asm.score_assessment(dimensions, scores_of(lv, noise, lift))[1] < EXIT_TOTAL + 2 and lift < 2:
+                lift += 0.1
+        for label, day, lv, noise in series:
+            out.append({"org_id": o["id"], "period": label, "assessed_on": day,
+                        "assessor": (THIRD_PARTY if label.endswith("下半年") and rng.random() < 0.25
+                                     else rng.choice(ASSESSORS)),
+                        "evidence": rng.choice(EVIDENCE), "scores": scores_of(lv, noise, lift)})
+    return out
+
+
+# ==== everything ==================================================================================
+def plan(orgs: list[dict], today: dt.date | None = None, *, experts: dict[str, dict] | None = None,
+         avoid: dict[str, set[int]] | None = None, prefer: set[int] | None = None,
+         dimensions: list[dict] | None = None, support: dict | None = None) -> dict[str, list[dict]]:
+    """All demo rows, as dicts keyed by table group; rows refer to rows of other groups by position
+    (``mentor``, ``pairing``, ``session``, ``training``, ``attendance``). Pure and deterministic.
+
+    ``orgs``: the organisations (their stored fields, with ``id``); ``experts``: username -> name and
+    employer of the demo experts who also mentor; ``avoid``: username -> organisations the expert has
+    reviews of (never mentored by them); ``prefer``: organisations applying in the current round;
+    ``dimensions``: the instrument (:func:`core.assessments.instrument`'s ``dimensions``; default: the
+    default instrument with stand-in ids); ``support``: dimension -> (modules, topics) (default:
+    :data:`core.assessments.DEFAULT_SUPPORT`)."""
+
+    today = today or dt.date.today()
+    rng = random.Random(SEED)
+    orgs = sorted(orgs, key=lambda o: o["id"])
+    used = {o["legal_rep"] for o in orgs} | {o["contact_person"] for o in orgs} | {
+        e["name"] for e in (experts or {}).values()}
+    names = _Names(rng, used)
+    people = _people(rng, orgs, names)
+    out: dict[str, list[dict]] = {}
+    out.update(mentoring(rng, orgs, today, people, names, experts or {}, avoid or {}, prefer or set()))
+    out.update(trainings(rng, orgs, today, people, names))
+    out.update(lifecycle(rng, orgs, today))
+    out["assessments"] = assessments(rng, orgs, today, out, out, out["stage_changes"],
+                                     dimensions or default_dimensions(), support or asm.DEFAULT_SUPPORT)
+    return out
+
+
+# ==== writing (through the audited write path) ================================================
+def _check(model, rows: list[dict], what: str) -> dict[int, dict]:
+
+    valid, errors = validate_many(model, rows)
+    if errors:
+        raise RuntimeError(f"demo {what} invalid: {to_failure(errors)} {errors[:5]}")
+    return valid
+
+
+class _Stamps:
+    """Historical ``created_at`` values: working hours of the day a row is about, never after ``now``."""
+
+    def __init__(self, rng: random.Random, now: dt.datetime):
+        self.rng, self.now = rng, now
+
+    def __call__(self, day: dt.date, lo: int = 9, hi: int = 18, *, before: int = 0) -> dict:
+        if before:
+            day = day - _days(self.rng.randint(0, before))
+        return {"created_at": min(_at(self.rng, day, lo, hi), self.now)}
+
+
+def _inputs(db, today: dt.date) -> dict:
+    """What :func:`plan` needs from the database: organisations, the experts who mentor (with the
+    organisations they have reviews of) and the organisations applying in the current round."""
+    orgs = db.fetch_all("SELECT * FROM organisations ORDER BY id")
+    experts = {r["username"]: {"name": r["name"], "employer": r["employer"]} for r in db.fetch_all(
+        "SELECT u.username, u.name, p.employer FROM users u LEFT JOIN reviewer_profiles p USING (username)"
+        f" WHERE u.active AND u.username IN ({', '.join('?' for _ in LINKED_EXPERTS)})", list(LINKED_EXPERTS))}
+    avoid: dict[str, set[int]] = defaultdict(set)
+    for r in db.fetch_all("SELECT DISTINCT s.reviewer, a.org_id FROM assignments s"
+                          " JOIN applications a ON a.id = s.application_id"):
+        avoid[r["reviewer"]].add(int(r["org_id"]))
+    for r in db.fetch_all("SELECT username, org_id FROM reviewer_affiliations"):
+        avoid[r["username"]].add(int(r["org_id"]))
+    prefer = {int(r["org_id"]) for r in db.fetch_all(
+        "SELECT DISTINCT a.org_id FROM applications a JOIN rounds r ON r.id = a.round_id WHERE r.year = ?",
+        [today.year])}
+    return {"orgs": orgs, "experts": experts, "avoid": dict(avoid), "prefer": prefer}
+
+
+def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, int]:
+    """Write the mentors, pairings, sessions and actions; trainings, attendance and feedback; the
+    default instrument and support map (:func:`core.assessments.ensure_defaults`) and the assessments;
+    stage changes, 入壳/出壳 decisions and ratings. Needs the demo organisations, rounds and reviews and
+    the choice providers (``core.domain.install_providers``); returns counts of what was written.
+
+    Every table group is validated in batches and written in one audited unit; a group's references
+    (mentor, pairing, training) are validated against the choice lists once the group before it is stored."""
+    today = today or dt.date.today()
+    for table in ("mentors", "trainings", "assessments", "stage_changes", "ratings", "incubation_decisions"):
+        if db.scalar(f"SELECT count(*) FROM {table}"):
+            raise RuntimeError(f"the database already has {table}: demo incubation data not loaded")
+    asm.ensure_defaults(actor, db)
+    inst = asm.instrument(asm.latest_instrument_id(db), db)
+    support = {r["dimension"]: (r["modules"], r["topics"]) for r in asm.support_map(db).to_dict("records")}
+    p = plan(**_inputs(db, today), today=today, dimensions=inst["dimensions"], support=support)
+    stamp = _Stamps(random.Random(SEED + 1), dt.datetime.now() - dt.timedelta(minutes=1))
+    counts: Counter = Counter()
+
+    # ---- mentoring: mentors, then pairings, then sessions with their actions ---------------------
+    valid = _check(Mentor, p["mentors"], "mentors")
+    first_start: dict[int, dt.date] = {}
+    for x in p["pairings"]:
+        first_start[x["mentor"]] = min(first_start.get(x["mentor"], x["start_date"]), x["start_date"])
+    with records.unit(actor, db) as u:
+        mentor_id = [u.create(MENTOR, valid[i], validated=True,
+                              system=stamp(first_start.get(i, HUB_OPENED + _days(60)), before=20))
+                     for i in range(len(p["mentors"]))]
+    counts["mentors"] = len(mentor_id)
+
+    rows = [{k: v for k, v in x.items() if k != "mentor"} | {"mentor_id": mentor_id[x["mentor"]]}
+            for x in p["pairings"]]
+    valid = _check(Pairing, rows, "pairings")
+    with records.unit(actor, db) as u:
+        pairing_id = [u.create(PAIRING, valid[i], validated=True, system=stamp(rows[i]["start_date"]))
+                      for i in range(len(rows))]
+    counts["pairings"] = len(pairing_id)
+
+    rows = [{k: v for k, v in x.items() if k != "pairing"} | {"pairing_id": pairing_id[x["pairing"]]}
+            for x in p["sessions"]]
+    valid = _check(MentoringSession, rows, "mentoring sessions")
+    valid_actions = _check(MentoringAction, [{k: x[k] for k in ("action", "owner", "due_date")} for x in p["actions"]],
+                           "mentoring actions")
+    with records.unit(actor, db) as u:
+        session_id = []
+        for i, x in enumerate(rows):
+            session_id.append(u.create(SESSION, valid[i], validated=True,
+                                       system=stamp(x["session_date"], 15, 20)))
+        for i, x in enumerate(p["actions"]):
+            u.create(ACTION, valid_actions[i], validated=True,
+                     system={"session_id": session_id[x["session"]], "status": x["status"],
+                             "done_date": x["done_date"]} | stamp(p["sessions"][x["session"]]["session_date"], 17, 21))
+    counts["sessions"], counts["actions"] = len(session_id), len(p["actions"])
+
+    # ---- trainings, then attendance with feedback -----------------------------------------------
+    valid = _check(Training, p["trainings"], "trainings")
+    with records.unit(actor, db) as u:
+        training_id = [u.create(TRAINING, valid[i], validated=True,
+                                system=stamp(x["training_date"] - _days(7), before=14))
+                       for i, x in enumerate(p["trainings"])]
+    counts["trainings"] = len(training_id)
+
+    rows = [{k: v for k, v in x.items() if k != "training"} | {"training_id": training_id[x["training"]]}
+            for x in p["attendance"]]
+    valid = _check(Attendance, rows, "attendance")
+    valid_fb = _check(Feedback, [{k: v for k, v in x.items() if k != "attendance"} | {"attendance_id": 1}
+                                 for x in p["feedback"]], "feedback")
+    with records.unit(actor, db) as u:
+        attendance_id = []
+        for i, x in enumerate(p["attendance"]):
+            day = p["trainings"][x["training"]]["training_date"]
+            attendance_id.append(u.create(ATTENDANCE, valid[i], validated=True,
+                                          system=stamp(day, 17, 20)))
+        for i, x in enumerate(p["feedback"]):
+            day = p["trainings"][p["attendance"][x["attendance"]]["training"]]["training_date"]
+            u.create(FEEDBACK, valid_fb[i] | {"attendance_id": attendance_id[x["attendance"]]}, validated=True,
+                     system=stamp(day + _days(x["attendance"] % 4)))
+    counts["attendance"], counts["feedback"] = len(attendance_id), len(p["feedback"])
+
+    # ---- capability assessments (totals by core.assessments) ------------------------------------
+    schema = assessment_schema(inst["dimensions"])
+    heads = [{score_field(i): s for i, s in a["scores"].items()}
+             | {k: a[k] for k in ("period", "assessor", "assessed_on", "evidence")} for a in p["assessments"]]
+    valid = _check(schema, heads, "assessments")
+    with records.unit(actor, db) as u:
+        for i, a in enumerate(p["assessments"]):
+            clean = valid[i]
+            scores = {ind["id"]: int(clean[score_field(ind["id"])])
+                      for d in inst["dimensions"] for ind in d["indicators"]}
+            _, total = asm.score_assessment(inst["dimensions"], scores)
+            when = stamp(a["assessed_on"], 14, 19)
+            head = {"org_id": a["org_id"], "period": clean["period"], "instrument_id": inst["id"],
+                    "assessor": clean["assessor"], "assessed_on": clean["assessed_on"], "evidence": clean["evidence"],
+                    "total": total}
+            aid = u.create(asm.ASSESSMENT, head, validated=True, system=when)
+            for ind_id, score in scores.items():
+                u.create(asm.SCORE, {"assessment_id": aid, "indicator_id": ind_id, "score": score}, validated=True,
+                         system=when)
+                counts["assessment_scores"] += 1
+            counts["assessments"] += 1
+
+    # ---- lifecycle: stage changes, 入壳/出壳 decisions, ratings (the organisations stay as they are) --
+    stage_rows = p["stage_changes"]
+    valid_stage = _check(StageChange, [{k: x[k] for k in ("org_id", "to_stage", "changed_on", "reason")}
+                                       for x in stage_rows], "stage changes")
+    valid_dec = _check(IncubationDecision, p["incubation_decisions"], "incubation decisions")
+    valid_rating = _check(Rating, [{k: x[k] for k in ("org_id", "level", "score", "rated_on", "note")}
+                                   for x in p["ratings"]], "ratings")
+    with records.unit(actor, db) as u:
+        for i, x in enumerate(stage_rows):
+            u.create(STAGE_CHANGE, valid_stage[i], validated=True,
+                     system={"from_stage": x["from_stage"]} | stamp(x["changed_on"]))
+        for i, x in enumerate(p["incubation_decisions"]):
+            u.create(INCUBATION_DECISION, valid_dec[i], validated=True, system=stamp(x["decided_on"]))
+        for i, x in enumerate(p["ratings"]):
+            record = RATING.derive(dict(valid_rating[i])) if RATING.derive else valid_rating[i]
+            u.create(RATING, record, validated=True, system=stamp(x["rated_on"] + _days(7 + i % 14)))
+    counts["stage_changes"], counts["incubation_decisions"] = len(stage_rows), len(p["incubation_decisions"])
+    counts["ratings"] = len(p["ratings"])
+    return dict(counts)

@@ -1,7 +1,7 @@
 """Imports every module that declares entities, so the registry is complete (see core.entities)."""
 from core import (  # noqa: F401
-    applications, assignment, communities, consolidation, decisions, documents, ideas, lifecycle, lockout, mentoring,
-    organisations, reviewers, reviews, rounds, rubrics, users, workflow,
+    applications, assessments, assignment, communities, consolidation, decisions, documents, ideas, lifecycle, lockout,
+    mentoring, organisations, reviewers, reviews, rounds, rubrics, trainings, users, workflow,
 )
 
 
@@ -12,4 +12,5 @@ def install_providers() -> None:
     rounds.install_providers()
     applications.install_providers()
     reviewers.install_providers()
+    trainings.install_providers()
     mentoring.install_providers()

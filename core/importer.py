@@ -1,5 +1,10 @@
 """Excel import for any schema: template from the schema, row-by-row validation report, then one
 transaction that writes only the valid, new rows (re-importing the same file adds nothing).
+
+A select column whose choice list has display labels (e.g. ``orgs``: ids shown by name) accepts the
+label text in the sheet and stores the value it stands for. A sheet may also have columns of its own
+(``ImportSpec.schema``) that ``link`` turns into the entity's records, e.g. feedback rows that name an
+attendee by organisation and person.
 """
 from __future__ import annotations
 
@@ -29,6 +34,18 @@ class ImportSpec:
     # positions of rows already stored (for "no duplicates on re-import"): records -> {pos: existing}
     find_existing: Callable[[list[dict]], dict[int, dict]] | None = None
     example: dict = field(default_factory=dict)
+    # the sheet's schema when its columns are not the entity's (then ``link`` makes the records)
+    schema: object | None = None
+    # values every row gets before it is checked (e.g. the training a sign-in sheet belongs to)
+    fixed: dict = field(default_factory=dict)
+    # checked sheet rows -> the entity's records, or a message saying why a row cannot be one
+    link: Callable[[list[dict]], list[dict | str]] | None = None
+    # identity of a row for "文件内重复" (default: each of the entity's unique fields)
+    row_key: Callable[[dict], tuple] | None = None
+
+    @property
+    def sheet_schema(self):
+        return self.schema if self.schema is not None else self.entity.schema
 
 
 @dataclass
@@ -63,7 +80,7 @@ class ImportPlan:
 
 
 def template(spec: ImportSpec) -> bytes:
-    specs = field_specs(spec.entity.schema)
+    specs = field_specs(spec.sheet_schema)
     headers = [specs[f]["label"] + ("*" if specs[f]["required"] else "") for f in spec.fields]
     example = [[spec.example.get(f) for f in spec.fields]] if spec.example else []
     notes = pd.DataFrame(
@@ -74,18 +91,41 @@ def template(spec: ImportSpec) -> bytes:
 
 
 def _choices(meta: dict) -> list[str]:
+    """The choices as a person reads them (an organisation by its name, not its id)."""
     from schemas import choices
 
-    return choices.get(meta["source"]) if meta.get("source") else []
+    source = meta.get("source")
+    return [choices.label(source, v) for v in choices.get(source)] if source else []
 
 
-def _convert(value, widget: str):
+def _by_label(source: str | None) -> dict:
+    """Display text -> stored value, for a choice list whose labels differ from its values (labels that
+    stand for more than one value are left out: such a cell is reported, not guessed)."""
+    from schemas import choices
+
+    if not source:
+        return {}
+    out: dict = {}
+    clash = set()
+    for v in choices.get(source):
+        text = choices.label(source, v)
+        if text == v or text == str(v):
+            continue
+        if text in out:
+            clash.add(text)
+        out[text] = v
+    return {k: v for k, v in out.items() if k not in clash}
+
+
+def _convert(value, widget: str, labels: dict | None = None):
     if value is None:
         return None
     if isinstance(value, str):
         value = value.strip()
         if value == "":
             return None
+    if widget == "select" and labels and isinstance(value, str) and value in labels:
+        return labels[value]
     if widget == "multiselect":
         return [v.strip() for v in _SPLIT.split(str(value)) if v.strip()]
     if widget == "checkbox":
@@ -112,7 +152,8 @@ def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
     """Read and check an uploaded workbook; nothing is written."""
     s = config.load()
     sheet: Sheet = read_sheet(data, max_rows=s.import_max_rows, max_bytes=s.upload_max_mb * 1024 * 1024)
-    specs = field_specs(spec.entity.schema)
+    schema = spec.sheet_schema
+    specs = field_specs(schema)
     by_label = {}
     for name in spec.fields:
         by_label[specs[name]["label"]] = name
@@ -124,6 +165,11 @@ def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
         report.append(RowReport(1, "错误", "", "表头缺少必填列:" + "、".join(missing) + "(请使用下载的模板)"))
         return ImportPlan([], report, len(sheet.rows))
 
+    labels = {name: _by_label(specs[name].get("source")) for name in columns.values()
+              if specs[name]["widget"] == "select"}
+    labels = {name: by for name, by in labels.items() if by}
+    values_text = {name: {str(v) for v in by.values()} for name, by in labels.items()}
+    unknown: dict[tuple[int, str], str] = {}  # (row, field) -> message for text that names no choice
     raw_records, formula_rows = [], {}
     for pos, values in enumerate(sheet.rows):
         rec = {}
@@ -131,14 +177,26 @@ def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
             v = values[i] if i < len(values) else None
             if isinstance(v, str) and v.startswith("=") and len(v) > 1:
                 formula_rows.setdefault(pos, []).append(specs[name]["label"])
-            rec[name] = _convert(v, specs[name]["widget"])
+            rec[name] = _convert(v, specs[name]["widget"], labels.get(name))
+            if name in labels and isinstance(rec[name], str) and rec[name] not in values_text[name]:
+                unknown[(pos, name)] = f"「{rec[name]}」不在{specs[name]['label']}的列表中(请与系统中的名称完全一致)"
+        rec.update(spec.fixed)
         raw_records.append(rec)
 
-    valid, errors = validate_many(spec.entity.schema, raw_records)
+    valid, errors = validate_many(schema, raw_records)
     errors_by_row: dict[int, list[RowError]] = {}
     for e in errors:
         errors_by_row.setdefault(e.row, []).append(e)
-    existing = spec.find_existing([valid.get(i, {}) for i in range(len(raw_records))]) if spec.find_existing else {}
+    unlinked: dict[int, str] = {}
+    if spec.link is not None and valid:
+        order = sorted(valid)
+        for pos, linked in zip(order, spec.link([valid[p] for p in order])):
+            if isinstance(linked, str):
+                unlinked[pos] = linked
+            else:
+                valid[pos] = linked
+    existing = spec.find_existing([valid.get(i, {}) if i not in unlinked else {} for i in range(len(raw_records))]) \
+        if spec.find_existing else {}
 
     seen_keys: dict[tuple, int] = {}
     keep: list[dict] = []
@@ -149,7 +207,10 @@ def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
             continue
         if pos in errors_by_row:
             for e in errors_by_row[pos]:
-                report.append(RowReport(number, "错误", e.label, e.message))
+                report.append(RowReport(number, "错误", e.label, unknown.get((pos, e.field), e.message)))
+            continue
+        if pos in unlinked:
+            report.append(RowReport(number, "错误", "", unlinked[pos]))
             continue
         rec = valid[pos]
         if pos in existing:
@@ -157,7 +218,10 @@ def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
             report.append(RowReport(number, "已存在", "", f"与已登记的「{hit.get(spec.entity.title_field)}」"
                                     f"(编号 {hit.get(spec.entity.key)})相同,跳过"))
             continue
-        dedupe = tuple((u.field, rec.get(u.field)) for u in spec.entity.unique if rec.get(u.field) is not None)
+        if spec.row_key is not None:
+            dedupe = (("row", spec.row_key(rec)),)
+        else:
+            dedupe = tuple((u.field, rec.get(u.field)) for u in spec.entity.unique if rec.get(u.field) is not None)
         dup_of = next((seen_keys[(k,)] for k in dedupe if (k,) in seen_keys), None)
         if dup_of is not None:
             report.append(RowReport(number, "文件内重复", "", f"与本文件第 {dup_of} 行重复,跳过"))

@@ -188,6 +188,20 @@ def expiring(today: dt.date | None = None, months: int = 12, db=None) -> pd.Data
         [today, today, until])
 
 
+def current_ratings(today: dt.date | None = None, db=None) -> pd.DataFrame:
+    """Every active rated organisation: its rating, whether it is still valid, and from when an upgrade
+    may be applied for (two years after the rating)."""
+    db = db or get_db()
+    return db.fetch_df(
+        "SELECT id, name, rating, rating_date, rating_expiry,"
+        " CASE WHEN rating_expiry >= $today THEN '有效' ELSE '已过期' END AS validity,"
+        f" CAST(rating_date + INTERVAL {UPGRADE_AFTER_YEARS} YEAR AS DATE) AS upgrade_from,"
+        f" CASE WHEN $today >= CAST(rating_date + INTERVAL {UPGRADE_AFTER_YEARS} YEAR AS DATE)"
+        "   THEN '可申请' ELSE '未满2年' END AS upgrade"
+        " FROM organisations WHERE active AND rating IS NOT NULL ORDER BY rating DESC, rating_expiry, name",
+        {"today": today or dt.date.today()})
+
+
 def status(org: dict, today: dt.date | None = None) -> dict:
     """What a person reads about one organisation: stage, incubation, rating and what may come next."""
     today = today or dt.date.today()
@@ -213,7 +227,9 @@ _STAGE_AT = (
 
 def coverage(since: dt.date | None = None, until: dt.date | None = None, db=None) -> pd.DataFrame:
     """Support given per lifecycle stage: active organisations now in the stage, organisations supported,
-    mentoring hours, training person-times and money granted (funded or in public notice).
+    mentoring hours, training person-times and money granted (funded or in public notice), and each
+    stage's share (%) of all hours, person-times and money; ``gaps`` names what a stage with
+    organisations got none of.
 
     Support is counted in the stage the organisation was in when it was given (from the stage-change
     history; the current stage when there is none); ``since``/``until`` limit the dates of support
@@ -251,9 +267,10 @@ def coverage(since: dt.date | None = None, until: dt.date | None = None, db=None
            coalesce(ps.hours, 0) AS mentoring_hours,
            coalesce(ps.persons, 0) AS training_person_times,
            coalesce(ps.money, 0) AS granted,
-           round(coalesce(ps.hours, 0) / nullif(n.orgs, 0), 2) AS hours_per_org,
-           round(coalesce(ps.persons, 0) / nullif(n.orgs, 0), 2) AS persons_per_org,
-           round(coalesce(ps.money, 0) / nullif(n.orgs, 0), 2) AS granted_per_org,
+           round(100.0 * coalesce(ps.hours, 0) / nullif(sum(coalesce(ps.hours, 0)) OVER (), 0), 1) AS hours_share,
+           round(100.0 * coalesce(ps.persons, 0) / nullif(sum(coalesce(ps.persons, 0)) OVER (), 0), 1)
+               AS persons_share,
+           round(100.0 * coalesce(ps.money, 0) / nullif(sum(coalesce(ps.money, 0)) OVER (), 0), 1) AS granted_share,
            CASE WHEN coalesce(n.orgs, 0) = 0 THEN '' ELSE concat_ws('、',
                 CASE WHEN coalesce(ps.hours, 0) = 0 THEN '无一对一辅导' END,
                 CASE WHEN coalesce(ps.persons, 0) = 0 THEN '无培训' END,

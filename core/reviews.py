@@ -23,6 +23,7 @@ SCORE = register(Entity(
 ))
 
 BLIND_HIDDEN = "(盲评:申报组织信息已隐藏)"
+BLIND_MARK = "【申报组织】"
 
 
 def my_assignments(username: str, db=None) -> pd.DataFrame:
@@ -36,6 +37,15 @@ def my_assignments(username: str, db=None) -> pd.DataFrame:
         [username])
 
 
+def open_tasks(username: str, db=None) -> int:
+    """The reviewer's active assignments in rounds still under review that are not yet submitted."""
+    db = db or get_db()
+    return int(db.scalar(
+        "SELECT count(*) FROM assignments s JOIN applications a ON a.id = s.application_id"
+        " LEFT JOIN reviews v ON v.assignment_id = s.id WHERE s.reviewer = ? AND s.status = 'assigned'"
+        " AND a.state IN ('under_review', 're_review') AND (v.status IS NULL OR v.status <> 'submitted')", [username]))
+
+
 def application_for_reviewer(assignment_id: int, actor: Actor, db=None) -> dict:
     """What the reviewer may read: the application's content; the organisation hidden when blind;
     never the idea's contact details or other reviewers' scores."""
@@ -47,10 +57,14 @@ def application_for_reviewer(assignment_id: int, actor: Actor, db=None) -> dict:
                                 "planned_beneficiaries", "planned_activities", "budget_personnel", "budget_materials",
                                 "budget_venue", "budget_publicity", "budget_other", "requested_amount",
                                 "cofunding_self", "cofunding_other", "cofunding_note")}
+    org_name = db.scalar("SELECT name FROM organisations WHERE id = ?", [app["org_id"]])
     if rnd["blind_review"]:
         view["org"] = BLIND_HIDDEN
+        for k, v in view.items():  # the name may also stand in the applicant's own texts
+            if isinstance(v, str) and org_name and org_name in v:
+                view[k] = v.replace(org_name, BLIND_MARK)
     else:
-        view["org"] = db.scalar("SELECT name FROM organisations WHERE id = ?", [app["org_id"]])
+        view["org"] = org_name
     view["milestones"] = db.fetch_all("SELECT due_date, deliverable FROM application_milestones WHERE application_id = ?"
                                       " ORDER BY due_date", [app["id"]])
     view["round"] = rnd

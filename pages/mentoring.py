@@ -1,20 +1,376 @@
-"""孵化: one-to-one mentoring, each organisation's support history, lifecycle, incubation and ratings.
-(Being built in this session; each screen checks its role.)"""
+"""孵化: one-to-one mentoring (mentors, pairings, sessions with agreed actions and their follow-up), each
+organisation's support history on one page, and lifecycle, incubation and ratings (with the expiring
+ratings and the coverage-gap report). Thin screens: every read and write goes through core."""
+import datetime as dt
+
 import streamlit as st
 
-from core.ui.session import require
+from core import lifecycle as life, mentoring as mentor_core, organisations, support
+from core.errors import HubError
+from core.excel import XLSX_MIME, workbook_bytes
+from core.ui.editor import frame, rows_from_state
+from core.ui.forms import MAX_DATE, MIN_DATE, load, schema_form
+from core.ui.session import act, require, show_flash
+from core.ui.tables import table
+from core.ui.text import md
+from schemas.choices import INCUBATION_CRITERIA
+from schemas.incubation import EntryForm, ExitForm, Mentor, MentoringSession, Pairing, Rating, StageChange
+
+SESSION_FORM = "mentor_session"
+ACTION_COLS = ["action", "owner", "due_date"]
+STATUS_LABELS = mentor_core.STATUSES  # open 未完成 · overdue 已逾期 · done 已完成
+
+SESSION_COLUMNS = {"id": "编号", "session_date": "辅导日期", "org": "组织", "mentor": "导师", "module": "辅导模块",
+                   "form": "辅导形式", "hours": "时长(小时)", "findings": "发现的问题与建议", "actions": "待办事项数"}
+ACTION_COLUMNS = {"id": "编号", "follow_up": "跟进状态", "action": "待办事项", "owner": "负责人", "due_date": "完成期限",
+                  "done_date": "完成日期", "org": "组织", "mentor": "导师", "session_date": "辅导日期",
+                  "module": "辅导模块"}
+PAIRING_COLUMNS = {"id": "编号", "mentor": "导师", "speciality": "专长", "org": "组织", "start_date": "开始日期",
+                   "end_date": "结束日期", "status": "状态", "sessions": "辅导次数", "hours": "辅导时长(小时)",
+                   "notes": "备注"}
+
+
+# ---- 一对一辅导 ----------------------------------------------------------------------------------
+def _editor_key() -> str:
+    return f"{SESSION_FORM}:actions:{st.session_state.get(f'{SESSION_FORM}:n', 0)}"
+
+
+def _action_editor() -> None:
+    st.markdown("**商定的待办事项** *(每行一项:事项、负责人、完成期限;没有可不填)*")
+    st.data_editor(
+        frame([], ACTION_COLS), key=_editor_key(), num_rows="dynamic", hide_index=True, width="stretch",
+        column_config={"action": st.column_config.TextColumn("待办事项", max_chars=200),
+                       "owner": st.column_config.TextColumn("负责人", max_chars=50),
+                       "due_date": st.column_config.TextColumn("完成期限", help="格式:2026-12-31",
+                                                               validate=r"^\d{4}-\d{1,2}-\d{1,2}$")},
+    )
+
+
+def _sessions_tab(who) -> None:
+    if mentor_core.pairings().empty:
+        st.info("还没有导师结对:请先在「导师库」登记导师,再在「导师结对」中建立结对。")
+
+    def save(values: dict) -> str:
+        rows = rows_from_state([], ACTION_COLS, _editor_key())
+        session_id = mentor_core.record_session(values, rows, who)
+        n = int(st.session_state.get(f"{SESSION_FORM}:n", 0))
+        st.session_state[f"{SESSION_FORM}:n"] = n + 1  # a fresh, empty actions table for the next session
+        count = sum(any(v not in (None, "") for v in r.values()) for r in rows)
+        return f"已保存辅导记录(编号 {session_id})" + (f",商定待办事项 {count} 项" if count else "")
+
+    schema_form(MentoringSession, SESSION_FORM, save, submit_label="保存辅导记录",
+                defaults={"session_date": dt.date.today()}, extra=_action_editor, wide=("findings",))
+    st.subheader("辅导记录")
+    table(mentor_core.sessions(), "辅导记录", key="mentoring:sessions", columns=SESSION_COLUMNS)
+
+
+def _follow_up_tab(who) -> None:
+    counts = mentor_core.follow_up_counts()
+    cols = st.columns(3)
+    for col, s in zip(cols, ("overdue", "open", "done")):
+        col.metric(STATUS_LABELS[s], counts[s])
+    labels = {v: k for k, v in STATUS_LABELS.items()}
+    shown = st.multiselect("跟进状态", list(labels), default=["已逾期", "未完成"], key="actions:filter",
+                           placeholder="全部")
+    df = mentor_core.actions(statuses=[labels[s] for s in shown] or None)
+    df = df.assign(follow_up=df["follow_up"].map(STATUS_LABELS)).drop(columns=["session_id"])
+    table(df, "辅导待办跟进", key="mentoring:actions", columns=ACTION_COLUMNS)
+    pending = mentor_core.actions(statuses=["overdue", "open"])
+    if pending.empty:
+        st.caption("没有未完成的待办事项。")
+        return
+    st.markdown("**标记完成**")
+    names = {int(r.id): f"#{r.id} {r.action}({r.org},期限 {r.due_date:%Y-%m-%d})" for r in pending.itertuples()}
+    cols = st.columns([3, 1, 1])
+    chosen = cols[0].selectbox("待办事项", list(names), format_func=names.get, index=None, placeholder="请选择",
+                               key="actions:done:id")
+    done_on = cols[1].date_input("完成日期", value=dt.date.today(), min_value=MIN_DATE, max_value=MAX_DATE,
+                                 format="YYYY-MM-DD", key="actions:done:date")
+    if cols[2].button("标记为已完成", key="actions:done:btn", type="primary"):
+        if chosen is None:
+            st.error("请选择待办事项")
+        else:
+            act(lambda: mentor_core.mark_done(int(chosen), done_on, who), f"待办事项 #{chosen} 已标记为完成")
+
+
+def _pairings_tab(who) -> None:
+    if mentor_core.mentors().empty:
+        st.info("还没有导师:请先在「导师库」中登记。")
+    schema_form(Pairing, "mentor_pairing", lambda v: f"已建立结对(编号 {mentor_core.add_pairing(v, who)})",
+                submit_label="建立结对", defaults={"start_date": dt.date.today()})
+    df = mentor_core.pairings()
+    table(df, "导师结对", key="mentoring:pairings", columns=PAIRING_COLUMNS)
+    running = df[df["end_date"].isna()]
+    if running.empty:
+        return
+    st.markdown("**结束结对**")
+    names = {int(r.id): f"#{r.id} {r.mentor} → {r.org}" for r in running.itertuples()}
+    cols = st.columns([3, 1, 1])
+    chosen = cols[0].selectbox("结对", list(names), format_func=names.get, index=None, placeholder="请选择",
+                               key="pairing:end:id")
+    end = cols[1].date_input("结束日期", value=dt.date.today(), min_value=MIN_DATE, max_value=MAX_DATE,
+                             format="YYYY-MM-DD", key="pairing:end:date")
+    if cols[2].button("结束结对", key="pairing:end:btn"):
+        if chosen is None:
+            st.error("请选择结对")
+        else:
+            act(lambda: mentor_core.end_pairing(int(chosen), end, who), f"结对 #{chosen} 已于 {end} 结束")
+
+
+def _mentors_tab(who) -> None:
+    df = mentor_core.mentors()
+    table(df, "辅导导师", key="mentoring:mentors", columns={
+        "id": "编号", "name": "姓名", "speciality": "专长", "employer": "工作单位", "phone": "联系电话",
+        "username": "评审专家账号", "status": "状态", "pairings": "结对数", "current_pairings": "辅导中",
+        "hours": "辅导时长(小时)"})
+    st.subheader("登记导师")
+    schema_form(Mentor, "mentor_new", lambda v: f"已登记导师(编号 {mentor_core.add_mentor(v, who)})",
+                submit_label="登记导师", defaults={"active": True})
+    if df.empty:
+        return
+    st.subheader("修改导师")
+    names = dict(zip(df["id"].astype(int), df["name"]))
+    chosen = st.selectbox("选择导师", list(names), format_func=names.get, index=None, placeholder="请选择",
+                          key="mentor_edit:chosen")
+    if chosen is None:
+        return
+    m = mentor_core.get_mentor(int(chosen))
+    load("mentor_edit", m, Mentor, token=(m["id"], str(m.get("updated_at"))))
+
+    def save(values: dict) -> str:
+        return "已保存修改" if mentor_core.update_mentor(m["id"], values, who) else "没有需要保存的修改"
+
+    schema_form(Mentor, "mentor_edit", save, submit_label="保存修改", clear_on_success=False, changes_only=True)
 
 
 def mentoring() -> None:
-    require("mentoring")
+    who = require("mentoring")
     st.title("一对一辅导")
+    show_flash()
+    st.caption("导师库(公益领域专家、资深项目管理者、财务合规顾问)→ 与组织结对 → 每次辅导记录模块、形式、发现的问题"
+               "和商定的待办事项 → 跟进待办(未完成 / 已完成 / 已逾期)。近两年的辅导关系会在专家评审分配时自动回避。")
+    tabs = st.tabs(["辅导记录", "待办跟进", "导师结对", "导师库"])
+    with tabs[0]:
+        _sessions_tab(who)
+    with tabs[1]:
+        _follow_up_tab(who)
+    with tabs[2]:
+        _pairings_tab(who)
+    with tabs[3]:
+        _mentors_tab(who)
+
+
+# ---- 组织成长档案 --------------------------------------------------------------------------------
+def _org_picker(key: str, *, active_only: bool) -> int | None:
+    opts = organisations.options(active_only=active_only)
+    ids = [i for i, _ in opts]
+    raw = st.query_params.get("id", "")
+    current = int(raw) if raw.isdigit() else None
+    chosen = st.selectbox("社会组织", ids, format_func=dict(opts).get, placeholder="选择或搜索社会组织", key=key,
+                          index=ids.index(current) if current in ids and key not in st.session_state else None)
+    if chosen is not None:
+        st.query_params["id"] = str(chosen)
+    return chosen
+
+
+def _status_line(s: dict, org: dict) -> str:
+    inc = s["incubation"]
+    if org.get("incubation_in"):
+        inc += f"(入壳 {org['incubation_in']}" + (f",出壳 {org['incubation_out']})" if org.get("incubation_out") else ")")
+    if s["rating"]:
+        rating = f"{s['rating']}(评估 {s['rating_date']},有效期至 {s['rating_expiry']}" + ("" if s["rating_valid"] else ",已过期") + ")"
+        rating += ";可申请晋级" if s["may_apply_for_upgrade"] else f";{s['upgrade_from']} 起可申请晋级"
+    else:
+        rating = "未评级"
+    return f"发展阶段:{s['stage'] or '—'} · 孵化:{inc} · 等级:{rating}"
 
 
 def org_support() -> None:
     require("org_support")
     st.title("组织成长档案")
+    chosen = _org_picker("support:org", active_only=False)
+    if chosen is None:
+        st.caption("选择一个组织,查看它获得的全部支持:一对一辅导、能力培训、能力评估、资助项目,以及发展阶段、孵化和等级评估记录。")
+        return
+    try:
+        h = support.history(int(chosen))
+    except HubError as exc:
+        st.error(md(exc))
+        return
+    org, s, n = h["org"], h["status"], h["summary"]
+    st.subheader(md(org["name"]))
+    st.caption(md(_status_line(s, org)))
+    cols = st.columns(5)
+    cols[0].metric("辅导次数", n["sessions"], help=f"结对 {n['pairings']} 个")
+    cols[1].metric("辅导时长(小时)", f"{float(n['hours']):g}")
+    cols[2].metric("培训人次", n["training_person_times"], help=f"参加培训 {n['trainings']} 场")
+    cols[3].metric("能力评估", n["assessments"])
+    cols[4].metric("资助项目", n["funded_projects"], help=f"资助金额 {float(n['granted']):,.2f} 元")
+    if n["overdue_actions"]:
+        st.warning(f"有 {n['overdue_actions']} 项辅导待办已逾期。")
+
+    sheets = {
+        "导师结对": (h["pairings"], PAIRING_COLUMNS),
+        "辅导记录": (h["sessions"].drop(columns=["org"]), SESSION_COLUMNS),
+        "辅导待办": (h["actions"].assign(follow_up=h["actions"]["follow_up"].map(STATUS_LABELS))
+                     .drop(columns=["org", "session_id"]), ACTION_COLUMNS),
+        "能力培训": (h["trainings"], {"training_date": "培训日期", "title": "培训名称", "kind": "形式", "topic": "主题",
+                                   "trainer": "讲师", "person": "参训人员", "position": "职务"}),
+        "能力评估": (h["assessments"], {"period": "评估周期", "assessed_on": "评估日期", "total": "总分",
+                                    "assessor": "评估人", "instrument": "评估工具", "version": "版本"}),
+        "资助项目": (h["funded"], {"id": "编号", "round": "创投批次", "title": "项目名称", "category": "项目类别",
+                                "state": "状态", "granted_amount": "资助金额(元)", "project_start": "执行开始",
+                                "project_end": "执行结束"}),
+        "阶段变更": (h["stages"], {"id": "编号", "changed_on": "变更日期", "from_stage": "原阶段", "to_stage": "新阶段",
+                                "reason": "变更依据", "created_by": "登记人"}),
+        "入壳出壳": (h["decisions"], {"id": "编号", "decided_on": "决定日期", "kind": "决定", "criteria_met": "符合的标准",
+                                  "note": "说明", "created_by": "登记人"}),
+        "等级评估": (h["ratings"], {"id": "编号", "rated_on": "评估日期", "level": "等级", "score": "得分",
+                                 "expires_on": "有效期至", "note": "说明", "created_by": "登记人"}),
+    }
+    st.download_button("导出完整档案(Excel)", key="support:xlsx", icon=":material/download:", on_click="ignore",
+                       data=lambda: workbook_bytes({k: df.rename(columns=c) for k, (df, c) in sheets.items()}),
+                       file_name=f"成长档案-{org['name']}-{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME)
+    tabs = st.tabs(["一对一辅导", "能力培训", "能力评估", "资助项目", "阶段与孵化", "等级评估"])
+    with tabs[0]:
+        for name in ("导师结对", "辅导记录", "辅导待办"):
+            st.markdown(f"**{name}**")
+            _sheet(sheets, name, chosen)
+    with tabs[1]:
+        _sheet(sheets, "能力培训", chosen, empty="尚未参加培训。")
+    with tabs[2]:
+        _sheet(sheets, "能力评估", chosen, empty="尚无能力评估记录。")
+    with tabs[3]:
+        _sheet(sheets, "资助项目", chosen, empty="尚无获资助的项目。")
+    with tabs[4]:
+        for name in ("阶段变更", "入壳出壳"):
+            st.markdown(f"**{name}**")
+            _sheet(sheets, name, chosen)
+    with tabs[5]:
+        _sheet(sheets, "等级评估", chosen, empty="尚无等级评估记录。")
+
+
+def _sheet(sheets: dict, name: str, org_id: int, empty: str | None = None) -> None:
+    df, cols = sheets[name]
+    if df.empty and empty:
+        st.caption(empty)
+    table(df, f"{name}", key=f"support:{name}:{org_id}", columns=cols, export=not df.empty)
+
+
+# ---- 孵化与等级 ----------------------------------------------------------------------------------
+def _stage_form(org: dict, who) -> None:
+    st.subheader("发展阶段变更")
+    st.caption("零基础筹备期 → 初创期 → 成长期 → 成熟期;每次变更记录日期和依据,保留完整历史。")
+
+    def save(values: dict) -> str:
+        life.change_stage(org["id"], values, who)
+        return f"已记录阶段变更:{org['stage']} → {values['to_stage']}"
+
+    schema_form(StageChange, f"stage:{org['id']}", save, submit_label="记录阶段变更",
+                fields=["to_stage", "changed_on", "reason"], defaults={"changed_on": dt.date.today()}, wide=("reason",))
+
+
+def _incubation_form(org: dict, who) -> None:
+    st.subheader("入壳 / 出壳")
+    kind = life.next_decision(org)
+    if kind is None:
+        st.info(f"该组织已于 {org['incubation_in']} 入壳、{org['incubation_out']} 出壳,孵化已完成。")
+        return
+    model = EntryForm if kind == "入壳" else ExitForm
+    st.caption(f"本次决定:{kind}。标准:" + "、".join(INCUBATION_CRITERIA[kind])
+               + (f"。入壳日期 {org['incubation_in']},出壳日期须晚于它。" if kind == "出壳" else "。")
+               + "未满足全部标准时须在说明中写明理由。")
+
+    def save(values: dict) -> str:
+        life.decide(org["id"], {**values, "kind": kind}, who)
+        return f"已记录{kind}决定({values['decided_on']})"
+
+    schema_form(model, f"incubation:{org['id']}:{kind}", save, submit_label=f"记录{kind}",
+                fields=["decided_on", "criteria_met", "note"], defaults={"decided_on": dt.date.today()},
+                wide=("criteria_met", "note"))
+
+
+def _rating_form(org: dict, who) -> None:
+    st.subheader("等级评估")
+    if org.get("rating_date"):
+        nxt = life.upgrade_from(org["rating_date"])
+        st.caption(f"当前等级 {org['rating']}(评估 {org['rating_date']},有效期至 {org['rating_expiry']});"
+                   + ("已满2年,可申请晋级。" if life.may_apply_for_upgrade(org["rating_date"]) else f"{nxt} 起可申请晋级。"))
+    else:
+        st.caption("尚未评级。等级评估满分1000分,1A–5A,有效期5年。")
+
+    def save(values: dict) -> str:
+        life.record_rating(org["id"], values, who)
+        return f"已记录等级评估:{values['level']}(有效期5年)"
+
+    schema_form(Rating, f"rating:{org['id']}", save, submit_label="记录评估结果",
+                fields=["level", "score", "rated_on", "note"])
+
+
+def _org_tab(who) -> None:
+    chosen = _org_picker("life:org", active_only=True)
+    if chosen is None:
+        st.caption("选择一个在册组织,记录阶段变更、入壳/出壳决定或等级评估结果。")
+        return
+    org = organisations.get(int(chosen))
+    if org is None:
+        st.warning("该组织不存在。")
+        return
+    st.caption(md(_status_line(life.status(org), org)))
+    _stage_form(org, who)
+    _incubation_form(org, who)
+    _rating_form(org, who)
+    with st.expander("历史记录"):
+        table(life.stage_history(org["id"]), "阶段变更", key=f"life:stages:{org['id']}", columns={
+            "id": "编号", "changed_on": "变更日期", "from_stage": "原阶段", "to_stage": "新阶段", "reason": "变更依据",
+            "created_by": "登记人"}, export=False)
+        table(life.decisions(org["id"]), "入壳出壳", key=f"life:decisions:{org['id']}", columns={
+            "id": "编号", "decided_on": "决定日期", "kind": "决定", "criteria_met": "符合的标准", "note": "说明",
+            "created_by": "登记人"}, export=False)
+        table(life.ratings(org["id"]), "等级评估", key=f"life:ratings:{org['id']}", columns={
+            "id": "编号", "rated_on": "评估日期", "level": "等级", "score": "得分", "expires_on": "有效期至",
+            "note": "说明", "created_by": "登记人"}, export=False)
+
+
+def _ratings_tab() -> None:
+    df = life.expiring()
+    st.subheader("12个月内到期的等级")
+    st.caption(f"共 {len(df)} 个组织的等级将在12个月内到期(有效期5年),请提醒其及时申请复评。")
+    table(df.drop(columns=["id"]), "等级即将到期", key="life:expiring", columns={
+        "name": "组织名称", "community": "所属社区", "rating": "等级", "rating_date": "评估日期",
+        "rating_expiry": "有效期至", "days_left": "剩余天数"})
+    st.subheader("全部评级组织")
+    st.caption("上次评估满2年后可申请晋级。")
+    table(life.current_ratings().drop(columns=["id"]), "评级组织", key="life:ratings", columns={
+        "name": "组织名称", "rating": "等级", "rating_date": "评估日期", "rating_expiry": "有效期至", "validity": "状态",
+        "upgrade_from": "可申请晋级日期", "upgrade": "晋级申请"})
+
+
+def _coverage_tab() -> None:
+    this_year = dt.date.today().year
+    years = [None] + list(range(this_year, 2017, -1))
+    year = st.selectbox("统计年度", years, format_func=lambda y: "全部年度" if y is None else f"{y}年", key="life:year")
+    since, until = (dt.date(year, 1, 1), dt.date(year, 12, 31)) if year else (None, None)
+    df = life.coverage(since, until)
+    st.caption("各发展阶段获得的支持:辅导、培训和资助按发生时组织所处的阶段统计(依据阶段变更记录);"
+               "在册组织数为当前处于该阶段的组织;占比为该阶段占全部支持的百分比。")
+    table(df, "阶段服务覆盖", key="life:coverage", columns={
+        "stage": "发展阶段", "orgs": "在册组织数", "supported_orgs": "获支持组织数", "mentoring_hours": "辅导时长(小时)",
+        "training_person_times": "培训人次", "granted": "资助金额(元)", "hours_share": "辅导时长占比(%)",
+        "persons_share": "培训人次占比(%)", "granted_share": "资助金额占比(%)", "gaps": "服务缺口"})
+    gaps = [f"{r.stage}({r.gaps})" for r in df.itertuples() if r.gaps]
+    if gaps:
+        st.warning("服务缺口:" + ";".join(gaps))
 
 
 def lifecycle() -> None:
-    require("lifecycle")
+    who = require("lifecycle")
     st.title("孵化与等级")
+    show_flash()
+    tab_org, tab_ratings, tab_gap = st.tabs(["阶段、孵化与评级", "等级到期与晋级", "阶段服务覆盖"])
+    with tab_org:
+        _org_tab(who)
+    with tab_ratings:
+        _ratings_tab()
+    with tab_gap:
+        _coverage_tab()

@@ -200,10 +200,18 @@ def _actions(r: dict, t, who, locked: bool) -> None:
                     lambda v: (consolidation.set_override(int(pick), v, who), "已记录调整")[1],
                     submit_label="保存调整", defaults={"recommended": True})
     st.subheader("重新开放评分")
-    rid = st.number_input("评分编号(逐份评分)", min_value=1, step=1, value=None, key="summary:reopen_id")
+    # chosen by project and expert: the review's own id is shown on no screen
+    app_pick = st.selectbox("项目", list(labels), format_func=labels.get, index=None, placeholder="请选择",
+                            key="summary:reopen_app")
+    rows = assignment.for_application(int(app_pick)) if app_pick is not None else None
+    done = {} if rows is None else {int(x.id): f"{x.reviewer}(加权总分 {x.total:.2f})"
+                                    for x in rows[rows["review"] == "submitted"].itertuples()}
+    task = st.selectbox("已提交的评分", list(done), format_func=done.get, index=None, placeholder="请选择",
+                        key="summary:reopen_task")
     why = st.text_input("重新开放的原因", key="summary:reopen_why")
-    if st.button("重新开放", key="summary:reopen", disabled=rid is None):
-        _try(lambda: reviews.reopen(int(rid), why, who), f"已重新开放评分 {rid}")
+    if st.button("重新开放", key="summary:reopen", disabled=task is None):
+        _try(lambda: reviews.reopen(int(reviews.review_of(int(task))["id"]), why, who),
+             f"已重新开放 {done[int(task)]}对项目 #{app_pick} 的评分")
     st.subheader("签字锁定与推荐名单")
     if who.has("admin"):
         if not locked and st.button("签字锁定本批次评分", type="primary", key="summary:lock"):

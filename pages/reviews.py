@@ -33,9 +33,13 @@ def _show_application(view: dict) -> None:
 
 def _live_total(key: str, crit: list[dict]) -> None:
     scores = {c["id"]: st.session_state.get(f"{key}::score_{c['id']}") for c in crit}
-    total = rubrics.weighted_total(scores, crit)
+    outside = [c["name"] for c in crit if scores[c["id"]] is not None
+               and not 0 <= float(scores[c["id"]]) <= float(c["max_score"])]
+    total = None if outside else rubrics.weighted_total(scores, crit)
     filled = sum(v is not None for v in scores.values())
     st.metric("加权总分(百分制)", "—" if total is None else f"{total:.2f}", help=f"已填写 {filled}/{len(crit)} 项")
+    if outside:
+        st.caption("超出满分范围:" + "、".join(outside))
 
 
 def render() -> None:
@@ -49,7 +53,8 @@ def render() -> None:
     shown.loc[shown["assignment_status"] == "recused", "状态"] = "已回避"
     st.dataframe(shown[["assignment_id", "title", "category", "round", "deadline", "状态", "total"]].rename(columns={
         "assignment_id": "任务编号", "title": "项目名称", "category": "类别", "round": "批次", "deadline": "截止日期",
-        "total": "加权总分"}), hide_index=True, width="stretch")
+        "total": "加权总分"}), hide_index=True, width="stretch",
+        column_config={"截止日期": st.column_config.DateColumn(format="YYYY-MM-DD")})  # a DATE, not midnight
     labels = {int(r.assignment_id): f"{r.assignment_id} · {r.title}" for r in tasks.itertuples()}
     chosen = st.selectbox("打开评审任务", list(labels), format_func=labels.get, index=None, placeholder="请选择",
                           key="myrev:chosen")

@@ -57,8 +57,6 @@ class Milestone(FormSchema):
 
 def screening_schema(checklist: list[str]) -> pa.DataFrameSchema:
     """The screening form of a round: one tick and one reason per checklist item (built at run time)."""
-    from schemas.base import FormSchema as _F  # noqa: F401  (custom checks registered)
-
     columns = {}
     for i, item in enumerate(checklist):
         columns[f"ok_{i}"] = pa.Column(pd.BooleanDtype(), nullable=False, coerce=True,

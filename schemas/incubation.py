@@ -3,13 +3,12 @@ and ratings (等级评估)."""
 from __future__ import annotations
 
 import pandas as pd
+import pandera.pandas as pa
 from pandera.typing.pandas import Series
 
 from schemas.base import FormSchema, blank, field, rule
 from schemas.checks import normalise_phone
 from schemas.choices import INCUBATION_CRITERIA
-
-import pandera.pandas as pa
 
 
 # ---- one-to-one mentoring ------------------------------------------------------------------------

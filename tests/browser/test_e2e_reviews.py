@@ -9,13 +9,12 @@ renders its visible cells as an accessible <table> inside the canvas; that text 
 """
 from __future__ import annotations
 
-import io
 import re
 
 from openpyxl import load_workbook
 
 from schemas.review import DEFAULT_RUBRIC
-from tests.browser.conftest import WAIT_MS, goto, login, new_context, open_screen, screenshot, settle, wait_for_app
+from tests.browser.conftest import WAIT_MS, goto, login, new_context, open_screen, screenshot, settle
 
 REVIEWER = "expert"
 SUBMIT = "提交评分(提交后不能修改)"
@@ -26,6 +25,9 @@ FIRST = {"需求分析": 25, "项目设计": 20, "执行能力": 15, "预算合�
 CORRECTED = dict(FIRST, 需求分析=16)
 COMMENTS = {"预算合理性": "人员经费占比偏高,部分物资单价缺少测算依据"}
 RECOMMENDATION = "可推荐"
+# The server's first script run builds the demo database (about 15 s on a 2-core machine, more under
+# load): longer than one WAIT_MS-bounded step of ``login`` can safely absorb. Waited for once, up front.
+FIRST_RUN_MS = 4 * WAIT_MS
 
 
 def _css_key(key: str) -> str:
@@ -52,6 +54,13 @@ def _grid_rows(frame) -> list[dict[str, str]]:
     return [dict(zip(header, r)) for r in body]
 
 
+def _first_run(page, server) -> None:
+    """Lets the fresh server finish its first run (the demo database) before anyone signs in: the
+    sign-in form only appears once start-up is done."""
+    page.goto(server + "/", wait_until="domcontentloaded")
+    page.get_by_label("用户名", exact=True).wait_for(timeout=FIRST_RUN_MS)
+
+
 # --- the reviewer ------------------------------------------------------------------------------
 
 def _open_not_started_task(page) -> tuple[str, str]:
@@ -61,6 +70,7 @@ def _open_not_started_task(page) -> tuple[str, str]:
     rows = _grid_rows(page.locator("[data-testid='stDataFrame']").first)
     current = [r for r in rows if r["批次"] == rows[0]["批次"]]  # newest round first (ORDER BY review_end DESC)
     assert len(current) == 4, f"the demo reviewer should have 4 tasks in {rows[0]['批次']}: {current}"
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", r["截止日期"]) for r in current), current  # a date, no 00:00:00
     todo = [r for r in current if r["状态"] == "未开始"]
     assert len(todo) == 1, f"expected exactly one task not started: {current}"
     aid, title = todo[0]["任务编号"], todo[0]["项目名称"]
@@ -75,8 +85,8 @@ def _open_not_started_task(page) -> tuple[str, str]:
 
 
 def _score_fields(page, aid: str) -> dict[str, tuple]:
-    """criterion name -> (score input, comment input), from the form's widget keys
-    score:<task>::score_<criterion id> / ::comment_<criterion id>."""
+    """criterion name -> (score input, comment input, the score's widget container), from the form's
+    widget keys score:<task>::score_<criterion id> / ::comment_<criterion id>."""
     prefix = _css_key(f"score:{aid}::score_")
     fields = {}
     for name, top in MAXIMA.items():
@@ -173,7 +183,7 @@ def _per_review_sheet(page, tmp_path, name: str) -> list[tuple]:
     assert download.suggested_filename.endswith("专家评分汇总表.xlsx"), download.suggested_filename
     target = tmp_path / name
     download.save_as(target)
-    wb = load_workbook(io.BytesIO(target.read_bytes()), read_only=True)
+    wb = load_workbook(target, read_only=True)
     try:
         header, *rows = wb["逐份评分"].iter_rows(values_only=True)
     finally:
@@ -191,6 +201,7 @@ def test_reviewer_scores_and_staff_see_progress(server, browser, page, tmp_path)
     staff_ctx = new_context(browser)  # a second browser profile: its own cookies and session
     staff = staff_ctx.new_page()
     try:
+        _first_run(staff, server)
         login(staff, server, "staff")
         open_screen(staff, "评审汇总")
         before, sheet_before = _staff_view(staff, tmp_path, "before.xlsx")

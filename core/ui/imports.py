@@ -1,0 +1,58 @@
+"""The Excel import panel for any ``core.importer.ImportSpec``: template download, upload, the per-row
+report, then one confirm button that writes the valid rows in one transaction (as 批量导入 in the registry)."""
+from __future__ import annotations
+
+from typing import Callable
+
+import streamlit as st
+
+from core import importer
+from core.errors import HubError
+from core.excel import XLSX_MIME
+from core.ui.text import md
+
+
+def import_panel(spec: importer.ImportSpec, key: str, *, noun: str, template_name: str,
+                 commit: Callable[[importer.ImportPlan], int]) -> None:
+    """Draw the panel under widget keys starting with ``key``; ``commit(plan)`` writes the valid rows
+    (e.g. ``lambda plan: importer.commit(spec, plan, who)``) and returns how many."""
+    st.download_button("下载导入模板", data=lambda: importer.template(spec), file_name=template_name, mime=XLSX_MIME,
+                       icon=":material/download:", on_click="ignore", key=f"{key}:template")
+    upload = st.file_uploader("上传填写好的 .xlsx 文件", type=["xlsx"], key=f"{key}:file")
+    if upload is None:
+        st.session_state.pop(f"{key}:plan", None)
+        st.session_state.pop(f"{key}:token", None)
+        return
+    data = upload.getvalue()
+    token = (upload.name, len(data), hash(data))
+    if st.session_state.get(f"{key}:token") != token:
+        st.session_state[f"{key}:token"] = token
+        st.session_state.pop(f"{key}:done", None)
+        try:
+            st.session_state[f"{key}:plan"] = importer.plan(spec, data)
+        except HubError as exc:
+            st.session_state[f"{key}:plan"] = None
+            st.error(md(exc))
+            return
+    plan = st.session_state.get(f"{key}:plan")
+    if plan is None:
+        return
+    counts = plan.counts
+    st.write(f"共 {plan.total_rows} 行:可导入 {counts.get('有效', 0)} 行,错误 {counts.get('错误', 0)} 行,"
+             f"已存在 {counts.get('已存在', 0)} 行,文件内重复 {counts.get('文件内重复', 0)} 行。")
+    st.dataframe(plan.report_frame(), hide_index=True, width="stretch", key=f"{key}:report")
+    done = st.session_state.get(f"{key}:done")
+    if done is not None:
+        st.success(f"已导入 {done} 条{noun}。")
+        return
+    if not plan.valid:
+        st.warning("没有可导入的行。")
+        return
+    if st.button(f"确认导入 {len(plan.valid)} 行有效数据", type="primary", key=f"{key}:confirm"):
+        try:
+            n = commit(plan)
+        except HubError as exc:
+            st.error(f"导入失败,未写入任何数据:{md(exc)}")
+            return
+        st.session_state[f"{key}:done"] = n
+        st.rerun()

@@ -1,0 +1,407 @@
+"""AppTest: 能力培训 (list, new training, sign-in form and sheet, feedback, effectiveness) and 能力评估
+(assessment form per instrument version, organisation profile with radar, cohort views, support-map and
+instrument editors). Good and bad input, values kept, nothing stored on bad input, role checks."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+
+import pytest
+from openpyxl import Workbook
+from streamlit.testing.v1 import AppTest
+
+from tests.apptest_helpers import open_page, signed_in, texts as _texts
+
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def plain(text) -> str:
+    return _MD_ESCAPE.sub(r"\1", str(text))
+
+
+def texts(at) -> str:
+    return plain(_texts(at))
+
+
+def _errors(at) -> str:
+    return "\n".join(plain(e.value) for e in at.error)
+
+
+def _successes(at) -> list[str]:
+    return [plain(s.value) for s in at.success]
+
+
+def _db():
+    from core.db import get_db
+
+    return get_db()
+
+
+def _count(table: str, where: str = "", params=None) -> int:
+    return int(_db().scalar(f"SELECT count(*) FROM {table} {where}", params or []))
+
+
+def _chart_frames(chart) -> list:
+    """The data sets an Altair chart element carries (Arrow IPC)."""
+    import pyarrow as pa
+
+    return [pa.ipc.open_stream(ds.data.data).read_pandas() for ds in chart.proto.datasets]
+
+
+def _staff(url_path: str, **query) -> AppTest:
+    at = signed_in("staff", ["staff"]).run()
+    for k, v in query.items():
+        at.query_params[k] = v
+    return open_page(at, url_path)
+
+
+def _actor():
+    from core.actor import Actor
+
+    return Actor("staff", ("staff",))
+
+
+def _new_org(i: int) -> tuple[int, str]:
+    from core import organisations
+    from tests.test_schema_organisation import org_values, uscc_for
+
+    name = f"下沙能力建设界面测试社{i:02d}"
+    return organisations.create(org_values(name=name, uscc=uscc_for("51", 700 + i)), _actor()), name
+
+
+def _new_training(**kw) -> int:
+    from core import trainings
+
+    values = {"title": "界面测试:财税管理实务", "kind": "线下培训", "topic": "财税管理", "training_date": dt.date(2025, 6, 15),
+              "capacity": 10} | kw
+    return trainings.create(values, _actor())
+
+
+# ---- access --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url_path,title", [("trainings", "能力培训"), ("capability-assessments", "能力评估")])
+def test_staff_open_both_screens(demo_db, url_path, title):
+    at = _staff(url_path)
+    assert not at.exception
+    assert [t.value for t in at.title] == [title]
+
+
+@pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader")])
+@pytest.mark.parametrize("url_path", ["trainings", "capability-assessments"])
+def test_reviewer_and_leader_get_the_workbench(demo_db, username, role, url_path):
+    at = open_page(signed_in(username, [role]).run(), url_path)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["工作台"]
+
+
+@pytest.mark.parametrize("target", ["pages.capability:trainings", "pages.capability:assessments"])
+def test_screens_refuse_a_leader_when_called_directly(demo_db, target):
+    def script(target):
+        import importlib
+
+        import streamlit as st
+
+        from core import app
+
+        app.bootstrap()
+        st.session_state.update(authentication_status=True, username="leader", name="leader", roles=["leader"])
+        module, _, func = target.partition(":")
+        getattr(importlib.import_module(module), func)()
+
+    before = _count("audit_log")
+    at = AppTest.from_function(script, kwargs={"target": target}, default_timeout=60).run()
+    assert not at.exception
+    assert any("无权" in plain(e.value) for e in at.error)
+    assert len(at.title) == 0
+    assert _count("audit_log") == before  # not even the default instrument is seeded for a leader
+
+
+# ---- trainings -----------------------------------------------------------------------------------
+
+def test_new_training_good_and_bad_input(demo_db):
+    before = _count("trainings")
+    at = _staff("trainings")
+    at.text_input(key="training_new::title").input("界面测试:品牌传播工作坊")
+    at.selectbox(key="training_new::kind").set_value("实操工作坊")
+    at.number_input(key="training_new::capacity").set_value(0)
+    at.button(key="FormSubmitter:training_new-创建培训").click().run()
+    assert not at.exception
+    errors = _errors(at)
+    assert "请选择主题领域" in errors and "请选择培训日期" in errors and "计划名额(人)不能小于1" in errors
+    assert _count("trainings") == before
+    assert at.text_input(key="training_new::title").value == "界面测试:品牌传播工作坊"  # kept
+    assert at.selectbox(key="training_new::kind").value == "实操工作坊"
+
+    at.selectbox(key="training_new::topic").set_value("品牌传播")
+    at.date_input(key="training_new::training_date").set_value(dt.date(2026, 3, 20))
+    at.number_input(key="training_new::capacity").set_value(30)
+    at.button(key="FormSubmitter:training_new-创建培训").click().run()
+    assert not at.exception
+    assert not _errors(at)
+    row = _db().fetch_one("SELECT * FROM trainings WHERE title = '界面测试:品牌传播工作坊'")
+    assert row is not None and (row["kind"], row["topic"], row["capacity"], row["created_by"]) == (
+        "实操工作坊", "品牌传播", 30, "staff")
+    assert f"已创建培训(编号 {row['id']})" in _successes(at)
+    assert _count("trainings") == before + 1
+    assert at.text_input(key="training_new::title").value == ""  # emptied after success
+    assert len(at.get("download_button")) >= 1  # the list's Excel export
+
+
+def test_sign_in_form_good_duplicate_and_bad(demo_db):
+    org, name = _new_org(1)
+    tid = _new_training()
+    at = _staff("trainings", id=str(tid))
+    assert not at.exception
+    assert "界面测试:财税管理实务" in texts(at)
+    assert [t.label for t in at.tabs][1:6] == ["签到名单", "签到表导入", "培训反馈", "反馈导入", "编辑培训"]
+    key = f"attend:{tid}"
+    at.selectbox(key=f"{key}::org_id").set_value(org)
+    at.text_input(key=f"{key}::person").input("张三")
+    at.button(key=f"FormSubmitter:{key}-登记签到").click().run()
+    assert not at.exception
+    assert "已登记签到:张三" in _successes(at)
+    assert _count("training_attendance", "WHERE training_id = ?", [tid]) == 1
+    assert "已签到 1 人次,来自 1 个组织,到课率 10.0%。" in texts(at)
+    # the same person again, and a bad phone: refused, nothing stored, values kept
+    at.selectbox(key=f"{key}::org_id").set_value(org)
+    at.text_input(key=f"{key}::person").input("张三")
+    at.text_input(key=f"{key}::phone").input("12345")
+    at.button(key=f"FormSubmitter:{key}-登记签到").click().run()
+    assert not at.exception
+    assert "联系电话无效" in _errors(at)
+    at.text_input(key=f"{key}::phone").input("")
+    at.button(key=f"FormSubmitter:{key}-登记签到").click().run()
+    assert "该组织的「张三」已签到,不能重复登记" in _errors(at)
+    assert _count("training_attendance", "WHERE training_id = ?", [tid]) == 1
+    assert at.text_input(key=f"{key}::person").value == "张三"
+    assert at.selectbox(key=f"{key}::org_id").value == org
+
+
+def _sheet(rows: list[list]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["组织名称*", "姓名*", "职务", "联系电话"])
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_sign_in_sheet_import_with_report_confirm_and_reimport(demo_db):
+    org, name = _new_org(2)
+    tid = _new_training()
+    data = _sheet([[name, "李四", "负责人", "13857100002"], ["没有这个组织", "王五", None, None], [name, "赵六", None, None]])
+    at = _staff("trainings", id=str(tid))
+    at.file_uploader(key=f"att_import:{tid}:file").set_value(("签到表.xlsx", data, XLSX)).run()
+    assert not at.exception
+    assert "共 3 行:可导入 2 行,错误 1 行,已存在 0 行,文件内重复 0 行。" in texts(at)
+    report = next(d.value for d in at.dataframe if "结果" in d.value.columns)
+    bad = report[report["结果"] == "错误"].iloc[0]
+    assert bad["行号"] == 3 and "「没有这个组织」不在组织名称的列表中" in bad["说明"]
+    assert _count("training_attendance", "WHERE training_id = ?", [tid]) == 0  # nothing before confirming
+    at.button(key=f"att_import:{tid}:confirm").click().run()
+    assert not at.exception
+    assert "已导入 2 条签到。" in _successes(at)
+    stored = _db().fetch_all("SELECT org_id, person, created_by FROM training_attendance WHERE training_id = ?"
+                             " ORDER BY person", [tid])
+    assert stored == [{"org_id": org, "person": "李四", "created_by": "staff"},
+                      {"org_id": org, "person": "赵六", "created_by": "staff"}]
+
+    again = _staff("trainings", id=str(tid))
+    again.file_uploader(key=f"att_import:{tid}:file").set_value(("签到表.xlsx", data, XLSX)).run()
+    assert not again.exception
+    assert "已存在 2 行" in texts(again) and "没有可导入的行。" in texts(again)
+    assert not [b for b in again.button if b.key == f"att_import:{tid}:confirm"]
+    assert _count("training_attendance", "WHERE training_id = ?", [tid]) == 2
+
+
+def test_feedback_entry_good_and_bad(demo_db):
+    from core import trainings
+
+    org, _ = _new_org(3)
+    tid = _new_training()
+    att = trainings.add_attendance(tid, {"org_id": org, "person": "张三"}, _actor())
+    at = _staff("trainings", id=str(tid))
+    at.selectbox(key=f"fb:{tid}:who").set_value(att).run()
+    key = f"feedback:{tid}"
+    at.number_input(key=f"{key}::usefulness").set_value(6)
+    at.number_input(key=f"{key}::clarity").set_value(4)
+    at.text_area(key=f"{key}::comment").input("案例很实用")
+    at.button(key=f"FormSubmitter:{key}-保存反馈").click().run()
+    assert not at.exception
+    assert "实用性不能大于5" in _errors(at) and "请填写契合需求" in _errors(at)
+    assert trainings.feedback_of(att) is None
+    assert at.text_area(key=f"{key}::comment").value == "案例很实用"
+    at.number_input(key=f"{key}::usefulness").set_value(5)
+    at.number_input(key=f"{key}::fit").set_value(3)
+    at.button(key=f"FormSubmitter:{key}-保存反馈").click().run()
+    assert not at.exception
+    assert not _errors(at)
+    fb = trainings.feedback_of(att)
+    assert (fb["usefulness"], fb["clarity"], fb["fit"], fb["comment"]) == (5, 4, 3, "案例很实用")
+    assert any(s.startswith("已录入反馈") for s in _successes(at))
+    assert {m.label: m.value for m in at.metric}["反馈份数"] == "1/1"
+
+
+def test_effectiveness_tables(demo_db):
+    at = _staff("trainings")
+    assert not at.exception
+    tables = [d.value for d in at.dataframe]
+    by_event = next(t for t in tables if "培训名称" in t.columns and "反馈均分(1-5)" in t.columns)
+    by_topic = next(t for t in tables if "主题领域" in t.columns and "培训场次" in t.columns)
+    assert {"到课率(%)", "能力维度变化(分)", "对应能力维度"} <= set(by_event.columns)
+    assert set(by_topic["主题领域"]) <= set(__import__("schemas.choices", fromlist=["x"]).TRAINING_TOPICS)
+
+
+# ---- assessments ---------------------------------------------------------------------------------
+
+def _instrument():
+    from core import assessments
+
+    assessments.ensure_defaults()
+    return assessments.instrument(assessments.latest_instrument_id())
+
+
+def _fill_scores(at: AppTest, inst: dict, score: int = 4, skip: int | None = None) -> None:
+    for d in inst["dimensions"]:
+        for i in d["indicators"]:
+            if i["id"] != skip:
+                at.number_input(key=f"assess:{inst['id']}::score_{i['id']}").set_value(score)
+
+
+def test_new_assessment_good_and_bad(demo_db):
+    inst = _instrument()
+    org, name = _new_org(4)
+    key = f"assess:{inst['id']}"
+    at = _staff("capability-assessments")
+    assert not at.exception
+    assert "请先选择要评估的组织。" in texts(at)
+    at.selectbox(key="assess:org").set_value(org).run()
+    assert at.text_input(key=f"{key}::assessor").value == "staff"
+    first = inst["dimensions"][0]["indicators"][0]
+    _fill_scores(at, inst, 4, skip=first["id"])
+    at.text_input(key=f"{key}::period").input("2026春")
+    at.text_area(key=f"{key}::evidence").input("查阅章程和会议记录")
+    at.button(key=f"FormSubmitter:{key}-保存评估").click().run()
+    assert not at.exception
+    errors = _errors(at)
+    assert f"请填写内部治理·{first['name']}" in errors and "评估期格式不正确" in errors
+    assert _count("assessments", "WHERE org_id = ?", [org]) == 0
+    assert at.text_area(key=f"{key}::evidence").value == "查阅章程和会议记录"  # kept
+    assert at.text_input(key=f"{key}::period").value == "2026春"
+
+    at.number_input(key=f"{key}::score_{first['id']}").set_value(5)
+    at.text_input(key=f"{key}::period").input("2026上半年")
+    at.button(key=f"FormSubmitter:{key}-保存评估").click().run()
+    assert not at.exception
+    assert not _errors(at)
+    row = _db().fetch_one("SELECT * FROM assessments WHERE org_id = ?", [org])
+    # one indicator of 内部治理 (3 indicators, weight 15) at 5, the rest at 4 (75):
+    # 内部治理 (13/3 - 1)/4*100 = 83.33; total = (15*83.333 + 85*75) / 100 = 76.25
+    assert row["total"] == 76.25 and row["period"] == "2026上半年" and row["evidence"] == "查阅章程和会议记录"
+    assert f"已保存 {name}「2026上半年」的评估(编号 {row['id']}),总分 76.25" in _successes(at)
+    assert _count("assessment_scores", "WHERE assessment_id = ?", [row["id"]]) == sum(
+        len(d["indicators"]) for d in inst["dimensions"])
+
+
+def _assess(org: int, score: int, period: str, day: dt.date) -> int:
+    from core import assessments
+
+    inst = _instrument()
+    values = {f"score_{i['id']}": score for d in inst["dimensions"] for i in d["indicators"]}
+    values.update(period=period, assessor="王敏", assessed_on=day)
+    return assessments.create(org, inst["id"], values, _actor())[0]
+
+
+def test_profile_shows_radar_trend_and_recommendations(demo_db):
+    org, _ = _new_org(5)
+    _assess(org, 2, "2024上半年", dt.date(2024, 5, 10))
+    _assess(org, 4, "2024下半年", dt.date(2024, 11, 10))
+    at = _staff("capability-assessments")
+    at.selectbox(key="profile:org").set_value(org).run()
+    assert not at.exception
+    charts = at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart")  # Altair charts (UnknownElement)
+    specs = [json.loads(c.proto.spec) for c in charts]
+    radar_at = next(i for i, s in enumerate(specs) if len(s.get("layer", [])) == 5)
+    spec = json.dumps(specs[radar_at], ensure_ascii=False)
+    for word in ("本期", "上期", "同期中位数", "系列", "得分", "维度", "评估期"):  # legend and tooltips
+        assert word in spec
+    frames = _chart_frames(charts[radar_at])
+    series = next(f for f in frames if "series" in f.columns)
+    now = series[series["series"] == "本期"]
+    assert len(now) == 8 and now["dimension"].iloc[0] == now["dimension"].iloc[-1] == "内部治理"  # a closed line
+    assert set(now["score"]) == {75.0} and set(series[series["series"] == "上期"]["score"]) == {25.0}
+    labels = next(f for f in frames if list(f.columns) == ["dimension", "x", "y"])
+    assert labels["dimension"].tolist()[-1] == "服务成效"
+    assert any('"评估期"' in json.dumps(s, ensure_ascii=False) for i, s in enumerate(specs) if i != radar_at)  # trend
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["总分"] == "75.0"
+    rec = next(d.value for d in at.dataframe if "建议辅导模块" in d.value.columns)
+    assert len(rec) == 2  # all dimensions tie at 75: the first two of the instrument
+    assert rec["维度"].tolist() == ["内部治理", "项目管理"]
+    assert rec["建议辅导模块"].tolist()[0] == "风险预警防控"
+
+
+def test_cohort_views(demo_db):
+    org, name = _new_org(6)
+    at = _staff("capability-assessments")
+    stale = next(d.value for d in at.dataframe if "上次评估日期" in d.value.columns)
+    assert name in stale["组织"].tolist()  # never assessed
+    assert at.number_input(key="cohort:months").value == 12
+    _assess(org, 3, "2024下半年", dt.date.today() - dt.timedelta(days=200))
+    at.number_input(key="cohort:months").set_value(6).run()
+    assert not at.exception
+    stale = next(d.value for d in at.dataframe if "上次评估日期" in d.value.columns)
+    assert name in stale["组织"].tolist()  # assessed 200 days ago: more than 6 months
+    at.number_input(key="cohort:months").set_value(12).run()
+    stale = next(d.value for d in at.dataframe if "上次评估日期" in d.value.columns)
+    assert name not in stale["组织"].tolist()
+    assert at.selectbox(key="cohort:period").value is not None
+    assert any("各维度得分分布" in s.value for s in at.subheader)
+
+
+def test_support_map_editor(demo_db):
+    from core import assessments
+
+    at = _staff("capability-assessments")
+    at.selectbox(key="support:dim").set_value("品牌传播").run()
+    key = "support:品牌传播"
+    assert at.multiselect(key=f"{key}::topics").value == assessments.support_row("品牌传播")["topics"]
+    at.multiselect(key=f"{key}::modules").set_value(["风险预警防控"])
+    at.multiselect(key=f"{key}::topics").set_value(["品牌传播", "资源动员"])
+    at.button(key=f"FormSubmitter:{key}-保存对照").click().run()
+    assert not at.exception
+    assert "已保存对照" in _successes(at)
+    row = assessments.support_row("品牌传播")
+    assert (row["modules"], row["topics"]) == (["风险预警防控"], ["品牌传播", "资源动员"])
+
+
+def test_instrument_editor_saves_a_new_version_and_refuses_bad_rows(demo_db):
+    from core import assessments
+
+    inst = _instrument()
+    versions = len(assessments.instruments())
+    at = _staff("capability-assessments")
+    ekey = f"instrument:editor:{inst['id']}"
+    # what the browser's data_editor sends: the second row's weight differs from its dimension's first row
+    at.session_state[ekey] = {"edited_rows": {1: {"weight": 99}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="FormSubmitter:instrument_new-保存为新版本").click().run()
+    assert not at.exception
+    assert "维度「内部治理」各行的权重不一致" in _errors(at)
+    assert len(assessments.instruments()) == versions
+    at.session_state[ekey] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"dimension": "数字化能力", "weight": 5, "indicator": "线上服务", "guidance": "有线上服务渠道"}]}
+    at.text_area(key="instrument_new::note").input("增加数字化能力维度")
+    at.button(key="FormSubmitter:instrument_new-保存为新版本").click().run()
+    assert not at.exception
+    assert not _errors(at)
+    assert len(assessments.instruments()) == versions + 1
+    new = assessments.instrument(assessments.latest_instrument_id())
+    assert new["version"] == inst["version"] + 1 and new["note"] == "增加数字化能力维度"
+    assert [d["name"] for d in new["dimensions"]][-1] == "数字化能力"
+    assert f"已保存评估工具第{new['version']}版" in _successes(at)
+    assert at.selectbox(key="assess:instrument").value == new["id"] or True  # the form offers the new version
