@@ -8,24 +8,34 @@ ratings 3 at 4A and 10 at 3A, one-to-one mentoring by a panel of 公益领域专
 - 9 mentors, three per speciality; two of them are demo experts (``expert03``, ``expert07``, linked by
   username), so their mentoring counts as a conflict of interest when they are assigned applications;
   they mentor organisations that apply in the current round but are not among their assignments;
-- a pairing with a mentor for most incubated organisations (a second one with a 财务合规顾问 for about
-  half of them), sessions of 1–3 hours spread over the incubation period in the four modules and three
-  forms, with findings and 1–3 agreed actions each (owner, due date; most done, some open, a few overdue);
+- a pairing with a mentor for about 90% of the incubated organisations (a second one with a 财务合规顾问
+  for about half of them), sessions of 1–3 hours spread over the incubation period in the four modules
+  and three forms, with findings and 1–3 agreed actions each (owner, due date; most done, some open, a
+  few overdue);
 - 58 trainings from 2018-09 to today: 5 线上课程, 50 线下培训/专题讲座/实操工作坊, 3 外出交流学习, with
   trainers, partner institutions (高校, 律师事务所, 会计师事务所, 基金会), capacity and place; about
-  900 person-times of attendance from the organisations' own people, feedback (1–5) from most attendees;
-- capability assessments with the default instrument of :mod:`core.assessments`, one per organisation
-  and half-year for the last four half-years before ``today``; organisations that got more mentoring
-  hours and trainings between two assessments improve more (and in the dimensions the support map ties
-  to the modules and topics they got);
-- each organisation's lifecycle stage history (ending at its current stage), its 入壳/出壳 decisions
-  (on its ``incubation_in``/``incubation_out`` dates, criteria met) and its rating history (the last
-  row is its current rating; the organisations themselves are not changed). Rating scores (out of
-  1000) follow :data:`RATING_CUTOFFS` unless :mod:`core.lifecycle`/:mod:`core.ratings` define their own.
+  900 person-times of attendance from the organisations' own people, feedback (1–5, mostly 4–5) from
+  most attendees; every topic is taught at least once between the first and the last assessment;
+- capability assessments with the default instrument and support map of :mod:`core.assessments`
+  (:func:`~core.assessments.ensure_defaults`; totals by :func:`~core.assessments.score_assessment`), one
+  per incubated organisation and half-year for the last four half-years before ``today``; between two
+  assessments an organisation gains in the dimensions the support map ties to the modules and topics
+  of the mentoring hours and trainings it got, a little overall with any support, and drifts slightly
+  down without; an organisation that left the incubator after an assessment had reached the 出壳 mark
+  (total 60) in its last one before leaving;
+- each organisation's lifecycle stage changes (transitions only, as :func:`core.lifecycle.change_stage`
+  records them, from the stage it had when the hub first saw it — by kind and age — to its current
+  stage, after its registration), its 入壳/出壳 decisions (on its ``incubation_in``/``incubation_out``
+  dates, all criteria met) and its rating history: the current rating (as on the organisation) and the
+  earlier ones it renewed, each about five years before, never higher. Scores (out of 1000) follow the
+  demo's cut-offs :data:`RATING_CUTOFFS` (5A ≥ 900, 4A ≥ 800, 3A ≥ 700, 2A ≥ 600, 1A ≥ 500; no
+  locality's official table). The organisations themselves are not changed.
 
 :func:`plan` is pure and deterministic (``random.Random(2021)``) for given organisations and
-``today``; nothing it returns lies after ``today``. :func:`load` writes it through the audited write
-path (validated in batches, one unit per group of tables), with each row's historical ``created_at``.
+``today``; nothing in it happens after ``today`` (only open actions' due dates and ratings' expiry lie
+ahead). :func:`load` writes it through the audited write path — validated in batches, one unit per group
+of tables (mentors; pairings; sessions with actions; trainings; attendance with feedback; assessments
+with scores; stages, decisions and ratings) — with each row's historical ``created_at``.
 """
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ ratings about to expire, and the coverage-gap report (support given per lifecycl
 Each decision writes its history row and the organisation's current value in one audited unit."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 import pandas as pd
@@ -168,12 +169,7 @@ def add_months(d: dt.date, months: int) -> dt.date:
     """``d`` moved by whole months (the last day of a shorter month when the day does not exist)."""
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
-    for day in (d.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(d.day, day))
-        except ValueError:
-            continue
-    raise ValueError(d)
+    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def expiring(today: dt.date | None = None, months: int = 12, db=None) -> pd.DataFrame:

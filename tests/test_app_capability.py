@@ -12,6 +12,7 @@ import pytest
 from openpyxl import Workbook
 from streamlit.testing.v1 import AppTest
 
+from schemas.choices import TRAINING_TOPICS
 from tests.apptest_helpers import open_page, signed_in, texts as _texts
 
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
@@ -87,6 +88,11 @@ def test_staff_open_both_screens(demo_db, url_path, title):
     at = _staff(url_path)
     assert not at.exception
     assert [t.value for t in at.title] == [title]
+    if url_path == "trainings":
+        assert at.get("download_button")[0].label == "导出Excel"  # the list's export
+        assert [t.label for t in at.tabs] == ["培训列表", "新建培训", "培训成效"]
+    else:
+        assert [t.label for t in at.tabs] == ["新建评估", "组织画像", "整体情况", "评估工具", "支持对照表"]
 
 
 @pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader")])
@@ -180,6 +186,26 @@ def test_sign_in_form_good_duplicate_and_bad(demo_db):
     assert at.selectbox(key=f"{key}::org_id").value == org
 
 
+def test_edit_a_training_changes_only_what_was_changed(demo_db):
+    from core import trainings
+
+    tid = _new_training()
+    at = _staff("trainings", id=str(tid))
+    key = f"training_edit:{tid}"
+    assert at.text_input(key=f"{key}::title").value == "界面测试:财税管理实务"
+    at.number_input(key=f"{key}::capacity").set_value(-5)
+    at.button(key=f"FormSubmitter:{key}-保存修改").click().run()
+    assert "计划名额(人)不能小于1" in _errors(at)
+    assert trainings.get(tid)["capacity"] == 10
+    at.number_input(key=f"{key}::capacity").set_value(25)
+    at.text_input(key=f"{key}::trainer").input("陈会计师")
+    at.button(key=f"FormSubmitter:{key}-保存修改").click().run()
+    assert not at.exception and not _errors(at)
+    t = trainings.get(tid)
+    assert (t["capacity"], t["trainer"], t["title"], t["updated_by"]) == (25, "陈会计师", "界面测试:财税管理实务", "staff")
+    assert "已保存修改" in _successes(at)
+
+
 def _sheet(rows: list[list]) -> bytes:
     wb = Workbook()
     ws = wb.active
@@ -254,7 +280,7 @@ def test_effectiveness_tables(demo_db):
     by_event = next(t for t in tables if "培训名称" in t.columns and "反馈均分(1-5)" in t.columns)
     by_topic = next(t for t in tables if "主题领域" in t.columns and "培训场次" in t.columns)
     assert {"到课率(%)", "能力维度变化(分)", "对应能力维度"} <= set(by_event.columns)
-    assert set(by_topic["主题领域"]) <= set(__import__("schemas.choices", fromlist=["x"]).TRAINING_TOPICS)
+    assert set(by_topic["主题领域"]) <= set(TRAINING_TOPICS)
 
 
 # ---- assessments ---------------------------------------------------------------------------------
@@ -404,4 +430,4 @@ def test_instrument_editor_saves_a_new_version_and_refuses_bad_rows(demo_db):
     assert new["version"] == inst["version"] + 1 and new["note"] == "增加数字化能力维度"
     assert [d["name"] for d in new["dimensions"]][-1] == "数字化能力"
     assert f"已保存评估工具第{new['version']}版" in _successes(at)
-    assert at.selectbox(key="assess:instrument").value == new["id"] or True  # the form offers the new version
+    assert f"第{new['version']}版 · {new['name']}" in at.selectbox(key="assess:instrument").options  # offered now

@@ -72,10 +72,11 @@ def trend(df: pd.DataFrame) -> alt.Chart:
     """Scores per period (x in assessment order), one line per dimension. ``df``: period, assessed_on,
     dimension, score."""
     order = df.sort_values("assessed_on").drop_duplicates("period")["period"].tolist()
+    dims = list(dict.fromkeys(df["dimension"]))  # the instrument's order, 总分 last
     return alt.Chart(df).mark_line(point=True).encode(
         x=alt.X("period:N", sort=order, title="评估期", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("score:Q", scale=SCORE_SCALE, title="得分"),
-        color=alt.Color("dimension:N", title="维度"),
+        color=alt.Color("dimension:N", title="维度", sort=dims),
         tooltip=[alt.Tooltip("period:N", title="评估期"), alt.Tooltip("dimension:N", title="维度"),
                  alt.Tooltip("score:Q", title="得分", format=".1f")],
     ).properties(height=320)
