@@ -377,6 +377,7 @@ def install_providers() -> None:
     def _names() -> dict:
         return cached_map("training_names", ("trainings",), lambda db: {
             r["id"]: f"{r['title']}({r['training_date']})"
-            for r in db.fetch_all("SELECT id, title, training_date FROM trainings ORDER BY training_date DESC, id DESC")})
+            for r in db.fetch_all("SELECT id, title, training_date FROM trainings"
+                                  " ORDER BY training_date DESC, id DESC")})
 
     choices.register_provider("trainings", lambda: list(_names()), lambda v: _names().get(v, str(v)))

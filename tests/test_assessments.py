@@ -76,7 +76,7 @@ def test_hand_computed_assessment_on_a_small_instrument(cap):
     assert total == 54.17
     assert A.get(aid)["total"] == 54.17
     assert A.dimension_scores(aid) == {"内部治理": 87.5, "财务管理": 41.67, "品牌传播": 0.0}
-    stored = cap.fetch_all("SELECT indicator_id, score FROM assessment_scores WHERE assessment_id = ? ORDER BY id", [aid])
+    stored = cap.fetch_all("SELECT score FROM assessment_scores WHERE assessment_id = ? ORDER BY id", [aid])
     assert [s["score"] for s in stored] == [4, 5, 2, 3, 3, 1]
 
 

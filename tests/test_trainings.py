@@ -135,7 +135,8 @@ def test_sign_in_sheet_bad_rows_and_reimport(cap):
     assert [(r["training_id"], r["org_id"], r["person"]) for r in plan.valid] == [(tid, a, "张三"), (tid, b, "李四")]
     assert cap.scalar("SELECT count(*) FROM training_attendance") == 0  # nothing before the commit
     assert T.commit_import(spec, plan, STAFF) == 2
-    assert cap.scalar("SELECT count(*) FROM audit_log WHERE table_name = 'training_attendance' AND action = 'import'") == 2
+    assert cap.scalar("SELECT count(*) FROM audit_log WHERE table_name = 'training_attendance'"
+                      " AND action = 'import'") == 2
     again = importer.plan(spec, data)
     assert again.valid == []
     assert [r.status for r in again.report] == ["已存在", "已存在", "错误", "错误", "错误", "已存在"]
