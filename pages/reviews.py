@@ -38,8 +38,8 @@ def _live_total(key: str, crit: list[dict]) -> None:
     total = None if outside else rubrics.weighted_total(scores, crit)
     filled = sum(v is not None for v in scores.values())
     st.metric("加权总分(百分制)", "—" if total is None else f"{total:.2f}", help=f"已填写 {filled}/{len(crit)} 项")
-    if outside:
-        st.caption("超出满分范围:" + "、".join(outside))
+    # always one line here, so the form below does not move while the reviewer types
+    st.caption(("超出满分范围:" + "、".join(outside)) if outside else "各项得分须在0到满分之间。")
 
 
 def render() -> None:

@@ -131,7 +131,9 @@ def _reviewer_submits(page, server) -> float:
     _box(page, f"score:{aid}::recommendation").locator("[data-testid='stSelectbox']").click()
     page.get_by_role("option", name=RECOMMENDATION, exact=True).click()
     settle(page, quiet_ms=300)
-    page.get_by_test_id("stMetricValue").filter(has_text=f"{_weighted(FIRST):.2f}").wait_for(timeout=WAIT_MS)
+    # a score above its maximum: no total yet, and the screen says which score is out of range
+    page.get_by_test_id("stMetricValue").filter(has_text="—").wait_for(timeout=WAIT_MS)
+    page.get_by_text("超出满分范围:需求分析").wait_for(timeout=WAIT_MS)
 
     page.get_by_role("button", name=SUBMIT).click()
     settle(page)
