@@ -11,7 +11,6 @@ cells as an accessible <table> inside the canvas, which is what ``_grid_rows`` r
 from __future__ import annotations
 
 import datetime as dt
-import io
 import random
 import re
 
@@ -118,7 +117,7 @@ def _open_training(page, title: str) -> None:
     page.get_by_role("heading", name=title).first.wait_for(timeout=WAIT_MS)
 
 
-def _attendance_caption(page, tid: int, n: int):
+def _attendance_caption(page, n: int) -> str:
     caption = page.get_by_text(re.compile(rf"已签到 {n} 人次"))
     caption.first.wait_for(timeout=WAIT_MS)
     return caption.first.inner_text()
@@ -141,7 +140,9 @@ def _sign_in_by_sheet(page, tid: int, title: str, org: str, person: str, tmp_pat
     with page.expect_download(timeout=WAIT_MS) as dl:
         _box(page, f"att_import:{tid}:template").get_by_role("button").click()
     assert dl.value.suggested_filename == f"签到表模板-{title}.xlsx"
-    wb = load_workbook(io.BytesIO(open(dl.value.path(), "rb").read()))
+    template = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(template)
+    wb = load_workbook(template)
     ws = wb["导入数据"]
     headers = [c.value for c in ws[1]]
     assert headers[:2] == ["组织名称*", "姓名*"], headers
@@ -221,12 +222,11 @@ def test_training_attendance_then_assessment_profile(server, page, tmp_path):
 
     tid = _create_training(page, title, day)
     _open_training(page, title)
-    _attendance_caption(page, tid, 0)
-    org = ORG
-    _sign_in_by_form(page, tid, org, f"钱{suffix}")
-    assert "已签到 1 人次,来自 1 个组织,到课率 2.5%" in _attendance_caption(page, tid, 1)
-    _sign_in_by_sheet(page, tid, title, org, f"孙{suffix}", tmp_path)
-    assert "已签到 2 人次,来自 1 个组织,到课率 5.0%" in _attendance_caption(page, tid, 2)
+    _attendance_caption(page, 0)
+    _sign_in_by_form(page, tid, ORG, f"钱{suffix}")
+    assert "已签到 1 人次,来自 1 个组织,到课率 2.5%" in _attendance_caption(page, 1)
+    _sign_in_by_sheet(page, tid, title, ORG, f"孙{suffix}", tmp_path)
+    assert "已签到 2 人次,来自 1 个组织,到课率 5.0%" in _attendance_caption(page, 2)
 
-    period = _enter_assessment(page, org)
-    _check_profile(page, org, period, title)
+    period = _enter_assessment(page, ORG)
+    _check_profile(page, ORG, period, title)
