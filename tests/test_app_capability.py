@@ -352,7 +352,7 @@ def test_profile_shows_radar_trend_and_recommendations(demo_db):
     assert not at.exception
     charts = at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart")  # Altair charts (UnknownElement)
     specs = [json.loads(c.proto.spec) for c in charts]
-    radar_at = next(i for i, s in enumerate(specs) if len(s.get("layer", [])) == 5)
+    radar_at = next(i for i, s in enumerate(specs) if len(s.get("layer", [])) == 6)  # grid, spokes, labels, 2 lines, points
     spec = json.dumps(specs[radar_at], ensure_ascii=False)
     for word in ("本期", "上期", "同期中位数", "系列", "得分", "维度", "评估期"):  # legend and tooltips
         assert word in spec

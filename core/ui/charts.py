@@ -61,11 +61,14 @@ def radar(df: pd.DataFrame, *, size: int = 420) -> alt.LayerChart:
         x=x(), y=y(), text="dimension:N")
     tooltip = [alt.Tooltip("series:N", title="系列"), alt.Tooltip("period:N", title="评估期"),
                alt.Tooltip("dimension:N", title="维度"), alt.Tooltip("score:Q", title="得分", format=".1f")]
-    lines = alt.Chart(data["series"]).mark_line(strokeWidth=2).encode(
+    # comparison lines dashed and under; this period solid and on top, so it stays visible where they coincide
+    base = alt.Chart(data["series"])
+    others = base.transform_filter(alt.datum.series != "本期").mark_line(strokeWidth=2, strokeDash=[5, 3]).encode(
         x=x(), y=y(), color=color, order="order:Q", detail="series:N")
-    points = alt.Chart(data["series"]).mark_point(filled=True, size=60).encode(
-        x=x(), y=y(), color=color, tooltip=tooltip)
-    return alt.layer(grid, spokes, labels, lines, points).properties(width=size, height=size)
+    now = base.transform_filter(alt.datum.series == "本期").mark_line(strokeWidth=2.5).encode(
+        x=x(), y=y(), color=color, order="order:Q", detail="series:N")
+    points = base.mark_point(filled=True, size=60).encode(x=x(), y=y(), color=color, tooltip=tooltip)
+    return alt.layer(grid, spokes, labels, others, now, points).properties(width=size, height=size)
 
 
 def trend(df: pd.DataFrame) -> alt.Chart:
