@@ -91,3 +91,8 @@ def screen_as(username: str, roles: list[str], target: str, **query) -> AppTest:
     for k, v in query.items():
         at.query_params[k] = v
     return at
+
+
+def count(table: str, where: str = "", params=None) -> int:
+    """Rows in ``table`` (test bookkeeping: nothing stored on bad input)."""
+    return int(db().scalar(f"SELECT count(*) FROM {table} {where}", params or []))

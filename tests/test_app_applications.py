@@ -7,15 +7,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_helpers import (
-    db as _db, errors as _errors, open_page, plain, plain_texts as texts, screen_as as _screen_as, signed_in, successes as _successes,
+    count as _count, db as _db, errors as _errors, open_page, plain, plain_texts as texts, screen_as as _screen_as, signed_in, successes as _successes,
 )
 
 SUBMIT_DRAFT = "FormSubmitter:app_form-保存草稿"
 SUBMIT_FULL = "FormSubmitter:app_form-保存并提交"
-
-
-def _count(table: str, where: str = "", params=None) -> int:
-    return int(_db().scalar(f"SELECT count(*) FROM {table} {where}", params or []))
 
 
 def _app(app_id: int) -> dict:

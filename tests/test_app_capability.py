@@ -6,43 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import re
 
 import pytest
 from openpyxl import Workbook
 from streamlit.testing.v1 import AppTest
 
 from schemas.choices import TRAINING_TOPICS
-from tests.apptest_helpers import open_page, signed_in, texts as _texts
+from tests.apptest_helpers import (
+    count as _count, db as _db, errors as _errors, open_page, plain, plain_texts as texts, signed_in, successes as _successes,
+)
 
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def plain(text) -> str:
-    return _MD_ESCAPE.sub(r"\1", str(text))
-
-
-def texts(at) -> str:
-    return plain(_texts(at))
-
-
-def _errors(at) -> str:
-    return "\n".join(plain(e.value) for e in at.error)
-
-
-def _successes(at) -> list[str]:
-    return [plain(s.value) for s in at.success]
-
-
-def _db():
-    from core.db import get_db
-
-    return get_db()
-
-
-def _count(table: str, where: str = "", params=None) -> int:
-    return int(_db().scalar(f"SELECT count(*) FROM {table} {where}", params or []))
 
 
 def _chart_frames(chart) -> list:

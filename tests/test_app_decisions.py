@@ -7,12 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_helpers import (
-    db as _db, errors as _errors, open_page, plain, screen_as as _screen_as, signed_in, successes as _successes,
+    count as _count, db as _db, errors as _errors, open_page, plain, screen_as as _screen_as, signed_in, successes as _successes,
 )
-
-
-def _count(table: str, where: str = "", params=None) -> int:
-    return int(_db().scalar(f"SELECT count(*) FROM {table} {where}", params or []))
 
 
 def _app(app_id: int) -> dict:

@@ -6,12 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_helpers import (
-    db as _db, errors as _errors, open_page, plain, plain_texts as texts, screen_as as _screen_as, signed_in, successes as _successes,
+    count as _count, db as _db, errors as _errors, open_page, plain, plain_texts as texts, screen_as as _screen_as, signed_in, successes as _successes,
 )
-
-
-def _count(table: str) -> int:
-    return int(_db().scalar(f"SELECT count(*) FROM {table}"))
 
 
 def _current() -> int:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.actor import Actor
 from tests.apptest_helpers import (
-    db as _db, errors as _errors, open_page, plain, plain_texts as texts, screen_as, signed_in, successes as _successes,
+    count as _count, db as _db, errors as _errors, open_page, plain, plain_texts as texts, screen_as, signed_in, successes as _successes,
 )
 
 TODAY = dt.date.today()
@@ -18,10 +18,6 @@ STAFF = Actor("staff", ("staff",))
 SCREENS = {"mentor-sessions": ("pages.mentoring:mentoring", "一对一辅导"),
            "org-support": ("pages.mentoring:org_support", "组织成长档案"),
            "incubation-ratings": ("pages.mentoring:lifecycle", "孵化与等级")}
-
-
-def _count(table: str, where: str = "", params=None) -> int:
-    return int(_db().scalar(f"SELECT count(*) FROM {table} {where}", params or []))
 
 
 def _staff(url_path: str, **query) -> AppTest:

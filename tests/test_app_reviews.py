@@ -8,46 +8,20 @@ drafts, recusal, and the signed-off round."""
 from __future__ import annotations
 
 import math
-import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.actor import Actor
-from tests.apptest_helpers import open_page, signed_in, texts as _texts
+from tests.apptest_helpers import (
+    count as _count, db as _db, errors as _errors, open_page, plain, plain_texts as texts, signed_in, successes as _successes,
+)
 
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
 ME = Actor("expert", ("reviewer",))
 STAFF = Actor("staff", ("staff",))
 ADMIN = Actor("admin", ("admin",))
 SUBMIT = "提交评分(提交后不能修改)"
 DRAFT = "保存草稿"
-
-
-def plain(text) -> str:
-    return _MD_ESCAPE.sub(r"\1", str(text))
-
-
-def texts(at) -> str:
-    return plain(_texts(at))
-
-
-def _errors(at) -> str:
-    return "\n".join(plain(e.value) for e in at.error)
-
-
-def _successes(at) -> list[str]:
-    return [plain(s.value) for s in at.success]
-
-
-def _db():
-    from core.db import get_db
-
-    return get_db()
-
-
-def _count(table: str, where: str = "", params=None) -> int:
-    return int(_db().scalar(f"SELECT count(*) FROM {table} {where}", params or []))
 
 
 def _current() -> int:
