@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from core.assessments import DEFAULT_SUPPORT
 from schemas.capability import DEFAULT_INSTRUMENT
 from tests.browser.conftest import WAIT_MS, login, open_screen, settle
+from tests.browser.widgets import box as _box, choose as _choose, fill as _fill, number as _number
 
 # indicator score per dimension: 财务管理 and 品牌传播 clearly the weakest (0 and 25 points), the rest 75–100
 SCORES = {"内部治理": 4, "项目管理": 5, "财务管理": 1, "人力资源": 4, "品牌传播": 2, "资源动员": 4, "服务成效": 5}
@@ -28,34 +29,6 @@ WEAKEST = ("财务管理", "品牌传播")
 TOPIC = "财税管理"  # serves 财务管理 (core.assessments.DEFAULT_SUPPORT)
 ORG = "杭州市钱塘区社会工作者协会"  # a demo organisation (core.demo_orgs)
 PERIODS = ("2026下半年", "2026年度", "2026第四季度", "2027上半年", "2027年度")
-
-
-def _css_key(key: str) -> str:
-    return "st-key-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
-
-
-def _box(page, key: str):
-    return page.locator(f".{_css_key(key)}")
-
-
-def _fill(page, key: str, value: str) -> None:
-    box = _box(page, key)
-    field = box.locator("textarea") if box.locator("textarea").count() else box.locator("input")
-    field.first.fill(value)
-
-
-def _choose(page, key: str, text: str) -> None:
-    """Open a selectbox, type to filter, pick the first option containing ``text``."""
-    _box(page, key).locator("[data-testid='stSelectbox']").click()
-    page.keyboard.type(text)
-    page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
-    settle(page)
-
-
-def _number(page, key: str, value: int) -> None:
-    field = _box(page, key).locator("input")
-    field.fill(str(value))
-    field.press("Tab")
 
 
 def _tab(page, name: str, within=None) -> None:

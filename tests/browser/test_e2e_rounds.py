@@ -3,44 +3,9 @@ into the data editor) -> submitted -> screening -> eligible -> sent to expert re
 from __future__ import annotations
 
 import random
-import re
 
 from tests.browser.conftest import WAIT_MS, login, open_screen, settle, wait_for_app
-
-
-def _css_key(key: str) -> str:
-    return "st-key-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
-
-
-def _box(page, key: str):
-    return page.locator(f".{_css_key(key)}")
-
-
-def _fill(page, key: str, value: str) -> None:
-    box = _box(page, key)
-    field = box.locator("textarea") if box.locator("textarea").count() else box.locator("input")
-    field.first.fill(value)
-
-
-def _choose(page, key: str, text: str) -> None:
-    """Open a selectbox, type to filter, pick the first option containing ``text``."""
-    _box(page, key).locator("[data-testid='stSelectbox']").click()
-    page.keyboard.type(text)
-    page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
-    settle(page)
-
-
-def _multi(page, key: str, option: str) -> None:
-    _box(page, key).locator("[data-testid='stMultiSelect']").click()
-    page.get_by_role("option", name=option, exact=True).click()
-    page.keyboard.press("Escape")
-    settle(page)
-
-
-def _number(page, key: str, value: int) -> None:
-    field = _box(page, key).locator("input")
-    field.fill(str(value))
-    field.press("Tab")
+from tests.browser.widgets import box as _box, choose as _choose, fill as _fill, multi as _multi, number as _number
 
 
 def _register_filed_org(page, name: str) -> None:

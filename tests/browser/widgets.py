@@ -1,0 +1,42 @@
+"""Filling Streamlit widgets in the browser by their ``key`` (Streamlit gives each keyed widget the CSS
+class ``st-key-<key>``, with characters other than letters, digits, ``_`` and ``-`` replaced by ``-``)."""
+from __future__ import annotations
+
+import re
+
+from tests.browser.conftest import settle
+
+
+def css_key(key: str) -> str:
+    return "st-key-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
+
+
+def box(page, key: str):
+    return page.locator(f".{css_key(key)}")
+
+
+def fill(page, key: str, value: str) -> None:
+    container = box(page, key)
+    field = container.locator("textarea") if container.locator("textarea").count() else container.locator("input")
+    field.first.fill(value)
+
+
+def choose(page, key: str, text: str) -> None:
+    """Open a selectbox, type to filter, pick the first option containing ``text``."""
+    box(page, key).locator("[data-testid='stSelectbox']").click()
+    page.keyboard.type(text)
+    page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
+    settle(page)
+
+
+def multi(page, key: str, option: str) -> None:
+    box(page, key).locator("[data-testid='stMultiSelect']").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+    settle(page)
+
+
+def number(page, key: str, value: int) -> None:
+    field = box(page, key).locator("input")
+    field.fill(str(value))
+    field.press("Tab")
