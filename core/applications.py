@@ -9,7 +9,7 @@ from core import records, workflow
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
-from core.errors import NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from core.listing import Column, Filter, ListView
 from core.validation import to_failure, validate, validate_many
 from schemas.application import Application, ApplicationDraft, Milestone, screening_schema
@@ -56,11 +56,7 @@ LIST_VIEW = ListView(
 
 
 def get(app_id: int, db=None) -> dict:
-    db = db or get_db()
-    row = db.fetch_one("SELECT * FROM applications WHERE id = ?", [app_id])
-    if row is None:
-        raise NotFound(f"申报项目(编号 {app_id})不存在")
-    return row
+    return records.get(APPLICATION, app_id, db)
 
 
 def milestones(app_id: int, db=None) -> list[dict]:

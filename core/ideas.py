@@ -7,7 +7,7 @@ from core import records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
-from core.errors import NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from core.listing import Column, Filter, ListView
 from schemas.idea import Idea
 
@@ -39,11 +39,7 @@ LIST_VIEW = ListView(
 
 
 def get(idea_id: int, db=None) -> dict:
-    db = db or get_db()
-    row = db.fetch_one("SELECT * FROM ideas WHERE id = ?", [idea_id])
-    if row is None:
-        raise NotFound(f"金点子(编号 {idea_id})不存在")
-    return row
+    return records.get(IDEA, idea_id, db)
 
 
 def create(values: dict, actor: Actor, db=None) -> int:

@@ -44,6 +44,14 @@ def _fetch(tx_or_db, entity: Entity, key: Any) -> dict | None:
     return tx_or_db.fetch_one(f"SELECT * FROM {entity.table} WHERE {entity.key} = ?", [key])
 
 
+def get(entity: Entity, key: Any, db=None) -> dict:
+    """One stored row by its key, or NotFound with a Chinese message naming the entity."""
+    row = _fetch(db or get_db(), entity, key)
+    if row is None:
+        raise NotFound(f"{entity.label}(编号 {key})不存在")
+    return row
+
+
 def _check_unique(tx: Transaction, entity: Entity, record: dict, key: Any) -> None:
     problems: dict[str, list[str]] = {}
     for rule in entity.unique:

@@ -9,7 +9,7 @@ from core import records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, Unique, register
-from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.errors import PermissionDenied, ValidationFailed
 from schemas import choices
 from schemas.round import CategoryQuota, Round
 
@@ -48,11 +48,7 @@ def defaults(year: int | None = None) -> dict:
 
 
 def get(round_id: int, db=None) -> dict:
-    db = db or get_db()
-    row = db.fetch_one("SELECT * FROM rounds WHERE id = ?", [round_id])
-    if row is None:
-        raise NotFound(f"创投批次(编号 {round_id})不存在")
-    return row
+    return records.get(ROUND, round_id, db)
 
 
 def all_rounds(db=None) -> pd.DataFrame:

@@ -2,30 +2,18 @@
 doubled write, one audit row per acknowledged write, an intact hash chain."""
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from core import audit, organisations
 from core.actor import Actor
 from core.errors import ValidationFailed
+from tests.threads import run_together as _run_together
 from tests.test_schema_organisation import org_values, uscc_for
 
 THREADS = 32
 
 
 def run_together(fn, n: int = THREADS) -> list[tuple[str, object]]:
-    """Run fn(i) for i in range(n), all released at the same moment; ('ok', result) or ('error', exc)."""
-    barrier = threading.Barrier(n)
-
-    def call(i):
-        barrier.wait()
-        try:
-            return "ok", fn(i)
-        except Exception as exc:  # noqa: BLE001 (collected and asserted on)
-            return "error", exc
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(call, range(n)))
+    return _run_together(fn, n)
 
 
 def test_parallel_creates(db):

@@ -7,14 +7,13 @@ assignments, filled-in scoring forms)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from core import applications, assignment, audit, consolidation, reviewers, reviews, rubrics, users
 from core.actor import Actor
 from core.errors import PermissionDenied, ValidationFailed
+from tests.threads import run_together
 from tests.test_rounds import (  # noqa: F401  (hub is a fixture)
     ADMIN, STAFF, audit_rows, hub, last_audit_id, make_app, make_org, make_round, walk, with_amount,
 )
@@ -83,21 +82,6 @@ def score(assignment_id: int, who: Actor, round_id: int, total: int, *, recommen
     """Declare no conflict, then save (or submit) scores adding up to ``total``."""
     assignment.confirm_no_conflict(assignment_id, who)
     return reviews.save(assignment_id, form(round_id, split(total), recommendation), who, submit=submit, today=today)
-
-
-def run_together(fn, n: int) -> list[tuple[str, object]]:
-    """fn(i) for i in range(n), all released at the same moment; ('ok', result) or ('error', exc)."""
-    barrier = threading.Barrier(n)
-
-    def call(i):
-        barrier.wait()
-        try:
-            return "ok", fn(i)
-        except Exception as exc:  # noqa: BLE001 (collected and asserted on)
-            return "error", exc
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(call, range(n)))
 
 
 @pytest.fixture
