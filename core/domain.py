@@ -1,7 +1,8 @@
 """Imports every module that declares entities, so the registry is complete (see core.entities)."""
 from core import (  # noqa: F401
-    applications, assessments, assignment, communities, consolidation, decisions, documents, ideas, lifecycle, lockout,
-    mentoring, organisations, reviewers, reviews, rounds, rubrics, trainings, users, workflow,
+    applications, assessments, assignment, brands, communities, consolidation, decisions, documents, evaluations, ideas,
+    ledger, lifecycle, lockout, mentoring, money, monitoring_policy, organisations, projects, reviewers, reviews, risks,
+    rounds, rubrics, trainings, users, workflow,
 )
 
 
@@ -14,3 +15,5 @@ def install_providers() -> None:
     reviewers.install_providers()
     trainings.install_providers()
     mentoring.install_providers()
+    brands.install_providers()
+    projects.install_providers()

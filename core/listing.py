@@ -32,6 +32,7 @@ class Filter:
     sql: str
     source: str | None = None
     options: tuple[str, ...] = ()
+    contains: bool = False  # ``sql`` is a list column: keep rows whose list holds any chosen value
 
     def choices(self) -> list[str]:
         return choices.get(self.source) if self.source else list(self.options)
@@ -82,7 +83,11 @@ def _where(view: ListView, q: Query) -> tuple[str, list]:
     for name, values in (q.filters or {}).items():
         if not values or name not in by_name:
             continue
-        parts.append(f"({by_name[name].sql}) IN ({', '.join('?' for _ in values)})")
+        marks = ", ".join("?" for _ in values)
+        if by_name[name].contains:
+            parts.append(f"list_has_any({by_name[name].sql}, [{marks}])")
+        else:
+            parts.append(f"({by_name[name].sql}) IN ({marks})")
         params += list(values)
     return ("WHERE " + " AND ".join(parts)) if parts else "", params
 

@@ -53,7 +53,20 @@ INCUBATION_CRITERIA = {
     "出壳": ["完成登记或备案", "内部治理制度健全", "独立运作至少一个项目", "能力评估总分达到60分"],
 }
 
+# 动态监管 (labels of stored codes live here too, so forms, imports and lists agree)
+BRAND_TIERS = ["核心品牌", "特色品牌"]
+ACTIVITY_KINDS = ["上门服务", "小组活动", "社区活动", "讲座培训", "咨询服务", "志愿服务", "走访慰问", "其他"]
+EVALUATION_METHODS = ["电话", "资料", "实地"]
+FAIL_ACTIONS = {"stop": "停止拨付", "terminate": "终止项目并追回资金"}
+GRADES = ["A", "B", "C"]
+
 STATIC: dict[str, list[str]] = {
+    "brand_tiers": BRAND_TIERS,
+    "activity_kinds": ACTIVITY_KINDS,
+    "evaluation_methods": EVALUATION_METHODS,
+    "fail_actions": list(FAIL_ACTIONS),
+    "grades": GRADES,
+    "budget_lines": list(BUDGET_LINES),
     "mentor_specialities": MENTOR_SPECIALITIES,
     "mentoring_modules": MENTORING_MODULES,
     "mentoring_forms": MENTORING_FORMS,
@@ -108,6 +121,10 @@ def label(source: str, value: str) -> str:
         return ROLES.get(value, value)
     if source == "app_states":
         return APP_STATES.get(value, value)
+    if source == "budget_lines":
+        return BUDGET_LINES.get(value, value)
+    if source == "fail_actions":
+        return FAIL_ACTIONS.get(value, value)
     if source == "screening_outcomes":
         return SCREENING_OUTCOMES.get(value, value)
     return value if isinstance(value, str) else str(value)
