@@ -66,6 +66,11 @@ class Agreement(FormSchema):
     budget_venue: Series[float] = field("预算:场地(元)", widget="float", money=())
     budget_publicity: Series[float] = field("预算:宣传(元)", widget="float", money=())
     budget_other: Series[float] = field("预算:其他(元)", widget="float", money=())
+    funds_self: Series[float] = field("配套资金:自筹(元)", widget="float", money=(), required=False,
+                                      help="项目资金来源(可持续性统计):组织自筹")
+    funds_enterprise: Series[float] = field("配套资金:企业(元)", widget="float", money=(), required=False,
+                                            help="企业出资或企业公益认领")
+    funds_donation: Series[float] = field("配套资金:基金会与捐赠(元)", widget="float", money=(), required=False)
     midterm_due: Series[pd.Timestamp] = field("中期报告截止", widget="date")
     final_due: Series[pd.Timestamp] = field("末期报告截止", widget="date")
     notes: Series[str] = field("备注", widget="textarea", required=False, str_length={"max_value": 1000})

@@ -76,6 +76,9 @@ CREATE TABLE IF NOT EXISTS projects (
     budget_venue          DECIMAL(14, 2) NOT NULL DEFAULT 0,
     budget_publicity      DECIMAL(14, 2) NOT NULL DEFAULT 0,
     budget_other          DECIMAL(14, 2) NOT NULL DEFAULT 0,
+    funds_self            DECIMAL(14, 2) DEFAULT 0,   -- 配套资金: raised by the organisation itself
+    funds_enterprise      DECIMAL(14, 2) DEFAULT 0,   -- from enterprises (企业公益认领)
+    funds_donation        DECIMAL(14, 2) DEFAULT 0,   -- from foundations and donations
     midterm_due           DATE NOT NULL,       -- mid-term self-report due
     final_due             DATE NOT NULL,       -- final report due
     state                 VARCHAR NOT NULL DEFAULT 'active',  -- active | stopped | terminated | closed
