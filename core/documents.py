@@ -30,6 +30,7 @@ ALLOWED = {
     "pdf": ("PDF", "application/pdf"),
     "png": ("图片", "image/png"),
     "jpg": ("图片", "image/jpeg"),
+    "webp": ("图片", "image/webp"),
     "xlsx": ("Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
 

@@ -25,6 +25,12 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "工作台", "pages.home:render", "workbench", ALL_ROLES, "首页", ":material/home:", default=True),
+    PageSpec("dash_overview", "数据总览", "pages.dashboards:overview", "dashboard-overview", ("leader", "admin", "staff"),
+             "领导驾驶舱", ":material/monitoring:"),
+    PageSpec("dash_charts", "专题分析", "pages.dashboards:charts", "dashboard-charts", ("leader", "admin", "staff"),
+             "领导驾驶舱", ":material/bar_chart:"),
+    PageSpec("dash_meeting", "会议大屏", "pages.dashboards:meeting", "dashboard-meeting", ("leader", "admin", "staff"),
+             "领导驾驶舱", ":material/connected_tv:"),
     PageSpec("org_list", "社会组织台账", "pages.registry:org_list", "orgs", ("admin", "staff"), "社会组织",
              ":material/apartment:", writes=("organisation",)),
     PageSpec("org_new", "登记新组织", "pages.registry:org_new", "orgs-new", ("admin", "staff"), "社会组织",
@@ -52,6 +58,19 @@ PAGES: tuple[PageSpec, ...] = (
              writes=("application", "application_event", "recommendation_override", "review", "round")),
     PageSpec("my_reviews", "我的评审", "pages.reviews:render", "my-reviews", ("reviewer",), "专家评审",
              ":material/rate_review:", writes=("review", "review_score", "assignment")),
+    PageSpec("projects", "项目监管", "pages.monitoring:project_list", "funded-projects", ("admin", "staff"), "动态监管",
+             ":material/assignment_turned_in:", writes=("project", "project_milestone", "tranche", "project_event")),
+    PageSpec("project", "项目档案", "pages.monitoring:project_page", "project-file", ("admin", "staff"), "动态监管",
+             ":material/folder_open:", writes=("project", "project_milestone", "activity", "tranche", "expense",
+                                               "evaluation", "risk_ack", "project_event", "document")),
+    PageSpec("risk_board", "风险预警", "pages.monitoring:risk_board", "risk-warnings", ("admin", "staff"), "动态监管",
+             ":material/warning:", writes=("risk_ack", "risk_setting", "evaluation", "project", "tranche")),
+    PageSpec("activity_entry", "服务台账录入", "pages.monitoring:activity_entry", "activity-ledger", ("admin", "staff"),
+             "动态监管", ":material/event_available:", writes=("activity",)),
+    PageSpec("brands", "品牌矩阵", "pages.monitoring:brand_matrix", "brand-matrix", ("admin", "staff"), "动态监管",
+             ":material/workspace_premium:", writes=("brand", "service_point")),
+    PageSpec("monitoring_policy", "监管规则", "pages.monitoring:policy", "monitoring-rules", ("admin",), "动态监管",
+             ":material/rule:", writes=("monitoring_policy",)),
     PageSpec("mentoring", "一对一辅导", "pages.mentoring:mentoring", "mentor-sessions", ("admin", "staff"),
              "孵化与能力建设", ":material/diversity_3:",
              writes=("mentor", "mentor_pairing", "mentoring_session", "mentoring_action")),
@@ -75,6 +94,10 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 BY_KEY = {p.key: p for p in PAGES}
+
+
+def spec(key: str) -> PageSpec | None:
+    return BY_KEY.get(key)
 
 
 def pages_for(roles) -> list[PageSpec]:

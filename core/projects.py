@@ -142,7 +142,7 @@ def timeline(project_id: int, db=None) -> pd.DataFrame:
 
 
 # ---- the agreement --------------------------------------------------------------------------------
-def agreement_defaults(app_id: int, db=None) -> dict:
+def agreement_defaults(app_id: int, db=None, *, today: dt.date | None = None) -> dict:
     """Agreement values proposed from the funded application: its granted amount split over the
     application's budget lines in proportion, its period and communities, report dates at the middle
     and the end of the period, a planned activity count of one per fortnight."""
@@ -167,7 +167,7 @@ def agreement_defaults(app_id: int, db=None) -> dict:
                           " WHERE a.round_id = ?", [app["round_id"]]) or 0
     return {
         "agreement_no": f"GY-{rnd['year']}-{int(seq) + 1:03d}",
-        "agreement_date": dt.date.today() if start > dt.date.today() else start,
+        "agreement_date": min(start, today or dt.date.today()),
         "granted_amount": granted,
         "start_date": start,
         "end_date": end,

@@ -122,7 +122,7 @@ class Activity(FormSchema):
 
 class Release(FormSchema):
     released_on: Series[pd.Timestamp] = field("拨付日期", widget="date", not_future=())
-    released_amount: Series[float] = field("拨付金额(元)", widget="float", money=())
+    released_amount: Series[float] = field("拨付金额(元)", widget="float", money=(), gt=0)
     approver: Series[str] = field("审批人", str_length={"min_value": 2, "max_value": 30})
     note: Series[str] = field("说明", required=False, str_length={"max_value": 500})
 
@@ -130,7 +130,7 @@ class Release(FormSchema):
 class Expense(FormSchema):
     expense_date: Series[pd.Timestamp] = field("支出日期", widget="date", not_future=())
     line: Series[str] = field("预算科目", widget="select", source="budget_lines")
-    amount: Series[float] = field("金额(元)", widget="float", money=())
+    amount: Series[float] = field("金额(元)", widget="float", money=(), gt=0)
     description: Series[str] = field("用途说明", str_length={"min_value": 2, "max_value": 200})
     voucher_no: Series[str] = field("凭证号", str_length={"min_value": 1, "max_value": 40})
     over_reason: Series[str] = field("超支说明", widget="textarea", required=False, str_length={"max_value": 500},

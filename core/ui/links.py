@@ -1,0 +1,27 @@
+"""Links between screens: a link to a registered screen (by its registry key) with query parameters,
+e.g. from the risk board to one project's file. Only screens the signed-in user may open are linked."""
+from __future__ import annotations
+
+import importlib
+
+import streamlit as st
+
+from core import navigation
+from core.ui.session import actor
+
+
+def _page(spec: navigation.PageSpec) -> st.Page:
+    module, _, func = spec.target.partition(":")
+    fn = getattr(importlib.import_module(module), func)
+    return st.Page(fn, title=spec.title, url_path=spec.url_path, icon=spec.icon or None, default=spec.default)
+
+
+def page_link(key: str, label: str, **params) -> None:
+    """``st.page_link`` to the screen ``key`` with ``params`` as query parameters (plain text label)."""
+    who = actor()
+    spec = navigation.spec(key)
+    if who is None or spec is None or not navigation.allowed(key, who.roles):
+        st.caption(label)
+        return
+    st.page_link(_page(spec), label=label, query_params={k: str(v) for k, v in params.items()},
+                 icon=":material/open_in_new:")

@@ -1,0 +1,332 @@
+"""AppTest: 动态监管 screens — project list and agreement signing, the project file (ledger, money,
+evaluations, warnings, timeline, dossier), the risk board, activity entry and import, the brand matrix and
+the monitoring rules. Good and bad input, values kept, nothing stored on bad input, role checks."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from core import ledger, money, projects
+from core.actor import Actor
+from tests.apptest_helpers import (
+    count, db, errors, open_page, plain_texts, screen_as, signed_in, successes,
+)
+
+STAFF = Actor("staff", ("staff",))
+ADMIN = Actor("admin", ("admin",))
+TODAY = dt.date.today()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SCREENS = [("funded-projects", "项目监管"), ("project-file", "项目档案"), ("risk-warnings", "风险预警"),
+           ("activity-ledger", "服务台账录入"), ("brand-matrix", "品牌矩阵")]
+
+
+def _funded(serial: int = 1, *, start_days_ago: int = 120, length: int = 300) -> int:
+    """A funded application in a test round whose project period runs around today."""
+    from core import decisions, rounds
+    from tests.test_rounds import make_app, make_org, round_values, walk
+
+    start = TODAY - dt.timedelta(days=start_days_ago)
+    values = round_values(name=f"界面测试批次{serial}", total_budget=1_000_000)
+    values.update(project_start=start, project_end=start + dt.timedelta(days=length))
+    # keep the earlier phases before the project period
+    for k, d in (("ideas_start", 200), ("ideas_end", 190), ("apply_start", 180), ("apply_end", 170),
+                 ("screening_end", 160), ("review_start", 150), ("review_end", 140), ("notice_start", 130),
+                 ("notice_end", 125)):
+        values[k] = start - dt.timedelta(days=d - 100)
+    rid = rounds.create(values, ADMIN)
+    app_id = make_app(rid, make_org(900 + serial), submit=True,
+                      stones=[{"due_date": start + dt.timedelta(days=60), "deliverable": "完成需求调研"}])
+    walk(app_id, "screening", "eligible", "under_review", "reviewed", "recommended", actor=STAFF)
+    decisions.decide(app_id, {"decision": "资助", "granted_amount": 40000, "note": None}, ADMIN)
+    walk(app_id, "funded", actor=ADMIN)
+    return app_id
+
+
+def _project(serial: int = 1, **kw) -> int:
+    app_id = _funded(serial, **kw)
+    return projects.sign_agreement(app_id, projects.agreement_defaults(app_id), STAFF)
+
+
+def _open(url_path: str, *, user: str = "staff", roles=("staff",), **query):
+    at = signed_in(user, list(roles)).run()
+    for k, v in query.items():
+        at.query_params[k] = str(v)
+    return open_page(at, url_path)
+
+
+def _submit(at, key: str, label: str):
+    return at.button(key=f"FormSubmitter:{key}-{label}").click().run()
+
+
+# ---- access --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url_path,title", SCREENS)
+def test_staff_open_every_monitoring_screen(demo_db, url_path, title):
+    at = _open(url_path)
+    assert not at.exception
+    assert [t.value for t in at.title] == [title]
+
+
+def test_only_admins_open_the_monitoring_rules(demo_db):
+    at = _open("monitoring-rules", user="admin", roles=("admin",))
+    assert not at.exception and [t.value for t in at.title] == ["监管规则"]
+    at = _open("monitoring-rules")
+    assert [t.value for t in at.title] == ["工作台"]  # not registered for staff: the default page
+
+
+@pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader")])
+@pytest.mark.parametrize("url_path", [u for u, _ in SCREENS])
+def test_reviewers_and_leaders_never_reach_a_monitoring_screen(demo_db, username, role, url_path):
+    at = _open(url_path, user=username, roles=(role,))
+    assert not at.exception
+    assert [t.value for t in at.title] != [dict(SCREENS)[url_path]]
+
+
+@pytest.mark.parametrize("target", ["pages.monitoring:project_list", "pages.monitoring:project_page",
+                                    "pages.monitoring:risk_board", "pages.monitoring:activity_entry",
+                                    "pages.monitoring:brand_matrix", "pages.monitoring:policy"])
+def test_screens_refuse_a_leader_when_called_directly(demo_db, target):
+    before = count("audit_log")
+    at = screen_as("leader", ["leader"], target).run()
+    assert not at.exception
+    assert "无权" in errors(at)
+    assert len(at.title) == 0
+    assert count("audit_log") == before
+
+
+# ---- agreement -----------------------------------------------------------------------------------
+
+def test_sign_an_agreement_bad_then_good(demo_db):
+    app_id = _funded(1)
+    at = _open("funded-projects")
+    at.selectbox(key="sign:app").set_value(app_id).run()
+    key = f"sign:{app_id}"
+    assert at.text_input(key=f"{key}::agreement_no").value.startswith("GY-")
+    at.text_input(key=f"{key}::agreement_no").input("界面-001")
+    at.number_input(key=f"{key}::budget_other").set_value(99999)  # lines no longer add up to the grant
+    before = (count("projects"), count("tranches"), count("audit_log"))
+    _submit(at, key, "签订协议")
+    assert not at.exception
+    assert "各预算科目之和须等于资助金额" in errors(at)
+    assert (count("projects"), count("tranches"), count("audit_log")) == before
+    assert at.text_input(key=f"{key}::agreement_no").value == "界面-001"  # kept
+
+    at.number_input(key=f"{key}::budget_other").set_value(2000)
+    _submit(at, key, "签订协议")
+    assert not at.exception, errors(at)
+    row = db().fetch_one("SELECT * FROM projects WHERE application_id = ?", [app_id])
+    assert row["agreement_no"] == "界面-001" and float(row["granted_amount"]) == 40000
+    shares = [r["share"] for r in db().fetch_all("SELECT share FROM tranches WHERE project_id = ? ORDER BY seq", [row["id"]])]
+    assert shares == [50.0, 30.0, 20.0]
+    assert any("已签订资助协议" in s for s in successes(at))
+
+
+# ---- project file --------------------------------------------------------------------------------
+
+def test_project_file_shows_every_tab_and_the_dossier(demo_db):
+    pid = _project(2)
+    at = _open("project-file", id=pid)
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["协议与里程碑", "服务台账", "资金", "评估", "预警", "项目动态"]
+    timeline = at.dataframe[-1].value
+    assert "签订资助协议" in list(timeline["事项"]) and "申报:已立项资助" in list(timeline["事项"])
+    labels = [b.label for b in at.get("download_button")]
+    assert "导出项目档案(Excel + 附件 zip)" in labels
+
+
+def test_record_an_activity_bad_then_good(demo_db):
+    pid = _project(3)
+    at = _open("project-file", id=pid)
+    key = f"activity:{pid}"
+    at.date_input(key=f"{key}::activity_date").set_value(TODAY - dt.timedelta(days=300))  # before the period
+    at.selectbox(key=f"{key}::community").set_value("文海社区")
+    at.selectbox(key=f"{key}::kind").set_value("小组活动")
+    at.text_input(key=f"{key}::title").input("<b>老人</b>健康讲座")
+    at.number_input(key=f"{key}::participants").set_value(20)
+    at.number_input(key=f"{key}::person_times").set_value(10)
+    before = count("activities")
+    _submit(at, key, "登记活动")
+    assert not at.exception
+    msgs = errors(at)
+    assert "服务人次不能少于参与人数" in msgs
+    assert count("activities") == before
+    assert at.text_input(key=f"{key}::title").value == "<b>老人</b>健康讲座"
+
+    at.number_input(key=f"{key}::person_times").set_value(35)
+    _submit(at, key, "登记活动")
+    assert "活动日期须在项目执行期内" in errors(at)
+    assert count("activities") == before
+
+    at.date_input(key=f"{key}::activity_date").set_value(TODAY - dt.timedelta(days=3))
+    _submit(at, key, "登记活动")
+    assert not errors(at)
+    row = db().fetch_one("SELECT * FROM activities WHERE project_id = ?", [pid])
+    assert (row["title"], row["participants"], row["person_times"], row["volunteers"]) == ("<b>老人</b>健康讲座", 20, 35, 0)
+
+
+def test_release_gating_and_a_midterm_evaluation(demo_db):
+    pid = _project(4)
+    t1, t2 = [r["id"] for r in db().fetch_all("SELECT id FROM tranches WHERE project_id = ? ORDER BY seq", [pid])][:2]
+    at = _open("project-file", id=pid)
+    rkey = f"release:{t1}"
+    at.text_input(key=f"{rkey}::approver").input("陈主任")
+    _submit(at, rkey, "确认拨付")
+    assert not at.exception, errors(at)
+    assert db().fetch_one("SELECT status, approver FROM tranches WHERE id = ?", [t1]) == {"status": "released", "approver": "陈主任"}
+    assert "第2期暂不能拨付" in plain_texts(at) and "中期评估尚未通过" in plain_texts(at)
+    assert not [b for b in at.button if b.key == f"FormSubmitter:release:{t2}-确认拨付"]
+
+    # a failing mid-term evaluation without the action to take is refused and stores nothing
+    ekey = f"eval:{pid}:midterm"
+    at.date_input(key=f"{ekey}::eval_date").set_value(TODAY)
+    at.selectbox(key=f"{ekey}::method").set_value("实地")
+    at.text_input(key=f"{ekey}::evaluator").input("王敏")
+    for i in range(1, 6):
+        at.number_input(key=f"{ekey}::score_{i}").set_value(5)
+    at.text_area(key=f"{ekey}::conclusion").input("进度滞后")
+    before = count("evaluations")
+    _submit(at, ekey, "保存中期评估")
+    assert "评估未通过时须选择处理方式" in errors(at)
+    assert count("evaluations") == before
+    assert at.text_input(key=f"{ekey}::evaluator").value == "王敏"
+
+    for i, pts in enumerate((28, 22, 18, 13, 9), start=1):
+        at.number_input(key=f"{ekey}::score_{i}").set_value(pts)
+    at.text_area(key=f"{ekey}::conclusion").input("按计划推进,台账完整")
+    _submit(at, ekey, "保存中期评估")
+    assert not at.exception, errors(at)
+    ev = db().fetch_one("SELECT total_score, grade, passed FROM evaluations WHERE project_id = ?", [pid])
+    assert (ev["total_score"], ev["grade"], ev["passed"]) == (90.0, "A", True)
+    at = _open("project-file", id=pid)  # tranche 2 is now releasable
+    assert [b for b in at.button if b.key == f"FormSubmitter:release:{t2}-确认拨付"]
+
+
+def test_an_expense_over_the_margin_needs_a_reason(demo_db):
+    pid = _project(5)
+    at = _open("project-file", id=pid)
+    key = f"expense:{pid}"
+    at.date_input(key=f"{key}::expense_date").set_value(TODAY)
+    at.selectbox(key=f"{key}::line").set_value("budget_other")  # 2,000 元 budgeted
+    at.number_input(key=f"{key}::amount").set_value(3000)
+    at.text_input(key=f"{key}::description").input("购买活动物资")
+    at.text_input(key=f"{key}::voucher_no").input("PZ-001")
+    _submit(at, key, "登记支出")
+    assert "超支说明" in errors(at)
+    assert count("expenses", "WHERE project_id = ?", [pid]) == 0
+    assert at.text_input(key=f"{key}::voucher_no").value == "PZ-001"  # kept
+    at.text_area(key=f"{key}::over_reason").input("物资涨价,经中心同意调整")
+    _submit(at, key, "登记支出")
+    assert not errors(at)
+    row = db().fetch_one("SELECT amount, over_reason FROM expenses WHERE project_id = ?", [pid])
+    assert float(row["amount"]) == 3000 and row["over_reason"] == "物资涨价,经中心同意调整"
+    assert money.execution(pid).set_index("line").loc["budget_other", "rate"] == 150.0
+
+
+# ---- risk board ----------------------------------------------------------------------------------
+
+def test_risk_board_lists_and_acknowledges_a_warning(demo_db):
+    pid = _project(6, start_days_ago=100)  # no activity in 100 days: pace and idle warnings
+    at = _open("risk-warnings")
+    assert not at.exception
+    board = at.dataframe[0].value
+    mine = board[board["协议编号"] == projects.get(pid)["agreement_no"]]
+    # 100 days in, no activity: behind on activities and person-times, idle, the day-60 milestone overdue
+    assert {"活动进度滞后", "服务人次滞后", "长期未开展活动", "里程碑逾期"} <= set(mine["预警规则"])
+    choice = f"{pid}|idle"
+    at.selectbox(key="risk:ack:pick").set_value(choice).run()
+    key = f"risk:ack:{choice}"
+    at.text_area(key=f"{key}::note").input("已电话联系,下周恢复活动")
+    at.date_input(key=f"{key}::until").set_value(TODAY - dt.timedelta(days=1))
+    _submit(at, key, "确认处理")
+    assert errors(at)
+    assert count("risk_acks") == 0
+    at.date_input(key=f"{key}::until").set_value(TODAY + dt.timedelta(days=14))
+    _submit(at, key, "确认处理")
+    assert not errors(at)
+    ack = db().fetch_one("SELECT project_id, code, note, created_by FROM risk_acks")
+    assert ack == {"project_id": pid, "code": "idle", "note": "已电话联系,下周恢复活动", "created_by": "staff"}
+
+
+# ---- activity entry and import -------------------------------------------------------------------
+
+def _activity_sheet(rows: list[dict], pid: int) -> bytes:
+    """A filled copy of the import template (its header row as staff download it)."""
+    from openpyxl import load_workbook
+
+    from core import importer
+    from schemas.base import field_specs
+    from schemas.monitoring import Activity
+
+    head = [c.value for c in load_workbook(io.BytesIO(importer.template(ledger.import_spec(pid)))).worksheets[0][1]]
+    name_of = {m["label"]: n for n, m in field_specs(Activity).items()}
+    wb = Workbook()
+    ws = wb.active
+    ws.append(head)
+    for rec in rows:
+        ws.append([rec.get(name_of.get(str(h).rstrip("*"), "")) for h in head])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_import_activities_with_a_bad_row_then_reimport(demo_db):
+    pid = _project(7)
+    d = TODAY - dt.timedelta(days=5)
+    good = {"activity_date": d, "community": "文海社区", "kind": "社区活动", "title": "邻里节", "participants": 40,
+            "person_times": 60, "volunteers": 5}
+    bad = dict(good, title="读书会", person_times=10)  # fewer person-times than participants
+    data = _activity_sheet([good, bad], pid)
+    at = _open("activity-ledger")
+    at.selectbox(key="acts_import:project").set_value(pid).run()
+    key = f"acts_import_all:{pid}"
+    at.file_uploader(key=f"{key}:file").set_value(("台账.xlsx", data, XLSX)).run()
+    assert not at.exception
+    assert "可导入 1 行,错误 1 行" in plain_texts(at)
+    assert count("activities", "WHERE project_id = ?", [pid]) == 0  # nothing before confirming
+    at.button(key=f"{key}:confirm").click().run()
+    assert not at.exception
+    stored = db().fetch_all("SELECT title, person_times, created_by FROM activities WHERE project_id = ?", [pid])
+    assert stored == [{"title": "邻里节", "person_times": 60, "created_by": "staff"}]
+
+    again = _open("activity-ledger")
+    again.selectbox(key="acts_import:project").set_value(pid).run()
+    again.file_uploader(key=f"{key}:file").set_value(("台账.xlsx", data, XLSX)).run()
+    assert "已存在 1 行" in plain_texts(again)
+    assert count("activities", "WHERE project_id = ?", [pid]) == 1
+
+
+# ---- brands and rules ----------------------------------------------------------------------------
+
+def test_create_a_brand_bad_then_good(demo_db):
+    at = _open("brand-matrix")
+    at.text_input(key="brand_new::name").input("邻")
+    before = count("brands")
+    _submit(at, "brand_new", "创建品牌")
+    assert errors(at) and count("brands") == before
+    assert at.text_input(key="brand_new::name").value == "邻"
+    at.text_input(key="brand_new::name").input("邻里守望")
+    at.selectbox(key="brand_new::tier").set_value("特色品牌")
+    _submit(at, "brand_new", "创建品牌")
+    assert not errors(at)
+    assert db().fetch_one("SELECT tier FROM brands WHERE name = '邻里守望'") == {"tier": "特色品牌"}
+
+
+def test_admin_sets_a_round_policy_bad_then_good(demo_db):
+    rid = int(db().scalar("SELECT max(id) FROM rounds"))
+    at = _open("monitoring-rules", user="admin", roles=("admin",))
+    at.selectbox(key="policy:round").set_value(rid).run()
+    key = f"policy:{rid}"
+    assert at.text_input(key=f"{key}::tranche_shares").value == "50,30,20"
+    at.text_input(key=f"{key}::tranche_shares").input("40,40")
+    at.text_input(key=f"{key}::tranche_gates").input("签约后,中期评估通过后")
+    _submit(at, key, "保存规则")
+    assert "合计为100" in errors(at)
+    assert count("monitoring_policies") == 0
+    at.text_input(key=f"{key}::tranche_shares").input("40,60")
+    _submit(at, key, "保存规则")
+    assert not errors(at), errors(at)
+    row = db().fetch_one("SELECT tranche_shares, tranche_gates FROM monitoring_policies WHERE round_id = ?", [rid])
+    assert row == {"tranche_shares": [40.0, 60.0], "tranche_gates": ["signing", "midterm"]}
