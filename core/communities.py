@@ -31,4 +31,7 @@ def ensure(names_in_order: list[str], actor: Actor, db=None) -> int:
 
 def install_provider() -> None:
     """Let schemas validate ``source="communities"`` against the database."""
-    choices.register_provider("communities", lambda: names())
+    from core.lookups import cached_map
+
+    choices.register_provider("communities", lambda: list(cached_map(
+        "communities", ("communities",), lambda db: {n: n for n in names(db)})))

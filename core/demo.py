@@ -28,10 +28,11 @@ def load_accounts(db) -> int:
 
 
 def load(db) -> dict[str, int]:
-    from core import demo_incubation, demo_orgs, demo_reviews, demo_rounds
+    from core import demo_incubation, demo_monitoring, demo_orgs, demo_reviews, demo_rounds
 
     counts = {"accounts": load_accounts(db), "organisations": demo_orgs.load(db, SYSTEM)}
     counts.update(demo_rounds.load(db))  # 公益创投 rounds, applications, ideas (needs the organisations)
     counts.update(demo_reviews.load(db))  # experts, rubrics, assignments and scores (needs the rounds)
     counts.update(demo_incubation.load(db))  # mentoring, trainings, assessments, stages, ratings (needs the reviews)
+    counts.update(demo_monitoring.load(db))  # brands, projects, ledger, money, evaluations (needs the funded rounds)
     return counts

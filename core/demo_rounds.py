@@ -6,6 +6,8 @@ about three applications per funded project, the categories 社区治理, 文化
 
 - every round before ``today.year`` is closed: notice published, its funded projects in ``funded``,
   the others ``ineligible``, ``rejected`` or ``withdrawn`` (a few were returned once and resubmitted);
+  the projects of the latest closed round (``today.year - 1``) are running today: their period
+  started about 8 months before today and ends about 3 months after it; earlier rounds' have ended;
 - the round of ``today.year`` is mid-flow: applications closed, expert review under way, its notice
   still ahead, about 30 applications in every state from ``draft`` to ``not_recommended``;
 - about 40 金点子 across the rounds, some marked duplicates, about 10 promoted to applications;
@@ -47,6 +49,8 @@ OLD_CATEGORIES = [c for c in choices.PROJECT_CATEGORIES if c != NEW_CATEGORY]
 CEILINGS = {2019: 50000.0, 2020: 50000.0, 2021: 60000.0, 2022: 60000.0}  # later rounds: 8万元
 CEILING_LATER = 80000.0
 CURRENT_BUDGET = 1_000_000.0
+RUNNING_FOR_DAYS = 240  # the latest closed round's projects started about 8 months before today
+RUNNING_LEFT_DAYS = 90  # and end about 3 months after today
 
 # The current round: how many applications stand in each state today (30 in all).
 CURRENT_STATES = {
@@ -257,7 +261,10 @@ def _round_row(year: int, today: dt.date, current: bool) -> dict:
             project_end=_day(t, 35 + 300),
         )
         row["total_budget"] = CURRENT_BUDGET
-    elif row["project_end"] >= today:  # the latest closed round may not end after today
+    elif year == today.year - 1:  # the latest closed round: its projects are running today
+        row["project_start"] = max(_day(today, -RUNNING_FOR_DAYS), _day(row["notice_end"], 7))
+        row["project_end"] = _day(today, RUNNING_LEFT_DAYS)
+    elif row["project_end"] >= today:  # earlier rounds have ended
         row["project_end"] = _day(today, -1)
     notes = []
     if year == FIRST_YEAR:

@@ -21,7 +21,7 @@ from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, Unique, register
 from core.errors import HubError, NotFound
-from core.listing import Column, Filter, ListView
+from core.listing import Column, Filter, ListView, like_literal
 from core.validation import to_failure, validate, validate_many
 from schemas.choices import BUDGET_LINES
 from schemas.monitoring import (
@@ -163,10 +163,12 @@ def agreement_defaults(app_id: int, db=None, *, today: dt.date | None = None) ->
         lines["budget_other"] = granted
     start, end = rnd["project_start"], rnd["project_end"]
     days = max((end - start).days, 1)
-    seq = db.scalar("SELECT count(*) FROM projects p JOIN applications a ON a.id = p.application_id"
-                          " WHERE a.round_id = ?", [app["round_id"]]) or 0
+    prefix = f"GY-{rnd['year']}-"
+    taken = [r["agreement_no"][len(prefix):] for r in db.fetch_all(
+        "SELECT agreement_no FROM projects WHERE agreement_no LIKE ? ESCAPE '\\'", [like_literal(prefix) + "%"])]
+    seq = max([int(t) for t in taken if t.isdigit()], default=0)
     return {
-        "agreement_no": f"GY-{rnd['year']}-{int(seq) + 1:03d}",
+        "agreement_no": f"{prefix}{seq + 1:03d}",
         "agreement_date": min(start, today or dt.date.today()),
         "granted_amount": granted,
         "start_date": start,

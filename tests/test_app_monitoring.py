@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from core import ledger, money, projects
 from core.actor import Actor
+from tests.monitoring_fixtures import running_funded_app
 from tests.apptest_helpers import (
     count, db, errors, open_page, plain_texts, screen_as, signed_in, successes,
 )
@@ -23,26 +24,8 @@ SCREENS = [("funded-projects", "项目监管"), ("project-file", "项目档案")
            ("activity-ledger", "服务台账录入"), ("brand-matrix", "品牌矩阵")]
 
 
-def _funded(serial: int = 1, *, start_days_ago: int = 120, length: int = 300) -> int:
-    """A funded application in a test round whose project period runs around today."""
-    from core import decisions, rounds
-    from tests.test_rounds import make_app, make_org, round_values, walk
-
-    start = TODAY - dt.timedelta(days=start_days_ago)
-    values = round_values(name=f"界面测试批次{serial}", total_budget=1_000_000)
-    values.update(project_start=start, project_end=start + dt.timedelta(days=length))
-    # keep the earlier phases before the project period
-    for k, d in (("ideas_start", 200), ("ideas_end", 190), ("apply_start", 180), ("apply_end", 170),
-                 ("screening_end", 160), ("review_start", 150), ("review_end", 140), ("notice_start", 130),
-                 ("notice_end", 125)):
-        values[k] = start - dt.timedelta(days=d - 100)
-    rid = rounds.create(values, ADMIN)
-    app_id = make_app(rid, make_org(900 + serial), submit=True,
-                      stones=[{"due_date": start + dt.timedelta(days=60), "deliverable": "完成需求调研"}])
-    walk(app_id, "screening", "eligible", "under_review", "reviewed", "recommended", actor=STAFF)
-    decisions.decide(app_id, {"decision": "资助", "granted_amount": 40000, "note": None}, ADMIN)
-    walk(app_id, "funded", actor=ADMIN)
-    return app_id
+def _funded(serial: int = 1, **kw) -> int:
+    return running_funded_app(serial, **kw)
 
 
 def _project(serial: int = 1, **kw) -> int:

@@ -135,8 +135,9 @@ def _healthy(base: str) -> bool:
         return False
 
 
-def start_server(workdir: Path, name: str):
-    """Starts ``streamlit run Home.py`` on a free port with a private demo database.
+def start_server(workdir: Path, name: str, prepare: str = ""):
+    """Starts ``streamlit run Home.py`` on a free port with a private demo database (``prepare``: Python
+    code run after the demo data is built, before the server starts, e.g. to set up a scenario).
 
     Returns ``(base_url, stop)``; ``stop()`` terminates it (kill after 10 s) and closes the log file,
     which is kept at ``test-artifacts/server-<name>.log``.
@@ -148,8 +149,10 @@ def start_server(workdir: Path, name: str):
     log_path = ARTIFACTS / ("server-" + re.sub(r"[^\w.-]+", "_", name) + ".log")
     # Build the demo database first, in its own process (no Streamlit involved, so the server is
     # still "fresh" for the tests): its first page load would otherwise spend ~15 s filling it.
-    subprocess.run([sys.executable, "-c", "from core import app, db; app.bootstrap(); db.close_all()"],
-                   cwd=ROOT, env=env, check=True, timeout=300, capture_output=True)
+    build = subprocess.run([sys.executable, "-c", "from core import app, db; app.bootstrap()\n" + prepare
+                            + "\ndb.close_all()"], cwd=ROOT, env=env, timeout=300, capture_output=True, text=True)
+    if build.returncode != 0:
+        pytest.fail(f"building the test database failed:\n{build.stderr[-3000:]}", pytrace=False)
     log = open(log_path, "w", encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.headless=true", f"--server.port={port}",
