@@ -1,7 +1,8 @@
 """工作台: the landing page of every role."""
 import streamlit as st
 
-from core import overview, reviews
+from core import evaluations, overview, projects, reviews, risks
+from core.ui.links import page_link
 from core.ui.session import require
 from core.ui.text import md
 
@@ -22,3 +23,22 @@ def render() -> None:
     if who.has("reviewer"):
         todo = reviews.open_tasks(who.username)
         st.info(f"您有 {todo} 个评审任务待完成,请在「我的评审」中办理。" if todo else "您目前没有待完成的评审任务。")
+    if who.has("admin", "staff"):
+        _monitoring_todo()
+
+
+def _monitoring_todo() -> None:
+    """动态监管 to-dos: agreements to sign, open warnings, overdue evaluation reports."""
+    st.subheader("动态监管待办")
+    waiting = len(projects.awaiting_agreement())
+    s = risks.summary()
+    due = len(evaluations.due_reports())
+    cols = st.columns(4)
+    cols[0].metric("待签资助协议", waiting)
+    cols[1].metric("高风险预警", s.get("高", 0))
+    cols[2].metric("中/低风险预警", s.get("中", 0) + s.get("低", 0))
+    cols[3].metric("逾期评估报告", due)
+    if waiting:
+        page_link("projects", f"{waiting} 个立项项目待签订资助协议")
+    if s.get("total", 0):
+        page_link("risk_board", f"{s.get('projects', 0)} 个项目有未处理的预警")

@@ -313,3 +313,20 @@ def test_admin_sets_a_round_policy_bad_then_good(demo_db):
     assert not errors(at), errors(at)
     row = db().fetch_one("SELECT tranche_shares, tranche_gates FROM monitoring_policies WHERE round_id = ?", [rid])
     assert row == {"tranche_shares": [40.0, 60.0], "tranche_gates": ["signing", "midterm"]}
+
+
+def test_the_workbench_shows_the_monitoring_to_dos(demo_db):
+    from core import evaluations, risks
+
+    _funded(8)  # one funded application without an agreement
+    at = _open("workbench")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    summary = risks.summary()
+    assert metrics["待签资助协议"] == "1"
+    assert metrics["高风险预警"] == str(summary["高"])
+    assert metrics["中/低风险预警"] == str(summary["中"] + summary["低"])
+    assert metrics["逾期评估报告"] == str(len(evaluations.due_reports()))
+    assert summary["total"] > 0  # the demo has projects at risk
+    leader = _open("workbench", user="leader", roles=("leader",))
+    assert "待签资助协议" not in {m.label for m in leader.metric}
