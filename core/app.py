@@ -1,10 +1,11 @@
-"""Start-up: settings, secrets, the database (migrated), choice providers, first-start data."""
+"""Start-up: settings, secrets, a backup before new migrations, the database (migrated), choice providers,
+first-start data, and the automatic backups (one background thread per process)."""
 from __future__ import annotations
 
 import logging
 import threading
 
-from core import checks, communities, config, demo, domain, secrets_file, users
+from core import backup, checks, communities, config, demo, domain, secrets_file, users
 from core.actor import SYSTEM
 from core.db import Database, get_db
 from schemas import choices
@@ -37,13 +38,15 @@ def _first_start(db: Database, s: config.Settings) -> None:
 def bootstrap() -> Database:
     """Idempotent; cheap after the first call in a process."""
     s = config.load()
-    db = get_db(s.db_path)
-    key = str(db.path)
+    key = str(s.db_path.resolve())
     if key in _started:
-        return db
+        return get_db(s.db_path)
     with _lock:
         if key in _started:
-            return db
+            return get_db(s.db_path)
+        if s.backup_on_start:
+            backup.before_migrations(s.db_path, s.backup_dir)  # an upgrade: copy the file before migrating it
+        db = get_db(s.db_path)
         secrets_file.cookie_key(s.secrets_path)  # creates it, or refuses an insecure one
         domain.install_providers()
         problems = checks.run()
@@ -51,8 +54,10 @@ def bootstrap() -> Database:
             raise ConfigProblem("配置检查未通过:\n" + "\n".join(problems))
         _first_start(db, s)
         _started.add(key)
+        backup.start_auto(db, s)  # at most one backup thread per process
     return db
 
 
 def reset_for_tests() -> None:
+    backup.stop_auto()
     _started.clear()

@@ -11,6 +11,10 @@
 | HUBDESK_PAGE_SIZE         | 50                         | rows per page in list views                    |
 | HUBDESK_IMPORT_MAX_ROWS   | 5000                       | largest Excel import accepted                  |
 | HUBDESK_UPLOAD_MAX_MB     | 10                         | largest uploaded file                          |
+| HUBDESK_BACKUP_ON_START   | 1                          | back up at start (also before new migrations)  |
+| HUBDESK_BACKUP_EVERY_HOURS| 24                         | back up every N hours while running (0: never) |
+| HUBDESK_BACKUP_KEEP       | 14                         | backups kept (the newest N; at least 1)        |
+| HUBDESK_BACKUP_DIR        | <HUBDESK_DB's folder>/backups | where backups are written                   |
 """
 from __future__ import annotations
 
@@ -40,10 +44,22 @@ class Settings:
     lockout_failures: int = 5
     lockout_window_minutes: int = 15
     lockout_minutes: int = 15
+    backup_on_start: bool = True
+    backup_every_hours: float = 24.0
+    backup_keep: int = 14
+    backup_dir_setting: Path | None = None  # HUBDESK_BACKUP_DIR; None: data_dir / "backups"
 
     @property
     def data_dir(self) -> Path:
         return self.db_path.parent
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.backup_dir_setting or self.data_dir / "backups"
+
+
+def _flag(name: str, default: str) -> bool:
+    return _env(name, default).lower() not in ("0", "false", "no", "off")
 
 
 def load() -> Settings:
@@ -53,7 +69,7 @@ def load() -> Settings:
 
     return Settings(
         db_path=path("HUBDESK_DB", "data/hub.duckdb"),
-        demo=_env("HUBDESK_DEMO", "1").lower() not in ("0", "false", "no", "off"),
+        demo=_flag("HUBDESK_DEMO", "1"),
         secrets_path=path("HUBDESK_SECRETS", ".streamlit/secrets.toml"),
         cookie_days=float(_env("HUBDESK_COOKIE_DAYS", "1")),
         bcrypt_rounds=int(_env("HUBDESK_BCRYPT_ROUNDS", "12")),
@@ -61,4 +77,8 @@ def load() -> Settings:
         page_size=int(_env("HUBDESK_PAGE_SIZE", "50")),
         import_max_rows=int(_env("HUBDESK_IMPORT_MAX_ROWS", "5000")),
         upload_max_mb=int(_env("HUBDESK_UPLOAD_MAX_MB", "10")),
+        backup_on_start=_flag("HUBDESK_BACKUP_ON_START", "1"),
+        backup_every_hours=max(0.0, float(_env("HUBDESK_BACKUP_EVERY_HOURS", "24"))),
+        backup_keep=max(1, int(_env("HUBDESK_BACKUP_KEEP", "14"))),
+        backup_dir_setting=path("HUBDESK_BACKUP_DIR", "") if _env("HUBDESK_BACKUP_DIR", "") else None,
     )

@@ -1,16 +1,20 @@
-"""审计日志 (admin): filter the audit log, verify its hash chain."""
+"""审计日志 (admin): filter the audit log, verify its hash chain; 备份与恢复 (back up now, list backups,
+download a full export; restoring stays a command-line step with the server stopped)."""
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
-from core import audit
+from core import audit, backup, config, export
 from core.db import get_db
+from core.errors import HubError
 from core.ui.auditlog import action_label, audit_frame
 from core.ui.session import require
+from core.ui.text import md
 
 
 def render() -> None:
-    require("audit")
+    who = require("audit")
     st.title("审计日志")
     db = get_db()
     cols = st.columns(4)
@@ -44,3 +48,44 @@ def render() -> None:
             st.success(f"完整:共 {report.rows} 条记录,哈希链无断裂。")
         else:
             st.error(f"发现问题:第 {report.first_bad_id} 条,{report.reason}")
+    st.divider()
+    _backups(db, who)
+
+
+def _backups(db, who) -> None:
+    st.subheader("备份与恢复")
+    s = config.load()
+    when = "、".join(filter(None, ["每次启动时" if s.backup_on_start else "",
+                                   f"运行中每 {s.backup_every_hours:g} 小时" if s.backup_every_hours else ""]))
+    st.caption(md(f"自动备份:{when or '已关闭'};保留最近 {s.backup_keep} 份;位置 {s.backup_dir}"))
+    auto = backup.current_auto()
+    if auto is not None and auto.last_error:
+        st.warning(md(f"最近一次自动备份失败:{auto.last_error}"))
+    if st.button("立即备份", key="backup:now", icon=":material/backup:"):
+        try:
+            path = backup.backup_now(db, who, s)
+            st.success(md(f"已备份并校验:{path.name}"))
+        except HubError as exc:
+            st.error(md(exc))
+    found = backup.backups(s.backup_dir, db.path.stem)
+    if found:
+        st.dataframe(pd.DataFrame([{"备份文件": f.name, "时间": f.taken_at.replace(microsecond=0),
+                                    "大小(MB)": round(f.size / 1024 / 1024, 1),
+                                    "类型": "升级前" if f.kind == "before-migration" else "定期/手动"} for f in found]),
+                     hide_index=True, width="stretch")
+    else:
+        st.caption("还没有备份。")
+    cols = st.columns([2, 1])
+    fmt = cols[0].radio("完整导出(全部数据表)", list(export.DOWNLOAD_FORMATS), horizontal=True, key="backup:fmt",
+                        format_func=lambda k: export.DOWNLOAD_FORMATS[k][0])
+    if cols[1].button("生成完整导出", key="backup:export", icon=":material/download:"):
+        try:
+            st.session_state["backup:file"] = export.download(db, who, fmt)
+        except HubError as exc:
+            st.error(md(exc))
+    ready = st.session_state.get("backup:file")
+    if ready:
+        st.download_button(f"下载 {ready[0]}", data=ready[1], file_name=ready[0], key="backup:download",
+                           icon=":material/file_download:")
+    st.info("恢复备份要在服务器命令行执行,并且先停止 HubDesk 服务:"
+            "`python3 -m core.manage restore 备份文件`(步骤见 docs/deploy.md 的“恢复演练”)。")

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-FAST_ENV = {"HUBDESK_BCRYPT_ROUNDS": "4", "HUBDESK_LOGIN_SLEEP": "0"}
+FAST_ENV = {"HUBDESK_BCRYPT_ROUNDS": "4", "HUBDESK_LOGIN_SLEEP": "0",
+            "HUBDESK_BACKUP_ON_START": "0", "HUBDESK_BACKUP_EVERY_HOURS": "0"}  # tests/test_backup.py turns them on
 
 
 def _reset_process_state() -> None:
@@ -24,8 +25,8 @@ def _reset_process_state() -> None:
 
     from core import app, db
 
+    app.reset_for_tests()  # first: stops a backup thread before its database closes
     db.close_all()
-    app.reset_for_tests()
     st.cache_data.clear()
     st.cache_resource.clear()
 

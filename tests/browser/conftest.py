@@ -144,7 +144,8 @@ def start_server(workdir: Path, name: str, prepare: str = ""):
     """
     port = _free_port()
     env = dict(os.environ, HUBDESK_DB=str(workdir / "hub.duckdb"), HUBDESK_SECRETS=str(workdir / "secrets.toml"),
-               HUBDESK_DEMO="1", HUBDESK_BCRYPT_ROUNDS="4", HUBDESK_LOGIN_SLEEP="0", PYTHONUNBUFFERED="1")
+               HUBDESK_DEMO="1", HUBDESK_BCRYPT_ROUNDS="4", HUBDESK_LOGIN_SLEEP="0", PYTHONUNBUFFERED="1",
+               HUBDESK_BACKUP_ON_START="0", HUBDESK_BACKUP_EVERY_HOURS="0")
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / ("server-" + re.sub(r"[^\w.-]+", "_", name) + ".log")
     # Build the demo database first, in its own process (no Streamlit involved, so the server is
