@@ -1,7 +1,8 @@
 """Demo 社会组织台账 for 下沙街道 (钱塘区, 杭州): about 55 organisations at the seed case's real scale.
 
 The mix follows the seed's own figures: 50+ organisations incubated since the hub opened (2018-06),
-3 rated 4A and 10 rated 3A, every one of the 21 communities with at least one organisation, mostly
+3 rated 4A and 10 rated 3A, 20 professional organisations brought in from elsewhere (引进, the
+registered ones not in ``LOCAL_REGISTERED``), every one of the 21 communities with at least one organisation, mostly
 社区社会组织 that are only 备案 (filing number, no 统一社会信用代码) plus registered 社会团体,
 社会服务机构 and a few 基金会 with valid USCCs. The organisations behind the core brands
 "1516便民服务" and "青葵伙伴" are among them.
@@ -93,6 +94,8 @@ REGISTERED: list[tuple[str, str, list[str]]] = [
 ]
 FOUR_A = ("杭州市钱塘区青葵儿童关爱服务中心", "钱塘区1516便民服务社", "杭州市钱塘区同心社会工作服务中心")
 NOT_INCUBATED = ("杭州市钱塘区下沙社区发展基金会", "杭州市钱塘区金沙湖慈善基金会", "杭州市钱塘区书法家协会")
+# Registered organisations grown locally; the other registered ones were brought into 下沙 (引进专业社会组织)
+LOCAL_REGISTERED = ("钱塘区1516便民服务社", "杭州市钱塘区下沙街道志愿者协会", "杭州市钱塘区下沙社区发展基金会")
 # Where the brand organisations sit (the others get a community at random)
 HOME_COMMUNITY = {"杭州市钱塘区青葵儿童关爱服务中心": "云水社区", "钱塘区1516便民服务社": "文海社区"}
 # The seed's example filing: 下沙街道文海社区邻里互助会
@@ -261,6 +264,7 @@ def organisation_rows(seed: int = 2018, today: dt.date | None = None) -> list[di
             "incubation_out": inc_out,
             "rating": rating,
             "rating_date": rating_date,
+            "brought_in_on": None if name in LOCAL_REGISTERED else (inc_in or max(reg_date, HUB_OPENED)),
             "active": True,
             "notes": None,
         })
@@ -300,6 +304,7 @@ def organisation_rows(seed: int = 2018, today: dt.date | None = None) -> list[di
             "incubation_out": inc_out,
             "rating": None,
             "rating_date": None,
+            "brought_in_on": None,
             "active": True,
             "notes": "筹备中,已在社区备案,由枢纽中心陪伴孵化" if prep else None,
         })

@@ -23,6 +23,8 @@ def render() -> None:
     if who.has("reviewer"):
         todo = reviews.open_tasks(who.username)
         st.info(f"您有 {todo} 个评审任务待完成,请在「我的评审」中办理。" if todo else "您目前没有待完成的评审任务。")
+    if who.has("leader"):
+        page_link("dash_overview", "打开数据总览(实时数据,可用于会议大屏)")
     if who.has("admin", "staff"):
         _monitoring_todo()
 

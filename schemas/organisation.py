@@ -33,6 +33,8 @@ class Organisation(FormSchema):
     rating: Series[str] = field("等级评估", widget="select", source="ratings", required=False,
                                 help="社会组织等级评估结果,有效期5年")
     rating_date: Series[pd.Timestamp] = field("评估日期", widget="date", required=False, not_future=())
+    brought_in_on: Series[pd.Timestamp] = field("引进日期", widget="date", required=False, not_future=(),
+                                                help="从外地引进的专业社会组织:引进落地的日期;本地培育的组织不填")
     # nullable boolean dtype: a missing or unrecognised value is reported, not coerced to False/True
     active: Series[pd.BooleanDtype] = field("在册", widget="checkbox", help="取消勾选表示已注销或不再跟踪")
     notes: Series[str] = field("备注", widget="textarea", required=False, str_length={"max_value": 2000})
@@ -71,6 +73,10 @@ class Organisation(FormSchema):
     @rule("incubation_in", message="填写出壳日期前须先填写入壳日期")
     def _out_needs_in(cls, df):
         return df["incubation_out"].isna() | df["incubation_in"].notna()
+
+    @rule("brought_in_on", message="引进日期不能早于登记/备案日期")
+    def _brought_in_after_registration(cls, df):
+        return df["brought_in_on"].isna() | df["reg_date"].isna() | (df["brought_in_on"] >= df["reg_date"])
 
     @rule("rating_date", message="等级评估与评估日期须同时填写")
     def _rating_with_date(cls, df):

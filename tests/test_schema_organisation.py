@@ -81,7 +81,7 @@ def test_good_record_passes_with_every_field_cleaned():
         "reg_date": dt.date(2020, 5, 12), "legal_rep": "李红", "contact_person": "王芳",
         "contact_phone": "138 5710 0000", "community": "文海社区", "service_domains": ["社区治理", "志愿服务"],
         "stage": "成长期", "incubation_in": None, "incubation_out": None, "rating": None, "rating_date": None,
-        "active": True, "notes": None,
+        "brought_in_on": None, "active": True, "notes": None,
     }
     assert type(out["active"]) is bool
 

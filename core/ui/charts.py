@@ -94,3 +94,156 @@ def boxplot(df: pd.DataFrame) -> alt.Chart:
         color=alt.Color("dimension:N", legend=None, sort=order),
         tooltip=[alt.Tooltip("dimension:N", title="维度")],
     ).properties(height=320)
+
+
+# ---- dashboards (core.dashboard frames) ------------------------------------------------------------------
+# Every dashboard chart carries one point selection named ``PICK`` on the fields that identify a mark, so
+# a click hands the screen exactly what core.dashboard.drill needs.
+PICK = "pick"
+SEVERITY_COLORS = {"高": "#d94f3d", "中": "#f0a53b", "低": "#7f8fa6"}
+FLAG_COLORS = {"无服务": "#d94f3d", "服务偏少": "#f0a53b", "正常": "#3d8ad9"}
+TIER_COLORS = {"核心品牌": "#d94f3d", "特色品牌": "#3d8ad9"}
+EXPORT_FONT = "Noto Sans CJK SC"
+
+
+def _pick(*fields: str) -> alt.Parameter:
+    return alt.selection_point(name=PICK, fields=list(fields))
+
+
+def _emphasis() -> alt.Opacity:
+    return alt.condition(alt.param(PICK, empty=True), alt.value(1.0), alt.value(0.35))
+
+
+def category_year_bars(df: pd.DataFrame, measure: str) -> alt.Chart:
+    """Stacked bars per year by category of ``measure`` (granted: 资助金额, person_times: 服务人次).
+    ``df``: core.dashboard.category_year."""
+    from schemas.choices import PROJECT_CATEGORIES
+
+    title = {"granted": "资助金额(元)", "person_times": "服务人次"}[measure]
+    cats = [c for c in PROJECT_CATEGORIES if c in set(df["category"])] + \
+        sorted(set(df["category"]) - set(PROJECT_CATEGORIES))
+    pick = _pick("year", "category")
+    return alt.Chart(df).mark_bar().encode(
+        x=alt.X("year:O", title="年度", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"sum({measure}):Q", title=title),
+        color=alt.Color("category:N", title="项目类别", sort=cats),
+        order=alt.Order("category:N"),
+        opacity=_emphasis(),
+        tooltip=[alt.Tooltip("year:O", title="年度"), alt.Tooltip("category:N", title="项目类别"),
+                 alt.Tooltip("funded:Q", title="立项数"), alt.Tooltip("granted:Q", title="资助金额(元)", format=",.2f"),
+                 alt.Tooltip("activities:Q", title="活动场次", format=","),
+                 alt.Tooltip("person_times:Q", title="服务人次", format=",")],
+    ).add_params(pick).properties(height=340)
+
+
+def funnel_bars(df: pd.DataFrame) -> alt.Chart:
+    """The round's way to 立项: applications that reached each state (bars, in workflow order), with the
+    number in it now in the tooltip. ``df``: core.dashboard.funnel."""
+    path = df[df["on_path"]].sort_values("path_seq")
+    order = path["label"].tolist()
+    return alt.Chart(path).mark_bar(color="#3d8ad9").encode(
+        y=alt.Y("label:N", sort=order, title=None),
+        x=alt.X("reached:Q", title="申报数(累计到达)", axis=alt.Axis(tickMinStep=1, format="d")),
+        opacity=_emphasis(),
+        tooltip=[alt.Tooltip("label:N", title="状态"), alt.Tooltip("reached:Q", title="累计到达"),
+                 alt.Tooltip("current:Q", title="当前在此状态")],
+    ).add_params(_pick("state")).properties(height=max(200, 34 * len(order)))
+
+
+def coverage_bars(df: pd.DataFrame) -> alt.Chart:
+    """Person-times per community (in the communities' order), red where there is no service, orange
+    where it is low. ``df``: core.dashboard.community_coverage."""
+    data = df.assign(flag_label=df["flag"].replace("", "正常"))
+    present = [k for k in FLAG_COLORS if k in set(data["flag_label"])]
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("community:N", sort=data["community"].tolist(), title="社区", axis=alt.Axis(labelAngle=-45, labelOverlap=False)),
+        y=alt.Y("person_times:Q", title="服务人次"),
+        color=alt.Color("flag_label:N", title="服务情况", sort=present,
+                        scale=alt.Scale(domain=present, range=[FLAG_COLORS[k] for k in present])),
+        opacity=_emphasis(),
+        tooltip=[alt.Tooltip("community:N", title="社区"), alt.Tooltip("projects:Q", title="服务项目"),
+                 alt.Tooltip("activities:Q", title="活动场次", format=","),
+                 alt.Tooltip("person_times:Q", title="服务人次", format=","),
+                 alt.Tooltip("organisations:Q", title="在册组织"), alt.Tooltip("flag_label:N", title="服务情况")],
+    ).add_params(_pick("community")).properties(height=340)
+
+
+def brand_bars(df: pd.DataFrame) -> alt.Chart:
+    """Person-times served per brand, 核心品牌 and 特色品牌 in their colours. ``df``: core.dashboard.brand_matrix."""
+    present = [k for k in TIER_COLORS if k in set(df["tier"])]
+    return alt.Chart(df).mark_bar().encode(
+        y=alt.Y("brand:N", sort=df["brand"].tolist(), title=None),
+        x=alt.X("person_times:Q", title="服务人次"),
+        color=alt.Color("tier:N", title="品牌类别", sort=present,
+                        scale=alt.Scale(domain=present, range=[TIER_COLORS[k] for k in present])),
+        opacity=_emphasis(),
+        tooltip=[alt.Tooltip("brand:N", title="品牌"), alt.Tooltip("tier:N", title="品牌类别"),
+                 alt.Tooltip("points:Q", title="服务点"), alt.Tooltip("communities:Q", title="覆盖社区"),
+                 alt.Tooltip("projects:Q", title="项目数"), alt.Tooltip("activities:Q", title="活动场次", format=","),
+                 alt.Tooltip("person_times:Q", title="服务人次", format=",")],
+    ).add_params(_pick("brand")).properties(height=max(200, 34 * len(df)))
+
+
+def capability_lines(df: pd.DataFrame) -> alt.Chart:
+    """The cohort's median score per dimension over the assessment periods (0–100). ``df``:
+    core.dashboard.capability_trend."""
+    periods = df.sort_values("period_end").drop_duplicates("period")["period"].tolist()
+    dims = df.sort_values("seq").drop_duplicates("dimension")["dimension"].tolist()
+    return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=70, filled=True)).encode(
+        x=alt.X("period:N", sort=periods, title="评估期", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("median:Q", scale=SCORE_SCALE, title="中位数得分"),
+        color=alt.Color("dimension:N", title="维度", sort=dims),
+        tooltip=[alt.Tooltip("period:N", title="评估期"), alt.Tooltip("dimension:N", title="维度"),
+                 alt.Tooltip("median:Q", title="中位数", format=".1f"),
+                 alt.Tooltip("organisations:Q", title="参评组织")],
+    ).add_params(_pick("period", "dimension")).properties(height=340)
+
+
+def risk_bars(df: pd.DataFrame) -> alt.Chart:
+    """Open warnings per rule, stacked by severity. ``df``: core.dashboard.risk_summary."""
+    present = [k for k in SEVERITY_COLORS if k in set(df["severity"])]
+    return alt.Chart(df).mark_bar().encode(
+        x=alt.X("rule:N", title="预警规则", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("sum(warnings):Q", title="未处理预警", axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color("severity:N", title="等级", sort=present,
+                        scale=alt.Scale(domain=present, range=[SEVERITY_COLORS[k] for k in present])),
+        opacity=_emphasis(),
+        tooltip=[alt.Tooltip("rule:N", title="预警规则"), alt.Tooltip("severity:N", title="等级"),
+                 alt.Tooltip("warnings:Q", title="预警数"), alt.Tooltip("projects:Q", title="涉及项目")],
+    ).add_params(_pick("code", "severity")).properties(height=320)
+
+
+def funding_share(df: pd.DataFrame) -> alt.Chart:
+    """Share of project money by source per year (stacked to 100%). ``df``: core.dashboard.funding_sources."""
+    from core.dashboard import SOURCES
+
+    order = [v for v in SOURCES.values() if v in set(df["source_label"])]
+    return alt.Chart(df).mark_bar().encode(
+        x=alt.X("year:O", title="年度", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("amount:Q", stack="normalize", title="资金来源占比", axis=alt.Axis(format="%")),
+        color=alt.Color("source_label:N", title="资金来源", sort=order),
+        order=alt.Order("seq:Q"),
+        opacity=_emphasis(),
+        tooltip=[alt.Tooltip("year:O", title="年度"), alt.Tooltip("source_label:N", title="资金来源"),
+                 alt.Tooltip("amount:Q", title="金额(元)", format=",.2f"), alt.Tooltip("share:Q", title="占比(%)")],
+    ).add_params(_pick("year", "source")).properties(height=340)
+
+
+def large(chart: alt.Chart, size: int = 18, height: int = 480) -> alt.Chart:
+    """The chart with type large enough for a meeting-room screen, and taller."""
+    return chart.properties(height=height).configure_axis(labelFontSize=size, titleFontSize=size + 2).configure_legend(
+        labelFontSize=size, titleFontSize=size + 2, symbolSize=220).configure_title(fontSize=size + 8)
+
+
+def to_image(chart: alt.Chart, fmt: str, *, scale: float = 2.0) -> bytes:
+    """The chart as PNG or SVG (vl-convert), Chinese set in a CJK font, white background."""
+    import vl_convert as vlc
+
+    spec = chart.to_dict()
+    spec.setdefault("config", {})["font"] = EXPORT_FONT
+    spec.setdefault("background", "white")
+    if fmt == "png":
+        return vlc.vegalite_to_png(spec, scale=scale)
+    if fmt == "svg":
+        return vlc.vegalite_to_svg(spec).encode("utf-8")
+    raise ValueError(f"unknown image format {fmt!r}")

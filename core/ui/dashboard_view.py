@@ -1,0 +1,399 @@
+"""Building blocks of the dashboard screens: the filter bar, live refresh, KPI tiles, the chart views with
+drill-down and export, meeting-mode styling. Everything here only reads (through :mod:`core.dashboard`);
+no widget on a dashboard writes anything.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from typing import Callable
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import dashboard
+from core.dashboard import COLUMN_LABELS, Filters, FiltersRefused
+from core.ui import charts
+from core.ui.tables import table
+from core.ui.text import md
+
+REFRESH_ENV = "HUBDESK_DASH_REFRESH"
+DEFAULT_REFRESH = 30.0
+MEETING_INTERVALS = (10, 15, 20, 30, 60, 120)
+DEFAULT_MEETING_INTERVAL = 20
+_KEEP = "dash:keep:"  # copies of the filter values that survive switching between dashboard screens
+
+KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("社会组织培育", ("registered", "incubated_ever", "incubating", "brought_in")),
+    ("公益创投与资金", ("funded", "granted", "signed", "disbursed")),
+    ("服务成效", ("activities", "person_times", "communities_covered")),
+    ("能力建设", ("trainings", "training_person_times")),
+    ("等级评估(有效期内)", ("5A", "4A", "3A", "2A", "1A")),
+)
+STOCK_KEYS = {"registered", "incubated_ever", "incubating", "brought_in", "1A", "2A", "3A", "4A", "5A"}
+
+
+def refresh_seconds() -> float:
+    """The auto-refresh interval in seconds (``HUBDESK_DASH_REFRESH``, default 30, at least 1)."""
+    try:
+        return max(1.0, float(os.environ.get(REFRESH_ENV) or DEFAULT_REFRESH))
+    except ValueError:
+        return DEFAULT_REFRESH
+
+
+# ---- filters -------------------------------------------------------------------------------------------
+ANY = "*"  # the "no filter" option (a real option: a selectbox value of None would show a placeholder)
+
+
+def _remember(key: str) -> None:
+    st.session_state[_KEEP + key] = st.session_state.get(key)
+
+
+def _select(col, label: str, options: list, any_label: str, key: str, fmt: Callable = str):
+    """A selectbox with a first "no filter" option whose value is kept across the dashboard screens (each
+    screen's widget is its own, so the value lives in a copy that the widget's change updates; a value no
+    longer offered falls back to no filter). Returns the chosen option, or None for no filter."""
+    choices = [ANY, *options]
+    kept = st.session_state.get(_KEEP + key, ANY)
+    st.session_state[key] = kept if kept in choices else ANY
+    value = col.selectbox(label, choices, format_func=lambda v: any_label if v == ANY else fmt(v), key=key,
+                          on_change=_remember, args=(key,))
+    return None if value == ANY else value
+
+
+def filters_bar() -> Filters:
+    """Year range, round, category and community; stops the screen with a message on a backwards range."""
+    opts = dashboard.filter_options()
+    years, rounds = opts["years"], opts["rounds"]
+    cols = st.columns(5)
+    year_from = _select(cols[0], "起始年份", years, "不限", "dash:f:from", lambda y: f"{y}年")
+    year_to = _select(cols[1], "结束年份", list(reversed(years)), "至今", "dash:f:to", lambda y: f"{y}年")
+    round_id = _select(cols[2], "创投批次", list(rounds), "全部批次", "dash:f:round", lambda r: rounds.get(r, str(r)))
+    category = _select(cols[3], "项目类别", opts["categories"], "全部类别", "dash:f:category")
+    community = _select(cols[4], "社区", opts["communities"], "全部社区", "dash:f:community")
+    f = Filters(year_from=year_from, year_to=year_to, round_id=round_id, category=category, community=community)
+    try:
+        return f.resolved()
+    except FiltersRefused as exc:
+        st.error(md(exc))
+        st.stop()
+
+
+def live_controls(key: str) -> float | None:
+    """The 自动刷新 switch; returns the fragment's ``run_every`` (None when switched off)."""
+    secs = refresh_seconds()
+    on = st.toggle(f"自动刷新(每 {secs:g} 秒)", value=True, key=f"{key}:live",
+                   help="开启后,图表和指标会按时从数据库重新读取,无需刷新页面")
+    return secs if on else None
+
+
+def updated_caption(extra: str = "") -> None:
+    st.caption(f"最后更新 {dt.datetime.now():%H:%M:%S}" + (f" · {extra}" if extra else ""))
+
+
+def uses_caption(name: str) -> None:
+    """Say which filters a query ignores."""
+    ignored = [label for key, label in (("round", "批次"), ("category", "项目类别"), ("community", "社区"))
+               if key not in dashboard.query(name).uses]
+    if ignored:
+        st.caption(f"本图不受{'、'.join(ignored)}筛选影响。")
+
+
+# ---- numbers --------------------------------------------------------------------------------------------
+def fmt_value(value: float, unit: str) -> str:
+    if unit == "元":
+        return f"{value / 10000:,.2f} 万元"
+    return f"{value:,.0f} {unit}"
+
+
+def fmt_delta(value: float, previous, unit: str) -> str | None:
+    if previous is None or pd.isna(previous):
+        return None
+    diff = value - float(previous)
+    if unit == "元":
+        return f"{diff / 10000:+,.2f} 万元"
+    return f"{diff:+,.0f}"
+
+
+def _kpi_help(key: str) -> str:
+    return ("存量:所选结束年份年末(或今天)的数量,与上年末比较" if key in STOCK_KEYS
+            else "流量:所选年份范围内的合计,与前移一年的范围比较")
+
+
+def kpi_note(f: Filters) -> None:
+    """Say which KPIs a round or category filter leaves as they are."""
+    if f.round_id is not None or f.category:
+        st.caption("批次、项目类别筛选只作用于立项、资金和服务指标;社会组织、能力建设和等级评估指标不受其影响。")
+
+
+def kpi_tiles(k: pd.DataFrame, *, border: bool = True) -> None:
+    """The KPI frame (:func:`core.dashboard.kpis`) as metric tiles in groups, each with its change."""
+    rows = k.set_index("key")
+    for title, keys in KPI_GROUPS:
+        st.markdown(f"**{title}**")
+        cols = st.columns(len(keys))
+        for col, key in zip(cols, keys):
+            r = rows.loc[key]
+            value = fmt_value(r["value"], r["unit"])
+            if key == "communities_covered" and not pd.isna(r["total"]):
+                value = f"{r['value']:,.0f}/{r['total']:,.0f}"
+            prev = r["previous"]
+            if prev is None or pd.isna(prev):
+                col.metric(r["label"], value, help=_kpi_help(key), border=border)
+            elif float(prev) == float(r["value"]):
+                col.metric(r["label"], value, delta="持平", delta_color="off", delta_arrow="off",
+                           help=_kpi_help(key), border=border)
+            else:
+                col.metric(r["label"], value, delta=fmt_delta(r["value"], prev, r["unit"]), help=_kpi_help(key),
+                           border=border)
+
+
+def _state_selection(event, param: str | None = None):
+    """The selection of an st.dataframe (rows) or st.altair_chart (``param`` points) event."""
+    if not event:
+        return None
+    sel = event["selection"] if "selection" in event else None
+    if sel is None:
+        return None
+    return sel.get(param) if param else sel.get("rows")
+
+
+def kpi_drill(k: pd.DataFrame, f: Filters, key: str) -> None:
+    """The KPIs as a table; selecting a row lists the records behind it (same filters), with export."""
+    shown = pd.DataFrame({
+        "指标": k["label"], "数值": [fmt_value(v, u) for v, u in zip(k["value"], k["unit"])],
+        "上年同期": ["" if p is None or pd.isna(p) else fmt_value(p, u) for p, u in zip(k["previous"], k["unit"])],
+    })
+    st.caption("选中一行,查看该指标对应的明细记录(与上方筛选条件一致)。")
+    event = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                         key=f"{key}:kpis")
+    rows = _state_selection(event)
+    if rows:
+        r = k.iloc[int(rows[0])]
+        records = dashboard.drill(r["query"], f, {"key": r["key"]})
+        st.markdown(f"**{md(r['label'])} · 明细**({len(records)} 条{',仅显示最新部分' if len(records) >= dashboard.DRILL_LIMIT else ''})")
+        table(records, f"{r['label']}明细", key=f"{key}:drill", columns=COLUMN_LABELS)
+
+
+def headline_table(key: str) -> None:
+    """The seed case's headline figures, computed from the database (no filter)."""
+    h = dashboard.headline()
+    table(h, "中心成效一览", key=f"{key}:headline", columns={"figure": "指标", "value": "数据(自中心成立至今)"})
+
+
+# ---- chart views ------------------------------------------------------------------------------------------
+def chart_exports(chart: alt.Chart, name: str, key: str) -> None:
+    """导出PNG / 导出SVG of the chart (rendered on click)."""
+    c1, c2, _ = st.columns([1, 1, 4])
+    stamp = f"{dt.date.today():%Y%m%d}"
+    c1.download_button("导出PNG", data=lambda: charts.to_image(chart, "png"), file_name=f"{name}-{stamp}.png",
+                       mime="image/png", key=f"{key}:png", icon=":material/image:", on_click="ignore")
+    c2.download_button("导出SVG", data=lambda: charts.to_image(chart, "svg"), file_name=f"{name}-{stamp}.svg",
+                       mime="image/svg+xml", key=f"{key}:svg", icon=":material/draw:", on_click="ignore")
+
+
+def _chart(chart: alt.Chart, key: str, meeting: bool) -> dict | None:
+    """Draw the chart; returns the clicked mark's fields (or None)."""
+    if meeting:
+        st.altair_chart(charts.large(chart), width="stretch")
+        return None
+    event = st.altair_chart(chart, width="stretch", on_select="rerun", selection_mode=charts.PICK, key=key)
+    points = _state_selection(event, charts.PICK)
+    return dict(points[0]) if points else None
+
+
+def _drill_section(name: str, f: Filters, selection: dict | None, key: str, words: Callable[[dict], str]) -> None:
+    if not selection:
+        st.caption("点击图中的柱或点,查看对应的明细记录。")
+        return
+    records = dashboard.drill(name, f, selection)
+    st.markdown(f"**明细:{md(words(selection))}**({len(records)} 条)")
+    table(records, f"{dashboard.query(name).label}明细", key=f"{key}:drill", columns=COLUMN_LABELS)
+
+
+def _data_table(df: pd.DataFrame, name: str, key: str) -> None:
+    with st.expander("数据表", expanded=False):
+        table(df, name, key=f"{key}:data", columns=COLUMN_LABELS)
+
+
+def _empty(df: pd.DataFrame, message: str) -> bool:
+    if df.empty:
+        st.info(message)
+        return True
+    return False
+
+
+CATEGORY_YEAR_CHARTS = {"granted": "资助金额(按批次年度、项目类别)", "person_times": "服务人次(按活动年度、项目类别)"}
+
+
+def view_category_year(f: Filters, key: str, meeting: bool = False,
+                       measures: tuple[str, ...] = tuple(CATEGORY_YEAR_CHARTS)) -> None:
+    df = dashboard.run("category_year", f)
+    if _empty(df, "所选范围内没有立项项目或服务记录。"):
+        return
+    words = lambda s: f"{s.get('year', '')}年 {s.get('category', '')} 立项项目"  # noqa: E731
+    for measure in measures:
+        title = CATEGORY_YEAR_CHARTS[measure]
+        st.subheader(title)
+        chart = charts.category_year_bars(df, measure)
+        picked = _chart(chart, f"{key}:{measure}:chart", meeting)
+        if not meeting:
+            chart_exports(chart, title.split("(")[0], f"{key}:{measure}")
+            _drill_section("category_year", f, picked, f"{key}:{measure}", words)
+    if not meeting:
+        _data_table(df, "分类别分年度", key)
+
+
+def view_funnel(f: Filters, key: str, meeting: bool = False) -> None:
+    df = dashboard.run("funnel", f)
+    if df["round"].isna().all():
+        st.info("所选范围内没有创投批次。")
+        return
+    st.subheader(f"{df['round'].iloc[0]}:申报漏斗")
+    chart = charts.funnel_bars(df)
+    picked = _chart(chart, f"{key}:chart", meeting)
+    off = df[~df["on_path"] & (df["current"] > 0)]
+    if len(off):
+        st.caption("未进入下一环节:" + ",".join(f"{r.label} {r.current} 个" for r in off.itertuples()))
+    if not meeting:
+        chart_exports(chart, "申报漏斗", key)
+        labels = dict(zip(df["state"], df["label"]))
+        _drill_section("funnel", f, picked, key, lambda s: f"到达「{labels.get(s.get('state'), '')}」的申报")
+        _data_table(df[["label", "current", "reached"]], "申报漏斗", key)
+
+
+def view_coverage(f: Filters, key: str, meeting: bool = False) -> None:
+    df = dashboard.run("community_coverage", f)
+    st.subheader("社区服务覆盖")
+    chart = charts.coverage_bars(df)
+    picked = _chart(chart, f"{key}:chart", meeting)
+    none = df[df["flag"] == dashboard.FLAG_NONE]["community"].tolist()
+    low = df[df["flag"] == dashboard.FLAG_LOW]["community"].tolist()
+    covered = int((df["activities"] > 0).sum())
+    st.markdown(f"有服务记录的社区 **{covered}/{len(df)}** 个。")
+    if none:
+        st.warning(f"无服务社区({len(none)} 个):" + "、".join(none))
+    if low:
+        st.warning(f"服务偏少社区({len(low)} 个,服务人次不足各社区中位数的一半):" + "、".join(low))
+    if not meeting:
+        chart_exports(chart, "社区服务覆盖", key)
+        _drill_section("community_coverage", f, picked, key, lambda s: f"{s.get('community', '')} 的服务活动")
+        _data_table(df, "社区服务覆盖", key)
+
+
+def view_brands(f: Filters, key: str, meeting: bool = False) -> None:
+    df = dashboard.run("brand_matrix", f)
+    st.subheader("品牌矩阵:核心品牌与特色品牌")
+    if _empty(df, "尚未建立品牌。"):
+        return
+    tiers = df.groupby("tier", sort=False).agg(brands=("brand", "count"), person_times=("person_times", "sum"))
+    cols = st.columns(max(1, len(tiers)))
+    for col, (tier, r) in zip(cols, tiers.iterrows()):
+        col.metric(f"{tier}", f"{int(r['brands'])} 个", help="品牌数;下方为服务人次")
+        col.caption(f"服务 {int(r['person_times']):,} 人次")
+    chart = charts.brand_bars(df)
+    picked = _chart(chart, f"{key}:chart", meeting)
+    if not meeting:
+        chart_exports(chart, "品牌矩阵", key)
+        _drill_section("brand_matrix", f, picked, key, lambda s: f"品牌「{s.get('brand', '')}」的项目")
+        _data_table(df.drop(columns=["brand_id"]), "品牌矩阵", key)
+
+
+def view_capability(f: Filters, key: str, meeting: bool = False) -> None:
+    df = dashboard.run("capability_trend", f)
+    st.subheader("组织能力趋势(各维度中位数)")
+    if _empty(df, "所选范围内没有能力评估。"):
+        return
+    uses_caption("capability_trend")
+    chart = charts.capability_lines(df)
+    picked = _chart(chart, f"{key}:chart", meeting)
+    if not meeting:
+        chart_exports(chart, "组织能力趋势", key)
+        _drill_section("capability_trend", f, picked, key,
+                       lambda s: f"{s.get('period', '')} · {s.get('dimension', '')} 各组织得分")
+        _data_table(df.drop(columns=["seq"]), "组织能力趋势", key)
+
+
+def view_risks(f: Filters, key: str, meeting: bool = False) -> None:
+    st.subheader("风险预警概况")
+    counts = dashboard.run("risk_counts", f).set_index("key")
+    cols = st.columns(len(counts))
+    for col, (k, r) in zip(cols, counts.iterrows()):
+        col.metric(r["label"], f"{int(r['value'])}", border=True)
+    st.caption("上方为全部在执行项目的未处理预警;下图按筛选条件统计。")
+    df = dashboard.run("risk_summary", f)
+    if _empty(df, "没有未处理的风险预警。"):
+        return
+    chart = charts.risk_bars(df)
+    picked = _chart(chart, f"{key}:chart", meeting)
+    if not meeting:
+        chart_exports(chart, "风险预警", key)
+        rules = dict(zip(df["code"], df["rule"]))
+        _drill_section("risk_summary", f, picked, key,
+                       lambda s: f"{rules.get(s.get('code'), '')} · {s.get('severity', '')}")
+        _data_table(df.drop(columns=["code"]), "风险预警", key)
+
+
+def view_funding(f: Filters, key: str, meeting: bool = False) -> None:
+    df = dashboard.run("funding_sources", f)
+    st.subheader("可持续性:项目资金来源结构")
+    if _empty(df, "所选范围内没有签约项目。"):
+        return
+    chart = charts.funding_share(df)
+    picked = _chart(chart, f"{key}:chart", meeting)
+    if not meeting:
+        chart_exports(chart, "资金来源结构", key)
+        _drill_section("funding_sources", f, picked, key, lambda s: f"{s.get('year', '')}年签约项目")
+        _data_table(df.drop(columns=["source", "seq"]), "资金来源结构", key)
+
+
+VIEWS: dict[str, tuple[str, Callable]] = {
+    "category_year": ("资助与服务", view_category_year),
+    "funnel": ("申报漏斗", view_funnel),
+    "coverage": ("社区覆盖", view_coverage),
+    "brands": ("品牌矩阵", view_brands),
+    "capability": ("能力趋势", view_capability),
+    "risks": ("风险预警", view_risks),
+    "funding": ("资金来源", view_funding),
+}
+
+
+# ---- meeting mode -------------------------------------------------------------------------------------------
+def _overview_screen(f: Filters, key: str, meeting: bool = True) -> None:
+    kpi_tiles(dashboard.kpis(f))
+
+
+# one chart per screen: the two category x year charts take a screen each
+MEETING_SCREENS: dict[str, tuple[str, Callable]] = {
+    "overview": ("数据总览", _overview_screen),
+    "granted": ("资助金额", lambda f, key, meeting=True: view_category_year(f, key, meeting, ("granted",))),
+    "person_times": ("服务人次", lambda f, key, meeting=True: view_category_year(f, key, meeting, ("person_times",))),
+    **{k: v for k, v in VIEWS.items() if k != "category_year"},
+}
+MEETING_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarNav"],
+header[data-testid="stHeader"], [data-testid="stToolbar"] { display: none !important; }
+[data-testid="stMainBlockContainer"], .block-container { max-width: 100% !important; padding-top: 1.2rem !important; }
+[data-testid="stMain"] { font-size: 1.4rem; }
+[data-testid="stMain"] p, [data-testid="stMain"] li { font-size: 1.4rem; }
+[data-testid="stMetricValue"] { font-size: 3.2rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.5rem !important; }
+[data-testid="stMetricDelta"] { font-size: 1.4rem !important; }
+[data-testid="stMain"] h1 { font-size: 3.2rem !important; }
+[data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.2rem !important; }
+</style>
+"""
+
+
+def meeting_style() -> None:
+    """Large type, no sidebar, no header (only on this screen: leaving it removes the style)."""
+    st.html(MEETING_CSS)
+
+
+def meeting_slot(n: int, interval: float, now: float | None = None) -> int:
+    """Which of ``n`` views is on screen: the views take turns of ``interval`` seconds on the wall clock,
+    so every refresh shows the view of its moment and the turns do not depend on how often it runs."""
+    return int((time.time() if now is None else now) // interval) % max(1, n)

@@ -1,0 +1,83 @@
+"""领导驾驶舱: 数据总览 (KPIs with their change, the centre's headline figures), 专题分析 (one chart view
+at a time, with drill-down and export) and 会议大屏 (large type, no sidebar, the views in turn).
+
+Read-only screens for leaders, staff and admins: nothing here writes. The figures refresh by themselves
+in a fragment (``HUBDESK_DASH_REFRESH`` seconds, default 30) without rerunning the whole page.
+"""
+import streamlit as st
+
+from core import dashboard
+from core.ui import dashboard_view as view
+from core.ui.links import page_link
+from core.ui.session import require
+
+
+def overview() -> None:
+    require("dash_overview")
+    st.title("数据总览")
+    f = view.filters_bar()
+    every = view.live_controls("dash:overview")
+
+    @st.fragment(run_every=every)
+    def live() -> None:
+        view.updated_caption(f.describe())
+        k = dashboard.kpis(f)
+        view.kpi_note(f)
+        view.kpi_tiles(k)
+        st.subheader("中心成效一览")
+        st.caption("自中心成立至今的累计数据,全部由数据库实时计算(不受上方筛选影响)。")
+        view.headline_table("dash:overview")
+        st.subheader("指标明细")
+        view.kpi_drill(k, f, "dash:overview")
+
+    live()
+
+
+def charts() -> None:
+    require("dash_charts")
+    st.title("专题分析")
+    f = view.filters_bar()
+    names = list(view.VIEWS)
+    asked = st.query_params.get("view")  # a link straight to one view
+    chosen = st.radio("专题", names, index=names.index(asked) if asked in names else 0,
+                      format_func=lambda v: view.VIEWS[v][0], horizontal=True, key="dash:view",
+                      label_visibility="collapsed")
+    every = view.live_controls("dash:charts")
+
+    @st.fragment(run_every=every)
+    def live() -> None:
+        view.updated_caption(f.describe())
+        view.VIEWS[chosen][1](f, f"dash:{chosen}")
+
+    live()
+
+
+def meeting() -> None:
+    require("dash_meeting")
+    view.meeting_style()
+    screens = view.MEETING_SCREENS
+    with st.expander("大屏设置", expanded=False):
+        cols = st.columns([2, 1, 1])
+        shown = cols[0].multiselect("轮播内容", list(screens), default=list(screens),
+                                    format_func=lambda k: screens[k][0], key="dash:meeting:screens")
+        interval = cols[1].select_slider("每屏停留(秒)", view.MEETING_INTERVALS, value=view.DEFAULT_MEETING_INTERVAL,
+                                         key="dash:meeting:interval")
+        paused = cols[2].toggle("暂停轮播", value=False, key="dash:meeting:paused")
+        f = view.filters_bar()
+        page_link("dash_overview", "退出大屏,返回数据总览")
+    shown = shown or ["overview"]
+
+    @st.fragment(run_every=min(float(interval), view.refresh_seconds()))
+    def screen() -> None:
+        if paused:
+            slot = st.session_state.get("dash:meeting:slot", 0) % len(shown)
+        else:
+            slot = view.meeting_slot(len(shown), interval)
+        st.session_state["dash:meeting:slot"] = slot
+        title, show = screens[shown[slot]]
+        st.title(title)
+        show(f, f"dash:meeting:{shown[slot]}", meeting=True)
+        turn = "已暂停轮播" if paused else f"每 {interval} 秒切换"
+        view.updated_caption(f"第 {slot + 1}/{len(shown)} 屏 · {turn} · {f.describe()}")
+
+    screen()
