@@ -21,10 +21,13 @@ def _target(spec: navigation.PageSpec):
 
 
 try:
-    app.bootstrap()
-except (HubError, app.ConfigProblem) as exc:
-    st.error(str(exc))
+    db = app.bootstrap()
+except (HubError, app.ConfigProblem) as exc:  # e.g. the file held by another server: say so, no traceback
+    st.error(md(str(exc)))
     st.stop()
+if db.read_only:
+    st.warning(md(f"数据库文件 {db.path} 当前只能以只读方式打开(文件或数据目录只读):可以查看数据,但不能保存任何修改。"
+                  "请联系系统管理员恢复写入权限后重新启动服务。"))
 
 who = auth.gate()
 if who is None:

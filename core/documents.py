@@ -16,7 +16,7 @@ import pandas as pd
 
 from core import config, records
 from core.actor import Actor
-from core.db import get_db
+from core.db import get_db, write_file
 from core.entities import Entity, register
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 
@@ -75,18 +75,22 @@ def attach(owner_table: str, owner_id: int, filename: str, data: bytes, actor: A
         raise ValidationFailed(fields={"file": ["只接受 PDF、PNG/JPEG 图片和 Excel(.xlsx,不含宏)文件;已按文件内容检查"]})
     digest = hashlib.sha256(data).hexdigest()
     stored = f"{digest}.{ext}"
-    folder = uploads_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / stored
-    if not path.exists():
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # atomic: never a half-written file under the final name
+    path = uploads_dir() / stored
     kind, mime = ALLOWED[ext]
-    return records.create(DOCUMENT, {
-        "owner_table": owner_table, "owner_id": owner_id, "filename": safe_name(filename), "kind": kind,
-        "mime": mime, "size_bytes": len(data), "sha256": digest, "stored_name": stored,
-    }, actor, db=db)
+    db = db or get_db()
+    with db.write_lock:  # the file and its record together: a record that cannot be saved leaves no file
+        created = not path.exists()
+        if created:  # temp name + rename: a full disk or read-only folder raises WriteFailed, leaves no piece
+            write_file(path, data, "上传的文件")
+        try:
+            return records.create(DOCUMENT, {
+                "owner_table": owner_table, "owner_id": owner_id, "filename": safe_name(filename), "kind": kind,
+                "mime": mime, "size_bytes": len(data), "sha256": digest, "stored_name": stored,
+            }, actor, db=db)
+        except BaseException:
+            if created:
+                path.unlink(missing_ok=True)
+            raise
 
 
 def list_for(owner_table: str, owner_id: int, db=None) -> pd.DataFrame:

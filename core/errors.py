@@ -42,4 +42,11 @@ class DatabaseUnavailable(HubError):
 
 
 class WriteFailed(HubError):
-    """A write could not be completed; nothing was changed."""
+    """A write could not be completed; nothing was changed.
+
+    ``reason`` says why: ``disk_full`` (no space, quota or file size limit), ``read_only`` (read-only
+    folder, file or mount, or no write permission) or ``io`` (any other failed write)."""
+
+    def __init__(self, message: str, reason: str = "io"):
+        super().__init__(message)
+        self.reason = reason

@@ -3,12 +3,15 @@ lockout kept in the database and a per-run check that the account is still activ
 """
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
 from core import config, lockout, secrets_file, users
 from core.actor import Actor
+from core.errors import WriteFailed
 from core.ui.text import md
 
 COOKIE_NAME = "hubdesk_auth"
@@ -42,7 +45,10 @@ def _sign_in(authenticator: stauth.Authenticate, username: str, password: str) -
     except LoginError as exc:
         ok = False
         st.session_state["login_error"] = str(exc)
-    lockout.record(username, bool(ok))
+    try:
+        lockout.record(username, bool(ok))
+    except WriteFailed:  # full disk or read-only database: signing in (a read) still works, unrecorded
+        logging.getLogger("hubdesk").warning("HubDesk: sign-in attempt of %s not recorded (writes fail)", username)
     if ok:
         st.session_state["logout"] = None
         st.session_state.pop("login_error", None)
