@@ -37,7 +37,14 @@ EVALUATION_COLUMNS = {"kind_label": "评估类型", "eval_date": "评估日期",
 WARNING_COLUMNS = {"severity": "严重程度", "agreement_no": "协议编号", "title": "项目名称", "org": "承接组织",
                    "rule": "预警规则", "detail": "情况", "ack_note": "处理说明", "ack_until": "跟进至", "ack_by": "处理人"}
 TIMELINE_COLUMNS = {"happened_on": "日期", "event": "事项", "detail": "说明", "by_user": "经办人"}
+DUE_COLUMNS = {"agreement_no": "协议编号", "title": "项目名称", "kind_label": "报告", "due": "截止日期",
+               "days_overdue": "逾期天数", "past_grace": "已过宽限期"}
 MILESTONE_COLUMNS = {"id": "编号", "due_date": "计划日期", "deliverable": "交付成果", "done_on": "完成日期", "note": "说明"}
+
+
+def _shown(df: pd.DataFrame, columns: dict) -> pd.DataFrame:
+    """Only the columns people read, in the declared order (ids and codes stay out of the table)."""
+    return df[[c for c in columns if c in df.columns]]
 
 
 def _money(v) -> str:
@@ -242,7 +249,7 @@ def _photos(acts: pd.DataFrame, who, pid: int) -> None:
 def _money_tab(p: dict, who) -> None:
     tr = money.tranches(p["id"])
     st.markdown("**分期拨付**")
-    table(tr.drop(columns=[c for c in ("releasable",) if c in tr]), f"拨付记录-{p['agreement_no']}",
+    table(_shown(tr, TRANCHE_COLUMNS), f"拨付记录-{p['agreement_no']}",
           key="project:tranches", columns=TRANCHE_COLUMNS)
     nxt = tr[tr["status"] == "planned"].sort_values("seq").head(1)
     if not nxt.empty:
@@ -256,10 +263,10 @@ def _money_tab(p: dict, who) -> None:
                         defaults={"released_on": dt.date.today(), "released_amount": float(t["amount"])})
     st.markdown("**经费执行率**")
     ex = money.execution(p["id"])
-    table(ex.drop(columns=[c for c in ("line", "over") if c in ex]), f"经费执行-{p['agreement_no']}",
+    table(_shown(ex, EXECUTION_COLUMNS), f"经费执行-{p['agreement_no']}",
           key="project:execution", columns=EXECUTION_COLUMNS)
     st.markdown("**经费支出**")
-    table(money.expenses(p["id"]).drop(columns=["id", "line"], errors="ignore"), f"经费支出-{p['agreement_no']}",
+    table(_shown(money.expenses(p["id"]), EXPENSE_COLUMNS), f"经费支出-{p['agreement_no']}",
           key="project:expenses", columns=EXPENSE_COLUMNS)
     if p["state"] not in ("terminated", "closed"):
         with st.expander("登记支出"):
@@ -274,7 +281,7 @@ def _release(tranche_id: int, values: dict, who) -> None:
 
 def _evaluation_tab(p: dict, who) -> None:
     evs = evaluations.evaluations(p["id"])
-    table(evs.drop(columns=["id", "kind", "outcome", "passed", "item_scores"], errors="ignore"),
+    table(_shown(evs, EVALUATION_COLUMNS),
           f"项目评估-{p['agreement_no']}", key="project:evals", columns=EVALUATION_COLUMNS)
     if p["state"] in ("terminated", "closed"):
         return
@@ -307,7 +314,9 @@ def _warnings_tab(p: dict, who) -> None:
     if w.empty:
         st.success("该项目目前没有预警。")
         return
-    table(w, f"预警-{p['agreement_no']}", key="project:warnings", columns=WARNING_COLUMNS)
+    shown = w.assign(acknowledged=w["acknowledged"].map({True: "已处理", False: "未处理"}))
+    table(_shown(shown, {"acknowledged": "处理状态", **WARNING_COLUMNS}), f"预警-{p['agreement_no']}",
+          key="project:warnings", columns={"acknowledged": "处理状态", **WARNING_COLUMNS})
     _ack_form(w[~w["acknowledged"]], who, f"ack:{p['id']}")
 
 
@@ -345,7 +354,7 @@ def risk_board() -> None:
     if board.empty:
         st.success("目前没有未处理的预警。")
     else:
-        table(board, "风险预警", key="risk:board", columns=WARNING_COLUMNS)
+        table(_shown(board, WARNING_COLUMNS), "风险预警", key="risk:board", columns=WARNING_COLUMNS)
         with st.expander("打开项目档案"):
             for pid, g in board.groupby("project_id", sort=False):
                 first = g.iloc[0]
@@ -354,9 +363,7 @@ def risk_board() -> None:
     due = evaluations.due_reports()
     if not due.empty:
         st.subheader("逾期未交的评估报告")
-        table(due, "逾期评估报告", key="risk:due", columns={
-            "agreement_no": "协议编号", "title": "项目名称", "kind_label": "报告", "due": "截止日期",
-            "days_overdue": "逾期天数", "past_grace": "已过宽限期"})
+        table(_shown(due, DUE_COLUMNS), "逾期评估报告", key="risk:due", columns=DUE_COLUMNS)
     with st.expander("预警规则与阈值"):
         _rule_settings(who)
 
