@@ -81,8 +81,26 @@ class ChainReport:
     reason: str = ""
 
 
-def verify(db) -> ChainReport:
-    """Walk the whole chain; report the first row whose hash or link does not hold."""
+def verify(db, anchors: list[tuple[int, str, str]] = ()) -> ChainReport:
+    """Walk the whole chain; report the first row whose hash or link does not hold.
+
+    The chain alone cannot show that its newest rows were deleted; ``anchors`` close that gap: each
+    (id, hash, where) is a row known from outside this file (the last audit row of a backup, see
+    :func:`core.backup.audit_anchors`), which must still be there with the same hash."""
+    report = _walk(db)
+    if not report.ok:
+        return report
+    for anchor_id, anchor_hash, where in anchors:
+        if anchor_id > report.rows:
+            return ChainReport(False, report.rows, anchor_id,
+                               f"审计日志末尾的记录被删除:{where}中已有编号 {anchor_id} 的记录,当前只到编号 {report.rows}")
+        stored = db.scalar("SELECT hash FROM audit_log WHERE id = ?", [anchor_id])
+        if stored != anchor_hash:
+            return ChainReport(False, report.rows, anchor_id, f"与{where}中的同一条记录不一致(记录可能被改写)")
+    return report
+
+
+def _walk(db) -> ChainReport:
     prev, expected_id, n = GENESIS, 1, 0
     with db.read() as cur:
         cur.execute(

@@ -402,3 +402,24 @@ def stop_auto() -> None:
         if _auto is not None:
             _auto.stop()
         _auto = None
+
+
+def audit_anchors(dest_dir: Path | str, stem: str = "hub", newest: int = 3) -> list[tuple[int, str, str]]:
+    """The last audit row (id, hash, "备份 <name>") of the newest ``newest`` backups: rows the live audit log
+    must still hold (``core.audit.verify``), so deleting its newest rows is noticed too. Unreadable
+    backups are skipped (``check-backup`` reports them)."""
+    out = []
+    for b in backups(dest_dir, stem)[:newest]:
+        try:
+            con = duckdb.connect(str(b.path), read_only=True)
+        except duckdb.Error:
+            continue
+        try:
+            row = con.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        except duckdb.Error:
+            row = None
+        finally:
+            con.close()
+        if row:
+            out.append((int(row[0]), str(row[1]), f"备份 {b.name} "))
+    return out

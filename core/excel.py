@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from core.errors import HubError
 
@@ -66,6 +67,17 @@ class WorkbookRefused(HubError):
     pass
 
 
+def _formula_text(value):
+    """Array and data-table formulas read as formula text too ("=…"), like every other formula cell, so
+    the importer's formula check sees them (instead of an openpyxl object turned into text)."""
+    if isinstance(value, ArrayFormula):
+        text = str(value.text or "")
+        return text if text.startswith("=") else "=" + text
+    if isinstance(value, DataTableFormula):
+        return "=TABLE()"
+    return value
+
+
 @dataclass
 class Sheet:
     headers: list[str]
@@ -109,7 +121,7 @@ def read_sheet(data: bytes, *, max_rows: int, max_bytes: int) -> Sheet:
         for number, values in enumerate(it, start=2):  # iter_rows starts at row 1 and fills missing rows
             if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
-            rows.append(list(values) + [None] * (len(headers) - len(values)))
+            rows.append([_formula_text(v) for v in values] + [None] * (len(headers) - len(values)))
             numbers.append(number)
             if len(rows) > max_rows:
                 raise WorkbookRefused(f"数据超过 {max_rows} 行,请拆分成多个文件分批导入")

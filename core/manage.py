@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                 users.set_active(n, False, SYSTEM, db=db)
             print(f"已停用 {len(names)} 个演示账号:{', '.join(names) or '无'}")
         elif args.cmd == "check-audit":
-            rep = audit.verify(db)
+            rep = audit.verify(db, backup.audit_anchors(s.backup_dir, db.path.stem))
             print(f"审计日志{'完整' if rep.ok else '异常'}:{rep.rows} 条" + ("" if rep.ok else f",第 {rep.first_bad_id} 条:{rep.reason}"))
             return 0 if rep.ok else 1
         elif args.cmd == "check-uploads":

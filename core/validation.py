@@ -35,8 +35,64 @@ def plain(value: Any) -> Any:
     if value is pd.NA:
         return None
     if isinstance(value, decimal.Decimal):  # DuckDB DECIMAL money columns
-        return float(value)
+        return None if value.is_nan() else float(value)
     return value
+
+
+_CONTAINERS = (bytes, bytearray, memoryview, list, tuple, set, frozenset, dict)
+_NUMBERS = (int, float, decimal.Decimal, np.integer, np.floating)
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    if isinstance(value, (float, np.floating)) and math.isnan(value):
+        return True
+    if isinstance(value, decimal.Decimal) and value.is_nan():
+        return True
+    return isinstance(value, np.datetime64) and np.isnat(value)
+
+
+def _fit(value: Any, widget: str) -> tuple[bool, Any]:
+    """(False, None) for a value of a kind the widget never gives (a list for a name, a number for a
+    date, bytes, arbitrary objects): it is reported as 格式不正确 instead of being turned into text or
+    read as nanoseconds since 1970. Dates lose their time and time zone (the date as written)."""
+    if _missing(value):
+        return True, None
+    if widget in ("multiselect", "lines", "select"):
+        return True, value  # their own checks (subset_of, text_lines, in_choices) judge the value
+    if isinstance(value, (bool, np.bool_)):
+        return widget == "checkbox", value
+    if widget == "checkbox":
+        return not isinstance(value, _CONTAINERS), value
+    if widget == "date":
+        if isinstance(value, np.datetime64):
+            try:
+                value = pd.Timestamp(value)
+            except (ValueError, OverflowError):
+                return False, None
+        if isinstance(value, dt.datetime):
+            return True, value.replace(tzinfo=None).date()
+        return isinstance(value, (dt.date, str)), value
+    if widget in ("int", "float"):
+        return isinstance(value, (*_NUMBERS, str)), value
+    # text, textarea, password: text, or a number / date as written in a spreadsheet cell
+    return isinstance(value, (str, *_NUMBERS, dt.date)), value
+
+
+def _fitted(model, records: list[dict]) -> tuple[list[dict], set[tuple[int, str]]]:
+    specs = field_specs(model)
+    out, wrong = [], set()
+    for i, r in enumerate(records):
+        r = dict(r)
+        for c, meta in specs.items():
+            if c in r:
+                ok, value = _fit(r[c], meta.get("widget") or "text")
+                r[c] = value if ok else None
+                if not ok:
+                    wrong.add((i, c))
+        out.append(r)
+    return out, wrong
 
 
 def _frame(model, records: list[dict]) -> pd.DataFrame:
@@ -97,21 +153,32 @@ def validate_many(model, records: list[dict]) -> tuple[dict[int, dict], list[Row
     """Validate rows at once: (valid rows by position, errors of the others)."""
     if not records:
         return {}, []
+    specs = field_specs(model)
+    records, wrong = _fitted(model, records)
+    wrong_errors = [RowError(i, c, specs[c]["label"], message("coerce_dtype", specs[c]["label"]))
+                    for i, c in sorted(wrong)]
     df = _frame(model, records)
     try:
         out = model.validate(df, lazy=True)
-        bad: set[int] = set()
         errors: list[RowError] = []
     except pa.errors.SchemaErrors as exc:
-        errors = _errors(model, exc)
-        bad = {e.row for e in errors}
+        # a value of the wrong kind was blanked: only its 格式不正确 is reported, not also 请填写
+        errors = [e for e in _errors(model, exc) if (e.row, e.field) not in wrong]
+    errors = wrong_errors + errors
+    bad = {e.row for e in errors}
+    if errors:
         if -1 in bad:  # a failure not tied to a row: nothing is valid
             return {}, errors
         good_idx = [i for i in range(len(records)) if i not in bad]
         out = model.validate(df.iloc[good_idx], lazy=True) if good_idx else df.iloc[[]]
-    cols = list(field_specs(model))
-    valid = {int(i): {c: plain(row[c]) for c in cols} for i, row in out.iterrows()}
+    dates = {c for c, meta in specs.items() if meta.get("widget") == "date"}
+    valid = {int(i): {c: _date(plain(row[c])) if c in dates else plain(row[c]) for c in specs}
+             for i, row in out.iterrows()}
     return valid, errors
+
+
+def _date(value: Any) -> Any:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def validate(model, values: dict) -> dict:

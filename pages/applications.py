@@ -110,7 +110,7 @@ def app_list() -> None:
     current = rounds.current()
     counts = applications.counts_by_state(current["id"] if current else None)
     if current:
-        st.caption(f"状态看板:{current['name']}(点击数字按状态筛选)")
+        st.caption(f"状态看板:{md(current['name'])}(点击数字按状态筛选)")
     shown = [(s, n) for s, n in counts.items() if n]
     cols = st.columns(max(1, min(6, len(shown))))
     for i, (state, n) in enumerate(shown):
@@ -151,7 +151,7 @@ def _documents(app: dict, who) -> None:
         st.caption("暂无附件。")
     for row in docs.itertuples(index=False):
         meta, data = documents.read(int(row.id))
-        st.download_button(f"下载 {row.filename}({row.kind},{row.size_bytes // 1024} KB)", data=data,
+        st.download_button(f"下载 {md(row.filename)}({row.kind},{row.size_bytes // 1024} KB)", data=data,
                            file_name=meta["filename"], mime="application/octet-stream", key=f"doc:{row.id}",
                            on_click="ignore")
     upload = st.file_uploader("上传附件(PDF、图片或 .xlsx)", key=f"doc_up:{app['id']}")

@@ -43,7 +43,9 @@ def render() -> None:
     st.dataframe(audit_frame(df), hide_index=True, width="stretch")
     st.divider()
     if st.button("校验审计日志完整性", key="audit:verify", icon=":material/verified:"):
-        report = audit.verify(db)
+        from core import backup, config
+
+        report = audit.verify(db, backup.audit_anchors(config.load().backup_dir, db.path.stem))
         if report.ok:
             st.success(f"完整:共 {report.rows} 条记录,哈希链无断裂。")
         else:

@@ -500,3 +500,20 @@ def test_the_app_backs_up_when_it_starts(isolated, auto_env):
     assert backup.current_auto() is auto and len(auto.taken) == 1
     assert [t.name for t in threading.enumerate()].count("hubdesk-backup") == 1
     assert len(backup.backups(isolated / "backups")) == 1
+
+
+def test_deleting_the_newest_audit_rows_is_caught_against_the_backups(hub, isolated):
+    """The hash chain cannot see its own tail cut off; the last audit row of each backup is an anchor."""
+    make_org(1)
+    folder = isolated / "backups"
+    backup.backup(hub, folder, keep=5)
+    anchors = backup.audit_anchors(folder, hub.path.stem)
+    last = int(hub.scalar("SELECT max(id) FROM audit_log"))
+    assert anchors and anchors[0][0] == last
+    make_org(2)
+    assert audit.verify(hub, anchors).ok
+    with hub.transaction() as tx:  # someone with file access removes the newest rows
+        tx.execute("DELETE FROM audit_log WHERE id >= ?", [last])
+    assert audit.verify(hub).ok  # the chain alone is still whole
+    report = audit.verify(hub, anchors)
+    assert not report.ok and report.first_bad_id == last and "末尾的记录被删除" in report.reason

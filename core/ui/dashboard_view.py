@@ -251,7 +251,7 @@ def view_funnel(f: Filters, key: str, meeting: bool = False) -> None:
     if df["round"].isna().all():
         st.info("所选范围内没有创投批次。")
         return
-    st.subheader(f"{df['round'].iloc[0]}:申报漏斗")
+    st.subheader(f"{md(df['round'].iloc[0])}:申报漏斗")
     chart = charts.funnel_bars(df)
     picked = _chart(chart, f"{key}:chart", meeting)
     off = df[~df["on_path"] & (df["current"] > 0)]

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core import navigation
 from core.ui.session import actor
+from core.ui.text import md
 
 
 def _page(spec: navigation.PageSpec) -> st.Page:
@@ -21,7 +22,7 @@ def page_link(key: str, label: str, **params) -> None:
     who = actor()
     spec = navigation.spec(key)
     if who is None or spec is None or not navigation.allowed(key, who.roles):
-        st.caption(label)
+        st.caption(md(label))
         return
-    st.page_link(_page(spec), label=label, query_params={k: str(v) for k, v in params.items()},
+    st.page_link(_page(spec), label=md(label), query_params={k: str(v) for k, v in params.items()},
                  icon=":material/open_in_new:")
