@@ -455,11 +455,18 @@ def _project_ids_sql(f: Filters) -> tuple[str, list]:
     return f"SELECT p.id FROM projects p JOIN applications a ON a.id = p.application_id{w.sql()}", w.params
 
 
+def _board(end, db) -> pd.DataFrame:
+    """The open warnings at ``end``, read once for both risk queries (cached like every query)."""
+    from core import cache, risks
+
+    return cache.cached("risk_board", (end,), _RISK, lambda: risks.board(today=end, db=db), db)
+
+
 def _open_warnings(f: Filters, db) -> pd.DataFrame:
     """The risk board (:func:`core.risks.board`) at the window's end, for the projects the filters keep."""
     from core import risks
 
-    board = risks.board(today=f.end, db=db)
+    board = _board(f.end, db)
     if f.round_id is not None or f.category or f.community:
         sql, params = _project_ids_sql(f)
         keep = {int(r["id"]) for r in db.fetch_all(sql, params)}
@@ -487,7 +494,9 @@ def risk_counts(f: Filters, db) -> pd.DataFrame:
     total and the projects with one. Round/category/community do not apply."""
     from core import risks
 
-    s = risks.summary(today=f.end, db=db)
+    b = _board(f.end, db)  # the same figures as core.risks.summary, from the shared board read
+    s = {sev: int((b["severity"] == sev).sum()) for sev in risks.SEVERITIES}
+    s.update(total=int(len(b)), projects=int(b["project_id"].nunique()))
     keys = [*risks.SEVERITIES, "total", "projects"]
     labels = {**{k: f"{k}风险预警" for k in risks.SEVERITIES}, "total": "未处理预警", "projects": "涉及项目"}
     return pd.DataFrame({"key": keys, "label": [labels[k] for k in keys], "value": [int(s[k]) for k in keys]})

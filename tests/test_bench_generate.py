@@ -1,0 +1,163 @@
+"""The benchmark's data generator (bench/generate.py): at a small scale it produces a migrated database
+that HubDesk opens, whose row counts match the requested scale and whose rows hang together.
+No timings are asserted here (the benchmark is run by hand: bench/run.py)."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import generate as gen  # noqa: E402  (bench/generate.py)
+
+TODAY = dt.date(2026, 11, 27)
+
+
+@pytest.fixture
+def bench_db(isolated):
+    """Scale 1 loaded into this test's database file (HUBDESK_DB), opened the way the app opens it."""
+    from core import app
+
+    loaded = gen.generate(1, Path(os.environ["HUBDESK_DB"]), today=TODAY)
+    db = app.bootstrap()
+    assert db.path == loaded.path
+    return loaded, db
+
+
+def test_counts_match_the_scale_and_the_database_is_migrated(bench_db):
+    from core import migrate
+
+    loaded, db = bench_db
+    expected = gen.Scale(1).expected()
+    for table, n in expected.items():
+        assert db.scalar(f"SELECT count(*) FROM {table}") == n, table
+        assert loaded.counts[table] == n
+    assert {r["version"] for r in db.fetch_all("SELECT version FROM schema_version")} == {
+        m.version for m in migrate.available()}
+    # the seed's scale: 76 funded projects, 5,000 activities, ~1,100 reviews, 21 communities
+    assert db.scalar("SELECT count(*) FROM applications WHERE state = 'funded'") == 76
+    assert 900 <= db.scalar("SELECT count(*) FROM reviews") <= 1300
+    assert db.scalar("SELECT count(DISTINCT community) FROM organisations") <= 21
+    assert db.scalar("SELECT sum(granted_amount) FROM projects") > 3_000_000
+    assert db.scalar("SELECT sum(person_times) FROM activities") > 50_000
+
+
+def test_scale_sizes_grow_linearly_to_a_city():
+    city = gen.Scale(100).expected()
+    assert city["organisations"] == 6000 and city["applications"] == 25000 and city["projects"] == 7600
+    assert city["activities"] == 500_000 and city["training_attendance"] == 1_200_000
+    assert city["communities"] == 2100 and city["rounds"] == 80
+    two = gen.plan(2, TODAY)
+    for table, n in gen.Scale(2).expected().items():
+        assert len(two.tables[table]) == n, table
+    assert len(set(gen.community_names(2100))) == 2100
+    assert all(n.endswith("社区") for n in gen.community_names(2100))
+
+
+def test_the_plan_is_deterministic():
+    a, b = gen.plan(1, TODAY), gen.plan(1, TODAY)
+    for table in ("organisations", "applications", "activities", "training_attendance"):
+        assert a.tables[table].equals(b.tables[table]), table
+
+
+FOREIGN_KEYS = (  # (table, column, referenced table, referenced column)
+    ("applications", "round_id", "rounds", "id"), ("applications", "org_id", "organisations", "id"),
+    ("application_events", "application_id", "applications", "id"),
+    ("assignments", "application_id", "applications", "id"), ("assignments", "reviewer", "users", "username"),
+    ("reviews", "assignment_id", "assignments", "id"), ("review_scores", "review_id", "reviews", "id"),
+    ("rubric_criteria", "round_id", "rounds", "id"), ("projects", "application_id", "applications", "id"),
+    ("projects", "brand_id", "brands", "id"), ("tranches", "project_id", "projects", "id"),
+    ("project_milestones", "project_id", "projects", "id"), ("project_events", "project_id", "projects", "id"),
+    ("evaluations", "project_id", "projects", "id"), ("activities", "project_id", "projects", "id"),
+    ("activities", "community", "communities", "name"), ("expenses", "project_id", "projects", "id"),
+    ("organisations", "community", "communities", "name"), ("service_points", "brand_id", "brands", "id"),
+    ("service_points", "community", "communities", "name"),
+    ("training_attendance", "training_id", "trainings", "id"), ("training_attendance", "org_id", "organisations", "id"),
+    ("assessments", "org_id", "organisations", "id"), ("assessments", "instrument_id", "assessment_instruments", "id"),
+    ("assessment_scores", "assessment_id", "assessments", "id"),
+    ("assessment_scores", "indicator_id", "instrument_indicators", "id"),
+    ("incubation_decisions", "org_id", "organisations", "id"), ("ratings", "org_id", "organisations", "id"),
+    ("reviewer_profiles", "username", "users", "username"),
+)
+
+
+def test_foreign_keys_point_at_stored_rows(bench_db):
+    _, db = bench_db
+    orphans = {f"{t}.{c}": db.scalar(f"SELECT count(*) FROM {t} x LEFT JOIN {p} y ON y.{k} = x.{c}"
+                                     f" WHERE x.{c} IS NOT NULL AND y.{k} IS NULL")
+               for t, c, p, k in FOREIGN_KEYS}
+    assert orphans == {name: 0 for name in orphans}
+    # and the rows that refer to each other agree
+    assert db.scalar("SELECT count(*) FROM reviews v JOIN assignments s ON s.id = v.assignment_id"
+                     " WHERE s.application_id <> v.application_id OR s.reviewer <> v.reviewer") == 0
+    assert db.scalar("SELECT count(*) FROM review_scores x JOIN reviews v ON v.id = x.review_id"
+                     " JOIN applications a ON a.id = v.application_id"
+                     " JOIN rubric_criteria c ON c.id = x.criterion_id WHERE c.round_id <> a.round_id") == 0
+    assert db.scalar("SELECT count(*) FROM projects p JOIN applications a ON a.id = p.application_id"
+                     " WHERE a.state <> 'funded'") == 0
+    assert db.scalar("SELECT count(*) FROM applications WHERE state = 'funded'") == db.scalar(
+        "SELECT count(*) FROM projects")
+    # no project serves a community that does not exist
+    assert db.scalar("SELECT count(*) FROM (SELECT unnest(communities) AS c FROM projects) u"
+                     " WHERE c NOT IN (SELECT name FROM communities)") == 0
+
+
+def test_rows_are_consistent_with_the_rules_of_the_app(bench_db):
+    from core import assessments
+    from core.workflow import transition
+
+    _, db = bench_db
+    # every workflow event is a legal move, and the last one is the application's state
+    moves = db.fetch_all("SELECT DISTINCT from_state, to_state FROM application_events WHERE from_state IS NOT NULL")
+    assert moves and all(transition(m["from_state"], m["to_state"]) is not None for m in moves)
+    assert db.scalar("SELECT count(*) FROM applications a WHERE a.state <> (SELECT e.to_state FROM application_events e"
+                     " WHERE e.application_id = a.id ORDER BY e.id DESC LIMIT 1)") == 0
+    # reviews only for applications that reached review; a total is the sum of its criterion scores
+    assert db.scalar("SELECT count(*) FROM reviews v JOIN applications a ON a.id = v.application_id"
+                     " WHERE a.state IN ('draft','submitted','screening','returned','resubmitted','eligible',"
+                     " 'ineligible','withdrawn')") == 0
+    assert db.scalar("SELECT count(*) FROM reviews v WHERE v.total <> (SELECT sum(score) FROM review_scores x"
+                     " WHERE x.review_id = v.id)") == 0
+    # tranches add up to the granted amount; released money never exceeds it
+    assert db.scalar("SELECT count(*) FROM projects p WHERE p.granted_amount <> (SELECT sum(amount) FROM tranches t"
+                     " WHERE t.project_id = p.id)") == 0
+    assert db.scalar("SELECT count(*) FROM tranches WHERE status = 'released' AND (released_on IS NULL"
+                     " OR released_on > ?)", [TODAY]) == 0
+    # activities and expenses inside the project's period, never after today; titles unique per day
+    for table, col in (("activities", "activity_date"), ("expenses", "expense_date")):
+        assert db.scalar(f"SELECT count(*) FROM {table} x JOIN projects p ON p.id = x.project_id"
+                         f" WHERE x.{col} < p.start_date OR x.{col} > p.end_date OR x.{col} > ?", [TODAY]) == 0, table
+    assert db.scalar("SELECT count(*) FROM activities WHERE participants > person_times OR participants < 1") == 0
+    # a stored assessment total is what core.assessments computes from its indicator scores
+    inst = assessments.instrument(assessments.latest_instrument_id(db), db)
+    a = db.fetch_one("SELECT id, total FROM assessments ORDER BY id LIMIT 1")
+    scores = {r["indicator_id"]: r["score"] for r in db.fetch_all(
+        "SELECT indicator_id, score FROM assessment_scores WHERE assessment_id = ?", [a["id"]])}
+    assert assessments.score_assessment(inst["dimensions"], scores)[1] == pytest.approx(a["total"], abs=0.01)
+
+
+def test_leader_signs_in_and_the_write_path_works_after_bulk_loading(bench_db):
+    from core import ledger, users
+    from core.actor import Actor
+
+    _, db = bench_db
+    assert users.active_roles("leader") == ("leader",)
+    assert "leader" in users.credentials()["usernames"]
+    # the generated experts have a password hash nobody knows, and can't be used to sign in as leader
+    assert db.scalar("SELECT count(DISTINCT password_hash) FROM users WHERE username LIKE 'expert%'") == 1
+    # sequences were moved past the loaded ids: the write path's next activity gets a new id
+    top = db.scalar("SELECT max(id) FROM activities")
+    project = db.fetch_one("SELECT id, communities[1] AS community FROM projects WHERE state = 'active'"
+                           " AND start_date <= ? ORDER BY id LIMIT 1", [TODAY])
+    new_id = ledger.add({"project_id": project["id"], "activity_date": TODAY - dt.timedelta(days=1),
+                         "community": project["community"], "kind": "社区活动", "title": "基准测试写入活动",
+                         "participants": 12, "person_times": 20}, Actor("bench-staff", ("staff",)), db=db)
+    assert new_id > top
+    assert db.fetch_one("SELECT project_id, person_times FROM activities WHERE id = ?", [new_id]) == {
+        "project_id": project["id"], "person_times": 20}
+    assert db.scalar("SELECT count(*) FROM audit_log WHERE table_name = 'activities'") == 1
