@@ -122,7 +122,9 @@ def backup(db, dest_dir: Path | str | None = None, keep: int = KEEP, *, now: dat
         try:
             with db.write_lock:  # no commit can happen between the checkpoint and the end of the copy
                 with db.read() as cur:
-                    cur.execute("CHECKPOINT")
+                    # FORCE: waits for reads still running (a plain CHECKPOINT fails while any query
+                    # runs: "Cannot CHECKPOINT: there are other write transactions active"; load test)
+                    cur.execute("FORCE CHECKPOINT")
                 _copy(db.path, part)
         except DatabaseUnavailable:
             _discard(part)
