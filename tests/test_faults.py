@@ -306,6 +306,17 @@ def _page_text_in_browser(base: str, wanted: str) -> str | None:
         if os.environ.get("CI") == "true":
             pytest.fail("chromium/playwright missing (see tests/browser/conftest.py)", pytrace=False)
         return None
+    # in a thread of its own: the browser tests' session-wide Playwright may already run an event loop in
+    # this thread, and the sync API refuses to start inside one
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(_browser_text, chromium, base, wanted).result()
+
+
+def _browser_text(chromium: str, base: str, wanted: str) -> str:
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
