@@ -845,6 +845,19 @@ def _run_text(cmd: list[str]) -> str:
         return ""
 
 
+def machine_section(info: dict) -> list[str]:
+    """The "Machine" part of a results section (both load scripts): the machine and what else ran."""
+    return [
+        "#### Machine",
+        "",
+        *[f"- {m}" for m in info["machine"]],
+        f"- Load average at start {info['load_start']}, at end {info['load_end']}; other processes' CPU just before"
+        f" the run: {info['other_cpu']:.2f} cores.",
+        "- Busiest other processes at the start: " + ("; ".join(info["busy"]) if info["busy"] else "none above 5% CPU."),
+        "",
+    ]
+
+
 def machine() -> list[str]:
     """The machine in a few lines: CPU (lscpu), memory, OS, Python and the packages that matter."""
     from importlib import metadata
@@ -992,13 +1005,7 @@ def markdown_report(result: Result, verdict: Verdict, scenario: Scenario, info: 
         + (f" **Experiment:** at most {info['read_slots']} reads at once in the process (`--read-slots`);"
            " HubDesk itself does not limit reads." if info.get("read_slots") else ""),
         "",
-        "#### Machine",
-        "",
-        *[f"- {m}" for m in info["machine"]],
-        f"- Load average at start {info['load_start']}, at end {info['load_end']}; other processes' CPU just before"
-        f" the run: {info['other_cpu']:.2f} cores.",
-        "- Busiest other processes at the start: " + ("; ".join(info["busy"]) if info["busy"] else "none above 5% CPU."),
-        "",
+        *machine_section(info),
         "#### Results",
         "",
         "Latency is the time of one call (ms) as the session saw it, queueing for the write lock and the"

@@ -490,13 +490,7 @@ def markdown_report(run: BrowserRun, got: Stored, problems: list[str], info: dic
         f" start) against one `streamlit run` server on 127.0.0.1; demo database plus the scenario"
         f" ({info['tasks']} tasks per reviewer, set up before the server started).",
         "",
-        "#### Machine",
-        "",
-        *[f"- {m}" for m in info["machine"]],
-        f"- Load average at start {info['load_start']}, at end {info['load_end']}; other processes' CPU just before"
-        f" the run: {info['other_cpu']:.2f} cores.",
-        "- Busiest other processes at the start: " + ("; ".join(info["busy"]) if info["busy"] else "none above 5% CPU."),
-        "",
+        *load.machine_section(info),
         "#### Results",
         "",
         "| figure | value |",
