@@ -15,6 +15,21 @@ def _signed_out() -> None:
     """Placeholder page while signed out: the gate above has drawn the login form."""
 
 
+def _no_access() -> None:
+    st.title("无权访问")
+    st.error("您的角色无权打开此页面。如需使用,请联系管理员调整角色。")
+    st.page_link(_home_page(), label="返回工作台", icon=":material/home:")
+
+
+def _to_workbench() -> None:
+    st.switch_page(_home_page())
+
+
+def _home_page() -> st.Page:
+    spec = navigation.spec("home")
+    return st.Page(_target(spec), title=spec.title, url_path=spec.url_path, default=True)
+
+
 def _target(spec: navigation.PageSpec):
     module, _, func = spec.target.partition(":")
     return getattr(importlib.import_module(module), func)
@@ -31,13 +46,23 @@ if db.read_only:
 
 who = auth.gate()
 if who is None:
-    st.navigation([st.Page(_signed_out, title="登录", url_path="login")], position="hidden").run()
+    # Every screen's URL is known while signed out (as a page that draws nothing: the gate above has drawn
+    # the login form), so a bookmark, F5 or a shared link keeps its path and query string through the
+    # sign-in and opens that screen afterwards, instead of Streamlit's "Page not found" and 工作台.
+    st.navigation([st.Page(_signed_out, title=spec.title, url_path=spec.url_path, default=spec.default)
+                   for spec in navigation.PAGES] + [st.Page(_signed_out, title="登录", url_path="login")],
+                  position="hidden").run()
     st.stop()
 
 sections: dict[str, list] = {}
-for spec in navigation.pages_for(who.roles):
-    page = st.Page(_target(spec), title=spec.title, url_path=spec.url_path, icon=spec.icon or None, default=spec.default)
-    sections.setdefault(spec.section, []).append(page)
+hidden = [st.Page(_to_workbench, title="登录", url_path="login", visibility="hidden")]
+for spec in navigation.PAGES:
+    if navigation.allowed(spec.key, who.roles):
+        sections.setdefault(spec.section, []).append(st.Page(
+            _target(spec), title=spec.title, url_path=spec.url_path, icon=spec.icon or None, default=spec.default))
+    else:  # its URL answers with a Chinese notice and nothing of the screen (the screen is not registered)
+        hidden.append(st.Page(_no_access, title=spec.title, url_path=spec.url_path, visibility="hidden"))
+sections[next(iter(sections))] += hidden  # hidden pages draw no sidebar entry wherever they sit
 
 with st.sidebar:
     st.markdown("**HubDesk 枢纽台**")

@@ -16,8 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-FAST_ENV = {"HUBDESK_BCRYPT_ROUNDS": "4", "HUBDESK_LOGIN_SLEEP": "0",
-            "HUBDESK_BACKUP_ON_START": "0", "HUBDESK_BACKUP_EVERY_HOURS": "0"}  # tests/test_backup.py turns them on
+from tests.demo_cache import FAST_ENV  # noqa: E402  (tests/test_backup.py turns backups on)
 
 
 def _reset_process_state() -> None:
@@ -59,24 +58,11 @@ def db(isolated):
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory):
-    """A demo database built once per test session (closed again, so it can be copied)."""
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    old = {k: os.environ.get(k) for k in ("HUBDESK_DB", "HUBDESK_SECRETS", "HUBDESK_DEMO", *FAST_ENV)}
-    os.environ.update(FAST_ENV, HUBDESK_DB=str(path), HUBDESK_SECRETS=str(path.parent / "secrets.toml"), HUBDESK_DEMO="1")
-    try:
-        from core import app
+def demo_template():
+    """The demo database of this code version, built once (``tests/demo_cache.py``); copy, never open."""
+    from tests import demo_cache
 
-        _reset_process_state()
-        app.bootstrap()
-        _reset_process_state()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return path
+    return demo_cache.template()
 
 
 @pytest.fixture

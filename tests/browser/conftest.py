@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import demo_cache
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 WAIT_MS = 20_000  # one bounded wait per interaction
@@ -148,12 +150,14 @@ def start_server(workdir: Path, name: str, prepare: str = ""):
                HUBDESK_BACKUP_ON_START="0", HUBDESK_BACKUP_EVERY_HOURS="0")
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / ("server-" + re.sub(r"[^\w.-]+", "_", name) + ".log")
-    # Build the demo database first, in its own process (no Streamlit involved, so the server is
-    # still "fresh" for the tests): its first page load would otherwise spend ~15 s filling it.
-    build = subprocess.run([sys.executable, "-c", "from core import app, db; app.bootstrap()\n" + prepare
-                            + "\ndb.close_all()"], cwd=ROOT, env=env, timeout=300, capture_output=True, text=True)
-    if build.returncode != 0:
-        pytest.fail(f"building the test database failed:\n{build.stderr[-3000:]}", pytrace=False)
+    # A copy of the demo database built once per code version (tests/demo_cache.py); ``prepare`` runs in
+    # its own process (no Streamlit involved, so the server is still "fresh" for the tests).
+    demo_cache.copy_to(workdir / "hub.duckdb")
+    if prepare:
+        build = subprocess.run([sys.executable, "-c", "from core import app, db; app.bootstrap()\n" + prepare
+                                + "\ndb.close_all()"], cwd=ROOT, env=env, timeout=300, capture_output=True, text=True)
+        if build.returncode != 0:
+            pytest.fail(f"preparing the test database failed:\n{build.stderr[-3000:]}", pytrace=False)
     log = open(log_path, "w", encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.headless=true", f"--server.port={port}",
