@@ -67,19 +67,21 @@ if who is None:
     # Every screen's URL is known while signed out (as a page that draws nothing: the gate above has drawn
     # the login form), so a bookmark, F5 or a shared link keeps its path and query string through the
     # sign-in and opens that screen afterwards, instead of Streamlit's "Page not found" and 工作台.
-    st.navigation([st.Page(_signed_out, title=spec.title, url_path=spec.url_path, default=spec.default)
-                   for spec in navigation.PAGES] + [st.Page(_signed_out, title="登录", url_path="login")],
+    st.navigation([st.Page(_signed_out, title=spec.title, url_path=spec.url_path, default=spec.default,
+                           icon=navigation.PLACEHOLDER_ICON)
+                   for spec in navigation.PAGES] + [st.Page(_signed_out, title="登录", url_path="login", icon=navigation.PLACEHOLDER_ICON)],
                   position="hidden").run()
     st.stop()
 
 sections: dict[str, list] = {}
-hidden = [st.Page(_to_workbench, title="登录", url_path="login", visibility="hidden")]
+hidden = [st.Page(_to_workbench, title="登录", url_path="login", visibility="hidden", icon=navigation.PLACEHOLDER_ICON)]
 for spec in navigation.PAGES:
     if navigation.allowed(spec.key, who.roles):
         sections.setdefault(spec.section, []).append(st.Page(
             _target(spec), title=spec.title, url_path=spec.url_path, icon=spec.icon or None, default=spec.default))
     else:  # its URL answers with a Chinese notice and nothing of the screen (the screen is not registered)
-        hidden.append(st.Page(_no_access, title=spec.title, url_path=spec.url_path, visibility="hidden"))
+        hidden.append(st.Page(_no_access, title=spec.title, url_path=spec.url_path, visibility="hidden",
+                              icon=navigation.PLACEHOLDER_ICON))
 sections[next(iter(sections))] += hidden  # hidden pages draw no sidebar entry wherever they sit
 
 with st.sidebar:

@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ALL_ROLES = ("admin", "staff", "reviewer", "leader")
+# The icon of a URL that is known but draws no screen: every screen's URL while signed out (the login form
+# shows), and a screen the role may not open (a Chinese notice shows). Home.py registers them so bookmarks,
+# F5 and shared links keep their path; tests tell them from real screens by this icon.
+PLACEHOLDER_ICON = ":material/lock:"
 
 
 @dataclass(frozen=True)

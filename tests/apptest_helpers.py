@@ -34,6 +34,15 @@ def open_page(at: AppTest, url_path: str) -> AppTest:
 
 
 def registered_urls(at: AppTest) -> set[str]:
+    """The URLs that open a screen (not the placeholders every other known URL gets, see Home.py)."""
+    from core.navigation import PLACEHOLDER_ICON
+
+    return {info.get("url_pathname") or "" for info in at._registered_pages.values()
+            if info.get("icon") != PLACEHOLDER_ICON}
+
+
+def known_urls(at: AppTest) -> set[str]:
+    """Every URL the navigation answers (screens and placeholders)."""
     return {info.get("url_pathname") or "" for info in at._registered_pages.values()}
 
 

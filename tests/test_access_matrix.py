@@ -3,7 +3,7 @@ write path (``Entity.write_roles`` of every entity in ``core.entities.all_entiti
 or entity is in it the moment it is declared.
 
 (a) role x screen: every allowed screen renders through ``Home.py`` for a signed-in session; every
-    forbidden one is not registered (a visit to its URL lands on the workbench) and calling the screen
+    forbidden one is not registered (a visit to its URL shows a Chinese no-access notice) and calling the screen
     function directly shows "无权" and writes nothing.
 (b) role x entity x create/update/delete through ``core.records``: the roles in ``write_roles`` pass the
     permission check, every other role gets ``PermissionDenied`` and nothing is written.
@@ -22,7 +22,7 @@ from core.actor import Actor
 from core.entities import all_entities
 from core.errors import HubError, NotFound, PermissionDenied
 from core.navigation import ALL_ROLES, PAGES
-from tests.apptest_helpers import errors, open_page, registered_urls, signed_in
+from tests.apptest_helpers import errors, known_urls, open_page, registered_urls, signed_in
 
 USERS = {"admin": "admin", "staff": "staff", "reviewer": "expert", "leader": "leader"}  # demo accounts
 ENTITIES = {e.name: e for e in all_entities()}
@@ -138,10 +138,12 @@ def test_every_screen_for_every_role(demo_db, role):
         # title of the dashboard view on screen; the import screen says what it imports)
         assert page.default or titles != ["工作台"], page.key
         assert any(t.startswith(page.title) for t in titles) or page.key == "dash_meeting", (page.key, titles)
+    assert known_urls(at) == {"" if p.default else p.url_path for p in PAGES} | {"login"}
     for page in forbidden:
-        open_page(at, page.url_path)  # not registered: the default screen (the workbench) instead
+        open_page(at, page.url_path)  # its URL answers with a Chinese notice, nothing of the screen
         assert not at.exception, page.key
-        assert [t.value for t in at.title] == ["工作台"], page.key
+        assert [t.value for t in at.title] == ["无权访问"], page.key
+        assert "无权打开此页面" in errors(at), page.key
     assert _footprint(demo_db) == before
 
     direct = _screen_runner()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.navigation import PAGES
 from tests.apptest_helpers import (
-    app, open_page, page_hash, plain, plain_texts as texts, registered_urls, screen_as as _screen_as, signed_in,
+    app, known_urls, open_page, page_hash, plain, plain_texts as texts, registered_urls, screen_as as _screen_as,
+    signed_in,
 )
 
 
@@ -52,10 +54,10 @@ def _assert_login_screen(at: AppTest) -> None:
     assert len(at.dataframe) == 0
     assert at.text_input(key="login_username") is not None
     assert at.text_input(key="login_password") is not None
-    # the only page registered while signed out is the login placeholder (it is the default page,
-    # so its pathname is "")
-    assert list(at._registered_pages) == [page_hash("login")]
-    assert [p["page_name"] for p in at._registered_pages.values()] == ["登录"]
+    # while signed out every known URL is a placeholder that draws nothing (so a deep link keeps its path
+    # through the sign-in); no screen is registered
+    assert registered_urls(at) == set()
+    assert known_urls(at) == {"" if p.default else p.url_path for p in PAGES} | {"login"}
     shown = texts(at)
     for title in PAGE_TITLES:
         assert title not in shown
@@ -71,7 +73,6 @@ def _locked_message(at: AppTest) -> str:
 def test_signed_out_shows_only_the_login_form(demo_db):
     at = app().run()
     _assert_login_screen(at)
-    assert registered_urls(at) == {""}
     assert at.session_state["authentication_status"] is None
     assert [b.label for b in at.button] == ["登录"]  # no sign-out button, no sidebar pages
 
@@ -216,11 +217,11 @@ def test_each_role_can_sign_in_through_the_form(demo_db, username):
 
 @pytest.mark.parametrize("username", ["expert", "leader"])
 @pytest.mark.parametrize("url_path", REGISTRY_AND_ADMIN_URLS)
-def test_reviewer_and_leader_get_the_workbench_for_other_urls(demo_db, username, url_path):
+def test_reviewer_and_leader_get_a_no_access_notice_for_other_urls(demo_db, username, url_path):
     at = signed_in(username, [ROLE_OF[username]]).run()
     open_page(at, url_path)
     assert not at.exception
-    assert [t.value for t in at.title] == ["工作台"]
+    assert [t.value for t in at.title] == ["无权访问"]
     assert len(at.dataframe) == 0
     shown = texts(at)
     for title in PAGE_TITLES:
@@ -229,10 +230,10 @@ def test_reviewer_and_leader_get_the_workbench_for_other_urls(demo_db, username,
 
 
 @pytest.mark.parametrize("url_path", ["accounts", "audit-log"])
-def test_staff_gets_the_workbench_for_admin_urls(demo_db, url_path):
+def test_staff_gets_a_no_access_notice_for_admin_urls(demo_db, url_path):
     at = signed_in("staff", ["staff"]).run()
     open_page(at, url_path)
-    assert [t.value for t in at.title] == ["工作台"]
+    assert [t.value for t in at.title] == ["无权访问"]
     assert len(at.dataframe) == 0
 
 

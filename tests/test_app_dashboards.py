@@ -51,7 +51,7 @@ def test_reviewers_do_not(demo_db):
     at = signed_in("expert", ["reviewer"]).run()
     assert not DASH_URLS & registered_urls(at)
     open_page(at, "dashboard-overview")
-    assert [t.value for t in at.title] == ["工作台"]
+    assert [t.value for t in at.title] == ["无权访问"] and not at.metric
     direct = screen_as("expert", ["reviewer"], "pages.dashboards:overview").run()
     assert any("无权" in plain(e.value) for e in direct.error) and not direct.metric
 
@@ -281,7 +281,7 @@ def test_a_leader_session_cannot_open_any_writing_screen(demo_db):
         assert spec.url_path not in urls
         open_page(at, spec.url_path)
         assert not at.exception, spec.key
-        assert [t.value for t in at.title] == ["工作台"], spec.key
+        assert [t.value for t in at.title] == ["无权访问"], spec.key
 
 
 @pytest.mark.parametrize("spec", [p for p in WRITING if p.key != "account"], ids=lambda p: p.key)
