@@ -374,5 +374,5 @@ def test_the_admin_screen_reports_a_changed_or_deleted_row(demo_db, tamper, reas
 def test_only_admins_reach_the_check(demo_db):
     for user, role in (("staff", "staff"), ("leader", "leader"), ("expert", "reviewer")):
         at = open_page(signed_in(user, [role]).run(), "audit-log")
-        assert [t.value for t in at.title] == ["工作台"]
+        assert [t.value for t in at.title] == ["无权访问"]
         assert not [b for b in at.button if b.key == "audit:verify"]

@@ -71,10 +71,10 @@ def test_staff_open_both_screens(demo_db, url_path, title):
 
 @pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader")])
 @pytest.mark.parametrize("url_path", ["trainings", "capability-assessments"])
-def test_reviewer_and_leader_get_the_workbench(demo_db, username, role, url_path):
+def test_reviewer_and_leader_get_a_no_access_notice(demo_db, username, role, url_path):
     at = open_page(signed_in(username, [role]).run(), url_path)
     assert not at.exception
-    assert [t.value for t in at.title] == ["工作台"]
+    assert [t.value for t in at.title] == ["无权访问"]
 
 
 @pytest.mark.parametrize("target", ["pages.capability:trainings", "pages.capability:assessments"])

@@ -61,10 +61,10 @@ def test_staff_and_admin_open_the_idea_pool(demo_db, username, role):
 
 
 @pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader")])
-def test_reviewer_and_leader_get_the_workbench(demo_db, username, role):
+def test_reviewer_and_leader_get_a_no_access_notice(demo_db, username, role):
     at = open_page(signed_in(username, [role]).run(), "idea-pool")
     assert not at.exception
-    assert [t.value for t in at.title] == ["工作台"]
+    assert [t.value for t in at.title] == ["无权访问"]
     assert "共 40 条" not in texts(at)
 
 

@@ -58,12 +58,12 @@ def test_staff_and_admin_open_each_screen(demo_db):
 
 
 @pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader")])
-def test_reviewer_and_leader_get_the_workbench(demo_db, username, role):
+def test_reviewer_and_leader_get_a_no_access_notice(demo_db, username, role):
     at = signed_in(username, [role]).run()
     for url in SCREENS:
         open_page(at, url)
         assert not at.exception
-        assert [t.value for t in at.title] == ["工作台"]
+        assert [t.value for t in at.title] == ["无权访问"]
         assert "导师" not in texts(at) and "等级到期" not in texts(at)
 
 

@@ -57,7 +57,7 @@ def test_only_admins_open_the_monitoring_rules(demo_db):
     at = _open("monitoring-rules", user="admin", roles=("admin",))
     assert not at.exception and [t.value for t in at.title] == ["监管规则"]
     at = _open("monitoring-rules")
-    assert [t.value for t in at.title] == ["工作台"]  # not registered for staff: the default page
+    assert [t.value for t in at.title] == ["无权访问"]  # not registered for staff: a no-access notice
 
 
 @pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader")])

@@ -68,10 +68,10 @@ def test_staff_and_admin_open_each_screen(demo_db, url_path, username, role):
 
 @pytest.mark.parametrize("url_path", list(SCREENS))
 @pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader")])
-def test_reviewer_and_leader_get_the_workbench(demo_db, url_path, username, role):
+def test_reviewer_and_leader_get_a_no_access_notice(demo_db, url_path, username, role):
     at = _as(username, role, url_path)
     assert not at.exception
-    assert [t.value for t in at.title] == ["工作台"]
+    assert [t.value for t in at.title] == ["无权访问"]
     assert len(at.dataframe) == 0 and not at.tabs
     assert "expert_profile::title" not in [t.key for t in at.text_input]
 

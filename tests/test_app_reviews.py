@@ -173,9 +173,9 @@ def test_no_url_path_or_query_parameter_opens_another_reviewers_assignment(demo_
         assert not [n for n in at.number_input], spec.url_path
         titles[spec.url_path] = [t.value for t in at.title]
     assert titles["my-reviews"] == ["我的评审"]
-    for spec in navigation.PAGES:  # a screen the reviewer may not open gives the workbench
+    for spec in navigation.PAGES:  # a screen the reviewer may not open gives a no-access notice
         if "reviewer" not in spec.roles:
-            assert titles[spec.url_path] == ["工作台"], spec.url_path
+            assert titles[spec.url_path] == ["无权访问"], spec.url_path
 
 
 @pytest.mark.parametrize("page", ["pages/reviews.py", "pages/review_admin.py", "pages/applications.py"])
