@@ -17,7 +17,6 @@ NEW_DEFAULTS = {"active": True}
 
 
 def _detail(org: dict) -> None:
-    st.subheader(md(org["name"]))
     shown = {
         "组织类型": org["kind"], "统一社会信用代码": org["uscc"] or "—", "备案编号": org["filing_no"] or "—",
         "登记/备案日期": org["reg_date"] or "—", "法定代表人/负责人": org["legal_rep"] or "—",
@@ -37,9 +36,7 @@ def _detail(org: dict) -> None:
 def org_list() -> None:
     who = require("org_list")
     st.title("社会组织台账")
-    selected = list_view(organisations.LIST_VIEW, "orgs", title="社会组织台账")
-    if selected is None and st.query_params.get("id", "").isdigit():
-        selected = int(st.query_params["id"])
+    selected = list_view(organisations.LIST_VIEW, "orgs", title="社会组织台账")  # also ?id=N
     if selected is None:
         st.caption("在表格中选择一行查看详情或编辑。")
         return
@@ -48,7 +45,9 @@ def org_list() -> None:
         st.warning("该组织不存在。")
         return
     st.divider()
-    tab_view, tab_edit, tab_log = st.tabs(["详情", "编辑", "修改记录"])
+    st.subheader(md(org["name"]))  # above the tabs: whichever tab is open, the user sees which record it is
+    # the open tab is in the URL too (?tab=编辑): F5 and a shared link keep it, and so does every rerun
+    tab_view, tab_edit, tab_log = st.tabs(["详情", "编辑", "修改记录"], key="tab", bind="query-params")
     with tab_view:
         _detail(org)
     with tab_edit:

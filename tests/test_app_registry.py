@@ -638,3 +638,68 @@ def test_import_reports_bad_rows_and_imports_only_the_good_ones(demo_db):
     assert _org_count() == count + 1
     assert _db().fetch_one("SELECT id FROM organisations WHERE name = '下沙街道导入测试志愿队'")
     assert not _db().fetch_one("SELECT id FROM organisations WHERE name = '下沙街道导入测试错误队'")
+
+
+# ---- the selection follows the record ------------------------------------------------------------
+
+def _shown_org(at) -> str:
+    return plain(at.subheader[0].value) if at.subheader else ""
+
+
+def test_selection_follows_the_record_when_the_search_is_cleared(demo_db):
+    """Search, select the first row, clear the search: the same organisation stays selected (the table
+    highlights its new row), its 编辑 edits that one, and its id is in the URL."""
+    from core import organisations
+
+    at = _staff("orgs")
+    at.text_input(key="orgs:q").input("云水").run()
+    found = at.dataframe[0].value
+    target = int(found.iloc[0]["编号"])
+    name = organisations.get(target)["name"]
+    assert len(found) == 2 and target != int(_db().scalar("SELECT min(id) FROM organisations"))
+    at.session_state["orgs:table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert _shown_org(at) == name
+    assert at.query_params["id"] == str(target)
+
+    at.text_input(key="orgs:q").input("").run()
+    assert not at.exception
+    everything = at.dataframe[0].value
+    assert len(everything) == 50
+    assert _shown_org(at) == name  # not the organisation now in row 1
+    assert at.text_input(key="org_edit::name").value == name
+    where = everything.index[everything["编号"] == target].tolist()
+    assert at.session_state["orgs:table"]["selection"]["rows"] == where
+
+    # 编辑 saves to that organisation, not to the one in the first row
+    at.text_input(key="org_edit::contact_person").input("跟随选择")
+    at.button(key="FormSubmitter:org_edit-保存修改").click().run()
+    assert not at.exception
+    assert organisations.get(target)["contact_person"] == "跟随选择"
+    first = int(everything.iloc[0]["编号"])
+    assert organisations.get(first)["contact_person"] != "跟随选择"
+
+
+def test_selection_of_a_record_filtered_out_stays_and_can_be_cleared(demo_db):
+    at = _staff("orgs", id="29")
+    assert _shown_org(at) == plain(_db().scalar("SELECT name FROM organisations WHERE id = 29"))
+    assert at.session_state["orgs:table"]["selection"]["rows"] == [28]
+    at.text_input(key="orgs:q").input("青葵").run()
+    assert "已选中的记录(编号 29)不在当前列表中" in texts(at)
+    assert at.session_state["orgs:table"]["selection"]["rows"] == []
+    at.button(key="orgs:unselect").click().run()
+    assert not at.exception
+    assert not at.subheader
+    assert "id" not in at.query_params
+    assert "在表格中选择一行查看详情或编辑。" in texts(at)
+
+
+def test_clicking_the_selected_row_again_clears_the_selection(demo_db):
+    at = _staff("orgs")
+    at.session_state["orgs:table"] = {"selection": {"rows": [4], "columns": [], "cells": []}}
+    at.run()
+    assert _shown_org(at)
+    at.session_state["orgs:table"] = {"selection": {"rows": [], "columns": [], "cells": []}}
+    at.run()
+    assert not at.subheader
+    assert "id" not in at.query_params

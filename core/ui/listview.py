@@ -1,36 +1,128 @@
-"""The generic list screen for a ``core.listing.ListView``: search, filters, sort, pages, Excel export."""
+"""The generic list screen for a ``core.listing.ListView``: search, filters, sort, pages, Excel export.
+
+The selected row is remembered by its record's key (never by its position), so it stays on the same
+record when a search, filter, sort or page changes the rows shown; and it is kept in the URL
+(``?id=N``), so F5 and a shared link open the same record.
+"""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
 
-from core import config, listing
+from core import config, formats, listing
 from core.excel import XLSX_MIME, workbook_bytes
 
+# Headers whose numbers are amounts of money: shown as 24,800 / 24,800.50 (formats.money)
+MONEY_WORDS = ("金额", "元", "资金", "经费", "预算", "拨付", "补贴", "资助", "支出", "追回", "配套")
 
-def _cell_text(value) -> str:
-    if pd.api.types.is_scalar(value) and pd.isna(value):
-        return ""
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.strftime("%Y-%m-%d %H:%M")
+
+def is_money(column) -> bool:
+    return any(word in str(column) for word in MONEY_WORDS)
+
+
+def _cell_text(value, money: bool = False) -> str:
+    """One cell as a reader sees it: empty cells empty, no "None"/"nan"/"NaT", no "24800.0"."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes, pd.Timestamp)):
+        value = value.tolist()  # numpy scalars and arrays (list columns)
+    if isinstance(value, (list, tuple)):
+        return formats.text(list(value), "")
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)) or formats.is_empty(value):
+        return ""  # pd.isna: pandas' NA too (formats.is_empty cannot compare it with itself)
+    if isinstance(value, bool):
+        return formats.text(value, "")
+    if isinstance(value, (int, float, Decimal)):
+        if money:
+            return formats.money(value, "")
+        return formats.number(value, "") if isinstance(value, (float, Decimal)) else str(value)
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return formats.date(value, "")
     return str(value)
 
 
+def _plain(series: pd.Series) -> bool:
+    """A column Streamlit already draws the way a reader expects (no gaps, no floats, dates or lists)."""
+    if series.isna().any():
+        return False
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_integer_dtype(series):
+        return True
+    if pd.api.types.is_float_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
+        return False
+    return all(isinstance(v, str) for v in series)
+
+
 def _for_display(df: pd.DataFrame) -> pd.DataFrame:
-    """Empty cells instead of "None", dates without "00:00:00". A column with gaps or dates becomes text
-    (ISO dates still sort): mixing "" with dates or numbers in one column makes Arrow fail, and
-    Streamlit then logs a traceback on every run before converting it itself."""
+    """The frame as text a person reads: empty cells empty (never "None", "nan" or "NaT"), dates without
+    "00:00:00", numbers without a stray ".0", money with thousands separators and at most two decimals
+    (``core.formats``), lists joined with "、". Such a column becomes text (mixing "" with dates or numbers
+    in one column makes Arrow fail); whole-number and yes/no columns without gaps stay as they are."""
     df = df.copy()
     for col in df.columns:
-        if df[col].isna().any() or pd.api.types.is_datetime64_any_dtype(df[col]):
-            df[col] = [_cell_text(v) for v in df[col]]
+        money = is_money(col) and pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
+        if money or not _plain(df[col]):
+            df[col] = [_cell_text(v, money) for v in df[col]]
     return df
 
 
-def list_view(view: listing.ListView, key: str, *, title: str | None = None, selectable: bool = True):
-    """Draws the list; returns the key of the selected row (or None)."""
+# ---- the selection -------------------------------------------------------------------------------
+
+def _scalar(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def _from_url(view: listing.ListView, raw: str | None):
+    if not raw:
+        return None
+    if view.entity.key_generated:
+        return int(raw) if raw.isdigit() else None
+    return raw
+
+
+def _selected(view: listing.ListView, key: str, ids: list, url_param: str | None):
+    """The selected record's key, updated from the user's click since the last run and from the URL."""
+    sel_key, table_key = f"{key}:selected", f"{key}:table"
+    if url_param:
+        raw = st.query_params.get(url_param) or None
+        # the URL decides on arrival (F5, a shared link, a page link) and whenever it changed by itself
+        if sel_key not in st.session_state or raw != st.session_state.get(f"{key}:url"):
+            st.session_state[sel_key] = _from_url(view, raw)
+            st.session_state[f"{key}:url"] = raw
+    st.session_state.setdefault(sel_key, None)
+    state = st.session_state.get(table_key)
+    rows = list(state["selection"]["rows"]) if state else []
+    drawn_rows, drawn_ids = st.session_state.get(f"{key}:drawn", ([], []))
+    if rows != drawn_rows:  # the user clicked a row (or cleared it) in the table drawn last time
+        st.session_state[sel_key] = drawn_ids[rows[0]] if rows and 0 <= rows[0] < len(drawn_ids) else None
+    selected = st.session_state[sel_key]
+    want = [ids.index(selected)] if selected is not None and selected in ids else []
+    if want != rows:  # highlight the selected record where it is now (or nothing when it is not shown)
+        st.session_state[table_key] = {"selection": {"rows": want, "columns": [], "cells": []}}
+    st.session_state[f"{key}:drawn"] = (want, ids)
+    if url_param:
+        text = None if selected is None else str(selected)
+        if (st.query_params.get(url_param) or None) != text:
+            if text is None:
+                del st.query_params[url_param]
+            else:
+                st.query_params[url_param] = text
+        st.session_state[f"{key}:url"] = text
+    return selected
+
+
+def clear_selection(key: str) -> None:
+    """Forget the list's selection (e.g. a 取消选择 button, or after the record was deleted)."""
+    st.session_state[f"{key}:selected"] = None
+    st.session_state.pop(f"{key}:table", None)
+    st.session_state.pop(f"{key}:drawn", None)
+
+
+def list_view(view: listing.ListView, key: str, *, title: str | None = None, selectable: bool = True,
+              url_param: str | None = "id"):
+    """Draws the list; returns the key of the selected record (or None).
+
+    ``url_param``: the query parameter that holds the selection (``None``: not in the URL)."""
     s = config.load()
     top = st.columns([3, 1])
     search = top[0].text_input("搜索", key=f"{key}:q", placeholder=view.search_hint,
@@ -39,11 +131,12 @@ def list_view(view: listing.ListView, key: str, *, title: str | None = None, sel
     with st.expander("筛选与排序", expanded=False):
         cols = st.columns(3)
         for i, f in enumerate(view.filters):
-            filters[f.name] = cols[i % 3].multiselect(f.label, f.choices(), key=f"{key}:f:{f.name}", placeholder="全部")
+            filters[f.name] = cols[i % 3].multiselect(f.label, f.choices(), key=f"{key}:f:{f.name}", placeholder="全部",
+                                                      select_all=False)
         sort_cols = st.columns(3)
         labels = {c.name: c.label for c in view.columns}
         sort = sort_cols[0].selectbox("排序", list(labels), format_func=labels.get, key=f"{key}:sort",
-                                      index=list(labels).index(view.default_sort))
+                                      index=list(labels).index(view.default_sort), placeholder="请选择排序列")
         desc = sort_cols[1].toggle("倒序", key=f"{key}:desc", value=view.default_desc)
     q = listing.Query(search=search, filters=filters, sort=sort, desc=desc, page_size=s.page_size)
 
@@ -66,15 +159,22 @@ def list_view(view: listing.ListView, key: str, *, title: str | None = None, sel
         key=f"{key}:export", icon=":material/download:", on_click="ignore",
     )
     shown = _for_display(listing.labelled(view, df))
-    if selectable:
-        event = st.dataframe(shown, hide_index=True, key=f"{key}:table", on_select="rerun",
-                             selection_mode="single-row", width="stretch")
-        rows = event.selection.rows if event and hasattr(event, "selection") else []
-        if rows:
-            return df.iloc[rows[0]][view.entity.key]
+    if total == 0:
+        st.info("没有符合条件的记录:请修改搜索词或筛选条件。" if (search.strip() or any(filters.values()))
+                else f"还没有{view.entity.label}记录。")
+    if not selectable:
+        st.dataframe(shown, hide_index=True, width="stretch", placeholder="")
         return None
-    st.dataframe(shown, hide_index=True, width="stretch")
-    return None
+    ids = [_scalar(v) for v in df[view.entity.key].tolist()]
+    selected = _selected(view, key, ids, url_param)
+    st.dataframe(shown, hide_index=True, key=f"{key}:table", on_select="rerun", selection_mode="single-row",
+                 width="stretch", placeholder="")
+    if selected is not None and selected not in ids:
+        note = st.columns([4, 1])
+        note[0].caption(f"已选中的记录(编号 {selected})不在当前列表中(已被搜索、筛选或翻页隐藏),下面仍显示它。")
+        note[1].button("取消选择", key=f"{key}:unselect", on_click=clear_selection, args=(key,),
+                       icon=":material/close:")
+    return selected
 
 
 def export_frame(view: listing.ListView, q: listing.Query):

@@ -1,4 +1,5 @@
-"""Plain tables on screens: tidy display (no "None", dates without midnight) and an Excel download."""
+"""Plain tables on screens: tidy display (no "None", "nan" or "24800.0"; dates without midnight; money
+with thousands separators) and an Excel download of the same rows (with their raw numbers and dates)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,11 +11,16 @@ from core.excel import XLSX_MIME, workbook_bytes
 from core.ui.listview import _for_display
 
 
+def display_frame(df: pd.DataFrame, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """What :func:`table` draws: ``df`` with its columns renamed and every cell as a reader sees it."""
+    return _for_display(df.rename(columns=columns or {}))
+
+
 def table(df: pd.DataFrame, name: str, *, key: str, columns: dict[str, str] | None = None,
           export: bool = True) -> None:
     """Show ``df`` (columns renamed by ``columns``) with an 导出Excel button for exactly these rows."""
     shown = df.rename(columns=columns or {})
-    st.dataframe(_for_display(shown), hide_index=True, width="stretch", key=f"{key}:df")
+    st.dataframe(_for_display(shown), hide_index=True, width="stretch", key=f"{key}:df", placeholder="")
     if export:
         st.download_button("导出Excel", data=lambda: workbook_bytes({name[:31]: shown}),
                            file_name=f"{name}-{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME, key=f"{key}:xlsx",
