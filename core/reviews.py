@@ -78,11 +78,31 @@ def form_values(assignment_id: int, db=None) -> dict:
     review = db.fetch_one("SELECT * FROM reviews WHERE assignment_id = ?", [assignment_id])
     if review is None:
         return {}
+    whole = not db.scalar("SELECT r.half_points FROM applications a JOIN rounds r ON r.id = a.round_id WHERE a.id = ?",
+                          [review["application_id"]])
     values = {"recommendation": review["recommendation"]}
     for s in db.fetch_all("SELECT criterion_id, score, comment FROM review_scores WHERE review_id = ?", [review["id"]]):
-        values[f"score_{s['criterion_id']}"] = s["score"]
+        score = s["score"]
+        if whole and score is not None and float(score) == int(score):
+            score = int(score)  # whole points in a whole-point round: the form shows 16, not 16.00
+        values[f"score_{s['criterion_id']}"] = score
         values[f"comment_{s['criterion_id']}"] = s["comment"]
     return values
+
+
+def score_rows(assignment_id: int, db=None) -> list[dict]:
+    """The stored review item by item, as the reviewer reads it (评分项, 满分, 得分, 评语; empty as "—")."""
+    db = db or get_db()
+    task = db.fetch_one("SELECT a.round_id FROM assignments s JOIN applications a ON a.id = s.application_id"
+                        " WHERE s.id = ?", [assignment_id])
+    return pending_rows(task["round_id"], form_values(assignment_id, db), db)
+
+
+def pending_rows(round_id: int, values: dict, db=None) -> list[dict]:
+    """What the reviewer is about to submit, item by item (the same columns as :func:`score_rows`)."""
+    return [{"评分项": c["name"], "满分": rubrics.points(c["max_score"]),
+             "得分": rubrics.points(values.get(f"score_{c['id']}")),
+             "评语": values.get(f"comment_{c['id']}") or "—"} for c in rubrics.criteria(round_id, db)]
 
 
 def review_of(assignment_id: int, db=None) -> dict | None:
@@ -112,6 +132,23 @@ def _writable(task: dict | None, app: dict, rnd: dict, existing: dict | None, ac
         raise ValidationFailed(form=["评分已提交,不能再修改;如需更正请联系工作人员重新开放"])
     if submit and today > rnd["review_end"]:
         raise ValidationFailed(form=[f"评审已于 {rnd['review_end']} 截止,不能再提交"])
+
+
+def check_submission(assignment_id: int, values: dict, actor: Actor, *, today: dt.date | None = None,
+                     db=None) -> float | None:
+    """Everything :func:`save` with ``submit=True`` would check, without writing: the screen asks the
+    reviewer to confirm only a submission that would be accepted. Returns the weighted total."""
+    db = db or get_db()
+    today = today or dt.date.today()
+    task = assignment.own(assignment_id, actor, db)
+    app = db.fetch_one("SELECT id, round_id, state FROM applications WHERE id = ?", [task["application_id"]])
+    rnd = rounds.get(app["round_id"], db)
+    _writable(task, app, rnd, review_of(assignment_id, db), actor, submit=True, today=today)
+    crit = rubrics.criteria(rnd["id"], db)
+    if not crit:
+        raise ValidationFailed(form=["本批次尚未设置评分细则"])
+    clean = validate(scoring_schema(crit, half_points=bool(rnd["half_points"]), submit=True), values)
+    return rubrics.weighted_total({c["id"]: clean.get(f"score_{c['id']}") for c in crit}, crit)
 
 
 def save(assignment_id: int, values: dict, actor: Actor, *, submit: bool = False,

@@ -7,6 +7,7 @@ from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
 from core.errors import ValidationFailed
+from core.formats import EMPTY, is_empty, number
 from core.validation import validate_many
 from schemas.review import DEFAULT_RUBRIC, Criterion
 
@@ -33,6 +34,17 @@ def is_frozen(round_id: int, db=None) -> bool:
     return bool(db.fetch_one(
         "SELECT count(*) AS n FROM reviews r JOIN applications a ON a.id = r.application_id"
         " WHERE a.round_id = ? AND (r.submitted_at IS NOT NULL OR r.reopened_reason IS NOT NULL)", [round_id])["n"])
+
+
+def score_text(value, empty: str = EMPTY) -> str:
+    """A total or a mean on the 100-point scale as a reader sees it: always two decimals ("82.40"), the
+    same on every screen and message; empty values as "—" (never None / nan)."""
+    return empty if is_empty(value) else f"{float(value):.2f}"
+
+
+def points(value, empty: str = EMPTY) -> str:
+    """One criterion's score as given: "16", "7.5" (never "16.0")."""
+    return number(value, empty)
 
 
 def weighted_total(scores: dict[int, float], crit: list[dict]) -> float | None:

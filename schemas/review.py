@@ -73,7 +73,9 @@ def scoring_schema(criteria: list[dict], *, half_points: bool, submit: bool) -> 
             float, nullable=not submit, coerce=True,
             checks=[pa.Check.in_range(0, top), pa.Check(lambda s, st=step: (s / st).round(6) % 1 == 0,
                                                          element_wise=False, error="score_step")],
-            metadata={"label": f"{c['name']}(满分{top:g})", "widget": "float", "help": c.get("guidance")},
+            # whole points: an integer input (step 1, "16", never "16.00"); half points: a decimal input
+            metadata={"label": f"{c['name']}(满分{top:g})", "widget": "float" if half_points else "int",
+                      "help": c.get("guidance")},
         )
         columns[f"comment_{cid}"] = pa.Column(
             str, nullable=True, coerce=True, checks=[pa.Check.str_length(max_value=1000), pa.Check.plain_text()],

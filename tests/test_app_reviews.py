@@ -20,8 +20,9 @@ from tests.apptest_helpers import (
 ME = Actor("expert", ("reviewer",))
 STAFF = Actor("staff", ("staff",))
 ADMIN = Actor("admin", ("admin",))
-SUBMIT = "提交评分(提交后不能修改)"
+SUBMIT = "提交评分"
 DRAFT = "保存草稿"
+NO_ACCESS = (["工作台"], ["无权访问"])  # a screen the role may not open: the workbench or the no-access notice
 
 
 def _current() -> int:
@@ -71,7 +72,7 @@ def _mine() -> AppTest:
 
 def _open(task_id: int) -> AppTest:
     at = _mine()
-    at.selectbox(key="myrev:chosen").set_value(task_id).run()
+    at.selectbox(key="task").set_value(task_id).run()
     assert not at.exception
     return at
 
@@ -89,6 +90,24 @@ def _k(task_id: int, name: str) -> str:
 
 def _btn(task_id: int, label: str) -> str:
     return f"score:{task_id}::__btn::{label}"
+
+
+def _yes(task_id: int) -> str:
+    """确认提交评分 in the confirmation box."""
+    return f"score:{task_id}:submit:yes"
+
+
+def _submit(at: AppTest, task_id: int) -> AppTest:
+    """提交评分, then 确认提交评分 in the box it opens (the box must open)."""
+    at.button(key=_btn(task_id, SUBMIT)).click().run()
+    assert not at.exception
+    assert _yes(task_id) in [b.key for b in at.button], _errors(at)
+    return at.button(key=_yes(task_id)).click().run()
+
+
+def _total(v) -> float | None:
+    """A 加权总分 cell as shown ("82.40", or "—" for none)."""
+    return None if v == "—" else float(v)
 
 
 def _fill(at: AppTest, task_id: int, scores: dict[int, float], comments: dict[int, str] | None = None,
@@ -126,13 +145,14 @@ def test_the_table_and_the_picker_list_only_the_reviewers_own_assignments(demo_d
     df = at.dataframe[0].value
     assert list(df["任务编号"]) == list(own["assignment_id"])
     assert list(df["项目名称"]) == list(own["title"])
-    got = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in df["加权总分"]]
+    got = [_total(v) for v in df["加权总分"]]
+    assert all(isinstance(v, str) and v not in ("None", "nan") for v in df["加权总分"])
     want = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in own["total"]]
     assert got == want
     others = _count("assignments", "WHERE reviewer <> ?", [username])
     assert others > 0 and not set(df["任务编号"]) & {r["id"] for r in _db().fetch_all(
         "SELECT id FROM assignments WHERE reviewer <> ?", [username])}
-    picker = at.selectbox(key="myrev:chosen")
+    picker = at.selectbox(key="task")
     assert picker.value is None
     assert [int(o.split(" · ")[0]) for o in picker.options] == list(own["assignment_id"])
 
@@ -141,10 +161,10 @@ def test_the_picker_does_not_take_another_reviewers_assignment(demo_db):
     other = _foreign()
     at = _mine()
     with pytest.raises(ValueError):  # not among the options: AppTest cannot even send it
-        at.selectbox(key="myrev:chosen").set_value(other["assignment_id"]).run()
+        at.selectbox(key="task").set_value(other["assignment_id"]).run()
     # a forged widget state is dropped by Streamlit: nothing of it shows
     at = signed_in("expert", ["reviewer"]).run()
-    at.session_state["myrev:chosen"] = other["assignment_id"]
+    at.session_state["task"] = other["assignment_id"]
     open_page(at, "my-reviews")
     assert not at.exception
     shown = texts(at)
@@ -192,7 +212,7 @@ def test_staff_url_paths_give_the_reviewer_the_workbench(demo_db, url_path):
     at.query_params["id"] = str(other["application_id"])
     open_page(at, url_path)
     assert not at.exception
-    assert [t.value for t in at.title] == ["工作台"]
+    assert [t.value for t in at.title] in NO_ACCESS
     assert len(at.dataframe) == 0
     assert other["title"] not in texts(at)
     assert not at.tabs and not at.get("download_button")
@@ -238,7 +258,7 @@ def test_no_other_reviewers_total_is_shown_on_the_own_tasks(demo_db):
         # the task table still holds only the reviewer's own totals
         df = at.dataframe[0].value
         row = df[df["任务编号"] == t["id"]].iloc[0]
-        assert (own is None and math.isnan(row["加权总分"])) or float(row["加权总分"]) == float(own)
+        assert _total(row["加权总分"]) == (None if own is None else float(own))
 
 
 def test_the_contact_phones_are_never_shown(demo_db):
@@ -265,7 +285,7 @@ def test_the_contact_phones_are_never_shown(demo_db):
         "SELECT s.id, o.name, o.contact_phone FROM assignments s JOIN applications a ON a.id = s.application_id"
         " JOIN rounds r ON r.id = a.round_id JOIN organisations o ON o.id = a.org_id"
         " WHERE s.reviewer = 'expert' AND NOT r.blind_review AND o.contact_phone IS NOT NULL ORDER BY s.id LIMIT 1")
-    at.selectbox(key="myrev:chosen").set_value(past["id"]).run()
+    at.selectbox(key="task").set_value(past["id"]).run()
     assert not at.exception
     assert past["name"] in texts(at)
     assert past["contact_phone"] not in texts(at)
@@ -377,9 +397,13 @@ def test_a_bad_score_is_refused_then_the_corrected_review_is_submitted(demo_db):
     assert f"「{low['name']}」得分低于满分的60%,请填写评语" in errors
     assert {t: _count(t) for t in counts} == counts
 
-    # with the comment it is stored
+    # with the comment it is accepted: the box asks first, and nothing is stored before 确认
     _fill(at, task_id, {}, {low["id"]: "团队缺少同类项目经验"})
     at.button(key=_btn(task_id, SUBMIT)).click().run()
+    assert not at.exception and not _errors(at)
+    assert reviews.review_of(task_id) is None
+    assert {t: _count(t) for t in counts} == counts
+    at.button(key=_yes(task_id)).click().run()
     assert not at.exception
     assert not _errors(at)
     review = reviews.review_of(task_id)
@@ -402,10 +426,10 @@ def test_a_bad_score_is_refused_then_the_corrected_review_is_submitted(demo_db):
     assert not [n for n in at.number_input]
     assert _btn(task_id, SUBMIT) not in [b.key for b in at.button]
     table = at.dataframe[-1].value
-    assert list(table["得分"]) == [scores[c["id"]] for c in crit]
+    assert list(table["得分"]) == [f"{scores[c['id']]:g}" for c in crit]  # "16", never "16.0"
     # and the task list says so
     row = at.dataframe[0].value.set_index("任务编号").loc[task_id]
-    assert row["状态"] == "已提交" and float(row["加权总分"]) == expected
+    assert row["状态"] == "已提交" and row["加权总分"] == f"{expected:.2f}"
 
 
 def test_save_a_draft_with_partial_scores(demo_db):
@@ -463,7 +487,7 @@ def test_a_review_reopened_by_staff_is_editable_without_the_old_success_message(
     task_id = _task("new")
     at = _confirmed(task_id)
     _fill(at, task_id, _good_scores(), recommendation="推荐")
-    at.button(key=_btn(task_id, SUBMIT)).click().run()
+    _submit(at, task_id)
     review = reviews.review_of(task_id)
     assert review["status"] == "submitted"
     reviews.reopen(review["id"], "评分项填写有误,请更正", STAFF)
@@ -479,7 +503,9 @@ def test_declaring_a_conflict_without_a_reason_is_refused(demo_db):
     before = _db().fetch_one("SELECT * FROM assignments WHERE id = ?", [task_id])
     audit_before = _count("audit_log")
     at = _open(task_id)
-    at.button(key=f"myrev:recuse:{task_id}").click().run()
+    at.button(key=f"myrev:recuse:{task_id}").click().run()  # asks first
+    assert any("回避后您不能再为该项目评分" in plain(w.value) for w in at.warning)
+    at.button(key=f"myrev:recuse:{task_id}:yes").click().run()
     assert not at.exception
     assert "请说明利益冲突的情况" in _errors(at)
     assert _db().fetch_one("SELECT * FROM assignments WHERE id = ?", [task_id]) == before
@@ -492,6 +518,8 @@ def test_declaring_a_conflict_recuses_the_task(demo_db):
     at = _open(task_id)
     at.text_input(key=f"myrev:why:{task_id}").input(reason)
     at.button(key=f"myrev:recuse:{task_id}").click().run()
+    assert _db().fetch_one("SELECT status FROM assignments WHERE id = ?", [task_id])["status"] == "assigned"
+    at.button(key=f"myrev:recuse:{task_id}:yes").click().run()
     assert not at.exception
     row = _db().fetch_one("SELECT * FROM assignments WHERE id = ?", [task_id])
     assert row["status"] == "recused" and row["recused_reason"] == reason
@@ -519,3 +547,115 @@ def test_a_signed_off_round_refuses_the_reviewers_save(demo_db):
     assert reviews.review_of(task_id) == before
     assert _count("audit_log") == audit_before
     assert at.number_input(key=_k(task_id, f"score_{_crit()[0]['id']}")).value == 12.0
+
+
+# ---- issue 12: integer inputs, the confirmation, what the screen says -----------------------------
+
+def test_a_whole_point_round_has_integer_score_inputs_filled_with_whole_numbers(demo_db):
+    from core import reviews, rounds
+
+    assert not rounds.get(_current())["half_points"]  # the demo round says 请打整数分
+    task_id = _task("draft")
+    stored = reviews.form_values(task_id)
+    at = _open(task_id)
+    assert "请打整数分。" in texts(at)
+    for c in _crit():
+        box = at.number_input(key=_k(task_id, f"score_{c['id']}"))
+        assert box.step == 1 and box.proto.format == "%d", c["name"]  # shown as "16", never "16.00"
+        value = stored.get(f"score_{c['id']}")
+        assert box.value == value
+        assert value is None or type(value) is int, (c["name"], value)
+
+
+def test_the_submit_button_is_short_and_the_warning_is_text_beside_it(demo_db):
+    task_id = _task("new")
+    at = _confirmed(task_id)
+    assert at.button(key=_btn(task_id, SUBMIT)).label == "提交评分"
+    assert "「提交评分」前会请您确认;提交后不能再修改,如需更正须请工作人员重新开放。" in texts(at)
+
+
+def test_submit_asks_first_then_cancel_gives_the_form_back_with_every_value(demo_db):
+    from core import reviews
+
+    task_id = _task("new")
+    crit = _crit()
+    at = _confirmed(task_id)
+    scores = _good_scores()
+    _fill(at, task_id, scores, {crit[0]["id"]: "需求调研扎实"}, "推荐")
+    counts = {t: _count(t) for t in ("reviews", "review_scores", "audit_log")}
+    at.button(key=_btn(task_id, SUBMIT)).click().run()
+    assert not at.exception and not _errors(at)
+    # the box says what cannot be undone; the form is replaced by what will be submitted
+    (box,) = [plain(w.value) for w in at.warning if "请确认" in plain(w.value)]
+    title = _db().scalar("SELECT a.title FROM assignments s JOIN applications a ON a.id = s.application_id WHERE s.id = ?",
+                         [task_id])
+    from core import rubrics
+
+    total = f"{rubrics.weighted_total(scores, crit):.2f}"
+    assert f"提交对「{title}」的评分:加权总分 {total},总体推荐意见:推荐。提交后您不能再修改" in box
+    assert "此操作不可撤销" in box
+    assert at.button(key=_yes(task_id)).label == "确认提交评分"
+    assert not [n for n in at.number_input]
+    pending = at.dataframe[-1].value
+    assert list(pending["得分"]) == [f"{scores[c['id']]:g}" for c in crit]
+    assert list(pending["评语"])[0] == "需求调研扎实"
+    assert {t: _count(t) for t in counts} == counts and reviews.review_of(task_id) is None
+    # 取消: the form again, with everything typed
+    at.button(key=f"score:{task_id}:submit:no").click().run()
+    assert not at.exception
+    for cid, value in scores.items():
+        assert at.number_input(key=_k(task_id, f"score_{cid}")).value == value
+    assert at.text_input(key=_k(task_id, f"comment_{crit[0]['id']}")).value == "需求调研扎实"
+    assert at.selectbox(key=_k(task_id, "recommendation")).value == "推荐"
+    assert {t: _count(t) for t in counts} == counts
+    # and submitted on 确认, once
+    _submit(at, task_id)
+    assert not _errors(at)
+    assert reviews.review_of(task_id)["status"] == "submitted"
+    assert _count("reviews") == counts["reviews"] + 1
+    review_id = reviews.review_of(task_id)["id"]
+    assert _count("audit_log", "WHERE table_name = 'reviews' AND row_key = ? AND action = 'submit_review'",
+                  [str(review_id)]) == 1
+
+
+def test_a_refused_submission_opens_no_confirmation(demo_db):
+    task_id = _task("new")
+    at = _confirmed(task_id)
+    _fill(at, task_id, {c["id"]: 1.0 for c in _crit()}, recommendation="推荐")  # low scores without comments
+    at.button(key=_btn(task_id, SUBMIT)).click().run()
+    assert "未保存:请按提示修改后重新提交。" in _errors(at)
+    assert _yes(task_id) not in [b.key for b in at.button]
+    assert [n for n in at.number_input]  # the form stays
+
+
+def test_a_sign_off_between_asking_and_confirming_refuses_and_keeps_the_values(demo_db):
+    from core import consolidation, reviews
+
+    task_id = _task("new")
+    at = _confirmed(task_id)
+    scores = _good_scores()
+    _fill(at, task_id, scores, recommendation="可推荐")
+    at.button(key=_btn(task_id, SUBMIT)).click().run()
+    consolidation.sign_off(_current(), ADMIN)
+    audit_before = _count("audit_log")
+    at.button(key=_yes(task_id)).click().run()
+    assert not at.exception
+    assert "本批次评分已签字锁定,不能再修改" in _errors(at)
+    assert reviews.review_of(task_id) is None and _count("audit_log") == audit_before
+    at.run()  # the next rerun: the form, with what was typed
+    for cid, value in scores.items():
+        assert at.number_input(key=_k(task_id, f"score_{cid}")).value == value
+
+
+def test_no_raw_none_nan_or_float_money_on_the_reviewers_screen(demo_db):
+    task_id = _task("new")
+    at = _confirmed(task_id)
+    cells = [v for df in at.dataframe for v in df.value.to_numpy().ravel().tolist()]
+    assert all(isinstance(v, (str, int)) for v in cells), [v for v in cells if not isinstance(v, (str, int))][:5]
+    assert not {"None", "nan", "NaT", "NaN"} & {str(v) for v in cells}
+    budget = at.dataframe[1].value
+    amount = _db().scalar("SELECT a.requested_amount FROM assignments s JOIN applications a ON a.id = s.application_id"
+                          " WHERE s.id = ?", [task_id])
+    assert budget.set_index("预算科目").loc["合计(申请金额)", "金额(元)"] == f"{float(amount):,.0f}"  # "54,700"
+    assert "None" not in texts(at) and "nan" not in texts(at)
+    assert at.metric[0].value == "—"
