@@ -259,7 +259,7 @@ def periods(today: dt.date, n: int = ASSESSED_PERIODS) -> list[tuple[str, dt.dat
     while len(out) < n:  # step back one half-year at a time, starting with the one before today's
         y, half = (y, 1) if half == 2 else (y - 1, 2)
         first, last = (dt.date(y, 1, 1), dt.date(y, 6, 30)) if half == 1 else (dt.date(y, 7, 1), dt.date(y, 12, 31))
-        out.append((f"{y}{'上' if half == 1 else '下'}半年", first, last))
+        out.append((choices.period_label(y, "上半年" if half == 1 else "下半年"), first, last))  # 2026年上半年
     return out[::-1]
 
 

@@ -63,10 +63,12 @@ def _application(app: dict, p: dict, db) -> pd.DataFrame:
 
 
 def _reviews(app_id: int, db) -> pd.DataFrame:
+    """The submitted expert scores, each expert by 姓名 (never the account name)."""
     return db.fetch_df(
-        "SELECT v.reviewer AS 评审专家, c.seq AS 序号, c.name AS 评分项, c.max_score AS 满分, s.score AS 得分,"
+        "SELECT coalesce(u.name, v.reviewer) AS 评审专家, c.seq AS 序号, c.name AS 评分项, c.max_score AS 满分, s.score AS 得分,"
         " s.comment AS 评语, v.total AS 加权总分, v.recommendation AS 推荐意见, v.submitted_at AS 提交时间"
         " FROM reviews v JOIN review_scores s ON s.review_id = v.id JOIN rubric_criteria c ON c.id = s.criterion_id"
+        " LEFT JOIN users u ON u.username = v.reviewer"
         " WHERE v.application_id = ? AND v.status = 'submitted' ORDER BY v.reviewer, c.seq", [app_id])
 
 
@@ -86,6 +88,7 @@ def _expenses(pid: int, db) -> pd.DataFrame:
         "SELECT expense_date, line, amount, description, voucher_no, over_reason, created_by FROM expenses"
         " WHERE project_id = ? ORDER BY expense_date, id", [pid])
     df["line"] = df["line"].map(lambda c: BUDGET_LINES.get(c, c))
+    df = projects.readable(df, people=["created_by"])
     return df.rename(columns={"expense_date": "支出日期", "line": "预算科目", "amount": "金额(元)",
                               "description": "用途说明", "voucher_no": "凭证号", "over_reason": "超支说明",
                               "created_by": "登记人"})
@@ -127,7 +130,7 @@ def _evaluations(pid: int, db) -> pd.DataFrame:
 
 
 def _timeline(pid: int, db) -> pd.DataFrame:
-    return projects.timeline(pid, db).rename(columns={"happened_on": "日期", "event": "事件", "detail": "说明",
+    return projects.readable(projects.timeline(pid, db), people=["by_user"]).rename(columns={"happened_on": "日期", "event": "事件", "detail": "说明",
                                                       "by_user": "操作人"})
 
 
@@ -148,9 +151,33 @@ def sheets(project_id: int, db=None) -> dict[str, pd.DataFrame]:
     }
 
 
+def _money_formats(data: bytes) -> bytes:
+    """Amounts (columns or 项目 rows whose name ends in "(元)") read with thousands separators and at
+    most two decimals: 24,800 / 24,800.50 (the cells stay numbers, so they still add up)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data))
+    for ws in wb.worksheets:
+        header = [str(c.value or "") for c in ws[1]]
+        cells = []
+        if header[:2] == PAIR:
+            cells = [row[1] for row in ws.iter_rows(min_row=2) if str(row[0].value or "").endswith("(元)")]
+        else:
+            for i, name in enumerate(header):
+                if name.endswith("(元)"):
+                    cells += [row[i] for row in ws.iter_rows(min_row=2)]
+        for cell in cells:
+            if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                cell.number_format = "#,##0" if float(cell.value).is_integer() else "#,##0.00"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 def workbook(project_id: int, db=None) -> bytes:
-    """The project's dossier as one .xlsx (text neutralised against formula injection)."""
-    return workbook_bytes(sheets(project_id, db))
+    """The project's dossier as one .xlsx (text neutralised against formula injection; amounts with
+    thousands separators; people by name)."""
+    return _money_formats(workbook_bytes(sheets(project_id, db)))
 
 
 def attachments(project_id: int, db=None) -> pd.DataFrame:

@@ -147,16 +147,8 @@ def _write(u: records.Unit, project: dict, kind: str, row: dict, action: str | N
     return eid
 
 
-def record(project_id: int, kind: str, values: dict, actor: Actor, *, db=None, today: dt.date | None = None) -> int:
-    """Record a mid-term or final evaluation (values per :func:`form_schema` of the project's round);
-    returns the evaluation id. Refused (EvaluationRefused) when the project is terminated or closed,
-    when a passed evaluation of this kind exists, and for a final evaluation without a passed mid-term.
-    A failed evaluation needs ``fail_action`` (stop | terminate, with ``recover_amount``)."""
-    _require(actor)
-    _kind(kind)
-    db = db or get_db()
-    today = today or dt.date.today()
-    project = projects.get(project_id, db)
+def _prepare(project: dict, kind: str, values: dict, db, today: dt.date) -> tuple[dict, str | None, dict]:
+    """Validate an evaluation of ``project``: (row to store, fail action, clean values)."""
     refusal = _record_refusal(db, project, kind)
     if refusal:
         raise EvaluationRefused(refusal)
@@ -173,6 +165,45 @@ def record(project_id: int, kind: str, values: dict, actor: Actor, *, db=None, t
         raise ValidationFailed(fields={"fail_action": [FAIL_ACTION_REQUIRED]})
     row = {k: clean.get(k) for k in ("report_date", "self_report", "eval_date", "method", "evaluator", "conclusion")}
     row.update(item_scores=json.dumps(scores, ensure_ascii=False), total_score=total, grade=grade, passed=passed)
+    return row, action, clean
+
+
+def refusal(project_id: int, kind: str, db=None) -> str | None:
+    """Why an evaluation of ``kind`` cannot be recorded now (None: it can), to say so before the form."""
+    _kind(kind)
+    db = db or get_db()
+    return _record_refusal(db, projects.get(project_id, db), kind)
+
+
+def preview(project_id: int, kind: str, values: dict, actor: Actor, *, db=None, today: dt.date | None = None) -> dict:
+    """Everything :func:`record` checks, without writing, and what it would do: total, grade, passed,
+    outcome (pass | stop | terminate), recover_amount and, on termination, the planned tranches it would
+    cancel (``cancelled``: [{seq, amount}]) — for the confirmation that asks before a termination."""
+    _require(actor)
+    _kind(kind)
+    db = db or get_db()
+    project = projects.get(project_id, db)
+    row, action, clean = _prepare(project, kind, values, db, today or dt.date.today())
+    outcome = "pass" if row["passed"] else action
+    cancelled = [] if outcome != "terminate" else [
+        {"seq": int(t["seq"]), "amount": float(t["amount"])} for t in db.fetch_all(
+            "SELECT seq, amount FROM tranches WHERE project_id = ? AND status = 'planned' ORDER BY seq", [project_id])]
+    return {"total": row["total_score"], "grade": row["grade"], "passed": row["passed"], "outcome": outcome,
+            "recover_amount": float(clean.get("recover_amount") or 0) if outcome == "terminate" else None,
+            "cancelled": cancelled}
+
+
+def record(project_id: int, kind: str, values: dict, actor: Actor, *, db=None, today: dt.date | None = None) -> int:
+    """Record a mid-term or final evaluation (values per :func:`form_schema` of the project's round);
+    returns the evaluation id. Refused (EvaluationRefused) when the project is terminated or closed,
+    when a passed evaluation of this kind exists, and for a final evaluation without a passed mid-term.
+    A failed evaluation needs ``fail_action`` (stop | terminate, with ``recover_amount``)."""
+    _require(actor)
+    _kind(kind)
+    db = db or get_db()
+    today = today or dt.date.today()
+    project = projects.get(project_id, db)
+    row, action, clean = _prepare(project, kind, values, db, today)
     with records.unit(actor, db) as u:
         project = u.tx.fetch_one("SELECT * FROM projects WHERE id = ?", [project_id])
         refusal = _record_refusal(u.tx, project, kind)
@@ -209,26 +240,38 @@ def fail_missing_report(project_id: int, kind: str, actor: Actor, *, action: str
         return _write(u, project, kind, row, action, float(recover_amount or 0), today)
 
 
+def _close_refusal(reader, project_id: int) -> str | None:
+    project = reader.fetch_one("SELECT id, state FROM projects WHERE id = ?", [project_id])
+    if project["state"] in ("closed", "terminated"):
+        return f"项目{PROJECT_STATES[project['state']]},不能结项"
+    missing = []
+    if not _latest_passed(reader, project_id, "final"):
+        missing.append("末期评估尚未通过")
+    planned = [r["seq"] for r in reader.fetch_all(
+        "SELECT seq FROM tranches WHERE project_id = ? AND status = 'planned' ORDER BY seq", [project_id])]
+    if planned:
+        missing.append(f"第{'、'.join(str(s) for s in planned)}期资金尚未拨付或取消")
+    return ("项目暂不能结项:" + ";".join(missing)) if missing else None
+
+
+def close_refusal(project_id: int, db=None) -> str | None:
+    """Why the project cannot be closed now (None: it can), to say so beside the 结项 button."""
+    db = db or get_db()
+    projects.get(project_id, db)
+    return _close_refusal(db, project_id)
+
+
 def close(project_id: int, actor: Actor, *, db=None, today: dt.date | None = None) -> None:
     """结项: a project whose final evaluation passed and whose tranches are all released or cancelled;
-    otherwise EvaluationRefused naming what is missing."""
+    otherwise EvaluationRefused naming what is missing (a second 结项 is refused: already closed)."""
     _require(actor)
     db = db or get_db()
     today = today or dt.date.today()
     projects.get(project_id, db)
     with records.unit(actor, db) as u:
-        project = u.tx.fetch_one("SELECT id, state FROM projects WHERE id = ?", [project_id])
-        if project["state"] in ("closed", "terminated"):
-            raise EvaluationRefused(f"项目{PROJECT_STATES[project['state']]},不能结项")
-        missing = []
-        if not _latest_passed(u.tx, project_id, "final"):
-            missing.append("末期评估尚未通过")
-        planned = [r["seq"] for r in u.tx.fetch_all(
-            "SELECT seq FROM tranches WHERE project_id = ? AND status = 'planned' ORDER BY seq", [project_id])]
-        if planned:
-            missing.append(f"第{'、'.join(str(s) for s in planned)}期资金尚未拨付或取消")
-        if missing:
-            raise EvaluationRefused("项目暂不能结项:" + ";".join(missing))
+        refusal = _close_refusal(u.tx, project_id)
+        if refusal:
+            raise EvaluationRefused(refusal)
         projects.set_state_in(u, project_id, "closed", note="末期评估通过,资金已结清,项目结项", when=today)
 
 

@@ -76,6 +76,46 @@ def _outside(project: dict, day: dt.date | None) -> bool:
     return day is not None and not (project["start_date"] <= day <= project["end_date"])
 
 
+# ---- the communities offered for an activity ------------------------------------------------------------
+OUTSIDE = "协议外"
+
+
+def agreed_communities(project_id: int, db=None) -> list[str]:
+    """The communities the project's agreement names (its 服务社区), in the agreement's order."""
+    row = (db or get_db()).fetch_one("SELECT communities FROM projects WHERE id = ?", [int(project_id)])
+    return [str(c) for c in (row or {}).get("communities") or []]
+
+
+def community_source(project_id: int, db=None) -> str:
+    """A choice list for the activity form of one project: its agreed communities first, then every other
+    community (still allowed, labelled 「协议外」). Returns the list's name in ``schemas.choices``."""
+    from schemas import choices
+
+    agreed = agreed_communities(project_id, db)
+    source = f"activity_communities:{int(project_id)}"
+    choices.register_provider(
+        source, lambda: agreed + [c for c in choices.get("communities") if c not in agreed],
+        lambda v: str(v) if v in agreed else f"{v}({OUTSIDE})")
+    return source
+
+
+def activity_form(project_id: int, db=None):
+    """The activity form of one project: ``Activity`` with the project's communities offered first."""
+    schema = Activity.to_schema()
+    meta = dict(schema.columns["community"].metadata or {})
+    meta["source"] = community_source(project_id, db)
+    meta["help"] = "本项目协议约定的服务社区列在最前;其他社区也可选择,标注为「协议外」"
+    return schema.update_column("community", metadata=meta)
+
+
+def outside_note(project_id: int, community, db=None) -> str:
+    """"" when ``community`` is one of the project's agreed communities, else a note saying it is not."""
+    agreed = agreed_communities(project_id, db)
+    if not community or community in agreed:
+        return ""
+    return f"注意:{community}不在资助协议约定的服务社区({'、'.join(agreed) or '未约定'})内"
+
+
 # ---- recording ---------------------------------------------------------------------------------------
 def add(values: dict, actor: Actor, *, db=None) -> int:
     """Record one activity (``Activity`` schema). Refused: a terminated/closed project (ActivityRefused),

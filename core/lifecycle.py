@@ -86,27 +86,44 @@ def next_decision(org: dict) -> str | None:
     return {"未入壳": "入壳", "在孵": "出壳"}.get(incubation_status(org))
 
 
-def decide(org_id: int, values: dict, actor: Actor, db=None) -> int:
-    """入壳 (sets incubation_in) or 出壳 (sets incubation_out; needs a prior 入壳 and a later date)."""
+def _decision_change(org: dict, record: dict) -> dict:
+    """The organisation's new incubation date for the decision ``record`` (refusals in Chinese)."""
+    day = record["decided_on"]
+    if record["kind"] == "入壳":
+        if org["incubation_out"] is not None:
+            raise ValidationFailed(form=[f"该组织已于 {org['incubation_out']} 出壳,不能再次入壳"])
+        if org["incubation_in"] is not None:
+            raise ValidationFailed(form=[f"该组织已于 {org['incubation_in']} 入壳,正在孵化中"])
+        return {"incubation_in": day}
+    if org["incubation_in"] is None:
+        raise ValidationFailed(form=["该组织尚未入壳,不能出壳"])
+    if org["incubation_out"] is not None:
+        raise ValidationFailed(form=[f"该组织已于 {org['incubation_out']} 出壳"])
+    if day <= org["incubation_in"]:
+        raise ValidationFailed(fields={"decided_on": [f"出壳日期须晚于入壳日期({org['incubation_in']})"]})
+    return {"incubation_out": day}
+
+
+def check_decision(org_id: int, values: dict, db=None) -> dict:
+    """Everything :func:`decide` checks, without writing: the validated decision (for the confirmation
+    that asks before a 出壳, which cannot be undone)."""
     db = db or get_db()
     record = records.clean(INCUBATION_DECISION, {**values, "org_id": org_id})
-    day = record["decided_on"]
+    org = db.fetch_one("SELECT * FROM organisations WHERE id = ?", [org_id])
+    if org is None:
+        raise NotFound(f"社会组织(编号 {org_id})不存在")
+    _decision_change(org, record)
+    return record
+
+
+def decide(org_id: int, values: dict, actor: Actor, db=None) -> int:
+    """入壳 (sets incubation_in) or 出壳 (sets incubation_out; needs a prior 入壳 and a later date). A second
+    出壳 (e.g. a double click) is refused: the organisation has already graduated."""
+    db = db or get_db()
+    record = records.clean(INCUBATION_DECISION, {**values, "org_id": org_id})
     with records.unit(actor, db) as u:
         org = _org(u, org_id)
-        if record["kind"] == "入壳":
-            if org["incubation_out"] is not None:
-                raise ValidationFailed(form=[f"该组织已于 {org['incubation_out']} 出壳,不能再次入壳"])
-            if org["incubation_in"] is not None:
-                raise ValidationFailed(form=[f"该组织已于 {org['incubation_in']} 入壳,正在孵化中"])
-            change = {"incubation_in": day}
-        else:
-            if org["incubation_in"] is None:
-                raise ValidationFailed(form=["该组织尚未入壳,不能出壳"])
-            if org["incubation_out"] is not None:
-                raise ValidationFailed(form=[f"该组织已于 {org['incubation_out']} 出壳"])
-            if day <= org["incubation_in"]:
-                raise ValidationFailed(fields={"decided_on": [f"出壳日期须晚于入壳日期({org['incubation_in']})"]})
-            change = {"incubation_out": day}
+        change = _decision_change(org, record)
         key = u.create(INCUBATION_DECISION, record, validated=True)
         u.update(ORGANISATION, org_id, change, validated=True, action="incubation",
                  note=f"{record['kind']}:" + "、".join(record["criteria_met"] or []))

@@ -135,35 +135,52 @@ def tranches(project_id: int, db=None) -> pd.DataFrame:
     return df
 
 
+def _checked(reader, tranche_id: int) -> dict:
+    """The tranche, if it can be released now (TrancheBlocked / NotFound otherwise)."""
+    tranche = reader.fetch_one("SELECT * FROM tranches WHERE id = ?", [tranche_id])
+    if tranche is None:
+        raise NotFound(f"拨付计划(编号 {tranche_id})不存在")
+    project = reader.fetch_one("SELECT * FROM projects WHERE id = ?", [tranche["project_id"]])
+    plan = reader.fetch_all("SELECT id, seq, status, gate FROM tranches WHERE project_id = ? ORDER BY seq",
+                            [tranche["project_id"]])
+    reason = _blocked(reader, project, tranche, plan)
+    if reason:
+        raise TrancheBlocked(reason)
+    return tranche
+
+
+def _within_plan(tranche: dict, record: dict) -> None:
+    if _cents(record["released_amount"]) > _cents(tranche["amount"]):
+        raise ValidationFailed(fields={"released_amount": [
+            f"拨付金额不能超过第{tranche['seq']}期计划金额 {float(tranche['amount']):,.2f} 元"]})
+
+
+def check_release(tranche_id: int, values: dict, actor: Actor, *, db=None) -> dict:
+    """Everything :func:`release` checks, without writing: the validated ``Release`` values plus the
+    tranche's ``seq`` and planned ``amount`` (for the confirmation that asks before the release)."""
+    _require(TRANCHE, actor)
+    db = db or get_db()
+    tranche = _checked(db, tranche_id)
+    record = validate(Release, values)
+    _within_plan(tranche, record)
+    return {**record, "seq": int(tranche["seq"]), "amount": float(tranche["amount"])}
+
+
 def release(tranche_id: int, values: dict, actor: Actor, *, db=None) -> None:
     """Release (拨付) a planned tranche: ``values`` per ``Release`` (released_on, released_amount,
     approver, note). Refused with TrancheBlocked when the gate is not met, the project is stopped,
-    terminated or closed, the tranche is not planned or an earlier one is still planned; the amount may
-    not exceed the planned one. Writes the tranche and a timeline event; when the final evaluation has
-    passed and nothing is left to release, the project is closed in the same unit."""
+    terminated or closed, the tranche is not planned (e.g. already released: a second click releases
+    nothing) or an earlier one is still planned; the amount may not exceed the planned one. Writes the
+    tranche and a timeline event; when the final evaluation has passed and nothing is left to release,
+    the project is closed in the same unit."""
     _require(TRANCHE, actor)
     db = db or get_db()
-
-    def check(reader) -> dict:
-        tranche = reader.fetch_one("SELECT * FROM tranches WHERE id = ?", [tranche_id])
-        if tranche is None:
-            raise NotFound(f"拨付计划(编号 {tranche_id})不存在")
-        project = reader.fetch_one("SELECT * FROM projects WHERE id = ?", [tranche["project_id"]])
-        plan = reader.fetch_all("SELECT id, seq, status, gate FROM tranches WHERE project_id = ? ORDER BY seq",
-                                [tranche["project_id"]])
-        reason = _blocked(reader, project, tranche, plan)
-        if reason:
-            raise TrancheBlocked(reason)
-        return tranche
-
-    check(db)  # the refusal before the form's own messages
+    _checked(db, tranche_id)  # the refusal before the form's own messages
     record = validate(Release, values)
     with records.unit(actor, db) as u:
-        tranche = check(u.tx)  # again under the write lock: an evaluation or release may have landed
+        tranche = _checked(u.tx, tranche_id)  # again under the write lock: an evaluation or release may have landed
         pid = tranche["project_id"]
-        if _cents(record["released_amount"]) > _cents(tranche["amount"]):
-            raise ValidationFailed(fields={"released_amount": [
-                f"拨付金额不能超过第{tranche['seq']}期计划金额 {float(tranche['amount']):,.2f} 元"]})
+        _within_plan(tranche, record)
         u.update(TRANCHE, tranche_id, {}, system={
             "status": "released", "released_on": record["released_on"],
             "released_amount": record["released_amount"], "approver": record["approver"], "note": record["note"],

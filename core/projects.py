@@ -16,7 +16,7 @@ import datetime as dt
 
 import pandas as pd
 
-from core import records
+from core import formats, records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, Unique, register
@@ -288,3 +288,39 @@ def install_providers() -> None:
 
     choices.register_provider("active_projects", lambda: list(_active()), lambda v: _all().get(v, str(v)))
     choices.register_provider("projects", lambda: list(_all()), lambda v: _all().get(v, str(v)))
+
+
+# ---- how figures and people read on screens (core.formats for single values) -------------------------------
+def user_names(db=None) -> dict[str, str]:
+    """username -> 姓名 of every account (people are shown by name, never by username)."""
+    from core.lookups import cached_map
+
+    return cached_map("user_names", ("users",), lambda d: {
+        r["username"]: r["name"] or r["username"] for r in d.fetch_all("SELECT username, name FROM users")})
+
+
+def person(username) -> str:
+    """The 姓名 of an account ("系统" for the system account, "—" for none)."""
+    if formats.is_empty(username):
+        return formats.EMPTY
+    if username == "system":
+        return "系统"
+    return user_names().get(str(username), str(username))
+
+
+def readable(df: pd.DataFrame, *, money=(), numbers=(), dates=(), percent=(), people=()) -> pd.DataFrame:
+    """A copy of ``df`` for people to read: money "24,800" / "24,800.50", numbers without ".0", dates as
+    2026-03-01, percentages "85%", accounts as 姓名; empty cells empty (never None, nan or NaT)."""
+    out = df.copy()
+
+    def col(names, fn):
+        for c in names:
+            if c in out.columns:
+                out[c] = pd.Series([fn(v) for v in out[c]], index=out.index, dtype=object)
+
+    col(money, lambda v: formats.money(v, empty=""))
+    col(numbers, lambda v: formats.number(v, empty=""))
+    col(dates, lambda v: formats.date(v, empty=""))
+    col(percent, lambda v: "" if formats.is_empty(v) else formats.number(v, decimals=1) + "%")
+    col(people, lambda v: "" if formats.is_empty(v) else person(v))
+    return out

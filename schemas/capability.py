@@ -8,6 +8,7 @@ from pandera.typing.pandas import Series
 
 from schemas.base import FormSchema, field
 from schemas.checks import normalise_phone
+from schemas.choices import canonical_period
 
 # (dimension, weight, ((indicator, guidance), ...)) — the first version of the instrument; weights sum to 100
 DEFAULT_INSTRUMENT_NAME = "社会组织能力评估工具"
@@ -49,7 +50,7 @@ DEFAULT_INSTRUMENT = (
     )),
 )
 SCORE_HELP = "1 很差 · 2 较差 · 3 一般 · 4 较好 · 5 很好"
-PERIOD_PATTERN = r"^(19|20)\d{2}(上半年|下半年|年度|第[一二三四]季度)$"
+PERIOD_SOURCE = "assessment_periods"  # schemas.choices.assessment_periods: "2026年上半年", "2026年度", ...
 
 
 # ---- trainings ------------------------------------------------------------------------------------
@@ -148,9 +149,11 @@ def assessment_schema(dimensions: list[dict]) -> pa.DataFrameSchema:
                 metadata={"label": f"{d['name']}·{ind['name']}", "widget": "int",
                           "help": " ".join(x for x in (ind.get("guidance"), SCORE_HELP) if x)})
     columns["period"] = pa.Column(
-        str, nullable=False, coerce=True, checks=[pa.Check.str_matches(PERIOD_PATTERN)],
-        metadata={"label": "评估期", "widget": "text", "help": "如 2026上半年、2026下半年、2026年度 或 2026第一季度",
-                  "placeholder": "2026上半年"})
+        str, nullable=False, coerce=True,
+        parsers=[pa.Parser(lambda s: s.map(canonical_period))],  # "2026下半年" is the period 2026年下半年
+        checks=[pa.Check.in_choices(source=PERIOD_SOURCE)],
+        metadata={"label": "评估期", "widget": "select", "source": PERIOD_SOURCE,
+                  "help": "从列表中选择:某年上半年、下半年、年度或季度;同一评估期的组织放在一起比较(中位数、趋势)"})
     columns["assessor"] = pa.Column(
         str, nullable=False, coerce=True, checks=[pa.Check.str_length(max_value=50), pa.Check.plain_text()],
         metadata={"label": "评估人", "widget": "text"})
@@ -166,4 +169,4 @@ def assessment_schema(dimensions: list[dict]) -> pa.DataFrameSchema:
 
 __all__ = ["Training", "Attendance", "Feedback", "FeedbackSheet", "Instrument", "InstrumentRow", "Dimension",
            "Indicator", "SupportMapping", "assessment_schema", "score_field", "DEFAULT_INSTRUMENT",
-           "DEFAULT_INSTRUMENT_NAME", "PERIOD_PATTERN", "SCORE_HELP"]
+           "DEFAULT_INSTRUMENT_NAME", "PERIOD_SOURCE", "SCORE_HELP"]

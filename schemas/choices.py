@@ -5,6 +5,8 @@ A schema names a list by its *source* (``"communities"``); the form engine shows
 """
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Callable
 
 ORG_KINDS = ["社会团体", "社会服务机构", "基金会", "社区社会组织(备案)"]
@@ -53,6 +55,45 @@ INCUBATION_CRITERIA = {
     "出壳": ["完成登记或备案", "内部治理制度健全", "独立运作至少一个项目", "能力评估总分达到60分"],
 }
 
+# 能力评估的评估期: a choice of defined periods, each spelt one way ("2026年上半年"), generated from years, so
+# one period is one cohort (median, trend). Earlier free text ("2026下半年") is rewritten by migration 009.
+PERIOD_KINDS = ("上半年", "下半年", "年度", "第一季度", "第二季度", "第三季度", "第四季度")
+FIRST_PERIOD_YEAR = 2015
+_PERIOD_ANNUAL = re.compile(r"^((?:19|20)\d{2})年?(?:年度|全年)$")
+_PERIOD_PART = re.compile(r"^((?:19|20)\d{2})年?(上半年|下半年|第[一二三四]季度)$")
+
+
+def period_label(year: int, kind: str) -> str:
+    """2026, 上半年 -> "2026年上半年"; 2026, 年度 -> "2026年度"."""
+    return f"{year}年度" if kind == "年度" else f"{year}年{kind}"
+
+
+def assessment_periods(today: dt.date | None = None) -> list[str]:
+    """Every period an assessment may name, the latest year first (from FIRST_PERIOD_YEAR to next year)."""
+    last = (today or dt.date.today()).year + 1
+    return [period_label(y, k) for y in range(last, FIRST_PERIOD_YEAR - 1, -1) for k in PERIOD_KINDS]
+
+
+def half_year_of(day: dt.date) -> str:
+    """The half-year ``day`` falls in: 2026-03-01 -> "2026年上半年"."""
+    return period_label(day.year, "上半年" if day.month <= 6 else "下半年")
+
+
+def canonical_period(value):
+    """The one spelling of a period written another way ("2026下半年", "2026 年 下半年" -> "2026年下半年");
+    anything else is returned unchanged (and refused by the choice check)."""
+    if not isinstance(value, str):
+        return value
+    text = re.sub(r"[\s\u3000]+", "", value)
+    m = _PERIOD_ANNUAL.match(text)
+    if m:
+        return period_label(int(m.group(1)), "年度")
+    m = _PERIOD_PART.match(text)
+    if m:
+        return period_label(int(m.group(1)), m.group(2))
+    return value.strip()
+
+
 # 动态监管 (labels of stored codes live here too, so forms, imports and lists agree)
 BRAND_TIERS = ["核心品牌", "特色品牌"]
 ACTIVITY_KINDS = ["上门服务", "小组活动", "社区活动", "讲座培训", "咨询服务", "志愿服务", "走访慰问", "其他"]
@@ -73,6 +114,7 @@ STATIC: dict[str, list[str]] = {
     "training_kinds": TRAINING_KINDS,
     "training_topics": TRAINING_TOPICS,
     "capability_dimensions": CAPABILITY_DIMENSIONS,
+    "assessment_periods": assessment_periods(),
     "incubation_kinds": ["入壳", "出壳"],
     "incubation_criteria": sorted({c for v in INCUBATION_CRITERIA.values() for c in v}),
     "entry_criteria": INCUBATION_CRITERIA["入壳"],

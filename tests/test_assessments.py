@@ -33,7 +33,7 @@ def _values(inst: dict, by_dim: dict[str, list[int]], default: int = 3, **head) 
         given = by_dim.get(d["name"], [default] * len(d["indicators"]))
         for ind, s in zip(d["indicators"], given):
             out[f"score_{ind['id']}"] = s
-    out.update({"period": "2025上半年", "assessor": "王敏", "assessed_on": dt.date(2025, 5, 10)} | head)
+    out.update({"period": "2025年上半年", "assessor": "王敏", "assessed_on": dt.date(2025, 5, 10)} | head)
     return out
 
 
@@ -120,10 +120,52 @@ def test_bad_scores_and_period_are_refused_and_nothing_is_stored(cap):
     fields = info.value.fields
     assert fields[f"score_{first}"] == ["内部治理·章程与制度应在1到5之间"]
     assert fields[f"score_{inst['dimensions'][1]['indicators'][0]['id']}"] == ["请填写项目管理·需求调研"]
-    assert fields["period"] == ["评估期格式不正确"]
+    assert fields["period"] == ["请从列表中选择评估期"]  # not a defined period
     assert fields["assessed_on"] == ["评估日期不能晚于今天"]
     assert cap.scalar("SELECT count(*) FROM assessments") == 0
     assert cap.scalar("SELECT count(*) FROM assessment_scores") == 0
+
+
+def test_the_period_is_a_defined_period_in_one_spelling(cap):
+    from schemas.base import field_specs
+    from schemas.capability import assessment_schema
+
+    spec = field_specs(assessment_schema(A.instrument(A.latest_instrument_id())["dimensions"]))["period"]
+    assert (spec["widget"], spec["source"]) == ("select", "assessment_periods")  # a choice, not free text
+    org = _org(1)
+    aid, _ = _assess(org, {}, period="2025 下半年")  # the same period written another way
+    assert A.get(aid)["period"] == "2025年下半年"
+    with pytest.raises(ValidationFailed) as info:
+        _assess(org, {}, period="2025年下半年", assessed_on=dt.date(2025, 11, 2))
+    assert info.value.fields["period"][0].startswith("该组织已有「2025年下半年」的评估")
+    for bad in ("2025秋季", "25年上半年", "2025年第五季度", "下半年"):
+        with pytest.raises(ValidationFailed) as info:
+            _assess(org, {}, period=bad, assessed_on=dt.date(2025, 3, 2))
+        assert info.value.fields["period"] == ["请从列表中选择评估期"], bad
+    assert A.periods() == ["2025年下半年"]
+
+
+def test_migration_009_rewrites_earlier_spellings_and_keeps_collisions(cap):
+    """Free text stored before 评估期 became a choice: one spelling afterwards, so one cohort per period."""
+    from core.migrate import available
+    from schemas import choices
+
+    a, b, c = _org(1), _org(2), _org(3)
+    rows = [(a, "2025上半年"), (a, "2025下半年"), (b, " 2025 年 下半年"), (b, "2024全年"), (c, "2025下半年"),
+            (c, "2025年下半年"), (c, "2024第一季度")]
+    inst = A.latest_instrument_id()
+    with cap.transaction() as tx:
+        for i, (org, period) in enumerate(rows, start=1):
+            tx.execute("INSERT INTO assessments (id, org_id, period, instrument_id, assessor, assessed_on, total)"
+                       " VALUES (?, ?, ?, ?, '王敏', ?, 50)", [9000 + i, org, period, inst, dt.date(2025, 1, i)])
+    sql = next(m for m in available() if m.version == 9).sql
+    with cap.transaction() as tx:
+        tx.execute(sql)
+    stored = {r["id"]: r["period"] for r in cap.fetch_all("SELECT id, period FROM assessments WHERE id > 9000")}
+    assert stored == {9001: "2025年上半年", 9002: "2025年下半年", 9003: "2025年下半年", 9004: "2024年度",
+                      9005: "2025下半年",  # c already has 2025年下半年: left as it was rather than merged
+                      9006: "2025年下半年", 9007: "2024年第一季度"}
+    assert set(A.periods()) - {"2025下半年"} <= set(choices.assessment_periods())
 
 
 def test_one_assessment_per_organisation_and_period(cap):
@@ -131,7 +173,7 @@ def test_one_assessment_per_organisation_and_period(cap):
     _assess(org, {})
     with pytest.raises(ValidationFailed) as info:
         _assess(org, {}, assessed_on=dt.date(2025, 6, 1))
-    assert info.value.fields["period"][0].startswith("该组织已有「2025上半年」的评估")
+    assert info.value.fields["period"][0].startswith("该组织已有「2025年上半年」的评估")
     assert cap.scalar("SELECT count(*) FROM assessments") == 1
 
 
@@ -169,7 +211,7 @@ def test_a_new_version_keeps_old_assessments_and_compares_by_dimension_name(cap)
     assert A.get(a1)["total"] == t1 and A.get(a1)["instrument_id"] == v1
     assert A.dimension_scores(a1)["财务管理"] == 25.0
 
-    a2, _ = _assess(org, {"财务管理": [4, 4, 4], "数字化能力": [5, 5]}, v2, period="2025下半年",
+    a2, _ = _assess(org, {"财务管理": [4, 4, 4], "数字化能力": [5, 5]}, v2, period="2025年下半年",
                     assessed_on=dt.date(2025, 11, 10))
     cmp = A.compare(a1, a2)
     assert cmp["dimension"].tolist() == ["内部治理", "项目管理", "财务管理", "人力资源", "品牌传播", "资源动员"]
@@ -180,8 +222,8 @@ def test_a_new_version_keeps_old_assessments_and_compares_by_dimension_name(cap)
         "内部治理", "项目管理", "财务管理", "人力资源", "品牌传播", "资源动员", "数字化能力"}
     assert "数字化能力" not in set(radar[radar["series"] == "上期"]["dimension"])  # v1 has no such dimension
     trend = A.trend_frame(org)
-    assert trend[trend["dimension"] == "服务成效"]["period"].tolist() == ["2025上半年"]
-    assert trend[trend["dimension"] == "数字化能力"]["period"].tolist() == ["2025下半年"]
+    assert trend[trend["dimension"] == "服务成效"]["period"].tolist() == ["2025年上半年"]
+    assert trend[trend["dimension"] == "数字化能力"]["period"].tolist() == ["2025年下半年"]
     assert trend[trend["dimension"] == "财务管理"]["score"].tolist() == [25.0, 75.0]
 
 
@@ -213,7 +255,7 @@ def test_instrument_rows_are_checked(cap):
 def test_recommendations_for_the_two_weakest_dimensions_follow_the_map(cap):
     org = _org(1)
     # an older assessment whose weakest dimensions differ: only the latest counts
-    _assess(org, {"服务成效": [1, 1, 1]}, default=4, period="2024下半年", assessed_on=dt.date(2024, 11, 1))
+    _assess(org, {"服务成效": [1, 1, 1]}, default=4, period="2024年下半年", assessed_on=dt.date(2024, 11, 1))
     # 财务管理 0, 品牌传播 25, 人力资源 (7/3-1)/4*100 = 33.33, the rest 75
     _assess(org, {"财务管理": [1, 1, 1], "品牌传播": [2, 2], "人力资源": [2, 3, 2]}, default=4)
     rec = A.recommendations(org)
@@ -255,33 +297,33 @@ def cohort(cap):
     """A falls, B rises, C is new in 2025下半年, D was never assessed, E (deregistered) neither."""
     orgs = {k: _org(i) for i, k in enumerate("ABCD", start=1)}
     orgs["E"] = _org(5, active=False)
-    _assess(orgs["A"], {}, default=4, period="2025上半年", assessed_on=dt.date(2025, 5, 10))  # 75
-    _assess(orgs["A"], {"财务管理": [1, 1, 1]}, default=4, period="2025下半年",
+    _assess(orgs["A"], {}, default=4, period="2025年上半年", assessed_on=dt.date(2025, 5, 10))  # 75
+    _assess(orgs["A"], {"财务管理": [1, 1, 1]}, default=4, period="2025年下半年",
             assessed_on=dt.date(2025, 11, 10))  # 75 - 15*75/100 = 63.75
-    _assess(orgs["B"], {}, default=2, period="2025上半年", assessed_on=dt.date(2025, 5, 12))  # 25
-    _assess(orgs["B"], {}, default=3, period="2025下半年", assessed_on=dt.date(2025, 11, 12))  # 50
-    _assess(orgs["C"], {}, default=5, period="2025下半年", assessed_on=dt.date(2025, 11, 20))  # 100
+    _assess(orgs["B"], {}, default=2, period="2025年上半年", assessed_on=dt.date(2025, 5, 12))  # 25
+    _assess(orgs["B"], {}, default=3, period="2025年下半年", assessed_on=dt.date(2025, 11, 12))  # 50
+    _assess(orgs["C"], {}, default=5, period="2025年下半年", assessed_on=dt.date(2025, 11, 20))  # 100
     return orgs
 
 
 def test_periods_most_recent_first(cohort):
-    assert A.periods() == ["2025下半年", "2025上半年"]
+    assert A.periods() == ["2025年下半年", "2025年上半年"]
 
 
 def test_organisations_whose_total_fell(cohort):
-    fell = A.fallen("2025下半年")
+    fell = A.fallen("2025年下半年")
     assert fell[["org_id", "previous_period", "previous_total", "period", "total", "change"]].to_dict("records") == [
-        {"org_id": cohort["A"], "previous_period": "2025上半年", "previous_total": 75.0, "period": "2025下半年",
+        {"org_id": cohort["A"], "previous_period": "2025年上半年", "previous_total": 75.0, "period": "2025年下半年",
          "total": 63.75, "change": -11.25}]
-    assert A.fallen("2025上半年").empty
+    assert A.fallen("2025年上半年").empty
 
 
 def test_distribution_and_cohort_median(cohort):
-    dist = A.distribution("2025下半年")
+    dist = A.distribution("2025年下半年")
     assert len(dist) == 3 * 7
     fin = dist[dist["dimension"] == "财务管理"].sort_values("score")["score"].tolist()
     assert fin == [0.0, 50.0, 100.0]
-    med = A.cohort_median("2025下半年")
+    med = A.cohort_median("2025年下半年")
     assert med["财务管理"] == 50.0 and med["内部治理"] == 75.0  # medians of (0, 50, 100) and (75, 50, 100)
     a2 = A.assessment_frame(org_id=cohort["A"])["id"].iloc[-1]
     radar = A.radar_frame(int(a2))
@@ -295,7 +337,7 @@ def test_organisations_not_assessed_for_a_configurable_time(cohort):
     assert stale["org_id"].tolist() == [cohort["D"]]  # never assessed; E is deregistered
     stale = A.not_assessed(6, today=dt.date(2026, 6, 1))  # cutoff 2025-12-01
     assert stale["org_id"].tolist() == [cohort["D"], cohort["A"], cohort["B"], cohort["C"]]
-    assert stale["last_period"].tolist()[1:] == ["2025下半年"] * 3
+    assert stale["last_period"].tolist()[1:] == ["2025年下半年"] * 3
 
 
 def test_months_before_clamps_to_the_end_of_the_month():

@@ -138,6 +138,7 @@ def test_default_instrument_and_several_periods(demo_db, today):
     assert demo_db.scalar("SELECT count(*) FROM support_map") == len(choices.CAPABILITY_DIMENSIONS)
     labels = [p[0] for p in demo_incubation.periods(today)]
     assert set(assessments.periods(demo_db)) == set(labels) and len(labels) >= 2
+    assert set(labels) <= set(choices.assessment_periods(today))  # defined periods, one spelling each
     per_org = Counter(r["org_id"] for r in demo_db.fetch_all("SELECT org_id FROM assessments"))
     incubated = _incubated(demo_db, today)
     assert sum(per_org[o["id"]] >= 2 for o in incubated) >= 0.8 * len(incubated)
@@ -275,6 +276,7 @@ def test_plan_is_deterministic_and_nothing_lies_after_today():
     dates = [v for rows in a.values() for r in rows for k, v in r.items()
              if isinstance(v, dt.date) and k not in ("due_date", "expires_on")]  # deadlines and expiries lie ahead
     assert len(dates) > 1000 and max(dates) <= today
-    assert [p[0] for p in demo_incubation.periods(today)] == ["2022上半年", "2022下半年", "2023上半年", "2023下半年"]
+    assert [p[0] for p in demo_incubation.periods(today)] == ["2022年上半年", "2022年下半年", "2023年上半年",
+                                                                "2023年下半年"]  # the canonical spelling
     mine = {p["org_id"] for i, p in enumerate(a["pairings"]) if a["mentors"][p["mentor"]]["username"] == "expert03"}
     assert mine and not mine & {1, 2}

@@ -95,15 +95,16 @@ def test_the_workbook_sheets_equal_the_database(case, hub):
     assert application["里程碑 2"] == "2027-03-15 结项报告"
 
     reviews = book["评审得分"]
-    stored = hub.fetch_all("SELECT v.reviewer, c.name, s.score, v.total FROM review_scores s JOIN reviews v"
+    stored = hub.fetch_all("SELECT u.name AS reviewer, c.name, s.score, v.total FROM review_scores s JOIN reviews v"
                            " ON v.id = s.review_id JOIN rubric_criteria c ON c.id = s.criterion_id"
+                           " JOIN users u ON u.username = v.reviewer"
                            " WHERE v.application_id = ? ORDER BY v.reviewer, c.seq", [app_id])
     assert len(reviews) - 1 == len(stored) == 12  # 2 reviewers x 6 criteria
     header = reviews[0]
     col = {h: i for i, h in enumerate(header)}
     assert [(r[col["评审专家"]], r[col["评分项"]], r[col["得分"]], r[col["加权总分"]]) for r in reviews[1:]] == [
         (s["reviewer"], s["name"], s["score"], s["total"]) for s in stored]
-    assert {r[col["评审专家"]] for r in reviews[1:]} == {"expert01", "expert02"}
+    assert {r[col["评审专家"]] for r in reviews[1:]} == {"专家01", "专家02"}  # by 姓名, never the account name
 
     tranches = book["拨付记录"]
     assert len(tranches) - 1 == hub.scalar("SELECT count(*) FROM tranches WHERE project_id = ?", [pid]) == 3
@@ -140,6 +141,20 @@ def test_the_workbook_sheets_equal_the_database(case, hub):
     col = {h: i for i, h in enumerate(timeline[0])}
     assert [r[col["事件"]] for r in timeline[1:]] == list(expected["event"])
     assert timeline[-1][col["事件"]] == "中期评估:通过"
+
+
+def test_amounts_read_with_separators_and_people_by_name(case, hub):
+    """Money cells stay numbers (they add up) but read 20,000 / 1,250.50; nobody appears as an account name."""
+    wb = load_workbook(io.BytesIO(dossier.workbook(case["pid"])))
+    spent = wb["经费支出"]
+    head = [c.value for c in spent[1]]
+    amounts = [row[head.index("金额(元)")] for row in spent.iter_rows(min_row=2)]
+    assert [(c.value, c.number_format) for c in amounts] == [(3000, "#,##0"), (1250.5, "#,##0.00")]
+    overview = {r[0].value: r[1] for r in wb["项目概况"].iter_rows(min_row=2)}
+    assert (overview["资助金额(元)"].value, overview["资助金额(元)"].number_format) == (40000, "#,##0")
+    everything = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not {"None", "nan", "NaT"} & set(everything)
+    assert not [v for v in everything if v in ("expert01", "expert02")]
 
 
 def test_the_zip_holds_the_workbook_and_every_attachment_byte_for_byte(case, hub):
