@@ -33,7 +33,7 @@ def _fill_new(at, username="zhao.li", name="赵丽", email="zhaoli@example.cn", 
 
 
 def _edit(at, target: str):
-    at.selectbox(key="users:target").set_value(target).run()
+    at.selectbox(key="user").set_value(target).run()
     return at
 
 
@@ -246,6 +246,10 @@ def test_reset_password_shows_it_once_and_changes_the_hash(demo_db):
     old_hash = users.get("staff")["password_hash"]
     at = _edit(_admin(), "staff")
     at.button(key="users:reset").click().run()
+    # it asks first, saying what happens; nothing is changed yet
+    assert "账号 staff(王敏(工作人员))的当前密码将立即失效" in texts(at)
+    assert users.get("staff")["password_hash"] == old_hash
+    at.button(key="users:reset:yes").click().run()
     assert not at.exception
     assert len(at.code) == 1
     new_password = at.code[0].value
@@ -277,3 +281,36 @@ def test_stale_edit_form_does_not_re_enable_a_disabled_account(demo_db):
     assert row["name"] == "王敏"
     assert row["active"] is False
     assert users.active_roles("staff") is None
+
+
+def test_list_shows_no_raw_empty_values(demo_db):
+    """Accounts never edited have no 更新时间: the cell is empty, not "None"/"NaT"; dates read as dates."""
+    import re
+
+    at = _admin()
+    df = at.dataframe[0].value
+    cells = [str(v) for v in df.astype(str).to_numpy().ravel()]
+    assert not [c for c in cells if c in {"None", "nan", "NaT", "<NA>"}]
+    assert (df["更新时间"] == "").any()
+    assert all(v == "" or re.fullmatch(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?", v) for v in df["创建时间"])
+
+
+def test_edit_picker_names_people(demo_db):
+    at = _admin()
+    picker = at.selectbox(key="user")
+    assert picker.placeholder.startswith("请选择")
+    assert "王敏(工作人员)(staff)" in picker.options
+    # the account is bound to the URL (?user=staff): the browser test reloads it (AppTest has no URL)
+
+
+def test_cancelling_a_password_reset_changes_nothing(demo_db):
+    from core import users
+
+    before = users.get("staff")["password_hash"]
+    at = _edit(_admin(), "staff")
+    at.button(key="users:reset").click().run()
+    at.button(key="users:reset:no").click().run()
+    assert not at.exception
+    assert users.get("staff")["password_hash"] == before
+    assert not at.code
+    assert "当前密码将立即失效" not in texts(at)
