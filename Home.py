@@ -53,11 +53,25 @@ def _target(spec: navigation.PageSpec):
     return getattr(importlib.import_module(module), func)
 
 
+def _starting():
+    """From the first second of a first start: what is happening (the demo data build takes a while)."""
+    box = st.empty()
+    box.info("正在启动 HubDesk 枢纽台,请稍候……", icon=":material/hourglass_top:")
+
+    def progress(done: int, total: int, label: str) -> None:
+        box.progress(done / total, text=f"正在准备演示数据 … {done}/{total}:{label}")
+
+    return box, progress
+
+
+box, progress = _starting() if not app.ready() else (None, None)
 try:
-    db = app.bootstrap()
+    db = app.bootstrap(progress)
 except (HubError, app.ConfigProblem) as exc:  # e.g. the file held by another server: say so, no traceback
     st.error(md(str(exc)))
     st.stop()
+if box is not None:
+    box.empty()
 if db.read_only:
     st.warning(md(f"数据库文件 {db.path} 当前只能以只读方式打开(文件或数据目录只读):可以查看数据,但不能保存任何修改。"
                   "请联系系统管理员恢复写入权限后重新启动服务。"))

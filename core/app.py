@@ -19,11 +19,11 @@ class ConfigProblem(RuntimeError):
     pass
 
 
-def _first_start(db: Database, s: config.Settings) -> None:
+def _first_start(db: Database, s: config.Settings, progress=None) -> None:
     if db.scalar("SELECT count(*) FROM users"):
         return
     if s.demo:
-        counts = demo.load(db)
+        counts = demo.load(db, progress)
         log.warning("HubDesk: new database %s filled with demo data %s", db.path, counts)
         return
     communities.ensure(choices.DEMO_COMMUNITIES, SYSTEM, db=db)
@@ -35,8 +35,14 @@ def _first_start(db: Database, s: config.Settings) -> None:
     log.warning("HubDesk: empty database created; initial admin password written to %s", note)
 
 
-def bootstrap() -> Database:
-    """Idempotent; cheap after the first call in a process."""
+def ready() -> bool:
+    """True once this process has started the configured database (bootstrap() is then cheap)."""
+    return str(config.load().db_path.resolve()) in _started
+
+
+def bootstrap(progress=None) -> Database:
+    """Idempotent; cheap after the first call in a process. ``progress(done, total, label)`` hears about
+    the first-start demo data build (other callers wait for it to finish)."""
     s = config.load()
     key = str(s.db_path.resolve())
     if key in _started:
@@ -52,7 +58,7 @@ def bootstrap() -> Database:
         problems = checks.run()
         if problems:
             raise ConfigProblem("配置检查未通过:\n" + "\n".join(problems))
-        _first_start(db, s)
+        _first_start(db, s, progress)
         _started.add(key)
         backup.start_auto(db, s)  # at most one backup thread per process
     return db

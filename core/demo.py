@@ -27,12 +27,26 @@ def load_accounts(db) -> int:
     return n
 
 
-def load(db) -> dict[str, int]:
+STEPS = ("演示账号", "社会组织", "公益创投批次与申报", "专家评审", "孵化与能力建设", "动态监管")
+
+
+def load(db, progress=None) -> dict[str, int]:
+    """Fills a new database; ``progress(done, total, label)`` is told before each step (a screen shows it)."""
     from core import demo_incubation, demo_monitoring, demo_orgs, demo_reviews, demo_rounds
 
-    counts = {"accounts": load_accounts(db), "organisations": demo_orgs.load(db, SYSTEM)}
-    counts.update(demo_rounds.load(db))  # 公益创投 rounds, applications, ideas (needs the organisations)
-    counts.update(demo_reviews.load(db))  # experts, rubrics, assignments and scores (needs the rounds)
-    counts.update(demo_incubation.load(db))  # mentoring, trainings, assessments, stages, ratings (needs the reviews)
-    counts.update(demo_monitoring.load(db))  # brands, projects, ledger, money, evaluations (needs the funded rounds)
+    steps = (
+        lambda: {"accounts": load_accounts(db)},
+        lambda: {"organisations": demo_orgs.load(db, SYSTEM)},
+        lambda: demo_rounds.load(db),  # 公益创投 rounds, applications, ideas (needs the organisations)
+        lambda: demo_reviews.load(db),  # experts, rubrics, assignments and scores (needs the rounds)
+        lambda: demo_incubation.load(db),  # mentoring, trainings, assessments, stages, ratings (needs the reviews)
+        lambda: demo_monitoring.load(db),  # brands, projects, ledger, money, evaluations (needs the funded rounds)
+    )
+    counts: dict[str, int] = {}
+    for i, (label, step) in enumerate(zip(STEPS, steps)):
+        if progress:
+            progress(i, len(STEPS), label)
+        counts.update(step())
+    if progress:
+        progress(len(STEPS), len(STEPS), "完成")
     return counts

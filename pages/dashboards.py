@@ -42,6 +42,8 @@ def charts() -> None:
     chosen = st.radio("专题", names, index=names.index(asked) if asked in names else 0,
                       format_func=lambda v: view.VIEWS[v][0], horizontal=True, key="dash:view",
                       label_visibility="collapsed")
+    if st.query_params.get("view") != chosen:  # the view in the URL: F5 and a shared link keep it
+        st.query_params["view"] = chosen
     every = view.live_controls("dash:charts")
 
     @st.fragment(run_every=every)
@@ -56,16 +58,23 @@ def meeting() -> None:
     require("dash_meeting")
     view.meeting_style()
     screens = view.MEETING_SCREENS
+    page_link("dash_overview", "退出大屏")  # always visible: the way out of meeting mode
     with st.expander("大屏设置", expanded=False):
         cols = st.columns([2, 1, 1])
-        shown = cols[0].multiselect("轮播内容", list(screens), default=list(screens),
+        asked = [k for k in st.query_params.get("screens", "").split(",") if k in screens]  # a room's own set
+        shown = cols[0].multiselect("轮播内容", list(screens), default=asked or list(screens), placeholder="选择要轮播的内容",
                                     format_func=lambda k: screens[k][0], key="dash:meeting:screens")
         interval = cols[1].select_slider("每屏停留(秒)", view.MEETING_INTERVALS, value=view.DEFAULT_MEETING_INTERVAL,
                                          key="dash:meeting:interval")
         paused = cols[2].toggle("暂停轮播", value=False, key="dash:meeting:paused")
         f = view.filters_bar()
-        page_link("dash_overview", "退出大屏,返回数据总览")
     shown = shown or ["overview"]
+    wanted = "" if shown == list(screens) else ",".join(shown)  # the URL keeps the set: F5 and bookmarks
+    if st.query_params.get("screens", "") != wanted:
+        if wanted:
+            st.query_params["screens"] = wanted
+        else:
+            st.query_params.pop("screens", None)
 
     @st.fragment(run_every=min(float(interval), view.refresh_seconds()))
     def screen() -> None:

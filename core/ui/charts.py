@@ -230,10 +230,13 @@ def funding_share(df: pd.DataFrame) -> alt.Chart:
     ).add_params(_pick("year", "source")).properties(height=340)
 
 
-def large(chart: alt.Chart, size: int = 18, height: int = 480) -> alt.Chart:
-    """The chart with type large enough for a meeting-room screen, and taller."""
-    return chart.properties(height=height).configure_axis(labelFontSize=size, titleFontSize=size + 2).configure_legend(
-        labelFontSize=size, titleFontSize=size + 2, symbolSize=220).configure_title(fontSize=size + 8)
+def large(chart: alt.Chart, size: int = 22, height: int = 520) -> alt.Chart:
+    """The chart with type large enough for a meeting-room screen (read from the back of the room: axis
+    labels and legends at least 20 px), taller, and no label cut short ("1516便民…")."""
+    return chart.properties(height=height).configure_axis(
+        labelFontSize=size, titleFontSize=size + 2, labelLimit=0, titleLimit=0).configure_legend(
+        labelFontSize=size, titleFontSize=size + 2, symbolSize=260, labelLimit=0, titleLimit=0).configure_title(
+        fontSize=size + 8)
 
 
 def to_image(chart: alt.Chart, fmt: str, *, scale: float = 2.0) -> bytes:

@@ -51,15 +51,24 @@ def _remember(key: str) -> None:
     st.session_state[_KEEP + key] = st.session_state.get(key)
 
 
-def _select(col, label: str, options: list, any_label: str, key: str, fmt: Callable = str):
+def _select(col, label: str, options: list, any_label: str, key: str, fmt: Callable = str, param: str = ""):
     """A selectbox with a first "no filter" option whose value is kept across the dashboard screens (each
     screen's widget is its own, so the value lives in a copy that the widget's change updates; a value no
-    longer offered falls back to no filter). Returns the chosen option, or None for no filter."""
+    longer offered falls back to no filter) and in the URL as ``?param=`` (so F5 and a shared link keep
+    it; a new session starts from the URL). Returns the chosen option, or None for no filter."""
     choices = [ANY, *options]
+    if _KEEP + key not in st.session_state and param in st.query_params:  # a new session: the URL decides
+        asked = st.query_params.get(param)
+        st.session_state[_KEEP + key] = next((c for c in options if str(c) == asked), ANY)
     kept = st.session_state.get(_KEEP + key, ANY)
     st.session_state[key] = kept if kept in choices else ANY
     value = col.selectbox(label, choices, format_func=lambda v: any_label if v == ANY else fmt(v), key=key,
                           on_change=_remember, args=(key,))
+    if param:
+        if value == ANY:
+            st.query_params.pop(param, None)
+        elif st.query_params.get(param) != str(value):
+            st.query_params[param] = str(value)
     return None if value == ANY else value
 
 
@@ -68,11 +77,12 @@ def filters_bar() -> Filters:
     opts = dashboard.filter_options()
     years, rounds = opts["years"], opts["rounds"]
     cols = st.columns(5)
-    year_from = _select(cols[0], "起始年份", years, "不限", "dash:f:from", lambda y: f"{y}年")
-    year_to = _select(cols[1], "结束年份", list(reversed(years)), "至今", "dash:f:to", lambda y: f"{y}年")
-    round_id = _select(cols[2], "创投批次", list(rounds), "全部批次", "dash:f:round", lambda r: rounds.get(r, str(r)))
-    category = _select(cols[3], "项目类别", opts["categories"], "全部类别", "dash:f:category")
-    community = _select(cols[4], "社区", opts["communities"], "全部社区", "dash:f:community")
+    year_from = _select(cols[0], "起始年份", years, "不限", "dash:f:from", lambda y: f"{y}年", "from")
+    year_to = _select(cols[1], "结束年份", list(reversed(years)), "至今", "dash:f:to", lambda y: f"{y}年", "to")
+    round_id = _select(cols[2], "创投批次", list(rounds), "全部批次", "dash:f:round", lambda r: rounds.get(r, str(r)),
+                       "round")
+    category = _select(cols[3], "项目类别", opts["categories"], "全部类别", "dash:f:category", param="category")
+    community = _select(cols[4], "社区", opts["communities"], "全部社区", "dash:f:community", param="community")
     f = Filters(year_from=year_from, year_to=year_to, round_id=round_id, category=category, community=community)
     try:
         return f.resolved()
@@ -379,9 +389,12 @@ header[data-testid="stHeader"], [data-testid="stToolbar"] { display: none !impor
 [data-testid="stMainBlockContainer"], .block-container { max-width: 100% !important; padding-top: 1.2rem !important; }
 [data-testid="stMain"] { font-size: 1.4rem; }
 [data-testid="stMain"] p, [data-testid="stMain"] li { font-size: 1.4rem; }
-[data-testid="stMetricValue"] { font-size: 3.2rem !important; }
-[data-testid="stMetricLabel"] p { font-size: 1.5rem !important; }
-[data-testid="stMetricDelta"] { font-size: 1.4rem !important; }
+/* the value of a KPI tile is read from the back of the room: at least twice its label (the paragraph rule
+   above must not reach the value's inner elements, so they are named here, after it) */
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3.6rem !important; line-height: 1.15 !important;
+  overflow: visible !important; text-overflow: clip !important; white-space: nowrap !important; }
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { font-size: 1.5rem !important; }
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { font-size: 1.4rem !important; }
 [data-testid="stMain"] h1 { font-size: 3.2rem !important; }
 [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.2rem !important; }
 </style>

@@ -1,0 +1,240 @@
+"""Links, reloads and bookmarks as people use them: a URL typed, bookmarked, shared or reloaded (F5) opens the
+screen it names, with its query string, for every role, signed in by cookie or through the login form; a
+screen the role may not open says so in Chinese and shows nothing of it; the first request a fresh server
+sees is a deep link and gets no English "Page not found".
+
+The module's server is fresh: the first test is the first request it ever sees.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import duckdb
+import pytest
+
+from core.navigation import PAGES
+from tests import demo_cache
+from tests.browser.conftest import (COOKIE_NAME, DEMO_PASSWORDS, WAIT_MS, goto, login, new_context, screenshot,
+                                    settle, wait_for_app)
+
+ROLE_USER = {"admin": "admin", "staff": "staff", "reviewer": "expert", "leader": "leader"}
+ENGLISH = ("Page not found", "does not seem to exist", "Running the app's main page")
+
+
+def _demo(sql: str):
+    con = duckdb.connect(str(demo_cache.template()), read_only=True)
+    try:
+        return con.execute(sql).fetchone()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def project():
+    """A funded project of the demo data: (id, agreement number, title)."""
+    return _demo("SELECT p.id, p.agreement_no, a.title FROM projects p JOIN applications a ON a.id = p.application_id "
+                 "ORDER BY p.id DESC LIMIT 1")
+
+
+def _headings(page) -> list[str]:
+    return [t.strip() for t in page.locator("[data-testid='stMain'] h1").all_inner_texts()]
+
+
+def _path_and_query(page) -> tuple[str, dict]:
+    u = urlparse(page.url)
+    return u.path, parse_qs(u.query)
+
+
+def _no_english_dialog(page) -> None:
+    text = page.locator("body").inner_text()
+    for words in ENGLISH:
+        assert words not in text, f"{page.url}: {words!r} shown"
+
+
+def _sign_in_once(page, username: str) -> None:
+    """One honest try: type, press 登录, and be signed in (a lost first sign-in is a defect, no retry)."""
+    page.get_by_label("用户名", exact=True).fill(username)
+    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORDS[username])
+    page.get_by_role("button", name="登录", exact=True).click()
+    wait_for_app(page)
+    page.get_by_label("用户名", exact=True).wait_for(state="detached", timeout=WAIT_MS)
+    settle(page)
+    assert any(c["name"] == COOKIE_NAME for c in page.context.cookies())
+
+
+def test_first_request_to_a_fresh_server_is_a_deep_link_and_keeps_it_through_sign_in(server, page, project):
+    pid, agreement_no, title = project
+    goto(page, f"{server}/project-file?id={pid}")
+    _no_english_dialog(page)
+    assert page.get_by_label("用户名", exact=True).is_visible()
+    assert _path_and_query(page) == ("/project-file", {"id": [str(pid)]})
+    _sign_in_once(page, "staff")
+    _no_english_dialog(page)
+    assert _path_and_query(page) == ("/project-file", {"id": [str(pid)]})
+    assert _headings(page)[0] == "项目档案"
+    assert agreement_no in page.locator("[data-testid='stMain']").inner_text()
+    page.reload(wait_until="domcontentloaded")  # F5: signed in again by the cookie, same project
+    settle(page)
+    assert _path_and_query(page) == ("/project-file", {"id": [str(pid)]})
+    assert _headings(page)[0] == "项目档案"
+    assert agreement_no in page.locator("[data-testid='stMain']").inner_text()
+
+
+def test_signed_out_deep_link_to_the_meeting_screen_then_sign_in(server, page):
+    goto(page, f"{server}/dashboard-meeting")
+    _no_english_dialog(page)
+    _sign_in_once(page, "leader")
+    assert _path_and_query(page)[0] == "/dashboard-meeting"
+    assert page.get_by_role("link", name="退出大屏").is_visible()
+    page.reload(wait_until="domcontentloaded")  # the meeting-room screen reloads: still 会议大屏
+    settle(page)
+    assert _path_and_query(page)[0] == "/dashboard-meeting"
+    assert page.get_by_role("link", name="退出大屏").is_visible()
+
+
+@pytest.fixture(scope="module")
+def cookies(server, browser):
+    """The sign-in cookie of each role, got once through the login form."""
+    jar = {}
+    for role, user in ROLE_USER.items():
+        ctx = new_context(browser)
+        try:
+            p = ctx.new_page()
+            login(p, server, user)
+            jar[role] = [c for c in ctx.cookies() if c["name"] == COOKIE_NAME]
+        finally:
+            ctx.close()
+    return jar
+
+
+def _shows(page, spec) -> str | None:
+    """Waits for the screen of ``spec`` (its heading, or the meeting screen's way out); None when it shows,
+    else what the page shows instead."""
+    want = page.get_by_role("link", name="退出大屏") if spec.key == "dash_meeting" else \
+        page.locator("[data-testid='stMain'] h1", has_text=re.compile("^" + re.escape(spec.title)))
+    try:
+        want.first.wait_for(timeout=WAIT_MS)
+    except Exception:  # noqa: BLE001 - report what is there instead
+        return f"shows {_headings(page)}"
+    if "无权" in page.locator("[data-testid='stMain']").inner_text():
+        return "refused"
+    return None
+
+
+@pytest.mark.parametrize("role", list(ROLE_USER))
+def test_every_allowed_url_opens_its_screen_in_a_fresh_tab_and_after_f5(server, browser, cookies, role, request):
+    ctx = new_context(browser)  # a browser that signed in earlier: only its cookie
+    ctx.add_cookies(cookies[role])
+    failures = []
+    try:
+        for spec in [p for p in PAGES if role in p.roles]:
+            page = ctx.new_page()  # a new tab: typed URL or bookmark
+            path = "/" if spec.default else f"/{spec.url_path}"
+            try:
+                page.goto(server + path, wait_until="domcontentloaded")
+                for how in ("typed", "F5"):
+                    if how == "F5":
+                        page.reload(wait_until="domcontentloaded")
+                    wrong = _shows(page, spec)
+                    if wrong:
+                        failures.append(f"{path} ({how}): {wrong}, not 「{spec.title}」")
+                    if _path_and_query(page)[0] != path:
+                        failures.append(f"{path} ({how}): the address became {page.url}")
+            except Exception as exc:  # noqa: BLE001 - collect every URL, fail once
+                failures.append(f"{path}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+                screenshot(page, f"{request.node.name}{path.replace('/', '_')}")
+            finally:
+                page.close()
+    finally:
+        ctx.close()
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("role", ["reviewer", "leader", "staff"])
+def test_a_url_the_role_may_not_open_says_so_and_shows_nothing_of_it(server, browser, cookies, role):
+    ctx = new_context(browser)
+    ctx.add_cookies(cookies[role])
+    page = ctx.new_page()
+    try:
+        for spec in [p for p in PAGES if role not in p.roles]:
+            page.goto(f"{server}/{spec.url_path}", wait_until="domcontentloaded")
+            page.get_by_role("heading", name="无权访问").wait_for(timeout=WAIT_MS)
+            wait_for_app(page)
+            _no_english_dialog(page)
+            assert _headings(page) == ["无权访问"], spec.url_path
+            main = page.locator("[data-testid='stMain']").inner_text()
+            assert "您的角色无权打开此页面" in main
+            assert page.locator("[data-testid='stDataFrame']").count() == 0
+            assert page.locator("[data-testid='stForm']").count() == 0
+            assert _path_and_query(page)[0] == f"/{spec.url_path}"
+        page.get_by_role("link", name="返回工作台").click()
+        wait_for_app(page)
+        page.get_by_role("heading", name="工作台").wait_for(timeout=WAIT_MS)
+    finally:
+        ctx.close()
+
+
+def test_dashboard_view_and_filters_live_in_the_url(server, browser, cookies):
+    ctx = new_context(browser)
+    ctx.add_cookies(cookies["leader"])
+    page = ctx.new_page()
+    try:
+        goto(page, f"{server}/dashboard-charts?view=funnel&category=" + "一老一小")
+        assert _headings(page)[0] == "专题分析"
+        radio = page.locator(".st-key-dash-view")
+        assert radio.get_by_role("radio", name="申报漏斗").is_checked()
+        category = page.locator(".st-key-dash-f-category").get_by_role("combobox").input_value()
+        assert category == "一老一小"
+        # choose another view: the URL follows, and F5 keeps it
+        radio.get_by_text("社区覆盖", exact=True).click()
+        settle(page)
+        assert parse_qs(urlparse(page.url).query)["view"] == ["coverage"]
+        page.reload(wait_until="domcontentloaded")
+        settle(page)
+        assert page.locator(".st-key-dash-view").get_by_role("radio", name="社区覆盖").is_checked()
+        assert page.locator(".st-key-dash-f-category").get_by_role("combobox").input_value() == "一老一小"
+    finally:
+        ctx.close()
+
+
+def test_meeting_screen_is_readable_from_the_back_of_the_room(server, browser, cookies):
+    """1920x1080: KPI values at least twice their labels, chart text at least 20 px, a visible way out."""
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1920, "height": 1080})
+    ctx.set_default_timeout(WAIT_MS)
+    ctx.add_cookies(cookies["leader"])
+    page = ctx.new_page()
+    try:
+        goto(page, f"{server}/dashboard-meeting?screens=overview")
+        page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=WAIT_MS)
+        sizes = page.evaluate("""() => [...document.querySelectorAll("[data-testid='stMetric']")].map(m => {
+            const px = el => parseFloat(getComputedStyle(el).fontSize);
+            const deepest = root => { let el = root; while (el.firstElementChild) el = el.firstElementChild; return el; };
+            const v = m.querySelector("[data-testid='stMetricValue']"), l = m.querySelector("[data-testid='stMetricLabel']");
+            return {value: px(deepest(v)), label: px(deepest(l)), cut: deepest(v).scrollWidth > deepest(v).clientWidth + 1};
+        })""")
+        assert sizes, "no KPI tile on the meeting screen"
+        for s in sizes:
+            assert s["value"] >= 2 * s["label"], s
+        link = page.get_by_role("link", name="退出大屏")
+        assert link.is_visible()
+        screenshot(page, "meeting_1920")
+        link.click()
+        wait_for_app(page)
+        page.get_by_role("heading", name="数据总览").wait_for(timeout=WAIT_MS)
+    finally:
+        ctx.close()
+
+
+def test_meeting_charts_use_large_uncut_labels():
+    """The meeting charts' Vega-Lite config: axis and legend text >= 20 px and never cut short."""
+    import altair as alt
+
+    from core.ui import charts
+
+    spec = charts.large(alt.Chart({"values": [{"a": "1516便民服务", "b": 1}]}).mark_bar().encode(x="a:N", y="b:Q")).to_dict()
+    config = spec["config"]
+    for part in ("axis", "legend"):
+        assert config[part]["labelFontSize"] >= 20 and config[part]["titleFontSize"] >= 20
+        assert config[part]["labelLimit"] == 0
+    assert re.search("1516便民服务", str(spec))
