@@ -7,10 +7,11 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from core import brands, dossier, evaluations, ledger, money, monitoring_policy, projects, risks
+from core import brands, dossier, evaluations, formats, ledger, money, monitoring_policy, projects, risks
 from core.errors import HubError
 from core.excel import XLSX_MIME
-from core.ui.forms import load, schema_form
+from core.ui.confirm import ask, asking, confirm_box, confirm_button
+from core.ui.forms import load, reset, schema_form
 from core.ui.imports import import_panel
 from core.ui.links import page_link
 from core.ui.listview import list_view
@@ -48,19 +49,48 @@ def _shown(df: pd.DataFrame, columns: dict) -> pd.DataFrame:
 
 
 def _money(v) -> str:
-    return "—" if v is None or pd.isna(v) else f"{float(v):,.2f}"
+    return formats.money(v)
 
 
 def _pct(v) -> str:
-    return "—" if v is None or pd.isna(v) else f"{float(v):.0f}%"
+    return formats.EMPTY if formats.is_empty(v) else f"{float(v):.0f}%"
+
+
+PROJECT_TABS = ["协议与里程碑", "服务台账", "资金", "评估", "预警", "项目动态"]
+
+
+def _tabs(labels: list[str], key: str = "tab") -> list:
+    """Tabs whose choice is in the URL (``?tab=资金``): a reload, a shared link or an action keeps the tab.
+    A message left by the last action (``flash``) is shown at the top of the open tab, where the user is."""
+    tabs = st.tabs(labels, key=key, bind="query-params")
+    for t in tabs:
+        if t.open:
+            with t:
+                show_flash()
+    return tabs
+
+
+def _confirmed_form(model, key: str, check, write, *, action: str, consequence, ok, submit_label: str,
+                    **form) -> None:
+    """A form whose submit cannot be undone: 提交 validates everything (``check(values)`` raises like the
+    write would; nothing is stored) and keeps the values; a box then says what will happen and that it
+    cannot be undone; only its 确认 writes (once: the box closes on the first click)."""
+    def on_submit(values: dict) -> None:
+        checked = check(values)
+        st.session_state[f"{key}:checked"] = (values, checked)
+        ask(key)
+
+    schema_form(model, key, on_submit, submit_label=submit_label, clear_on_success=False, **form)
+    if asking(key) and f"{key}:checked" in st.session_state:
+        values, checked = st.session_state[f"{key}:checked"]
+        confirm_box(key, action, consequence(checked), lambda: write(values), ok(checked))
 
 
 # ==== 项目监管: list + agreements ===================================================================
 def project_list() -> None:
     who = require("projects")
     st.title("项目监管")
-    show_flash()
-    tab_list, tab_sign = st.tabs(["立项项目", "签订资助协议"])
+    tab_list, tab_sign = _tabs(["立项项目", "签订资助协议"])
     with tab_list:
         only_warned = st.toggle("只看有未处理预警的项目", key="projects:warned")
         if only_warned:
@@ -78,7 +108,9 @@ def project_list() -> None:
         else:
             selected = list_view(projects.LIST_VIEW, "projects", title="立项项目")
             if selected is not None:
-                page_link("project", f"打开项目档案(编号 {selected})", id=int(selected))
+                from schemas import choices
+
+                page_link("project", f"打开项目档案:{choices.label('projects', int(selected))}", id=int(selected))
             else:
                 st.caption("在表格中选择一个项目,打开它的档案:协议、服务台账、资金、评估、预警和动态。")
     with tab_sign:
@@ -88,7 +120,9 @@ def project_list() -> None:
 def _sign(who) -> None:
     done = st.session_state.pop("sign:done", None)
     if done is not None:
-        page_link("project", f"打开刚签订的项目档案(编号 {done})", id=done)
+        from schemas import choices
+
+        page_link("project", f"打开刚签订的项目档案:{choices.label('projects', done)}", id=done)
     waiting = projects.awaiting_agreement()
     if waiting.empty:
         st.info("所有已立项资助的项目都已签订资助协议。")
@@ -108,7 +142,7 @@ def _sign(who) -> None:
 
     def save(values: dict) -> None:
         pid = projects.sign_agreement(int(chosen), values, who)
-        flash(f"已签订资助协议(项目编号 {pid}),已生成分期拨付计划")
+        flash(f"已签订资助协议(协议编号 {projects.get(pid)['agreement_no']}),已生成分期拨付计划")
         st.session_state["sign:done"] = pid
         st.session_state.pop("sign:app", None)
 
@@ -124,7 +158,6 @@ def _query_id() -> int | None:
 def project_page() -> None:
     who = require("project")
     st.title("项目档案")
-    show_flash()
     from schemas import choices
 
     ids = choices.get("projects")
@@ -133,6 +166,7 @@ def project_page() -> None:
                           index=ids.index(current) if current in ids else None, placeholder="选择或搜索项目",
                           key="project:chosen")
     if chosen is None:
+        show_flash()
         st.caption("选择一个立项项目查看它的完整档案。")
         return
     st.query_params["id"] = str(chosen)
@@ -142,7 +176,7 @@ def project_page() -> None:
         st.error(md(exc))
         return
     _header(p)
-    tabs = st.tabs(["协议与里程碑", "服务台账", "资金", "评估", "预警", "项目动态"])
+    tabs = _tabs(PROJECT_TABS)
     with tabs[0]:
         _agreement_tab(p, who)
     with tabs[1]:
@@ -154,21 +188,22 @@ def project_page() -> None:
     with tabs[4]:
         _warnings_tab(p, who)
     with tabs[5]:
-        table(projects.timeline(p["id"]), f"项目动态-{p['agreement_no']}", key="project:timeline",
-              columns=TIMELINE_COLUMNS)
+        table(projects.readable(projects.timeline(p["id"]), dates=["happened_on"], people=["by_user"]),
+              f"项目动态-{p['agreement_no']}", key="project:timeline", columns=TIMELINE_COLUMNS)
 
 
 def _header(p: dict) -> None:
     st.subheader(md(f"{p['title']}({p['agreement_no']})"))
-    st.caption(md(f"{p['org']} · {p['round']} · {p['category']} · 品牌:{p['brand'] or '—'} · "
-                  f"执行期 {p['start_date']} 至 {p['end_date']} · 服务社区:{'、'.join(p['communities'] or [])}"))
+    st.caption(md(f"{p['org']} · {p['round']} · {p['category']} · 品牌:{formats.text(p['brand'])} · "
+                  f"执行期 {formats.date(p['start_date'])} 至 {formats.date(p['end_date'])} · "
+                  f"服务社区:{formats.text(list(p['communities'] or []))}"))
     prog = ledger.progress(p["id"])
     summ = money.summary(p["id"])
     c = st.columns(5)
     c[0].metric("状态", PROJECT_STATES.get(p["state"], p["state"]))
-    c[1].metric("活动场次", f"{prog['activities']} / {prog['planned_activities']}",
-                help=f"按进度应达 {prog['expected_activities']:.0f} 场")
-    c[2].metric("服务人次", f"{prog['person_times']:,} / {prog['planned_person_times']:,}",
+    c[1].metric("活动场次", f"{formats.number(prog['activities'])} / {formats.number(prog['planned_activities'])}",
+                help=f"按进度应达 {prog['expected_activities']:,.0f} 场")
+    c[2].metric("服务人次", f"{formats.number(prog['person_times'])} / {formats.number(prog['planned_person_times'])}",
                 help=f"按进度应达 {prog['expected_person_times']:,.0f} 人次")
     c[3].metric("已拨付(元)", _money(summ["released"]), help=f"资助 {_money(summ['granted'])} 元")
     c[4].metric("经费执行率", _pct(summ["execution_pct"]), help=f"执行期已过 {_pct(summ['elapsed_pct'])}")
@@ -186,12 +221,15 @@ def _agreement_tab(p: dict, who) -> None:
                 submit_label="保存协议", changes_only=True, clear_on_success=False)
     st.markdown("**里程碑**")
     stones = projects.milestones(p["id"])
-    table(stones, f"里程碑-{p['agreement_no']}", key="project:stones", columns=MILESTONE_COLUMNS)
+    table(projects.readable(stones, dates=["due_date", "done_on"]), f"里程碑-{p['agreement_no']}",
+          key="project:stones", columns={k: v for k, v in MILESTONE_COLUMNS.items() if k != "id"})
     with st.expander("登记完成 / 新增里程碑"):
         ids = [int(i) for i in stones["id"]] if not stones.empty else []
-        labels = {int(r.id): f"{r.due_date} {r.deliverable}" for r in stones.itertuples()}
-        sel = st.selectbox("选择里程碑(编辑)", ids, format_func=labels.get, index=None, placeholder="新增里程碑",
-                           key=f"stone:pick:{p['id']}")
+        labels = {int(r.id): f"{formats.date(r.due_date)} {r.deliverable}"
+                  + (f"(已于 {formats.date(r.done_on)} 完成)" if not formats.is_empty(r.done_on) else "")
+                  for r in stones.itertuples()}
+        sel = st.selectbox("选择里程碑(编辑)", ids, format_func=labels.get, index=None,
+                           placeholder="不选择则新增里程碑", key=f"stone:pick:{p['id']}")
         skey = f"stone:{p['id']}:{sel}"
         if sel is not None:
             row = stones[stones["id"] == sel].iloc[0].to_dict()
@@ -200,7 +238,8 @@ def _agreement_tab(p: dict, who) -> None:
                         else "没有修改", submit_label="保存里程碑", clear_on_success=False)
         else:
             schema_form(ProjectMilestone, skey,
-                        lambda v: f"已新增里程碑(编号 {projects.add_milestone(p['id'], v, who)})",
+                        lambda v: f"已新增里程碑:{(v.get('deliverable') or '').strip()}"
+                        if projects.add_milestone(p["id"], v, who) else None,
                         submit_label="新增里程碑")
 
 
@@ -211,16 +250,15 @@ def _ledger_tab(p: dict, who) -> None:
                 help="已开展场次 ÷ 按执行期进度应达场次")
     c[1].metric("服务人次进度", _pct(None if prog["person_pace"] is None else 100 * prog["person_pace"]),
                 help="已服务人次 ÷ 按执行期进度应达人次")
-    c[2].metric("最近一次活动", str(prog["last_activity"] or "—"))
+    c[2].metric("最近一次活动", formats.date(prog["last_activity"]))
     acts = ledger.activities(p["id"])
-    table(acts, f"服务台账-{p['agreement_no']}", key="project:acts", columns=ACTIVITY_COLUMNS)
+    table(projects.readable(acts, dates=["activity_date"]), f"服务台账-{p['agreement_no']}", key="project:acts",
+          columns={k: v for k, v in ACTIVITY_COLUMNS.items() if k != "id"})
     if p["state"] in ("terminated", "closed"):
-        st.caption("项目已结束,不能再登记活动。")
+        st.caption(f"项目{PROJECT_STATES[p['state']]},不能再登记活动。")
         return
     with st.expander("登记活动"):
-        akey = f"activity:{p['id']}"
-        schema_form(Activity, akey, lambda v: f"已登记活动(编号 {ledger.add(v, who)})", submit_label="登记活动",
-                    defaults={"project_id": p["id"]}, fields=[n for n in Activity.to_schema().columns])
+        _activity_form(int(p["id"]), who, f"activity:{p['id']}")
     with st.expander("批量导入活动(Excel)"):
         spec = ledger.import_spec(p["id"])
         import_panel(spec, f"acts_import:{p['id']}", noun="活动", template_name="服务台账导入模板.xlsx",
@@ -229,84 +267,162 @@ def _ledger_tab(p: dict, who) -> None:
         _photos(acts, who, p["id"])
 
 
+def _activity_form(pid: int, who, key: str, **form) -> None:
+    """The activity form of one project: its agreed communities offered first; another community is
+    allowed and the saved message says it lies outside the agreement."""
+    agreed = ledger.agreed_communities(pid)
+    st.caption(md(f"带 * 的为必填项。本项目协议约定的服务社区:{formats.text(agreed)}(列在最前);"
+                  "也可选择其他社区,标注为「协议外」。活动日期须在项目执行期内;服务人次不少于参与人数。"))
+    schema = ledger.activity_form(pid)
+
+    def save(values: dict) -> str:
+        values = {**values, "project_id": pid}
+        aid = ledger.add(values, who)
+        note = ledger.outside_note(pid, values.get("community"))
+        return f"已登记活动:{values.get('title') or ''}(编号 {aid})" + (f"。{note}" if note else "")
+
+    schema_form(schema, key, save, submit_label="登记活动",
+                fields=[n for n in Activity.to_schema().columns if n != "project_id"], **form)
+
+
 def _photos(acts: pd.DataFrame, who, pid: int) -> None:
     if acts.empty:
         st.caption("还没有活动记录。")
         return
-    labels = {int(r.id): f"{r.activity_date} {r.title}" for r in acts.itertuples()}
+    labels = {int(r.id): f"{formats.date(r.activity_date)} {r.title}" for r in acts.itertuples()}
     aid = st.selectbox("活动", list(labels), format_func=labels.get, index=None, placeholder="选择活动",
                        key=f"photo:act:{pid}")
     if aid is None:
         return
     shown = ledger.photos(int(aid))
     if not shown.empty:
-        table(shown, "活动照片", key=f"photo:list:{aid}", export=False)
+        table(projects.readable(shown.drop(columns=["id"], errors="ignore"), dates=["created_at"],
+                                people=["created_by"], numbers=["size_bytes"]),
+              "活动照片", key=f"photo:list:{aid}", export=False,
+              columns={"filename": "文件名", "kind": "类型", "size_bytes": "大小(字节)", "created_at": "上传时间",
+                       "created_by": "上传人"})
     up = st.file_uploader("上传照片(JPG / PNG / WebP)", type=["jpg", "jpeg", "png", "webp"], key=f"photo:file:{aid}")
-    if up is not None and st.button("保存照片", key=f"photo:save:{aid}"):
-        act(lambda: ledger.attach_photo(int(aid), up.name, up.getvalue(), who), "已保存照片")
+    if up is None:
+        st.button("保存照片", key=f"photo:save:{aid}", disabled=True, help="请先选择要上传的照片")
+        st.caption("请先选择要上传的照片。")
+    elif st.button("保存照片", key=f"photo:save:{aid}"):
+        act(lambda: ledger.attach_photo(int(aid), up.name, up.getvalue(), who), f"已保存照片:{up.name}")
 
 
 def _money_tab(p: dict, who) -> None:
     tr = money.tranches(p["id"])
     st.markdown("**分期拨付**")
-    table(_shown(tr, TRANCHE_COLUMNS), f"拨付记录-{p['agreement_no']}",
-          key="project:tranches", columns=TRANCHE_COLUMNS)
+    table(projects.readable(_shown(tr, TRANCHE_COLUMNS), money=["amount", "released_amount"], numbers=["share"],
+                            dates=["planned_date", "released_on"]),
+          f"拨付记录-{p['agreement_no']}", key="project:tranches", columns=TRANCHE_COLUMNS)
     nxt = tr[tr["status"] == "planned"].sort_values("seq").head(1)
     if not nxt.empty:
         t = nxt.iloc[0]
         if not bool(t["releasable"]):
             st.info(md(f"第{int(t['seq'])}期暂不能拨付:{t['blocked_reason']}"))
         else:
-            rkey = f"release:{int(t['id'])}"
-            st.markdown(f"**拨付第{int(t['seq'])}期**(计划 {_money(t['amount'])} 元)")
-            schema_form(Release, rkey, lambda v: _release(int(t["id"]), v, who), submit_label="确认拨付",
-                        defaults={"released_on": dt.date.today(), "released_amount": float(t["amount"])})
+            _release_form(int(t["id"]), int(t["seq"]), float(t["amount"]), who)
     st.markdown("**经费执行率**")
     ex = money.execution(p["id"])
-    table(_shown(ex, EXECUTION_COLUMNS), f"经费执行-{p['agreement_no']}",
-          key="project:execution", columns=EXECUTION_COLUMNS)
+    table(projects.readable(_shown(ex, EXECUTION_COLUMNS), money=["budget", "spent"], percent=["rate"]),
+          f"经费执行-{p['agreement_no']}", key="project:execution", columns=EXECUTION_COLUMNS)
     st.markdown("**经费支出**")
-    table(_shown(money.expenses(p["id"]), EXPENSE_COLUMNS), f"经费支出-{p['agreement_no']}",
-          key="project:expenses", columns=EXPENSE_COLUMNS)
+    table(projects.readable(_shown(money.expenses(p["id"]), EXPENSE_COLUMNS), money=["amount"],
+                            dates=["expense_date"], people=["created_by"]),
+          f"经费支出-{p['agreement_no']}", key="project:expenses", columns=EXPENSE_COLUMNS)
     if p["state"] not in ("terminated", "closed"):
         with st.expander("登记支出"):
             schema_form(Expense, f"expense:{p['id']}",
-                        lambda v: f"已登记支出(编号 {money.add_expense(p['id'], v, who)})", submit_label="登记支出")
+                        lambda v: f"已登记支出 {formats.money(v.get('amount'))} 元(凭证号 {v.get('voucher_no')})"
+                        if money.add_expense(p["id"], v, who) else None, submit_label="登记支出")
 
 
-def _release(tranche_id: int, values: dict, who) -> None:
-    money.release(tranche_id, values, who)
-    flash("已登记拨付")
+def _release_form(tid: int, seq: int, amount: float, who) -> None:
+    st.markdown(f"**拨付第{seq}期**(计划 {_money(amount)} 元)")
+    _confirmed_form(
+        Release, f"release:{tid}", lambda v: money.check_release(tid, v, who), lambda v: money.release(tid, v, who),
+        action="拨付", submit_label=f"拨付第{seq}期资金",
+        consequence=lambda c: (f"拨付第{seq}期资金 {_money(c['released_amount'])} 元,拨付日期 "
+                               f"{formats.date(c['released_on'])},审批人 {c['approver']}。拨付登记后不能撤回或修改,"
+                               "并记入项目动态。"),
+        ok=lambda c: f"已登记拨付第{seq}期资金 {_money(c['released_amount'])} 元",
+        defaults={"released_on": dt.date.today(), "released_amount": amount})
 
 
 def _evaluation_tab(p: dict, who) -> None:
-    evs = evaluations.evaluations(p["id"])
-    table(_shown(evs, EVALUATION_COLUMNS),
+    pid = int(p["id"])
+    evs = evaluations.evaluations(pid)
+    table(projects.readable(_shown(evs, EVALUATION_COLUMNS), money=["recover_amount"], numbers=["total_score"],
+                            dates=["eval_date"]),
           f"项目评估-{p['agreement_no']}", key="project:evals", columns=EVALUATION_COLUMNS)
     if p["state"] in ("terminated", "closed"):
+        st.caption(f"项目{PROJECT_STATES[p['state']]},不能再评估。")
         return
-    policy = monitoring_policy.policy_for_project(p["id"])
+    policy = monitoring_policy.policy_for_project(pid)
     st.caption(f"评分表满分 {policy.full_mark:g} 分;A ≥ {policy.grade_a:g},B ≥ {policy.grade_b:g},"
                f"合格等级:{'、'.join(policy.pass_grades)}(按本批次监管规则)。")
-    kind = st.radio("评估类型", list(EVALUATION_KINDS), format_func=EVALUATION_KINDS.get, horizontal=True,
-                    key=f"eval:kind:{p['id']}")
-    schema = evaluations.form_schema(policy)
-    ekey = f"eval:{p['id']}:{kind}"
-
-    def save(values: dict) -> None:
-        eid = evaluations.record(p["id"], kind, values, who)
-        flash(f"已保存{EVALUATION_KINDS[kind]}(编号 {eid})")
-
-    schema_form(schema, ekey, save, submit_label=f"保存{EVALUATION_KINDS[kind]}")
+    kinds = list(EVALUATION_KINDS)
+    first = 1 if evaluations.refusal(pid, "midterm") and not evaluations.refusal(pid, "final") else 0
+    kind = st.radio("评估类型", kinds, format_func=EVALUATION_KINDS.get, horizontal=True, index=first,
+                    key=f"eval:kind:{pid}")
+    refused = evaluations.refusal(pid, kind)
+    if refused:
+        st.info(md(f"现在不能录入{EVALUATION_KINDS[kind]}:{refused}。"))
+    else:
+        _evaluation_form(p, kind, policy, who)
     due = evaluations.due_reports()
-    mine = due[due["project_id"] == p["id"]] if not due.empty else due
+    mine = due[due["project_id"] == pid] if not due.empty else due
     for r in mine.itertuples():
-        st.warning(md(f"{r.kind_label}自评报告已逾期 {r.days_overdue} 天(截止 {r.due})。"))
-        if r.past_grace and st.button(f"按逾期未报处理:{r.kind_label}不合格并停止拨付", key=f"eval:missing:{r.kind}"):
-            act(lambda k=r.kind: evaluations.fail_missing_report(p["id"], k, who), "已记为评估不合格,停止拨付")
-    if p["state"] == "active" and st.button("结项", key=f"eval:close:{p['id']}",
-                                            help="末期评估通过且各期资金已拨付或取消后结项"):
-        act(lambda: evaluations.close(p["id"], who), "项目已结项")
+        st.warning(md(f"{r.kind_label}自评报告已逾期 {r.days_overdue} 天(截止 {formats.date(r.due)})。"))
+        if r.past_grace:
+            confirm_button(f"eval:missing:{r.kind}", f"按逾期未报处理:{r.kind_label}不合格并停止拨付",
+                           f"记录{r.kind_label}不合格(逾期未报,0 分,C 等),项目停止拨付,直到重新评估通过。"
+                           "这条评估记录不能删除或修改。",
+                           lambda k=r.kind: evaluations.fail_missing_report(pid, k, who),
+                           f"已记为{r.kind_label}不合格(逾期未报),停止拨付", primary=False)
+    if p["state"] == "active":
+        st.markdown("**结项**")
+        confirm_button(f"eval:close:{pid}", "结项",
+                       f"项目「{p['title']}」结项。结项后不能再登记活动、支出、拨付或评估,也不能恢复为执行中。",
+                       lambda: evaluations.close(pid, who), "项目已结项",
+                       disabled_reason=evaluations.close_refusal(pid))
+
+
+def _evaluation_form(p: dict, kind: str, policy, who) -> None:
+    """The evaluation form; a failed evaluation that terminates the project asks first (it cannot be undone)."""
+    pid, label = int(p["id"]), EVALUATION_KINDS[kind]
+    schema = evaluations.form_schema(policy)
+    ekey = f"eval:{pid}:{kind}"
+
+    def check(values: dict) -> dict | None:
+        preview = evaluations.preview(pid, kind, values, who)
+        if preview["outcome"] == "terminate":
+            return preview
+        eid = evaluations.record(pid, kind, values, who)  # not a termination: saved at once
+        reset(ekey, schema)
+        verdict = "通过" if preview["passed"] else "未通过,已停止拨付"
+        flash(f"已保存{label}(编号 {eid}):{formats.number(preview['total'])} 分,{preview['grade']} 等,{verdict}")
+        return None  # the callback ran before this run: the table and the tab's message show it
+
+    def consequence(c: dict) -> str:
+        cancelled = c["cancelled"]
+        money_left = (f"未拨付的第{'、'.join(str(t['seq']) for t in cancelled)}期资金(共 "
+                      f"{_money(sum(t['amount'] for t in cancelled))} 元)将取消," if cancelled else "")
+        return (f"{label}得分 {formats.number(c['total'])} 分({c['grade']} 等,未通过),处理方式为终止项目:"
+                f"项目「{p['title']}」将终止,{money_left}需追回资金 {_money(c['recover_amount'])} 元。"
+                "终止后不能再登记活动、支出、拨付或评估,也不能恢复。")
+
+    def on_submit(values: dict) -> None:
+        c = check(values)
+        if c is not None:
+            st.session_state[f"{ekey}:checked"] = (values, c)
+            ask(ekey)
+
+    schema_form(schema, ekey, on_submit, submit_label=f"保存{label}", clear_on_success=False)
+    if asking(ekey) and f"{ekey}:checked" in st.session_state:
+        values, c = st.session_state[f"{ekey}:checked"]
+        confirm_box(ekey, "终止项目", consequence(c), lambda: evaluations.record(pid, kind, values, who),
+                    f"已保存{label}:未通过,项目已终止")
 
 
 def _warnings_tab(p: dict, who) -> None:
@@ -314,7 +430,8 @@ def _warnings_tab(p: dict, who) -> None:
     if w.empty:
         st.success("该项目目前没有预警。")
         return
-    shown = w.assign(acknowledged=w["acknowledged"].map({True: "已处理", False: "未处理"}))
+    shown = projects.readable(w.assign(acknowledged=w["acknowledged"].map({True: "已处理", False: "未处理"})),
+                              dates=["ack_until"], people=["ack_by"])
     table(_shown(shown, {"acknowledged": "处理状态", **WARNING_COLUMNS}), f"预警-{p['agreement_no']}",
           key="project:warnings", columns={"acknowledged": "处理状态", **WARNING_COLUMNS})
     _ack_form(w[~w["acknowledged"]], who, f"ack:{p['id']}")
@@ -354,7 +471,8 @@ def risk_board() -> None:
     if board.empty:
         st.success("目前没有未处理的预警。")
     else:
-        table(_shown(board, WARNING_COLUMNS), "风险预警", key="risk:board", columns=WARNING_COLUMNS)
+        table(_shown(projects.readable(board, dates=["ack_until"], people=["ack_by"]), WARNING_COLUMNS), "风险预警",
+              key="risk:board", columns=WARNING_COLUMNS)
         with st.expander("打开项目档案"):
             for pid, g in board.groupby("project_id", sort=False):
                 first = g.iloc[0]
@@ -363,7 +481,8 @@ def risk_board() -> None:
     due = evaluations.due_reports()
     if not due.empty:
         st.subheader("逾期未交的评估报告")
-        table(_shown(due, DUE_COLUMNS), "逾期评估报告", key="risk:due", columns=DUE_COLUMNS)
+        table(_shown(projects.readable(due.assign(past_grace=due["past_grace"].map({True: "是", False: "否"})),
+                                       dates=["due"]), DUE_COLUMNS), "逾期评估报告", key="risk:due", columns=DUE_COLUMNS)
     with st.expander("预警规则与阈值"):
         _rule_settings(who)
 
@@ -393,19 +512,28 @@ def _rule_settings(who) -> None:
 def activity_entry() -> None:
     who = require("activity_entry")
     st.title("服务台账录入")
-    show_flash()
-    tab_one, tab_import, tab_all = st.tabs(["登记活动", "批量导入", "全部活动"])
-    with tab_one:
-        st.caption("带 * 的为必填项。活动日期须在项目执行期内;服务人次不少于参与人数。")
-        schema_form(Activity, "activity_entry", lambda v: f"已登记活动(编号 {ledger.add(v, who)})", submit_label="登记活动",
-                    clear_on_success=False)
-    with tab_import:
-        from schemas import choices
+    from schemas import choices
 
-        ids = choices.get("active_projects")
-        pid = st.selectbox("导入到项目", ids, format_func=lambda v: choices.label("active_projects", v), index=None,
-                           placeholder="选择项目", key="acts_import:project")
-        if pid is not None:
+    ids = choices.get("active_projects")
+    raw = st.query_params.get("project", "")
+    current = int(raw) if raw.isdigit() else None
+    pid = st.selectbox("项目", ids, format_func=lambda v: choices.label("active_projects", v),
+                       index=ids.index(current) if current in ids else None, placeholder="选择或搜索执行中的项目",
+                       key="entry:project", help="先选择项目,再登记活动或导入台账;表单只提供该项目协议约定的社区在前")
+    if pid is None:
+        st.query_params.pop("project", None)
+    else:
+        st.query_params["project"] = str(pid)
+    tab_one, tab_import, tab_all = _tabs(["登记活动", "批量导入", "全部活动"])
+    with tab_one:
+        if pid is None:
+            st.info("请先在上方选择项目,再登记活动。")
+        else:
+            _activity_form(int(pid), who, f"activity_entry:{pid}", clear_on_success=False)
+    with tab_import:
+        if pid is None:
+            st.info("请先在上方选择项目,再导入该项目的服务台账。")
+        else:
             spec = ledger.import_spec(int(pid))
             import_panel(spec, f"acts_import_all:{pid}", noun="活动", template_name="服务台账导入模板.xlsx",
                          commit=lambda plan: ledger.commit_import(spec, plan, who))
@@ -417,23 +545,23 @@ def activity_entry() -> None:
 def brand_matrix() -> None:
     who = require("brands")
     st.title("品牌矩阵")
-    show_flash()
     ov = brands.overview()
     table(ov.drop(columns=["id"]), "品牌矩阵", key="brands:overview", columns={
         "name": "品牌", "tier": "类别", "description": "简介", "points": "服务点", "communities": "覆盖社区",
         "projects": "项目数", "activities": "活动场次", "person_times": "服务人次"})
-    tab_points, tab_new, tab_point = st.tabs(["服务点", "新建品牌", "新增服务点"])
+    tab_points, tab_new, tab_point = _tabs(["服务点", "新建品牌", "新增服务点"])
     with tab_points:
         labels = {int(r.id): r.name for r in ov.itertuples()}
         b = st.selectbox("品牌", list(labels), format_func=labels.get, index=None, placeholder="选择品牌", key="brands:pick")
         if b is not None:
-            table(brands.points(int(b)), f"服务点-{labels[b]}", key="brands:points",
-                  columns={"id": "编号", "community": "社区", "name": "服务点", "address": "地址"})
+            table(brands.points(int(b)).drop(columns=["id"], errors="ignore"), f"服务点-{labels[b]}",
+                  key="brands:points", columns={"community": "社区", "name": "服务点", "address": "地址"})
     with tab_new:
-        schema_form(Brand, "brand_new", lambda v: f"已创建品牌(编号 {brands.create(v, who)})", submit_label="创建品牌")
+        schema_form(Brand, "brand_new", lambda v: f"已创建品牌:{v.get('name')}" if brands.create(v, who) else None,
+                    submit_label="创建品牌")
     with tab_point:
-        schema_form(ServicePoint, "point_new", lambda v: f"已新增服务点(编号 {brands.add_point(v, who)})",
-                    submit_label="新增服务点")
+        schema_form(ServicePoint, "point_new", lambda v: f"已新增服务点:{v.get('name')}" if brands.add_point(v, who)
+                    else None, submit_label="新增服务点")
 
 
 # ==== 监管规则 =======================================================================================

@@ -13,7 +13,7 @@ from core import ledger, money, projects
 from core.actor import Actor
 from tests.monitoring_fixtures import running_funded_app
 from tests.apptest_helpers import (
-    count, db, errors, open_page, plain_texts, screen_as, signed_in, successes,
+    count, db, errors, open_page, plain, plain_texts, screen_as, signed_in, successes,
 )
 
 STAFF = Actor("staff", ("staff",))
@@ -150,19 +150,71 @@ def test_record_an_activity_bad_then_good(demo_db):
     assert (row["title"], row["participants"], row["person_times"], row["volunteers"]) == ("<b>老人</b>健康讲座", 20, 35, 0)
 
 
+def _confirm_box(at) -> str:
+    """The text of the open confirmation box (what cannot be undone)."""
+    return "\n".join(plain(w.value) for w in at.warning if "请确认" in plain(w.value))
+
+
+def test_the_activity_form_offers_the_projects_communities_first(demo_db):
+    pid = _project(12)
+    agreed = list(projects.get(pid)["communities"])
+    assert agreed and len(agreed) < 21
+    at = _open("activity-ledger", project=pid)
+    key = f"activity_entry:{pid}"
+    options = at.selectbox(key=f"{key}::community").options
+    assert options[:len(agreed)] == agreed and len(options) == 21
+    outside = [o for o in options[len(agreed):]]
+    assert all(o.endswith("(协议外)") for o in outside)
+    assert "本项目协议约定的服务社区:" + "、".join(agreed) in plain_texts(at)
+    at.date_input(key=f"{key}::activity_date").set_value(TODAY - dt.timedelta(days=2))
+    at.selectbox(key=f"{key}::community").set_value("金沙湖社区")  # outside the agreement: allowed, with a note
+    at.selectbox(key=f"{key}::kind").set_value("社区活动")
+    at.text_input(key=f"{key}::title").input("金沙湖邻里节")
+    at.number_input(key=f"{key}::participants").set_value(30)
+    at.number_input(key=f"{key}::person_times").set_value(30)
+    _submit(at, key, "登记活动")
+    assert not errors(at)
+    assert db().fetch_one("SELECT community, title FROM activities WHERE project_id = ?", [pid]) == {
+        "community": "金沙湖社区", "title": "金沙湖邻里节"}
+    note = next(m for m in successes(at) if "已登记活动:金沙湖邻里节" in m)
+    assert "注意:金沙湖社区不在资助协议约定的服务社区(" + "、".join(agreed) + ")内" in note
+    assert at.query_params["project"] == str(pid)
+
+
 def test_release_gating_and_a_midterm_evaluation(demo_db):
     pid = _project(4)
     t1, t2 = [r["id"] for r in db().fetch_all("SELECT id FROM tranches WHERE project_id = ? ORDER BY seq", [pid])][:2]
-    at = _open("project-file", id=pid)
+    at = _open("project-file", id=pid, tab="资金")
     rkey = f"release:{t1}"
+    _submit(at, rkey, "拨付第1期资金")  # no approver: refused, nothing asked, nothing stored
+    assert "请填写审批人" in errors(at) and not _confirm_box(at)
     at.text_input(key=f"{rkey}::approver").input("陈主任")
-    _submit(at, rkey, "确认拨付")
+    before = count("audit_log")
+    _submit(at, rkey, "拨付第1期资金")
+    assert not at.exception, errors(at)
+    box = _confirm_box(at)  # validated, kept, and asked: what will happen and that it cannot be undone
+    assert "拨付第1期资金 20,000 元" in box and "审批人 陈主任" in box and "不能撤回" in box and "不可撤销" in box
+    assert db().fetch_one("SELECT status FROM tranches WHERE id = ?", [t1]) == {"status": "planned"}
+    assert count("audit_log") == before
+    at.button(key=f"{rkey}:no").click().run()  # 取消: nothing stored, the values stay
+    assert not _confirm_box(at) and at.text_input(key=f"{rkey}::approver").value == "陈主任"
+    assert db().fetch_one("SELECT status FROM tranches WHERE id = ?", [t1]) == {"status": "planned"}
+    _submit(at, rkey, "拨付第1期资金")
+    at.button(key=f"{rkey}:yes").click().run()
     assert not at.exception, errors(at)
     assert db().fetch_one("SELECT status, approver FROM tranches WHERE id = ?", [t1]) == {"status": "released", "approver": "陈主任"}
+    assert "已登记拨付第1期资金 20,000 元" in successes(at)
+    assert at.query_params["tab"] == "资金"  # the screen stays on the tab the user was on
+    assert not [b for b in at.button if b.key == f"{rkey}:yes"]  # the box is closed: a second click finds nothing
+    assert count("project_events", "WHERE project_id = ? AND event = '拨付第1期资金'", [pid]) == 1
     assert "第2期暂不能拨付" in plain_texts(at) and "中期评估尚未通过" in plain_texts(at)
-    assert not [b for b in at.button if b.key == f"FormSubmitter:release:{t2}-确认拨付"]
+    assert not [b for b in at.button if b.key == f"FormSubmitter:release:{t2}-拨付第2期资金"]
+    tranches = next(f.value for f in at.dataframe if "计划金额(元)" in f.value.columns)  # as people read them
+    assert list(tranches["计划金额(元)"]) == ["20,000", "12,000", "8,000"]
+    assert list(tranches["拨付金额(元)"]) == ["20,000", "", ""]
 
     # a failing mid-term evaluation without the action to take is refused and stores nothing
+    at = _open("project-file", id=pid, tab="评估")
     ekey = f"eval:{pid}:midterm"
     at.date_input(key=f"{ekey}::eval_date").set_value(TODAY)
     at.selectbox(key=f"{ekey}::method").set_value("实地")
@@ -183,8 +235,72 @@ def test_release_gating_and_a_midterm_evaluation(demo_db):
     assert not at.exception, errors(at)
     ev = db().fetch_one("SELECT total_score, grade, passed FROM evaluations WHERE project_id = ?", [pid])
     assert (ev["total_score"], ev["grade"], ev["passed"]) == (90.0, "A", True)
+    assert any("已保存中期评估" in m and "90 分,A 等,通过" in m for m in successes(at))
+    assert at.query_params["tab"] == "评估"  # still on 评估, not back on 协议与里程碑
+    assert at.radio(key=f"eval:kind:{pid}").value == "midterm"
+    assert "现在不能录入中期评估:该项目的中期评估已通过" in plain_texts(at)
     at = _open("project-file", id=pid)  # tranche 2 is now releasable
-    assert [b for b in at.button if b.key == f"FormSubmitter:release:{t2}-确认拨付"]
+    assert [b for b in at.button if b.key == f"FormSubmitter:release:{t2}-拨付第2期资金"]
+    assert at.radio(key=f"eval:kind:{pid}").value == "final"  # the next evaluation due is offered first
+
+
+def test_a_terminating_evaluation_asks_first_and_writes_once(demo_db):
+    pid = _project(9)
+    first = db().fetch_one("SELECT id, amount FROM tranches WHERE project_id = ? AND seq = 1", [pid])
+    money.release(first["id"], {"released_on": TODAY, "released_amount": float(first["amount"]), "approver": "陈主任",
+                                "note": None}, STAFF)
+    at = _open("project-file", id=pid, tab="评估")
+    ekey = f"eval:{pid}:midterm"
+    at.date_input(key=f"{ekey}::eval_date").set_value(TODAY)
+    at.selectbox(key=f"{ekey}::method").set_value("资料")
+    at.text_input(key=f"{ekey}::evaluator").input("王敏")
+    for i in range(1, 6):
+        at.number_input(key=f"{ekey}::score_{i}").set_value(2)
+    at.text_area(key=f"{ekey}::conclusion").input("台账缺失,资金使用不规范")
+    at.selectbox(key=f"{ekey}::fail_action").set_value("terminate")
+    _submit(at, ekey, "保存中期评估")
+    assert "终止项目时须填写追回金额" in errors(at)
+    assert count("evaluations", "WHERE project_id = ?", [pid]) == 0
+    at.number_input(key=f"{ekey}::recover_amount").set_value(5000)
+    _submit(at, ekey, "保存中期评估")
+    box = _confirm_box(at)
+    assert "10 分(C 等,未通过)" in box and "第2、3期资金(共 20,000 元)将取消" in box and "追回资金 5,000 元" in box
+    assert "不能恢复" in box and "不可撤销" in box
+    assert count("evaluations", "WHERE project_id = ?", [pid]) == 0 and projects.get(pid)["state"] == "active"
+    at.button(key=f"{ekey}:yes").click().run()
+    assert not at.exception, errors(at)
+    assert projects.get(pid)["state"] == "terminated"
+    assert count("evaluations", "WHERE project_id = ?", [pid]) == 1
+    assert [r["status"] for r in db().fetch_all("SELECT status FROM tranches WHERE project_id = ? ORDER BY seq",
+                                                [pid])] == ["released", "cancelled", "cancelled"]
+    assert "项目已终止" in plain_texts(at) and at.query_params["tab"] == "评估"
+    assert not [b for b in at.button if b.key == f"{ekey}:yes"]
+
+
+def test_closing_says_why_it_cannot_be_done_yet(demo_db):
+    pid = _project(10)
+    at = _open("project-file", id=pid, tab="评估")
+    close = at.button(key=f"eval:close:{pid}")
+    assert close.disabled
+    assert "项目暂不能结项:末期评估尚未通过;第1、2、3期资金尚未拨付或取消" in plain_texts(at)
+
+
+def test_project_file_tables_read_like_a_document(demo_db):
+    """Amounts with separators, dates without time, people by 姓名, no None / nan / NaT anywhere."""
+    pid = _project(11)
+    at = _open("project-file", id=pid, tab="项目动态")
+    assert not at.exception
+    for frame in at.dataframe:
+        cells = {str(v) for v in frame.value.astype(object).to_numpy().ravel()}
+        assert not cells & {"None", "nan", "NaT", "<NA>"}, frame.value
+    timeline = at.dataframe[-1].value
+    assert "王敏(工作人员)" in set(timeline["经办人"]) and "staff" not in set(timeline["经办人"])
+    execution = next(f.value for f in at.dataframe if "执行率(%)" in f.value.columns)
+    assert execution["预算(元)"].iloc[-1] == "40,000" and execution["已支出(元)"].iloc[-1] == "0"
+    stones = next(f.value for f in at.dataframe if "交付成果" in f.value.columns)
+    assert all(len(d) == 10 for d in stones["计划日期"])  # 2026-03-01, never 2026-03-01 00:00:00
+    assert "已拨付(元)" in {m.label for m in at.metric}
+    assert {m.label: m.value for m in at.metric}["已拨付(元)"] == "0"
 
 
 def test_an_expense_over_the_margin_needs_a_reason(demo_db):
@@ -262,8 +378,8 @@ def test_import_activities_with_a_bad_row_then_reimport(demo_db):
             "person_times": 60, "volunteers": 5}
     bad = dict(good, title="读书会", person_times=10)  # fewer person-times than participants
     data = _activity_sheet([good, bad], pid)
-    at = _open("activity-ledger")
-    at.selectbox(key="acts_import:project").set_value(pid).run()
+    at = _open("activity-ledger", project=pid, tab="批量导入")  # the project and the tab from the URL
+    assert at.selectbox(key="entry:project").value == pid
     key = f"acts_import_all:{pid}"
     at.file_uploader(key=f"{key}:file").set_value(("台账.xlsx", data, XLSX)).run()
     assert not at.exception
@@ -275,7 +391,7 @@ def test_import_activities_with_a_bad_row_then_reimport(demo_db):
     assert stored == [{"title": "邻里节", "person_times": 60, "created_by": "staff"}]
 
     again = _open("activity-ledger")
-    again.selectbox(key="acts_import:project").set_value(pid).run()
+    again.selectbox(key="entry:project").set_value(pid).run()
     again.file_uploader(key=f"{key}:file").set_value(("台账.xlsx", data, XLSX)).run()
     assert "已存在 1 行" in plain_texts(again)
     assert count("activities", "WHERE project_id = ?", [pid]) == 1
