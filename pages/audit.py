@@ -5,11 +5,12 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from core import audit, backup, config, export
+from core import audit, backup, config, export, users
 from core.db import get_db
 from core.errors import HubError
-from core.ui.auditlog import action_label, audit_frame
+from core.ui.auditlog import action_label, audit_frame, target_label
 from core.ui.session import require
+from core.ui.tables import display_frame
 from core.ui.text import md
 
 
@@ -17,30 +18,43 @@ def render() -> None:
     who = require("audit")
     st.title("审计日志")
     db = get_db()
+    accounts = users.list_users(db)
+    people = dict(zip(accounts["username"], accounts["name"])) | {"system": "系统"}
     cols = st.columns(4)
-    actor = cols[0].selectbox("操作人", audit.distinct(db, "actor"), index=None, placeholder="全部", key="audit:actor")
-    table = cols[1].selectbox("数据表", audit.distinct(db, "table_name"), index=None, placeholder="全部", key="audit:table")
+    actor = cols[0].selectbox("操作人", audit.distinct(db, "actor"), index=None, placeholder="全部", key="audit:actor",
+                              format_func=lambda u: people.get(u, u))
+    table = cols[1].selectbox("对象", audit.distinct(db, "table_name"), index=None, placeholder="全部", key="audit:table",
+                              format_func=target_label)
     action = cols[2].selectbox("动作", audit.distinct(db, "action"), index=None, placeholder="全部", key="audit:action",
                                format_func=action_label)
-    key = cols[3].text_input("记录编号", key="audit:key")
+    key = cols[3].text_input("记录编号", key="audit:key", placeholder="例如 56 或 staff")
     cols = st.columns(3)
     since = cols[0].date_input("起始日期", value=None, key="audit:since", format="YYYY-MM-DD")
     until = cols[1].date_input("截止日期", value=None, key="audit:until", format="YYYY-MM-DD")
-    text = cols[2].text_input("内容包含", key="audit:text")
+    text = cols[2].text_input("内容包含", key="audit:text", placeholder="修改前后的任意文字")
     size = 100
     signature = (actor, table, action, key, since, until, text)
     if st.session_state.get("audit:sig") != signature:  # new filters: back to the first page
         st.session_state["audit:sig"] = signature
         st.session_state["audit:page"] = 1
-    page = st.number_input("页码", min_value=1, step=1, key="audit:page")
+    page = int(st.session_state.get("audit:page", 1))
     df, total = audit.query(
         db, actor=actor, table=table, action=action, key=key.strip() or None,
         since=dt.datetime.combine(since, dt.time()) if since else None,
         until=dt.datetime.combine(until, dt.time()) + dt.timedelta(days=1) if until else None,
         text=text.strip() or None, limit=size, offset=(int(page) - 1) * size,
     )
-    st.caption(f"共 {total} 条,每页 {size} 条")
-    st.dataframe(audit_frame(df), hide_index=True, width="stretch")
+    pages = max(1, -(-total // size))
+    if page > pages:  # e.g. a narrower filter: show its last page instead of an empty one
+        st.session_state["audit:page"] = page = pages
+        st.rerun()
+    info = st.columns([3, 1])
+    info[0].caption(f"共 {total} 条,第 {page}/{pages} 页(每页 {size} 条)")
+    info[1].number_input("页码", min_value=1, max_value=pages, step=1, key="audit:page", label_visibility="collapsed")
+    if total == 0:
+        st.info("没有符合条件的审计记录:请放宽筛选条件。")
+    st.dataframe(display_frame(audit_frame(df, people=people)), hide_index=True, width="stretch", placeholder="",
+                 column_config={"修改内容": st.column_config.TextColumn(width="large")})
     st.divider()
     if st.button("校验审计日志完整性", key="audit:verify", icon=":material/verified:"):
         from core import backup, config

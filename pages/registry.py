@@ -3,12 +3,13 @@ import datetime as dt
 
 import streamlit as st
 
-from core import importer, organisations
+from core import importer, organisations, users
 from core.excel import XLSX_MIME
 from core.errors import HubError
 from core.ui.auditlog import audit_frame
 from core.ui.forms import load, schema_form
 from core.ui.listview import list_view
+from core.ui.tables import display_frame
 from core.ui.session import require
 from core.ui.text import md
 from schemas.organisation import Organisation
@@ -55,8 +56,11 @@ def org_list() -> None:
         schema_form(Organisation, "org_edit", lambda values: _save_edit(org["id"], values, who),
                     submit_label="保存修改", clear_on_success=False, changes_only=True)
     with tab_log:
-        st.dataframe(audit_frame(organisations.history(org["id"]), drop=("table_name", "row_key")),
-                     hide_index=True, width="stretch")
+        accounts = users.list_users()
+        log = audit_frame(organisations.history(org["id"]), drop=("table_name", "row_key"),
+                          people=dict(zip(accounts["username"], accounts["name"])))
+        st.dataframe(display_frame(log), hide_index=True, width="stretch", placeholder="",
+                     column_config={"修改内容": st.column_config.TextColumn(width="large")})
 
 
 def _save_edit(org_id: int, values: dict, who) -> str:

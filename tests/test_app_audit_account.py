@@ -43,9 +43,13 @@ def test_audit_page_lists_the_log(demo_db):
     assert _total(at) == total
     df = at.dataframe[0].value
     assert len(df) == min(total, 100)
-    assert set(df.columns) <= {"序号", "时间", "操作人", "数据表", "记录编号", "动作", "说明", "修改前", "修改后"}
-    assert {"序号", "时间", "操作人", "数据表", "记录编号", "动作", "修改前", "修改后"} <= set(df.columns)
+    assert list(df.columns) == ["序号", "时间", "操作人", "对象", "记录", "动作", "修改内容", "说明"]
     assert list(df["序号"]) == sorted(df["序号"], reverse=True)  # newest first
+    # what a reader sees: Chinese names of entities, no table names, no JSON, no raw empty values
+    cells = " ".join(str(v) for v in df.to_numpy().ravel())
+    assert not re.search(r"\b(organisations|users|login_attempts|projects|applications)\b", cells)
+    assert "{" not in cells and '":' not in cells
+    assert not re.search(r"\b(None|nan|NaT)\b", cells)
 
 
 def test_a_write_appears_in_the_log(demo_db):
@@ -54,13 +58,16 @@ def test_a_write_appears_in_the_log(demo_db):
     key = _write_as_staff()
     at.run()
     assert _total(at) == before + 1
+    from core import organisations
+
     top = at.dataframe[0].value.iloc[0]
-    assert top["操作人"] == "staff"
-    assert top["数据表"] == "organisations"
-    assert top["记录编号"] == str(key)
+    old = _db().fetch_one("SELECT before_json FROM audit_log ORDER BY id DESC LIMIT 1")["before_json"]
+    was = __import__("json").loads(old)["contact_person"]
+    assert top["操作人"] == "王敏(工作人员)"  # the person's name, not the username
+    assert top["对象"] == "社会组织"  # the entity's label, not the table name
+    assert top["记录"] == f"{organisations.get(key)['name']}(编号 {key})"
     assert top["动作"] == "修改"
-    assert "审计测试" in top["修改后"]
-    assert "审计测试" not in (top["修改前"] or "")
+    assert top["修改内容"] == f"联系人:{was} → 审计测试"  # only the changed field, by its label
 
 
 def test_a_write_through_the_ui_appears_in_the_log(demo_db):
@@ -74,8 +81,8 @@ def test_a_write_through_the_ui_appears_in_the_log(demo_db):
     at.selectbox(key="audit:actor").set_value("staff").run()
     df = at.dataframe[0].value
     assert len(df) == 1
-    assert df.iloc[0]["记录编号"] == "5"
-    assert "界面修改" in df.iloc[0]["修改后"]
+    assert df.iloc[0]["记录"].endswith("(编号 5)")
+    assert df.iloc[0]["修改内容"].startswith("联系人:") and df.iloc[0]["修改内容"].endswith(" → 界面修改")
 
 
 def test_filter_by_actor_and_table_narrows_rows(demo_db):
@@ -83,19 +90,22 @@ def test_filter_by_actor_and_table_narrows_rows(demo_db):
     _write_as_staff()
     at = _audit_page()
     everything = _total(at)
-    assert "staff" in at.selectbox(key="audit:actor").options
+    assert "王敏(工作人员)" in at.selectbox(key="audit:actor").options  # people by name
     at.selectbox(key="audit:actor").set_value("staff").run()
     assert not at.exception
     assert _total(at) == staff_before + 1 < everything
-    assert set(at.dataframe[0].value["操作人"]) == {"staff"}
+    assert set(at.dataframe[0].value["操作人"]) == {"王敏(工作人员)"}
+    assert at.selectbox(key="audit:actor").format_func("staff") == "王敏(工作人员)"
 
     at.selectbox(key="audit:actor").set_value(None).run()
     assert _total(at) == everything
     at.selectbox(key="audit:table").set_value("users").run()
     assert _total(at) == _count("table_name = 'users'") >= 4  # at least the four demo accounts
-    assert set(at.dataframe[0].value["数据表"]) == {"users"}
-    # password hashes never reach the log
-    assert all("$2b$" not in (v or "") for v in at.dataframe[0].value["修改后"])
+    assert set(at.dataframe[0].value["对象"]) == {"用户账号"}
+    assert at.selectbox(key="audit:table").format_func("users") == "用户账号"
+    # password hashes never reach the log, nor the screen
+    assert all("$2b$" not in (v or "") for v in at.dataframe[0].value["修改内容"])
+    assert any("密码:(已隐藏)" in v for v in at.dataframe[0].value["修改内容"])
 
     at.selectbox(key="audit:table").set_value("organisations").run()
     assert _total(at) == _count("table_name = 'organisations'") >= 56  # 55 created + 1 edit
@@ -112,7 +122,7 @@ def test_filter_by_action_record_and_text(demo_db):
     at.selectbox(key="audit:action").set_value(None).run()
     at.text_input(key="audit:key").input("3").run()
     assert _total(at) == int(_db().scalar("SELECT count(*) FROM audit_log WHERE row_key = '3'"))
-    assert set(at.dataframe[0].value["记录编号"]) == {"3"}
+    assert all(v.endswith("(编号 3)") or v == "编号 3" or v == "3" for v in at.dataframe[0].value["记录"])
     at.text_input(key="audit:key").input("").run()
     at.text_input(key="audit:text").input("审计测试").run()
     assert _total(at) == 1
@@ -291,3 +301,45 @@ def test_old_error_messages_do_not_come_back_on_a_fresh_form(demo_db):
     assert not at.exception
     assert at.text_input(key="pw_change::current").value == ""
     assert not _errors(at)
+
+
+# ---- how audit rows read -------------------------------------------------------------------------
+
+def test_every_logged_table_and_field_has_a_chinese_name(demo_db):
+    """Every table and every field the demo's log mentions reads in Chinese (labels come from the entity
+    registry and the schemas; no English column name reaches the screen)."""
+    import json
+
+    from core.ui.auditlog import field_label, target_label
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    rows = _db().fetch_all("SELECT DISTINCT table_name, before_json, after_json FROM audit_log"
+                           " QUALIFY row_number() OVER (PARTITION BY table_name, action) <= 3")
+    missing = set()
+    for r in rows:
+        assert cjk.search(target_label(r["table_name"])), r["table_name"]
+        for raw in (r["before_json"], r["after_json"]):
+            for column in json.loads(raw or "{}"):
+                if not cjk.search(field_label(r["table_name"], column)):
+                    missing.add(f"{r['table_name']}.{column}")
+    assert not missing, sorted(missing)
+    assert target_label("login_attempts") == "登录记录"
+
+
+def test_a_sign_in_is_logged_by_its_chinese_name(demo_db):
+    from core import lockout
+
+    lockout.record("staff", False)
+    at = _audit_page()
+    top = at.dataframe[0].value.iloc[0]
+    assert top["对象"] == "登录记录"
+    assert "登录成功:否" in top["修改内容"] and "用户名:staff" in top["修改内容"]
+
+
+def test_a_state_change_names_the_states(demo_db):
+    """A project's state change reads 状态:执行中 → 已结项 (the stored codes by their Chinese names)."""
+    at = _audit_page()
+    at.selectbox(key="audit:action").set_value("state").run()
+    changes = " ".join(at.dataframe[0].value["修改内容"])
+    assert "状态:执行中 → " in changes
+    assert "active" not in changes and "closed" not in changes

@@ -703,3 +703,16 @@ def test_clicking_the_selected_row_again_clears_the_selection(demo_db):
     at.run()
     assert not at.subheader
     assert "id" not in at.query_params
+
+
+def test_every_input_of_the_form_speaks_chinese(demo_db):
+    """Empty selects, multiselects and text inputs show a Chinese placeholder (never Streamlit's "Choose an
+    option"), and no multiselect offers the English "Select all"."""
+    at = _staff("orgs-new")
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    widgets = [*at.selectbox, *at.multiselect, *at.text_input, *at.text_area]
+    assert len(widgets) >= 10
+    for w in widgets:
+        assert w.placeholder and cjk.search(w.placeholder), (w.key, w.placeholder)
+    for m in at.multiselect:
+        assert m.proto.select_all == 0, m.key  # 0: the "Select all" option is never shown

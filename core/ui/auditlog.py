@@ -1,7 +1,23 @@
-"""How audit rows are shown: the 审计日志 screen and each record's 修改记录 tab use the same labels."""
+"""How audit rows are shown: the 审计日志 screen and each record's 修改记录 tab use the same labels.
+
+A reader sees what was changed in Chinese: the entity's name (``core.entities``), the record by its title,
+and the changed fields by their labels (the entity's Pandera schema, else its list view's columns), each
+``before → after`` with values as a person reads them. Raw table names and JSON are never shown.
+"""
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
+import sys
+from functools import lru_cache
+
 import pandas as pd
+
+from core import formats
+from core.entities import Entity, all_entities
+from schemas import choices
+from schemas.base import field_specs
 
 ACTIONS = {"create": "新建", "update": "修改", "delete": "删除", "import": "导入", "reset_password": "重置密码",
            "change_password": "修改密码", "backup": "备份", "export": "导出", "state": "状态变更",
@@ -11,17 +27,253 @@ ACTIONS = {"create": "新建", "update": "修改", "delete": "删除", "import":
            "publish_notice": "发布公示", "rating": "等级评估", "recuse": "回避", "release": "拨付",
            "reopen_review": "重新打开评审", "stage_change": "阶段变更", "submit_review": "提交评分"}
 
-COLUMNS = {"id": "序号", "logged_at": "时间", "actor": "操作人", "table_name": "数据表", "row_key": "记录编号",
-           "action": "动作", "note": "说明", "before_json": "修改前", "after_json": "修改后"}
+# What the log names besides entities (``core.backup`` / ``core.export`` write "database" rows)
+OTHER_TARGETS = {"database": "数据库"}
+
+# Columns the write path stamps on every record
+STAMPS = {"created_at": "创建时间", "created_by": "创建人", "updated_at": "修改时间", "updated_by": "修改人"}
+
+# Columns that no form declares (the write path or a workflow sets them): their labels, declared here once.
+# "table.column" wins over "column".
+SYSTEM_FIELDS = {
+    "id": "编号", "seq": "序号", "note": "说明", "status": "状态", "state": "状态", "username": "用户名",
+    "is_demo": "演示账号", "password_hash": "密码", "attempted_at": "登录时间", "success": "登录成功",
+    "load_cap": "每位专家评审上限", "notice_published_at": "公示发布时间", "rubric_total": "评分总分",
+    "scores_locked_at": "评分锁定时间", "scores_locked_by": "评分锁定人", "duplicate_of": "重复于(金点子编号)",
+    "decision_note": "决定说明", "granted_amount": "资助金额(元)", "return_due": "补充材料截止日期",
+    "returned_count": "退回次数", "submitted_at": "提交时间", "recommendation": "推荐意见",
+    "reopened_reason": "重新打开原因", "reviewer": "评审专家", "total": "总分", "reviews.total": "加权总分",
+    "comment": "评语", "score": "得分", "version": "版本", "assessed_on": "评估日期", "assessor": "评估人",
+    "evidence": "佐证材料", "period": "评估期", "from_stage": "原发展阶段", "expires_on": "有效期至",
+    "amount": "金额(元)", "approver": "审批人", "gate": "拨付条件", "planned_date": "计划拨付日期",
+    "released_amount": "实际拨付金额(元)", "released_on": "拨付日期", "share": "拨付比例",
+    "conclusion": "结论", "eval_date": "评估日期", "evaluator": "评估人", "grade": "等级", "item_scores": "分项得分",
+    "kind": "类型", "method": "评估方式", "outcome": "结论", "evaluations.outcome": "评估结果", "passed": "是否通过",
+    "recover_amount": "追回金额(元)", "report_date": "报告日期", "self_report": "自评报告",
+    "total_score": "总分", "name": "名称", "communities.name": "社区名称", "sort_order": "排序",
+    "rating_expiry": "等级有效期至", "from_state": "原状态", "to_state": "新状态", "items_failed": "未通过项",
+    "items_passed": "通过项", "reasons": "原因", "no_conflict_at": "声明无利益冲突时间",
+    "recused_reason": "回避原因", "done_date": "完成日期", "closed_on": "结项日期", "state_note": "状态说明",
+    "detail": "详情", "event": "事件", "happened_on": "发生日期", "org_id": "社会组织编号",
+}
+
+# Stored codes of columns no form offers, shown by their Chinese names (the maps live with their schemas)
+REVIEW_STATUS = {"draft": "草稿", "submitted": "已提交"}
+ASSIGNMENT_STATUS = {"assigned": "已分配", "recused": "已回避"}
+
+SHOWN_FIELDS_ON_CREATE = 6
+MAX_TEXT = 60
+EMPTY = "(空)"
+HIDDEN = "(已隐藏)"
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+
+COLUMNS = {"id": "序号", "logged_at": "时间", "actor": "操作人", "target": "对象", "record": "记录",
+           "action": "动作", "changes": "修改内容", "note": "说明"}
 
 
 def action_label(action: str) -> str:
     return ACTIONS.get(action, action)
 
 
-def audit_frame(df: pd.DataFrame, *, drop: tuple[str, ...] = ()) -> pd.DataFrame:
-    """``core.audit.query`` rows with Chinese headers and action names (``drop``: columns not needed)."""
-    df = df.drop(columns=[c for c in drop if c in df.columns])
-    if "action" in df.columns:
-        df = df.assign(action=df["action"].map(action_label))
-    return df.rename(columns=COLUMNS)
+# ---- names -------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _entities() -> dict[str, Entity]:
+    return {e.table: e for e in all_entities()}
+
+
+def entity_for(table: str) -> Entity | None:
+    return _entities().get(table)
+
+
+def target_label(table: str | None) -> str:
+    """The Chinese name of what a log row is about: the entity's label (never the table name)."""
+    if not table:
+        return ""
+    entity = entity_for(table)
+    if entity is not None:
+        return entity.label
+    return OTHER_TARGETS.get(table, table)
+
+
+@lru_cache(maxsize=None)
+def _specs(table: str) -> dict:
+    entity = entity_for(table)
+    return field_specs(entity.schema) if entity is not None and entity.schema is not None else {}
+
+
+@lru_cache(maxsize=1)
+def _list_labels() -> dict[str, dict[str, str]]:
+    """table -> column -> label from every declared list view (``core.listing.ListView``)."""
+    from core.listing import ListView
+
+    out: dict[str, dict[str, str]] = {}
+    for name, module in list(sys.modules.items()):
+        view = getattr(module, "LIST_VIEW", None) if name.startswith("core.") else None
+        if isinstance(view, ListView):
+            labels = out.setdefault(view.entity.table, {})
+            for c in view.columns:
+                labels.setdefault(c.name, c.label)
+    return out
+
+
+@lru_cache(maxsize=None)
+def field_label(table: str, column: str) -> str:
+    """A column's Chinese label: the entity's schema, its list view, the stamps and system columns here,
+    ``<entity>_id`` as that entity's 编号; the column name only if nothing declares it."""
+    spec = _specs(table).get(column)
+    if spec:
+        return spec["label"]
+    listed = _list_labels().get(table, {}).get(column)
+    if listed:
+        return listed
+    if column in STAMPS:
+        return STAMPS[column]
+    if f"{table}.{column}" in SYSTEM_FIELDS:
+        return SYSTEM_FIELDS[f"{table}.{column}"]
+    if column in SYSTEM_FIELDS:
+        return SYSTEM_FIELDS[column]
+    if column.endswith("_id"):  # a reference: the entity it points at, by name or by table
+        stem = column[:-3]
+        for e in _entities().values():
+            if e.name == stem or e.table == stem + "s" or e.table.endswith("_" + stem + "s"):
+                return f"{e.label}编号"
+    return column
+
+
+def _value_labels(table: str, column: str) -> dict | None:
+    from core.mentoring import STATUSES as ACTION_STATUS
+    from schemas.choices import APP_STATES, ROLES, SCREENING_OUTCOMES
+    from schemas.monitoring import (EVALUATION_KINDS, EVALUATION_OUTCOMES, PROJECT_STATES, TRANCHE_GATES,
+                                    TRANCHE_STATUS)
+
+    return {
+        ("applications", "state"): APP_STATES, ("application_events", "from_state"): APP_STATES,
+        ("application_events", "to_state"): APP_STATES, ("screenings", "outcome"): SCREENING_OUTCOMES,
+        ("projects", "state"): PROJECT_STATES, ("tranches", "gate"): TRANCHE_GATES,
+        ("tranches", "status"): TRANCHE_STATUS, ("evaluations", "kind"): EVALUATION_KINDS,
+        ("evaluations", "outcome"): EVALUATION_OUTCOMES, ("users", "roles"): ROLES,
+        ("mentoring_actions", "status"): ACTION_STATUS, ("reviews", "status"): REVIEW_STATUS,
+        ("assignments", "status"): ASSIGNMENT_STATUS,
+    }.get((table, column))
+
+
+def value_text(table: str, column: str, value) -> str:
+    """A stored value as a person reads it (choice labels, 是/否, dates, money with separators)."""
+    from core.audit import SECRET
+    from core.ui.listview import is_money
+
+    if value == SECRET:
+        return HIDDEN
+    if formats.is_empty(value) or value == []:
+        return EMPTY
+    if isinstance(value, list):
+        return "、".join(value_text(table, column, v) for v in value)
+    labels = _value_labels(table, column)
+    if labels is not None:
+        return str(labels.get(value, value))
+    source = (_specs(table).get(column) or {}).get("source")
+    if source:
+        try:
+            return _clip(choices.label(source, value))
+        except Exception:  # noqa: BLE001 - a choice list that is gone: show the stored value
+            return _clip(str(value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, float)):
+        if is_money(field_label(table, column)):
+            return formats.money(value)
+        return str(value) if isinstance(value, int) else formats.number(value)  # a year or a count: no separators
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            value = json.loads(value)  # a JSON column (e.g. item scores)
+        except ValueError:
+            pass
+    if isinstance(value, str) and _ISO.match(value):
+        try:
+            return formats.date(dt.datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return _clip(";".join(f"{k}:{formats.text(v)}" for k, v in value.items()))
+    return _clip(str(value))
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
+
+
+# ---- one row -----------------------------------------------------------------------------------
+
+def _load(raw) -> dict | None:
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return None
+    try:
+        data = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _ordered(table: str, columns) -> list[str]:
+    order = {c: i for i, c in enumerate(_specs(table))}
+    return sorted(columns, key=lambda c: (order.get(c, len(order)), c))
+
+
+def changes(table: str, before: dict | None, after: dict | None) -> str:
+    """``标签:前 → 后`` for each changed field (a new or deleted record: its main fields)."""
+    if before is not None and after is not None:
+        changed = [c for c in _ordered(table, set(before) | set(after))
+                   if c not in STAMPS and before.get(c) != after.get(c)]
+        parts = [f"{field_label(table, c)}:{value_text(table, c, before.get(c))} → {value_text(table, c, after.get(c))}"
+                 for c in changed]
+        return ";".join(parts)
+    record = after if after is not None else before
+    if record is None:
+        return ""
+    entity = entity_for(table)
+    skip = set(STAMPS) | {entity.key if entity else "id"}
+    filled = [c for c in _ordered(table, record) if c not in skip and not formats.is_empty(record.get(c))
+              and record.get(c) != []]
+    parts = [f"{field_label(table, c)}:{value_text(table, c, record[c])}" for c in filled[:SHOWN_FIELDS_ON_CREATE]]
+    more = len(filled) - SHOWN_FIELDS_ON_CREATE
+    return ";".join(parts) + (f" 等 {len(filled)} 项" if more > 0 else "")
+
+
+def record_label(table: str, key, before: dict | None, after: dict | None) -> str:
+    """The record by its title and number, e.g. ``钱塘区云帆青少年服务社(编号 56)``."""
+    entity = entity_for(table)
+    key_text = "" if key is None or (isinstance(key, float) and key != key) else str(key)
+    data = after or before or {}
+    title = data.get(entity.title_field) if entity is not None else None
+    if formats.is_empty(title) or str(title) == key_text:
+        if not key_text.isdigit():
+            return key_text  # a key that is a name already (a community, a file)
+        return f"编号 {key_text}"
+    title = value_text(table, entity.title_field, title)
+    return f"{title}(编号 {key_text})" if key_text else title
+
+
+def audit_frame(df: pd.DataFrame, *, drop: tuple[str, ...] = (), people: dict[str, str] | None = None) -> pd.DataFrame:
+    """``core.audit.query`` rows as a reader sees them: 时间, 操作人 (by name), 对象, 记录, 动作, 修改内容, 说明.
+    ``drop``: columns not needed (``table_name`` drops 对象, ``row_key`` drops 记录, or any name of ``COLUMNS``);
+    ``people``: username -> name."""
+    people = people or {}
+    rows = []
+    for r in df.to_dict("records"):
+        table = r.get("table_name")
+        before, after = _load(r.get("before_json")), _load(r.get("after_json"))
+        actor = r.get("actor") or ""
+        rows.append({
+            "id": r.get("id"), "logged_at": r.get("logged_at"),
+            "actor": "系统" if actor == "system" else (people.get(actor) or actor),
+            "target": target_label(table), "record": record_label(table, r.get("row_key"), before, after),
+            "action": action_label(r.get("action") or ""), "changes": changes(table, before, after),
+            "note": "" if formats.is_empty(r.get("note")) else str(r.get("note")),
+        })
+    out = pd.DataFrame(rows, columns=list(COLUMNS))
+    aliases = {"table_name": "target", "row_key": "record", "before_json": "changes", "after_json": "changes"}
+    gone = {aliases.get(c, c) for c in drop}
+    out = out.drop(columns=[c for c in COLUMNS if c in gone])
+    return out.rename(columns=COLUMNS)

@@ -113,18 +113,33 @@ def _submit(key: str, model, names: list[str], on_submit: Callable[[dict], Any],
         st.session_state.pop(f"{key}::__base", None)
 
 
+def _placeholder(meta: dict) -> str:
+    """Every input says in Chinese what it wants (an empty widget never shows Streamlit's English)."""
+    if meta.get("placeholder"):
+        return meta["placeholder"]
+    widget = meta["widget"]
+    if widget == "select":
+        return "请选择"
+    if widget == "multiselect":
+        return "请选择(可多选)"
+    if widget == "lines":
+        return "每行填写一项"
+    return f"请输入{meta['label']}"
+
+
 def _widget(key: str, name: str, meta: dict, container) -> None:
     wk = _wkey(key, name)
     label = meta["label"] + (" *" if meta["required"] and meta["widget"] != "checkbox" else "")
     help_ = meta.get("help")
     widget = meta["widget"]
+    hint = _placeholder(meta)
     if widget in {"text", "password"}:
         container.text_input(label, key=wk, help=help_, max_chars=meta.get("max_chars"),
-                             placeholder=meta.get("placeholder"), type="password" if widget == "password" else "default")
+                             placeholder=hint, type="password" if widget == "password" else "default")
     elif widget == "lines":
-        container.text_area(label, key=wk, help=help_ or "每行一项", placeholder=meta.get("placeholder"))
+        container.text_area(label, key=wk, help=help_ or "每行一项", placeholder=hint)
     elif widget == "textarea":
-        container.text_area(label, key=wk, help=help_, max_chars=meta.get("max_chars"), placeholder=meta.get("placeholder"))
+        container.text_area(label, key=wk, help=help_, max_chars=meta.get("max_chars"), placeholder=hint)
     elif widget in {"select", "multiselect"}:
         options = choices.get(meta["source"])
         current = st.session_state.get(wk)
@@ -134,10 +149,12 @@ def _widget(key: str, name: str, meta: dict, container) -> None:
         if widget == "select":
             if current is not None and current not in options:
                 st.session_state[wk] = None
-            container.selectbox(label, options, key=wk, help=help_, index=None, placeholder="请选择",
+            container.selectbox(label, options, key=wk, help=help_, index=None, placeholder=hint,
                                 format_func=fmt)
         else:
-            container.multiselect(label, options, key=wk, help=help_, placeholder="可多选", format_func=fmt)
+            # no "Select all" (English, and it cannot be relabelled in this Streamlit version)
+            container.multiselect(label, options, key=wk, help=help_, placeholder=hint, format_func=fmt,
+                                  select_all=False)
     elif widget == "date":
         if wk not in st.session_state:
             st.session_state[wk] = None
@@ -145,11 +162,11 @@ def _widget(key: str, name: str, meta: dict, container) -> None:
     elif widget == "int":
         if wk not in st.session_state:
             st.session_state[wk] = None
-        container.number_input(label, key=wk, help=help_, step=1, format="%d")
+        container.number_input(label, key=wk, help=help_, step=1, format="%d", placeholder=hint)
     elif widget == "float":
         if wk not in st.session_state:
             st.session_state[wk] = None
-        container.number_input(label, key=wk, help=help_, step=0.01, format="%.2f")
+        container.number_input(label, key=wk, help=help_, step=0.01, format="%.2f", placeholder=hint)
     elif widget == "checkbox":
         container.checkbox(label, key=wk, help=help_)
 
@@ -194,7 +211,9 @@ def schema_form(
         (lambda where, label, **kw: where.form_submit_button(label, **kw))
     with box:
         if errors is not None:
-            st.error("未保存:请按提示修改后重新提交。", icon=":material/error:")
+            if not any("已保存" in msg for msg in errors.form):
+                st.error("未保存:请按提示修改后重新提交。", icon=":material/error:")
+            # else the form's own message says exactly what was saved (e.g. 草稿已保存(编号 259),但提交未通过)
             for msg in errors.form:
                 st.error(md(msg))
             for name, msgs in errors.fields.items():
