@@ -5,7 +5,7 @@ import datetime as dt
 
 import pandas as pd
 
-from core import records, workflow
+from core import formats, records, workflow
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
@@ -13,7 +13,7 @@ from core.errors import ValidationFailed
 from core.listing import Column, Filter, ListView
 from core.validation import to_failure, validate, validate_many
 from schemas.application import Application, ApplicationDraft, Milestone, screening_schema
-from schemas.choices import APP_STATES, BUDGET_LINES
+from schemas.choices import APP_STATES, BUDGET_LINES, SCREENING_OUTCOMES
 
 STAFF = frozenset({"admin", "staff"})
 EDITABLE = ("draft", "returned")
@@ -174,11 +174,18 @@ def submit(app_id: int, actor: Actor, db=None) -> str:
     db = db or get_db()
     app = get(app_id, db)
     stones = milestones(app_id, db)
+    raw = {k: app.get(k) for k in Application.to_schema().columns}
     try:
-        record = validate(Application, {k: app.get(k) for k in Application.to_schema().columns})
+        record, incomplete = validate(Application, raw), None
     except ValidationFailed as exc:
-        raise ValidationFailed(fields=exc.fields, form=["申报内容不完整,请补全后再提交"] + exc.form) from None
+        record, incomplete = raw, exc
+    # the round's rules too, so one refusal names everything that is missing (e.g. the milestones)
     problem = round_problems(record, stones, *_context(record, app_id, db), full=True)
+    if incomplete is not None:
+        fields = {f: list(m) for f, m in incomplete.fields.items()}
+        for f, msgs in (problem.fields if problem else {}).items():
+            fields.setdefault(f, []).extend(m for m in msgs if m not in fields[f])
+        raise ValidationFailed(fields=fields, form=["申报内容不完整,请补全后再提交"] + incomplete.form)
     if problem:
         raise problem
     target = {"draft": "submitted", "returned": "resubmitted"}.get(app["state"])
@@ -205,7 +212,14 @@ def screen(app_id: int, ticks: dict, outcome: str, actor: Actor, *, reasons: str
     app = get(app_id, db)
     rnd = rounds.get(app["round_id"], db)
     checklist = list(rnd["checklist"] or [])
-    result = validate(screening_schema(checklist), ticks)
+    # the checklist and the conclusion are checked together, so every field's problem is named at once
+    missing = {} if outcome else {"outcome": ["请选择审查结论"]}
+    try:
+        result = validate(screening_schema(checklist), ticks)
+    except ValidationFailed as exc:
+        raise ValidationFailed(fields={**exc.fields, **missing}, form=exc.form) from None
+    if missing:
+        raise ValidationFailed(fields=missing)
     passed = [item for i, item in enumerate(checklist) if result[f"ok_{i}"]]
     failed = [item for i, item in enumerate(checklist) if not result[f"ok_{i}"]]
     why = "\n".join(f"{item}:{result[f'why_{i}']}" for i, item in enumerate(checklist) if not result[f"ok_{i}"])
@@ -237,9 +251,62 @@ def screen(app_id: int, ticks: dict, outcome: str, actor: Actor, *, reasons: str
 
 
 def screenings(app_id: int, db=None) -> pd.DataFrame:
+    """The screenings of an application as people read them: who by 姓名, the conclusion in words."""
     db = db or get_db()
-    return db.fetch_df("SELECT created_at, created_by, outcome, items_failed, reasons, return_due FROM screenings"
-                       " WHERE application_id = ? ORDER BY id", [app_id])
+    rows = db.fetch_all(
+        "SELECT s.created_at, coalesce(u.name, CASE s.created_by WHEN 'system' THEN '系统' ELSE s.created_by END)"
+        " AS who, s.outcome, s.items_failed, s.reasons, s.return_due FROM screenings s LEFT JOIN users u ON u.username = s.created_by"
+        " WHERE s.application_id = ? ORDER BY s.id", [app_id])
+    return pd.DataFrame([{
+        "审查时间": formats.date(r["created_at"]), "审查人": formats.text(r["who"]),
+        "审查结论": SCREENING_OUTCOMES.get(r["outcome"], formats.text(r["outcome"])),
+        "不符合项": formats.text(list(r["items_failed"] or [])), "说明": formats.text(r["reasons"]),
+        "补交期限": formats.date(r["return_due"]),
+    } for r in rows], columns=["审查时间", "审查人", "审查结论", "不符合项", "说明", "补交期限"])
+
+
+def content_rows(app: dict, db=None) -> list[tuple[str, str]]:
+    """申报内容 as (label, text) rows: money with separators, counts without ".0", empty as "—"."""
+    from core import rounds
+
+    db = db or get_db()
+    rnd = rounds.get(app["round_id"], db)
+    return [
+        ("申报组织", org_name(app["org_id"], db)), ("创投批次", formats.text(rnd["name"])),
+        ("项目类别", formats.text(app.get("category"))), ("服务社区", formats.text(list(app.get("communities") or []))),
+        ("服务对象", formats.text(app.get("target_group"))),
+        ("计划服务人次", formats.number(app.get("planned_beneficiaries"))),
+        ("申请资助金额(元)", formats.money(app.get("requested_amount"))),
+        ("资助金额(元)", formats.money(app.get("granted_amount"))),
+        ("配套资金:自筹(元)", formats.money(app.get("cofunding_self"))),
+        ("配套资金:其他来源(元)", formats.money(app.get("cofunding_other"))),
+        ("提交时间", formats.date(app.get("submitted_at"))),
+    ]
+
+
+def budget_rows(app: dict) -> list[tuple[str, str]]:
+    """The five budget lines and their total (money text; a line not filled in reads "—")."""
+    rows = [(label, formats.money(app.get(k))) for k, label in BUDGET_LINES.items()]
+    filled = [app.get(k) for k in BUDGET_LINES if not formats.is_empty(app.get(k))]
+    rows.append(("合计", formats.money(sum(float(v) for v in filled)) if filled else formats.EMPTY))
+    return rows
+
+
+def milestone_rows(app_id: int, db=None) -> pd.DataFrame:
+    return pd.DataFrame([{"日期": formats.date(m["due_date"]), "交付成果": formats.text(m["deliverable"])}
+                         for m in milestones(app_id, db)], columns=["日期", "交付成果"])
+
+
+def editable(db=None) -> list[tuple[int, str]]:
+    """Drafts and returned applications (the ones the intake form can still edit), newest first, by
+    what they are: title, organisation, round and state."""
+    db = db or get_db()
+    marks = ", ".join("?" for _ in EDITABLE)
+    return [(r["id"], f"{r['title']}({r['org']},{r['round']},{workflow.state_label(r['state'])})·编号 {r['id']}")
+            for r in db.fetch_all(
+                "SELECT a.id, a.title, a.state, o.name AS org, r.name AS round FROM applications a"
+                " JOIN organisations o ON o.id = a.org_id JOIN rounds r ON r.id = a.round_id"
+                f" WHERE a.state IN ({marks}) ORDER BY a.id DESC", list(EDITABLE))]
 
 
 def queue(states: tuple[str, ...], round_id: int | None = None, db=None) -> pd.DataFrame:

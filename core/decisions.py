@@ -5,7 +5,7 @@ import datetime as dt
 
 import pandas as pd
 
-from core import records, rounds, workflow
+from core import formats, records, rounds, workflow
 from core.actor import Actor
 from core.applications import APPLICATION, get as get_application
 from core.db import get_db
@@ -86,23 +86,109 @@ def notice_list(round_id: int, db=None) -> pd.DataFrame:
         " WHERE a.round_id = ? AND a.state IN ('public_notice', 'funded') ORDER BY a.category, a.id", [round_id])
 
 
+def notice_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The notice list as people read it (screen and printout): money with separators, no "None"."""
+    shown = table.copy()
+    for col in shown.columns:
+        fmt = formats.money if col == "拟资助金额" else formats.text
+        shown[col] = [fmt(v) for v in shown[col]]
+    return shown.rename(columns={"拟资助金额": "拟资助金额(元)"})
+
+
+def notice_text(round_id: int, db=None) -> str:
+    """The printable notice of a round (plain text): every value formatted, the total in yuan."""
+    rnd = rounds.get(round_id, db)
+    table = notice_list(round_id, db)
+    shown = notice_rows(table)
+    lines = [f"{rnd['name']} 拟资助项目公示",
+             f"公示期:{formats.date(rnd['notice_start'])} 至 {formats.date(rnd['notice_end'])}", "",
+             "  ".join(shown.columns)]
+    for row in shown.itertuples(index=False):
+        lines.append("  ".join(row))
+    total = float(sum(float(v) for v in table["拟资助金额"] if not formats.is_empty(v))) if len(table) else 0.0
+    lines += ["", f"共 {len(table)} 个项目,合计拟资助 {formats.money(total, empty='0')} 元",
+              "如有异议,请于公示期内向下沙街道社会组织发展服务中心反映。"]
+    return "\n".join(lines)
+
+
+def publish_blocker(round_id: int, db=None) -> str | None:
+    """Why the notice of a round cannot be published now (None: it can)."""
+    db = db or get_db()
+    rnd = rounds.get(round_id, db)
+    if rnd["notice_published_at"] is not None:
+        return f"公示已于 {rnd['notice_published_at']:%Y-%m-%d %H:%M} 发布"
+    if notice_list(round_id, db).empty:
+        return "还没有决定资助的项目,不能发布公示"
+    return None
+
+
+def finalise_blocker(round_id: int, today: dt.date | None = None, db=None) -> str | None:
+    """Why the noticed projects of a round cannot be funded now (None: they can)."""
+    db = db or get_db()
+    today = today or dt.date.today()
+    rnd = rounds.get(round_id, db)
+    if rnd["notice_published_at"] is None:
+        return "请先发布公示"
+    if today <= rnd["notice_end"]:
+        return f"公示期至 {rnd['notice_end']} 结束,期满后才能确认立项"
+    open_ones = int(db.scalar("SELECT count(*) FROM objections WHERE round_id = ? AND NOT closed", [round_id]))
+    if open_ones:
+        return f"还有 {open_ones} 条异议未办结,办结后才能确认立项"
+    return None
+
+
+def finalise_offer(round_id: int, today: dt.date | None = None, db=None) -> str | None:
+    """Why 确认立项 can do nothing now (a refusal, or no noticed project left); None: it can act."""
+    db = db or get_db()
+    blocker = finalise_blocker(round_id, today, db)
+    if blocker:
+        return blocker
+    if not db.scalar("SELECT count(*) FROM applications WHERE round_id = ? AND state = 'public_notice'", [round_id]):
+        return "公示名单上的项目都已立项,没有需要确认的项目"
+    return None
+
+
 def publish_notice(round_id: int, actor: Actor, db=None) -> None:
     db = db or get_db()
     if not actor.has("admin", "system"):
         raise PermissionDenied("只有管理员可以发布公示")
-    rnd = rounds.get(round_id, db)
-    if rnd["notice_published_at"] is not None:
-        raise ValidationFailed(form=[f"公示已于 {rnd['notice_published_at']:%Y-%m-%d %H:%M} 发布"])
-    if notice_list(round_id, db).empty:
-        raise ValidationFailed(form=["还没有决定资助的项目,不能发布公示"])
+    blocker = publish_blocker(round_id, db)
+    if blocker:
+        raise ValidationFailed(form=[blocker])
     records.update(rounds.ROUND, round_id, {}, actor, db=db, system={"notice_published_at": dt.datetime.now()},
                    action="publish_notice")
 
 
 def objections(round_id: int, db=None) -> pd.DataFrame:
+    """The objections of a round, with the project's title and who registered it (姓名)."""
     db = db or get_db()
-    return db.fetch_df("SELECT id, application_id, received_date, content, handling, result, closed"
-                       " FROM objections WHERE round_id = ? ORDER BY id", [round_id])
+    return db.fetch_df(
+        "SELECT o.id, o.application_id, o.received_date, o.content, o.handling, o.result, o.closed,"
+        " a.title AS app_title,"
+        " coalesce(u.name, CASE o.created_by WHEN 'system' THEN '系统' ELSE o.created_by END) AS registered_by"
+        " FROM objections o"
+        " LEFT JOIN applications a ON a.id = o.application_id LEFT JOIN users u ON u.username = o.created_by"
+        " WHERE o.round_id = ? ORDER BY o.id", [round_id])
+
+
+def objection_label(row: dict) -> str:
+    """An objection by what it is: when it came in, about which project, what it says, who logged it."""
+    about = f"「{row['app_title']}」" if not formats.is_empty(row.get("app_title")) else "未指明项目"
+    content = formats.text(row.get("content"))
+    gist = content if len(content) <= 16 else content[:16] + "…"
+    state = "已办结" if row.get("closed") else "未办结"
+    return f"{formats.date(row.get('received_date'))} 收到 · 关于{about}:{gist}({state},登记人 {formats.text(row.get('registered_by'))})"
+
+
+def objection_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The objection log as people read it: the project by title, 是/否, dates, no "None"."""
+    return pd.DataFrame([{
+        "收到日期": formats.date(r["received_date"]),
+        "涉及项目": formats.text(r["app_title"], "未指明项目"),
+        "异议内容": formats.text(r["content"]), "处理情况": formats.text(r["handling"]),
+        "处理结果": formats.text(r["result"]), "已办结": "是" if r["closed"] else "否",
+        "登记人": formats.text(r["registered_by"]),
+    } for r in table.to_dict("records")], columns=["收到日期", "涉及项目", "异议内容", "处理情况", "处理结果", "已办结", "登记人"])
 
 
 def add_objection(round_id: int, values: dict, actor: Actor, db=None) -> int:
@@ -119,15 +205,9 @@ def finalise(round_id: int, actor: Actor, *, today: dt.date | None = None, db=No
     db = db or get_db()
     if not actor.has("admin", "system"):
         raise PermissionDenied("只有管理员可以确认立项")
-    today = today or dt.date.today()
-    rnd = rounds.get(round_id, db)
-    if rnd["notice_published_at"] is None:
-        raise ValidationFailed(form=["请先发布公示"])
-    if today <= rnd["notice_end"]:
-        raise ValidationFailed(form=[f"公示期至 {rnd['notice_end']} 结束,期满后才能确认立项"])
-    open_ones = int(db.scalar("SELECT count(*) FROM objections WHERE round_id = ? AND NOT closed", [round_id]))
-    if open_ones:
-        raise ValidationFailed(form=[f"还有 {open_ones} 条异议未办结,办结后才能确认立项"])
+    blocker = finalise_blocker(round_id, today, db)
+    if blocker:
+        raise ValidationFailed(form=[blocker])
     ids = [r["id"] for r in db.fetch_all(
         "SELECT id FROM applications WHERE round_id = ? AND state = 'public_notice' ORDER BY id", [round_id])]
     with records.unit(actor, db) as u:

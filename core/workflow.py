@@ -114,11 +114,20 @@ def move(entity: Entity, app_id: int, target: str, actor: Actor, *, note: str | 
 
 
 def timeline(app_id: int, db=None):
+    """The moves of an application as people read them: the time, who by 姓名 (the account name when
+    the account is gone), the states in words, the note; empty values as "—"."""
+    from core import formats
+
     db = db or get_db()
     return db.fetch_df(
-        "SELECT created_at AS 时间, created_by AS 操作人, from_state, to_state, note AS 说明"
-        " FROM application_events WHERE application_id = ? ORDER BY id", [app_id]
+        "SELECT e.created_at AS 时间,"
+        " coalesce(u.name, CASE e.created_by WHEN 'system' THEN '系统' ELSE e.created_by END) AS 操作人,"
+        " e.from_state, e.to_state, e.note AS 说明 FROM application_events e LEFT JOIN users u ON u.username = e.created_by"
+        " WHERE e.application_id = ? ORDER BY e.id", [app_id]
     ).assign(**{
+        "时间": lambda d: d["时间"].map(formats.date).astype(object),
+        "操作人": lambda d: d["操作人"].map(formats.text).astype(object),
         "从": lambda d: d["from_state"].map(lambda s: state_label(s) if isinstance(s, str) else "—"),
         "到": lambda d: d["to_state"].map(state_label),
+        "说明": lambda d: d["说明"].map(formats.text).astype(object),
     })[["时间", "操作人", "从", "到", "说明"]]

@@ -1,23 +1,31 @@
 """项目申报: intake form (drafts and submission), the list with its status board, one application's
-page (content, milestones, documents, screening, timeline, moves), and the screening queue."""
+page (content, milestones, documents, screening, timeline, moves), and the screening queue.
+
+The record a screen shows is in the URL (``?id=N``) and so is the tab of the application page
+(``?tab=…``): F5, a bookmark or a shared link opens the same place."""
 import datetime as dt
 
 import pandas as pd
 import streamlit as st
 
-from core import applications, documents, ideas, rounds, workflow
+from core import applications, documents, formats, ideas, rounds, workflow
 from core.errors import HubError, ValidationFailed
+from core.ui.confirm import confirm_button
 from core.ui.editor import frame, rows_from_state
 from core.ui.forms import adopt, load, reset, schema_form
+from core.ui.links import page_link
 from core.ui.listview import list_view
 from core.ui.session import act, flash, require, show_flash
 from core.ui.tables import table
 from core.ui.text import md
 from schemas.application import Application, screening_form_schema
+from schemas.base import field_specs
 from schemas.choices import APP_STATES
 
 STONE_COLS = ["due_date", "deliverable"]
 FORM = "app_form"
+NOT_SUBMITTED = f"{FORM}:not_submitted"
+DETAIL_TABS = ["申报内容", "里程碑", "附件", "资格审查", "流转记录", "操作"]
 
 
 def _query_id() -> int | None:
@@ -25,13 +33,26 @@ def _query_id() -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+def _set_query_id(app_id: int | None) -> None:
+    if app_id is None:
+        st.query_params.pop("id", None)
+    elif st.query_params.get("id") != str(app_id):
+        st.query_params["id"] = str(app_id)
+
+
+def _small_table(df: pd.DataFrame) -> None:
+    """A short table as page text (readable, printable, selectable); stored text shown literally."""
+    st.table(df.map(lambda v: md(v) if isinstance(v, str) else v), hide_index=True)
+
+
 # ---- intake -------------------------------------------------------------------------------------
 def _milestone_editor(base: list[dict]) -> None:
     st.session_state[f"{FORM}:stones_base"] = base
     st.markdown("**项目里程碑** *(日期须在项目执行期内;提交时至少一项)*")
+    st.caption("在表格中直接填写;把鼠标移到表格上,点右上角的「＋」增加一行,选中行后可删除。空行不保存。")
     shown = frame([{**m, "due_date": str(m["due_date"]) if m.get("due_date") else None} for m in base], STONE_COLS)
     st.data_editor(
-        shown, key=f"{FORM}:stones", num_rows="dynamic", hide_index=True, width="stretch",
+        shown, key=f"{FORM}:stones", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
         column_config={"due_date": st.column_config.TextColumn("日期", help="格式:2027-03-01",
                                                                 validate=r"^\d{4}-\d{1,2}-\d{1,2}$"),
                        "deliverable": st.column_config.TextColumn("交付成果", max_chars=200)},
@@ -47,16 +68,54 @@ def _token(app: dict) -> tuple:
 
 
 def _keep(new_id: int) -> None:
-    """The form now edits ``new_id`` (a draft just saved) and keeps what was typed and any messages."""
-    st.session_state[f"{FORM}:id"] = new_id
+    """The form now edits ``new_id`` (a draft just saved) and keeps what was typed and any messages; the
+    URL names it, so F5 or a bookmark reopens this draft."""
+    _set_query_id(new_id)
     adopt(FORM, _token(applications.get(new_id)))
+
+
+def _problems(exc: ValidationFailed) -> list[str]:
+    """Every reason a submission was refused, each naming its field."""
+    specs = field_specs(Application)
+    out = [m for m in exc.form if m != "申报内容不完整,请补全后再提交"]
+    for name, msgs in exc.fields.items():
+        label = specs[name]["label"] if name in specs else ("项目里程碑" if name == "milestones" else "")
+        out += [m if not label or label in m else f"{label}:{m}" for m in msgs]
+    return out
+
+
+def _not_submitted_notice() -> None:
+    """After 保存并提交 saved the draft but the submission was refused: say both, exactly (drawn above the
+    buttons, where the user clicked)."""
+    pending = st.session_state.pop(NOT_SUBMITTED, None)
+    if not pending:
+        return
+    app_id, problems = pending
+    st.warning(md(f"草稿已保存(编号 {app_id}),但没有提交:申报仍是草稿,不会进入资格审查。")
+               + "\n\n请补全以下内容后再点「保存并提交」:\n" + "\n".join(f"- {md(p)}" for p in problems),
+               icon=":material/warning:")
+
+
+def _open_draft() -> None:
+    _set_query_id(st.session_state.get(f"{FORM}:open"))
+
+
+def _draft_picker(app_id: int | None) -> None:
+    """Every draft (and every application returned for more material) can be reopened here."""
+    options = applications.editable()
+    labels = dict(options)
+    st.session_state[f"{FORM}:open"] = app_id if app_id in labels else None
+    st.selectbox("继续填写草稿或退回补充的申报", list(labels), format_func=labels.get, index=None,
+                 key=f"{FORM}:open", on_change=_open_draft,
+                 placeholder=f"共 {len(labels)} 个可继续填写的申报,选择一个打开;不选则新建" if labels else "没有未完成的草稿")
 
 
 def intake() -> None:
     who = require("apply")
     st.title("项目申报")
     show_flash()
-    app_id = _query_id() or st.session_state.get(f"{FORM}:id")
+    app_id = _query_id()
+    _draft_picker(app_id)
     app = None
     if app_id:
         try:
@@ -64,21 +123,22 @@ def intake() -> None:
         except HubError as exc:
             st.error(md(exc))
             return
-        st.caption(f"编辑申报 编号 {app['id']} · 当前状态:{workflow.state_label(app['state'])}")
-        if st.button("新建另一个申报", key="app_form:new"):
-            st.session_state.pop(f"{FORM}:id", None)
-            st.query_params.pop("id", None)
+        head = st.columns([4, 1])
+        head[0].caption(md(f"编辑申报 编号 {app['id']} · {app['title']} · 当前状态:{workflow.state_label(app['state'])}"))
+        if head[1].button("新建另一个申报", key="app_form:new"):
+            _set_query_id(None)
             reset(FORM, Application)
             st.rerun()
         if app["state"] not in applications.EDITABLE:
             st.warning("该申报已进入审查或评审流程,内容不能再修改。")
+            page_link("application", f"查看申报详情(编号 {app['id']})", id=app["id"])
             return
         if app["state"] == "returned":
-            st.info(f"退回补充材料,补交期限:{app['return_due']}。修改后点「保存并提交」重新提交。")
+            st.info(f"退回补充材料,补交期限:{formats.date(app['return_due'])}。修改后点「保存并提交」重新提交。")
         load(FORM, app, Application, token=_token(app))
         base = [{"due_date": m["due_date"], "deliverable": m["deliverable"]} for m in applications.milestones(app["id"])]
     else:
-        st.caption("先保存草稿(只需批次、组织和项目名称),补全后提交。带 * 的为提交时必填。")
+        st.caption("新建申报:先保存草稿(只需批次、组织和项目名称),补全后提交。带 * 的为提交时必填。")
         current = rounds.current()
         load(FORM, {"round_id": current["id"] if current else None}, Application, token="new")
         base = []
@@ -86,7 +146,7 @@ def intake() -> None:
     def save(values: dict) -> str:
         new_id = applications.save_draft(values, _stones(), who, app_id=app["id"] if app else None)
         _keep(new_id)
-        return f"草稿已保存(编号 {new_id})"
+        return f"草稿已保存(编号 {new_id}),尚未提交。补全后点「保存并提交」。"
 
     def save_and_submit(values: dict) -> None:
         new_id = applications.save_draft(values, _stones(), who, app_id=app["id"] if app else None)
@@ -94,12 +154,19 @@ def intake() -> None:
         try:
             target = applications.submit(new_id, who)
         except ValidationFailed as exc:
-            raise ValidationFailed(fields=exc.fields, form=[f"草稿已保存(编号 {new_id}),但提交未通过:"] + exc.form) from None
+            # the draft *was* saved: not a "未保存" refusal, but a saved draft that was not submitted
+            st.session_state[NOT_SUBMITTED] = (new_id, _problems(exc))
+            return None
         # submitted: the form is not drawn again (the application can no longer be edited here)
         flash(f"已提交(编号 {new_id},状态:{workflow.state_label(target)})")
+        return None
+
+    def extra() -> None:
+        _milestone_editor(base)
+        _not_submitted_notice()
 
     schema_form(Application, FORM, save, submit_label="保存草稿", clear_on_success=False,
-                extra_actions={"保存并提交": save_and_submit}, extra=lambda: _milestone_editor(base))
+                extra_actions={"保存并提交": save_and_submit}, extra=extra)
 
 
 # ---- list and status board ----------------------------------------------------------------------
@@ -118,6 +185,8 @@ def app_list() -> None:
             st.session_state["apps:f:state"] = [APP_STATES[state]]
             if current:
                 st.session_state["apps:f:round"] = [current["name"]]
+    if counts.get("draft"):
+        st.caption("草稿和退回补充的申报:选中一行,点「编辑并提交」在「项目申报」中补全。")
     selected = list_view(applications.LIST_VIEW, "apps", title="申报项目")
     if selected is not None:
         st.divider()
@@ -126,23 +195,14 @@ def app_list() -> None:
 
 # ---- one application ----------------------------------------------------------------------------
 def _content(app: dict) -> None:
-    org = applications.org_name(app["org_id"])
-    rows = [
-        ("申报组织", org), ("创投批次", rounds.get(app["round_id"])["name"]), ("项目类别", app["category"]),
-        ("服务社区", "、".join(app["communities"] or [])), ("服务对象", app["target_group"]),
-        ("计划服务人次", app["planned_beneficiaries"]), ("申请资助金额(元)", app["requested_amount"]),
-        ("资助金额(元)", app["granted_amount"]), ("配套资金:自筹/其他(元)", f"{app['cofunding_self'] or 0} / {app['cofunding_other'] or 0}"),
-    ]
-    st.dataframe(pd.DataFrame(rows, columns=["项目", "内容"]).astype(str), hide_index=True, width="stretch")
+    _small_table(pd.DataFrame(applications.content_rows(app), columns=["项目", "内容"]))
     for label, key in (("项目简介", "summary"), ("需求分析", "needs_analysis"), ("计划开展的活动", "planned_activities"),
                        ("配套资金说明", "cofunding_note"), ("决定说明", "decision_note")):
-        if app.get(key):
+        if not formats.is_empty(app.get(key)):
             st.markdown(f"**{label}**")
             st.text(app[key])
-    budget = pd.DataFrame([(lbl, app.get(k)) for k, lbl in
-                           (("budget_personnel", "人员"), ("budget_materials", "物资"), ("budget_venue", "场地"),
-                            ("budget_publicity", "宣传"), ("budget_other", "其他"))], columns=["预算科目", "金额(元)"])
-    st.dataframe(budget, hide_index=True)
+    st.markdown("**预算**")
+    _small_table(pd.DataFrame(applications.budget_rows(app), columns=["预算科目", "金额(元)"]))
 
 
 def _documents(app: dict, who) -> None:
@@ -155,13 +215,16 @@ def _documents(app: dict, who) -> None:
                            file_name=meta["filename"], mime="application/octet-stream", key=f"doc:{row.id}",
                            on_click="ignore")
     upload = st.file_uploader("上传附件(PDF、图片或 .xlsx)", key=f"doc_up:{app['id']}")
-    if upload is not None and st.button("保存附件", key=f"doc_save:{app['id']}"):
+    if st.button("保存附件", key=f"doc_save:{app['id']}", disabled=upload is None,
+                 help="先选择要上传的文件" if upload is None else None):
         try:
             documents.attach("applications", app["id"], upload.name, upload.getvalue(), who)
         except HubError as exc:
             st.error(md(exc))
         else:
             st.success("附件已保存")
+    if upload is None:
+        st.caption("先选择文件,再点「保存附件」。")
 
 
 def _elsewhere(t: workflow.Transition) -> str | None:
@@ -180,20 +243,22 @@ def _moves(app: dict, who) -> None:
     if not moves:
         st.caption("当前状态下您没有可执行的操作。")
         return
-    note = st.text_input("说明(撤回时必填)", key=f"move_note:{app['id']}")
+    note = st.text_input("说明(撤回时必填)", key=f"move_note:{app['id']}", placeholder="写明原因或备注")
     for t in moves:
         where = _elsewhere(t)
         if where:
             st.caption(f"{t.label}:{where}")
             continue
+        if t.target == "withdrawn":  # final: the application can never come back
+            confirm_button(
+                f"move:{app['id']}:{t.target}", t.label,
+                f"撤回申报「{app['title']}」(编号 {app['id']}),原因:{note}。撤回后该申报不能恢复,也不能再提交",
+                lambda: applications.move(app["id"], "withdrawn", who, note=note or None), "已撤回",
+                disabled_reason=None if note.strip() else "撤回须先在上面的「说明」中写明原因(写完按回车)",
+                primary=False)
+            continue
         if st.button(t.label, key=f"move:{app['id']}:{t.target}"):
-            try:
-                applications.move(app["id"], t.target, who, note=note or None)
-            except HubError as exc:
-                st.error(md(exc))
-            else:
-                flash(f"已{t.label}")  # shown after the rerun, which draws the new state
-                st.rerun()
+            act(lambda t=t: applications.move(app["id"], t.target, who, note=note or None), f"已{t.label}")
 
 
 def _detail(app_id: int) -> None:
@@ -205,23 +270,33 @@ def _detail(app_id: int) -> None:
         return
     st.subheader(md(f"{app['title']}(编号 {app['id']})"))
     st.caption(f"状态:{workflow.state_label(app['state'])}")
+    if app["state"] in applications.EDITABLE:
+        what = "草稿" if app["state"] == "draft" else "退回补充的申报"
+        page_link("apply", f"编辑并提交此{what}(编号 {app['id']})", id=app["id"])
     idea = ideas.for_application(app["id"])
     if idea:
         st.caption(md(f"来自金点子 编号 {idea['id']}:{idea['title']}({idea['source']})"))
-    tabs = st.tabs(["申报内容", "里程碑", "附件", "资格审查", "流转记录", "操作"])
+    tabs = st.tabs(DETAIL_TABS, key="tab", bind="query-params")
     with tabs[0]:
         _content(app)
     with tabs[1]:
-        st.dataframe(pd.DataFrame(applications.milestones(app["id"]), columns=["id", "due_date", "deliverable"])
-                     .rename(columns={"id": "编号", "due_date": "日期", "deliverable": "交付成果"}), hide_index=True)
+        stones = applications.milestone_rows(app["id"])
+        if stones.empty:
+            st.caption("还没有填写里程碑。")
+        else:
+            _small_table(stones)
     with tabs[2]:
         _documents(app, who)
     with tabs[3]:
         rnd = rounds.get(app["round_id"])
         st.caption("审查清单:" + "、".join(rnd["checklist"] or []))
-        st.dataframe(applications.screenings(app["id"]), hide_index=True, width="stretch")
+        done = applications.screenings(app["id"])
+        if done.empty:
+            st.caption("还没有资格审查记录。")
+        else:
+            _small_table(done)
     with tabs[4]:
-        st.dataframe(workflow.timeline(app["id"]), hide_index=True, width="stretch")
+        _small_table(workflow.timeline(app["id"]))
     with tabs[5]:
         _moves(app, who)
 
@@ -233,12 +308,15 @@ def app_page() -> None:
     opts = applications.options()
     current = _query_id()
     ids = [i for i, _ in opts]
-    chosen = st.selectbox("申报项目", ids, format_func=dict(opts).get,
+    labels = dict(opts)
+    chosen = st.selectbox("申报项目", ids, format_func=labels.get,
                           index=ids.index(current) if current in ids else None, placeholder="选择或搜索申报项目",
                           key="app_page:chosen")
     if chosen is None:
+        if current is not None and current not in ids:
+            st.error(f"没有编号为 {current} 的申报项目。")
         return
-    st.query_params["id"] = str(chosen)
+    _set_query_id(chosen)
     _detail(int(chosen))
 
 
@@ -253,22 +331,36 @@ def screening() -> None:
         return
     q = q.assign(状态=q["state"].map(workflow.state_label), 逾期=q["overdue"].map(lambda v: "已逾期" if v is True else ""))
     table(q.drop(columns=["state", "overdue"]), "资格审查队列", key="screen:queue", columns={
-        "id": "编号", "title": "项目名称", "org": "申报组织", "category": "类别", "requested_amount": "申请金额",
+        "id": "编号", "title": "项目名称", "org": "申报组织", "category": "类别", "requested_amount": "申请金额(元)",
         "submitted_at": "提交时间", "return_due": "补交期限"})
-    labels = {int(r.id): f"{r.id} · {r.title}({r.org},{workflow.state_label(r.state)})" for r in q.itertuples()}
-    chosen = st.selectbox("选择申报", list(labels), format_func=labels.get, index=None, placeholder="请选择",
+    # A label must not change while the application stays in the queue (its state does: 已提交 -> 资格审查中):
+    # the browser sends the label it showed, and a label no longer offered resets the choice to 请选择.
+    labels = {int(r.id): f"{r.title}({r.org})·编号 {r.id}" for r in q.itertuples()}
+    wanted = _query_id()
+    if "screen:chosen" not in st.session_state or st.session_state.get("screen:url") != wanted:
+        st.session_state["screen:chosen"] = wanted if wanted in labels else None  # F5, a link: the URL decides
+    chosen = st.selectbox("选择申报", list(labels), format_func=labels.get, index=None, placeholder="请选择要审查的申报",
                           key="screen:chosen")
+    _set_query_id(chosen)
+    st.session_state["screen:url"] = chosen
     if chosen is None:
+        if wanted is not None and wanted not in labels:
+            st.info(f"编号 {wanted} 的申报不在待审查队列中(可能已审查完毕)。")
         return
     app = applications.get(int(chosen))
+    st.caption(f"当前状态:{workflow.state_label(app['state'])}")
     if app["state"] in ("submitted", "resubmitted"):
         if st.button("开始资格审查", type="primary", key=f"screen:start:{chosen}"):
             act(lambda: applications.move(app["id"], "screening", who), "已开始资格审查")
         return
     if app["state"] == "returned":
-        st.info(f"已退回补充材料,补交期限 {app['return_due']}。")
-        if app["return_due"] and app["return_due"] < dt.date.today() and st.button("逾期未补充,判定不合格", key=f"screen:late:{chosen}"):
-            act(lambda: applications.move(app["id"], "ineligible", who, note="逾期未补充材料"), "已判定不合格")
+        st.info(f"已退回补充材料,补交期限 {formats.date(app['return_due'])}。")
+        if app["return_due"] and app["return_due"] < dt.date.today():
+            confirm_button(f"screen:late:{chosen}", "逾期未补充,判定不合格",
+                           f"「{app['title']}」判定为审查不合格(逾期未补充材料)。判定后该申报不能再补充材料或重新提交",
+                           lambda: applications.move(app["id"], "ineligible", who, note="逾期未补充材料"), "已判定不合格")
+        else:
+            st.caption("补交期限未到:等待申报组织补充材料后重新提交。")
         return
     rnd = rounds.get(app["round_id"])
     checklist = list(rnd["checklist"] or [])
@@ -286,4 +378,3 @@ def screening() -> None:
     if app["returned_count"]:
         st.caption("该申报已退回过一次,不能再次退回。")
     schema_form(schema, key, save, submit_label="提交审查结论", columns=2, clear_on_success=False)
-

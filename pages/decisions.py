@@ -3,22 +3,25 @@ import datetime as dt
 
 import streamlit as st
 
-from core import applications, decisions, rounds, workflow
+from core import applications, decisions, formats, rounds, workflow
 from core.excel import XLSX_MIME, workbook_bytes
+from core.ui.confirm import confirm_button
 from core.ui.forms import load, schema_form
+from core.ui.session import flash, require, show_flash
 from core.ui.tables import table
-from core.ui.session import act, flash, require, show_flash
 from core.ui.text import md
 from schemas.application import Decision, Objection
+
+TABS = ["资助决定", "公示名单", "异议登记"]
 
 
 def _budget(r: dict) -> None:
     granted = decisions.granted_total(r["id"])
     cols = st.columns(4)
-    cols[0].metric("资金总额(元)", f"{float(r['total_budget']):,.0f}")
-    cols[1].metric("已决定资助(元)", f"{granted:,.0f}")
-    cols[2].metric("剩余可分配(元)", f"{float(r['total_budget']) - granted:,.0f}")
-    cols[3].metric("单个项目上限(元)", f"{float(r['project_ceiling']):,.0f}")
+    cols[0].metric("资金总额(元)", formats.money(r["total_budget"]))
+    cols[1].metric("已决定资助(元)", formats.money(granted, empty="0"))
+    cols[2].metric("剩余可分配(元)", formats.money(float(r["total_budget"]) - granted, empty="0"))
+    cols[3].metric("单个项目上限(元)", formats.money(r["project_ceiling"]))
 
 
 def _decide(r: dict, who) -> None:
@@ -26,19 +29,23 @@ def _decide(r: dict, who) -> None:
     if q.empty:
         st.info("本批次还没有推荐结果。评审完成后,工作人员可在申报详情中「列入推荐」或「不予推荐」。")
         return
-    q = q.assign(状态=q["state"].map(workflow.state_label))
+    q = q.assign(状态=q["state"].map(workflow.state_label),
+                 requested_amount=q["requested_amount"].map(formats.money).astype(object))
     table(q.drop(columns=["state", "return_due", "overdue"]), "推荐与决定", key="decide:list", columns={
-        "id": "编号", "title": "项目名称", "org": "申报组织", "category": "类别", "requested_amount": "申请金额",
+        "id": "编号", "title": "项目名称", "org": "申报组织", "category": "类别", "requested_amount": "申请金额(元)",
         "submitted_at": "提交时间"})
     pending = q[q["state"].isin(["recommended", "not_recommended"])]
     if pending.empty:
         st.caption("推荐名单上的项目都已作出决定。")
         return
-    labels = {int(x.id): f"{x.id} · {x.title}({workflow.state_label(x.state)},申请 {float(x.requested_amount or 0):,.0f} 元)"
+    # labels never change while an application waits here (a decision takes it off the list): a label that
+    # changed under the browser would reset the selection
+    labels = {int(x.id): f"{x.title}({x.org},{workflow.state_label(x.state)},申请 {x.requested_amount} 元)·编号 {x.id}"
               for x in pending.itertuples()}
-    chosen = st.selectbox("对以下项目作出决定", list(labels), format_func=labels.get, index=None, placeholder="请选择",
-                          key="decide:chosen")
+    chosen = st.selectbox("对以下项目作出决定", list(labels), format_func=labels.get, index=None,
+                          placeholder="请选择项目", key="decide:chosen")
     if chosen is None:
+        st.caption("选择一个项目后填写决定。")
         return
     app = applications.get(int(chosen))
     key = f"decision:{chosen}"
@@ -56,45 +63,58 @@ def _decide(r: dict, who) -> None:
 
 
 def _notice(r: dict, who) -> None:
-    table = decisions.notice_list(r["id"])
+    listed = decisions.notice_list(r["id"])
     if r["notice_published_at"]:
-        st.success(f"公示已于 {r['notice_published_at']:%Y-%m-%d %H:%M} 发布,公示期 {r['notice_start']} 至 {r['notice_end']}。")
+        st.success(f"公示已于 {r['notice_published_at']:%Y-%m-%d %H:%M} 发布,"
+                   f"公示期 {formats.date(r['notice_start'])} 至 {formats.date(r['notice_end'])}。")
     else:
-        st.caption(f"公示期 {r['notice_start']} 至 {r['notice_end']}。")
-    st.dataframe(table, hide_index=True, width="stretch")
-    st.download_button("导出公示名单(Excel)", data=workbook_bytes({"公示名单": table}),
-                       file_name=f"{r['name']}-公示名单.xlsx", mime=XLSX_MIME, key="notice:xlsx", on_click="ignore")
-    st.download_button("下载打印版(文本)", data=_printable(r, table), file_name=f"{r['name']}-公示.txt",
-                       mime="text/plain", key="notice:txt", on_click="ignore")
+        st.caption(f"公示期 {formats.date(r['notice_start'])} 至 {formats.date(r['notice_end'])}(尚未发布)。")
+    if listed.empty:
+        st.info("本批次还没有决定资助的项目,公示名单为空。")
+    else:
+        st.dataframe(decisions.notice_rows(listed), hide_index=True, width="stretch", key="notice:table")
+        cols = st.columns([1, 1, 3])
+        cols[0].download_button(
+            "导出公示名单(Excel)", key="notice:xlsx", on_click="ignore", mime=XLSX_MIME,
+            data=workbook_bytes({"公示名单": listed.rename(columns={"拟资助金额": "拟资助金额(元)"})}),
+            file_name=f"{r['name']}-公示名单.xlsx")
+        cols[1].download_button("下载打印版(文本)", data=decisions.notice_text(r["id"]), file_name=f"{r['name']}-公示.txt",
+                                mime="text/plain", key="notice:txt", on_click="ignore")
     if not who.has("admin"):
+        st.caption("发布公示和确认立项由管理员办理。")
         return
-    if not r["notice_published_at"] and st.button("发布公示", type="primary", key="notice:publish"):
-        act(lambda: decisions.publish_notice(r["id"], who), "公示已发布")
-    if r["notice_published_at"] and st.button("公示期满,确认立项", key="notice:finalise"):
-        act(lambda: decisions.finalise(r["id"], who), "公示期满,已确认立项")
-
-
-def _printable(r: dict, table) -> str:
-    lines = [f"{r['name']} 拟资助项目公示", f"公示期:{r['notice_start']} 至 {r['notice_end']}", ""]
-    for row in table.itertuples(index=False):
-        lines.append("  ".join(str(v) for v in row))
-    lines += ["", f"合计拟资助 {float(table['拟资助金额'].sum() if len(table) else 0):,.2f} 元",
-              "如有异议,请于公示期内向下沙街道社会组织发展服务中心反映。"]
-    return "\n".join(lines)
+    if not r["notice_published_at"]:
+        confirm_button(
+            "notice:publish", "发布公示",
+            f"发布「{r['name']}」的拟资助项目公示(共 {len(listed)} 个项目)。发布后公示名单即对外公开,"
+            "本批次不能再作出资助决定,也不能撤回公示",
+            lambda: decisions.publish_notice(r["id"], who), "公示已发布",
+            disabled_reason=decisions.publish_blocker(r["id"]))
+    else:
+        confirm_button(
+            "notice:finalise", "公示期满,确认立项",
+            f"公示名单上的项目全部转为「已立项」,进入项目监管。立项后不能退回公示状态",
+            lambda: decisions.finalise(r["id"], who), "公示期满,已确认立项",
+            disabled_reason=decisions.finalise_offer(r["id"]))
 
 
 def _objections(r: dict, who) -> None:
     log = decisions.objections(r["id"])
-    table(log, "异议登记", key="objections:list", columns={
-        "id": "编号", "application_id": "涉及项目", "received_date": "收到日期", "content": "异议内容",
-        "handling": "处理情况", "result": "处理结果", "closed": "已办结"})
-    tab_new, tab_edit = st.tabs(["登记异议", "处理异议"])
+    if log.empty:
+        st.caption("本批次还没有登记异议。")
+    else:
+        table(decisions.objection_rows(log), "异议登记", key="objections:list")
+    tab_new, tab_edit = st.tabs(["登记异议", "处理异议"], key="objection_tab", bind="query-params")
     with tab_new:
         schema_form(Objection, "objection_new", lambda v: f"已登记异议(编号 {decisions.add_objection(r['id'], v, who)})",
                     submit_label="登记", defaults={"closed": False, "received_date": dt.date.today()})
     with tab_edit:
-        ids = log["id"].tolist()
-        chosen = st.selectbox("选择异议", ids, index=None, placeholder="请选择", key="objection:chosen")
+        labels = {int(row["id"]): decisions.objection_label(row) for row in log.to_dict("records")}
+        if not labels:
+            st.caption("还没有可处理的异议:先在「登记异议」中登记。")
+            return
+        chosen = st.selectbox("选择异议", list(labels), format_func=labels.get, index=None,
+                              placeholder="请选择要处理的异议", key="objection:chosen")
         if chosen is None:
             return
         row = log[log["id"] == chosen].iloc[0].to_dict()
@@ -104,22 +124,23 @@ def _objections(r: dict, who) -> None:
                     submit_label="保存", clear_on_success=False, changes_only=True)
 
 
-
 def render() -> None:
     who = require("decisions")
     st.title("决定与公示")
     show_flash()  # what was just done (a decided application has left the list; a notice was published)
     for w in st.session_state.pop("decide:warnings", []):
         st.warning(md(w))
-    table = rounds.all_rounds()
-    if table.empty:
+    all_rounds = rounds.all_rounds()
+    if all_rounds.empty:
         st.info("还没有创投批次。")
         return
-    names = dict(zip(table["id"], table["name"]))
-    chosen = st.selectbox("创投批次", table["id"].tolist(), format_func=names.get, index=0, key="decisions:round")
+    names = dict(zip(all_rounds["id"], all_rounds["name"]))
+    # the round and the tab live in the URL: F5 and a shared link keep the place
+    chosen = st.selectbox("创投批次", all_rounds["id"].tolist(), format_func=names.get, index=0, key="round",
+                          bind="query-params", placeholder="请选择创投批次")
     r = rounds.get(int(chosen))
     _budget(r)
-    tab_decide, tab_notice, tab_obj = st.tabs(["资助决定", "公示名单", "异议登记"])
+    tab_decide, tab_notice, tab_obj = st.tabs(TABS, key="tab", bind="query-params")
     with tab_decide:
         if who.has("admin"):
             _decide(r, who)

@@ -1,54 +1,101 @@
-"""金点子征集: record ideas, tag, mark duplicates, promote to an application."""
+"""金点子征集: record ideas, tag, mark duplicates, promote to an application.
+
+The selected idea (``?id=N``, kept by the list) and the tabs (``?tab=…``, ``?idea_tab=…``) are in the
+URL; 转为申报 opens the new draft in 项目申报 (``/apply?id=N``)."""
 import streamlit as st
 
-from core import ideas, organisations, rounds
+from core import applications, formats, ideas, navigation, organisations, rounds, workflow
 from core.errors import HubError
 from core.ui.forms import load, schema_form
+from core.ui.links import _page, page_link
 from core.ui.listview import list_view
 from core.ui.session import flash, require, show_flash
 from core.ui.text import md
 from schemas.idea import Idea
 
 
+def _promoted(idea: dict) -> None:
+    """Where the idea's application is, with a link that opens it (in the editor while it is a draft)."""
+    try:
+        app = applications.get(int(idea["application_id"]))
+    except HubError:
+        st.info(f"已转为申报项目 编号 {idea['application_id']}")
+        return
+    st.info(md(f"已转为申报项目 编号 {app['id']}:{app['title']}(状态:{workflow.state_label(app['state'])})"))
+    if app["state"] in applications.EDITABLE:
+        page_link("apply", f"在「项目申报」中补全并提交(编号 {app['id']})", id=app["id"])
+    page_link("application", f"查看申报详情(编号 {app['id']})", id=app["id"])
+
+
+def _promote(idea: dict, who) -> None:
+    if idea["application_id"] is not None:
+        st.caption("该金点子已转为申报,不能再次转化。")
+        _promoted(idea)
+        return
+    if idea["duplicate_of"] is not None:
+        st.caption(f"该金点子与编号 {idea['duplicate_of']} 重复:请转化保留的那条,或先取消重复标记。")
+        return
+    orgs = organisations.options(active_only=True)
+    org = st.selectbox("申报组织", [i for i, _ in orgs], format_func=dict(orgs).get, index=None,
+                       placeholder="请选择在册组织(可输入名称搜索)", key=f"idea_org:{idea['id']}")
+    rid_options = rounds.all_rounds()
+    rnd = st.selectbox("创投批次", rid_options["id"].tolist(),
+                       format_func=dict(zip(rid_options["id"], rid_options["name"])).get,
+                       index=0 if len(rid_options) else None, placeholder="请选择创投批次",
+                       key=f"idea_round:{idea['id']}")
+    why = "请先选择申报组织" if org is None else ("请先选择创投批次" if rnd is None else None)
+    if st.button("生成申报草稿", type="primary", key=f"idea_promote:{idea['id']}", disabled=why is not None,
+                 help=why):
+        try:
+            new_id = ideas.promote(idea["id"], int(org), int(rnd), who)
+        except HubError as exc:
+            st.error(md(exc))
+        else:
+            flash(f"已生成申报草稿(编号 {new_id},来自金点子「{idea['title']}」):请在下面补全内容后提交。")
+            st.switch_page(_page(navigation.spec("apply")), query_params={"id": str(new_id)})
+    if why:
+        st.caption(why + ",再点「生成申报草稿」;生成后直接打开草稿继续填写。")
+
+
 def _detail(idea: dict, who) -> None:
     st.subheader(md(idea["title"]))
     st.text(idea["description"])
-    st.text(f"社区:{idea['community']}  类别:{idea['category']}  来源:{idea['source']}")
-    st.text(f"联系人:{idea['contact_name'] or '—'}  电话:{idea['contact_phone'] or '—'}(仅工作人员可见)")
+    st.text(f"社区:{formats.text(idea['community'])}  类别:{formats.text(idea['category'])}  "
+            f"来源:{formats.text(idea['source'])}")
+    st.text(f"联系人:{formats.text(idea['contact_name'])}  电话:{formats.text(idea['contact_phone'])}(仅工作人员可见)")
     if idea["application_id"]:
-        st.info(f"已转为申报项目 编号 {idea['application_id']}(在「申报项目」中查看)")
+        _promoted(idea)
     if idea["duplicate_of"]:
         st.info(f"与金点子 编号 {idea['duplicate_of']} 重复")
     dups = ideas.duplicates_of(idea["id"])
     if not dups.empty:
         st.caption("以下金点子被标记为与本条重复:")
-        st.dataframe(dups, hide_index=True)
+        st.dataframe(dups.rename(columns={"id": "编号", "title": "标题", "source": "来源", "created_at": "登记时间"})
+                     .assign(登记时间=lambda d: d["登记时间"].map(formats.date).astype(object)), hide_index=True)
 
-    tab_edit, tab_dup, tab_promote = st.tabs(["修改/标签", "标记重复", "转为申报"])
+    tab_edit, tab_dup, tab_promote = st.tabs(["修改/标签", "标记重复", "转为申报"], key="idea_tab",
+                                             bind="query-params")
     with tab_edit:
         load("idea_edit", idea, Idea, token=(idea["id"], str(idea.get("updated_at"))))
         schema_form(Idea, "idea_edit", lambda v: "已保存" if ideas.update(idea["id"], v, who) else "没有需要保存的修改",
                     submit_label="保存修改", clear_on_success=False, changes_only=True)
     with tab_dup:
-        others = [(i, t) for i, t in ideas.options() if i != idea["id"]]
-        kept = st.selectbox("保留的金点子", [i for i, _ in others], format_func=dict(others).get, index=None,
-                            placeholder="请选择", key=f"idea_dup:{idea['id']}")
-        c1, c2 = st.columns(2)
-        if c1.button("标记为重复", key=f"idea_dup_btn:{idea['id']}", disabled=kept is None):
-            _act(lambda: ideas.mark_duplicate(idea["id"], int(kept), who), "已标记为重复")
-        if idea["duplicate_of"] and c2.button("取消重复标记", key=f"idea_undup:{idea['id']}"):
-            _act(lambda: ideas.mark_duplicate(idea["id"], None, who), "已取消重复标记")
+        if idea["application_id"] is not None:
+            st.caption("已转为申报的金点子不能标记为重复。")
+        else:
+            others = [(i, t) for i, t in ideas.options() if i != idea["id"]]
+            kept = st.selectbox("保留的金点子", [i for i, _ in others], format_func=dict(others).get, index=None,
+                                placeholder="请选择保留的那条(可输入标题搜索)", key=f"idea_dup:{idea['id']}")
+            c1, c2 = st.columns(2)
+            if c1.button("标记为重复", key=f"idea_dup_btn:{idea['id']}", disabled=kept is None,
+                         help="请先选择保留的金点子" if kept is None else None):
+                _act(lambda: ideas.mark_duplicate(idea["id"], int(kept), who), "已标记为重复")
+            if kept is None:
+                c1.caption("请先选择保留的金点子。")
+            if idea["duplicate_of"] and c2.button("取消重复标记", key=f"idea_undup:{idea['id']}"):
+                _act(lambda: ideas.mark_duplicate(idea["id"], None, who), "已取消重复标记")
     with tab_promote:
-        orgs = organisations.options(active_only=True)
-        org = st.selectbox("申报组织", [i for i, _ in orgs], format_func=dict(orgs).get, index=None,
-                           placeholder="请选择在册组织", key=f"idea_org:{idea['id']}")
-        rid_options = rounds.all_rounds()
-        rnd = st.selectbox("创投批次", rid_options["id"].tolist(),
-                           format_func=dict(zip(rid_options["id"], rid_options["name"])).get,
-                           index=0 if len(rid_options) else None, key=f"idea_round:{idea['id']}")
-        if st.button("生成申报草稿", type="primary", key=f"idea_promote:{idea['id']}",
-                     disabled=org is None or rnd is None or idea["application_id"] is not None):
-            _act(lambda: ideas.promote(idea["id"], int(org), int(rnd), who), "已生成申报草稿,请到「项目申报」补全内容")
+        _promote(idea, who)
 
 
 def _act(fn, ok: str) -> None:
@@ -65,12 +112,18 @@ def render() -> None:
     who = require("ideas")
     st.title("金点子征集")
     show_flash()
-    tab_list, tab_new = st.tabs(["金点子池", "登记金点子"])
+    tab_list, tab_new = st.tabs(["金点子池", "登记金点子"], key="tab", bind="query-params")
     with tab_new:
         schema_form(Idea, "idea_new", lambda v: f"已登记金点子(编号 {ideas.create(v, who)})", submit_label="登记")
     with tab_list:
         selected = list_view(ideas.LIST_VIEW, "ideas", title="金点子")
-        if selected is not None:
+        if selected is None:
+            st.caption("点击列表中的一行查看、修改或转为申报。")
+        else:
             st.divider()
-            _detail(ideas.get(int(selected)), who)
-
+            try:
+                idea = ideas.get(int(selected))
+            except HubError as exc:
+                st.error(md(exc))
+                return
+            _detail(idea, who)

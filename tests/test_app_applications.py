@@ -9,6 +9,31 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest_helpers import (
     count as _count, db as _db, errors as _errors, open_page, plain, plain_texts as texts, screen_as as _screen_as, signed_in, successes as _successes,
 )
+from tests.test_app_ideas import page_links
+
+RAW = ("None", "nan", "NaT", ".0 ", "24800.0")
+
+
+def _warnings(at: AppTest) -> str:
+    return "\n".join(plain(w.value) for w in at.warning)
+
+
+def _tables(at: AppTest) -> list:
+    """The st.table frames on the screen (text a person reads)."""
+    return [t.value for t in at.table]
+
+
+def plain_all(at: AppTest) -> str:
+    """Everything a person reads: messages, tables, grids, widget labels and options."""
+    parts = [texts(at)]
+    parts += [df.astype(str).to_string() for df in _tables(at)]
+    parts += [d.value.astype(str).to_string() for d in at.dataframe]
+    for kind in (at.selectbox, at.multiselect, at.text_input, at.text_area, at.button, at.number_input):
+        for w in kind:
+            parts.append(str(w.label))
+            parts += [str(o) for o in (getattr(w, "options", None) or [])]
+            parts.append(str(getattr(w, "placeholder", "") or ""))
+    return plain("\n".join(parts))
 
 SUBMIT_DRAFT = "FormSubmitter:app_form-保存草稿"
 SUBMIT_FULL = "FormSubmitter:app_form-保存并提交"
@@ -72,10 +97,10 @@ def test_staff_and_admin_open_each_screen(demo_db, url_path, username, role):
 
 @pytest.mark.parametrize("url_path", list(SCREENS))
 @pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader")])
-def test_reviewer_and_leader_get_the_workbench(demo_db, url_path, username, role):
+def test_reviewer_and_leader_get_a_no_access_notice(demo_db, url_path, username, role):
     at = open_page(signed_in(username, [role]).run(), url_path)
     assert not at.exception
-    assert [t.value for t in at.title] == ["工作台"]
+    assert [t.value for t in at.title] == ["无权访问"]
     shown = texts(at)
     assert "状态看板" not in shown and "先保存草稿" not in shown
 
@@ -163,11 +188,12 @@ def test_save_a_draft_with_round_org_and_title_only(demo_db):
     assert row["round_id"] == _current() and row["org_id"] == org
     assert row["requested_amount"] is None and row["submitted_at"] is None
     assert row["created_by"] == "staff"
-    assert f"草稿已保存(编号 {row['id']})" in _successes(at)
+    assert any(s.startswith(f"草稿已保存(编号 {row['id']}),尚未提交") for s in _successes(at))
     events = _events(row["id"])
     assert [(e["from_state"], e["to_state"]) for e in events] == [(None, "draft")]
-    # the screen now edits that draft
+    # the screen now edits that draft, and the URL names it (F5 reopens it)
     assert f"编辑申报 编号 {row['id']}" in texts(at)
+    assert at.query_params["id"] in (str(row["id"]), [str(row["id"])])
     assert at.text_input(key="app_form::title").value == "社区互助议事厅"
 
 
@@ -187,14 +213,17 @@ def test_save_and_submit_an_incomplete_draft_keeps_it_a_draft(demo_db):
     at = _fill(_staff("apply"), org_id=_free_orgs()[0], title="社区互助议事厅", category="社区治理")
     at.button(key=SUBMIT_FULL).click().run()
     assert not at.exception
-    errors = _errors(at)
     row = _db().fetch_one("SELECT * FROM applications WHERE title = '社区互助议事厅'")
     assert row is not None and row["state"] == "draft"
     assert _count("applications") == apps_before + 1  # the draft is kept
-    assert f"草稿已保存(编号 {row['id']}),但提交未通过" in errors
-    assert "申报内容不完整" in errors
-    for msg in ("请填写项目简介", "请填写需求分析", "请选择服务社区", "请填写申请资助金额(元)", "请填写计划服务人次"):
-        assert msg in errors, msg
+    # one message that says exactly what happened: saved, not submitted, and why (no "未保存" next to it)
+    assert not _errors(at)
+    notice = _warnings(at)
+    assert f"草稿已保存(编号 {row['id']}),但没有提交:申报仍是草稿" in notice
+    assert "未保存" not in plain_all(at)
+    for msg in ("请填写项目简介", "请填写需求分析", "请选择服务社区", "请填写申请资助金额(元)", "请填写计划服务人次",
+                "请至少填写一个里程碑"):
+        assert msg in notice, msg
     assert row["submitted_at"] is None
     assert [e["to_state"] for e in _events(row["id"])] == ["draft"]
     # what was typed is still in the form
@@ -313,9 +342,9 @@ def test_save_and_submit_an_existing_incomplete_draft_shows_why(demo_db):
     assert f"编辑申报 编号 {app_id}" in texts(at)
     at.button(key=SUBMIT_FULL).click().run()
     assert not at.exception
-    errors = _errors(at)
-    assert f"草稿已保存(编号 {app_id}),但提交未通过" in errors
-    assert "请填写申请资助金额(元)" in errors
+    assert not _errors(at)
+    assert f"草稿已保存(编号 {app_id}),但没有提交" in _warnings(at)
+    assert "请填写申请资助金额(元)" in _warnings(at)
     assert _app(app_id)["state"] == "draft"
     assert len(_events(app_id)) == events_before
 
@@ -414,26 +443,33 @@ def test_send_an_eligible_application_to_review(demo_db):
     assert not [b for b in at.button if b.key == f"move:{app_id}:under_review"]
 
 
-def test_withdraw_without_a_note_is_refused(demo_db):
+def test_withdraw_without_a_note_says_why_it_cannot(demo_db):
     app_id = _first("eligible")
     before, events_before, audit_before = _app(app_id), len(_events(app_id)), _count("audit_log")
     at = _staff("application", id=str(app_id))
-    at.button(key=f"move:{app_id}:withdrawn").click().run()
-    assert not at.exception
-    assert "撤回须填写原因" in _errors(at)
+    assert at.button(key=f"move:{app_id}:withdrawn").disabled
+    assert "撤回须先在上面的「说明」中写明原因" in texts(at)
     assert _app(app_id) == before
     assert len(_events(app_id)) == events_before
     assert _count("audit_log") == audit_before
 
 
-def test_withdraw_with_a_note(demo_db):
+def test_withdraw_with_a_note_asks_first(demo_db):
     app_id = _first("eligible")
     at = _staff("application", id=str(app_id))
-    at.text_input(key=f"move_note:{app_id}").input("申报组织主动撤回")
+    at.text_input(key=f"move_note:{app_id}").input("申报组织主动撤回").run()
     at.button(key=f"move:{app_id}:withdrawn").click().run()
+    assert not at.exception
+    assert _app(app_id)["state"] == "eligible"  # not yet: the box says what cannot be undone
+    assert any("此操作不可撤销" in plain(w.value) and "撤回后该申报不能恢复" in plain(w.value) for w in at.warning)
+    at.button(key=f"move:{app_id}:withdrawn:no").click().run()
+    assert _app(app_id)["state"] == "eligible"
+    at.button(key=f"move:{app_id}:withdrawn").click().run()
+    at.button(key=f"move:{app_id}:withdrawn:yes").click().run()
     assert not at.exception
     assert _app(app_id)["state"] == "withdrawn"
     assert _events(app_id)[-1]["note"] == "申报组织主动撤回"
+    assert "已撤回" in _successes(at)
 
 
 def test_moves_made_on_other_screens_are_only_named(demo_db):
@@ -575,7 +611,145 @@ def test_returned_application_waits_then_can_be_judged_late(demo_db):
     at.run()
     assert "已逾期" in set(at.dataframe[0].value["逾期"])
     at.button(key=f"screen:late:{app_id}").click().run()
+    assert _app(app_id)["state"] == "returned"  # irreversible: asked first
+    at.button(key=f"screen:late:{app_id}:yes").click().run()
     assert not at.exception
     assert _app(app_id)["state"] == "ineligible"
     assert _events(app_id)[-1]["note"] == "逾期未补充材料"
     assert "已判定不合格" in _successes(at)
+
+
+# ---- issue 12: drafts reachable and editable, screens that keep the input and say what happened --------
+
+def test_a_draft_opens_in_the_editor_from_the_list_and_from_the_detail(demo_db):
+    draft = _first("draft")
+    link = (f"编辑并提交此草稿(编号 {draft})", "apply", f"id={draft}")
+    at = _staff("application-list", id=str(draft))  # the list's selection (its URL) shows the draft below it
+    assert not at.exception
+    assert link in page_links(at), page_links(at)
+    at = _staff("application", id=str(draft))
+    assert not at.exception
+    assert link in page_links(at), page_links(at)
+    returned = _first("returned")
+    assert (f"编辑并提交此退回补充的申报(编号 {returned})", "apply", f"id={returned}") in page_links(
+        _staff("application", id=str(returned)))
+    submitted = _first("submitted")
+    assert not [x for x in page_links(_staff("application", id=str(submitted))) if x[1] == "apply"]
+
+
+def test_intake_offers_every_draft_and_opens_the_chosen_one(demo_db):
+    drafts = [r["id"] for r in _db().fetch_all("SELECT id FROM applications WHERE state IN ('draft', 'returned')")]
+    at = _staff("apply")
+    picker = at.selectbox(key="app_form:open")
+    assert sorted(picker.options) == sorted(str(d) for d in drafts) or sorted(
+        int(o.rsplit("编号 ", 1)[1]) for o in picker.options) == sorted(drafts)
+    assert picker.value is None and "选择一个打开" in picker.placeholder
+    draft = _first("draft")
+    picker.set_value(draft).run()
+    assert not at.exception
+    assert at.query_params["id"] in (str(draft), [str(draft)])
+    assert f"编辑申报 编号 {draft}" in texts(at)
+    assert at.text_input(key="app_form::title").value == _app(draft)["title"]
+    # edit it, save, and the change is stored; the editor stays on it
+    at.text_input(key="app_form::target_group").input("辖区困境儿童")
+    at.button(key=SUBMIT_DRAFT).click().run()
+    assert not at.exception and not _errors(at)
+    assert _app(draft)["target_group"] == "辖区困境儿童"
+    assert f"编辑申报 编号 {draft}" in texts(at)
+
+
+def test_a_submitted_application_opened_in_the_editor_says_why_and_links_to_its_page(demo_db):
+    app_id = _first("submitted")
+    at = _staff("apply", id=str(app_id))
+    assert not at.exception
+    assert any("不能再修改" in plain(w.value) for w in at.warning)
+    assert (f"查看申报详情(编号 {app_id})", "application", f"id={app_id}") in page_links(at)
+
+
+def test_detail_shows_money_counts_and_empty_values_as_people_read_them(demo_db):
+    app_id = int(_db().scalar("SELECT min(id) FROM applications WHERE state = 'funded' AND granted_amount >= 1000"))
+    app = _app(app_id)
+    at = _staff("application", id=str(app_id))
+    assert not at.exception
+    content = {plain(r["项目"]): plain(r["内容"]) for r in _tables(at)[0].to_dict("records")}
+    assert content["申请资助金额(元)"] == f"{float(app['requested_amount']):,.0f}"
+    assert content["资助金额(元)"] == f"{float(app['granted_amount']):,.0f}"
+    assert "," in content["资助金额(元)"]
+    shown = plain_all(at)
+    for raw in ("None", "nan", "NaT", "24800.0", "00:00:00"):
+        assert raw not in shown, raw
+    # a draft: nearly everything empty, shown as "—"
+    draft = _first("draft")
+    at = _staff("application", id=str(draft))
+    content = {plain(r["项目"]): plain(r["内容"]) for r in _tables(at)[0].to_dict("records")}
+    assert content["申请资助金额(元)"] == "—" and content["资助金额(元)"] == "—"
+    assert content["计划服务人次"] in ("—",) or content["计划服务人次"].replace(",", "").isdigit()
+    shown = plain_all(at)
+    for raw in ("None", "nan", "NaT"):
+        assert raw not in shown, raw
+    assert "还没有资格审查记录" in texts(at)
+
+
+def test_timeline_shows_people_by_name(demo_db):
+    app_id = _first("eligible")
+    at = _staff("application", id=str(app_id))
+    at.button(key=f"move:{app_id}:under_review").click().run()
+    timeline = [t for t in _tables(at) if "操作人" in t.columns][0]
+    who = [plain(v) for v in timeline["操作人"]]
+    assert "王敏(工作人员)" in who and "staff" not in who and "system" not in who
+
+
+def _start_screening(app_id: int) -> AppTest:
+    at = _queue()
+    at.selectbox(key="screen:chosen").set_value(app_id).run()
+    at.button(key=f"screen:start:{app_id}").click().run()
+    assert _app(app_id)["state"] == "screening"
+    return at
+
+
+def test_screening_submitted_without_a_conclusion_keeps_the_form_and_says_why(demo_db):
+    app_id = _first("submitted")
+    at = _start_screening(app_id)
+    key = f"screen_form:{app_id}"
+    before, screenings_before, audit_before = _app(app_id), _count("screenings"), _count("audit_log")
+    at.checkbox(key=f"{key}::ok_1").uncheck()  # and no reason for it
+    at.text_area(key=f"{key}::reasons").input("材料基本齐全")
+    _submit_screening(at, app_id)
+    assert not at.exception
+    errors = _errors(at)
+    assert "请选择审查结论" in errors
+    assert "「无不良记录」不符合时须填写原因" in errors
+    # nothing written; the selection, the form and what was typed stay
+    assert _app(app_id) == before
+    assert _count("screenings") == screenings_before and _count("audit_log") == audit_before
+    assert at.selectbox(key="screen:chosen").value == app_id
+    assert at.checkbox(key=f"{key}::ok_1").value is False
+    assert at.text_area(key=f"{key}::reasons").value == "材料基本齐全"
+    # corrected, it is recorded
+    at.text_input(key=f"{key}::why_1").input("有一次行政处罚")
+    at.selectbox(key=f"{key}::outcome").set_value("ineligible")
+    _submit_screening(at, app_id)
+    assert not at.exception and not _errors(at)
+    assert _app(app_id)["state"] == "ineligible"
+
+
+def test_screening_keeps_the_chosen_application_in_the_url(demo_db):
+    app_id = _first("screening")
+    at = _staff("screening-queue", id=str(app_id))  # F5 or a shared link
+    assert not at.exception
+    assert at.selectbox(key="screen:chosen").value == app_id
+    assert at.checkbox(key=f"screen_form:{app_id}::ok_0").value is True
+    labels = at.selectbox(key="screen:chosen").options
+    assert all("资格审查中" not in o and "已提交" not in o for o in labels)  # labels do not change with the state
+    other = _first("submitted")
+    at.selectbox(key="screen:chosen").set_value(other).run()
+    assert at.query_params["id"] in (str(other), [str(other)])
+
+
+def test_my_screens_speak_chinese(demo_db):
+    for url, query in (("apply", {}), ("application-list", {}), ("application", {"id": str(_first("draft"))}),
+                       ("screening-queue", {"id": str(_first("screening"))})):
+        at = _staff(url, **query)
+        assert not at.exception
+        for box in list(at.selectbox) + list(at.multiselect):
+            assert box.placeholder and "Choose" not in box.placeholder and "Select" not in box.placeholder, (url, box.key)

@@ -40,7 +40,7 @@ def test_staff_and_admin_open_the_screen(demo_db, username, role):
     at = _open(username, role)
     assert not at.exception
     assert [t.value for t in at.title] == ["决定与公示"]
-    assert at.selectbox(key="decisions:round").value == _current()
+    assert at.selectbox(key="round").value == _current()
     assert [t.label for t in at.tabs][:3] == ["资助决定", "公示名单", "异议登记"]
     assert {m.label for m in at.metric} >= {"资金总额(元)", "单个项目上限(元)"}
 
@@ -50,7 +50,7 @@ def test_reviewer_and_leader_get_a_no_access_notice(demo_db, username, role):
     at = _open(username, role)
     assert not at.exception
     assert [t.value for t in at.title] == ["无权访问"]
-    assert not [s for s in at.selectbox if s.key == "decisions:round"]
+    assert not [s for s in at.selectbox if s.key == "round"]
 
 
 @pytest.mark.parametrize("username,role", [("leader", "leader"), ("expert", "reviewer")])
@@ -109,9 +109,9 @@ def test_grant_with_a_valid_amount_goes_to_public_notice(demo_db):
     # it left the pending list and is on the notice list
     assert at.selectbox(key="decide:chosen").value is None
     assert app_id not in at.selectbox(key="decide:chosen").options
-    notice = [d.value for d in at.dataframe if "拟资助金额" in d.value.columns][0]
-    assert list(notice["编号"]) == [app_id]
-    assert float(notice["拟资助金额"].iloc[0]) == 70000.0
+    notice = [d.value for d in at.dataframe if "拟资助金额(元)" in d.value.columns][0]
+    assert list(notice["编号"]) == [str(app_id)]
+    assert notice["拟资助金额(元)"].iloc[0] == "70,000"
 
 
 def test_refusal_needs_a_reason(demo_db):
@@ -155,6 +155,15 @@ def test_publish_the_notice(demo_db):
     at = _open("admin", "admin")
     at.button(key="notice:publish").click().run()
     assert not at.exception
+    # irreversible: asked first, saying what cannot be undone; 取消 changes nothing
+    assert _db().scalar("SELECT notice_published_at FROM rounds WHERE id = ?", [_current()]) is None
+    box = [plain(w.value) for w in at.warning if "此操作不可撤销" in plain(w.value)]
+    assert box and "不能再作出资助决定" in box[0] and "共 1 个项目" in box[0]
+    at.button(key="notice:publish:no").click().run()
+    assert _db().scalar("SELECT notice_published_at FROM rounds WHERE id = ?", [_current()]) is None
+    at.button(key="notice:publish").click().run()
+    at.button(key="notice:publish:yes").click().run()
+    assert not at.exception
     assert not _errors(at)
     assert _db().scalar("SELECT notice_published_at FROM rounds WHERE id = ?", [_current()]) is not None
     assert "公示已发布" in _successes(at)
@@ -162,11 +171,11 @@ def test_publish_the_notice(demo_db):
     assert not [b for b in at.button if b.key == "notice:publish"]
 
 
-def test_publishing_an_empty_notice_is_refused(demo_db):
+def test_publishing_an_empty_notice_says_why_it_cannot(demo_db):
     at = _open("admin", "admin")
-    at.button(key="notice:publish").click().run()
     assert not at.exception
-    assert "还没有决定资助的项目,不能发布公示" in _errors(at)
+    assert at.button(key="notice:publish").disabled
+    assert any("还没有决定资助的项目,不能发布公示" in plain(c.value) for c in at.caption)
     assert _db().scalar("SELECT notice_published_at FROM rounds WHERE id = ?", [_current()]) is None
 
 
@@ -252,3 +261,109 @@ def test_closing_an_objection_needs_a_result(demo_db):
     row = _db().fetch_one("SELECT closed, result, updated_by FROM objections WHERE id = ?", [obj_id])
     assert row["closed"] is True and row["result"] == "经核实,异议不成立,已答复反映人"
     assert row["updated_by"] == "staff"
+
+
+# ---- issue 12: the round and tab in the URL, readable notices and objections, confirmations -------------
+
+def _round_id(year: int) -> int:
+    return int(_db().scalar("SELECT id FROM rounds WHERE year = ?", [year]))
+
+
+def test_the_round_and_the_tab_are_in_the_url(demo_db):
+    from core import rounds
+
+    past = rounds.get(_round_id(2025))
+    at = signed_in("staff", ["staff"]).run()
+    at.query_params["round"] = past["name"]
+    at.query_params["tab"] = "公示名单"
+    at = open_page(at, "decision-notice")
+    assert not at.exception
+    assert at.selectbox(key="round").value == past["id"]
+    assert at.session_state["tab"] == "公示名单"
+
+
+def test_notice_list_and_printout_read_as_money(demo_db):
+    from core import decisions
+
+    rid = _round_id(2025)
+    listed = decisions.notice_list(rid)
+    assert len(listed) >= 3
+    shown = decisions.notice_rows(listed)
+    assert list(shown.columns)[-1] == "拟资助金额(元)"
+    for raw, text in zip(listed["拟资助金额"], shown["拟资助金额(元)"]):
+        assert text == f"{float(raw):,.0f}" if float(raw) == int(raw) else f"{float(raw):,.2f}"
+    doc = decisions.notice_text(rid)
+    for raw in ("None", "nan", "NaT", ".0 ", ".0\n", "00:00:00"):
+        assert raw not in doc, raw
+    total = float(sum(float(v) for v in listed["拟资助金额"]))
+    assert f"共 {len(listed)} 个项目,合计拟资助 {total:,.0f} 元" in doc
+    assert "编号  项目名称  申报组织  项目类别  服务社区  拟资助金额(元)" in doc
+    # with an empty cell (a project without communities) the printout shows "—", not "None"
+    app_id = int(listed["编号"].iloc[0])
+    with _db().transaction() as tx:
+        tx.execute("UPDATE applications SET communities = NULL WHERE id = ?", [app_id])
+        tx.touch("applications")
+    doc = decisions.notice_text(rid)
+    assert "None" not in doc and "  —  " in doc
+
+
+def test_objections_are_offered_by_what_they_are(demo_db):
+    from core import decisions
+    from core.actor import Actor
+
+    rid = _current()
+    funded = int(_db().scalar("SELECT min(id) FROM applications WHERE state = 'funded'"))
+    title = _app(funded)["title"]
+    one = decisions.add_objection(rid, {"received_date": dt.date(2026, 12, 1), "content": "对评审结果有异议,请复核",
+                                        "closed": False}, Actor("staff", ("staff",)))
+    two = decisions.add_objection(rid, {"received_date": dt.date(2026, 12, 2), "content": "该项目与去年项目重复",
+                                        "application_id": funded, "closed": False}, Actor("admin", ("admin",)))
+    at = _open("staff", "staff")
+    box = at.selectbox(key="objection:chosen")
+    assert "请选择" in box.placeholder
+    labels = [plain(o) for o in box.options]
+    assert len(labels) == 2 and not any(lbl.strip().isdigit() for lbl in labels)
+    assert labels[0] == "2026-12-01 收到 · 关于未指明项目:对评审结果有异议,请复核(未办结,登记人 王敏(工作人员))"
+    assert labels[1].startswith(f"2026-12-02 收到 · 关于「{title}」:该项目与去年项目重复")
+    assert "登记人 陈主任(管理员)" in labels[1]
+    log = [d.value for d in at.dataframe if "涉及项目" in d.value.columns][0]
+    assert list(log["涉及项目"]) == ["未指明项目", title]
+    assert list(log["已办结"]) == ["否", "否"] and list(log["登记人"]) == ["王敏(工作人员)", "陈主任(管理员)"]
+    assert one != two
+
+
+def test_finalise_asks_first_and_says_why_when_it_cannot(demo_db):
+    from core import decisions
+    from core.actor import Actor
+
+    admin = Actor("admin", ("admin",))
+    app_id = _ids("recommended")[0]
+    decisions.decide(app_id, {"decision": "资助", "granted_amount": 50000.0}, admin)
+    decisions.publish_notice(_current(), admin)
+    at = _open("admin", "admin")
+    assert at.button(key="notice:finalise").disabled  # the notice period is not over
+    assert any("期满后才能确认立项" in plain(c.value) for c in at.caption)
+    with _db().transaction() as tx:  # the period ends
+        tx.execute("UPDATE rounds SET notice_start = current_date - 9, notice_end = current_date - 2 WHERE id = ?",
+                   [_current()])
+        tx.touch("rounds")
+    at.run()
+    at.button(key="notice:finalise").click().run()
+    assert _app(app_id)["state"] == "public_notice"
+    assert any("此操作不可撤销" in plain(w.value) for w in at.warning)
+    at.button(key="notice:finalise:yes").click().run()
+    assert not at.exception and not _errors(at)
+    assert _app(app_id)["state"] == "funded"
+    assert "公示期满,已确认立项" in _successes(at)
+    assert at.button(key="notice:finalise").disabled
+    assert any("都已立项" in plain(c.value) for c in at.caption)
+
+
+def test_decision_screen_speaks_chinese_and_shows_money(demo_db):
+    at = _open("admin", "admin")
+    assert not at.exception
+    for box in at.selectbox:
+        assert box.placeholder and "Choose" not in box.placeholder, box.key
+    assert {m.label: m.value for m in at.metric}["资金总额(元)"].count(",") >= 1
+    labels = at.selectbox(key="decide:chosen").options
+    assert labels and all("元)·编号" in plain(o) and ".0 " not in o for o in labels)

@@ -10,6 +10,21 @@ from tests.apptest_helpers import (
 )
 
 
+def page_links(at: AppTest) -> list[tuple[str, str, str]]:
+    """(label as read, target url path, query string) of every st.page_link on the screen."""
+    def nodes(node):
+        yield node
+        for child in (getattr(node, "children", None) or {}).values():
+            yield from nodes(child)
+
+    out = []
+    for node in nodes(at._tree):
+        proto = getattr(node, "proto", None)
+        if type(proto).__name__ == "PageLink":
+            out.append((plain(proto.label), proto.page.strip("/"), proto.query_string))
+    return out
+
+
 def _current() -> int:
     from core import rounds
 
@@ -221,19 +236,19 @@ def test_marking_a_duplicate_of_a_duplicate_is_refused(demo_db):
     assert _count("audit_log") == audit_before
 
 
-def test_promote_an_idea_to_an_application_draft(demo_db):
+def test_promote_an_idea_opens_the_new_draft_in_the_editor(demo_db):
     from core import applications, ideas
 
     apps_before, org, idea_id = _count("applications"), _free_org(), _pending_ideas()[0]
     at = _select_idea(_staff(), idea_id)
     assert at.selectbox(key=f"idea_round:{idea_id}").value == _current()
-    assert at.button(key=f"idea_promote:{idea_id}").disabled  # no organisation chosen yet
+    assert at.button(key=f"idea_promote:{idea_id}").disabled  # no organisation chosen yet, and it says so
+    assert "请先选择申报组织" in texts(at)
     at.selectbox(key=f"idea_org:{idea_id}").set_value(org).run()
     assert not at.button(key=f"idea_promote:{idea_id}").disabled
     at.button(key=f"idea_promote:{idea_id}").click().run()
     assert not at.exception
     assert not _errors(at)
-    assert any("已生成申报草稿" in s for s in _successes(at))
     assert _count("applications") == apps_before + 1
     idea = ideas.get(idea_id)
     app = applications.get(idea["application_id"])
@@ -243,9 +258,51 @@ def test_promote_an_idea_to_an_application_draft(demo_db):
     assert app["title"] == idea["title"] and app["category"] == idea["category"]
     events = _db().fetch_all("SELECT * FROM application_events WHERE application_id = ?", [app["id"]])
     assert len(events) == 1 and events[0]["to_state"] == "draft"
-    # the page shows the link and offers no second promotion
-    assert any(f"已转为申报项目 编号 {app['id']}" in plain(i.value) for i in at.info)
-    assert at.button(key=f"idea_promote:{idea_id}").disabled
+    # straight into that draft: 项目申报 with ?id=N, the draft loaded in the editor
+    assert [t.value for t in at.title] == ["项目申报"]
+    assert at.query_params["id"] == [str(app["id"])] or at.query_params["id"] == str(app["id"])
+    assert any(f"已生成申报草稿(编号 {app['id']}" in s for s in _successes(at))
+    assert f"编辑申报 编号 {app['id']}" in texts(at)
+    assert at.text_input(key="app_form::title").value == idea["title"]
+    assert at.selectbox(key="app_form::org_id").value == org
+    assert at.text_area(key="app_form::summary").value == idea["description"][:500]
+
+
+def test_a_promoted_idea_links_to_its_draft_and_offers_no_second_promotion(demo_db):
+    from core import ideas
+    from core.actor import Actor
+
+    idea_id = _pending_ideas()[0]
+    app_id = ideas.promote(idea_id, _free_org(), _current(), Actor("staff", ("staff",)))
+    at = _select_idea(_staff(), idea_id)
+    assert not at.exception
+    assert any(f"已转为申报项目 编号 {app_id}" in plain(i.value) for i in at.info)
+    assert not [b for b in at.button if b.key == f"idea_promote:{idea_id}"]
+    assert "该金点子已转为申报,不能再次转化" in texts(at)
+    links = page_links(at)
+    assert (f"在「项目申报」中补全并提交(编号 {app_id})", "apply", f"id={app_id}") in links, links
+    assert (f"查看申报详情(编号 {app_id})", "application", f"id={app_id}") in links, links
+
+
+def test_the_selected_idea_is_in_the_url(demo_db):
+    from core import ideas
+
+    idea_id = _pending_ideas()[1]
+    at = _staff(id=str(idea_id))  # F5 or a shared link: the same idea
+    assert not at.exception
+    assert ideas.get(idea_id)["title"] in [plain(s.value) for s in at.subheader]
+    at.query_params["idea_tab"] = "转为申报"
+    at = _staff(id=str(idea_id), idea_tab="转为申报")
+    assert not at.exception
+    assert [b.key for b in at.button if b.key == f"idea_promote:{idea_id}"]
+
+
+def test_mark_duplicate_without_a_choice_says_why(demo_db):
+    idea_id = _pending_ideas()[0]
+    at = _select_idea(_staff(), idea_id)
+    assert at.button(key=f"idea_dup_btn:{idea_id}").disabled
+    assert "请先选择保留的金点子" in texts(at)
+    assert at.selectbox(key=f"idea_dup:{idea_id}").placeholder.startswith("请选择")
 
 
 def test_promote_for_an_organisation_that_already_applied_is_refused(demo_db):
