@@ -5,10 +5,10 @@ import datetime as dt
 
 import streamlit as st
 
-from core import lifecycle as life, mentoring as mentor_core, organisations, support
+from core import formats, lifecycle as life, mentoring as mentor_core, organisations, projects, support
 from core.errors import HubError
 from core.excel import XLSX_MIME, workbook_bytes
-from core.ui.editor import frame, rows_from_state
+from core.ui.confirm import ask, asking, confirm_box
 from core.ui.forms import MAX_DATE, MIN_DATE, load, schema_form
 from core.ui.session import act, require, show_flash
 from core.ui.tables import table
@@ -18,6 +18,7 @@ from schemas.incubation import EntryForm, ExitForm, Mentor, MentoringSession, Pa
 
 SESSION_FORM = "mentor_session"
 ACTION_COLS = ["action", "owner", "due_date"]
+ACTION_ROWS = 4  # agreed actions per session form (rows left empty are ignored)
 STATUS_LABELS = mentor_core.STATUSES  # open 未完成 · overdue 已逾期 · done 已完成
 
 SESSION_COLUMNS = {"id": "编号", "session_date": "辅导日期", "org": "组织", "mentor": "导师", "module": "辅导模块",
@@ -30,20 +31,39 @@ PAIRING_COLUMNS = {"id": "编号", "mentor": "导师", "speciality": "专长", "
                    "notes": "备注"}
 
 
+def _tabs(labels: list[str], key: str = "tab") -> list:
+    """Tabs whose choice is in the URL (``?tab=…``): a reload, a shared link or an action keeps the tab; the
+    message of the last action is shown at the top of the open tab, where the user is."""
+    tabs = st.tabs(labels, key=key, bind="query-params")
+    for t in tabs:
+        if t.open:
+            with t:
+                show_flash()
+    return tabs
+
+
+def _people(df, *cols):
+    """Accounts (登记人 …) shown by 姓名; dates without a time."""
+    return projects.readable(df, people=cols, dates=[c for c in df.columns if c.endswith(("_date", "_on"))])
+
+
 # ---- 一对一辅导 ----------------------------------------------------------------------------------
-def _editor_key() -> str:
-    return f"{SESSION_FORM}:actions:{st.session_state.get(f'{SESSION_FORM}:n', 0)}"
+def _action_key(i: int, col: str) -> str:
+    return f"{SESSION_FORM}:act:{st.session_state.get(f'{SESSION_FORM}:n', 0)}:{i}:{col}"
 
 
-def _action_editor() -> None:
+def _action_rows() -> None:
+    """The agreed actions of the session: a few rows of 事项 / 负责人 / 完成期限 (empty rows are ignored)."""
     st.markdown("**商定的待办事项** *(每行一项:事项、负责人、完成期限;没有可不填)*")
-    st.data_editor(
-        frame([], ACTION_COLS), key=_editor_key(), num_rows="dynamic", hide_index=True, width="stretch",
-        column_config={"action": st.column_config.TextColumn("待办事项", max_chars=200),
-                       "owner": st.column_config.TextColumn("负责人", max_chars=50),
-                       "due_date": st.column_config.TextColumn("完成期限", help="格式:2026-12-31",
-                                                               validate=r"^\d{4}-\d{1,2}-\d{1,2}$")},
-    )
+    for i in range(ACTION_ROWS):
+        c = st.columns([3, 1.4, 1.2])
+        show = "visible" if i == 0 else "collapsed"
+        c[0].text_input("待办事项", key=_action_key(i, "action"), max_chars=200, label_visibility=show,
+                        placeholder=f"第{i + 1}项:要做的事")
+        c[1].text_input("负责人", key=_action_key(i, "owner"), max_chars=50, label_visibility=show,
+                        placeholder="负责人")
+        c[2].date_input("完成期限", key=_action_key(i, "due_date"), value=None, min_value=MIN_DATE,
+                        max_value=MAX_DATE, format="YYYY-MM-DD", label_visibility=show)
 
 
 def _sessions_tab(who) -> None:
@@ -51,17 +71,17 @@ def _sessions_tab(who) -> None:
         st.info("还没有导师结对:请先在「导师库」登记导师,再在「导师结对」中建立结对。")
 
     def save(values: dict) -> str:
-        rows = rows_from_state([], ACTION_COLS, _editor_key())
+        rows = [{c: st.session_state.get(_action_key(i, c)) for c in ACTION_COLS} for i in range(ACTION_ROWS)]
         session_id = mentor_core.record_session(values, rows, who)
         n = int(st.session_state.get(f"{SESSION_FORM}:n", 0))
-        st.session_state[f"{SESSION_FORM}:n"] = n + 1  # a fresh, empty actions table for the next session
+        st.session_state[f"{SESSION_FORM}:n"] = n + 1  # fresh, empty action rows for the next session
         count = sum(any(v not in (None, "") for v in r.values()) for r in rows)
         return f"已保存辅导记录(编号 {session_id})" + (f",商定待办事项 {count} 项" if count else "")
 
     schema_form(MentoringSession, SESSION_FORM, save, submit_label="保存辅导记录",
-                defaults={"session_date": dt.date.today()}, extra=_action_editor, wide=("findings",))
+                defaults={"session_date": dt.date.today()}, extra=_action_rows, wide=("findings",))
     st.subheader("辅导记录")
-    table(mentor_core.sessions(), "辅导记录", key="mentoring:sessions", columns=SESSION_COLUMNS)
+    table(_people(mentor_core.sessions()), "辅导记录", key="mentoring:sessions", columns=SESSION_COLUMNS)
 
 
 def _follow_up_tab(who) -> None:
@@ -71,16 +91,16 @@ def _follow_up_tab(who) -> None:
         col.metric(STATUS_LABELS[s], counts[s])
     labels = {v: k for k, v in STATUS_LABELS.items()}
     shown = st.multiselect("跟进状态", list(labels), default=["已逾期", "未完成"], key="actions:filter",
-                           placeholder="全部")
+                           placeholder="全部", select_all=False)
     df = mentor_core.actions(statuses=[labels[s] for s in shown] or None)
     df = df.assign(follow_up=df["follow_up"].map(STATUS_LABELS)).drop(columns=["session_id"])
-    table(df, "辅导待办跟进", key="mentoring:actions", columns=ACTION_COLUMNS)
+    table(_people(df), "辅导待办跟进", key="mentoring:actions", columns=ACTION_COLUMNS)
     pending = mentor_core.actions(statuses=["overdue", "open"])
     if pending.empty:
         st.caption("没有未完成的待办事项。")
         return
     st.markdown("**标记完成**")
-    names = {int(r.id): f"#{r.id} {r.action}({r.org},期限 {r.due_date:%Y-%m-%d})" for r in pending.itertuples()}
+    names = {int(r.id): f"{r.action}({r.org},期限 {formats.date(r.due_date)})" for r in pending.itertuples()}
     cols = st.columns([3, 1, 1])
     chosen = cols[0].selectbox("待办事项", list(names), format_func=names.get, index=None, placeholder="请选择",
                                key="actions:done:id")
@@ -90,7 +110,7 @@ def _follow_up_tab(who) -> None:
         if chosen is None:
             st.error("请选择待办事项")
         else:
-            act(lambda: mentor_core.mark_done(int(chosen), done_on, who), f"待办事项 #{chosen} 已标记为完成")
+            act(lambda: mentor_core.mark_done(int(chosen), done_on, who), f"待办事项「{names[chosen]}」已标记为完成")
 
 
 def _pairings_tab(who) -> None:
@@ -99,12 +119,12 @@ def _pairings_tab(who) -> None:
     schema_form(Pairing, "mentor_pairing", lambda v: f"已建立结对(编号 {mentor_core.add_pairing(v, who)})",
                 submit_label="建立结对", defaults={"start_date": dt.date.today()})
     df = mentor_core.pairings()
-    table(df, "导师结对", key="mentoring:pairings", columns=PAIRING_COLUMNS)
+    table(_people(df), "导师结对", key="mentoring:pairings", columns=PAIRING_COLUMNS)
     running = df[df["end_date"].isna()]
     if running.empty:
         return
     st.markdown("**结束结对**")
-    names = {int(r.id): f"#{r.id} {r.mentor} → {r.org}" for r in running.itertuples()}
+    names = {int(r.id): f"{r.mentor} → {r.org}({formats.date(r.start_date)} 起)" for r in running.itertuples()}
     cols = st.columns([3, 1, 1])
     chosen = cols[0].selectbox("结对", list(names), format_func=names.get, index=None, placeholder="请选择",
                                key="pairing:end:id")
@@ -114,12 +134,15 @@ def _pairings_tab(who) -> None:
         if chosen is None:
             st.error("请选择结对")
         else:
-            act(lambda: mentor_core.end_pairing(int(chosen), end, who), f"结对 #{chosen} 已于 {end} 结束")
+            act(lambda: mentor_core.end_pairing(int(chosen), end, who), f"结对「{names[chosen]}」已于 {end} 结束")
 
 
 def _mentors_tab(who) -> None:
     df = mentor_core.mentors()
-    table(df, "辅导导师", key="mentoring:mentors", columns={
+    from schemas import choices
+
+    shown = df.assign(username=[("" if formats.is_empty(u) else choices.label("reviewers", u)) for u in df["username"]])
+    table(shown, "辅导导师", key="mentoring:mentors", columns={
         "id": "编号", "name": "姓名", "speciality": "专长", "employer": "工作单位", "phone": "联系电话",
         "username": "评审专家账号", "status": "状态", "pairings": "结对数", "current_pairings": "辅导中",
         "hours": "辅导时长(小时)"})
@@ -146,10 +169,9 @@ def _mentors_tab(who) -> None:
 def mentoring() -> None:
     who = require("mentoring")
     st.title("一对一辅导")
-    show_flash()
     st.caption("导师库(公益领域专家、资深项目管理者、财务合规顾问)→ 与组织结对 → 每次辅导记录模块、形式、发现的问题"
                "和商定的待办事项 → 跟进待办(未完成 / 已完成 / 已逾期)。近两年的辅导关系会在专家评审分配时自动回避。")
-    tabs = st.tabs(["辅导记录", "待办跟进", "导师结对", "导师库"])
+    tabs = _tabs(["辅导记录", "待办跟进", "导师结对", "导师库"])
     with tabs[0]:
         _sessions_tab(who)
     with tabs[1]:
@@ -205,33 +227,34 @@ def org_support() -> None:
     cols[1].metric("辅导时长(小时)", f"{float(n['hours']):g}")
     cols[2].metric("培训人次", n["training_person_times"], help=f"参加培训 {n['trainings']} 场")
     cols[3].metric("能力评估", n["assessments"])
-    cols[4].metric("资助项目", n["funded_projects"], help=f"资助金额 {float(n['granted']):,.2f} 元")
+    cols[4].metric("资助项目", n["funded_projects"], help=f"资助金额 {formats.money(n['granted'])} 元")
     if n["overdue_actions"]:
         st.warning(f"有 {n['overdue_actions']} 项辅导待办已逾期。")
 
     sheets = {
-        "导师结对": (h["pairings"], PAIRING_COLUMNS),
-        "辅导记录": (h["sessions"].drop(columns=["org"]), SESSION_COLUMNS),
-        "辅导待办": (h["actions"].assign(follow_up=h["actions"]["follow_up"].map(STATUS_LABELS))
-                     .drop(columns=["org", "session_id"]), ACTION_COLUMNS),
-        "能力培训": (h["trainings"], {"training_date": "培训日期", "title": "培训名称", "kind": "形式", "topic": "主题",
+        "导师结对": (_people(h["pairings"]), PAIRING_COLUMNS),
+        "辅导记录": (_people(h["sessions"].drop(columns=["org"])), SESSION_COLUMNS),
+        "辅导待办": (_people(h["actions"].assign(follow_up=h["actions"]["follow_up"].map(STATUS_LABELS))
+                             .drop(columns=["org", "session_id"])), ACTION_COLUMNS),
+        "能力培训": (_people(h["trainings"]), {"training_date": "培训日期", "title": "培训名称", "kind": "形式", "topic": "主题",
                                    "trainer": "讲师", "person": "参训人员", "position": "职务"}),
-        "能力评估": (h["assessments"], {"period": "评估周期", "assessed_on": "评估日期", "total": "总分",
+        "能力评估": (_people(h["assessments"]), {"period": "评估周期", "assessed_on": "评估日期", "total": "总分",
                                     "assessor": "评估人", "instrument": "评估工具", "version": "版本"}),
-        "资助项目": (h["funded"], {"id": "编号", "round": "创投批次", "title": "项目名称", "category": "项目类别",
+        "资助项目": (projects.readable(h["funded"], money=["granted_amount"],
+                                       dates=["project_start", "project_end"]), {"id": "申报编号", "round": "创投批次", "title": "项目名称", "category": "项目类别",
                                 "state": "状态", "granted_amount": "资助金额(元)", "project_start": "执行开始",
                                 "project_end": "执行结束"}),
-        "阶段变更": (h["stages"], {"id": "编号", "changed_on": "变更日期", "from_stage": "原阶段", "to_stage": "新阶段",
+        "阶段变更": (_people(h["stages"], "created_by"), {"id": "编号", "changed_on": "变更日期", "from_stage": "原阶段", "to_stage": "新阶段",
                                 "reason": "变更依据", "created_by": "登记人"}),
-        "入壳出壳": (h["decisions"], {"id": "编号", "decided_on": "决定日期", "kind": "决定", "criteria_met": "符合的标准",
+        "入壳出壳": (_people(h["decisions"], "created_by"), {"id": "编号", "decided_on": "决定日期", "kind": "决定", "criteria_met": "符合的标准",
                                   "note": "说明", "created_by": "登记人"}),
-        "等级评估": (h["ratings"], {"id": "编号", "rated_on": "评估日期", "level": "等级", "score": "得分",
+        "等级评估": (_people(h["ratings"], "created_by"), {"id": "编号", "rated_on": "评估日期", "level": "等级", "score": "得分",
                                  "expires_on": "有效期至", "note": "说明", "created_by": "登记人"}),
     }
     st.download_button("导出完整档案(Excel)", key="support:xlsx", icon=":material/download:", on_click="ignore",
                        data=lambda: workbook_bytes({k: df.rename(columns=c) for k, (df, c) in sheets.items()}),
                        file_name=f"成长档案-{org['name']}-{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME)
-    tabs = st.tabs(["一对一辅导", "能力培训", "能力评估", "资助项目", "阶段与孵化", "等级评估"])
+    tabs = _tabs(["一对一辅导", "能力培训", "能力评估", "资助项目", "阶段与孵化", "等级评估"])
     with tabs[0]:
         for name in ("导师结对", "辅导记录", "辅导待办"):
             st.markdown(f"**{name}**")
@@ -274,20 +297,40 @@ def _incubation_form(org: dict, who) -> None:
     st.subheader("入壳 / 出壳")
     kind = life.next_decision(org)
     if kind is None:
-        st.info(f"该组织已于 {org['incubation_in']} 入壳、{org['incubation_out']} 出壳,孵化已完成。")
+        st.info(f"该组织已于 {formats.date(org['incubation_in'])} 入壳、{formats.date(org['incubation_out'])} 出壳,"
+                "孵化已完成。")
         return
     model = EntryForm if kind == "入壳" else ExitForm
     st.caption(f"本次决定:{kind}。标准:" + "、".join(INCUBATION_CRITERIA[kind])
-               + (f"。入壳日期 {org['incubation_in']},出壳日期须晚于它。" if kind == "出壳" else "。")
+               + (f"。入壳日期 {formats.date(org['incubation_in'])},出壳日期须晚于它。" if kind == "出壳" else "。")
                + "未满足全部标准时须在说明中写明理由。")
-
-    def save(values: dict) -> str:
-        life.decide(org["id"], {**values, "kind": kind}, who)
-        return f"已记录{kind}决定({values['decided_on']})"
-
-    schema_form(model, f"incubation:{org['id']}:{kind}", save, submit_label=f"记录{kind}",
-                fields=["decided_on", "criteria_met", "note"], defaults={"decided_on": dt.date.today()},
+    key = f"incubation:{org['id']}:{kind}"
+    form = dict(fields=["decided_on", "criteria_met", "note"], defaults={"decided_on": dt.date.today()},
                 wide=("criteria_met", "note"))
+    if kind == "入壳":
+        def save(values: dict) -> str:
+            life.decide(org["id"], {**values, "kind": kind}, who)
+            return f"已记录入壳决定({formats.date(values['decided_on'])})"
+
+        schema_form(model, key, save, submit_label="记录入壳", **form)
+        return
+
+    # 出壳 cannot be undone: validate, keep the values, ask; only 确认 writes (once)
+    def check(values: dict) -> None:
+        record = life.check_decision(org["id"], {**values, "kind": kind})
+        st.session_state[f"{key}:checked"] = ({**values, "kind": kind}, record)
+        ask(key)
+
+    schema_form(model, key, check, submit_label="记录出壳", clear_on_success=False, **form)
+    if asking(key) and f"{key}:checked" in st.session_state:
+        values, record = st.session_state[f"{key}:checked"]
+        missing = [c for c in INCUBATION_CRITERIA["出壳"] if c not in (record.get("criteria_met") or [])]
+        confirm_box(key, "出壳",
+                    f"记录「{org['name']}」于 {formats.date(record['decided_on'])} 出壳"
+                    + (f"(未满足:{'、'.join(missing)})" if missing else "(满足全部出壳标准)")
+                    + "。出壳后孵化即告完成,不能再记录入壳或出壳,出壳日期也不能修改。",
+                    lambda: life.decide(org["id"], values, who),
+                    f"已记录出壳决定({formats.date(record['decided_on'])}),孵化完成")
 
 
 def _rating_form(org: dict, who) -> None:
@@ -321,13 +364,13 @@ def _org_tab(who) -> None:
     _incubation_form(org, who)
     _rating_form(org, who)
     with st.expander("历史记录"):
-        table(life.stage_history(org["id"]), "阶段变更", key=f"life:stages:{org['id']}", columns={
+        table(_people(life.stage_history(org["id"]), "created_by"), "阶段变更", key=f"life:stages:{org['id']}", columns={
             "id": "编号", "changed_on": "变更日期", "from_stage": "原阶段", "to_stage": "新阶段", "reason": "变更依据",
             "created_by": "登记人"}, export=False)
-        table(life.decisions(org["id"]), "入壳出壳", key=f"life:decisions:{org['id']}", columns={
+        table(_people(life.decisions(org["id"]), "created_by"), "入壳出壳", key=f"life:decisions:{org['id']}", columns={
             "id": "编号", "decided_on": "决定日期", "kind": "决定", "criteria_met": "符合的标准", "note": "说明",
             "created_by": "登记人"}, export=False)
-        table(life.ratings(org["id"]), "等级评估", key=f"life:ratings:{org['id']}", columns={
+        table(_people(life.ratings(org["id"]), "created_by"), "等级评估", key=f"life:ratings:{org['id']}", columns={
             "id": "编号", "rated_on": "评估日期", "level": "等级", "score": "得分", "expires_on": "有效期至",
             "note": "说明", "created_by": "登记人"}, export=False)
 
@@ -366,8 +409,7 @@ def _coverage_tab() -> None:
 def lifecycle() -> None:
     who = require("lifecycle")
     st.title("孵化与等级")
-    show_flash()
-    tab_org, tab_ratings, tab_gap = st.tabs(["阶段、孵化与评级", "等级到期与晋级", "阶段服务覆盖"])
+    tab_org, tab_ratings, tab_gap = _tabs(["阶段、孵化与评级", "等级到期与晋级", "阶段服务覆盖"])
     with tab_org:
         _org_tab(who)
     with tab_ratings:

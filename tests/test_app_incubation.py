@@ -156,8 +156,12 @@ def _fill_session(at: AppTest, pairing: int, **values) -> AppTest:
 
 
 def _actions(at: AppTest, *rows: dict, n: int = 0) -> AppTest:
-    """What the browser's data_editor sends for added rows."""
-    at.session_state[f"mentor_session:actions:{n}"] = {"edited_rows": {}, "added_rows": list(rows), "deleted_rows": []}
+    """Type the agreed actions into the form's rows (事项 / 负责人 / 完成期限)."""
+    for i, row in enumerate(rows):
+        base = f"mentor_session:act:{n}:{i}"
+        at.text_input(key=f"{base}:action").input(row["action"] or "")
+        at.text_input(key=f"{base}:owner").input(row["owner"] or "")
+        at.date_input(key=f"{base}:due_date").set_value(dt.date.fromisoformat(row["due_date"]))
     return at
 
 
@@ -177,7 +181,8 @@ def test_record_a_session_with_its_agreed_actions(demo_db):
     assert [(a["action"], a["owner"], a["status"]) for a in acts] == [("补齐报销凭证", "出纳李娜", "open"),
                                                                       ("建立固定资产台账", "负责人王芳", "open")]
     assert f"已保存辅导记录(编号 {s['id']}),商定待办事项 2 项" in _successes(at)
-    assert at.session_state["mentor_session:n"] == 1  # a fresh actions table for the next session
+    assert at.session_state["mentor_session:n"] == 1  # fresh, empty action rows for the next session
+    assert at.text_input(key="mentor_session:act:1:0:action").value == ""
     assert at.text_area(key="mentor_session::findings").value == ""
     assert s["id"] in set(_frame(at, "发现的问题与建议")["编号"])
 
@@ -196,7 +201,7 @@ def test_a_bad_session_stores_nothing_and_keeps_the_form(demo_db):
     assert _count("mentoring_sessions") + _count("mentoring_actions") == n and _count("audit_log") == audit
     assert at.number_input(key="mentor_session::hours").value == 0.0
     assert at.text_area(key="mentor_session::findings").value == "报销凭证不全,未建立固定资产台账。"
-    assert at.session_state["mentor_session:actions:0"]["added_rows"][0]["action"] == "补齐报销凭证"
+    assert at.text_input(key="mentor_session:act:0:0:action").value == "补齐报销凭证"
 
 
 def test_follow_up_list_and_mark_done(demo_db):
@@ -226,7 +231,7 @@ def test_follow_up_list_and_mark_done(demo_db):
     assert not at.exception
     assert _db().fetch_one("SELECT status, done_date FROM mentoring_actions WHERE id = ?", [late]) == {
         "status": "done", "done_date": TODAY}
-    assert f"待办事项 #{late} 已标记为完成" in _successes(at)
+    assert f"待办事项「制定活动安全预案({org['name']},期限 {TODAY - dt.timedelta(days=3)})」已标记为完成" in _successes(at)
     assert late not in set(_frame(at, "跟进状态")["编号"])  # the default filter hides done ones
     at.multiselect(key="actions:filter").set_value(["已完成"]).run()
     assert _frame(at, "跟进状态").set_index("编号").loc[late, "跟进状态"] == "已完成"
@@ -330,6 +335,39 @@ def test_graduation_on_the_entry_day_is_refused(demo_db):
     assert f"出壳日期须晚于入壳日期({org['incubation_in']})" in _errors(at)
     assert _db().scalar("SELECT incubation_out FROM organisations WHERE id = ?", [org["id"]]) is None
     assert at.date_input(key=f"{key}::decided_on").value == org["incubation_in"]
+
+
+def test_graduation_asks_first_and_writes_once(demo_db):
+    org = _org("incubation_in IS NOT NULL AND incubation_out IS NULL")
+    n, audit = _count("incubation_decisions"), _count("audit_log")
+    at = _life(org["id"])
+    key = f"incubation:{org['id']}:出壳"
+    at.multiselect(key=f"{key}::criteria_met").set_value(["完成登记或备案", "内部治理制度健全", "独立运作至少一个项目",
+                                                          "能力评估总分达到60分"])
+    at.button(key=f"FormSubmitter:{key}-记录出壳").click().run()
+    assert not at.exception and not _errors(at)
+    box = "\n".join(plain(w.value) for w in at.warning if "请确认" in plain(w.value))
+    assert f"记录「{org['name']}」于 {TODAY} 出壳(满足全部出壳标准)" in box
+    assert "不能再记录入壳或出壳" in box and "不可撤销" in box
+    assert (_count("incubation_decisions"), _count("audit_log")) == (n, audit)  # asked, nothing written yet
+    assert _db().scalar("SELECT incubation_out FROM organisations WHERE id = ?", [org["id"]]) is None
+    at.button(key=f"{key}:yes").click().run()
+    assert not at.exception, _errors(at)
+    assert _db().scalar("SELECT incubation_out FROM organisations WHERE id = ?", [org["id"]]) == TODAY
+    assert _count("incubation_decisions") == n + 1
+    assert f"已记录出壳决定({TODAY}),孵化完成" in _successes(at)
+    assert not [b for b in at.button if b.key == f"{key}:yes"]  # the box is gone: a second click writes nothing
+    assert "孵化已完成" in texts(at)
+
+
+def test_tabs_and_organisation_in_the_url(demo_db):
+    org = _org("rating IS NOT NULL")
+    at = _staff("org-support", id=str(org["id"]), tab="等级评估")
+    assert not at.exception
+    assert at.query_params["tab"] == "等级评估" and at.query_params["id"] == str(org["id"])
+    ratings = _frame(at, "有效期至")
+    assert not {str(v) for v in ratings.astype(object).to_numpy().ravel()} & {"None", "nan", "NaT"}
+    assert "system" not in set(ratings["登记人"]) and "staff" not in set(ratings["登记人"])
 
 
 def test_rating_good_and_bad(demo_db):
