@@ -18,7 +18,7 @@ import pandas as pd
 from core import config, records
 from core.actor import Actor
 from core.entities import Entity
-from core.excel import FORMULA_START, Sheet, read_sheet, workbook_bytes
+from core.excel import FORMULA_START, Sheet, WorkbookRefused, read_sheet, workbook_bytes
 from core.validation import RowError, validate_many
 from schemas.base import field_specs
 
@@ -79,15 +79,36 @@ class ImportPlan:
         )
 
 
+DATA_SHEET = "导入数据"
+EXAMPLE_SHEET = "填写示例"
+NOTES_SHEET = "填写说明"
+
+
 def template(spec: ImportSpec) -> bytes:
+    """The workbook to fill in: an empty 导入数据 sheet (the one that is imported), the example row on its own
+    填写示例 sheet (never imported: a copy of it in 导入数据 is refused, see :func:`plan`) and 填写说明."""
     specs = field_specs(spec.sheet_schema)
     headers = [specs[f]["label"] + ("*" if specs[f]["required"] else "") for f in spec.fields]
-    example = [[spec.example.get(f) for f in spec.fields]] if spec.example else []
     notes = pd.DataFrame(
         [{"列": specs[f]["label"], "必填": "是" if specs[f]["required"] else "否", "说明": specs[f].get("help") or "",
           "可选值": "、".join(_choices(specs[f]))} for f in spec.fields]
     )
-    return workbook_bytes({"导入数据": pd.DataFrame(example, columns=headers), "填写说明": notes})
+    sheets = {DATA_SHEET: pd.DataFrame([], columns=headers)}
+    if spec.example:
+        sheets[EXAMPLE_SHEET] = pd.DataFrame([[spec.example.get(f) for f in spec.fields]], columns=headers)
+    sheets[NOTES_SHEET] = notes
+    return workbook_bytes(sheets)
+
+
+def _is_example(spec: ImportSpec, rec: dict, example: dict) -> bool:
+    """The template's example row (every value it has, the same): it stands for no real record."""
+    return bool(example) and all(rec.get(name) == value for name, value in example.items())
+
+
+def example_message(spec: ImportSpec) -> str:
+    title = spec.example.get(spec.entity.title_field) or next(iter(spec.example.values()), "")
+    return (f"这一行是模板中的填写示例(「{title}」),不会导入:请删除这一行,"
+            f"或改成要登记的真实{spec.entity.label}")
 
 
 def _choices(meta: dict) -> list[str]:
@@ -152,6 +173,9 @@ def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
     """Read and check an uploaded workbook; nothing is written."""
     s = config.load()
     sheet: Sheet = read_sheet(data, max_rows=s.import_max_rows, max_bytes=s.upload_max_mb * 1024 * 1024)
+    if not sheet.rows:
+        raise WorkbookRefused(f"「{DATA_SHEET}」工作表(第一个工作表)没有数据行:请从第 2 行起每行填写一条,再上传"
+                              f"(「{EXAMPLE_SHEET}」工作表只是示例,不会导入)")
     schema = spec.sheet_schema
     specs = field_specs(schema)
     by_label = {}
@@ -168,6 +192,8 @@ def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
     labels = {name: _by_label(specs[name].get("source")) for name in columns.values()
               if specs[name]["widget"] == "select"}
     labels = {name: by for name, by in labels.items() if by}
+    example = {name: _convert(v, specs[name]["widget"], labels.get(name)) for name, v in spec.example.items()
+               if name in specs}
     values_text = {name: {str(v) for v in by.values()} for name, by in labels.items()}
     unknown: dict[tuple[int, str], str] = {}  # (row, field) -> message for text that names no choice
     raw_records, formula_rows = [], {}
@@ -205,6 +231,9 @@ def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
         if pos in formula_rows:
             report.append(RowReport(number, "错误", "、".join(formula_rows[pos]), "单元格含公式,请粘贴为数值后再导入"))
             continue
+        if _is_example(spec, {k: v for k, v in raw_records[pos].items() if k not in spec.fixed}, example):
+            report.append(RowReport(number, "错误", "", example_message(spec)))
+            continue
         if pos in errors_by_row:
             for e in errors_by_row[pos]:
                 report.append(RowReport(number, "错误", e.label, unknown.get((pos, e.field), e.message)))
@@ -241,4 +270,5 @@ def commit(spec: ImportSpec, import_plan: ImportPlan, actor: Actor, db=None) -> 
     return len(import_plan.valid)
 
 
-__all__ = ["ImportSpec", "ImportPlan", "RowReport", "template", "plan", "commit", "FORMULA_START"]
+__all__ = ["ImportSpec", "ImportPlan", "RowReport", "template", "plan", "commit", "example_message", "FORMULA_START",
+           "DATA_SHEET", "EXAMPLE_SHEET", "NOTES_SHEET"]

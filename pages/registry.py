@@ -1,13 +1,10 @@
 """社会组织台账: list, detail and edit, new organisation, Excel import."""
-import datetime as dt
-
 import streamlit as st
 
 from core import importer, organisations, users
-from core.excel import XLSX_MIME
-from core.errors import HubError
 from core.ui.auditlog import audit_frame
 from core.ui.forms import load, schema_form
+from core.ui.imports import import_panel
 from core.ui.listview import list_view
 from core.ui.tables import display_frame
 from core.ui.session import require
@@ -84,46 +81,8 @@ def org_new() -> None:
 def org_import() -> None:
     who = require("org_import")
     st.title("批量导入社会组织")
-    spec = organisations.IMPORT_SPEC
-    st.download_button("下载导入模板", data=importer.template(spec), file_name="社会组织导入模板.xlsx",
-                       mime=XLSX_MIME, icon=":material/download:", on_click="ignore")
-    upload = st.file_uploader("上传填写好的 .xlsx 文件", type=["xlsx"], key="org_import_file")
-    if upload is None:
-        st.session_state.pop("org_import_plan", None)
-        return
-    data = upload.getvalue()
-    token = (upload.name, len(data), hash(data))
-    if st.session_state.get("org_import_token") != token:
-        st.session_state["org_import_token"] = token
-        st.session_state.pop("org_import_done", None)
-        try:
-            st.session_state["org_import_plan"] = importer.plan(spec, data)
-        except HubError as exc:
-            st.session_state["org_import_plan"] = None
-            st.error(md(exc))
-            return
-    plan = st.session_state.get("org_import_plan")
-    if plan is None:
-        return
-    counts = plan.counts
-    st.write(f"共 {plan.total_rows} 行:可导入 {counts.get('有效', 0)} 行,错误 {counts.get('错误', 0)} 行,"
-             f"已存在 {counts.get('已存在', 0)} 行,文件内重复 {counts.get('文件内重复', 0)} 行。")
-    st.dataframe(plan.report_frame(), hide_index=True, width="stretch")
-    done = st.session_state.get("org_import_done")
-    if done is not None:
-        st.success(f"已导入 {done} 个组织。")
-        return
-    if not plan.valid:
-        st.warning("没有可导入的行。")
-        return
-    if st.button(f"确认导入 {len(plan.valid)} 行有效数据", type="primary", key="org_import_confirm"):
-        try:
-            n = importer.commit(spec, plan, who)
-        except HubError as exc:
-            st.error(f"导入失败,未写入任何数据:{md(exc)}")
-            return
-        st.session_state["org_import_done"] = n
-        st.rerun()
+    import_panel(organisations.IMPORT_SPEC, "org_import", noun="社会组织", template_name="社会组织导入模板.xlsx",
+                 commit=lambda plan: importer.commit(organisations.IMPORT_SPEC, plan, who))
 
 
-__all__ = ["org_list", "org_new", "org_import", "dt"]
+__all__ = ["org_list", "org_new", "org_import"]

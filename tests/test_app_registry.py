@@ -515,45 +515,99 @@ def test_import_page_renders_for_staff(demo_db):
     assert len(at.dataframe) == 0
 
 
-def test_import_the_template_example_row(demo_db):
+def _filled(*names: str) -> bytes:
+    """The template with real organisations (the example's values under other names) in 导入数据."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from core import organisations
+
+    spec = organisations.IMPORT_SPEC
+    wb = load_workbook(io.BytesIO(_template()))
+    example = list(wb["填写示例"].iter_rows(values_only=True))[1]
+    for i, name in enumerate(names):
+        wb["导入数据"].append([name, *example[1:2], None, f"下沙备字〔2026〕第{200 + i}号", *example[4:]])
+    assert spec.fields[3] == "filing_no"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_the_unfilled_template_imports_nothing_and_says_why(demo_db):
     count = _org_count()
     at = _staff("orgs-import")
-    at.file_uploader(key="org_import_file").set_value(("模板.xlsx", _template(), XLSX))
+    at.file_uploader(key="org_import:file").set_value(("模板.xlsx", _template(), XLSX))
+    at.run()
+    assert not at.exception
+    assert "「导入数据」工作表(第一个工作表)没有数据行" in _errors(at)
+    assert not [b for b in at.button if b.key == "org_import:confirm"]
+    assert _org_count() == count
+
+
+def test_the_example_row_left_in_is_refused_and_named(demo_db):
+    """The example copied into 导入数据 (as a hurried user does) is an error naming its row; nothing is
+    offered for import, and the warning says why."""
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(_template()))
+    wb["导入数据"].append(list(list(wb["填写示例"].iter_rows(values_only=True))[1]))
+    buf = io.BytesIO()
+    wb.save(buf)
+    count = _org_count()
+    at = _staff("orgs-import")
+    at.file_uploader(key="org_import:file").set_value(("模板.xlsx", buf.getvalue(), XLSX))
+    at.run()
+    assert not at.exception
+    report = at.dataframe[0].value
+    assert report.iloc[0]["行号"] == 2 and report.iloc[0]["结果"] == "错误"
+    assert "这一行是模板中的填写示例(「下沙街道示例社区志愿服务队」),不会导入" in report.iloc[0]["说明"]
+    assert "没有可导入的行:1 行有错误(原因见上表「说明」列),请在文件中改正后重新上传。" in texts(at)
+    assert not [b for b in at.button if b.key == "org_import:confirm"]
+    assert _org_count() == count
+
+
+def test_import_a_filled_template(demo_db):
+    count = _org_count()
+    at = _staff("orgs-import")
+    at.file_uploader(key="org_import:file").set_value(("模板.xlsx", _filled("下沙街道导入真实志愿队"), XLSX))
     at.run()
     assert not at.exception
     assert "共 1 行:可导入 1 行" in texts(at)
-    assert len(at.dataframe) == 1
     assert _org_count() == count  # nothing written before confirming
-    at.button(key="org_import_confirm").click().run()
+    at.button(key="org_import:confirm").click().run()
     assert not at.exception
-    assert "已导入 1 个组织。" in successes(at)
+    assert "已导入 1 条社会组织。" in successes(at)
     assert _org_count() == count + 1
-    row = _db().fetch_one("SELECT * FROM organisations WHERE name = '下沙街道示例社区志愿服务队'")
+    row = _db().fetch_one("SELECT * FROM organisations WHERE name = '下沙街道导入真实志愿队'")
     assert row["created_by"] == "staff"
     assert list(row["service_domains"]) == ["志愿服务", "一老一小"]
     assert _audit_rows("organisations", row["id"])
 
 
 def test_import_same_file_again_adds_nothing(demo_db):
+    data = _filled("下沙街道导入重复测试队")
     at = _staff("orgs-import")
-    at.file_uploader(key="org_import_file").set_value(("模板.xlsx", _template(), XLSX))
+    at.file_uploader(key="org_import:file").set_value(("模板.xlsx", data, XLSX))
     at.run()
-    at.button(key="org_import_confirm").click().run()
+    at.button(key="org_import:confirm").click().run()
     count = _org_count()
     again = _staff("orgs-import")
-    again.file_uploader(key="org_import_file").set_value(("模板.xlsx", _template(), XLSX))
+    again.file_uploader(key="org_import:file").set_value(("模板.xlsx", data, XLSX))
     again.run()
     assert not again.exception
     assert "已存在 1 行" in texts(again)
-    assert "没有可导入的行。" in texts(again)
-    assert not [b for b in again.button if b.key == "org_import_confirm"]
+    assert "没有可导入的行:1 行与已有记录相同,已跳过。" in texts(again)
+    assert not [b for b in again.button if b.key == "org_import:confirm"]
     assert _org_count() == count
 
 
 def test_import_refuses_a_file_that_is_not_xlsx(demo_db):
     count = _org_count()
     at = _staff("orgs-import")
-    at.file_uploader(key="org_import_file").set_value(("fake.xlsx", b"not a workbook at all", XLSX))
+    at.file_uploader(key="org_import:file").set_value(("fake.xlsx", b"not a workbook at all", XLSX))
     at.run()
     assert not at.exception
     assert at.error
@@ -625,7 +679,7 @@ def test_import_reports_bad_rows_and_imports_only_the_good_ones(demo_db):
     data = workbook_bytes({"导入数据": pd.DataFrame(rows, columns=headers)})
     count = _org_count()
     at = _staff("orgs-import")
-    at.file_uploader(key="org_import_file").set_value(("导入.xlsx", data, XLSX))
+    at.file_uploader(key="org_import:file").set_value(("导入.xlsx", data, XLSX))
     at.run()
     assert not at.exception
     assert "共 2 行:可导入 1 行,错误 1 行" in texts(at)
@@ -633,7 +687,7 @@ def test_import_reports_bad_rows_and_imports_only_the_good_ones(demo_db):
     bad_row = report[report["结果"] == "错误"].iloc[0]
     assert bad_row["行号"] == 3
     assert "联系电话" in bad_row["说明"]
-    at.button(key="org_import_confirm").click().run()
+    at.button(key="org_import:confirm").click().run()
     assert not at.exception
     assert _org_count() == count + 1
     assert _db().fetch_one("SELECT id FROM organisations WHERE name = '下沙街道导入测试志愿队'")

@@ -70,17 +70,55 @@ def test_template_headers_mark_required_columns(headers):
     ]
 
 
-def test_template_example_row_imports_cleanly(db):
-    plan = importer.plan(SPEC, importer.template(SPEC))
-    assert plan.report == [RowReport(2, "有效")]
-    assert plan.valid[0]["name"] == "下沙街道示例社区志愿服务队"
-    assert plan.valid[0]["reg_date"] == dt.date(2024, 3, 1)
-    assert plan.valid[0]["service_domains"] == ["志愿服务", "一老一小"]
-    wb = load_workbook(io.BytesIO(importer.template(SPEC)))
+def test_template_keeps_its_example_apart_from_the_data(db):
+    """The sheet that is imported starts empty; the example row sits on its own sheet, so a template sent
+    back unfilled imports nothing (and says why)."""
+    data = importer.template(SPEC)
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["导入数据", "填写示例", "填写说明"]
+    assert len(list(wb["导入数据"].iter_rows(values_only=True))) == 1  # the header row only
+    example = list(wb["填写示例"].iter_rows(values_only=True))
+    assert example[0] == next(wb["导入数据"].iter_rows(values_only=True))
+    assert example[1][0] == "下沙街道示例社区志愿服务队"
     notes = list(wb["填写说明"].iter_rows(values_only=True))
     assert notes[0] == ("列", "必填", "说明", "可选值")
     community_row = next(r for r in notes if r[0] == "所属社区")
     assert community_row[1] == "是" and "文海社区" in community_row[3]
+    before = counts(db)
+    with pytest.raises(WorkbookRefused, match=r"^「导入数据」工作表\(第一个工作表\)没有数据行.*「填写示例」工作表只是示例,不会导入"):
+        importer.plan(SPEC, data)
+    assert counts(db) == before
+
+
+def test_the_example_row_copied_into_the_data_sheet_is_refused_by_row(db, headers):
+    """Left in (or pasted into) the data sheet, the example row is an error naming its row; the real rows
+    beside it import."""
+    wb = load_workbook(io.BytesIO(importer.template(SPEC)))
+    example = list(wb["填写示例"].iter_rows(values_only=True))[1]
+    data = xlsx(headers, [row(1)])
+    wb = load_workbook(io.BytesIO(data))
+    wb.active.append(list(example))
+    buf = io.BytesIO()
+    wb.save(buf)
+    plan = importer.plan(SPEC, buf.getvalue())
+    assert plan.report[0] == RowReport(2, "有效")
+    assert plan.report[1].row_number == 3 and plan.report[1].status == "错误"
+    assert plan.report[1].message == ("这一行是模板中的填写示例(「下沙街道示例社区志愿服务队」),不会导入:"
+                                      "请删除这一行,或改成要登记的真实社会组织")
+    assert [v["name"] for v in plan.valid] == ["下沙导入测试协会001"]
+    before = counts(db)
+    assert importer.commit(SPEC, plan, STAFF) == 1
+    assert not db.fetch_one("SELECT id FROM organisations WHERE name = '下沙街道示例社区志愿服务队'")
+    assert counts(db)[0] == before[0] + 1
+
+
+def test_the_example_is_a_correct_sample(db, headers):
+    """Changed into a real organisation (another name and filing number), the example's values import."""
+    real = dict(SPEC.example, name="下沙街道示例改真实志愿队", filing_no="下沙备字〔2026〕第099号")
+    plan = importer.plan(SPEC, xlsx(headers, [real]))
+    assert plan.report == [RowReport(2, "有效")]
+    assert plan.valid[0]["reg_date"] == dt.date(2024, 3, 1)
+    assert plan.valid[0]["service_domains"] == ["志愿服务", "一老一小"]
 
 
 # ---- good and bad rows -------------------------------------------------------------------------

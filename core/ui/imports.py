@@ -18,6 +18,8 @@ def import_panel(spec: importer.ImportSpec, key: str, *, noun: str, template_nam
     (e.g. ``lambda plan: importer.commit(spec, plan, who)``) and returns how many."""
     st.download_button("下载导入模板", data=lambda: importer.template(spec), file_name=template_name, mime=XLSX_MIME,
                        icon=":material/download:", on_click="ignore", key=f"{key}:template")
+    st.caption(f"在模板的「{importer.DATA_SHEET}」工作表中从第 2 行起每行填写一条;"
+               f"「{importer.EXAMPLE_SHEET}」工作表是示例,不会导入;各列的要求和可选值见「{importer.NOTES_SHEET}」。")
     upload = st.file_uploader("上传填写好的 .xlsx 文件", type=["xlsx"], key=f"{key}:file")
     if upload is None:
         st.session_state.pop(f"{key}:plan", None)
@@ -46,7 +48,7 @@ def import_panel(spec: importer.ImportSpec, key: str, *, noun: str, template_nam
         st.success(f"已导入 {done} 条{noun}。")
         return
     if not plan.valid:
-        st.warning("没有可导入的行。")
+        st.warning(_nothing_to_import(counts))
         return
     if st.button(f"确认导入 {len(plan.valid)} 行有效数据", type="primary", key=f"{key}:confirm"):
         try:
@@ -56,3 +58,15 @@ def import_panel(spec: importer.ImportSpec, key: str, *, noun: str, template_nam
             return
         st.session_state[f"{key}:done"] = n
         st.rerun()
+
+
+def _nothing_to_import(counts: dict[str, int]) -> str:
+    """Why the confirm button is not offered: which rows need what."""
+    why = []
+    if counts.get("错误"):
+        why.append(f"{counts['错误']} 行有错误(原因见上表「说明」列),请在文件中改正后重新上传")
+    if counts.get("已存在"):
+        why.append(f"{counts['已存在']} 行与已有记录相同,已跳过")
+    if counts.get("文件内重复"):
+        why.append(f"{counts['文件内重复']} 行与本文件中前面的行重复,已跳过")
+    return "没有可导入的行:" + ";".join(why) + "。" if why else "没有可导入的行。"
