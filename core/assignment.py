@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from core import records, reviewers, rounds
+from core import records, reviewers, rounds, workflow
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
@@ -84,40 +84,99 @@ def plan_round(round_id: int, db=None) -> Plan:
     return plan(apps, experts, reviewers.conflict_pairs(db), n)
 
 
-def matrix(round_id: int, pairs: list[tuple[int, str]] | None = None, db=None) -> pd.DataFrame:
-    """Reviewer x application: ● assigned, ○ planned (not yet confirmed), 回避 recused."""
+def app_titles(round_id: int, db=None) -> dict[int, str]:
+    """Every application of the round as staff name it: 「title」(编号 id)."""
     db = db or get_db()
+    return {int(r["id"]): f"「{r['title']}」(编号 {r['id']})" for r in db.fetch_all(
+        "SELECT id, title FROM applications WHERE round_id = ? ORDER BY id", [round_id])}
+
+
+def matrix(round_id: int, pairs: list[tuple[int, str]] | None = None, db=None) -> pd.DataFrame:
+    """Application x reviewer, people by name and projects by title: ● assigned, ○ planned (not yet
+    confirmed), 回避 recused. One row per application in review or with any assignment; one column per
+    reviewer who appears; ``已分配`` counts the ● of the row. Empty frame: nothing to show."""
+    db = db or get_db()
+    marks = ", ".join("?" for _ in REVIEW_STATES)
+    apps = db.fetch_all(
+        "SELECT a.id, a.title FROM applications a WHERE a.round_id = ? AND (a.state IN (" + marks + ")"
+        " OR EXISTS (SELECT 1 FROM assignments s WHERE s.application_id = a.id)) ORDER BY a.id",
+        [round_id, *REVIEW_STATES])
     rows = db.fetch_all("SELECT s.application_id, s.reviewer, s.status FROM assignments s JOIN applications a"
-                        " ON a.id = s.application_id WHERE a.round_id = ?", [round_id])
-    cells = [{"专家": r["reviewer"], "项目": r["application_id"], "v": "●" if r["status"] == "assigned" else "回避"}
-             for r in rows]
-    cells += [{"专家": u, "项目": a, "v": "○"} for a, u in (pairs or [])]
-    if not cells:
+                        " ON a.id = s.application_id WHERE a.round_id = ? ORDER BY s.reviewer", [round_id])
+    cells: dict[tuple[int, str], str] = {(r["application_id"], r["reviewer"]): "●" if r["status"] == "assigned" else "回避"
+                                         for r in rows}
+    for a, u in pairs or []:
+        cells.setdefault((int(a), u), "○")
+    if not apps:
         return pd.DataFrame()
-    df = pd.DataFrame(cells).pivot_table(index="专家", columns="项目", values="v", aggfunc="first", fill_value="")
-    df.columns = [f"#{c}" for c in df.columns]
-    return df.reset_index()
+    names = reviewers.person_names(db)
+    people = sorted({u for _, u in cells}, key=lambda u: (names.get(u, u) == u, u))
+    out = []
+    for a in apps:
+        row = {"编号": int(a["id"]), "项目名称": a["title"],
+               "已分配": sum(cells.get((a["id"], u)) == "●" for u in people)}
+        row.update({names.get(u, u): cells.get((a["id"], u), "") for u in people})
+        out.append(row)
+    return pd.DataFrame(out, columns=["编号", "项目名称", "已分配", *[names.get(u, u) for u in people]])
+
+
+def waiting(round_id: int, db=None) -> list[dict]:
+    """The round's applications that passed screening (审查合格) and are not yet sent to review."""
+    db = db or get_db()
+    return db.fetch_all("SELECT a.id, a.title, o.name AS org FROM applications a JOIN organisations o ON o.id = a.org_id"
+                        " WHERE a.round_id = ? AND a.state = 'eligible' ORDER BY a.id", [round_id])
+
+
+def send_eligible_to_review(round_id: int, actor: Actor, db=None) -> int:
+    """Send every 审查合格 application of the round to 专家评审 in one transaction, each through the
+    workflow (the same move as 申报详情's 送专家评审: checked, event row, audited). The set is read
+    again under the write lock: a second click, or a colleague who sent one meanwhile, sends nothing twice."""
+    from core.applications import APPLICATION
+
+    with records.unit(actor, db) as u:
+        ids = [r["id"] for r in u.tx.fetch_all(
+            "SELECT id FROM applications WHERE round_id = ? AND state = 'eligible' ORDER BY id", [round_id])]
+        if not ids:
+            raise ValidationFailed(form=["本批次已没有「审查合格」待送审的项目(可能刚由他人送审),页面已刷新"])
+        for app_id in ids:
+            workflow.move_in(u, APPLICATION, int(app_id), "under_review", note="批量送专家评审")
+    return len(ids)
+
+
+def nothing_to_plan(round_id: int, db=None) -> str | None:
+    """Why 生成分配方案 has nothing to do for the round (None: some application still needs experts)."""
+    db = db or get_db()
+    apps, _, n = _round_inputs(round_id, db)
+    if any(len(a["assigned"]) < n for a in apps):
+        return None
+    sent = len(waiting(round_id, db))
+    later = f"另有 {sent} 个「审查合格」的项目尚未送专家评审,送审后才能分配。" if sent else ""
+    if not apps:
+        return ("本批次没有「专家评审中」或「复评中」的项目,无需分配。" + later) if sent else \
+            "本批次还没有进入专家评审的项目:申报通过资格审查(审查合格)并送专家评审后,才能分配专家。"
+    return f"本批次 {len(apps)} 个评审中的项目都已分配 {n} 位专家,无需再分配。" + later
 
 
 def _check_pair(app: dict, reviewer: str, rnd: dict, db) -> None:
     """Refuse a pair (ValidationFailed, in Chinese). ``db`` may be the open transaction of a batch, so the
     batch's own earlier pairs count (no duplicate within it, no cap overrun by it)."""
+    who = reviewers.person(reviewer, db)
     if not _count(db, "SELECT count(*) AS n FROM users WHERE username = ? AND active AND list_contains(roles, 'reviewer')",
                   [reviewer]):
-        raise ValidationFailed(form=[f"{reviewer} 不是启用的评审专家账号"])
+        raise ValidationFailed(form=[f"{who}不是启用的评审专家账号"])
     if app["state"] not in REVIEW_STATES:
         raise ValidationFailed(form=["只有「专家评审中」或「复评中」的项目可以分配专家"])
     reasons = reviewers.conflicts(reviewer, app["org_id"], db=db)
     if reasons:
-        raise ValidationFailed(form=[f"{reviewer} 与申报组织有利益冲突:" + ";".join(reasons)])
+        raise ValidationFailed(form=[f"{who}与申报组织有利益冲突:" + ";".join(reasons)])
     if _count(db, "SELECT count(*) AS n FROM assignments WHERE application_id = ? AND reviewer = ?", [app["id"], reviewer]):
-        raise ValidationFailed(form=[f"{reviewer} 已分配过该项目(或已回避)"])
+        raise ValidationFailed(form=[f"{who}已分配过该项目(或已回避)"])
     prof = reviewers.profile(reviewer, db) or {}
     cap = int(prof.get("load_cap") or rnd.get("load_cap") or 12)
     load = _count(db, "SELECT count(*) AS n FROM assignments s JOIN applications a ON a.id = s.application_id"
                       " WHERE a.round_id = ? AND s.reviewer = ? AND s.status = 'assigned'", [rnd["id"], reviewer])
     if load >= cap:
-        raise ValidationFailed(form=[f"{reviewer} 本批次已分配 {load} 个项目,达到上限 {cap}"])
+        raise ValidationFailed(form=[f"{who}本批次已分配 {load} 个项目,达到上限 {cap}"])
 
 
 def _count(db, sql: str, params: list) -> int:
@@ -144,7 +203,7 @@ def confirm_plan(round_id: int, pairs: list[tuple[int, str]], actor: Actor, db=N
         for app_id, reviewer in pairs:
             app = u.tx.fetch_one("SELECT id, org_id, state, round_id FROM applications WHERE id = ?", [app_id])
             if app is None or app["round_id"] != round_id:
-                raise ValidationFailed(form=[f"项目 {app_id} 不属于本批次"])
+                raise ValidationFailed(form=[f"项目(编号 {app_id})不属于本批次"])
             _check_pair(app, reviewer, rnd, u.tx)
             u.create(ASSIGNMENT, {"application_id": app_id, "reviewer": reviewer, "status": "assigned"}, validated=True)
     return len(pairs)
@@ -204,7 +263,11 @@ def _as_system(actor: Actor) -> Actor:
 
 
 def for_application(app_id: int, db=None) -> pd.DataFrame:
+    """The application's assignments; ``name`` is the reviewer's 姓名."""
     db = db or get_db()
-    return db.fetch_df("SELECT s.id, s.reviewer, s.status, s.no_conflict_at, s.recused_reason, r.status AS review,"
-                       " r.total FROM assignments s LEFT JOIN reviews r ON r.assignment_id = s.id"
-                       " WHERE s.application_id = ? ORDER BY s.id", [app_id])
+    df = db.fetch_df("SELECT s.id, s.reviewer, s.status, s.no_conflict_at, s.recused_reason, r.status AS review,"
+                     " r.total FROM assignments s LEFT JOIN reviews r ON r.assignment_id = s.id"
+                     " WHERE s.application_id = ? ORDER BY s.id", [app_id])
+    names = reviewers.person_names(None if db is get_db() else db)
+    df.insert(2, "name", [names.get(u, u) for u in df["reviewer"]])
+    return df

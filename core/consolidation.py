@@ -7,13 +7,14 @@ import statistics
 
 import pandas as pd
 
-from core import records, rounds, rubrics, workflow
+from core import records, reviewers, rounds, rubrics, workflow
 from core.actor import Actor
 from core.applications import APPLICATION
 from core.db import get_db
 from core.entities import Entity, register
 from core.errors import PermissionDenied, ValidationFailed
 from core.excel import workbook_bytes
+from core.formats import EMPTY, money, number
 from core.validation import validate
 from schemas.review import Override
 
@@ -147,15 +148,28 @@ def send_to_re_review(app_id: int, note: str, actor: Actor, db=None) -> None:
     workflow.move(APPLICATION, app_id, "re_review", actor, note=note, db=db)
 
 
+def _ready(t: pd.DataFrame) -> pd.DataFrame:
+    return t[(t["state"].isin(["under_review", "re_review"])) & (t["assigned"] > 0) & (t["n"] >= t["assigned"])]
+
+
+def ready_to_complete(round_id: int, db=None) -> list[int]:
+    """Applications in review whose assigned reviews are all submitted (what 标为「评审完成」 would move)."""
+    return [int(i) for i in _ready(table(round_id, db))["id"]]
+
+
 def complete_reviews(round_id: int, actor: Actor, db=None) -> int:
-    """Move every application whose assigned reviews are all submitted to 评审完成 (one transaction)."""
+    """Move every application whose assigned reviews are all submitted to 评审完成 (one transaction).
+    The states are read again under the write lock (a second click moves nothing twice)."""
     db = db or get_db()
-    t = table(round_id, db)
-    ready = t[(t["state"].isin(["under_review", "re_review"])) & (t["assigned"] > 0) & (t["n"] >= t["assigned"])]
+    ready = _ready(table(round_id, db))
+    moved = 0
     with records.unit(actor, db) as u:
         for app_id in ready["id"]:
-            workflow.move_in(u, APPLICATION, int(app_id), "reviewed", note="评分已全部提交")
-    return len(ready)
+            if u.tx.fetch_one("SELECT state FROM applications WHERE id = ?", [int(app_id)])["state"] in (
+                    "under_review", "re_review"):
+                workflow.move_in(u, APPLICATION, int(app_id), "reviewed", note="评分已全部提交")
+                moved += 1
+    return moved
 
 
 def apply_recommendation(round_id: int, actor: Actor, db=None) -> tuple[int, int]:
@@ -185,17 +199,38 @@ def progress(round_id: int, today: dt.date | None = None, db=None) -> pd.DataFra
         " LEFT JOIN reviews v ON v.assignment_id = s.id WHERE a.round_id = ? AND s.status = 'assigned'"
         " GROUP BY 1 ORDER BY 1", [round_id])
     df["逾期"] = (df["已分配"] - df["已提交"]) if late else 0
+    names = reviewers.person_names(None if db is get_db() else db)
+    df["专家"] = [names.get(u, u) for u in df["专家"]]
     return df
+
+
+def open_reviews(round_id: int, db=None) -> int:
+    """Assigned reviews of the round not yet submitted (they no longer count once the round is signed off)."""
+    db = db or get_db()
+    return int(db.scalar(
+        "SELECT count(*) FROM assignments s JOIN applications a ON a.id = s.application_id"
+        " LEFT JOIN reviews v ON v.assignment_id = s.id WHERE a.round_id = ? AND s.status = 'assigned'"
+        " AND a.state IN ('under_review', 're_review') AND (v.status IS NULL OR v.status <> 'submitted')", [round_id]))
+
+
+def sign_off_consequence(round_id: int, db=None) -> str:
+    """What signing off the round does, for the confirmation box."""
+    left = open_reviews(round_id, db)
+    return ("签字锁定本批次全部评分:锁定后专家不能再保存、提交或更正评分,工作人员也不能重新开放评分,"
+            + (f"尚未提交的 {left} 份评分将不再计入;" if left else "")
+            + "签字人和时间写入专家评分汇总表。")
 
 
 def sign_off(round_id: int, actor: Actor, db=None) -> None:
     if not actor.has("admin", "system"):
         raise PermissionDenied("只有管理员可以签字锁定评分")
-    rnd = rounds.get(round_id, db)
-    if rnd["scores_locked_at"] is not None:
+    if rounds.get(round_id, db)["scores_locked_at"] is not None:
         raise ValidationFailed(form=["评分已锁定"])
-    records.update(rounds.ROUND, round_id, {}, actor, db=db, action="lock_scores",
-                   system={"scores_locked_at": dt.datetime.now(), "scores_locked_by": actor.username})
+    with records.unit(actor, db) as u:  # checked again under the write lock: a double click locks once
+        if u.tx.fetch_one("SELECT scores_locked_at FROM rounds WHERE id = ?", [round_id])["scores_locked_at"] is not None:
+            raise ValidationFailed(form=["评分已锁定"])
+        u.update(rounds.ROUND, round_id, {}, action="lock_scores",
+                 system={"scores_locked_at": dt.datetime.now(), "scores_locked_by": actor.username})
 
 
 def unlock(round_id: int, reason: str, actor: Actor, db=None) -> None:
@@ -214,27 +249,60 @@ LABELS = {"id": "编号", "title": "项目名称", "org": "申报组织", "categ
           "category_rank": "类别内排名", "recommended": "建议资助", "basis": "依据"}
 
 
+SCORE_COLS = ("mean", "trimmed_mean", "sd", "spread", "median", "final")
+COUNT_COLS = ("assigned", "n", "no_count", "rank", "category_rank")
+
+
+def _shown(fn):
+    """``fn`` for one cell, with every kind of empty value (None, nan, NaT, pandas NA) shown as "—"."""
+    return lambda v: EMPTY if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else fn(v)
+
+
+def display(t: pd.DataFrame) -> pd.DataFrame:
+    """The consolidated table as staff read it: Chinese headers, states and marks in words, money with
+    thousands separators, scores with two decimals, empty values as "—" (never None, nan or 24800.0)."""
+    shown = pd.DataFrame({
+        "id": t["id"].astype(int), "title": t["title"], "org": t["org"], "category": t["category"],
+        "state": t["state"].map(workflow.state_label),
+        "requested_amount": t["requested_amount"].map(_shown(money)),
+        **{c: t[c].map(_shown(number)) for c in COUNT_COLS if c not in ("rank", "category_rank")},
+        **{c: t[c].map(_shown(rubrics.score_text)) for c in SCORE_COLS},
+        "flagged": t["flagged"].map(lambda v: "⚠ 分差过大" if v is True else ""),
+        "rank": t["rank"].map(_shown(number)), "category_rank": t["category_rank"].map(_shown(number)),
+        "recommended": t["recommended"].map(lambda v: "是" if v is True else ("否" if v is False else EMPTY)),
+        "basis": t["basis"].fillna(EMPTY),
+    }, columns=list(LABELS))
+    return shown.rename(columns=LABELS)
+
+
 def summary_workbook(round_id: int, db=None) -> bytes:
     """专家评分汇总表, generated from the database."""
     db = db or get_db()
     rnd = rounds.get(round_id, db)
     t = table(round_id, db)
     summary = t.assign(state=t["state"].map(workflow.state_label)).sort_values(["category", "category_rank"])
+    names = reviewers.person_names(None if db is get_db() else db)
     scores = db.fetch_df(
-        "SELECT v.application_id AS 项目, v.reviewer AS 专家, c.name AS 评分项, c.max_score AS 满分, s.score AS 得分,"
-        " s.comment AS 评语 FROM review_scores s JOIN reviews v ON v.id = s.review_id"
+        "SELECT v.application_id AS 项目编号, a.title AS 项目名称, v.reviewer AS 专家, c.name AS 评分项,"
+        " c.max_score AS 满分, s.score AS 得分, s.comment AS 评语 FROM review_scores s JOIN reviews v ON v.id = s.review_id"
         " JOIN rubric_criteria c ON c.id = s.criterion_id JOIN applications a ON a.id = v.application_id"
-        " WHERE a.round_id = ? AND v.status = 'submitted' ORDER BY 1, 2, c.seq", [round_id])
+        " WHERE a.round_id = ? AND v.status = 'submitted' ORDER BY 1, 3, c.seq", [round_id])
     per = db.fetch_df(
-        "SELECT v.reviewer AS 专家, v.application_id AS 项目, v.total AS 加权总分, v.recommendation AS 推荐意见"
-        " FROM reviews v JOIN applications a ON a.id = v.application_id WHERE a.round_id = ? AND v.status = 'submitted'"
-        " ORDER BY 1, 2", [round_id])
-    matrix = per.pivot_table(index="专家", columns="项目", values="加权总分", aggfunc="first") if not per.empty else per
+        "SELECT v.reviewer AS 专家, v.application_id AS 项目编号, a.title AS 项目名称, v.total AS 加权总分,"
+        " v.recommendation AS 推荐意见 FROM reviews v JOIN applications a ON a.id = v.application_id"
+        " WHERE a.round_id = ? AND v.status = 'submitted' ORDER BY 1, 2", [round_id])
+    scores["专家"] = [names.get(u, u) for u in scores["专家"]]
+    per["专家"] = [names.get(u, u) for u in per["专家"]]
     if not per.empty:
-        matrix.columns = [f"#{c}" for c in matrix.columns]
-        matrix = matrix.reset_index()
-    comments = scores[scores["评语"].notna()][["项目", "专家", "评分项", "得分", "评语"]]
-    lock = (f"已于 {rnd['scores_locked_at']:%Y-%m-%d %H:%M} 由 {rnd['scores_locked_by']} 签字锁定"
+        per["项目"] = [f"{title}(编号 {i})" for i, title in zip(per["项目编号"], per["项目名称"])]
+        matrix = per.pivot_table(index="专家", columns="项目", values="加权总分", aggfunc="first", sort=False)
+        matrix = matrix[list(dict.fromkeys(per.sort_values("项目编号")["项目"]))].reset_index()
+        matrix.columns.name = None
+        per = per.drop(columns=["项目"])
+    else:
+        matrix = pd.DataFrame(columns=["专家"])
+    comments = scores[scores["评语"].notna()][["项目编号", "项目名称", "专家", "评分项", "得分", "评语"]]
+    lock = (f"已于 {rnd['scores_locked_at']:%Y-%m-%d %H:%M} 由 {reviewers.person(rnd['scores_locked_by'], db)} 签字锁定"
             if rnd["scores_locked_at"] else "尚未签字锁定")
     cover = pd.DataFrame([("批次", rnd["name"]), ("评分细则", "、".join(f"{c['name']}{c['max_score']:g}"
                                                                     for c in rubrics.criteria(round_id, db))),

@@ -38,6 +38,31 @@ def reviewers(db=None) -> pd.DataFrame:
         " WHERE u.active AND list_contains(u.roles, 'reviewer') ORDER BY u.username")
 
 
+def person_names(db=None) -> dict[str, str]:
+    """Every account's 姓名 by username, for screens and documents (people by name, never by account).
+    Two people of the same name are told apart by their account."""
+    from core.lookups import cached_map
+
+    def load(database) -> dict[str, str]:
+        rows = database.fetch_all("SELECT username, name FROM users ORDER BY username")
+        seen: dict[str, int] = {}
+        for r in rows:
+            seen[r["name"] or ""] = seen.get(r["name"] or "", 0) + 1
+        return {r["username"]: (r["name"] if r["name"] and seen[r["name"]] == 1 else f"{r['name'] or '未命名'}({r['username']})")
+                for r in rows}
+
+    if db is not None:
+        return load(db)  # an open transaction (or a database passed in): read it directly
+    return cached_map("person_names", ("users",), load)
+
+
+def person(username: str | None, db=None) -> str:
+    """One person's 姓名 (the account itself only if it is unknown)."""
+    if not username:
+        return ""
+    return person_names(db).get(username, username)
+
+
 def profile(username: str, db=None) -> dict | None:
     db = db or get_db()
     return db.fetch_one("SELECT * FROM reviewer_profiles WHERE username = ?", [username])

@@ -39,12 +39,17 @@ def is_frozen(round_id: int, db=None) -> bool:
 def score_text(value, empty: str = EMPTY) -> str:
     """A total or a mean on the 100-point scale as a reader sees it: always two decimals ("82.40"), the
     same on every screen and message; empty values as "—" (never None / nan)."""
-    return empty if is_empty(value) else f"{float(value):.2f}"
+    return empty if _empty(value) else f"{float(value):.2f}"
 
 
 def points(value, empty: str = EMPTY) -> str:
     """One criterion's score as given: "16", "7.5" (never "16.0")."""
-    return number(value, empty)
+    return empty if _empty(value) else number(value, empty)
+
+
+def _empty(value) -> bool:
+    # core.formats.is_empty does not see pandas' NA (its truth value raises): checked by type here
+    return is_empty(value) or type(value).__name__ in ("NAType", "NaTType")
 
 
 def weighted_total(scores: dict[int, float], crit: list[dict]) -> float | None:

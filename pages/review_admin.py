@@ -1,44 +1,69 @@
 """专家评审 for staff: expert profiles and affiliations, the rubric and assignments, and the
-consolidation panel (statistics, 复评, ranking, recommendation, overrides, progress, export, sign-off)."""
+consolidation panel (statistics, 复评, ranking, recommendation, overrides, progress, export, sign-off).
+
+People by name, projects by title; the round, the expert and the tab are in the URL (F5 and shared links
+keep the place); an action's message is shown where the action was; irreversible steps ask first."""
+import pandas as pd
 import streamlit as st
 
 from core import assignment, consolidation, reviewers, reviews, rounds, rubrics, workflow
 from core.errors import HubError
 from core.excel import XLSX_MIME
+from core.formats import date as date_text
+from core.formats import text as plain_text
+from core.ui.confirm import confirm_button
 from core.ui.editor import frame, rows_from_state
 from core.ui.forms import load, schema_form
-from core.ui.session import require
+from core.ui.session import require, show_flash
 from core.ui.text import md
 from schemas.review import Affiliation, Override, ReviewerProfile
 
 CRIT_COLS = ["name", "max_score", "weight", "guidance"]
+_OK = "review_admin:ok"
+ASSIGNMENT_STATUS = {"assigned": "已分配", "recused": "已回避"}
+REVIEW_STATUS = {"draft": "草稿", "submitted": "已提交"}
 
 
-def _try(fn, ok: str, rerun: bool = True) -> bool:
+def _note(where: str, message: str) -> None:
+    """Keep ``message`` for the next run, to be shown at ``where`` (the place of the action)."""
+    st.session_state[_OK] = (where, message)
+
+
+def _flash(where: str) -> None:
+    kept = st.session_state.get(_OK)
+    if kept and kept[0] == where:
+        st.session_state.pop(_OK, None)
+        st.success(md(kept[1]))
+
+
+def _try(fn, ok: str | None, where: str) -> bool:
+    """Run an action: a refusal is shown in Chinese here and changes nothing; on success the page reruns
+    and ``ok`` (if given; ``fn`` may have noted its own) is shown at ``where``."""
     try:
         fn()
     except HubError as exc:
         st.error(md(exc))
         return False
-    st.session_state["review_admin:ok"] = ok
-    if rerun:
-        st.rerun()
+    if ok:
+        _note(where, ok)
+    st.rerun()
     return True
 
 
-def _flash() -> None:
-    msg = st.session_state.pop("review_admin:ok", None)
-    if msg:
-        st.success(md(msg))
+def _why(reason: str | None) -> None:
+    """Beside a disabled button: why it cannot do anything now (never a silent button)."""
+    if reason:
+        st.caption(md(reason))
 
 
-def _round_picker(key: str) -> dict | None:
+def _round_picker() -> dict | None:
     table = rounds.all_rounds()
     if table.empty:
         st.info("还没有创投批次。")
         return None
     names = dict(zip(table["id"], table["name"]))
-    chosen = st.selectbox("创投批次", table["id"].tolist(), format_func=names.get, index=0, key=key)
+    chosen = st.selectbox("创投批次", table["id"].tolist(), format_func=names.get, index=0, key="round",
+                          bind="query-params", placeholder="请选择批次")
     return rounds.get(int(chosen))
 
 
@@ -46,37 +71,46 @@ def _round_picker(key: str) -> dict | None:
 def experts() -> None:
     who = require("experts")
     st.title("评审专家")
-    _flash()
+    _flash("experts")
     people = reviewers.reviewers()
-    st.dataframe(people.rename(columns={"username": "账号", "name": "姓名", "title": "职称/身份", "employer": "工作单位",
-                                        "expertise": "擅长领域", "load_cap": "评审上限"}), hide_index=True, width="stretch")
+    st.dataframe(people[["name", "title", "employer", "expertise", "load_cap", "username"]].rename(columns={
+        "name": "姓名", "title": "职称/身份", "employer": "工作单位", "expertise": "擅长领域", "load_cap": "评审上限",
+        "username": "账号"}).astype(object).map(lambda v: "—" if pd.isna(v) else plain_text(v))
+        .assign(评审上限=lambda d: d["评审上限"].replace("—", "批次设置")), hide_index=True, width="stretch")
     st.caption("评审专家账号在「用户与角色」中创建(角色:评审专家)。")
     if people.empty:
         return
     names = dict(zip(people["username"], people["name"]))
     chosen = st.selectbox("选择专家", people["username"].tolist(), format_func=lambda u: f"{names[u]}({u})", index=None,
-                          placeholder="请选择", key="experts:chosen")
+                          placeholder="请选择专家", key="expert", bind="query-params")
     if chosen is None:
         return
-    tab_profile, tab_aff = st.tabs(["专家档案", "关联组织(利益冲突)"])
+    tab_profile, tab_aff = st.tabs(["专家档案", "关联组织(利益冲突)"], key="view", bind="query-params")
     with tab_profile:
         prof = reviewers.profile(chosen) or {}
         load("expert_profile", prof, ReviewerProfile, token=(chosen, str(prof.get("updated_at"))))
         schema_form(ReviewerProfile, "expert_profile",
-                    lambda v: (reviewers.save_profile(chosen, v, who), "已保存专家档案")[1],
+                    lambda v: (reviewers.save_profile(chosen, v, who), f"已保存{names[chosen]}的专家档案")[1],
                     submit_label="保存档案", clear_on_success=False)
     with tab_aff:
+        _flash("affiliations")
         aff = reviewers.affiliations(chosen)
-        st.dataframe(aff.drop(columns=["username", "org_id"]).rename(columns={
-            "id": "编号", "org": "组织", "relation": "关系", "note": "说明"}), hide_index=True, width="stretch")
+        if aff.empty:
+            st.caption(f"{names[chosen]}还没有登记关联组织。")
+        else:
+            st.dataframe(aff[["org", "relation", "note"]].rename(columns={"org": "组织", "relation": "关系", "note": "说明"})
+                         .fillna("—"), hide_index=True, width="stretch")
         st.caption("登记后,自动和手动分配都不会把该组织的申报分给这位专家。")
         schema_form(Affiliation, f"affiliation:{chosen}",
-                    lambda v: f"已登记关联(编号 {reviewers.add_affiliation(chosen, v, who)})", submit_label="登记关联")
+                    lambda v: (reviewers.add_affiliation(chosen, v, who), "已登记关联")[1], submit_label="登记关联")
         if not aff.empty:
-            gone = st.selectbox("删除关联", aff["id"].tolist(), index=None, placeholder="选择要删除的关联",
-                                format_func=lambda i: f"{i} · {aff.set_index('id').loc[i, 'org']}", key=f"aff:del:{chosen}")
-            if gone is not None and st.button("删除", key=f"aff:delbtn:{chosen}"):
-                _try(lambda: reviewers.remove_affiliation(int(gone), who), "已删除关联")
+            labels = {int(x.id): f"{x.org}({x.relation})" for x in aff.itertuples()}
+            gone = st.selectbox("删除关联", list(labels), index=None, placeholder="选择要删除的关联",
+                                format_func=labels.get, key=f"aff:del:{chosen}")
+            if st.button("删除", key=f"aff:delbtn:{chosen}", disabled=gone is None,
+                         help="请先选择要删除的关联" if gone is None else None):
+                _try(lambda: reviewers.remove_affiliation(int(gone), who), f"已删除关联:{labels[int(gone)]}",
+                     "affiliations")
 
 
 # ---- rubric and assignment -----------------------------------------------------------------------
@@ -84,6 +118,7 @@ def _rubric(r: dict, who) -> None:
     crit = rubrics.criteria(r["id"])
     frozen = rubrics.is_frozen(r["id"])
     total = sum(float(c["max_score"]) for c in crit)
+    _flash("rubric")
     st.caption(f"满分合计 {total:g} / {float(r.get('rubric_total') or 100):g}。"
                + ("已有专家提交评分,评分细则已冻结。" if frozen else "可增删评分项;满分之和须等于总分。"))
     base = [{k: c[k] for k in CRIT_COLS} for c in crit] or rubrics.default_rows()
@@ -93,14 +128,31 @@ def _rubric(r: dict, who) -> None:
                        "name": st.column_config.TextColumn("评分项"), "max_score": st.column_config.NumberColumn("满分"),
                        "weight": st.column_config.NumberColumn("权重"), "guidance": st.column_config.TextColumn("评分要点")})
     if not frozen and st.button("保存评分细则", key=f"{key}:save"):
-        _try(lambda: rubrics.set_rubric(r["id"], rows_from_state(base, CRIT_COLS, key), who), "已保存评分细则")
+        _try(lambda: rubrics.set_rubric(r["id"], rows_from_state(base, CRIT_COLS, key), who), "已保存评分细则", "rubric")
+
+
+def _send_waiting(r: dict, who) -> None:
+    """The round's 审查合格 applications not yet sent to review: say so, and offer the step."""
+    waiting = assignment.waiting(r["id"])
+    if not waiting:
+        return
+    titles = "、".join(f"「{w['title']}」" for w in waiting)
+    st.info(md(f"有 {len(waiting)} 个项目已通过资格审查(审查合格),但还没有送专家评审:{titles}。"
+               "送审后才能为它们分配专家。"), icon=":material/info:")
+
+    def send() -> None:
+        n = assignment.send_eligible_to_review(r["id"], who)
+        _note("plan", f"已把 {n} 个项目送专家评审(状态:专家评审中);现在可以生成分配方案。")
+
+    confirm_button("assign:send", f"全部送专家评审({len(waiting)} 个)",
+                   f"把以上 {len(waiting)} 个审查合格的项目转为「专家评审中」,每个项目记入流转记录和审计日志。"
+                   "送审后不能退回「审查合格」。", send, "")
 
 
 def assign() -> None:
     who = require("review_assign")
     st.title("评审分配")
-    _flash()
-    r = _round_picker("assign:round")
+    r = _round_picker()
     if r is None:
         return
     with st.expander("评分细则", expanded=not rubrics.criteria(r["id"])):
@@ -108,38 +160,90 @@ def assign() -> None:
     st.subheader("自动分配")
     st.caption(f"每个项目 {r['reviewers_per_app']} 位专家;每位专家本批次最多 {r.get('load_cap') or 12} 个(专家档案可单独设置);"
                "有利益冲突的专家不会被分配;优先匹配擅长领域,并平衡工作量。")
-    if st.button("生成分配方案", key="assign:plan"):
+    show_flash()
+    _flash("plan")
+    _send_waiting(r, who)
+    nothing = assignment.nothing_to_plan(r["id"])
+    if st.button("生成分配方案", key="assign:plan", disabled=nothing is not None, help=nothing):
         st.session_state["assign:planned"] = (r["id"], assignment.plan_round(r["id"]))
+    _why(nothing)
     planned = st.session_state.get("assign:planned")
-    pairs = planned[1].pairs if planned and planned[0] == r["id"] else []
-    if planned and planned[0] == r["id"]:
+    if planned and (planned[0] != r["id"] or nothing is not None):
+        st.session_state.pop("assign:planned", None)  # another round, or nothing left to plan: the plan is stale
+        planned = None
+    pairs = planned[1].pairs if planned else []
+    if planned:
+        titles = assignment.app_titles(r["id"])
         for app_id, why in planned[1].shortfalls:
-            st.warning(md(f"项目 #{app_id} 专家不足:{why}"))
-        if pairs and st.button(f"确认分配({len(pairs)} 个)", type="primary", key="assign:confirm"):
-            st.session_state.pop("assign:planned", None)
-            _try(lambda: assignment.confirm_plan(r["id"], pairs, who), f"已确认分配 {len(pairs)} 个评审任务")
-    st.caption("分配矩阵:● 已分配 ○ 待确认 回避 = 专家已申报冲突")
-    st.dataframe(assignment.matrix(r["id"], pairs), hide_index=True, width="stretch")
+            st.warning(md(f"{titles.get(app_id, f'项目(编号 {app_id})')}专家不足:{why}"))
+        if pairs:
+            st.info(f"分配方案:{len(pairs)} 个评审任务(下表中的 ○),确认后才生效。")
+            c1, c2, _ = st.columns([2, 1, 4])
+            if c1.button(f"确认分配({len(pairs)} 个)", type="primary", key="assign:confirm"):
+                st.session_state.pop("assign:planned", None)
+                _try(lambda: assignment.confirm_plan(r["id"], pairs, who), f"已确认分配 {len(pairs)} 个评审任务", "plan")
+            if c2.button("放弃方案", key="assign:discard"):
+                st.session_state.pop("assign:planned", None)
+                st.rerun()
+        elif not planned[1].shortfalls:
+            st.info("没有需要分配的项目。")
+    st.markdown("**分配矩阵**")
+    m = assignment.matrix(r["id"], pairs)
+    if m.empty:
+        st.caption("本批次还没有进入专家评审的项目。")
+    else:
+        st.caption("● 已分配 ○ 方案中、待确认 回避 = 专家已申报利益冲突;「已分配」为每个项目已确认的专家人数。")
+        st.dataframe(m, hide_index=True, width="stretch")
+    _manual(r, who)
 
+
+def _manual(r: dict, who) -> None:
     st.subheader("手动分配")
+    _flash("manual")
     opts = applications_in_review(r["id"])
+    if not opts:
+        st.caption("本批次没有「专家评审中」或「复评中」的项目;项目送专家评审后才能分配专家。")
+        return
+    names = reviewers.person_names()
+    people = [u for u in reviewers.reviewers()["username"]]
     c1, c2 = st.columns(2)
-    app_id = c1.selectbox("项目", list(opts), format_func=opts.get, index=None, placeholder="请选择", key="assign:app")
-    people = reviewers.reviewers()
-    names = dict(zip(people["username"], people["name"]))
-    expert = c2.selectbox("专家", list(names), format_func=lambda u: f"{names[u]}({u})", index=None,
-                          placeholder="请选择", key="assign:expert")
-    if st.button("分配", key="assign:manual", disabled=app_id is None or expert is None):
-        _try(lambda: assignment.assign(int(app_id), expert, who), f"已把项目 #{app_id} 分配给 {expert}")
-    if app_id is not None:
-        current = assignment.for_application(int(app_id))
-        st.dataframe(current.rename(columns={"id": "任务编号", "reviewer": "专家", "status": "分配状态",
-                                             "no_conflict_at": "确认无冲突时间", "recused_reason": "回避原因",
-                                             "review": "评分状态", "total": "总分"}), hide_index=True)
-        removable = current[current["review"] != "submitted"]["id"].tolist()
-        gone = st.selectbox("取消分配", removable, index=None, placeholder="选择任务", key="assign:remove")
-        if gone is not None and st.button("取消该分配", key="assign:removebtn"):
-            _try(lambda: assignment.unassign(int(gone), who), "已取消分配")
+    app_id = c1.selectbox("项目", list(opts), format_func=opts.get, index=None, placeholder="请选择项目", key="assign:app")
+    expert = c2.selectbox("专家", people, format_func=lambda u: names.get(u, u), index=None,
+                          placeholder="请选择专家", key="assign:expert")
+    missing = "请先选择项目和专家。" if app_id is None or expert is None else None
+    if st.button("分配", key="assign:manual", disabled=missing is not None, help=missing):
+        _try(lambda: assignment.assign(int(app_id), expert, who),
+             f"已把{assignment.app_titles(r['id']).get(int(app_id))}分配给 {names.get(expert, expert)}", "manual")
+    _why(missing)
+    if app_id is None:
+        return
+    current = assignment.for_application(int(app_id))
+    if current.empty:
+        st.caption("该项目还没有分配专家。")
+        return
+    st.dataframe(pd.DataFrame({
+        "专家": current["name"], "分配状态": current["status"].map(lambda s: ASSIGNMENT_STATUS.get(s, s)),
+        "确认无冲突时间": current["no_conflict_at"].map(date_text),
+        "回避原因": current["recused_reason"].map(plain_text),
+        "评分状态": current["review"].map(lambda s: REVIEW_STATUS.get(s, "未开始") if isinstance(s, str) else "未开始"),
+        "加权总分": current["total"].map(rubrics.score_text)}), hide_index=True, width="stretch")
+    removable = {int(x.id): x.name for x in current[current["review"] != "submitted"].itertuples()}
+    if not removable:
+        st.caption("该项目的专家都已提交评分,不能取消分配。")
+        return
+    gone = st.selectbox("取消分配", list(removable), format_func=removable.get, index=None, placeholder="请选择专家",
+                        key="assign:remove")
+    if gone is None:
+        st.button("取消该分配", key="assign:removebtn", disabled=True, help="请先选择要取消分配的专家")
+        _why("请先选择要取消分配的专家。")
+        return
+
+    def drop() -> None:
+        assignment.unassign(int(gone), who)
+        _note("manual", f"已取消 {removable[int(gone)]} 对该项目的分配")
+
+    confirm_button(f"assign:remove:{gone}", "取消该分配",
+                   f"取消 {removable[int(gone)]} 对该项目的分配;该专家已保存的草稿评分(如有)将一并删除。", drop, "")
 
 
 def applications_in_review(round_id: int) -> dict:
@@ -152,14 +256,14 @@ def applications_in_review(round_id: int) -> dict:
 def summary() -> None:
     who = require("review_summary")
     st.title("评审汇总")
-    _flash()
-    r = _round_picker("summary:round")
+    r = _round_picker()
     if r is None:
         return
     locked = r["scores_locked_at"] is not None
     if locked:
-        st.info(f"评分已于 {r['scores_locked_at']:%Y-%m-%d %H:%M} 由 {r['scores_locked_by']} 签字锁定。")
-    tab_table, tab_progress, tab_actions = st.tabs(["汇总与排名", "评审进度", "复评、调整与签字"])
+        st.info(f"评分已于 {r['scores_locked_at']:%Y-%m-%d %H:%M} 由 {reviewers.person(r['scores_locked_by'])} 签字锁定。")
+    tab_table, tab_progress, tab_actions = st.tabs(["汇总与排名", "评审进度", "复评、调整与签字"], key="tab",
+                                                   bind="query-params")
     t = consolidation.table(r["id"])
     with tab_table:
         if t.empty:
@@ -167,60 +271,108 @@ def summary() -> None:
         else:
             st.caption("计分:" + ("去掉一个最高分和一个最低分后取平均(5份及以上)" if r["trimmed_mean"] else "平均分")
                        + f";极差超过 {r['discrepancy_threshold']:g} 分提示复评;同分时依次比较中位数、不推荐票数。")
-            shown = t.assign(state=t["state"].map(workflow.state_label),
-                             flagged=t["flagged"].map({True: "⚠ 分差过大", False: ""}),
-                             recommended=t["recommended"].map({True: "是", False: "否"}))
-            st.dataframe(shown.rename(columns=consolidation.LABELS), hide_index=True, width="stretch")
+            st.dataframe(consolidation.display(t), hide_index=True, width="stretch")
         st.download_button("导出专家评分汇总表(Excel)", data=lambda: consolidation.summary_workbook(r["id"]),
                            file_name=f"{r['name']}-专家评分汇总表.xlsx", mime=XLSX_MIME, key="summary:xlsx",
                            on_click="ignore")
     with tab_progress:
-        st.dataframe(consolidation.progress(r["id"]), hide_index=True, width="stretch")
+        board = consolidation.progress(r["id"])
+        if board.empty:
+            st.caption("本批次还没有分配评审任务。")
+        else:
+            st.dataframe(board, hide_index=True, width="stretch")
     with tab_actions:
         _actions(r, t, who, locked)
 
 
 def _actions(r: dict, t, who, locked: bool) -> None:
-    if st.button("把评分已全部提交的项目标为「评审完成」", key="summary:complete"):
-        _try(lambda: consolidation.complete_reviews(r["id"], who), "已更新评审状态")
+    st.subheader("评审完成")
+    _flash("complete")
+    ready = consolidation.ready_to_complete(r["id"])
+    why = None if ready else "没有可标为「评审完成」的项目:仍在评审中的项目都还有专家未提交评分。"
+
+    def complete() -> None:
+        _note("complete", f"已把 {consolidation.complete_reviews(r['id'], who)} 个项目标为「评审完成」")
+
+    if st.button(f"把评分已全部提交的项目标为「评审完成」({len(ready)} 个)", key="summary:complete",
+                 disabled=why is not None, help=why):
+        _try(complete, None, "complete")
+    _why(why)
     if t.empty:
         return
-    labels = {int(x.id): f"#{x.id} {x.title}({workflow.state_label(x.state)})" for x in t.itertuples()}
-    st.subheader("复评")
-    flagged = [int(i) for i in t[t["flagged"]]["id"]]
-    target = st.selectbox("分差过大的项目", flagged, format_func=labels.get, index=None, placeholder="请选择",
-                          key="summary:flagged")
-    note = st.text_input("复评安排(增加的专家或会商意见)", key="summary:rnote")
-    if st.button("送复评", key="summary:rereview", disabled=target is None):
-        _try(lambda: consolidation.send_to_re_review(int(target), note, who), "已送复评;请在「评审分配」中增加专家")
+    labels = {int(x.id): f"{x.title}(编号 {x.id},{workflow.state_label(x.state)})" for x in t.itertuples()}
+    _re_review(t, labels, who)
     st.subheader("调整推荐")
-    pick = st.selectbox("项目", list(labels), format_func=labels.get, index=None, placeholder="请选择", key="summary:ov")
+    _flash("override")
+    pick = st.selectbox("项目", list(labels), format_func=labels.get, index=None, placeholder="请选择项目", key="summary:ov")
     if pick is not None:
         schema_form(Override, f"override:{pick}",
                     lambda v: (consolidation.set_override(int(pick), v, who), "已记录调整")[1],
                     submit_label="保存调整", defaults={"recommended": True})
+    _reopen(labels, dict(zip(t["id"].astype(int), t["title"])), who, locked)
+    _sign_off(r, t, who, locked)
+
+
+def _re_review(t, labels: dict, who) -> None:
+    st.subheader("复评")
+    _flash("re_review")
+    flagged = [int(i) for i in t[t["flagged"]]["id"]]
+    if not flagged:
+        st.caption("本批次没有分差过大的项目。")
+        return
+    target = st.selectbox("分差过大的项目", flagged, format_func=labels.get, index=None, placeholder="请选择项目",
+                          key="summary:flagged")
+    note = st.text_input("复评安排(增加的专家或会商意见)", key="summary:rnote", placeholder="如:增加两位专家会商")
+    why = "请先选择项目。" if target is None else None
+    if st.button("送复评", key="summary:rereview", disabled=why is not None, help=why):
+        _try(lambda: consolidation.send_to_re_review(int(target), note, who), "已送复评;请在「评审分配」中增加专家",
+             "re_review")
+    _why(why)
+
+
+def _reopen(labels: dict, titles: dict, who, locked: bool) -> None:
     st.subheader("重新开放评分")
+    _flash("reopen")
+    if locked:
+        st.caption("本批次评分已签字锁定;须先由管理员解锁,才能重新开放评分。")
+        return
     # chosen by project and expert: the review's own id is shown on no screen
-    app_pick = st.selectbox("项目", list(labels), format_func=labels.get, index=None, placeholder="请选择",
+    app_pick = st.selectbox("项目", list(labels), format_func=labels.get, index=None, placeholder="请选择项目",
                             key="summary:reopen_app")
     rows = assignment.for_application(int(app_pick)) if app_pick is not None else None
-    done = {} if rows is None else {int(x.id): f"{x.reviewer}(加权总分 {x.total:.2f})"
+    done = {} if rows is None else {int(x.id): f"{x.name}(加权总分 {rubrics.score_text(x.total)})"
                                     for x in rows[rows["review"] == "submitted"].itertuples()}
-    task = st.selectbox("已提交的评分", list(done), format_func=done.get, index=None, placeholder="请选择",
+    who_only = {} if rows is None else dict(zip(rows["id"].astype(int), rows["name"]))
+    task = st.selectbox("已提交的评分", list(done), format_func=done.get, index=None, placeholder="请选择评分",
                         key="summary:reopen_task")
-    why = st.text_input("重新开放的原因", key="summary:reopen_why")
-    if st.button("重新开放", key="summary:reopen", disabled=task is None):
-        _try(lambda: reviews.reopen(int(reviews.review_of(int(task))["id"]), why, who),
-             f"已重新开放 {done[int(task)]}对项目 #{app_pick} 的评分")
+    why_text = st.text_input("重新开放的原因", key="summary:reopen_why", placeholder="至少4个字,将告知专家并记入审计日志")
+    why = ("请先选择项目。" if app_pick is None else
+           "该项目还没有已提交的评分。" if not done else "请选择要重新开放的评分。" if task is None else None)
+    if st.button("重新开放", key="summary:reopen", disabled=why is not None, help=why):
+        _try(lambda: reviews.reopen(int(reviews.review_of(int(task))["id"]), why_text, who),
+             f"已重新开放{who_only[int(task)]}对「{titles[int(app_pick)]}」的评分,请专家修改后重新提交", "reopen")
+    _why(why)
+
+
+def _sign_off(r: dict, t, who, locked: bool) -> None:
     st.subheader("签字锁定与推荐名单")
+    show_flash()
+    _flash("sign_off")
     if who.has("admin"):
-        if not locked and st.button("签字锁定本批次评分", type="primary", key="summary:lock"):
-            _try(lambda: consolidation.sign_off(r["id"], who), "已签字锁定")
-        if locked:
-            reason = st.text_input("解锁原因", key="summary:unlock_why")
+        if not locked:
+            confirm_button("summary:lock", "签字锁定本批次评分", consequence=consolidation.sign_off_consequence(r["id"]),
+                           fn=lambda: consolidation.sign_off(r["id"], who), ok="已签字锁定本批次评分。")
+        else:
+            reason = st.text_input("解锁原因", key="summary:unlock_why", placeholder="至少4个字,将记入审计日志")
             if st.button("解锁评分", key="summary:unlock"):
-                _try(lambda: consolidation.unlock(r["id"], reason, who), "已解锁")
+                _try(lambda: consolidation.unlock(r["id"], reason, who), "已解锁评分", "sign_off")
     else:
         st.caption("签字锁定由管理员办理。")
-    if st.button("按推荐名单更新项目状态(推荐立项/不推荐)", key="summary:apply", disabled=not locked):
-        _try(lambda: consolidation.apply_recommendation(r["id"], who), "已按推荐名单更新状态,请到「决定与公示」作出决定")
+    todo = t[t["state"] == "reviewed"] if not t.empty else t
+    yes = int(todo["recommended"].sum()) if not todo.empty else 0
+    why = ("须先由管理员签字锁定评分,才能按推荐名单更新项目状态。" if not locked else
+           "没有「评审完成」的项目可以更新。" if todo.empty else None)
+    confirm_button("summary:apply", "按推荐名单更新项目状态",
+                   f"把 {len(todo)} 个「评审完成」的项目按推荐名单转为「推荐立项」({yes} 个)或「不推荐」({len(todo) - yes} 个);"
+                   "之后请到「决定与公示」作出决定。", lambda: consolidation.apply_recommendation(r["id"], who),
+                   "已按推荐名单更新状态,请到「决定与公示」作出决定。", disabled_reason=why, primary=False)

@@ -6,6 +6,7 @@ administrator's sign-off that locks the reviewers out."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -102,7 +103,7 @@ def test_the_screens_refuse_reviewer_and_leader_when_called_directly(demo_db, ta
 
 def _expert_panel(username: str) -> AppTest:
     at = _staff("expert-panel")
-    at.selectbox(key="experts:chosen").set_value(username).run()
+    at.selectbox(key="expert").set_value(username).run()
     assert not at.exception
     return at
 
@@ -131,7 +132,7 @@ def test_save_an_expert_profile(demo_db):
     at.button(key="FormSubmitter:expert_profile-保存档案").click().run()
     assert not at.exception
     assert not _errors(at)
-    assert "已保存专家档案" in _successes(at)
+    assert "已保存陆佳的专家档案" in _successes(at)  # expert03, by name
     prof = reviewers.profile("expert03")
     assert (prof["title"], prof["employer"], prof["load_cap"], prof["notes"]) == (
         "高校副教授", "浙江工商大学公共管理学院", 9, "擅长社区协商议事项目")
@@ -140,7 +141,7 @@ def test_save_an_expert_profile(demo_db):
     assert [(a["actor"], a["table_name"], a["row_key"], a["action"]) for a in _audit_since(last)] == [
         ("staff", "reviewer_profiles", "expert03", "update")]
     row = at.dataframe[0].value.set_index("账号").loc["expert03"]
-    assert row["职称/身份"] == "高校副教授" and row["评审上限"] == 9
+    assert row["职称/身份"] == "高校副教授" and row["评审上限"] == "9"
     assert at.text_input(key="expert_profile::title").value == "高校副教授"
 
 
@@ -185,7 +186,7 @@ def test_add_an_affiliation_then_the_same_again_is_refused(demo_db):
     assert not _errors(at)
     row = _db().fetch_one("SELECT * FROM reviewer_affiliations WHERE username = 'expert03' AND org_id = ?", [org_id])
     assert (row["relation"], row["note"], row["created_by"]) == ("顾问", "为该组织提供项目督导", "staff")
-    assert f"已登记关联(编号 {row['id']})" in _successes(at)
+    assert "已登记关联" in _successes(at)
     assert _count("reviewer_affiliations", "WHERE username = 'expert03'") == before + 1
     assert [(a["table_name"], a["action"]) for a in _audit_since(last)] == [("reviewer_affiliations", "create")]
     assert org_name in list(at.dataframe[1].value["组织"])
@@ -208,7 +209,7 @@ def test_the_rubric_of_a_scored_round_is_shown_frozen(demo_db):
     rid = _current()
     assert rubrics.is_frozen(rid)
     at = _staff("review-assignment")
-    assert at.selectbox(key="assign:round").value == rid
+    assert at.selectbox(key="round").value == rid
     assert [e.label for e in at.expander] == ["评分细则"]
     editor = at.dataframe[0].value
     crit = rubrics.criteria(rid)
@@ -229,7 +230,7 @@ def test_the_rubric_of_a_new_round_can_be_edited_and_must_add_up(demo_db):
 
     rid = _new_round()
     at = _staff("review-assignment")
-    at.selectbox(key="assign:round").set_value(rid).run()
+    at.selectbox(key="round").set_value(rid).run()
     assert not at.exception
     assert "可增删评分项;满分之和须等于总分。" in texts(at)
     key = f"rubric:{rid}"
@@ -263,24 +264,37 @@ def _send_one_to_review() -> int:
     return app_id
 
 
+def _matrix(at: AppTest):
+    """The assignment matrix as shown: one row per project (编号, 项目名称, 已分配), one column per expert by name."""
+    (m,) = [d.value for d in at.dataframe if "项目名称" in d.value.columns and "已分配" in d.value.columns]
+    return m.set_index("编号")
+
+
 def test_plan_then_confirm_writes_the_planned_assignments(demo_db):
     from core import assignment, reviewers
 
     app_id = _send_one_to_review()
     rid = _current()
+    names = reviewers.person_names()
     at = _staff("review-assignment")
-    assert f"#{app_id}" not in at.dataframe[-1].value.columns
+    matrix = _matrix(at)
+    assert matrix.loc[app_id, "已分配"] == 0
+    title = _db().scalar("SELECT title FROM applications WHERE id = ?", [app_id])
+    assert matrix.loc[app_id, "项目名称"] == title
+    # people by name, projects by title: no account name, no "#259"
+    assert not [c for c in matrix.columns if str(c).startswith(("expert", "#"))]
     # the three recusals of the demo round show in the matrix
     recused = _count("assignments s JOIN applications a ON a.id = s.application_id",
                      "WHERE a.round_id = ? AND s.status = 'recused'", [rid])
-    assert recused == 3 == int((at.dataframe[-1].value == "回避").sum().sum())
+    assert recused == 3 == int((matrix == "回避").sum().sum())
     at.button(key="assign:plan").click().run()
     assert not at.exception
     plan = assignment.plan_round(rid)
     assert plan.pairs and not plan.shortfalls
     assert not at.warning
-    matrix = at.dataframe[-1].value.set_index("专家")
-    assert sorted(matrix.index[matrix[f"#{app_id}"] == "○"]) == sorted(u for a, u in plan.pairs if a == app_id)
+    matrix = _matrix(at)
+    row = matrix.loc[app_id]
+    assert sorted(c for c in matrix.columns if row[c] == "○") == sorted(names[u] for a, u in plan.pairs if a == app_id)
     confirm = at.button(key="assign:confirm")
     assert confirm.label == f"确认分配({len(plan.pairs)} 个)"
     count, last = _count("assignments"), _last_audit()
@@ -296,8 +310,10 @@ def test_plan_then_confirm_writes_the_planned_assignments(demo_db):
     assert {r["status"] for r in stored} == {"assigned"}
     org = _db().scalar("SELECT org_id FROM applications WHERE id = ?", [app_id])
     assert not [r for r in stored if (r["reviewer"], org) in reviewers.conflict_pairs()]
-    matrix = at.dataframe[-1].value.set_index("专家")
-    assert sorted(matrix.index[matrix[f"#{app_id}"] == "●"]) == sorted(r["reviewer"] for r in stored)
+    matrix = _matrix(at)
+    row = matrix.loc[app_id]
+    assert sorted(c for c in matrix.columns if row[c] == "●") == sorted(names[r["reviewer"]] for r in stored)
+    assert row["已分配"] == len(stored)
     assert "assign:confirm" not in [b.key for b in at.button]
 
 
@@ -314,7 +330,9 @@ def test_the_plan_names_every_application_that_falls_short(demo_db):
     assert not at.exception
     plan = assignment.plan_round(rid)
     assert plan.shortfalls
-    assert [plain(w.value) for w in at.warning] == [f"项目 #{a} 专家不足:{why}" for a, why in plan.shortfalls]
+    titles = assignment.app_titles(rid)
+    assert [plain(w.value) for w in at.warning] == [f"{titles[a]}专家不足:{why}" for a, why in plan.shortfalls]
+    assert all(plain(w.value).startswith("「") for w in at.warning)  # the project by its title
     assert all("还差" in plain(w.value) for w in at.warning)
     assert _count("assignments") == count  # planning stores nothing
 
@@ -339,7 +357,9 @@ def test_manual_assignment_of_a_conflicted_expert_is_refused(demo_db):
     count, audit_before = _count("assignments"), _count("audit_log")
     at = _manual(_staff("review-assignment"), app_id, username)
     assert not at.exception
-    assert f"{username} 与申报组织有利益冲突:已申报与该组织的关系:{relation}" in _errors(at)
+    from core import reviewers
+
+    assert f"{reviewers.person(username)}与申报组织有利益冲突:已申报与该组织的关系:{relation}" in _errors(at)
     assert _count("assignments") == count
     assert _count("audit_log") == audit_before
     assert at.selectbox(key="assign:app").value == app_id
@@ -356,10 +376,11 @@ def test_manual_assignment_of_a_free_expert(demo_db):
     at = _manual(_staff("review-assignment"), app_id, username)
     assert not at.exception
     assert not _errors(at)
-    assert f"已把项目 #{app_id} 分配给 {username}" in _successes(at)
+    title = _db().scalar("SELECT title FROM applications WHERE id = ?", [app_id])
+    assert f"已把「{title}」(编号 {app_id})分配给 {reviewers.person(username)}" in _successes(at)
     assert _count("assignments") == count + 1
     assert list(assignment.for_application(app_id)["reviewer"]) == [username]
-    assert list(at.dataframe[-1].value["专家"]) == [username]  # the application's current experts
+    assert list(at.dataframe[-1].value["专家"]) == [reviewers.person(username)]  # the application's current experts
 
 
 # ---- 评审汇总 --------------------------------------------------------------------------------------
@@ -378,13 +399,16 @@ def test_the_summary_table_is_the_consolidated_table(demo_db):
     rid = _current()
     t = consolidation.table(rid)
     at = _staff("review-summary")
-    assert at.selectbox(key="summary:round").value == rid
+    assert at.selectbox(key="round").value == rid
     assert [tab.label for tab in at.tabs] == ["汇总与排名", "评审进度", "复评、调整与签字"]
     df = at.dataframe[0].value
     assert list(df["编号"]) == list(t["id"])
     assert len(df) > 0
     for shown, final in zip(df["最终得分"], t["final"]):
-        assert (_nan(shown) and _nan(final)) or float(shown) == float(final)
+        assert shown == ("—" if _nan(final) else f"{final:.2f}")
+    cells = df.to_numpy().ravel().tolist()
+    assert not {"None", "nan", "NaN", "NaT"} & {str(v) for v in cells}
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d\d)?", v) for v in df["申请金额"]), list(df["申请金额"])  # "54,700"
     assert set(t["state"]) >= {"under_review"}
     flagged = _flagged()
     marks = dict(zip(df["编号"], df["分差提示"]))
@@ -393,6 +417,7 @@ def test_the_summary_table_is_the_consolidated_table(demo_db):
     assert list(df["依据"]) == list(t["basis"])
     progress = consolidation.progress(rid)
     assert list(at.dataframe[1].value["专家"]) == list(progress["专家"])
+    assert "李教授(评审专家)" in list(progress["专家"]) and not [p for p in progress["专家"] if p.startswith("expert")]
     assert list(at.dataframe[1].value["已提交"]) == list(progress["已提交"])
     (export,) = at.get("download_button")
     assert export.label == "导出专家评分汇总表(Excel)"
@@ -403,7 +428,8 @@ def test_re_review_needs_a_note(demo_db):
     state, events, audit_before = _state(flagged), _count("application_events"), _count("audit_log")
     at = _staff("review-summary")
     (option,) = at.selectbox(key="summary:flagged").options  # only the flagged application
-    assert option.startswith(f"#{flagged} ")
+    title = _db().scalar("SELECT title FROM applications WHERE id = ?", [flagged])
+    assert option.startswith(f"{title}(编号 {flagged},")
     assert at.button(key="summary:rereview").disabled  # nothing chosen yet
     at.selectbox(key="summary:flagged").set_value(flagged).run()
     at.button(key="summary:rereview").click().run()
@@ -492,12 +518,18 @@ def test_admin_signs_off_and_the_reviewers_are_locked_out(demo_db):
     at = _as("admin", "admin", "review-summary")
     assert at.button(key="summary:lock").label == "签字锁定本批次评分"
     at.button(key="summary:lock").click().run()
+    # it asks first, saying what cannot be undone; nothing is locked yet
+    (box,) = [plain(w.value) for w in at.warning if "请确认" in plain(w.value)]
+    assert "锁定后专家不能再保存、提交或更正评分" in box and "此操作不可撤销" in box
+    assert _db().scalar("SELECT scores_locked_at FROM rounds WHERE id = ?", [rid]) is None
+    assert _audit_since(last) == []
+    at.button(key="summary:lock:yes").click().run()
     assert not at.exception
-    assert "已签字锁定" in _successes(at)
+    assert "已签字锁定本批次评分。" in _successes(at)
     rnd = _db().fetch_one("SELECT scores_locked_at, scores_locked_by FROM rounds WHERE id = ?", [rid])
     assert rnd["scores_locked_at"] is not None and rnd["scores_locked_by"] == "admin"
     assert [(a["actor"], a["table_name"], a["action"]) for a in _audit_since(last)] == [("admin", "rounds", "lock_scores")]
-    assert any("由 admin 签字锁定" in plain(i.value) for i in at.info)
+    assert any("由 陈主任(管理员) 签字锁定" in plain(i.value) for i in at.info)  # by name, not "admin"
     assert "summary:lock" not in [b.key for b in at.button]
     assert at.button(key="summary:unlock").label == "解锁评分"
     assert not at.button(key="summary:apply").disabled
@@ -535,7 +567,9 @@ def test_reopen_offers_the_submitted_reviews_of_the_chosen_project(demo_db):
     submitted = _db().fetch_all("SELECT assignment_id, reviewer FROM reviews WHERE application_id = ?"
                                 " AND status = 'submitted' ORDER BY assignment_id", [review["application_id"]])
     picker = at.selectbox(key="summary:reopen_task")
-    assert [o.split("(")[0] for o in picker.options] == [r["reviewer"] for r in submitted]
+    from core import reviewers
+
+    assert [o.rsplit("(加权总分", 1)[0] for o in picker.options] == [reviewers.person(r["reviewer"]) for r in submitted]
     # without a reason: refused, nothing changed
     before, audit_before = reviews.review_of(review["assignment_id"]), _count("audit_log")
     _reopen_form(at, review["application_id"], review["assignment_id"])
@@ -558,5 +592,146 @@ def test_reopen_a_submitted_review_with_a_reason(demo_db):
     assert (after["status"], after["submitted_at"], after["reopened_reason"]) == ("draft", None, reason)
     assert [(a["table_name"], a["row_key"], a["action"]) for a in _audit_since(last)] == [
         ("reviews", str(review["id"]), "reopen_review")]
-    assert f"已重新开放 {review['reviewer']}(加权总分 {review['total']:.2f})对项目 #{review['application_id']} 的评分" \
-        in _successes(at)
+    from core import reviewers
+
+    title = _db().scalar("SELECT title FROM applications WHERE id = ?", [review["application_id"]])
+    assert f"已重新开放{reviewers.person(review['reviewer'])}对「{title}」的评分,请专家修改后重新提交" in _successes(at)
+
+
+# ---- issue 12: nothing silently ignored, steps that ask first, the place kept -----------------------
+
+def _waiting() -> list[int]:
+    return [int(r["id"]) for r in _db().fetch_all(
+        "SELECT id FROM applications WHERE round_id = ? AND state = 'eligible' ORDER BY id", [_current()])]
+
+
+def test_eligible_applications_not_yet_sent_are_named_and_sent_on_confirmation(demo_db):
+    from core import assignment
+
+    waiting = _waiting()
+    assert len(waiting) == 2  # the demo round: every application in review has its experts, two are 审查合格
+    titles = [_db().scalar("SELECT title FROM applications WHERE id = ?", [i]) for i in waiting]
+    at = _staff("review-assignment")
+    shown = texts(at)
+    assert "有 2 个项目已通过资格审查(审查合格),但还没有送专家评审:" in shown
+    assert all(f"「{t}」" in shown for t in titles)
+    # the plan button cannot do anything now: it is disabled and says why, beside it
+    plan = at.button(key="assign:plan")
+    assert plan.disabled
+    why = assignment.nothing_to_plan(_current())
+    assert "另有 2 个「审查合格」的项目尚未送专家评审" in why and why in [plain(c.value) for c in at.caption]
+    send = at.button(key="assign:send")
+    assert send.label == "全部送专家评审(2 个)"
+    events, last = _count("application_events"), _last_audit()
+    send.click().run()
+    (box,) = [plain(w.value) for w in at.warning if "请确认" in plain(w.value)]
+    assert "把以上 2 个审查合格的项目转为「专家评审中」" in box and "送审后不能退回「审查合格」" in box
+    assert [_state(i) for i in waiting] == ["eligible", "eligible"] and _count("application_events") == events
+    at.button(key="assign:send:yes").click().run()
+    assert not at.exception and not _errors(at)
+    assert [_state(i) for i in waiting] == ["under_review", "under_review"]
+    moved = _db().fetch_all("SELECT application_id, from_state, to_state, created_by FROM application_events"
+                            " WHERE application_id IN (?, ?) AND to_state = 'under_review'", waiting)
+    assert sorted((e["application_id"], e["from_state"], e["created_by"]) for e in moved) == \
+        [(waiting[0], "eligible", "staff"), (waiting[1], "eligible", "staff")]
+    assert [(a["table_name"], a["action"]) for a in _audit_since(last)] == [
+        ("applications", "move"), ("application_events", "create")] * 2
+    assert "已把 2 个项目送专家评审(状态:专家评审中);现在可以生成分配方案。" in _successes(at)
+    assert "assign:send" not in [b.key for b in at.button]
+    assert not at.button(key="assign:plan").disabled
+    at.button(key="assign:plan").click().run()
+    assert at.button(key="assign:confirm").label == "确认分配(10 个)"  # 2 projects x 5 experts
+
+
+def test_cancelling_the_send_changes_nothing(demo_db):
+    waiting = _waiting()
+    at = _staff("review-assignment")
+    at.button(key="assign:send").click().run()
+    at.button(key="assign:send:no").click().run()
+    assert not at.exception
+    assert [_state(i) for i in waiting] == ["eligible", "eligible"]
+    assert at.button(key="assign:send").label == "全部送专家评审(2 个)"
+
+
+def test_the_round_and_the_tab_come_from_the_url(demo_db):
+    from core import rounds
+
+    older = rounds.all_rounds().iloc[1]
+    at = signed_in("staff", ["staff"])
+    at.query_params["round"] = older["name"]
+    at.query_params["tab"] = "评审进度"
+    open_page(at, "review-summary")
+    assert not at.exception
+    assert at.selectbox(key="round").value == int(older["id"])
+    assert at.session_state["tab"] == "评审进度"
+
+
+def test_mark_complete_says_how_many_and_stays_on_its_tab(demo_db):
+    from core import consolidation
+
+    rid = _current()
+    ready = consolidation.ready_to_complete(rid)
+    assert len(ready) == 2
+    at = signed_in("staff", ["staff"])
+    at.query_params["tab"] = "复评、调整与签字"
+    open_page(at, "review-summary")
+    button = at.button(key="summary:complete")
+    assert button.label == "把评分已全部提交的项目标为「评审完成」(2 个)" and not button.disabled
+    button.click().run()
+    assert not at.exception
+    assert "已把 2 个项目标为「评审完成」" in _successes(at)
+    assert [_state(i) for i in ready] == ["reviewed", "reviewed"]
+    assert at.session_state["tab"] == "复评、调整与签字"  # still where the user was
+    # nothing left to complete: the button says why instead of doing nothing
+    button = at.button(key="summary:complete")
+    assert button.disabled and "(0 个)" in button.label
+    assert "没有可标为「评审完成」的项目:仍在评审中的项目都还有专家未提交评分。" in [plain(c.value) for c in at.caption]
+
+
+def test_sign_off_cancelled_locks_nothing(demo_db):
+    rid = _current()
+    last = _last_audit()
+    at = _as("admin", "admin", "review-summary")
+    at.button(key="summary:lock").click().run()
+    at.button(key="summary:lock:no").click().run()
+    assert not at.exception
+    assert _db().scalar("SELECT scores_locked_at FROM rounds WHERE id = ?", [rid]) is None
+    assert _audit_since(last) == []
+    assert at.button(key="summary:lock").label == "签字锁定本批次评分"
+
+
+def test_apply_recommendation_asks_first_once_signed_off(demo_db):
+    from core import consolidation
+
+    rid = _current()
+    consolidation.sign_off(rid, ADMIN)
+    reviewed = [int(r["id"]) for r in _db().fetch_all(
+        "SELECT id FROM applications WHERE round_id = ? AND state = 'reviewed'", [rid])]
+    assert reviewed
+    at = _staff("review-summary")
+    at.button(key="summary:apply").click().run()
+    (box,) = [plain(w.value) for w in at.warning if "请确认" in plain(w.value)]
+    assert f"把 {len(reviewed)} 个「评审完成」的项目按推荐名单转为「推荐立项」" in box
+    assert [_state(i) for i in reviewed] == ["reviewed"] * len(reviewed)
+    at.button(key="summary:apply:yes").click().run()
+    assert not at.exception and not _errors(at)
+    assert {_state(i) for i in reviewed} <= {"recommended", "not_recommended"}
+    assert "已按推荐名单更新状态,请到「决定与公示」作出决定。" in _successes(at)
+
+
+@pytest.mark.parametrize("url_path", list(SCREENS))
+def test_every_picker_speaks_chinese_and_no_table_is_raw(demo_db, url_path):
+    at = _staff(url_path)
+    if url_path == "expert-panel":
+        at.selectbox(key="expert").set_value("expert03").run()
+    for box in at.selectbox:
+        assert box.placeholder and "Choose" not in box.placeholder and "Select" not in box.placeholder, box.key
+    for box in at.multiselect:
+        assert box.placeholder and "Choose" not in box.placeholder, box.key
+    for df in at.dataframe:
+        if df.key and str(df.key).startswith("rubric"):
+            continue
+        cells = {str(v) for v in df.value.to_numpy().ravel().tolist()}
+        assert not {"None", "nan", "NaN", "NaT", "<NA>"} & cells, url_path
+    shown = texts(at)
+    assert "None" not in shown and "nan" not in shown

@@ -177,9 +177,14 @@ def test_plan_round_then_confirm_writes_every_pair_in_one_audited_transaction(ro
     assert len({r["logged_at"] for r in db.fetch_all("SELECT logged_at FROM audit_log WHERE id > ?", [before])}) == 1
     again = assignment.plan_round(rid)
     assert (again.pairs, again.shortfalls) == ([], [])
-    matrix = assignment.matrix(rid)
-    assert list(matrix.columns) == ["专家", f"#{a1}", f"#{a2}", f"#{a3}"]
-    assert (matrix.set_index("专家").values == "●").sum() == 6
+    matrix = assignment.matrix(rid)  # projects by title, people by name
+    people = sorted({u for _, u in p.pairs})
+    assert list(matrix.columns) == ["编号", "项目名称", "已分配", *[reviewers.person(u) for u in people]]
+    assert list(matrix["编号"]) == [a1, a2, a3]
+    assert list(matrix["项目名称"]) == ["测试项目第1号", "测试项目第2号", "测试项目第3号"]
+    assert list(matrix["已分配"]) == [2, 2, 2]
+    assert (matrix.drop(columns=["编号", "项目名称", "已分配"]).values == "●").sum() == 6
+    assert not [c for c in matrix.columns if c.startswith("expert") or c.startswith("#")]
 
 
 def test_confirm_plan_is_all_or_nothing(round3):
@@ -187,10 +192,10 @@ def test_confirm_plan_is_all_or_nothing(round3):
     before = last_audit_id(db)
     with pytest.raises(ValidationFailed) as info:
         assignment.confirm_plan(rid, [(a2, "expert01"), (a1, "expert02"), (a1, "expert01")], STAFF)
-    assert info.value.form == ["expert01 与申报组织有利益冲突:已申报与该组织的关系:理事"]
+    assert info.value.form == ["专家01与申报组织有利益冲突:已申报与该组织的关系:理事"]
     assert db.scalar("SELECT count(*) FROM assignments") == 0 and last_audit_id(db) == before
     other = make_round(name="2026年另一批次公益创投")
-    with pytest.raises(ValidationFailed, match=f"项目 {a1} 不属于本批次"):
+    with pytest.raises(ValidationFailed, match=f"项目\\(编号 {a1}\\)不属于本批次"):
         assignment.confirm_plan(other, [(a1, "expert02")], STAFF)
 
 
@@ -198,7 +203,7 @@ def test_confirm_plan_refuses_a_pair_twice_in_one_batch(round3):
     db, rid, (a1, _, _) = round3["db"], round3["round"], round3["apps"]
     with pytest.raises(ValidationFailed) as info:
         assignment.confirm_plan(rid, [(a1, "expert02"), (a1, "expert02")], STAFF)
-    assert info.value.form == ["expert02 已分配过该项目(或已回避)"]
+    assert info.value.form == ["专家02已分配过该项目(或已回避)"]
     assert db.scalar("SELECT count(*) FROM assignments") == 0
 
 
@@ -212,7 +217,7 @@ def test_a_stale_plan_cannot_push_a_reviewer_over_the_cap(round3):
     assignment.assign(a2, "expert02", STAFF)
     with pytest.raises(ValidationFailed) as info:
         assignment.confirm_plan(rid, p.pairs, STAFF)
-    assert info.value.form == ["expert02 本批次已分配 2 个项目,达到上限 2"]
+    assert info.value.form == ["专家02本批次已分配 2 个项目,达到上限 2"]
     assert db.scalar("SELECT count(*) FROM assignments WHERE reviewer = 'expert02'") == 1
 
 
@@ -226,7 +231,7 @@ def test_a_recused_reviewer_is_not_planned_again(round3):
     ((app_id, who),) = p.pairs
     assert app_id == a2 and who != task["reviewer"]
     assert who not in {r["reviewer"] for r in db.fetch_all("SELECT reviewer FROM assignments WHERE application_id = ?", [a2])}
-    assert "回避" in assignment.matrix(rid).set_index("专家").loc[task["reviewer"]].tolist()
+    assert assignment.matrix(rid).set_index("编号").loc[a2, reviewers.person(task["reviewer"])] == "回避"
 
 
 # ---- manual assignment ---------------------------------------------------------------------------
@@ -246,11 +251,11 @@ def test_assign_refuses_a_conflicted_reviewer(round3):
     db, (a1, _, _) = round3["db"], round3["apps"]
     with pytest.raises(ValidationFailed) as info:
         assignment.assign(a1, "expert01", STAFF)
-    assert info.value.form == ["expert01 与申报组织有利益冲突:已申报与该组织的关系:理事"]
+    assert info.value.form == ["专家01与申报组织有利益冲突:已申报与该组织的关系:理事"]
     reviewers.add_affiliation("expert01", {"org_id": org_of(db, a1), "relation": "志愿者"}, STAFF)
     with pytest.raises(ValidationFailed) as info:
         assignment.assign(a1, "expert01", STAFF)
-    assert info.value.form == ["expert01 与申报组织有利益冲突:已申报与该组织的关系:理事;已申报与该组织的关系:志愿者"]
+    assert info.value.form == ["专家01与申报组织有利益冲突:已申报与该组织的关系:理事;已申报与该组织的关系:志愿者"]
     assert db.scalar("SELECT count(*) FROM assignments") == 0
 
 
@@ -259,10 +264,10 @@ def test_assign_refuses_a_duplicate_and_a_recused_reviewer(round3):
     assignment.assign(a1, "expert02", STAFF)
     with pytest.raises(ValidationFailed) as info:
         assignment.assign(a1, "expert02", STAFF)
-    assert info.value.form == ["expert02 已分配过该项目(或已回避)"]
+    assert info.value.form == ["专家02已分配过该项目(或已回避)"]
     task = assignment.assign(a2, "expert03", STAFF)
     assignment.recuse(task, "我是该组织的顾问", Actor("expert03", ("reviewer",)))
-    with pytest.raises(ValidationFailed, match="expert03 已分配过该项目"):
+    with pytest.raises(ValidationFailed, match="专家03已分配过该项目"):
         assignment.assign(a2, "expert03", STAFF)
     assert db.scalar("SELECT count(*) FROM assignments") == 2
 
@@ -274,7 +279,7 @@ def test_assign_refuses_above_the_cap(round3):
     assignment.assign(a2, "expert02", STAFF)
     with pytest.raises(ValidationFailed) as info:
         assignment.assign(a3, "expert02", STAFF)
-    assert info.value.form == ["expert02 本批次已分配 2 个项目,达到上限 2"]
+    assert info.value.form == ["专家02本批次已分配 2 个项目,达到上限 2"]
     # a recused task does not count against the cap
     first = db.scalar("SELECT id FROM assignments WHERE application_id = ? AND reviewer = 'expert02'", [a1])
     assignment.recuse(first, "与该组织负责人是亲属", Actor("expert02", ("reviewer",)))
@@ -301,11 +306,11 @@ def test_assign_refuses_accounts_that_are_not_active_reviewers_and_non_staff(rou
     db, (a1, _, _) = round3["db"], round3["apps"]
     with pytest.raises(ValidationFailed) as info:
         assignment.assign(a1, "wangmin", STAFF)
-    assert info.value.form == ["wangmin 不是启用的评审专家账号"]
+    assert info.value.form == ["wangmin不是启用的评审专家账号"]
     from core import users
 
     users.set_active("expert03", False, ADMIN)
-    with pytest.raises(ValidationFailed, match="expert03 不是启用的评审专家账号"):
+    with pytest.raises(ValidationFailed, match="专家03不是启用的评审专家账号"):
         assignment.assign(a1, "expert03", STAFF)
     with pytest.raises(PermissionDenied, match="当前账号无权修改评审分配"):
         assignment.assign(a1, "expert02", Actor("expert04", ("reviewer",)))
@@ -331,3 +336,64 @@ def test_unassign_removes_the_task_and_its_draft_but_not_a_submitted_review(roun
         assignment.unassign(t2, STAFF)
     assert info.value.form == ["该专家已提交评分,不能取消分配"]
     assert db.scalar("SELECT count(*) FROM assignments WHERE id = ?", [t2]) == 1
+
+
+# ---- 审查合格 but not yet sent: say why there is nothing to plan, and send them in one step ---------------
+
+def _eligible(rid: int, serial: int, title: str) -> int:
+    from tests.test_rounds import make_app, make_org, walk
+
+    app_id = make_app(rid, make_org(serial), submit=True, title=title)
+    walk(app_id, "screening", "eligible")
+    return app_id
+
+
+def test_nothing_to_plan_says_why(hub):
+    rid = make_round(reviewers_per_app=2)
+    experts(3)
+    assert assignment.nothing_to_plan(rid) == \
+        "本批次还没有进入专家评审的项目:申报通过资格审查(审查合格)并送专家评审后,才能分配专家。"
+    a, b = _eligible(rid, 1, "长者食堂"), _eligible(rid, 2, "四点半课堂")
+    assert [w["id"] for w in assignment.waiting(rid)] == [a, b]
+    assert assignment.nothing_to_plan(rid) == \
+        "本批次没有「专家评审中」或「复评中」的项目,无需分配。另有 2 个「审查合格」的项目尚未送专家评审,送审后才能分配。"
+    c = in_review(rid, 3)
+    assert assignment.nothing_to_plan(rid) is None  # c needs two experts
+    assignment.confirm_plan(rid, assignment.plan_round(rid).pairs, STAFF)
+    assert assignment.nothing_to_plan(rid) == \
+        "本批次 1 个评审中的项目都已分配 2 位专家,无需再分配。另有 2 个「审查合格」的项目尚未送专家评审,送审后才能分配。"
+    assert assignment.plan_round(rid).pairs == [] and c
+
+
+def test_send_eligible_to_review_moves_them_all_through_the_workflow_in_one_transaction(hub):
+    rid = make_round(reviewers_per_app=2)
+    experts(3)
+    a, b = _eligible(rid, 1, "长者食堂"), _eligible(rid, 2, "四点半课堂")
+    other = make_round(name="2026年另一批次公益创投")
+    elsewhere = _eligible(other, 3, "另一批次的项目")
+    before = last_audit_id(hub)
+    assert assignment.send_eligible_to_review(rid, STAFF) == 2
+    states = {r["id"]: r["state"] for r in hub.fetch_all("SELECT id, state FROM applications")}
+    assert (states[a], states[b], states[elsewhere]) == ("under_review", "under_review", "eligible")
+    events = hub.fetch_all("SELECT application_id, from_state, to_state, note, created_by FROM application_events"
+                           " WHERE id > (SELECT coalesce(max(id), 0) - 2 FROM application_events) ORDER BY id")
+    assert [(e["application_id"], e["from_state"], e["to_state"], e["note"], e["created_by"]) for e in events] == [
+        (a, "eligible", "under_review", "批量送专家评审", "wangmin"), (b, "eligible", "under_review", "批量送专家评审", "wangmin")]
+    rows = audit_rows(hub, before)
+    assert [(r["table_name"], r["action"]) for r in rows] == [("applications", "move"), ("application_events", "create")] * 2
+    assert len({r["logged_at"] for r in hub.fetch_all("SELECT logged_at FROM audit_log WHERE id > ?", [before])}) == 1
+    assert assignment.waiting(rid) == [] and assignment.nothing_to_plan(rid) is None
+    # a second click (or a colleague who was quicker) sends nothing twice and says so
+    after = last_audit_id(hub)
+    with pytest.raises(ValidationFailed) as info:
+        assignment.send_eligible_to_review(rid, STAFF)
+    assert info.value.form == ["本批次已没有「审查合格」待送审的项目(可能刚由他人送审),页面已刷新"]
+    assert last_audit_id(hub) == after
+
+
+def test_send_eligible_to_review_is_staff_only(hub):
+    rid = make_round()
+    a = _eligible(rid, 1, "长者食堂")
+    with pytest.raises(PermissionDenied):
+        assignment.send_eligible_to_review(rid, Actor("expert01", ("reviewer",)))
+    assert hub.scalar("SELECT state FROM applications WHERE id = ?", [a]) == "eligible"

@@ -246,7 +246,7 @@ def test_progress_counts_per_reviewer(hub):
     on_time = consolidation.progress(rid, today=TODAY)
     assert list(on_time.columns) == ["专家", "已分配", "草稿", "已提交", "逾期"]
     assert [tuple(r) for r in on_time.itertuples(index=False)] == [
-        ("expert01", 2, 1, 1, 0), ("expert02", 1, 0, 0, 0), ("expert03", 1, 0, 1, 0)]
+        ("专家01", 2, 1, 1, 0), ("专家02", 1, 0, 0, 0), ("专家03", 1, 0, 1, 0)]  # people by name
     late = consolidation.progress(rid, today=D(2026, 5, 1))
     assert late["逾期"].tolist() == [1, 1, 0]
 
@@ -276,20 +276,80 @@ def test_summary_workbook_sheets_and_figures_match_the_database(hub):
     assert summary[a]["去掉最高最低后平均"] == 80.0 and summary[b]["去掉最高最低后平均"] is None
 
     per = sheet("逐份评分")
-    db_per = {(r["reviewer"], r["application_id"]): r["total"] for r in hub.fetch_all(
+    name = {f"expert{i:02d}": f"专家{i:02d}" for i in range(1, 6)}  # people by 姓名, never by account
+    db_per = {(name[r["reviewer"]], r["application_id"]): r["total"] for r in hub.fetch_all(
         "SELECT reviewer, application_id, total FROM reviews WHERE status = 'submitted'")}
-    assert {(r["专家"], r["项目"]): r["加权总分"] for r in per} == db_per
+    assert {(r["专家"], r["项目编号"]): r["加权总分"] for r in per} == db_per
+    assert {r["项目编号"]: r["项目名称"] for r in per} == {a: "测试项目第1号", b: "测试项目第2号"}
     assert len(per) == 8 and {r["推荐意见"] for r in per} == {"推荐"}
 
     matrix = {r["专家"]: r for r in sheet("专家×项目")}
-    assert {(u, app) for u in matrix for app in (a, b) if matrix[u][f"#{app}"] is not None} == set(db_per)
-    assert all(matrix[u][f"#{app}"] == total for (u, app), total in db_per.items())
+    col = {a: f"测试项目第1号(编号 {a})", b: f"测试项目第2号(编号 {b})"}
+    assert list(wb["专家×项目"].iter_rows(values_only=True))[0] == ("专家", col[a], col[b])
+    assert {(u, app) for u in matrix for app in (a, b) if matrix[u][col[app]] is not None} == set(db_per)
+    assert all(matrix[u][col[app]] == total for (u, app), total in db_per.items())
 
     items = sheet("分项得分")
     assert len(items) == 8 * 6
     sums: dict[tuple, float] = {}
     for r in items:
-        sums[(r["专家"], r["项目"])] = sums.get((r["专家"], r["项目"]), 0) + r["得分"]
+        sums[(r["专家"], r["项目编号"])] = sums.get((r["专家"], r["项目编号"]), 0) + r["得分"]
     assert sums == db_per  # default rubric: the total is the sum of the items
+    everything = [v for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row]
+    assert not [v for v in everything if isinstance(v, str) and v.startswith("expert")]
     assert [r["评分项"] for r in items[:6]] == ["需求分析", "项目设计", "执行能力", "预算合理性", "创新性", "可持续性"]
     assert len(sheet("评语")) == 8 * 6 and sheet("评语")[0]["评语"] == "需求分析评语"
+
+
+# ---- issue 12: what the screen reads, and steps that happen once -----------------------------------
+
+def test_display_has_no_raw_none_nan_or_float_money(hub):
+    rid = make_round(trimmed_mean=True, reviewers_per_app=3)
+    panel = experts(3)
+    done = scored(rid, 1, [80, 70, 75], panel, amount=24800)
+    partly = scored(rid, 2, [66], panel, amount=30000.5)
+    assign_all(partly, panel[1:3])
+    shown = consolidation.display(consolidation.table(rid)).set_index("编号")
+    assert list(shown.columns) == [v for k, v in consolidation.LABELS.items() if k != "id"]
+    cells = shown.reset_index().to_numpy().ravel().tolist()
+    assert all(isinstance(v, (str, int)) for v in cells)
+    assert not {"None", "nan", "NaN", "NaT", "24800.0"} & {str(v) for v in cells}
+    assert (shown.loc[done, "申请金额"], shown.loc[partly, "申请金额"]) == ("24,800", "30,000.50")
+    assert (shown.loc[done, "平均分"], shown.loc[done, "去掉最高最低后平均"]) == ("75.00", "—")  # 3 < 5: no trimming
+    assert (shown.loc[partly, "已评份数"], shown.loc[partly, "分配专家数"], shown.loc[partly, "标准差"]) == ("1", "3", "0.00")
+    assert (shown.loc[done, "建议资助"], shown.loc[partly, "依据"]) == ("是", "评分未完成")
+
+
+def test_sign_off_twice_locks_once(hub):
+    rid = make_round()
+    before = last_audit_id(hub)
+    assert "签字锁定本批次全部评分" in consolidation.sign_off_consequence(rid)
+    consolidation.sign_off(rid, ADMIN)
+    with pytest.raises(ValidationFailed) as info:
+        consolidation.sign_off(rid, ADMIN)
+    assert info.value.form == ["评分已锁定"]
+    assert [(r["table_name"], r["action"]) for r in audit_rows(hub, before)] == [("rounds", "lock_scores")]
+
+
+def test_the_sign_off_box_counts_the_reviews_that_will_not_count(hub):
+    rid = make_round(reviewers_per_app=3)
+    panel = experts(3)
+    app_id = scored(rid, 1, [80], panel)
+    assign_all(app_id, panel[1:3])
+    assert consolidation.open_reviews(rid) == 2
+    assert "尚未提交的 2 份评分将不再计入" in consolidation.sign_off_consequence(rid)
+
+
+def test_ready_to_complete_and_a_second_complete_moves_nothing(hub):
+    rid = make_round(reviewers_per_app=2)
+    panel = experts(2)
+    ready = scored(rid, 1, [80, 82], panel)
+    waiting = scored(rid, 2, [70], panel)
+    assign_all(waiting, panel[1:2])
+    assert consolidation.ready_to_complete(rid) == [ready]
+    assert consolidation.complete_reviews(rid, STAFF) == 1
+    before = last_audit_id(hub)
+    assert consolidation.ready_to_complete(rid) == []
+    assert consolidation.complete_reviews(rid, STAFF) == 0
+    assert last_audit_id(hub) == before
+    assert (state(hub, ready), state(hub, waiting)) == ("reviewed", "under_review")
