@@ -239,3 +239,76 @@ def test_labelled_gives_chinese_headers(demo_db):
 
 def test_like_literal():
     assert listing.like_literal("100%_a\\b") == "100\\%\\_a\\\\b"
+
+
+# ---- the child-row editor that speaks Chinese (core.ui.editor.child_editor) ------------------------
+
+def _editor_app():
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import streamlit as st
+
+        from core.ui.editor import child_editor, child_rows
+
+        base = [{"deliverable": "中期报告", "due_date": "2027-03-01"}]
+        child_editor(base, ["deliverable", "due_date"], "stones")
+        st.session_state["out"] = child_rows(["deliverable", "due_date"], "stones")
+
+    return AppTest.from_function(script)
+
+
+def test_child_editor_adds_by_filling_a_blank_row_and_deletes_by_clearing():
+    at = _editor_app().run()
+    assert not at.exception
+    shown = at.session_state["stones:base"]
+    assert len(shown) == 1 + 3  # the row and three blank rows: no "Add row" button is needed
+    import datetime as dt
+
+    assert at.session_state["out"] == [{"deliverable": "中期报告", "due_date": dt.date(2027, 3, 1)}]
+    assert "在下方空行中填写即可新增" in at.caption[0].value
+    at.session_state["stones"] = {"edited_rows": {2: {"deliverable": "结项报告", "due_date": "2027-06-30"}},
+                                  "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert [r["deliverable"] for r in at.session_state["out"]] == ["中期报告", "结项报告"]
+    at.session_state["stones"] = {"edited_rows": {0: {"deliverable": "", "due_date": None},
+                                                  2: {"deliverable": "结项报告", "due_date": "2027-06-30"}},
+                                  "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert [r["deliverable"] for r in at.session_state["out"]] == ["结项报告"]
+
+
+# ---- what a table shows (core.ui.listview._for_display, core.ui.tables.display_frame) -----------------
+
+def test_display_frame_has_no_raw_empty_values_and_formats_money():
+    import datetime as dt
+    from decimal import Decimal
+
+    from core.ui.tables import display_frame
+
+    raw = pd.DataFrame({
+        "id": [1, 2, 3],
+        "amount": [24800.0, None, 1234.5],
+        "score": [85.5, 90.0, float("nan")],
+        "when": [pd.Timestamp("2026-01-01"), pd.NaT, pd.Timestamp("2026-01-02 10:30")],
+        "name": ["甲", None, "丙"],
+        "domains": [["志愿服务", "一老一小"], [], None],
+        "active": [True, False, True],
+        "budget": [Decimal("3000.00"), Decimal("12.5"), None],
+        "count": pd.array([1, None, 3], dtype="Int64"),
+    })
+    shown = display_frame(raw, {"id": "编号", "amount": "申请资助金额(元)", "score": "得分", "when": "时间", "name": "名称",
+                                "domains": "服务领域", "active": "启用", "budget": "预算", "count": "人次"})
+    assert shown["申请资助金额(元)"].tolist() == ["24,800", "", "1,234.50"]
+    assert shown["预算"].tolist() == ["3,000", "12.50", ""]
+    assert shown["得分"].tolist() == ["85.5", "90", ""]
+    assert shown["时间"].tolist() == ["2026-01-01", "", "2026-01-02 10:30"]
+    assert shown["名称"].tolist() == ["甲", "", "丙"]
+    assert shown["服务领域"].tolist() == ["志愿服务、一老一小", "", ""]
+    assert shown["人次"].tolist() == ["1", "", "3"]
+    assert shown["编号"].tolist() == [1, 2, 3]  # whole numbers without gaps stay numbers (no "1,234" ids)
+    assert shown["启用"].tolist() == [True, False, True]
+    text = " ".join(map(str, shown.to_numpy().ravel()))
+    for raw_text in ("None", "nan", "NaT", "<NA>", "24800.0", "[", "]"):
+        assert raw_text not in text
+    assert dt.date  # imported for clarity of the date cases above

@@ -53,6 +53,16 @@ def _plain(series: pd.Series) -> bool:
     return all(isinstance(v, str) for v in series)
 
 
+def _numbers(series: pd.Series) -> bool:
+    """Every filled cell is a number (floats, whole numbers or Decimals; not yes/no)."""
+    if pd.api.types.is_bool_dtype(series):
+        return False
+    if pd.api.types.is_numeric_dtype(series):
+        return True
+    filled = [v for v in series if not (v is None or (pd.api.types.is_scalar(v) and pd.isna(v)))]
+    return bool(filled) and all(isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) for v in filled)
+
+
 def _for_display(df: pd.DataFrame) -> pd.DataFrame:
     """The frame as text a person reads: empty cells empty (never "None", "nan" or "NaT"), dates without
     "00:00:00", numbers without a stray ".0", money with thousands separators and at most two decimals
@@ -60,7 +70,7 @@ def _for_display(df: pd.DataFrame) -> pd.DataFrame:
     in one column makes Arrow fail); whole-number and yes/no columns without gaps stay as they are."""
     df = df.copy()
     for col in df.columns:
-        money = is_money(col) and pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
+        money = is_money(col) and _numbers(df[col])
         if money or not _plain(df[col]):
             df[col] = [_cell_text(v, money) for v in df[col]]
     return df
