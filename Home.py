@@ -56,7 +56,7 @@ def _target(spec: navigation.PageSpec):
 def _starting():
     """From the first second of a first start: what is happening (the demo data build takes a while)."""
     box = st.empty()
-    box.info("正在启动 HubDesk 枢纽台,请稍候……", icon=":material/hourglass_top:")
+    box.info((app.status() or "正在启动 HubDesk 枢纽台") + ",请稍候……", icon=":material/hourglass_top:")
 
     def progress(done: int, total: int, label: str) -> None:
         box.progress(done / total, text=f"正在准备演示数据 … {done}/{total}:{label}")

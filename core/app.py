@@ -35,6 +35,13 @@ def _first_start(db: Database, s: config.Settings, progress=None) -> None:
     log.warning("HubDesk: empty database created; initial admin password written to %s", note)
 
 
+_status: str = ""  # what a first start is doing now (shown to sessions that wait for it)
+
+
+def status() -> str:
+    return _status
+
+
 def ready() -> bool:
     """True once this process has started the configured database (bootstrap() is then cheap)."""
     return str(config.load().db_path.resolve()) in _started
@@ -58,7 +65,13 @@ def bootstrap(progress=None) -> Database:
         problems = checks.run()
         if problems:
             raise ConfigProblem("配置检查未通过:\n" + "\n".join(problems))
-        _first_start(db, s, progress)
+        def told(done: int, total: int, label: str) -> None:
+            global _status
+            _status = f"正在准备演示数据 … {done}/{total}:{label}"
+            if progress:
+                progress(done, total, label)
+
+        _first_start(db, s, told)
         _started.add(key)
         backup.start_auto(db, s)  # at most one backup thread per process
     return db

@@ -137,9 +137,10 @@ def _healthy(base: str) -> bool:
         return False
 
 
-def start_server(workdir: Path, name: str, prepare: str = ""):
+def start_server(workdir: Path, name: str, prepare: str = "", *, empty: bool = False):
     """Starts ``streamlit run Home.py`` on a free port with a private demo database (``prepare``: Python
-    code run after the demo data is built, before the server starts, e.g. to set up a scenario).
+    code run after the demo data is built, before the server starts, e.g. to set up a scenario;
+    ``empty``: no database at all, so the server builds the demo data itself on its first page load).
 
     Returns ``(base_url, stop)``; ``stop()`` terminates it (kill after 10 s) and closes the log file,
     which is kept at ``test-artifacts/server-<name>.log``.
@@ -152,7 +153,8 @@ def start_server(workdir: Path, name: str, prepare: str = ""):
     log_path = ARTIFACTS / ("server-" + re.sub(r"[^\w.-]+", "_", name) + ".log")
     # A copy of the demo database built once per code version (tests/demo_cache.py); ``prepare`` runs in
     # its own process (no Streamlit involved, so the server is still "fresh" for the tests).
-    demo_cache.copy_to(workdir / "hub.duckdb")
+    if not empty:
+        demo_cache.copy_to(workdir / "hub.duckdb")
     if prepare:
         build = subprocess.run([sys.executable, "-c", "from core import app, db; app.bootstrap()\n" + prepare
                                 + "\ndb.close_all()"], cwd=ROOT, env=env, timeout=300, capture_output=True, text=True)
