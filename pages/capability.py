@@ -8,14 +8,15 @@ import pandas as pd
 import streamlit as st
 
 from core import assessments as acore
-from core import organisations
+from core import formats, organisations, projects
 from core import trainings as tcore
 from core.ui import charts
+from core.ui.confirm import confirm_button
 from core.ui.editor import frame, rows_from_state
 from core.ui.forms import load, schema_form
 from core.ui.imports import import_panel
 from core.ui.listview import list_view
-from core.ui.session import act, flash, require, show_flash
+from core.ui.session import flash, require, show_flash
 from core.ui.tables import table
 from core.ui.text import md
 from schemas.capability import Attendance, Feedback, Instrument, SupportMapping, Training
@@ -29,23 +30,41 @@ def _joined(items) -> str:
     return "、".join(items) if items else "—"
 
 
+def _tabs(labels: list[str], key: str = "tab") -> list:
+    """Tabs whose choice is in the URL (``?tab=…``): a reload, a shared link or an action keeps the tab; the
+    message of the last action is shown at the top of the open tab, where the user is."""
+    tabs = st.tabs(labels, key=key, bind="query-params")
+    for t in tabs:
+        if t.open:
+            with t:
+                show_flash()
+    return tabs
+
+
+def _url_id(name: str) -> int | None:
+    raw = st.query_params.get(name, "")
+    return int(raw) if raw.isdigit() else None
+
+
 # ==== 能力培训 ======================================================================================
 def trainings() -> None:
     who = require("trainings")
     st.title("能力培训")
-    show_flash()
-    tab_list, tab_new, tab_effect = st.tabs(["培训列表", "新建培训", "培训成效"])
+    tab_list, tab_new, tab_effect = _tabs(["培训列表", "新建培训", "培训成效"])
     with tab_list:
         selected = list_view(tcore.LIST_VIEW, "trainings", title="能力培训")
-        if selected is None and st.query_params.get("id", "").isdigit():
-            selected = int(st.query_params["id"])
+        if selected is None:
+            selected = _url_id("id")  # a link or a reload: the training in the URL
+        else:
+            st.query_params["id"] = str(int(selected))
         if selected is None:
             st.caption("在表格中选择一场培训,登记签到、导入签到表、录入或导入反馈。")
         else:
             _training(int(selected), who)
     with tab_new:
         st.caption("带 * 的为必填项。")
-        schema_form(Training, "training_new", lambda v: f"已创建培训(编号 {tcore.create(v, who)})",
+        schema_form(Training, "training_new", lambda v: f"已创建培训「{(v.get('title') or '').strip()}」"
+                    f"(编号 {tcore.create(v, who)}),在「培训列表」中选择它登记签到",
                     submit_label="创建培训")
     with tab_effect:
         _effectiveness()
@@ -60,12 +79,13 @@ def _training(tid: int, who) -> None:
     st.subheader(md(t["title"]))
     att = tcore.attendance(tid)
     cap = t["capacity"]
-    facts = [t["kind"], t["topic"], str(t["training_date"]), f"授课:{t['trainer'] or '—'}",
-             f"合作机构:{t['partner'] or '—'}", f"地点:{t['place'] or '—'}", f"计划名额:{cap or '—'}"]
+    facts = [t["kind"], t["topic"], formats.date(t["training_date"]), f"授课:{formats.text(t['trainer'])}",
+             f"合作机构:{formats.text(t['partner'])}", f"地点:{formats.text(t['place'])}",
+             f"计划名额:{formats.number(cap)}"]
     st.text(" · ".join(facts))
     rate = f",到课率 {100 * len(att) / cap:.1f}%" if cap else ""
     st.caption(f"已签到 {len(att)} 人次,来自 {att['org_id'].nunique()} 个组织{rate}。")
-    tabs = st.tabs(["签到名单", "签到表导入", "培训反馈", "反馈导入", "编辑培训"])
+    tabs = st.tabs(["签到名单", "签到表导入", "培训反馈", "反馈导入", "编辑培训"], key="section", bind="query-params")
     with tabs[0]:
         table(att.drop(columns=["id", "org_id"]), f"签到名单-{t['title']}", key=f"att:{tid}", columns=ATTENDANCE_LABELS)
         schema_form(Attendance, f"attend:{tid}", lambda v: _sign_in(tid, v, who), submit_label="登记签到",
@@ -74,8 +94,10 @@ def _training(tid: int, who) -> None:
             names = {r.id: f"{r.org} · {r.person}" for r in att.itertuples()}
             gone = st.selectbox("删除误登记的签到(连同其反馈)", list(names), format_func=names.get, index=None,
                                 placeholder="选择签到记录", key=f"att:{tid}:remove")
-            if gone is not None and st.button("删除签到", key=f"att:{tid}:remove_btn"):
-                act(lambda: tcore.remove_attendance(int(gone), who), f"已删除签到:{names[gone]}")
+            confirm_button(f"att:{tid}:remove_btn:{gone}", "删除签到",
+                           f"删除签到「{names.get(gone, '')}」及其培训反馈。删除后不能恢复,需要时只能重新登记。",
+                           lambda: tcore.remove_attendance(int(gone), who), f"已删除签到:{names.get(gone, '')}",
+                           disabled_reason=None if gone is not None else "先在上方选择要删除的签到记录", primary=False)
     with tabs[1]:
         st.caption("按模板填写签到表:组织名称须与台账中的全称一致;同一培训中同一组织的同一人只登记一次,"
                    "重复导入同一份签到表不会重复登记。")
@@ -147,8 +169,7 @@ def assessments() -> None:
     who = require("assessments")
     st.title("能力评估")
     acore.ensure_defaults()
-    show_flash()
-    tabs = st.tabs(["新建评估", "组织画像", "整体情况", "评估工具", "支持对照表"])
+    tabs = _tabs(["新建评估", "组织画像", "整体情况", "评估工具", "支持对照表"])
     with tabs[0]:
         _new_assessment(who)
     with tabs[1]:
@@ -184,9 +205,12 @@ def _new_assessment(who) -> None:
 
     def save(values: dict) -> str:
         aid, total = acore.create(int(org_id), int(inst_id), values, who)
-        return f"已保存 {orgs[org_id]}「{values.get('period', '').strip()}」的评估(编号 {aid}),总分 {total:.2f}"
+        return f"已保存 {orgs[org_id]}「{acore.get(aid)['period']}」的评估(编号 {aid}),总分 {total:.2f}"
 
-    defaults = {"assessor": st.session_state.get("name") or who.username, "assessed_on": dt.date.today()}
+    from schemas.choices import half_year_of
+
+    defaults = {"assessor": st.session_state.get("name") or projects.person(who.username),
+                "assessed_on": dt.date.today(), "period": half_year_of(dt.date.today())}
     schema_form(acore.schema_for(int(inst_id)), f"assess:{inst_id}", save, submit_label="保存评估", defaults=defaults,
                 columns=3, wide=("evidence",))
 
@@ -196,10 +220,14 @@ def _profile() -> None:
     if not opts:
         st.info("还没有评估记录。")
         return
-    org_id = st.selectbox("组织", list(opts), format_func=opts.get, index=None, placeholder="选择已评估的组织",
-                          key="profile:org")
+    current = _url_id("org")
+    org_id = st.selectbox("组织", list(opts), format_func=opts.get, placeholder="选择已评估的组织", key="profile:org",
+                          index=list(opts).index(current) if current in opts else None)
     if org_id is None:
+        st.query_params.pop("org", None)
+        st.caption("选择一个已评估的组织,查看它的雷达图、各维度趋势和支持建议。")
         return
+    st.query_params["org"] = str(org_id)
     hist = acore.assessment_frame(org_id=int(org_id)).iloc[::-1]
     labels = {r.id: f"{r.period}(第{r.version}版,总分 {r.total:.1f})" for r in hist.itertuples()}
     aid = st.selectbox("评估期", list(labels), format_func=labels.get, index=0, key=f"profile:period:{org_id}")
@@ -210,7 +238,7 @@ def _profile() -> None:
     cols[0].metric("总分", f"{a['total']:.1f}",
                    delta=f"{a['total'] - prev['total']:+.1f}(较{prev['period']})" if prev else None)
     cols[1].metric("评估人", a["assessor"])
-    cols[2].metric("评估日期", str(a["assessed_on"]))
+    cols[2].metric("评估日期", formats.date(a["assessed_on"]))
     left, right = st.columns([3, 2])
     with left:
         st.altair_chart(charts.radar(radar), width="content", key="profile:radar")
@@ -243,6 +271,7 @@ def _cohort() -> None:
         period = st.selectbox("评估期", periods, index=0, key="cohort:period")
         dist = acore.distribution(period)
         st.subheader(f"各维度得分分布({period},{dist['org'].nunique()} 个组织)")
+        st.caption("评估期从固定的期次中选择(如 2026年上半年),同一评估期的组织放在一起比较。")
         st.altair_chart(charts.boxplot(dist), width="stretch", key="cohort:box")
         stats = dist.groupby(["seq", "dimension"])["score"].agg(["count", "min", "median", "mean", "max"]).round(1)
         table(stats.reset_index().drop(columns=["seq"]), f"维度分布-{period}", key="cohort:stats", columns={
@@ -262,7 +291,8 @@ def _cohort() -> None:
                              key="cohort:months")
     stale = acore.not_assessed(int(months))
     st.caption(f"共 {len(stale)} 个在册组织超过 {int(months)} 个月未评估(含从未评估)。")
-    table(stale.drop(columns=["org_id"]), "长期未评估", key="cohort:stale", columns={
+    table(projects.readable(stale.drop(columns=["org_id"]), dates=["last_assessed"]), "长期未评估", key="cohort:stale",
+          columns={
         "org": "组织", "community": "所属社区", "last_assessed": "上次评估日期", "last_period": "上次评估期"})
 
 
@@ -271,7 +301,8 @@ ROW_LABELS = {"dimension": "维度", "weight": "维度权重", "indicator": "指
 
 def _instrument_editor(who) -> None:
     versions = acore.instruments()
-    table(versions, "评估工具版本", key="instrument:versions", export=False, columns={
+    table(projects.readable(versions, dates=["created_at"]), "评估工具版本", key="instrument:versions", export=False,
+          columns={
         "id": "编号", "version": "版本", "name": "名称", "note": "版本说明", "created_at": "创建时间", "dimensions": "维度数",
         "indicators": "指标数", "assessments": "已用于评估"})
     latest = versions.iloc[0]
@@ -285,7 +316,8 @@ def _instrument_editor(who) -> None:
     ekey = f"instrument:editor:{int(latest['id'])}"
 
     def editor() -> None:
-        st.data_editor(frame(base, acore.ROW_FIELDS), key=ekey, num_rows="dynamic", hide_index=True, width="stretch",
+        shown = frame(base, acore.ROW_FIELDS).fillna({"dimension": "", "indicator": "", "guidance": ""})
+        st.data_editor(shown, key=ekey, num_rows="dynamic", hide_index=True, width="stretch",
                        column_config={
                            "dimension": st.column_config.TextColumn("维度"),
                            "weight": st.column_config.NumberColumn("维度权重", min_value=0),

@@ -124,7 +124,7 @@ def test_new_training_good_and_bad_input(demo_db):
     row = _db().fetch_one("SELECT * FROM trainings WHERE title = '界面测试:品牌传播工作坊'")
     assert row is not None and (row["kind"], row["topic"], row["capacity"], row["created_by"]) == (
         "实操工作坊", "品牌传播", 30, "staff")
-    assert f"已创建培训(编号 {row['id']})" in _successes(at)
+    assert f"已创建培训「界面测试:品牌传播工作坊」(编号 {row['id']})" in "".join(_successes(at))
     assert _count("trainings") == before + 1
     assert at.text_input(key="training_new::title").value == ""  # emptied after success
     assert len(at.get("download_button")) >= 1  # the list's Excel export
@@ -158,6 +158,37 @@ def test_sign_in_form_good_duplicate_and_bad(demo_db):
     assert _count("training_attendance", "WHERE training_id = ?", [tid]) == 1
     assert at.text_input(key=f"{key}::person").value == "张三"
     assert at.selectbox(key=f"{key}::org_id").value == org
+
+
+def test_removing_a_sign_in_says_why_it_cannot_yet_then_asks_first(demo_db):
+    from core import trainings
+
+    org, name = _new_org(7)
+    tid = _new_training()
+    aid = trainings.add_attendance(tid, {"org_id": org, "person": "李四"}, _actor())
+    at = _staff("trainings", id=str(tid), section="签到名单")
+    assert at.button(key=f"att:{tid}:remove_btn:None").disabled  # nothing chosen: says why instead of nothing
+    assert "先在上方选择要删除的签到记录" in texts(at)
+    at.selectbox(key=f"att:{tid}:remove").set_value(aid).run()
+    at.button(key=f"att:{tid}:remove_btn:{aid}").click().run()
+    box = "\n".join(plain(w.value) for w in at.warning if "请确认" in plain(w.value))
+    assert f"删除签到「{name} · 李四」及其培训反馈" in box and "不能恢复" in box
+    assert _count("training_attendance", "WHERE training_id = ?", [tid]) == 1  # asked, nothing removed yet
+    at.button(key=f"att:{tid}:remove_btn:{aid}:yes").click().run()
+    assert not at.exception
+    assert _count("training_attendance", "WHERE training_id = ?", [tid]) == 0
+    assert f"已删除签到:{name} · 李四" in _successes(at)
+    assert at.query_params["id"] == str(tid)  # still this training (签到名单 is the default tab: not in the URL)
+
+
+def test_the_profile_opens_from_the_url(demo_db):
+    org, name = _new_org(8)
+    _assess(org, 3, "2025年上半年", dt.date(2025, 5, 10))
+    at = _staff("capability-assessments", tab="组织画像", org=str(org))
+    assert not at.exception
+    assert at.selectbox(key="profile:org").value == org
+    assert at.query_params["tab"] == "组织画像"
+    assert any(m.label == "总分" and m.value == "50.0" for m in at.metric)
 
 
 def test_edit_a_training_changes_only_what_was_changed(demo_db):
@@ -214,7 +245,7 @@ def test_sign_in_sheet_import_with_report_confirm_and_reimport(demo_db):
     again = _staff("trainings", id=str(tid))
     again.file_uploader(key=f"att_import:{tid}:file").set_value(("签到表.xlsx", data, XLSX)).run()
     assert not again.exception
-    assert "已存在 2 行" in texts(again) and "没有可导入的行。" in texts(again)
+    assert "已存在 2 行" in texts(again) and "没有可导入的行" in texts(again)
     assert not [b for b in again.button if b.key == f"att_import:{tid}:confirm"]
     assert _count("training_attendance", "WHERE training_id = ?", [tid]) == 2
 
@@ -284,26 +315,30 @@ def test_new_assessment_good_and_bad(demo_db):
     assert at.text_input(key=f"{key}::assessor").value == "staff"
     first = inst["dimensions"][0]["indicators"][0]
     _fill_scores(at, inst, 4, skip=first["id"])
-    at.text_input(key=f"{key}::period").input("2026春")
+    from schemas import choices
+
+    period = at.selectbox(key=f"{key}::period")  # a choice of defined periods, not free text
+    assert period.value == choices.half_year_of(dt.date.today())  # the current half-year is proposed
+    assert period.options == choices.assessment_periods() and "2026年上半年" in period.options
+    period.set_value(None)
     at.text_area(key=f"{key}::evidence").input("查阅章程和会议记录")
     at.button(key=f"FormSubmitter:{key}-保存评估").click().run()
     assert not at.exception
     errors = _errors(at)
-    assert f"请填写内部治理·{first['name']}" in errors and "评估期格式不正确" in errors
+    assert f"请填写内部治理·{first['name']}" in errors and "请选择评估期" in errors
     assert _count("assessments", "WHERE org_id = ?", [org]) == 0
     assert at.text_area(key=f"{key}::evidence").value == "查阅章程和会议记录"  # kept
-    assert at.text_input(key=f"{key}::period").value == "2026春"
 
     at.number_input(key=f"{key}::score_{first['id']}").set_value(5)
-    at.text_input(key=f"{key}::period").input("2026上半年")
+    at.selectbox(key=f"{key}::period").set_value("2026年上半年")
     at.button(key=f"FormSubmitter:{key}-保存评估").click().run()
     assert not at.exception
     assert not _errors(at)
     row = _db().fetch_one("SELECT * FROM assessments WHERE org_id = ?", [org])
     # one indicator of 内部治理 (3 indicators, weight 15) at 5, the rest at 4 (75):
     # 内部治理 (13/3 - 1)/4*100 = 83.33; total = (15*83.333 + 85*75) / 100 = 76.25
-    assert row["total"] == 76.25 and row["period"] == "2026上半年" and row["evidence"] == "查阅章程和会议记录"
-    assert f"已保存 {name}「2026上半年」的评估(编号 {row['id']}),总分 76.25" in _successes(at)
+    assert row["total"] == 76.25 and row["period"] == "2026年上半年" and row["evidence"] == "查阅章程和会议记录"
+    assert f"已保存 {name}「2026年上半年」的评估(编号 {row['id']}),总分 76.25" in _successes(at)
     assert _count("assessment_scores", "WHERE assessment_id = ?", [row["id"]]) == sum(
         len(d["indicators"]) for d in inst["dimensions"])
 
@@ -319,8 +354,8 @@ def _assess(org: int, score: int, period: str, day: dt.date) -> int:
 
 def test_profile_shows_radar_trend_and_recommendations(demo_db):
     org, _ = _new_org(5)
-    _assess(org, 2, "2024上半年", dt.date(2024, 5, 10))
-    _assess(org, 4, "2024下半年", dt.date(2024, 11, 10))
+    _assess(org, 2, "2024年上半年", dt.date(2024, 5, 10))
+    _assess(org, 4, "2024年下半年", dt.date(2024, 11, 10))
     at = _staff("capability-assessments")
     at.selectbox(key="profile:org").set_value(org).run()
     assert not at.exception
@@ -352,7 +387,7 @@ def test_cohort_views(demo_db):
     stale = next(d.value for d in at.dataframe if "上次评估日期" in d.value.columns)
     assert name in stale["组织"].tolist()  # never assessed
     assert at.number_input(key="cohort:months").value == 12
-    _assess(org, 3, "2024下半年", dt.date.today() - dt.timedelta(days=200))
+    _assess(org, 3, "2024年下半年", dt.date.today() - dt.timedelta(days=200))
     at.number_input(key="cohort:months").set_value(6).run()
     assert not at.exception
     stale = next(d.value for d in at.dataframe if "上次评估日期" in d.value.columns)
