@@ -123,7 +123,7 @@ def intake() -> None:
         except HubError as exc:
             st.error(md(exc))
             return
-        head = st.columns([4, 1])
+        head = st.columns([4, 1], vertical_alignment="center")
         head[0].caption(md(f"编辑申报 编号 {app['id']} · {app['title']} · 当前状态:{workflow.state_label(app['state'])}"))
         if head[1].button("新建另一个申报", key="app_form:new"):
             _set_query_id(None)
