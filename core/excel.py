@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import zipfile
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
@@ -14,6 +15,13 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from core.errors import HubError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Headers whose numbers are amounts of money: 24,800 / 24,800.50 on screens (core.ui.listview) and in exports
+MONEY_WORDS = ("金额", "元", "资金", "经费", "预算", "拨付", "补贴", "资助", "支出", "追回", "配套")
+MONEY_FORMAT, MONEY_CENTS_FORMAT = "#,##0", "#,##0.00"
+
+
+def is_money(header) -> bool:
+    return any(word in str(header) for word in MONEY_WORDS)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -54,9 +62,13 @@ def workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
         for i, col in enumerate(df.columns, start=1):
             width = max([len(str(col))] + [len(str(v)) for v in df.iloc[:200, i - 1].tolist()]) if len(df) else len(str(col))
             ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, width * 1.6))
+            money = is_money(col)
             for cell in ws[get_column_letter(i)][1:]:
                 if isinstance(cell.value, (dt.date, dt.datetime)):
                     cell.number_format = "yyyy-mm-dd"
+                elif money and isinstance(cell.value, (int, float, Decimal)) and not isinstance(cell.value, bool):
+                    # still a number (sums work), shown with thousands separators and at most two decimals
+                    cell.number_format = MONEY_FORMAT if float(cell.value).is_integer() else MONEY_CENTS_FORMAT
         ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)

@@ -129,3 +129,17 @@ def test_zip_bomb_is_refused():
 
 def test_formula_start_characters():
     assert excel.FORMULA_START == ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_money_columns_show_thousands_separators_and_stay_numbers():
+    from decimal import Decimal
+
+    df = pd.DataFrame({"编号": [1234, 2], "资助金额(元)": [24800.0, 24800.5], "预算": [Decimal("3000"), None],
+                       "得分": [85.5, 90.0]})
+    ws = load_workbook(io.BytesIO(workbook_bytes({"s": df}))).active
+    rows = list(ws.iter_rows(min_row=2))
+    assert [c.value for c in rows[0]] == [1234, 24800, 3000, 85.5]  # numbers, so sums still work
+    assert rows[0][1].number_format == "#,##0" and rows[1][1].number_format == "#,##0.00"
+    assert rows[0][2].number_format == "#,##0"
+    assert rows[0][0].number_format == "General"  # an id is not money: no separators
+    assert rows[0][3].number_format == "General"

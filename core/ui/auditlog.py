@@ -161,7 +161,7 @@ def _value_labels(table: str, column: str) -> dict | None:
 def value_text(table: str, column: str, value) -> str:
     """A stored value as a person reads it (choice labels, 是/否, dates, money with separators)."""
     from core.audit import SECRET
-    from core.ui.listview import is_money
+    from core.excel import is_money
 
     if value == SECRET:
         return HIDDEN

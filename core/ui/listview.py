@@ -13,14 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core import config, formats, listing
-from core.excel import XLSX_MIME, workbook_bytes
-
-# Headers whose numbers are amounts of money: shown as 24,800 / 24,800.50 (formats.money)
-MONEY_WORDS = ("金额", "元", "资金", "经费", "预算", "拨付", "补贴", "资助", "支出", "追回", "配套")
-
-
-def is_money(column) -> bool:
-    return any(word in str(column) for word in MONEY_WORDS)
+from core.excel import XLSX_MIME, is_money, workbook_bytes  # is_money: headers of money (24,800 / 24,800.50)
 
 
 def _cell_text(value, money: bool = False) -> str:
