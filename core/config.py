@@ -48,6 +48,10 @@ class Settings:
     backup_every_hours: float = 24.0
     backup_keep: int = 14
     backup_dir_setting: Path | None = None  # HUBDESK_BACKUP_DIR; None: data_dir / "backups"
+    session_idle_minutes: int = 120  # HUBDESK_SESSION_IDLE_MINUTES: a session unused this long is over
+    secure_cookie: bool = False  # HUBDESK_SECURE_COOKIE: the sign-in cookie only over HTTPS
+    trusted_proxy: bool = False  # HUBDESK_TRUSTED_PROXY: take the client address from X-Forwarded-For
+    client_failures: int = 20  # failed sign-ins from one client address within the lockout window
 
     @property
     def data_dir(self) -> Path:
@@ -81,4 +85,8 @@ def load() -> Settings:
         backup_every_hours=max(0.0, float(_env("HUBDESK_BACKUP_EVERY_HOURS", "24"))),
         backup_keep=max(1, int(_env("HUBDESK_BACKUP_KEEP", "14"))),
         backup_dir_setting=path("HUBDESK_BACKUP_DIR", "") if _env("HUBDESK_BACKUP_DIR", "") else None,
+        session_idle_minutes=max(1, int(_env("HUBDESK_SESSION_IDLE_MINUTES", "120"))),
+        secure_cookie=_flag("HUBDESK_SECURE_COOKIE", "0"),
+        trusted_proxy=_flag("HUBDESK_TRUSTED_PROXY", "0"),
+        client_failures=max(1, int(_env("HUBDESK_CLIENT_FAILURES", "20"))),
     )

@@ -1,10 +1,18 @@
-"""Sign-in lockout that survives reruns and restarts: N failures within a window lock the username.
+"""Sign-in lockout that survives reruns and restarts and holds under concurrency (like django-axes).
 
-Defaults: 5 failures within 15 minutes lock the username for 15 minutes. Attempts refused while
-locked are audited but do not extend the lock. A successful sign-in starts the count afresh.
+- Per username: 5 failures within 15 minutes lock it for 15 minutes. A successful sign-in starts the count
+  afresh. An admin can unlock (用户与角色, audited).
+- Per client address: 20 failures within 15 minutes from one address refuse further attempts from it (for
+  every username), so one client cannot guess on and on, nor lock out account after account unnoticed.
+- Check and count are one step (:func:`begin` / :func:`finish`): attempts being checked right now count as
+  failures until they end, so N tabs pressing Enter together get at most the allowance left, never N.
+- Every attempt is recorded with its client and outcome: ok, failed, locked (refused while the username
+  is locked), throttled (refused for its client address). Refused attempts never extend a lock.
 """
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,7 +22,7 @@ from core.db import get_db
 from core.entities import Entity, register
 
 LOGIN_ATTEMPT = register(Entity(
-    name="login_attempt", table="login_attempts", label="登录记录", write_roles=frozenset({"system"}),
+    name="login_attempt", table="login_attempts", label="登录记录", write_roles=frozenset({"system", "admin"}),
     title_field="username", stamps=False,
 ))
 
@@ -37,14 +45,15 @@ def status(username: str, now: datetime | None = None, db=None) -> LockStatus:
     window, lock = timedelta(minutes=s.lockout_window_minutes), timedelta(minutes=s.lockout_minutes)
     rows = db.fetch_all(
         "SELECT attempted_at, success FROM login_attempts WHERE username = ? AND attempted_at >= ?"
-        " ORDER BY attempted_at, id",
+        " AND coalesce(outcome, 'counted') NOT IN ('locked', 'throttled') ORDER BY attempted_at, id",
         [username, now - window - lock],
     )
     fails: list[datetime] = []
     until = None
     for r in rows:
-        if r["success"]:
+        if r["success"]:  # a sign-in, or an admin's unlock
             fails = []
+            until = None
             continue
         if until is not None and r["attempted_at"] < until:
             continue  # should not happen (locked attempts are not stored), but never extend a lock
@@ -58,6 +67,91 @@ def status(username: str, now: datetime | None = None, db=None) -> LockStatus:
     return LockStatus(False, None, len([t for t in fails if now - t <= window]))
 
 
-def record(username: str, success: bool, when: datetime | None = None, db=None) -> None:
-    records.create(LOGIN_ATTEMPT, {"username": username[:MAX_USERNAME], "attempted_at": when or datetime.now(), "success": success},
+def record(username: str, success: bool, when: datetime | None = None, db=None, *, client: str | None = None,
+           outcome: str | None = None) -> None:
+    outcome = outcome or ("ok" if success else "failed")
+    records.create(LOGIN_ATTEMPT, {"username": username[:MAX_USERNAME], "attempted_at": when or datetime.now(),
+                                   "success": success, "client": (client or "")[:100] or None, "outcome": outcome},
                    SYSTEM, db=db)
+
+
+def client_failures(client: str | None, now: datetime | None = None, db=None) -> int:
+    if not client:
+        return 0
+    db = db or get_db()
+    s = config.load()
+    now = now or datetime.now()
+    return int(db.scalar("SELECT count(*) FROM login_attempts WHERE client = ? AND attempted_at >= ?"
+                         " AND outcome = 'failed'", [client[:100], now - timedelta(minutes=s.lockout_window_minutes)]))
+
+
+_gate = threading.Lock()
+_busy: Counter = Counter()  # attempts being checked now, per username and per ("client", address)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    username: str
+    client: str | None
+    allowed: bool
+    message: str = ""  # Chinese, when refused
+
+
+def begin(username: str, client: str | None = None, db=None) -> Attempt:
+    """May this attempt check the password? Counts it as in flight until :func:`finish`; a refusal is
+    recorded (outcome locked or throttled) and needs no finish."""
+    username = username[:MAX_USERNAME]
+    s = config.load()
+    with _gate:
+        lock = status(username, db=db)
+        if lock.locked or lock.failures + _busy[username] >= s.lockout_failures:
+            until = lock.until or datetime.now() + timedelta(minutes=s.lockout_minutes)
+            message = (f"该账号因多次登录失败已被锁定,请于 {until:%H:%M} 后再试,或联系管理员解锁。" if lock.locked else
+                       "该账号正在进行其他登录尝试,且再失败一次就会被锁定:请稍候再试。")
+            outcome = "locked"
+        elif client and client_failures(client, db=db) + _busy[("client", client)] >= s.client_failures:
+            message = f"此网络地址登录失败次数过多,请 {s.lockout_window_minutes} 分钟后再试,或联系管理员。"
+            outcome = "throttled"
+        else:
+            _busy[username] += 1
+            if client:
+                _busy[("client", client)] += 1
+            return Attempt(username, client, True)
+    _record_quietly(username, False, client, outcome, db)
+    return Attempt(username, client, False, message)
+
+
+def finish(attempt: Attempt, success: bool, db=None) -> LockStatus:
+    """Record the attempt's result, then stop counting it as in flight; returns the username's status."""
+    try:
+        _record_quietly(attempt.username, success, attempt.client, None, db)
+    finally:
+        with _gate:
+            _busy[attempt.username] -= 1
+            if attempt.client:
+                _busy[("client", attempt.client)] -= 1
+            for key in [k for k, v in _busy.items() if v <= 0]:
+                del _busy[key]
+    return status(attempt.username, db=db)
+
+
+def _record_quietly(username: str, success: bool, client: str | None, outcome: str | None, db) -> None:
+    from core.errors import WriteFailed
+
+    try:
+        record(username, success, db=db, client=client, outcome=outcome)
+    except WriteFailed:  # full disk or read-only database: signing in (a read) still works, unrecorded
+        import logging
+
+        logging.getLogger("hubdesk").warning("HubDesk: sign-in attempt of %s not recorded (writes fail)", username)
+
+
+def unlock(username: str, actor, db=None) -> None:
+    """An admin lifts a username's lock (audited: a row with outcome unlocked that starts the count afresh)."""
+    from core.errors import PermissionDenied
+
+    if not actor.has("admin"):
+        raise PermissionDenied("只有管理员可以解锁账号")
+    records.create(LOGIN_ATTEMPT, {"username": username[:MAX_USERNAME], "attempted_at": datetime.now(),
+                                   "success": True, "client": None, "outcome": "unlocked"},
+                   actor, db=db, note=f"管理员 {actor.username} 解锁")

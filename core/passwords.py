@@ -5,11 +5,17 @@ import secrets
 import string
 
 import bcrypt
+from zxcvbn import zxcvbn
 
 from core import config
 
 MIN_LENGTH = 10
 MAX_BYTES = 72  # bcrypt's limit
+MIN_SCORE = 3  # zxcvbn's estimate: 3 = "safely unguessable: moderate protection from offline attacks"
+# The rules in one place, as shown next to every password field.
+RULES = (f"密码至少{MIN_LENGTH}个字符,须包含大写字母、小写字母、数字、符号中的至少两类,不能与用户名或姓名相同,"
+         "也不能是常见密码、常见单词或简单规律(如 password12、Abc1234567、2026年份加姓名)——"
+         "系统用密码强度估算工具(zxcvbn)检查可猜测性。")
 
 
 def _classes(pw: str) -> int:
@@ -21,7 +27,7 @@ def _classes(pw: str) -> int:
     ])
 
 
-def problems(password: str, username: str = "") -> list[str]:
+def problems(password: str, username: str = "", *, name: str = "") -> list[str]:
     """Chinese reasons the password is refused (empty when it is acceptable)."""
     out = []
     if len(password) < MIN_LENGTH:
@@ -34,6 +40,11 @@ def problems(password: str, username: str = "") -> list[str]:
         out.append("密码须包含大写字母、小写字母、数字、符号中的至少两类")
     if username and password.strip().lower() == username.strip().lower():
         out.append("密码不能与用户名相同")
+    if not out and password:
+        hints = [h for h in (username, name, "hubdesk", "枢纽台") if h]
+        if zxcvbn(password[:MAX_BYTES], user_inputs=hints)["score"] < MIN_SCORE:
+            out.append("密码太容易被猜到(常见密码、常见单词、用户名或简单规律),请换一个更长、更少见的组合,"
+                       "例如几个不相关的词加数字和符号")
     return out
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from core import passwords, records
+from core import passwords, records, sessions
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, Unique, register
@@ -56,8 +56,8 @@ def active_roles(username: str, db=None) -> tuple[str, ...] | None:
     return tuple(r for r in ROLE_ORDER if r in (row["roles"] or []))
 
 
-def _policy(password: str, username: str, field: str = "new") -> None:
-    problems = passwords.problems(password, username)
+def _policy(password: str, username: str, field: str = "new", name: str = "") -> None:
+    problems = passwords.problems(password, username, name=name)
     if problems:
         raise ValidationFailed(fields={field: problems})
 
@@ -99,8 +99,16 @@ def update(username: str, values: dict, actor: Actor, db=None) -> bool:
         with db.write_lock:  # count and change under the same lock
             if _active_admins(db, username) == 0:
                 raise ValidationFailed(form=["不能停用或降级最后一个启用的管理员账号"])
-            return records.update(USER, username, values, actor, db=db, touch={"updated_at": datetime.now()})
-    return records.update(USER, username, values, actor, db=db, touch={"updated_at": datetime.now()})
+            changed = records.update(USER, username, values, actor, db=db, touch={"updated_at": datetime.now()})
+    else:
+        changed = records.update(USER, username, values, actor, db=db, touch={"updated_at": datetime.now()})
+    if changed:  # a disabled account or changed roles: every session of the user ends now
+        after = get(username, db)
+        if not after["active"] and current["active"]:
+            sessions.revoke_all(username, actor, "disabled", db=db)
+        elif sorted(after["roles"] or []) != sorted(current["roles"] or []):
+            sessions.revoke_all(username, actor, "roles_changed", db=db)
+    return changed
 
 
 def set_active(username: str, active: bool, actor: Actor, db=None) -> bool:
@@ -119,11 +127,13 @@ def reset_password(username: str, actor: Actor, db=None) -> str:
     pw = passwords.generate()
     records.update(USER, username, {}, actor, db=db, action="reset_password",
                    system={"password_hash": passwords.hash_password(pw)}, touch={"updated_at": datetime.now()})
+    sessions.revoke_all(username, actor, "password_reset", db=db)
     return pw
 
 
-def change_own_password(username: str, values: dict, db=None) -> None:
-    """The signed-in user changes their own password (current one required)."""
+def change_own_password(username: str, values: dict, db=None, *, session_id: str | None = None) -> None:
+    """The signed-in user changes their own password (current one required); every other session of the
+    user ends (``session_id``, the one in use, stays)."""
     db = db or get_db()
     record = validate(PasswordChange, values)
     user = get(username, db)
@@ -131,7 +141,9 @@ def change_own_password(username: str, values: dict, db=None) -> None:
         raise PermissionDenied("账号不存在或已停用")
     if not passwords.check(record["current"], user["password_hash"]):
         raise ValidationFailed(fields={"current": ["当前密码不正确"]})
-    _policy(record["new"], username)
+    _policy(record["new"], username, name=user["name"] or "")
     records.update(USER, username, {}, Actor(username),  db=db, action="change_password",
                    system={"password_hash": passwords.hash_password(record["new"])},
                    touch={"updated_at": datetime.now()})
+    sessions.revoke_all(username, Actor(username, tuple(user["roles"] or ())), "password_changed", keep=session_id,
+                        db=db)

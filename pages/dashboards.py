@@ -9,7 +9,7 @@ import streamlit as st
 from core import dashboard
 from core.ui import dashboard_view as view
 from core.ui.links import page_link
-from core.ui.session import require
+from core.ui.session import live_fragment, require
 
 
 def overview() -> None:
@@ -18,7 +18,7 @@ def overview() -> None:
     f = view.filters_bar()
     every = view.live_controls("dash:overview")
 
-    @st.fragment(run_every=every)
+    @live_fragment("dash_overview", every)
     def live() -> None:
         view.updated_caption(f.describe())
         k = dashboard.kpis(f)
@@ -46,7 +46,7 @@ def charts() -> None:
         st.query_params["view"] = chosen
     every = view.live_controls("dash:charts")
 
-    @st.fragment(run_every=every)
+    @live_fragment("dash_charts", every)
     def live() -> None:
         view.updated_caption(f.describe())
         view.VIEWS[chosen][1](f, f"dash:{chosen}")
@@ -76,7 +76,7 @@ def meeting() -> None:
         else:
             st.query_params.pop("screens", None)
 
-    @st.fragment(run_every=min(float(interval), view.refresh_seconds()))
+    @live_fragment("dash_meeting", min(float(interval), view.refresh_seconds()))
     def screen() -> None:
         if paused:
             slot = st.session_state.get("dash:meeting:slot", 0) % len(shown)

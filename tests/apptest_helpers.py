@@ -14,10 +14,15 @@ def app() -> AppTest:
 
 
 def signed_in(username: str, roles: list[str], name: str | None = None) -> AppTest:
-    """An AppTest whose session is already signed in (as the authenticator would leave it)."""
+    """An AppTest whose session is already signed in (as the sign-in leaves it: a server-side session
+    in the database, its id in session state). The user must exist and be active for the gate to let it in."""
+    from core import sessions
+    from core.actor import Actor
+    from core.ui.auth import SID
+
     at = app()
     for k, v in {"authentication_status": True, "username": username, "name": name or username,
-                 "roles": list(roles), "logout": None}.items():
+                 "roles": list(roles), "logout": None, SID: sessions.start(Actor(username, tuple(roles)))}.items():
         at.session_state[k] = v
     return at
 

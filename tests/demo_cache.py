@@ -55,18 +55,36 @@ def template() -> Path:
                                   cwd=ROOT, env=env, timeout=600, capture_output=True, text=True)
             if done.returncode != 0:
                 raise RuntimeError(f"building the demo database failed:\n{done.stderr[-3000:]}")
+            for src, dst in _companions(work / "demo.duckdb", target):  # before the file: its presence means done
+                if src.exists():
+                    os.replace(src, dst)
             os.replace(work / "demo.duckdb", target)
             shutil.rmtree(work, ignore_errors=True)
-            for old in CACHE.glob("demo-*.duckdb"):  # earlier code versions
-                if old != target:
-                    old.unlink(missing_ok=True)
+            # earlier code versions: keep the newest few (another test process, of another version of the
+            # code, may be about to copy its own), drop the rest
+            for old in sorted(CACHE.glob("demo-*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)[4:]:
+                for _, companion in _companions(old, old):
+                    companion.unlink(missing_ok=True)
+                old.unlink(missing_ok=True)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return target
 
 
+def _companions(db: Path, cached: Path) -> list[tuple[Path, Path]]:
+    """(file beside a database ``db``, where the cache keeps it for ``cached``): the secrets file holding the
+    audit key its audit log was signed with, and the audit head file (``core.audit``)."""
+    return [(db.with_name("secrets.toml"), cached.with_name(cached.stem + ".secrets.toml")),
+            (Path(str(db) + ".audit-head"), Path(str(cached) + ".audit-head"))]
+
+
 def copy_to(path: Path) -> Path:
-    """A private copy of the demo database at ``path``."""
+    """A private copy of the demo database at ``path``, with its audit key (``secrets.toml`` beside it,
+    which is where the tests' HUBDESK_SECRETS points) and its audit head file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(template(), path)
+    source = template()
+    for dst, cached in _companions(path, source):
+        if cached.exists():
+            shutil.copy(cached, dst)
+    shutil.copy(source, path)
     return path

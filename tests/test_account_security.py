@@ -18,7 +18,7 @@ import jwt
 import pytest
 import streamlit
 
-from core import audit, config, lockout, passwords, secrets_file, users
+from core import audit, config, lockout, passwords, secrets_file, sessions, users
 from core.actor import Actor, SYSTEM
 from core.errors import PermissionDenied, ValidationFailed
 from core.ui.auth import COOKIE_NAME
@@ -125,8 +125,9 @@ def test_five_failures_lock_the_username_even_for_the_right_password(demo_db):
     other = app().run()
     _login(other, "leader", PASSWORDS["leader"])
     assert other.session_state["authentication_status"] is True
-    attempts = count("login_attempts", "WHERE username = 'staff'")
-    assert attempts == 5  # the attempt while locked is refused without being counted
+    # the attempt while locked is refused, recorded as refused, and not counted as a failure
+    assert count("login_attempts", "WHERE username = 'staff' AND outcome = 'failed'") == 5
+    assert count("login_attempts", "WHERE username = 'staff' AND outcome = 'locked'") == 1
 
 
 # ---- the sign-in cookie --------------------------------------------------------------------------
@@ -135,31 +136,33 @@ def _key() -> str:
     return secrets_file.cookie_key(config.load().secrets_path)
 
 
-def _token(username: str, *, days: float = 1.0, key: str | None = None) -> str:
-    exp = (dt.datetime.now() + dt.timedelta(days=days)).timestamp()
-    return jwt.encode({"username": username, "exp_date": exp}, key or _key(), algorithm="HS256")
+def _token(username: str, *, days: float = 1.0, key: str | None = None, algorithm: str = "HS256",
+           sid: str | None = None) -> str:
+    """A cookie as the sign-in sets it: a server-side session of ``username`` (when the user exists) and
+    its id, signed."""
+    from core import sessions, users
+    from core.actor import Actor
+
+    if sid is None:
+        sid = sessions.start(Actor(username, users.active_roles(username) or ())) if users.get(username) else "x" * 43
+    exp = int((dt.datetime.now() + dt.timedelta(days=days)).timestamp())
+    return jwt.encode({"sid": sid, "exp": exp}, key or _key(), algorithm=algorithm)
 
 
 @pytest.fixture
 def browser_cookies(monkeypatch):
-    """The cookies a browser sends with the request, as streamlit-authenticator's cookie model reads
-    them (st.context.cookies); and what the app asks the browser to store (CookieManager.set)."""
+    """The cookies a browser sends with the request (what ``st.context.cookies`` holds, as the sign-in gate
+    reads it); and what the app asks the browser to store (CookieManager.set) or drop."""
     import extra_streamlit_components as stx
-    from streamlit_authenticator.models import cookie_model
+
+    from core.ui import auth
 
     jar: dict[str, str] = {}
     stored: list[dict] = []
-
-    class _Streamlit(types.ModuleType):
-        def __getattr__(self, name):
-            if name == "context":
-                return types.SimpleNamespace(cookies=dict(jar))
-            return getattr(streamlit, name)
-
-    monkeypatch.setattr(cookie_model, "st", _Streamlit("streamlit"))
+    monkeypatch.setattr(auth, "_browser_cookie", lambda: jar.get(COOKIE_NAME))
     monkeypatch.setattr(stx.CookieManager, "set",
                         lambda self, name, value, expires_at=None, **kw: stored.append(
-                            {"name": name, "value": value, "expires_at": expires_at}))
+                            {"name": name, "value": value, "expires_at": expires_at, **kw}))
     monkeypatch.setattr(stx.CookieManager, "delete", lambda self, name, **kw: jar.pop(name, None))
     return types.SimpleNamespace(jar=jar, stored=stored)
 
@@ -176,13 +179,21 @@ def test_a_valid_cookie_signs_in_without_the_form(demo_db, browser_cookies):
     assert [t.value for t in at.title] == ["工作台"]
 
 
-@pytest.mark.parametrize("case", ["expired", "forged", "garbage", "unknown user"])
+@pytest.mark.parametrize("case", ["expired", "forged", "garbage", "unknown user", "unknown session",
+                                  "alg none", "alg HS512", "old username token"])
 def test_a_bad_cookie_signs_nobody_in(demo_db, browser_cookies, case):
+    """Any cookie that does not name a live session means signed out, with the login form (no traceback)."""
     browser_cookies.jar[COOKIE_NAME] = {
         "expired": lambda: _token("staff", days=-0.001),
         "forged": lambda: _token("admin", key="x" * 64),  # signed with someone else's key
         "garbage": lambda: "not.a.jwt",
         "unknown user": lambda: _token("mallory"),
+        "unknown session": lambda: _token("staff", sid="made-up-session-id"),
+        "alg none": lambda: jwt.encode({"sid": "x", "exp": 9999999999}, None, algorithm="none"),
+        "alg HS512": lambda: _token("staff", algorithm="HS512"),
+        # the earlier cookie format ({username, exp_date}) no longer signs in
+        "old username token": lambda: jwt.encode({"username": "staff", "exp_date": 9999999999.0}, _key(),
+                                                 algorithm="HS256"),
     }[case]()
     at = app().run()
     assert not at.exception
@@ -203,11 +214,14 @@ def test_the_cookie_lasts_hubdesk_cookie_days(demo_db, browser_cookies, monkeypa
     assert cookie["name"] == COOKIE_NAME
     lifetime = dt.timedelta(days=float(days))
     assert abs(cookie["expires_at"] - (started + lifetime)) < dt.timedelta(seconds=30)
-    # the token carries its own expiry (streamlit-authenticator's ``exp_date`` claim), checked on every
-    # re-authentication, and is signed with the secrets file's key
+    # the token carries a session id and its expiry, is signed with the secrets file's key; the session
+    # in the database has the same lifetime
     claims = jwt.decode(cookie["value"], _key(), algorithms=["HS256"])
-    assert claims["username"] == "staff"
-    assert abs(claims["exp_date"] - (started + lifetime).timestamp()) < 30
+    assert set(claims) == {"sid", "exp"} and "staff" not in cookie["value"]
+    assert abs(claims["exp"] - (started + lifetime).timestamp()) < 30
+    live = sessions.active("staff")
+    assert len(live) == 1
+    assert abs(live["expires_at"][0].to_pydatetime() - (started + lifetime)) < dt.timedelta(seconds=30)
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(cookie["value"], "y" * 64, algorithms=["HS256"])
 
@@ -218,8 +232,9 @@ def test_the_configured_cookie_lifetime_is_one_day_by_default(isolated, monkeypa
 
 
 def test_a_cookie_older_than_its_lifetime_no_longer_works(demo_db, browser_cookies, monkeypatch):
-    """A cookie issued for 1 day, presented a day and a minute later, signs nobody in."""
-    token = _token("staff", days=1)
+    """A session issued for 1 day, presented a day and a minute later, signs nobody in (checked on the
+    server, whatever the cookie says)."""
+    browser_cookies.jar[COOKIE_NAME] = _token("staff", days=30)  # a cookie claiming a longer life
     later = dt.datetime.now() + dt.timedelta(days=1, minutes=1)
 
     class _Later(dt.datetime):
@@ -227,12 +242,10 @@ def test_a_cookie_older_than_its_lifetime_no_longer_works(demo_db, browser_cooki
         def now(cls, tz=None):
             return later
 
-    from streamlit_authenticator.models import cookie_model
-
-    monkeypatch.setattr(cookie_model, "datetime", _Later)
-    browser_cookies.jar[COOKIE_NAME] = token
+    monkeypatch.setattr(sessions, "datetime", _Later)
     at = app().run()
     assert not at.session_state["authentication_status"]
+    assert "有效期" in errors(at)
 
 
 # ---- disabled accounts ---------------------------------------------------------------------------

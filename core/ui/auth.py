@@ -1,21 +1,32 @@
-"""The sign-in gate: streamlit-authenticator for credential checks and the signed cookie, plus a
-lockout kept in the database and a per-run check that the account is still active.
+"""The sign-in gate, on every run: a server-side session (core.sessions) referenced by a signed cookie, the
+lockout and client throttle (core.lockout), and streamlit-authenticator for the password check and its
+cookie component.
+
+The cookie is a JWT (HS256 only, key from the secrets file) that carries a random session id and its
+expiry, nothing else; the session it names must be alive in the database (not revoked, not idle, not past
+its lifetime, account active) on every run, so a copied cookie stops working at 退出登录, at a password
+change or reset, at a role change or when the account is disabled. Any cookie that does not decode
+(wrong key, wrong algorithm, garbage) means signed out, with the login form.
 """
 from __future__ import annotations
 
-import logging
+from datetime import datetime, timedelta
 
+import bcrypt
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
-from core import config, lockout, secrets_file, users
+from core import config, lockout, secrets_file, sessions, users
 from core.actor import Actor
-from core.errors import WriteFailed
 from core.ui.text import md
 
 COOKIE_NAME = "hubdesk_auth"
+SID = "hub_sid"  # session_state: the session id of this browser tab's sign-in
+_SPENT = "hub_cookie_spent"  # session_state: the cookie this tab connected with is not to be used again
 _AUTH_KEYS = ("authentication_status", "username", "name", "email", "roles")
+_DUMMY_HASH: dict[int, bytes] = {}
 
 
 def _authenticator() -> stauth.Authenticate:
@@ -26,9 +37,96 @@ def _authenticator() -> stauth.Authenticate:
     )
 
 
+def client_address() -> str | None:
+    """The client's address: Streamlit's, or behind the reverse proxy of docs/deploy.md (with
+    HUBDESK_TRUSTED_PROXY=1) the one nginx puts in X-Real-IP."""
+    if config.load().trusted_proxy:
+        forwarded = _header("X-Real-IP").strip()
+        if forwarded:
+            return forwarded[:100]
+    try:
+        ip = st.context.ip_address
+    except Exception:  # noqa: BLE001 - no request context (tests)
+        return None
+    return ip if isinstance(ip, str) else None
+
+
+def _header(name: str) -> str:
+    try:
+        value = st.context.headers.get(name)
+    except Exception:  # noqa: BLE001 - no request context (tests)
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def _browser_cookie() -> str | None:
+    try:
+        value = st.context.cookies.get(COOKIE_NAME)
+    except Exception:  # noqa: BLE001 - no request context
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _cookie_session_id(authenticator: stauth.Authenticate) -> str | None:
+    """The session id in the browser's cookie, or None (no cookie, or one that does not decode: then the
+    cookie is deleted so the browser stops sending it)."""
+    if st.session_state.get(_SPENT):
+        return None
+    token = _browser_cookie()
+    if not token:
+        return None
+    key = secrets_file.cookie_key(config.load().secrets_path)
+    try:
+        data = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["exp", "sid"]})
+        sid = data.get("sid")
+        if isinstance(sid, str) and sid:
+            return sid
+    except jwt.PyJWTError:
+        pass
+    st.session_state[_SPENT] = True
+    _delete_cookie(authenticator)
+    return None
+
+
+def _set_cookie(authenticator: stauth.Authenticate, session_id: str) -> None:
+    s = config.load()
+    expires = datetime.now() + timedelta(days=s.cookie_days)
+    token = jwt.encode({"sid": session_id, "exp": int(expires.timestamp())},
+                       secrets_file.cookie_key(s.secrets_path), algorithm="HS256")
+    authenticator.cookie_controller.cookie_model.cookie_manager.set(COOKIE_NAME, token, expires_at=expires,
+                                                            secure=s.secure_cookie or None, same_site="strict")
+
+
+def _delete_cookie(authenticator: stauth.Authenticate) -> None:
+    try:
+        authenticator.cookie_controller.cookie_model.cookie_manager.delete(COOKIE_NAME)
+    except KeyError:  # the component had not seen it
+        pass
+
+
 def _clear_session() -> None:
     for k in _AUTH_KEYS:
         st.session_state[k] = None
+    st.session_state.pop(SID, None)
+
+
+def _dummy_hash() -> bytes:
+    rounds = config.load().bcrypt_rounds
+    if rounds not in _DUMMY_HASH:
+        _DUMMY_HASH[rounds] = bcrypt.hashpw(b"not a password of anyone", bcrypt.gensalt(rounds=rounds))
+    return _DUMMY_HASH[rounds]
+
+
+def _password_ok(authenticator: stauth.Authenticate, username: str, password: str) -> bool:
+    """The authenticator's check for a known active user; the same bcrypt work for an unknown one, so a
+    wrong username takes as long as a wrong password."""
+    if username not in authenticator.authentication_controller.authentication_model.credentials["usernames"]:
+        bcrypt.checkpw(password.encode("utf-8")[:72], _dummy_hash())
+        return False
+    try:
+        return bool(authenticator.authentication_controller.login(username, password))
+    except LoginError:
+        return False
 
 
 def _sign_in(authenticator: stauth.Authenticate, username: str, password: str) -> None:
@@ -36,30 +134,37 @@ def _sign_in(authenticator: stauth.Authenticate, username: str, password: str) -
     if not username or not password:
         st.session_state["login_error"] = "请输入用户名和密码"
         return
-    lock = lockout.status(username)
-    if lock.locked:
-        st.session_state["login_error"] = f"该账号因多次登录失败已被锁定,请于 {lock.until:%H:%M} 后再试,或联系管理员。"
-        return
-    try:
-        ok = authenticator.authentication_controller.login(username, password)
-    except LoginError as exc:
-        ok = False
-        st.session_state["login_error"] = str(exc)
-    try:
-        lockout.record(username, bool(ok))
-    except WriteFailed:  # full disk or read-only database: signing in (a read) still works, unrecorded
-        logging.getLogger("hubdesk").warning("HubDesk: sign-in attempt of %s not recorded (writes fail)", username)
-    if ok:
-        st.session_state["logout"] = None
-        st.session_state.pop("login_error", None)
-        authenticator.cookie_controller.set_cookie()
-    else:
+    client = client_address()
+    attempt = lockout.begin(username, client)  # checked and counted in one step
+    if not attempt.allowed:
         _clear_session()
-        lock = lockout.status(username)
-        if lock.locked:
-            st.session_state["login_error"] = f"连续登录失败次数过多,账号已锁定至 {lock.until:%H:%M}。"
-        else:
-            st.session_state["login_error"] = "用户名或密码不正确"
+        st.session_state["login_error"] = attempt.message
+        return
+    ok = False
+    try:
+        ok = _password_ok(authenticator, username, password)
+    finally:
+        lock = lockout.finish(attempt, ok)
+    if not ok:
+        _clear_session()
+        st.session_state["login_error"] = (f"连续登录失败次数过多,账号已锁定至 {lock.until:%H:%M}。" if lock.locked
+                                           else "用户名或密码不正确")
+        return
+    roles = users.active_roles(username) or ()
+    user = users.get(username) or {}
+    try:
+        session_id = sessions.start(Actor(username, roles), client=client,
+                                    user_agent=_header("User-Agent"))
+    except Exception:  # noqa: BLE001 - e.g. writes fail (disk full): no session, no sign-in
+        _clear_session()
+        st.session_state["login_error"] = "登录失败:暂时无法保存登录状态(数据库不可写),请联系系统管理员。"
+        return
+    st.session_state.update(authentication_status=True, username=username, name=user.get("name") or username,
+                            email=user.get("email"), roles=list(roles), logout=None)
+    st.session_state[SID] = session_id
+    st.session_state[_SPENT] = True  # the tab's old cookie (if any) is replaced
+    st.session_state.pop("login_error", None)
+    _set_cookie(authenticator, session_id)
 
 
 def _login_form(authenticator: stauth.Authenticate) -> bool:
@@ -84,40 +189,58 @@ def _login_form(authenticator: stauth.Authenticate) -> bool:
     return False
 
 
-def _current(authenticator) -> Actor | None:
-    username = st.session_state.get("username")
-    roles = users.active_roles(username) if username else None
-    if roles is None:  # disabled (or deleted) since signing in: out, even with a valid cookie
-        authenticator.logout(location="unrendered")
+def current() -> Actor | None:
+    """The signed-in actor if this tab's session is still alive (roles fresh from the database), else
+    None with the auth state cleared and the reason kept for the login form. Cheap: two indexed reads."""
+    session_id = st.session_state.get(SID)
+    if not session_id:
+        return None
+    check = sessions.check(session_id)
+    roles = users.active_roles(check.username) if check.ok else None
+    if roles is None:
         _clear_session()
-        st.session_state["login_error"] = "账号已停用或不存在,已退出登录。"
+        st.session_state[_SPENT] = True
+        st.session_state["login_error"] = check.reason or "账号已停用或不存在,已退出登录。"
         return None
     st.session_state["roles"] = list(roles)
-    return Actor(username, roles)
+    st.session_state["username"] = check.username
+    st.session_state["authentication_status"] = True
+    return Actor(check.username, roles)
 
 
 def gate() -> Actor | None:
-    """The signed-in actor (roles fresh from the database), or None after drawing the login form."""
-    authenticator = _authenticator()
+    """The signed-in actor, or None after drawing the login form."""
+    authenticator = _authenticator()  # draws the cookie component (needed to set or delete the cookie)
     if st.session_state.pop("_hub_logout", False):
-        if st.session_state.get("authentication_status"):
-            authenticator.logout(location="unrendered")
+        who = current()
+        if who is not None:
+            sessions.end(st.session_state.get(SID), who)
+        _delete_cookie(authenticator)
         _clear_session()
+        st.session_state[_SPENT] = True
         st.session_state.pop("login_error", None)
         st.session_state.pop("login_password", None)
-        return None if _login_form(authenticator) is False else _current(authenticator)
-    try:
-        authenticator.login(location="unrendered")  # re-authenticates from a valid cookie only
-    except LoginError:
-        # a cookie for an account that is unknown or disabled: drop it
-        authenticator.cookie_controller.delete_cookie()
-        _clear_session()
-    if st.session_state.get("authentication_status") is True:
-        who = _current(authenticator)
+        return current() if _login_form(authenticator) else None
+    if not st.session_state.get(SID):
+        session_id = _cookie_session_id(authenticator)  # a new tab, F5 or a bookmark: the browser's cookie
+        if session_id:
+            st.session_state[SID] = session_id
+            st.session_state[_SPENT] = True
+            check = sessions.check(session_id)
+            if not check.ok:
+                _delete_cookie(authenticator)
+                _clear_session()
+                if check.reason:
+                    st.session_state["login_error"] = check.reason
+    if st.session_state.get(SID):
+        who = current()
         if who is not None:
+            if not st.session_state.get("name"):
+                st.session_state["name"] = (users.get(who.username) or {}).get("name") or who.username
             return who
+        _delete_cookie(authenticator)
     if _login_form(authenticator):
-        return _current(authenticator)
+        return current()
     return None
 
 

@@ -5,9 +5,12 @@ from typing import Callable
 
 import streamlit as st
 
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
 from core import navigation
 from core.actor import Actor
 from core.errors import HubError
+from core.ui import auth
 from core.ui.text import md
 
 
@@ -18,6 +21,25 @@ def actor() -> Actor | None:
     if not username:
         return None
     return Actor(username, tuple(st.session_state.get("roles") or ()))
+
+
+def live_fragment(page_key: str, run_every):
+    """``st.fragment(run_every=...)`` that checks the session and the role on every run of its own: a
+    fragment's automatic rerun skips Home.py's gate, so a signed-out, disabled or demoted user's screen
+    must stop showing data at the next tick (a full rerun then shows the login form or the notice)."""
+    def wrap(body: Callable):
+        @st.fragment(run_every=run_every)
+        def guarded(*args, **kwargs):
+            ctx = get_script_run_ctx()
+            if ctx is not None and ctx.fragment_ids_this_run:  # a run of the fragment alone: no gate ran
+                who = auth.current()
+                if who is None or not navigation.allowed(page_key, who.roles):
+                    st.rerun(scope="app")  # the full run shows the login form or the no-access notice
+            return body(*args, **kwargs)
+
+        return guarded
+
+    return wrap
 
 
 def require(page_key: str) -> Actor:
