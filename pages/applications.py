@@ -330,7 +330,8 @@ def screening() -> None:
         st.info("没有待审查的申报。")
         return
     q = q.assign(状态=q["state"].map(workflow.state_label), 逾期=q["overdue"].map(lambda v: "已逾期" if v is True else ""))
-    table(q.drop(columns=["state", "overdue"]), "资格审查队列", key="screen:queue", columns={
+    q = q[["id", "title", "状态", "逾期", "org", "category", "requested_amount", "submitted_at", "return_due"]]
+    table(q, "资格审查队列", key="screen:queue", columns={
         "id": "编号", "title": "项目名称", "org": "申报组织", "category": "类别", "requested_amount": "申请金额(元)",
         "submitted_at": "提交时间", "return_due": "补交期限"})
     # A label must not change while the application stays in the queue (its state does: 已提交 -> 资格审查中):
