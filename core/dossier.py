@@ -12,7 +12,7 @@ import pandas as pd
 
 from core import documents, ledger, projects
 from core.db import get_db
-from core.excel import workbook_bytes
+from core.excel import MONEY_CENTS_FORMAT, MONEY_FORMAT, workbook_bytes
 from schemas.application import Application
 from schemas.base import field_specs
 from schemas.choices import APP_STATES, BUDGET_LINES
@@ -152,23 +152,18 @@ def sheets(project_id: int, db=None) -> dict[str, pd.DataFrame]:
 
 
 def _money_formats(data: bytes) -> bytes:
-    """Amounts (columns or 项目 rows whose name ends in "(元)") read with thousands separators and at
-    most two decimals: 24,800 / 24,800.50 (the cells stay numbers, so they still add up)."""
+    """Amounts in the 项目 / 内容 sheets (rows whose 项目 ends in "(元)") read with thousands separators and at
+    most two decimals, like the money columns ``core.excel`` formats: 24,800 / 24,800.50 (still numbers)."""
     from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(data))
     for ws in wb.worksheets:
-        header = [str(c.value or "") for c in ws[1]]
-        cells = []
-        if header[:2] == PAIR:
-            cells = [row[1] for row in ws.iter_rows(min_row=2) if str(row[0].value or "").endswith("(元)")]
-        else:
-            for i, name in enumerate(header):
-                if name.endswith("(元)"):
-                    cells += [row[i] for row in ws.iter_rows(min_row=2)]
-        for cell in cells:
-            if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
-                cell.number_format = "#,##0" if float(cell.value).is_integer() else "#,##0.00"
+        if [str(c.value or "") for c in ws[1]][:2] != PAIR:
+            continue
+        for label, cell in ws.iter_rows(min_row=2, max_col=2):
+            if str(label.value or "").endswith("(元)") and isinstance(cell.value, (int, float)) \
+                    and not isinstance(cell.value, bool):
+                cell.number_format = MONEY_FORMAT if float(cell.value).is_integer() else MONEY_CENTS_FORMAT
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

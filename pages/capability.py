@@ -291,7 +291,7 @@ def _cohort() -> None:
                              key="cohort:months")
     stale = acore.not_assessed(int(months))
     st.caption(f"共 {len(stale)} 个在册组织超过 {int(months)} 个月未评估(含从未评估)。")
-    table(projects.readable(stale.drop(columns=["org_id"]), dates=["last_assessed"]), "长期未评估", key="cohort:stale",
+    table(stale.drop(columns=["org_id"]), "长期未评估", key="cohort:stale",
           columns={
         "org": "组织", "community": "所属社区", "last_assessed": "上次评估日期", "last_period": "上次评估期"})
 
@@ -301,7 +301,7 @@ ROW_LABELS = {"dimension": "维度", "weight": "维度权重", "indicator": "指
 
 def _instrument_editor(who) -> None:
     versions = acore.instruments()
-    table(projects.readable(versions, dates=["created_at"]), "评估工具版本", key="instrument:versions", export=False,
+    table(versions, "评估工具版本", key="instrument:versions", export=False,
           columns={
         "id": "编号", "version": "版本", "name": "名称", "note": "版本说明", "created_at": "创建时间", "dimensions": "维度数",
         "indicators": "指标数", "assessments": "已用于评估"})

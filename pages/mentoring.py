@@ -43,8 +43,8 @@ def _tabs(labels: list[str], key: str = "tab") -> list:
 
 
 def _people(df, *cols):
-    """Accounts (登记人 …) shown by 姓名; dates without a time."""
-    return projects.readable(df, people=cols, dates=[c for c in df.columns if c.endswith(("_date", "_on"))])
+    """Accounts (登记人 …) shown by 姓名 (the tables show dates, amounts and empty cells as people read them)."""
+    return projects.readable(df, people=cols)
 
 
 # ---- 一对一辅导 ----------------------------------------------------------------------------------
@@ -240,8 +240,7 @@ def org_support() -> None:
                                    "trainer": "讲师", "person": "参训人员", "position": "职务"}),
         "能力评估": (_people(h["assessments"]), {"period": "评估周期", "assessed_on": "评估日期", "total": "总分",
                                     "assessor": "评估人", "instrument": "评估工具", "version": "版本"}),
-        "资助项目": (projects.readable(h["funded"], money=["granted_amount"],
-                                       dates=["project_start", "project_end"]), {"id": "申报编号", "round": "创投批次", "title": "项目名称", "category": "项目类别",
+        "资助项目": (h["funded"], {"id": "申报编号", "round": "创投批次", "title": "项目名称", "category": "项目类别",
                                 "state": "状态", "granted_amount": "资助金额(元)", "project_start": "执行开始",
                                 "project_end": "执行结束"}),
         "阶段变更": (_people(h["stages"], "created_by"), {"id": "编号", "changed_on": "变更日期", "from_stage": "原阶段", "to_stage": "新阶段",

@@ -188,7 +188,7 @@ def project_page() -> None:
     with tabs[4]:
         _warnings_tab(p, who)
     with tabs[5]:
-        table(projects.readable(projects.timeline(p["id"]), dates=["happened_on"], people=["by_user"]),
+        table(projects.readable(projects.timeline(p["id"]), people=["by_user"]),
               f"项目动态-{p['agreement_no']}", key="project:timeline", columns=TIMELINE_COLUMNS)
 
 
@@ -221,7 +221,7 @@ def _agreement_tab(p: dict, who) -> None:
                 submit_label="保存协议", changes_only=True, clear_on_success=False)
     st.markdown("**里程碑**")
     stones = projects.milestones(p["id"])
-    table(projects.readable(stones, dates=["due_date", "done_on"]), f"里程碑-{p['agreement_no']}",
+    table(stones, f"里程碑-{p['agreement_no']}",
           key="project:stones", columns={k: v for k, v in MILESTONE_COLUMNS.items() if k != "id"})
     with st.expander("登记完成 / 新增里程碑"):
         ids = [int(i) for i in stones["id"]] if not stones.empty else []
@@ -252,7 +252,7 @@ def _ledger_tab(p: dict, who) -> None:
                 help="已服务人次 ÷ 按执行期进度应达人次")
     c[2].metric("最近一次活动", formats.date(prog["last_activity"]))
     acts = ledger.activities(p["id"])
-    table(projects.readable(acts, dates=["activity_date"]), f"服务台账-{p['agreement_no']}", key="project:acts",
+    table(acts, f"服务台账-{p['agreement_no']}", key="project:acts",
           columns={k: v for k, v in ACTIVITY_COLUMNS.items() if k != "id"})
     if p["state"] in ("terminated", "closed"):
         st.caption(f"项目{PROJECT_STATES[p['state']]},不能再登记活动。")
@@ -296,8 +296,7 @@ def _photos(acts: pd.DataFrame, who, pid: int) -> None:
         return
     shown = ledger.photos(int(aid))
     if not shown.empty:
-        table(projects.readable(shown.drop(columns=["id"], errors="ignore"), dates=["created_at"],
-                                people=["created_by"], numbers=["size_bytes"]),
+        table(projects.readable(shown.drop(columns=["id"], errors="ignore"), people=["created_by"]),
               "活动照片", key=f"photo:list:{aid}", export=False,
               columns={"filename": "文件名", "kind": "类型", "size_bytes": "大小(字节)", "created_at": "上传时间",
                        "created_by": "上传人"})
@@ -312,8 +311,7 @@ def _photos(acts: pd.DataFrame, who, pid: int) -> None:
 def _money_tab(p: dict, who) -> None:
     tr = money.tranches(p["id"])
     st.markdown("**分期拨付**")
-    table(projects.readable(_shown(tr, TRANCHE_COLUMNS), money=["amount", "released_amount"], numbers=["share"],
-                            dates=["planned_date", "released_on"]),
+    table(_shown(tr, TRANCHE_COLUMNS),
           f"拨付记录-{p['agreement_no']}", key="project:tranches", columns=TRANCHE_COLUMNS)
     nxt = tr[tr["status"] == "planned"].sort_values("seq").head(1)
     if not nxt.empty:
@@ -324,11 +322,10 @@ def _money_tab(p: dict, who) -> None:
             _release_form(int(t["id"]), int(t["seq"]), float(t["amount"]), who)
     st.markdown("**经费执行率**")
     ex = money.execution(p["id"])
-    table(projects.readable(_shown(ex, EXECUTION_COLUMNS), money=["budget", "spent"], percent=["rate"]),
+    table(_shown(ex, EXECUTION_COLUMNS),
           f"经费执行-{p['agreement_no']}", key="project:execution", columns=EXECUTION_COLUMNS)
     st.markdown("**经费支出**")
-    table(projects.readable(_shown(money.expenses(p["id"]), EXPENSE_COLUMNS), money=["amount"],
-                            dates=["expense_date"], people=["created_by"]),
+    table(projects.readable(_shown(money.expenses(p["id"]), EXPENSE_COLUMNS), people=["created_by"]),
           f"经费支出-{p['agreement_no']}", key="project:expenses", columns=EXPENSE_COLUMNS)
     if p["state"] not in ("terminated", "closed"):
         with st.expander("登记支出"):
@@ -352,8 +349,7 @@ def _release_form(tid: int, seq: int, amount: float, who) -> None:
 def _evaluation_tab(p: dict, who) -> None:
     pid = int(p["id"])
     evs = evaluations.evaluations(pid)
-    table(projects.readable(_shown(evs, EVALUATION_COLUMNS), money=["recover_amount"], numbers=["total_score"],
-                            dates=["eval_date"]),
+    table(_shown(evs, EVALUATION_COLUMNS),
           f"项目评估-{p['agreement_no']}", key="project:evals", columns=EVALUATION_COLUMNS)
     if p["state"] in ("terminated", "closed"):
         st.caption(f"项目{PROJECT_STATES[p['state']]},不能再评估。")
@@ -431,7 +427,7 @@ def _warnings_tab(p: dict, who) -> None:
         st.success("该项目目前没有预警。")
         return
     shown = projects.readable(w.assign(acknowledged=w["acknowledged"].map({True: "已处理", False: "未处理"})),
-                              dates=["ack_until"], people=["ack_by"])
+                              people=["ack_by"])
     table(_shown(shown, {"acknowledged": "处理状态", **WARNING_COLUMNS}), f"预警-{p['agreement_no']}",
           key="project:warnings", columns={"acknowledged": "处理状态", **WARNING_COLUMNS})
     _ack_form(w[~w["acknowledged"]], who, f"ack:{p['id']}")
@@ -471,7 +467,7 @@ def risk_board() -> None:
     if board.empty:
         st.success("目前没有未处理的预警。")
     else:
-        table(_shown(projects.readable(board, dates=["ack_until"], people=["ack_by"]), WARNING_COLUMNS), "风险预警",
+        table(_shown(projects.readable(board, people=["ack_by"]), WARNING_COLUMNS), "风险预警",
               key="risk:board", columns=WARNING_COLUMNS)
         with st.expander("打开项目档案"):
             for pid, g in board.groupby("project_id", sort=False):
@@ -481,8 +477,7 @@ def risk_board() -> None:
     due = evaluations.due_reports()
     if not due.empty:
         st.subheader("逾期未交的评估报告")
-        table(_shown(projects.readable(due.assign(past_grace=due["past_grace"].map({True: "是", False: "否"})),
-                                       dates=["due"]), DUE_COLUMNS), "逾期评估报告", key="risk:due", columns=DUE_COLUMNS)
+        table(_shown(due.assign(past_grace=due["past_grace"].map({True: "是", False: "否"})), DUE_COLUMNS), "逾期评估报告", key="risk:due", columns=DUE_COLUMNS)
     with st.expander("预警规则与阈值"):
         _rule_settings(who)
 

@@ -100,8 +100,8 @@ def test_register_a_mentor(demo_db):
 
 
 def test_a_bad_mentor_is_refused_and_the_form_keeps_what_was_typed(demo_db):
-    n, audit = _count("mentors"), _count("audit_log")
     at = _staff("mentor-sessions")
+    n, audit = _count("mentors"), _count("audit_log")  # after signing in: the refused form writes nothing
     at.text_input(key="mentor_new::employer").input("浙江财经大学")
     at.text_input(key="mentor_new::phone").input("12345")
     at.button(key=MENTOR_SUBMIT).click().run()
@@ -119,8 +119,8 @@ def test_pairing_good_and_bad(demo_db):
 
     org = _org("incubation_in IS NULL")
     m = mentoring.add_mentor({"name": "测试导师周慧", "speciality": "公益领域专家", "active": True}, STAFF)
-    n, audit = _count("mentor_pairings"), _count("audit_log")
     at = _staff("mentor-sessions")
+    n, audit = _count("mentor_pairings"), _count("audit_log")  # after signing in
     at.selectbox(key="mentor_pairing::mentor_id").set_value(m)
     at.selectbox(key="mentor_pairing::org_id").set_value(org["id"])
     at.date_input(key="mentor_pairing::start_date").set_value(dt.date(2026, 3, 1))
@@ -190,8 +190,9 @@ def test_record_a_session_with_its_agreed_actions(demo_db):
 def test_a_bad_session_stores_nothing_and_keeps_the_form(demo_db):
     org = _org("incubation_in IS NULL")
     _, p = _mentor_and_pairing(org["id"])
-    n, audit = _count("mentoring_sessions") + _count("mentoring_actions"), _count("audit_log")
-    at = _actions(_fill_session(_staff("mentor-sessions"), p, hours=0.0),
+    at = _staff("mentor-sessions")
+    n, audit = _count("mentoring_sessions") + _count("mentoring_actions"), _count("audit_log")  # after signing in
+    at = _actions(_fill_session(at, p, hours=0.0),
                   {"action": "补齐报销凭证", "owner": None, "due_date": (TODAY + dt.timedelta(days=5)).isoformat()})
     at.button(key=SESSION_SUBMIT).click().run()
     assert not at.exception
@@ -283,8 +284,8 @@ def _life(org_id: int) -> AppTest:
 
 def test_stage_change_good_and_bad(demo_db):
     org = _org("stage = '初创期'")
-    n, audit = _count("stage_changes"), _count("audit_log")
     at = _life(org["id"])
+    n, audit = _count("stage_changes"), _count("audit_log")  # after signing in
     key = f"stage:{org['id']}"
     at.selectbox(key=f"{key}::to_stage").set_value("初创期")
     at.text_area(key=f"{key}::reason").input("完成登记,开展首个项目")
@@ -339,8 +340,8 @@ def test_graduation_on_the_entry_day_is_refused(demo_db):
 
 def test_graduation_asks_first_and_writes_once(demo_db):
     org = _org("incubation_in IS NOT NULL AND incubation_out IS NULL")
-    n, audit = _count("incubation_decisions"), _count("audit_log")
     at = _life(org["id"])
+    n, audit = _count("incubation_decisions"), _count("audit_log")  # after signing in
     key = f"incubation:{org['id']}:出壳"
     at.multiselect(key=f"{key}::criteria_met").set_value(["完成登记或备案", "内部治理制度健全", "独立运作至少一个项目",
                                                           "能力评估总分达到60分"])
