@@ -84,6 +84,21 @@ def plan_round(round_id: int, db=None) -> Plan:
     return plan(apps, experts, reviewers.conflict_pairs(db), n)
 
 
+def plan_token(round_id: int, db=None) -> tuple:
+    """Changes whenever what a plan was based on changes (assignments of the round, applications in review):
+    a plan made before is stale then and must not be confirmed from the screen."""
+    db = db or get_db()
+    marks = ", ".join("?" for _ in REVIEW_STATES)
+    row = db.fetch_one(
+        "SELECT (SELECT count(*) FROM assignments s JOIN applications a ON a.id = s.application_id WHERE a.round_id = ?) AS n,"
+        " (SELECT max(s.id) FROM assignments s JOIN applications a ON a.id = s.application_id WHERE a.round_id = ?) AS top,"
+        " (SELECT count(*) FILTER (WHERE s.status = 'recused') FROM assignments s JOIN applications a"
+        "  ON a.id = s.application_id WHERE a.round_id = ?) AS recused,"
+        f" (SELECT count(*) FROM applications WHERE round_id = ? AND state IN ({marks})) AS apps",
+        [round_id, round_id, round_id, round_id, *REVIEW_STATES])
+    return (row["n"], row["top"], row["recused"], row["apps"])
+
+
 def app_titles(round_id: int, db=None) -> dict[int, str]:
     """Every application of the round as staff name it: 「title」(编号 id)."""
     db = db or get_db()

@@ -3,6 +3,10 @@ consolidation panel (statistics, 复评, ranking, recommendation, overrides, pro
 
 People by name, projects by title; the round, the expert and the tab are in the URL (F5 and shared links
 keep the place); an action's message is shown where the action was; irreversible steps ask first."""
+import threading
+import time
+import uuid
+
 import pandas as pd
 import streamlit as st
 
@@ -12,38 +16,75 @@ from core.excel import XLSX_MIME
 from core.formats import date as date_text
 from core.formats import text as plain_text
 from core.ui.confirm import confirm_button
-from core.ui.editor import frame, rows_from_state
+from core.ui.editor import child_editor, child_rows
 from core.ui.forms import load, schema_form
-from core.ui.session import require, show_flash
+from core.ui.session import require
 from core.ui.text import md
 from schemas.review import Affiliation, Override, ReviewerProfile
 
 CRIT_COLS = ["name", "max_score", "weight", "guidance"]
-_OK = "review_admin:ok"
 ASSIGNMENT_STATUS = {"assigned": "已分配", "recused": "已回避"}
 REVIEW_STATUS = {"draft": "草稿", "submitted": "已提交"}
 
+# What each session's last action did, and which actions it just did, kept in the process and not in
+# st.session_state: every read or write of session state is a point where Streamlit may stop the run for
+# a rerun that is already waiting (the second click of a double click). A message written there right
+# after a write was seen lost in the browser; a plain dict is not such a point.
+_NOTES: dict[str, dict] = {}
+_NOTES_LOCK = threading.Lock()
+_NOTES_KEPT = 2000  # sessions remembered (the oldest are forgotten)
+DOUBLE_CLICK_S = 3.0  # the same action again within this time is the second click of a double click
+
+
+_here = threading.local()  # the session whose script this thread is running (set by ``_enter``)
+_TOKEN = "review_admin:session"
+
+
+def _mine() -> dict:
+    sid = getattr(_here, "session", "-")
+    with _NOTES_LOCK:
+        box = _NOTES.pop(sid, None) or {"scope": None, "note": None, "done": {}}
+        _NOTES[sid] = box  # the most recently used last
+        while len(_NOTES) > _NOTES_KEPT:
+            _NOTES.pop(next(iter(_NOTES)))
+    return box
+
+
+def _enter(*scope) -> None:
+    """First thing on a screen: which session this is, and the screen and record the user is on (a message
+    of another screen or round is not shown here)."""
+    if _TOKEN not in st.session_state:
+        st.session_state[_TOKEN] = uuid.uuid4().hex
+    _here.session = st.session_state[_TOKEN]
+    _mine()["scope"] = scope
+
 
 def _note(where: str, message: str) -> None:
-    """Keep ``message`` for the next run, to be shown at ``where`` (the place of the action)."""
-    st.session_state[_OK] = (where, message)
+    """Say what an action did, at ``where`` (the place of the action), from the next run on, until another
+    action replaces it (so the rerun of an impatient second click does not wipe it)."""
+    box = _mine()
+    box["note"] = (box["scope"], where, message)
 
 
 def _flash(where: str) -> None:
-    kept = st.session_state.get(_OK)
-    if kept and kept[0] == where:
-        st.session_state.pop(_OK, None)
-        st.success(md(kept[1]))
+    box = _mine()
+    if box["note"] and box["note"][1] == where and box["note"][0] == box["scope"]:
+        st.success(md(box["note"][2]))
 
 
-def _try(fn, ok: str | None, where: str) -> bool:
+def _try(fn, ok: str | None, where: str, once: tuple) -> bool:
     """Run an action: a refusal is shown in Chinese here and changes nothing; on success the page reruns
-    and ``ok`` (if given; ``fn`` may have noted its own) is shown at ``where``."""
+    and ``ok`` (if given; ``fn`` may note its own) is shown at ``where``. ``once``: the action's identity;
+    the same action again right after it is the second click of a double click and does nothing."""
+    box = _mine()
+    if time.monotonic() - box["done"].get(once, -DOUBLE_CLICK_S) < DOUBLE_CLICK_S:
+        return False
     try:
         fn()
     except HubError as exc:
         st.error(md(exc))
         return False
+    box["done"] = {once: time.monotonic()}
     if ok:
         _note(where, ok)
     st.rerun()
@@ -71,7 +112,7 @@ def _round_picker() -> dict | None:
 def experts() -> None:
     who = require("experts")
     st.title("评审专家")
-    _flash("experts")
+    _enter("experts")
     people = reviewers.reviewers()
     st.dataframe(people[["name", "title", "employer", "expertise", "load_cap", "username"]].rename(columns={
         "name": "姓名", "title": "职称/身份", "employer": "工作单位", "expertise": "擅长领域", "load_cap": "评审上限",
@@ -85,6 +126,7 @@ def experts() -> None:
                           placeholder="请选择专家", key="expert", bind="query-params")
     if chosen is None:
         return
+    _enter("experts", chosen)
     tab_profile, tab_aff = st.tabs(["专家档案", "关联组织(利益冲突)"], key="view", bind="query-params")
     with tab_profile:
         prof = reviewers.profile(chosen) or {}
@@ -110,7 +152,7 @@ def experts() -> None:
             if st.button("删除", key=f"aff:delbtn:{chosen}", disabled=gone is None,
                          help="请先选择要删除的关联" if gone is None else None):
                 _try(lambda: reviewers.remove_affiliation(int(gone), who), f"已删除关联:{labels[int(gone)]}",
-                     "affiliations")
+                     "affiliations", ("affiliation", int(gone)))
 
 
 # ---- rubric and assignment -----------------------------------------------------------------------
@@ -123,12 +165,13 @@ def _rubric(r: dict, who) -> None:
                + ("已有专家提交评分,评分细则已冻结。" if frozen else "可增删评分项;满分之和须等于总分。"))
     base = [{k: c[k] for k in CRIT_COLS} for c in crit] or rubrics.default_rows()
     key = f"rubric:{r['id']}"
-    st.data_editor(frame(base, CRIT_COLS), key=key, num_rows="fixed" if frozen else "dynamic", disabled=frozen,
-                   hide_index=True, width="stretch", column_config={
-                       "name": st.column_config.TextColumn("评分项"), "max_score": st.column_config.NumberColumn("满分"),
-                       "weight": st.column_config.NumberColumn("权重"), "guidance": st.column_config.TextColumn("评分要点")})
+    # a fixed table with empty rows to fill (no English "Add row" toolbar)
+    child_editor(base, CRIT_COLS, key, disabled=frozen, column_config={
+        "name": st.column_config.TextColumn("评分项"), "max_score": st.column_config.NumberColumn("满分"),
+        "weight": st.column_config.NumberColumn("权重"), "guidance": st.column_config.TextColumn("评分要点")})
     if not frozen and st.button("保存评分细则", key=f"{key}:save"):
-        _try(lambda: rubrics.set_rubric(r["id"], rows_from_state(base, CRIT_COLS, key), who), "已保存评分细则", "rubric")
+        _try(lambda: rubrics.set_rubric(r["id"], child_rows(CRIT_COLS, key), who), "已保存评分细则", "rubric",
+             ("rubric", r["id"], str(child_rows(CRIT_COLS, key))))
 
 
 def _send_waiting(r: dict, who) -> None:
@@ -155,37 +198,37 @@ def assign() -> None:
     r = _round_picker()
     if r is None:
         return
+    _enter("assign", r["id"])
     with st.expander("评分细则", expanded=not rubrics.criteria(r["id"])):
         _rubric(r, who)
     st.subheader("自动分配")
     st.caption(f"每个项目 {r['reviewers_per_app']} 位专家;每位专家本批次最多 {r.get('load_cap') or 12} 个(专家档案可单独设置);"
                "有利益冲突的专家不会被分配;优先匹配擅长领域,并平衡工作量。")
-    show_flash()
     _flash("plan")
     _send_waiting(r, who)
     nothing = assignment.nothing_to_plan(r["id"])
+    token = assignment.plan_token(r["id"])
     if st.button("生成分配方案", key="assign:plan", disabled=nothing is not None, help=nothing):
-        st.session_state["assign:planned"] = (r["id"], assignment.plan_round(r["id"]))
+        st.session_state["assign:planned"] = (r["id"], token, assignment.plan_round(r["id"]))
     _why(nothing)
     planned = st.session_state.get("assign:planned")
-    if planned and (planned[0] != r["id"] or nothing is not None):
-        st.session_state.pop("assign:planned", None)  # another round, or nothing left to plan: the plan is stale
-        planned = None
-    pairs = planned[1].pairs if planned else []
+    if planned and planned[:2] != (r["id"], token):
+        planned = None  # another round, or the assignments changed since (e.g. this plan was confirmed): stale
+    pairs = planned[2].pairs if planned else []
     if planned:
         titles = assignment.app_titles(r["id"])
-        for app_id, why in planned[1].shortfalls:
+        for app_id, why in planned[2].shortfalls:
             st.warning(md(f"{titles.get(app_id, f'项目(编号 {app_id})')}专家不足:{why}"))
         if pairs:
             st.info(f"分配方案:{len(pairs)} 个评审任务(下表中的 ○),确认后才生效。")
             c1, c2, _ = st.columns([2, 1, 4])
             if c1.button(f"确认分配({len(pairs)} 个)", type="primary", key="assign:confirm"):
-                st.session_state.pop("assign:planned", None)
-                _try(lambda: assignment.confirm_plan(r["id"], pairs, who), f"已确认分配 {len(pairs)} 个评审任务", "plan")
+                _try(lambda: assignment.confirm_plan(r["id"], pairs, who), f"已确认分配 {len(pairs)} 个评审任务", "plan",
+                     ("confirm_plan", r["id"], token))
             if c2.button("放弃方案", key="assign:discard"):
                 st.session_state.pop("assign:planned", None)
                 st.rerun()
-        elif not planned[1].shortfalls:
+        elif not planned[2].shortfalls:
             st.info("没有需要分配的项目。")
     st.markdown("**分配矩阵**")
     m = assignment.matrix(r["id"], pairs)
@@ -213,7 +256,8 @@ def _manual(r: dict, who) -> None:
     missing = "请先选择项目和专家。" if app_id is None or expert is None else None
     if st.button("分配", key="assign:manual", disabled=missing is not None, help=missing):
         _try(lambda: assignment.assign(int(app_id), expert, who),
-             f"已把{assignment.app_titles(r['id']).get(int(app_id))}分配给 {names.get(expert, expert)}", "manual")
+             f"已把{assignment.app_titles(r['id']).get(int(app_id))}分配给 {names.get(expert, expert)}", "manual",
+             ("assign", int(app_id), expert))
     _why(missing)
     if app_id is None:
         return
@@ -259,6 +303,7 @@ def summary() -> None:
     r = _round_picker()
     if r is None:
         return
+    _enter("summary", r["id"])
     locked = r["scores_locked_at"] is not None
     if locked:
         st.info(f"评分已于 {r['scores_locked_at']:%Y-%m-%d %H:%M} 由 {reviewers.person(r['scores_locked_by'])} 签字锁定。")
@@ -296,7 +341,7 @@ def _actions(r: dict, t, who, locked: bool) -> None:
 
     if st.button(f"把评分已全部提交的项目标为「评审完成」({len(ready)} 个)", key="summary:complete",
                  disabled=why is not None, help=why):
-        _try(complete, None, "complete")
+        _try(complete, None, "complete", ("complete", r["id"]))
     _why(why)
     if t.empty:
         return
@@ -326,7 +371,7 @@ def _re_review(t, labels: dict, who) -> None:
     why = "请先选择项目。" if target is None else None
     if st.button("送复评", key="summary:rereview", disabled=why is not None, help=why):
         _try(lambda: consolidation.send_to_re_review(int(target), note, who), "已送复评;请在「评审分配」中增加专家",
-             "re_review")
+             "re_review", ("re_review", int(target)))
     _why(why)
 
 
@@ -350,29 +395,37 @@ def _reopen(labels: dict, titles: dict, who, locked: bool) -> None:
            "该项目还没有已提交的评分。" if not done else "请选择要重新开放的评分。" if task is None else None)
     if st.button("重新开放", key="summary:reopen", disabled=why is not None, help=why):
         _try(lambda: reviews.reopen(int(reviews.review_of(int(task))["id"]), why_text, who),
-             f"已重新开放{who_only[int(task)]}对「{titles[int(app_pick)]}」的评分,请专家修改后重新提交", "reopen")
+             f"已重新开放{who_only[int(task)]}对「{titles[int(app_pick)]}」的评分,请专家修改后重新提交", "reopen",
+             ("reopen", int(task)))
     _why(why)
 
 
 def _sign_off(r: dict, t, who, locked: bool) -> None:
     st.subheader("签字锁定与推荐名单")
-    show_flash()
     _flash("sign_off")
     if who.has("admin"):
         if not locked:
+            def lock() -> None:
+                consolidation.sign_off(r["id"], who)
+                _note("sign_off", "已签字锁定本批次评分。")
+
             confirm_button("summary:lock", "签字锁定本批次评分", consequence=consolidation.sign_off_consequence(r["id"]),
-                           fn=lambda: consolidation.sign_off(r["id"], who), ok="已签字锁定本批次评分。")
+                           fn=lock, ok="")
         else:
             reason = st.text_input("解锁原因", key="summary:unlock_why", placeholder="至少4个字,将记入审计日志")
             if st.button("解锁评分", key="summary:unlock"):
-                _try(lambda: consolidation.unlock(r["id"], reason, who), "已解锁评分", "sign_off")
+                _try(lambda: consolidation.unlock(r["id"], reason, who), "已解锁评分", "sign_off", ("unlock", r["id"]))
     else:
         st.caption("签字锁定由管理员办理。")
     todo = t[t["state"] == "reviewed"] if not t.empty else t
     yes = int(todo["recommended"].sum()) if not todo.empty else 0
     why = ("须先由管理员签字锁定评分,才能按推荐名单更新项目状态。" if not locked else
            "没有「评审完成」的项目可以更新。" if todo.empty else None)
+    def apply() -> None:
+        recommended, not_recommended = consolidation.apply_recommendation(r["id"], who)
+        _note("sign_off", f"已按推荐名单更新状态:推荐立项 {recommended} 个,不推荐 {not_recommended} 个;"
+                          "请到「决定与公示」作出决定。")
+
     confirm_button("summary:apply", "按推荐名单更新项目状态",
                    f"把 {len(todo)} 个「评审完成」的项目按推荐名单转为「推荐立项」({yes} 个)或「不推荐」({len(todo) - yes} 个);"
-                   "之后请到「决定与公示」作出决定。", lambda: consolidation.apply_recommendation(r["id"], who),
-                   "已按推荐名单更新状态,请到「决定与公示」作出决定。", disabled_reason=why, primary=False)
+                   "之后请到「决定与公示」作出决定。", apply, "", disabled_reason=why, primary=False)
