@@ -7,9 +7,9 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core import app, navigation
+from core import app, navigation, security
 from core.errors import HubError
-from core.ui import auth
+from core.ui import auth, session
 from core.ui.text import md
 
 st.set_page_config(page_title="HubDesk 枢纽台", page_icon=":material/hub:", layout="wide")
@@ -33,10 +33,17 @@ def _signed_out() -> None:
     """Placeholder page while signed out: the gate above has drawn the login form."""
 
 
-def _no_access() -> None:
-    st.title("无权访问")
-    st.error("您的角色无权打开此页面。如需使用,请联系管理员调整角色。")
-    st.page_link(_home_page(), label="返回工作台", icon=":material/home:")
+def _no_access(spec: navigation.PageSpec):
+    """The page a role's forbidden URL opens: a Chinese notice, nothing of the screen, and an audit event."""
+    def notice() -> None:
+        who = session.actor()
+        security.log("access_refused", who.username if who else None,
+                     f"打开「{spec.title}」(/{spec.url_path})", auth.client_address())
+        st.title("无权访问")
+        st.error("您的角色无权打开此页面。如需使用,请联系管理员调整角色。")
+        st.page_link(_home_page(), label="返回工作台", icon=":material/home:")
+
+    return notice
 
 
 def _to_workbench() -> None:
@@ -94,7 +101,7 @@ for spec in navigation.PAGES:
         sections.setdefault(spec.section, []).append(st.Page(
             _target(spec), title=spec.title, url_path=spec.url_path, icon=spec.icon or None, default=spec.default))
     else:  # its URL answers with a Chinese notice and nothing of the screen (the screen is not registered)
-        hidden.append(st.Page(_no_access, title=spec.title, url_path=spec.url_path, visibility="hidden",
+        hidden.append(st.Page(_no_access(spec), title=spec.title, url_path=spec.url_path, visibility="hidden",
                               icon=navigation.PLACEHOLDER_ICON))
 sections[next(iter(sections))] += hidden  # hidden pages draw no sidebar entry wherever they sit
 

@@ -2,7 +2,7 @@
 from core import (  # noqa: F401
     applications, assessments, assignment, brands, communities, consolidation, decisions, documents, evaluations, ideas,
     ledger, lifecycle, lockout, mentoring, money, monitoring_policy, organisations, projects, reviewers, reviews, risks,
-    rounds, rubrics, trainings, users, workflow,
+    rounds, rubrics, security, sessions, trainings, users, workflow,
 )
 
 

@@ -102,7 +102,8 @@ def update(username: str, values: dict, actor: Actor, db=None) -> bool:
             changed = records.update(USER, username, values, actor, db=db, touch={"updated_at": datetime.now()})
     else:
         changed = records.update(USER, username, values, actor, db=db, touch={"updated_at": datetime.now()})
-    if changed:  # a disabled account or changed roles: every session of the user ends now
+    if changed and actor.username != username:  # disabled or roles changed: every session of the user ends
+        # (an admin changing their own roles stays signed in: roles are read afresh on every run anyway)
         after = get(username, db)
         if not after["active"] and current["active"]:
             sessions.revoke_all(username, actor, "disabled", db=db)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core import navigation
+from core import navigation, security
 from core.actor import Actor
 from core.errors import HubError
 from core.ui import auth
@@ -49,6 +49,8 @@ def require(page_key: str) -> Actor:
         st.warning("请先登录。")
         st.stop()
     if not navigation.allowed(page_key, who.roles):
+        security.log("access_refused", who.username, f"页面 {page_key}(角色 {'、'.join(who.roles)})",
+                     auth.client_address())
         st.error("您的角色无权访问此页面。")
         st.stop()
     return who
