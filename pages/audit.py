@@ -23,7 +23,7 @@ def render() -> None:
     cols = st.columns(4)
     actor = cols[0].selectbox("操作人", audit.distinct(db, "actor"), index=None, placeholder="全部", key="audit:actor",
                               format_func=lambda u: people.get(u, u))
-    table = cols[1].selectbox("对象", audit.distinct(db, "table_name"), index=None, placeholder="全部", key="audit:table",
+    table = cols[1].selectbox("对象", sorted(audit.distinct(db, "table_name"), key=target_label), index=None, placeholder="全部", key="audit:table",
                               format_func=target_label)
     action = cols[2].selectbox("动作", audit.distinct(db, "action"), index=None, placeholder="全部", key="audit:action",
                                format_func=action_label)

@@ -49,8 +49,18 @@ def render() -> None:
 
     with tab_edit:
         names = dict(zip(accounts["username"], accounts["name"]))
+        asked = st.query_params.get("user")
+        if asked in names and st.session_state.get("users:url") != asked:  # arrival, F5 or a shared link
+            st.session_state["users:target"] = asked
+        st.session_state["users:url"] = asked
         target = st.selectbox("选择账号", list(names), index=None, placeholder="请选择要修改的账号(可输入姓名或用户名查找)",
-                              format_func=lambda u: f"{names.get(u, u)}({u})", key="user", bind="query-params")
+                              format_func=lambda u: f"{names.get(u, u)}({u})", key="users:target")
+        if target != asked:  # the account in the URL (?user=staff): F5 and a shared link open it again
+            if target:
+                st.query_params["user"] = target
+            else:
+                st.query_params.pop("user", None)
+            st.session_state["users:url"] = target
         if not target:
             st.caption("选择一个账号后,可以修改姓名、邮箱、角色,停用账号,或重置它的密码。")
             return

@@ -33,7 +33,7 @@ def _fill_new(at, username="zhao.li", name="赵丽", email="zhaoli@example.cn", 
 
 
 def _edit(at, target: str):
-    at.selectbox(key="user").set_value(target).run()
+    at.selectbox(key="users:target").set_value(target).run()
     return at
 
 
@@ -295,12 +295,19 @@ def test_list_shows_no_raw_empty_values(demo_db):
     assert all(v == "" or re.fullmatch(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?", v) for v in df["创建时间"])
 
 
-def test_edit_picker_names_people(demo_db):
+def test_edit_picker_names_people_and_keeps_the_account_in_the_url(demo_db):
     at = _admin()
-    picker = at.selectbox(key="user")
+    picker = at.selectbox(key="users:target")
     assert picker.placeholder.startswith("请选择")
     assert "王敏(工作人员)(staff)" in picker.options
-    # the account is bound to the URL (?user=staff): the browser test reloads it (AppTest has no URL)
+    at = _edit(at, "staff")
+    assert at.query_params["user"] == "staff"
+    # a reload of /accounts?user=staff opens the same account
+    again = signed_in("admin", ["admin"]).run()
+    again.query_params["user"] = "staff"
+    again = open_page(again, "accounts")
+    assert again.selectbox(key="users:target").value == "staff"
+    assert again.text_input(key="user_edit::name").value == "王敏(工作人员)"
 
 
 def test_cancelling_a_password_reset_changes_nothing(demo_db):
