@@ -336,6 +336,8 @@ def test_a_sign_in_is_logged_by_its_chinese_name(demo_db):
     top = at.dataframe[0].value.iloc[0]
     assert top["对象"] == "登录记录"
     assert "登录成功:否" in top["修改内容"] and "用户名:staff" in top["修改内容"]
+    assert "登录结果:失败" in top["修改内容"]
+    assert top["记录"].startswith("王敏(工作人员)(staff)")  # the person by name
 
 
 def test_a_state_change_names_the_states(demo_db):

@@ -55,10 +55,15 @@ SYSTEM_FIELDS = {
     "items_passed": "通过项", "reasons": "原因", "no_conflict_at": "声明无利益冲突时间",
     "recused_reason": "回避原因", "done_date": "完成日期", "closed_on": "结项日期", "state_note": "状态说明",
     "detail": "详情", "event": "事件", "happened_on": "发生日期", "org_id": "社会组织编号",
+    # sign-in, sessions and security events (core.lockout, core.sessions, core.security)
+    "client": "客户端地址", "outcome": "结果", "login_attempts.outcome": "登录结果", "user_agent": "浏览器",
+    "last_seen": "最近活动时间", "expires_at": "到期时间", "revoked_at": "结束时间", "revoked_by": "结束人",
+    "revoked_reason": "结束原因", "happened_at": "发生时间", "security_events.kind": "事件类型",
 }
 
 # Stored codes of columns no form offers, shown by their Chinese names (the maps live with their schemas)
 REVIEW_STATUS = {"draft": "草稿", "submitted": "已提交"}
+LOGIN_OUTCOMES = {"ok": "成功", "failed": "失败", "locked": "账号锁定中,被拒绝", "throttled": "此地址失败过多,被拒绝"}
 ASSIGNMENT_STATUS = {"assigned": "已分配", "recused": "已回避"}
 
 SHOWN_FIELDS_ON_CREATE = 6
@@ -143,6 +148,8 @@ def field_label(table: str, column: str) -> str:
 
 def _value_labels(table: str, column: str) -> dict | None:
     from core.mentoring import STATUSES as ACTION_STATUS
+    from core.security import KINDS as SECURITY_KINDS
+    from core.sessions import REASONS as SESSION_ENDS
     from schemas.choices import APP_STATES, ROLES, SCREENING_OUTCOMES
     from schemas.monitoring import (EVALUATION_KINDS, EVALUATION_OUTCOMES, PROJECT_STATES, TRANCHE_GATES,
                                     TRANCHE_STATUS)
@@ -154,7 +161,8 @@ def _value_labels(table: str, column: str) -> dict | None:
         ("tranches", "status"): TRANCHE_STATUS, ("evaluations", "kind"): EVALUATION_KINDS,
         ("evaluations", "outcome"): EVALUATION_OUTCOMES, ("users", "roles"): ROLES,
         ("mentoring_actions", "status"): ACTION_STATUS, ("reviews", "status"): REVIEW_STATUS,
-        ("assignments", "status"): ASSIGNMENT_STATUS,
+        ("assignments", "status"): ASSIGNMENT_STATUS, ("login_attempts", "outcome"): LOGIN_OUTCOMES,
+        ("user_sessions", "revoked_reason"): SESSION_ENDS, ("security_events", "kind"): SECURITY_KINDS,
     }.get((table, column))
 
 
@@ -241,18 +249,29 @@ def changes(table: str, before: dict | None, after: dict | None) -> str:
     return ";".join(parts) + (f" 等 {len(filled)} 项" if more > 0 else "")
 
 
-def record_label(table: str, key, before: dict | None, after: dict | None) -> str:
-    """The record by its title and number, e.g. ``钱塘区云帆青少年服务社(编号 56)``."""
+def record_label(table: str, key, before: dict | None, after: dict | None, people: dict[str, str] | None = None) -> str:
+    """The record by its title and number, e.g. ``钱塘区云帆青少年服务社(编号 56)``; a person (``people``:
+    username -> name) by name, e.g. ``王敏(工作人员)(staff)``."""
     entity = entity_for(table)
+    people = people or {}
     key_text = "" if key is None or (isinstance(key, float) and key != key) else str(key)
     data = after or before or {}
     title = data.get(entity.title_field) if entity is not None else None
+    if len(key_text) > 20:  # a digest (e.g. a sign-in session's): means nothing to a reader
+        key_text = ""
     if formats.is_empty(title) or str(title) == key_text:
-        if not key_text.isdigit():
+        if key_text in people:
+            return f"{people[key_text]}({key_text})"
+        if key_text and not key_text.isdigit():
             return key_text  # a key that is a name already (a community, a file)
-        return f"编号 {key_text}"
-    title = value_text(table, entity.title_field, title)
-    return f"{title}(编号 {key_text})" if key_text else title
+        return f"编号 {key_text}" if key_text else ""
+    if entity is not None and "username" in (entity.title_field, entity.key) and str(title) in people:
+        title = f"{people[str(title)]}({title})"
+    else:
+        title = value_text(table, entity.title_field, title)
+    if not key_text or f"({key_text})" in title:
+        return title
+    return f"{title}(编号 {key_text})" if key_text.isdigit() else f"{title}({key_text})"
 
 
 def audit_frame(df: pd.DataFrame, *, drop: tuple[str, ...] = (), people: dict[str, str] | None = None) -> pd.DataFrame:
@@ -268,7 +287,7 @@ def audit_frame(df: pd.DataFrame, *, drop: tuple[str, ...] = (), people: dict[st
         rows.append({
             "id": r.get("id"), "logged_at": r.get("logged_at"),
             "actor": "系统" if actor == "system" else (people.get(actor) or actor),
-            "target": target_label(table), "record": record_label(table, r.get("row_key"), before, after),
+            "target": target_label(table), "record": record_label(table, r.get("row_key"), before, after, people),
             "action": action_label(r.get("action") or ""), "changes": changes(table, before, after),
             "note": "" if formats.is_empty(r.get("note")) else str(r.get("note")),
         })
