@@ -137,7 +137,7 @@ def _healthy(base: str) -> bool:
         return False
 
 
-def start_server(workdir: Path, name: str, prepare: str = "", *, empty: bool = False):
+def start_server(workdir: Path, name: str, prepare: str = "", *, empty: bool = False, env: dict | None = None):
     """Starts ``streamlit run Home.py`` on a free port with a private demo database (``prepare``: Python
     code run after the demo data is built, before the server starts, e.g. to set up a scenario;
     ``empty``: no database at all, so the server builds the demo data itself on its first page load).
@@ -148,7 +148,7 @@ def start_server(workdir: Path, name: str, prepare: str = "", *, empty: bool = F
     port = _free_port()
     env = dict(os.environ, HUBDESK_DB=str(workdir / "hub.duckdb"), HUBDESK_SECRETS=str(workdir / "secrets.toml"),
                HUBDESK_DEMO="1", HUBDESK_BCRYPT_ROUNDS="4", HUBDESK_LOGIN_SLEEP="0", PYTHONUNBUFFERED="1",
-               HUBDESK_BACKUP_ON_START="0", HUBDESK_BACKUP_EVERY_HOURS="0")
+               HUBDESK_BACKUP_ON_START="0", HUBDESK_BACKUP_EVERY_HOURS="0", **(env or {}))
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / ("server-" + re.sub(r"[^\w.-]+", "_", name) + ".log")
     # A copy of the demo database built once per code version (tests/demo_cache.py); ``prepare`` runs in
