@@ -2,14 +2,31 @@
 report, then one confirm button that writes the valid rows in one transaction (as 批量导入 in the registry)."""
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import streamlit as st
 
-from core import importer
+from core import config, importer
 from core.errors import HubError
 from core.excel import XLSX_MIME
 from core.ui.text import md
+
+
+def chinese_uploader(key: str, limits: str) -> None:
+    """``st.file_uploader`` labels its button "Upload" and its limits "10MB per file • XLSX" in English, and this
+    Streamlit version offers no parameter to change them: the uploader with ``key`` shows 选择文件 and ``limits``
+    instead (the English words are hidden, the Chinese drawn in their place)."""
+    scope = ".st-key-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
+    limits = limits.replace("\\", "").replace('"', "")
+    st.html(f"""<style>
+{scope} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p,
+{scope} [data-testid="stFileUploaderDropzoneInstructions"] span {{ visibility: hidden; font-size: 0; }}
+{scope} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
+  content: "选择文件"; visibility: visible; font-size: 0.875rem; }}
+{scope} [data-testid="stFileUploaderDropzoneInstructions"] span::after {{
+  content: "{limits}"; visibility: visible; font-size: 0.75rem; }}
+</style>""")
 
 
 def import_panel(spec: importer.ImportSpec, key: str, *, noun: str, template_name: str,
@@ -20,6 +37,7 @@ def import_panel(spec: importer.ImportSpec, key: str, *, noun: str, template_nam
                        icon=":material/download:", on_click="ignore", key=f"{key}:template")
     st.caption(f"在模板的「{importer.DATA_SHEET}」工作表中从第 2 行起每行填写一条;"
                f"「{importer.EXAMPLE_SHEET}」工作表是示例,不会导入;各列的要求和可选值见「{importer.NOTES_SHEET}」。")
+    chinese_uploader(f"{key}:file", f"单个文件不超过 {config.load().upload_max_mb} MB,仅限 .xlsx")
     upload = st.file_uploader("上传填写好的 .xlsx 文件", type=["xlsx"], key=f"{key}:file")
     if upload is None:
         st.session_state.pop(f"{key}:plan", None)

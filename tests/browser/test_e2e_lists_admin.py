@@ -262,6 +262,13 @@ def test_import_template_example_is_never_imported(server, page, tmp_path):
     assert wb.sheetnames == ["导入数据", "填写示例", "填写说明"]
     assert wb["导入数据"].max_row == 1  # nothing to import until the user fills it in
 
+    # the uploader speaks Chinese too (its English labels cannot be set in this Streamlit version)
+    uploader = page.locator("[data-testid='stFileUploader']").first
+    assert "Upload" not in uploader.inner_text() and "per file" not in uploader.inner_text()
+    shown = uploader.locator("[data-testid='stFileUploaderDropzone'] button p").evaluate(
+        "e => getComputedStyle(e, '::after').content")
+    assert shown == '"选择文件"', shown
+
     # sent back unfilled: refused with the reason, nothing offered
     page.locator("input[type='file']").set_input_files(str(template))
     settle(page)
