@@ -52,11 +52,7 @@ def trainings() -> None:
     st.title("能力培训")
     tab_list, tab_new, tab_effect = _tabs(["培训列表", "新建培训", "培训成效"])
     with tab_list:
-        selected = list_view(tcore.LIST_VIEW, "trainings", title="能力培训")
-        if selected is None:
-            selected = _url_id("id")  # a link or a reload: the training in the URL
-        else:
-            st.query_params["id"] = str(int(selected))
+        selected = list_view(tcore.LIST_VIEW, "trainings", title="能力培训")  # the selection is in the URL (?id=)
         if selected is None:
             st.caption("在表格中选择一场培训,登记签到、导入签到表、录入或导入反馈。")
         else:
@@ -87,7 +83,11 @@ def _training(tid: int, who) -> None:
     st.caption(f"已签到 {len(att)} 人次,来自 {att['org_id'].nunique()} 个组织{rate}。")
     tabs = st.tabs(["签到名单", "签到表导入", "培训反馈", "反馈导入", "编辑培训"], key="section", bind="query-params")
     with tabs[0]:
-        table(att.drop(columns=["id", "org_id"]), f"签到名单-{t['title']}", key=f"att:{tid}", columns=ATTENDANCE_LABELS)
+        if att.empty:
+            st.caption("还没有人签到:用下面的表单登记,或在「签到表导入」中导入签到表。")
+        else:
+            table(att.drop(columns=["id", "org_id"]), f"签到名单-{t['title']}", key=f"att:{tid}",
+                  columns=ATTENDANCE_LABELS)
         schema_form(Attendance, f"attend:{tid}", lambda v: _sign_in(tid, v, who), submit_label="登记签到",
                     fields=["org_id", "person", "position", "phone"])
         if not att.empty:
@@ -132,7 +132,10 @@ def _feedback(tid: int, att: pd.DataFrame, who) -> None:
     cols[0].metric("反馈份数", f"{len(fb)}/{len(att)}")
     for col, (name, label) in zip(cols[1:], (("usefulness", "实用性"), ("clarity", "讲解清晰度"), ("fit", "契合需求"))):
         col.metric(label, f"{fb[name].mean():.2f}" if len(fb) else "—")
-    table(fb.drop(columns=["id"]), "培训反馈", key=f"fb:{tid}", columns=FEEDBACK_LABELS)
+    if fb.empty:
+        st.caption("还没有培训反馈。")
+    else:
+        table(fb.drop(columns=["id"]), "培训反馈", key=f"fb:{tid}", columns=FEEDBACK_LABELS)
     if att.empty:
         st.info("还没有人签到,签到后才能录入反馈。")
         return

@@ -94,7 +94,10 @@ def _follow_up_tab(who) -> None:
                            placeholder="全部", select_all=False)
     df = mentor_core.actions(statuses=[labels[s] for s in shown] or None)
     df = df.assign(follow_up=df["follow_up"].map(STATUS_LABELS)).drop(columns=["session_id"])
-    table(_people(df), "辅导待办跟进", key="mentoring:actions", columns=ACTION_COLUMNS)
+    if df.empty:
+        st.caption("没有符合所选跟进状态的待办事项。")
+    else:
+        table(_people(df), "辅导待办跟进", key="mentoring:actions", columns=ACTION_COLUMNS)
     pending = mentor_core.actions(statuses=["overdue", "open"])
     if pending.empty:
         st.caption("没有未完成的待办事项。")
@@ -274,9 +277,10 @@ def org_support() -> None:
 
 def _sheet(sheets: dict, name: str, org_id: int, empty: str | None = None) -> None:
     df, cols = sheets[name]
-    if df.empty and empty:
-        st.caption(empty)
-    table(df, f"{name}", key=f"support:{name}:{org_id}", columns=cols, export=not df.empty)
+    if df.empty:  # one line instead of an empty grid (which says "empty", in English)
+        st.caption(empty or f"暂无{name}记录。")
+        return
+    table(df, f"{name}", key=f"support:{name}:{org_id}", columns=cols)
 
 
 # ---- 孵化与等级 ----------------------------------------------------------------------------------
@@ -363,15 +367,19 @@ def _org_tab(who) -> None:
     _incubation_form(org, who)
     _rating_form(org, who)
     with st.expander("历史记录"):
-        table(_people(life.stage_history(org["id"]), "created_by"), "阶段变更", key=f"life:stages:{org['id']}", columns={
-            "id": "编号", "changed_on": "变更日期", "from_stage": "原阶段", "to_stage": "新阶段", "reason": "变更依据",
-            "created_by": "登记人"}, export=False)
-        table(_people(life.decisions(org["id"]), "created_by"), "入壳出壳", key=f"life:decisions:{org['id']}", columns={
-            "id": "编号", "decided_on": "决定日期", "kind": "决定", "criteria_met": "符合的标准", "note": "说明",
-            "created_by": "登记人"}, export=False)
-        table(_people(life.ratings(org["id"]), "created_by"), "等级评估", key=f"life:ratings:{org['id']}", columns={
-            "id": "编号", "rated_on": "评估日期", "level": "等级", "score": "得分", "expires_on": "有效期至",
-            "note": "说明", "created_by": "登记人"}, export=False)
+        for name, df, cols in (
+                ("阶段变更", life.stage_history(org["id"]), {"changed_on": "变更日期", "from_stage": "原阶段",
+                                                         "to_stage": "新阶段", "reason": "变更依据", "created_by": "登记人"}),
+                ("入壳出壳", life.decisions(org["id"]), {"decided_on": "决定日期", "kind": "决定", "criteria_met": "符合的标准",
+                                                     "note": "说明", "created_by": "登记人"}),
+                ("等级评估", life.ratings(org["id"]), {"rated_on": "评估日期", "level": "等级", "score": "得分",
+                                                    "expires_on": "有效期至", "note": "说明", "created_by": "登记人"})):
+            st.markdown(f"**{name}**")
+            if df.empty:
+                st.caption(f"暂无{name}记录。")
+            else:
+                table(_people(df.drop(columns=["id"]), "created_by"), name, key=f"life:{name}:{org['id']}",
+                      columns=cols, export=False)
 
 
 def _ratings_tab() -> None:

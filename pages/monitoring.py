@@ -59,6 +59,14 @@ def _pct(v) -> str:
 PROJECT_TABS = ["协议与里程碑", "服务台账", "资金", "评估", "预警", "项目动态"]
 
 
+def _table(df: pd.DataFrame, name: str, *, key: str, columns: dict, empty: str) -> None:
+    """A table, or one line saying there is nothing yet (an empty grid only says "empty", in English)."""
+    if df.empty:
+        st.caption(empty)
+    else:
+        table(df, name, key=key, columns=columns)
+
+
 def _tabs(labels: list[str], key: str = "tab") -> list:
     """Tabs whose choice is in the URL (``?tab=资金``): a reload, a shared link or an action keeps the tab.
     A message left by the last action (``flash``) is shown at the top of the open tab, where the user is."""
@@ -201,10 +209,10 @@ def _header(p: dict) -> None:
     summ = money.summary(p["id"])
     c = st.columns(5)
     c[0].metric("状态", PROJECT_STATES.get(p["state"], p["state"]))
-    c[1].metric("活动场次", f"{formats.number(prog['activities'])} / {formats.number(prog['planned_activities'])}",
-                help=f"按进度应达 {prog['expected_activities']:,.0f} 场")
-    c[2].metric("服务人次", f"{formats.number(prog['person_times'])} / {formats.number(prog['planned_person_times'])}",
-                help=f"按进度应达 {prog['expected_person_times']:,.0f} 人次")
+    c[1].metric(f"活动场次(计划 {formats.number(prog['planned_activities'])})", formats.number(prog["activities"]),
+                help=f"已开展 / 计划;按进度应达 {prog['expected_activities']:,.0f} 场")
+    c[2].metric(f"服务人次(计划 {formats.number(prog['planned_person_times'])})", formats.number(prog["person_times"]),
+                help=f"已服务 / 计划;按进度应达 {prog['expected_person_times']:,.0f} 人次")
     c[3].metric("已拨付(元)", _money(summ["released"]), help=f"资助 {_money(summ['granted'])} 元")
     c[4].metric("经费执行率", _pct(summ["execution_pct"]), help=f"执行期已过 {_pct(summ['elapsed_pct'])}")
     if p["state"] in ("stopped", "terminated") and p.get("state_note"):
@@ -221,8 +229,8 @@ def _agreement_tab(p: dict, who) -> None:
                 submit_label="保存协议", changes_only=True, clear_on_success=False)
     st.markdown("**里程碑**")
     stones = projects.milestones(p["id"])
-    table(stones, f"里程碑-{p['agreement_no']}",
-          key="project:stones", columns={k: v for k, v in MILESTONE_COLUMNS.items() if k != "id"})
+    _table(stones.drop(columns=["id"]), f"里程碑-{p['agreement_no']}", key="project:stones",
+           columns={k: v for k, v in MILESTONE_COLUMNS.items() if k != "id"}, empty="还没有里程碑,可在下方新增。")
     with st.expander("登记完成 / 新增里程碑"):
         ids = [int(i) for i in stones["id"]] if not stones.empty else []
         labels = {int(r.id): f"{formats.date(r.due_date)} {r.deliverable}"
@@ -252,8 +260,8 @@ def _ledger_tab(p: dict, who) -> None:
                 help="已服务人次 ÷ 按执行期进度应达人次")
     c[2].metric("最近一次活动", formats.date(prog["last_activity"]))
     acts = ledger.activities(p["id"])
-    table(acts, f"服务台账-{p['agreement_no']}", key="project:acts",
-          columns={k: v for k, v in ACTIVITY_COLUMNS.items() if k != "id"})
+    _table(acts.drop(columns=["id"]), f"服务台账-{p['agreement_no']}", key="project:acts",
+           columns={k: v for k, v in ACTIVITY_COLUMNS.items() if k != "id"}, empty="还没有登记服务活动。")
     if p["state"] in ("terminated", "closed"):
         st.caption(f"项目{PROJECT_STATES[p['state']]},不能再登记活动。")
         return
@@ -325,8 +333,8 @@ def _money_tab(p: dict, who) -> None:
     table(_shown(ex, EXECUTION_COLUMNS),
           f"经费执行-{p['agreement_no']}", key="project:execution", columns=EXECUTION_COLUMNS)
     st.markdown("**经费支出**")
-    table(projects.readable(_shown(money.expenses(p["id"]), EXPENSE_COLUMNS), people=["created_by"]),
-          f"经费支出-{p['agreement_no']}", key="project:expenses", columns=EXPENSE_COLUMNS)
+    _table(projects.readable(_shown(money.expenses(p["id"]), EXPENSE_COLUMNS), people=["created_by"]),
+           f"经费支出-{p['agreement_no']}", key="project:expenses", columns=EXPENSE_COLUMNS, empty="还没有登记经费支出。")
     if p["state"] not in ("terminated", "closed"):
         with st.expander("登记支出"):
             schema_form(Expense, f"expense:{p['id']}",
@@ -349,8 +357,8 @@ def _release_form(tid: int, seq: int, amount: float, who) -> None:
 def _evaluation_tab(p: dict, who) -> None:
     pid = int(p["id"])
     evs = evaluations.evaluations(pid)
-    table(_shown(evs, EVALUATION_COLUMNS),
-          f"项目评估-{p['agreement_no']}", key="project:evals", columns=EVALUATION_COLUMNS)
+    _table(_shown(evs, EVALUATION_COLUMNS), f"项目评估-{p['agreement_no']}", key="project:evals",
+           columns=EVALUATION_COLUMNS, empty="还没有评估记录。")
     if p["state"] in ("terminated", "closed"):
         st.caption(f"项目{PROJECT_STATES[p['state']]},不能再评估。")
         return
@@ -549,8 +557,9 @@ def brand_matrix() -> None:
         labels = {int(r.id): r.name for r in ov.itertuples()}
         b = st.selectbox("品牌", list(labels), format_func=labels.get, index=None, placeholder="选择品牌", key="brands:pick")
         if b is not None:
-            table(brands.points(int(b)).drop(columns=["id"], errors="ignore"), f"服务点-{labels[b]}",
-                  key="brands:points", columns={"community": "社区", "name": "服务点", "address": "地址"})
+            _table(brands.points(int(b)).drop(columns=["id"], errors="ignore"), f"服务点-{labels[b]}",
+                   key="brands:points", columns={"community": "社区", "name": "服务点", "address": "地址"},
+                   empty="该品牌还没有服务点,可在「新增服务点」中添加。")
     with tab_new:
         schema_form(Brand, "brand_new", lambda v: f"已创建品牌:{v.get('name')}" if brands.create(v, who) else None,
                     submit_label="创建品牌")
