@@ -10,6 +10,12 @@
   (``<stem>-…-before-vNNN.duckdb``; never deleted automatically).
 * :func:`restore` (server stopped) refuses a missing, corrupt, foreign or newer-version file and then
   touches nothing; otherwise the current file is kept beside it as ``<stem>.replaced-….duckdb``.
+
+The audit log (``core.audit``): each backup's last audit row (id and hash) is an anchor that the live log
+must still hold (:func:`audit_anchors`), and taking it adds a ``B`` line to the head file beside the
+database. A restore adds an ``R`` line there (the backup's last row, the replaced database's last row,
+where the replaced file was kept) and then one audit row to the restored database ("restored from
+backup …"), so :func:`core.audit.verify` reports the restore as a restore, not as deleted rows.
 """
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ from typing import Callable
 
 import duckdb
 
-from core import export
+from core import audit, export
 from core.errors import DatabaseUnavailable, HubError, PermissionDenied
 
 log = logging.getLogger("hubdesk")
@@ -125,6 +131,7 @@ def backup(db, dest_dir: Path | str | None = None, keep: int = KEEP, *, now: dat
                     # FORCE: waits for reads still running (a plain CHECKPOINT fails while any query
                     # runs: "Cannot CHECKPOINT: there are other write transactions active"; load test)
                     cur.execute("FORCE CHECKPOINT")
+                    last = audit.last_row(cur)
                 _copy(db.path, part)
         except DatabaseUnavailable:
             _discard(part)
@@ -136,6 +143,8 @@ def backup(db, dest_dir: Path | str | None = None, keep: int = KEEP, *, now: dat
             _finish(part, final)
         except RestoreRefused as exc:
             raise BackupFailed(f"备份文件校验未通过,已删除:{exc}") from exc
+        with db.write_lock:  # in order with the head lines of the writes
+            audit.note_backup(db.path, last, final.name)
     prune(dest, db.path.stem, keep)
     return final
 
@@ -205,7 +214,7 @@ def before_migrations(db_path: Path | str, dest_dir: Path | str, *, now: datetim
 
 def backup_now(db, actor, settings) -> Path:
     """The admin panel's 立即备份: a backup like the automatic ones, audited."""
-    from core import audit, records
+    from core import records
 
     if not actor.has("admin"):
         raise PermissionDenied("只有管理员可以备份数据库")
@@ -258,10 +267,55 @@ def _in_use(target: Path) -> str | None:
     return None
 
 
+def _last_audit_row(path: Path) -> tuple[int, str] | None:
+    """(id, hash) of the last audit row of the database file ``path``, or None (no rows, unreadable)."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return audit.last_row(con)
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def _audit_restore(target: Path, source: Path, replaced: tuple[int, str] | None, kept: Path | None) -> bool:
+    """One audit row in the restored database saying so (through the one write path). False when the
+    restored file cannot take it (a backup from a HubDesk too old for this audit row): the head file's
+    ``R`` line still records the restore."""
+    import getpass
+
+    from core import records
+    from core.actor import SYSTEM
+    from core.db import Database
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "?"
+    note = (f"用 python3 -m core.manage restore 从备份 {source.name} 恢复(操作系统用户 {user})"
+            + (f";恢复前的审计日志到第 {replaced[0]} 条" if replaced else "")
+            + (f",被替换的数据库保留为 {kept.name}" if kept else ""))
+    db = Database(target)
+    try:
+        with records.unit(SYSTEM, db) as u:
+            u.changes.append(audit.Change("database", source.name, "restore", note=note))
+    except (duckdb.Error, HubError) as exc:
+        log.warning("HubDesk: the restore could not be recorded in the audit log of %s: %s", target, exc)
+        return False
+    finally:
+        db.close()
+    return True
+
+
 def restore(source: Path | str, target: Path | str) -> Path | None:
     """Replace ``target`` with the backup ``source`` (server stopped). Returns where the old file was kept.
 
-    Every check runs before anything is changed: a refused restore leaves ``target`` as it was."""
+    Every check runs before anything is changed: a refused restore leaves ``target`` as it was. After the
+    file is replaced, the restore is recorded in the head file beside it and in the restored audit log
+    (see the module doc), so checking the audit log afterwards reports it as a restore."""
     source, target = Path(source), Path(target)
     if source.exists() and target.exists() and source.resolve() == target.resolve():
         raise RestoreRefused("备份文件就是当前数据库文件,无需恢复")
@@ -280,12 +334,18 @@ def restore(source: Path | str, target: Path | str) -> Path | None:
         _discard(part)
         raise
     kept = None
+    replaced = _last_audit_row(target) if target.exists() else None
     if target.exists():
         kept = target.with_name(f"{target.stem}.replaced-{datetime.now():%Y%m%d-%H%M%S}{target.suffix}")
         target.rename(kept)
         if _wal(target).exists():
             _wal(target).rename(_wal(kept))
     os.replace(part, target)
+    try:
+        audit.note_restore(target, _last_audit_row(target), source.name, replaced, kept.name if kept else None)
+    except OSError as exc:  # the file is restored; check-audit will then report the old head as cut off
+        log.error("HubDesk: the restore could not be noted in the audit head file of %s: %s", target, exc)
+    _audit_restore(target, source, replaced, kept)
     return kept
 
 
@@ -406,10 +466,11 @@ def stop_auto() -> None:
         _auto = None
 
 
-def audit_anchors(dest_dir: Path | str, stem: str = "hub", newest: int = 3) -> list[tuple[int, str, str]]:
-    """The last audit row (id, hash, "备份 <name>") of the newest ``newest`` backups: rows the live audit log
-    must still hold (``core.audit.verify``), so deleting its newest rows is noticed too. Unreadable
-    backups are skipped (``check-backup`` reports them)."""
+def audit_anchors(dest_dir: Path | str, stem: str = "hub", newest: int = 3) -> list[audit.Anchor]:
+    """The last audit row (id, hash, "备份 <name>", taken at) of the newest ``newest`` backups: rows the live
+    audit log must still hold (``core.audit.verify``), so deleting its newest rows is noticed too (a
+    backup taken before a restore is told apart by ``verify``). Unreadable backups are skipped
+    (``check-backup`` reports them)."""
     out = []
     for b in backups(dest_dir, stem)[:newest]:
         try:
@@ -423,5 +484,5 @@ def audit_anchors(dest_dir: Path | str, stem: str = "hub", newest: int = 3) -> l
         finally:
             con.close()
         if row:
-            out.append((int(row[0]), str(row[1]), f"备份 {b.name} "))
+            out.append(audit.Anchor(int(row[0]), str(row[1]), f"备份 {b.name} ", b.taken_at))
     return out

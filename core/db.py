@@ -40,9 +40,11 @@ log = logging.getLogger("hubdesk")
 class Transaction:
     """A cursor inside an open transaction that remembers which tables it wrote."""
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection):
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, path: Path | None = None):
         self.cursor = cursor
         self.touched: set[str] = set()
+        self.path = path  # the database file (for files kept beside it: the audit head file)
+        self.after_commit: list[Callable[[], None]] = []  # run after COMMIT, still under the write lock
 
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
         return self.cursor.execute(sql, params) if params is not None else self.cursor.execute(sql)
@@ -297,7 +299,7 @@ class Database:
             raise self._read_only_refusal()
         with self._write_lock:
             cur = self._con.cursor()
-            tx = Transaction(cur)
+            tx = Transaction(cur, self.path)
             try:
                 cur.execute("BEGIN TRANSACTION")
                 yield tx
@@ -318,6 +320,8 @@ class Database:
                 except duckdb.Error:
                     pass
             self._committed(tx.touched)
+            for hook in tx.after_commit:  # e.g. core.audit's head-file line: only once the commit is done
+                hook()
 
     @staticmethod
     def _commit(cur: duckdb.DuckDBPyConnection) -> None:

@@ -7,7 +7,7 @@
     python3 -m core.manage restore FILE                       # replace HUBDESK_DB with a backup
     python3 -m core.manage export --format parquet|excel DEST # every table (Parquet: a folder or .zip)
     python3 -m core.manage import-parquet SRC                 # into a new, empty HUBDESK_DB
-    python3 -m core.manage check-audit
+    python3 -m core.manage check-audit                        # keyed hash chain, head file, backups: which rows
     python3 -m core.manage check-uploads                      # every document's file present and intact
 
 ``backup``, ``export`` and ``check-backup`` open the file as it is, without migrating it, so a backup
@@ -37,6 +37,11 @@ def _sums_line(sums: dict) -> str:
     return f"{len(sums)} 张表,共 {sum(s.rows for s in sums.values()):,} 行"
 
 
+def _audit_report(db, s) -> audit.ChainReport:
+    """The audit chain checked against the head file beside the database and the newest backups."""
+    return audit.verify(db, backup.audit_anchors(s.backup_dir, db.path.stem))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m core.manage", description="HubDesk maintenance")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -64,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
             kept = backup.restore(args.file, s.db_path)
             print(f"已恢复 {args.file} -> {s.db_path}({_sums_line(sums)})"
                   + (f";原文件保留为 {kept}" if kept else ""))
+            db = _open_unmigrated(s.db_path)  # what check-audit will say: the restore, as a restore
+            try:
+                print("\n".join(_audit_report(db, s).lines()))
+            finally:
+                db.close()
             return 0
         if args.cmd == "check-backup":
             sums = backup.check_file(args.file)
@@ -124,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
                 users.set_active(n, False, SYSTEM, db=db)
             print(f"已停用 {len(names)} 个演示账号:{', '.join(names) or '无'}")
         elif args.cmd == "check-audit":
-            rep = audit.verify(db, backup.audit_anchors(s.backup_dir, db.path.stem))
-            print(f"审计日志{'完整' if rep.ok else '异常'}:{rep.rows} 条" + ("" if rep.ok else f",第 {rep.first_bad_id} 条:{rep.reason}"))
+            rep = _audit_report(db, s)
+            print("\n".join(rep.lines()))
             return 0 if rep.ok else 1
         elif args.cmd == "check-uploads":
             from core import documents

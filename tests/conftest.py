@@ -6,7 +6,6 @@ AppTests start from realistic data in milliseconds.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -70,7 +69,9 @@ def demo_db(isolated, demo_template, monkeypatch):
     """A fresh copy of the demo database for this test; returns the open Database."""
     from core import app
 
+    from tests import demo_cache
+
     target = isolated / "hub.duckdb"
-    shutil.copy(demo_template, target)
+    demo_cache.copy_to(target)  # with the secrets file holding its audit key, and its audit head file
     monkeypatch.setenv("HUBDESK_DEMO", "1")
     return app.bootstrap()

@@ -36,6 +36,20 @@ def _file_sums(path: Path) -> dict[str, export.TableSum]:
         con.close()
 
 
+def _without_audit(sums: dict) -> dict:
+    return {t: v for t, v in sums.items() if t != "audit_log"}
+
+
+def _restore_row(path: Path) -> dict:
+    """The audit row a restore adds to the restored database (core.backup._audit_restore)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        cur = con.execute("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1")
+        return dict(zip([d[0] for d in cur.description], cur.fetchone()))
+    finally:
+        con.close()
+
+
 def _change_data(db) -> None:
     """New rows, changed rows and deleted rows, through the one write path."""
     from core import records
@@ -72,8 +86,14 @@ def test_restore_brings_back_every_table_exactly(demo_db, isolated):
     assert _file_sums(kept) == changed  # the replaced file is kept, with the later changes
 
     restored = core_db.get_db(target)
-    assert export.database_sums(restored) == before  # every table: same rows, same content
-    assert audit.verify(restored).ok
+    after = export.database_sums(restored)
+    assert _without_audit(after) == _without_audit(before)  # every table: same rows, same content
+    assert after["audit_log"].rows == before["audit_log"].rows + 1  # the backup's audit log, and the restore itself
+    row = restored.fetch_one("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1")
+    assert (row["actor"], row["table_name"], row["row_key"], row["action"]) == ("system", "database", path.name, "restore")
+    assert f"从备份 {path.name} 恢复" in row["note"] and "被替换的数据库保留为 hub.replaced-" in row["note"]
+    report = audit.verify(restored)
+    assert report.ok and any("从备份" in n and "恢复" in n for n in report.notes)
     make_org(903)  # and the restored database takes new writes
     assert restored.scalar("SELECT count(*) FROM organisations") == before["organisations"].rows + 1
 
@@ -213,7 +233,10 @@ def test_restore_command_replaces_the_file_and_keeps_the_old_one(stopped_with_ba
     assert manage.main(["restore", str(good)]) == 0
     out = capsys.readouterr().out
     assert "已恢复" in out and "原文件保留为" in out
-    assert _file_sums(target) == _file_sums(good)
+    assert "审计日志完整" in out and f"从备份 {good.name} 恢复" in out  # what check-audit will say, at once
+    assert _without_audit(_file_sums(target)) == _without_audit(_file_sums(good))
+    assert _file_sums(target)["audit_log"].rows == _file_sums(good)["audit_log"].rows + 1
+    assert _restore_row(target)["action"] == "restore"
     assert len(list(isolated.glob("hub.replaced-*.duckdb"))) == 1
 
 
@@ -514,6 +537,10 @@ def test_deleting_the_newest_audit_rows_is_caught_against_the_backups(hub, isola
     assert audit.verify(hub, anchors).ok
     with hub.transaction() as tx:  # someone with file access removes the newest rows
         tx.execute("DELETE FROM audit_log WHERE id >= ?", [last])
-    assert audit.verify(hub).ok  # the chain alone is still whole
     report = audit.verify(hub, anchors)
     assert not report.ok and report.first_bad_id == last and "末尾的记录被删除" in report.reason
+    audit.head_path(hub.path).unlink()  # the head file beside the database gone too: the backup still tells
+    report = audit.verify(hub, anchors)
+    assert not report.ok and report.first_bad_id == last and "末尾的记录被删除" in report.reason
+    assert "备份" in report.reason and any("没有找到链头文件" in n for n in report.notes)
+    assert audit.verify(hub).ok  # with neither, the chain alone cannot see its tail gone (tests/test_audit_chain.py)

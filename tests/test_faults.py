@@ -34,7 +34,7 @@ import duckdb
 import pytest
 
 from core import (
-    applications, assignment, audit, db as core_db, documents, importer, organisations, records, reviews, users,
+    applications, assignment, audit, config, db as core_db, documents, importer, organisations, records, reviews, users,
 )
 from core.actor import Actor
 from core.errors import DatabaseUnavailable, HubError, WriteFailed
@@ -678,13 +678,17 @@ def test_a_read_only_data_folder_refuses_writes_clearly_and_reads_go_on(db, vari
         pytest.skip("chmod does not restrict this process and it cannot drop privileges: see the simulation below")
     target = folder / "hub.duckdb"
     shutil.copy2(db.path, target)
+    keys = Path(tempfile.mkdtemp(prefix="hubdesk-keys-", dir="/tmp")) / "secrets.toml"  # the server's own
+    shutil.copy2(config.load().secrets_path, keys)  # secrets file (audit key), readable by the child's user
     try:
         if drop_to is not None:
             os.chown(target, drop_to, drop_to)
+            os.chown(keys.parent, drop_to, drop_to)
+            os.chown(keys, drop_to, drop_to)
         target.chmod(0o444 if variant == "folder-and-file" else 0o644)
         folder.chmod(0o555)
         args = ["readonly", "--org", str(org_id)] + (["--drop-to", str(drop_to)] if drop_to is not None else [])
-        child = Child(*args, env={"HUBDESK_DB": str(target)})
+        child = Child(*args, env={"HUBDESK_DB": str(target), "HUBDESK_SECRETS": str(keys)})
         try:
             results = child.results()
         finally:
@@ -707,6 +711,7 @@ def test_a_read_only_data_folder_refuses_writes_clearly_and_reads_go_on(db, vari
         folder.chmod(0o755)
         target.chmod(0o644)
         shutil.rmtree(folder)
+        shutil.rmtree(keys.parent)
 
 
 @pytest.mark.parametrize("variant", ["folder", "folder-and-file"])
