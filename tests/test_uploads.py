@@ -105,6 +105,11 @@ def hub_db(db):
     return db
 
 
+def _audited() -> int:
+    """Audit rows about records (signing a test user in writes its own session row)."""
+    return count("audit_log", "WHERE table_name <> 'user_sessions'")
+
+
 def _stored_files() -> set[str]:
     folder = documents.uploads_dir()
     return {p.name for p in folder.iterdir()} if folder.exists() else set()
@@ -156,7 +161,7 @@ def test_a_png_named_pdf_is_stored_as_the_png_it_is(uploads):
     meta, data = documents.read(doc)
     digest = hashlib.sha256(PNG).hexdigest()
     assert (meta["kind"], meta["mime"], meta["stored_name"]) == ("图片", "image/png", f"{digest}.png")
-    assert meta["filename"] == "申报书.pdf"  # the name is only a label
+    assert meta["filename"] == "申报书.png"  # the name keeps its stem, with the extension of what it is
     assert data == PNG
     path = uploads / f"{digest}.png"
     assert path.read_bytes() == PNG
@@ -191,6 +196,87 @@ def test_activity_photos_take_images_only_by_content(demo_db, name, data):
     assert (count("documents"), count("audit_log")) == before
     doc = ledger.attach_photo(activity, "现场.pdf", PNG, STAFF)  # a PNG by content, whatever its name
     assert documents.read(doc)[0]["mime"] == "image/png"
+
+
+# ---- the stored and offered name: the detected type's extension, never the client's ---------------------
+
+POLYGLOT = PNG + HTML  # a valid PNG that a browser given the name poly.html would render as a page
+
+
+def test_a_png_html_polyglot_is_kept_and_offered_as_png(uploads):
+    doc = documents.attach("applications", 1, "poly.html", POLYGLOT, STAFF)
+    meta, data = documents.read(doc)
+    digest = hashlib.sha256(POLYGLOT).hexdigest()
+    assert (meta["filename"], meta["stored_name"], meta["mime"]) == ("poly.png", f"{digest}.png", "image/png")
+    assert data == POLYGLOT
+    assert _stored_files() == {f"{digest}.png"}  # no .html anywhere on disk
+    assert documents.list_for("applications", 1)["filename"].tolist() == ["poly.png"]
+    row = documents.get_db().fetch_one("SELECT * FROM audit_log WHERE table_name = 'documents' ORDER BY id DESC LIMIT 1")
+    assert "poly.html" in row["note"] and "poly.png" in row["note"]  # the auditor sees what was given
+    assert '"filename": "poly.png"' in row["after_json"]
+
+
+@pytest.mark.parametrize("given,data,stored", [
+    ("poly.html", POLYGLOT, "poly.png"), ("报告.svg", PDF, "报告.pdf"), ("scan.JPEG", None, "scan.JPEG"),
+    ("扫描件", PDF, "扫描件.pdf"), ("预算.xlsm", None, "预算.xlsx"), ("photo.png.exe", PNG, "photo.png.png"),
+])
+def test_every_name_gets_the_extension_of_its_detected_type(uploads, given, data, stored):
+    if data is None:
+        data = _xlsx([["甲", "社会团体"]]) if stored.endswith("xlsx") else bytes.fromhex("ffd8ffe000104a46494600") + b"\x00" * 64
+    doc = documents.attach("applications", 1, given, data, STAFF)
+    meta, _ = documents.read(doc)
+    assert meta["filename"] == stored
+    assert meta["stored_name"].rpartition(".")[2] == stored.rpartition(".")[2].lower().replace("jpeg", "jpg")
+
+
+def test_a_name_stored_by_an_older_version_is_offered_with_the_detected_extension(uploads):
+    doc = documents.attach("applications", 1, "poly.png", POLYGLOT, STAFF)
+    with documents.get_db().transaction() as tx:  # as HubDesk stored names before: the client's, as given
+        tx.execute("UPDATE documents SET filename = 'poly.html' WHERE id = ?", [doc])
+    assert documents.read(doc)[0]["filename"] == "poly.png"
+    assert documents.download(doc, STAFF).name == "poly.png"
+    assert documents.list_for("applications", 1)["filename"].tolist() == ["poly.png"]
+
+
+# ---- downloads: only for those who may see the record ---------------------------------------------------
+
+@pytest.mark.parametrize("actor", [None, Actor("li", ("reviewer",)), Actor("zhang", ("leader",)),
+                                   Actor("ghost", ())])
+def test_a_download_is_refused_before_the_file_is_read(uploads, monkeypatch, actor):
+    from core.errors import PermissionDenied
+
+    doc = documents.attach("applications", 1, "申报书.pdf", PDF, STAFF)
+    monkeypatch.setattr(documents, "read", lambda *a, **k: pytest.fail("the file was read"))
+    with pytest.raises(PermissionDenied, match="无权查看附件"):
+        documents.download(doc, actor)
+
+
+def test_staff_and_admins_get_the_file_under_its_detected_name(uploads):
+    from core.errors import NotFound
+
+    doc = documents.attach("applications", 1, "poly.html", POLYGLOT, STAFF)
+    for who in (STAFF, Actor("chen", ("admin",))):
+        got = documents.download(doc, who)
+        assert (got.name, got.mime, got.data) == ("poly.png", "image/png", POLYGLOT)
+    with pytest.raises(NotFound, match="附件"):
+        documents.download(doc + 99, STAFF)
+
+
+def test_every_screen_that_offers_attachments_requires_a_role_that_may_see_them():
+    """Attachments reach a browser only from pages/ modules whose every screen is registered for (and
+    checks with ``require``) roles that may see the records: static check of pages/."""
+    import re
+
+    from core import navigation
+
+    for path in (ROOT / "pages").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if not re.search(r"documents\.(read|download)\(|dossier\.zip_bytes\(", text):
+            continue
+        specs = [p for p in navigation.PAGES if p.target.startswith(f"pages.{path.stem}:")]
+        assert specs and "require(" in text, path
+        for spec in specs:
+            assert set(spec.roles) <= documents.READ_ROLES, (spec.key, spec.roles)
 
 
 # ---- the size limit ----------------------------------------------------------------------------------
@@ -297,12 +383,12 @@ def _upload(at, key: str, name: str, data: bytes, mime: str):
 
 def test_the_application_screen_refuses_an_exe_named_pdf(demo_db):
     at, app_id = _app_page(demo_db)
-    before = (count("documents"), count("audit_log"), _stored_files())
+    before = (count("documents"), _audited(), _stored_files())
     at = _upload(at, f"doc_up:{app_id}", "项目申报书.pdf", EXE, "application/pdf")
     at.button(key=f"doc_save:{app_id}").click().run()
     assert not at.exception
     assert "只接受 PDF、PNG/JPEG 图片和 Excel" in errors(at)
-    assert (count("documents"), count("audit_log"), _stored_files()) == before
+    assert (count("documents"), _audited(), _stored_files()) == before
 
 
 def test_the_application_screen_stores_a_png_named_pdf_as_png_and_offers_it_as_a_download(demo_db):
@@ -316,7 +402,8 @@ def test_the_application_screen_stores_a_png_named_pdf_as_png_and_offers_it_as_a
     at.run()
     from tests.apptest_helpers import plain
 
-    assert any("现场照片.pdf" in plain(b.label) for b in at.download_button)  # the label escapes markdown
+    assert any("现场照片.png" in plain(b.label) for b in at.download_button)  # the label escapes markdown
+    assert not any("现场照片.pdf" in plain(b.label) for b in at.download_button)
     assert not at.get("image") and not at.get("html")  # offered as a download, never rendered
 
 
@@ -329,24 +416,24 @@ def _import_page():
 def test_the_import_screen_explains_a_refused_workbook_and_writes_nothing(demo_db, kind, hundred_thousand_rows):
     data = _with_macros(_xlsx([["下沙街道测试队", "社区社会组织(备案)"]])) if kind == "macros" else hundred_thousand_rows
     expected = "工作簿包含宏" if kind == "macros" else "数据超过 5000 行"
-    before = (count("organisations"), count("audit_log"))
-    at = _upload(_import_page(), "org_import_file", "组织.xlsx", data, XLSX)
+    before = (count("organisations"), _audited())
+    at = _upload(_import_page(), "org_import:file", "组织.xlsx", data, XLSX)
     assert not at.exception
     assert expected in errors(at)
     assert not [b for b in at.button if "确认导入" in b.label]
-    assert (count("organisations"), count("audit_log")) == before
+    assert (count("organisations"), _audited()) == before
 
 
 def test_the_import_screen_reports_formula_rows_and_imports_only_the_rest(demo_db):
     data = _org_sheet({"name": '=HYPERLINK("http://evil.example","点我")', "filing_no": "下沙备字〔2024〕第201号"},
                       {"name": "下沙街道导入公式测试队", "filing_no": "下沙备字〔2024〕第202号"})
     before = count("organisations")
-    at = _upload(_import_page(), "org_import_file", "组织.xlsx", data, XLSX)
+    at = _upload(_import_page(), "org_import:file", "组织.xlsx", data, XLSX)
     assert not at.exception
     report = at.dataframe[0].value
     assert "单元格含公式,请粘贴为数值后再导入" in report["说明"].tolist()
     assert "可导入 1 行,错误 1 行" in plain_texts(at)
-    at.button(key="org_import_confirm").click().run()
+    at.button(key="org_import:confirm").click().run()
     assert count("organisations") == before + 1
     assert demo_db.scalar("SELECT count(*) FROM organisations WHERE name LIKE '%HYPERLINK%'") == 0
 
