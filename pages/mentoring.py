@@ -404,7 +404,9 @@ def _coverage_tab() -> None:
     df = life.coverage(since, until)
     st.caption("各发展阶段获得的支持:辅导、培训和资助按发生时组织所处的阶段统计(依据阶段变更记录);"
                "在册组织数为当前处于该阶段的组织;占比为该阶段占全部支持的百分比。")
-    table(df, "阶段服务覆盖", key="life:coverage", columns={
+    # shares are percentages, not money (a header with 资助 would otherwise read as an amount: "12.40")
+    shown = projects.readable(df, numbers=["hours_share", "persons_share", "granted_share"])
+    table(shown, "阶段服务覆盖", key="life:coverage", columns={
         "stage": "发展阶段", "orgs": "在册组织数", "supported_orgs": "获支持组织数", "mentoring_hours": "辅导时长(小时)",
         "training_person_times": "培训人次", "granted": "资助金额(元)", "hours_share": "辅导时长占比(%)",
         "persons_share": "培训人次占比(%)", "granted_share": "资助金额占比(%)", "gaps": "服务缺口"})
