@@ -9,7 +9,9 @@ worth nothing once its session is revoked.
   (``HUBDESK_COOKIE_DAYS``, default 1 day) are enforced here, on every run, whatever the cookie says.
 
 Only a SHA-256 of the session id is stored, so the database (or a backup of it) holds nothing that signs
-anyone in. ``last_seen`` is housekeeping: it is written at most once a minute per session and not audited
+anyone in. When the database cannot be written (a full disk, a read-only file), a session is kept in this
+process only, so people can still sign in to read; it ends with the process, at 退出登录 and at its
+idle or absolute limit like any other, and :func:`active` lists it. ``last_seen`` is housekeeping: it is written at most once a minute per session and not audited
 (an audit row per page view would drown the log); creation and revocation are audited.
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ from core import config, records
 from core.actor import SYSTEM, Actor
 from core.db import get_db
 from core.entities import Entity, register
-from core.errors import PermissionDenied
+from core.errors import PermissionDenied, WriteFailed
 
 SESSION = register(Entity(
     name="user_session", table="user_sessions", label="登录会话",
@@ -34,6 +36,7 @@ SESSION = register(Entity(
 ))
 
 TOUCH_EVERY = timedelta(minutes=1)
+_memory: dict[str, dict] = {}  # digest -> session row, while the database cannot be written
 REASONS = {
     "logout": "退出登录", "password_changed": "修改密码(其他会话)", "password_reset": "管理员重置密码",
     "roles_changed": "角色变更", "disabled": "账号停用", "admin_ended": "管理员结束会话", "idle": "长时间未操作",
@@ -57,11 +60,13 @@ def start(who: Actor, *, client: str | None = None, user_agent: str | None = Non
     s = config.load()
     now = datetime.now()
     session_id = secrets.token_urlsafe(32)
-    records.create(SESSION, {
-        "id": _digest(session_id), "username": username, "created_at": now, "last_seen": now,
-        "expires_at": now + timedelta(days=s.cookie_days), "client": (client or "")[:100] or None,
-        "user_agent": (user_agent or "")[:300] or None,
-    }, who, db=db, note="登录")
+    row = {"id": _digest(session_id), "username": username, "created_at": now, "last_seen": now,
+           "expires_at": now + timedelta(days=s.cookie_days), "client": (client or "")[:100] or None,
+           "user_agent": (user_agent or "")[:300] or None}
+    try:
+        records.create(SESSION, row, who, db=db, note="登录")
+    except WriteFailed:  # reads go on for people too: this process keeps the session (module docstring)
+        _memory[row["id"]] = dict(row, revoked_at=None, revoked_reason=None)
     return session_id
 
 
@@ -75,6 +80,9 @@ def check(session_id: str | None, db=None, now: datetime | None = None) -> Check
     now = now or datetime.now()
     row = db.fetch_one("SELECT s.*, u.active FROM user_sessions s LEFT JOIN users u ON u.username = s.username"
                        " WHERE s.id = ?", [_digest(session_id)])
+    if row is None and _digest(session_id) in _memory:
+        kept = _memory[_digest(session_id)]
+        row = dict(kept, active=bool(db.scalar("SELECT active FROM users WHERE username = ?", [kept["username"]])))
     if row is None:
         return Check(False, reason="登录状态无效,请重新登录。")
     if not row["active"]:
@@ -87,7 +95,9 @@ def check(session_id: str | None, db=None, now: datetime | None = None) -> Check
     if now - row["last_seen"] > timedelta(minutes=s.session_idle_minutes):
         _revoke_where(db, "id = ?", [row["id"]], SYSTEM, "idle")
         return Check(False, row["username"], f"超过 {s.session_idle_minutes} 分钟未操作,登录已失效,请重新登录。")
-    if now - row["last_seen"] >= TOUCH_EVERY:
+    if row["id"] in _memory:
+        _memory[row["id"]]["last_seen"] = now
+    elif now - row["last_seen"] >= TOUCH_EVERY:
         with db.transaction() as tx:  # housekeeping, not audited (see the module docstring)
             tx.execute("UPDATE user_sessions SET last_seen = ? WHERE id = ? AND revoked_at IS NULL", [now, row["id"]])
     return Check(True, row["username"])
@@ -95,6 +105,9 @@ def check(session_id: str | None, db=None, now: datetime | None = None) -> Check
 
 def _revoke_where(db, where: str, params: list, actor: Actor, reason: str) -> int:
     now = datetime.now()
+    for kept in list(_memory.values()):  # sessions kept in this process: the same conditions, in Python
+        if kept["revoked_at"] is None and _matches(kept, where, params):
+            kept.update(revoked_at=now, revoked_reason=reason)
     ids = [r["id"] for r in db.fetch_all(f"SELECT id FROM user_sessions WHERE revoked_at IS NULL AND {where}", params)]
     if not ids:
         return 0
@@ -104,6 +117,13 @@ def _revoke_where(db, where: str, params: list, actor: Actor, reason: str) -> in
                                                "revoked_reason": reason},
                      validated=True, action="session_revoked", note=REASONS.get(reason, reason))
     return len(ids)
+
+
+def _matches(row: dict, where: str, params: list) -> bool:
+    """The few conditions this module revokes by (id, username, not id), for sessions kept in memory."""
+    values = dict(zip([c.split()[0] for c in where.split(" AND ")], params))
+    ops = {c.split()[0]: c.split()[1] for c in where.split(" AND ")}
+    return all((row[c] == v) if ops[c] == "=" else (row[c] != v) for c, v in values.items())
 
 
 def end(session_id: str | None, actor: Actor, db=None) -> None:
