@@ -26,17 +26,19 @@ CRIT_COLS = ["name", "max_score", "weight", "guidance"]
 ASSIGNMENT_STATUS = {"assigned": "已分配", "recused": "已回避"}
 REVIEW_STATUS = {"draft": "草稿", "submitted": "已提交"}
 
-# What each session's last action did, and which actions it just did, kept in the process and not in
-# st.session_state: every read or write of session state is a point where Streamlit may stop the run for
-# a rerun that is already waiting (the second click of a double click). A message written there right
-# after a write was seen lost in the browser; a plain dict is not such a point.
+# What each session's last action did, and which action it is doing, kept in the process and not in
+# st.session_state. Seen in the browser with an impatient double click: (1) every read or write of session
+# state is a point where Streamlit may stop the run for the rerun already waiting, so a message written
+# there right after a write was lost; (2) the second click's run may even start on another thread while
+# the first is still writing (both saw the same plan and both tried to store it; core refused the second,
+# and that refusal was what the user saw). Hence a lock-guarded claim per action, checked before writing.
 _NOTES: dict[str, dict] = {}
 _NOTES_LOCK = threading.Lock()
 _NOTES_KEPT = 2000  # sessions remembered (the oldest are forgotten)
 DOUBLE_CLICK_S = 3.0  # the same action again within this time is the second click of a double click
+_RUNNING = "running"
 
-
-_here = threading.local()  # the session whose script this thread is running (set by ``_enter``)
+_here = threading.local()  # the session whose script this thread is running (set by ``enter``)
 _TOKEN = "review_admin:session"
 
 
@@ -50,13 +52,42 @@ def _mine() -> dict:
     return box
 
 
-def _enter(*scope) -> None:
+def enter(*scope) -> None:
     """First thing on a screen: which session this is, and the screen and record the user is on (a message
     of another screen or round is not shown here)."""
     if _TOKEN not in st.session_state:
         st.session_state[_TOKEN] = uuid.uuid4().hex
     _here.session = st.session_state[_TOKEN]
     _mine()["scope"] = scope
+
+
+def run_once(once: tuple, fn) -> bool:
+    """Run ``fn`` (a write) unless this session is already doing, or has just done, the same action
+    ``once``: that is the other click of a double click, perhaps in a run of its own; then wait for it to
+    finish and return False (nothing written twice, no refusal shown for it). A refusal (HubError) of
+    ``fn`` itself is raised as usual and frees the action."""
+    box = _mine()
+    with _NOTES_LOCK:
+        state = box["done"].get(once)
+        busy = state == _RUNNING or (state is not None and time.monotonic() - state < DOUBLE_CLICK_S)
+        if not busy:
+            now = time.monotonic()
+            box["done"] = {k: v for k, v in box["done"].items() if v == _RUNNING or now - v < DOUBLE_CLICK_S}
+            box["done"][once] = _RUNNING
+    if busy:
+        deadline = time.monotonic() + 20
+        while box["done"].get(once) == _RUNNING and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return False
+    try:
+        fn()
+    except BaseException:
+        with _NOTES_LOCK:
+            box["done"].pop(once, None)
+        raise
+    with _NOTES_LOCK:
+        box["done"][once] = time.monotonic()
+    return True
 
 
 def _note(where: str, message: str) -> None:
@@ -73,22 +104,17 @@ def _flash(where: str) -> None:
 
 
 def _try(fn, ok: str | None, where: str, once: tuple) -> bool:
-    """Run an action: a refusal is shown in Chinese here and changes nothing; on success the page reruns
-    and ``ok`` (if given; ``fn`` may note its own) is shown at ``where``. ``once``: the action's identity;
-    the same action again right after it is the second click of a double click and does nothing."""
-    box = _mine()
-    if time.monotonic() - box["done"].get(once, -DOUBLE_CLICK_S) < DOUBLE_CLICK_S:
-        return False
+    """Run an action once (see :func:`run_once`): a refusal is shown in Chinese here and changes nothing;
+    on success the page reruns and ``ok`` (if given; ``fn`` may note its own) is shown at ``where``."""
     try:
-        fn()
+        done = run_once(once, fn)
     except HubError as exc:
         st.error(md(exc))
         return False
-    box["done"] = {once: time.monotonic()}
-    if ok:
+    if done and ok:
         _note(where, ok)
-    st.rerun()
-    return True
+    st.rerun()  # the state as it is now (after this click, or after the other click of a double click)
+    return done
 
 
 def _why(reason: str | None) -> None:
@@ -112,12 +138,13 @@ def _round_picker() -> dict | None:
 def experts() -> None:
     who = require("experts")
     st.title("评审专家")
-    _enter("experts")
+    enter("experts")
     people = reviewers.reviewers()
     st.dataframe(people[["name", "title", "employer", "expertise", "load_cap", "username"]].rename(columns={
         "name": "姓名", "title": "职称/身份", "employer": "工作单位", "expertise": "擅长领域", "load_cap": "评审上限",
         "username": "账号"}).astype(object).map(lambda v: "—" if pd.isna(v) else plain_text(v))
-        .assign(评审上限=lambda d: d["评审上限"].replace("—", "批次设置")), hide_index=True, width="stretch")
+        .assign(评审上限=lambda d: d["评审上限"].replace("—", "批次设置")), hide_index=True, width="stretch",
+        column_config={"姓名": st.column_config.TextColumn(width="medium")})
     st.caption("评审专家账号在「用户与角色」中创建(角色:评审专家)。")
     if people.empty:
         return
@@ -126,7 +153,7 @@ def experts() -> None:
                           placeholder="请选择专家", key="expert", bind="query-params")
     if chosen is None:
         return
-    _enter("experts", chosen)
+    enter("experts", chosen)
     tab_profile, tab_aff = st.tabs(["专家档案", "关联组织(利益冲突)"], key="view", bind="query-params")
     with tab_profile:
         prof = reviewers.profile(chosen) or {}
@@ -187,9 +214,10 @@ def _send_waiting(r: dict, who) -> None:
         n = assignment.send_eligible_to_review(r["id"], who)
         _note("plan", f"已把 {n} 个项目送专家评审(状态:专家评审中);现在可以生成分配方案。")
 
-    confirm_button("assign:send", f"全部送专家评审({len(waiting)} 个)",
+    # short labels: the box's 确认… button has a narrow column (core/ui/confirm.py)
+    confirm_button("assign:send", f"全部送审({len(waiting)} 个)",
                    f"把以上 {len(waiting)} 个审查合格的项目转为「专家评审中」,每个项目记入流转记录和审计日志。"
-                   "送审后不能退回「审查合格」。", send, "")
+                   "送审后不能退回「审查合格」。", lambda: run_once(("send", r["id"]), send), "")
 
 
 def assign() -> None:
@@ -198,7 +226,7 @@ def assign() -> None:
     r = _round_picker()
     if r is None:
         return
-    _enter("assign", r["id"])
+    enter("assign", r["id"])
     with st.expander("评分细则", expanded=not rubrics.criteria(r["id"])):
         _rubric(r, who)
     st.subheader("自动分配")
@@ -287,7 +315,8 @@ def _manual(r: dict, who) -> None:
         _note("manual", f"已取消 {removable[int(gone)]} 对该项目的分配")
 
     confirm_button(f"assign:remove:{gone}", "取消该分配",
-                   f"取消 {removable[int(gone)]} 对该项目的分配;该专家已保存的草稿评分(如有)将一并删除。", drop, "")
+                   f"取消 {removable[int(gone)]} 对该项目的分配;该专家已保存的草稿评分(如有)将一并删除。",
+                   lambda: run_once(("unassign", int(gone)), drop), "")
 
 
 def applications_in_review(round_id: int) -> dict:
@@ -303,7 +332,7 @@ def summary() -> None:
     r = _round_picker()
     if r is None:
         return
-    _enter("summary", r["id"])
+    enter("summary", r["id"])
     locked = r["scores_locked_at"] is not None
     if locked:
         st.info(f"评分已于 {r['scores_locked_at']:%Y-%m-%d %H:%M} 由 {reviewers.person(r['scores_locked_by'])} 签字锁定。")
@@ -409,8 +438,8 @@ def _sign_off(r: dict, t, who, locked: bool) -> None:
                 consolidation.sign_off(r["id"], who)
                 _note("sign_off", "已签字锁定本批次评分。")
 
-            confirm_button("summary:lock", "签字锁定本批次评分", consequence=consolidation.sign_off_consequence(r["id"]),
-                           fn=lock, ok="")
+            confirm_button("summary:lock", "签字锁定评分", consequence=consolidation.sign_off_consequence(r["id"]),
+                           fn=lambda: run_once(("lock", r["id"]), lock), ok="")
         else:
             reason = st.text_input("解锁原因", key="summary:unlock_why", placeholder="至少4个字,将记入审计日志")
             if st.button("解锁评分", key="summary:unlock"):
@@ -426,6 +455,8 @@ def _sign_off(r: dict, t, who, locked: bool) -> None:
         _note("sign_off", f"已按推荐名单更新状态:推荐立项 {recommended} 个,不推荐 {not_recommended} 个;"
                           "请到「决定与公示」作出决定。")
 
-    confirm_button("summary:apply", "按推荐名单更新项目状态",
+    st.caption("按推荐名单把「评审完成」的项目转为「推荐立项」或「不推荐」:")
+    confirm_button("summary:apply", "更新推荐状态",
                    f"把 {len(todo)} 个「评审完成」的项目按推荐名单转为「推荐立项」({yes} 个)或「不推荐」({len(todo) - yes} 个);"
-                   "之后请到「决定与公示」作出决定。", apply, "", disabled_reason=why, primary=False)
+                   "之后请到「决定与公示」作出决定。", lambda: run_once(("apply", r["id"]), apply), "",
+                   disabled_reason=why, primary=False)

@@ -520,7 +520,7 @@ def test_admin_signs_off_and_the_reviewers_are_locked_out(demo_db):
     rid = _current()
     last = _last_audit()
     at = _as("admin", "admin", "review-summary")
-    assert at.button(key="summary:lock").label == "签字锁定本批次评分"
+    assert at.button(key="summary:lock").label == "签字锁定评分"
     at.button(key="summary:lock").click().run()
     # it asks first, saying what cannot be undone; nothing is locked yet
     (box,) = [plain(w.value) for w in at.warning if "请确认" in plain(w.value)]
@@ -625,7 +625,7 @@ def test_eligible_applications_not_yet_sent_are_named_and_sent_on_confirmation(d
     why = assignment.nothing_to_plan(_current())
     assert "另有 2 个「审查合格」的项目尚未送专家评审" in why and why in [plain(c.value) for c in at.caption]
     send = at.button(key="assign:send")
-    assert send.label == "全部送专家评审(2 个)"
+    assert send.label == "全部送审(2 个)"
     events, last = _count("application_events"), _last_audit()
     send.click().run()
     (box,) = [plain(w.value) for w in at.warning if "请确认" in plain(w.value)]
@@ -654,7 +654,7 @@ def test_cancelling_the_send_changes_nothing(demo_db):
     at.button(key="assign:send:no").click().run()
     assert not at.exception
     assert [_state(i) for i in waiting] == ["eligible", "eligible"]
-    assert at.button(key="assign:send").label == "全部送专家评审(2 个)"
+    assert at.button(key="assign:send").label == "全部送审(2 个)"
 
 
 def test_the_round_and_the_tab_come_from_the_url(demo_db):
@@ -701,7 +701,7 @@ def test_sign_off_cancelled_locks_nothing(demo_db):
     assert not at.exception
     assert _db().scalar("SELECT scores_locked_at FROM rounds WHERE id = ?", [rid]) is None
     assert _audit_since(last) == []
-    assert at.button(key="summary:lock").label == "签字锁定本批次评分"
+    assert at.button(key="summary:lock").label == "签字锁定评分"
 
 
 def test_apply_recommendation_asks_first_once_signed_off(demo_db):

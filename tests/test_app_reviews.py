@@ -321,7 +321,7 @@ def test_the_task_before_the_no_conflict_confirmation(demo_db):
     at = _open(task_id)
     assert "开始评分前,请确认您与申报组织不存在利益冲突" in texts(at)
     assert at.button(key=f"myrev:ok:{task_id}").label == "确认无利益冲突"
-    assert at.button(key=f"myrev:recuse:{task_id}").label == "申报冲突并回避"
+    assert at.button(key=f"myrev:recuse:{task_id}").label == "申报回避"
     assert not [n for n in at.number_input]  # no scoring form yet
 
 
