@@ -1,11 +1,8 @@
 """HubDesk 枢纽台: the only script. Start-up, sign-in gate, role -> pages registry, st.navigation."""
 import importlib
-import json
-import re
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import app, navigation, security
 from core.errors import HubError
@@ -14,18 +11,17 @@ from core.ui.text import md
 
 st.set_page_config(page_title="HubDesk 枢纽台", page_icon=":material/hub:", layout="wide")
 
+# Loads the URL the browser first asked for again (the navigation entry keeps it, path and query string,
+# whatever Streamlit has since put in the address bar).
+RELOAD_ASKED_URL = ("<script>(function(){const nav=performance.getEntriesByType('navigation')[0];"
+                    "window.location.replace(nav?nav.name:window.location.href);})()</script>")
+
 if PagesManager.uses_pages_directory and st.context.url:
     # The first run after the server starts: Streamlit has not yet seen st.navigation, so it ran this script
     # as the main page of the pages/ folder and told the browser "Page not found" for any deep link (and put
-    # "/" in the address bar). From now on the process knows better: load the page asked for once more,
-    # with its query string.
+    # "/" in the address bar). From now on the process knows better: load the page asked for once more.
     PagesManager.uses_pages_directory = False
-    asked = get_script_run_ctx().pages_manager.intended_page_name or ""
-    asked = asked if re.fullmatch(r"[A-Za-z0-9_-]*", asked) else ""
-    st.html("<script>(function(){const name=%s;let path=window.location.pathname;"
-            "if(name&&path.endsWith('/'+name))path=path.slice(0,-name.length);if(!path.endsWith('/'))path+='/';"
-            "window.location.replace(path+name+window.location.search);})()</script>" % json.dumps(asked),
-            unsafe_allow_javascript=True)
+    st.html(RELOAD_ASKED_URL, unsafe_allow_javascript=True)
     st.stop()
 
 
