@@ -286,12 +286,14 @@ def test_a_leader_session_cannot_open_any_writing_screen(demo_db):
 
 @pytest.mark.parametrize("spec", [p for p in WRITING if p.key != "account"], ids=lambda p: p.key)
 def test_every_writing_screen_refuses_a_leader_itself(demo_db, spec):
-    before = count("audit_log")
+    data_rows = "WHERE table_name <> 'security_events'"  # the refusal itself is logged for the auditor
+    before = count("audit_log", data_rows)
     at = screen_as("leader", ["leader"], spec.target).run()
     assert not at.exception
     assert any("无权" in plain(e.value) for e in at.error)
     assert not at.title and not at.get("form")
-    assert count("audit_log") == before
+    assert count("audit_log", data_rows) == before
+    assert count("security_events", "WHERE kind = 'access_refused' AND username = 'leader'") == 1
 
 
 def test_the_write_path_refuses_a_leader_for_every_entity(db):
