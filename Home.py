@@ -56,25 +56,24 @@ def _target(spec: navigation.PageSpec):
     return getattr(importlib.import_module(module), func)
 
 
-def _starting():
+def _starting(box):
     """From the first second of a first start: what is happening (the demo data build takes a while)."""
-    box = st.empty()
     box.info((app.status() or "正在启动 HubDesk 枢纽台") + ",请稍候……", icon=":material/hourglass_top:")
 
     def progress(done: int, total: int, label: str) -> None:
         box.progress(done / total, text=f"正在准备演示数据 … {done}/{total}:{label}")
 
-    return box, progress
+    return progress
 
 
-box, progress = _starting() if not app.ready() else (None, None)
+box = st.empty()  # always there, so the elements after it keep their place from run to run
+progress = _starting(box) if not app.ready() else None
 try:
     db = app.bootstrap(progress)
 except (HubError, app.ConfigProblem) as exc:  # e.g. the file held by another server: say so, no traceback
     st.error(md(str(exc)))
     st.stop()
-if box is not None:
-    box.empty()
+box.empty()
 if db.read_only:
     st.warning(md(f"数据库文件 {db.path} 当前只能以只读方式打开(文件或数据目录只读):可以查看数据,但不能保存任何修改。"
                   "请联系系统管理员恢复写入权限后重新启动服务。"))
