@@ -83,11 +83,12 @@ def _training(tid: int, who) -> None:
     st.caption(f"已签到 {len(att)} 人次,来自 {att['org_id'].nunique()} 个组织{rate}。")
     tabs = st.tabs(["签到名单", "签到表导入", "培训反馈", "反馈导入", "编辑培训"], key="section", bind="query-params")
     with tabs[0]:
-        if att.empty:
-            st.caption("还没有人签到:用下面的表单登记,或在「签到表导入」中导入签到表。")
-        else:
-            table(att.drop(columns=["id", "org_id"]), f"签到名单-{t['title']}", key=f"att:{tid}",
-                  columns=ATTENDANCE_LABELS)
+        with st.container():  # one element either way, so the form below keeps its place
+            if att.empty:
+                st.caption("还没有人签到:用下面的表单登记,或在「签到表导入」中导入签到表。")
+            else:
+                table(att.drop(columns=["id", "org_id"]), f"签到名单-{t['title']}", key=f"att:{tid}",
+                      columns=ATTENDANCE_LABELS)
         schema_form(Attendance, f"attend:{tid}", lambda v: _sign_in(tid, v, who), submit_label="登记签到",
                     fields=["org_id", "person", "position", "phone"])
         if not att.empty:
@@ -132,10 +133,11 @@ def _feedback(tid: int, att: pd.DataFrame, who) -> None:
     cols[0].metric("反馈份数", f"{len(fb)}/{len(att)}")
     for col, (name, label) in zip(cols[1:], (("usefulness", "实用性"), ("clarity", "讲解清晰度"), ("fit", "契合需求"))):
         col.metric(label, f"{fb[name].mean():.2f}" if len(fb) else "—")
-    if fb.empty:
-        st.caption("还没有培训反馈。")
-    else:
-        table(fb.drop(columns=["id"]), "培训反馈", key=f"fb:{tid}", columns=FEEDBACK_LABELS)
+    with st.container():
+        if fb.empty:
+            st.caption("还没有培训反馈。")
+        else:
+            table(fb.drop(columns=["id"]), "培训反馈", key=f"fb:{tid}", columns=FEEDBACK_LABELS)
     if att.empty:
         st.info("还没有人签到,签到后才能录入反馈。")
         return

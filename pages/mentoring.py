@@ -94,10 +94,11 @@ def _follow_up_tab(who) -> None:
                            placeholder="全部", select_all=False)
     df = mentor_core.actions(statuses=[labels[s] for s in shown] or None)
     df = df.assign(follow_up=df["follow_up"].map(STATUS_LABELS)).drop(columns=["session_id"])
-    if df.empty:
-        st.caption("没有符合所选跟进状态的待办事项。")
-    else:
-        table(_people(df), "辅导待办跟进", key="mentoring:actions", columns=ACTION_COLUMNS)
+    with st.container():
+        if df.empty:
+            st.caption("没有符合所选跟进状态的待办事项。")
+        else:
+            table(_people(df), "辅导待办跟进", key="mentoring:actions", columns=ACTION_COLUMNS)
     pending = mentor_core.actions(statuses=["overdue", "open"])
     if pending.empty:
         st.caption("没有未完成的待办事项。")
@@ -277,10 +278,11 @@ def org_support() -> None:
 
 def _sheet(sheets: dict, name: str, org_id: int, empty: str | None = None) -> None:
     df, cols = sheets[name]
-    if df.empty:  # one line instead of an empty grid (which says "empty", in English)
-        st.caption(empty or f"暂无{name}记录。")
-        return
-    table(df, f"{name}", key=f"support:{name}:{org_id}", columns=cols)
+    with st.container():  # one element either way, so what follows keeps its place
+        if df.empty:  # one line instead of an empty grid (which says "empty", in English)
+            st.caption(empty or f"暂无{name}记录。")
+        else:
+            table(df, f"{name}", key=f"support:{name}:{org_id}", columns=cols)
 
 
 # ---- 孵化与等级 ----------------------------------------------------------------------------------
@@ -366,7 +368,7 @@ def _org_tab(who) -> None:
     _stage_form(org, who)
     _incubation_form(org, who)
     _rating_form(org, who)
-    with st.expander("历史记录"):
+    with st.expander("历史记录", key=f"life:history:open:{org['id']}"):
         for name, df, cols in (
                 ("阶段变更", life.stage_history(org["id"]), {"changed_on": "变更日期", "from_stage": "原阶段",
                                                          "to_stage": "新阶段", "reason": "变更依据", "created_by": "登记人"}),

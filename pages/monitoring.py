@@ -61,10 +61,11 @@ PROJECT_TABS = ["协议与里程碑", "服务台账", "资金", "评估", "预�
 
 def _table(df: pd.DataFrame, name: str, *, key: str, columns: dict, empty: str) -> None:
     """A table, or one line saying there is nothing yet (an empty grid only says "empty", in English)."""
-    if df.empty:
-        st.caption(empty)
-    else:
-        table(df, name, key=key, columns=columns)
+    with st.container():  # one element either way: what follows keeps its place (an open expander stays open)
+        if df.empty:
+            st.caption(empty)
+        else:
+            table(df, name, key=key, columns=columns)
 
 
 def _tabs(labels: list[str], key: str = "tab") -> list:
@@ -231,7 +232,7 @@ def _agreement_tab(p: dict, who) -> None:
     stones = projects.milestones(p["id"])
     _table(stones.drop(columns=["id"]), f"里程碑-{p['agreement_no']}", key="project:stones",
            columns={k: v for k, v in MILESTONE_COLUMNS.items() if k != "id"}, empty="还没有里程碑,可在下方新增。")
-    with st.expander("登记完成 / 新增里程碑"):
+    with st.expander("登记完成 / 新增里程碑", key=f"stones:open:{p['id']}"):
         ids = [int(i) for i in stones["id"]] if not stones.empty else []
         labels = {int(r.id): f"{formats.date(r.due_date)} {r.deliverable}"
                   + (f"(已于 {formats.date(r.done_on)} 完成)" if not formats.is_empty(r.done_on) else "")
@@ -265,13 +266,13 @@ def _ledger_tab(p: dict, who) -> None:
     if p["state"] in ("terminated", "closed"):
         st.caption(f"项目{PROJECT_STATES[p['state']]},不能再登记活动。")
         return
-    with st.expander("登记活动"):
+    with st.expander("登记活动", key=f"acts:open:{p['id']}"):
         _activity_form(int(p["id"]), who, f"activity:{p['id']}")
-    with st.expander("批量导入活动(Excel)"):
+    with st.expander("批量导入活动(Excel)", key=f"acts:import:open:{p['id']}"):
         spec = ledger.import_spec(p["id"])
         import_panel(spec, f"acts_import:{p['id']}", noun="活动", template_name="服务台账导入模板.xlsx",
                      commit=lambda plan: ledger.commit_import(spec, plan, who))
-    with st.expander("活动照片"):
+    with st.expander("活动照片", key=f"acts:photos:open:{p['id']}"):
         _photos(acts, who, p["id"])
 
 
@@ -336,7 +337,7 @@ def _money_tab(p: dict, who) -> None:
     _table(projects.readable(_shown(money.expenses(p["id"]), EXPENSE_COLUMNS), people=["created_by"]),
            f"经费支出-{p['agreement_no']}", key="project:expenses", columns=EXPENSE_COLUMNS, empty="还没有登记经费支出。")
     if p["state"] not in ("terminated", "closed"):
-        with st.expander("登记支出"):
+        with st.expander("登记支出", key=f"expense:open:{p['id']}"):
             schema_form(Expense, f"expense:{p['id']}",
                         lambda v: f"已登记支出 {formats.money(v.get('amount'))} 元(凭证号 {v.get('voucher_no')})"
                         if money.add_expense(p["id"], v, who) else None, submit_label="登记支出")
@@ -477,7 +478,7 @@ def risk_board() -> None:
     else:
         table(_shown(projects.readable(board, people=["ack_by"]), WARNING_COLUMNS), "风险预警",
               key="risk:board", columns=WARNING_COLUMNS)
-        with st.expander("打开项目档案"):
+        with st.expander("打开项目档案", key="risk:links:open"):
             for pid, g in board.groupby("project_id", sort=False):
                 first = g.iloc[0]
                 page_link("project", f"{first['agreement_no']} {first['title']}({len(g)} 条)", id=int(pid))
@@ -486,7 +487,7 @@ def risk_board() -> None:
     if not due.empty:
         st.subheader("逾期未交的评估报告")
         table(_shown(due.assign(past_grace=due["past_grace"].map({True: "是", False: "否"})), DUE_COLUMNS), "逾期评估报告", key="risk:due", columns=DUE_COLUMNS)
-    with st.expander("预警规则与阈值"):
+    with st.expander("预警规则与阈值", key="risk:rules:open"):
         _rule_settings(who)
 
 
