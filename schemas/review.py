@@ -74,7 +74,9 @@ def scoring_schema(criteria: list[dict], *, half_points: bool, submit: bool) -> 
             checks=[pa.Check.in_range(0, top), pa.Check(lambda s, st=step: (s / st).round(6) % 1 == 0,
                                                          element_wise=False, error="score_step")],
             # whole points: an integer input (step 1, "16", never "16.00"); half points: a decimal input
+            # ("step"/"format": for the form engine once it honours them; today "float" steps by 0.01)
             metadata={"label": f"{c['name']}(满分{top:g})", "widget": "float" if half_points else "int",
+                      "step": step if half_points else 1, "format": "%.1f" if half_points else "%d",
                       "help": c.get("guidance")},
         )
         columns[f"comment_{cid}"] = pa.Column(
