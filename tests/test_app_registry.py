@@ -173,7 +173,8 @@ def test_detail_and_prefilled_edit_form(demo_db):
     assert len(at.dataframe) == 2
     history = at.dataframe[1].value
     assert list(history["动作"]) == ["新建"]
-    assert list(history["操作人"]) == ["system"]
+    assert list(history["操作人"]) == ["系统"]  # the demo load, by its Chinese name
+    assert history.iloc[0]["修改内容"].startswith(f"组织名称:{org['name']};组织类型:{org['kind']}")
     assert all(re.search(r"[\u4e00-\u9fff]", str(c)) for c in history.columns)
 
 

@@ -13,20 +13,18 @@ from core.excel import XLSX_MIME
 from core.ui.text import md
 
 
-def chinese_uploader(key: str, limits: str) -> None:
-    """``st.file_uploader`` labels its button "Upload" and its limits "10MB per file • XLSX" in English, and this
-    Streamlit version offers no parameter to change them: the uploader with ``key`` shows 选择文件 and ``limits``
-    instead (the English words are hidden, the Chinese drawn in their place)."""
-    scope = ".st-key-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
-    limits = limits.replace("\\", "").replace('"', "")
-    st.html(f"""<style>
-{scope} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p,
-{scope} [data-testid="stFileUploaderDropzoneInstructions"] span {{ visibility: hidden; font-size: 0; }}
-{scope} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
-  content: "选择文件"; visibility: visible; font-size: 0.875rem; }}
-{scope} [data-testid="stFileUploaderDropzoneInstructions"] span::after {{
-  content: "{limits}"; visibility: visible; font-size: 0.75rem; }}
-</style>""")
+# ``st.file_uploader`` labels its button "Upload" and its limits "10MB per file • XLSX" in English, and this
+# Streamlit version offers no parameter to change them: inside a container keyed ``xlsx-upload-…`` the English
+# words are hidden and the Chinese drawn in their place (the size limit is in the caption above).
+XLSX_UPLOADER_CSS = """<style>
+[class*="st-key-xlsx-upload-"] [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p,
+[class*="st-key-xlsx-upload-"] [data-testid="stFileUploaderDropzoneInstructions"] span {
+  visibility: hidden; font-size: 0; }
+[class*="st-key-xlsx-upload-"] [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: "选择文件"; visibility: visible; font-size: 0.875rem; }
+[class*="st-key-xlsx-upload-"] [data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  content: "仅限 Excel 工作簿(.xlsx)"; visibility: visible; font-size: 0.75rem; }
+</style>"""
 
 
 def import_panel(spec: importer.ImportSpec, key: str, *, noun: str, template_name: str,
@@ -36,9 +34,11 @@ def import_panel(spec: importer.ImportSpec, key: str, *, noun: str, template_nam
     st.download_button("下载导入模板", data=lambda: importer.template(spec), file_name=template_name, mime=XLSX_MIME,
                        icon=":material/download:", on_click="ignore", key=f"{key}:template")
     st.caption(f"在模板的「{importer.DATA_SHEET}」工作表中从第 2 行起每行填写一条;"
-               f"「{importer.EXAMPLE_SHEET}」工作表是示例,不会导入;各列的要求和可选值见「{importer.NOTES_SHEET}」。")
-    chinese_uploader(f"{key}:file", f"单个文件不超过 {config.load().upload_max_mb} MB,仅限 .xlsx")
-    upload = st.file_uploader("上传填写好的 .xlsx 文件", type=["xlsx"], key=f"{key}:file")
+               f"「{importer.EXAMPLE_SHEET}」工作表是示例,不会导入;各列的要求和可选值见「{importer.NOTES_SHEET}」。"
+               f"文件不超过 {config.load().upload_max_mb} MB。")
+    st.html(XLSX_UPLOADER_CSS)
+    with st.container(key="xlsx-upload-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)):
+        upload = st.file_uploader("上传填写好的 .xlsx 文件", type=["xlsx"], key=f"{key}:file")
     if upload is None:
         st.session_state.pop(f"{key}:plan", None)
         st.session_state.pop(f"{key}:token", None)
