@@ -6,6 +6,7 @@ from core.errors import ValidationFailed
 from core.navigation import role_label
 from core.ui.confirm import confirm_button
 from core.ui.forms import load, schema_form
+from core.ui.sessions_panel import sessions_panel
 from core.ui.session import require, show_flash
 from core.ui.tables import table
 from core.ui.text import md
@@ -75,6 +76,8 @@ def render() -> None:
             st.session_state["users:new_password"] = (target, users.reset_password(target, who), "reset")
 
         confirm_button("users:reset", "重置密码",
-                       f"账号 {target}({names.get(target, target)})的当前密码将立即失效,系统生成一个新密码,只显示一次",
+                       f"账号 {target}({names.get(target, target)})的当前密码将立即失效、它的所有登录会话随之结束,系统生成一个新密码,只显示一次",
                        reset, ok=f"已重置账号 {target} 的密码", icon=":material/lock_reset:", primary=False)
         _show_password_once("reset")
+        st.divider()
+        sessions_panel(target, who)

@@ -194,3 +194,25 @@ def test_a_guessable_new_password_changes_nothing(demo_db):
         users.change_own_password("staff", {"current": "Demo-staff-2026", "new": "password12",
                                             "confirm": "password12"})
     assert demo_db.scalar("SELECT password_hash FROM users WHERE username = 'staff'") == before
+
+
+# ---- 用户与角色: sessions and lock ------------------------------------------------------------------
+
+def test_an_admin_ends_a_users_sessions_and_unlocks_on_the_accounts_screen(demo_db):
+    from tests.apptest_helpers import open_page, successes
+
+    victim = sessions.start(STAFF, client="10.9.8.7", user_agent="Chromium 156")
+    for _ in range(5):
+        lockout.record("staff", False)
+    at = signed_in("admin", ["admin"])
+    at.query_params["user"] = "staff"
+    at = open_page(at.run(), "accounts")
+    shown = "\n".join(str(t.value) for t in at.text)
+    assert "10.9.8.7" in shown and "Chromium 156" in shown
+    at.button(key="users:unlock").click().run()
+    assert any("已解锁" in m for m in successes(at)) and not lockout.status("staff").locked
+    at.button(key="users:end_all").click().run()  # asks first
+    assert _alive(victim)
+    at.button(key="users:end_all:yes").click().run()
+    assert not _alive(victim)
+    assert any("全部登录会话" in m for m in successes(at))
