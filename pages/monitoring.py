@@ -56,6 +56,18 @@ def _pct(v) -> str:
     return formats.EMPTY if formats.is_empty(v) else f"{float(v):.0f}%"
 
 
+# ``st.file_uploader`` writes "Upload" and "200MB per file • JPG, PNG…" in English and has no parameter for them:
+# inside a container keyed ``photo-upload-…`` the English is hidden and Chinese drawn instead (as core.ui.imports)
+PHOTO_UPLOADER_CSS = """<style>
+[class*="st-key-photo-upload-"] [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p,
+[class*="st-key-photo-upload-"] [data-testid="stFileUploaderDropzoneInstructions"] span {
+  visibility: hidden; font-size: 0; }
+[class*="st-key-photo-upload-"] [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: "选择照片"; visibility: visible; font-size: 0.875rem; }
+[class*="st-key-photo-upload-"] [data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  content: "仅限 JPG、PNG、WebP 图片"; visibility: visible; font-size: 0.75rem; }
+</style>"""
+
 PROJECT_TABS = ["协议与里程碑", "服务台账", "资金", "评估", "预警", "项目动态"]
 
 
@@ -309,7 +321,10 @@ def _photos(acts: pd.DataFrame, who, pid: int) -> None:
               "活动照片", key=f"photo:list:{aid}", export=False,
               columns={"filename": "文件名", "kind": "类型", "size_bytes": "大小(字节)", "created_at": "上传时间",
                        "created_by": "上传人"})
-    up = st.file_uploader("上传照片(JPG / PNG / WebP)", type=["jpg", "jpeg", "png", "webp"], key=f"photo:file:{aid}")
+    st.html(PHOTO_UPLOADER_CSS)
+    with st.container(key=f"photo-upload-{aid}"):
+        up = st.file_uploader("上传照片(JPG / PNG / WebP)", type=["jpg", "jpeg", "png", "webp"],
+                              key=f"photo:file:{aid}")
     if up is None:
         st.button("保存照片", key=f"photo:save:{aid}", disabled=True, help="请先选择要上传的照片")
         st.caption("请先选择要上传的照片。")
