@@ -42,11 +42,11 @@ def test_admin_opens_round_admin(demo_db):
 
 
 @pytest.mark.parametrize("username,role", [("staff", "staff"), ("expert", "reviewer"), ("leader", "leader")])
-def test_other_roles_get_the_workbench_for_the_url(demo_db, username, role):
+def test_other_roles_get_a_no_access_notice_for_the_url(demo_db, username, role):
     at = signed_in(username, [role]).run()
     open_page(at, "round-admin")
     assert not at.exception
-    assert [t.value for t in at.title] == ["工作台"]
+    assert [t.value for t in at.title] == ["无权访问"]
     assert "创投批次" not in [t.value for t in at.title]
     assert not [w for w in at.text_input if str(w.key).startswith("round_")]
 

@@ -181,9 +181,9 @@ def test_leader_cannot_reach_registry(server, page):
     for title in forbidden:
         assert sidebar_link(page, title).count() == 0, f"leader sees the {title} link"
 
-    # a full page load of /orgs: a new session, signed in again from the cookie, lands on 工作台
+    # a full page load of /orgs: a new session, signed in again from the cookie, says 无权访问
     goto(page, server + "/orgs")
-    page.get_by_role("heading", name="工作台").wait_for(timeout=WAIT_MS)
+    page.get_by_role("heading", name="无权访问").wait_for(timeout=WAIT_MS)
     assert page.get_by_role("button", name="退出登录").count() == 1, "the cookie did not sign the leader back in"
     assert page.get_by_role("heading", name="社会组织台账").count() == 0
     assert page.locator("[data-testid='stDataFrame']").count() == 0
