@@ -28,7 +28,7 @@ TOTAL = sum(w * (SCORES[d] - 1) / 4 * 100 for d, w, _ in DEFAULT_INSTRUMENT) / s
 WEAKEST = ("财务管理", "品牌传播")
 TOPIC = "财税管理"  # serves 财务管理 (core.assessments.DEFAULT_SUPPORT)
 ORG = "杭州市钱塘区社会工作者协会"  # a demo organisation (core.demo_orgs)
-PERIODS = ("2026下半年", "2026年度", "2026第四季度", "2027上半年", "2027年度")
+PERIODS = ("2026年下半年", "2026年度", "2026年第四季度", "2027年上半年", "2027年度")
 
 
 def _tab(page, name: str, within=None) -> None:
@@ -151,9 +151,10 @@ def _enter_assessment(page, org: str) -> str:
         box = field.locator("input")
         box.fill(str(SCORES[label.split("·")[0]]))
         box.press("Tab")
-    period_box = form.locator("[class*='--period'] input")
-    period_box.fill(period)
-    period_box.press("Tab")
+    form.locator("[class*='--period'] [data-testid='stSelectbox']").click()  # 评估期: a choice of defined periods
+    page.keyboard.type(period)
+    page.get_by_role("option", name=period, exact=True).click()
+    settle(page)
     form.get_by_role("button", name="保存评估").click()
     settle(page)
     saved = _success(page, f"已保存 {org}「{period}」的评估")

@@ -100,10 +100,13 @@ def test_activity_clears_the_pace_warning_then_midterm_and_tranche_two(server, p
     page.locator("[data-testid='stAlert']", has_text="已保存中期评估").first.wait_for(timeout=WAIT_MS)
 
     _tab(page, "资金")
-    page.get_by_text(re.compile("拨付第2期")).first.wait_for(timeout=WAIT_MS)
-    tranche_form = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name="确认拨付"))
+    page.get_by_role("button", name="拨付第2期资金").wait_for(timeout=WAIT_MS)
+    tranche_form = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name="拨付第2期资金"))
     tranche_form.locator("input[aria-label*='审批人']").fill("陈主任")
-    tranche_form.get_by_role("button", name="确认拨付").click()
+    tranche_form.get_by_role("button", name="拨付第2期资金").click()
     settle(page)
-    page.locator("[data-testid='stAlert']", has_text="已登记拨付").first.wait_for(timeout=WAIT_MS)
-    page.get_by_text(re.compile("第3期暂不能拨付")).first.wait_for(timeout=WAIT_MS)
+    # a release cannot be undone: the screen asks first, and only 确认拨付 releases
+    page.locator("[class*='st-key-release-'][class*='-confirm']").get_by_role("button", name="确认拨付").click()
+    settle(page)
+    page.locator("[data-testid='stAlert']", has_text="已登记拨付第2期资金").first.wait_for(timeout=WAIT_MS)
+    page.locator("[data-testid='stAlert']", has_text="第3期暂不能拨付").first.wait_for(timeout=WAIT_MS)
