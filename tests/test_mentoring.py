@@ -304,10 +304,13 @@ def test_a_recent_mentor_is_never_planned_nor_assigned(review_round):
     assert sorted(plan.pairs) == [(app, "expert02"), (app, "expert03")]
     assert ("expert01", org) in reviewers.conflict_pairs()
     exc = refused(lambda: assignment.assign(app, "expert01", STAFF))
-    assert exc.form == [f"expert01 与申报组织有利益冲突:近2年为该组织的辅导导师:导师结对"
+    from core import users
+
+    name = users.get("expert01")["name"]  # the expert by name, never by account
+    assert exc.form == [f"{name}与申报组织有利益冲突:近2年为该组织的辅导导师:导师结对"
                         f"({add_years(TODAY, -3)} 至 {add_years(TODAY, -2)})"]
     exc = refused(lambda: assignment.confirm_plan(rid, [(app, "expert01")], STAFF))
-    assert exc.form[0].startswith("expert01 与申报组织有利益冲突:近2年为该组织的辅导导师")
+    assert exc.form[0].startswith(f"{name}与申报组织有利益冲突:近2年为该组织的辅导导师")
     assert review_round["db"].scalar("SELECT count(*) FROM assignments") == 0
 
 
