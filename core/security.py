@@ -19,7 +19,7 @@ EVENT = register(Entity(
 
 KINDS = {
     "access_refused": "拒绝访问",
-    "export_personal": "导出个人信息",
+    "export": "导出数据",
 }
 
 

@@ -216,3 +216,19 @@ def test_an_admin_ends_a_users_sessions_and_unlocks_on_the_accounts_screen(demo_
     at.button(key="users:end_all:yes").click().run()
     assert not _alive(victim)
     assert any("全部登录会话" in m for m in successes(at))
+
+
+def test_exports_and_refused_actions_are_logged_for_the_auditor(demo_db):
+    from core.errors import PermissionDenied
+    from core.ui import session
+
+    session.export_logger("社会组织台账")(55)
+    row = demo_db.fetch_one("SELECT kind, detail FROM security_events ORDER BY id DESC LIMIT 1")
+    assert row["kind"] == "export" and "社会组织台账" in row["detail"] and "55" in row["detail"]
+
+    def refuse():
+        raise PermissionDenied("当前账号无权修改社会组织")
+
+    assert session.act(refuse, "不会显示") is False
+    row = demo_db.fetch_one("SELECT kind, detail FROM security_events ORDER BY id DESC LIMIT 1")
+    assert row["kind"] == "access_refused" and "无权修改社会组织" in row["detail"]

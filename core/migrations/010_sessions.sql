@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS security_events (
     id          BIGINT PRIMARY KEY DEFAULT nextval('security_events_id_seq'),
     happened_at TIMESTAMP NOT NULL,
     username    VARCHAR,
-    kind        VARCHAR NOT NULL,   -- access_refused | unlocked | export_personal | ...
+    kind        VARCHAR NOT NULL,   -- access_refused | export
     detail      VARCHAR,
     client      VARCHAR
 );

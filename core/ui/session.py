@@ -9,7 +9,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import navigation, security
 from core.actor import Actor
-from core.errors import HubError
+from core.errors import HubError, PermissionDenied
 from core.ui import auth
 from core.ui.text import md
 
@@ -71,12 +71,28 @@ def show_flash() -> None:
         st.success(md(message))
 
 
+def export_logger(title: str) -> Callable[[int], None]:
+    """For an export button: logs who exported how many rows of what (an auditor's question about personal
+    data). Who and from where are taken now; the download itself may run outside the script's run."""
+    who = actor()
+    client = auth.client_address()
+
+    def log(rows: int) -> None:
+        security.log("export", who.username if who else None, f"导出「{title}」共 {rows} 行(Excel)", client)
+
+    return log
+
+
 def act(fn: Callable[[], object], ok: str) -> bool:
     """Run a screen action: a refusal (HubError) is shown in Chinese and changes nothing; on success the
-    message is flashed and the page reruns, so everything on it shows the new state."""
+    message is flashed and the page reruns, so everything on it shows the new state. An action the role
+    may not do is logged for the auditor."""
     try:
         fn()
     except HubError as exc:
+        if isinstance(exc, PermissionDenied):
+            who = actor()
+            security.log("access_refused", who.username if who else None, f"操作被拒绝:{exc}", auth.client_address())
         st.error(md(exc))
         return False
     flash(ok)

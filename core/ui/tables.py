@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.excel import XLSX_MIME, workbook_bytes
 from core.ui.listview import _for_display
+from core.ui.session import export_logger
 
 
 def display_frame(df: pd.DataFrame, columns: dict[str, str] | None = None) -> pd.DataFrame:
@@ -22,6 +23,12 @@ def table(df: pd.DataFrame, name: str, *, key: str, columns: dict[str, str] | No
     shown = df.rename(columns=columns or {})
     st.dataframe(_for_display(shown), hide_index=True, width="stretch", key=f"{key}:df", placeholder="")
     if export:
-        st.download_button("导出Excel", data=lambda: workbook_bytes({name[:31]: shown}),
+        log_export = export_logger(name)
+
+        def export() -> bytes:
+            log_export(len(shown))
+            return workbook_bytes({name[:31]: shown})
+
+        st.download_button("导出Excel", data=export,
                            file_name=f"{name}-{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME, key=f"{key}:xlsx",
                            icon=":material/download:", on_click="ignore")

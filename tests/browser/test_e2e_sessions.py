@@ -188,3 +188,34 @@ def test_sign_in_after_a_deep_link_lands_there_and_logout_returns_to_the_form(se
     finally:
         ctx.close()
 
+
+
+def test_an_admins_password_reset_ends_the_users_sessions(server, browser):
+    staff_ctx, admin_ctx = new_context(browser), new_context(browser)
+    try:
+        staff = staff_ctx.new_page()
+        login(staff, server, "expert03", DEMO_PASSWORDS["expert"])
+        copied = _auth_cookie(staff_ctx)
+        admin = admin_ctx.new_page()
+        login(admin, server, "admin")
+        goto(admin, server + "/accounts?user=expert03")
+        admin.get_by_role("tab", name="修改账号").click()
+        settle(admin)
+        admin.get_by_role("button", name="重置密码").click()
+        wait_for_app(admin)
+        admin.get_by_text("所有登录会话随之结束").wait_for(timeout=WAIT_MS)  # it asks first, saying so
+        admin.get_by_role("button", name="确认重置密码").click()
+        wait_for_app(admin)
+        admin.get_by_text("已重置账号 expert03 的密码").wait_for(timeout=WAIT_MS)
+        # the expert's open tab is signed out at its next interaction, and the copied cookie is worthless
+        staff.reload(wait_until="domcontentloaded")
+        settle(staff)
+        assert _shows_login_form(staff)
+        other, replay = _replay(browser, server, copied, "/my-reviews")
+        try:
+            assert _shows_login_form(replay)
+        finally:
+            other.close()
+    finally:
+        staff_ctx.close()
+        admin_ctx.close()
