@@ -61,6 +61,44 @@ def _commented(scores: pd.Series, comments: pd.Series, top: float) -> pd.Series:
     return value.isna() | (value >= LOW_SCORE_SHARE * top) | comments.map(lambda v: not blank(v))
 
 
+def _rule(df: pd.DataFrame, score: str, comment: str, top: float, message: str) -> pd.Series:
+    """The low-score-needs-a-comment rule. RULE_FIELDS maps a message to its field for the whole process,
+    and every round's default rubric has the same criterion names (so the same messages) with other
+    ids: the mapping is set again while this schema is being validated, so the message lands under
+    this form's own comment field, whichever rubric was built last."""
+    RULE_FIELDS[message] = (comment,)
+    return _commented(df[score], df[comment], top)
+
+
+def _numeric(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s.where(s.map(_is_number)), errors="coerce")
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _numbers(s: pd.Series) -> pd.Series:
+    """True where the value is a number (or empty): text, booleans and the like are 格式不正确."""
+    return s.map(lambda v: v is None or _is_number(v) or (hasattr(v, "dtype") and pd.api.types.is_number(v))) | s.isna()
+
+
+def _whole(s: pd.Series) -> pd.Series:
+    """16.0 and "16" -> 16 (a whole-point score is an integer), "15.5" -> 15.5 (refused by the step check);
+    anything else is left for the checks."""
+    def one(v):
+        if isinstance(v, str):
+            try:
+                v = float(v.strip())
+            except ValueError:
+                return v
+        if isinstance(v, float) and v == v and v.is_integer():
+            return int(v)
+        return v
+
+    return s.map(one).astype(object)
+
+
 def scoring_schema(criteria: list[dict], *, half_points: bool, submit: bool) -> pa.DataFrameSchema:
     """One score (bounded by the criterion's maximum, whole or half points) and one comment per
     criterion, plus the overall recommendation. ``submit=False`` (a draft) leaves everything optional."""
@@ -69,16 +107,24 @@ def scoring_schema(criteria: list[dict], *, half_points: bool, submit: bool) -> 
     for c in criteria:
         cid, top = c["id"], float(c["max_score"])
         name = f"score_{cid}"
-        columns[name] = pa.Column(
-            float, nullable=not submit, coerce=True,
-            checks=[pa.Check.in_range(0, top), pa.Check(lambda s, st=step: (s / st).round(6) % 1 == 0,
-                                                         element_wise=False, error="score_step")],
-            # whole points: an integer input (step 1, "16", never "16.00"); half points: a decimal input
-            # ("step"/"format": for the form engine once it honours them; today "float" steps by 0.01)
-            metadata={"label": f"{c['name']}(满分{top:g})", "widget": "float" if half_points else "int",
-                      "step": step if half_points else 1, "format": "%.1f" if half_points else "%d",
-                      "help": c.get("guidance")},
-        )
+        meta = {"label": f"{c['name']}(满分{top:g})", "help": c.get("guidance")}
+        if half_points:
+            columns[name] = pa.Column(
+                float, nullable=not submit, coerce=True,
+                checks=[pa.Check.in_range(0, top), pa.Check(lambda s, st=step: (s / st).round(6) % 1 == 0,
+                                                             element_wise=False, error="score_step")],
+                # ("step"/"format": for the form engine once it honours them; today "float" steps by 0.01)
+                metadata={**meta, "widget": "float", "step": step, "format": "%.1f"})
+        else:
+            # whole points: an integer input ("16", never "16.00") and an integer value; a number with a
+            # fraction is refused with the step message, anything else as 格式不正确
+            columns[name] = pa.Column(
+                None, nullable=not submit, parsers=[pa.Parser(_whole)],
+                checks=[pa.Check(_numbers, element_wise=False, error="coerce_dtype"),
+                        pa.Check(lambda s, t=top: _numeric(s).between(0, t) | s.isna(), element_wise=False,
+                                 error=f"in_range(0, {top:g})"),
+                        pa.Check(lambda s: (_numeric(s) % 1 == 0) | s.isna(), element_wise=False, error="score_step")],
+                metadata={**meta, "widget": "int", "step": 1, "format": "%d"})
         columns[f"comment_{cid}"] = pa.Column(
             str, nullable=True, coerce=True, checks=[pa.Check.str_length(max_value=1000), pa.Check.plain_text()],
             metadata={"label": f"{c['name']}评语", "widget": "text"},
@@ -87,7 +133,8 @@ def scoring_schema(criteria: list[dict], *, half_points: bool, submit: bool) -> 
             continue  # a draft may be saved without its comments
         message = f"「{c['name']}」得分低于满分的60%,请填写评语"
         RULE_FIELDS[message] = (f"comment_{cid}",)
-        checks.append(pa.Check(lambda df, n=name, k=f"comment_{cid}", t=top: _commented(df[n], df[k], t), error=message))
+        checks.append(pa.Check(lambda df, n=name, k=f"comment_{cid}", t=top, m=message: _rule(df, n, k, t, m),
+                               error=message))
     columns["recommendation"] = pa.Column(
         str, nullable=not submit, coerce=True, checks=[pa.Check.isin(list(RECOMMENDATIONS))],
         metadata={"label": "总体推荐意见", "widget": "select", "source": "recommendations"},

@@ -437,3 +437,36 @@ def test_one_reviewer_submitting_from_two_tabs_at_once_is_stored_once(setup, dra
     assert db.scalar("SELECT count(*) FROM review_scores") == 6
     assert db.scalar("SELECT count(*) FROM audit_log WHERE action = 'submit_review'") == 1
     assert audit.verify(db).ok
+
+
+# ---- issue 12: whole points are integers; a rule message lands under its own form's field ----------
+
+def test_whole_point_scores_are_integers_and_a_fraction_is_refused_with_the_step_message():
+    from core.validation import validate
+    from schemas.base import field_specs
+    from schemas.review import scoring_schema
+
+    crit = [{"id": 1, "name": "需求分析", "max_score": 20.0, "weight": 20.0}]
+    whole = scoring_schema(crit, half_points=False, submit=False)
+    assert (field_specs(whole)["score_1"]["widget"], field_specs(whole)["score_1"]["step"]) == ("int", 1)
+    assert [validate(whole, {"score_1": v})["score_1"] for v in (16, 16.0, "16")] == [16, 16, 16]
+    assert all(type(validate(whole, {"score_1": v})["score_1"]) is int for v in (16, 16.0, "16"))
+    for value, message in ((15.5, "需求分析(满分20)须为整数分或半分(按批次设置)"), (21, "需求分析(满分20)应在0到20之间"),
+                           ("十六", "需求分析(满分20)格式不正确"), (True, "需求分析(满分20)格式不正确")):
+        with pytest.raises(ValidationFailed) as info:
+            validate(whole, {"score_1": value})
+        assert info.value.fields == {"score_1": [message]}, value
+    half = scoring_schema(crit, half_points=True, submit=False)
+    assert field_specs(half)["score_1"]["widget"] == "float" and validate(half, {"score_1": 15.5})["score_1"] == 15.5
+
+
+def test_the_comment_rule_lands_under_the_validated_forms_own_field():
+    """Every round's default rubric has the same names (so the same messages) with other ids."""
+    from core.validation import validate
+    from schemas.review import scoring_schema
+
+    mine = scoring_schema([{"id": 1, "name": "创新性", "max_score": 10.0, "weight": 10.0}], half_points=False, submit=True)
+    scoring_schema([{"id": 11, "name": "创新性", "max_score": 10.0, "weight": 10.0}], half_points=False, submit=True)
+    with pytest.raises(ValidationFailed) as info:
+        validate(mine, {"score_1": 2, "comment_1": None, "recommendation": "推荐"})
+    assert info.value.fields == {"comment_1": ["「创新性」得分低于满分的60%,请填写评语"]}
