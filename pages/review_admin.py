@@ -3,6 +3,7 @@ consolidation panel (statistics, 复评, ranking, recommendation, overrides, pro
 
 People by name, projects by title; the round, the expert and the tab are in the URL (F5 and shared links
 keep the place); an action's message is shown where the action was; irreversible steps ask first."""
+import functools
 import threading
 import time
 import uuid
@@ -58,7 +59,29 @@ def enter(*scope) -> None:
     if _TOKEN not in st.session_state:
         st.session_state[_TOKEN] = uuid.uuid4().hex
     _here.session = st.session_state[_TOKEN]
+    _here.started = time.monotonic()
     _mine()["scope"] = scope
+
+
+def settled(page):
+    """A screen that, having drawn itself without doing an action, catches up with an action of the same
+    session that finished (or is still writing) while it was drawing: it waits and draws again, so what
+    the user is left with is never a screen computed half before and half after their own write."""
+    @functools.wraps(page)
+    def screen() -> None:
+        _here.started = None  # set by ``enter`` in this run (a screen that returns before it catches up nothing)
+        page()
+        started = getattr(_here, "started", None)
+        if started is None:
+            return
+        box = _mine()
+        deadline = time.monotonic() + 20
+        while any(v == _RUNNING for v in box["done"].values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if any(v != _RUNNING and v > started for v in box["done"].values()):
+            st.rerun()
+
+    return screen
 
 
 def run_once(once: tuple, fn) -> bool:
@@ -135,6 +158,7 @@ def _round_picker() -> dict | None:
 
 
 # ---- experts ------------------------------------------------------------------------------------
+@settled
 def experts() -> None:
     who = require("experts")
     st.title("评审专家")
@@ -220,6 +244,7 @@ def _send_waiting(r: dict, who) -> None:
                    "送审后不能退回「审查合格」。", lambda: run_once(("send", r["id"]), send), "")
 
 
+@settled
 def assign() -> None:
     who = require("review_assign")
     st.title("评审分配")
@@ -326,6 +351,7 @@ def applications_in_review(round_id: int) -> dict:
 
 
 # ---- consolidation ------------------------------------------------------------------------------
+@settled
 def summary() -> None:
     who = require("review_summary")
     st.title("评审汇总")

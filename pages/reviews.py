@@ -12,7 +12,7 @@ from core.ui.confirm import ask, asking, cancel, confirm_box, confirm_button
 from core.ui.forms import load, schema_form
 from core.ui.session import require, show_flash
 from core.ui.text import md
-from pages.review_admin import enter, run_once
+from pages.review_admin import enter, run_once, settled
 
 STATUS = {None: "未开始", "draft": "草稿", "submitted": "已提交"}
 SUBMIT = "提交评分"
@@ -60,6 +60,7 @@ def _task_table(tasks: pd.DataFrame) -> None:
     }), hide_index=True, width="stretch")
 
 
+@settled
 def render() -> None:
     who = require("my_reviews")
     st.title("我的评审")
