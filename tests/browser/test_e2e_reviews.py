@@ -17,7 +17,8 @@ from schemas.review import DEFAULT_RUBRIC
 from tests.browser.conftest import WAIT_MS, goto, login, new_context, open_screen, screenshot, settle
 
 REVIEWER = "expert"
-SUBMIT = "提交评分(提交后不能修改)"
+REVIEWER_NAME = "李教授(评审专家)"  # core/demo.py DEMO_ACCOUNTS
+SUBMIT = "提交评分"  # then 确认提交评分 in the box that says it cannot be undone
 FORM_ERROR = "未保存:请按提示修改后重新提交。"
 MAXIMA = {name: top for name, top, _ in DEFAULT_RUBRIC}  # 需求分析20 项目设计25 执行能力20 预算合理性15 创新性10 可持续性10
 # what the reviewer types first: 需求分析 above its maximum; 预算合理性 below 60% of its maximum, with a comment
@@ -75,12 +76,12 @@ def _open_not_started_task(page) -> tuple[str, str]:
     assert len(todo) == 1, f"expected exactly one task not started: {current}"
     aid, title = todo[0]["任务编号"], todo[0]["项目名称"]
 
-    _box(page, "myrev:chosen").locator("[data-testid='stSelectbox']").click()
+    _box(page, "task").locator("[data-testid='stSelectbox']").click()
     option = f"{aid} · {title}"  # the options are "<task id> · <title>" (a title may recur in another round)
     page.keyboard.type(aid)
     page.get_by_role("option", name=option, exact=True).click()
     settle(page)
-    assert _box(page, "myrev:chosen").get_by_role("combobox").input_value() == option
+    assert _box(page, "task").get_by_role("combobox").input_value() == option
     return aid, title
 
 
@@ -152,6 +153,8 @@ def _reviewer_submits(page, server) -> float:
     page.get_by_test_id("stMetricValue").filter(has_text=f"{_weighted(CORRECTED):.2f}").wait_for(timeout=WAIT_MS)
     page.get_by_role("button", name=SUBMIT).click()
     settle(page)
+    page.get_by_role("button", name="确认" + SUBMIT).click()  # it asks first
+    settle(page)
     total = _weighted(CORRECTED)
     done = re.compile(rf"^已于 \d{{4}}-\d{{2}}-\d{{2}} \d{{2}}:\d{{2}} 提交,加权总分 {total:.2f},推荐意见:{RECOMMENDATION}。$")
     page.locator("[data-testid='stAlert']").get_by_text(done).wait_for(timeout=WAIT_MS)
@@ -171,7 +174,7 @@ def _progress(page) -> dict[str, int]:
     page.get_by_role("tab", name="评审进度").click()
     panel = page.get_by_role("tabpanel", name="评审进度")
     rows = _grid_rows(panel.locator("[data-testid='stDataFrame']"))
-    mine = [r for r in rows if r["专家"] == REVIEWER]
+    mine = [r for r in rows if r["专家"] == REVIEWER_NAME]  # experts by name, never by account
     assert len(mine) == 1, f"{REVIEWER} not on the progress board: {rows[:3]}"
     return {k: int(v) for k, v in mine[0].items() if k != "专家"}
 
@@ -191,8 +194,8 @@ def _per_review_sheet(page, tmp_path, name: str) -> list[tuple]:
     finally:
         wb.close()
     col = {h: i for i, h in enumerate(header)}
-    return sorted((r[col["项目"]], r[col["加权总分"]], r[col["推荐意见"]]) for r in rows
-                  if r[col["专家"]] == REVIEWER)
+    return sorted((r[col["项目编号"]], r[col["加权总分"]], r[col["推荐意见"]]) for r in rows
+                  if r[col["专家"]] in (REVIEWER, REVIEWER_NAME))
 
 
 def _staff_view(page, tmp_path, name: str) -> tuple[dict[str, int], list[tuple]]:
