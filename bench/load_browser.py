@@ -15,7 +15,7 @@ must be stored (and nothing else), and the server's memory is reported.
    another (sign-ins at the same moment lose typed text to the cookie component's late rerun) and open
    我的评审; then all start together and, until ``seconds`` have passed, take their next task: pick it in
    the task list, 确认无利益冲突, type the six scores (each one reruns the live form), choose the
-   recommendation, 提交评分, and wait for the screen to confirm the submission with its total. A task
+   recommendation, 提交评分 and 确认提交评分, and wait for the screen to confirm the submission with its total. A task
    started before the deadline is finished.
 3. **Memory.** The server's resident memory (VmRSS from ``/proc/<pid>/status``) is sampled every 0.5 s:
    after start, after the sign-ins, at the peak and at the end, and the kernel's high-water mark; and
@@ -56,7 +56,7 @@ import load  # noqa: E402  (bench/load.py)
 from core.demo_reviews import DEMO_EXPERT, EXPERT_COUNT, PASSWORD  # noqa: E402  (the README's demo reviewers)
 
 REVIEWERS = [DEMO_EXPERT] + [f"expert{i:02d}" for i in range(1, EXPERT_COUNT + 1)]  # expert, expert01 … expert25
-SUBMIT = "提交评分(提交后不能修改)"
+SUBMIT = "提交评分"  # then 确认提交评分 in the box that says it cannot be undone
 WAIT_MS = 60_000  # one bounded wait per step: generous, the machine is loaded on purpose
 SAMPLE_S = 0.5
 
@@ -230,7 +230,7 @@ class ReviewerLog:
 
 
 async def _open_task(page, aid: int) -> None:
-    await page.locator(f".{_css_key('myrev:chosen')} [data-testid='stSelectbox']").click()
+    await page.locator(f".{_css_key('task')} [data-testid='stSelectbox']").click()
     await page.keyboard.type(str(aid))
     await page.get_by_role("option", name=re.compile(rf"^{aid} · ")).first.click()
     await settle(page, quiet_ms=300)
@@ -266,6 +266,8 @@ async def score_one(page, aid: int, criteria: list[dict], rng: random.Random) ->
                   / weights * 100, 2)
     clicked = time.perf_counter()
     await page.get_by_role("button", name=SUBMIT).click()
+    await settle(page, quiet_ms=300)
+    await page.get_by_role("button", name="确认" + SUBMIT).click()  # it asks first
     done = re.compile(rf"^已于 \d{{4}}-\d{{2}}-\d{{2}} \d{{2}}:\d{{2}} 提交,加权总分 {total:.2f},推荐意见:{rec}。$")
     await page.locator("[data-testid='stAlert']").get_by_text(done).wait_for(timeout=WAIT_MS)
     seen = time.perf_counter()
@@ -435,7 +437,10 @@ def stored(db_path: Path, round_id: int) -> Stored:
                               " AND action = 'submit_review'"):
             if r["row_key"] in by_review:
                 audited[by_review[r["row_key"]]].append(r["actor"])
-        chain = audit.verify(db)
+        from core import secrets_file
+
+        # the server's audit key: the secrets file beside its database (start_server puts it there)
+        chain = audit.verify(db, keyring=secrets_file.audit_keys(db_path.parent / "secrets.toml", create=False))
         return Stored({r["assignment_id"]: {"reviewer": r["reviewer"], "total": float(r["total"]),
                                             "recommendation": r["recommendation"]} for r in rows},
                       audited, chain.ok, chain.reason)
