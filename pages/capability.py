@@ -16,7 +16,7 @@ from core.ui.editor import frame, rows_from_state
 from core.ui.forms import load, schema_form
 from core.ui.imports import import_panel
 from core.ui.listview import list_view
-from core.ui.session import flash, require, show_flash
+from core.ui.session import flash, require, url_tabs
 from core.ui.tables import table
 from core.ui.text import md
 from schemas.capability import Attendance, Feedback, Instrument, SupportMapping, Training
@@ -30,17 +30,6 @@ def _joined(items) -> str:
     return "、".join(items) if items else "—"
 
 
-def _tabs(labels: list[str], key: str = "tab") -> list:
-    """Tabs whose choice is in the URL (``?tab=…``): a reload, a shared link or an action keeps the tab; the
-    message of the last action is shown at the top of the open tab, where the user is."""
-    tabs = st.tabs(labels, key=key, bind="query-params")
-    for t in tabs:
-        if t.open:
-            with t:
-                show_flash()
-    return tabs
-
-
 def _url_id(name: str) -> int | None:
     raw = st.query_params.get(name, "")
     return int(raw) if raw.isdigit() else None
@@ -50,7 +39,7 @@ def _url_id(name: str) -> int | None:
 def trainings() -> None:
     who = require("trainings")
     st.title("能力培训")
-    tab_list, tab_new, tab_effect = _tabs(["培训列表", "新建培训", "培训成效"])
+    tab_list, tab_new, tab_effect = url_tabs(["培训列表", "新建培训", "培训成效"])
     with tab_list:
         selected = list_view(tcore.LIST_VIEW, "trainings", title="能力培训")  # the selection is in the URL (?id=)
         if selected is None:
@@ -174,7 +163,7 @@ def assessments() -> None:
     who = require("assessments")
     st.title("能力评估")
     acore.ensure_defaults()
-    tabs = _tabs(["新建评估", "组织画像", "整体情况", "评估工具", "支持对照表"])
+    tabs = url_tabs(["新建评估", "组织画像", "整体情况", "评估工具", "支持对照表"])
     with tabs[0]:
         _new_assessment(who)
     with tabs[1]:

@@ -10,7 +10,7 @@ from core.errors import HubError
 from core.excel import XLSX_MIME, workbook_bytes
 from core.ui.confirm import ask, asking, confirm_box
 from core.ui.forms import MAX_DATE, MIN_DATE, load, schema_form
-from core.ui.session import act, require, show_flash
+from core.ui.session import act, require, url_tabs
 from core.ui.tables import table
 from core.ui.text import md
 from schemas.choices import INCUBATION_CRITERIA
@@ -29,17 +29,6 @@ ACTION_COLUMNS = {"id": "编号", "follow_up": "跟进状态", "action": "待办
 PAIRING_COLUMNS = {"id": "编号", "mentor": "导师", "speciality": "专长", "org": "组织", "start_date": "开始日期",
                    "end_date": "结束日期", "status": "状态", "sessions": "辅导次数", "hours": "辅导时长(小时)",
                    "notes": "备注"}
-
-
-def _tabs(labels: list[str], key: str = "tab") -> list:
-    """Tabs whose choice is in the URL (``?tab=…``): a reload, a shared link or an action keeps the tab; the
-    message of the last action is shown at the top of the open tab, where the user is."""
-    tabs = st.tabs(labels, key=key, bind="query-params")
-    for t in tabs:
-        if t.open:
-            with t:
-                show_flash()
-    return tabs
 
 
 def _people(df, *cols):
@@ -175,7 +164,7 @@ def mentoring() -> None:
     st.title("一对一辅导")
     st.caption("导师库(公益领域专家、资深项目管理者、财务合规顾问)→ 与组织结对 → 每次辅导记录模块、形式、发现的问题"
                "和商定的待办事项 → 跟进待办(未完成 / 已完成 / 已逾期)。近两年的辅导关系会在专家评审分配时自动回避。")
-    tabs = _tabs(["辅导记录", "待办跟进", "导师结对", "导师库"])
+    tabs = url_tabs(["辅导记录", "待办跟进", "导师结对", "导师库"])
     with tabs[0]:
         _sessions_tab(who)
     with tabs[1]:
@@ -257,7 +246,7 @@ def org_support() -> None:
     st.download_button("导出完整档案(Excel)", key="support:xlsx", icon=":material/download:", on_click="ignore",
                        data=lambda: workbook_bytes({k: df.rename(columns=c) for k, (df, c) in sheets.items()}),
                        file_name=f"成长档案-{org['name']}-{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME)
-    tabs = _tabs(["一对一辅导", "能力培训", "能力评估", "资助项目", "阶段与孵化", "等级评估"])
+    tabs = url_tabs(["一对一辅导", "能力培训", "能力评估", "资助项目", "阶段与孵化", "等级评估"])
     with tabs[0]:
         for name in ("导师结对", "辅导记录", "辅导待办"):
             st.markdown(f"**{name}**")
@@ -420,7 +409,7 @@ def _coverage_tab() -> None:
 def lifecycle() -> None:
     who = require("lifecycle")
     st.title("孵化与等级")
-    tab_org, tab_ratings, tab_gap = _tabs(["阶段、孵化与评级", "等级到期与晋级", "阶段服务覆盖"])
+    tab_org, tab_ratings, tab_gap = url_tabs(["阶段、孵化与评级", "等级到期与晋级", "阶段服务覆盖"])
     with tab_org:
         _org_tab(who)
     with tab_ratings:

@@ -15,7 +15,7 @@ from core.ui.forms import load, reset, schema_form
 from core.ui.imports import import_panel
 from core.ui.links import page_link
 from core.ui.listview import list_view
-from core.ui.session import act, flash, require, show_flash
+from core.ui.session import act, flash, require, show_flash, url_tabs
 from core.ui.tables import table
 from core.ui.text import md
 from schemas.monitoring import (
@@ -80,17 +80,6 @@ def _table(df: pd.DataFrame, name: str, *, key: str, columns: dict, empty: str) 
             table(df, name, key=key, columns=columns)
 
 
-def _tabs(labels: list[str], key: str = "tab") -> list:
-    """Tabs whose choice is in the URL (``?tab=资金``): a reload, a shared link or an action keeps the tab.
-    A message left by the last action (``flash``) is shown at the top of the open tab, where the user is."""
-    tabs = st.tabs(labels, key=key, bind="query-params")
-    for t in tabs:
-        if t.open:
-            with t:
-                show_flash()
-    return tabs
-
-
 def _confirmed_form(model, key: str, check, write, *, action: str, consequence, ok, submit_label: str,
                     **form) -> None:
     """A form whose submit cannot be undone: 提交 validates everything (``check(values)`` raises like the
@@ -111,7 +100,7 @@ def _confirmed_form(model, key: str, check, write, *, action: str, consequence, 
 def project_list() -> None:
     who = require("projects")
     st.title("项目监管")
-    tab_list, tab_sign = _tabs(["立项项目", "签订资助协议"])
+    tab_list, tab_sign = url_tabs(["立项项目", "签订资助协议"])
     with tab_list:
         only_warned = st.toggle("只看有未处理预警的项目", key="projects:warned")
         if only_warned:
@@ -197,7 +186,7 @@ def project_page() -> None:
         st.error(md(exc))
         return
     _header(p)
-    tabs = _tabs(PROJECT_TABS)
+    tabs = url_tabs(PROJECT_TABS)
     with tabs[0]:
         _agreement_tab(p, who)
     with tabs[1]:
@@ -543,7 +532,7 @@ def activity_entry() -> None:
         st.query_params.pop("project", None)
     else:
         st.query_params["project"] = str(pid)
-    tab_one, tab_import, tab_all = _tabs(["登记活动", "批量导入", "全部活动"])
+    tab_one, tab_import, tab_all = url_tabs(["登记活动", "批量导入", "全部活动"])
     with tab_one:
         if pid is None:
             st.info("请先在上方选择项目,再登记活动。")
@@ -568,7 +557,7 @@ def brand_matrix() -> None:
     table(ov.drop(columns=["id"]), "品牌矩阵", key="brands:overview", columns={
         "name": "品牌", "tier": "类别", "description": "简介", "points": "服务点", "communities": "覆盖社区",
         "projects": "项目数", "activities": "活动场次", "person_times": "服务人次"})
-    tab_points, tab_new, tab_point = _tabs(["服务点", "新建品牌", "新增服务点"])
+    tab_points, tab_new, tab_point = url_tabs(["服务点", "新建品牌", "新增服务点"])
     with tab_points:
         labels = {int(r.id): r.name for r in ov.itertuples()}
         b = st.selectbox("品牌", list(labels), format_func=labels.get, index=None, placeholder="选择品牌", key="brands:pick")

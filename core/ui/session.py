@@ -71,6 +71,17 @@ def show_flash() -> None:
         st.success(md(message))
 
 
+def url_tabs(labels: list[str], key: str = "tab") -> list:
+    """Tabs whose choice is in the URL (``?tab=…``): a reload, a shared link or an action keeps the tab; the
+    message of the last action is shown at the top of the open tab, where the user is."""
+    tabs = st.tabs(labels, key=key, bind="query-params")
+    for t in tabs:
+        if t.open:
+            with t:
+                show_flash()
+    return tabs
+
+
 def export_logger(title: str) -> Callable[[int], None]:
     """For an export button: logs who exported how many rows of what (an auditor's question about personal
     data). Who and from where are taken now; the download itself may run outside the script's run."""
