@@ -258,8 +258,9 @@ def test_user_cannot_change_own_roles_through_the_write_path(db):
 
 
 def test_password_policy():
-    assert passwords.problems("Abcdefghij") == []
-    assert passwords.problems("abcdefghi1") == []
+    assert passwords.problems("Kqzmvhtrbw") == []  # two classes, long enough, not guessable
+    assert passwords.problems("kqzmvhtr71") == []
+    assert passwords.problems("Abcdefghij") and "太容易被猜到" in passwords.problems("Abcdefghij")[0]  # a sequence
     assert passwords.problems("abc") == ["密码至少需要10个字符", "密码须包含大写字母、小写字母、数字、符号中的至少两类"]
     assert passwords.problems("") == ["密码至少需要10个字符"]
     assert passwords.problems("Chen-2026x", "CHEN-2026X") == ["密码不能与用户名相同"]
