@@ -311,17 +311,7 @@ def compact_head(path: Path | str, keep: int | None = None) -> None:
     body = _HEAD_TITLE + f"# compacted {datetime.now().isoformat(timespec='seconds')}: {len(lines) - len(kept)} older lines dropped\n"
     body += "".join("\t".join(_clean(f) for f in (ln.kind, ln.id, ln.hash, ln.at, ln.key_id, *ln.extra)) + "\n"
                     for ln in kept)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(body)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    secrets_file.replace_atomically(path, body)
     _fsync_dir(path.parent)
 
 

@@ -56,8 +56,8 @@ def _load(path: Path) -> dict:
         raise InsecureSecret(f"密钥文件 {path} 格式有误,无法读取:{exc}") from exc
 
 
-def _replace(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` all or nothing (mode 600)."""
+def replace_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` all or nothing (mode 600): a temporary file, fsync'd, then renamed."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.part")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -114,7 +114,7 @@ def ensure(path: Path) -> None:
     with _locked(path):
         data = _load(path)
         if "key" not in data.get("audit", {}):
-            _replace(path, _with_audit_key(path.read_text(encoding="utf-8"), data))
+            replace_atomically(path, _with_audit_key(path.read_text(encoding="utf-8"), data))
 
 
 def cookie_key(path: Path) -> str:
