@@ -222,7 +222,10 @@ def test_exports_and_refused_actions_are_logged_for_the_auditor(demo_db):
     from core.errors import PermissionDenied
     from core.ui import session
 
-    session.export_logger("社会组织台账")(55)
+    import pandas as pd
+
+    sheets = {"社会组织台账": pd.DataFrame({"x": range(55)})}
+    assert session.export_logger("社会组织台账")(sheets) is sheets
     row = demo_db.fetch_one("SELECT kind, detail FROM security_events ORDER BY id DESC LIMIT 1")
     assert row["kind"] == "export" and "社会组织台账" in row["detail"] and "55" in row["detail"]
 

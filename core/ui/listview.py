@@ -157,15 +157,10 @@ def list_view(view: listing.ListView, key: str, *, title: str | None = None, sel
     info = st.columns([2, 1, 1])
     info[0].caption(f"共 {total} 条,第 {q.page}/{pages} 页(每页 {s.page_size} 条)")
     info[1].number_input("页码", min_value=1, max_value=pages, step=1, key=f"{key}:page", label_visibility="collapsed")
-    log_export = export_logger(title or view.entity.label)
-
-    def export() -> bytes:
-        frame = listing.labelled(view, listing.fetch_all(view, q))
-        log_export(len(frame))
-        return workbook_bytes({title or view.entity.label: frame})
-
+    logged = export_logger(title or view.entity.label)
     info[2].download_button(
-        "导出Excel", data=export,
+        "导出Excel",
+        data=lambda: workbook_bytes(logged({title or view.entity.label: listing.labelled(view, listing.fetch_all(view, q))})),
         file_name=f"{title or view.entity.label}-{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME,
         key=f"{key}:export", icon=":material/download:", on_click="ignore",
     )

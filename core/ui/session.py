@@ -82,14 +82,17 @@ def url_tabs(labels: list[str], key: str = "tab") -> list:
     return tabs
 
 
-def export_logger(title: str) -> Callable[[int], None]:
-    """For an export button: logs who exported how many rows of what (an auditor's question about personal
-    data). Who and from where are taken now; the download itself may run outside the script's run."""
+def export_logger(title: str) -> Callable[[dict], dict]:
+    """For an export button: ``data=lambda: workbook_bytes(log({sheet: frame}))`` logs who exported how many
+    rows of what (an auditor's question about personal data) and passes the sheets on. Who and from where
+    are taken now; the download itself may run outside the script's run."""
     who = actor()
     client = auth.client_address()
 
-    def log(rows: int) -> None:
+    def log(sheets: dict) -> dict:
+        rows = sum(len(frame) for frame in sheets.values())
         security.log("export", who.username if who else None, f"导出「{title}」共 {rows} 行(Excel)", client)
+        return sheets
 
     return log
 

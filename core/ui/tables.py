@@ -23,12 +23,7 @@ def table(df: pd.DataFrame, name: str, *, key: str, columns: dict[str, str] | No
     shown = df.rename(columns=columns or {})
     st.dataframe(_for_display(shown), hide_index=True, width="stretch", key=f"{key}:df", placeholder="")
     if export:
-        log_export = export_logger(name)
-
-        def export() -> bytes:
-            log_export(len(shown))
-            return workbook_bytes({name[:31]: shown})
-
-        st.download_button("导出Excel", data=export,
+        logged = export_logger(name)
+        st.download_button("导出Excel", data=lambda: workbook_bytes(logged({name[:31]: shown})),
                            file_name=f"{name}-{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME, key=f"{key}:xlsx",
                            icon=":material/download:", on_click="ignore")
