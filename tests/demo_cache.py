@@ -88,3 +88,14 @@ def copy_to(path: Path) -> Path:
             shutil.copy(cached, dst)
     shutil.copy(source, path)
     return path
+
+
+def query_one(sql: str, params: list | None = None):
+    """One row from the demo database of this code version, read-only (for tests that pick a record)."""
+    import duckdb
+
+    con = duckdb.connect(str(template()), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchone()
+    finally:
+        con.close()

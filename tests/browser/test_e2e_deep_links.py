@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlparse
 
-import duckdb
 import pytest
 
 from core.navigation import PAGES
@@ -23,11 +22,7 @@ ENGLISH = ("Page not found", "does not seem to exist", "Running the app's main p
 
 
 def _demo(sql: str):
-    con = duckdb.connect(str(demo_cache.template()), read_only=True)
-    try:
-        return con.execute(sql).fetchone()
-    finally:
-        con.close()
+    return demo_cache.query_one(sql)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import duckdb
 import pytest
 from openpyxl import load_workbook
 
@@ -63,11 +62,7 @@ def server(browser, tmp_path_factory):
 
 
 def _demo(sql: str):
-    con = duckdb.connect(str(demo_cache.template()), read_only=True)
-    try:
-        return con.execute(sql).fetchone()
-    finally:
-        con.close()
+    return demo_cache.query_one(sql)
 
 
 # --- helpers ------------------------------------------------------------------------------------
