@@ -1,5 +1,10 @@
 """评审汇总: per-application statistics, discrepancy flags and 复评, ranking, a funding recommendation
-within the budget, overrides, the progress board, the 专家评分汇总表 workbook and the sign-off lock."""
+within the budget, overrides, the progress board, the 专家评分汇总表 workbook and the sign-off lock.
+
+A 分差 flag (the experts' totals differ by more than the round's threshold) stays open until the
+application has been through 复评 (复评完成) or an admin has resolved it with a recorded reason
+(:func:`resolve_flag`, audited, shown in 分差处理 on the screen and in the workbook). While a flag is
+open the round cannot be signed off (:func:`sign_off`) and no recommendation list is applied."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,15 +17,20 @@ from core.actor import Actor
 from core.applications import APPLICATION
 from core.db import get_db
 from core.entities import Entity, register
-from core.errors import PermissionDenied, ValidationFailed
+from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.excel import workbook_bytes
 from core.formats import EMPTY, money, number
 from core.validation import validate
-from schemas.review import Override
+from schemas.review import FlagResolution, Override
+from schemas.text import required as visible_text
 
 OVERRIDE = register(Entity(
     name="recommendation_override", table="recommendation_overrides", label="推荐调整", schema=Override,
     write_roles=frozenset({"admin", "staff"}), title_field="reason",
+))
+FLAG_RESOLUTION = register(Entity(
+    name="flag_resolution", table="flag_resolutions", label="分差提示解除", schema=FlagResolution,
+    write_roles=frozenset({"admin"}), title_field="reason",
 ))
 TRIM_MIN_REVIEWS = 5
 PASS_MARK = 60.0  # a project scoring below this is not recommended, whatever the budget
@@ -67,6 +77,10 @@ def table(round_id: int, db=None) -> pd.DataFrame:
     resolved = {r["application_id"] for r in db.fetch_all(
         "SELECT DISTINCT e.application_id FROM application_events e JOIN applications a ON a.id = e.application_id"
         " WHERE a.round_id = ? AND e.from_state = 're_review' AND e.to_state = 'reviewed'", [round_id])}
+    resolutions = {r["application_id"]: r for r in db.fetch_all(
+        "SELECT f.application_id, f.reason, f.created_at, f.created_by FROM flag_resolutions f"
+        " JOIN applications a ON a.id = f.application_id WHERE a.round_id = ?", [round_id])}
+    names = reviewers.person_names(None if db is get_db() else db) if resolutions else {}
     overrides = {r["application_id"]: r for r in db.fetch_all(
         "SELECT o.application_id, o.recommended, o.reason FROM recommendation_overrides o"
         " JOIN applications a ON a.id = o.application_id WHERE a.round_id = ?", [round_id])}
@@ -74,10 +88,14 @@ def table(round_id: int, db=None) -> pd.DataFrame:
     for a in apps:
         mine = [r for r in reviews if r["application_id"] == a["id"]]
         s = stats([float(r["total"]) for r in mine if r["total"] is not None], trimmed=bool(rnd["trimmed_mean"]))
-        flagged = s["spread"] is not None and s["spread"] > float(rnd["discrepancy_threshold"]) and a["id"] not in resolved
+        wide = s["spread"] is not None and s["spread"] > float(rnd["discrepancy_threshold"])
+        res = resolutions.get(a["id"])
+        flagged = wide and a["id"] not in resolved and res is None
+        note = (f"管理员解除:{res['reason']}({names.get(res['created_by'], res['created_by'])}"
+                f" {res['created_at']:%Y-%m-%d})" if res is not None else "已复评" if wide and a["id"] in resolved else "")
         rows.append({**a, "assigned": assigned.get(a["id"], 0), **s,
                      "no_count": sum(r["recommendation"] == "不推荐" for r in mine), "flagged": flagged,
-                     "override": overrides.get(a["id"])})
+                     "flag_note": note, "override": overrides.get(a["id"])})
     rows.sort(key=rank_key)
     by_cat: dict[str, int] = {}
     for i, r in enumerate(rows, start=1):
@@ -91,8 +109,8 @@ def table(round_id: int, db=None) -> pd.DataFrame:
     for r in rows:
         r.pop("override", None)
     columns = ["id", "title", "org", "category", "state", "requested_amount", "assigned", "n", "mean", "trimmed_mean",
-               "sd", "spread", "median", "no_count", "final", "flagged", "rank", "category_rank", "recommended",
-               "basis"]
+               "sd", "spread", "median", "no_count", "final", "flagged", "flag_note", "rank", "category_rank",
+               "recommended", "basis"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -142,10 +160,59 @@ def clear_override(app_id: int, actor: Actor, db=None) -> None:
 
 
 def send_to_re_review(app_id: int, note: str, actor: Actor, db=None) -> None:
-    note = (note or "").strip()
+    """评审完成, 推荐立项 or 不推荐 -> 复评, while the round's scores are not signed off (core.workflow)."""
+    note = visible_text(note)
     if not note:
         raise ValidationFailed(fields={"note": ["请写明复评安排(增加专家或会商意见)"]})
     workflow.move(APPLICATION, app_id, "re_review", actor, note=note, db=db)
+
+
+# ---- open 分差 flags ------------------------------------------------------------------------------
+def open_flags(round_id: int, db=None) -> pd.DataFrame:
+    """The round's applications whose 分差 flag is open (neither 复评 complete nor resolved by an admin)."""
+    t = table(round_id, db)
+    return t[t["flagged"].astype(bool)]
+
+
+def _flag_list(flags: pd.DataFrame) -> str:
+    return "、".join(f"「{r.title}」(编号 {int(r.id)},{workflow.state_label(r.state)},极差 {rubrics.score_text(r.spread)} 分)"
+                    for r in flags.itertuples())
+
+
+def flags_refusal(round_id: int, what: str = "签字锁定", db=None) -> str | None:
+    """Why ``what`` cannot be done while flags are open (None when none is): names them and says what to do."""
+    flags = open_flags(round_id, db)
+    if flags.empty:
+        return None
+    return (f"还有 {len(flags)} 个项目分差过大、尚未处理,不能{what}:{_flag_list(flags)}。"
+            "请先在「复评」中送复评并完成复评,或由管理员写明理由解除分差提示,再" + what + "。")
+
+
+def check_flag_resolution(app_id: int, values: dict, actor: Actor, db=None) -> tuple[dict, dict]:
+    """The validated reason and the flagged row, or the refusal (nothing is written): for the
+    confirmation box before :func:`resolve_flag`."""
+    db = db or get_db()
+    if not actor.has("admin", "system"):
+        raise PermissionDenied("只有管理员可以解除分差提示")
+    rec = validate(FlagResolution, values)
+    app = db.fetch_one("SELECT id, round_id, title FROM applications WHERE id = ?", [app_id])
+    if app is None:
+        raise NotFound(f"申报项目(编号 {app_id})不存在")
+    row = next((r for r in open_flags(app["round_id"], db).to_dict("records") if int(r["id"]) == app_id), None)
+    if row is None:
+        raise ValidationFailed(form=[f"「{app['title']}」(编号 {app_id})没有待处理的分差提示"])
+    return rec, row
+
+
+def resolve_flag(app_id: int, values: dict, actor: Actor, db=None) -> None:
+    """An admin keeps the scores of a flagged application without 复评, with a reason (audited, shown in
+    分差处理 and in the 专家评分汇总表). Checked again under the write lock: a double click resolves once."""
+    db = db or get_db()
+    rec, _ = check_flag_resolution(app_id, values, actor, db)
+    with records.unit(actor, db) as u:
+        _, row = check_flag_resolution(app_id, values, actor, db)
+        u.create(FLAG_RESOLUTION, rec, validated=True, note=rec["reason"],
+                 system={"application_id": app_id, "spread": float(row["spread"])})
 
 
 def _ready(t: pd.DataFrame) -> pd.DataFrame:
@@ -177,9 +244,14 @@ def apply_recommendation(round_id: int, actor: Actor, db=None) -> tuple[int, int
     db = db or get_db()
     if rounds.get(round_id, db)["scores_locked_at"] is None:
         raise ValidationFailed(form=["请先由管理员签字锁定评分,再生成推荐名单"])
-    t = table(round_id, db)
-    todo = t[t["state"] == "reviewed"]
-    with records.unit(actor, db) as u:
+    with records.unit(actor, db) as u:  # read under the write lock: the list is the one applied
+        t = table(round_id, db)
+        todo = t[t["state"] == "reviewed"]
+        flags = todo[todo["flagged"].astype(bool)]
+        if not flags.empty:
+            raise ValidationFailed(form=[
+                f"还有 {len(flags)} 个项目分差过大、尚未处理,不能生成推荐名单:{_flag_list(flags)}。"
+                "请先由管理员写明原因解锁评分,送复评并完成复评;或由管理员写明理由解除分差提示。"])
         for r in todo.itertuples():
             workflow.move_in(u, APPLICATION, int(r.id), "recommended" if r.recommended else "not_recommended",
                              note=r.basis)
@@ -229,6 +301,9 @@ def sign_off(round_id: int, actor: Actor, db=None) -> None:
     with records.unit(actor, db) as u:  # checked again under the write lock: a double click locks once
         if u.tx.fetch_one("SELECT scores_locked_at FROM rounds WHERE id = ?", [round_id])["scores_locked_at"] is not None:
             raise ValidationFailed(form=["评分已锁定"])
+        refusal = flags_refusal(round_id, db=db)  # no flag left open: 复评 complete or resolved with a reason
+        if refusal:
+            raise ValidationFailed(form=[refusal])
         u.update(rounds.ROUND, round_id, {}, action="lock_scores",
                  system={"scores_locked_at": dt.datetime.now(), "scores_locked_by": actor.username})
 
@@ -236,16 +311,17 @@ def sign_off(round_id: int, actor: Actor, db=None) -> None:
 def unlock(round_id: int, reason: str, actor: Actor, db=None) -> None:
     if not actor.has("admin", "system"):
         raise PermissionDenied("只有管理员可以解锁评分")
-    if len((reason or "").strip()) < 4:
+    reason = visible_text(reason)
+    if len(reason) < 4:
         raise ValidationFailed(fields={"reason": ["请填写解锁原因(至少4个字)"]})
-    records.update(rounds.ROUND, round_id, {}, actor, db=db, action="unlock_scores", note=reason.strip(),
+    records.update(rounds.ROUND, round_id, {}, actor, db=db, action="unlock_scores", note=reason,
                    system={"scores_locked_at": None, "scores_locked_by": None})
 
 
 LABELS = {"id": "编号", "title": "项目名称", "org": "申报组织", "category": "类别", "state": "状态",
           "requested_amount": "申请金额", "assigned": "分配专家数", "n": "已评份数", "mean": "平均分",
           "trimmed_mean": "去掉最高最低后平均", "sd": "标准差", "spread": "极差", "median": "中位数",
-          "no_count": "不推荐票数", "final": "最终得分", "flagged": "分差提示", "rank": "总排名",
+          "no_count": "不推荐票数", "final": "最终得分", "flagged": "分差提示", "flag_note": "分差处理", "rank": "总排名",
           "category_rank": "类别内排名", "recommended": "建议资助", "basis": "依据"}
 
 
@@ -268,6 +344,7 @@ def display(t: pd.DataFrame) -> pd.DataFrame:
         **{c: t[c].map(_shown(number)) for c in COUNT_COLS if c not in ("rank", "category_rank")},
         **{c: t[c].map(_shown(rubrics.score_text)) for c in SCORE_COLS},
         "flagged": t["flagged"].map(lambda v: "⚠ 分差过大" if v is True else ""),
+        "flag_note": t["flag_note"].fillna(""),
         "rank": t["rank"].map(_shown(number)), "category_rank": t["category_rank"].map(_shown(number)),
         "recommended": t["recommended"].map(lambda v: "是" if v is True else ("否" if v is False else EMPTY)),
         "basis": t["basis"].fillna(EMPTY),

@@ -11,11 +11,15 @@
   (planned by :func:`core.assignment.plan`: expertise first, loads balanced, caps and conflicts kept)
   and as many submitted reviews; funded projects score higher (about 75–92) than the ones not funded
   (about 55–78), so the ranking of :func:`core.consolidation.table` puts the funded ones on top; the
-  applications that went to 复评 show a wide spread; closed rounds are signed off (scores locked);
+  applications that went to 复评 show a wide spread; in the round of two years ago one application
+  not funded also shows a wide spread, which the admin resolved with a recorded reason instead of 复评
+  (:data:`RESOLUTION_REASON`, audited, before the sign-off); closed rounds are signed off (scores
+  locked) with no 分差 flag open (:func:`core.consolidation.sign_off` refuses that);
 - the current round is mid-review: reviewed and later applications have every review submitted; the
   ones under review a mix of submitted, drafts and not started; three experts recused themselves and
   were replaced; exactly one application's scores differ by more than the round's threshold (flagged
-  for 复评); the demo account ``expert`` has four tasks there, two of them still to do.
+  for 复评: the round cannot be signed off until it goes to 复评 or the admin resolves the flag); the
+  demo account ``expert`` has four tasks there, two of them still to do.
 
 :func:`plan` is pure and deterministic (``random.Random(2020)``) for given inputs; :func:`load` writes
 it through the audited write path, one unit per round. As in :mod:`core.demo_rounds` the write path
@@ -32,11 +36,12 @@ from collections import Counter
 from core import assignment, passwords, records, reviewers, rubrics, users
 from core.actor import SYSTEM, Actor
 from core.assignment import ASSIGNMENT
+from core.consolidation import FLAG_RESOLUTION
 from core.reviews import REVIEW, SCORE
 from core.rounds import ROUND
 from core.validation import to_failure, validate_many
 from schemas import choices
-from schemas.review import LOW_SCORE_SHARE, Affiliation, Criterion, ReviewerProfile
+from schemas.review import LOW_SCORE_SHARE, Affiliation, Criterion, FlagResolution, ReviewerProfile
 
 SEED = 2020
 PASSWORD = "Demo-expert-2026"  # the demo account 'expert' has the same one (README)
@@ -47,6 +52,9 @@ PANEL_FIRST = 12  # experts on the 2019 panel (with 'expert'); two more join eve
 AFFILIATED = 10  # experts with declared affiliations
 RECUSALS = 3  # in the current round
 REVIEW_STATES_NOW = ("under_review", "re_review", "reviewed", "recommended", "not_recommended")
+RESOLVED_YEARS_AGO = 2  # the closed round whose one wide spread the admin resolved without 复评
+RESOLUTION_REASON = ("经评审组会商:低分专家对执行能力和预算合理性的扣分理由充分,其余专家认可;"
+                     "该项目得分未达推荐线,复评不改变结论,维持原评分")
 
 # (title, how many, employers, categories they lean to, profile note)
 BACKGROUNDS = (
@@ -308,11 +316,29 @@ def _spread(reviews: list[dict]) -> float:
     return max(totals) - min(totals) if len(totals) > 1 else 0.0
 
 
+def to_resolve(apps: list[dict]) -> int | None:
+    """The application of a closed round whose wide spread the admin resolves with a reason: the first
+    one not recommended (not funded) that did not go to 复评."""
+    return next((a["id"] for a in apps if _outcome(a, a["events"]) == "rejected_notrec"
+                 and not any(e["to_state"] == "re_review" for e in a["events"])), None)
+
+
+def resolution(plan: list[dict], app_id: int, locked_at: dt.datetime) -> dict:
+    """The admin's resolution of ``app_id``'s flag: the spread, and a time after its last review and
+    before the sign-off."""
+    mine = [x["review"] for x in plan if x["application_id"] == app_id and x["review"] is not None
+            and x["review"]["status"] == "submitted"]
+    totals = [float(r["total"]) for r in mine]
+    last = max(r["submitted_at"] for r in mine)
+    at = (last + (locked_at - last) * 0.6).replace(second=0, microsecond=0)
+    return {"reason": RESOLUTION_REASON, "spread": round(max(totals) - min(totals), 2), "at": max(at, last)}
+
+
 def plan_round(rng: random.Random, rnd: dict, apps: list[dict], panel: list[dict], conflicts: set[tuple[str, int]],
-               crit: list[dict], now: dt.datetime, current: bool) -> list[dict]:
+               crit: list[dict], now: dt.datetime, current: bool, resolve: int | None = None) -> list[dict]:
     """The assignments (with their reviews) of one round. ``apps``: applications that reached review,
-    with ``events``; ``crit``: the rubric with ids; nothing happens after ``now``. Returns assignment
-    dicts in writing order."""
+    with ``events``; ``crit``: the rubric with ids; nothing happens after ``now``; ``resolve``: an
+    application given a wide spread that the admin will resolve. Returns assignment dicts in writing order."""
     today = now.date()
     n = int(rnd["reviewers_per_app"])
     step = 0.5 if rnd["half_points"] else 1.0
@@ -402,7 +428,7 @@ def plan_round(rng: random.Random, rnd: dict, apps: list[dict], panel: list[dict
             status = {u: "submitted" for u in active}
         outcome = _outcome(a, a["events"])
         lo, hi = QUALITY.get(outcome, (60.0, 85.0))
-        wide = a["id"] == flagged or (not current and any(e["from_state"] == "re_review" for e in a["events"]))
+        wide = a["id"] in (flagged, resolve) or (not current and any(e["from_state"] == "re_review" for e in a["events"]))
         shape = {c["id"]: rng.gauss(0, 0.06) for c in crit}
         for _ in range(50):  # the spread as intended: wide (flag or past 复评) or within the threshold
             q = rng.uniform(lo, hi)
@@ -532,7 +558,8 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
         stored = rubrics.criteria(rnd["id"], db)  # a round that has a rubric keeps it
         crit = stored or [dict(c, id=seq) for seq, c in enumerate(rubric, start=1)]  # seq stands in for the id
         on_panel = [e for e in panel if e["since"] <= rnd["year"]]
-        plan = plan_round(rng, rnd, mine, on_panel, conflicts, crit, now, current) if mine else []
+        resolve = to_resolve(mine) if rnd["year"] == today.year - RESOLVED_YEARS_AGO else None
+        plan = plan_round(rng, rnd, mine, on_panel, conflicts, crit, now, current, resolve) if mine else []
         with records.unit(actor, db) as u:
             crit_id = {c["id"]: c["id"] for c in stored}
             if not stored:
@@ -565,7 +592,15 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
                                      "comment": comment}, validated=True)
                     counts["scores"] += 1
             if not current and plan:
+                locked_at = lock_time(mine, rnd)
+                if resolve is not None:  # the admin's recorded reason, before signing off
+                    res = resolution(plan, resolve, locked_at)
+                    u.create(FLAG_RESOLUTION, _check(FlagResolution, [{"reason": res["reason"]}], "resolution")[0],
+                             validated=True, note=res["reason"],
+                             system={"application_id": resolve, "spread": res["spread"], "created_at": res["at"],
+                                     "created_by": SIGNER})
+                    counts["flag_resolutions"] += 1
                 u.update(ROUND, rnd["id"], {}, action="lock_scores",
-                         system={"scores_locked_at": lock_time(mine, rnd), "scores_locked_by": SIGNER})
+                         system={"scores_locked_at": locked_at, "scores_locked_by": SIGNER})
                 counts["rounds_locked"] += 1
     return dict(counts)

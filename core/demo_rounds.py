@@ -393,12 +393,16 @@ def _category(rng: random.Random, org: dict, cats: list[str]) -> str:
     return rng.choice(wanted) if wanted and rng.random() < 0.8 else rng.choice(cats)
 
 
-def _project(rng: random.Random, org: dict, cat: str, used: set[str]) -> tuple:
+def _project(rng: random.Random, org: dict, cat: str, used: set[str], want: str | None = None) -> tuple:
     for frag, (bcat, title) in BRAND_PROJECTS.items():
         if frag in org["name"] and bcat == cat:
             item = next(p for p in PROJECTS[cat] if p[0] == title)
             break
     else:
+        item = None
+    if want is not None:
+        item = next(p for p in PROJECTS[cat] if p[0] == want)
+    elif item is None:
         pool = [p for p in PROJECTS[cat] if p[0] not in used] or PROJECTS[cat]
         item = rng.choice(pool)
     title = item[0]
@@ -409,8 +413,8 @@ def _project(rng: random.Random, org: dict, cat: str, used: set[str]) -> tuple:
 
 
 def _application(rng: random.Random, r: dict, org: dict, cat: str, used: set[str], communities: list[str],
-                 draft: bool, amount_share: tuple[float, float]) -> dict:
-    title, target, acts, (blo, bhi) = _project(rng, org, cat, used)
+                 draft: bool, amount_share: tuple[float, float], want: str | None = None) -> dict:
+    title, target, acts, (blo, bhi) = _project(rng, org, cat, used, want)
     others = [c for c in communities if c != org["community"]]
     comms = [org["community"]] + rng.sample(others, rng.choice((0, 0, 1, 2)))
     place = "、".join(comms)
@@ -512,6 +516,43 @@ def _history(rng: random.Random, states: list[str], r: dict, today: dt.date, cur
     return {"events": events, "screenings": screenings, "system": system, "dated": dated}
 
 
+PROJECT_FIELDS = ("category", "title", "communities", "summary", "needs_analysis", "target_group",
+                  "planned_beneficiaries", "planned_activities")  # what a project is about (not its money)
+SEED_PROJECT = "“小沙励”助力居民就业共富"  # the seed's own 共同富裕 project
+
+
+def _fund_new_category(rng: random.Random, r: dict, round_apps: list[dict], chosen: list[dict], used: set[str],
+                       communities: list[str]) -> None:
+    """The seed funded 共同富裕 projects (小沙励) in the category's first years: when a closed round funded
+    none, one funded application (not a core brand's) takes up the 小沙励 project and the application that
+    had it takes the funded one's category. Only what the projects are about moves: organisations, outcomes,
+    histories and money stay, so the seed's 76 projects and totals hold. Its own ``rng``: the rest of
+    the demo draws the same numbers as before."""
+    if any(a["values"]["category"] == NEW_CATEGORY and a["system"]["state"] == "funded" for a in round_apps):
+        return
+    org_of = {o["id"]: o for o in chosen}
+    funded = [a for a in round_apps if a["system"]["state"] == "funded"
+              and not any(frag in org_of[a["values"]["org_id"]]["name"] for frag in BRAND_PROJECTS)]
+    if not funded:
+        return
+    near = [a for a in funded if NEW_CATEGORY in (org_of[a["values"]["org_id"]].get("service_domains") or [])]
+    donor = rng.choice(near or funded)
+    holder = next((a for a in round_apps if a["values"].get("title") == SEED_PROJECT and a is not donor), None)
+    old_category = donor["values"]["category"]
+    for a in (donor, holder):
+        if a is not None:
+            used.discard(a["values"]["title"])
+
+    def retell(a: dict, cat: str, want: str | None) -> None:
+        org = org_of[a["values"]["org_id"]]
+        fresh = _application(rng, r, org, cat, used, communities, a["draft"], (0.4, 1.0), want)
+        a["values"].update({k: fresh[k] for k in PROJECT_FIELDS if k in fresh})
+
+    retell(donor, NEW_CATEGORY, SEED_PROJECT)
+    if holder is not None:
+        retell(holder, old_category, None)
+
+
 def plan(orgs: list[dict], today: dt.date | None = None, seed: int = SEED) -> dict:
     """The whole demo history as plain data: rounds, applications (with histories) and ideas.
 
@@ -609,6 +650,8 @@ def plan(orgs: list[dict], today: dt.date | None = None, seed: int = SEED) -> di
                     fresh = _application(rng, r, org, NEW_CATEGORY, used, communities, a["draft"], (0.4, 1.0))
                     a["values"] = dict(fresh, org_id=org["id"])
                     have += 1
+        if NEW_CATEGORY in cats and not current:
+            _fund_new_category(random.Random(seed * 10000 + y), r, round_apps, chosen, used, communities)
         out_apps += round_apps
         out_rounds.append(r)
 

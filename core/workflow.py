@@ -3,6 +3,7 @@ which. Every move is checked here, written with its event row and audited, all i
 
     draft -> submitted -> screening -> (returned -> resubmitted -> screening) -> eligible | ineligible
     eligible -> under_review -> reviewed -> (re_review -> reviewed) -> recommended | not_recommended
+    recommended | not_recommended -> re_review (a 分差 flag found late; refused once the scores are signed off)
     recommended -> public_notice -> funded | rejected;  not_recommended -> rejected
     withdrawn from any state before funded
 """
@@ -49,6 +50,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("under_review", "reviewed", STAFF, "评审完成"),
     Transition("reviewed", "re_review", STAFF, "送复评"),
     Transition("re_review", "reviewed", STAFF, "复评完成"),
+    Transition("recommended", "re_review", STAFF, "送复评"),
+    Transition("not_recommended", "re_review", STAFF, "送复评"),
     Transition("reviewed", "recommended", STAFF, "列入推荐"),
     Transition("reviewed", "not_recommended", STAFF, "不予推荐"),
     Transition("recommended", "public_notice", ADMIN, "决定资助并公示"),
@@ -92,6 +95,16 @@ def check(source: str, target: str, actor: Actor) -> Transition:
     return t
 
 
+RE_REVIEW_LOCKED = "本批次评分已签字锁定,专家不能再评分:请先由管理员写明原因解锁评分,再送复评"
+
+
+def _scores_open(u: records.Unit, app: dict) -> None:
+    """复评 needs experts who can score: refused while the round's scores are signed off."""
+    row = u.tx.fetch_one("SELECT scores_locked_at FROM rounds WHERE id = ?", [app.get("round_id")])
+    if row is not None and row["scores_locked_at"] is not None:
+        raise MoveRefused(RE_REVIEW_LOCKED)
+
+
 def move_in(u: records.Unit, entity: Entity, app_id: int, target: str, *, note: str | None = None,
             system: dict | None = None, guard: Callable[[dict], None] | None = None) -> dict:
     """Move inside an open unit: re-read the state under the lock, check, update, log the event."""
@@ -99,6 +112,8 @@ def move_in(u: records.Unit, entity: Entity, app_id: int, target: str, *, note: 
     if app is None:
         raise NotFound(f"申报项目(编号 {app_id})不存在")
     t = check(app["state"], target, u.actor)
+    if target == "re_review":
+        _scores_open(u, app)
     if guard is not None:
         guard(app)
     u.update(entity, app_id, {}, system={"state": target, **(system or {})}, action="move", note=note or t.label)

@@ -16,12 +16,12 @@ from core.errors import HubError
 from core.excel import XLSX_MIME
 from core.formats import date as date_text
 from core.formats import text as plain_text
-from core.ui.confirm import confirm_button
+from core.ui.confirm import ask, asking, confirm_box, confirm_button
 from core.ui.editor import child_editor, child_rows
 from core.ui.forms import load, schema_form
 from core.ui.session import require
 from core.ui.text import md
-from schemas.review import Affiliation, Override, ReviewerProfile
+from schemas.review import Affiliation, FlagResolution, Override, ReviewerProfile
 
 CRIT_COLS = ["name", "max_score", "weight", "guidance"]
 ASSIGNMENT_STATUS = {"assigned": "已分配", "recused": "已回避"}
@@ -401,7 +401,7 @@ def _actions(r: dict, t, who, locked: bool) -> None:
     if t.empty:
         return
     labels = {int(x.id): f"{x.title}(编号 {x.id},{workflow.state_label(x.state)})" for x in t.itertuples()}
-    _re_review(t, labels, who)
+    _re_review(t, labels, who, locked)
     st.subheader("调整推荐")
     _flash("override")
     pick = st.selectbox("项目", list(labels), format_func=labels.get, index=None, placeholder="请选择项目", key="summary:ov")
@@ -413,21 +413,50 @@ def _actions(r: dict, t, who, locked: bool) -> None:
     _sign_off(r, t, who, locked)
 
 
-def _re_review(t, labels: dict, who) -> None:
+def _re_review(t, labels: dict, who, locked: bool) -> None:
     st.subheader("复评")
     _flash("re_review")
-    flagged = [int(i) for i in t[t["flagged"]]["id"]]
+    flagged = [int(i) for i in t[t["flagged"].astype(bool)]["id"]]
     if not flagged:
-        st.caption("本批次没有分差过大的项目。")
+        st.caption("本批次没有待处理的分差提示。")
         return
+    st.caption("分差过大的项目须送复评并完成复评,或由管理员写明理由解除提示;处理完之前不能签字锁定评分。")
     target = st.selectbox("分差过大的项目", flagged, format_func=labels.get, index=None, placeholder="请选择项目",
                           key="summary:flagged")
     note = st.text_input("复评安排(增加的专家或会商意见)", key="summary:rnote", placeholder="如:增加两位专家会商")
-    why = "请先选择项目。" if target is None else None
+    why = ("请先选择项目。" if target is None else
+           "本批次评分已签字锁定:须先由管理员解锁评分,才能送复评。" if locked else None)
     if st.button("送复评", key="summary:rereview", disabled=why is not None, help=why):
         _try(lambda: consolidation.send_to_re_review(int(target), note, who), "已送复评;请在「评审分配」中增加专家",
              "re_review", ("re_review", int(target)))
     _why(why)
+    if who.has("admin") and target is not None:
+        _resolve_flag(int(target), labels, who)
+
+
+def _resolve_flag(app_id: int, labels: dict, who) -> None:
+    """An admin keeps the scores without 复评: a reason (the form keeps it on a refusal), then 确认."""
+    st.markdown("**或:解除分差提示(管理员)**")
+    key = f"summary:resolve:{app_id}"
+    pending = f"{key}:checked"
+
+    def check(values: dict) -> None:
+        rec, _ = consolidation.check_flag_resolution(app_id, values, who)
+        st.session_state[pending] = rec
+        ask(key)
+
+    schema_form(FlagResolution, key, check, submit_label="解除分差提示", clear_on_success=False)
+    if asking(key) and pending in st.session_state:
+        rec = st.session_state[pending]
+
+        def resolve() -> None:
+            consolidation.resolve_flag(app_id, rec, who)
+            st.session_state.pop(pending, None)
+            _note("re_review", f"已解除{labels[app_id]}的分差提示,理由已记入审计日志和专家评分汇总表")
+
+        confirm_box(key, "解除", f"不送复评,采用{labels[app_id]}的现有评分并解除分差提示。理由:{rec['reason']}。"
+                             "解除人、时间和理由记入审计日志,并显示在汇总表的「分差处理」中。",
+                    lambda: run_once(("resolve_flag", app_id), resolve), "")
 
 
 def _reopen(labels: dict, titles: dict, who, locked: bool) -> None:
@@ -465,7 +494,8 @@ def _sign_off(r: dict, t, who, locked: bool) -> None:
                 _note("sign_off", "已签字锁定本批次评分。")
 
             confirm_button("summary:lock", "签字锁定评分", consequence=consolidation.sign_off_consequence(r["id"]),
-                           fn=lambda: run_once(("lock", r["id"]), lock), ok="")
+                           fn=lambda: run_once(("lock", r["id"]), lock), ok="",
+                           disabled_reason=consolidation.flags_refusal(r["id"]))
         else:
             reason = st.text_input("解锁原因", key="summary:unlock_why", placeholder="至少4个字,将记入审计日志")
             if st.button("解锁评分", key="summary:unlock"):

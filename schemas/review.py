@@ -54,6 +54,11 @@ class ReopenReason(FormSchema):
     reason: Series[str] = field("重新开放的原因", widget="textarea", str_length={"min_value": 4, "max_value": 500})
 
 
+class FlagResolution(FormSchema):
+    reason: Series[str] = field("解除理由", widget="textarea", str_length={"min_value": 4, "max_value": 500},
+                                help="为什么不送复评也可以采用现有评分;将记入审计日志和专家评分汇总表")
+
+
 def _commented(scores: pd.Series, comments: pd.Series, top: float) -> pd.Series:
     """True where no comment is needed (no score, an unreadable one — its own field says so — or at least
     60% of the maximum) or one is given."""
@@ -142,5 +147,6 @@ def scoring_schema(criteria: list[dict], *, half_points: bool, submit: bool) -> 
     return pa.DataFrameSchema(columns, checks=checks, name="Review", coerce=True)
 
 
-__all__ = ["Criterion", "ReviewerProfile", "Affiliation", "Override", "ReopenReason", "scoring_schema",
+__all__ = ["Criterion", "ReviewerProfile", "Affiliation", "Override", "ReopenReason", "FlagResolution",
+           "scoring_schema",
            "DEFAULT_RUBRIC", "RECOMMENDATIONS", "RELATIONS", "rule"]

@@ -10,6 +10,7 @@ import pytest
 
 from core import assignment, audit, consolidation, demo_reviews, passwords, reviewers, reviews, rubrics
 from core.actor import Actor
+from core.errors import ValidationFailed
 from schemas.choices import PROJECT_CATEGORIES
 from schemas.review import LOW_SCORE_SHARE, RELATIONS
 
@@ -248,6 +249,47 @@ def test_exactly_one_application_is_flagged_for_re_review(demo_db, today):
     assert t[t["state"] == "recommended"]["rank"].max() < t[t["state"] == "not_recommended"]["rank"].min(), rank
 
 
+def test_signed_off_rounds_have_no_open_flag_and_say_how_each_was_handled(demo_db, today):
+    """Issue 14: no round is signed off with a 分差 flag open; every wide spread of a signed-off round went
+    through 复评 or was resolved by the admin with a reason (before the sign-off, audited, on the sheet)."""
+    signed = demo_db.fetch_all("SELECT * FROM rounds WHERE scores_locked_at IS NOT NULL ORDER BY year")
+    assert [r["year"] for r in signed] == list(range(2019, today.year))
+    by_admin = []
+    for r in signed:
+        t = consolidation.table(r["id"], demo_db)
+        assert consolidation.open_flags(r["id"], demo_db).empty, r["year"]
+        assert consolidation.flags_refusal(r["id"], db=demo_db) is None
+        wide = t[t["spread"] > r["discrepancy_threshold"]]
+        assert len(wide), r["year"]
+        assert wide["flag_note"].map(lambda v: v == "已复评" or v.startswith("管理员解除:")).all(), r["year"]
+        by_admin += [(r, x) for x in wide[wide["flag_note"].str.startswith("管理员解除:")].to_dict("records")]
+    assert by_admin  # the demo shows both ways
+    rows = {f["application_id"]: f for f in demo_db.fetch_all("SELECT * FROM flag_resolutions")}
+    assert set(rows) == {int(x["id"]) for _, x in by_admin}
+    for r, x in by_admin:
+        f = rows[int(x["id"])]
+        assert f["created_by"] == "admin" and len(f["reason"]) >= 4 and f["spread"] == x["spread"]
+        assert f["created_at"] < r["scores_locked_at"]
+        assert x["flag_note"] == f"管理员解除:{f['reason']}(陈主任(管理员) {f['created_at']:%Y-%m-%d})"
+    logged = demo_db.scalar("SELECT count(*) FROM audit_log WHERE table_name = 'flag_resolutions' AND action = 'create'")
+    assert logged == len(rows)
+
+
+def test_the_current_round_cannot_be_signed_off_until_its_flag_is_resolved(demo_db, today):
+    _, r = _rounds(demo_db, today)
+    admin = Actor("admin", ("admin",))
+    (flag,) = consolidation.open_flags(r["id"], demo_db).to_dict("records")
+    mark = demo_db.scalar("SELECT max(id) FROM audit_log")
+    with pytest.raises(ValidationFailed) as info:
+        consolidation.sign_off(r["id"], admin, demo_db)
+    assert f"「{flag['title']}」(编号 {flag['id']}" in info.value.form[0]
+    assert demo_db.scalar("SELECT max(id) FROM audit_log") == mark
+    assert demo_db.fetch_one("SELECT scores_locked_at FROM rounds WHERE id = ?", [r["id"]])["scores_locked_at"] is None
+    consolidation.resolve_flag(int(flag["id"]), {"reason": "两位专家会商后确认低分意见理由充分"}, admin, demo_db)
+    consolidation.sign_off(r["id"], admin, demo_db)
+    assert demo_db.fetch_one("SELECT scores_locked_at FROM rounds WHERE id = ?", [r["id"]])["scores_locked_at"]
+
+
 def test_the_demo_expert_has_work_in_the_current_round(demo_db, today):
     _, r = _rounds(demo_db, today)
     mine = reviews.my_assignments("expert", demo_db)
@@ -276,7 +318,7 @@ def test_the_demo_expert_can_finish_a_task(demo_db, today):
 def test_everything_is_in_the_audit_chain(demo_db):
     assert audit.verify(demo_db).ok
     for table in ("assignments", "reviews", "review_scores", "rubric_criteria", "reviewer_profiles",
-                  "reviewer_affiliations"):
+                  "reviewer_affiliations", "flag_resolutions"):
         logged = demo_db.scalar("SELECT count(*) FROM audit_log WHERE table_name = ? AND action IN"
                                 " ('create', 'submit_review')", [table])
         assert logged == demo_db.scalar(f"SELECT count(*) FROM {table}"), table

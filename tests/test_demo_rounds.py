@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from core import audit, demo_orgs, demo_rounds, rounds, workflow
+from core import audit, dashboard, demo_orgs, demo_rounds, rounds, workflow
 from core.validation import validate, validate_many
 from schemas.application import Application
 from schemas.choices import BUDGET_LINES, IDEA_SOURCES
@@ -92,6 +92,21 @@ def test_new_category_only_in_the_last_two_rounds(demo_db, today):
     bad = _all(demo_db, "SELECT a.id FROM applications a JOIN rounds r ON r.id = a.round_id"
                         " WHERE NOT list_contains(r.categories, a.category)")
     assert bad == []
+
+
+def test_the_new_category_has_a_funded_project_as_the_seed_says(demo_db, today):
+    """Issue 14: the seed's 小沙励 project was funded; 共同富裕 is on the funding chart (and the seed's 76
+    projects and more than 3,000,000 元 still hold: test_past_rounds_match_the_seed)."""
+    funded = _all(demo_db, "SELECT a.* FROM applications a JOIN rounds r ON r.id = a.round_id"
+                           " WHERE a.category = ? AND a.state = 'funded' AND r.year = ?", [NEW, today.year - 1])
+    assert funded and any("小沙励" in a["title"] for a in funded)
+    assert all(float(a["granted_amount"]) > 0 for a in funded)
+    chart = dashboard.category_year(dashboard.Filters(today=today).resolved(), demo_db)
+    row = chart[(chart["category"] == NEW) & (chart["year"] == today.year - 1)]
+    assert int(row["funded"].sum()) == len(funded) and float(row["granted"].sum()) > 0
+    titles = _all(demo_db, "SELECT a.title, count(*) AS n FROM applications a JOIN rounds r ON r.id = a.round_id"
+                           " WHERE r.year = ? GROUP BY 1 HAVING count(*) > 1", [today.year - 1])
+    assert titles == []
 
 
 # ---- the round's rules -----------------------------------------------------------------------

@@ -86,9 +86,10 @@ def test_staff_may_make_every_move_except_the_decisions():
 def test_moves_from_a_state():
     assert [t.target for t in workflow.moves_from("screening", ["staff"])] == [
         "eligible", "ineligible", "returned", "withdrawn"]
-    assert [t.target for t in workflow.moves_from("recommended", ["staff"])] == ["withdrawn"]
+    assert [t.target for t in workflow.moves_from("recommended", ["staff"])] == ["re_review", "withdrawn"]
     assert [t.target for t in workflow.moves_from("recommended", ["admin"])] == [
-        "public_notice", "rejected", "withdrawn"]
+        "re_review", "public_notice", "rejected", "withdrawn"]
+    assert [t.target for t in workflow.moves_from("not_recommended", ["staff"])] == ["re_review", "withdrawn"]
     assert [t.target for t in workflow.moves_from("reviewed", ("leader", "staff"))] == [
         "re_review", "recommended", "not_recommended", "withdrawn"]
 

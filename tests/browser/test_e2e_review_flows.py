@@ -25,12 +25,17 @@ from tests.browser.widgets import box as _box
 
 ENGLISH = ("Choose an option", "Select all", "No results", "Add row")
 SHOTS = Path("/tmp/shots-review")
+# the demo's current round has a 分差 flag open, and no round is signed off with one (issue 14; the flag
+# itself: test_e2e_review_flags.py)
+RESOLVE_FLAGS = ("from core import consolidation, rounds\nfrom core.actor import Actor\n"
+                 "for f in consolidation.open_flags(rounds.current()['id']).to_dict('records'):\n"
+                 "    consolidation.resolve_flag(int(f['id']), {'reason': '专家会商后维持原评分'}, Actor('admin', ('admin',)))")
 
 
 @pytest.fixture
 def fresh(browser, tmp_path, request):
     """A server of its own (its database is read after it stops): (base url, stop, database path)."""
-    base, stop = start_server(tmp_path, request.node.name)
+    base, stop = start_server(tmp_path, request.node.name, RESOLVE_FLAGS)
     try:
         yield base, stop, tmp_path / "hub.duckdb"
     finally:
