@@ -32,6 +32,14 @@ def neutralise(value):
     return value
 
 
+def unneutralise(value):
+    """Undo :func:`neutralise`: the apostrophe the export put before text a spreadsheet would run as a
+    formula is taken off (``'=1+1`` -> ``=1+1``); any other leading apostrophe is part of the text."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
 def _cell(value):
     if value is None or value is pd.NaT:
         return None
@@ -101,8 +109,20 @@ class Sheet:
         return self.row_numbers[pos] if self.row_numbers is not None else self.first_row_number + pos
 
 
+MAX_COLUMNS = 200  # columns read per row (a template has about 20; the rest of a wide row is ignored)
+RESAVE = "请在 Excel 或 WPS 中打开后另存为 .xlsx 工作簿,再重新上传"
+DAMAGED = "工作簿已损坏,无法读取:" + RESAVE
+
+
+def _blank(values) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
 def read_sheet(data: bytes, *, max_rows: int, max_bytes: int) -> Sheet:
-    """The first sheet of an uploaded .xlsx, checked by content: not a zip / macros / too big -> refused."""
+    """The first sheet of an uploaded .xlsx, checked by content: not a zip / macros / too big -> refused.
+
+    At most ``max_rows`` rows below the header are read, blank or not (a file of a million blank rows
+    is refused at row ``max_rows + 2`` instead of being read to its end); blank rows are then skipped."""
     if len(data) > max_bytes:
         raise WorkbookRefused(f"文件过大({len(data) / 1024 / 1024:.1f} MB),上限为 {max_bytes // 1024 // 1024} MB")
     if not data.startswith(b"PK\x03\x04"):
@@ -117,26 +137,44 @@ def read_sheet(data: bytes, *, max_rows: int, max_bytes: int) -> Sheet:
             if sum(i.file_size for i in zf.infolist()) > 40 * max_bytes:
                 raise WorkbookRefused("工作簿解压后过大,疑似异常文件,不予导入")
     except zipfile.BadZipFile as exc:
-        raise WorkbookRefused("文件已损坏或不是 Excel 工作簿") from exc
+        raise WorkbookRefused("文件已损坏或不是 Excel 工作簿:" + RESAVE) from exc
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds on malformed files
-        raise WorkbookRefused(f"无法读取工作簿:{type(exc).__name__}") from exc
+    except Exception as exc:  # openpyxl raises many kinds on malformed files (ParseError, KeyError, ...)
+        raise WorkbookRefused(DAMAGED) from exc
     try:
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header = next(it, None)
-        if not header:
-            raise WorkbookRefused("工作簿是空的:第一行应为表头")
-        headers = [str(h).strip() if h is not None else "" for h in header]
-        rows, numbers = [], []
-        for number, values in enumerate(it, start=2):  # iter_rows starts at row 1 and fills missing rows
-            if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            rows.append([_formula_text(v) for v in values] + [None] * (len(headers) - len(values)))
-            numbers.append(number)
-            if len(rows) > max_rows:
-                raise WorkbookRefused(f"数据超过 {max_rows} 行,请拆分成多个文件分批导入")
-        return Sheet(headers, rows, row_numbers=numbers)
+        return _rows(wb, max_rows)
+    except WorkbookRefused:
+        raise
+    except Exception as exc:  # read_only parses lazily: damage further down the sheet shows up here
+        raise WorkbookRefused(DAMAGED) from exc
     finally:
         wb.close()
+
+
+def _rows(wb, max_rows: int) -> Sheet:
+    if not wb.worksheets:
+        raise WorkbookRefused("工作簿是空的:第一行应为表头")
+    ws = wb.worksheets[0]
+    header = next(ws.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS, values_only=True), None)
+    if not header or _blank(header):
+        raise WorkbookRefused("工作簿是空的:第一行应为表头")
+    headers = [str(unneutralise(h)).strip() if h is not None else "" for h in header]
+    while headers and not headers[-1]:
+        headers.pop()
+    width = len(headers)
+    rows, numbers = [], []
+    # iter_rows fills missing rows with blanks; max_row stops the parser itself (nothing after it is read)
+    for number, values in enumerate(ws.iter_rows(min_row=2, max_row=max_rows + 2, max_col=width,
+                                                 values_only=True), start=2):
+        if number > max_rows + 1:
+            if _blank(values or ()):
+                raise WorkbookRefused(f"工作表超过 {max_rows} 行(空行也计算在内):请删除多余的空行,"
+                                      f"或拆分成多个文件分批导入")
+            raise WorkbookRefused(f"数据超过 {max_rows} 行,请拆分成多个文件分批导入")
+        if values is None or _blank(values):
+            continue
+        values = list(values)[:width]
+        rows.append([_formula_text(v) for v in values] + [None] * (width - len(values)))
+        numbers.append(number)
+    return Sheet(headers, rows, row_numbers=numbers)

@@ -18,9 +18,12 @@ import pandas as pd
 from core import config, records
 from core.actor import Actor
 from core.entities import Entity
-from core.excel import FORMULA_START, Sheet, WorkbookRefused, read_sheet, workbook_bytes
+from openpyxl.utils.datetime import from_excel
+
+from core.excel import FORMULA_START, Sheet, WorkbookRefused, read_sheet, unneutralise, workbook_bytes
 from core.validation import RowError, validate_many
 from schemas.base import field_specs
+from schemas.messages import message
 
 _SPLIT = re.compile(r"[,,、;;/|\n]+")
 TRUE_WORDS = {"是", "true", "1", "yes", "y", "√", "在册", "启用"}
@@ -161,12 +164,42 @@ def _convert(value, widget: str, labels: dict | None = None):
     if widget == "date":
         if isinstance(value, dt.datetime):
             return value.date()
-        return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return _serial_date(value)
+        return value  # text is read by core.validation.read_date, one value at a time
     if widget in {"text", "textarea"} and not isinstance(value, str):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return str(value)
     return value
+
+
+# Excel's day numbers (a date cell formatted as a number): 1 = 1900-01-01 … 2958465 = 9999-12-31
+_SERIALS = (1, 2958465)
+DATE_HINT = "请填写日期,如 2024-03-01、2024/3/1 或 2024年3月1日"
+
+
+def _serial_date(value: int | float):
+    """A number in a date column: Excel's day number (45352 = 2024-03-01, the time of day dropped), or
+    20240301 written without separators; anything else is left for the schema to call 格式不正确."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return value
+    if float(value).is_integer() and 19000101 <= value <= 99991231:
+        text = str(int(value))
+        try:
+            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            return value
+    if _SERIALS[0] <= value <= _SERIALS[1]:
+        return from_excel(value).date()
+    return value
+
+
+def _message(e: RowError, widget: str) -> str:
+    """A date that could not be read says how to write one."""
+    if widget == "date" and e.message == message("coerce_dtype", e.label):
+        return f"{e.message}:{DATE_HINT}"
+    return e.message
 
 
 def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
@@ -203,7 +236,8 @@ def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
             v = values[i] if i < len(values) else None
             if isinstance(v, str) and v.startswith("=") and len(v) > 1:
                 formula_rows.setdefault(pos, []).append(specs[name]["label"])
-            rec[name] = _convert(v, specs[name]["widget"], labels.get(name))
+            # text an export neutralised ('=1+1) comes back as it was stored (=1+1), so export -> import round-trips
+            rec[name] = _convert(unneutralise(v), specs[name]["widget"], labels.get(name))
             if name in labels and isinstance(rec[name], str) and rec[name] not in values_text[name]:
                 unknown[(pos, name)] = f"「{rec[name]}」不在{specs[name]['label']}的列表中(请与系统中的名称完全一致)"
         rec.update(spec.fixed)
@@ -236,7 +270,8 @@ def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
             continue
         if pos in errors_by_row:
             for e in errors_by_row[pos]:
-                report.append(RowReport(number, "错误", e.label, unknown.get((pos, e.field), e.message)))
+                widget = specs.get(e.field, {}).get("widget") or "text"
+                report.append(RowReport(number, "错误", e.label, unknown.get((pos, e.field), _message(e, widget))))
             continue
         if pos in unlinked:
             report.append(RowReport(number, "错误", "", unlinked[pos]))

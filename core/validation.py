@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -12,7 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from core.errors import ValidationFailed
-from schemas.base import RULE_FIELDS, _tidy, field_specs
+from schemas.base import RULE_FIELDS, _tidy, context_errors, field_specs, has_context
 from schemas.messages import message
 
 
@@ -80,6 +82,31 @@ def _fit(value: Any, widget: str) -> tuple[bool, Any]:
     return isinstance(value, (str, *_NUMBERS, dt.date)), value
 
 
+# a date as people write it: 2024-03-01, 2024/3/1, 2024.3.1, 2024年3月1日 (full-width digits too, read
+# through NFKC), 20240301, optionally followed by a time of day (which is dropped)
+_DATE_TEXT = re.compile(
+    r"(?P<y>\d{4})\s*(?:(?P<sep>[-/.])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})"
+    r"|年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日?"
+    r"|(?P<m3>\d{2})(?P<d3>\d{2}))"
+    r"(?:(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?")
+
+
+def read_date(text: str) -> dt.date | None:
+    """The calendar date ``text`` writes, or None (not a date, or no such day: 2024-02-30).
+
+    Each value is read on its own, so one column may mix the ways of writing (pandas reads a whole
+    column in the format of its first value and gives up on the column at the first that differs)."""
+    found = _DATE_TEXT.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    if found is None:
+        return None
+    g = found.groupdict()
+    month, day = g["m"] or g["m2"] or g["m3"], g["d"] or g["d2"] or g["d3"]
+    try:
+        return dt.date(int(g["y"]), int(month), int(day))
+    except ValueError:
+        return None
+
+
 def _fitted(model, records: list[dict]) -> tuple[list[dict], set[tuple[int, str]]]:
     specs = field_specs(model)
     out, wrong = [], set()
@@ -87,7 +114,11 @@ def _fitted(model, records: list[dict]) -> tuple[list[dict], set[tuple[int, str]
         r = dict(r)
         for c, meta in specs.items():
             if c in r:
-                ok, value = _fit(r[c], meta.get("widget") or "text")
+                widget = meta.get("widget") or "text"
+                ok, value = _fit(r[c], widget)
+                if ok and widget == "date" and isinstance(value, str) and value.strip():
+                    value = read_date(value)  # the date itself, never text for pandas to guess at
+                    ok = value is not None
                 r[c] = value if ok else None
                 if not ok:
                     wrong.add((i, c))
@@ -149,8 +180,13 @@ def _errors(model, exc: pa.errors.SchemaErrors) -> list[RowError]:
     return out
 
 
-def validate_many(model, records: list[dict]) -> tuple[dict[int, dict], list[RowError]]:
-    """Validate rows at once: (valid rows by position, errors of the others)."""
+def validate_many(model, records: list[dict], context: dict | list[dict] | None = None
+                  ) -> tuple[dict[int, dict], list[RowError]]:
+    """Validate rows at once: (valid rows by position, errors of the others). Every error names its
+    row (0-based position): a failure Pandera reports without a row is traced to it (see :func:`_checked`).
+
+    ``context``: what the rows' dates are checked against (the project's period, the signing date, the
+    registration date...; see ``schemas.base.Bound``), one dict for every row or one per row."""
     if not records:
         return {}, []
     specs = field_specs(model)
@@ -158,32 +194,84 @@ def validate_many(model, records: list[dict]) -> tuple[dict[int, dict], list[Row
     wrong_errors = [RowError(i, c, specs[c]["label"], message("coerce_dtype", specs[c]["label"]))
                     for i, c in sorted(wrong)]
     df = _frame(model, records)
-    try:
-        out = model.validate(df, lazy=True)
-        errors: list[RowError] = []
-    except pa.errors.SchemaErrors as exc:
-        # a value of the wrong kind was blanked: only its 格式不正确 is reported, not also 请填写
-        errors = [e for e in _errors(model, exc) if (e.row, e.field) not in wrong]
+    frames, errors = _checked(model, df, wrong)
     errors = wrong_errors + errors
     bad = {e.row for e in errors}
-    if errors:
-        if -1 in bad:  # a failure not tied to a row: nothing is valid
-            return {}, errors
-        good_idx = [i for i in range(len(records)) if i not in bad]
-        out = model.validate(df.iloc[good_idx], lazy=True) if good_idx else df.iloc[[]]
+    frames = [f[~f.index.isin(bad)] for f in frames]
     dates = {c for c, meta in specs.items() if meta.get("widget") == "date"}
     valid = {int(i): {c: _date(plain(row[c])) if c in dates else plain(row[c]) for c in specs}
-             for i, row in out.iterrows()}
-    return valid, errors
+             for f in frames for i, row in f.iterrows()}
+    return in_context(model, dict(sorted(valid.items())), errors, context)
+
+
+def _checked(model, df: pd.DataFrame, wrong: set[tuple[int, str]]) -> tuple[list[pd.DataFrame], list[RowError]]:
+    """(validated frames of the good rows, errors of the others) for ``df`` indexed by row position.
+
+    Rows with a failure are taken out and the rest validated again (a check skipped on the first pass,
+    because the column also held values of the wrong kind, runs on the second). A failure Pandera
+    cannot tie to a row (a check that raised on some value) is traced by halving the rows until the
+    row is alone; it is then that row's error. So every path ends in errors by row, never an exception."""
+    frames: list[pd.DataFrame] = []
+    errors: list[RowError] = []
+    wrong_rows = {i for i, _ in wrong}
+    while len(df):
+        try:
+            out = model.validate(df, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            # a value of the wrong kind was blanked: only its 格式不正确 is reported, not also 请填写
+            found = [e for e in _errors(model, exc) if (e.row, e.field) not in wrong]
+        except (TypeError, ValueError, OverflowError, KeyError, AttributeError):
+            found = []  # a parser or coercion that raised on some value: traced to its row below
+        else:
+            frames.append(out)
+            break
+        rows = {int(i) for i in df.index}
+        tied = [e for e in found if e.row in rows]
+        bad = {e.row for e in tied} | (wrong_rows & rows)
+        if bad:
+            errors += tied
+            df = df[~df.index.isin(bad)]
+            continue
+        if len(df) == 1:  # the failure is this row's
+            pos = int(df.index[0])
+            errors += [RowError(pos, e.field, e.label, e.message) for e in found] or [
+                RowError(pos, None, "", "数据无法校验:请检查各项的填写格式")]
+            break
+        half = len(df) // 2
+        for part in (df.iloc[:half], df.iloc[half:]):
+            more_frames, more_errors = _checked(model, part, wrong)
+            frames += more_frames
+            errors += more_errors
+        break
+    return frames, errors
 
 
 def _date(value: Any) -> Any:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def validate(model, values: dict) -> dict:
-    """One record: the cleaned values, or ValidationFailed with every message at once."""
-    valid, errors = validate_many(model, [values])
+def in_context(model, valid: dict[int, dict], errors: list[RowError], context: dict | list[dict] | None
+               ) -> tuple[dict[int, dict], list[RowError]]:
+    """The valid rows whose dates also fit their context (``after=`` / ``before=`` bounds of the
+    schema's date fields); the others move to the errors with a message naming both dates."""
+    specs = field_specs(model)
+    if not has_context(model, specs):
+        return valid, errors
+    valid, errors = dict(valid), list(errors)
+    for i in sorted(valid):
+        ctx = context[i] if isinstance(context, list) else context
+        problems = context_errors(model, specs, valid[i], ctx)
+        if problems:
+            del valid[i]
+            errors += [RowError(i, f, specs.get(f, {}).get("label", ""), m) for f, m in problems]
+    return valid, errors
+
+
+def validate(model, values: dict, context: dict | None = None) -> dict:
+    """One record: the cleaned values, or ValidationFailed with every message at once.
+
+    ``context``: the related record's dates its own dates are checked against (see ``validate_many``)."""
+    valid, errors = validate_many(model, [values], context=context)
     if errors:
         raise to_failure(errors)
     return valid[0]

@@ -142,7 +142,7 @@ def test_mixed_file_reports_per_row_and_commits_only_valid_rows(db, headers):
         RowReport(4, "错误", "联系电话", "联系电话无效:请填写中国大陆手机号(11位)或带区号的固定电话"),
         RowReport(4, "错误", "所属社区", "请从列表中选择所属社区"),
         RowReport(5, "有效"),
-        RowReport(6, "错误", "登记/备案日期", "登记/备案日期格式不正确"),
+        RowReport(6, "错误", "登记/备案日期", "登记/备案日期格式不正确:请填写日期,如 2024-03-01、2024/3/1 或 2024年3月1日"),
         RowReport(7, "错误", "出壳日期", "出壳日期不能早于入壳日期"),
     ]
     assert plan.counts == {"有效": 2, "错误": 4}
