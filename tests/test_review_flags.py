@@ -113,7 +113,9 @@ def test_a_flagged_application_can_go_back_to_re_review_from_not_recommended_and
     (extra,) = assign_all(yes, [panel[3]])
     score(extra, panel[3], rid, 80)
     assert consolidation.complete_reviews(rid, STAFF) == 2
-    assert not consolidation.table(rid)["flagged"].any()
+    t = consolidation.table(rid)
+    assert not t["flagged"].any()
+    assert t.set_index("id").loc[[no, yes], "flag_note"].tolist() == ["已复评", "已复评"]
     consolidation.sign_off(rid, ADMIN)  # nothing open any more
 
 
