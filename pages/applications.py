@@ -233,6 +233,8 @@ def _elsewhere(t: workflow.Transition) -> str | None:
         return "在「项目申报」中提交"
     if t.source in ("screening", "returned") and t.target in ("eligible", "ineligible", "returned"):
         return "在「资格审查」中办理"
+    if t.target == "re_review":  # with the 复评 arrangement, while the scores are not signed off
+        return "在「评审汇总」中办理"
     if t.source in ("recommended", "not_recommended", "public_notice") and t.target != "withdrawn":
         return "在「决定与公示」中办理"
     return None
