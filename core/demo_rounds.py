@@ -2,7 +2,8 @@
 
 The seed's figures (``/work/shared/DOMAIN.md``): 76 projects funded, more than 3,000,000 元 put in,
 about three applications per funded project, the categories 社区治理, 文化建设, 弱势群体关爱, 公共服务,
-"一老一小", 特殊人群帮扶, and 共同富裕 new in the last two years.
+"一老一小", 特殊人群帮扶, and 共同富裕 new in the last two years (its 小沙励 project funded in the latest
+closed round: :func:`_fund_new_category`).
 
 - every round before ``today.year`` is closed: notice published, its funded projects in ``funded``,
   the others ``ineligible``, ``rejected`` or ``withdrawn`` (a few were returned once and resubmitted);
