@@ -14,6 +14,7 @@ from core.listing import Column, Filter, ListView
 from core.validation import to_failure, validate, validate_many
 from schemas.application import Application, ApplicationDraft, Milestone, screening_schema
 from schemas.choices import APP_STATES, BUDGET_LINES, SCREENING_OUTCOMES
+from schemas.text import required as visible_text
 
 STAFF = frozenset({"admin", "staff"})
 EDITABLE = ("draft", "returned")
@@ -198,7 +199,8 @@ def submit(app_id: int, actor: Actor, db=None) -> str:
 
 def move(app_id: int, target: str, actor: Actor, *, note: str | None = None, db=None) -> None:
     """A plain move (start screening, send to review, manual marks, withdraw) through the workflow table."""
-    if target == "withdrawn" and not (note or "").strip():
+    note = visible_text(note) or None  # the one text normaliser: invisible characters are no reason
+    if target == "withdrawn" and not note:
         raise ValidationFailed(fields={"note": ["撤回须填写原因"]})
     workflow.move(APPLICATION, app_id, target, actor, note=note, db=db)
 
@@ -223,7 +225,7 @@ def screen(app_id: int, ticks: dict, outcome: str, actor: Actor, *, reasons: str
     passed = [item for i, item in enumerate(checklist) if result[f"ok_{i}"]]
     failed = [item for i, item in enumerate(checklist) if not result[f"ok_{i}"]]
     why = "\n".join(f"{item}:{result[f'why_{i}']}" for i, item in enumerate(checklist) if not result[f"ok_{i}"])
-    extra = (reasons or "").strip()
+    extra = visible_text(reasons)
     if outcome == "eligible" and failed:
         raise ValidationFailed(form=[f"仍有{len(failed)}项不符合,不能判定为审查合格"])
     if outcome == "ineligible" and not failed:

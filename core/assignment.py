@@ -12,6 +12,7 @@ from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from schemas.text import required as visible_text
 
 ASSIGNMENT = register(Entity(
     name="assignment", table="assignments", label="评审分配", write_roles=frozenset({"admin", "staff"}),
@@ -260,7 +261,7 @@ def confirm_no_conflict(assignment_id: int, actor: Actor, db=None) -> None:
 def recuse(assignment_id: int, reason: str, actor: Actor, db=None) -> None:
     """The reviewer declares a conflict: recused (audited); the application needs another reviewer."""
     row = own(assignment_id, actor, db)
-    reason = (reason or "").strip()
+    reason = visible_text(reason)
     if not reason:
         raise ValidationFailed(fields={"reason": ["请说明利益冲突的情况"]})
     if row["status"] != "assigned":

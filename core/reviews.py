@@ -13,6 +13,7 @@ from core.entities import Entity, register
 from core.errors import PermissionDenied, ValidationFailed
 from core.validation import validate
 from schemas.review import scoring_schema
+from schemas.text import required as visible_text
 
 REVIEW = register(Entity(
     name="review", table="reviews", label="专家评分", write_roles=frozenset({"admin", "staff"}), title_field="reviewer",
@@ -208,7 +209,7 @@ def reopen(review_id: int, reason: str, actor: Actor, db=None) -> None:
     db = db or get_db()
     if not actor.has("admin", "staff"):
         raise PermissionDenied("只有工作人员可以重新开放评分")
-    reason = (reason or "").strip()
+    reason = visible_text(reason)
     if len(reason) < 4:
         raise ValidationFailed(fields={"reason": ["请填写重新开放的原因(至少4个字)"]})
     with records.unit(actor, db) as u:  # checked under the write lock: a sign-off may be landing

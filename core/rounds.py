@@ -12,6 +12,7 @@ from core.entities import Entity, Unique, register
 from core.errors import PermissionDenied, ValidationFailed
 from schemas import choices
 from schemas.round import CategoryQuota, Round
+from schemas.text import required as visible_text
 
 ROUND = register(Entity(
     name="round", table="rounds", label="创投批次", schema=Round, write_roles=frozenset({"admin"}),
@@ -116,7 +117,7 @@ def update(round_id: int, values: dict, actor: Actor, *, override_reason: str | 
     if is_frozen(round_id, db):
         if not actor.has("admin", "system"):
             raise PermissionDenied("批次已有申报,设置已冻结,只有管理员可以修改")
-        reason = (override_reason or "").strip()
+        reason = visible_text(override_reason)
         if not reason:
             raise ValidationFailed(form=["该批次已有申报,设置已冻结。如确需修改,请填写修改原因(将记入审计日志)。"])
         return records.update(ROUND, round_id, values, actor, db=db, action="update_frozen", note=reason)
@@ -143,7 +144,8 @@ def set_quotas(round_id: int, new: dict[str, float | None], actor: Actor, *, ove
     if problems:
         raise ValidationFailed(fields=problems)
     rows = [records.clean(QUOTA, {"category": c, "quota": q}) for c, q in wanted.items()]
-    if is_frozen(round_id, db) and not (override_reason or "").strip():
+    override_reason = visible_text(override_reason) or None
+    if is_frozen(round_id, db) and not override_reason:
         raise ValidationFailed(form=["该批次已有申报,设置已冻结。如确需修改,请填写修改原因(将记入审计日志)。"])
     db = db or get_db()
     existing = db.fetch_all("SELECT id, category, quota FROM round_quotas WHERE round_id = ?", [round_id])

@@ -20,6 +20,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 import schemas.checks  # noqa: F401  (registers the custom checks)
+from schemas import text
 
 WIDGETS = {"text", "textarea", "password", "select", "multiselect", "date", "int", "float", "checkbox", "lines"}
 
@@ -37,13 +38,22 @@ def field(
     source: str | None = None,
     required: bool = True,
     placeholder: str | None = None,
+    name: bool = False,
     **checks: Any,
 ):
-    """A Pandera field carrying the form metadata. ``required=False`` makes it nullable."""
+    """A Pandera field carrying the form metadata. ``required=False`` makes it nullable.
+
+    ``name=True`` declares a name (of an organisation, a person, a place): whitespace runs inside it are
+    collapsed to one space by the text normaliser (:mod:`schemas.text`), which every text field goes through.
+    """
     if widget not in WIDGETS:
         raise ValueError(f"unknown widget {widget!r}")
     if widget in {"text", "textarea", "password"}:
         checks.setdefault("plain_text", ())
+    if "uscc" in checks:  # full-width characters left over get their own message (see checks.uscc)
+        checks.setdefault("halfwidth", ())
+    if name and widget not in {"text", "lines"}:
+        raise ValueError("name=True is for text fields")
     if widget == "lines":
         checks.setdefault("text_lines", ())
     if widget == "select" and source:
@@ -53,6 +63,8 @@ def field(
     if widget == "date":
         checks.setdefault("ge", EARLIEST_DATE)
     meta = {"label": label, "help": help, "widget": widget, "source": source, "placeholder": placeholder}
+    if name:
+        meta["is_name"] = True
     return pa.Field(nullable=not required, metadata=meta, **checks)
 
 
@@ -91,12 +103,12 @@ def blank(value: Any) -> bool:
     return False
 
 
-def _tidy(value: Any) -> Any:
+def _tidy(value: Any, *, name: bool = False) -> Any:
+    """Text through the one normaliser (:func:`schemas.text.clean`); empty text or lists become missing."""
     if isinstance(value, str):
-        value = value.strip()
-        return value or None
+        return text.clean(value, name=name)
     if isinstance(value, (list, tuple)):
-        items = [v.strip() if isinstance(v, str) else v for v in value]
+        items = [text.clean(v, name=name) if isinstance(v, str) else v for v in value]
         items = [v for v in items if not blank(v)]
         return items or None
     if isinstance(value, dt.datetime) and not isinstance(value, pd.Timestamp):
@@ -105,13 +117,17 @@ def _tidy(value: Any) -> Any:
 
 
 def _tidy_secret(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
+    """Passwords are kept exactly as typed (sign-in compares them unchanged); only blank ones become missing.
+    Blank means nothing but whitespace and invisible characters, as for any other text."""
+    if isinstance(value, str) and text.clean(value) is None:
         return None
     return value
 
 
 class FormSchema(pa.DataFrameModel):
-    """Base of every form schema: strips text, turns empty text/lists into missing values."""
+    """Base of every form schema: every text goes through the text normaliser (NFC, no invisible or bidi
+    control characters, names with single spaces, trimmed) and empty text/lists become missing values,
+    before any check runs — so lengths and required-ness apply to what is left."""
 
     class Config:
         coerce = True
@@ -121,11 +137,15 @@ class FormSchema(pa.DataFrameModel):
     @classmethod
     def _tidy_text(cls, df: pd.DataFrame) -> pd.DataFrame:
         df = df.copy()
-        # passwords are kept exactly as typed (sign-in compares them unstripped); only blank ones become missing
-        secret = {n for n, col in cls.to_schema().columns.items() if (col.metadata or {}).get("widget") == "password"}
+        metas = {n: (col.metadata or {}) for n, col in cls.to_schema().columns.items()}
         for c in df.columns:
             if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
-                tidy = _tidy_secret if c in secret else _tidy
+                meta = metas.get(c, {})
+                if meta.get("widget") == "password":
+                    tidy = _tidy_secret
+                else:
+                    is_name = bool(meta.get("is_name"))
+                    tidy = lambda v, _n=is_name: _tidy(v, name=_n)  # noqa: E731
                 df[c] = pd.Series([tidy(v) for v in df[c]], index=df.index, dtype=object)
         return df
 

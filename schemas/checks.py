@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 
 import pandas as pd
 import phonenumbers
@@ -33,10 +34,38 @@ def _element_check(fn=None, *, statistics=None):
     return wrap(fn) if fn is not None else wrap
 
 
+def normalise_uscc(value: str) -> str:
+    """The one spelling of a 统一社会信用代码 that is checked and stored: full-width letters and digits as
+    half-width (NFKC), spaces and hyphens removed, upper case (``ｍｊ`` -> ``MJ``). Full-width characters
+    NFKC cannot turn into half-width ones (``。``, ``、``, 汉字) are left as they are, for the ``halfwidth``
+    check to name them (python-stdnum would turn ``。`` into ``.`` and hide the cause)."""
+    text = unicodedata.normalize("NFKC", value)
+    if fullwidth_chars(text):
+        return text.strip()
+    return _uscc.compact(text)
+
+
+def fullwidth_chars(value: str) -> list[str]:
+    """The full-width (or wide: Chinese punctuation, 汉字) characters in ``value``."""
+    return [c for c in value if unicodedata.east_asian_width(c) in ("F", "W")]
+
+
+@_element_check
+def halfwidth(value) -> bool:
+    """No full-width characters left (after normalisation only Chinese punctuation, 汉字 and the like)."""
+    return not isinstance(value, str) or not fullwidth_chars(value)
+
+
 @_element_check
 def uscc(value) -> bool:
-    """统一社会信用代码 per GB 32100-2015 (format and check character), via python-stdnum."""
-    return isinstance(value, str) and _uscc.is_valid(value)
+    """统一社会信用代码 per GB 32100-2015 (format and check character), via python-stdnum, after
+    :func:`normalise_uscc`. A value with full-width characters left is the ``halfwidth`` check's failure
+    (its message names the cause); ``field()`` adds that check to every field with this one."""
+    if not isinstance(value, str):
+        return False
+    if fullwidth_chars(value):
+        return True
+    return _uscc.is_valid(normalise_uscc(value))
 
 
 def normalise_phone(value: str) -> str | None:

@@ -9,11 +9,13 @@ import datetime as dt
 import re
 from typing import Callable
 
-ORG_KINDS = ["社会团体", "社会服务机构", "基金会", "社区社会组织(备案)"]
-REGISTERED_KINDS = ORG_KINDS[:3]
-FILED_KIND = ORG_KINDS[3]
-# GB 32100-2015 positions 1-2 for organisations registered with 民政 (authority 5)
-USCC_KIND_PREFIX = {"社会团体": "51", "社会服务机构": "52", "基金会": "53"}
+# GB 32100-2015 positions 1-2 of the 统一社会信用代码 of an organisation registered with 民政 (registering
+# authority 5): category 1 社会团体, 2 民办非企业单位 (now 社会服务机构), 3 基金会, 9 其他 (其他社会组织).
+# The standard defines no other 民政 category, so every code with a 民政 category has a kind here.
+USCC_KIND_PREFIX = {"社会团体": "51", "社会服务机构": "52", "基金会": "53", "其他社会组织": "59"}
+REGISTERED_KINDS = list(USCC_KIND_PREFIX)
+FILED_KIND = "社区社会组织(备案)"  # filed with the community only: no 统一社会信用代码, a filing number
+ORG_KINDS = [*REGISTERED_KINDS, FILED_KIND]
 
 STAGES = ["零基础筹备期", "初创期", "成长期", "成熟期"]
 RATINGS = ["1A", "2A", "3A", "4A", "5A"]

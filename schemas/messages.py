@@ -20,6 +20,7 @@ _TEMPLATES = {
     "str_matches": "{label}格式不正确",
     "field_uniqueness": "{label}重复",
     "column_in_dataframe": "缺少{label}",
+    "halfwidth": "{label}含有全角字符(如中文标点或汉字),请改用半角数字和字母",
 }
 
 

@@ -11,7 +11,7 @@ from schemas.base import FormSchema, field, rule
 class UserAccount(FormSchema):
     username: Series[str] = field("用户名", help="登录用,小写字母、数字、下划线、点或连字符,3–32位",
                                   str_matches=r"^[a-z0-9][a-z0-9_.\-]{2,31}$")
-    name: Series[str] = field("姓名", str_length={"max_value": 50})
+    name: Series[str] = field("姓名", name=True, str_length={"max_value": 50})
     email: Series[str] = field("电子邮箱", required=False, str_length={"max_value": 100},
                                str_matches=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     roles: Series[object] = field("角色", widget="multiselect", source="roles",

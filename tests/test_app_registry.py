@@ -424,7 +424,7 @@ def test_empty_new_form_names_the_required_fields(demo_db):
 
 
 @pytest.mark.parametrize("extra,message", [
-    (dict(kind="社会服务机构", uscc=None), "社会团体、社会服务机构和基金会须填写统一社会信用代码"),
+    (dict(kind="社会服务机构", uscc=None), "社会团体、社会服务机构、基金会和其他社会组织须填写统一社会信用代码"),
     (dict(kind="社会团体", uscc=VALID_USCC), "统一社会信用代码前两位与组织类型不符"),
     (dict(kind="社区社会组织(备案)", uscc=VALID_USCC, filing_no="下沙备字〔2026〕第098号"), "请改填备案编号"),
     (dict(kind="社区社会组织(备案)", uscc=None), "社区社会组织(备案)须填写备案编号"),

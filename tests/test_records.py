@@ -115,7 +115,8 @@ def test_update_validates_the_whole_record_as_it_will_be(db):
     assert info.value.fields == {"incubation_out": ["出壳日期不能早于入壳日期"]}
     with pytest.raises(ValidationFailed) as info:
         organisations.update(org_id, {"kind": "基金会"}, STAFF)  # the stored USCC starts with 51
-    assert info.value.fields == {"uscc": ["统一社会信用代码前两位与组织类型不符(社会团体51、社会服务机构52、基金会53)"]}
+    assert info.value.fields == {"uscc": ["统一社会信用代码前两位与组织类型不符:基金会的代码应以53开头"
+                                          "(社会团体51、社会服务机构52、其他社会组织59)"]}
     assert organisations.update(org_id, {"incubation_out": dt.date(2022, 9, 1)}, STAFF) is True
     assert organisations.get(org_id)["incubation_out"] == dt.date(2022, 9, 1)
 

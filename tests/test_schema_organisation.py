@@ -17,8 +17,15 @@ from schemas.organisation import Organisation
 STAFF = Actor("wangmin", ("staff",))
 
 MSG_USCC = "统一社会信用代码无效:应为18位数字或大写字母(不含I、O、Z、S、V),且最后一位校验码正确"
-MSG_USCC_REQUIRED = "社会团体、社会服务机构和基金会须填写统一社会信用代码"
-MSG_USCC_PREFIX = "统一社会信用代码前两位与组织类型不符(社会团体51、社会服务机构52、基金会53)"
+MSG_USCC_REQUIRED = "社会团体、社会服务机构、基金会和其他社会组织须填写统一社会信用代码"
+
+
+def msg_uscc_prefix(kind: str) -> str:
+    """The mismatch message of ``kind``: it names the prefix that kind's code must start with."""
+    others = "、".join(f"{k}{p}" for k, p in choices.USCC_KIND_PREFIX.items() if k != kind)
+    return f"统一社会信用代码前两位与组织类型不符:{kind}的代码应以{choices.USCC_KIND_PREFIX[kind]}开头({others})"
+
+
 MSG_FILED_NO_USCC = "备案的社区社会组织没有统一社会信用代码,请改填备案编号"
 MSG_FILING_REQUIRED = "社区社会组织(备案)须填写备案编号"
 MSG_PHONE = "联系电话无效:请填写中国大陆手机号(11位)或带区号的固定电话"
@@ -92,7 +99,8 @@ def test_filed_organisation_passes_without_uscc():
     assert out["filing_no"] == "下沙备字〔2024〕第001号"
 
 
-@pytest.mark.parametrize("kind,prefix", [("社会团体", "51"), ("社会服务机构", "52"), ("基金会", "53")])
+@pytest.mark.parametrize("kind,prefix", [("社会团体", "51"), ("社会服务机构", "52"), ("基金会", "53"),
+                                         ("其他社会组织", "59")])
 def test_each_registered_kind_passes_with_its_prefix(kind, prefix):
     assert validate(Organisation, org_values(kind=kind, uscc=uscc_for(prefix, 7)))["uscc"] == uscc_for(prefix, 7)
 
@@ -172,9 +180,10 @@ def test_lower_case_and_spaced_uscc_is_normalised():
     assert validate(Organisation, org_values(uscc=messy))["uscc"] == good
 
 
-@pytest.mark.parametrize("kind,prefix", [("社会团体", "52"), ("社会服务机构", "53"), ("基金会", "51"), ("社会团体", "91")])
+@pytest.mark.parametrize("kind,prefix", [("社会团体", "52"), ("社会服务机构", "53"), ("基金会", "51"), ("社会团体", "91"),
+                                         ("其他社会组织", "51"), ("社会团体", "59")])
 def test_uscc_prefix_must_match_kind(kind, prefix):
-    assert refused(kind=kind, uscc=uscc_for(prefix, 3)).fields == {"uscc": [MSG_USCC_PREFIX]}
+    assert refused(kind=kind, uscc=uscc_for(prefix, 3)).fields == {"uscc": [msg_uscc_prefix(kind)]}
 
 
 @pytest.mark.parametrize("kind", choices.REGISTERED_KINDS)
@@ -301,7 +310,6 @@ HOSTILE = [
     "Robert'); DELETE FROM audit_log WHERE ('1'='1",
     "😀🎉 下沙志愿者之家 👵🏻",
     "{{7*7}} ${7*7} %s %(name)s",
-    "下沙\u202e协会",  # right-to-left override is not a control character in the C0 sense
 ]
 
 
@@ -322,6 +330,17 @@ def test_hostile_text_is_stored_and_read_back_literally(db, text):
     assert stored["legal_rep"] == text[:50]
     assert db.scalar("SELECT count(*) FROM organisations") == 1
     assert db.scalar("SELECT count(*) FROM audit_log WHERE table_name = 'organisations'") == 1
+
+
+def test_bidi_override_is_removed_not_stored(db):
+    # a right-to-left override is not a control character in the C0 sense, but it reverses how the rest of
+    # the name is shown (a spoofable name): the text normaliser removes it from every text field
+    spoof = "下沙\u202e协会"
+    out = validate(Organisation, org_values(name=spoof, notes=spoof, contact_person=spoof))
+    assert (out["name"], out["notes"], out["contact_person"]) == ("下沙协会",) * 3
+    org_id = organisations.create(org_values(name=spoof, notes=spoof, legal_rep=spoof), STAFF)
+    stored = organisations.get(org_id)
+    assert (stored["name"], stored["notes"], stored["legal_rep"]) == ("下沙协会",) * 3
 
 
 def test_notes_keep_newlines_and_tabs():
