@@ -191,13 +191,23 @@ def objection_rows(table: pd.DataFrame) -> pd.DataFrame:
     } for r in table.to_dict("records")], columns=["收到日期", "涉及项目", "异议内容", "处理情况", "处理结果", "已办结", "登记人"])
 
 
+def objection_context(rnd: dict) -> dict:
+    """An objection is received after the notice was published (before publication: its planned start)."""
+    published = rnd.get("notice_published_at")
+    return {"notice_published": published.date() if published is not None else rnd.get("notice_start")}
+
+
 def add_objection(round_id: int, values: dict, actor: Actor, db=None) -> int:
-    rounds.get(round_id, db)
-    return records.create(OBJECTION, values, actor, db=db, system={"round_id": round_id})
+    rnd = rounds.get(round_id, db)
+    return records.create(OBJECTION, values, actor, db=db, system={"round_id": round_id},
+                          context=objection_context(rnd))
 
 
 def update_objection(objection_id: int, values: dict, actor: Actor, db=None) -> bool:
-    return records.update(OBJECTION, objection_id, values, actor, db=db)
+    db = db or get_db()
+    round_id = db.scalar("SELECT round_id FROM objections WHERE id = ?", [objection_id])
+    context = objection_context(rounds.get(round_id, db)) if round_id is not None else None
+    return records.update(OBJECTION, objection_id, values, actor, db=db, context=context)
 
 
 def finalise(round_id: int, actor: Actor, *, today: dt.date | None = None, db=None) -> int:

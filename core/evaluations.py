@@ -153,7 +153,7 @@ def _prepare(project: dict, kind: str, values: dict, db, today: dt.date) -> tupl
     if refusal:
         raise EvaluationRefused(refusal)
     policy = monitoring_policy.policy_for(project["round_id"], db)
-    clean = validate(form_schema(policy), values)
+    clean = validate(form_schema(policy), values, context=projects.date_context(project["id"], db))
     if clean["eval_date"] > today:
         raise ValidationFailed(fields={"eval_date": ["评估日期不能晚于今天"]})
     scores = {item: float(clean[f"score_{i}"]) for i, (item, _) in enumerate(policy.eval_form, start=1)}

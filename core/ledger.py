@@ -125,7 +125,11 @@ def add(values: dict, actor: Actor, *, db=None) -> int:
     before = _project(db, values.get("project_id"))
     if before is not None:
         _refuse_if_ended(before)
-    record = records.clean(ACTIVITY, values)
+    from core.projects import date_context
+
+    pid = values.get("project_id")
+    context = date_context(int(pid), db) if isinstance(pid, int) or (isinstance(pid, str) and pid.isdigit()) else None
+    record = records.clean(ACTIVITY, values, context)
     project = _project(db, record["project_id"])
     if project is None:
         raise NotFound(f"立项项目(编号 {record['project_id']})不存在")

@@ -43,6 +43,16 @@ RATING = register(Entity(
 ))
 
 
+def date_context(org_id, db=None) -> dict:
+    """What an organisation's decisions and ratings are dated against: its registration date."""
+    db = db or get_db()
+    try:
+        row = db.fetch_one("SELECT reg_date FROM organisations WHERE id = ?", [int(org_id)])
+    except (TypeError, ValueError):
+        return {}
+    return dict(row) if row else {}
+
+
 def _org(u: records.Unit, org_id: int) -> dict:
     org = u.fetch(ORGANISATION, org_id)
     if org is None:
@@ -108,7 +118,7 @@ def check_decision(org_id: int, values: dict, db=None) -> dict:
     """Everything :func:`decide` checks, without writing: the validated decision (for the confirmation
     that asks before a 出壳, which cannot be undone)."""
     db = db or get_db()
-    record = records.clean(INCUBATION_DECISION, {**values, "org_id": org_id})
+    record = records.clean(INCUBATION_DECISION, {**values, "org_id": org_id}, date_context(org_id, db))
     org = db.fetch_one("SELECT * FROM organisations WHERE id = ?", [org_id])
     if org is None:
         raise NotFound(f"社会组织(编号 {org_id})不存在")
@@ -120,7 +130,7 @@ def decide(org_id: int, values: dict, actor: Actor, db=None) -> int:
     """入壳 (sets incubation_in) or 出壳 (sets incubation_out; needs a prior 入壳 and a later date). A second
     出壳 (e.g. a double click) is refused: the organisation has already graduated."""
     db = db or get_db()
-    record = records.clean(INCUBATION_DECISION, {**values, "org_id": org_id})
+    record = records.clean(INCUBATION_DECISION, {**values, "org_id": org_id}, date_context(org_id, db))
     with records.unit(actor, db) as u:
         org = _org(u, org_id)
         change = _decision_change(org, record)
@@ -157,7 +167,7 @@ def record_rating(org_id: int, values: dict, actor: Actor, db=None) -> int:
     Ratings are recorded in date order; a higher level than the current one within two years of it is
     refused (an upgrade may be applied for only two years after the last rating)."""
     db = db or get_db()
-    record = records.clean(RATING, {**values, "org_id": org_id})
+    record = records.clean(RATING, {**values, "org_id": org_id}, date_context(org_id, db))
     day = record["rated_on"]
     with records.unit(actor, db) as u:
         org = _org(u, org_id)

@@ -143,10 +143,11 @@ def pairings(org_id: int | None = None, db=None) -> pd.DataFrame:
 
 
 # ---- sessions and their agreed actions -----------------------------------------------------------
-def _clean_actions(rows: list[dict]) -> tuple[list[dict], list[str]]:
-    """Non-empty rows of the actions table, validated; (clean rows, messages per row)."""
+def _clean_actions(rows: list[dict], context: dict | None = None) -> tuple[list[dict], list[str]]:
+    """Non-empty rows of the actions table, validated (``context``: the session's date); (clean rows,
+    messages per row)."""
     rows = [r for r in rows if any(v not in (None, "") and not (isinstance(v, float) and v != v) for v in r.values())]
-    valid, errors = validate_many(MentoringAction, rows)
+    valid, errors = validate_many(MentoringAction, rows, context=context)
     return [valid[i] for i in sorted(valid)], [f"待办事项第{e.row + 1}行:{e.message}" for e in errors]
 
 
@@ -156,25 +157,21 @@ def record_session(values: dict, actions: list[dict], actor: Actor, db=None) -> 
     fields: dict[str, list[str]] = {}
     form: list[str] = []
     record = None
-    try:
-        record = records.clean(SESSION, values)
+    pid = values.get("pairing_id")
+    p = (db.fetch_one("SELECT start_date, end_date FROM mentor_pairings WHERE id = ?", [int(pid)])
+         if isinstance(pid, int) or (isinstance(pid, str) and pid.isdigit()) else None)
+    try:  # the session's date within the pairing's period, the actions' due dates not before the session
+        record = records.clean(SESSION, values,
+                               {"pairing_start": p["start_date"], "pairing_end": p["end_date"]} if p else None)
     except ValidationFailed as exc:
         fields.update(exc.fields)
         form += exc.form
-    clean_rows, row_errors = _clean_actions(actions)
+    day = record["session_date"] if record is not None else None
+    clean_rows, row_errors = _clean_actions(actions, {"session_date": day} if day else None)
     if row_errors:
         fields.setdefault("actions", []).extend(row_errors)
-    if record is not None:
-        p = db.fetch_one("SELECT start_date, end_date FROM mentor_pairings WHERE id = ?", [record["pairing_id"]])
-        day = record["session_date"]
-        if p is None:
-            fields.setdefault("pairing_id", []).append("导师结对不存在")
-        elif day < p["start_date"] or (p["end_date"] is not None and day > p["end_date"]):
-            fields.setdefault("session_date", []).append(
-                f"辅导日期须在结对期内({p['start_date']} 至 {p['end_date'] or '今'})")
-        for i, a in enumerate(clean_rows, start=1):
-            if a["due_date"] < day:
-                fields.setdefault("actions", []).append(f"待办事项第{i}行的完成期限不能早于辅导日期({day})")
+    if record is not None and p is None:
+        fields.setdefault("pairing_id", []).append("导师结对不存在")
     if fields or form:
         raise ValidationFailed(fields=fields, form=form)
     with records.unit(actor, db) as u:

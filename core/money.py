@@ -161,7 +161,7 @@ def check_release(tranche_id: int, values: dict, actor: Actor, *, db=None) -> di
     _require(TRANCHE, actor)
     db = db or get_db()
     tranche = _checked(db, tranche_id)
-    record = validate(Release, values)
+    record = validate(Release, values, context=projects.date_context(tranche["project_id"], db))
     _within_plan(tranche, record)
     return {**record, "seq": int(tranche["seq"]), "amount": float(tranche["amount"])}
 
@@ -175,8 +175,8 @@ def release(tranche_id: int, values: dict, actor: Actor, *, db=None) -> None:
     the project is closed in the same unit."""
     _require(TRANCHE, actor)
     db = db or get_db()
-    _checked(db, tranche_id)  # the refusal before the form's own messages
-    record = validate(Release, values)
+    pid = _checked(db, tranche_id)["project_id"]  # the refusal before the form's own messages
+    record = validate(Release, values, context=projects.date_context(pid, db))
     with records.unit(actor, db) as u:
         tranche = _checked(u.tx, tranche_id)  # again under the write lock: an evaluation or release may have landed
         pid = tranche["project_id"]
@@ -225,7 +225,7 @@ def add_expense(project_id: int, values: dict, actor: Actor, *, db=None) -> int:
         return project
 
     check(db)
-    record = validate(Expense, values)
+    record = validate(Expense, values, context=projects.date_context(project_id, db))
     policy = monitoring_policy.policy_for_project(project_id, db)
     line = record["line"]
     with records.unit(actor, db) as u:

@@ -88,6 +88,17 @@ LIST_VIEW = ListView(
 
 
 # ---- reading --------------------------------------------------------------------------------------
+def date_context(project_id: int, db=None) -> dict:
+    """What the dates of a project's records are checked against (``schemas.monitoring``): the
+    agreement's signing date and execution period, and the round's year. Empty for an unknown project
+    (its own NotFound comes from the caller)."""
+    db = db or get_db()
+    row = db.fetch_one("SELECT p.agreement_date, p.start_date, p.end_date, r.year AS round_year FROM projects p"
+                       " JOIN applications a ON a.id = p.application_id JOIN rounds r ON r.id = a.round_id"
+                       " WHERE p.id = ?", [project_id])
+    return dict(row) if row else {}
+
+
 def get(project_id: int, db=None) -> dict:
     """The project joined with its application: + title, category, org_id, org, round_id, round, brand."""
     db = db or get_db()
@@ -204,8 +215,11 @@ def sign_agreement(app_id: int, values: dict, actor: Actor, *, milestones: list[
     app = applications.get(app_id, db)
     if app["state"] != "funded":
         raise AgreementRefused("只有已立项资助的项目才能签订资助协议")
-    record = validate(Agreement, values)
+    year = db.scalar("SELECT year FROM rounds WHERE id = ?", [app["round_id"]])
+    record = validate(Agreement, values, context={"round_year": year})
     stones = milestones if milestones is not None else application_milestones(app_id, db)
+    # the application's milestones were checked against the round's project period when it was submitted;
+    # milestones added to the project later are checked against the agreement (add_milestone)
     valid, errors = validate_many(ProjectMilestone, stones) if stones else ({}, [])
     if errors:
         raise to_failure(errors)
@@ -230,17 +244,21 @@ def sign_agreement(app_id: int, values: dict, actor: Actor, *, milestones: list[
 
 
 def update_agreement(project_id: int, values: dict, actor: Actor, db=None) -> bool:
-    return records.update(PROJECT, project_id, values, actor, db=db)
+    return records.update(PROJECT, project_id, values, actor, db=db, context=date_context(project_id, db))
 
 
 # ---- milestones ------------------------------------------------------------------------------------
 def add_milestone(project_id: int, values: dict, actor: Actor, db=None) -> int:
     get(project_id, db)
-    return records.create(PROJECT_MILESTONE, values, actor, system={"project_id": project_id}, db=db)
+    return records.create(PROJECT_MILESTONE, values, actor, system={"project_id": project_id}, db=db,
+                          context=date_context(project_id, db))
 
 
 def update_milestone(milestone_id: int, values: dict, actor: Actor, db=None) -> bool:
-    return records.update(PROJECT_MILESTONE, milestone_id, values, actor, db=db)
+    db = db or get_db()
+    pid = db.scalar("SELECT project_id FROM project_milestones WHERE id = ?", [milestone_id])
+    context = date_context(pid, db) if pid is not None else None
+    return records.update(PROJECT_MILESTONE, milestone_id, values, actor, db=db, context=context)
 
 
 # ---- state and timeline ----------------------------------------------------------------------------

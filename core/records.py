@@ -31,25 +31,26 @@ def _allow(entity: Entity, actor: Actor, key: Any = None, fields: set[str] | Non
         raise PermissionDenied(f"当前账号无权修改{entity.label}")
 
 
-def clean(entity: Entity, values: dict) -> dict:
-    """Validate ``values`` with the entity's schema (ValidationFailed if not) and add derived fields."""
-    record = validate(entity.schema, values) if entity.schema is not None else {k: plain(v) for k, v in values.items()}
+def clean(entity: Entity, values: dict, context: dict | None = None) -> dict:
+    """Validate ``values`` with the entity's schema (ValidationFailed if not) and add derived fields.
+    ``context``: what its dates are checked against (``core.validation.validate``)."""
+    record = validate(entity.schema, values, context=context) if entity.schema is not None else {k: plain(v) for k, v in values.items()}
     if entity.derive is not None:
         record = entity.derive(dict(record))
     return record
 
 
-def clean_many(entity: Entity, rows: list[dict]) -> list[dict]:
+def clean_many(entity: Entity, rows: list[dict], context: dict | None = None) -> list[dict]:
     """``clean`` for many rows with one validation of the whole batch (a row-by-row validation costs
     tens of milliseconds per row); ValidationFailed if any row fails, naming the first failing row."""
     if len(rows) <= 1 or entity.schema is None:
-        return [clean(entity, r) for r in rows]
-    valid, errors = validate_many(entity.schema, rows)
+        return [clean(entity, r, context) for r in rows]
+    valid, errors = validate_many(entity.schema, rows, context=context)
     if errors:
         first = min(e.row for e in errors)
         if first < 0:
             raise to_failure(errors)
-        clean(entity, rows[first])  # raises that row's messages, as a single create would
+        clean(entity, rows[first], context)  # raises that row's messages, as a single create would
         raise to_failure(errors)
     out = [valid[i] for i in range(len(rows))]
     return [entity.derive(dict(r)) for r in out] if entity.derive is not None else out
@@ -202,16 +203,17 @@ def unit(actor: Actor, db=None) -> Iterator[Unit]:
 
 
 def create(entity: Entity, values: dict, actor: Actor, *, system: dict | None = None, db=None,
-           note: str | None = None) -> Any:
+           note: str | None = None, context: dict | None = None) -> Any:
     """Validate and insert one record; returns its key."""
-    return create_many(entity, [values], actor, system=[system or {}], db=db, note=note)[0]
+    return create_many(entity, [values], actor, system=[system or {}], db=db, note=note, context=context)[0]
 
 
 def create_many(entity: Entity, rows: list[dict], actor: Actor, *, system: list[dict] | None = None,
-                db=None, action: str = "create", note: str | None = None) -> list[Any]:
+                db=None, action: str = "create", note: str | None = None,
+                context: dict | None = None) -> list[Any]:
     """Validate every row first (outside the lock); then insert them all in one transaction."""
     _allow(entity, actor)
-    records = clean_many(entity, rows)
+    records = clean_many(entity, rows, context)
     extras = system or [{} for _ in records]
     with unit(actor, db) as u:
         return [u.create(entity, rec, system=extra, validated=True, action=action, note=note)
@@ -219,7 +221,8 @@ def create_many(entity: Entity, rows: list[dict], actor: Actor, *, system: list[
 
 
 def update(entity: Entity, key: Any, values: dict, actor: Actor, *, system: dict | None = None,
-           touch: dict | None = None, action: str = "update", db=None, note: str | None = None) -> bool:
+           touch: dict | None = None, action: str = "update", db=None, note: str | None = None,
+           context: dict | None = None) -> bool:
     """Validate the record as it will be after the change, then update it. Returns False if unchanged.
 
     ``system`` columns are set by the caller, not the user (they count as changes); ``touch`` columns
@@ -234,16 +237,16 @@ def update(entity: Entity, key: Any, values: dict, actor: Actor, *, system: dict
     names = list(field_specs(entity.schema)) if entity.schema is not None else []
     if names and values:
         merged = {n: values.get(n, current.get(n)) for n in names}
-        record = {k: v for k, v in clean(entity, merged).items() if k in values or k not in names}
+        record = {k: v for k, v in clean(entity, merged, context).items() if k in values or k not in names}
     elif values:
-        record = clean(entity, values)
+        record = clean(entity, values, context)
     with unit(actor, db) as u:
         if names and values:
             latest = u.fetch(entity, key)
             if latest is not None and any(plain(latest.get(n)) != plain(current.get(n)) for n in names if n not in values):
                 # someone saved this record since it was read: check the combination again, under the lock
                 merged = {n: values.get(n, latest.get(n)) for n in names}
-                record = {k: v for k, v in clean(entity, merged).items() if k in values or k not in names}
+                record = {k: v for k, v in clean(entity, merged, context).items() if k in values or k not in names}
         return u.update(entity, key, record, system=system, touch=touch, validated=True, action=action, note=note)
 
 

@@ -335,7 +335,7 @@ def acknowledge(project_id: int, code: str, values: dict, actor: Actor, *, today
     rule(code)
     if db.fetch_one("SELECT id FROM projects WHERE id = ?", [project_id]) is None:
         raise NotFound(f"立项项目(编号 {project_id})不存在")
-    record = records.clean(RISK_ACK, values)
+    record = records.clean(RISK_ACK, values, {"today": today})  # at most ACK_MONTHS ahead
     if record["until"] <= today:
         raise ValidationFailed(fields={"until": ["跟进日期须晚于今天"]})
     with records.unit(actor, db) as u:

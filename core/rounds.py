@@ -134,16 +134,22 @@ def set_quotas(round_id: int, new: dict[str, float | None], actor: Actor, *, ove
                db=None) -> None:
     """Replace the round's category quotas (empty or 0 removes one)."""
     r = get(round_id, db)
-    wanted = {c: q for c, q in new.items() if q not in (None, 0, 0.0)}
-    problems = {}
-    for c, q in wanted.items():
+    wanted = {c: q for c, q in new.items()
+              if not (q is None or (isinstance(q, str) and not q.strip()) or (isinstance(q, (int, float)) and q == 0))}
+    problems: dict[str, list[str]] = {}
+    rows = []
+    for c, q in wanted.items():  # each quota through the schema first: text such as "abc" is refused, not converted
+        try:
+            rows.append(records.clean(QUOTA, {"category": c, "quota": q}))
+        except ValidationFailed as exc:
+            for f, msgs in exc.fields.items():
+                problems.setdefault(f, []).extend(f"「{c}」{m}" for m in msgs)
         if c not in (r["categories"] or []):
             problems.setdefault("category", []).append(f"「{c}」不是本批次的项目类别")
-    if sum(float(q) for q in wanted.values()) > float(r["total_budget"]) + 0.005:
+    if not problems and sum(float(row["quota"]) for row in rows) > float(r["total_budget"]) + 0.005:
         problems.setdefault("quota", []).append("各类别额度之和不能超过批次资金总额")
     if problems:
         raise ValidationFailed(fields=problems)
-    rows = [records.clean(QUOTA, {"category": c, "quota": q}) for c, q in wanted.items()]
     override_reason = visible_text(override_reason) or None
     if is_frozen(round_id, db) and not override_reason:
         raise ValidationFailed(form=["该批次已有申报,设置已冻结。如确需修改,请填写修改原因(将记入审计日志)。"])

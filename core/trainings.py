@@ -136,7 +136,8 @@ def add_attendance(training_id: int, values: dict, actor: Actor, db=None) -> int
     db = db or get_db()
     if get(training_id, db) is None:
         raise NotFound(f"培训(编号 {training_id})不存在")
-    clean = records.clean(ATTENDANCE, {**values, "training_id": training_id})
+    held = db.scalar("SELECT training_date FROM trainings WHERE id = ?", [training_id])
+    clean = records.clean(ATTENDANCE, {**values, "training_id": training_id}, {"training_date": held})
     with records.unit(actor, db) as u:
         if _signed_in(u.tx, training_id, clean["org_id"], clean["person"]):
             raise ValidationFailed(fields={"person": [f"该组织的「{clean['person']}」已签到,不能重复登记"]})

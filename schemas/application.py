@@ -5,7 +5,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing.pandas import Series
 
-from schemas.base import RULE_FIELDS, FormSchema, blank, field, relaxed, rule
+from schemas.base import DATE_PARSER, RULE_FIELDS, Bound, FormSchema, blank, field, relaxed, rule
 from schemas.choices import BUDGET_LINES
 
 
@@ -51,8 +51,22 @@ ApplicationDraft = relaxed(Application, keep_required=("round_id", "org_id", "ti
 
 
 class Milestone(FormSchema):
-    due_date: Series[pd.Timestamp] = field("日期", widget="date")
+    due_date: Series[pd.Timestamp] = field("日期", widget="date",
+                                           after=Bound("project_start", "本批次项目执行期开始日期"),
+                                           before=Bound("project_end", "本批次项目执行期结束日期"))
     deliverable: Series[str] = field("交付成果", str_length={"min_value": 2, "max_value": 200})
+
+
+class BlindTitle(FormSchema):
+    """盲评: the name reviewers read instead of the project's own title (which often names the organisation)."""
+    blind_title: Series[str] = field("评审用名称(盲评)", required=False, str_length={"max_value": 40},
+                                     help="盲评批次中专家看到的项目名称,不得含申报组织的名称、简称、品牌或人员姓名;"
+                                          "留空则按「项目类别-序号」生成")
+
+
+def with_blind_title(schema: pa.DataFrameSchema) -> pa.DataFrameSchema:
+    """``schema`` (a screening form) with the 评审用名称 field of :class:`BlindTitle` added."""
+    return schema.add_columns(dict(BlindTitle.to_schema().columns))
 
 
 def screening_schema(checklist: list[str]) -> pa.DataFrameSchema:
@@ -82,7 +96,8 @@ def screening_form_schema(checklist: list[str]) -> pa.DataFrameSchema:
         "reasons": pa.Column(str, nullable=True, coerce=True, checks=[pa.Check.str_length(max_value=1000),
                                                                        pa.Check.plain_text()],
                              metadata={"label": "说明/需补充的材料", "widget": "textarea"}),
-        "return_due": pa.Column("datetime64[ns]", nullable=True, coerce=True,
+        "return_due": pa.Column("datetime64[ns]", nullable=True, coerce=True, parsers=[DATE_PARSER],
+                                checks=[pa.Check.date_range()],
                                 metadata={"label": "补交期限(退回时必填)", "widget": "date"}),
     })
 
@@ -106,7 +121,8 @@ class Decision(FormSchema):
 class Objection(FormSchema):
     application_id: Series[pd.Int64Dtype] = field("涉及项目", widget="select", source="notice_applications",
                                                   required=False)
-    received_date: Series[pd.Timestamp] = field("收到日期", widget="date", not_future=())
+    received_date: Series[pd.Timestamp] = field("收到日期", widget="date", not_future=(),
+                                                after=Bound("notice_published", "公示发布日期"))
     content: Series[str] = field("异议内容", widget="textarea", str_length={"max_value": 2000})
     handling: Series[str] = field("处理情况", widget="textarea", required=False, str_length={"max_value": 2000})
     result: Series[str] = field("处理结果", widget="textarea", required=False, str_length={"max_value": 1000})

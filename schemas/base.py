@@ -9,17 +9,25 @@ rows (an Excel import). Field metadata drive the form engine:
 - ``widget``: text | textarea | password | select | multiselect | date | int | float | checkbox |
   lines (a text area whose non-empty lines make a list)
 - ``source``: the choice list (``schemas.choices``) for select / multiselect
+- ``after`` / ``before``: for dates, the :class:`Bound`\ s the date must not precede / exceed, taken from
+  the record's context (the project's period, the signing date, the organisation's registration, the
+  notice's publication...) that the core function passes to ``core.validation.validate(..., context=)``
+
+Every date field has a sane range (``date_range``: 1949-10-01 to today + ``DATE_YEARS_AHEAD`` years).
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 import pandera.pandas as pa
 
 import schemas.checks  # noqa: F401  (registers the custom checks)
+from schemas.checks import _as_date, _element_check
 from schemas import text
 
 WIDGETS = {"text", "textarea", "password", "select", "multiselect", "date", "int", "float", "checkbox", "lines"}
@@ -28,6 +36,172 @@ WIDGETS = {"text", "textarea", "password", "select", "multiselect", "date", "int
 RULE_FIELDS: dict[str, tuple[str, ...]] = {}
 
 EARLIEST_DATE = pd.Timestamp("1949-10-01")
+DATE_YEARS_AHEAD = 5  # the latest date any date field accepts: today + this many years
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by ``months`` calendar months (the 31st becomes the month's last day)."""
+    m = day.month - 1 + months
+    year, month = day.year + m // 12, m % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def latest_date(today: dt.date | None = None) -> dt.date:
+    return add_months(today or dt.date.today(), 12 * DATE_YEARS_AHEAD)
+
+
+@_element_check
+def date_range(value) -> bool:
+    """A date between 1949-10-01 and today + DATE_YEARS_AHEAD years (every date field has it)."""
+    d = _as_date(value)
+    if d is None or not isinstance(d, dt.date):
+        return True
+    return EARLIEST_DATE.date() <= d <= latest_date()
+
+
+# far dates a datetime64[ns] column cannot hold (year 9999, year 1) are moved to these, so that the
+# range check names them ("应在…之间") instead of the coercion calling them 格式不正确
+_FAR_LATE, _FAR_EARLY = pd.Timestamp("2200-01-01"), pd.Timestamp("1700-01-01")
+
+
+def far_date(value: Any) -> Any:
+    year = None
+    if isinstance(value, dt.date):
+        year = value.year
+    elif isinstance(value, str) and value.strip():
+        try:
+            year = pd.Timestamp(value.strip()).year
+        except (ValueError, OverflowError, TypeError):
+            return value
+    if year is None:
+        return value
+    return _FAR_LATE if year >= 2200 else _FAR_EARLY if year <= 1700 else value
+
+
+def far_dates(s: pd.Series) -> pd.Series:
+    return pd.Series([far_date(v) for v in s], index=s.index, dtype=object)
+
+
+DATE_PARSER = pa.Parser(far_dates)  # for date columns of schemas built at run time
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A limit on a date from the record's context (or from the record itself).
+
+    ``key`` names a context value (``core`` passes e.g. ``{"start_date": ...}``), another field of the
+    record, or is a function ``(record, context) -> date | None``; ``label`` names the limit in the
+    message and may use context values (``{round_year}``); ``months`` allows that many months beyond
+    it (a date "within 6 months from today": ``before=Bound("today", ..., months=6)``).
+    A limit that is missing (no context given, an empty field) is not checked.
+    """
+    key: str | Callable[[dict, dict], Any]
+    label: str
+    months: int = 0
+
+    def limit(self, record: dict, context: dict, later: bool) -> tuple[dt.date | None, str]:
+        if callable(self.key):
+            value = self.key(record, context)
+        else:
+            value = context.get(self.key, record.get(self.key))
+        value = _as_date(plain_date(value))
+        if not isinstance(value, dt.date):
+            return None, ""
+        if self.months:
+            value = add_months(value, self.months if later else -self.months)
+        try:
+            label = self.label.format(**{**record, **context})
+        except (KeyError, IndexError, ValueError):
+            label = self.label
+        return value, label
+
+
+def _round_year(record: dict, context: dict) -> int | None:
+    year = context.get("round_year", record.get("year"))
+    try:
+        return int(year) if year is not None and year == year else None
+    except (TypeError, ValueError):
+        return None
+
+
+def round_earliest(record: dict, context: dict) -> dt.date | None:
+    """A round's dates (and its projects' agreements) start at the earliest in the year before it."""
+    year = _round_year(record, context)
+    return dt.date(year - 1, 1, 1) if year else None
+
+
+def round_latest(record: dict, context: dict) -> dt.date | None:
+    """... and end at the latest two years after it (a round's projects run into the following years)."""
+    year = _round_year(record, context)
+    return dt.date(year + 2, 12, 31) if year else None
+
+
+def plain_date(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return pd.Timestamp(value).date()
+        except (ValueError, TypeError, OverflowError):
+            return None
+    return value
+
+
+def _bounds(value: Any) -> tuple[Bound, ...]:
+    if not value:
+        return ()
+    if isinstance(value, Bound):
+        return (value,)
+    return tuple(value)
+
+
+def context_rule(*fields: str):
+    """A rule over a validated record and its context that no date field carries (e.g. a sign-in
+    needs its training to have taken place): the function ``(record, context) -> message | None``
+    returns the Chinese message, naming both dates, shown next to ``fields`` (or on the form)."""
+
+    def deco(fn):
+        fn._context_fields = tuple(fields)
+        return staticmethod(fn)
+
+    return deco
+
+
+def context_rules(model) -> list:
+    out = []
+    for klass in getattr(model, "__mro__", ()):
+        for value in vars(klass).values():
+            fn = getattr(value, "__func__", value)
+            if hasattr(fn, "_context_fields") and fn not in out:
+                out.append(fn)
+    return out
+
+
+def has_context(model, specs: dict[str, dict]) -> bool:
+    return bool(context_rules(model)) or any(m.get("after") or m.get("before") for m in specs.values())
+
+
+def context_errors(model, specs: dict[str, dict], record: dict, context: dict | None) -> list[tuple[str | None, str]]:
+    """(field, message) for each date of a validated ``record`` outside a Bound declared on its field
+    (``after=``: not earlier; ``before=``: not later) and each failed ``context_rule`` of ``model``,
+    with ``context`` (plus ``today``)."""
+    ctx = {"today": dt.date.today(), **(context or {})}
+    out: list[tuple[str | None, str]] = []
+    for name, meta in specs.items():
+        value = _as_date(record.get(name))
+        if not isinstance(value, dt.date):
+            continue
+        for later, bounds in ((False, meta.get("after")), (True, meta.get("before"))):
+            for b in _bounds(bounds):
+                limit, label = b.limit(record, ctx, later)
+                if limit is None:
+                    continue
+                if (value > limit) if later else (value < limit):
+                    word = "晚于" if later else "早于"
+                    out.append((name, f"{meta['label']} {value.isoformat()} {word}{label} {limit.isoformat()}"))
+    for fn in context_rules(model):
+        msg = fn(record, ctx)
+        if msg:
+            out.append(((fn._context_fields or (None,))[0], msg))
+    return out
 
 
 def field(
@@ -39,9 +213,14 @@ def field(
     required: bool = True,
     placeholder: str | None = None,
     name: bool = False,
+    after: Bound | Sequence[Bound] = (),
+    before: Bound | Sequence[Bound] = (),
     **checks: Any,
 ):
     """A Pandera field carrying the form metadata. ``required=False`` makes it nullable.
+
+    Dates (``widget="date"``) always get the sane range (``date_range``); ``after`` / ``before`` declare
+    the limits the date takes from the record's context (see :class:`Bound`).
 
     ``name=True`` declares a name (of an organisation, a person, a place): whitespace runs inside it are
     collapsed to one space by the text normaliser (:mod:`schemas.text`), which every text field goes through.
@@ -61,8 +240,12 @@ def field(
     if widget == "multiselect" and source:
         checks.setdefault("subset_of", {"source": source})
     if widget == "date":
-        checks.setdefault("ge", EARLIEST_DATE)
+        checks.setdefault("date_range", ())
+    elif after or before:
+        raise ValueError("after/before are for date fields")
     meta = {"label": label, "help": help, "widget": widget, "source": source, "placeholder": placeholder}
+    if after or before:
+        meta.update(after=_bounds(after), before=_bounds(before))
     if name:
         meta["is_name"] = True
     return pa.Field(nullable=not required, metadata=meta, **checks)
@@ -147,6 +330,18 @@ class FormSchema(pa.DataFrameModel):
                     is_name = bool(meta.get("is_name"))
                     tidy = lambda v, _n=is_name: _tidy(v, name=_n)  # noqa: E731
                 df[c] = pd.Series([tidy(v) for v in df[c]], index=df.index, dtype=object)
+        return df
+
+    @pa.dataframe_parser
+    @classmethod
+    def _far_dates(cls, df: pd.DataFrame) -> pd.DataFrame:
+        dates = [n for n, col in cls.to_schema().columns.items()
+                 if (col.metadata or {}).get("widget") == "date" and n in df.columns]
+        if not dates:
+            return df
+        df = df.copy()
+        for c in dates:
+            df[c] = far_dates(df[c])
         return df
 
 

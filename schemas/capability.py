@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing.pandas import Series
 
-from schemas.base import FormSchema, field
+from schemas.base import DATE_PARSER, FormSchema, context_rule, field
 from schemas.checks import normalise_phone
 from schemas.choices import canonical_period
 
@@ -80,6 +80,14 @@ class Attendance(FormSchema):
     @classmethod
     def _normalise_phone(cls, s: pd.Series) -> pd.Series:
         return s.map(lambda v: (normalise_phone(v) or v) if isinstance(v, str) else v)
+
+    @context_rule("training_id")
+    def _held(record, context):
+        """A sign-in (dated today) is not before the training (context: training_date)."""
+        held, today = context.get("training_date"), context["today"]
+        if held is not None and held > today:
+            return f"培训日期 {held.isoformat()} 晚于今天 {today.isoformat()}:培训举行当天或之后才能签到"
+        return None
 
 
 class _FeedbackScores(FormSchema):
@@ -159,7 +167,8 @@ def assessment_schema(dimensions: list[dict]) -> pa.DataFrameSchema:
         metadata={"label": "评估人", "widget": "text"})
     columns["assessed_on"] = pa.Column(
         "datetime64[ns]", nullable=False, coerce=True,
-        checks=[pa.Check.ge(pd.Timestamp("2000-01-01")), pa.Check.not_future()],
+        parsers=[DATE_PARSER], checks=[pa.Check.ge(pd.Timestamp("2000-01-01")), pa.Check.date_range(),
+                                       pa.Check.not_future()],
         metadata={"label": "评估日期", "widget": "date"})
     columns["evidence"] = pa.Column(
         str, nullable=True, coerce=True, checks=[pa.Check.str_length(max_value=2000), pa.Check.plain_text()],

@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing.pandas import Series
 
-from schemas.base import FormSchema, blank, field, rule
+from schemas.base import Bound, FormSchema, blank, field, rule
 from schemas.checks import normalise_phone
 from schemas.choices import INCUBATION_CRITERIA
 
@@ -44,7 +44,9 @@ class Pairing(FormSchema):
 
 class MentoringSession(FormSchema):
     pairing_id: Series[pd.Int64Dtype] = field("导师结对", widget="select", source="pairings", help="导师 → 组织")
-    session_date: Series[pd.Timestamp] = field("辅导日期", widget="date", not_future=())
+    session_date: Series[pd.Timestamp] = field("辅导日期", widget="date", not_future=(),
+                                               after=Bound("pairing_start", "结对开始日期"),
+                                               before=Bound("pairing_end", "结对结束日期"))
     hours: Series[float] = field("辅导时长(小时)", widget="float", gt=0, le=24)
     module: Series[str] = field("辅导模块", widget="select", source="mentoring_modules")
     form: Series[str] = field("辅导形式", widget="select", source="mentoring_forms", help="面谈、线上或现场")
@@ -55,10 +57,13 @@ class MentoringAction(FormSchema):
     """One agreed action of a session (a row of the session form's table)."""
     action: Series[str] = field("待办事项", str_length={"min_value": 2, "max_value": 200})
     owner: Series[str] = field("负责人", str_length={"max_value": 50})
-    due_date: Series[pd.Timestamp] = field("完成期限", widget="date")
+    due_date: Series[pd.Timestamp] = field("完成期限", widget="date", after=Bound("session_date", "辅导日期"))
 
 
 # ---- lifecycle, incubation, ratings --------------------------------------------------------------
+# context (core.lifecycle): the organisation's registration date
+AFTER_REGISTRATION = Bound("reg_date", "登记/备案日期")
+
 
 class StageChange(FormSchema):
     org_id: Series[pd.Int64Dtype] = field("社会组织", widget="select", source="orgs")
@@ -76,7 +81,7 @@ def _criteria_fit(kinds: pd.Series, criteria: pd.Series) -> pd.Series:
 class IncubationDecision(FormSchema):
     org_id: Series[pd.Int64Dtype] = field("社会组织", widget="select", source="orgs")
     kind: Series[str] = field("决定", widget="select", source="incubation_kinds", help="入壳或出壳")
-    decided_on: Series[pd.Timestamp] = field("决定日期", widget="date", not_future=())
+    decided_on: Series[pd.Timestamp] = field("决定日期", widget="date", not_future=(), after=AFTER_REGISTRATION)
     criteria_met: Series[object] = field("符合的标准", widget="multiselect", source="incubation_criteria")
     note: Series[str] = field("说明", widget="textarea", required=False, str_length={"max_value": 500})
 
@@ -107,7 +112,7 @@ class Rating(FormSchema):
     level: Series[str] = field("评估等级", widget="select", source="ratings")
     score: Series[float] = field("评估得分(满分1000)", widget="float", ge=0, le=1000,
                                  help="基础条件、内部治理、工作绩效、社会评价合计")
-    rated_on: Series[pd.Timestamp] = field("评估日期", widget="date", not_future=(),
+    rated_on: Series[pd.Timestamp] = field("评估日期", widget="date", not_future=(), after=AFTER_REGISTRATION,
                                            help="等级有效期5年;满2年后可申请晋级")
     note: Series[str] = field("说明", widget="textarea", required=False, str_length={"max_value": 500})
 

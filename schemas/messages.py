@@ -42,6 +42,12 @@ def _num(text: str) -> str:
 def message(check: str, label: str, widget: str = "text") -> str:
     name = check.split("(")[0].strip()
     args = _args(check)
+    if name == "date_range":
+        from schemas.base import EARLIEST_DATE, latest_date
+
+        return f"{label}应在{EARLIEST_DATE.date().isoformat()}至{latest_date().isoformat()}之间,请核对年份"
+    if widget == "date" and name in ("greater_than_or_equal_to", "less_than_or_equal_to") and args:
+        return f"{label}不能{'早' if name.startswith('greater') else '晚'}于{_num(args[0])}"
     if name == "not_nullable" and widget in {"select", "multiselect", "date"}:
         return f"请选择{label}"
     if name == "str_length":

@@ -7,7 +7,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing.pandas import Series
 
-from schemas.base import FormSchema, blank, field, rule
+from schemas.base import Bound, FormSchema, blank, field, round_earliest, round_latest, rule
 from schemas.choices import ACTIVITY_KINDS, BRAND_TIERS, BUDGET_LINES, EVALUATION_METHODS, GRADES  # noqa: F401
 
 PROJECT_STATES = {"active": "执行中", "stopped": "停止拨付", "terminated": "已终止", "closed": "已结项"}
@@ -32,6 +32,16 @@ DEFAULT_EXPENSE_MARGIN = 10.0  # %
 DEFAULT_REPORT_GRACE_DAYS = 30
 
 
+# the dates of an agreement fall in (or near) its round's year (context: round_year)
+IN_ROUND = {"after": Bound(round_earliest, "{round_year}年度批次的最早日期"),
+            "before": Bound(round_latest, "{round_year}年度批次的最晚日期")}
+# context of a project's records (core.projects.date_context): its agreement's dates
+AFTER_SIGNING = Bound("agreement_date", "签约日期")
+FROM_START = Bound("start_date", "协议执行开始日期")
+TO_END = Bound("end_date", "协议执行结束日期")
+ACK_MONTHS = 6  # a warning is silenced for at most this many months
+
+
 def _lines_sum(df: pd.DataFrame) -> pd.Series:
     return sum(df[c].astype(float).fillna(0) for c in BUDGET_LINES)
 
@@ -53,10 +63,10 @@ class ServicePoint(FormSchema):
 class Agreement(FormSchema):
     agreement_no: Series[str] = field("协议编号", str_length={"min_value": 3, "max_value": 40},
                                       help="如:XS-GY-2026-001")
-    agreement_date: Series[pd.Timestamp] = field("签约日期", widget="date")
+    agreement_date: Series[pd.Timestamp] = field("签约日期", widget="date", **IN_ROUND)
     granted_amount: Series[float] = field("资助金额(元)", widget="float", money=())
-    start_date: Series[pd.Timestamp] = field("执行开始", widget="date")
-    end_date: Series[pd.Timestamp] = field("执行结束", widget="date")
+    start_date: Series[pd.Timestamp] = field("执行开始", widget="date", **IN_ROUND)
+    end_date: Series[pd.Timestamp] = field("执行结束", widget="date", **IN_ROUND)
     planned_activities: Series[pd.Int64Dtype] = field("计划活动场次", widget="int", ge=1, le=100_000)
     planned_person_times: Series[pd.Int64Dtype] = field("计划服务人次", widget="int", ge=1, le=10_000_000)
     communities: Series[object] = field("服务社区", widget="multiselect", source="communities")
@@ -71,8 +81,8 @@ class Agreement(FormSchema):
     funds_enterprise: Series[float] = field("配套资金:企业(元)", widget="float", money=(), required=False,
                                             help="企业出资或企业公益认领")
     funds_donation: Series[float] = field("配套资金:基金会与捐赠(元)", widget="float", money=(), required=False)
-    midterm_due: Series[pd.Timestamp] = field("中期报告截止", widget="date")
-    final_due: Series[pd.Timestamp] = field("末期报告截止", widget="date")
+    midterm_due: Series[pd.Timestamp] = field("中期报告截止", widget="date", **IN_ROUND)
+    final_due: Series[pd.Timestamp] = field("末期报告截止", widget="date", **IN_ROUND)
     notes: Series[str] = field("备注", widget="textarea", required=False, str_length={"max_value": 1000})
 
     @rule("end_date", message="执行结束日期须晚于开始日期")
@@ -94,15 +104,17 @@ class Agreement(FormSchema):
 
 
 class ProjectMilestone(FormSchema):
-    due_date: Series[pd.Timestamp] = field("计划日期", widget="date")
+    due_date: Series[pd.Timestamp] = field("计划日期", widget="date", after=FROM_START, before=TO_END)
     deliverable: Series[str] = field("交付成果", str_length={"min_value": 2, "max_value": 200})
-    done_on: Series[pd.Timestamp] = field("完成日期", widget="date", required=False, not_future=())
+    done_on: Series[pd.Timestamp] = field("完成日期", widget="date", required=False, not_future=(),
+                                           after=AFTER_SIGNING)
     note: Series[str] = field("说明", required=False, str_length={"max_value": 500})
 
 
 class Activity(FormSchema):
     project_id: Series[pd.Int64Dtype] = field("项目", widget="select", source="active_projects")
-    activity_date: Series[pd.Timestamp] = field("活动日期", widget="date", not_future=())
+    activity_date: Series[pd.Timestamp] = field("活动日期", widget="date", not_future=(),
+                                                 after=FROM_START, before=TO_END)
     community: Series[str] = field("服务社区", widget="select", source="communities")
     place: Series[str] = field("活动地点", required=False, str_length={"max_value": 100})
     kind: Series[str] = field("活动类型", widget="select", source="activity_kinds")
@@ -121,14 +133,16 @@ class Activity(FormSchema):
 
 
 class Release(FormSchema):
-    released_on: Series[pd.Timestamp] = field("拨付日期", widget="date", not_future=())
+    released_on: Series[pd.Timestamp] = field("拨付日期", widget="date", not_future=(), after=AFTER_SIGNING)
     released_amount: Series[float] = field("拨付金额(元)", widget="float", money=(), gt=0)
     approver: Series[str] = field("审批人", str_length={"min_value": 2, "max_value": 30})
     note: Series[str] = field("说明", required=False, str_length={"max_value": 500})
 
 
 class Expense(FormSchema):
-    expense_date: Series[pd.Timestamp] = field("支出日期", widget="date", not_future=())
+    expense_date: Series[pd.Timestamp] = field("支出日期", widget="date", not_future=(),
+                                                after=Bound("start_date", "协议开始日期"),
+                                                before=Bound("end_date", "协议结束日期"))
     line: Series[str] = field("预算科目", widget="select", source="budget_lines")
     amount: Series[float] = field("金额(元)", widget="float", money=(), gt=0)
     description: Series[str] = field("用途说明", str_length={"min_value": 2, "max_value": 200})
@@ -139,9 +153,10 @@ class Expense(FormSchema):
 
 class EvaluationBase(FormSchema):
     """The fixed part of an evaluation; the scoring items come from the round's policy (core)."""
-    report_date: Series[pd.Timestamp] = field("自评报告提交日期", widget="date", required=False, not_future=())
+    report_date: Series[pd.Timestamp] = field("自评报告提交日期", widget="date", required=False, not_future=(),
+                                              after=FROM_START)
     self_report: Series[str] = field("自评报告摘要", widget="textarea", required=False, str_length={"max_value": 3000})
-    eval_date: Series[pd.Timestamp] = field("评估日期", widget="date", not_future=())
+    eval_date: Series[pd.Timestamp] = field("评估日期", widget="date", not_future=(), after=FROM_START)
     method: Series[str] = field("评估方式", widget="select", source="evaluation_methods")
     evaluator: Series[str] = field("评估人", str_length={"min_value": 2, "max_value": 50})
     conclusion: Series[str] = field("评估结论", widget="textarea", str_length={"min_value": 2, "max_value": 2000})
@@ -158,7 +173,8 @@ class EvaluationBase(FormSchema):
 class RiskAck(FormSchema):
     note: Series[str] = field("处理说明", widget="textarea", str_length={"min_value": 2, "max_value": 500})
     until: Series[pd.Timestamp] = field("跟进至", widget="date",
-                                        help="到该日期后如情况仍未改善,预警将重新打开")
+                                        help=f"到该日期后如情况仍未改善,预警将重新打开;最长{ACK_MONTHS}个月",
+                                        before=Bound("today", f"最长跟进期限(今天起{ACK_MONTHS}个月)", months=ACK_MONTHS))
 
 
 class MonitoringPolicy(FormSchema):

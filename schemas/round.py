@@ -4,7 +4,13 @@ from __future__ import annotations
 import pandas as pd
 from pandera.typing.pandas import Series
 
-from schemas.base import FormSchema, field, rule
+from schemas.base import Bound, FormSchema, field, round_earliest, round_latest, rule
+
+
+# every date of a round falls in (or near) its year: from 1 January of the year before to 31 December
+# two years after (its projects run into the following year)
+IN_YEAR = {"after": Bound(round_earliest, "{year}年度批次的最早日期"),
+           "before": Bound(round_latest, "{year}年度批次的最晚日期")}
 
 
 def _le(df, a, b):
@@ -20,17 +26,17 @@ class Round(FormSchema):
     max_apps_per_org: Series[pd.Int64Dtype] = field("每个组织可申报项目数", widget="int", ge=1, le=10)
     categories: Series[object] = field("本批次项目类别", widget="multiselect", source="project_categories")
     checklist: Series[object] = field("资格审查清单", widget="lines", help="每行一项,如:登记/备案有效")
-    ideas_start: Series[pd.Timestamp] = field("金点子征集开始", widget="date", required=False)
-    ideas_end: Series[pd.Timestamp] = field("金点子征集截止", widget="date", required=False)
-    apply_start: Series[pd.Timestamp] = field("项目申报开始", widget="date")
-    apply_end: Series[pd.Timestamp] = field("项目申报截止", widget="date")
-    screening_end: Series[pd.Timestamp] = field("资格审查截止", widget="date")
-    review_start: Series[pd.Timestamp] = field("专家评审开始", widget="date")
-    review_end: Series[pd.Timestamp] = field("专家评审截止", widget="date")
-    notice_start: Series[pd.Timestamp] = field("公示开始", widget="date")
-    notice_end: Series[pd.Timestamp] = field("公示结束", widget="date")
-    project_start: Series[pd.Timestamp] = field("项目执行期开始", widget="date")
-    project_end: Series[pd.Timestamp] = field("项目执行期结束", widget="date", help="常见为8–10个月")
+    ideas_start: Series[pd.Timestamp] = field("金点子征集开始", widget="date", required=False, **IN_YEAR)
+    ideas_end: Series[pd.Timestamp] = field("金点子征集截止", widget="date", required=False, **IN_YEAR)
+    apply_start: Series[pd.Timestamp] = field("项目申报开始", widget="date", **IN_YEAR)
+    apply_end: Series[pd.Timestamp] = field("项目申报截止", widget="date", **IN_YEAR)
+    screening_end: Series[pd.Timestamp] = field("资格审查截止", widget="date", **IN_YEAR)
+    review_start: Series[pd.Timestamp] = field("专家评审开始", widget="date", **IN_YEAR)
+    review_end: Series[pd.Timestamp] = field("专家评审截止", widget="date", **IN_YEAR)
+    notice_start: Series[pd.Timestamp] = field("公示开始", widget="date", **IN_YEAR)
+    notice_end: Series[pd.Timestamp] = field("公示结束", widget="date", **IN_YEAR)
+    project_start: Series[pd.Timestamp] = field("项目执行期开始", widget="date", **IN_YEAR)
+    project_end: Series[pd.Timestamp] = field("项目执行期结束", widget="date", **IN_YEAR, help="常见为8–10个月")
     reviewers_per_app: Series[pd.Int64Dtype] = field("每个项目的评审专家数", widget="int", ge=1, le=30)
     trimmed_mean: Series[pd.BooleanDtype] = field("去掉一个最高分和一个最低分", widget="checkbox",
                                                   help="评审数不少于5份时适用;不勾选则取平均分")

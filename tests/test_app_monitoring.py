@@ -140,7 +140,8 @@ def test_record_an_activity_bad_then_good(demo_db):
 
     at.number_input(key=f"{key}::person_times").set_value(35)
     _submit(at, key, "登记活动")
-    assert "活动日期须在项目执行期内" in errors(at)
+    start = db().scalar("SELECT start_date FROM projects WHERE id = ?", [pid])
+    assert f"活动日期 {TODAY - dt.timedelta(days=300)} 早于协议执行开始日期 {start}" in errors(at)
     assert count("activities") == before
 
     at.date_input(key=f"{key}::activity_date").set_value(TODAY - dt.timedelta(days=3))

@@ -78,12 +78,13 @@ def test_an_activity_is_stored_audited_and_listed_newest_first(hub):
     assert [(r["table_name"], r["action"]) for r in audit_rows(hub, mark)] == [("activities", "create")] * 2
 
 
-@pytest.mark.parametrize("day", [D(2026, 5, 31), D(2026, 11, 21)])
-def test_a_date_outside_the_period_is_refused_and_nothing_is_stored(hub, day):
+@pytest.mark.parametrize("day, message", [(D(2026, 5, 31), "活动日期 2026-05-31 早于协议执行开始日期 2026-06-01"),
+                                          (D(2026, 11, 21), "活动日期 2026-11-21 晚于协议执行结束日期 2026-11-20")])
+def test_a_date_outside_the_period_is_refused_and_nothing_is_stored(hub, day, message):
     pid = project(end_date=D(2026, 11, 20), final_due=D(2026, 11, 20))
     with pytest.raises(ValidationFailed) as info:
         ledger.add(act(pid, day), STAFF)
-    assert info.value.fields == {"activity_date": ["活动日期须在项目执行期内(2026-06-01 至 2026-11-20)"]}
+    assert info.value.fields == {"activity_date": [message]}
     assert count(hub) == 0
 
 

@@ -188,7 +188,7 @@ def test_every_problem_of_a_session_is_reported_at_once_and_nothing_is_stored(pa
     assert exc.fields == {"hours": ["辅导时长(小时)必须大于0"], "actions": ["待办事项第1行:请填写负责人",
                                                                       "待办事项第1行:请选择完成期限"]}
     exc = refused(lambda: make_session(p, D(2026, 2, 3), [action(due="2026-02-10"), action(due="2026-02-01")]))
-    assert exc.fields == {"actions": ["待办事项第2行的完成期限不能早于辅导日期(2026-02-03)"]}
+    assert exc.fields == {"actions": ["待办事项第2行:完成期限 2026-02-01 早于辅导日期 2026-02-03"]}
     assert db.scalar("SELECT count(*) FROM mentoring_sessions") == 0
     assert db.scalar("SELECT count(*) FROM mentoring_actions") == 0
     assert last_audit_id(db) == before
@@ -197,10 +197,10 @@ def test_every_problem_of_a_session_is_reported_at_once_and_nothing_is_stored(pa
 def test_a_session_must_fall_within_its_pairing(paired):
     p = paired["pairing"]
     exc = refused(lambda: make_session(p, D(2026, 1, 4)))
-    assert exc.fields == {"session_date": ["辅导日期须在结对期内(2026-01-05 至 今)"]}
+    assert exc.fields == {"session_date": ["辅导日期 2026-01-04 早于结对开始日期 2026-01-05"]}
     mentoring.end_pairing(p, D(2026, 5, 31), STAFF)
     exc = refused(lambda: make_session(p, D(2026, 6, 1)))
-    assert exc.fields == {"session_date": ["辅导日期须在结对期内(2026-01-05 至 2026-05-31)"]}
+    assert exc.fields == {"session_date": ["辅导日期 2026-06-01 晚于结对结束日期 2026-05-31"]}
     make_session(p, D(2026, 5, 31))
 
 

@@ -355,7 +355,8 @@ def test_a_negative_quota_is_refused(hub):
     rid = make_round()
     with pytest.raises(ValidationFailed) as info:
         rounds.set_quotas(rid, {"社区治理": -100}, ADMIN)
-    assert info.value.fields == {"quota": ["类别资金额度(元)必须大于0", "类别资金额度(元)须为不小于0的金额(元),最多两位小数"]}
+    assert info.value.fields == {"quota": ["「社区治理」类别资金额度(元)必须大于0",
+                                           "「社区治理」类别资金额度(元)须为不小于0的金额(元),最多两位小数"]}
     assert rounds.quotas(rid) == {}
 
 

@@ -12,6 +12,7 @@ from core.actor import Actor
 from core.errors import ValidationFailed
 from core.validation import RowError, validate, validate_many
 from schemas import choices
+from schemas.base import latest_date
 from schemas.organisation import Organisation
 
 STAFF = Actor("wangmin", ("staff",))
@@ -213,7 +214,8 @@ def test_future_registration_date_is_refused_and_today_is_accepted():
 
 
 def test_date_before_1949_and_junk_date_are_refused():
-    assert refused(reg_date=dt.date(1900, 1, 1)).fields == {"reg_date": ["登记/备案日期不能小于1949-10-01"]}
+    assert refused(reg_date=dt.date(1900, 1, 1)).fields == {"reg_date": [
+        f"登记/备案日期应在1949-10-01至{latest_date().isoformat()}之间,请核对年份"]}
     assert refused(reg_date="去年春天").fields == {"reg_date": ["登记/备案日期格式不正确"]}
 
 
