@@ -93,7 +93,7 @@ def template(spec: ImportSpec) -> bytes:
     specs = field_specs(spec.sheet_schema)
     headers = [specs[f]["label"] + ("*" if specs[f]["required"] else "") for f in spec.fields]
     notes = pd.DataFrame(
-        [{"列": specs[f]["label"], "必填": "是" if specs[f]["required"] else "否", "说明": specs[f].get("help") or "",
+        [{"列": specs[f]["label"], "必填": "是" if specs[f]["required"] else "否", "说明": _note(specs[f]),
           "可选值": "、".join(_choices(specs[f]))} for f in spec.fields]
     )
     sheets = {DATA_SHEET: pd.DataFrame([], columns=headers)}
@@ -101,6 +101,14 @@ def template(spec: ImportSpec) -> bytes:
         sheets[EXAMPLE_SHEET] = pd.DataFrame([[spec.example.get(f) for f in spec.fields]], columns=headers)
     sheets[NOTES_SHEET] = notes
     return workbook_bytes(sheets)
+
+
+def _note(meta: dict) -> str:
+    """The column's help; a date column also says how a date may be written."""
+    parts = [meta.get("help") or ""]
+    if meta.get("widget") == "date":
+        parts.append("日期写法:2024-03-01、2024/3/1、2024.3.1、2024年3月1日或 Excel 日期单元格均可")
+    return ";".join(p for p in parts if p)
 
 
 def _is_example(spec: ImportSpec, rec: dict, example: dict) -> bool:

@@ -59,6 +59,13 @@ def test_dates_in_different_text_formats_in_one_column_all_import(db, headers):
     assert db.fetch_all("SELECT DISTINCT reg_date FROM organisations") == [{"reg_date": D(2024, 3, 1)}]
 
 
+def test_template_notes_say_how_dates_may_be_written(db):
+    notes = list(load_workbook(io.BytesIO(importer.template(SPEC)))["填写说明"].iter_rows(values_only=True))
+    reg = next(r for r in notes if r[0] == "登记/备案日期")
+    assert "2024/3/1" in reg[2] and "2024年3月1日" in reg[2] and "Excel 日期单元格" in reg[2]
+    assert "2024/3/1" not in (next(r for r in notes if r[0] == "组织名称")[2] or "")
+
+
 def test_nonsense_dates_are_chinese_row_errors(db, headers):
     bad = ["2024-02-30", "2024年13月1日", "去年春天", "2024/3", "3/1/2024", 0, -5, 99999999, "1e5", True]
     data = xlsx(headers, [row(i, reg_date=v) for i, v in enumerate(bad)] + [row(99)])
@@ -90,7 +97,7 @@ def test_activity_import_reads_every_date_format(hub):
     pid = project()
     spec = ledger.import_spec(pid)
     rows = [[v, "文海社区", "活动室", "社区活动", f"活动{i}", 10, 12, 2, None]
-            for i, v in enumerate(["2026-07-01", "2026/7/2", "2026年7月3日", "2026.7.4", 46210,
+            for i, v in enumerate(["2026-07-01", "2026/7/2", "2026年7月3日", "2026.7.4", 46208,
                                    dt.datetime(2026, 7, 6), "去年春天", "2099-01-01"])]
     plan = importer.plan(spec, sheet(spec, rows))
     by_row = _report(plan)

@@ -62,7 +62,7 @@ def test_mixed_dates_and_a_damaged_file_end_in_chinese_reports(browser, tmp_path
         ws = wb["导入数据"]
         headers = [c.value for c in ws[1]]
         col = {h.rstrip("*"): i for i, h in enumerate(headers)}
-        dates = ["2024-03-01", "2024/3/2", "2024年3月3日", 45354, "去年春天"]  # 45354: Excel's day for 2024-03-04
+        dates = ["2024-03-01", "2024/3/2", "2024年3月3日", 45355, "去年春天"]  # 45355: Excel's day for 2024-03-04
         for i, day in enumerate(dates, start=1):
             cells = [None] * len(headers)
             for label, value in {"组织名称": f"下沙浏览器导入测试志愿队{i:02d}", "组织类型": "社区社会组织(备案)",
