@@ -9,7 +9,7 @@
    its display, and text made only of such characters is empty.
    Three kinds are kept where they belong to the character before them, so ordinary emoji survive:
    a ZWJ *between two pictographs* (👨‍👩‍👧, ❤️‍🔥), the emoji/text presentation selectors U+FE0E/U+FE0F
-   after a pictograph or a keycap base (❤️, 1️⃣), other variation selectors after a visible character
+   after a pictograph or in a keycap (❤️, 1️⃣), other variation selectors after a visible character
    (葛󠄁, an ideographic variant), and tag characters after 🏴 (the flags of England, Scotland, Wales).
    Pictographs are recognised by their blocks (arrows, U+2300–23FF, geometric shapes, U+2600–27BF,
    U+2B00–2BFF, U+1F000–1FAFF and a few single symbols): a cheap approximation of Unicode's
@@ -53,6 +53,7 @@ _PICTOGRAPH_SINGLES = frozenset(map(ord, "\u00a9\u00ae\u203c\u2049\u2122\u2139\u
 # text / emoji presentation selectors: only after a pictograph or a keycap base (1️⃣, #️⃣)
 _PRESENTATION = "\ufe0e\ufe0f"
 _KEYCAP_BASES = frozenset("0123456789#*")
+_KEYCAP = "\u20e3"  # combining enclosing keycap
 
 
 def _char_class(lo: int, hi: int) -> str:
@@ -98,7 +99,8 @@ def strip_invisible(text: str) -> str:
             if before and i + 1 < n and _pictograph(text[i + 1]):
                 out.append(ch)
         elif ch in _PRESENTATION:
-            if prev and (_pictograph(prev) or prev in _KEYCAP_BASES):
+            keycap = prev in _KEYCAP_BASES and text[i + 1:i + 2] == _KEYCAP
+            if prev and (_pictograph(prev) or keycap):
                 out.append(ch)
         elif _within(cp, _SELECTORS):
             if prev and not prev.isspace() and not is_invisible(prev):

@@ -50,7 +50,7 @@ def test_a_right_to_left_override_cannot_reverse_a_name():
 
 
 @pytest.mark.parametrize("emoji", [
-    "😀", "👵🏻", "❤️", "👨\u200d👩\u200d👧", "👩\u200d⚕️", "❤️\u200d🔥", "🏳️\u200d🌈", "🇨🇳",
+    "😀", "👵🏻", "❤️", "1\ufe0f\u20e3", "👨\u200d👩\u200d👧", "👩\u200d⚕️", "❤️\u200d🔥", "🏳️\u200d🌈", "🇨🇳",
     "🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F",  # Scotland: a tag sequence
 ])
 def test_emoji_and_their_joiners_are_kept(emoji):
@@ -61,6 +61,7 @@ def test_a_joiner_or_selector_that_joins_nothing_is_removed():
     assert text.clean("a\u200db") == "ab"
     assert text.clean("😀\u200d") == "😀"
     assert text.clean("\ufe0f下沙") == "下沙"
+    assert text.clean("沙\ufe0f 0\ufe0f") == "沙 0"  # an emoji selector after a letter or a bare digit
     assert text.clean("下\U000E0067沙") == "下沙"
 
 
