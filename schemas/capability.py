@@ -60,8 +60,8 @@ class Training(FormSchema):
     topic: Series[str] = field("主题领域", widget="select", source="training_topics",
                                help="用于按主题统计培训成效,并对应到能力评估的维度")
     training_date: Series[pd.Timestamp] = field("培训日期", widget="date")
-    trainer: Series[str] = field("授课老师", required=False, str_length={"max_value": 50})
-    partner: Series[str] = field("合作机构", required=False, str_length={"max_value": 100})
+    trainer: Series[str] = field("授课老师", name=True, required=False, str_length={"max_value": 50})
+    partner: Series[str] = field("合作机构", name=True, required=False, str_length={"max_value": 100})
     capacity: Series[pd.Int64Dtype] = field("计划名额(人)", widget="int", required=False, ge=1, le=10000,
                                             help="用于计算到课率:参训人次 ÷ 计划名额")
     place: Series[str] = field("地点", required=False, str_length={"max_value": 100}, help="线上课程可填平台名称")
@@ -72,7 +72,7 @@ class Attendance(FormSchema):
     training_id: Series[pd.Int64Dtype] = field("培训", widget="select", source="trainings")
     org_id: Series[pd.Int64Dtype] = field("组织名称", widget="select", source="orgs",
                                           help="签到表中填写与台账一致的组织全称")
-    person: Series[str] = field("姓名", str_length={"max_value": 30})
+    person: Series[str] = field("姓名", name=True, str_length={"max_value": 30})
     position: Series[str] = field("职务", required=False, str_length={"max_value": 30})
     phone: Series[str] = field("联系电话", required=False, phone_cn=(), help="手机号或带区号的固定电话")
 
@@ -107,7 +107,7 @@ class FeedbackSheet(_FeedbackScores):
     """A row of an imported feedback sheet: the attendee named by organisation and person."""
     training_id: Series[pd.Int64Dtype] = field("培训", widget="select", source="trainings")
     org_id: Series[pd.Int64Dtype] = field("组织名称", widget="select", source="orgs")
-    person: Series[str] = field("姓名", str_length={"max_value": 30})
+    person: Series[str] = field("姓名", name=True, str_length={"max_value": 30})
 
 
 # ---- capability assessment ------------------------------------------------------------------------

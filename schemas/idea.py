@@ -17,7 +17,7 @@ class Idea(FormSchema):
     category: Series[str] = field("项目类别", widget="select", source="project_categories")
     source: Series[str] = field("来源", widget="select", source="idea_sources")
     round_id: Series[pd.Int64Dtype] = field("征集批次", widget="select", source="rounds", required=False)
-    contact_name: Series[str] = field("联系人", required=False, str_length={"max_value": 50},
+    contact_name: Series[str] = field("联系人", name=True, required=False, str_length={"max_value": 50},
                                       help="选填;只有工作人员可见,不向评审专家展示")
     contact_phone: Series[str] = field("联系电话", required=False, phone_cn=(),
                                        help="选填;只有工作人员可见,不向评审专家展示")

@@ -14,12 +14,12 @@ from schemas.choices import INCUBATION_CRITERIA
 # ---- one-to-one mentoring ------------------------------------------------------------------------
 
 class Mentor(FormSchema):
-    name: Series[str] = field("导师姓名", str_length={"min_value": 2, "max_value": 50})
+    name: Series[str] = field("导师姓名", name=True, str_length={"min_value": 2, "max_value": 50})
     speciality: Series[str] = field("专长", widget="select", source="mentor_specialities",
                                     help="公益领域专家、资深项目管理者或财务合规顾问")
     username: Series[str] = field("评审专家账号", widget="select", source="reviewers", required=False,
                                   help="导师同时是评审专家时选择其账号:近两年辅导过的组织,不会分配给他评审")
-    employer: Series[str] = field("工作单位", required=False, str_length={"max_value": 100})
+    employer: Series[str] = field("工作单位", name=True, required=False, str_length={"max_value": 100})
     phone: Series[str] = field("联系电话", required=False, phone_cn=(), help="手机号或带区号的固定电话")
     active: Series[pd.BooleanDtype] = field("在聘", widget="checkbox", help="取消勾选后不能再安排新的结对")
     notes: Series[str] = field("备注", widget="textarea", required=False, str_length={"max_value": 500})
@@ -56,7 +56,7 @@ class MentoringSession(FormSchema):
 class MentoringAction(FormSchema):
     """One agreed action of a session (a row of the session form's table)."""
     action: Series[str] = field("待办事项", str_length={"min_value": 2, "max_value": 200})
-    owner: Series[str] = field("负责人", str_length={"max_value": 50})
+    owner: Series[str] = field("负责人", name=True, str_length={"max_value": 50})
     due_date: Series[pd.Timestamp] = field("完成期限", widget="date", after=Bound("session_date", "辅导日期"))
 
 

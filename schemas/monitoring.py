@@ -47,7 +47,7 @@ def _lines_sum(df: pd.DataFrame) -> pd.Series:
 
 
 class Brand(FormSchema):
-    name: Series[str] = field("品牌名称", str_length={"min_value": 2, "max_value": 50})
+    name: Series[str] = field("品牌名称", name=True, str_length={"min_value": 2, "max_value": 50})
     tier: Series[str] = field("品牌类别", widget="select", source="brand_tiers",
                               help="核心品牌:中心重点打造、覆盖全街道;特色品牌:小而专的服务")
     description: Series[str] = field("品牌简介", widget="textarea", required=False, str_length={"max_value": 1000})
@@ -56,7 +56,7 @@ class Brand(FormSchema):
 class ServicePoint(FormSchema):
     brand_id: Series[pd.Int64Dtype] = field("所属品牌", widget="select", source="brands")
     community: Series[str] = field("所在社区", widget="select", source="communities")
-    name: Series[str] = field("服务点名称", str_length={"min_value": 2, "max_value": 60})
+    name: Series[str] = field("服务点名称", name=True, str_length={"min_value": 2, "max_value": 60})
     address: Series[str] = field("地址", required=False, str_length={"max_value": 200})
 
 
@@ -135,7 +135,7 @@ class Activity(FormSchema):
 class Release(FormSchema):
     released_on: Series[pd.Timestamp] = field("拨付日期", widget="date", not_future=(), after=AFTER_SIGNING)
     released_amount: Series[float] = field("拨付金额(元)", widget="float", money=(), gt=0)
-    approver: Series[str] = field("审批人", str_length={"min_value": 2, "max_value": 30})
+    approver: Series[str] = field("审批人", name=True, str_length={"min_value": 2, "max_value": 30})
     note: Series[str] = field("说明", required=False, str_length={"max_value": 500})
 
 
@@ -158,7 +158,7 @@ class EvaluationBase(FormSchema):
     self_report: Series[str] = field("自评报告摘要", widget="textarea", required=False, str_length={"max_value": 3000})
     eval_date: Series[pd.Timestamp] = field("评估日期", widget="date", not_future=(), after=FROM_START)
     method: Series[str] = field("评估方式", widget="select", source="evaluation_methods")
-    evaluator: Series[str] = field("评估人", str_length={"min_value": 2, "max_value": 50})
+    evaluator: Series[str] = field("评估人", name=True, str_length={"min_value": 2, "max_value": 50})
     conclusion: Series[str] = field("评估结论", widget="textarea", str_length={"min_value": 2, "max_value": 2000})
     fail_action: Series[str] = field("未通过时的处理", widget="select", source="fail_actions", required=False,
                                      help="评估未通过时必选:停止拨付,或终止项目并追回资金")

@@ -29,7 +29,7 @@ class Criterion(FormSchema):
 
 class ReviewerProfile(FormSchema):
     title: Series[str] = field("职称/身份", required=False, str_length={"max_value": 50}, help="如:高校副教授、资深社工")
-    employer: Series[str] = field("工作单位", required=False, str_length={"max_value": 100})
+    employer: Series[str] = field("工作单位", name=True, required=False, str_length={"max_value": 100})
     expertise: Series[object] = field("擅长领域", widget="multiselect", source="project_categories",
                                       help="自动分配时优先匹配这些项目类别")
     communities: Series[object] = field("熟悉的社区", widget="multiselect", source="communities", required=False)

@@ -19,7 +19,7 @@ def _le(df, a, b):
 
 class Round(FormSchema):
     year: Series[pd.Int64Dtype] = field("年度", widget="int", ge=2018, le=2100)
-    name: Series[str] = field("批次名称", help="如:2026年下沙街道公益创投", str_length={"min_value": 4, "max_value": 100})
+    name: Series[str] = field("批次名称", name=True, help="如:2026年下沙街道公益创投", str_length={"min_value": 4, "max_value": 100})
     total_budget: Series[float] = field("资金总额(元)", widget="float", money=(), gt=0)
     project_ceiling: Series[float] = field("单个项目资助上限(元)", widget="float", money=(), gt=0,
                                            help="常见为8万元")

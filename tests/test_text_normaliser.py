@@ -199,3 +199,36 @@ def test_a_new_user_with_an_invisible_name_is_not_created(db):
         users.create({"username": "zhangsan", "name": "\u200b\u200b", "roles": ["staff"], "active": True}, ADMIN)
     assert info.value.fields == {"name": ["请填写姓名"]}
     assert users.get("zhangsan") is None
+
+
+NAME_FIELDS = {
+    "schemas.organisation.Organisation": {"name", "legal_rep", "contact_person"},
+    "schemas.user.UserAccount": {"name"},
+    "schemas.capability.Training": {"trainer", "partner"},
+    "schemas.incubation.Mentor": {"name", "employer"},
+    "schemas.monitoring.Brand": {"name"},
+    "schemas.monitoring.ServicePoint": {"name"},
+    "schemas.monitoring.Release": {"approver"},
+    "schemas.monitoring.EvaluationBase": {"evaluator"},
+    "schemas.round.Round": {"name"},
+}
+
+
+@pytest.mark.parametrize("path,fields", sorted(NAME_FIELDS.items()))
+def test_names_are_declared_once_on_the_schema_and_collapsed_by_its_tidy_step(path, fields):
+    import importlib
+
+    import pandas as pd
+
+    from schemas.base import field_specs
+
+    module, cls = path.rsplit(".", 1)
+    model = getattr(importlib.import_module(module), cls)
+    declared = {n for n, m in field_specs(model).items() if m.get("is_name")}
+    assert fields <= declared
+    frame = pd.DataFrame([{n: " 下沙\u3000\u3000街道  服务\u200b中心 " for n in field_specs(model)}], dtype=object)
+    tidied = model._tidy_text(frame).iloc[0]
+    for n, meta in field_specs(model).items():
+        if meta.get("widget") in ("text", "textarea"):
+            expected = "下沙 街道 服务中心" if n in declared else "下沙\u3000\u3000街道  服务中心"
+            assert tidied[n] == expected, (n, tidied[n])
