@@ -305,8 +305,8 @@ def all_specs(hub):
     return _specs()
 
 
-@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                               HealthCheck.data_too_large])  # examples: the profile's (tests/conftest.py)
 @given(data=st.data())
 def test_any_workbook_gives_a_row_report(all_specs, hub, data):
     """Rows start from a good row of the spec and have any of their cells replaced by anything (text with
