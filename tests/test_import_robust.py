@@ -19,7 +19,7 @@ from core import importer, ledger, organisations
 from core import trainings as T
 from core.excel import FORMULA_START, WorkbookRefused, neutralise, read_sheet, unneutralise, workbook_bytes
 from core.importer import RowReport
-from core.validation import RowError, validate_many
+from core.validation import validate_many
 from tests.test_importer import LABEL, SPEC, STAFF, counts, row, xlsx
 from tests.test_rounds import hub  # noqa: F401  (fixture)
 from tests.test_schema_organisation import org_values, uscc_for
