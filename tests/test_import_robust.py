@@ -19,7 +19,7 @@ from core import importer, ledger, organisations
 from core import trainings as T
 from core.excel import FORMULA_START, WorkbookRefused, neutralise, read_sheet, unneutralise, workbook_bytes
 from core.importer import RowReport
-from core.validation import validate_many
+from core.validation import read_date, validate_many
 from tests.test_importer import LABEL, SPEC, STAFF, counts, row, xlsx
 from tests.test_rounds import hub  # noqa: F401  (fixture)
 from tests.test_schema_organisation import org_values, uscc_for
@@ -57,6 +57,19 @@ def test_dates_in_different_text_formats_in_one_column_all_import(db, headers):
     assert counts(db) == before
     assert importer.commit(SPEC, plan, STAFF) == len(written)
     assert db.fetch_all("SELECT DISTINCT reg_date FROM organisations") == [{"reg_date": D(2024, 3, 1)}]
+
+
+@pytest.mark.parametrize("text", ["2024-03-01", "2024-3-1", "2024/3/1", "2024/03/01", "2024.3.1", "2024年3月1日",
+                                  "2024年3月1", " 2024 年 03 月 01 日 ", "２０２４年３月１日", "2024／3／1", "20240301",
+                                  "2024-03-01 00:00:00", "2024-03-01T09:30", "2024/3/1 9:30:15"])
+def test_read_date_reads_the_ways_chinese_workbooks_write_a_date(text):
+    assert read_date(text) == D(2024, 3, 1)
+
+
+@pytest.mark.parametrize("text", ["2024-02-30", "2024-13-01", "2024/3-1", "2024年3月", "3/1/2024", "01.03.2024",
+                                  "去年春天", "2024", "240301", "2024-03-01 午后", "0000-01-01", "", "二〇二四年三月一日"])
+def test_read_date_refuses_what_is_no_date(text):
+    assert read_date(text) is None
 
 
 def test_template_notes_say_how_dates_may_be_written(db):
