@@ -1,7 +1,12 @@
 """Shared fixtures: every test gets its own database file and secrets file; caches are cleared.
 
-``demo_db`` copies a demo database built once per session (accounts + 55 organisations), so
-AppTests start from realistic data in milliseconds.
+``demo_db`` copies a demo database built once per code version (``tests/demo_cache.py``), so AppTests
+start from realistic data in milliseconds. When the collected tests need it and it is not built yet, its
+build starts in the background as soon as collection ends, while the first tests run.
+
+Hypothesis profiles (the same properties in each, only the number of examples differs):
+``ci`` (``CI=true``): 30 derandomised examples per property; ``dev`` (the default by hand): 30 fresh random
+examples; ``thorough``: ``HYPOTHESIS_EXAMPLES`` (default 1000). ``HYPOTHESIS_PROFILE`` chooses one.
 """
 from __future__ import annotations
 
@@ -10,12 +15,55 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.demo_cache import FAST_ENV  # noqa: E402  (tests/test_backup.py turns backups on)
+
+_HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True, suppress_health_check=_HEALTH)
+settings.register_profile("dev", max_examples=30, deadline=None, suppress_health_check=_HEALTH)
+settings.register_profile("thorough", max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "1000")), deadline=None,
+                          suppress_health_check=_HEALTH)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def _needs_demo(item) -> bool:
+    return "demo_template" in getattr(item, "fixturenames", ()) or \
+        ROOT / "tests" / "browser" in Path(str(item.fspath)).parents
+
+
+def pytest_configure(config):
+    # decided once, before pytest-xdist starts its workers (they inherit it): all of them must collect the
+    # tests in the same order, even if a build elsewhere finishes while they collect
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        from tests import demo_cache
+
+        os.environ["HUBDESK_TEST_DEMO_BUILT"] = "1" if demo_cache.is_built() else "0"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without a demo database for this code version, the tests that need none run first, while it is built
+    in the background (``pytest_collection_finish``); otherwise the order stays as collected."""
+    if os.environ.get("HUBDESK_TEST_DEMO_BUILT") == "0":
+        items.sort(key=_needs_demo)  # stable: in file order within each part
+
+
+def pytest_collection_finish(session):
+    """Starts building the demo database in the background when a collected test will need it (an AppTest's
+    ``demo_db``, a browser server) and this code version has none yet: the first tests run meanwhile, and
+    the first test that needs it waits for the same build (``demo_cache.template`` holds a file lock).
+    Under pytest-xdist one worker does it."""
+    from tests import demo_cache
+
+    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0" or demo_cache.is_built():
+        return
+    if any(_needs_demo(item) for item in session.items):
+        demo_cache.build_in_background()
 
 
 def _reset_process_state() -> None:

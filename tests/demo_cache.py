@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,13 +35,68 @@ def code_version() -> str:
     return h.hexdigest()[:16]
 
 
-def template() -> Path:
-    """The demo database of this code version (built now if missing). Never open it: copy it."""
+def _target() -> Path:
+    return CACHE / f"demo-{code_version()}.duckdb"
+
+
+def is_built() -> bool:
+    return _target().exists()
+
+
+def build_in_background() -> threading.Thread:
+    """Starts :func:`template` in a daemon thread (the build itself is a child process, so the tests keep
+    the interpreter): whoever calls ``template()`` next waits on the same lock instead of building twice.
+    A failed build is left for that caller, which tries again and reports it."""
+    environ = dict(os.environ)  # now, before a test's monkeypatch.setenv can change it
+
+    def build() -> None:
+        try:
+            template(environ)
+        except Exception:  # noqa: BLE001 - the next template() call builds again and raises
+            pass
+
+    thread = threading.Thread(target=build, name="demo-template-build", daemon=True)
+    thread.start()
+    return thread
+
+
+def template(environ: dict | None = None) -> Path:
+    """The demo database of this code version (built now if missing, in a child process given ``environ``,
+    default ``os.environ``). Never open it: copy it."""
+    return _cached(_target(), "from core import app, db; app.bootstrap(); db.close_all()", "demo", environ)
+
+
+BENCH_CODE = """
+import datetime, json, os, sys
+os.environ["HUBDESK_DEMO"] = "0"
+sys.path.insert(0, "bench")
+import generate
+from core import db
+loaded = generate.generate({scale}, os.environ["HUBDESK_DB"], today=datetime.date.fromisoformat("{today}"))
+db.close_all()
+with open(os.environ["HUBDESK_DB"] + ".json", "w") as f:
+    json.dump(loaded.counts, f)
+"""
+
+
+def bench_template(scale: int, today) -> Path:
+    """The benchmark's data (``bench/generate.py``) at ``scale`` for ``today``, built once per code version
+    (the hash also covers ``bench/generate.py``), with its row counts in ``<file>.json``. Copy it
+    (:func:`copy_to`), never open it."""
+    h = hashlib.sha256(code_version().encode())
+    h.update(ROOT.joinpath("bench", "generate.py").read_bytes())
+    target = CACHE / f"bench-{scale}x-{today.isoformat()}-{h.hexdigest()[:16]}.duckdb"
+    return _cached(target, BENCH_CODE.format(scale=int(scale), today=today.isoformat()), "bench-", None)
+
+
+def _cached(target: Path, code: str, prefix: str, environ: dict | None) -> Path:
+    """``target``, built (if missing) by running ``code`` in a child process whose HUBDESK_DB is a fresh
+    file; a file lock makes parallel test processes build it once."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    target = CACHE / f"demo-{code_version()}.duckdb"
     if target.exists():
         return target
-    with open(CACHE / "build.lock", "w") as lock:
+    # one lock per kind (a bench build does not wait for a demo build); the demo's keeps its old name
+    with open(CACHE / ("build.lock" if prefix == "demo" else f"build-{prefix.strip('-')}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if target.exists():
@@ -48,13 +104,13 @@ def template() -> Path:
             work = CACHE / f"building-{os.getpid()}"
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir()
-            env = dict(os.environ, **FAST_ENV, HUBDESK_DB=str(work / "demo.duckdb"),
+            env = dict(os.environ if environ is None else environ, **FAST_ENV, HUBDESK_DB=str(work / "demo.duckdb"),
                        HUBDESK_SECRETS=str(work / "secrets.toml"), HUBDESK_DEMO="1")
             # its own process: the test process's Streamlit caches and open connections stay untouched
-            done = subprocess.run([sys.executable, "-c", "from core import app, db; app.bootstrap(); db.close_all()"],
+            done = subprocess.run([sys.executable, "-c", code],
                                   cwd=ROOT, env=env, timeout=600, capture_output=True, text=True)
             if done.returncode != 0:
-                raise RuntimeError(f"building the demo database failed:\n{done.stderr[-3000:]}")
+                raise RuntimeError(f"building {target.name} failed:\n{done.stderr[-3000:]}")
             for src, dst in _companions(work / "demo.duckdb", target):  # before the file: its presence means done
                 if src.exists():
                     os.replace(src, dst)
@@ -62,7 +118,7 @@ def template() -> Path:
             shutil.rmtree(work, ignore_errors=True)
             # earlier code versions: keep the newest few (another test process, of another version of the
             # code, may be about to copy its own), drop the rest
-            for old in sorted(CACHE.glob("demo-*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)[4:]:
+            for old in sorted(CACHE.glob(f"{prefix}*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)[4:]:
                 for _, companion in _companions(old, old):
                     companion.unlink(missing_ok=True)
                 old.unlink(missing_ok=True)
@@ -75,14 +131,16 @@ def _companions(db: Path, cached: Path) -> list[tuple[Path, Path]]:
     """(file beside a database ``db``, where the cache keeps it for ``cached``): the secrets file holding the
     audit key its audit log was signed with, and the audit head file (``core.audit``)."""
     return [(db.with_name("secrets.toml"), cached.with_name(cached.stem + ".secrets.toml")),
-            (Path(str(db) + ".audit-head"), Path(str(cached) + ".audit-head"))]
+            (Path(str(db) + ".audit-head"), Path(str(cached) + ".audit-head")),
+            (Path(str(db) + ".json"), Path(str(cached) + ".json"))]
 
 
-def copy_to(path: Path) -> Path:
-    """A private copy of the demo database at ``path``, with its audit key (``secrets.toml`` beside it,
-    which is where the tests' HUBDESK_SECRETS points) and its audit head file."""
+def copy_to(path: Path, source: Path | None = None) -> Path:
+    """A private copy of the demo database (or of ``source``, e.g. :func:`bench_template`) at ``path``, with
+    its audit key (``secrets.toml`` beside it, which is where the tests' HUBDESK_SECRETS points) and its
+    audit head file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    source = template()
+    source = source or template()
     for dst, cached in _companions(path, source):
         if cached.exists():
             shutil.copy(cached, dst)

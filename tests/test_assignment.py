@@ -112,7 +112,7 @@ def test_loads_are_balanced_in_a_symmetric_case():
     assert sorted(counted.values()) == [4, 4, 4, 4, 5]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=max(60, settings().max_examples), deadline=None)
 @given(n_apps=st.integers(1, 25), n_experts=st.integers(1, 12), n=st.integers(1, 6))
 def test_property_symmetric_loads_differ_by_at_most_one(n_apps, n_experts, n):
     p = plan([app(i) for i in range(1, n_apps + 1)], [ex(f"e{i:02d}", cap=1000) for i in range(n_experts)], set(), n)
@@ -123,7 +123,7 @@ def test_property_symmetric_loads_differ_by_at_most_one(n_apps, n_experts, n):
     assert len(p.shortfalls) == (n_apps if n > n_experts else 0)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=max(60, settings().max_examples), deadline=None)
 @given(data=st.data())
 def test_property_caps_conflicts_and_counts_always_hold(data):
     n_experts = data.draw(st.integers(1, 8))

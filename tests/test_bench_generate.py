@@ -20,10 +20,18 @@ TODAY = dt.date(2026, 11, 27)
 
 @pytest.fixture
 def bench_db(isolated):
-    """Scale 1 loaded into this test's database file (HUBDESK_DB), opened the way the app opens it."""
-    from core import app
+    """Scale 1 loaded into this test's database file (HUBDESK_DB), opened the way the app opens it: a copy
+    of the file ``gen.generate(1, ..., today=TODAY)`` wrote, generated once per code version
+    (``tests/demo_cache.bench_template``), with the row counts it reported."""
+    import json
 
-    loaded = gen.generate(1, Path(os.environ["HUBDESK_DB"]), today=TODAY)
+    from core import app
+    from tests import demo_cache
+
+    source = demo_cache.bench_template(1, TODAY)
+    path = demo_cache.copy_to(Path(os.environ["HUBDESK_DB"]), source)
+    counts = json.loads(Path(str(source) + ".json").read_text(encoding="utf-8"))
+    loaded = gen.Loaded(path=path, scale=1, counts=counts, generate_seconds=0.0, load_seconds=0.0, total_seconds=0.0)
     db = app.bootstrap()
     assert db.path == loaded.path
     return loaded, db

@@ -180,7 +180,7 @@ def test_md_escapes_every_payload():
 _SPECIAL = set("\\`*_{}[]()#+-.!|<>~$=:")
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=max(200, settings().max_examples), deadline=None)
 @given(st.text(alphabet=st.sampled_from(sorted(_SPECIAL) + list("a下 \n:/<>&;\u200b\u202e")) | st.characters(),
                max_size=60))
 def test_md_leaves_no_markdown_or_html_special_unescaped(text):

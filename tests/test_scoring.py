@@ -36,7 +36,7 @@ def test_default_rubric_total_is_the_sum_of_the_scores(scores, total):
     assert rubrics.weighted_total({c["id"]: s for c, s in zip(crit, scores)}, crit) == total
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=max(100, settings().max_examples), deadline=None)
 @given(st.tuples(*(st.integers(0, 2 * m).map(lambda v: v / 2) for _, m, _ in DEFAULT_RUBRIC)))
 def test_property_default_rubric_total_equals_the_sum(scores):
     crit = default_criteria()
@@ -112,7 +112,7 @@ def test_trimming_needs_five_reviews():
 SCORES = st.lists(st.integers(0, 200).map(lambda v: v / 2), min_size=1, max_size=30)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=max(200, settings().max_examples), deadline=None)
 @given(SCORES)
 def test_property_trimmed_mean_lies_between_min_and_max(totals):
     s = stats(totals, trimmed=True)
@@ -129,7 +129,7 @@ def test_property_trimmed_mean_lies_between_min_and_max(totals):
     assert s["sd"] >= 0
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=max(200, settings().max_examples), deadline=None)
 @given(SCORES)
 def test_property_final_is_the_mean_when_trimming_is_off(totals):
     s = stats(totals, trimmed=False)
@@ -175,7 +175,7 @@ def _before(a: dict, b: dict) -> bool:
     return a["id"] < b["id"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=max(200, settings().max_examples), deadline=None)
 @given(ROWS, st.randoms(use_true_random=False))
 def test_property_ranking_is_a_stable_permutation_obeying_the_tie_break(rows, rnd):
     ranked = sorted(rows, key=rank_key)
