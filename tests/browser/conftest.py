@@ -37,6 +37,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.browser)
+            # under pytest-xdist (tests/run.sh: -n 2 --dist loadgroup) every browser test runs in one worker, one
+            # after the other as without xdist (one chromium, one server at a time); the other worker runs the
+            # rest of the suite meanwhile
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 # --- the browser -------------------------------------------------------------------------------
