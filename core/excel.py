@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -118,6 +119,15 @@ def _blank(values) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
+def _has_dimension(zf: zipfile.ZipFile, item: zipfile.ZipInfo) -> bool:
+    """Whether a sheet states its size (<dimension>, before its rows) as Excel, WPS and openpyxl write it.
+    Without it openpyxl reads the whole sheet on opening to find its size, whatever ``max_row`` says."""
+    with zf.open(item) as f:
+        head = f.read(64 * 1024)
+    before_rows = head.split(b"<sheetData", 1)[0]
+    return b"<dimension" in before_rows or b":dimension" in before_rows
+
+
 def read_sheet(data: bytes, *, max_rows: int, max_bytes: int) -> Sheet:
     """The first sheet of an uploaded .xlsx, checked by content: not a zip / macros / too big -> refused.
 
@@ -136,7 +146,11 @@ def read_sheet(data: bytes, *, max_rows: int, max_bytes: int) -> Sheet:
                 raise WorkbookRefused("工作簿包含宏(VBA),出于安全原因不予导入;请另存为不含宏的 .xlsx")
             if sum(i.file_size for i in zf.infolist()) > 40 * max_bytes:
                 raise WorkbookRefused("工作簿解压后过大,疑似异常文件,不予导入")
-    except zipfile.BadZipFile as exc:
+            for item in zf.infolist():
+                if (item.filename.startswith("xl/worksheets/") and item.file_size > 2 * max_bytes
+                        and not _has_dimension(zf, item)):
+                    raise WorkbookRefused("工作簿缺少表格尺寸信息且数据量很大,无法只读取前面的行:" + RESAVE)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise WorkbookRefused("文件已损坏或不是 Excel 工作簿:" + RESAVE) from exc
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)

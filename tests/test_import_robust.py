@@ -209,6 +209,25 @@ def test_reading_stops_at_the_limit(db):
         read_sheet(data, max_rows=50, max_bytes=MB)
 
 
+def test_a_large_sheet_that_does_not_state_its_size_is_refused(db):
+    """Without <dimension> openpyxl reads the whole sheet on opening (2.6 s of CPU for a million blank
+    rows), so max_row cannot bound the work: such a sheet, when large, is refused with what to do."""
+    rows = [_cell_row(1, "组织名称")] + [_cell_row(n, None) for n in range(2, 60_000)]
+    stated = _damaged(_sheet_xml(rows))
+    with pytest.raises(WorkbookRefused, match="^工作表超过 50 行"):
+        read_sheet(stated, max_rows=50, max_bytes=MB)
+    xml = _sheet_xml(rows).replace(b'<dimension ref="A1:A59999"/>', b"")
+    assert b"<dimension" not in xml and len(xml) > 2 * MB
+    unstated = _damaged(xml)
+    with pytest.raises(WorkbookRefused) as info:
+        read_sheet(unstated, max_rows=50, max_bytes=MB)
+    assert str(info.value) == ("工作簿缺少表格尺寸信息且数据量很大,无法只读取前面的行:"
+                               "请在 Excel 或 WPS 中打开后另存为 .xlsx 工作簿,再重新上传")
+    # a small sheet without it is read as usual
+    small = _damaged(_sheet_xml([_cell_row(1, "组织名称"), _cell_row(2, "甲")]).replace(b'<dimension ref="A1:A2"/>', b""))
+    assert read_sheet(small, max_rows=50, max_bytes=MB).rows == [["甲"]]
+
+
 def test_very_wide_rows_are_read_only_as_wide_as_the_header(db):
     wb = Workbook()
     ws = wb.active
