@@ -345,7 +345,7 @@ def test_a_workbook_with_macros_is_refused_with_a_clear_message(hub_db):
 @pytest.mark.parametrize("data,message", [
     (b"name,kind\n=1+1,x\n", "文件不是 Excel 工作簿(.xlsx),请使用下载的模板"),
     (PNG, "文件不是 Excel 工作簿(.xlsx),请使用下载的模板"),
-    (b"PK\x03\x04" + b"\x00" * 40, "文件已损坏或不是 Excel 工作簿"),
+    (b"PK\x03\x04" + b"\x00" * 40, "文件已损坏或不是 Excel 工作簿:请在 Excel 或 WPS 中打开后另存为 .xlsx 工作簿,再重新上传"),
 ])
 def test_other_files_given_as_workbooks_are_refused_clearly(hub_db, data, message):
     with pytest.raises(WorkbookRefused) as info:
