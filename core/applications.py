@@ -12,7 +12,7 @@ from core.entities import Entity, register
 from core.errors import ValidationFailed
 from core.listing import Column, Filter, ListView
 from core.validation import to_failure, validate, validate_many
-from schemas.application import Application, ApplicationDraft, Milestone, screening_schema
+from schemas.application import Application, ApplicationDraft, BlindTitle, Milestone, screening_schema
 from schemas.choices import APP_STATES, BUDGET_LINES, SCREENING_OUTCOMES
 from schemas.text import required as visible_text
 
@@ -108,9 +108,9 @@ def round_problems(record: dict, stones: list[dict], rnd: dict, org: dict | None
     return ValidationFailed(fields=fields) if fields else None
 
 
-def _clean_milestones(rows: list[dict]) -> list[dict]:
+def _clean_milestones(rows: list[dict], context: dict | None = None) -> list[dict]:
     rows = [r for r in rows if any(v not in (None, "") and not (isinstance(v, float) and v != v) for v in r.values())]
-    valid, errors = validate_many(Milestone, rows)
+    valid, errors = validate_many(Milestone, rows, context=context)  # context: the round's project period
     if errors:
         msgs = [f"里程碑第{e.row + 1}行:{e.message}" for e in errors]
         raise ValidationFailed(fields={"milestones": msgs})
@@ -134,7 +134,8 @@ def save_draft(values: dict, stones: list[dict], actor: Actor, *, app_id: int | 
     """Create or update a draft (or a returned application); only filled fields are checked."""
     db = db or get_db()
     record = validate(ApplicationDraft, values)
-    clean_stones = _clean_milestones(stones)
+    clean_stones = _clean_milestones(stones, db.fetch_one(
+        "SELECT project_start, project_end FROM rounds WHERE id = ?", [record["round_id"]]))
     if app_id is not None:
         current = get(app_id, db)
         if current["state"] not in EDITABLE:
@@ -205,9 +206,57 @@ def move(app_id: int, target: str, actor: Actor, *, note: str | None = None, db=
     workflow.move(APPLICATION, app_id, target, actor, note=note, db=db)
 
 
+# ---- 盲评: the reviewer-facing title ----------------------------------------------------------------
+def reviewer_titles(round_id: int, db=None, *, defaults: bool = False) -> dict[int, str]:
+    """Every application of the round -> the title reviewers read in a blind round: the 评审用名称 staff set
+    at 资格审查, else (and always with ``defaults``) the category and the application's number within its
+    category in the round (一老一小-07)."""
+    db = db or get_db()
+    rows = db.fetch_all("SELECT id, blind_title, category, row_number() OVER (PARTITION BY category ORDER BY id) AS n"
+                        " FROM applications WHERE round_id = ? ORDER BY id", [round_id])
+    return {int(r["id"]): (None if defaults else r["blind_title"]) or f"{r['category'] or '项目'}-{int(r['n']):02d}"
+            for r in rows}
+
+
+def reviewer_title(app_id: int, db=None) -> str:
+    db = db or get_db()
+    round_id = db.scalar("SELECT round_id FROM applications WHERE id = ?", [app_id])
+    return reviewer_titles(int(round_id), db)[int(app_id)]
+
+
+def _blind_title(app: dict, value, db) -> str:
+    """The 评审用名称 to store for ``app`` (the default when ``value`` is empty); refused (the form keeps the
+    input) when it names the organisation or another application of the round already uses it."""
+    from core import blind
+
+    title = validate(BlindTitle, {"blind_title": value}).get("blind_title")
+    titles = reviewer_titles(int(app["round_id"]), db)
+    if not title:
+        title = reviewer_titles(int(app["round_id"]), db, defaults=True)[int(app["id"])]
+    named = [n for n in blind.names(int(app["org_id"]), db) if n in title]
+    if named:
+        raise ValidationFailed(fields={"blind_title": [
+            f"评审用名称不能含申报组织的名称、简称、品牌或人员姓名(含「{named[0]}」),请改写或留空"]})
+    taken = [i for i, t in titles.items() if t == title and i != int(app["id"])]
+    if taken:
+        raise ValidationFailed(fields={"blind_title": [f"本批次的申报(编号 {taken[0]})已使用评审用名称「{title}」,请换一个"]})
+    return title
+
+
+def set_reviewer_title(app_id: int, value: str | None, actor: Actor, db=None) -> str:
+    """Staff change the 评审用名称 of an application (empty: back to the default); audited. Returns it."""
+    db = db or get_db()
+    app = get(app_id, db)
+    with records.unit(actor, db) as u:
+        title = _blind_title(app, value, u.tx)
+        u.update(APPLICATION, app_id, {}, system={"blind_title": title}, note="评审用名称")
+    return title
+
+
 def screen(app_id: int, ticks: dict, outcome: str, actor: Actor, *, reasons: str | None = None,
-           return_due: dt.date | None = None, db=None) -> None:
-    """Record a screening of the round's checklist and move to eligible, ineligible or returned."""
+           return_due: dt.date | None = None, blind_title: str | None = None, db=None) -> None:
+    """Record a screening of the round's checklist and move to eligible, ineligible or returned. In a blind
+    round the 评审用名称 is stored too (``blind_title``, or the default when it is left empty)."""
     from core import rounds
 
     db = db or get_db()
@@ -222,6 +271,7 @@ def screen(app_id: int, ticks: dict, outcome: str, actor: Actor, *, reasons: str
         raise ValidationFailed(fields={**exc.fields, **missing}, form=exc.form) from None
     if missing:
         raise ValidationFailed(fields=missing)
+    named = _blind_title(app, blind_title, db) if rnd["blind_review"] or blind_title else None
     passed = [item for i, item in enumerate(checklist) if result[f"ok_{i}"]]
     failed = [item for i, item in enumerate(checklist) if not result[f"ok_{i}"]]
     why = "\n".join(f"{item}:{result[f'why_{i}']}" for i, item in enumerate(checklist) if not result[f"ok_{i}"])
@@ -246,6 +296,8 @@ def screen(app_id: int, ticks: dict, outcome: str, actor: Actor, *, reasons: str
     if outcome == "returned":
         system = {"return_due": return_due, "returned_count": app["returned_count"] + 1}
     with records.unit(actor, db) as u:
+        if named is not None:  # again under the lock: another application may just have taken the name
+            system["blind_title"] = _blind_title(app, blind_title, u.tx)
         workflow.move_in(u, APPLICATION, app_id, outcome, note=note, system=system)
         u.create(SCREENING, {"application_id": app_id, "outcome": outcome, "items_passed": passed,
                              "items_failed": failed, "reasons": note,

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from core import assignment, records, rounds, rubrics
+from core import applications, assignment, blind, records, rounds, rubrics
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
@@ -24,18 +24,29 @@ SCORE = register(Entity(
 ))
 
 BLIND_HIDDEN = "(盲评:申报组织信息已隐藏)"
-BLIND_MARK = "【申报组织】"
 
 
 def my_assignments(username: str, db=None) -> pd.DataFrame:
-    """Only the signed-in reviewer's own tasks (never anyone else's)."""
+    """Only the signed-in reviewer's own tasks (never anyone else's). In a blind round a task is named by
+    its reviewer-facing title (评审用名称) and every text is masked (:func:`core.blind.mask`)."""
     db = db or get_db()
-    return db.fetch_df(
+    tasks = db.fetch_df(
         "SELECT s.id AS assignment_id, a.id AS application_id, a.title, a.category, r.name AS round,"
-        " r.review_end AS deadline, s.status AS assignment_status, v.status AS review_status, v.total"
+        " r.review_end AS deadline, s.status AS assignment_status, v.status AS review_status, v.total,"
+        " r.blind_review AS blind, a.round_id, a.org_id"
         " FROM assignments s JOIN applications a ON a.id = s.application_id JOIN rounds r ON r.id = a.round_id"
         " LEFT JOIN reviews v ON v.assignment_id = s.id WHERE s.reviewer = ? ORDER BY r.review_end DESC, s.id",
         [username])
+    hidden = tasks[tasks["blind"].astype(bool)]
+    if not hidden.empty:
+        titles = {int(r): applications.reviewer_titles(int(r), db) for r in hidden["round_id"].unique()}
+        found = blind.names_many(hidden["org_id"].tolist(), db)
+        for i, row in hidden.iterrows():
+            masked = blind.mask({"title": titles[int(row["round_id"])][int(row["application_id"])],
+                                 "category": row["category"], "round": row["round"]}, found.get(int(row["org_id"]), {}))
+            for k, v in masked.items():
+                tasks.at[i, k] = v
+    return tasks.drop(columns=["round_id", "org_id"])
 
 
 def open_tasks(username: str, db=None) -> int:
@@ -48,8 +59,10 @@ def open_tasks(username: str, db=None) -> int:
 
 
 def application_for_reviewer(assignment_id: int, actor: Actor, db=None) -> dict:
-    """What the reviewer may read: the application's content; the organisation hidden when blind;
-    never the idea's contact details or other reviewers' scores."""
+    """What the reviewer may read: the application's content; never the idea's contact details or other
+    reviewers' scores. In a blind round the organisation is hidden, the project goes by its
+    reviewer-facing title, and everything returned is masked for the organisation's names, brands and
+    people (:func:`core.blind.mask`)."""
     db = db or get_db()
     task = assignment.own(assignment_id, actor, db)
     app = db.fetch_one("SELECT * FROM applications WHERE id = ?", [task["application_id"]])
@@ -58,19 +71,17 @@ def application_for_reviewer(assignment_id: int, actor: Actor, db=None) -> dict:
                                 "planned_beneficiaries", "planned_activities", "budget_personnel", "budget_materials",
                                 "budget_venue", "budget_publicity", "budget_other", "requested_amount",
                                 "cofunding_self", "cofunding_other", "cofunding_note")}
-    org_name = db.scalar("SELECT name FROM organisations WHERE id = ?", [app["org_id"]])
-    if rnd["blind_review"]:
-        view["org"] = BLIND_HIDDEN
-        for k, v in view.items():  # the name may also stand in the applicant's own texts
-            if isinstance(v, str) and org_name and org_name in v:
-                view[k] = v.replace(org_name, BLIND_MARK)
-    else:
-        view["org"] = org_name
     view["milestones"] = db.fetch_all("SELECT due_date, deliverable FROM application_milestones WHERE application_id = ?"
                                       " ORDER BY due_date", [app["id"]])
     view["round"] = rnd
     view["task"] = task
-    return view
+    view["blind"] = bool(rnd["blind_review"])
+    if not view["blind"]:
+        view["org"] = db.scalar("SELECT name FROM organisations WHERE id = ?", [app["org_id"]])
+        return view
+    view["title"] = applications.reviewer_title(app["id"], db)
+    view["org"] = BLIND_HIDDEN
+    return blind.mask(view, blind.names(app["org_id"], db))
 
 
 def form_values(assignment_id: int, db=None) -> dict:

@@ -18,7 +18,7 @@ from core.ui.listview import list_view
 from core.ui.session import act, flash, require, show_flash
 from core.ui.tables import table
 from core.ui.text import md
-from schemas.application import Application, screening_form_schema
+from schemas.application import Application, BlindTitle, screening_form_schema, with_blind_title
 from schemas.base import field_specs
 from schemas.choices import APP_STATES
 
@@ -297,10 +297,23 @@ def _detail(app_id: int) -> None:
             st.caption("还没有资格审查记录。")
         else:
             _small_table(done)
+        if rnd["blind_review"]:
+            _reviewer_title_form(app, who)
     with tabs[4]:
         _small_table(workflow.timeline(app["id"]))
     with tabs[5]:
         _moves(app, who)
+
+
+def _reviewer_title_form(app: dict, who) -> None:
+    """盲评: the 评审用名称 reviewers read instead of the title; staff may change it here."""
+    key = f"blind_title:{app['id']}"
+    load(key, {"blind_title": applications.reviewer_title(app["id"])}, BlindTitle, token=_token(app))
+
+    def save(values: dict) -> str:
+        return "评审用名称已保存:" + applications.set_reviewer_title(app["id"], values.get("blind_title"), who)
+
+    schema_form(BlindTitle, key, save, submit_label="保存评审用名称", clear_on_success=False, columns=1)
 
 
 def app_page() -> None:
@@ -368,13 +381,17 @@ def screening() -> None:
     rnd = rounds.get(app["round_id"])
     checklist = list(rnd["checklist"] or [])
     schema = screening_form_schema(checklist)
+    start = {f"ok_{i}": True for i in range(len(checklist))}
+    if rnd["blind_review"]:  # 盲评: the name reviewers will read, proposed and editable here
+        schema = with_blind_title(schema)
+        start["blind_title"] = applications.reviewer_title(app["id"])
     key = f"screen_form:{app['id']}"
-    load(key, {f"ok_{i}": True for i in range(len(checklist))}, schema, token=app["id"])
+    load(key, start, schema, token=app["id"])
 
     def save(values: dict) -> None:
         ticks = {k: v for k, v in values.items() if k.startswith(("ok_", "why_"))}
         applications.screen(app["id"], ticks, values.get("outcome"), who, reasons=values.get("reasons"),
-                            return_due=values.get("return_due"))
+                            return_due=values.get("return_due"), blind_title=values.get("blind_title"))
         # the application leaves screening: this form is not drawn again, the message goes on top
         flash(f"已记录审查结论:{workflow.state_label(values.get('outcome'))}")
 

@@ -314,6 +314,33 @@ def test_a_blind_round_shows_the_organisation_nowhere(demo_db):
     assert org not in texts(at)
 
 
+def test_every_blind_task_shows_its_reviewer_title_and_no_name_of_the_organisation(demo_db):
+    """Every task of the demo expert in a blind round, as 我的评审 draws it: the task table's row, the task
+    picker's label, and the opened task (all text, every table cell) name the project by its 评审用名称 and
+    never the organisation (name, short forms, brands, people: tests/test_blind_review.py)."""
+    from core import applications
+    from tests.test_blind_review import _forbidden, leaks
+
+    blind = _db().fetch_all(
+        "SELECT s.id, a.id AS app_id, a.org_id FROM assignments s JOIN applications a ON a.id = s.application_id"
+        " JOIN rounds r ON r.id = a.round_id WHERE s.reviewer = 'expert' AND r.blind_review ORDER BY s.id")
+    assert len(blind) >= 10
+    at = _mine()
+    table = at.dataframe[0].value.set_index("任务编号")
+    picker = at.selectbox(key="task")
+    labels = dict(zip(picker.options, picker.options))
+    for t in blind:
+        title, names = applications.reviewer_title(t["app_id"]), _forbidden(_db(), t["org_id"])
+        assert table.loc[t["id"], "项目名称"] == title
+        assert leaks(table.loc[t["id"]].tolist(), names) == []
+        assert f"{t['id']} · {title}" in labels
+        picker.set_value(t["id"]).run()
+        assert not at.exception
+        shown = [plain(texts(at))] + [v for df in at.dataframe[1:] for v in df.value.to_numpy().ravel().tolist()]
+        assert title in shown[0], t
+        assert leaks(shown, names) == [], t
+
+
 # ---- the scoring flow ----------------------------------------------------------------------------
 
 def test_the_task_before_the_no_conflict_confirmation(demo_db):
@@ -591,9 +618,11 @@ def test_submit_asks_first_then_cancel_gives_the_form_back_with_every_value(demo
     assert not at.exception and not _errors(at)
     # the box says what cannot be undone; the form is replaced by what will be submitted
     (box,) = [plain(w.value) for w in at.warning if "请确认" in plain(w.value)]
-    title = _db().scalar("SELECT a.title FROM assignments s JOIN applications a ON a.id = s.application_id WHERE s.id = ?",
-                         [task_id])
-    from core import rubrics
+    from core import applications, rubrics
+
+    app_id = _db().scalar("SELECT application_id FROM assignments WHERE id = ?", [task_id])
+    title = applications.reviewer_title(app_id)  # the current round is blind: the 评审用名称
+    assert title != applications.get(app_id)["title"]
 
     total = f"{rubrics.weighted_total(scores, crit):.2f}"
     assert f"提交对「{title}」的评分:加权总分 {total},总体推荐意见:推荐。提交后您不能再修改" in box
