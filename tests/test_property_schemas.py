@@ -8,8 +8,8 @@ Chinese string on a field that exists, or returns cleaned values that keep the s
 another exception. ``records.create`` then either stores a record that reads back exactly as validated,
 or refuses it (``ValidationFailed`` / ``HubError``) with no row and no audit row written.
 
-Examples per schema are modest and derandomised (30 each) so the file runs in CI in about a minute
-(plus building the demo data the AppTests share); run many more, freshly random, by hand with
+The number of examples comes from the hypothesis profile (tests/conftest.py): 30 per schema, derandomised
+under ``CI=true``; run many more, freshly random, by hand with
 ``HYPOTHESIS_PROFILE=thorough [HYPOTHESIS_EXAMPLES=1000] python3 -m pytest -q tests/test_property_schemas.py``.
 
 Holes this test found and that were fixed in the shared mechanism (core/validation.py, core/records.py):
@@ -25,7 +25,6 @@ import decimal
 import importlib
 import inspect
 import math
-import os
 import pkgutil
 import re
 import unicodedata
@@ -34,7 +33,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import schemas
@@ -47,13 +46,6 @@ from schemas import choices
 from schemas.base import FormSchema, field_specs
 from tests.test_rounds import hub  # noqa: F401  (fixture)
 
-settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                                 HealthCheck.data_too_large])
-settings.register_profile("thorough", max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "1000")), deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                                 HealthCheck.data_too_large])
-PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 
 ADMIN = Actor("chen", ("admin",))
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -293,7 +285,6 @@ def _validate_property(model, record: dict) -> None:
 def test_validate_refuses_with_chinese_field_messages_or_cleans(hub, name):
     model = ALL_SCHEMAS[name]
 
-    @settings(settings.get_profile(PROFILE))
     @given(records_for(model))
     def run(record):
         _validate_property(model, record)
@@ -415,7 +406,6 @@ def test_create_stores_exactly_what_was_validated_or_writes_nothing(demo_db, nam
     strategy = records_for(entity.schema, base, vary)
     outcomes = {"stored": 0, "refused": 0}
 
-    @settings(settings.get_profile(PROFILE))
     @given(strategy, st.booleans())
     def run(record, with_system):
         rows, audits = _count(db, entity.table), _count(db, "audit_log")
