@@ -563,13 +563,22 @@ def test_declaring_a_conflict_recuses_the_task(demo_db):
     assert at.dataframe[0].value.set_index("任务编号").loc[task_id, "状态"] == "已回避"
 
 
+def _sign_off() -> None:
+    """The admin signs the current round's scores off, after resolving its open 分差 flags with a reason."""
+    from core import consolidation
+
+    for f in consolidation.open_flags(_current()).to_dict("records"):
+        consolidation.resolve_flag(int(f["id"]), {"reason": "专家会商后维持原评分"}, ADMIN)
+    consolidation.sign_off(_current(), ADMIN)
+
+
 def test_a_signed_off_round_refuses_the_reviewers_save(demo_db):
-    from core import consolidation, reviews
+    from core import reviews
 
     task_id = _task("draft")
     before = reviews.review_of(task_id)
     at = _open(task_id)
-    consolidation.sign_off(_current(), ADMIN)
+    _sign_off()
     audit_before = _count("audit_log", OURS)
     at.number_input(key=_k(task_id, f"score_{_crit()[0]['id']}")).set_value(12.0)
     at.button(key=_btn(task_id, DRAFT)).click().run()
@@ -662,14 +671,14 @@ def test_a_refused_submission_opens_no_confirmation(demo_db):
 
 
 def test_a_sign_off_between_asking_and_confirming_refuses_and_keeps_the_values(demo_db):
-    from core import consolidation, reviews
+    from core import reviews
 
     task_id = _task("new")
     at = _confirmed(task_id)
     scores = _good_scores()
     _fill(at, task_id, scores, recommendation="可推荐")
     at.button(key=_btn(task_id, SUBMIT)).click().run()
-    consolidation.sign_off(_current(), ADMIN)
+    _sign_off()
     audit_before = _count("audit_log", OURS)
     at.button(key=_yes(task_id)).click().run()
     assert not at.exception

@@ -14,13 +14,13 @@ from typing import Any, Iterator
 import pandas as pd
 import pytest
 
-from core import applications, assignment, blind, brands, reviews, rounds
+from core import applications, blind, brands, reviews, rounds
 from core import trainings as T
 from core.actor import Actor
 from core.errors import PermissionDenied, ValidationFailed
 from tests.test_reviews import assign_all, expert
 from tests.test_rounds import (  # noqa: F401  (hub is a fixture)
-    ADMIN, STAFF, STONES, YEAR, audit_rows, hub, last_audit_id, make_app, make_org, make_round, walk, with_amount,
+    STAFF, STONES, YEAR, audit_rows, hub, last_audit_id, make_app, make_org, make_round, walk, with_amount,
 )
 
 QK = "杭州市钱塘区青葵儿童关爱服务中心"
