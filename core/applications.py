@@ -108,9 +108,9 @@ def round_problems(record: dict, stones: list[dict], rnd: dict, org: dict | None
     return ValidationFailed(fields=fields) if fields else None
 
 
-def _clean_milestones(rows: list[dict], context: dict | None = None) -> list[dict]:
+def _clean_milestones(rows: list[dict]) -> list[dict]:
     rows = [r for r in rows if any(v not in (None, "") and not (isinstance(v, float) and v != v) for v in r.values())]
-    valid, errors = validate_many(Milestone, rows, context=context)  # context: the round's project period
+    valid, errors = validate_many(Milestone, rows)
     if errors:
         msgs = [f"里程碑第{e.row + 1}行:{e.message}" for e in errors]
         raise ValidationFailed(fields={"milestones": msgs})
@@ -134,8 +134,7 @@ def save_draft(values: dict, stones: list[dict], actor: Actor, *, app_id: int | 
     """Create or update a draft (or a returned application); only filled fields are checked."""
     db = db or get_db()
     record = validate(ApplicationDraft, values)
-    clean_stones = _clean_milestones(stones, db.fetch_one(
-        "SELECT project_start, project_end FROM rounds WHERE id = ?", [record["round_id"]]))
+    clean_stones = _clean_milestones(stones)
     if app_id is not None:
         current = get(app_id, db)
         if current["state"] not in EDITABLE:

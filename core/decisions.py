@@ -192,9 +192,10 @@ def objection_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def objection_context(rnd: dict) -> dict:
-    """An objection is received after the notice was published (before publication: its planned start)."""
+    """An objection is received on or after the day the notice was published (not yet published: no limit,
+    staff may log an early complaint)."""
     published = rnd.get("notice_published_at")
-    return {"notice_published": published.date() if published is not None else rnd.get("notice_start")}
+    return {"notice_published": published.date() if published is not None else None}
 
 
 def add_objection(round_id: int, values: dict, actor: Actor, db=None) -> int:

@@ -51,9 +51,8 @@ ApplicationDraft = relaxed(Application, keep_required=("round_id", "org_id", "ti
 
 
 class Milestone(FormSchema):
-    due_date: Series[pd.Timestamp] = field("日期", widget="date",
-                                           after=Bound("project_start", "本批次项目执行期开始日期"),
-                                           before=Bound("project_end", "本批次项目执行期结束日期"))
+    # within the round's project period: core.applications.round_problems checks it with the round
+    due_date: Series[pd.Timestamp] = field("日期", widget="date")
     deliverable: Series[str] = field("交付成果", str_length={"min_value": 2, "max_value": 200})
 
 
