@@ -60,6 +60,9 @@ def _check_schemas() -> list[str]:
                 out.append(f"schema.E002 {where} has unknown widget {meta.get('widget')!r}")
             if meta.get("widget") in {"select", "multiselect"} and meta.get("source") not in choices.known_sources():
                 out.append(f"schema.E003 {where} names unknown choice list {meta.get('source')!r}")
+            if meta.get("widget") == "date" and "date_range" not in {
+                    c.name for c in entity.schema.to_schema().columns[name].checks}:
+                out.append(f"schema.E004 {where} is a date without the sane range (schemas.base.date_range)")
     return out
 
 

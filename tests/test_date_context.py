@@ -8,7 +8,10 @@ import calendar
 import datetime as dt
 import inspect
 
+import pandas as pd
+import pandera.pandas as pa
 import pytest
+from pandera.typing.pandas import Series
 
 from core import decisions, lifecycle, money, projects, records, risks, rounds
 from core import trainings as T
@@ -297,3 +300,16 @@ def test_far_dates_are_refused_by_range_in_every_schema():
                 mine = [e.message for e in errors if e.field == name]
                 assert any("应在1949-10-01至" in m for m in mine), (_name(model), name, day, mine)
                 assert not any("格式不正确" in m for m in mine), (_name(model), name, day, mine)
+
+
+def test_the_start_up_check_names_a_date_field_without_a_range(monkeypatch):
+    from core import checks
+    from core.entities import Entity
+
+    class Forgotten(FormSchema):
+        day: Series[pd.Timestamp] = pa.Field(nullable=True, metadata={"label": "某日期", "widget": "date"})
+
+    monkeypatch.setattr(checks, "all_entities", lambda: [Entity(name="forgotten", table="forgotten", label="测试",
+                                                                 schema=Forgotten, write_roles=("staff",))])
+    assert checks._check_schemas() == [
+        "schema.E004 Forgotten.day is a date without the sane range (schemas.base.date_range)"]
