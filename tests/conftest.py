@@ -46,11 +46,26 @@ def pytest_configure(config):
         os.environ["HUBDESK_TEST_DEMO_BUILT"] = "1" if demo_cache.is_built() else "0"
 
 
+@pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py has put the browser tests in their groups
 def pytest_collection_modifyitems(config, items):
-    """Without a demo database for this code version, the tests that need none run first, while it is built
-    in the background (``pytest_collection_finish``); otherwise the order stays as collected."""
-    if os.environ.get("HUBDESK_TEST_DEMO_BUILT") == "0":
-        items.sort(key=_needs_demo)  # stable: in file order within each part
+    """The order the tests run in (and, under pytest-xdist with ``--no-loadscope-reorder``, the order the
+    workers take them): without a demo database for this code version, the tests that need none come before
+    those that do, while it is built in the background (``pytest_collection_finish``). Under pytest-xdist
+    the main browser group comes first (the longest stretch of one worker, started at once) and the late
+    browser group last (taken by the worker that finished the rest)."""
+    demo_missing = os.environ.get("HUBDESK_TEST_DEMO_BUILT") == "0"
+    xdist = "PYTEST_XDIST_WORKER" in os.environ
+
+    def key(item) -> int:
+        mark = item.get_closest_marker("xdist_group")
+        group = mark.args[0] if mark and mark.args else None
+        if xdist and group == "browser":
+            return 0
+        if xdist and group == "browser-late":
+            return 3
+        return 2 if demo_missing and _needs_demo(item) else 1
+
+    items.sort(key=key)  # stable: in collection order within each part
 
 
 def pytest_collection_finish(session):

@@ -9,8 +9,9 @@ if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-# Two pytest-xdist workers (this is a 2-core machine): the browser tests in one (one chromium and one server
-# at a time, as without xdist; tests/browser/conftest.py groups them), everything else beside them in the
-# other. The 25 slowest tests are listed at the end of every run, so a slow newcomer shows at once.
+# Two pytest-xdist workers (this is a 2-core machine): the main browser group in one (one chromium and one
+# server at a time, as without xdist; tests/browser/conftest.py groups them), everything else beside it in
+# the other, which then takes the late browser group (tests/conftest.py orders the work; no reordering by
+# size). The 25 slowest tests are listed at the end of every run, so a slow newcomer shows at once.
 # More arguments go after these (``-n 0``: no workers).
-exec python3 -m pytest -q -n "${HUBDESK_TEST_WORKERS:-2}" --dist loadgroup --durations=25 "$@"
+exec python3 -m pytest -q -n "${HUBDESK_TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder --durations=25 "$@"
