@@ -21,7 +21,7 @@ EDITABLE = ("draft", "returned")
 
 APPLICATION = register(Entity(
     name="application", table="applications", label="申报项目", schema=Application, write_roles=STAFF,
-    title_field="title",
+    title_field="title", also=(BlindTitle,),
 ))
 MILESTONE = register(Entity(
     name="milestone", table="application_milestones", label="项目里程碑", schema=Milestone, write_roles=STAFF,

@@ -31,6 +31,9 @@ class Entity:
     stamps: bool = True  # created_at/created_by/updated_at/updated_by columns
     owner_may_set: tuple[str, ...] = ()  # columns a user may change on the row keyed by their username
     columns: tuple[str, ...] = field(default=())  # extra system columns the write path may set
+    # schemas of the other forms that write columns of this table (e.g. the 盲评 title set at screening):
+    # their fields' labels describe those columns wherever the table is shown (audit log)
+    also: tuple[type, ...] = ()
 
 
 REGISTRY: dict[str, Entity] = {}

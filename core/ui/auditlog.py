@@ -104,7 +104,13 @@ def target_label(table: str | None) -> str:
 @lru_cache(maxsize=None)
 def _specs(table: str) -> dict:
     entity = entity_for(table)
-    return field_specs(entity.schema) if entity is not None and entity.schema is not None else {}
+    if entity is None:
+        return {}
+    specs = {}
+    for schema in (*entity.also, entity.schema):
+        if schema is not None:
+            specs.update(field_specs(schema))
+    return specs
 
 
 @lru_cache(maxsize=1)
@@ -122,6 +128,13 @@ def _list_labels() -> dict[str, dict[str, str]]:
     return out
 
 
+def _computed_labels() -> dict[str, dict[str, str]]:
+    """table -> system column -> label, for columns that store a figure computed elsewhere (declared there)."""
+    from core.consolidation import LABELS as SUMMARY
+
+    return {"flag_resolutions": {"spread": SUMMARY["spread"]}}
+
+
 @lru_cache(maxsize=None)
 def field_label(table: str, column: str) -> str:
     """A column's Chinese label: the entity's schema, its list view, the stamps and system columns here,
@@ -132,6 +145,9 @@ def field_label(table: str, column: str) -> str:
     listed = _list_labels().get(table, {}).get(column)
     if listed:
         return listed
+    computed = _computed_labels().get(table, {}).get(column)
+    if computed:
+        return computed
     if column in STAMPS:
         return STAMPS[column]
     if f"{table}.{column}" in SYSTEM_FIELDS:
