@@ -51,8 +51,8 @@ def pytest_collection_modifyitems(config, items):
     """The order the tests run in (and, under pytest-xdist with ``--no-loadscope-reorder``, the order the
     workers take them): without a demo database for this code version, the tests that need none come before
     those that do, while it is built in the background (``pytest_collection_finish``). Under pytest-xdist
-    the main browser group comes first (the longest stretch of one worker, started at once) and the late
-    browser group last (taken by the worker that finished the rest)."""
+    the main browser group comes first (the longest stretch of one worker, started at once; in it the browser
+    load check first) and the late browser group last (taken by the worker that finished the rest)."""
     demo_missing = os.environ.get("HUBDESK_TEST_DEMO_BUILT") == "0"
     xdist = "PYTEST_XDIST_WORKER" in os.environ
 
@@ -60,10 +60,11 @@ def pytest_collection_modifyitems(config, items):
         mark = item.get_closest_marker("xdist_group")
         group = mark.args[0] if mark and mark.args else None
         if xdist and group == "browser":
-            return 0
+            # the browser load check first: beside the unit tests, not beside the late browser group's chromium
+            return 0 if Path(str(item.fspath)).stem == "test_load_reviewers" else 1
         if xdist and group == "browser-late":
-            return 3
-        return 2 if demo_missing and _needs_demo(item) else 1
+            return 4
+        return 3 if demo_missing and _needs_demo(item) else 2
 
     items.sort(key=key)  # stable: in collection order within each part
 
