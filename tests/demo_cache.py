@@ -4,7 +4,11 @@ The demo build (migrations + every demo builder) takes 25-35 s. It is done once 
 ``.pytest_cache/hubdesk-demo/demo-<hash>.duckdb``, where the hash covers everything that shapes the file
 (``core/``, ``schemas/``, the migrations). AppTests copy it (``demo_db``), browser servers copy it
 (``tests/browser/conftest.start_server``); a new code version builds a new one. A file lock makes
-parallel pytest processes (or a helper running tests beside CI) build it once.
+parallel pytest processes (or a helper running tests beside CI) build it once. ``tests/conftest.py`` starts
+the build in the background (:func:`build_in_background`) as soon as collection shows a test that needs it.
+
+The benchmark's generated data (``bench/generate.py``) is cached the same way (:func:`bench_template`), keyed
+also by the generator's source, under its own lock.
 """
 from __future__ import annotations
 
