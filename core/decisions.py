@@ -5,7 +5,7 @@ import datetime as dt
 
 import pandas as pd
 
-from core import formats, records, rounds, workflow
+from core import consolidation, formats, records, rounds, workflow
 from core.actor import Actor
 from core.applications import APPLICATION, get as get_application
 from core.db import get_db
@@ -42,10 +42,20 @@ def decide(app_id: int, values: dict, actor: Actor, db=None) -> list[str]:
     record = validate(Decision, values)
     get_application(app_id, db)  # NotFound before anything else
     warnings: list[str] = []
+
+    def no_open_flag(app: dict) -> None:
+        # under the write lock: an application whose experts' scores still differ beyond the threshold is
+        # decided only after 复评 (or an admin's recorded resolution), whichever way the decision goes
+        flags = consolidation.open_flags(app["round_id"], db)
+        if not flags.empty and app_id in {int(i) for i in flags["id"]}:
+            raise ValidationFailed(form=["该项目专家评分分差过大、尚未处理,不能作出资助决定:请先在「评审汇总」中送复评"
+                                         "并完成复评,或由管理员写明理由解除分差提示"])
+
     if record["decision"] == "资助":
         amount = float(record["granted_amount"])
 
         def within_budget(app: dict) -> None:
+            no_open_flag(app)
             # runs inside the move's transaction, under the write lock, on the state as it is now: two
             # admins deciding at once cannot both spend the last of the round's money
             rnd = rounds.get(app["round_id"], db)
@@ -72,7 +82,7 @@ def decide(app_id: int, values: dict, actor: Actor, db=None) -> list[str]:
                       db=db)
     else:
         workflow.move(APPLICATION, app_id, "rejected", actor, note=record["note"],
-                      system={"granted_amount": None, "decision_note": record["note"]}, db=db)
+                      system={"granted_amount": None, "decision_note": record["note"]}, guard=no_open_flag, db=db)
     return warnings
 
 

@@ -181,3 +181,28 @@ def test_the_screen_refuses_sign_off_then_an_admin_resolves_after_confirming(dem
     assert not at.button(key="summary:lock").disabled
     shown = at.dataframe[0].value.set_index("编号").loc[fid]
     assert shown["分差处理"].startswith(f"管理员解除:{REASON}(陈主任(管理员) ")
+
+
+def test_a_decision_waits_for_an_open_flag_whichever_way_it_goes(hub):
+    """A flagged application marked 不推荐 (or 推荐立项) by hand cannot be decided, funded or not, while its
+    flag is open: the admin is told to send it to 复评 or resolve the flag; nothing is written."""
+    from core import decisions
+
+    rid = make_round(trimmed_mean=False, discrepancy_threshold=20.0, reviewers_per_app=3)
+    panel = experts(4)
+    no = scored(rid, 1, [90, 60, 75], panel)
+    yes = scored(rid, 2, [95, 70, 72], panel)
+    assert consolidation.complete_reviews(rid, STAFF) == 2
+    workflow.move(APPLICATION, no, "not_recommended", STAFF)
+    workflow.move(APPLICATION, yes, "recommended", STAFF)
+    before = snapshot(hub, rid)
+    for app_id, values in ((no, {"decision": "不予资助", "note": "评分靠后"}),
+                           (yes, {"decision": "资助", "granted_amount": 10000.0, "note": None})):
+        with pytest.raises(ValidationFailed) as info:
+            decisions.decide(app_id, values, ADMIN)
+        assert info.value.form == ["该项目专家评分分差过大、尚未处理,不能作出资助决定:请先在「评审汇总」中送复评"
+                                   "并完成复评,或由管理员写明理由解除分差提示"]
+    assert snapshot(hub, rid) == before
+    consolidation.resolve_flag(no, {"reason": REASON}, ADMIN)
+    decisions.decide(no, {"decision": "不予资助", "note": "评分靠后"}, ADMIN)
+    assert state(hub, no) == "rejected"
