@@ -5,6 +5,7 @@ ever a bound parameter.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -12,6 +13,7 @@ import pandas as pd
 from core.db import get_db
 from core.entities import Entity
 from schemas import choices
+from schemas.text import normalise
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,13 @@ def _where(view: ListView, q: Query) -> tuple[str, list]:
     parts, params = [], []
     if view.base_where:
         parts.append(f"({view.base_where})")
-    text = (q.search or "").strip()
+    text = normalise(q.search or "")  # as stored: no invisible characters, NFC
     if text and view.search:
-        parts.append("(" + " OR ".join(f"CAST({c} AS VARCHAR) ILIKE ? ESCAPE '\\'" for c in view.search) + ")")
-        params += [f"%{like_literal(text)}%"] * len(view.search)
+        # full-width letters and digits (a pasted 统一社会信用代码) also match their half-width form, as stored
+        terms = list(dict.fromkeys((text, unicodedata.normalize("NFKC", text))))
+        parts.append("(" + " OR ".join(f"CAST({c} AS VARCHAR) ILIKE ? ESCAPE '\\'" for c in view.search
+                                       for _ in terms) + ")")
+        params += [f"%{like_literal(t)}%" for _ in view.search for t in terms]
     by_name = {f.name: f for f in view.filters}
     for name, values in (q.filters or {}).items():
         if not values or name not in by_name:

@@ -64,6 +64,16 @@ def test_search_by_uscc_whole_or_part_any_case(demo_db, rows):
     assert ids(Query(search=tail), demo_db) == [r["id"] for r in rows if tail in (r["uscc"] or "")]
 
 
+def test_search_by_a_full_width_or_invisible_laden_code_finds_the_stored_half_width_one(demo_db, rows):
+    """A code pasted full-width (stored half-width since the form reads it so) or with a zero-width space in it
+    finds the organisation."""
+    target = next(r for r in rows if r["uscc"])
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in target["uscc"])
+    assert ids(Query(search=full_width), demo_db) == [target["id"]]
+    assert ids(Query(search="\u200b" + target["uscc"][:6] + "\u200b" + target["uscc"][6:]), demo_db) == [target["id"]]
+    assert target["id"] in ids(Query(search=target["name"]), demo_db)  # the name as typed still matches
+
+
 def test_search_by_filing_number(demo_db, rows):
     target = next(r for r in rows if r["filing_no"])
     text = target["filing_no"]
