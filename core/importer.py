@@ -45,6 +45,8 @@ class ImportSpec:
     link: Callable[[list[dict]], list[dict | str]] | None = None
     # identity of a row for "文件内重复" (default: each of the entity's unique fields)
     row_key: Callable[[dict], tuple] | None = None
+    # the record's context for the schema's context rules (e.g. the training's date for a sign-in sheet)
+    context: dict | None = None
 
     @property
     def sheet_schema(self):
@@ -251,7 +253,7 @@ def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
         rec.update(spec.fixed)
         raw_records.append(rec)
 
-    valid, errors = validate_many(schema, raw_records)
+    valid, errors = validate_many(schema, raw_records, spec.context)
     errors_by_row: dict[int, list[RowError]] = {}
     for e in errors:
         errors_by_row.setdefault(e.row, []).append(e)

@@ -173,6 +173,7 @@ def attendance_import_spec(training_id: int):
     return ImportSpec(
         entity=ATTENDANCE, fields=("org_id", "person", "position", "phone"), fixed={"training_id": training_id},
         find_existing=_existing_attendance, row_key=lambda r: (r["org_id"], r["person"]),
+        context={"training_date": get_db().scalar("SELECT training_date FROM trainings WHERE id = ?", [training_id])},
     )
 
 

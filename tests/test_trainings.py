@@ -147,6 +147,18 @@ def test_sign_in_sheet_bad_rows_and_reimport(cap):
     assert len(importer.plan(other, data).valid) == 2
 
 
+def test_a_sign_in_sheet_for_a_training_not_yet_held_reports_every_row(cap):
+    """The sheet goes through the same context rule as the form: no sign-in before the training's day."""
+    a = _org(1)
+    ahead = dt.date.today() + dt.timedelta(days=30)
+    spec = T.attendance_import_spec(_training(day=ahead))
+    plan = importer.plan(spec, xlsx(_headers(spec), [[_name(a), "张三", None, None]]))
+    assert plan.valid == []
+    assert [(r.status, r.message) for r in plan.report] == [
+        ("错误", f"培训日期 {ahead.isoformat()} 晚于今天 {dt.date.today().isoformat()}:培训举行当天或之后才能签到")]
+    assert cap.scalar("SELECT count(*) FROM training_attendance") == 0
+
+
 def test_a_sign_in_stored_between_preview_and_confirm_refuses_the_sheet(cap):
     a = _org(1)
     tid = _training()
