@@ -404,6 +404,9 @@ class StaffSession(Session):
         self.filter_choices = {(v.entity.table, f.name): f.choices() for v in self.views for f in v.filters}
         kinds, weights = zip(*STAFF_MIX)
         self.mix_kinds, self.mix_weights = kinds, weights
+        # each kind once first (in a random order), then by weight: a short run still does every kind
+        self.first = list(kinds)
+        self.rng.shuffle(self.first)
 
     def _activity(self) -> None:
         from core import ledger
@@ -450,7 +453,7 @@ class StaffSession(Session):
     def step(self) -> None:
         from core import ledger, risks
 
-        kind = self.rng.choices(self.mix_kinds, weights=self.mix_weights)[0]
+        kind = self.first.pop() if self.first else self.rng.choices(self.mix_kinds, weights=self.mix_weights)[0]
         if kind == "activity_add":
             self._activity()
         elif kind == "org_update":

@@ -133,7 +133,8 @@ def test_a_backup_taken_while_sessions_read_and_write_succeeds(hub, tmp_path):
     in_flight.wait(5)
     time.sleep(0.2)
     taken = [backup.backup(db, tmp_path / "backups")]  # raised BackupFailed before FORCE CHECKPOINT
-    while load_thread.is_alive() and len(taken) < 3:
+    # a second one while the sessions still work if time allows (on a busy machine the first may outlast them)
+    while len(taken) < 2 or (load_thread.is_alive() and len(taken) < 3):
         taken.append(backup.backup(db, tmp_path / "backups"))
     reader.join()
     load_thread.join()

@@ -282,12 +282,14 @@ def test_password_hash_is_masked_in_audit_json(db):
     (dt.date(2019, 12, 31), dt.date(2024, 12, 31)),
 ])
 def test_rating_expiry_is_rating_date_plus_five_years(db, rated, expiry):
-    org_id = organisations.create(org_values(rating="3A", rating_date=rated), STAFF)
+    # registered before the rating (a rating cannot predate the registration)
+    org_id = organisations.create(org_values(rating="3A", rating_date=rated, reg_date=dt.date(2018, 3, 1)), STAFF)
     assert organisations.get(org_id)["rating_expiry"] == expiry
 
 
 def test_rating_expiry_follows_updates(db):
-    org_id = organisations.create(org_values(rating="3A", rating_date=dt.date(2020, 2, 29)), STAFF)
+    org_id = organisations.create(org_values(rating="3A", rating_date=dt.date(2020, 2, 29),
+                                             reg_date=dt.date(2018, 3, 1)), STAFF)
     assert organisations.update(org_id, {"rating": "4A", "rating_date": dt.date(2023, 7, 1)}, STAFF) is True
     assert organisations.get(org_id)["rating_expiry"] == dt.date(2028, 7, 1)
     assert organisations.update(org_id, {"rating": None, "rating_date": None}, STAFF) is True
