@@ -12,7 +12,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.browser.conftest import WAIT_MS, login, open_screen, settle
-from tests.browser.widgets import box, choose, fill
+from tests.browser.widgets import box, choose, fill, grid_rows
 from tests.demo_cache import query_one
 
 SHOTS = Path("/tmp/shots-blind")
@@ -39,14 +39,6 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def _grid_rows(frame) -> list[dict[str, str]]:
-    """The visible rows of an st.dataframe (the canvas grid renders an accessible table once focused)."""
-    frame.locator("canvas[data-testid='data-grid-canvas']").focus()
-    frame.locator("canvas td[role='gridcell']").first.wait_for(state="attached", timeout=WAIT_MS)
-    rows = frame.locator("canvas tr[role='row']").evaluate_all(
-        "rows => rows.map(r => Array.from(r.querySelectorAll('th, td'), c => c.textContent.trim()))")
-    header, *body = rows
-    return [dict(zip(header, r)) for r in body]
 
 
 def test_a_blind_task_names_the_project_by_its_reviewer_title_and_the_organisation_nowhere(page, server):
@@ -58,7 +50,7 @@ def test_a_blind_task_names_the_project_by_its_reviewer_title_and_the_organisati
     body = page.inner_text("body")
     assert [n for n in names if n in body] == []
 
-    rows = {r["任务编号"]: r for r in _grid_rows(page.locator("[data-testid='stDataFrame']").first)}
+    rows = {r["任务编号"]: r for r in grid_rows(page.locator("[data-testid='stDataFrame']").first)}
     assert rows[task_id]["项目名称"] == title
     assert [n for n in names if n in " ".join(rows[task_id].values())] == []
 

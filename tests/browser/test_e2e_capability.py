@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from core.assessments import DEFAULT_SUPPORT
 from schemas.capability import DEFAULT_INSTRUMENT
 from tests.browser.conftest import WAIT_MS, login, open_screen, settle
-from tests.browser.widgets import box as _box, choose as _choose, fill as _fill, number as _number
+from tests.browser.widgets import box as _box, choose as _choose, fill as _fill, grid_rows, number as _number
 
 # indicator score per dimension: 财务管理 and 品牌传播 clearly the weakest (0 and 25 points), the rest 75–100
 SCORES = {"内部治理": 4, "项目管理": 5, "财务管理": 1, "人力资源": 4, "品牌传播": 2, "资源动员": 4, "服务成效": 5}
@@ -36,14 +36,6 @@ def _tab(page, name: str, within=None) -> None:
     settle(page)
 
 
-def _grid_rows(frame) -> list[dict[str, str]]:
-    """The visible rows of an st.dataframe as {column header: cell text} (see the module docstring)."""
-    frame.locator("canvas[data-testid='data-grid-canvas']").focus()
-    frame.locator("canvas td[role='gridcell']").first.wait_for(state="attached", timeout=WAIT_MS)
-    rows = frame.locator("canvas tr[role='row']").evaluate_all(
-        "rows => rows.map(r => Array.from(r.querySelectorAll('th, td'), c => c.textContent.trim()))")
-    header, *body = rows
-    return [dict(zip(header, r)) for r in body]
 
 
 def _success(page, text: str):
@@ -174,7 +166,7 @@ def _check_profile(page, org: str, period: str, title: str) -> None:
     page.get_by_text("依据最近一次评估中得分最低的两个维度").first.wait_for(timeout=WAIT_MS)
     panel = page.get_by_role("tabpanel", name="组织画像")
     frames = panel.locator("[data-testid='stDataFrame']")  # keys only tag selectable ones: found by headers
-    tables = [_grid_rows(frames.nth(i)) for i in range(frames.count())]
+    tables = [grid_rows(frames.nth(i)) for i in range(frames.count())]
     rows = next(t for t in tables if t and "建议辅导模块" in t[0])
     assert [r["维度"] for r in rows] == list(WEAKEST), rows
     for r in rows:

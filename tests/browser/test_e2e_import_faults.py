@@ -18,19 +18,13 @@ import duckdb
 from openpyxl import load_workbook
 
 from tests.browser.conftest import WAIT_MS, login, new_context, open_screen, settle, start_server
+from tests.browser.widgets import grid_rows
 from tests.demo_cache import query_one
 
 SHOTS = Path("/tmp/shots-import")
 ENGLISH = ("Traceback", "Error", "Exception", "KeyError", "SchemaErrors", "/work/", "site-packages")
 
 
-def _grid_rows(frame) -> list[dict[str, str]]:
-    frame.locator("canvas[data-testid='data-grid-canvas']").focus()
-    frame.locator("canvas td[role='gridcell']").first.wait_for(state="attached", timeout=WAIT_MS)
-    rows = frame.locator("canvas tr[role='row']").evaluate_all(
-        "rows => rows.map(r => Array.from(r.querySelectorAll('th, td'), c => c.textContent.trim()))")
-    header, *body = rows
-    return [dict(zip(header, r)) for r in body]
 
 
 def _shot(page, name: str) -> None:
@@ -78,7 +72,7 @@ def test_mixed_dates_and_a_damaged_file_end_in_chinese_reports(browser, tmp_path
         upload.set_input_files(str(mixed))
         settle(page)
         page.get_by_text("共 5 行:可导入 4 行,错误 1 行,已存在 0 行,文件内重复 0 行。").wait_for(timeout=WAIT_MS)
-        report = _grid_rows(page.locator("[data-testid='stDataFrame']").first)
+        report = grid_rows(page.locator("[data-testid='stDataFrame']").first)
         assert [(r["行号"], r["结果"]) for r in report] == [("2", "有效"), ("3", "有效"), ("4", "有效"), ("5", "有效"),
                                                           ("6", "错误")], report
         assert report[4]["字段"] == "登记/备案日期"

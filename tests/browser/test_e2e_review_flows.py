@@ -21,7 +21,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.browser.conftest import WAIT_MS, goto, login, open_screen, screenshot, settle, start_server
-from tests.browser.widgets import box as _box
+from tests.browser.widgets import box as _box, grid_rows
 
 ENGLISH = ("Choose an option", "Select all", "No results", "Add row")
 SHOTS = Path("/tmp/shots-review")
@@ -78,13 +78,6 @@ def demo(tmp_path_factory) -> dict:
     return {"round": rid, "eligible": eligible, "task": task["id"], "title": task["title"], "ready": ready}
 
 
-def _grid_rows(frame) -> list[dict[str, str]]:
-    frame.locator("canvas[data-testid='data-grid-canvas']").focus()
-    frame.locator("canvas td[role='gridcell']").first.wait_for(state="attached", timeout=WAIT_MS)
-    rows = frame.locator("canvas tr[role='row']").evaluate_all(
-        "rows => rows.map(r => Array.from(r.querySelectorAll('th, td'), c => c.textContent.trim()))")
-    header, *body = rows
-    return [dict(zip(header, r)) for r in body]
 
 
 def _shot(page, name: str, at=None) -> None:
@@ -157,7 +150,7 @@ def test_staff_sends_the_eligible_projects_to_review_then_plans(fresh, demo, pag
 
     # the matrix: projects by title, people by name
     grids = page.locator("[data-testid='stDataFrame']")
-    rows = _grid_rows(grids.last)
+    rows = grid_rows(grids.last)
     header = list(rows[0])
     assert header[:3] == ["编号", "项目名称", "已分配"], header
     assert not [h for h in header if h.startswith(("expert", "#"))], header
@@ -189,7 +182,7 @@ def _open_task(page, title: str) -> None:
 
 
 def _task_row(page, title: str) -> dict:
-    rows = _grid_rows(page.locator("[data-testid='stDataFrame']").first)
+    rows = grid_rows(page.locator("[data-testid='stDataFrame']").first)
     return next(r for r in rows if r["项目名称"] == title)
 
 
@@ -275,7 +268,7 @@ def test_the_summary_keeps_its_tab_and_sign_off_asks_first(fresh, demo, page):
     base, stop, path = fresh
     login(page, base, "admin")
     open_screen(page, "评审汇总")
-    rows = _grid_rows(page.get_by_role("tabpanel", name="汇总与排名").locator("[data-testid='stDataFrame']"))
+    rows = grid_rows(page.get_by_role("tabpanel", name="汇总与排名").locator("[data-testid='stDataFrame']"))
     cells = [v for r in rows for v in r.values()]
     assert not {"None", "nan", "NaN", "NaT"} & set(cells)
     assert all(re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d\d)?", r["申请金额"]) for r in rows), [r["申请金额"] for r in rows]
@@ -283,7 +276,7 @@ def test_the_summary_keeps_its_tab_and_sign_off_asks_first(fresh, demo, page):
     _shot(page, "review-summary-table")
     page.get_by_role("tab", name="评审进度").click()
     settle(page)
-    progress = _grid_rows(page.get_by_role("tabpanel", name="评审进度").locator("[data-testid='stDataFrame']"))
+    progress = grid_rows(page.get_by_role("tabpanel", name="评审进度").locator("[data-testid='stDataFrame']"))
     assert "李教授(评审专家)" in [r["专家"] for r in progress]
     assert not [r for r in progress if r["专家"].startswith("expert")]
 

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from schemas.review import DEFAULT_RUBRIC
 from tests.browser.conftest import WAIT_MS, goto, login, new_context, open_screen, screenshot, settle
+from tests.browser.widgets import grid_rows
 
 REVIEWER = "expert"
 REVIEWER_NAME = "李教授(评审专家)"  # core/demo.py DEMO_ACCOUNTS
@@ -44,15 +45,6 @@ def _weighted(scores: dict[str, float]) -> float:
     return round(sum(MAXIMA[n] * scores[n] / MAXIMA[n] for n in MAXIMA) / sum(MAXIMA.values()) * 100, 2)
 
 
-def _grid_rows(frame) -> list[dict[str, str]]:
-    """The visible rows of an st.dataframe as {column header: cell text}: focus the canvas so the grid
-    renders its accessible table, then read that table."""
-    frame.locator("canvas[data-testid='data-grid-canvas']").focus()
-    frame.locator("canvas td[role='gridcell']").first.wait_for(state="attached", timeout=WAIT_MS)
-    rows = frame.locator("canvas tr[role='row']").evaluate_all(
-        "rows => rows.map(r => Array.from(r.querySelectorAll('th, td'), c => c.textContent.trim()))")
-    header, *body = rows
-    return [dict(zip(header, r)) for r in body]
 
 
 def _first_run(page, server) -> None:
@@ -68,7 +60,7 @@ def _open_not_started_task(page) -> tuple[str, str]:
     """Reads the reviewer's task table, picks the current round's one task that is 未开始 and opens it;
     returns (assignment id, project title)."""
     open_screen(page, "我的评审")
-    rows = _grid_rows(page.locator("[data-testid='stDataFrame']").first)
+    rows = grid_rows(page.locator("[data-testid='stDataFrame']").first)
     current = [r for r in rows if r["批次"] == rows[0]["批次"]]  # newest round first (ORDER BY review_end DESC)
     assert len(current) == 4, f"the demo reviewer should have 4 tasks in {rows[0]['批次']}: {current}"
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", r["截止日期"]) for r in current), current  # a date, no 00:00:00
@@ -162,7 +154,7 @@ def _reviewer_submits(page, server) -> float:
     assert page.get_by_role("button", name=SUBMIT).count() == 0, "a submitted review must not be editable"
 
     # the task table says so too
-    row = next(r for r in _grid_rows(page.locator("[data-testid='stDataFrame']").first) if r["任务编号"] == aid)
+    row = next(r for r in grid_rows(page.locator("[data-testid='stDataFrame']").first) if r["任务编号"] == aid)
     assert (row["项目名称"], row["状态"], float(row["加权总分"])) == (title, "已提交", total), row
     return total
 
@@ -173,7 +165,7 @@ def _progress(page) -> dict[str, int]:
     """The reviewer's row of the 评审进度 board (current round)."""
     page.get_by_role("tab", name="评审进度").click()
     panel = page.get_by_role("tabpanel", name="评审进度")
-    rows = _grid_rows(panel.locator("[data-testid='stDataFrame']"))
+    rows = grid_rows(panel.locator("[data-testid='stDataFrame']"))
     mine = [r for r in rows if r["专家"] == REVIEWER_NAME]  # experts by name, never by account
     assert len(mine) == 1, f"{REVIEWER} not on the progress board: {rows[:3]}"
     return {k: int(v) for k, v in mine[0].items() if k != "专家"}

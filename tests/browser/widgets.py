@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import settle
+from tests.browser.conftest import WAIT_MS, settle
 
 
 def css_key(key: str) -> str:
@@ -40,3 +40,14 @@ def number(page, key: str, value: int) -> None:
     field = box(page, key).locator("input")
     field.fill(str(value))
     field.press("Tab")
+
+
+def grid_rows(frame) -> list[dict[str, str]]:
+    """The visible rows of an st.dataframe as {column header: cell text}: focus the canvas so the grid
+    renders its accessible table, then read that table."""
+    frame.locator("canvas[data-testid='data-grid-canvas']").focus()
+    frame.locator("canvas td[role='gridcell']").first.wait_for(state="attached", timeout=WAIT_MS)
+    rows = frame.locator("canvas tr[role='row']").evaluate_all(
+        "rows => rows.map(r => Array.from(r.querySelectorAll('th, td'), c => c.textContent.trim()))")
+    header, *body = rows
+    return [dict(zip(header, r)) for r in body]
