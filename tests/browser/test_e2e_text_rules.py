@@ -14,6 +14,7 @@ from pathlib import Path
 from stdnum.cn import uscc as stdnum_uscc
 
 from tests.browser.conftest import WAIT_MS, login, open_screen, settle, wait_for_app
+from tests.browser.test_e2e_registry import _choose, _field, _text  # the 登记新组织 form's fields
 
 SHOTS = Path("/tmp/shots-text")
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -31,23 +32,6 @@ def _uscc(prefix: str) -> str:
 
 def _fullwidth(s: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in s)
-
-
-def _field(page, name: str):
-    return page.locator(f".st-key-org_new--{name}")
-
-
-def _text(page, name: str):
-    return _field(page, name).locator("input")
-
-
-def _choose(page, name: str, option: str) -> None:
-    _field(page, name).locator("[data-testid='stSelectbox']").click()
-    page.get_by_role("option", name=option, exact=True).click()
-    page.wait_for_function(
-        "([sel, want]) => document.querySelector(sel)?.value === want",
-        arg=[f".st-key-org_new--{name} input[role='combobox']", option], timeout=WAIT_MS,
-    )
 
 
 def _register(page, typed: dict, kind: str) -> None:
