@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import demo_cache
 from tests.browser.conftest import WAIT_MS, goto, login, settle, wait_for_app
@@ -223,7 +224,11 @@ def test_a_draft_is_found_edited_saved_and_kept_after_reload(server, page, demo)
     page.reload(wait_until="domcontentloaded")  # F5: the same draft, with what was saved
     settle(page, quiet_ms=RELOAD_QUIET_MS)
     page.get_by_text(f"编辑申报 编号 {draft['id']}").first.wait_for(timeout=WAIT_MS)
-    assert box(page, "app_form::target_group").locator("input").input_value() == "辖区困境儿童"
+    # the form fills in as the page finishes loading after F5 (a person reads it once it shows): wait for it
+    # to show the saved value, then read it
+    saved = box(page, "app_form::target_group").locator("input")
+    expect(saved).to_have_value("辖区困境儿童", timeout=WAIT_MS)
+    assert saved.input_value() == "辖区困境儿童"
 
     # submitting the incomplete draft: it was saved, it was not submitted, and this is what is missing
     _click(page, "保存并提交")
