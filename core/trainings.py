@@ -131,13 +131,18 @@ def _signed_in(tx_or_db, training_id: int, org_id: int, person: str) -> dict | N
                               " AND person = ?", [training_id, org_id, person])
 
 
+def _sign_in_context(training: dict | None) -> dict:
+    """What the sign-in schema's context rule reads (the form and the sheet alike): the training's day."""
+    return {"training_date": training["training_date"] if training else None}
+
+
 def add_attendance(training_id: int, values: dict, actor: Actor, db=None) -> int:
     """Sign one person of one organisation in; the same person of the same organisation only once."""
     db = db or get_db()
-    if get(training_id, db) is None:
+    training = get(training_id, db)
+    if training is None:
         raise NotFound(f"培训(编号 {training_id})不存在")
-    held = db.scalar("SELECT training_date FROM trainings WHERE id = ?", [training_id])
-    clean = records.clean(ATTENDANCE, {**values, "training_id": training_id}, {"training_date": held})
+    clean = records.clean(ATTENDANCE, {**values, "training_id": training_id}, _sign_in_context(training))
     with records.unit(actor, db) as u:
         if _signed_in(u.tx, training_id, clean["org_id"], clean["person"]):
             raise ValidationFailed(fields={"person": [f"该组织的「{clean['person']}」已签到,不能重复登记"]})
@@ -173,7 +178,7 @@ def attendance_import_spec(training_id: int):
     return ImportSpec(
         entity=ATTENDANCE, fields=("org_id", "person", "position", "phone"), fixed={"training_id": training_id},
         find_existing=_existing_attendance, row_key=lambda r: (r["org_id"], r["person"]),
-        context={"training_date": get_db().scalar("SELECT training_date FROM trainings WHERE id = ?", [training_id])},
+        context=_sign_in_context(get(training_id)),
     )
 
 
