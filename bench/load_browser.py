@@ -175,7 +175,7 @@ async def wait_for_app(page, timeout: int = WAIT_MS) -> None:
     await page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
 
 
-async def settle(page, quiet_ms: int = 600, timeout: int = WAIT_MS) -> None:
+async def settle(page, quiet_ms: int = 250, timeout: int = WAIT_MS) -> None:
     """As ``tests.browser.conftest.settle``: until the script has stayed idle for ``quiet_ms``."""
     await wait_for_app(page, timeout)
     await page.wait_for_function(
@@ -189,14 +189,14 @@ async def settle(page, quiet_ms: int = 600, timeout: int = WAIT_MS) -> None:
 
 async def login(page, base: str, username: str, password: str) -> None:
     """As ``tests.browser.conftest.login``: the form, then the sign-in cookie. The form may be drawn
-    again by a late rerun (the cookie component reporting back) and lose what was typed; then no answer
-    comes and the form is empty again: wait for quiet and type once more."""
+    again by a late rerun and lose what was typed; then no answer comes and the form is empty again: wait
+    for a longer quiet spell and type once more."""
     from tests.browser.conftest import COOKIE_NAME
 
     await page.goto(base + "/", wait_until="domcontentloaded")
     out = page.get_by_role("button", name="退出登录")
     for attempt in range(5):
-        await settle(page, quiet_ms=600 * (attempt + 1))
+        await settle(page, quiet_ms=250 * (attempt + 1))
         user, pw = page.get_by_label("用户名", exact=True), page.get_by_label("密码", exact=True)
         await user.fill(username)
         await pw.fill(password)
@@ -538,9 +538,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
 
-    executable = shutil.which("chromium")
+    executable = shutil.which("chromium-headless-shell") or shutil.which("chromium")
     if not executable:
-        raise SystemExit("chromium not found on PATH (Debian: apt-get install -y chromium)")
+        raise SystemExit("chromium not found on PATH (Debian: apt-get install -y chromium chromium-headless-shell)")
     workdir = Path(tempfile.mkdtemp(prefix="hubdesk-load-browser-"))
     scenario_file = workdir / "scenario.json"
     try:

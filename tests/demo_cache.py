@@ -7,7 +7,8 @@ The demo build (migrations + every demo builder) takes 25-35 s. It is done once 
 parallel pytest processes (or a helper running tests beside CI) build it once. ``tests/conftest.py`` starts
 the build in the background (:func:`build_in_background`) as soon as collection shows a test that needs it.
 
-The benchmark's generated data (``bench/generate.py``) is cached the same way (:func:`bench_template`), keyed
+The empty migrated database of the ``db`` fixture is kept the same way (:func:`empty_template`), and the
+benchmark's generated data (``bench/generate.py``) is cached the same way (:func:`bench_template`), keyed
 also by the generator's source, under its own lock.
 """
 from __future__ import annotations
@@ -68,6 +69,25 @@ def template(environ: dict | None = None) -> Path:
     """The demo database of this code version (built now if missing, in a child process given ``environ``,
     default ``os.environ``). Never open it: copy it."""
     return _cached(_target(), "from core import app, db; app.bootstrap(); db.close_all()", "demo", environ)
+
+
+EMPTY_CODE = """
+import os
+os.environ["HUBDESK_DEMO"] = "0"
+from core import communities, db
+from core.actor import SYSTEM
+from schemas import choices
+database = db.get_db()
+communities.install_provider()
+communities.ensure(choices.DEMO_COMMUNITIES, SYSTEM, db=database)
+db.close_all()
+"""
+
+
+def empty_template() -> Path:
+    """An empty database of this code version: migrated, with the 21 demo communities, no users, no
+    organisations (what the tests' ``db`` fixture starts from), built once. Copy it (:func:`copy_to`)."""
+    return _cached(CACHE / f"empty-{code_version()}.duckdb", EMPTY_CODE, "empty-", None)
 
 
 BENCH_CODE = """

@@ -152,18 +152,21 @@ def _token(username: str, *, days: float = 1.0, key: str | None = None, algorith
 @pytest.fixture
 def browser_cookies(monkeypatch):
     """The cookies a browser sends with the request (what ``st.context.cookies`` holds, as the sign-in gate
-    reads it); and what the app asks the browser to store (CookieManager.set) or drop."""
-    import extra_streamlit_components as stx
-
+    reads it); and what the app asks the browser to store or drop (the script ``auth._write_cookie`` puts
+    in the page: a past expiry drops the cookie)."""
     from core.ui import auth
 
     jar: dict[str, str] = {}
     stored: list[dict] = []
+
+    def write(value, expires):
+        if expires.timestamp() <= 0:
+            jar.pop(COOKIE_NAME, None)
+            return
+        stored.append({"name": COOKIE_NAME, "value": value, "expires_at": expires.astimezone().replace(tzinfo=None)})
+
     monkeypatch.setattr(auth, "_browser_cookie", lambda: jar.get(COOKIE_NAME))
-    monkeypatch.setattr(stx.CookieManager, "set",
-                        lambda self, name, value, expires_at=None, **kw: stored.append(
-                            {"name": name, "value": value, "expires_at": expires_at, **kw}))
-    monkeypatch.setattr(stx.CookieManager, "delete", lambda self, name, **kw: jar.pop(name, None))
+    monkeypatch.setattr(auth, "_write_cookie", write)
     return types.SimpleNamespace(jar=jar, stored=stored)
 
 

@@ -1,21 +1,27 @@
 """The sign-in gate, on every run: a server-side session (core.sessions) referenced by a signed cookie, the
-lockout and client throttle (core.lockout), and streamlit-authenticator for the password check and its
-cookie component.
+lockout and client throttle (core.lockout), and streamlit-authenticator for the password check.
 
 The cookie is a JWT (HS256 only, key from the secrets file) that carries a random session id and its
 expiry, nothing else; the session it names must be alive in the database (not revoked, not idle, not past
 its lifetime, account active) on every run, so a copied cookie stops working at 退出登录, at a password
 change or reset, at a role change or when the account is disabled. Any cookie that does not decode
 (wrong key, wrong algorithm, garbage) means signed out, with the login form.
+
+The cookie is read from the request (``st.context.cookies``) and written by a one-line script in the page
+at sign-in and sign-out only. No cookie component is drawn on ordinary runs: its iframe answers every page
+load with one or two extra reruns, which cost a person's page load its time and could swallow a click
+made meanwhile (a tab switched back, a button that never appeared).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import bcrypt
 import jwt
 import streamlit as st
-import streamlit_authenticator as stauth
+from streamlit_authenticator.controllers import AuthenticationController
 from streamlit_authenticator.utilities import LoginError
 
 from core import config, lockout, secrets_file, sessions, users
@@ -29,12 +35,9 @@ _AUTH_KEYS = ("authentication_status", "username", "name", "email", "roles")
 _DUMMY_HASH: dict[int, bytes] = {}
 
 
-def _authenticator() -> stauth.Authenticate:
-    s = config.load()
-    return stauth.Authenticate(
-        users.credentials(), cookie_name=COOKIE_NAME, cookie_key=secrets_file.cookie_key(s.secrets_path),
-        cookie_expiry_days=s.cookie_days, auto_hash=False, login_sleep_time=s.login_sleep,
-    )
+def _authenticator() -> AuthenticationController:
+    """streamlit-authenticator's password check over the active accounts (built at a sign-in only)."""
+    return AuthenticationController(users.credentials(), auto_hash=False)
 
 
 def client_address() -> str | None:
@@ -67,7 +70,7 @@ def _browser_cookie() -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _cookie_session_id(authenticator: stauth.Authenticate) -> str | None:
+def _cookie_session_id() -> str | None:
     """The session id in the browser's cookie, or None (no cookie, or one that does not decode: then the
     cookie is deleted so the browser stops sending it)."""
     if st.session_state.get(_SPENT):
@@ -84,24 +87,30 @@ def _cookie_session_id(authenticator: stauth.Authenticate) -> str | None:
     except jwt.PyJWTError:
         pass
     st.session_state[_SPENT] = True
-    _delete_cookie(authenticator)
+    _delete_cookie()
     return None
 
 
-def _set_cookie(authenticator: stauth.Authenticate, session_id: str) -> None:
+def _write_cookie(value: str, expires: datetime) -> None:
+    """Sets (or, with a past ``expires``, deletes) the sign-in cookie from a script in the page: path /,
+    SameSite=Strict, Secure when configured (behind HTTPS)."""
+    parts = [f"{COOKIE_NAME}={value}", "path=/", "expires=" + format_datetime(expires.astimezone(timezone.utc), usegmt=True),
+             "SameSite=Strict"]
+    if config.load().secure_cookie:
+        parts.append("Secure")
+    st.html(f"<script>document.cookie = {json.dumps('; '.join(parts))};</script>", unsafe_allow_javascript=True)
+
+
+def _set_cookie(session_id: str) -> None:
     s = config.load()
-    expires = datetime.now() + timedelta(days=s.cookie_days)
+    expires = datetime.now(timezone.utc) + timedelta(days=s.cookie_days)
     token = jwt.encode({"sid": session_id, "exp": int(expires.timestamp())},
                        secrets_file.cookie_key(s.secrets_path), algorithm="HS256")
-    authenticator.cookie_controller.cookie_model.cookie_manager.set(COOKIE_NAME, token, expires_at=expires,
-                                                            secure=s.secure_cookie or None, same_site="strict")
+    _write_cookie(token, expires)
 
 
-def _delete_cookie(authenticator: stauth.Authenticate) -> None:
-    try:
-        authenticator.cookie_controller.cookie_model.cookie_manager.delete(COOKIE_NAME)
-    except KeyError:  # the component had not seen it
-        pass
+def _delete_cookie() -> None:
+    _write_cookie("", datetime(1970, 1, 1, tzinfo=timezone.utc))
 
 
 def _clear_session() -> None:
@@ -117,19 +126,19 @@ def _dummy_hash() -> bytes:
     return _DUMMY_HASH[rounds]
 
 
-def _password_ok(authenticator: stauth.Authenticate, username: str, password: str) -> bool:
+def _password_ok(authenticator: AuthenticationController, username: str, password: str) -> bool:
     """The authenticator's check for a known active user; the same bcrypt work for an unknown one, so a
     wrong username takes as long as a wrong password."""
-    if username not in authenticator.authentication_controller.authentication_model.credentials["usernames"]:
+    if username not in authenticator.authentication_model.credentials["usernames"]:
         bcrypt.checkpw(password.encode("utf-8")[:72], _dummy_hash())
         return False
     try:
-        return bool(authenticator.authentication_controller.login(username, password))
+        return bool(authenticator.login(username, password))
     except LoginError:
         return False
 
 
-def _sign_in(authenticator: stauth.Authenticate, username: str, password: str) -> None:
+def _sign_in(username: str, password: str) -> None:
     username = (username or "").strip().lower()
     if not username or not password:
         st.session_state["login_error"] = "请输入用户名和密码"
@@ -142,7 +151,7 @@ def _sign_in(authenticator: stauth.Authenticate, username: str, password: str) -
         return
     ok = False
     try:
-        ok = _password_ok(authenticator, username, password)
+        ok = _password_ok(_authenticator(), username, password)
     finally:
         lock = lockout.finish(attempt, ok)
     if not ok:
@@ -164,10 +173,10 @@ def _sign_in(authenticator: stauth.Authenticate, username: str, password: str) -
     st.session_state[SID] = session_id
     st.session_state[_SPENT] = True  # the tab's old cookie (if any) is replaced
     st.session_state.pop("login_error", None)
-    _set_cookie(authenticator, session_id)
+    _set_cookie(session_id)
 
 
-def _login_form(authenticator: stauth.Authenticate) -> bool:
+def _login_form() -> bool:
     """Draws the sign-in form; True when this run signed the user in (the form is then removed)."""
     box = st.empty()
     with box.container():
@@ -180,9 +189,9 @@ def _login_form(authenticator: stauth.Authenticate) -> bool:
             submitted = st.form_submit_button("登录", type="primary")
         error = st.empty()
     if submitted:
-        _sign_in(authenticator, st.session_state.get("login_username", ""), st.session_state.get("login_password", ""))
+        _sign_in(st.session_state.get("login_username", ""), st.session_state.get("login_password", ""))
         if st.session_state.get("authentication_status"):
-            box.empty()  # same run goes on to the app, so the cookie component is not cut off by a rerun
+            box.empty()  # the same run goes on to the app (and writes the cookie)
             return True
     if st.session_state.get("login_error"):
         error.error(md(st.session_state["login_error"]))
@@ -210,25 +219,26 @@ def current() -> Actor | None:
 
 def gate() -> Actor | None:
     """The signed-in actor, or None after drawing the login form."""
-    authenticator = _authenticator()  # draws the cookie component (needed to set or delete the cookie)
+    for k in _AUTH_KEYS:
+        st.session_state.setdefault(k, None)
     if st.session_state.pop("_hub_logout", False):
         who = current()
         if who is not None:
             sessions.end(st.session_state.get(SID), who)
-        _delete_cookie(authenticator)
+        _delete_cookie()
         _clear_session()
         st.session_state[_SPENT] = True
         st.session_state.pop("login_error", None)
         st.session_state.pop("login_password", None)
-        return current() if _login_form(authenticator) else None
+        return current() if _login_form() else None
     if not st.session_state.get(SID):
-        session_id = _cookie_session_id(authenticator)  # a new tab, F5 or a bookmark: the browser's cookie
+        session_id = _cookie_session_id()  # a new tab, F5 or a bookmark: the browser's cookie
         if session_id:
             st.session_state[SID] = session_id
             st.session_state[_SPENT] = True
             check = sessions.check(session_id)
             if not check.ok:
-                _delete_cookie(authenticator)
+                _delete_cookie()
                 _clear_session()
                 if check.reason:
                     st.session_state["login_error"] = check.reason
@@ -238,8 +248,8 @@ def gate() -> Actor | None:
             if not st.session_state.get("name"):
                 st.session_state["name"] = (users.get(who.username) or {}).get("name") or who.username
             return who
-        _delete_cookie(authenticator)
-    if _login_form(authenticator):
+        _delete_cookie()
+    if _login_form():
         return current()
     return None
 

@@ -52,11 +52,19 @@ def pytest_collection_modifyitems(config, items):
 
 # --- the browser -------------------------------------------------------------------------------
 
+def chromium_executable() -> str | None:
+    """Debian's chromium for the tests: its headless shell (package ``chromium-headless-shell``, the same
+    Blink and V8 as ``chromium``, without the desktop browser around them; what Playwright itself runs for
+    ``headless=True``) when installed, else ``chromium``. Measured on this 2-core machine: a page load in a
+    new browser context costs 1.6 s of CPU instead of 2.8 s, a reload 1.0 s instead of 1.1 s."""
+    return shutil.which("chromium-headless-shell") or shutil.which("chromium")
+
+
 def _chromium_or_skip() -> str:
-    path = shutil.which("chromium")
+    path = chromium_executable()
     if path:
         return path
-    reason = "chromium not found on PATH (Debian: apt-get install -y chromium)"
+    reason = "chromium not found on PATH (Debian: apt-get install -y chromium chromium-headless-shell)"
     if os.environ.get("CI") == "true":
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason)
@@ -241,12 +249,13 @@ def wait_for_app(page, timeout: int = WAIT_MS) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
 
 
-def settle(page, quiet_ms: int = 600, timeout: int = WAIT_MS) -> None:
+def settle(page, quiet_ms: int = 250, timeout: int = WAIT_MS) -> None:
     """``wait_for_app``, then until the script has stayed idle for ``quiet_ms``.
 
-    Needed after a page load and after signing in: streamlit-authenticator's cookie component
-    (an iframe) reports back after it mounts and triggers one or two more reruns; the login form
-    is re-created by them, so text typed before they finish is lost.
+    A page load is one run (the sign-in cookie is read from the request, no component reports back), but
+    a run can start another: the first run after a server start reloads the page it was asked for, a
+    debounced widget sends its value, a query parameter is written. A short quiet spell lets those start
+    before the test types into what they would re-create.
     """
     wait_for_app(page, timeout)
     page.wait_for_function(

@@ -25,9 +25,6 @@ from tests.browser.widgets import box, choose, fill, multi, number
 
 RAW = ("None", "nan", "NaT", "24800.0", "00:00:00")
 ENGLISH = ("Choose an option", "Select all", "No results", "No options", "Add row", "empty")
-# After F5 the sign-in cookie component reruns the page once more, sometimes well after the first quiet
-# moment; a person reads the page for longer than that before clicking
-RELOAD_QUIET_MS = 2000
 SHOTS = os.environ.get("HUBDESK_SHOTS")  # e.g. /tmp/shots-intake: screenshots of each screen for review
 
 
@@ -222,7 +219,7 @@ def test_a_draft_is_found_edited_saved_and_kept_after_reload(server, page, demo)
     _alert(page, f"草稿已保存(编号 {draft['id']}),尚未提交")
 
     page.reload(wait_until="domcontentloaded")  # F5: the same draft, with what was saved
-    settle(page, quiet_ms=RELOAD_QUIET_MS)
+    settle(page)
     page.get_by_text(f"编辑申报 编号 {draft['id']}").first.wait_for(timeout=WAIT_MS)
     # the form fills in as the page finishes loading after F5 (a person reads it once it shows): wait for it
     # to show the saved value, then read it
@@ -288,7 +285,7 @@ def test_the_detail_and_the_printable_notice_read_as_money(server, page, demo):
     assert _query(page).get("tab") == "流转记录"
     page.get_by_role("cell", name="系统").first.wait_for(timeout=WAIT_MS)  # people by name, never 'system'
     page.reload(wait_until="domcontentloaded")  # F5 keeps the record and the tab
-    settle(page, quiet_ms=RELOAD_QUIET_MS)
+    settle(page)
     assert page.get_by_role("tab", name="流转记录").first.get_attribute("aria-selected") == "true"
 
     goto(page, f"{server}/decision-notice?round={past['name']}&tab=公示名单")

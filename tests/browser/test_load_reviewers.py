@@ -10,12 +10,11 @@ CI runs 3 contexts for 20 s; ``HUBDESK_LOAD_CONTEXTS`` / ``HUBDESK_LOAD_SECONDS`
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, start_server
+from tests.browser.conftest import ARTIFACTS, chromium_executable, start_server
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 
@@ -29,8 +28,8 @@ APPS = 12 if SECONDS <= 30 else 40  # tasks per reviewer: more than they can sco
 
 def _chromium() -> str:
     """Debian's chromium and Playwright, or skip (fail under CI=true), as the other browser tests do."""
-    path = shutil.which("chromium")
-    reason = None if path else "chromium not found on PATH (Debian: apt-get install -y chromium)"
+    path = chromium_executable()
+    reason = None if path else "chromium not found on PATH (Debian: apt-get install -y chromium chromium-headless-shell)"
     try:
         import playwright.async_api  # noqa: F401
     except ImportError:
