@@ -354,12 +354,39 @@ def test_raw_html_is_only_the_apps_own_constant_markup():
             if unsafe or name in ("html", "iframe"):
                 arg = call.args[0] if call.args else None
                 uses.append((path.relative_to(ROOT).as_posix(), name))
-                assert (isinstance(arg, ast.Name) and arg.id in constants) or (
+                # the one allowed template: the sign-in cookie's script, filled with a JSON-quoted string of
+                # the token alphabet (test_the_cookie_script_takes_a_token_only)
+                cookie_script = (path.name == "auth.py" and isinstance(arg, ast.Call)
+                                 and isinstance(arg.func, ast.Attribute) and arg.func.attr == "format"
+                                 and isinstance(arg.func.value, ast.Name) and arg.func.value.id == "COOKIE_SCRIPT"
+                                 and arg.func.value.id in constants)
+                assert cookie_script or (isinstance(arg, ast.Name) and arg.id in constants) or (
                     isinstance(arg, ast.Constant) and isinstance(arg.value, str)), \
                     f"{path.name}:{call.lineno} renders run-time text as HTML"
         text = path.read_text(encoding="utf-8")
         assert "components.html" not in text and "components.v1" not in text, path
     assert uses and all(name == "html" for _, name in uses), uses  # st.html(MEETING_CSS) only
+
+
+def test_the_cookie_script_takes_a_token_only(monkeypatch):
+    """The sign-in cookie's script gets a signed token (or nothing) and a date; anything else is refused
+    before a script is drawn."""
+    import datetime as dt
+
+    import streamlit as st
+
+    from core.ui import auth
+
+    drawn = []
+    monkeypatch.setattr(st, "html", lambda body, **kw: drawn.append(body))
+    when = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+    for bad in ('x";alert(1);"', "a b", "</script><script>alert(1)</script>", "a;path=/evil", "令牌"):
+        with pytest.raises(ValueError):
+            auth._write_cookie(bad, when)
+    assert drawn == []
+    auth._write_cookie("eyJhbGciOiJIUzI1NiJ9.eyJzaWQiOiJ4In0.c2ln-_", when)
+    assert drawn == ['<script>document.cookie = "hubdesk_auth=eyJhbGciOiJIUzI1NiJ9.eyJzaWQiOiJ4In0.c2ln-_; '
+                     'path=/; expires=Tue, 01 Jan 2030 00:00:00 GMT; SameSite=Strict";</script>']
 
 
 def _tooltips(spec):

@@ -15,6 +15,7 @@ made meanwhile (a tab switched back, a button that never appeared).
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -91,14 +92,22 @@ def _cookie_session_id() -> str | None:
     return None
 
 
+# The script that writes the sign-in cookie: the only run-time value in it is the cookie string, built
+# from the token alphabet below and JSON-quoted (tests/test_escaping.py allows exactly this use).
+COOKIE_SCRIPT = "<script>document.cookie = {};</script>"
+_TOKEN = re.compile(r"[A-Za-z0-9_.-]*")  # a JWT's three base64url parts, or nothing
+
+
 def _write_cookie(value: str, expires: datetime) -> None:
     """Sets (or, with a past ``expires``, deletes) the sign-in cookie from a script in the page: path /,
     SameSite=Strict, Secure when configured (behind HTTPS)."""
+    if not _TOKEN.fullmatch(value):
+        raise ValueError("a sign-in cookie holds a signed token only")
     parts = [f"{COOKIE_NAME}={value}", "path=/", "expires=" + format_datetime(expires.astimezone(timezone.utc), usegmt=True),
              "SameSite=Strict"]
     if config.load().secure_cookie:
         parts.append("Secure")
-    st.html(f"<script>document.cookie = {json.dumps('; '.join(parts))};</script>", unsafe_allow_javascript=True)
+    st.html(COOKIE_SCRIPT.format(json.dumps("; ".join(parts))), unsafe_allow_javascript=True)
 
 
 def _set_cookie(session_id: str) -> None:

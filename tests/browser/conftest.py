@@ -87,11 +87,14 @@ def browser():
             b.close()
 
 
-# Records when the app's script state last changed, so ``settle`` can wait for a quiet app.
+# Records when the app last changed: its script state, or what it shows (elements added, removed or
+# re-texted). The elements of a run are drawn a little after the run ends (200-450 ms measured on a busy
+# machine), so ``settle`` waits for both to be quiet.
 _TRACK_SCRIPT_STATE = """
 window.__hubStateChangedAt = performance.now();
 new MutationObserver(() => { window.__hubStateChangedAt = performance.now(); })
-  .observe(document, {subtree: true, attributes: true, attributeFilter: ["data-test-script-state"]});
+  .observe(document, {subtree: true, childList: true, characterData: true, attributes: true,
+                      attributeFilter: ["data-test-script-state"]});
 """
 
 
@@ -250,12 +253,12 @@ def wait_for_app(page, timeout: int = WAIT_MS) -> None:
 
 
 def settle(page, quiet_ms: int = 250, timeout: int = WAIT_MS) -> None:
-    """``wait_for_app``, then until the script has stayed idle for ``quiet_ms``.
+    """``wait_for_app``, then until the script has stayed idle, and the page unchanged, for ``quiet_ms``.
 
     A page load is one run (the sign-in cookie is read from the request, no component reports back), but
-    a run can start another: the first run after a server start reloads the page it was asked for, a
-    debounced widget sends its value, a query parameter is written. A short quiet spell lets those start
-    before the test types into what they would re-create.
+    its elements are drawn a little after the run ends, and a run can start another: the first run after a
+    server start reloads the page it was asked for, a debounced widget sends its value. A short quiet spell
+    lets those finish before the test reads the page or types into what they would re-create.
     """
     wait_for_app(page, timeout)
     page.wait_for_function(
