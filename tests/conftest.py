@@ -52,7 +52,8 @@ def pytest_collection_modifyitems(config, items):
     workers take them): without a demo database for this code version, the tests that need none come before
     those that do, while it is built in the background (``pytest_collection_finish``). Under pytest-xdist
     the main browser group comes first (the longest stretch of one worker, started at once; in it the browser
-    load check first) and the late browser group last (taken by the worker that finished the rest)."""
+    load check first); the late browser group comes after the tests that need no demo database (so the other
+    worker takes it once the demo build is done, and both workers end on short tests, not one on a group)."""
     demo_missing = os.environ.get("HUBDESK_TEST_DEMO_BUILT") == "0"
     xdist = "PYTEST_XDIST_WORKER" in os.environ
 
@@ -63,8 +64,8 @@ def pytest_collection_modifyitems(config, items):
             # the browser load check first: beside the unit tests, not beside the late browser group's chromium
             return 0 if Path(str(item.fspath)).stem == "test_load_reviewers" else 1
         if xdist and group == "browser-late":
-            return 4
-        return 3 if demo_missing and _needs_demo(item) else 2
+            return 3
+        return 4 if demo_missing and _needs_demo(item) else 2
 
     items.sort(key=key)  # stable: in collection order within each part
 

@@ -32,9 +32,9 @@ DEMO_PASSWORDS = {"admin": "Demo-admin-2026", "staff": "Demo-staff-2026", "exper
                   "leader": "Demo-leader-2026"}
 
 
-# Browser modules that run in a pytest-xdist group of their own, after everything else (tests/conftest.py
-# orders them last): the worker that is done with the non-browser tests takes them while the other worker is
-# still in the main browser group. Read-only checks against a server of their own, many page loads.
+# Browser modules that run in a pytest-xdist group of their own, taken by the worker that is not in the main
+# browser group, after the tests that need no demo database (tests/conftest.py orders them), so both workers
+# end on short tests. Read-only checks against a server of their own, many page loads.
 LATE_MODULES = {"test_e2e_deep_links"}
 
 
