@@ -231,8 +231,8 @@ def create(org_id: int, instrument_id: int, values: dict, actor: Actor, db=None)
         if dup:
             raise ValidationFailed(fields={"period": [f"该组织已有「{clean['period']}」的评估(编号 {dup['id']})"]})
         aid = u.create(ASSESSMENT, head, validated=True)
-        for ind_id, score in scores.items():
-            u.create(SCORE, {"assessment_id": aid, "indicator_id": ind_id, "score": score}, validated=True)
+        u.create_many(SCORE, [{"assessment_id": aid, "indicator_id": ind_id, "score": score}
+                              for ind_id, score in scores.items()], validated=True)
     return aid, total
 
 

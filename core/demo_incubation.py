@@ -896,10 +896,9 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
                     "assessor": clean["assessor"], "assessed_on": clean["assessed_on"], "evidence": clean["evidence"],
                     "total": total}
             aid = u.create(asm.ASSESSMENT, head, validated=True, system=when)
-            for ind_id, score in scores.items():
-                u.create(asm.SCORE, {"assessment_id": aid, "indicator_id": ind_id, "score": score}, validated=True,
-                         system=when)
-                counts["assessment_scores"] += 1
+            u.create_many(asm.SCORE, [{"assessment_id": aid, "indicator_id": ind_id, "score": score}
+                                      for ind_id, score in scores.items()], validated=True, system=when)
+            counts["assessment_scores"] += len(scores)
             counts["assessments"] += 1
 
     # ---- lifecycle: stage changes, 入壳/出壳 decisions, ratings (the organisations stay as they are) --

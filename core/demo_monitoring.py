@@ -695,10 +695,13 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
             for mid, d in zip(stone_ids[pid], x["done"]):
                 if d is not None:
                     u.update(projects.PROJECT_MILESTONE, mid, {}, system={"done_on": d}, action="done")
+            rows, stamps = [], []
             for a in x["activities"]:
-                u.create(ACTIVITY, valid_acts[ai], validated=True, system=_at(rng, a["activity_date"], now, 17, 21))
+                rows.append(valid_acts[ai])
+                stamps.append(_at(rng, a["activity_date"], now, 17, 21))
                 ai += 1
                 counts["person_times"] += a["person_times"]
+            u.create_many(ACTIVITY, rows, validated=True, system=stamps)
             for e in x["expenses"]:
                 u.create(EXPENSE, valid_exps[ei], validated=True,
                          system={"project_id": pid} | _at(rng, e["expense_date"], now))

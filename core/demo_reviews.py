@@ -587,10 +587,9 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
                                               "submitted_at": r["submitted_at"]},
                                      validated=True, action="submit_review" if submitted else "create")
                 counts["reviews" if submitted else "review_drafts"] += 1
-                for cid, score, comment in r["scores"]:
-                    u.create(SCORE, {"review_id": review_id, "criterion_id": crit_id[cid], "score": score,
-                                     "comment": comment}, validated=True)
-                    counts["scores"] += 1
+                u.create_many(SCORE, [{"review_id": review_id, "criterion_id": crit_id[cid], "score": score,
+                                       "comment": comment} for cid, score, comment in r["scores"]], validated=True)
+                counts["scores"] += len(r["scores"])
             if not current and plan:
                 locked_at = lock_time(mine, rnd)
                 if resolve is not None:  # the admin's recorded reason, before signing off

@@ -126,6 +126,45 @@ class Unit:
         self.tx.touch(entity.table)
         return key
 
+    def create_many(self, entity: Entity, rows: list[dict], *, system: dict | list[dict] | None = None,
+                    validated: bool = False, action: str = "create", note: str | None = None) -> list[Any]:
+        """:meth:`create` for many rows of one entity (a review's scores, a project's activities): the same
+        checks and one audit change per row, but one INSERT statement per 500 rows (DuckDB is columnar: a
+        statement per row costs about 1 ms each). ``system``: one dict for every row or one per row.
+        Returns the keys in the order of ``rows``."""
+        _allow(entity, self.actor)
+        prepared = []
+        for i, values in enumerate(rows):
+            record = dict(values) if validated else clean(entity, values)
+            _check_unique(self.tx, entity, record, None)
+            row = dict(record)
+            if entity.stamps:
+                row.update(created_at=self.now, created_by=self.actor.username)
+            row.update((system[i] if isinstance(system, list) else system) or {})
+            prepared.append(row)
+        keys: list[Any] = []
+        start = 0
+        while start < len(prepared):
+            cols = list(prepared[start])
+            end = start
+            while end < len(prepared) and end - start < 500 and list(prepared[end]) == cols:
+                end += 1
+            chunk = prepared[start:end]
+            one = "(" + ", ".join("?" for _ in cols) + ")"
+            cur = self.tx.execute(f"INSERT INTO {entity.table} ({', '.join(cols)}) VALUES "
+                                  + ", ".join(one for _ in chunk) + " RETURNING *",
+                                  [row[c] for row in chunk for c in cols])
+            names = [d[0] for d in cur.description]
+            stored = [dict(zip(names, r)) for r in cur.fetchall()]
+            for row in stored:
+                keys.append(row[entity.key])
+                self.changes.append(audit.Change(entity.table, row[entity.key], action, None, row,
+                                                 entity.secret_fields, note))
+            start = end
+        if prepared:
+            self.tx.touch(entity.table)
+        return keys
+
     def update(self, entity: Entity, key: Any, values: dict, *, system: dict | None = None,
                touch: dict | None = None, validated: bool = False, action: str = "update",
                note: str | None = None) -> bool:

@@ -206,12 +206,14 @@ def save(assignment_id: int, values: dict, actor: Actor, *, submit: bool = False
             u.update(REVIEW, review_id, {}, system=head, action="submit_review" if submit else "update")
         stored = {r["criterion_id"]: r for r in tx.fetch_all(
             "SELECT id, criterion_id, score, comment FROM review_scores WHERE review_id = ?", [review_id])}
+        new_rows = []
         for c in crit:
             row = {"score": scores[c["id"]], "comment": clean.get(f"comment_{c['id']}")}
             if c["id"] in stored:
                 u.update(SCORE, stored[c["id"]]["id"], {}, system=row)
             else:
-                u.create(SCORE, {"review_id": review_id, "criterion_id": c["id"], **row}, validated=True)
+                new_rows.append({"review_id": review_id, "criterion_id": c["id"], **row})
+        u.create_many(SCORE, new_rows, validated=True)
     return total
 
 

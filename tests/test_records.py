@@ -323,3 +323,37 @@ def test_failed_write_bumps_no_version(db):
     with pytest.raises(ValidationFailed):
         organisations.create(org_values(), STAFF)
     assert db.version("organisations", "audit_log") == before
+
+
+# ---- many rows at once (a review's scores, a project's activities) ----------------------------------
+
+def _batch(n: int, start: int = 10) -> list[dict]:
+    return [org_values(name=f"下沙街道批量协会{i}", uscc=uscc_for("51", i)) for i in range(start, start + n)]
+
+
+def test_create_many_stores_every_row_in_order_with_one_audit_row_each(db):
+    n_orgs, n_audit = counts(db)
+    with records.unit(STAFF) as u:
+        keys = u.create_many(ORGANISATION, _batch(3))
+    assert [organisations.get(k)["name"] for k in keys] == [f"下沙街道批量协会{i}" for i in (10, 11, 12)]
+    assert counts(db) == (n_orgs + 3, n_audit + 3)
+    rows = audit_rows(db)[-3:]
+    assert [r["row_key"] for r in rows] == [str(k) for k in keys]
+    assert all(r["action"] == "create" and r["actor"] == "wangmin" for r in rows)
+    assert [json.loads(r["after_json"])["name"] for r in rows] == [f"下沙街道批量协会{i}" for i in (10, 11, 12)]
+    assert organisations.get(keys[0])["created_by"] == "wangmin"
+
+
+def test_create_many_is_refused_whole_for_a_role_or_a_bad_row(db):
+    before = counts(db)
+    with pytest.raises(PermissionDenied):
+        with records.unit(LEADER) as u:
+            u.create_many(ORGANISATION, _batch(2))
+    rows = _batch(3)
+    rows[2]["name"] = rows[0]["name"]  # the third repeats a stored organisation's name
+    organisations.create(rows[0], STAFF)
+    before = counts(db)
+    with pytest.raises(ValidationFailed):
+        with records.unit(STAFF) as u:
+            u.create_many(ORGANISATION, rows[1:])
+    assert counts(db) == before  # nothing of the batch was stored, no audit row
