@@ -35,10 +35,12 @@ def xlsx() -> bytes:
 
 
 def zip_of(names: dict[str, bytes]) -> bytes:
+    """A zip of ``names`` with a fixed timestamp: the same bytes in every process (a parameter built at
+    collection must be identical in both pytest-xdist workers, or the run stops)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name, data in names.items():
-            zf.writestr(name, data)
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)
     return buf.getvalue()
 
 
