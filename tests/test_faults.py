@@ -255,7 +255,9 @@ def test_sigkill_during_a_burst_of_score_submissions_leaves_each_review_whole_or
     pending = list(tasks)
     seed = random.randrange(10**6)
     rng = random.Random(seed)
-    for pause in ("scores:3", "audit", "trace"):
+    # scores:1 -- after the submission's score rows (one INSERT for all of them, records.Unit.create_many),
+    # before its audit row; audit -- after the audit row, before COMMIT; trace -- a random moment
+    for pause in ("scores:1", "audit", "trace"):
         batch = pending[:8]
         child = Child("reviews", "--round", str(rid), "--tasks", ",".join(f"{a}:{u}" for a, u in batch),
                       "--pause", pause)
