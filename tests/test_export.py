@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 import zipfile
 from pathlib import Path
 
@@ -71,7 +70,7 @@ def test_imported_database_goes_on_with_new_ids(hub, isolated, monkeypatch):
 
 
 def test_export_reads_one_snapshot_while_the_app_writes(hub, isolated):
-    stop, errors = threading.Event(), []
+    stop, writing, errors = threading.Event(), threading.Event(), []
 
     def writer() -> None:
         n = 1
@@ -80,13 +79,15 @@ def test_export_reads_one_snapshot_while_the_app_writes(hub, isolated):
                 make_org(n)
             except Exception as exc:  # pragma: no cover - reported below
                 errors.append(exc)
+                writing.set()
                 return
+            writing.set()  # the first organisation is stored: the export starts while more are written
             n += 1
 
     t = threading.Thread(target=writer)
     t.start()
     try:
-        time.sleep(0.2)
+        assert writing.wait(timeout=60)
         manifest = export.export_parquet(hub, isolated / "live.zip")
     finally:
         stop.set()
