@@ -74,6 +74,10 @@ except (HubError, app.ConfigProblem) as exc:  # e.g. the file held by another se
     st.error(md(str(exc)))
     st.stop()
 box.empty()
+if not app.heap_frozen():  # once per process: every screen's module imported, then the heap frozen
+    for spec in navigation.PAGES:
+        _target(spec)
+    app.freeze_heap()
 if db.read_only:
     st.warning(md(f"数据库文件 {db.path} 当前只能以只读方式打开(文件或数据目录只读):可以查看数据,但不能保存任何修改。"
                   "请联系系统管理员恢复写入权限后重新启动服务。"))
