@@ -12,7 +12,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.browser.conftest import WAIT_MS, login, open_screen, settle
-from tests.browser.widgets import box, choose, fill, grid_rows
+from tests.browser.widgets import open_select, box, choose, fill, grid_rows
 from tests.demo_cache import query_one
 
 SHOTS = Path("/tmp/shots-blind")
@@ -55,7 +55,7 @@ def test_a_blind_task_names_the_project_by_its_reviewer_title_and_the_organisati
     assert [n for n in names if n in " ".join(rows[task_id].values())] == []
 
     box = page.locator(".st-key-task")
-    box.locator("[data-testid='stSelectbox']").click()
+    open_select(page, box.locator("[data-testid='stSelectbox']"))
     page.keyboard.type(task_id)
     option = page.get_by_role("option", name=f"{task_id} · {title}", exact=True)
     option.wait_for(timeout=WAIT_MS)

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from tests import demo_cache
 from tests.browser.conftest import WAIT_MS, goto, login, settle, wait_for_app
 from tests.browser.test_e2e_rounds import _add_milestone
-from tests.browser.widgets import box, choose, fill, multi, number
+from tests.browser.widgets import open_select, box, choose, fill, multi, number
 
 RAW = ("None", "nan", "NaT", "24800.0", "00:00:00")
 ENGLISH = ("Choose an option", "Select all", "No results", "No options", "Add row", "empty")
@@ -125,7 +125,7 @@ def _selectbox_text(page, key: str) -> str:
 
 
 def _options(page, key: str) -> list[str]:
-    box(page, key).locator("[data-testid='stSelectbox']").click()
+    open_select(page, box(page, key).locator("[data-testid='stSelectbox']"))
     page.get_by_role("option").first.wait_for(timeout=WAIT_MS)
     texts = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")

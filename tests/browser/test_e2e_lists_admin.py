@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import (WAIT_MS, goto, login, open_screen, screenshot, settle, start_server,
                                    wait_for_app)
-from tests.browser.widgets import box
+from tests.browser.widgets import open_select, box
 
 YUNFAN = "钱塘区云帆青少年服务社"
 ENGLISH = ("Select all", "Choose an option", "Choose options", "Add row", "No options to select", "empty")
@@ -141,7 +141,7 @@ def _chosen(page, key: str) -> str:
 
 def _typed_options(page, key: str, text: str) -> list[str]:
     """The options a selectbox offers after typing ``text`` (its list scrolls: only typed matches show)."""
-    box(page, key).locator("[data-testid='stSelectbox']").click()
+    open_select(page, box(page, key).locator("[data-testid='stSelectbox']"))
     page.keyboard.type(text)
     page.wait_for_timeout(300)
     options = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
@@ -203,7 +203,7 @@ def test_screens_show_no_raw_empty_values(server, page):
     assert not RAW.search(_app_text(page))
     page.get_by_role("tab", name="修改账号").click()
     settle(page)
-    box(page, "users:target").locator("[data-testid='stSelectbox']").click()
+    open_select(page, box(page, "users:target").locator("[data-testid='stSelectbox']"))
     page.keyboard.type("王敏")
     page.get_by_role("option", name="王敏(工作人员)(staff)").wait_for()  # people by name (and username)
     page.keyboard.press("Escape")
@@ -241,7 +241,7 @@ def test_audit_log_names_things_in_chinese(server, page):
     assert "系统" in _typed_options(page, "audit:actor", "系统")
 
     # filtered to 社会组织: the grid draws on a canvas, the caption and the filter are DOM
-    box(page, "audit:table").locator("[data-testid='stSelectbox']").click()
+    open_select(page, box(page, "audit:table").locator("[data-testid='stSelectbox']"))
     page.keyboard.type("社会组织")
     page.get_by_role("option", name="社会组织", exact=True).click()
     settle(page)
@@ -295,7 +295,7 @@ def test_password_reset_asks_and_stays_on_the_account(server, page):
     open_screen(page, "用户与角色")
     page.get_by_role("tab", name="修改账号").click()
     settle(page)
-    box(page, "users:target").locator("[data-testid='stSelectbox']").click()
+    open_select(page, box(page, "users:target").locator("[data-testid='stSelectbox']"))
     page.keyboard.type("staff")
     page.get_by_role("option", name="王敏(工作人员)(staff)").click()
     settle(page)

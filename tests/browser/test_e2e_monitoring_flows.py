@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 
 from tests import demo_cache
 from tests.browser.conftest import WAIT_MS, goto, login, open_screen, settle, start_server
-from tests.browser.widgets import box, choose, fill, number
+from tests.browser.widgets import open_select, box, choose, fill, number
 
 AGREEMENT_NO = "FLOWS-001"
 ORG = "下沙街道流程测试社会组织"
@@ -193,7 +193,7 @@ def test_the_activity_form_offers_the_projects_communities_first(server, page):
     pid = int(_query(page)["project"])
     key = f"activity_entry:{pid}"
     page.get_by_text("本项目协议约定的服务社区:" + "、".join(AGREED)).first.wait_for(timeout=WAIT_MS)
-    box(page, f"{key}::community").locator("[data-testid='stSelectbox']").click()
+    open_select(page, box(page, f"{key}::community").locator("[data-testid='stSelectbox']"))
     options = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
     page.keyboard.press("Escape")
     assert options[:2] == AGREED, options
@@ -225,7 +225,7 @@ def test_the_assessment_period_is_picked_from_defined_periods(server, page):
     today = dt.date.today()
     current = f"{today.year}年{'上' if today.month <= 6 else '下'}半年"
     assert period.locator("input").input_value() == current
-    period.locator("[data-testid='stSelectbox']").click()
+    open_select(page, period.locator("[data-testid='stSelectbox']"))
     page.keyboard.type(f"{today.year}下半")  # the way people used to type it
     options = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
     page.keyboard.press("Escape")

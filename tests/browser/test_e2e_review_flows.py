@@ -21,7 +21,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.browser.conftest import WAIT_MS, goto, login, open_screen, screenshot, settle, start_server
-from tests.browser.widgets import box as _box, grid_rows
+from tests.browser.widgets import open_select, box as _box, grid_rows
 
 ENGLISH = ("Choose an option", "Select all", "No results", "Add row")
 SHOTS = Path("/tmp/shots-review")
@@ -175,7 +175,7 @@ def test_staff_sends_the_eligible_projects_to_review_then_plans(fresh, demo, pag
 # --- the expert: 我的评审 -----------------------------------------------------------------------------
 
 def _open_task(page, title: str) -> None:
-    _box(page, "task").locator("[data-testid='stSelectbox']").click()
+    open_select(page, _box(page, "task").locator("[data-testid='stSelectbox']"))
     page.keyboard.type(title)
     page.get_by_role("option", name=re.compile(re.escape(title))).first.click()
     settle(page)
@@ -206,7 +206,7 @@ def test_the_expert_confirms_a_submission_and_a_double_click_stores_it_once(fres
         field.press("Tab")
         settle(page, quiet_ms=300)
         assert field.input_value() == str(value), f"{name}: shown as {field.input_value()!r}"  # "16", not "16.00"
-    _box(page, f"score:{aid}::recommendation").locator("[data-testid='stSelectbox']").click()
+    open_select(page, _box(page, f"score:{aid}::recommendation").locator("[data-testid='stSelectbox']"))
     page.get_by_role("option", name="推荐", exact=True).click()
     settle(page, quiet_ms=300)
     page.get_by_test_id("stMetricValue").filter(has_text="80.00").wait_for(timeout=WAIT_MS)
@@ -348,7 +348,7 @@ def test_the_expert_panel_speaks_chinese(server, page):
     login(page, server, "staff")
     open_screen(page, "评审专家")
     _no_english(page)
-    _box(page, "expert").locator("[data-testid='stSelectbox']").click()
+    open_select(page, _box(page, "expert").locator("[data-testid='stSelectbox']"))
     page.keyboard.type("陆佳")
     page.get_by_role("option", name=re.compile("陆佳")).first.click()
     settle(page)

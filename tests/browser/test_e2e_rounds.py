@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from tests.browser.conftest import WAIT_MS, login, open_screen, settle, wait_for_app
-from tests.browser.widgets import box as _box, choose as _choose, fill as _fill, multi as _multi, number as _number
+from tests.browser.widgets import open_select, box as _box, choose as _choose, fill as _fill, multi as _multi, number as _number
 
 
 def _register_filed_org(page, name: str) -> None:
@@ -80,7 +80,7 @@ def test_application_from_intake_through_screening_to_review(server, page):
     settle(page)
     page.get_by_text("审查结论").first.wait_for(timeout=WAIT_MS)
     form = page.locator("[data-testid='stForm']")
-    form.locator("[class*='--outcome'] [data-testid='stSelectbox']").click()
+    open_select(page, form.locator("[class*='--outcome'] [data-testid='stSelectbox']"))
     page.keyboard.type("审查合格")
     page.get_by_role("option", name="审查合格", exact=True).click()
     settle(page)

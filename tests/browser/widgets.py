@@ -21,9 +21,24 @@ def fill(page, key: str, value: str) -> None:
     field.first.fill(value)
 
 
+def open_select(page, select) -> None:
+    """Opens the dropdown of the selectbox ``select`` (its ``stSelectbox`` element) as a person does: click it,
+    and click again when the list did not open. A click while another popup is still open (a date picker
+    after Enter and Escape, the dropdown of another selectbox) closes that popup instead of opening this one,
+    and what is typed next would go nowhere."""
+    for _ in range(3):
+        select.click()
+        try:
+            page.get_by_role("listbox").first.wait_for(state="visible", timeout=3_000)
+            return
+        except Exception:  # noqa: BLE001 - not open yet: let the page settle, click again
+            settle(page)
+    raise AssertionError("the selectbox's dropdown did not open after three clicks")
+
+
 def choose(page, key: str, text: str) -> None:
     """Open a selectbox, type to filter, pick the first option containing ``text``."""
-    box(page, key).locator("[data-testid='stSelectbox']").click()
+    open_select(page, box(page, key).locator("[data-testid='stSelectbox']"))
     page.keyboard.type(text)
     page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
     settle(page)
