@@ -35,7 +35,7 @@ from typing import Callable
 
 import pandas as pd
 
-from core import cache
+from core import cache, risks
 from core.db import get_db
 from core.errors import HubError
 from schemas import choices
@@ -457,9 +457,9 @@ def _project_ids_sql(f: Filters) -> tuple[str, list]:
 
 def _board(end, db) -> pd.DataFrame:
     """The open warnings at ``end``, read once for both risk queries (cached like every query)."""
-    from core import cache, risks
+    from core import risks
 
-    return cache.cached("risk_board", (end,), _RISK, lambda: risks.board(today=end, db=db), db)
+    return risks.board(today=end, db=db)  # cached there
 
 
 def _open_warnings(f: Filters, db) -> pd.DataFrame:
@@ -736,8 +736,7 @@ class Query:
 
 _APP = ("applications", "rounds")
 _PROJ = ("projects", "applications", "rounds")
-_RISK = ("projects", "applications", "organisations", "activities", "project_milestones", "expenses", "evaluations",
-         "risk_settings", "risk_acks")
+_RISK = risks.TABLES
 
 QUERIES: dict[str, Query] = {q.name: q for q in (
     Query("kpi_organisations", "社会组织", ("organisations",), kpi_organisations, _drill_organisations,

@@ -27,7 +27,7 @@ from typing import Callable
 
 import pandas as pd
 
-from core import ledger, records
+from core import cache, ledger, records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
@@ -303,9 +303,21 @@ def warnings(*, today: dt.date | None = None, project_id: int | None = None, db=
     return out[WARNING_COLUMNS]
 
 
+# every table the warnings are judged from: a write to one of them makes the cached board stale
+TABLES = ("projects", "applications", "organisations", "activities", "project_milestones", "expenses", "evaluations",
+          "risk_settings", "risk_acks")
+
+
 def board(*, today: dt.date | None = None, db=None) -> pd.DataFrame:
     """The open warnings (not acknowledged, or the acknowledgement ran out while the condition holds),
-    高 first, then 中, 低; within a severity by project, then rule."""
+    高 first, then 中, 低; within a severity by project, then rule. Cached per day until one of ``TABLES``
+    is written (``core.cache``): the 工作台 of every staff member, the risk screen and the dashboards read it."""
+    db = db or get_db()
+    today = today or dt.date.today()
+    return cache.cached("risk_board", (today,), TABLES, lambda: _open(today, db), db)
+
+
+def _open(today: dt.date, db) -> pd.DataFrame:
     w = warnings(today=today, db=db)
     w = w[~w["acknowledged"].astype(bool)].copy()
     rank = {s: i for i, s in enumerate(SEVERITIES)}

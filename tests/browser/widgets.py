@@ -36,11 +36,24 @@ def open_select(page, select) -> None:
     raise AssertionError("the selectbox's dropdown did not open after three clicks")
 
 
+def click_option(page, option) -> None:
+    """Clicks the dropdown option ``option`` and makes sure the list has closed: under load the list can be
+    drawn again (filtered by what was typed) just as the click lands, and stay open over the buttons below;
+    a person then presses Escape, and so does this."""
+    option.click()
+    listbox = page.get_by_role("listbox")
+    try:
+        listbox.first.wait_for(state="hidden", timeout=2_000)
+    except Exception:  # noqa: BLE001 - still open: close it as a person would
+        page.keyboard.press("Escape")
+        listbox.first.wait_for(state="hidden", timeout=WAIT_MS)
+
+
 def choose(page, key: str, text: str) -> None:
     """Open a selectbox, type to filter, pick the first option containing ``text``."""
     open_select(page, box(page, key).locator("[data-testid='stSelectbox']"))
     page.keyboard.type(text)
-    page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
+    click_option(page, page.get_by_role("option", name=re.compile(re.escape(text))).first)
     settle(page)
 
 
