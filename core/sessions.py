@@ -19,11 +19,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
+import jwt
 import pandas as pd
 
-from core import config, records
+from core import config, records, secrets_file
 from core.actor import SYSTEM, Actor
 from core.db import get_db
 from core.entities import Entity, register
@@ -74,6 +75,28 @@ def start(who: Actor, *, client: str | None = None, user_agent: str | None = Non
     except WriteFailed:  # reads go on for people too: this process keeps the session (module docstring)
         _memory[row["id"]] = dict(row, revoked_at=None, revoked_reason=None)
     return session_id
+
+
+def cookie_token(session_id: str) -> tuple[str, datetime]:
+    """(the signed token the browser keeps for ``session_id``, when the cookie expires): a JWT (HS256, key from
+    the secrets file) that carries the session id and its expiry, nothing else."""
+    s = config.load()
+    expires = datetime.now(timezone.utc) + timedelta(days=s.cookie_days)
+    token = jwt.encode({"sid": session_id, "exp": int(expires.timestamp())},
+                       secrets_file.cookie_key(s.secrets_path), algorithm="HS256")
+    return token, expires
+
+
+def cookie_session_id(token: str) -> str | None:
+    """The session id a cookie's token carries, or None when it does not decode (wrong key, wrong algorithm,
+    expired, garbage). Whether that session is alive is :func:`check`'s question."""
+    key = secrets_file.cookie_key(config.load().secrets_path)
+    try:
+        data = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["exp", "sid"]})
+    except jwt.PyJWTError:
+        return None
+    sid = data.get("sid")
+    return sid if isinstance(sid, str) and sid else None
 
 
 def check(session_id: str | None, db=None, now: datetime | None = None) -> Check:

@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from email.utils import format_datetime
 
 import bcrypt
-import jwt
 import streamlit as st
 from streamlit_authenticator.controllers import AuthenticationController
 from streamlit_authenticator.utilities import LoginError
 
-from core import config, lockout, secrets_file, sessions, users
+from core import config, lockout, sessions, users
 from core.actor import Actor
 from core.ui.text import md
 
@@ -79,14 +78,9 @@ def _cookie_session_id() -> str | None:
     token = _browser_cookie()
     if not token:
         return None
-    key = secrets_file.cookie_key(config.load().secrets_path)
-    try:
-        data = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["exp", "sid"]})
-        sid = data.get("sid")
-        if isinstance(sid, str) and sid:
-            return sid
-    except jwt.PyJWTError:
-        pass
+    sid = sessions.cookie_session_id(token)
+    if sid:
+        return sid
     st.session_state[_SPENT] = True
     _delete_cookie()
     return None
@@ -111,11 +105,7 @@ def _write_cookie(value: str, expires: datetime) -> None:
 
 
 def _set_cookie(session_id: str) -> None:
-    s = config.load()
-    expires = datetime.now(timezone.utc) + timedelta(days=s.cookie_days)
-    token = jwt.encode({"sid": session_id, "exp": int(expires.timestamp())},
-                       secrets_file.cookie_key(s.secrets_path), algorithm="HS256")
-    _write_cookie(token, expires)
+    _write_cookie(*sessions.cookie_token(session_id))
 
 
 def _delete_cookie() -> None:

@@ -16,7 +16,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from core.ui.dashboard_view import MEETING_SCREENS, REFRESH_ENV
 from tests.browser.conftest import (WAIT_MS, login, new_context, open_screen, screenshot, settle, sidebar_link,
                                    start_server, wait_for_app)
-from tests.browser.widgets import click_option, open_select
+from tests.browser.widgets import open_select
 
 REFRESH = 2  # seconds, for this module's server
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -59,7 +59,7 @@ def _register_organisation(page, name: str) -> None:
         field(n).locator("input").fill(value)
     for n, option in (("kind", "社会团体"), ("community", "文海社区"), ("stage", "初创期")):
         open_select(page, field(n).locator("[data-testid='stSelectbox']"))
-        click_option(page, page.get_by_role("option", name=option, exact=True))
+        page.get_by_role("option", name=option, exact=True).click()
         page.wait_for_function("([sel, want]) => document.querySelector(sel)?.value === want",
                                arg=[f".st-key-org_new--{n} input[role='combobox']", option], timeout=WAIT_MS)
     page.locator("[data-testid='stForm']").get_by_role("button", name="登记").click()

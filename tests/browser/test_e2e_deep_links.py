@@ -96,7 +96,7 @@ def cookies(server, browser):
         ctx = new_context(browser)
         try:
             p = ctx.new_page()
-            login(p, server, user)
+            login(p, server, user, form=True)
             jar[role] = [c for c in ctx.cookies() if c["name"] == COOKIE_NAME]
         finally:
             ctx.close()

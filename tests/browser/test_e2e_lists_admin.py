@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import (WAIT_MS, goto, login, open_screen, screenshot, settle, start_server,
                                    wait_for_app)
-from tests.browser.widgets import click_option, open_select, box
+from tests.browser.widgets import open_select, box
 
 YUNFAN = "钱塘区云帆青少年服务社"
 ENGLISH = ("Select all", "Choose an option", "Choose options", "Add row", "No options to select", "empty")
@@ -213,7 +213,7 @@ def test_screens_show_no_raw_empty_values(server, page):
 # --- 4. the audit log in Chinese --------------------------------------------------------------------
 
 def test_audit_log_names_things_in_chinese(server, page):
-    login(page, server, "staff")  # a sign-in is logged (登录记录)
+    login(page, server, "staff", form=True)  # a sign-in is logged (登录记录)
     open_screen(page, "社会组织台账")
     _search(page, "名称、统一社会信用代码或备案编号", "云帆")
     _click_row(page, 0)
@@ -243,7 +243,7 @@ def test_audit_log_names_things_in_chinese(server, page):
     # filtered to 社会组织: the grid draws on a canvas, the caption and the filter are DOM
     open_select(page, box(page, "audit:table").locator("[data-testid='stSelectbox']"))
     page.keyboard.type("社会组织")
-    click_option(page, page.get_by_role("option", name="社会组织", exact=True))
+    page.get_by_role("option", name="社会组织", exact=True).click()
     settle(page)
     page.get_by_text(re.compile(r"共 \d+ 条,第 1/\d+ 页")).wait_for()
     screenshot(page, "lists_audit_log")
@@ -297,7 +297,7 @@ def test_password_reset_asks_and_stays_on_the_account(server, page):
     settle(page)
     open_select(page, box(page, "users:target").locator("[data-testid='stSelectbox']"))
     page.keyboard.type("staff")
-    click_option(page, page.get_by_role("option", name="王敏(工作人员)(staff)"))
+    page.get_by_role("option", name="王敏(工作人员)(staff)").click()
     settle(page)
     assert "user=staff" in page.url and "tab=" in page.url, page.url
 

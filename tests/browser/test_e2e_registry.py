@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from stdnum.cn import uscc as stdnum_uscc
 
 from core import navigation
-from tests.browser.widgets import click_option, open_select
+from tests.browser.widgets import open_select
 from tests.browser.conftest import (ROOT, WAIT_MS, goto, login, new_context, open_screen, screenshot, settle,
                                    sidebar_link, sidebar_links, start_server, wait_for_app)
 
@@ -100,7 +100,7 @@ def _selected(page, name: str) -> str:
 
 def _choose(page, name: str, option: str) -> None:
     open_select(page, _field(page, name).locator("[data-testid='stSelectbox']"))
-    click_option(page, page.get_by_role("option", name=option, exact=True))
+    page.get_by_role("option", name=option, exact=True).click()
     page.wait_for_function(
         "([sel, want]) => document.querySelector(sel)?.value === want",
         arg=[f".st-key-org_new--{name} input[role='combobox']", option], timeout=WAIT_MS,

@@ -21,7 +21,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.browser.conftest import WAIT_MS, goto, login, open_screen, screenshot, settle, start_server
-from tests.browser.widgets import click_option, open_select, box as _box, grid_rows
+from tests.browser.widgets import open_select, box as _box, grid_rows
 
 ENGLISH = ("Choose an option", "Select all", "No results", "Add row")
 SHOTS = Path("/tmp/shots-review")
@@ -177,7 +177,7 @@ def test_staff_sends_the_eligible_projects_to_review_then_plans(fresh, demo, pag
 def _open_task(page, title: str) -> None:
     open_select(page, _box(page, "task").locator("[data-testid='stSelectbox']"))
     page.keyboard.type(title)
-    click_option(page, page.get_by_role("option", name=re.compile(re.escape(title))).first)
+    page.get_by_role("option", name=re.compile(re.escape(title))).first.click()
     settle(page)
 
 
@@ -207,7 +207,7 @@ def test_the_expert_confirms_a_submission_and_a_double_click_stores_it_once(fres
         settle(page, quiet_ms=300)
         assert field.input_value() == str(value), f"{name}: shown as {field.input_value()!r}"  # "16", not "16.00"
     open_select(page, _box(page, f"score:{aid}::recommendation").locator("[data-testid='stSelectbox']"))
-    click_option(page, page.get_by_role("option", name="推荐", exact=True))
+    page.get_by_role("option", name="推荐", exact=True).click()
     settle(page, quiet_ms=300)
     page.get_by_test_id("stMetricValue").filter(has_text="80.00").wait_for(timeout=WAIT_MS)
 
@@ -350,7 +350,7 @@ def test_the_expert_panel_speaks_chinese(server, page):
     _no_english(page)
     open_select(page, _box(page, "expert").locator("[data-testid='stSelectbox']"))
     page.keyboard.type("陆佳")
-    click_option(page, page.get_by_role("option", name=re.compile("陆佳")).first)
+    page.get_by_role("option", name=re.compile("陆佳")).first.click()
     settle(page)
     assert "expert=" in page.url
     page.get_by_role("tab", name="关联组织(利益冲突)").click()

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from schemas.review import DEFAULT_RUBRIC
 from tests.browser.conftest import WAIT_MS, goto, login, new_context, open_screen, screenshot, settle
-from tests.browser.widgets import click_option, open_select, grid_rows
+from tests.browser.widgets import open_select, grid_rows
 
 REVIEWER = "expert"
 REVIEWER_NAME = "李教授(评审专家)"  # core/demo.py DEMO_ACCOUNTS
@@ -71,7 +71,7 @@ def _open_not_started_task(page) -> tuple[str, str]:
     open_select(page, _box(page, "task").locator("[data-testid='stSelectbox']"))
     option = f"{aid} · {title}"  # the options are "<task id> · <title>" (a title may recur in another round)
     page.keyboard.type(aid)
-    click_option(page, page.get_by_role("option", name=option, exact=True))
+    page.get_by_role("option", name=option, exact=True).click()
     settle(page)
     assert _box(page, "task").get_by_role("combobox").input_value() == option
     return aid, title
@@ -122,7 +122,7 @@ def _reviewer_submits(page, server) -> float:
     for name, text in COMMENTS.items():
         _type(page, fields[name][1], text)
     open_select(page, _box(page, f"score:{aid}::recommendation").locator("[data-testid='stSelectbox']"))
-    click_option(page, page.get_by_role("option", name=RECOMMENDATION, exact=True))
+    page.get_by_role("option", name=RECOMMENDATION, exact=True).click()
     settle(page, quiet_ms=300)
     # a score above its maximum: no total yet, and the screen says which score is out of range
     page.get_by_test_id("stMetricValue").filter(has_text="—").wait_for(timeout=WAIT_MS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from tests.browser.conftest import WAIT_MS, login, open_screen, settle, wait_for_app
-from tests.browser.widgets import click_option, open_select, box as _box, choose as _choose, fill as _fill, multi as _multi, number as _number
+from tests.browser.widgets import open_select, box as _box, choose as _choose, fill as _fill, multi as _multi, number as _number
 
 
 def _register_filed_org(page, name: str) -> None:
@@ -82,7 +82,7 @@ def test_application_from_intake_through_screening_to_review(server, page):
     form = page.locator("[data-testid='stForm']")
     open_select(page, form.locator("[class*='--outcome'] [data-testid='stSelectbox']"))
     page.keyboard.type("审查合格")
-    click_option(page, page.get_by_role("option", name="审查合格", exact=True))
+    page.get_by_role("option", name="审查合格", exact=True).click()
     settle(page)
     form.get_by_role("button", name="提交审查结论").click()
     settle(page)

@@ -41,7 +41,7 @@ def _replay(browser, base: str, cookie: list[dict], path: str = "/orgs"):
 def test_a_cookie_copied_before_logout_no_longer_signs_in(server, browser):
     ctx = new_context(browser)
     page = ctx.new_page()
-    login(page, server, "staff")
+    login(page, server, "staff", form=True)
     copied = _auth_cookie(ctx)
     other, replay = _replay(browser, server, copied)  # the copy works while the session lives
     assert replay.get_by_role("heading", name="社会组织台账").count() == 1
@@ -64,12 +64,12 @@ def test_a_password_change_ends_the_other_browsers_session_and_its_live_dashboar
     changer_ctx = new_context(browser)
     try:
         watcher = watcher_ctx.new_page()
-        login(watcher, server, "leader")
+        login(watcher, server, "leader", form=True)
         goto(watcher, server + "/dashboard-overview")
         watcher.get_by_text("在册社会组织").first.wait_for(timeout=WAIT_MS)
         copied = _auth_cookie(watcher_ctx)
         changer = changer_ctx.new_page()
-        login(changer, server, "leader")
+        login(changer, server, "leader", form=True)
         goto(changer, server + "/my-password")
         for key, value in (("pw_change::current", DEMO_PASSWORDS["leader"]), ("pw_change::new", "Meeting-Room-2026!"),
                            ("pw_change::confirm", "Meeting-Room-2026!")):
@@ -178,7 +178,7 @@ def test_sign_in_after_a_deep_link_lands_there_and_logout_returns_to_the_form(se
     ctx = new_context(browser)
     try:
         page = ctx.new_page()
-        login(page, server, "admin")
+        login(page, server, "admin", form=True)
         page.get_by_role("button", name="退出登录").click()
         wait_for_app(page)
         page.get_by_label("用户名", exact=True).wait_for(timeout=WAIT_MS)
@@ -194,10 +194,10 @@ def test_an_admins_password_reset_ends_the_users_sessions(server, browser):
     staff_ctx, admin_ctx = new_context(browser), new_context(browser)
     try:
         staff = staff_ctx.new_page()
-        login(staff, server, "expert03", DEMO_PASSWORDS["expert"])
+        login(staff, server, "expert03", DEMO_PASSWORDS["expert"], form=True)
         copied = _auth_cookie(staff_ctx)
         admin = admin_ctx.new_page()
-        login(admin, server, "admin")
+        login(admin, server, "admin", form=True)
         goto(admin, server + "/accounts?user=expert03")
         admin.get_by_role("tab", name="修改账号").click()
         settle(admin)

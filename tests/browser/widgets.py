@@ -23,37 +23,28 @@ def fill(page, key: str, value: str) -> None:
 
 def open_select(page, select) -> None:
     """Opens the dropdown of the selectbox ``select`` (its ``stSelectbox`` element) as a person does: click it,
-    and click again when the list did not open. A click while another popup is still open (a date picker
+    and click again when its list did not open. A click while another popup is still open (a date picker
     after Enter and Escape, the dropdown of another selectbox) closes that popup instead of opening this one,
-    and what is typed next would go nowhere."""
+    and what is typed next would go to the wrong field. The field is found again by its input's id: while a
+    list is open the rest of the page is hidden from the accessibility tree (react-aria), so a locator that
+    filters by a role (a form "that has the button 保存评估") no longer finds it."""
+    field_id = select.locator("input").first.get_attribute("id")
+    this = page.locator(f"[data-testid='stSelectbox']:has(input[id='{field_id}'])")
     for _ in range(3):
-        select.click()
+        this.click()
         try:
-            page.get_by_role("listbox").first.wait_for(state="visible", timeout=3_000)
+            page.locator(f"input[id='{field_id}'][aria-expanded='true']").wait_for(state="attached", timeout=3_000)
             return
         except Exception:  # noqa: BLE001 - not open yet: let the page settle, click again
             settle(page)
     raise AssertionError("the selectbox's dropdown did not open after three clicks")
 
 
-def click_option(page, option) -> None:
-    """Clicks the dropdown option ``option`` and makes sure the list has closed: under load the list can be
-    drawn again (filtered by what was typed) just as the click lands, and stay open over the buttons below;
-    a person then presses Escape, and so does this."""
-    option.click()
-    listbox = page.get_by_role("listbox")
-    try:
-        listbox.first.wait_for(state="hidden", timeout=2_000)
-    except Exception:  # noqa: BLE001 - still open: close it as a person would
-        page.keyboard.press("Escape")
-        listbox.first.wait_for(state="hidden", timeout=WAIT_MS)
-
-
 def choose(page, key: str, text: str) -> None:
     """Open a selectbox, type to filter, pick the first option containing ``text``."""
     open_select(page, box(page, key).locator("[data-testid='stSelectbox']"))
     page.keyboard.type(text)
-    click_option(page, page.get_by_role("option", name=re.compile(re.escape(text))).first)
+    page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
     settle(page)
 
 
