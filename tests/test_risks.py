@@ -360,3 +360,21 @@ def test_eight_thousand_projects_are_judged_set_based(hub):
     assert counts["activity_pace"] == running  # 5 of 12.2 expected
     assert took < 10, took
     assert risks.summary(today=D(2026, 10, 1))["projects"] == running
+
+
+def test_the_board_is_read_once_until_a_table_it_is_judged_from_is_written(hub):
+    """The 工作台 of every staff member, the risk screen and the dashboards read the board: it is computed once
+    per day and read again only after a write to one of ``risks.TABLES`` (here: a new activity)."""
+    from core import cache
+
+    a = project(1, milestones=[])
+    today = D(2026, 10, 1)
+    before = risks.board(today=today)
+    assert "idle" in set(before[before["project_id"] == a]["code"])
+    loads = cache.loads("risk_board")
+    assert risks.summary(today=today)["projects"] == int(before["project_id"].nunique())
+    assert cache.loads("risk_board") == loads  # the summary read the stored board
+    ledger.add(act(a, D(2026, 9, 28), "社区活动", participants=10, person_times=10), STAFF)
+    after = risks.board(today=today)
+    assert cache.loads("risk_board") == loads + 1
+    assert "idle" not in set(after[after["project_id"] == a]["code"])
