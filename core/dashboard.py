@@ -456,16 +456,12 @@ def _project_ids_sql(f: Filters) -> tuple[str, list]:
 
 
 def _board(end, db) -> pd.DataFrame:
-    """The open warnings at ``end``, read once for both risk queries (cached like every query)."""
-    from core import risks
-
-    return risks.board(today=end, db=db)  # cached there
+    """The open warnings at ``end``, read once for both risk queries (``risks.board`` caches it)."""
+    return risks.board(today=end, db=db)
 
 
 def _open_warnings(f: Filters, db) -> pd.DataFrame:
     """The risk board (:func:`core.risks.board`) at the window's end, for the projects the filters keep."""
-    from core import risks
-
     board = _board(f.end, db)
     if f.round_id is not None or f.category or f.community:
         sql, params = _project_ids_sql(f)
@@ -476,8 +472,6 @@ def _open_warnings(f: Filters, db) -> pd.DataFrame:
 
 def risk_summary(f: Filters, db) -> pd.DataFrame:
     """Open warnings per (rule, severity) at the window's end: warnings and projects."""
-    from core import risks
-
     board = _open_warnings(f, db)
     rows = []
     for r in risks.RULES:
@@ -492,8 +486,6 @@ def risk_summary(f: Filters, db) -> pd.DataFrame:
 def risk_counts(f: Filters, db) -> pd.DataFrame:
     """:func:`core.risks.summary` at the window's end (all projects): open warnings per severity, their
     total and the projects with one. Round/category/community do not apply."""
-    from core import risks
-
     b = _board(f.end, db)  # the same figures as core.risks.summary, from the shared board read
     s = {sev: int((b["severity"] == sev).sum()) for sev in risks.SEVERITIES}
     s.update(total=int(len(b)), projects=int(b["project_id"].nunique()))
