@@ -191,28 +191,23 @@ def _sign_in_demo_users(workdir: Path) -> dict[str, str]:
     from core import sessions, users
     from core.actor import Actor
 
-    files = {"HUBDESK_DB": str(workdir / "hub.duckdb"), "HUBDESK_SECRETS": str(workdir / "secrets.toml")}
-    saved = {k: os.environ.get(k) for k in files}
-    os.environ.update(files)
     database = None
-    try:
-        database = dbm.Database(Path(files["HUBDESK_DB"]))
-        tokens = {}
-        for username in DEMO_PASSWORDS:
-            roles = users.active_roles(username, db=database)
-            if roles:
-                sid = sessions.start(Actor(username, roles), client="127.0.0.1", user_agent="tests: signed in earlier",
-                                     db=database)
-                tokens[username] = sessions.cookie_token(sid)[0]
-        return tokens
-    finally:
-        if database is not None:
-            database.close()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with pytest.MonkeyPatch.context() as env:  # core reads the server's files, as the server will
+        env.setenv("HUBDESK_DB", str(workdir / "hub.duckdb"))
+        env.setenv("HUBDESK_SECRETS", str(workdir / "secrets.toml"))
+        try:
+            database = dbm.Database(workdir / "hub.duckdb")
+            tokens = {}
+            for username in DEMO_PASSWORDS:
+                roles = users.active_roles(username, db=database)
+                if roles:
+                    sid = sessions.start(Actor(username, roles), client="127.0.0.1",
+                                         user_agent="tests: signed in earlier", db=database)
+                    tokens[username] = sessions.cookie_token(sid)[0]
+            return tokens
+        finally:
+            if database is not None:
+                database.close()
 
 
 def start_server(workdir: Path, name: str, prepare: str = "", *, empty: bool = False, env: dict | None = None):
