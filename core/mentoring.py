@@ -14,6 +14,7 @@ from core.entities import Entity, Unique, register
 from core.errors import NotFound, ValidationFailed
 from core.organisations import add_years
 from core.validation import validate_many
+from schemas.columns import columns
 from schemas.incubation import Mentor, MentoringAction, MentoringSession, Pairing
 
 STAFF = frozenset({"admin", "staff"})
@@ -127,6 +128,17 @@ def end_pairing(pairing_id: int, end_date: dt.date, actor: Actor, db=None) -> No
         if last is not None and end_date < last:
             raise ValidationFailed(fields={"end_date": [f"结对结束日期不能早于最近一次辅导({last})"]})
         u.update(PAIRING, pairing_id, {"end_date": end_date}, action="end_pairing")
+
+
+# the columns of :func:`pairings`, :func:`sessions` and :func:`actions` (labels of computed ones declared here)
+PAIRING_COLUMNS = columns("id", "mentor", "speciality", "org", "start_date", "end_date", "status", "sessions", "hours",
+                          "notes", of=(Pairing, Mentor),
+                          computed={"sessions": "辅导次数", "hours": "辅导时长(小时)"})
+SESSION_COLUMNS = columns("id", "session_date", "org", "mentor", "module", "form", "hours", "findings", "actions",
+                          of=MentoringSession, computed={"actions": "待办事项数"})
+ACTION_COLUMNS = columns("id", "follow_up", "action", "owner", "due_date", "done_date", "org", "mentor",
+                         "session_date", "module", of=(MentoringAction, MentoringSession),
+                         computed={"follow_up": "跟进状态"})
 
 
 def pairings(org_id: int | None = None, db=None) -> pd.DataFrame:

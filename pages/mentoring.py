@@ -21,14 +21,8 @@ ACTION_COLS = ["action", "owner", "due_date"]
 ACTION_ROWS = 4  # agreed actions per session form (rows left empty are ignored)
 STATUS_LABELS = mentor_core.STATUSES  # open 未完成 · overdue 已逾期 · done 已完成
 
-SESSION_COLUMNS = {"id": "编号", "session_date": "辅导日期", "org": "组织", "mentor": "导师", "module": "辅导模块",
-                   "form": "辅导形式", "hours": "时长(小时)", "findings": "发现的问题与建议", "actions": "待办事项数"}
-ACTION_COLUMNS = {"id": "编号", "follow_up": "跟进状态", "action": "待办事项", "owner": "负责人", "due_date": "完成期限",
-                  "done_date": "完成日期", "org": "组织", "mentor": "导师", "session_date": "辅导日期",
-                  "module": "辅导模块"}
-PAIRING_COLUMNS = {"id": "编号", "mentor": "导师", "speciality": "专长", "org": "组织", "start_date": "开始日期",
-                   "end_date": "结束日期", "status": "状态", "sessions": "辅导次数", "hours": "辅导时长(小时)",
-                   "notes": "备注"}
+SESSION_COLUMNS, ACTION_COLUMNS, PAIRING_COLUMNS = (mentor_core.SESSION_COLUMNS, mentor_core.ACTION_COLUMNS,
+                                                   mentor_core.PAIRING_COLUMNS)
 
 
 def _people(df, *cols):

@@ -18,6 +18,7 @@ from core import formats
 from core.entities import Entity, all_entities
 from schemas import choices
 from schemas.base import field_specs
+from schemas.columns import STAMPS, SYSTEM_FIELDS
 
 ACTIONS = {"create": "新建", "update": "修改", "delete": "删除", "import": "导入", "reset_password": "重置密码",
            "change_password": "修改密码", "backup": "备份", "export": "导出", "state": "状态变更",
@@ -30,36 +31,7 @@ ACTIONS = {"create": "新建", "update": "修改", "delete": "删除", "import":
 # What the log names besides entities (``core.backup`` / ``core.export`` write "database" rows)
 OTHER_TARGETS = {"database": "数据库"}
 
-# Columns the write path stamps on every record
-STAMPS = {"created_at": "创建时间", "created_by": "创建人", "updated_at": "修改时间", "updated_by": "修改人"}
-
-# Columns that no form declares (the write path or a workflow sets them): their labels, declared here once.
-# "table.column" wins over "column".
-SYSTEM_FIELDS = {
-    "id": "编号", "seq": "序号", "note": "说明", "status": "状态", "state": "状态", "username": "用户名",
-    "is_demo": "演示账号", "password_hash": "密码", "attempted_at": "登录时间", "success": "登录成功",
-    "load_cap": "每位专家评审上限", "notice_published_at": "公示发布时间", "rubric_total": "评分总分",
-    "scores_locked_at": "评分锁定时间", "scores_locked_by": "评分锁定人", "duplicate_of": "重复于(金点子编号)",
-    "decision_note": "决定说明", "granted_amount": "资助金额(元)", "return_due": "补充材料截止日期",
-    "returned_count": "退回次数", "submitted_at": "提交时间", "recommendation": "推荐意见",
-    "reopened_reason": "重新打开原因", "reviewer": "评审专家", "total": "总分", "reviews.total": "加权总分",
-    "comment": "评语", "score": "得分", "version": "版本", "assessed_on": "评估日期", "assessor": "评估人",
-    "evidence": "佐证材料", "period": "评估期", "from_stage": "原发展阶段", "expires_on": "有效期至",
-    "amount": "金额(元)", "approver": "审批人", "gate": "拨付条件", "planned_date": "计划拨付日期",
-    "released_amount": "实际拨付金额(元)", "released_on": "拨付日期", "share": "拨付比例",
-    "conclusion": "结论", "eval_date": "评估日期", "evaluator": "评估人", "grade": "等级", "item_scores": "分项得分",
-    "kind": "类型", "method": "评估方式", "outcome": "结论", "evaluations.outcome": "评估结果", "passed": "是否通过",
-    "recover_amount": "追回金额(元)", "report_date": "报告日期", "self_report": "自评报告",
-    "total_score": "总分", "name": "名称", "communities.name": "社区名称", "sort_order": "排序",
-    "rating_expiry": "等级有效期至", "from_state": "原状态", "to_state": "新状态", "items_failed": "未通过项",
-    "items_passed": "通过项", "reasons": "原因", "no_conflict_at": "声明无利益冲突时间",
-    "recused_reason": "回避原因", "done_date": "完成日期", "closed_on": "结项日期", "state_note": "状态说明",
-    "detail": "详情", "event": "事件", "happened_on": "发生日期", "org_id": "社会组织编号",
-    # sign-in, sessions and security events (core.lockout, core.sessions, core.security)
-    "client": "客户端地址", "outcome": "结果", "login_attempts.outcome": "登录结果", "user_agent": "浏览器",
-    "last_seen": "最近活动时间", "expires_at": "到期时间", "revoked_at": "结束时间", "revoked_by": "结束人",
-    "revoked_reason": "结束原因", "happened_at": "发生时间", "security_events.kind": "事件类型",
-}
+# Column labels of the stamps and of the columns no form declares: schemas.columns (declared once)
 
 # Stored codes of columns no form offers, shown by their Chinese names (the maps live with their schemas)
 REVIEW_STATUS = {"draft": "草稿", "submitted": "已提交"}
