@@ -1,7 +1,7 @@
 """Who is signed in, and the role check every screen runs first (server-side, not just hidden nav)."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, TypeVar
 
 import streamlit as st
 
@@ -104,11 +104,30 @@ def act(fn: Callable[[], object], ok: str) -> bool:
     try:
         fn()
     except HubError as exc:
-        if isinstance(exc, PermissionDenied):
-            who = actor()
-            security.log("access_refused", who.username if who else None, f"操作被拒绝:{exc}", auth.client_address())
-        st.error(md(exc))
+        refused(exc)
         return False
     flash(ok)
     st.rerun()
     return True
+
+
+def refused(exc: HubError) -> None:
+    """The one way a refusal is shown: its Chinese message, here; a refusal of the role is logged for the
+    auditor. (Every screen shows a ``HubError`` through this, via :func:`act` or :func:`attempt`.)"""
+    if isinstance(exc, PermissionDenied):
+        who = actor()
+        security.log("access_refused", who.username if who else None, f"操作被拒绝:{exc}", auth.client_address())
+    st.error(md(exc))
+
+
+T = TypeVar("T")
+
+
+def attempt(fn: Callable[[], T], default: T | None = None) -> T | None:
+    """``fn()`` (a read or a step that must not rerun the page), or ``default`` after showing its refusal
+    (:func:`refused`): ``app = attempt(lambda: applications.get(i)); if app is None: return``."""
+    try:
+        return fn()
+    except HubError as exc:
+        refused(exc)
+        return default
