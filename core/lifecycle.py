@@ -17,7 +17,9 @@ from core.entities import Entity, register
 from core.errors import NotFound, ValidationFailed
 from core.organisations import ORGANISATION, RATING_VALID_YEARS, add_years
 from schemas.choices import RATINGS, STAGES
-from schemas.incubation import IncubationDecision, Rating, StageChange
+from schemas.columns import columns, label
+from schemas.incubation import IncubationDecision, MentoringSession, Rating, StageChange
+from schemas.organisation import Organisation
 
 STAFF = frozenset({"admin", "staff"})
 UPGRADE_AFTER_YEARS = 2
@@ -76,6 +78,10 @@ def change_stage(org_id: int, values: dict, actor: Actor, db=None) -> int:
         u.update(ORGANISATION, org_id, {"stage": record["to_stage"]}, validated=True, action="stage_change",
                  note=record["reason"])
     return key
+
+
+# the columns of :func:`stage_history`, :func:`decisions` and :func:`ratings` (a history table's headers)
+STAGE_COLUMNS = columns("id", "changed_on", "from_stage", "to_stage", "reason", "created_by", of=StageChange)
 
 
 def stage_history(org_id: int, db=None) -> pd.DataFrame:
@@ -140,6 +146,9 @@ def decide(org_id: int, values: dict, actor: Actor, db=None) -> int:
     return key
 
 
+DECISION_COLUMNS = columns("id", "decided_on", "kind", "criteria_met", "note", "created_by", of=IncubationDecision)
+
+
 def decisions(org_id: int, db=None) -> pd.DataFrame:
     db = db or get_db()
     return db.fetch_df("SELECT id, decided_on, kind, array_to_string(criteria_met, '、') AS criteria_met, note,"
@@ -186,6 +195,9 @@ def record_rating(org_id: int, values: dict, actor: Actor, db=None) -> int:
     return key
 
 
+RATING_COLUMNS = columns("id", "rated_on", "level", "score", "expires_on", "note", "created_by", of=Rating)
+
+
 def ratings(org_id: int, db=None) -> pd.DataFrame:
     db = db or get_db()
     return db.fetch_df("SELECT id, rated_on, level, score, expires_on, note, created_by FROM ratings"
@@ -197,6 +209,14 @@ def add_months(d: dt.date, months: int) -> dt.date:
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
     return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+# the columns of :func:`expiring` and :func:`current_ratings` (computed ones labelled here)
+EXPIRING_COLUMNS = columns("id", "name", "community", "rating", "rating_date", "rating_expiry", "days_left",
+                           of=Organisation, computed={"days_left": "剩余天数"})
+CURRENT_RATING_COLUMNS = columns("id", "name", "rating", "rating_date", "rating_expiry", "validity", "upgrade_from",
+                                 "upgrade", of=Organisation,
+                                 computed={"validity": "状态", "upgrade_from": "可申请晋级日期", "upgrade": "晋级申请"})
 
 
 def expiring(today: dt.date | None = None, months: int = 12, db=None) -> pd.DataFrame:
@@ -246,6 +266,16 @@ _STAGE_AT = (
     "  ORDER BY c.changed_on, c.id LIMIT 1),"
     " o.stage)"
 )
+
+
+# the columns of :func:`coverage` (support summed per stage: a sum keeps the label of what it sums)
+COVERAGE_COLUMNS = columns(
+    "stage", "orgs", "supported_orgs", "mentoring_hours", "training_person_times", "granted", "hours_share",
+    "persons_share", "granted_share", "gaps", of=Organisation,
+    computed={"orgs": "在册组织数", "supported_orgs": "获支持组织数",
+              "mentoring_hours": label("hours", of=MentoringSession), "training_person_times": "培训人次",
+              "granted": label("granted_amount"), "hours_share": "辅导时长占比(%)",
+              "persons_share": "培训人次占比(%)", "granted_share": "资助金额占比(%)", "gaps": "服务缺口"})
 
 
 def coverage(since: dt.date | None = None, until: dt.date | None = None, db=None) -> pd.DataFrame:

@@ -71,6 +71,12 @@ def update_mentor(mentor_id: int, values: dict, actor: Actor, db=None) -> bool:
     return records.update(MENTOR, mentor_id, values, actor, db=db)
 
 
+# the columns of :func:`mentors` (``username`` is shown as the reviewer's name; computed ones labelled here)
+MENTOR_COLUMNS = columns("id", "name", "speciality", "employer", "phone", "username", "status", "pairings",
+                         "current_pairings", "hours", of=(Mentor, MentoringSession),
+                         computed={"pairings": "结对数", "current_pairings": "辅导中"})
+
+
 def mentors(db=None) -> pd.DataFrame:
     """Every mentor with the number of pairings (current ones too) and hours given."""
     db = db or get_db()
@@ -130,10 +136,10 @@ def end_pairing(pairing_id: int, end_date: dt.date, actor: Actor, db=None) -> No
         u.update(PAIRING, pairing_id, {"end_date": end_date}, action="end_pairing")
 
 
-# the columns of :func:`pairings`, :func:`sessions` and :func:`actions` (labels of computed ones declared here)
+# the columns of :func:`pairings`, :func:`sessions` and :func:`actions` (labels of computed ones declared here;
+# a sum of the sessions' hours keeps the label of the sessions' hours)
 PAIRING_COLUMNS = columns("id", "mentor", "speciality", "org", "start_date", "end_date", "status", "sessions", "hours",
-                          "notes", of=(Pairing, Mentor),
-                          computed={"sessions": "辅导次数", "hours": "辅导时长(小时)"})
+                          "notes", of=(Pairing, Mentor, MentoringSession), computed={"sessions": "辅导次数"})
 SESSION_COLUMNS = columns("id", "session_date", "org", "mentor", "module", "form", "hours", "findings", "actions",
                           of=MentoringSession, computed={"actions": "待办事项数"})
 ACTION_COLUMNS = columns("id", "follow_up", "action", "owner", "due_date", "done_date", "org", "mentor",

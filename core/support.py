@@ -11,9 +11,23 @@ import pandas as pd
 from core import lifecycle, mentoring
 from core.db import get_db
 from core.errors import NotFound
+from schemas.application import Application
+from schemas.capability import Attendance, Training, assessment_schema
 from schemas.choices import APP_STATES
+from schemas.columns import columns
+from schemas.incubation import MentoringSession
+from schemas.round import Round
 
 STATE_LABEL_SQL = "CASE a.state " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in APP_STATES.items()) + " END"
+
+
+# the columns of :func:`trainings`, :func:`assessments` and :func:`funded_projects` (computed ones labelled here)
+TRAINING_COLUMNS = columns("training_date", "title", "kind", "topic", "trainer", "person", "position",
+                           of=(Training, Attendance))
+ASSESSMENT_COLUMNS = columns("period", "assessed_on", "total", "assessor", "instrument", "version",
+                             of=assessment_schema([]), computed={"instrument": "评估工具"})
+FUNDED_COLUMNS = columns("id", "round", "title", "category", "state", "granted_amount", "project_start", "project_end",
+                         of=(Application, Round), computed={"id": "申报编号"})
 
 
 def trainings(org_id: int, db=None) -> pd.DataFrame:
@@ -43,6 +57,14 @@ def funded_projects(org_id: int, db=None) -> pd.DataFrame:
         " FROM applications a JOIN rounds r ON r.id = a.round_id"
         f" WHERE a.org_id = ? AND a.state IN ({marks}) ORDER BY r.project_start DESC, a.id",
         [org_id, *lifecycle.FUNDED_STATES])
+
+
+# the headline figures of :func:`summary` shown as metrics (a sum keeps the label of what it sums)
+SUMMARY_LABELS = columns("sessions", "hours", "training_person_times", "assessments", "funded_projects",
+                         of=MentoringSession,
+                         computed={"sessions": mentoring.PAIRING_COLUMNS["sessions"],
+                                   "training_person_times": lifecycle.COVERAGE_COLUMNS["training_person_times"],
+                                   "assessments": "能力评估", "funded_projects": "资助项目"})
 
 
 def summary(org_id: int, today: dt.date | None = None, db=None) -> dict:

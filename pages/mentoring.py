@@ -6,14 +6,14 @@ import datetime as dt
 import streamlit as st
 
 from core import formats, lifecycle as life, mentoring as mentor_core, organisations, projects, support
-from core.errors import HubError
 from core.excel import XLSX_MIME, workbook_bytes
 from core.ui.confirm import ask, asking, confirm_box
 from core.ui.forms import MAX_DATE, MIN_DATE, load, schema_form
-from core.ui.session import act, require, url_tabs
+from core.ui.session import act, attempt, require, url_tabs
 from core.ui.tables import table
 from core.ui.text import md
 from schemas.choices import INCUBATION_CRITERIA
+from schemas.columns import label
 from schemas.incubation import EntryForm, ExitForm, Mentor, MentoringSession, Pairing, Rating, StageChange
 
 SESSION_FORM = "mentor_session"
@@ -23,6 +23,7 @@ STATUS_LABELS = mentor_core.STATUSES  # open 未完成 · overdue 已逾期 · d
 
 SESSION_COLUMNS, ACTION_COLUMNS, PAIRING_COLUMNS = (mentor_core.SESSION_COLUMNS, mentor_core.ACTION_COLUMNS,
                                                    mentor_core.PAIRING_COLUMNS)
+ORG_LABEL = label("org_id", of=StageChange)  # the organisation a dossier or a decision is about
 
 
 def _people(df, *cols):
@@ -41,11 +42,11 @@ def _action_rows() -> None:
     for i in range(ACTION_ROWS):
         c = st.columns([3, 1.4, 1.2])
         show = "visible" if i == 0 else "collapsed"
-        c[0].text_input("待办事项", key=_action_key(i, "action"), max_chars=200, label_visibility=show,
-                        placeholder=f"第{i + 1}项:要做的事")
-        c[1].text_input("负责人", key=_action_key(i, "owner"), max_chars=50, label_visibility=show,
-                        placeholder="负责人")
-        c[2].date_input("完成期限", key=_action_key(i, "due_date"), value=None, min_value=MIN_DATE,
+        c[0].text_input(ACTION_COLUMNS["action"], key=_action_key(i, "action"), max_chars=200,
+                        label_visibility=show, placeholder=f"第{i + 1}项:要做的事")
+        c[1].text_input(ACTION_COLUMNS["owner"], key=_action_key(i, "owner"), max_chars=50, label_visibility=show,
+                        placeholder=ACTION_COLUMNS["owner"])
+        c[2].date_input(ACTION_COLUMNS["due_date"], key=_action_key(i, "due_date"), value=None, min_value=MIN_DATE,
                         max_value=MAX_DATE, format="YYYY-MM-DD", label_visibility=show)
 
 
@@ -73,7 +74,7 @@ def _follow_up_tab(who) -> None:
     for col, s in zip(cols, ("overdue", "open", "done")):
         col.metric(STATUS_LABELS[s], counts[s])
     labels = {v: k for k, v in STATUS_LABELS.items()}
-    shown = st.multiselect("跟进状态", list(labels), default=["已逾期", "未完成"], key="actions:filter",
+    shown = st.multiselect(ACTION_COLUMNS["follow_up"], list(labels), default=["已逾期", "未完成"], key="actions:filter",
                            placeholder="全部", select_all=False)
     df = mentor_core.actions(statuses=[labels[s] for s in shown] or None)
     df = df.assign(follow_up=df["follow_up"].map(STATUS_LABELS)).drop(columns=["session_id"])
@@ -89,9 +90,9 @@ def _follow_up_tab(who) -> None:
     st.markdown("**标记完成**")
     names = {int(r.id): f"{r.action}({r.org},期限 {formats.date(r.due_date)})" for r in pending.itertuples()}
     cols = st.columns([3, 1, 1])
-    chosen = cols[0].selectbox("待办事项", list(names), format_func=names.get, index=None, placeholder="请选择",
+    chosen = cols[0].selectbox(ACTION_COLUMNS["action"], list(names), format_func=names.get, index=None, placeholder="请选择",
                                key="actions:done:id")
-    done_on = cols[1].date_input("完成日期", value=dt.date.today(), min_value=MIN_DATE, max_value=MAX_DATE,
+    done_on = cols[1].date_input(ACTION_COLUMNS["done_date"], value=dt.date.today(), min_value=MIN_DATE, max_value=MAX_DATE,
                                  format="YYYY-MM-DD", key="actions:done:date")
     if cols[2].button("标记为已完成", key="actions:done:btn", type="primary"):
         if chosen is None:
@@ -115,7 +116,7 @@ def _pairings_tab(who) -> None:
     cols = st.columns([3, 1, 1])
     chosen = cols[0].selectbox("结对", list(names), format_func=names.get, index=None, placeholder="请选择",
                                key="pairing:end:id")
-    end = cols[1].date_input("结束日期", value=dt.date.today(), min_value=MIN_DATE, max_value=MAX_DATE,
+    end = cols[1].date_input(PAIRING_COLUMNS["end_date"], value=dt.date.today(), min_value=MIN_DATE, max_value=MAX_DATE,
                              format="YYYY-MM-DD", key="pairing:end:date")
     if cols[2].button("结束结对", key="pairing:end:btn"):
         if chosen is None:
@@ -129,10 +130,7 @@ def _mentors_tab(who) -> None:
     from schemas import choices
 
     shown = df.assign(username=[("" if formats.is_empty(u) else choices.label("reviewers", u)) for u in df["username"]])
-    table(shown, "辅导导师", key="mentoring:mentors", columns={
-        "id": "编号", "name": "姓名", "speciality": "专长", "employer": "工作单位", "phone": "联系电话",
-        "username": "评审专家账号", "status": "状态", "pairings": "结对数", "current_pairings": "辅导中",
-        "hours": "辅导时长(小时)"})
+    table(shown, "辅导导师", key="mentoring:mentors", columns=mentor_core.MENTOR_COLUMNS)
     st.subheader("登记导师")
     schema_form(Mentor, "mentor_new", lambda v: f"已登记导师(编号 {mentor_core.add_mentor(v, who)})",
                 submit_label="登记导师", defaults={"active": True})
@@ -175,7 +173,7 @@ def _org_picker(key: str, *, active_only: bool) -> int | None:
     ids = [i for i, _ in opts]
     raw = st.query_params.get("id", "")
     current = int(raw) if raw.isdigit() else None
-    chosen = st.selectbox("社会组织", ids, format_func=dict(opts).get, placeholder="选择或搜索社会组织", key=key,
+    chosen = st.selectbox(ORG_LABEL, ids, format_func=dict(opts).get, placeholder="选择或搜索社会组织", key=key,
                           index=ids.index(current) if current in ids and key not in st.session_state else None)
     if chosen is not None:
         st.query_params["id"] = str(chosen)
@@ -201,41 +199,33 @@ def org_support() -> None:
     if chosen is None:
         st.caption("选择一个组织,查看它获得的全部支持:一对一辅导、能力培训、能力评估、资助项目,以及发展阶段、孵化和等级评估记录。")
         return
-    try:
-        h = support.history(int(chosen))
-    except HubError as exc:
-        st.error(md(exc))
+    h = attempt(lambda: support.history(int(chosen)))
+    if h is None:
         return
     org, s, n = h["org"], h["status"], h["summary"]
     st.subheader(md(org["name"]))
     st.caption(md(_status_line(s, org)))
     cols = st.columns(5)
-    cols[0].metric("辅导次数", n["sessions"], help=f"结对 {n['pairings']} 个")
-    cols[1].metric("辅导时长(小时)", f"{float(n['hours']):g}")
-    cols[2].metric("培训人次", n["training_person_times"], help=f"参加培训 {n['trainings']} 场")
-    cols[3].metric("能力评估", n["assessments"])
-    cols[4].metric("资助项目", n["funded_projects"], help=f"资助金额 {formats.money(n['granted'])} 元")
+    metric = support.SUMMARY_LABELS
+    cols[0].metric(metric["sessions"], n["sessions"], help=f"结对 {n['pairings']} 个")
+    cols[1].metric(metric["hours"], f"{float(n['hours']):g}")
+    cols[2].metric(metric["training_person_times"], n["training_person_times"], help=f"参加培训 {n['trainings']} 场")
+    cols[3].metric(metric["assessments"], n["assessments"])
+    cols[4].metric(metric["funded_projects"], n["funded_projects"], help=f"资助金额 {formats.money(n['granted'])} 元")
     if n["overdue_actions"]:
         st.warning(f"有 {n['overdue_actions']} 项辅导待办已逾期。")
 
     sheets = {
         "导师结对": (_people(h["pairings"]), PAIRING_COLUMNS),
-        "辅导记录": (_people(h["sessions"].drop(columns=["org"])), SESSION_COLUMNS),
+        "辅导记录": (_people(h["sessions"].drop(columns=["org"])), SESSION_COLUMNS.without("org")),
         "辅导待办": (_people(h["actions"].assign(follow_up=h["actions"]["follow_up"].map(STATUS_LABELS))
-                             .drop(columns=["org", "session_id"])), ACTION_COLUMNS),
-        "能力培训": (_people(h["trainings"]), {"training_date": "培训日期", "title": "培训名称", "kind": "形式", "topic": "主题",
-                                   "trainer": "讲师", "person": "参训人员", "position": "职务"}),
-        "能力评估": (_people(h["assessments"]), {"period": "评估周期", "assessed_on": "评估日期", "total": "总分",
-                                    "assessor": "评估人", "instrument": "评估工具", "version": "版本"}),
-        "资助项目": (h["funded"], {"id": "申报编号", "round": "创投批次", "title": "项目名称", "category": "项目类别",
-                                "state": "状态", "granted_amount": "资助金额(元)", "project_start": "执行开始",
-                                "project_end": "执行结束"}),
-        "阶段变更": (_people(h["stages"], "created_by"), {"id": "编号", "changed_on": "变更日期", "from_stage": "原阶段", "to_stage": "新阶段",
-                                "reason": "变更依据", "created_by": "登记人"}),
-        "入壳出壳": (_people(h["decisions"], "created_by"), {"id": "编号", "decided_on": "决定日期", "kind": "决定", "criteria_met": "符合的标准",
-                                  "note": "说明", "created_by": "登记人"}),
-        "等级评估": (_people(h["ratings"], "created_by"), {"id": "编号", "rated_on": "评估日期", "level": "等级", "score": "得分",
-                                 "expires_on": "有效期至", "note": "说明", "created_by": "登记人"}),
+                             .drop(columns=["org", "session_id"])), ACTION_COLUMNS.without("org")),
+        "能力培训": (_people(h["trainings"]), support.TRAINING_COLUMNS),
+        "能力评估": (_people(h["assessments"]), support.ASSESSMENT_COLUMNS),
+        "资助项目": (h["funded"], support.FUNDED_COLUMNS),
+        "阶段变更": (_people(h["stages"], "created_by"), life.STAGE_COLUMNS),
+        "入壳出壳": (_people(h["decisions"], "created_by"), life.DECISION_COLUMNS),
+        "等级评估": (_people(h["ratings"], "created_by"), life.RATING_COLUMNS),
     }
     st.download_button("导出完整档案(Excel)", key="support:xlsx", icon=":material/download:", on_click="ignore",
                        data=lambda: workbook_bytes({k: df.rename(columns=c) for k, (df, c) in sheets.items()}),
@@ -352,33 +342,26 @@ def _org_tab(who) -> None:
     _incubation_form(org, who)
     _rating_form(org, who)
     with st.expander("历史记录", key=f"life:history:open:{org['id']}"):
-        for name, df, cols in (
-                ("阶段变更", life.stage_history(org["id"]), {"changed_on": "变更日期", "from_stage": "原阶段",
-                                                         "to_stage": "新阶段", "reason": "变更依据", "created_by": "登记人"}),
-                ("入壳出壳", life.decisions(org["id"]), {"decided_on": "决定日期", "kind": "决定", "criteria_met": "符合的标准",
-                                                     "note": "说明", "created_by": "登记人"}),
-                ("等级评估", life.ratings(org["id"]), {"rated_on": "评估日期", "level": "等级", "score": "得分",
-                                                    "expires_on": "有效期至", "note": "说明", "created_by": "登记人"})):
+        for name, df, cols in (("阶段变更", life.stage_history(org["id"]), life.STAGE_COLUMNS),
+                               ("入壳出壳", life.decisions(org["id"]), life.DECISION_COLUMNS),
+                               ("等级评估", life.ratings(org["id"]), life.RATING_COLUMNS)):
             st.markdown(f"**{name}**")
             if df.empty:
                 st.caption(f"暂无{name}记录。")
             else:
                 table(_people(df.drop(columns=["id"]), "created_by"), name, key=f"life:{name}:{org['id']}",
-                      columns=cols, export=False)
+                      columns=cols.without("id"), export=False)
 
 
 def _ratings_tab() -> None:
     df = life.expiring()
     st.subheader("12个月内到期的等级")
     st.caption(f"共 {len(df)} 个组织的等级将在12个月内到期(有效期5年),请提醒其及时申请复评。")
-    table(df.drop(columns=["id"]), "等级即将到期", key="life:expiring", columns={
-        "name": "组织名称", "community": "所属社区", "rating": "等级", "rating_date": "评估日期",
-        "rating_expiry": "有效期至", "days_left": "剩余天数"})
+    table(df.drop(columns=["id"]), "等级即将到期", key="life:expiring", columns=life.EXPIRING_COLUMNS.without("id"))
     st.subheader("全部评级组织")
     st.caption("上次评估满2年后可申请晋级。")
-    table(life.current_ratings().drop(columns=["id"]), "评级组织", key="life:ratings", columns={
-        "name": "组织名称", "rating": "等级", "rating_date": "评估日期", "rating_expiry": "有效期至", "validity": "状态",
-        "upgrade_from": "可申请晋级日期", "upgrade": "晋级申请"})
+    table(life.current_ratings().drop(columns=["id"]), "评级组织", key="life:ratings",
+          columns=life.CURRENT_RATING_COLUMNS.without("id"))
 
 
 def _coverage_tab() -> None:
@@ -391,10 +374,7 @@ def _coverage_tab() -> None:
                "在册组织数为当前处于该阶段的组织;占比为该阶段占全部支持的百分比。")
     # shares are percentages, not money (a header with 资助 would otherwise read as an amount: "12.40")
     shown = projects.readable(df, numbers=["hours_share", "persons_share", "granted_share"])
-    table(shown, "阶段服务覆盖", key="life:coverage", columns={
-        "stage": "发展阶段", "orgs": "在册组织数", "supported_orgs": "获支持组织数", "mentoring_hours": "辅导时长(小时)",
-        "training_person_times": "培训人次", "granted": "资助金额(元)", "hours_share": "辅导时长占比(%)",
-        "persons_share": "培训人次占比(%)", "granted_share": "资助金额占比(%)", "gaps": "服务缺口"})
+    table(shown, "阶段服务覆盖", key="life:coverage", columns=life.COVERAGE_COLUMNS)
     gaps = [f"{r.stage}({r.gaps})" for r in df.itertuples() if r.gaps]
     if gaps:
         st.warning("服务缺口:" + ";".join(gaps))

@@ -96,7 +96,9 @@ def test_register_a_mentor(demo_db):
     assert _count("mentors") == n + 1
     assert f"已登记导师(编号 {row['id']})" in _successes(at)
     assert at.text_input(key="mentor_new::name").value == ""  # emptied for the next one
-    assert "测试导师孙强" in set(_frame(at, "评审专家账号")["姓名"])
+    from core.mentoring import MENTOR_COLUMNS
+
+    assert "测试导师孙强" in set(_frame(at, MENTOR_COLUMNS["username"])[MENTOR_COLUMNS["name"]])
 
 
 def test_a_bad_mentor_is_refused_and_the_form_keeps_what_was_typed(demo_db):
@@ -275,6 +277,34 @@ def test_the_dossier_opens_from_the_url(demo_db):
     assert org["name"] in texts(at) and f"等级:{org['rating']}" in texts(at)
 
 
+def test_dossier_and_history_tables_read_the_declared_labels(demo_db):
+    """Every table of the dossier and of the 孵化与等级 history is headed by the labels declared once beside its
+    query: the schema's field labels (评估等级, 新的发展阶段), the stamps (创建人), the computed columns."""
+    from core import lifecycle, support
+
+    org = _org(" AND ".join(f"id IN (SELECT org_id FROM {t})" for t in (
+        "stage_changes", "incubation_decisions", "ratings", "training_attendance", "assessments", "mentor_pairings",
+        "applications WHERE state = 'funded'")))
+    at = _staff("org-support", id=str(org["id"]))
+    assert not at.exception
+    shown = [list(d.value.columns) for d in at.dataframe]
+    for declared in (lifecycle.STAGE_COLUMNS, lifecycle.DECISION_COLUMNS, lifecycle.RATING_COLUMNS,
+                     support.TRAINING_COLUMNS, support.ASSESSMENT_COLUMNS, support.FUNDED_COLUMNS):
+        assert list(declared.values()) in shown, (list(declared.values()), shown)
+    assert ["编号", "评估日期", "评估等级", "评估得分(满分1000)", "有效期至", "说明", "创建人"] in shown
+    assert ["编号", "变更日期", "原发展阶段", "新的发展阶段", "变更依据", "创建人"] in shown
+    assert ["培训日期", "培训名称", "培训形式", "主题领域", "授课老师", "姓名", "职务"] in shown
+    metrics = [m.label for m in at.metric]
+    assert metrics == ["辅导次数", "辅导时长(小时)", "培训人次", "能力评估", "资助项目"]
+
+    at = _life(org["id"])
+    history = [list(d.value.columns) for d in at.dataframe]
+    assert ["变更日期", "原发展阶段", "新的发展阶段", "变更依据", "创建人"] in history
+    assert ["决定日期", "决定", "符合的标准", "说明", "创建人"] in history
+    assert ["组织名称", "所属社区", "等级评估", "评估日期", "等级有效期至", "剩余天数"] in history
+    assert ["组织名称", "等级评估", "评估日期", "等级有效期至", "状态", "可申请晋级日期", "晋级申请"] in history
+
+
 # ---- lifecycle, incubation, ratings --------------------------------------------------------------
 
 def _life(org_id: int) -> AppTest:
@@ -368,7 +398,10 @@ def test_tabs_and_organisation_in_the_url(demo_db):
     assert at.query_params["tab"] == "等级评估" and at.query_params["id"] == str(org["id"])
     ratings = _frame(at, "有效期至")
     assert not {str(v) for v in ratings.astype(object).to_numpy().ravel()} & {"None", "nan", "NaT"}
-    assert "system" not in set(ratings["登记人"]) and "staff" not in set(ratings["登记人"])
+    from core.lifecycle import RATING_COLUMNS
+
+    made_by = set(ratings[RATING_COLUMNS["created_by"]])
+    assert made_by and "system" not in made_by and "staff" not in made_by
 
 
 def test_rating_good_and_bad(demo_db):
