@@ -84,6 +84,14 @@ def promote(idea_id: int, org_id: int, round_id: int, actor: Actor, db=None) -> 
     return applications.save_draft(values, [], actor, idea_id=idea_id, db=db)
 
 
+def application(idea: dict, db=None) -> dict | None:
+    """The application an idea was promoted to (id, title, state), None when it has none or it is gone."""
+    if idea.get("application_id") is None:
+        return None
+    db = db or get_db()
+    return db.fetch_one("SELECT id, title, state FROM applications WHERE id = ?", [int(idea["application_id"])])
+
+
 def for_application(app_id: int, db=None) -> dict | None:
     db = db or get_db()
     return db.fetch_one("SELECT id, title, source, community FROM ideas WHERE application_id = ?", [app_id])

@@ -5,20 +5,18 @@ URL; 转为申报 opens the new draft in 项目申报 (``/apply?id=N``)."""
 import streamlit as st
 
 from core import applications, formats, ideas, navigation, organisations, rounds, workflow
-from core.errors import HubError
 from core.ui.forms import load, schema_form
 from core.ui.links import _page, page_link
 from core.ui.listview import list_view
-from core.ui.session import flash, require, show_flash
+from core.ui.session import act, attempt, flash, require, show_flash
 from core.ui.text import md
 from schemas.idea import Idea
 
 
 def _promoted(idea: dict) -> None:
     """Where the idea's application is, with a link that opens it (in the editor while it is a draft)."""
-    try:
-        app = applications.get(int(idea["application_id"]))
-    except HubError:
+    app = ideas.application(idea)
+    if app is None:  # gone from the register: the link alone
         st.info(f"已转为申报项目 编号 {idea['application_id']}")
         return
     st.info(md(f"已转为申报项目 编号 {app['id']}:{app['title']}(状态:{workflow.state_label(app['state'])})"))
@@ -46,11 +44,8 @@ def _promote(idea: dict, who) -> None:
     why = "请先选择申报组织" if org is None else ("请先选择创投批次" if rnd is None else None)
     if st.button("生成申报草稿", type="primary", key=f"idea_promote:{idea['id']}", disabled=why is not None,
                  help=why):
-        try:
-            new_id = ideas.promote(idea["id"], int(org), int(rnd), who)
-        except HubError as exc:
-            st.error(md(exc))
-        else:
+        new_id = attempt(lambda: ideas.promote(idea["id"], int(org), int(rnd), who))
+        if new_id is not None:
             flash(f"已生成申报草稿(编号 {new_id},来自金点子「{idea['title']}」):请在下面补全内容后提交。")
             st.switch_page(_page(navigation.spec("apply")), query_params={"id": str(new_id)})
     if why:
@@ -89,23 +84,13 @@ def _detail(idea: dict, who) -> None:
             c1, c2 = st.columns(2)
             if c1.button("标记为重复", key=f"idea_dup_btn:{idea['id']}", disabled=kept is None,
                          help="请先选择保留的金点子" if kept is None else None):
-                _act(lambda: ideas.mark_duplicate(idea["id"], int(kept), who), "已标记为重复")
+                act(lambda: ideas.mark_duplicate(idea["id"], int(kept), who), "已标记为重复")
             if kept is None:
                 c1.caption("请先选择保留的金点子。")
             if idea["duplicate_of"] and c2.button("取消重复标记", key=f"idea_undup:{idea['id']}"):
-                _act(lambda: ideas.mark_duplicate(idea["id"], None, who), "已取消重复标记")
+                act(lambda: ideas.mark_duplicate(idea["id"], None, who), "已取消重复标记")
     with tab_promote:
         _promote(idea, who)
-
-
-def _act(fn, ok: str) -> None:
-    try:
-        fn()
-    except HubError as exc:
-        st.error(md(exc))
-    else:
-        flash(ok)  # rerun, so the detail, its buttons and the list show the new state
-        st.rerun()
 
 
 def render() -> None:
@@ -121,9 +106,7 @@ def render() -> None:
             st.caption("点击列表中的一行查看、修改或转为申报。")
         else:
             st.divider()
-            try:
-                idea = ideas.get(int(selected))
-            except HubError as exc:
-                st.error(md(exc))
+            idea = attempt(lambda: ideas.get(int(selected)))
+            if idea is None:
                 return
             _detail(idea, who)

@@ -3,142 +3,23 @@ consolidation panel (statistics, 复评, ranking, recommendation, overrides, pro
 
 People by name, projects by title; the round, the expert and the tab are in the URL (F5 and shared links
 keep the place); an action's message is shown where the action was; irreversible steps ask first."""
-import functools
-import threading
-import time
-import uuid
-
 import pandas as pd
 import streamlit as st
 
 from core import assignment, consolidation, reviewers, reviews, rounds, rubrics, workflow
-from core.errors import HubError
 from core.excel import XLSX_MIME
 from core.formats import date as date_text
 from core.formats import text as plain_text
 from core.ui.confirm import ask, asking, confirm_box, confirm_button
 from core.ui.editor import child_editor, child_rows
 from core.ui.forms import load, schema_form
-from core.ui.session import require
+from core.ui.session import act, require, settled, show_flash
 from core.ui.text import md
 from schemas.review import Affiliation, FlagResolution, Override, ReviewerProfile
 
 CRIT_COLS = ["name", "max_score", "weight", "guidance"]
 ASSIGNMENT_STATUS = {"assigned": "已分配", "recused": "已回避"}
 REVIEW_STATUS = {"draft": "草稿", "submitted": "已提交"}
-
-# What each session's last action did, and which action it is doing, kept in the process and not in
-# st.session_state. Seen in the browser with an impatient double click: (1) every read or write of session
-# state is a point where Streamlit may stop the run for the rerun already waiting, so a message written
-# there right after a write was lost; (2) the second click's run may even start on another thread while
-# the first is still writing (both saw the same plan and both tried to store it; core refused the second,
-# and that refusal was what the user saw). Hence a lock-guarded claim per action, checked before writing.
-_NOTES: dict[str, dict] = {}
-_NOTES_LOCK = threading.Lock()
-_NOTES_KEPT = 2000  # sessions remembered (the oldest are forgotten)
-DOUBLE_CLICK_S = 3.0  # the same action again within this time is the second click of a double click
-_RUNNING = "running"
-
-_here = threading.local()  # the session whose script this thread is running (set by ``enter``)
-_TOKEN = "review_admin:session"
-
-
-def _mine() -> dict:
-    sid = getattr(_here, "session", "-")
-    with _NOTES_LOCK:
-        box = _NOTES.pop(sid, None) or {"scope": None, "note": None, "done": {}}
-        _NOTES[sid] = box  # the most recently used last
-        while len(_NOTES) > _NOTES_KEPT:
-            _NOTES.pop(next(iter(_NOTES)))
-    return box
-
-
-def enter(*scope) -> None:
-    """First thing on a screen: which session this is, and the screen and record the user is on (a message
-    of another screen or round is not shown here)."""
-    if _TOKEN not in st.session_state:
-        st.session_state[_TOKEN] = uuid.uuid4().hex
-    _here.session = st.session_state[_TOKEN]
-    _here.started = time.monotonic()
-    _mine()["scope"] = scope
-
-
-def settled(page):
-    """A screen that, having drawn itself without doing an action, catches up with an action of the same
-    session that finished (or is still writing) while it was drawing: it waits and draws again, so what
-    the user is left with is never a screen computed half before and half after their own write."""
-    @functools.wraps(page)
-    def screen() -> None:
-        _here.started = None  # set by ``enter`` in this run (a screen that returns before it catches up nothing)
-        page()
-        started = getattr(_here, "started", None)
-        if started is None:
-            return
-        box = _mine()
-        deadline = time.monotonic() + 20
-        while any(v == _RUNNING for v in box["done"].values()) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if any(v != _RUNNING and v > started for v in box["done"].values()):
-            st.rerun()
-
-    return screen
-
-
-def run_once(once: tuple, fn) -> bool:
-    """Run ``fn`` (a write) unless this session is already doing, or has just done, the same action
-    ``once``: that is the other click of a double click, perhaps in a run of its own; then wait for it to
-    finish and return False (nothing written twice, no refusal shown for it). A refusal (HubError) of
-    ``fn`` itself is raised as usual and frees the action."""
-    box = _mine()
-    with _NOTES_LOCK:
-        state = box["done"].get(once)
-        busy = state == _RUNNING or (state is not None and time.monotonic() - state < DOUBLE_CLICK_S)
-        if not busy:
-            now = time.monotonic()
-            box["done"] = {k: v for k, v in box["done"].items() if v == _RUNNING or now - v < DOUBLE_CLICK_S}
-            box["done"][once] = _RUNNING
-    if busy:
-        deadline = time.monotonic() + 20
-        while box["done"].get(once) == _RUNNING and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return False
-    try:
-        fn()
-    except BaseException:
-        with _NOTES_LOCK:
-            box["done"].pop(once, None)
-        raise
-    with _NOTES_LOCK:
-        box["done"][once] = time.monotonic()
-    return True
-
-
-def _note(where: str, message: str) -> None:
-    """Say what an action did, at ``where`` (the place of the action), from the next run on, until another
-    action replaces it (so the rerun of an impatient second click does not wipe it)."""
-    box = _mine()
-    box["note"] = (box["scope"], where, message)
-
-
-def _flash(where: str) -> None:
-    box = _mine()
-    if box["note"] and box["note"][1] == where and box["note"][0] == box["scope"]:
-        st.success(md(box["note"][2]))
-
-
-def _try(fn, ok: str | None, where: str, once: tuple) -> bool:
-    """Run an action once (see :func:`run_once`): a refusal is shown in Chinese here and changes nothing;
-    on success the page reruns and ``ok`` (if given; ``fn`` may note its own) is shown at ``where``."""
-    try:
-        done = run_once(once, fn)
-    except HubError as exc:
-        st.error(md(exc))
-        return False
-    if done and ok:
-        _note(where, ok)
-    st.rerun()  # the state as it is now (after this click, or after the other click of a double click)
-    return done
-
 
 def _why(reason: str | None) -> None:
     """Beside a disabled button: why it cannot do anything now (never a silent button)."""
@@ -162,7 +43,6 @@ def _round_picker() -> dict | None:
 def experts() -> None:
     who = require("experts")
     st.title("评审专家")
-    enter("experts")
     people = reviewers.reviewers()
     st.dataframe(people[["name", "title", "employer", "expertise", "load_cap", "username"]].rename(columns={
         "name": "姓名", "title": "职称/身份", "employer": "工作单位", "expertise": "擅长领域", "load_cap": "评审上限",
@@ -177,7 +57,6 @@ def experts() -> None:
                           placeholder="请选择专家", key="expert", bind="query-params")
     if chosen is None:
         return
-    enter("experts", chosen)
     tab_profile, tab_aff = st.tabs(["专家档案", "关联组织(利益冲突)"], key="view", bind="query-params")
     with tab_profile:
         prof = reviewers.profile(chosen) or {}
@@ -186,7 +65,7 @@ def experts() -> None:
                     lambda v: (reviewers.save_profile(chosen, v, who), f"已保存{names[chosen]}的专家档案")[1],
                     submit_label="保存档案", clear_on_success=False)
     with tab_aff:
-        _flash("affiliations")
+        show_flash(("affiliations", chosen))
         aff = reviewers.affiliations(chosen)
         if aff.empty:
             st.caption(f"{names[chosen]}还没有登记关联组织。")
@@ -202,8 +81,8 @@ def experts() -> None:
                                 format_func=labels.get, key=f"aff:del:{chosen}")
             if st.button("删除", key=f"aff:delbtn:{chosen}", disabled=gone is None,
                          help="请先选择要删除的关联" if gone is None else None):
-                _try(lambda: reviewers.remove_affiliation(int(gone), who), f"已删除关联:{labels[int(gone)]}",
-                     "affiliations", ("affiliation", int(gone)))
+                act(lambda: reviewers.remove_affiliation(int(gone), who), f"已删除关联:{labels[int(gone)]}",
+                    once=("affiliation", int(gone)), where=("affiliations", chosen))
 
 
 # ---- rubric and assignment -----------------------------------------------------------------------
@@ -211,7 +90,7 @@ def _rubric(r: dict, who) -> None:
     crit = rubrics.criteria(r["id"])
     frozen = rubrics.is_frozen(r["id"])
     total = sum(float(c["max_score"]) for c in crit)
-    _flash("rubric")
+    show_flash(("rubric", r["id"]))
     st.caption(f"满分合计 {total:g} / {float(r.get('rubric_total') or 100):g}。"
                + ("已有专家提交评分,评分细则已冻结。" if frozen else "可增删评分项;满分之和须等于总分。"))
     base = [{k: c[k] for k in CRIT_COLS} for c in crit] or rubrics.default_rows()
@@ -221,8 +100,8 @@ def _rubric(r: dict, who) -> None:
         "name": st.column_config.TextColumn("评分项"), "max_score": st.column_config.NumberColumn("满分"),
         "weight": st.column_config.NumberColumn("权重"), "guidance": st.column_config.TextColumn("评分要点")})
     if not frozen and st.button("保存评分细则", key=f"{key}:save"):
-        _try(lambda: rubrics.set_rubric(r["id"], child_rows(CRIT_COLS, key), who), "已保存评分细则", "rubric",
-             ("rubric", r["id"], str(child_rows(CRIT_COLS, key))))
+        act(lambda: rubrics.set_rubric(r["id"], child_rows(CRIT_COLS, key), who), "已保存评分细则",
+            once=("rubric", r["id"], str(child_rows(CRIT_COLS, key))), where=("rubric", r["id"]))
 
 
 def _send_waiting(r: dict, who) -> None:
@@ -234,14 +113,12 @@ def _send_waiting(r: dict, who) -> None:
     st.info(md(f"有 {len(waiting)} 个项目已通过资格审查(审查合格),但还没有送专家评审:{titles}。"
                "送审后才能为它们分配专家。"), icon=":material/info:")
 
-    def send() -> None:
-        n = assignment.send_eligible_to_review(r["id"], who)
-        _note("plan", f"已把 {n} 个项目送专家评审(状态:专家评审中);现在可以生成分配方案。")
-
     # short labels: the box's 确认… button has a narrow column (core/ui/confirm.py)
     confirm_button("assign:send", f"全部送审({len(waiting)} 个)",
                    f"把以上 {len(waiting)} 个审查合格的项目转为「专家评审中」,每个项目记入流转记录和审计日志。"
-                   "送审后不能退回「审查合格」。", lambda: run_once(("send", r["id"]), send), "")
+                   "送审后不能退回「审查合格」。", lambda: assignment.send_eligible_to_review(r["id"], who),
+                   lambda n: f"已把 {n} 个项目送专家评审(状态:专家评审中);现在可以生成分配方案。",
+                   once=("send", r["id"]), where=("plan", r["id"]))
 
 
 @settled
@@ -251,13 +128,12 @@ def assign() -> None:
     r = _round_picker()
     if r is None:
         return
-    enter("assign", r["id"])
     with st.expander("评分细则", expanded=not rubrics.criteria(r["id"])):
         _rubric(r, who)
     st.subheader("自动分配")
     st.caption(f"每个项目 {r['reviewers_per_app']} 位专家;每位专家本批次最多 {r.get('load_cap') or 12} 个(专家档案可单独设置);"
                "有利益冲突的专家不会被分配;优先匹配擅长领域,并平衡工作量。")
-    _flash("plan")
+    show_flash(("plan", r["id"]))
     _send_waiting(r, who)
     nothing = assignment.nothing_to_plan(r["id"])
     token = assignment.plan_token(r["id"])
@@ -276,8 +152,8 @@ def assign() -> None:
             st.info(f"分配方案:{len(pairs)} 个评审任务(下表中的 ○),确认后才生效。")
             c1, c2, _ = st.columns([2, 1, 4])
             if c1.button(f"确认分配({len(pairs)} 个)", type="primary", key="assign:confirm"):
-                _try(lambda: assignment.confirm_plan(r["id"], pairs, who), f"已确认分配 {len(pairs)} 个评审任务", "plan",
-                     ("confirm_plan", r["id"], token))
+                act(lambda: assignment.confirm_plan(r["id"], pairs, who), f"已确认分配 {len(pairs)} 个评审任务",
+                    once=("confirm_plan", r["id"], token), where=("plan", r["id"]))
             if c2.button("放弃方案", key="assign:discard"):
                 st.session_state.pop("assign:planned", None)
                 st.rerun()
@@ -295,7 +171,7 @@ def assign() -> None:
 
 def _manual(r: dict, who) -> None:
     st.subheader("手动分配")
-    _flash("manual")
+    show_flash(("manual", r["id"]))
     opts = applications_in_review(r["id"])
     if not opts:
         st.caption("本批次没有「专家评审中」或「复评中」的项目;项目送专家评审后才能分配专家。")
@@ -308,9 +184,9 @@ def _manual(r: dict, who) -> None:
                           placeholder="请选择专家", key="assign:expert")
     missing = "请先选择项目和专家。" if app_id is None or expert is None else None
     if st.button("分配", key="assign:manual", disabled=missing is not None, help=missing):
-        _try(lambda: assignment.assign(int(app_id), expert, who),
-             f"已把{assignment.app_titles(r['id']).get(int(app_id))}分配给 {names.get(expert, expert)}", "manual",
-             ("assign", int(app_id), expert))
+        act(lambda: assignment.assign(int(app_id), expert, who),
+            f"已把{assignment.app_titles(r['id']).get(int(app_id))}分配给 {names.get(expert, expert)}",
+            once=("assign", int(app_id), expert), where=("manual", r["id"]))
     _why(missing)
     if app_id is None:
         return
@@ -334,14 +210,10 @@ def _manual(r: dict, who) -> None:
         st.button("取消该分配", key="assign:removebtn", disabled=True, help="请先选择要取消分配的专家")
         _why("请先选择要取消分配的专家。")
         return
-
-    def drop() -> None:
-        assignment.unassign(int(gone), who)
-        _note("manual", f"已取消 {removable[int(gone)]} 对该项目的分配")
-
     confirm_button(f"assign:remove:{gone}", "取消该分配",
                    f"取消 {removable[int(gone)]} 对该项目的分配;该专家已保存的草稿评分(如有)将一并删除。",
-                   lambda: run_once(("unassign", int(gone)), drop), "")
+                   lambda: assignment.unassign(int(gone), who), f"已取消 {removable[int(gone)]} 对该项目的分配",
+                   once=("unassign", int(gone)), where=("manual", r["id"]))
 
 
 def applications_in_review(round_id: int) -> dict:
@@ -358,7 +230,6 @@ def summary() -> None:
     r = _round_picker()
     if r is None:
         return
-    enter("summary", r["id"])
     locked = r["scores_locked_at"] is not None
     if locked:
         st.info(f"评分已于 {r['scores_locked_at']:%Y-%m-%d %H:%M} 由 {reviewers.person(r['scores_locked_by'])} 签字锁定。")
@@ -387,35 +258,31 @@ def summary() -> None:
 
 def _actions(r: dict, t, who, locked: bool) -> None:
     st.subheader("评审完成")
-    _flash("complete")
+    show_flash(("complete", r["id"]))
     ready = consolidation.ready_to_complete(r["id"])
     why = None if ready else "没有可标为「评审完成」的项目:仍在评审中的项目都还有专家未提交评分。"
-
-    def complete() -> None:
-        _note("complete", f"已把 {consolidation.complete_reviews(r['id'], who)} 个项目标为「评审完成」")
-
     if st.button(f"把评分已全部提交的项目标为「评审完成」({len(ready)} 个)", key="summary:complete",
                  disabled=why is not None, help=why):
-        _try(complete, None, "complete", ("complete", r["id"]))
+        act(lambda: consolidation.complete_reviews(r["id"], who), lambda n: f"已把 {n} 个项目标为「评审完成」",
+            once=("complete", r["id"]), where=("complete", r["id"]))
     _why(why)
     if t.empty:
         return
     labels = {int(x.id): f"{x.title}(编号 {x.id},{workflow.state_label(x.state)})" for x in t.itertuples()}
-    _re_review(t, labels, who, locked)
+    _re_review(r, t, labels, who, locked)
     st.subheader("调整推荐")
-    _flash("override")
     pick = st.selectbox("项目", list(labels), format_func=labels.get, index=None, placeholder="请选择项目", key="summary:ov")
     if pick is not None:
         schema_form(Override, f"override:{pick}",
                     lambda v: (consolidation.set_override(int(pick), v, who), "已记录调整")[1],
                     submit_label="保存调整", defaults={"recommended": True})
-    _reopen(labels, dict(zip(t["id"].astype(int), t["title"])), who, locked)
+    _reopen(r, labels, dict(zip(t["id"].astype(int), t["title"])), who, locked)
     _sign_off(r, t, who, locked)
 
 
-def _re_review(t, labels: dict, who, locked: bool) -> None:
+def _re_review(r: dict, t, labels: dict, who, locked: bool) -> None:
     st.subheader("复评")
-    _flash("re_review")
+    show_flash(("re_review", r["id"]))
     flagged = [int(i) for i in t[t["flagged"].astype(bool)]["id"]]
     if not flagged:
         st.caption("本批次没有待处理的分差提示。")
@@ -427,14 +294,14 @@ def _re_review(t, labels: dict, who, locked: bool) -> None:
     why = ("请先选择项目。" if target is None else
            "本批次评分已签字锁定:须先由管理员解锁评分,才能送复评。" if locked else None)
     if st.button("送复评", key="summary:rereview", disabled=why is not None, help=why):
-        _try(lambda: consolidation.send_to_re_review(int(target), note, who), "已送复评;请在「评审分配」中增加专家",
-             "re_review", ("re_review", int(target)))
+        act(lambda: consolidation.send_to_re_review(int(target), note, who), "已送复评;请在「评审分配」中增加专家",
+            once=("re_review", int(target)), where=("re_review", r["id"]))
     _why(why)
     if who.has("admin") and target is not None:
-        _resolve_flag(int(target), labels, who)
+        _resolve_flag(r, int(target), labels, who)
 
 
-def _resolve_flag(app_id: int, labels: dict, who) -> None:
+def _resolve_flag(r: dict, app_id: int, labels: dict, who) -> None:
     """An admin keeps the scores without 复评: a reason (the form keeps it on a refusal), then 确认."""
     st.markdown("**或:解除分差提示(管理员)**")
     key = f"summary:resolve:{app_id}"
@@ -452,16 +319,16 @@ def _resolve_flag(app_id: int, labels: dict, who) -> None:
         def resolve() -> None:
             consolidation.resolve_flag(app_id, rec, who)
             st.session_state.pop(pending, None)
-            _note("re_review", f"已解除{labels[app_id]}的分差提示,理由已记入审计日志和专家评分汇总表")
 
         confirm_box(key, "解除", f"不送复评,采用{labels[app_id]}的现有评分并解除分差提示。理由:{rec['reason']}。"
-                             "解除人、时间和理由记入审计日志,并显示在汇总表的「分差处理」中。",
-                    lambda: run_once(("resolve_flag", app_id), resolve), "")
+                             "解除人、时间和理由记入审计日志,并显示在汇总表的「分差处理」中。", resolve,
+                    f"已解除{labels[app_id]}的分差提示,理由已记入审计日志和专家评分汇总表",
+                    once=("resolve_flag", app_id), where=("re_review", r["id"]))
 
 
-def _reopen(labels: dict, titles: dict, who, locked: bool) -> None:
+def _reopen(r: dict, labels: dict, titles: dict, who, locked: bool) -> None:
     st.subheader("重新开放评分")
-    _flash("reopen")
+    show_flash(("reopen", r["id"]))
     if locked:
         st.caption("本批次评分已签字锁定;须先由管理员解锁,才能重新开放评分。")
         return
@@ -478,41 +345,34 @@ def _reopen(labels: dict, titles: dict, who, locked: bool) -> None:
     why = ("请先选择项目。" if app_pick is None else
            "该项目还没有已提交的评分。" if not done else "请选择要重新开放的评分。" if task is None else None)
     if st.button("重新开放", key="summary:reopen", disabled=why is not None, help=why):
-        _try(lambda: reviews.reopen(int(reviews.review_of(int(task))["id"]), why_text, who),
-             f"已重新开放{who_only[int(task)]}对「{titles[int(app_pick)]}」的评分,请专家修改后重新提交", "reopen",
-             ("reopen", int(task)))
+        act(lambda: reviews.reopen(int(reviews.review_of(int(task))["id"]), why_text, who),
+            f"已重新开放{who_only[int(task)]}对「{titles[int(app_pick)]}」的评分,请专家修改后重新提交",
+            once=("reopen", int(task)), where=("reopen", r["id"]))
     _why(why)
 
 
 def _sign_off(r: dict, t, who, locked: bool) -> None:
     st.subheader("签字锁定与推荐名单")
-    _flash("sign_off")
+    here = ("sign_off", r["id"])
+    show_flash(here)
     if who.has("admin"):
         if not locked:
-            def lock() -> None:
-                consolidation.sign_off(r["id"], who)
-                _note("sign_off", "已签字锁定本批次评分。")
-
             confirm_button("summary:lock", "签字锁定评分", consequence=consolidation.sign_off_consequence(r["id"]),
-                           fn=lambda: run_once(("lock", r["id"]), lock), ok="",
-                           disabled_reason=consolidation.flags_refusal(r["id"]))
+                           fn=lambda: consolidation.sign_off(r["id"], who), ok="已签字锁定本批次评分。",
+                           once=("lock", r["id"]), where=here, disabled_reason=consolidation.flags_refusal(r["id"]))
         else:
             reason = st.text_input("解锁原因", key="summary:unlock_why", placeholder="至少4个字,将记入审计日志")
             if st.button("解锁评分", key="summary:unlock"):
-                _try(lambda: consolidation.unlock(r["id"], reason, who), "已解锁评分", "sign_off", ("unlock", r["id"]))
+                act(lambda: consolidation.unlock(r["id"], reason, who), "已解锁评分", once=("unlock", r["id"]), where=here)
     else:
         st.caption("签字锁定由管理员办理。")
     todo = t[t["state"] == "reviewed"] if not t.empty else t
     yes = int(todo["recommended"].sum()) if not todo.empty else 0
     why = ("须先由管理员签字锁定评分,才能按推荐名单更新项目状态。" if not locked else
            "没有「评审完成」的项目可以更新。" if todo.empty else None)
-    def apply() -> None:
-        recommended, not_recommended = consolidation.apply_recommendation(r["id"], who)
-        _note("sign_off", f"已按推荐名单更新状态:推荐立项 {recommended} 个,不推荐 {not_recommended} 个;"
-                          "请到「决定与公示」作出决定。")
-
     st.caption("按推荐名单把「评审完成」的项目转为「推荐立项」或「不推荐」:")
     confirm_button("summary:apply", "更新推荐状态",
                    f"把 {len(todo)} 个「评审完成」的项目按推荐名单转为「推荐立项」({yes} 个)或「不推荐」({len(todo) - yes} 个);"
-                   "之后请到「决定与公示」作出决定。", lambda: run_once(("apply", r["id"]), apply), "",
-                   disabled_reason=why, primary=False)
+                   "之后请到「决定与公示」作出决定。", lambda: consolidation.apply_recommendation(r["id"], who),
+                   lambda done: f"已按推荐名单更新状态:推荐立项 {done[0]} 个,不推荐 {done[1]} 个;请到「决定与公示」作出决定。",
+                   once=("apply", r["id"]), where=here, disabled_reason=why, primary=False)

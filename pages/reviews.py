@@ -5,14 +5,12 @@ import pandas as pd
 import streamlit as st
 
 from core import assignment, reviews, rubrics
-from core.errors import HubError
 from core.formats import date as date_text
 from core.formats import money, number
 from core.ui.confirm import ask, asking, cancel, confirm_box, confirm_button
 from core.ui.forms import load, schema_form
-from core.ui.session import require, show_flash
+from core.ui.session import act, attempt, require, settled, show_flash
 from core.ui.text import md
-from pages.review_admin import enter, run_once, settled
 
 STATUS = {None: "未开始", "draft": "草稿", "submitted": "已提交"}
 SUBMIT = "提交评分"
@@ -64,7 +62,6 @@ def _task_table(tasks: pd.DataFrame) -> None:
 def render() -> None:
     who = require("my_reviews")
     st.title("我的评审")
-    enter("my_reviews")
     show_flash()
     tasks = reviews.my_assignments(who.username)
     if tasks.empty:
@@ -76,10 +73,8 @@ def render() -> None:
                           key="task", bind="query-params")
     if chosen is None:
         return
-    try:
-        view = reviews.application_for_reviewer(int(chosen), who)  # refuses anything not assigned to this user
-    except HubError as exc:
-        st.error(md(exc))
+    view = attempt(lambda: reviews.application_for_reviewer(int(chosen), who))  # refuses anything not assigned to this user
+    if view is None:
         return
     task = view["task"]
     if task["status"] == "recused":
@@ -97,13 +92,12 @@ def render() -> None:
 def _declare(chosen: int, who) -> None:
     st.info("开始评分前,请确认您与申报组织不存在利益冲突(担任理事、顾问、员工、志愿者,或近两年辅导过该组织等)。")
     if st.button("确认无利益冲突", type="primary", key=f"myrev:ok:{chosen}"):
-        _try(lambda: assignment.confirm_no_conflict(chosen, who))
+        act(lambda: assignment.confirm_no_conflict(chosen, who), None, once=("no_conflict", chosen))
     st.markdown("**如存在利益冲突,请申报并回避:**")
     reason = st.text_input("申报利益冲突(说明情况)", key=f"myrev:why:{chosen}", placeholder="如:本人担任该组织理事")
     confirm_button(f"myrev:recuse:{chosen}", "申报回避",
                    "申报与该组织存在利益冲突并回避:回避后您不能再为该项目评分,工作人员会另行安排专家。",
-                   lambda: run_once(("recuse", chosen), lambda: assignment.recuse(chosen, reason, who)), "",
-                   primary=False)
+                   lambda: assignment.recuse(chosen, reason, who), None, once=("recuse", chosen), primary=False)
 
 
 def _scoring(chosen: int, view: dict, who) -> None:
@@ -159,13 +153,5 @@ def _confirm_submission(chosen: int, view: dict, values: dict, ck: str, who) -> 
     confirm_box(ck, SUBMIT,
                 f"提交对「{view['title']}」的评分:加权总分 {rubrics.score_text(total)},"
                 f"总体推荐意见:{values.get('recommendation') or '—'}。提交后您不能再修改;如需更正,须请工作人员重新开放。",
-                lambda: run_once(("submit", chosen), lambda: reviews.save(chosen, values, who, submit=True)), "")
+                lambda: reviews.save(chosen, values, who, submit=True), None, once=("submit", chosen))
 
-
-def _try(fn) -> None:
-    try:
-        fn()
-    except HubError as exc:
-        st.error(md(exc))
-    else:
-        st.rerun()

@@ -750,3 +750,45 @@ def test_every_picker_speaks_chinese_and_no_table_is_raw(demo_db, url_path):
         assert not {"None", "nan", "NaN", "NaT", "<NA>"} & cells, url_path
     shown = texts(at)
     assert "None" not in shown and "nan" not in shown
+
+
+def _one_action_screen():
+    """A screen with one guarded action (``act(..., once=, where=)``) and one that is refused."""
+    import streamlit as st
+
+    from core.errors import ValidationFailed
+    from core.ui.session import act, settled, show_flash
+
+    ran = st.session_state.setdefault("ran", [])
+
+    def refuse():
+        raise ValidationFailed(form=["请先选择项目"])
+
+    @settled
+    def screen():
+        show_flash()
+        show_flash("here")
+        if st.button("执行", key="go"):
+            act(lambda: ran.append(1) or len(ran), lambda n: f"已完成第 {n} 次", once=("go", 1), where="here")
+        if st.button("拒绝", key="bad"):
+            act(refuse, "不应显示", once=("bad", 1), where="here")
+
+    screen()
+
+
+def test_act_runs_an_impatient_double_click_once_and_keeps_its_note_at_its_place(monkeypatch):
+    """core.ui.session.act is the one action helper: the other click of a double click (the same ``once``
+    key again, here in a run of its own) does nothing twice and shows no refusal; the note stays at the
+    place of the action on the following runs; a refusal is shown in Chinese and notes nothing."""
+    from core.ui import session
+
+    monkeypatch.setattr(session, "DOUBLE_CLICK_S", 600)  # the two clicks are "at once", whatever the machine's speed
+    at = AppTest.from_function(_one_action_screen).run()
+    at.button(key="go").click().run()
+    at.button(key="go").click().run()
+    assert at.session_state["ran"] == [1]
+    assert _successes(at) == ["已完成第 1 次"] and not at.error
+    at.run()  # a later run of the screen: the note is still where the action was (not a one-time flash)
+    assert _successes(at) == ["已完成第 1 次"]
+    at.button(key="bad").click().run()
+    assert _errors(at) == "请先选择项目" and at.session_state["ran"] == [1]

@@ -701,3 +701,19 @@ def test_no_raw_none_nan_or_float_money_on_the_reviewers_screen(demo_db):
     assert budget.set_index("预算科目").loc["合计(申请金额)", "金额(元)"] == f"{float(amount):,.0f}"  # "54,700"
     assert "None" not in texts(at) and "nan" not in texts(at)
     assert at.metric[0].value == "—"
+
+
+def test_no_page_imports_another_page():
+    """Screens share helpers through core.ui, never through another page (pages/reviews.py took the
+    double-click guard from pages/review_admin.py)."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted((root / "pages").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.name}: {n}" for n in names if n == "pages" or n.startswith("pages.")]
+    assert found == []

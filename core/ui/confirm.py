@@ -30,21 +30,24 @@ def cancel(key: str) -> None:
     st.session_state.pop(_state(key), None)
 
 
-def confirm_box(key: str, action: str, consequence: str, fn: Callable[[], object], ok: str) -> None:
-    """The box itself (drawn while :func:`asking`): what happens, that it cannot be undone, 确认 / 取消."""
+def confirm_box(key: str, action: str, consequence: str, fn: Callable[[], object], ok, *, once=None,
+                where=None) -> None:
+    """The box itself (drawn while :func:`asking`): what happens, that it cannot be undone, 确认 / 取消.
+    ``ok``, ``once`` and ``where`` as for :func:`core.ui.session.act`."""
     with st.container(border=True, key=f"{key}-confirm"):
         st.warning(md(f"请确认:{consequence}") + "\n\n**此操作不可撤销。**", icon=":material/warning:")
         yes, no, _ = st.columns([1, 1, 3])
         if yes.button(f"确认{action}", type="primary", key=f"{key}:yes"):
             cancel(key)
-            act(fn, ok)
+            act(fn, ok, once=once, where=where)
         if no.button("取消", key=f"{key}:no"):
             cancel(key)
             st.rerun()
 
 
-def confirm_button(key: str, action: str, consequence: str, fn: Callable[[], object], ok: str, *,
-                   disabled_reason: str | None = None, icon: str | None = None, primary: bool = True) -> None:
+def confirm_button(key: str, action: str, consequence: str, fn: Callable[[], object], ok, *,
+                   disabled_reason: str | None = None, icon: str | None = None, primary: bool = True,
+                   once=None, where=None) -> None:
     """A button for an irreversible step. ``disabled_reason``: the step cannot be done now; the button is
     disabled and the reason is shown beside it (never a silent button)."""
     if disabled_reason:
@@ -56,4 +59,4 @@ def confirm_button(key: str, action: str, consequence: str, fn: Callable[[], obj
             ask(key)
             st.rerun()
         return
-    confirm_box(key, action, consequence, fn, ok)
+    confirm_box(key, action, consequence, fn, ok, once=once, where=where)
