@@ -23,10 +23,13 @@ from core.entities import Entity, Unique, register
 from core.errors import HubError, NotFound
 from core.listing import Column, Filter, ListView, like_literal
 from core.validation import to_failure, validate, validate_many
+from schemas.application import Application
 from schemas.choices import BUDGET_LINES
+from schemas.columns import columns, label
 from schemas.monitoring import (
-    PROJECT_STATES, TRANCHE_GATES, Agreement, ProjectMilestone,
+    PROJECT_STATES, TRANCHE_GATES, Activity, Agreement, ProjectMilestone,
 )
+from schemas.stored import ProjectEvent
 
 STAFF = frozenset({"admin", "staff"})
 
@@ -41,6 +44,7 @@ PROJECT_MILESTONE = register(Entity(
 ))
 PROJECT_EVENT = register(Entity(
     name="project_event", table="project_events", label="项目动态", write_roles=STAFF, title_field="event",
+    schema=ProjectEvent,
 ))
 
 
@@ -59,31 +63,41 @@ _BRAND_NAME = "(SELECT b.name FROM brands b WHERE b.id = projects.brand_id)"
 _ACTS = "(SELECT count(*) FROM activities x WHERE x.project_id = projects.id)"
 _TIMES = "(SELECT coalesce(sum(x.person_times), 0) FROM activities x WHERE x.project_id = projects.id)"
 
+# the columns of :func:`get` (a project joined with its application) and of ``LIST_VIEW``: a project's
+# fields read as its agreement and its application declare them; the joined and counted ones are labelled here
+COLUMNS = columns(
+    "id", "agreement_no", "round", "title", "org", "category", "brand", "state_label", "granted_amount", "activities",
+    "person_times", "start_date", "end_date", "communities", "state_note", "recover_amount", "closed_on",
+    of=(Agreement, Application, Activity),
+    computed={"org": "承接组织", "brand": label("brand_id", of=Agreement), "state_label": "项目状态",
+              "activities": "活动场次"})
+
 LIST_VIEW = ListView(
     entity=PROJECT,
     columns=(
-        Column("id", "编号"),
-        Column("agreement_no", "协议编号"),
-        Column("round", "批次", sql=_ROUND_NAME),
-        Column("title", "项目名称", sql=_APP.format(col="a.title")),
-        Column("org", "承接组织", sql=_ORG_NAME),
-        Column("category", "项目类别", sql=_APP.format(col="a.category")),
-        Column("brand", "品牌", sql=_BRAND_NAME),
-        Column("state_label", "状态", sql=STATE_LABEL_SQL),
-        Column("granted_amount", "资助金额(元)"),
-        Column("activities", "活动场次", sql=_ACTS),
-        Column("person_times", "服务人次", sql=_TIMES),
-        Column("end_date", "执行结束"),
+        Column("id", COLUMNS["id"]),
+        Column("agreement_no", COLUMNS["agreement_no"]),
+        Column("round", COLUMNS["round"], sql=_ROUND_NAME),
+        Column("title", COLUMNS["title"], sql=_APP.format(col="a.title")),
+        Column("org", COLUMNS["org"], sql=_ORG_NAME),
+        Column("category", COLUMNS["category"], sql=_APP.format(col="a.category")),
+        Column("brand", COLUMNS["brand"], sql=_BRAND_NAME),
+        Column("state_label", COLUMNS["state_label"], sql=STATE_LABEL_SQL),
+        Column("granted_amount", COLUMNS["granted_amount"]),
+        Column("activities", COLUMNS["activities"], sql=_ACTS),
+        Column("person_times", COLUMNS["person_times"], sql=_TIMES),
+        Column("end_date", COLUMNS["end_date"]),
     ),
     search=("agreement_no", _APP.format(col="a.title"), _ORG_NAME),
     filters=(
-        Filter("round", "批次", _ROUND_NAME, source="round_names"),
-        Filter("category", "项目类别", _APP.format(col="a.category"), source="project_categories"),
-        Filter("community", "服务社区", "projects.communities", source="communities", contains=True),
-        Filter("brand", "品牌", _BRAND_NAME, source="brand_names"),
-        Filter("state", "状态", STATE_LABEL_SQL, options=tuple(PROJECT_STATES.values())),
+        Filter("round", COLUMNS["round"], _ROUND_NAME, source="round_names"),
+        Filter("category", COLUMNS["category"], _APP.format(col="a.category"), source="project_categories"),
+        Filter("community", COLUMNS["communities"], "projects.communities", source="communities", contains=True),
+        Filter("brand", COLUMNS["brand"], _BRAND_NAME, source="brand_names"),
+        Filter("state", COLUMNS["state_label"], STATE_LABEL_SQL, options=tuple(PROJECT_STATES.values())),
     ),
-    default_sort="id", default_desc=True, search_hint="协议编号、项目名称或承接组织",
+    default_sort="id", default_desc=True,
+    search_hint=f"{COLUMNS['agreement_no']}、{COLUMNS['title']}或{COLUMNS['org']}",
 )
 
 
@@ -127,7 +141,13 @@ def awaiting_agreement(db=None) -> pd.DataFrame:
         " ORDER BY r.year DESC, a.id")
 
 
+# the columns of :func:`milestones` and of :func:`timeline`
+MILESTONE_COLUMNS = columns("id", "due_date", "deliverable", "done_on", "note", of=ProjectMilestone)
+TIMELINE_COLUMNS = columns("happened_on", "event", "detail", "by_user", computed={"by_user": "经办人"})
+
+
 def milestones(project_id: int, db=None) -> pd.DataFrame:
+    """The project's milestones by due date: id, due_date, deliverable, done_on, note."""
     db = db or get_db()
     return db.fetch_df("SELECT id, due_date, deliverable, done_on, note FROM project_milestones"
                        " WHERE project_id = ? ORDER BY due_date, id", [project_id])
