@@ -25,7 +25,9 @@ from core.db import get_db
 from core.entities import Entity, register
 from core.errors import HubError, NotFound, PermissionDenied, ValidationFailed
 from core.listing import Column, Filter, ListView
-from schemas.monitoring import PROJECT_STATES, Activity
+from schemas.application import Application
+from schemas.columns import columns, label
+from schemas.monitoring import PROJECT_STATES, Activity, Agreement
 
 STAFF = frozenset({"admin", "staff"})
 
@@ -143,6 +145,11 @@ def add(values: dict, actor: Actor, *, db=None) -> int:
         return u.create(ACTIVITY, record, validated=True)
 
 
+# the columns of :func:`activities` (the activity's fields as its form declares them; the photo count here)
+ACTIVITY_COLUMNS = columns("id", "activity_date", "community", "place", "kind", "title", "participants", "person_times",
+                           "volunteers", "notes", "photos", of=Activity, computed={"photos": "照片数"})
+
+
 def activities(project_id: int, db=None) -> pd.DataFrame:
     """The project's activities, newest first: id, activity_date, community, place, kind, title,
     participants, person_times, volunteers, notes, photos (count)."""
@@ -224,6 +231,12 @@ def attach_photo(activity_id: int, filename: str, data: bytes, actor: Actor, *, 
     return documents.attach("activities", activity_id, filename, data, actor, db=db)
 
 
+# the columns of :func:`photos`
+PHOTO_COLUMNS = columns("id", "filename", "kind", "size_bytes", "created_at", "created_by",
+                        computed={"filename": "文件名", "size_bytes": "大小(字节)",
+                                  "created_at": "上传时间", "created_by": "上传人"})
+
+
 def photos(activity_id: int, db=None) -> pd.DataFrame:
     """The activity's photos: id, filename, kind, size_bytes, created_at, created_by."""
     return documents.list_for("activities", activity_id, db)
@@ -293,24 +306,21 @@ _AGREEMENT = "(SELECT p.agreement_no FROM projects p WHERE p.id = activities.pro
 _PROJECT_TITLE = ("(SELECT a.title FROM projects p JOIN applications a ON a.id = p.application_id"
                   " WHERE p.id = activities.project_id)")
 
+# the columns of ``LIST_VIEW``: the activity's fields, its project's agreement number and name
+LIST_COLUMNS = columns("id", "agreement_no", "project", "activity_date", "community", "kind", "title", "person_times",
+                       of=(Activity, Agreement), computed={"project": label("title", of=Application)})
+
 LIST_VIEW = ListView(
     entity=ACTIVITY,
-    columns=(
-        Column("id", "编号"),
-        Column("agreement_no", "协议编号", sql=_AGREEMENT),
-        Column("project", "项目名称", sql=_PROJECT_TITLE),
-        Column("activity_date", "活动日期"),
-        Column("community", "服务社区"),
-        Column("kind", "活动类型"),
-        Column("title", "活动主题"),
-        Column("person_times", "服务人次"),
-    ),
+    columns=tuple(Column(name, text, sql={"agreement_no": _AGREEMENT, "project": _PROJECT_TITLE}.get(name))
+                  for name, text in LIST_COLUMNS.items()),
     search=("title", _AGREEMENT, _PROJECT_TITLE),
     filters=(
-        Filter("community", "服务社区", "community", source="communities"),
-        Filter("kind", "活动类型", "kind", source="activity_kinds"),
+        Filter("community", LIST_COLUMNS["community"], "community", source="communities"),
+        Filter("kind", LIST_COLUMNS["kind"], "kind", source="activity_kinds"),
         Filter("year", "年份", "CAST(year(activity_date) AS VARCHAR)",
                options=tuple(str(y) for y in range(dt.date.today().year + 1, 2017, -1))),
     ),
-    default_sort="activity_date", default_desc=True, search_hint="活动主题、协议编号或项目名称",
+    default_sort="activity_date", default_desc=True,
+    search_hint=f"{LIST_COLUMNS['title']}、{LIST_COLUMNS['agreement_no']}或{LIST_COLUMNS['project']}",
 )
