@@ -23,12 +23,14 @@ from core.errors import HubError, NotFound, PermissionDenied, ValidationFailed
 from core.validation import validate
 from schemas.base import blank
 from schemas.choices import BUDGET_LINES
+from schemas.columns import columns, label
 from schemas.monitoring import EVALUATION_KINDS, PROJECT_STATES, TRANCHE_GATES, TRANCHE_STATUS, Expense, Release
+from schemas.stored import Tranche
 
 STAFF = frozenset({"admin", "staff"})
 
 TRANCHE = register(Entity(
-    name="tranche", table="tranches", label="拨付计划", write_roles=STAFF, title_field="seq",
+    name="tranche", table="tranches", label="拨付计划", write_roles=STAFF, title_field="seq", schema=Tranche,
 ))
 EXPENSE = register(Entity(
     name="expense", table="expenses", label="经费支出", schema=Expense, write_roles=STAFF, title_field="voucher_no",
@@ -105,6 +107,14 @@ def _blocked(reader, project: dict, tranche: dict, tranches: list[dict]) -> str 
 # ---- tranches --------------------------------------------------------------------------------------
 _TRANCHE_COLS = ("id", "seq", "share", "amount", "gate", "planned_date", "status", "released_on",
                  "released_amount", "approver", "note")
+
+
+# the columns of :func:`tranches` (a release's fields as its form declares them; the plan's here)
+TRANCHE_COLUMNS = columns(
+    "id", "seq", "share", "amount", "gate_label", "planned_date", "status_label", "released_on", "released_amount",
+    "approver", "note", "blocked_reason", of=Release,
+    computed={"seq": "期次", "share": "比例(%)", "amount": "计划金额(元)", "gate_label": label("gate"),
+              "status_label": label("status"), "blocked_reason": "暂不能拨付的原因"})
 
 
 def tranches(project_id: int, db=None) -> pd.DataFrame:
@@ -198,6 +208,12 @@ def release(tranche_id: int, values: dict, actor: Actor, *, db=None) -> None:
 
 
 # ---- expenses --------------------------------------------------------------------------------------
+# the columns of :func:`expenses` (an expense's fields as its form declares them)
+EXPENSE_COLUMNS = columns("id", "expense_date", "line_label", "amount", "description", "voucher_no", "over_reason",
+                          "created_by", of=Expense,
+                          computed={"line_label": label("line", of=Expense), "created_by": "登记人"})
+
+
 def expenses(project_id: int, db=None) -> pd.DataFrame:
     """id, expense_date, line, line_label, amount, description, voucher_no, over_reason, created_by."""
     db = db or get_db()
@@ -250,6 +266,12 @@ def add_expense(project_id: int, values: dict, actor: Actor, *, db=None) -> int:
 # ---- execution -------------------------------------------------------------------------------------
 def _rate(spent: float, budget: float) -> float | None:
     return round(100.0 * spent / budget, 1) if budget else None
+
+
+# the columns of :func:`execution`
+EXECUTION_COLUMNS = columns("label", "budget", "spent", "rate",
+                            computed={"label": label("line", of=Expense), "budget": "预算(元)", "spent": "已支出(元)",
+                                      "rate": "执行率(%)"})
 
 
 def execution(project_id: int, db=None) -> pd.DataFrame:
