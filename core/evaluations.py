@@ -26,12 +26,15 @@ from core.money import TRANCHE, _latest_passed
 from core.validation import validate
 from schemas.base import blank
 from schemas.choices import FAIL_ACTIONS
+from schemas.columns import columns
 from schemas.monitoring import EVALUATION_KINDS, EVALUATION_OUTCOMES, PROJECT_STATES, EvaluationBase
+from schemas.stored import Evaluation as StoredEvaluation
 
 STAFF = frozenset({"admin", "staff"})
 
 EVALUATION = register(Entity(
     name="evaluation", table="evaluations", label="项目评估", write_roles=STAFF, title_field="kind",
+    schema=StoredEvaluation,
 ))
 
 MISSING_METHOD = "逾期未报"
@@ -280,18 +283,33 @@ def _case(column: str, labels: dict) -> str:
     return f"CASE {column} " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in labels.items()) + " END"
 
 
+# the columns of :func:`evaluations` (the form's fields as it declares them; the computed ones here)
+EVALUATION_COLUMNS = columns(
+    "id", "kind_label", "report_date", "self_report", "eval_date", "method", "evaluator", "item_scores", "total_score",
+    "grade", "passed", "outcome_label", "recover_amount", "conclusion", of=EvaluationBase,
+    computed={"kind_label": "评估类型", "outcome_label": "处理方式"})
+
+
 def evaluations(project_id: int, db=None) -> pd.DataFrame:
-    """The project's evaluations, oldest first: id, kind, kind_label, eval_date, method, evaluator,
-    total_score, grade, passed, outcome, outcome_label, recover_amount, conclusion, item_scores (dict)."""
+    """The project's evaluations, oldest first: id, kind, kind_label, report_date, self_report, eval_date, method,
+    evaluator, total_score, grade, passed, outcome, outcome_label, recover_amount, conclusion, item_scores (dict)."""
     db = db or get_db()
     df = db.fetch_df(
-        f"SELECT id, kind, {_case('kind', EVALUATION_KINDS)} AS kind_label, eval_date, method, evaluator,"
-        f" total_score, grade, passed, outcome, {_case('outcome', EVALUATION_OUTCOMES)} AS outcome_label,"
+        f"SELECT id, kind, {_case('kind', EVALUATION_KINDS)} AS kind_label, report_date, self_report, eval_date,"
+        f" method, evaluator, total_score, grade, passed, outcome,"
+        f" {_case('outcome', EVALUATION_OUTCOMES)} AS outcome_label,"
         " CAST(recover_amount AS DOUBLE) AS recover_amount, conclusion, item_scores"
         " FROM evaluations WHERE project_id = ? ORDER BY eval_date, id", [project_id])
     df["item_scores"] = pd.Series([json.loads(v) if isinstance(v, str) and v else {} for v in df["item_scores"]],
                                   index=df.index, dtype=object)
     return df
+
+
+# the columns of :func:`due_reports`
+DUE_COLUMNS = columns("project_id", "agreement_no", "title", "kind_label", "due", "days_overdue", "past_grace",
+                      computed={**projects.COLUMNS.pick("agreement_no", "title"), "project_id": "项目编号",
+                                "kind_label": "报告", "due": "截止日期", "days_overdue": "逾期天数",
+                                "past_grace": "已过宽限期"})
 
 
 def due_reports(*, today: dt.date | None = None, db=None) -> pd.DataFrame:
