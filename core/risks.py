@@ -27,12 +27,14 @@ from typing import Callable
 
 import pandas as pd
 
-from core import cache, ledger, records
+from core import cache, ledger, projects, records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from schemas.columns import columns, label
 from schemas.monitoring import RiskAck
+from schemas.stored import RiskSetting
 
 STAFF = frozenset({"admin", "staff"})
 
@@ -41,7 +43,7 @@ RISK_ACK = register(Entity(
 ))
 RISK_SETTING = register(Entity(
     name="risk_setting", table="risk_settings", label="预警规则设置", write_roles=frozenset({"admin"}),
-    key="code", key_generated=False, title_field="code", stamps=False,
+    key="code", key_generated=False, title_field="code", stamps=False, schema=RiskSetting,
 ))
 
 SEVERITIES = ("高", "中", "低")
@@ -74,8 +76,17 @@ RULES: tuple[Rule, ...] = (
 )
 RULE_BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
 
-WARNING_COLUMNS = ["project_id", "agreement_no", "title", "org", "code", "rule", "severity", "detail",
-                   "acknowledged", "ack_note", "ack_until", "ack_by"]
+# the columns of :func:`warnings` and :func:`board` (the acknowledgement's fields as its form declares them)
+WARNING_COLUMNS = columns(
+    "project_id", "agreement_no", "title", "org", "code", "rule", "severity", "detail", "acknowledged", "ack_note",
+    "ack_until", "ack_by",
+    computed={**projects.COLUMNS.pick("agreement_no", "title", "org"), "project_id": "项目编号", "code": "规则代码",
+              "rule": "预警规则", "severity": "严重程度", "detail": "情况", "acknowledged": "处理状态",
+              "ack_note": label("note", of=RiskAck), "ack_until": label("until", of=RiskAck), "ack_by": "处理人"})
+# the columns of :func:`setting_rows` (a rule and its current setting)
+SETTING_COLUMNS = columns("code", "rule", "severity", "threshold", "unit", "enabled", "help",
+                          computed={**WARNING_COLUMNS.pick("code", "rule", "severity"), "threshold": "阈值",
+                                    "unit": "单位", "enabled": "是否启用", "help": "规则说明"})
 _RUNNING = "p.state IN ('active', 'stopped')"
 
 
@@ -96,6 +107,16 @@ def settings(db=None) -> dict[str, dict]:
         out[r.code] = ({"severity": s["severity"], "threshold": float(s["threshold"]), "enabled": bool(s["enabled"])}
                        if s else {"severity": r.severity, "threshold": float(r.threshold), "enabled": True})
     return out
+
+
+def setting_rows(db=None) -> pd.DataFrame:
+    """Every rule with its current setting, in the rules' order: code, rule, severity, threshold, unit, enabled,
+    help (``SETTING_COLUMNS``)."""
+    current = settings(db)
+    return pd.DataFrame([{"code": r.code, "rule": r.label, "severity": current[r.code]["severity"],
+                          "threshold": float(current[r.code]["threshold"]), "unit": r.unit,
+                          "enabled": bool(current[r.code]["enabled"]), "help": r.help} for r in RULES],
+                        columns=list(SETTING_COLUMNS))
 
 
 def _setting_values(code: str, values: dict, current: dict) -> dict:
@@ -300,7 +321,7 @@ def warnings(*, today: dt.date | None = None, project_id: int | None = None, db=
     order = {r.code: i for i, r in enumerate(RULES)}
     out["_rule"] = out["code"].map(order)
     out = out.sort_values(["agreement_no", "project_id", "_rule"]).reset_index(drop=True)
-    return out[WARNING_COLUMNS]
+    return out[list(WARNING_COLUMNS)]
 
 
 # every table the warnings are judged from: a write to one of them makes the cached board stale

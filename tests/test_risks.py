@@ -195,13 +195,13 @@ def test_only_running_projects_are_judged(hub):
     assert risks.warnings(today=D(2026, 10, 1), project_id=ended).empty
     mine = risks.warnings(today=D(2026, 10, 1), project_id=stopped)
     assert set(mine["project_id"]) == {stopped} and "milestone_overdue" in set(mine["code"])
-    assert list(mine.columns) == risks.WARNING_COLUMNS
+    assert list(mine.columns) == list(risks.WARNING_COLUMNS)
 
 
 def test_warnings_carry_the_project_and_no_warning_is_an_empty_frame(hub):
     pid = project(milestones=STONE)
     w = risks.warnings(today=D(2026, 6, 2))
-    assert w.empty and list(w.columns) == risks.WARNING_COLUMNS
+    assert w.empty and list(w.columns) == list(risks.WARNING_COLUMNS)
     w = risks.warnings(today=D(2026, 10, 1))
     p = projects.get(pid)
     row = w[w["code"] == "milestone_overdue"].iloc[0]
