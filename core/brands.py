@@ -8,7 +8,8 @@ from core import records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, Unique, register
-from schemas.monitoring import Brand, ServicePoint
+from schemas.columns import columns
+from schemas.monitoring import Activity, Brand, ServicePoint
 
 STAFF = frozenset({"admin", "staff"})
 
@@ -32,6 +33,14 @@ def update(brand_id: int, values: dict, actor: Actor, db=None) -> bool:
 
 def add_point(values: dict, actor: Actor, db=None) -> int:
     return records.create(SERVICE_POINT, values, actor, db=db)
+
+
+# the columns of :func:`overview` (a brand's fields as its form declares them; the counts here) and of :func:`points`
+OVERVIEW_COLUMNS = columns("id", "name", "tier", "description", "points", "communities", "projects", "activities",
+                           "person_times", of=(Brand, Activity),
+                           computed={"points": "服务点", "communities": "覆盖社区", "projects": "项目数",
+                                     "activities": "活动场次"})
+POINT_COLUMNS = columns("id", "community", "name", "address", of=ServicePoint)
 
 
 def overview(db=None) -> pd.DataFrame:
