@@ -12,8 +12,10 @@ from core.entities import Entity, register
 from core.errors import ValidationFailed
 from core.listing import Column, Filter, ListView
 from core.validation import to_failure, validate, validate_many
-from schemas.application import Application, ApplicationDraft, BlindTitle, Milestone, screening_schema
+from schemas.application import Application, ApplicationDraft, BlindTitle, Decision, Milestone, screening_schema
 from schemas.choices import APP_STATES, BUDGET_LINES, SCREENING_OUTCOMES
+from schemas.monitoring import Expense
+from schemas.columns import SYSTEM, columns, label as column_label
 from schemas.text import required as visible_text
 
 STAFF = frozenset({"admin", "staff"})
@@ -33,24 +35,27 @@ SCREENING = register(Entity(
 
 STATE_LABEL_SQL = "CASE state " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in APP_STATES.items()) + " END"
 
+ORG_NAME_SQL = "(SELECT name FROM organisations o WHERE o.id = applications.org_id)"
+ROUND_NAME_SQL = "(SELECT name FROM rounds r WHERE r.id = applications.round_id)"
+
+# the columns lists and queues of applications show: the schemas' labels; a joined organisation is the
+# 申报组织 (the label of ``org_id``); the state and 逾期 are computed by the queries below
+COLUMNS = columns("id", "round", "title", "org", "category", "state_label", "state", "overdue", "requested_amount",
+                  "granted_amount", "submitted_at", "return_due",
+                  of=(Application, Decision),
+                  computed={"org": column_label("org_id", of=Application), "state_label": SYSTEM["state"], "overdue": "逾期"})
+_SQL = {"round": ROUND_NAME_SQL, "org": ORG_NAME_SQL, "state_label": STATE_LABEL_SQL}
+
 LIST_VIEW = ListView(
     entity=APPLICATION,
-    columns=(
-        Column("id", "编号"),
-        Column("round", "批次", sql="(SELECT name FROM rounds r WHERE r.id = applications.round_id)"),
-        Column("title", "项目名称"),
-        Column("org", "申报组织", sql="(SELECT name FROM organisations o WHERE o.id = applications.org_id)"),
-        Column("category", "项目类别"),
-        Column("state_label", "状态", sql=STATE_LABEL_SQL),
-        Column("requested_amount", "申请金额(元)"),
-        Column("granted_amount", "资助金额(元)"),
-        Column("submitted_at", "提交时间"),
-    ),
-    search=("title", "(SELECT name FROM organisations o WHERE o.id = applications.org_id)"),
+    columns=tuple(Column(n, text, sql=_SQL.get(n)) for n, text in COLUMNS.pick(
+        "id", "round", "title", "org", "category", "state_label", "requested_amount", "granted_amount",
+        "submitted_at").items()),
+    search=("title", ORG_NAME_SQL),
     filters=(
-        Filter("round", "批次", "(SELECT name FROM rounds r WHERE r.id = applications.round_id)", source="round_names"),
-        Filter("state", "状态", STATE_LABEL_SQL, options=tuple(APP_STATES.values())),
-        Filter("category", "项目类别", "category", source="project_categories"),
+        Filter("round", COLUMNS["round"], ROUND_NAME_SQL, source="round_names"),
+        Filter("state", COLUMNS["state"], STATE_LABEL_SQL, options=tuple(APP_STATES.values())),
+        Filter("category", COLUMNS["category"], "category", source="project_categories"),
     ),
     default_sort="id", default_desc=True, search_hint="项目名称或申报组织",
 )
@@ -311,11 +316,17 @@ def screenings(app_id: int, db=None) -> pd.DataFrame:
         " AS who, s.outcome, s.items_failed, s.reasons, s.return_due FROM screenings s LEFT JOIN users u ON u.username = s.created_by"
         " WHERE s.application_id = ? ORDER BY s.id", [app_id])
     return pd.DataFrame([{
-        "审查时间": formats.date(r["created_at"]), "审查人": formats.text(r["who"]),
-        "审查结论": SCREENING_OUTCOMES.get(r["outcome"], formats.text(r["outcome"])),
-        "不符合项": formats.text(list(r["items_failed"] or [])), "说明": formats.text(r["reasons"]),
-        "补交期限": formats.date(r["return_due"]),
-    } for r in rows], columns=["审查时间", "审查人", "审查结论", "不符合项", "说明", "补交期限"])
+        "created_at": formats.date(r["created_at"]), "who": formats.text(r["who"]),
+        "outcome": SCREENING_OUTCOMES.get(r["outcome"], formats.text(r["outcome"])),
+        "items_failed": formats.text(list(r["items_failed"] or [])), "reasons": formats.text(r["reasons"]),
+        "return_due": formats.date(r["return_due"]),
+    } for r in rows], columns=list(SCREENING_COLUMNS)).rename(columns=SCREENING_COLUMNS)
+
+
+# a screening as :func:`screenings` shows it (the columns the query reads and names)
+SCREENING_COLUMNS = columns("created_at", "who", "outcome", "items_failed", "reasons", "return_due", computed={
+    "created_at": "审查时间", "who": "审查人", "outcome": "审查结论", "items_failed": "不符合项",
+    "reasons": "说明", "return_due": "补交期限"})
 
 
 def content_rows(app: dict, db=None) -> list[tuple[str, str]]:
@@ -324,17 +335,29 @@ def content_rows(app: dict, db=None) -> list[tuple[str, str]]:
 
     db = db or get_db()
     rnd = rounds.get(app["round_id"], db)
-    return [
-        ("申报组织", org_name(app["org_id"], db)), ("创投批次", formats.text(rnd["name"])),
-        ("项目类别", formats.text(app.get("category"))), ("服务社区", formats.text(list(app.get("communities") or []))),
-        ("服务对象", formats.text(app.get("target_group"))),
-        ("计划服务人次", formats.number(app.get("planned_beneficiaries"))),
-        ("申请资助金额(元)", formats.money(app.get("requested_amount"))),
-        ("资助金额(元)", formats.money(app.get("granted_amount"))),
-        ("配套资金:自筹(元)", formats.money(app.get("cofunding_self"))),
-        ("配套资金:其他来源(元)", formats.money(app.get("cofunding_other"))),
-        ("提交时间", formats.date(app.get("submitted_at"))),
-    ]
+    shown = {
+        "org_id": org_name(app["org_id"], db), "round_id": formats.text(rnd["name"]),
+        "category": formats.text(app.get("category")), "communities": formats.text(list(app.get("communities") or [])),
+        "target_group": formats.text(app.get("target_group")),
+        "planned_beneficiaries": formats.number(app.get("planned_beneficiaries")),
+        "requested_amount": formats.money(app.get("requested_amount")),
+        "granted_amount": formats.money(app.get("granted_amount")),
+        "cofunding_self": formats.money(app.get("cofunding_self")),
+        "cofunding_other": formats.money(app.get("cofunding_other")),
+        "submitted_at": formats.date(app.get("submitted_at")),
+    }
+    return [(CONTENT_COLUMNS[n], text) for n, text in shown.items()]
+
+
+CONTENT_COLUMNS = columns("org_id", "round_id", "category", "communities", "target_group", "planned_beneficiaries",
+                          "requested_amount", "granted_amount", "cofunding_self", "cofunding_other", "submitted_at",
+                          of=(Application, Decision))
+# the long texts shown under 申报内容, each under its field's label
+TEXT_COLUMNS = columns("summary", "needs_analysis", "planned_activities", "cofunding_note", "decision_note",
+                       of=Application)
+MILESTONE_COLUMNS = columns("due_date", "deliverable", of=Milestone)
+# the budget table (:func:`budget_rows`): a line and its amount, as an expense names them
+BUDGET_COLUMNS = columns("line", "amount", of=Expense)
 
 
 def budget_rows(app: dict) -> list[tuple[str, str]]:
@@ -346,8 +369,8 @@ def budget_rows(app: dict) -> list[tuple[str, str]]:
 
 
 def milestone_rows(app_id: int, db=None) -> pd.DataFrame:
-    return pd.DataFrame([{"日期": formats.date(m["due_date"]), "交付成果": formats.text(m["deliverable"])}
-                         for m in milestones(app_id, db)], columns=["日期", "交付成果"])
+    return pd.DataFrame([{"due_date": formats.date(m["due_date"]), "deliverable": formats.text(m["deliverable"])}
+                         for m in milestones(app_id, db)], columns=list(MILESTONE_COLUMNS)).rename(columns=MILESTONE_COLUMNS)
 
 
 def editable(db=None) -> list[tuple[int, str]]:

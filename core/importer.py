@@ -23,6 +23,7 @@ from openpyxl.utils.datetime import from_excel
 from core.excel import FORMULA_START, Sheet, WorkbookRefused, read_sheet, unneutralise, workbook_bytes
 from core.validation import RowError, validate_many
 from schemas.base import field_specs
+from schemas.columns import columns
 from schemas.messages import message
 
 _SPLIT = re.compile(r"[,,、;;/|\n]+")
@@ -79,9 +80,14 @@ class ImportPlan:
 
     def report_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
-            [{"行号": r.row_number, "结果": r.status, "字段": r.field, "说明": r.message} for r in self.report],
-            columns=["行号", "结果", "字段", "说明"],
-        )
+            [{"row_number": r.row_number, "status": r.status, "field": r.field, "message": r.message}
+             for r in self.report], columns=list(REPORT_COLUMNS),
+        ).rename(columns=REPORT_COLUMNS)
+
+
+# the per-row report of an import (:meth:`ImportPlan.report_frame`)
+REPORT_COLUMNS = columns("row_number", "status", "field", "message",
+                         computed={"row_number": "行号", "status": "结果", "field": "字段", "message": "说明"})
 
 
 DATA_SHEET = "导入数据"

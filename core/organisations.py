@@ -6,6 +6,7 @@ import datetime as dt
 from core.db import get_db
 from core.entities import Entity, Unique, register
 from core.listing import Column, Filter, ListView
+from schemas.columns import columns
 from schemas.organisation import Organisation
 
 RATING_VALID_YEARS = 5
@@ -38,36 +39,48 @@ INCUBATION_STATUS_SQL = (
     "CASE WHEN incubation_in IS NULL THEN '未入壳' WHEN incubation_out IS NULL THEN '在孵' ELSE '已出壳' END"
 )
 
+ACTIVE_SQL = "CASE WHEN active THEN '在册' ELSE '已注销' END"
+
+# the register's columns: the schema's labels, and the two columns the list computes
+COLUMNS = columns("id", "name", "kind", "uscc", "filing_no", "reg_date", "legal_rep", "contact_person", "contact_phone",
+                  "community", "service_domains", "stage", "incubation", "incubation_in", "incubation_out", "rating",
+                  "rating_date", "rating_expiry", "brought_in_on", "active", "notes",
+                  of=Organisation, computed={"incubation": "孵化状态", "active": "状态"})
+_SQL = {"incubation": INCUBATION_STATUS_SQL, "active": ACTIVE_SQL}
+
 LIST_VIEW = ListView(
     entity=ORGANISATION,
-    columns=(
-        Column("id", "编号"),
-        Column("name", "组织名称"),
-        Column("kind", "组织类型"),
-        Column("uscc", "统一社会信用代码"),
-        Column("filing_no", "备案编号"),
-        Column("community", "所属社区"),
-        Column("stage", "发展阶段"),
-        Column("incubation", "孵化状态", sql=INCUBATION_STATUS_SQL),
-        Column("rating", "等级"),
-        Column("rating_expiry", "等级有效期至"),
-        Column("brought_in_on", "引进日期"),
-        Column("contact_person", "联系人"),
-        Column("contact_phone", "联系电话"),
-        Column("active", "状态", sql="CASE WHEN active THEN '在册' ELSE '已注销' END"),
-    ),
+    columns=tuple(Column(n, label, sql=_SQL.get(n)) for n, label in COLUMNS.pick(
+        "id", "name", "kind", "uscc", "filing_no", "community", "stage", "incubation", "rating", "rating_expiry",
+        "brought_in_on", "contact_person", "contact_phone", "active").items()),
     search=("name", "uscc", "filing_no"),
     filters=(
-        Filter("community", "所属社区", "community", source="communities"),
-        Filter("kind", "组织类型", "kind", source="org_kinds"),
-        Filter("stage", "发展阶段", "stage", source="stages"),
-        Filter("rating", "等级", "coalesce(rating, '未评级')", options=("未评级", "1A", "2A", "3A", "4A", "5A")),
-        Filter("incubation", "孵化状态", INCUBATION_STATUS_SQL, options=("未入壳", "在孵", "已出壳")),
-        Filter("active", "状态", "CASE WHEN active THEN '在册' ELSE '已注销' END", options=("在册", "已注销")),
+        Filter("community", COLUMNS["community"], "community", source="communities"),
+        Filter("kind", COLUMNS["kind"], "kind", source="org_kinds"),
+        Filter("stage", COLUMNS["stage"], "stage", source="stages"),
+        Filter("rating", COLUMNS["rating"], "coalesce(rating, '未评级')", options=("未评级", "1A", "2A", "3A", "4A", "5A")),
+        Filter("incubation", COLUMNS["incubation"], INCUBATION_STATUS_SQL, options=("未入壳", "在孵", "已出壳")),
+        Filter("active", COLUMNS["active"], ACTIVE_SQL, options=("在册", "已注销")),
     ),
     default_sort="id",
     search_hint="名称、统一社会信用代码或备案编号",
 )
+
+# the detail view: these fields, in this order, an empty one shown as 「—」
+DETAIL_COLUMNS = COLUMNS.pick("kind", "uscc", "filing_no", "reg_date", "legal_rep", "contact_person", "contact_phone",
+                              "community", "service_domains", "stage", "incubation_in", "incubation_out", "rating",
+                              "rating_date", "rating_expiry", "active")
+
+
+def describe(org: dict) -> dict[str, str]:
+    """label -> the text a person reads, for the detail view of ``org`` (notes apart)."""
+    shown = {
+        **{n: "—" if org.get(n) in (None, "") else str(org[n]) for n in DETAIL_COLUMNS},
+        "service_domains": "、".join(org.get("service_domains") or []) or "—",
+        "rating": org.get("rating") or "未评级",
+        "active": "在册" if org.get("active") else "已注销",
+    }
+    return {DETAIL_COLUMNS[n]: shown[n] for n in DETAIL_COLUMNS}
 
 
 def get(org_id: int, db=None) -> dict | None:

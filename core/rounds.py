@@ -11,6 +11,7 @@ from core.db import get_db
 from core.entities import Entity, Unique, register
 from core.errors import PermissionDenied, ValidationFailed
 from schemas import choices
+from schemas.columns import columns
 from schemas.round import CategoryQuota, Round
 from schemas.text import required as visible_text
 
@@ -50,6 +51,12 @@ def defaults(year: int | None = None) -> dict:
 
 def get(round_id: int, db=None) -> dict:
     return records.get(ROUND, round_id, db)
+
+
+# the list of rounds (:func:`all_rounds`): the schema's labels and the three figures the query counts
+LIST_COLUMNS = columns("id", "year", "name", "total_budget", "project_ceiling", "apply_start", "apply_end", "notice_end",
+                       "applications", "funded", "granted", of=Round,
+                       computed={"applications": "申报数", "funded": "立项数", "granted": "已决定资助金额"})
 
 
 def all_rounds(db=None) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, Unique, register
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from schemas.columns import columns
 from schemas.user import PasswordChange, UserAccount
 from core.validation import validate
 
@@ -26,6 +27,11 @@ USER = register(Entity(
 def get(username: str, db=None) -> dict | None:
     db = db or get_db()
     return db.fetch_one("SELECT * FROM users WHERE username = ?", [username])
+
+
+# the list of accounts (:func:`list_users`)
+LIST_COLUMNS = columns("username", "name", "email", "roles", "active", "is_demo", "created_at", "updated_at",
+                       of=UserAccount)
 
 
 def list_users(db=None) -> pd.DataFrame:

@@ -53,9 +53,11 @@ def _milestone_editor(base: list[dict]) -> None:
     shown = frame([{**m, "due_date": str(m["due_date"]) if m.get("due_date") else None} for m in base], STONE_COLS)
     st.data_editor(
         shown, key=f"{FORM}:stones", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
-        column_config={"due_date": st.column_config.TextColumn("日期", help="格式:2027-03-01",
+        column_config={"due_date": st.column_config.TextColumn(applications.MILESTONE_COLUMNS["due_date"],
+                                                                help="格式:2027-03-01",
                                                                 validate=r"^\d{4}-\d{1,2}-\d{1,2}$"),
-                       "deliverable": st.column_config.TextColumn("交付成果", max_chars=200)},
+                       "deliverable": st.column_config.TextColumn(applications.MILESTONE_COLUMNS["deliverable"],
+                                                                  max_chars=200)},
     )
 
 
@@ -196,13 +198,12 @@ def app_list() -> None:
 # ---- one application ----------------------------------------------------------------------------
 def _content(app: dict) -> None:
     _small_table(pd.DataFrame(applications.content_rows(app), columns=["项目", "内容"]))
-    for label, key in (("项目简介", "summary"), ("需求分析", "needs_analysis"), ("计划开展的活动", "planned_activities"),
-                       ("配套资金说明", "cofunding_note"), ("决定说明", "decision_note")):
+    for key, label in applications.TEXT_COLUMNS.items():
         if not formats.is_empty(app.get(key)):
             st.markdown(f"**{label}**")
             st.text(app[key])
     st.markdown("**预算**")
-    _small_table(pd.DataFrame(applications.budget_rows(app), columns=["预算科目", "金额(元)"]))
+    _small_table(pd.DataFrame(applications.budget_rows(app), columns=list(applications.BUDGET_COLUMNS.values())))
 
 
 def _documents(app: dict, who) -> None:
@@ -344,11 +345,10 @@ def screening() -> None:
     if q.empty:
         st.info("没有待审查的申报。")
         return
-    q = q.assign(状态=q["state"].map(workflow.state_label), 逾期=q["overdue"].map(lambda v: "已逾期" if v is True else ""))
-    q = q[["id", "title", "状态", "逾期", "org", "category", "requested_amount", "submitted_at", "return_due"]]
-    table(q, "资格审查队列", key="screen:queue", columns={
-        "id": "编号", "title": "项目名称", "org": "申报组织", "category": "类别", "requested_amount": "申请金额(元)",
-        "submitted_at": "提交时间", "return_due": "补交期限"})
+    shown = q.assign(state=q["state"].map(workflow.state_label), overdue=q["overdue"].map(lambda v: "已逾期" if v is True else ""))
+    cols = applications.COLUMNS.pick("id", "title", "state", "overdue", "org", "category", "requested_amount",
+                                     "submitted_at", "return_due")
+    table(shown[list(cols)], "资格审查队列", key="screen:queue", columns=cols)
     # A label must not change while the application stays in the queue (its state does: 已提交 -> 资格审查中):
     # the browser sends the label it showed, and a label no longer offered resets the choice to 请选择.
     labels = {int(r.id): f"{r.title}({r.org})·编号 {r.id}" for r in q.itertuples()}

@@ -15,20 +15,12 @@ NEW_DEFAULTS = {"active": True}
 
 
 def _detail(org: dict) -> None:
-    shown = {
-        "组织类型": org["kind"], "统一社会信用代码": org["uscc"] or "—", "备案编号": org["filing_no"] or "—",
-        "登记/备案日期": org["reg_date"] or "—", "法定代表人/负责人": org["legal_rep"] or "—",
-        "联系人": org["contact_person"], "联系电话": org["contact_phone"], "所属社区": org["community"],
-        "服务领域": "、".join(org["service_domains"] or []) or "—", "发展阶段": org["stage"],
-        "入壳日期": org["incubation_in"] or "—", "出壳日期": org["incubation_out"] or "—",
-        "等级评估": org["rating"] or "未评级", "评估日期": org["rating_date"] or "—",
-        "等级有效期至": org["rating_expiry"] or "—", "状态": "在册" if org["active"] else "已注销",
-    }
+    shown = organisations.describe(org)
     cols = st.columns(3)
     for i, (k, v) in enumerate(shown.items()):
         cols[i % 3].text(f"{k}:{v}")  # st.text: stored text is shown literally, never as markup
     if org.get("notes"):
-        st.text("备注:" + org["notes"])
+        st.text(f"{organisations.COLUMNS['notes']}:{org['notes']}")
 
 
 def org_list() -> None:
@@ -81,7 +73,7 @@ def org_new() -> None:
 def org_import() -> None:
     who = require("org_import")
     st.title("批量导入社会组织")
-    import_panel(organisations.IMPORT_SPEC, "org_import", noun="社会组织", template_name="社会组织导入模板.xlsx",
+    import_panel(organisations.IMPORT_SPEC, "org_import", noun=organisations.ORGANISATION.label, template_name="社会组织导入模板.xlsx",
                  commit=lambda plan: importer.commit(organisations.IMPORT_SPEC, plan, who))
 
 

@@ -51,10 +51,7 @@ def render() -> None:
     st.title("创投批次")
     show_flash()
     table = rounds.all_rounds()
-    show_table(table, "创投批次", key="rounds:list", columns={
-        "id": "编号", "year": "年度", "name": "批次名称", "total_budget": "资金总额", "project_ceiling": "单项上限",
-        "apply_start": "申报开始", "apply_end": "申报截止", "notice_end": "公示结束", "applications": "申报数",
-        "funded": "立项数", "granted": "已决定资助金额"})
+    show_table(table, rounds.ROUND.label, key="rounds:list", columns=rounds.LIST_COLUMNS)
     tab_edit, tab_new = st.tabs(["查看与修改", "新建批次"])
     with tab_new:
         schema_form(Round, "round_new", lambda values: f"已创建批次(编号 {rounds.create(values, who)})",

@@ -12,10 +12,6 @@ from core.ui.tables import table
 from core.ui.text import md
 from schemas.user import UserAccount
 
-COLUMNS = {"username": "用户名", "name": "姓名", "email": "邮箱", "roles": "角色", "active": "启用",
-           "is_demo": "演示账号", "created_at": "创建时间", "updated_at": "更新时间"}
-
-
 def _show_password_once(where: str) -> None:
     """The new password, right where the admin created the account or reset it (shown this once)."""
     shown = st.session_state.get("users:new_password")
@@ -31,7 +27,7 @@ def render() -> None:
     show_flash()
     accounts = users.list_users()
     accounts["roles"] = accounts["roles"].map(lambda rs: "、".join(role_label(r) for r in (rs or "").split(",") if r))
-    table(accounts, "用户与角色", key="users:list", columns=COLUMNS, export=False)
+    table(accounts, "用户与角色", key="users:list", columns=users.LIST_COLUMNS, export=False)
 
     # the open tab and the account being edited are in the URL (?tab=修改账号&user=staff): F5 keeps them
     tab_new, tab_edit = st.tabs(["新建账号", "修改账号"], key="tab", bind="query-params")

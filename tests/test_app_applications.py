@@ -387,7 +387,7 @@ def test_status_board_buttons_filter_the_list(demo_db):
     assert not at.exception
     assert _caption(at).startswith(f"共 {counts['draft']} 条")
     assert set(at.dataframe[0].value["状态"]) == {"草稿"}
-    assert set(at.dataframe[0].value["批次"]) == {_round()["name"]}
+    assert set(at.dataframe[0].value["创投批次"]) == {_round()["name"]}
     at.button(key="board:under_review").click().run()
     assert _caption(at).startswith(f"共 {counts['under_review']} 条")
     assert at.multiselect(key="apps:f:state").value == ["专家评审中"]

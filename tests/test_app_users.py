@@ -284,14 +284,14 @@ def test_stale_edit_form_does_not_re_enable_a_disabled_account(demo_db):
 
 
 def test_list_shows_no_raw_empty_values(demo_db):
-    """Accounts never edited have no 更新时间: the cell is empty, not "None"/"NaT"; dates read as dates."""
+    """Accounts never edited have no 修改时间: the cell is empty, not "None"/"NaT"; dates read as dates."""
     import re
 
     at = _admin()
     df = at.dataframe[0].value
     cells = [str(v) for v in df.astype(str).to_numpy().ravel()]
     assert not [c for c in cells if c in {"None", "nan", "NaT", "<NA>"}]
-    assert (df["更新时间"] == "").any()
+    assert (df["修改时间"] == "").any()
     assert all(v == "" or re.fullmatch(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?", v) for v in df["创建时间"])
 
 
