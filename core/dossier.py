@@ -5,23 +5,29 @@ application and of its activities. Generated from the database each time; nothin
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 
 import pandas as pd
 
-from core import documents, ledger, projects
+from core import documents, evaluations, ledger, money, projects
 from core.db import get_db
 from core.excel import MONEY_CENTS_FORMAT, MONEY_FORMAT, workbook_bytes
 from schemas.application import Application
 from schemas.base import field_specs
-from schemas.choices import APP_STATES, BUDGET_LINES
-from schemas.monitoring import (
-    EVALUATION_KINDS, EVALUATION_OUTCOMES, PROJECT_STATES, TRANCHE_GATES, TRANCHE_STATUS, Agreement,
-)
+from schemas.choices import APP_STATES
+from schemas.columns import SYSTEM_FIELDS, columns
+from schemas.monitoring import PROJECT_STATES, Agreement
+from schemas.review import Criterion
 
 SHEETS = ("项目概况", "申报书", "评审得分", "拨付记录", "经费支出", "服务台账", "中期末期评估", "项目动态")
-PAIR = ["项目", "内容"]
+PAIR = ["项目", "内容"]  # the header of a sheet of (item, value) rows
+
+# the application sheet: the application as its form declares it, and what the workflow set on it
+APPLICATION_COLUMNS = columns("id", "state", "submitted_at", "granted_amount", "decision_note",
+                              computed={"id": "申报编号", "state": "申报状态", "granted_amount": "批准资助金额(元)"})
+# the columns of the expert scores' query (:func:`_reviews`)
+REVIEW_COLUMNS = columns("reviewer", "seq", "name", "max_score", "score", "comment", "total", "recommendation",
+                         "submitted_at", of=Criterion, computed={"total": SYSTEM_FIELDS["reviews.total"]})
 
 
 def _pairs(rows: list[tuple[str, object]]) -> pd.DataFrame:
@@ -29,10 +35,9 @@ def _pairs(rows: list[tuple[str, object]]) -> pd.DataFrame:
 
 
 def _overview(p: dict) -> pd.DataFrame:
-    rows: list[tuple[str, object]] = [
-        ("协议编号", p["agreement_no"]), ("项目名称", p["title"]), ("承接组织", p["org"]), ("创投批次", p["round"]),
-        ("项目类别", p["category"]), ("项目状态", PROJECT_STATES.get(p["state"], p["state"])),
-    ]
+    c = projects.COLUMNS
+    rows: list[tuple[str, object]] = [(c[n], p[n]) for n in ("agreement_no", "title", "org", "round", "category")]
+    rows.append((c["state_label"], PROJECT_STATES.get(p["state"], p["state"])))
     for name, meta in field_specs(Agreement).items():
         if name == "agreement_no":
             continue
@@ -40,13 +45,13 @@ def _overview(p: dict) -> pd.DataFrame:
             rows.append((meta["label"], p.get("brand")))
             continue
         rows.append((meta["label"], p.get(name)))
-    rows += [("状态说明", p.get("state_note")), ("追回金额(元)", p.get("recover_amount")),
-             ("结项日期", p.get("closed_on"))]
+    rows += [(c[n], p.get(n)) for n in ("state_note", "recover_amount", "closed_on")]
     return _pairs(rows)
 
 
 def _application(app: dict, p: dict, db) -> pd.DataFrame:
-    rows: list[tuple[str, object]] = [("申报编号", app["id"]), ("申报状态", APP_STATES.get(app["state"], app["state"]))]
+    c = APPLICATION_COLUMNS
+    rows: list[tuple[str, object]] = [(c["id"], app["id"]), (c["state"], APP_STATES.get(app["state"], app["state"]))]
     for name, meta in field_specs(Application).items():
         if name == "round_id":
             rows.append((meta["label"], p["round"]))
@@ -54,8 +59,7 @@ def _application(app: dict, p: dict, db) -> pd.DataFrame:
             rows.append((meta["label"], p["org"]))
         else:
             rows.append((meta["label"], app.get(name)))
-    rows += [("提交时间", app.get("submitted_at")), ("批准资助金额(元)", app.get("granted_amount")),
-             ("决定说明", app.get("decision_note"))]
+    rows += [(c[n], app.get(n)) for n in ("submitted_at", "granted_amount", "decision_note")]
     stones = db.fetch_all("SELECT due_date, deliverable FROM application_milestones WHERE application_id = ?"
                           " ORDER BY due_date, id", [app["id"]])
     rows += [(f"里程碑 {i}", f"{s['due_date']} {s['deliverable']}") for i, s in enumerate(stones, start=1)]
@@ -65,73 +69,45 @@ def _application(app: dict, p: dict, db) -> pd.DataFrame:
 def _reviews(app_id: int, db) -> pd.DataFrame:
     """The submitted expert scores, each expert by 姓名 (never the account name)."""
     return db.fetch_df(
-        "SELECT coalesce(u.name, v.reviewer) AS 评审专家, c.seq AS 序号, c.name AS 评分项, c.max_score AS 满分, s.score AS 得分,"
-        " s.comment AS 评语, v.total AS 加权总分, v.recommendation AS 推荐意见, v.submitted_at AS 提交时间"
+        "SELECT coalesce(u.name, v.reviewer) AS reviewer, c.seq, c.name, c.max_score, s.score, s.comment, v.total,"
+        " v.recommendation, v.submitted_at"
         " FROM reviews v JOIN review_scores s ON s.review_id = v.id JOIN rubric_criteria c ON c.id = s.criterion_id"
         " LEFT JOIN users u ON u.username = v.reviewer"
-        " WHERE v.application_id = ? AND v.status = 'submitted' ORDER BY v.reviewer, c.seq", [app_id])
+        " WHERE v.application_id = ? AND v.status = 'submitted' ORDER BY v.reviewer, c.seq",
+        [app_id]).rename(columns=REVIEW_COLUMNS)
 
 
 def _tranches(pid: int, db) -> pd.DataFrame:
-    df = db.fetch_df(
-        "SELECT seq, share, amount, gate, planned_date, status, released_on, released_amount, approver, note"
-        " FROM tranches WHERE project_id = ? ORDER BY seq", [pid])
-    df["gate"] = df["gate"].map(lambda g: TRANCHE_GATES.get(g, g))
-    df["status"] = df["status"].map(lambda s: TRANCHE_STATUS.get(s, s))
-    return df.rename(columns={"seq": "期次", "share": "比例(%)", "amount": "计划金额(元)", "gate": "拨付条件",
-                              "planned_date": "计划日期", "status": "状态", "released_on": "拨付日期",
-                              "released_amount": "拨付金额(元)", "approver": "审批人", "note": "说明"})
+    shown = money.TRANCHE_COLUMNS.without("id", "blocked_reason")
+    return money.tranches(pid, db)[list(shown)].rename(columns=shown)
 
 
 def _expenses(pid: int, db) -> pd.DataFrame:
-    df = db.fetch_df(
-        "SELECT expense_date, line, amount, description, voucher_no, over_reason, created_by FROM expenses"
-        " WHERE project_id = ? ORDER BY expense_date, id", [pid])
-    df["line"] = df["line"].map(lambda c: BUDGET_LINES.get(c, c))
-    df = projects.readable(df, people=["created_by"])
-    return df.rename(columns={"expense_date": "支出日期", "line": "预算科目", "amount": "金额(元)",
-                              "description": "用途说明", "voucher_no": "凭证号", "over_reason": "超支说明",
-                              "created_by": "登记人"})
+    shown = money.EXPENSE_COLUMNS.without("id")
+    return projects.readable(money.expenses(pid, db)[list(shown)], people=["created_by"]).rename(columns=shown)
 
 
 def _activities(pid: int, db) -> pd.DataFrame:
-    df = ledger.activities(pid, db).sort_values(["activity_date", "id"])
-    return df.drop(columns=["id"]).rename(columns={
-        "activity_date": "活动日期", "community": "服务社区", "place": "活动地点", "kind": "活动类型", "title": "活动主题",
-        "participants": "参与人数", "person_times": "服务人次", "volunteers": "志愿者人数", "notes": "备注",
-        "photos": "照片数"})
+    shown = ledger.ACTIVITY_COLUMNS.without("id")
+    return ledger.activities(pid, db).sort_values(["activity_date", "id"])[list(shown)].rename(columns=shown)
 
 
-def _item_scores(text) -> str | None:
-    if text is None or (isinstance(text, float) and pd.isna(text)) or text == "":
+def _item_scores(items: dict) -> str | None:
+    if not items:
         return None
-    try:
-        items = json.loads(text)
-    except (TypeError, ValueError):
-        return str(text)
-    if not isinstance(items, dict):
-        return str(text)
     return ";".join(f"{k} {v:g}" if isinstance(v, (int, float)) else f"{k} {v}" for k, v in items.items())
 
 
 def _evaluations(pid: int, db) -> pd.DataFrame:
-    df = db.fetch_df(
-        "SELECT kind, report_date, self_report, eval_date, method, evaluator, item_scores, total_score, grade,"
-        " passed, outcome, recover_amount, conclusion FROM evaluations WHERE project_id = ? ORDER BY eval_date, id",
-        [pid])
-    df["kind"] = df["kind"].map(lambda k: EVALUATION_KINDS.get(k, k))
-    df["outcome"] = df["outcome"].map(lambda o: EVALUATION_OUTCOMES.get(o, o))
-    df["item_scores"] = [_item_scores(t) for t in df["item_scores"]]
+    shown = evaluations.EVALUATION_COLUMNS.without("id")
+    df = evaluations.evaluations(pid, db)
+    df["item_scores"] = pd.Series([_item_scores(t) for t in df["item_scores"]], index=df.index, dtype=object)
     df["passed"] = df["passed"].map(lambda v: None if pd.isna(v) else ("通过" if v else "未通过"))
-    return df.rename(columns={"kind": "评估类别", "report_date": "自评报告提交日期", "self_report": "自评报告摘要",
-                              "eval_date": "评估日期", "method": "评估方式", "evaluator": "评估人",
-                              "item_scores": "分项得分", "total_score": "总分", "grade": "等级", "passed": "是否通过",
-                              "outcome": "处理结果", "recover_amount": "追回金额(元)", "conclusion": "评估结论"})
+    return df[list(shown)].rename(columns=shown)
 
 
 def _timeline(pid: int, db) -> pd.DataFrame:
-    return projects.readable(projects.timeline(pid, db), people=["by_user"]).rename(columns={"happened_on": "日期", "event": "事件", "detail": "说明",
-                                                      "by_user": "操作人"})
+    return projects.readable(projects.timeline(pid, db), people=["by_user"]).rename(columns=projects.TIMELINE_COLUMNS)
 
 
 def sheets(project_id: int, db=None) -> dict[str, pd.DataFrame]:

@@ -131,16 +131,38 @@ def test_the_workbook_sheets_equal_the_database(case, hub):
     col = {h: i for i, h in enumerate(evals[0])}
     assert len(evals) == 2
     row = evals[1]
-    assert (row[col["评估类别"]], row[col["总分"]], row[col["等级"]], row[col["是否通过"]], row[col["处理结果"]]) == (
+    assert (row[col["评估类型"]], row[col["总分"]], row[col["等级"]], row[col["是否通过"]], row[col["处理方式"]]) == (
         "中期评估", 86, "A", "通过", "通过")
     assert row[col["分项得分"]] == "目标完成情况 26;服务成效与满意度 21.5"
 
     timeline = book["项目动态"]
+    assert timeline[0] == ("发生日期", "事件", "详情", "经办人")
     expected = projects.timeline(pid)
     assert len(timeline) - 1 == len(expected)
     col = {h: i for i, h in enumerate(timeline[0])}
     assert [r[col["事件"]] for r in timeline[1:]] == list(expected["event"])
     assert timeline[-1][col["事件"]] == "中期评估:通过"
+
+
+def test_every_sheet_names_its_columns_as_the_schemas_and_the_queries_declare_them(case, hub):
+    """A column reads the same in the dossier as on the screens and in the forms: the sheets' headers are the
+    labels declared once (the schema's for a form field, the one beside the query for a computed column)."""
+    from schemas.base import field_specs
+    from schemas.monitoring import Activity, Expense
+
+    book = read(dossier.workbook(case["pid"]))
+    assert book["服务台账"][0] == tuple(ledger.ACTIVITY_COLUMNS.without("id").values())
+    assert set(book["服务台账"][0]) >= {m["label"] for n, m in field_specs(Activity).items() if n != "project_id"}
+    assert book["经费支出"][0] == tuple(money.EXPENSE_COLUMNS.without("id").values())
+    assert set(book["经费支出"][0]) >= {m["label"] for m in field_specs(Expense).values()}
+    assert book["拨付记录"][0] == tuple(money.TRANCHE_COLUMNS.without("id", "blocked_reason").values())
+    assert book["中期末期评估"][0] == tuple(evaluations.EVALUATION_COLUMNS.without("id").values())
+    assert book["项目动态"][0] == tuple(projects.TIMELINE_COLUMNS.values())
+    assert book["评审得分"][0] == ("评审专家", "序号", "评分项", "满分", "得分", "评语", "加权总分", "推荐意见", "提交时间")
+    overview = [k for k, _ in book["项目概况"][1:]]
+    assert overview[:6] == [projects.COLUMNS[n] for n in
+                            ("agreement_no", "title", "org", "round", "category", "state_label")]
+    assert overview[-3:] == ["状态说明", "追回金额(元)", "结项日期"]
 
 
 def test_amounts_read_with_separators_and_people_by_name(case, hub):
