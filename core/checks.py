@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from core import navigation
-from core.entities import all_entities
+from core import entities, navigation
+from core.registry import all_entities
 from schemas import choices
 from schemas.base import WIDGETS, field_specs
 
@@ -66,5 +66,19 @@ def _check_schemas() -> list[str]:
     return out
 
 
+def _check_entities() -> list[str]:
+    out = []
+    listed = all_entities()
+    names = [e.name for e in listed]
+    for name, entity in entities.DECLARED.items():
+        if name not in names:
+            out.append(f"entity.E001 entity '{name}' ({entity.table}) is declared but not listed in core.registry.ENTITIES")
+    for attr, what in (("name", "name"), ("table", "table")):
+        values = [getattr(e, attr) for e in listed]
+        for value in sorted({v for v in values if values.count(v) > 1}):
+            out.append(f"entity.E002 {what} '{value}' is listed twice in core.registry.ENTITIES")
+    return out
+
+
 def run() -> list[str]:
-    return _check_pages() + _check_schemas()
+    return _check_entities() + _check_pages() + _check_schemas()

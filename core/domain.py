@@ -1,9 +1,6 @@
-"""Imports every module that declares entities, so the registry is complete (see core.entities)."""
-from core import (  # noqa: F401
-    applications, assessments, assignment, brands, communities, consolidation, decisions, documents, evaluations, ideas,
-    ledger, lifecycle, lockout, mentoring, money, monitoring_policy, organisations, projects, reviewers, reviews, risks,
-    rounds, rubrics, security, sessions, trainings, users, workflow,
-)
+"""The choice lists whose options live in the database, installed at start-up (the list of entities is
+``core.registry``)."""
+from core import applications, brands, communities, mentoring, organisations, projects, reviewers, rounds, trainings
 
 
 def install_providers() -> None:

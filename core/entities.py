@@ -1,12 +1,51 @@
 """Declarative description of every table the write path writes (the ``ModelAdmin`` of HubDesk).
 
 Each domain module declares its entity once (``register(Entity(...))``); the write path
-(:mod:`core.records`), the list views and the start-up checks all read these declarations.
+(:mod:`core.records`), the list views and the start-up checks all read these declarations. The list of all
+entities is ``core.registry`` (above the domain modules: this module imports none of them).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
+
+from core.actor import Actor
+from core.db import get_db
+from core.errors import HubError
+
+ACTIONS = ("create", "update", "delete")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A row rule, declared on the entity: ``roles`` (None: any signed-in account) may make ``actions`` on
+    the rows ``check`` accepts. The write path (:mod:`core.records`) runs ``check(ctx, before, after)`` on every
+    such write (``before`` None for a create, ``after`` None for a delete); it refuses by raising a Chinese
+    PermissionDenied or ValidationFailed that says what is wrong. ``fields``: the only columns the rule lets
+    them set (None: any); ``says``: the rule in one Chinese sentence (shown when a column outside it is set)."""
+    says: str
+    actions: frozenset[str]
+    check: Callable[["RuleContext", dict | None, dict | None], None]
+    roles: frozenset[str] | None = None
+    fields: frozenset[str] | None = None
+
+    def applies(self, actor: Actor, action: str) -> bool:
+        return action in self.actions and (self.roles is None or actor.has(*self.roles))
+
+
+@dataclass
+class RuleContext:
+    """What a rule's check may read: the open transaction (or the database), the actor, and each row as it
+    stood when the change began (a review's scores are judged by the review before this save submitted it)."""
+    db: Any
+    actor: Actor
+    begun: dict = field(default_factory=dict)  # (table, key) -> row at the start of the unit, None if created by it
+
+    def original(self, entity: "Entity", key: Any) -> dict | None:
+        """The row as it stood before this change; None when this change created it."""
+        if (entity.table, key) in self.begun:
+            return self.begun[(entity.table, key)]
+        return self.db.fetch_one(f"SELECT * FROM {entity.table} WHERE {entity.key} = ?", [key])
 
 
 @dataclass(frozen=True)
@@ -20,7 +59,11 @@ class Entity:
     name: str
     table: str
     label: str
-    write_roles: frozenset[str]
+    # who may write: ``write_roles`` may create, update and delete any row; ``create_roles`` /
+    # ``update_roles`` / ``delete_roles``, where given, replace it for that action; ``rules`` let more roles
+    # write the rows their check accepts. The system (core.actor.SYSTEM: start-up, demo data, sign-in
+    # bookkeeping, the clock) writes for no user and is the only actor that passes without a role.
+    write_roles: frozenset[str] = frozenset()
     schema: type | None = None
     key: str = "id"
     key_generated: bool = True
@@ -34,19 +77,53 @@ class Entity:
     # schemas of the other forms that write columns of this table (e.g. the 盲评 title set at screening):
     # their fields' labels describe those columns wherever the table is shown (audit log)
     also: tuple[type, ...] = ()
+    create_roles: frozenset[str] | None = None
+    update_roles: frozenset[str] | None = None
+    delete_roles: frozenset[str] | None = None
+    rules: tuple[Rule, ...] = ()
+
+    def roles_for(self, action: str) -> frozenset[str]:
+        """The roles that may make ``action`` on any row of this entity (row rules aside)."""
+        given = {"create": self.create_roles, "update": self.update_roles, "delete": self.delete_roles}[action]
+        return frozenset(self.write_roles if given is None else given)
 
 
-REGISTRY: dict[str, Entity] = {}
+def granted(actor: Actor | None, entity: Entity, action: str) -> bool:
+    """May ``actor`` make ``action`` on every row of ``entity`` (by role, or as the system), no row rule needed?"""
+    return actor is not None and (actor.system or actor.has(*entity.roles_for(action)))
+
+
+def may(actor: Actor | None, entity: Entity, action: str, row: dict | None = None, *, db=None) -> bool:
+    """May ``actor`` make ``action`` on ``entity`` (on ``row``, when given)? The one answer both the write
+    path and the screens use. Without ``row``: whether some row may be written (a row rule grants it);
+    with ``row``: whether that row's rules accept it (``db``: where the rule reads, the database by default)."""
+    if actor is None:
+        return False
+    if granted(actor, entity, action):
+        return True
+    if action == "update" and entity.owner_may_set and (row is None or str(row.get(entity.key)) == actor.username):
+        return True
+    rules = [r for r in entity.rules if r.applies(actor, action)]
+    if not rules or row is None:
+        return bool(rules)
+    ctx = RuleContext(db if db is not None else get_db(), actor)
+    for rule in rules:
+        try:
+            rule.check(ctx, None if action == "create" else row, None if action == "delete" else row)
+            return True
+        except HubError:
+            continue
+    return False
+
+
+# Every entity declared by the modules imported so far, by name: what the start-up check holds against the
+# explicit list in core.registry (an entity declared but not listed there is reported, entity.E001).
+DECLARED: dict[str, Entity] = {}
 
 
 def register(entity: Entity) -> Entity:
-    if entity.name in REGISTRY and REGISTRY[entity.name] != entity:
+    """Declares ``entity`` (a name declared twice with another definition is a programming error)."""
+    if entity.name in DECLARED and DECLARED[entity.name] != entity:
         raise RuntimeError(f"entity {entity.name!r} registered twice")
-    REGISTRY[entity.name] = entity
+    DECLARED[entity.name] = entity
     return entity
-
-
-def all_entities() -> list[Entity]:
-    import core.domain  # noqa: F401  (imports every module that registers an entity)
-
-    return list(REGISTRY.values())

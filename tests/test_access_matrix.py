@@ -1,5 +1,5 @@
 """The access matrix, generated at run time from the pages registry (``core.navigation.PAGES``) and the
-write path (``Entity.write_roles`` of every entity in ``core.entities.all_entities()``), so a new screen
+write path (``Entity.write_roles`` of every entity in ``core.registry.ENTITIES``), so a new screen
 or entity is in it the moment it is declared.
 
 (a) role x screen: every allowed screen renders through ``Home.py`` for a signed-in session; every
@@ -19,7 +19,7 @@ import pytest
 
 from core import navigation, records
 from core.actor import Actor
-from core.entities import all_entities
+from core.registry import all_entities
 from core.errors import HubError, NotFound, PermissionDenied
 from core.navigation import ALL_ROLES, PAGES
 from tests.apptest_helpers import errors, known_urls, open_page, registered_urls, signed_in

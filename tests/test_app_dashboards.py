@@ -9,6 +9,8 @@ import pytest
 from core import dashboard, navigation
 from core.dashboard import Filters
 from core.ui import dashboard_view as view
+from schemas.application import Application
+from schemas.columns import label
 from tests.apptest_helpers import (
     count, db, errors, open_page, plain, plain_texts as texts, registered_urls, screen_as, signed_in,
 )
@@ -131,6 +133,9 @@ def test_selecting_a_kpi_lists_its_records(demo_db):
     assert "立项资助项目 · 明细" in texts(at)
     records = at.dataframe[-1].value
     assert len(records) == 76 and "承接组织" in records.columns
+    # the headers are the declared labels: the schema's for a field (项目名称, not a bare 名称)
+    assert list(records.columns) == list(dashboard.drill_columns("kpi_funding", {"key": "funded"}).values())
+    assert label("title", of=Application) in records.columns
     assert sorted(records["编号"]) == sorted(r["id"] for r in db().fetch_all(
         "SELECT id FROM applications WHERE state = 'funded'"))
 
@@ -176,6 +181,10 @@ def test_each_chart_view(demo_db, name):
         assert _chart_count(at) >= 1
         labels = [b.label for b in at.get("download_button")]
         assert "导出PNG" in labels and "导出SVG" in labels and "导出Excel" in labels
+        # the data table (last): the query's declared columns, their labels as headers, nothing in English
+        assert list(at.dataframe[-1].value.columns) == list(dashboard.query(VIEW_QUERIES[name]).columns.values())
+        for table in at.dataframe:
+            assert all(any("\u4e00" <= ch <= "\u9fff" for ch in str(c)) for c in table.value.columns), name
     else:
         assert _chart_count(at) == 0 and at.info
     _no_write_widgets(at)
@@ -298,7 +307,7 @@ def test_every_writing_screen_refuses_a_leader_itself(demo_db, spec):
 
 def test_the_write_path_refuses_a_leader_for_every_entity(db):
     from core import records
-    from core.entities import all_entities
+    from core.registry import all_entities
     from core.errors import PermissionDenied
     from tests.test_rounds import LEADER
 

@@ -8,7 +8,7 @@ import pandera.pandas as pa
 import pytest
 from pandera.typing.pandas import Series
 
-from core import checks, communities, domain, entities, navigation
+from core import checks, communities, domain, entities, navigation, registry
 from core.navigation import PageSpec
 from schemas.base import FormSchema, field
 
@@ -96,6 +96,31 @@ def test_several_problems_are_all_listed(configured, monkeypatch):
     assert [p.split(" ")[0] for p in checks.run()] == ["nav.E003", "nav.E004", "nav.E005"]
 
 
+# ---- entity registry checks ------------------------------------------------------------------------
+
+def test_the_registry_lists_every_declared_entity():
+    """core.registry names every entity the domain modules declare (tests/test_import_graph.py keeps it acyclic)."""
+    assert {e.name for e in registry.all_entities()} == set(entities.DECLARED)
+    assert len(registry.ENTITIES) >= 50
+    assert all(isinstance(e, entities.Entity) for e in registry.ENTITIES)
+
+
+def test_an_entity_declared_but_not_listed(configured, monkeypatch):
+    venue = entities.Entity(name="venue", table="venues", label="场地", write_roles=frozenset({"admin"}))
+    monkeypatch.setitem(entities.DECLARED, "venue", venue)
+    assert checks.run() == [
+        "entity.E001 entity 'venue' (venues) is declared but not listed in core.registry.ENTITIES"]
+    monkeypatch.setattr(registry, "ENTITIES", registry.ENTITIES + (venue,))
+    assert checks.run() == []
+
+
+def test_an_entity_listed_twice(configured, monkeypatch):
+    monkeypatch.setattr(registry, "ENTITIES", registry.ENTITIES + (registry.ENTITIES[0],))
+    first = registry.ENTITIES[0]
+    assert checks.run() == [f"entity.E002 name '{first.name}' is listed twice in core.registry.ENTITIES",
+                            f"entity.E002 table '{first.table}' is listed twice in core.registry.ENTITIES"]
+
+
 # ---- schema checks ------------------------------------------------------------------------------
 
 class BadSchema(FormSchema):
@@ -105,8 +130,8 @@ class BadSchema(FormSchema):
 
 
 def test_schema_problems(configured, monkeypatch):
-    monkeypatch.setitem(entities.REGISTRY, "bad", entities.Entity(
-        name="bad", table="bad", label="坏", write_roles=frozenset({"admin"}), schema=BadSchema))
+    monkeypatch.setattr(registry, "ENTITIES", registry.ENTITIES + (entities.Entity(
+        name="bad", table="bad", label="坏", write_roles=frozenset({"admin"}), schema=BadSchema),))
     assert checks.run() == [
         "schema.E001 BadSchema.unlabelled has no Chinese label",
         "schema.E002 BadSchema.odd_widget has unknown widget 'slider'",

@@ -39,7 +39,7 @@ from hypothesis import strategies as st
 import schemas
 from core import records
 from core.actor import Actor
-from core.entities import all_entities
+from core.registry import all_entities
 from core.errors import HubError, ValidationFailed
 from core.validation import plain, validate
 from schemas import choices

@@ -15,7 +15,8 @@ from functools import lru_cache
 import pandas as pd
 
 from core import formats
-from core.entities import Entity, all_entities
+from core.entities import Entity
+from core.registry import all_entities
 from schemas import choices
 from schemas.base import field_specs
 from schemas.columns import STAMPS, SYSTEM_FIELDS

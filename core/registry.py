@@ -1,0 +1,82 @@
+"""The registry of entities: every table the write path writes, listed once, by hand (the ``admin.site`` of HubDesk).
+
+A domain module declares its entities (``core.entities.Entity``); this list names them. It sits above every
+domain module: it imports them, none of them imports it, so the list is whole the moment it is imported (no
+registration by import side effect) and no import cycle runs through it. A new entity is one line here; the
+start-up checks (``core.checks``, ``entity.E001``) name an entity declared but left out.
+
+Readers: the start-up checks, the audit log (``core.ui.auditlog``), the access matrix and the schema tests.
+"""
+from __future__ import annotations
+
+from core import (
+    applications, assessments, assignment, brands, communities, consolidation, decisions, documents, evaluations, ideas,
+    ledger, lifecycle, lockout, mentoring, money, monitoring_policy, organisations, projects, reviewers, reviews, risks,
+    rounds, rubrics, security, sessions, trainings, users, workflow,
+)
+from core.entities import Entity
+
+ENTITIES: tuple[Entity, ...] = (
+    # platform: accounts, sign-in, the security log, shared files, the communities list
+    users.USER,
+    sessions.SESSION,
+    lockout.LOGIN_ATTEMPT,
+    security.EVENT,
+    documents.DOCUMENT,
+    communities.COMMUNITY,
+    # organisations
+    organisations.ORGANISATION,
+    # rounds and intake
+    rounds.ROUND,
+    rounds.QUOTA,
+    rubrics.CRITERION,
+    ideas.IDEA,
+    applications.APPLICATION,
+    applications.MILESTONE,
+    applications.SCREENING,
+    workflow.EVENT,
+    decisions.OBJECTION,
+    # review
+    reviewers.PROFILE,
+    reviewers.AFFILIATION,
+    assignment.ASSIGNMENT,
+    reviews.REVIEW,
+    reviews.SCORE,
+    consolidation.OVERRIDE,
+    consolidation.FLAG_RESOLUTION,
+    # incubation and capacity building
+    lifecycle.STAGE_CHANGE,
+    lifecycle.INCUBATION_DECISION,
+    lifecycle.RATING,
+    mentoring.MENTOR,
+    mentoring.PAIRING,
+    mentoring.SESSION,
+    mentoring.ACTION,
+    trainings.TRAINING,
+    trainings.ATTENDANCE,
+    trainings.FEEDBACK,
+    assessments.INSTRUMENT,
+    assessments.DIMENSION,
+    assessments.INDICATOR,
+    assessments.ASSESSMENT,
+    assessments.SCORE,
+    assessments.SUPPORT,
+    # monitoring
+    projects.PROJECT,
+    projects.PROJECT_MILESTONE,
+    projects.PROJECT_EVENT,
+    money.TRANCHE,
+    money.EXPENSE,
+    evaluations.EVALUATION,
+    ledger.ACTIVITY,
+    risks.RISK_ACK,
+    risks.RISK_SETTING,
+    monitoring_policy.POLICY,
+    brands.BRAND,
+    brands.SERVICE_POINT,
+)
+
+
+def all_entities() -> list[Entity]:
+    return list(ENTITIES)
+
