@@ -28,8 +28,17 @@ FAST_ENV = {"HUBDESK_BCRYPT_ROUNDS": "4", "HUBDESK_LOGIN_SLEEP": "0",
             "HUBDESK_BACKUP_ON_START": "0", "HUBDESK_BACKUP_EVERY_HOURS": "0"}
 
 
+PIN = CACHE / "PIN"
+
+
 def code_version() -> str:
-    """A hash of every file that decides what the demo database holds."""
+    """A hash of every file that decides what the demo database holds.
+
+    While several people edit ``core/`` at once (each edit would start a new 30-second build for everyone's
+    next test run), ``.pytest_cache/hubdesk-demo/PIN`` may name one version to use meanwhile; CI
+    (``CI=true``) ignores it, and so does anyone who deletes it."""
+    if os.environ.get("CI") != "true" and PIN.exists() and PIN.read_text().strip():
+        return PIN.read_text().strip()
     h = hashlib.sha256()
     files = sorted([*ROOT.joinpath("core").rglob("*.py"), *ROOT.joinpath("core").rglob("*.sql"),
                     *ROOT.joinpath("schemas").rglob("*.py")])
