@@ -39,6 +39,8 @@ from schemas.capability import (
     DEFAULT_INSTRUMENT, DEFAULT_INSTRUMENT_NAME, Dimension, Indicator, Instrument, InstrumentRow, SupportMapping,
     assessment_schema, score_field,
 )
+from schemas.columns import columns
+from schemas.organisation import Organisation
 
 STALE_MONTHS = 12
 WEAKEST = 2
@@ -94,6 +96,13 @@ def score_assessment(dimensions: list[dict], scores: dict[int, int]) -> tuple[di
 
 
 # ---- the instrument -------------------------------------------------------------------------------
+# the columns of :func:`instruments` and :func:`instrument_rows` (labels of the computed ones declared here)
+VERSION_COLUMNS = columns("id", "version", "name", "note", "created_at", "dimensions", "indicators", "assessments",
+                          of=Instrument,
+                          computed={"dimensions": "维度数", "indicators": "指标数", "assessments": "已用于评估"})
+ROW_COLUMNS = columns(*ROW_FIELDS, of=InstrumentRow)
+
+
 def instruments(db=None) -> pd.DataFrame:
     """Every version, newest first: id, version, name, note, created_at, dimensions, indicators, assessments."""
     db = db or get_db()
@@ -241,6 +250,11 @@ def get(assessment_id: int, db=None) -> dict | None:
     return db.fetch_one("SELECT * FROM assessments WHERE id = ?", [assessment_id])
 
 
+# the columns of :func:`assessment_frame` (the assessment form's labels)
+ASSESSMENT_COLUMNS = columns("id", "org_id", "org", "period", "assessed_on", "version", "assessor", "total",
+                             of=assessment_schema([]))
+
+
 def assessment_frame(db=None, org_id: int | None = None) -> pd.DataFrame:
     """One row per assessment (oldest first): id, org_id, org, period, assessed_on, version, assessor, total."""
     db = db or get_db()
@@ -319,6 +333,17 @@ def cohort_median(period: str, db=None) -> dict[str, float]:
 SERIES = ("本期", "上期", "同期中位数")
 
 
+# the table beside the radar chart (:func:`dimension_table`): a dimension's score in each series
+SERIES_COLUMNS = columns("dimension", *SERIES, of=InstrumentRow, computed={s: s for s in SERIES})
+
+
+def dimension_table(radar: pd.DataFrame) -> pd.DataFrame:
+    """:func:`radar_frame` as a table: one row per dimension (in the instrument's order), one column per series."""
+    wide = radar.pivot_table(index=["seq", "dimension"], columns="series", values="score").reset_index()
+    wide = wide.sort_values("seq").drop(columns=["seq"])
+    return wide[[c for c in SERIES_COLUMNS if c in wide.columns]]
+
+
 def radar_frame(assessment_id: int, db=None) -> pd.DataFrame:
     """Long frame for the radar chart: series (本期 / 上期 / 同期中位数), dimension, seq, score, on the
     dimensions of this assessment's instrument (the previous one's matched by name)."""
@@ -350,7 +375,7 @@ def trend_frame(org_id: int, db=None) -> pd.DataFrame:
         return pd.DataFrame(columns=["period", "assessed_on", "dimension", "score"])
     dims = df[["period", "assessed_on", "dimension", "score"]]
     totals = df.drop_duplicates("assessment_id")[["period", "assessed_on", "total"]].rename(columns={"total": "score"})
-    totals.insert(2, "dimension", "总分")
+    totals.insert(2, "dimension", ASSESSMENT_COLUMNS["total"])  # the total's line is named by its label
     return pd.concat([dims, totals], ignore_index=True).sort_values(["assessed_on"], kind="stable") \
         .reset_index(drop=True)
 
@@ -360,6 +385,9 @@ def _as_list(value) -> list[str]:
     if value is None or (isinstance(value, float) and value != value):
         return []
     return [str(v) for v in list(value)]
+
+
+SUPPORT_COLUMNS = columns("id", "dimension", "modules", "topics", of=SupportMapping)
 
 
 def support_map(db=None) -> pd.DataFrame:
@@ -400,6 +428,11 @@ def dimension_names(db=None) -> list[str]:
     return sorted(names, key=lambda n: (order.get(n, len(order)), n))
 
 
+# the columns of :func:`recommendations` (labels of the computed ones declared here)
+RECOMMENDATION_COLUMNS = columns("dimension", "score", "modules", "topics", of=InstrumentRow,
+                                 computed={"modules": "建议辅导模块", "topics": "建议培训主题"})
+
+
 def recommendations(org_id: int, db=None) -> pd.DataFrame:
     """The two weakest dimensions of the organisation's latest assessment with the modules and topics
     that serve them: dimension, score, modules, topics (empty when it has no assessment)."""
@@ -429,6 +462,23 @@ def distribution(period: str, db=None) -> pd.DataFrame:
     """Every dimension score of the period: org, dimension, seq, score."""
     df = score_frame(db, period=period)
     return df[["org", "dimension", "seq", "score"]].reset_index(drop=True)
+
+
+# the columns of :func:`dimension_stats`, :func:`fallen` and :func:`not_assessed` (computed ones labelled here)
+STATS_COLUMNS = columns("dimension", "count", "min", "median", "mean", "max", of=InstrumentRow,
+                        computed={"count": "组织数", "min": "最低", "median": "中位数", "mean": "平均", "max": "最高"})
+STALE_COLUMNS = columns("org_id", "org", "community", "last_assessed", "last_period", of=Organisation,
+                        computed={"last_assessed": "上次评估日期", "last_period": "上次评估期"})
+FALLEN_COLUMNS = columns("org_id", "org", "previous_period", "previous_total", "period", "total", "change",
+                         computed={"previous_period": STALE_COLUMNS["last_period"], "previous_total": "上次总分",
+                                   "period": "本期", "total": "本期总分", "change": "变化"})
+
+
+def dimension_stats(dist: pd.DataFrame) -> pd.DataFrame:
+    """:func:`distribution` summed up per dimension (in the instrument's order): dimension, count (organisations),
+    min, median, mean, max, rounded to 1 decimal."""
+    stats = dist.groupby(["seq", "dimension"])["score"].agg(["count", "min", "median", "mean", "max"]).round(1)
+    return stats.reset_index().drop(columns=["seq"])
 
 
 def fallen(period: str, db=None) -> pd.DataFrame:

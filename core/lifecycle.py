@@ -216,7 +216,7 @@ EXPIRING_COLUMNS = columns("id", "name", "community", "rating", "rating_date", "
                            of=Organisation, computed={"days_left": "剩余天数"})
 CURRENT_RATING_COLUMNS = columns("id", "name", "rating", "rating_date", "rating_expiry", "validity", "upgrade_from",
                                  "upgrade", of=Organisation,
-                                 computed={"validity": "状态", "upgrade_from": "可申请晋级日期", "upgrade": "晋级申请"})
+                                 computed={"validity": label("status"), "upgrade_from": "可申请晋级日期", "upgrade": "晋级申请"})
 
 
 def expiring(today: dt.date | None = None, months: int = 12, db=None) -> pd.DataFrame:

@@ -31,6 +31,7 @@ from core.errors import NotFound, ValidationFailed
 from core.listing import Column, Filter, ListView
 from schemas import choices
 from schemas.capability import Attendance, Feedback, FeedbackSheet, Training
+from schemas.columns import columns
 
 # training topic -> the capability dimension it builds (by dimension name)
 TOPIC_DIMENSION = {
@@ -59,26 +60,18 @@ FEEDBACK = register(Entity(
 ))
 
 _ATTENDEES_SQL = "(SELECT count(*) FROM training_attendance a WHERE a.training_id = trainings.id)"
+_LIST_SQL = {"attendees": _ATTENDEES_SQL, "rate": f"round(100.0 * {_ATTENDEES_SQL} / nullif(capacity, 0), 1)"}
+# the list's columns (labels of the computed ones declared here)
+LIST_COLUMNS = columns("id", "title", "kind", "topic", "training_date", "trainer", "partner", "place", "capacity",
+                       "attendees", "rate", of=Training, computed={"attendees": "参训人次", "rate": "到课率(%)"})
 
 LIST_VIEW = ListView(
     entity=TRAINING,
-    columns=(
-        Column("id", "编号"),
-        Column("title", "培训名称"),
-        Column("kind", "培训形式"),
-        Column("topic", "主题领域"),
-        Column("training_date", "培训日期"),
-        Column("trainer", "授课老师"),
-        Column("partner", "合作机构"),
-        Column("place", "地点"),
-        Column("capacity", "计划名额"),
-        Column("attendees", "参训人次", sql=_ATTENDEES_SQL),
-        Column("rate", "到课率(%)", sql=f"round(100.0 * {_ATTENDEES_SQL} / nullif(capacity, 0), 1)"),
-    ),
+    columns=tuple(Column(name, label, sql=_LIST_SQL.get(name)) for name, label in LIST_COLUMNS.items()),
     search=("title", "trainer", "partner"),
     filters=(
-        Filter("kind", "培训形式", "kind", source="training_kinds"),
-        Filter("topic", "主题领域", "topic", source="training_topics"),
+        Filter("kind", LIST_COLUMNS["kind"], "kind", source="training_kinds"),
+        Filter("topic", LIST_COLUMNS["topic"], "topic", source="training_topics"),
         Filter("year", "年份", "CAST(year(training_date) AS VARCHAR)",
                options=tuple(str(y) for y in range(dt.date.today().year + 1, 2017, -1))),
     ),
@@ -102,6 +95,9 @@ def update(training_id: int, values: dict, actor: Actor, db=None) -> bool:
     return records.update(TRAINING, training_id, values, actor, db=db)
 
 
+UPCOMING_COLUMNS = columns("id", "title", "topic", "training_date", "kind", "place", of=Training)
+
+
 def upcoming(topics: list[str], today: dt.date | None = None, db=None) -> pd.DataFrame:
     """Trainings on these topics from ``today`` on (for an organisation's recommendations)."""
     db = db or get_db()
@@ -115,6 +111,13 @@ def upcoming(topics: list[str], today: dt.date | None = None, db=None) -> pd.Dat
 
 
 # ---- attendance -----------------------------------------------------------------------------------
+# the columns of :func:`attendance` and :func:`feedback` (labels of the computed ones declared here)
+ATTENDANCE_COLUMNS = columns("id", "org_id", "org", "person", "position", "phone", "feedback", of=Attendance,
+                             computed={"feedback": "反馈"})
+FEEDBACK_COLUMNS = columns("id", "org", "person", "usefulness", "clarity", "fit", "mean", "comment",
+                           of=(Feedback, Attendance), computed={"mean": "均分"})
+
+
 def attendance(training_id: int, db=None) -> pd.DataFrame:
     """The training's sign-in list: id, org_id, org, person, position, phone, feedback (已反馈/未反馈)."""
     db = db or get_db()
@@ -357,12 +360,13 @@ def by_topic(db=None) -> pd.DataFrame:
                                        "feedback_mean", "dimension", "capability_n", "capability_change"])
 
 
-EVENT_LABELS = {
-    "id": "编号", "title": "培训名称", "kind": "培训形式", "topic": "主题领域", "training_date": "培训日期",
-    "capacity": "计划名额", "attendees": "参训人次", "orgs": "参训组织数", "attendance_rate": "到课率(%)",
-    "feedback_n": "反馈份数", "feedback_mean": "反馈均分(1-5)", "dimension": "对应能力维度",
-    "capability_n": "有前后评估的组织数", "capability_change": "能力维度变化(分)", "events": "培训场次",
-}
+# the columns of :func:`by_event` and :func:`by_topic` (labels of the computed ones declared here)
+EFFECT_COLUMNS = columns(
+    "id", "title", "kind", "topic", "training_date", "capacity", "attendees", "orgs", "attendance_rate", "feedback_n",
+    "feedback_mean", "dimension", "capability_n", "capability_change", "events", of=Training,
+    computed={"attendees": LIST_COLUMNS["attendees"], "orgs": "参训组织数", "attendance_rate": LIST_COLUMNS["rate"],
+              "feedback_n": "反馈份数", "feedback_mean": "反馈均分(1-5)", "dimension": "对应能力维度",
+              "capability_n": "有前后评估的组织数", "capability_change": "能力维度变化(分)", "events": "培训场次"})
 
 
 def for_display(df: pd.DataFrame) -> pd.DataFrame:
@@ -373,7 +377,7 @@ def for_display(df: pd.DataFrame) -> pd.DataFrame:
     for c in ("feedback_mean", "capability_change"):
         if c in out:
             out[c] = [None if pd.isna(v) else round(float(v), 2) for v in out[c]]
-    return out.rename(columns=EVENT_LABELS)
+    return out.rename(columns=EFFECT_COLUMNS)
 
 
 # ---- choice list ----------------------------------------------------------------------------------

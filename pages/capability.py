@@ -21,10 +21,6 @@ from core.ui.tables import table
 from core.ui.text import md
 from schemas.capability import Attendance, Feedback, Instrument, SupportMapping, Training
 
-ATTENDANCE_LABELS = {"org": "组织", "person": "姓名", "position": "职务", "phone": "联系电话", "feedback": "反馈"}
-FEEDBACK_LABELS = {"org": "组织", "person": "姓名", "usefulness": "实用性", "clarity": "讲解清晰度", "fit": "契合需求",
-                   "mean": "均分", "comment": "意见建议"}
-
 
 def _joined(items) -> str:
     return "、".join(items) if items else "—"
@@ -77,7 +73,7 @@ def _training(tid: int, who) -> None:
                 st.caption("还没有人签到:用下面的表单登记,或在「签到表导入」中导入签到表。")
             else:
                 table(att.drop(columns=["id", "org_id"]), f"签到名单-{t['title']}", key=f"att:{tid}",
-                      columns=ATTENDANCE_LABELS)
+                      columns=tcore.ATTENDANCE_COLUMNS.without("id", "org_id"))
         schema_form(Attendance, f"attend:{tid}", lambda v: _sign_in(tid, v, who), submit_label="登记签到",
                     fields=["org_id", "person", "position", "phone"])
         if not att.empty:
@@ -119,14 +115,14 @@ def _save_training(tid: int, values: dict, who) -> str:
 def _feedback(tid: int, att: pd.DataFrame, who) -> None:
     fb = tcore.feedback(tid)
     cols = st.columns(4)
-    cols[0].metric("反馈份数", f"{len(fb)}/{len(att)}")
-    for col, (name, label) in zip(cols[1:], (("usefulness", "实用性"), ("clarity", "讲解清晰度"), ("fit", "契合需求"))):
-        col.metric(label, f"{fb[name].mean():.2f}" if len(fb) else "—")
+    cols[0].metric(tcore.EFFECT_COLUMNS["feedback_n"], f"{len(fb)}/{len(att)}")
+    for col, name in zip(cols[1:], ("usefulness", "clarity", "fit")):
+        col.metric(tcore.FEEDBACK_COLUMNS[name], f"{fb[name].mean():.2f}" if len(fb) else "—")
     with st.container():
         if fb.empty:
             st.caption("还没有培训反馈。")
         else:
-            table(fb.drop(columns=["id"]), "培训反馈", key=f"fb:{tid}", columns=FEEDBACK_LABELS)
+            table(fb.drop(columns=["id"]), "培训反馈", key=f"fb:{tid}", columns=tcore.FEEDBACK_COLUMNS.without("id"))
     if att.empty:
         st.info("还没有人签到,签到后才能录入反馈。")
         return
@@ -215,7 +211,7 @@ def _profile() -> None:
         st.info("还没有评估记录。")
         return
     current = _url_id("org")
-    org_id = st.selectbox("组织", list(opts), format_func=opts.get, placeholder="选择已评估的组织", key="profile:org",
+    org_id = st.selectbox(acore.ASSESSMENT_COLUMNS["org"], list(opts), format_func=opts.get, placeholder="选择已评估的组织", key="profile:org",
                           index=list(opts).index(current) if current in opts else None)
     if org_id is None:
         st.query_params.pop("org", None)
@@ -224,22 +220,21 @@ def _profile() -> None:
     st.query_params["org"] = str(org_id)
     hist = acore.assessment_frame(org_id=int(org_id)).iloc[::-1]
     labels = {r.id: f"{r.period}(第{r.version}版,总分 {r.total:.1f})" for r in hist.itertuples()}
-    aid = st.selectbox("评估期", list(labels), format_func=labels.get, index=0, key=f"profile:period:{org_id}")
+    aid = st.selectbox(acore.ASSESSMENT_COLUMNS["period"], list(labels), format_func=labels.get, index=0, key=f"profile:period:{org_id}")
     a = acore.get(int(aid))
     prev = acore.previous_of(int(aid))
     radar = acore.radar_frame(int(aid))
     cols = st.columns(3)
-    cols[0].metric("总分", f"{a['total']:.1f}",
+    shown = acore.ASSESSMENT_COLUMNS
+    cols[0].metric(shown["total"], f"{a['total']:.1f}",
                    delta=f"{a['total'] - prev['total']:+.1f}(较{prev['period']})" if prev else None)
-    cols[1].metric("评估人", a["assessor"])
-    cols[2].metric("评估日期", formats.date(a["assessed_on"]))
+    cols[1].metric(shown["assessor"], a["assessor"])
+    cols[2].metric(shown["assessed_on"], formats.date(a["assessed_on"]))
     left, right = st.columns([3, 2])
     with left:
         st.altair_chart(charts.radar(radar), width="content", key="profile:radar")
     with right:
-        wide = radar.pivot_table(index=["seq", "dimension"], columns="series", values="score").reset_index()
-        wide = wide.sort_values("seq").drop(columns=["seq"]).rename(columns={"dimension": "维度"})
-        table(wide[[c for c in ["维度", *acore.SERIES] if c in wide.columns]], "维度得分", key="profile:dims")
+        table(acore.dimension_table(radar), "维度得分", key="profile:dims", columns=acore.SERIES_COLUMNS)
     if a.get("evidence"):
         st.text("佐证说明:" + a["evidence"])
     st.subheader("各维度趋势")
@@ -247,37 +242,33 @@ def _profile() -> None:
     st.subheader("支持建议")
     rec = acore.recommendations(int(org_id))
     st.caption("依据最近一次评估中得分最低的两个维度,按「支持对照表」推荐辅导模块和培训主题。")
-    shown = pd.DataFrame({"维度": rec["dimension"], "得分": rec["score"].round(1),
-                          "建议辅导模块": [_joined(m) for m in rec["modules"]],
-                          "建议培训主题": [_joined(t) for t in rec["topics"]]})
-    table(shown, "支持建议", key="profile:rec")
+    shown = rec.assign(score=rec["score"].round(1), modules=[_joined(m) for m in rec["modules"]],
+                       topics=[_joined(t) for t in rec["topics"]])
+    table(shown, "支持建议", key="profile:rec", columns=acore.RECOMMENDATION_COLUMNS)
     topics = sorted({t for ts in rec["topics"] for t in ts})
     coming = tcore.upcoming(topics)
     if not coming.empty:
         st.caption("近期相关培训:")
-        table(coming.drop(columns=["id"]), "近期相关培训", key="profile:coming", export=False, columns={
-            "title": "培训名称", "topic": "主题领域", "training_date": "培训日期", "kind": "培训形式", "place": "地点"})
+        table(coming.drop(columns=["id"]), "近期相关培训", key="profile:coming", export=False,
+              columns=tcore.UPCOMING_COLUMNS.without("id"))
 
 
 def _cohort() -> None:
     periods = acore.periods()
     if periods:
-        period = st.selectbox("评估期", periods, index=0, key="cohort:period")
+        period = st.selectbox(acore.ASSESSMENT_COLUMNS["period"], periods, index=0, key="cohort:period")
         dist = acore.distribution(period)
         st.subheader(f"各维度得分分布({period},{dist['org'].nunique()} 个组织)")
         st.caption("评估期从固定的期次中选择(如 2026年上半年),同一评估期的组织放在一起比较。")
         st.altair_chart(charts.boxplot(dist), width="stretch", key="cohort:box")
-        stats = dist.groupby(["seq", "dimension"])["score"].agg(["count", "min", "median", "mean", "max"]).round(1)
-        table(stats.reset_index().drop(columns=["seq"]), f"维度分布-{period}", key="cohort:stats", columns={
-            "dimension": "维度", "count": "组织数", "min": "最低", "median": "中位数", "mean": "平均", "max": "最高"})
+        table(acore.dimension_stats(dist), f"维度分布-{period}", key="cohort:stats", columns=acore.STATS_COLUMNS)
         st.subheader("总分较上次下降的组织")
         fell = acore.fallen(period)
         if fell.empty:
             st.caption("本期没有总分下降的组织。")
         else:
-            table(fell.drop(columns=["org_id"]), f"总分下降-{period}", key="cohort:fallen", columns={
-                "org": "组织", "previous_period": "上次评估期", "previous_total": "上次总分", "period": "本期",
-                "total": "本期总分", "change": "变化"})
+            table(fell.drop(columns=["org_id"]), f"总分下降-{period}", key="cohort:fallen",
+                  columns=acore.FALLEN_COLUMNS.without("org_id"))
     else:
         st.info("还没有评估记录。")
     st.subheader("长期未评估的组织")
@@ -285,24 +276,17 @@ def _cohort() -> None:
                              key="cohort:months")
     stale = acore.not_assessed(int(months))
     st.caption(f"共 {len(stale)} 个在册组织超过 {int(months)} 个月未评估(含从未评估)。")
-    table(stale.drop(columns=["org_id"]), "长期未评估", key="cohort:stale",
-          columns={
-        "org": "组织", "community": "所属社区", "last_assessed": "上次评估日期", "last_period": "上次评估期"})
-
-
-ROW_LABELS = {"dimension": "维度", "weight": "维度权重", "indicator": "指标", "guidance": "评分指引"}
+    table(stale.drop(columns=["org_id"]), "长期未评估", key="cohort:stale", columns=acore.STALE_COLUMNS.without("org_id"))
 
 
 def _instrument_editor(who) -> None:
     versions = acore.instruments()
-    table(versions, "评估工具版本", key="instrument:versions", export=False,
-          columns={
-        "id": "编号", "version": "版本", "name": "名称", "note": "版本说明", "created_at": "创建时间", "dimensions": "维度数",
-        "indicators": "指标数", "assessments": "已用于评估"})
+    table(versions, "评估工具版本", key="instrument:versions", export=False, columns=acore.VERSION_COLUMNS)
     latest = versions.iloc[0]
     view = st.selectbox("查看版本", versions["id"].tolist(), format_func=_version_label(versions), index=0,
                         key="instrument:view")
-    table(pd.DataFrame(acore.instrument_rows(int(view))), "评估工具", key="instrument:rows", columns=ROW_LABELS)
+    table(pd.DataFrame(acore.instrument_rows(int(view)), columns=acore.ROW_FIELDS), "评估工具", key="instrument:rows",
+          columns=acore.ROW_COLUMNS)
     st.subheader("保存为新版本")
     st.caption("在下表中修改维度、权重、指标或评分指引(可增删行,同一维度各行的权重相同)。保存后成为新版本,用于之后的评估;"
                "已有评估仍按原版本计分,并按维度名称与新版本对比。")
@@ -311,12 +295,13 @@ def _instrument_editor(who) -> None:
 
     def editor() -> None:
         shown = frame(base, acore.ROW_FIELDS).fillna({"dimension": "", "indicator": "", "guidance": ""})
+        label = acore.ROW_COLUMNS
         st.data_editor(shown, key=ekey, num_rows="dynamic", hide_index=True, width="stretch",
                        column_config={
-                           "dimension": st.column_config.TextColumn("维度"),
-                           "weight": st.column_config.NumberColumn("维度权重", min_value=0),
-                           "indicator": st.column_config.TextColumn("指标"),
-                           "guidance": st.column_config.TextColumn("评分指引", width="large")})
+                           "dimension": st.column_config.TextColumn(label["dimension"]),
+                           "weight": st.column_config.NumberColumn(label["weight"], min_value=0),
+                           "indicator": st.column_config.TextColumn(label["indicator"]),
+                           "guidance": st.column_config.TextColumn(label["guidance"], width="large")})
 
     def save(values: dict) -> None:
         new_id = acore.new_version(rows_from_state(base, acore.ROW_FIELDS, ekey), values, who)
@@ -330,8 +315,9 @@ def _instrument_editor(who) -> None:
 def _support_editor(who) -> None:
     st.caption("每个能力维度对应的辅导模块和培训主题;组织画像中的「支持建议」按此表给出。")
     sm = acore.support_map()
-    table(pd.DataFrame({"维度": sm["dimension"], "辅导模块": [_joined(m) for m in sm["modules"]],
-                        "培训主题": [_joined(t) for t in sm["topics"]]}), "支持对照表", key="support:table")
+    shown = sm.drop(columns=["id"]).assign(modules=[_joined(m) for m in sm["modules"]],
+                                           topics=[_joined(t) for t in sm["topics"]])
+    table(shown, "支持对照表", key="support:table", columns=acore.SUPPORT_COLUMNS.without("id"))
     dim = st.selectbox("修改维度", acore.dimension_names(), index=None, placeholder="选择维度", key="support:dim")
     if dim is None:
         return

@@ -288,6 +288,38 @@ def test_effectiveness_tables(demo_db):
     assert set(by_topic["主题领域"]) <= set(TRAINING_TOPICS)
 
 
+def test_capability_tables_read_the_declared_labels(demo_db):
+    """The tables of 能力培训 and 能力评估 are headed by the labels declared once beside their queries: the
+    schema's field labels (计划名额(人), 工具名称, 能力维度), the computed columns (均分, 到课率(%))."""
+    from core import trainings
+
+    org, _ = _new_org(8)
+    tid = _new_training()
+    att = trainings.add_attendance(tid, {"org_id": org, "person": "张三", "position": "干事"}, _actor())
+    trainings.save_feedback(att, {"usefulness": 5, "clarity": 4, "fit": 3}, _actor())
+    at = _staff("trainings", id=str(tid))
+    assert not at.exception
+    shown = [list(d.value.columns) for d in at.dataframe]
+    assert ["组织", "姓名", "职务", "联系电话", "反馈"] in shown
+    assert ["组织", "姓名", "实用性", "讲解清晰度", "契合需求", "均分", "意见建议"] in shown
+    by_event = next(c for c in shown if "反馈均分(1-5)" in c)
+    assert by_event == [trainings.EFFECT_COLUMNS[c] for c in trainings.by_event().columns]
+    assert by_event[:6] == ["编号", "培训名称", "培训形式", "主题领域", "培训日期", "计划名额(人)"]
+    listed = next(c for c in shown if "授课老师" in c)
+    assert listed == ["编号", "培训名称", "培训形式", "主题领域", "培训日期", "授课老师", "合作机构", "地点",
+                      "计划名额(人)", "参训人次", "到课率(%)"]
+    assert {"反馈份数", "实用性", "讲解清晰度", "契合需求"} <= {m.label for m in at.metric}
+
+    at = _staff("capability-assessments")
+    assert not at.exception
+    shown = [list(d.value.columns) for d in at.dataframe]
+    assert ["编号", "版本", "工具名称", "版本说明", "创建时间", "维度数", "指标数", "已用于评估"] in shown
+    assert ["维度", "维度权重", "指标", "评分指引"] in shown
+    assert ["能力维度", "对应辅导模块", "对应培训主题"] in shown
+    assert ["维度", "组织数", "最低", "中位数", "平均", "最高"] in shown
+    assert ["组织", "所属社区", "上次评估日期", "上次评估期"] in shown
+
+
 # ---- assessments ---------------------------------------------------------------------------------
 
 def _instrument():
