@@ -17,6 +17,47 @@ from core.errors import ValidationFailed
 from schemas.base import RULE_FIELDS, _tidy, context_errors, field_specs, has_context
 from schemas.messages import message
 
+import pandera
+from pandera import errors as pa_errors
+
+
+def _failure_table_when_read() -> bool:
+    """pandera (0.35) builds the consolidated failure-case table of every ``SchemaErrors`` as it is raised,
+    also for the per-column ones its column backend raises only to unpack them at once into the frame's
+    error (``backends/pandas/components.py``): measured, a third of the time a refused one-row form spends
+    in pandera. Build it when it is read instead: the same table, by pandera's own code, once, and only for
+    the error that reaches us. Applied only to the pandera version it was measured on (else nothing changes);
+    ``tests/test_validation_speed.py`` checks the table is the one pandera builds."""
+    cls = pa_errors.SchemaErrors
+    if getattr(cls, "_built_when_read", False):
+        return True
+    if not pandera.__version__.startswith("0.35."):
+        return False
+
+    def __init__(self, schema, schema_errors, data):
+        self.schema, self.schema_errors, self.data = schema, schema_errors, data
+        Exception.__init__(self)
+
+    def _metadata(self):
+        meta = self.__dict__.get("_metadata")
+        if meta is None:
+            meta = self.schema.get_backend(self.data).failure_cases_metadata(self.schema.name, self.schema_errors)
+            self.__dict__["_metadata"] = meta
+        return meta
+
+    global EAGER_INIT
+    EAGER_INIT = cls.__init__
+    cls.__init__ = __init__
+    cls.failure_cases = property(lambda self: _metadata(self).failure_cases)
+    cls.error_counts = property(lambda self: _metadata(self).error_counts)
+    cls.message = property(lambda self: _metadata(self).message)
+    cls._built_when_read = True
+    return True
+
+
+EAGER_INIT = None  # pandera's own __init__, kept for the test that compares both
+LAZY_FAILURE_TABLE = _failure_table_when_read()
+
 
 def plain(value: Any) -> Any:
     """A value as a plain Python object fit for DuckDB and JSON (NaN/NaT -> None, Timestamp -> date)."""
@@ -61,6 +102,9 @@ def _fit(value: Any, widget: str) -> tuple[bool, Any]:
     read as nanoseconds since 1970. Dates lose their time and time zone (the date as written)."""
     if _missing(value):
         return True, None
+    if widget == "numbers":  # a list of numbers the system stores (a tranche plan's shares)
+        return isinstance(value, (list, tuple)) and all(
+            isinstance(v, _NUMBERS) and not isinstance(v, (bool, np.bool_)) for v in value), value
     if widget in ("multiselect", "lines", "select"):
         return True, value  # their own checks (subset_of, text_lines, in_choices) judge the value
     if isinstance(value, (bool, np.bool_)):
@@ -76,6 +120,10 @@ def _fit(value: Any, widget: str) -> tuple[bool, Any]:
         if isinstance(value, dt.datetime):
             return True, value.replace(tzinfo=None).date()
         return isinstance(value, (dt.date, str)), value
+    if widget == "datetime":  # a moment the system stamps: a datetime, never text to guess at
+        if isinstance(value, np.datetime64):
+            value = pd.Timestamp(value)
+        return isinstance(value, dt.datetime), value
     if widget in ("int", "float"):
         return isinstance(value, (*_NUMBERS, str)), value
     # text, textarea, password: text, or a number / date as written in a spreadsheet cell
