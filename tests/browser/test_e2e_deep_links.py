@@ -118,15 +118,18 @@ def _shows(page, spec) -> str | None:
 
 
 @pytest.mark.parametrize("role", list(ROLE_USER))
-def test_every_allowed_url_opens_its_screen_in_a_fresh_tab_and_after_f5(server, browser, cookies, role, request):
-    ctx = new_context(browser)  # a browser that signed in earlier: only its cookie
+def test_every_allowed_url_opens_its_screen_when_typed_and_after_f5(server, browser, cookies, role, request):
+    """Each URL typed into the address bar of a browser that signed in earlier (only its cookie; the tab's
+    session storage emptied, as in a new tab), then F5: each is a new page load, so a new session of the app."""
+    ctx = new_context(browser)
     ctx.add_cookies(cookies[role])
+    page = ctx.new_page()
     failures = []
     try:
         for spec in [p for p in PAGES if role in p.roles]:
-            page = ctx.new_page()  # a new tab: typed URL or bookmark
             path = "/" if spec.default else f"/{spec.url_path}"
             try:
+                page.evaluate("() => { try { window.sessionStorage.clear() } catch (e) {} }")  # about:blank has none
                 page.goto(server + path, wait_until="domcontentloaded")
                 for how in ("typed", "F5"):
                     if how == "F5":
@@ -139,8 +142,6 @@ def test_every_allowed_url_opens_its_screen_in_a_fresh_tab_and_after_f5(server, 
             except Exception as exc:  # noqa: BLE001 - collect every URL, fail once
                 failures.append(f"{path}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
                 screenshot(page, f"{request.node.name}{path.replace('/', '_')}")
-            finally:
-                page.close()
     finally:
         ctx.close()
     assert not failures, "\n".join(failures)
