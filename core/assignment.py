@@ -9,16 +9,41 @@ import pandas as pd
 
 from core import records, reviewers, rounds, workflow
 from core.actor import Actor
+from core.applications import APPLICATION
 from core.db import get_db
-from core.entities import Entity, register
+from core.entities import Entity, Rule, RuleContext, register
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from schemas.columns import SYSTEM_FIELDS, columns
+from schemas.review import Assignment
 from schemas.text import required as visible_text
 
-ASSIGNMENT = register(Entity(
-    name="assignment", table="assignments", label="评审分配", write_roles=frozenset({"admin", "staff"}),
-    title_field="reviewer",
-))
 REVIEW_STATES = ("under_review", "re_review")
+
+
+def _declaration(ctx: RuleContext, before: dict | None, after: dict | None) -> None:
+    """A reviewer's own assignment, still assigned, changes only by declaring no conflict or by recusing with
+    a reason (not once a review of it is submitted)."""
+    if before is None or after is None or before["reviewer"] != ctx.actor.username:
+        raise PermissionDenied("这不是分配给您的评审任务")
+    if before["status"] != "assigned":
+        raise ValidationFailed(form=["该任务已回避"])
+    if after["status"] == "recused":
+        if not visible_text(after.get("recused_reason") or ""):
+            raise ValidationFailed(fields={"reason": ["请说明利益冲突的情况"]})
+        if _count(ctx.db, "SELECT count(*) AS n FROM reviews WHERE assignment_id = ? AND submitted_at IS NOT NULL",
+                  [before["id"]]):
+            raise ValidationFailed(form=["已提交评分的任务不能回避;如确有冲突请联系工作人员"])
+    elif after["status"] != "assigned" or after.get("no_conflict_at") is None or after.get("recused_reason"):
+        raise ValidationFailed(form=["评审专家只能确认与申报组织无利益冲突,或申报利益冲突并回避"])
+
+
+ASSIGNMENT = register(Entity(
+    name="assignment", table="assignments", label="评审分配", schema=Assignment,
+    write_roles=frozenset({"admin", "staff"}), title_field="reviewer",
+    rules=(Rule("评审专家只能对分配给自己的任务确认无利益冲突或申报回避", actions=frozenset({"update"}),
+                roles=frozenset({"reviewer"}), check=_declaration,
+                fields=frozenset({"no_conflict_at", "status", "recused_reason"})),),
+))
 
 
 @dataclass
@@ -147,8 +172,6 @@ def send_eligible_to_review(round_id: int, actor: Actor, db=None) -> int:
     """Send every 审查合格 application of the round to 专家评审 in one transaction, each through the
     workflow (the same move as 申报详情's 送专家评审: checked, event row, audited). The set is read
     again under the write lock: a second click, or a colleague who sent one meanwhile, sends nothing twice."""
-    from core.applications import APPLICATION
-
     with records.unit(actor, db) as u:
         ids = [r["id"] for r in u.tx.fetch_all(
             "SELECT id FROM applications WHERE round_id = ? AND state = 'eligible' ORDER BY id", [round_id])]
@@ -225,23 +248,6 @@ def confirm_plan(round_id: int, pairs: list[tuple[int, str]], actor: Actor, db=N
     return len(pairs)
 
 
-def unassign(assignment_id: int, actor: Actor, db=None) -> None:
-    db = db or get_db()
-    if db.scalar("SELECT count(*) FROM reviews WHERE assignment_id = ? AND submitted_at IS NOT NULL", [assignment_id]):
-        raise ValidationFailed(form=["该专家已提交评分,不能取消分配"])
-    with records.unit(actor, db) as u:
-        if u.tx.fetch_one("SELECT count(*) AS n FROM reviews WHERE assignment_id = ? AND submitted_at IS NOT NULL",
-                          [assignment_id])["n"]:  # again under the lock: a submission may just have landed
-            raise ValidationFailed(form=["该专家已提交评分,不能取消分配"])
-        from core.reviews import REVIEW, SCORE
-
-        for r in u.tx.fetch_all("SELECT id FROM reviews WHERE assignment_id = ?", [assignment_id]):
-            u.delete(REVIEW, r["id"], note="取消分配")
-            for sc in u.tx.fetch_all("SELECT id FROM review_scores WHERE review_id = ? ORDER BY id", [r["id"]]):
-                u.delete(SCORE, sc["id"], note="取消分配")
-        u.delete(ASSIGNMENT, assignment_id)
-
-
 def own(assignment_id: int, actor: Actor, db=None) -> dict:
     """The assignment if it belongs to ``actor`` (reviewer isolation); else PermissionDenied."""
     db = db or get_db()
@@ -252,9 +258,11 @@ def own(assignment_id: int, actor: Actor, db=None) -> dict:
 
 
 def confirm_no_conflict(assignment_id: int, actor: Actor, db=None) -> None:
+    """The reviewer declares no conflict with the applicant (written as the reviewer: the assignment's row
+    rule lets them, on their own assignment only)."""
     row = own(assignment_id, actor, db)
     if row["no_conflict_at"] is None:
-        records.update(ASSIGNMENT, assignment_id, {}, _as_system(actor), db=db,
+        records.update(ASSIGNMENT, assignment_id, {}, actor, db=db,
                        system={"no_conflict_at": dt.datetime.now()}, action="declare_no_conflict")
 
 
@@ -269,13 +277,14 @@ def recuse(assignment_id: int, reason: str, actor: Actor, db=None) -> None:
     db = db or get_db()
     if db.scalar("SELECT count(*) FROM reviews WHERE assignment_id = ? AND submitted_at IS NOT NULL", [assignment_id]):
         raise ValidationFailed(form=["已提交评分的任务不能回避;如确有冲突请联系工作人员"])
-    records.update(ASSIGNMENT, assignment_id, {}, _as_system(actor), db=db,
+    records.update(ASSIGNMENT, assignment_id, {}, actor, db=db,
                    system={"status": "recused", "recused_reason": reason}, action="recuse", note=reason)
 
 
-def _as_system(actor: Actor) -> Actor:
-    """A reviewer's own declarations are written on their behalf (the audit row names them)."""
-    return Actor(actor.username, tuple(actor.roles) + ("system",))
+# the columns of :func:`for_application` as 评审分配 shows them (``review`` is the review's status)
+ASSIGNMENT_COLUMNS = columns("name", "status", "no_conflict_at", "recused_reason", "review", "total",
+                             computed={"name": "专家", "status": "分配状态", "review": "评分状态",
+                                       "total": SYSTEM_FIELDS["reviews.total"]})
 
 
 def for_application(app_id: int, db=None) -> pd.DataFrame:

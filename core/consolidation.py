@@ -16,12 +16,14 @@ from core import records, reviewers, rounds, rubrics, workflow
 from core.actor import Actor
 from core.applications import APPLICATION
 from core.db import get_db
-from core.entities import Entity, register
+from core.entities import Entity, granted, register
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.excel import workbook_bytes
 from core.formats import EMPTY, money, number
 from core.validation import validate
-from schemas.review import FlagResolution, Override
+from schemas.application import Application
+from schemas.columns import SYSTEM_FIELDS, columns, label
+from schemas.review import Criterion, FlagResolution, Override
 from schemas.text import required as visible_text
 
 OVERRIDE = register(Entity(
@@ -32,6 +34,8 @@ FLAG_RESOLUTION = register(Entity(
     name="flag_resolution", table="flag_resolutions", label="分差提示解除", schema=FlagResolution,
     write_roles=frozenset({"admin"}), title_field="reason",
 ))
+# columns of the reviews: the project's number, the expert by name, the review's weighted total
+_REVIEWS = {"application_id": "项目编号", "reviewer": "专家", "total": SYSTEM_FIELDS["reviews.total"]}
 TRIM_MIN_REVIEWS = 5
 PASS_MARK = 60.0  # a project scoring below this is not recommended, whatever the budget
 
@@ -192,7 +196,7 @@ def check_flag_resolution(app_id: int, values: dict, actor: Actor, db=None) -> t
     """The validated reason and the flagged row, or the refusal (nothing is written): for the
     confirmation box before :func:`resolve_flag`."""
     db = db or get_db()
-    if not actor.has("admin", "system"):
+    if not granted(actor, FLAG_RESOLUTION, "create"):
         raise PermissionDenied("只有管理员可以解除分差提示")
     rec = validate(FlagResolution, values)
     app = db.fetch_one("SELECT id, round_id, title FROM applications WHERE id = ?", [app_id])
@@ -264,16 +268,21 @@ def progress(round_id: int, today: dt.date | None = None, db=None) -> pd.DataFra
     rnd = rounds.get(round_id, db)
     late = (today or dt.date.today()) > rnd["review_end"]
     df = db.fetch_df(
-        "SELECT s.reviewer AS 专家, count(*) AS 已分配,"
-        " count(*) FILTER (WHERE v.status = 'draft') AS 草稿,"
-        " count(*) FILTER (WHERE v.status = 'submitted') AS 已提交"
+        "SELECT s.reviewer, count(*) AS assigned,"
+        " count(*) FILTER (WHERE v.status = 'draft') AS drafts,"
+        " count(*) FILTER (WHERE v.status = 'submitted') AS submitted"
         " FROM assignments s JOIN applications a ON a.id = s.application_id"
         " LEFT JOIN reviews v ON v.assignment_id = s.id WHERE a.round_id = ? AND s.status = 'assigned'"
         " GROUP BY 1 ORDER BY 1", [round_id])
-    df["逾期"] = (df["已分配"] - df["已提交"]) if late else 0
+    df["overdue"] = (df["assigned"] - df["submitted"]) if late else 0
     names = reviewers.person_names(None if db is get_db() else db)
-    df["专家"] = [names.get(u, u) for u in df["专家"]]
-    return df
+    df["reviewer"] = [names.get(u, u) for u in df["reviewer"]]
+    return df[list(PROGRESS_COLUMNS)].rename(columns=PROGRESS_COLUMNS)
+
+
+# the columns of :func:`progress` (as it returns them: by label)
+PROGRESS_COLUMNS = columns("reviewer", "assigned", "drafts", "submitted", "overdue", computed={
+    "reviewer": _REVIEWS["reviewer"], "assigned": "已分配", "drafts": "草稿", "submitted": "已提交", "overdue": "逾期"})
 
 
 def open_reviews(round_id: int, db=None) -> int:
@@ -294,7 +303,7 @@ def sign_off_consequence(round_id: int, db=None) -> str:
 
 
 def sign_off(round_id: int, actor: Actor, db=None) -> None:
-    if not actor.has("admin", "system"):
+    if not granted(actor, rounds.ROUND, "update"):  # signing off changes the round
         raise PermissionDenied("只有管理员可以签字锁定评分")
     if rounds.get(round_id, db)["scores_locked_at"] is not None:
         raise ValidationFailed(form=["评分已锁定"])
@@ -309,7 +318,7 @@ def sign_off(round_id: int, actor: Actor, db=None) -> None:
 
 
 def unlock(round_id: int, reason: str, actor: Actor, db=None) -> None:
-    if not actor.has("admin", "system"):
+    if not granted(actor, rounds.ROUND, "update"):
         raise PermissionDenied("只有管理员可以解锁评分")
     reason = visible_text(reason)
     if len(reason) < 4:
@@ -318,11 +327,20 @@ def unlock(round_id: int, reason: str, actor: Actor, db=None) -> None:
                    system={"scores_locked_at": None, "scores_locked_by": None})
 
 
-LABELS = {"id": "编号", "title": "项目名称", "org": "申报组织", "category": "类别", "state": "状态",
-          "requested_amount": "申请金额", "assigned": "分配专家数", "n": "已评份数", "mean": "平均分",
-          "trimmed_mean": "去掉最高最低后平均", "sd": "标准差", "spread": "极差", "median": "中位数",
-          "no_count": "不推荐票数", "final": "最终得分", "flagged": "分差提示", "flag_note": "分差处理", "rank": "总排名",
-          "category_rank": "类别内排名", "recommended": "建议资助", "basis": "依据"}
+# the columns of :func:`table` as :func:`display` and the workbook show them (computed ones declared here)
+LABELS = columns(
+    "id", "title", "org", "category", "state", "requested_amount", "assigned", "n", "mean", "trimmed_mean", "sd",
+    "spread", "median", "no_count", "final", "flagged", "flag_note", "rank", "category_rank", "recommended", "basis",
+    of=Application, computed={
+        "org": label("org_id", of=Application), "assigned": "分配专家数", "n": "已评份数", "mean": "平均分",
+        "trimmed_mean": "去掉最高最低后平均", "sd": "标准差", "spread": "极差", "median": "中位数",
+        "no_count": "不推荐票数", "final": "最终得分", "flagged": "分差提示", "flag_note": "分差处理", "rank": "总排名",
+        "category_rank": "类别内排名", "recommended": "建议资助", "basis": "依据"})
+# the sheets of the submitted reviews in :func:`summary_workbook`: one row per score, one per review
+SCORE_SHEET = columns("application_id", "title", "reviewer", "criterion", "max_score", "score", "comment",
+                      of=(Application, Criterion), computed={**_REVIEWS, "criterion": label("name", of=Criterion)})
+REVIEW_SHEET = columns("reviewer", "application_id", "title", "total", "recommendation", of=Application,
+                       computed=_REVIEWS)
 
 
 SCORE_COLS = ("mean", "trimmed_mean", "sd", "spread", "median", "final")
@@ -360,25 +378,26 @@ def summary_workbook(round_id: int, db=None) -> bytes:
     summary = t.assign(state=t["state"].map(workflow.state_label)).sort_values(["category", "category_rank"])
     names = reviewers.person_names(None if db is get_db() else db)
     scores = db.fetch_df(
-        "SELECT v.application_id AS 项目编号, a.title AS 项目名称, v.reviewer AS 专家, c.name AS 评分项,"
-        " c.max_score AS 满分, s.score AS 得分, s.comment AS 评语 FROM review_scores s JOIN reviews v ON v.id = s.review_id"
+        "SELECT v.application_id, a.title, v.reviewer, c.name AS criterion, c.max_score, s.score, s.comment"
+        " FROM review_scores s JOIN reviews v ON v.id = s.review_id"
         " JOIN rubric_criteria c ON c.id = s.criterion_id JOIN applications a ON a.id = v.application_id"
         " WHERE a.round_id = ? AND v.status = 'submitted' ORDER BY 1, 3, c.seq", [round_id])
     per = db.fetch_df(
-        "SELECT v.reviewer AS 专家, v.application_id AS 项目编号, a.title AS 项目名称, v.total AS 加权总分,"
-        " v.recommendation AS 推荐意见 FROM reviews v JOIN applications a ON a.id = v.application_id"
+        "SELECT v.reviewer, v.application_id, a.title, v.total, v.recommendation"
+        " FROM reviews v JOIN applications a ON a.id = v.application_id"
         " WHERE a.round_id = ? AND v.status = 'submitted' ORDER BY 1, 2", [round_id])
-    scores["专家"] = [names.get(u, u) for u in scores["专家"]]
-    per["专家"] = [names.get(u, u) for u in per["专家"]]
+    scores["reviewer"] = [names.get(u, u) for u in scores["reviewer"]]
+    per["reviewer"] = [names.get(u, u) for u in per["reviewer"]]
     if not per.empty:
-        per["项目"] = [f"{title}(编号 {i})" for i, title in zip(per["项目编号"], per["项目名称"])]
-        matrix = per.pivot_table(index="专家", columns="项目", values="加权总分", aggfunc="first", sort=False)
-        matrix = matrix[list(dict.fromkeys(per.sort_values("项目编号")["项目"]))].reset_index()
+        heads = [f"{title}(编号 {i})" for i, title in zip(per["application_id"], per["title"])]
+        matrix = per.assign(head=heads).pivot_table(index="reviewer", columns="head", values="total", aggfunc="first",
+                                                    sort=False)
+        matrix = matrix[list(dict.fromkeys(h for _, h in sorted(zip(per["application_id"], heads))))].reset_index()
         matrix.columns.name = None
-        per = per.drop(columns=["项目"])
     else:
-        matrix = pd.DataFrame(columns=["专家"])
-    comments = scores[scores["评语"].notna()][["项目编号", "项目名称", "专家", "评分项", "得分", "评语"]]
+        matrix = pd.DataFrame(columns=["reviewer"])
+    matrix = matrix.rename(columns={"reviewer": REVIEW_SHEET["reviewer"]})
+    comments = scores[scores["comment"].notna()][list(SCORE_SHEET.without("max_score"))]
     lock = (f"已于 {rnd['scores_locked_at']:%Y-%m-%d %H:%M} 由 {reviewers.person(rnd['scores_locked_by'], db)} 签字锁定"
             if rnd["scores_locked_at"] else "尚未签字锁定")
     cover = pd.DataFrame([("批次", rnd["name"]), ("评分细则", "、".join(f"{c['name']}{c['max_score']:g}"
@@ -386,4 +405,5 @@ def summary_workbook(round_id: int, db=None) -> bytes:
                           ("计分方法", "去掉一个最高分和一个最低分(5份及以上)" if rnd["trimmed_mean"] else "平均分"),
                           ("状态", lock), ("生成时间", f"{dt.datetime.now():%Y-%m-%d %H:%M}")], columns=["项目", "内容"])
     return workbook_bytes({"说明": cover, "汇总(按类别)": summary.rename(columns=LABELS), "专家×项目": matrix,
-                           "分项得分": scores, "评语": comments, "逐份评分": per})
+                           "分项得分": scores[list(SCORE_SHEET)].rename(columns=SCORE_SHEET),
+                           "评语": comments.rename(columns=SCORE_SHEET), "逐份评分": per.rename(columns=REVIEW_SHEET)})

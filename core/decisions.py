@@ -12,12 +12,22 @@ from core.db import get_db
 from core.entities import Entity, register
 from core.errors import PermissionDenied, ValidationFailed
 from core.validation import validate
-from schemas.application import Decision, Objection
+from schemas.application import Application, Decision, Objection
+from schemas.columns import columns, label
+from schemas.round import Round
 
 OBJECTION = register(Entity(
     name="objection", table="objections", label="公示异议", schema=Objection,
     write_roles=frozenset({"admin", "staff"}), title_field="content",
 ))
+
+
+# the round's budget as 决定与公示 shows it (what is decided, what is left)
+BUDGET_FIGURES = columns("total_budget", "granted", "left", "project_ceiling", of=Round,
+                         computed={"granted": "已决定资助(元)", "left": "剩余可分配(元)"})
+# the applications waiting for a decision (core.applications.queue) as 决定与公示 lists them
+DECIDE_COLUMNS = columns("id", "title", "org", "category", "requested_amount", "submitted_at", "state", of=Application,
+                         computed={"org": label("org_id", of=Application)})
 
 
 def granted_total(round_id: int, db=None, *, category: str | None = None, excluding: int | None = None) -> float:
@@ -87,22 +97,26 @@ def decide(app_id: int, values: dict, actor: Actor, db=None) -> list[str]:
 
 
 def notice_list(round_id: int, db=None) -> pd.DataFrame:
-    """The public-notice list: projects proposed for funding (printable/exportable)."""
+    """The public-notice list: projects proposed for funding (printable/exportable; :data:`NOTICE_COLUMNS`)."""
     db = db or get_db()
     return db.fetch_df(
-        "SELECT a.id AS 编号, a.title AS 项目名称, o.name AS 申报组织, a.category AS 项目类别,"
-        " array_to_string(a.communities, '、') AS 服务社区, a.granted_amount AS 拟资助金额"
-        " FROM applications a JOIN organisations o ON o.id = a.org_id"
+        "SELECT a.id, a.title, o.name AS org, a.category, array_to_string(a.communities, '、') AS communities,"
+        " a.granted_amount FROM applications a JOIN organisations o ON o.id = a.org_id"
         " WHERE a.round_id = ? AND a.state IN ('public_notice', 'funded') ORDER BY a.category, a.id", [round_id])
+
+
+# the columns of :func:`notice_list` (on the notice, the granted amount is the one proposed for funding)
+NOTICE_COLUMNS = columns("id", "title", "org", "category", "communities", "granted_amount", of=Application,
+                         computed={"org": label("org_id", of=Application), "granted_amount": "拟资助金额(元)"})
 
 
 def notice_rows(table: pd.DataFrame) -> pd.DataFrame:
     """The notice list as people read it (screen and printout): money with separators, no "None"."""
     shown = table.copy()
     for col in shown.columns:
-        fmt = formats.money if col == "拟资助金额" else formats.text
+        fmt = formats.money if col == "granted_amount" else formats.text
         shown[col] = [fmt(v) for v in shown[col]]
-    return shown.rename(columns={"拟资助金额": "拟资助金额(元)"})
+    return shown.rename(columns=NOTICE_COLUMNS)
 
 
 def notice_text(round_id: int, db=None) -> str:
@@ -115,7 +129,7 @@ def notice_text(round_id: int, db=None) -> str:
              "  ".join(shown.columns)]
     for row in shown.itertuples(index=False):
         lines.append("  ".join(row))
-    total = float(sum(float(v) for v in table["拟资助金额"] if not formats.is_empty(v))) if len(table) else 0.0
+    total = float(sum(float(v) for v in table["granted_amount"] if not formats.is_empty(v))) if len(table) else 0.0
     lines += ["", f"共 {len(table)} 个项目,合计拟资助 {formats.money(total, empty='0')} 元",
               "如有异议,请于公示期内向下沙街道社会组织发展服务中心反映。"]
     return "\n".join(lines)
@@ -190,15 +204,20 @@ def objection_label(row: dict) -> str:
     return f"{formats.date(row.get('received_date'))} 收到 · 关于{about}:{gist}({state},登记人 {formats.text(row.get('registered_by'))})"
 
 
+# the objection log as :func:`objection_rows` shows it (the project by title under its field's label)
+OBJECTION_COLUMNS = columns("received_date", "application_id", "content", "handling", "result", "closed",
+                            "registered_by", of=Objection, computed={"registered_by": "登记人"})
+
+
 def objection_rows(table: pd.DataFrame) -> pd.DataFrame:
     """The objection log as people read it: the project by title, 是/否, dates, no "None"."""
     return pd.DataFrame([{
-        "收到日期": formats.date(r["received_date"]),
-        "涉及项目": formats.text(r["app_title"], "未指明项目"),
-        "异议内容": formats.text(r["content"]), "处理情况": formats.text(r["handling"]),
-        "处理结果": formats.text(r["result"]), "已办结": "是" if r["closed"] else "否",
-        "登记人": formats.text(r["registered_by"]),
-    } for r in table.to_dict("records")], columns=["收到日期", "涉及项目", "异议内容", "处理情况", "处理结果", "已办结", "登记人"])
+        "received_date": formats.date(r["received_date"]),
+        "application_id": formats.text(r["app_title"], "未指明项目"),
+        "content": formats.text(r["content"]), "handling": formats.text(r["handling"]),
+        "result": formats.text(r["result"]), "closed": "是" if r["closed"] else "否",
+        "registered_by": formats.text(r["registered_by"]),
+    } for r in table.to_dict("records")], columns=list(OBJECTION_COLUMNS)).rename(columns=OBJECTION_COLUMNS)
 
 
 def objection_context(rnd: dict) -> dict:

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core import records
+from core import applications, records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
 from core.errors import ValidationFailed
 from core.listing import Column, Filter, ListView
+from schemas.columns import columns
 from schemas.idea import Idea
 
 IDEA = register(Entity(
@@ -19,20 +20,21 @@ IDEA = register(Entity(
 STATUS_SQL = ("CASE WHEN application_id IS NOT NULL THEN '已转为申报' WHEN duplicate_of IS NOT NULL THEN '重复'"
               " ELSE '待处理' END")
 
+# the idea pool's columns (``status`` is computed by STATUS_SQL; ``application_id`` is the promoted application)
+IDEA_COLUMNS = columns("id", "title", "community", "category", "source", "tags", "status", "duplicate_of",
+                       "application_id", "created_at", of=Idea,
+                       computed={"application_id": "对应申报", "created_at": "登记时间"})
+_SQL = {"tags": "array_to_string(tags, '、')", "status": STATUS_SQL}
+
 LIST_VIEW = ListView(
     entity=IDEA,
-    columns=(
-        Column("id", "编号"), Column("title", "标题"), Column("community", "社区"), Column("category", "类别"),
-        Column("source", "来源"), Column("tags", "标签", sql="array_to_string(tags, '、')"),
-        Column("status", "状态", sql=STATUS_SQL), Column("duplicate_of", "重复于"),
-        Column("application_id", "对应申报"), Column("created_at", "登记时间"),
-    ),
+    columns=tuple(Column(name, title, sql=_SQL.get(name)) for name, title in IDEA_COLUMNS.items()),
     search=("title", "description"),
     filters=(
-        Filter("community", "社区", "community", source="communities"),
-        Filter("category", "类别", "category", source="project_categories"),
-        Filter("source", "来源", "source", source="idea_sources"),
-        Filter("status", "状态", STATUS_SQL, options=("待处理", "重复", "已转为申报")),
+        Filter("community", IDEA_COLUMNS["community"], "community", source="communities"),
+        Filter("category", IDEA_COLUMNS["category"], "category", source="project_categories"),
+        Filter("source", IDEA_COLUMNS["source"], "source", source="idea_sources"),
+        Filter("status", IDEA_COLUMNS["status"], STATUS_SQL, options=("待处理", "重复", "已转为申报")),
     ),
     default_sort="id", default_desc=True, search_hint="标题或内容",
 )
@@ -71,8 +73,6 @@ def mark_duplicate(idea_id: int, kept_id: int | None, actor: Actor, db=None) -> 
 
 def promote(idea_id: int, org_id: int, round_id: int, actor: Actor, db=None) -> int:
     """Start an application draft from an idea for a registered organisation; link both ways."""
-    from core import applications
-
     db = db or get_db()
     idea = get(idea_id, db)
     if idea["application_id"] is not None:
@@ -81,7 +81,8 @@ def promote(idea_id: int, org_id: int, round_id: int, actor: Actor, db=None) -> 
         raise ValidationFailed(form=[f"该金点子与编号 {idea['duplicate_of']} 重复,请转化保留的那条"])
     values = {"round_id": round_id, "org_id": org_id, "title": idea["title"], "category": idea["category"],
               "summary": idea["description"][:500], "communities": [idea["community"]]}
-    return applications.save_draft(values, [], actor, idea_id=idea_id, db=db)
+    return applications.save_draft(values, [], actor, idea_id=idea_id, db=db, link=lambda u, app_id: u.update(
+        IDEA, idea_id, {}, system={"application_id": app_id}, action="promote"))
 
 
 def application(idea: dict, db=None) -> dict | None:

@@ -9,21 +9,87 @@ import pandas as pd
 from core import applications, assignment, blind, records, rounds, rubrics
 from core.actor import Actor
 from core.db import get_db
-from core.entities import Entity, register
+from core.entities import Entity, Rule, RuleContext, register
 from core.errors import PermissionDenied, ValidationFailed
 from core.validation import validate
-from schemas.review import scoring_schema
+from schemas.review import ReviewScore, StoredReview, scoring_schema
+from schemas.application import Application
+from schemas.columns import SYSTEM_FIELDS, columns
 from schemas.text import required as visible_text
 
+SUBMITTED = "评分已提交,不能再修改;如需更正请联系工作人员重新开放"
+
+
+def _open_task(ctx: RuleContext, assignment_id: int) -> dict:
+    """The actor's own assignment, open for scoring (assigned, no conflict declared, the round's scores not
+    signed off, the application in review); else a Chinese refusal saying which of these fails."""
+    task = ctx.db.fetch_one(
+        "SELECT s.*, a.state, r.scores_locked_at FROM assignments s JOIN applications a ON a.id = s.application_id"
+        " JOIN rounds r ON r.id = a.round_id WHERE s.id = ?", [assignment_id])
+    if task is None or task["reviewer"] != ctx.actor.username:
+        raise PermissionDenied("这不是分配给您的评审任务")
+    if task["status"] != "assigned":
+        raise PermissionDenied("您已回避该项目,不能评分")
+    if task["no_conflict_at"] is None:
+        raise ValidationFailed(form=["请先确认与申报组织无利益冲突,或申报利益冲突并回避"])
+    if task["scores_locked_at"] is not None:
+        raise ValidationFailed(form=["本批次评分已签字锁定,不能再修改"])
+    if task["state"] not in assignment.REVIEW_STATES:
+        raise ValidationFailed(form=["该项目当前不在评审阶段"])
+    return task
+
+
+def _own_open_review(ctx: RuleContext, before: dict | None, after: dict | None) -> None:
+    """A reviewer writes a review only as themselves, for their own open assignment, while it is not submitted."""
+    row = after or before
+    if row["reviewer"] != ctx.actor.username or (before is not None and before["reviewer"] != row["reviewer"]):
+        raise PermissionDenied("只能填写您本人的评分")
+    task = _open_task(ctx, row["assignment_id"])
+    if row["application_id"] != task["application_id"] or (
+            before is not None and before["assignment_id"] != row["assignment_id"]):
+        raise PermissionDenied("评分与评审任务的项目不符")
+    if before is not None and before["status"] == "submitted":
+        raise ValidationFailed(form=[SUBMITTED])
+    if row["status"] not in ("draft", "submitted") or row.get("reopened_reason") != (before or {}).get("reopened_reason"):
+        raise PermissionDenied("评审专家只能保存草稿或提交评分")
+
+
+def _own_open_score(ctx: RuleContext, before: dict | None, after: dict | None) -> None:
+    """A score belongs to a review the reviewer may write: their own, its assignment open, and the review not
+    submitted when this save began (a submission writes its scores in the same save)."""
+    row = after or before
+    if before is not None and before["review_id"] != row["review_id"]:
+        raise PermissionDenied("分项得分不能移到其他评分")
+    review = ctx.db.fetch_one("SELECT * FROM reviews WHERE id = ?", [row["review_id"]])
+    if review is None or review["reviewer"] != ctx.actor.username:
+        raise PermissionDenied("只能填写您本人的评分")
+    _open_task(ctx, review["assignment_id"])
+    was = ctx.original(REVIEW, review["id"])
+    if was is not None and was["status"] == "submitted":
+        raise ValidationFailed(form=[SUBMITTED])
+
+
+OPEN_REVIEW = "评审专家只能为分配给自己、尚未提交、未签字锁定且未回避的评审任务评分"
 REVIEW = register(Entity(
-    name="review", table="reviews", label="专家评分", write_roles=frozenset({"admin", "staff"}), title_field="reviewer",
+    name="review", table="reviews", label="专家评分", schema=StoredReview, title_field="reviewer",
+    # staff reopen a submitted review and remove it with its assignment; only the reviewer writes one
+    create_roles=frozenset(), update_roles=frozenset({"admin", "staff"}), delete_roles=frozenset({"admin", "staff"}),
+    rules=(Rule(OPEN_REVIEW, actions=frozenset({"create", "update"}), roles=frozenset({"reviewer"}),
+                check=_own_open_review),),
 ))
 SCORE = register(Entity(
-    name="review_score", table="review_scores", label="分项得分", write_roles=frozenset({"admin", "staff"}),
-    title_field="criterion_id",
+    name="review_score", table="review_scores", label="分项得分", schema=ReviewScore, title_field="criterion_id",
+    create_roles=frozenset(), update_roles=frozenset(), delete_roles=frozenset({"admin", "staff"}),
+    rules=(Rule(OPEN_REVIEW, actions=frozenset({"create", "update"}), roles=frozenset({"reviewer"}),
+                check=_own_open_score, fields=frozenset({"review_id", "criterion_id", "score", "comment"})),),
 ))
 
 BLIND_HIDDEN = "(盲评:申报组织信息已隐藏)"
+
+
+# the reviewer's task list as 我的评审 shows it (:func:`my_assignments`; ``state`` is the task's state in words)
+TASK_COLUMNS = columns("assignment_id", "title", "category", "round", "deadline", "state", "total", of=Application,
+                       computed={"assignment_id": "任务编号", "deadline": "截止日期", "total": SYSTEM_FIELDS["reviews.total"]})
 
 
 def my_assignments(username: str, db=None) -> pd.DataFrame:
@@ -141,7 +207,7 @@ def _writable(task: dict | None, app: dict, rnd: dict, existing: dict | None, ac
     if app["state"] not in assignment.REVIEW_STATES:
         raise ValidationFailed(form=["该项目当前不在评审阶段"])
     if existing is not None and existing["status"] == "submitted":
-        raise ValidationFailed(form=["评分已提交,不能再修改;如需更正请联系工作人员重新开放"])
+        raise ValidationFailed(form=[SUBMITTED])
     if submit and today > rnd["review_end"]:
         raise ValidationFailed(form=[f"评审已于 {rnd['review_end']} 截止,不能再提交"])
 
@@ -181,9 +247,9 @@ def save(assignment_id: int, values: dict, actor: Actor, *, submit: bool = False
     clean = validate(scoring_schema(crit, half_points=bool(rnd["half_points"]), submit=submit), values)
     scores = {c["id"]: clean.get(f"score_{c['id']}") for c in crit}
     total = rubrics.weighted_total(scores, crit)
-    me = assignment._as_system(actor)  # the reviewer writes their own review (ownership checked above)
     now = dt.datetime.now()
-    with records.unit(me, db) as u:
+    # written as the reviewer: the review's and the scores' row rules let them, for their own open task only
+    with records.unit(actor, db) as u:
         tx = u.tx
         task = tx.fetch_one("SELECT * FROM assignments WHERE id = ?", [assignment_id])
         app = tx.fetch_one("SELECT id, round_id, state FROM applications WHERE id = ?", [app["id"]])
@@ -235,3 +301,21 @@ def reopen(review_id: int, reason: str, actor: Actor, db=None) -> None:
             raise ValidationFailed(form=["本批次评分已签字锁定,请先由管理员解锁"])
         u.update(REVIEW, review_id, {}, system={"status": "draft", "submitted_at": None, "reopened_reason": reason},
                  action="reopen_review", note=reason)
+
+
+def unassign(assignment_id: int, actor: Actor, db=None) -> None:
+    """Staff take a task away from a reviewer: the assignment goes, with the draft review and its scores (one
+    transaction, each deletion audited); refused once the review is submitted. (Here, not in core.assignment:
+    it deletes reviews, and this module sits above that one.)"""
+    db = db or get_db()
+    if db.scalar("SELECT count(*) FROM reviews WHERE assignment_id = ? AND submitted_at IS NOT NULL", [assignment_id]):
+        raise ValidationFailed(form=["该专家已提交评分,不能取消分配"])
+    with records.unit(actor, db) as u:
+        if u.tx.fetch_one("SELECT count(*) AS n FROM reviews WHERE assignment_id = ? AND submitted_at IS NOT NULL",
+                          [assignment_id])["n"]:  # again under the lock: a submission may just have landed
+            raise ValidationFailed(form=["该专家已提交评分,不能取消分配"])
+        for r in u.tx.fetch_all("SELECT id FROM reviews WHERE assignment_id = ?", [assignment_id]):
+            u.delete(REVIEW, r["id"], note="取消分配")
+            for sc in u.tx.fetch_all("SELECT id FROM review_scores WHERE review_id = ? ORDER BY id", [r["id"]]):
+                u.delete(SCORE, sc["id"], note="取消分配")
+        u.delete(assignment.ASSIGNMENT, assignment_id)

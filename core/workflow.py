@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from core import records
+from core import formats, records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
 from core.errors import HubError, NotFound, PermissionDenied
 from schemas.choices import APP_STATES
+from schemas.columns import columns
+from schemas.stored import ApplicationEvent
 
 STAFF = ("admin", "staff")
 ADMIN = ("admin",)
@@ -67,7 +69,7 @@ _BY_PAIR = {(t.source, t.target): t for t in TRANSITIONS}
 
 EVENT = register(Entity(
     name="application_event", table="application_events", label="申报流转记录", write_roles=frozenset(STAFF),
-    title_field="to_state",
+    title_field="to_state", schema=ApplicationEvent,
 ))
 
 
@@ -128,21 +130,24 @@ def move(entity: Entity, app_id: int, target: str, actor: Actor, *, note: str | 
         move_in(u, entity, app_id, target, note=note, system=system, guard=guard)
 
 
+# the columns of :func:`timeline` (who by 姓名, the states in words)
+TIMELINE_COLUMNS = columns("created_at", "created_by", "from_state", "to_state", "note", computed={
+    "created_at": "时间", "created_by": "操作人", "from_state": "从", "to_state": "到"})
+
+
 def timeline(app_id: int, db=None):
     """The moves of an application as people read them: the time, who by 姓名 (the account name when
     the account is gone), the states in words, the note; empty values as "—"."""
-    from core import formats
-
     db = db or get_db()
     return db.fetch_df(
-        "SELECT e.created_at AS 时间,"
-        " coalesce(u.name, CASE e.created_by WHEN 'system' THEN '系统' ELSE e.created_by END) AS 操作人,"
-        " e.from_state, e.to_state, e.note AS 说明 FROM application_events e LEFT JOIN users u ON u.username = e.created_by"
+        "SELECT e.created_at,"
+        " coalesce(u.name, CASE e.created_by WHEN 'system' THEN '系统' ELSE e.created_by END) AS created_by,"
+        " e.from_state, e.to_state, e.note FROM application_events e LEFT JOIN users u ON u.username = e.created_by"
         " WHERE e.application_id = ? ORDER BY e.id", [app_id]
-    ).assign(**{
-        "时间": lambda d: d["时间"].map(formats.date).astype(object),
-        "操作人": lambda d: d["操作人"].map(formats.text).astype(object),
-        "从": lambda d: d["from_state"].map(lambda s: state_label(s) if isinstance(s, str) else "—"),
-        "到": lambda d: d["to_state"].map(state_label),
-        "说明": lambda d: d["说明"].map(formats.text).astype(object),
-    })[["时间", "操作人", "从", "到", "说明"]]
+    ).assign(
+        created_at=lambda d: d["created_at"].map(formats.date).astype(object),
+        created_by=lambda d: d["created_by"].map(formats.text).astype(object),
+        from_state=lambda d: d["from_state"].map(lambda s: state_label(s) if isinstance(s, str) else "—"),
+        to_state=lambda d: d["to_state"].map(state_label),
+        note=lambda d: d["note"].map(formats.text).astype(object),
+    )[list(TIMELINE_COLUMNS)].rename(columns=TIMELINE_COLUMNS)

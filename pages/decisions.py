@@ -3,7 +3,7 @@ import datetime as dt
 
 import streamlit as st
 
-from core import applications, decisions, formats, rounds, workflow
+from core import applications, decisions, entities, formats, rounds, workflow
 from core.excel import XLSX_MIME, workbook_bytes
 from core.ui.confirm import confirm_button
 from core.ui.forms import load, schema_form
@@ -11,6 +11,7 @@ from core.ui.session import flash, require, show_flash
 from core.ui.tables import table
 from core.ui.text import md
 from schemas.application import Decision, Objection
+from schemas.columns import JOINED
 
 TABS = ["资助决定", "公示名单", "异议登记"]
 
@@ -18,10 +19,11 @@ TABS = ["资助决定", "公示名单", "异议登记"]
 def _budget(r: dict) -> None:
     granted = decisions.granted_total(r["id"])
     cols = st.columns(4)
-    cols[0].metric("资金总额(元)", formats.money(r["total_budget"]))
-    cols[1].metric("已决定资助(元)", formats.money(granted, empty="0"))
-    cols[2].metric("剩余可分配(元)", formats.money(float(r["total_budget"]) - granted, empty="0"))
-    cols[3].metric("单个项目上限(元)", formats.money(r["project_ceiling"]))
+    figures = {"total_budget": formats.money(r["total_budget"]), "granted": formats.money(granted, empty="0"),
+               "left": formats.money(float(r["total_budget"]) - granted, empty="0"),
+               "project_ceiling": formats.money(r["project_ceiling"])}
+    for col, (name, title) in zip(cols, decisions.BUDGET_FIGURES.items()):
+        col.metric(title, figures[name])
 
 
 def _decide(r: dict, who) -> None:
@@ -29,11 +31,9 @@ def _decide(r: dict, who) -> None:
     if q.empty:
         st.info("本批次还没有推荐结果。评审完成后,工作人员可在申报详情中「列入推荐」或「不予推荐」。")
         return
-    q = q.assign(状态=q["state"].map(workflow.state_label),
-                 requested_amount=q["requested_amount"].map(formats.money).astype(object))
-    table(q.drop(columns=["state", "return_due", "overdue"]), "推荐与决定", key="decide:list", columns={
-        "id": "编号", "title": "项目名称", "org": "申报组织", "category": "类别", "requested_amount": "申请金额(元)",
-        "submitted_at": "提交时间"})
+    q = q.assign(requested_amount=q["requested_amount"].map(formats.money).astype(object))
+    shown = q.assign(state=q["state"].map(workflow.state_label))[list(decisions.DECIDE_COLUMNS)]
+    table(shown, "推荐与决定", key="decide:list", columns=decisions.DECIDE_COLUMNS)
     pending = q[q["state"].isin(["recommended", "not_recommended"])]
     if pending.empty:
         st.caption("推荐名单上的项目都已作出决定。")
@@ -76,11 +76,11 @@ def _notice(r: dict, who) -> None:
         cols = st.columns([1, 1, 3])
         cols[0].download_button(
             "导出公示名单(Excel)", key="notice:xlsx", on_click="ignore", mime=XLSX_MIME,
-            data=workbook_bytes({"公示名单": listed.rename(columns={"拟资助金额": "拟资助金额(元)"})}),
+            data=workbook_bytes({"公示名单": listed.rename(columns=decisions.NOTICE_COLUMNS)}),
             file_name=f"{r['name']}-公示名单.xlsx")
         cols[1].download_button("下载打印版(文本)", data=decisions.notice_text(r["id"]), file_name=f"{r['name']}-公示.txt",
                                 mime="text/plain", key="notice:txt", on_click="ignore")
-    if not who.has("admin"):
+    if not entities.may(who, rounds.ROUND, "update"):  # publishing the notice changes the round
         st.caption("发布公示和确认立项由管理员办理。")
         return
     if not r["notice_published_at"]:
@@ -136,7 +136,7 @@ def render() -> None:
         return
     names = dict(zip(all_rounds["id"], all_rounds["name"]))
     # the round and the tab live in the URL: F5 and a shared link keep the place
-    chosen = st.selectbox("创投批次", all_rounds["id"].tolist(), format_func=names.get, index=0, key="round",
+    chosen = st.selectbox(JOINED["round"], all_rounds["id"].tolist(), format_func=names.get, index=0, key="round",
                           bind="query-params", placeholder="请选择创投批次")
     r = rounds.get(int(chosen))
     _budget(r)

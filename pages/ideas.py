@@ -6,11 +6,17 @@ import streamlit as st
 
 from core import applications, formats, ideas, navigation, organisations, rounds, workflow
 from core.ui.forms import load, schema_form
-from core.ui.links import _page, page_link
+from core.ui.links import page_link
+from core.ui.screens import page
 from core.ui.listview import list_view
 from core.ui.session import act, attempt, flash, require, show_flash
 from core.ui.text import md
+from schemas.application import Application
+from schemas.columns import columns
 from schemas.idea import Idea
+
+PROMOTE = columns("org_id", "round_id", of=Application)  # the two choices that start an application
+CONTACT = columns("contact_name", "contact_phone", of=Idea)
 
 
 def _promoted(idea: dict) -> None:
@@ -34,10 +40,10 @@ def _promote(idea: dict, who) -> None:
         st.caption(f"该金点子与编号 {idea['duplicate_of']} 重复:请转化保留的那条,或先取消重复标记。")
         return
     orgs = organisations.options(active_only=True)
-    org = st.selectbox("申报组织", [i for i, _ in orgs], format_func=dict(orgs).get, index=None,
+    org = st.selectbox(PROMOTE["org_id"], [i for i, _ in orgs], format_func=dict(orgs).get, index=None,
                        placeholder="请选择在册组织(可输入名称搜索)", key=f"idea_org:{idea['id']}")
     rid_options = rounds.all_rounds()
-    rnd = st.selectbox("创投批次", rid_options["id"].tolist(),
+    rnd = st.selectbox(PROMOTE["round_id"], rid_options["id"].tolist(),
                        format_func=dict(zip(rid_options["id"], rid_options["name"])).get,
                        index=0 if len(rid_options) else None, placeholder="请选择创投批次",
                        key=f"idea_round:{idea['id']}")
@@ -47,7 +53,7 @@ def _promote(idea: dict, who) -> None:
         new_id = attempt(lambda: ideas.promote(idea["id"], int(org), int(rnd), who))
         if new_id is not None:
             flash(f"已生成申报草稿(编号 {new_id},来自金点子「{idea['title']}」):请在下面补全内容后提交。")
-            st.switch_page(_page(navigation.spec("apply")), query_params={"id": str(new_id)})
+            st.switch_page(page(navigation.spec("apply")), query_params={"id": str(new_id)})
     if why:
         st.caption(why + ",再点「生成申报草稿」;生成后直接打开草稿继续填写。")
 
@@ -55,9 +61,9 @@ def _promote(idea: dict, who) -> None:
 def _detail(idea: dict, who) -> None:
     st.subheader(md(idea["title"]))
     st.text(idea["description"])
-    st.text(f"社区:{formats.text(idea['community'])}  类别:{formats.text(idea['category'])}  "
-            f"来源:{formats.text(idea['source'])}")
-    st.text(f"联系人:{formats.text(idea['contact_name'])}  电话:{formats.text(idea['contact_phone'])}(仅工作人员可见)")
+    st.text("  ".join(f"{title}:{formats.text(idea[name])}"
+                      for name, title in ideas.IDEA_COLUMNS.pick("community", "category", "source").items()))
+    st.text("  ".join(f"{title}:{formats.text(idea[name])}" for name, title in CONTACT.items()) + "(仅工作人员可见)")
     if idea["application_id"]:
         _promoted(idea)
     if idea["duplicate_of"]:
@@ -65,8 +71,8 @@ def _detail(idea: dict, who) -> None:
     dups = ideas.duplicates_of(idea["id"])
     if not dups.empty:
         st.caption("以下金点子被标记为与本条重复:")
-        st.dataframe(dups.rename(columns={"id": "编号", "title": "标题", "source": "来源", "created_at": "登记时间"})
-                     .assign(登记时间=lambda d: d["登记时间"].map(formats.date).astype(object)), hide_index=True)
+        shown = dups.assign(created_at=dups["created_at"].map(formats.date).astype(object))
+        st.dataframe(shown.rename(columns=ideas.IDEA_COLUMNS.pick(*dups.columns)), hide_index=True)
 
     tab_edit, tab_dup, tab_promote = st.tabs(["修改/标签", "标记重复", "转为申报"], key="idea_tab",
                                              bind="query-params")

@@ -6,7 +6,7 @@ keep the place); an action's message is shown where the action was; irreversible
 import pandas as pd
 import streamlit as st
 
-from core import assignment, consolidation, reviewers, reviews, rounds, rubrics, workflow
+from core import assignment, consolidation, entities, reviewers, reviews, rounds, rubrics, workflow
 from core.excel import XLSX_MIME
 from core.formats import date as date_text
 from core.formats import text as plain_text
@@ -15,9 +15,13 @@ from core.ui.editor import child_editor, child_rows
 from core.ui.forms import load, schema_form
 from core.ui.session import act, require, settled, show_flash
 from core.ui.text import md
-from schemas.review import Affiliation, FlagResolution, Override, ReviewerProfile
+from schemas.columns import JOINED, columns, label
+from schemas.review import Affiliation, Criterion, FlagResolution, Override, ReopenReason, ReviewerProfile
+from schemas.user import UserAccount
 
 CRIT_COLS = ["name", "max_score", "weight", "guidance"]
+EXPERT_COLUMNS = columns("name", "title", "employer", "expertise", "load_cap", "username", of=(UserAccount, ReviewerProfile))
+AFFILIATION_COLUMNS = columns("org", "relation", "note", of=Affiliation)
 ASSIGNMENT_STATUS = {"assigned": "已分配", "recused": "已回避"}
 REVIEW_STATUS = {"draft": "草稿", "submitted": "已提交"}
 
@@ -33,7 +37,7 @@ def _round_picker() -> dict | None:
         st.info("还没有创投批次。")
         return None
     names = dict(zip(table["id"], table["name"]))
-    chosen = st.selectbox("创投批次", table["id"].tolist(), format_func=names.get, index=0, key="round",
+    chosen = st.selectbox(JOINED["round"], table["id"].tolist(), format_func=names.get, index=0, key="round",
                           bind="query-params", placeholder="请选择批次")
     return rounds.get(int(chosen))
 
@@ -44,11 +48,10 @@ def experts() -> None:
     who = require("experts")
     st.title("评审专家")
     people = reviewers.reviewers()
-    st.dataframe(people[["name", "title", "employer", "expertise", "load_cap", "username"]].rename(columns={
-        "name": "姓名", "title": "职称/身份", "employer": "工作单位", "expertise": "擅长领域", "load_cap": "评审上限",
-        "username": "账号"}).astype(object).map(lambda v: "—" if pd.isna(v) else plain_text(v))
-        .assign(评审上限=lambda d: d["评审上限"].replace("—", "批次设置")), hide_index=True, width="stretch",
-        column_config={"姓名": st.column_config.TextColumn(width="medium")})
+    shown = people[list(EXPERT_COLUMNS)].astype(object).map(lambda v: "—" if pd.isna(v) else plain_text(v))
+    st.dataframe(shown.assign(load_cap=shown["load_cap"].replace("—", "批次设置")).rename(columns=EXPERT_COLUMNS),
+                 hide_index=True, width="stretch",
+                 column_config={EXPERT_COLUMNS["name"]: st.column_config.TextColumn(width="medium")})
     st.caption("评审专家账号在「用户与角色」中创建(角色:评审专家)。")
     if people.empty:
         return
@@ -70,8 +73,8 @@ def experts() -> None:
         if aff.empty:
             st.caption(f"{names[chosen]}还没有登记关联组织。")
         else:
-            st.dataframe(aff[["org", "relation", "note"]].rename(columns={"org": "组织", "relation": "关系", "note": "说明"})
-                         .fillna("—"), hide_index=True, width="stretch")
+            st.dataframe(aff[list(AFFILIATION_COLUMNS)].rename(columns=AFFILIATION_COLUMNS).fillna("—"),
+                         hide_index=True, width="stretch")
         st.caption("登记后,自动和手动分配都不会把该组织的申报分给这位专家。")
         schema_form(Affiliation, f"affiliation:{chosen}",
                     lambda v: (reviewers.add_affiliation(chosen, v, who), "已登记关联")[1], submit_label="登记关联")
@@ -96,9 +99,10 @@ def _rubric(r: dict, who) -> None:
     base = [{k: c[k] for k in CRIT_COLS} for c in crit] or rubrics.default_rows()
     key = f"rubric:{r['id']}"
     # a fixed table with empty rows to fill (no English "Add row" toolbar)
-    child_editor(base, CRIT_COLS, key, disabled=frozen, column_config={
-        "name": st.column_config.TextColumn("评分项"), "max_score": st.column_config.NumberColumn("满分"),
-        "weight": st.column_config.NumberColumn("权重"), "guidance": st.column_config.TextColumn("评分要点")})
+    heads = columns(*CRIT_COLS, of=Criterion)
+    kinds = {"max_score": st.column_config.NumberColumn, "weight": st.column_config.NumberColumn}
+    child_editor(base, CRIT_COLS, key, disabled=frozen,
+                 column_config={c: kinds.get(c, st.column_config.TextColumn)(heads[c]) for c in CRIT_COLS})
     if not frozen and st.button("保存评分细则", key=f"{key}:save"):
         act(lambda: rubrics.set_rubric(r["id"], child_rows(CRIT_COLS, key), who), "已保存评分细则",
             once=("rubric", r["id"], str(child_rows(CRIT_COLS, key))), where=("rubric", r["id"]))
@@ -194,12 +198,13 @@ def _manual(r: dict, who) -> None:
     if current.empty:
         st.caption("该项目还没有分配专家。")
         return
-    st.dataframe(pd.DataFrame({
-        "专家": current["name"], "分配状态": current["status"].map(lambda s: ASSIGNMENT_STATUS.get(s, s)),
-        "确认无冲突时间": current["no_conflict_at"].map(date_text),
-        "回避原因": current["recused_reason"].map(plain_text),
-        "评分状态": current["review"].map(lambda s: REVIEW_STATUS.get(s, "未开始") if isinstance(s, str) else "未开始"),
-        "加权总分": current["total"].map(rubrics.score_text)}), hide_index=True, width="stretch")
+    shown = current.assign(
+        status=current["status"].map(lambda s: ASSIGNMENT_STATUS.get(s, s)),
+        no_conflict_at=current["no_conflict_at"].map(date_text), recused_reason=current["recused_reason"].map(plain_text),
+        review=current["review"].map(lambda s: REVIEW_STATUS.get(s, "未开始") if isinstance(s, str) else "未开始"),
+        total=current["total"].map(rubrics.score_text))
+    st.dataframe(shown[list(assignment.ASSIGNMENT_COLUMNS)].rename(columns=assignment.ASSIGNMENT_COLUMNS),
+                 hide_index=True, width="stretch")
     removable = {int(x.id): x.name for x in current[current["review"] != "submitted"].itertuples()}
     if not removable:
         st.caption("该项目的专家都已提交评分,不能取消分配。")
@@ -212,7 +217,7 @@ def _manual(r: dict, who) -> None:
         return
     confirm_button(f"assign:remove:{gone}", "取消该分配",
                    f"取消 {removable[int(gone)]} 对该项目的分配;该专家已保存的草稿评分(如有)将一并删除。",
-                   lambda: assignment.unassign(int(gone), who), f"已取消 {removable[int(gone)]} 对该项目的分配",
+                   lambda: reviews.unassign(int(gone), who), f"已取消 {removable[int(gone)]} 对该项目的分配",
                    once=("unassign", int(gone)), where=("manual", r["id"]))
 
 
@@ -297,7 +302,7 @@ def _re_review(r: dict, t, labels: dict, who, locked: bool) -> None:
         act(lambda: consolidation.send_to_re_review(int(target), note, who), "已送复评;请在「评审分配」中增加专家",
             once=("re_review", int(target)), where=("re_review", r["id"]))
     _why(why)
-    if who.has("admin") and target is not None:
+    if entities.may(who, consolidation.FLAG_RESOLUTION, "create") and target is not None:
         _resolve_flag(r, int(target), labels, who)
 
 
@@ -341,7 +346,7 @@ def _reopen(r: dict, labels: dict, titles: dict, who, locked: bool) -> None:
     who_only = {} if rows is None else dict(zip(rows["id"].astype(int), rows["name"]))
     task = st.selectbox("已提交的评分", list(done), format_func=done.get, index=None, placeholder="请选择评分",
                         key="summary:reopen_task")
-    why_text = st.text_input("重新开放的原因", key="summary:reopen_why", placeholder="至少4个字,将告知专家并记入审计日志")
+    why_text = st.text_input(label("reason", of=ReopenReason), key="summary:reopen_why", placeholder="至少4个字,将告知专家并记入审计日志")
     why = ("请先选择项目。" if app_pick is None else
            "该项目还没有已提交的评分。" if not done else "请选择要重新开放的评分。" if task is None else None)
     if st.button("重新开放", key="summary:reopen", disabled=why is not None, help=why):
@@ -355,7 +360,7 @@ def _sign_off(r: dict, t, who, locked: bool) -> None:
     st.subheader("签字锁定与推荐名单")
     here = ("sign_off", r["id"])
     show_flash(here)
-    if who.has("admin"):
+    if entities.may(who, rounds.ROUND, "update"):  # signing off and unlocking the scores change the round
         if not locked:
             confirm_button("summary:lock", "签字锁定评分", consequence=consolidation.sign_off_consequence(r["id"]),
                            fn=lambda: consolidation.sign_off(r["id"], who), ok="已签字锁定本批次评分。",

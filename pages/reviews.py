@@ -11,31 +11,39 @@ from core.ui.confirm import ask, asking, cancel, confirm_box, confirm_button
 from core.ui.forms import load, schema_form
 from core.ui.session import act, attempt, require, settled, show_flash
 from core.ui.text import md
+from schemas.application import Application, Milestone
+from schemas.columns import columns
+from schemas.monitoring import Expense
 
 STATUS = {None: "未开始", "draft": "草稿", "submitted": "已提交"}
 SUBMIT = "提交评分"
 DRAFT = "保存草稿"
+APP = columns("org_id", "category", "communities", "summary", "needs_analysis", "target_group", "planned_activities",
+              "cofunding_note", "planned_beneficiaries", of=Application)
+TEXTS = APP.pick("summary", "needs_analysis", "target_group", "planned_activities", "cofunding_note")
+BUDGET = columns("line", "amount", of=Expense)  # the application's budget by 预算科目
+MILESTONES = columns("due_date", "deliverable", of=Milestone)
 
 
 def _show_application(view: dict) -> None:
     st.subheader(md(view["title"]))
-    st.caption(md(f"申报组织:{view['org']} · 类别:{view['category']} · 服务社区:{'、'.join(view['communities'] or []) or '—'}"))
-    for label, key in (("项目简介", "summary"), ("需求分析", "needs_analysis"), ("服务对象", "target_group"),
-                       ("计划开展的活动", "planned_activities"), ("配套资金说明", "cofunding_note")):
+    st.caption(md(f"{APP['org_id']}:{view['org']} · {APP['category']}:{view['category']} · "
+                  f"{APP['communities']}:{'、'.join(view['communities'] or []) or '—'}"))
+    for key, label in TEXTS.items():
         if view.get(key):
             st.markdown(f"**{label}**")
             st.text(str(view[key]))
     budget = pd.DataFrame([("人员", view["budget_personnel"]), ("物资", view["budget_materials"]),
                            ("场地", view["budget_venue"]), ("宣传", view["budget_publicity"]),
                            ("其他", view["budget_other"]), ("合计(申请金额)", view["requested_amount"])],
-                          columns=["预算科目", "金额(元)"])
-    budget["金额(元)"] = budget["金额(元)"].map(money)
+                          columns=list(BUDGET))
+    budget["amount"] = budget["amount"].map(money)
     c1, c2 = st.columns(2)
-    c1.dataframe(budget, hide_index=True)
-    stones = pd.DataFrame(view["milestones"], columns=["due_date", "deliverable"])
-    c2.dataframe(pd.DataFrame({"日期": stones["due_date"].map(date_text), "交付成果": stones["deliverable"].fillna("—")}),
-                 hide_index=True)
-    st.caption(f"计划服务人次:{number(view['planned_beneficiaries'])}")
+    c1.dataframe(budget.rename(columns=BUDGET), hide_index=True)
+    stones = pd.DataFrame(view["milestones"], columns=list(MILESTONES))
+    c2.dataframe(pd.DataFrame({"due_date": stones["due_date"].map(date_text), "deliverable": stones["deliverable"].fillna("—")})
+                 .rename(columns=MILESTONES), hide_index=True)
+    st.caption(f"{APP['planned_beneficiaries']}:{number(view['planned_beneficiaries'])}")
 
 
 def _live_total(key: str, crit: list[dict]) -> None:
@@ -52,10 +60,8 @@ def _live_total(key: str, crit: list[dict]) -> None:
 def _task_table(tasks: pd.DataFrame) -> None:
     state = tasks["review_status"].map(lambda s: STATUS.get(s, s) if isinstance(s, str) else "未开始")
     state[tasks["assignment_status"] == "recused"] = "已回避"
-    st.dataframe(pd.DataFrame({
-        "任务编号": tasks["assignment_id"], "项目名称": tasks["title"], "类别": tasks["category"], "批次": tasks["round"],
-        "截止日期": tasks["deadline"].map(date_text), "状态": state, "加权总分": tasks["total"].map(rubrics.score_text),
-    }), hide_index=True, width="stretch")
+    shown = tasks.assign(state=state, deadline=tasks["deadline"].map(date_text), total=tasks["total"].map(rubrics.score_text))
+    st.dataframe(shown[list(reviews.TASK_COLUMNS)].rename(columns=reviews.TASK_COLUMNS), hide_index=True, width="stretch")
 
 
 @settled

@@ -47,7 +47,7 @@ def test_staff_and_admin_open_the_screen(demo_db, username, role):
     assert [t.value for t in at.title] == ["决定与公示"]
     assert at.selectbox(key="round").value == _current()
     assert [t.label for t in at.tabs][:3] == ["资助决定", "公示名单", "异议登记"]
-    assert {m.label for m in at.metric} >= {"资金总额(元)", "单个项目上限(元)"}
+    assert {m.label for m in at.metric} >= {"资金总额(元)", "单个项目资助上限(元)"}
 
 
 @pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader")])
@@ -295,16 +295,16 @@ def test_notice_list_and_printout_read_as_money(demo_db):
     assert len(listed) >= 3
     shown = decisions.notice_rows(listed)
     assert list(shown.columns)[-1] == "拟资助金额(元)"
-    for raw, text in zip(listed["拟资助金额"], shown["拟资助金额(元)"]):
+    for raw, text in zip(listed["granted_amount"], shown["拟资助金额(元)"]):
         assert text == f"{float(raw):,.0f}" if float(raw) == int(raw) else f"{float(raw):,.2f}"
     doc = decisions.notice_text(rid)
     for raw in ("None", "nan", "NaT", ".0 ", ".0\n", "00:00:00"):
         assert raw not in doc, raw
-    total = float(sum(float(v) for v in listed["拟资助金额"]))
+    total = float(sum(float(v) for v in listed["granted_amount"]))
     assert f"共 {len(listed)} 个项目,合计拟资助 {total:,.0f} 元" in doc
     assert "编号  项目名称  申报组织  项目类别  服务社区  拟资助金额(元)" in doc
     # with an empty cell (a project without communities) the printout shows "—", not "None"
-    app_id = int(listed["编号"].iloc[0])
+    app_id = int(listed["id"].iloc[0])
     with _db().transaction() as tx:
         tx.execute("UPDATE applications SET communities = NULL WHERE id = ?", [app_id])
         tx.touch("applications")

@@ -135,7 +135,9 @@ def test_register_an_idea(demo_db):
     assert at.text_input(key="idea_new::title").value == ""
     assert at.selectbox(key="idea_new::community").value is None
     assert "共 41 条" in texts(at)
-    assert at.dataframe[0].value.iloc[0]["标题"] == GOOD["title"]
+    from core import ideas
+
+    assert at.dataframe[0].value.iloc[0][ideas.IDEA_COLUMNS["title"]] == GOOD["title"]
 
 
 def test_missing_required_fields_are_named_and_nothing_stored(demo_db):

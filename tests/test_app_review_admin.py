@@ -127,7 +127,7 @@ def test_the_panel_lists_every_reviewer(demo_db):
     people = reviewers.reviewers()
     df = at.dataframe[0].value
     assert len(people) == 26
-    assert list(df["账号"]) == list(people["username"])
+    assert list(df["用户名"]) == list(people["username"])
     assert list(df["姓名"]) == list(people["name"])
 
 
@@ -152,8 +152,8 @@ def test_save_an_expert_profile(demo_db):
     assert prof["updated_by"] == "staff"
     assert [(a["actor"], a["table_name"], a["row_key"], a["action"]) for a in _audit_since(last)] == [
         ("staff", "reviewer_profiles", "expert03", "update")]
-    row = at.dataframe[0].value.set_index("账号").loc["expert03"]
-    assert row["职称/身份"] == "高校副教授" and row["评审上限"] == "9"
+    row = at.dataframe[0].value.set_index("用户名").loc["expert03"]
+    assert row["职称/身份"] == "高校副教授" and row["单批次评审上限(个)"] == "9"
     assert at.text_input(key="expert_profile::title").value == "高校副教授"
 
 
@@ -420,7 +420,8 @@ def test_the_summary_table_is_the_consolidated_table(demo_db):
         assert shown == ("—" if _nan(final) else f"{final:.2f}")
     cells = df.to_numpy().ravel().tolist()
     assert not {"None", "nan", "NaN", "NaT"} & {str(v) for v in cells}
-    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d\d)?", v) for v in df["申请金额"]), list(df["申请金额"])  # "54,700"
+    amount = consolidation.LABELS["requested_amount"]
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d\d)?", v) for v in df[amount]), list(df[amount])  # "54,700"
     assert set(t["state"]) >= {"under_review"}
     flagged = _flagged()
     marks = dict(zip(df["编号"], df["分差提示"]))

@@ -305,7 +305,7 @@ def _blind_task() -> tuple[AppTest, str]:
 def test_a_blind_round_hides_the_organisation_field(demo_db):
     at, org = _blind_task()
     (caption,) = [plain(c.value) for c in at.caption if plain(c.value).startswith("申报组织:")]
-    assert caption.startswith("申报组织:(盲评:申报组织信息已隐藏) · 类别:")
+    assert caption.startswith("申报组织:(盲评:申报组织信息已隐藏) · 项目类别:")
     assert org not in caption
 
 

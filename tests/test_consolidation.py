@@ -272,7 +272,7 @@ def test_summary_workbook_sheets_and_figures_match_the_database(hub):
     summary = {r["编号"]: r for r in sheet("汇总(按类别)")}
     db_final = {r["id"]: r["final"] for r in consolidation.table(rid).to_dict("records")}
     assert {k: v["最终得分"] for k, v in summary.items()} == db_final == {a: 80.0, b: 73.0}
-    assert (summary[a]["状态"], summary[a]["类别"], summary[a]["建议资助"]) == ("专家评审中", "一老一小", "是")
+    assert (summary[a]["状态"], summary[a][consolidation.LABELS["category"]], summary[a]["建议资助"]) == ("专家评审中", "一老一小", "是")
     assert summary[a]["去掉最高最低后平均"] == 80.0 and summary[b]["去掉最高最低后平均"] is None
 
     per = sheet("逐份评分")
@@ -314,7 +314,8 @@ def test_display_has_no_raw_none_nan_or_float_money(hub):
     cells = shown.reset_index().to_numpy().ravel().tolist()
     assert all(isinstance(v, (str, int)) for v in cells)
     assert not {"None", "nan", "NaN", "NaT", "24800.0"} & {str(v) for v in cells}
-    assert (shown.loc[done, "申请金额"], shown.loc[partly, "申请金额"]) == ("24,800", "30,000.50")
+    amount = consolidation.LABELS["requested_amount"]
+    assert (shown.loc[done, amount], shown.loc[partly, amount]) == ("24,800", "30,000.50")
     assert (shown.loc[done, "平均分"], shown.loc[done, "去掉最高最低后平均"]) == ("75.00", "—")  # 3 < 5: no trimming
     assert (shown.loc[partly, "已评份数"], shown.loc[partly, "分配专家数"], shown.loc[partly, "标准差"]) == ("1", "3", "0.00")
     assert (shown.loc[done, "建议资助"], shown.loc[partly, "依据"]) == ("是", "评分未完成")

@@ -197,14 +197,14 @@ def decided(hub, rnd):
 
 def test_notice_list_holds_the_granted_projects(hub, rnd, decided):
     a, b, _ = decided
-    df = decisions.notice_list(rnd)
-    assert list(df.columns) == ["编号", "项目名称", "申报组织", "项目类别", "服务社区", "拟资助金额"]
-    rows = [{k: (float(v) if k == "拟资助金额" else v) for k, v in r.items()} for r in df.to_dict("records")]
+    df = decisions.notice_list(rnd).rename(columns=decisions.NOTICE_COLUMNS)
+    assert list(df.columns) == ["编号", "项目名称", "申报组织", "项目类别", "服务社区", "拟资助金额(元)"]
+    rows = [{k: (float(v) if k == "拟资助金额(元)" else v) for k, v in r.items()} for r in df.to_dict("records")]
     assert rows == [
         {"编号": a, "项目名称": "幸福食堂助餐服务", "申报组织": "下沙街道测试社会组织第1号", "项目类别": "一老一小",
-         "服务社区": "文海社区、高沙社区", "拟资助金额": 40000.0},
+         "服务社区": "文海社区、高沙社区", "拟资助金额(元)": 40000.0},
         {"编号": b, "项目名称": "邻里议事厅协商共治", "申报组织": "下沙街道测试社会组织第2号", "项目类别": "社区治理",
-         "服务社区": "下沙社区", "拟资助金额": 30000.0},
+         "服务社区": "下沙社区", "拟资助金额(元)": 30000.0},
     ]
 
 
@@ -323,7 +323,7 @@ def test_finalise_waits_for_the_notice_period_and_open_objections(hub, rnd, deci
     funded = rounds.all_rounds().set_index("id").loc[rnd]
     assert (int(funded["funded"]), float(funded["granted"])) == (2, 70000.0)
     # the notice list still shows the funded projects; finalising again funds nothing more
-    assert decisions.notice_list(rnd)["编号"].tolist() == [a, b]
+    assert decisions.notice_list(rnd)["id"].tolist() == [a, b]
     assert decisions.finalise(rnd, ADMIN, today=NOTICE_END + dt.timedelta(days=2)) == 0
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from core import consolidation
 from tests.browser.conftest import WAIT_MS, goto, login, open_screen, screenshot, settle, start_server
 from tests.browser.widgets import open_select, box as _box, grid_rows
 
@@ -271,7 +272,8 @@ def test_the_summary_keeps_its_tab_and_sign_off_asks_first(fresh, demo, page):
     rows = grid_rows(page.get_by_role("tabpanel", name="汇总与排名").locator("[data-testid='stDataFrame']"))
     cells = [v for r in rows for v in r.values()]
     assert not {"None", "nan", "NaN", "NaT"} & set(cells)
-    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d\d)?", r["申请金额"]) for r in rows), [r["申请金额"] for r in rows]
+    amount = consolidation.LABELS["requested_amount"]
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d\d)?", r[amount]) for r in rows), [r[amount] for r in rows]
     _no_english(page)
     _shot(page, "review-summary-table")
     page.get_by_role("tab", name="评审进度").click()

@@ -61,7 +61,7 @@ def _open_not_started_task(page) -> tuple[str, str]:
     returns (assignment id, project title)."""
     open_screen(page, "我的评审")
     rows = grid_rows(page.locator("[data-testid='stDataFrame']").first)
-    current = [r for r in rows if r["批次"] == rows[0]["批次"]]  # newest round first (ORDER BY review_end DESC)
+    current = [r for r in rows if r["创投批次"] == rows[0]["创投批次"]]  # newest round first (ORDER BY review_end DESC)
     assert len(current) == 4, f"the demo reviewer should have 4 tasks in {rows[0]['批次']}: {current}"
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", r["截止日期"]) for r in current), current  # a date, no 00:00:00
     todo = [r for r in current if r["状态"] == "未开始"]
