@@ -53,14 +53,15 @@ def test_fresh_server_shows_no_data_without_login(browser, tmp_path, request):
     """Own server, so the first request it ever sees is a pages/ file stem (the fresh-server trap)."""
     base, stop = start_server(tmp_path, request.node.name)
     ctx = new_context(browser)  # one profile keeps the HTTP cache (the JS bundle); cookies cleared per visit
+    page = ctx.new_page()  # each URL typed into this tab: a new page load, so a new session of the app
     failures = []
     try:
         # the stems first, while no session has run Home.py yet (the trap), then every screen
         for path in STEM_PATHS + SCREEN_PATHS:
             check = _no_data if path in STEM_PATHS else _login_form_and_no_data
             ctx.clear_cookies()  # a stranger: no sign-in cookie
-            page = ctx.new_page()
             try:
+                page.evaluate("() => { try { window.sessionStorage.clear() } catch (e) {} }")  # as in a new tab
                 page.goto(base + path, wait_until="commit")
                 wait_for_app(page)  # the first run has finished: whatever it shows is what a stranger gets
                 check(page, path)
@@ -69,8 +70,6 @@ def test_fresh_server_shows_no_data_without_login(browser, tmp_path, request):
                 first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 shown = page.locator("[data-testid='stApp']").inner_text(timeout=2_000)[:200].replace("\n", " | ")
                 failures.append(f"{path}: {first_line} -- page shows: {shown!r}")
-            finally:
-                page.close()
     finally:
         ctx.close()
         stop()
