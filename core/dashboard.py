@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
 
 import pandas as pd
 
@@ -39,6 +39,13 @@ from core import cache, risks
 from core.db import get_db
 from core.errors import HubError
 from schemas import choices
+from schemas.application import Application, Decision
+from schemas.capability import InstrumentRow, Training
+from schemas.columns import Columns, columns, label
+from schemas.incubation import Rating
+from schemas.monitoring import Activity, Agreement, Brand, Release
+from schemas.organisation import Organisation
+from schemas.round import Round
 
 YEAR_MIN = 1  # an open window starts here
 DRILL_LIMIT = 5000  # most records a drill-down returns (newest first)
@@ -112,6 +119,11 @@ class Filters:
         return " · ".join(parts)
 
 
+# The filter bar's labels: a filter reads like the column it narrows (创投批次 and 项目类别 as everywhere)
+FILTER_LABELS = columns("year_from", "year_to", "round", "category", "community", of=Application,
+                        computed={"year_from": "起始年份", "year_to": "结束年份", "community": "社区"})
+
+
 # ---- SQL helpers --------------------------------------------------------------------------------------
 class _Where:
     """AND-joined conditions with their parameters, in order."""
@@ -155,6 +167,9 @@ def _kpis(f: Filters, row: dict, keys: tuple[str, ...], query: str, *, round_bas
 
 
 KPI_COLUMNS = ["query", "key", "label", "value", "previous", "unit", "total"]
+# the KPIs as a table (数据总览's 指标明细)
+KPI_TABLE_COLUMNS = columns("label", "value", "previous",
+                            computed={"label": "指标", "value": "数值", "previous": "上年同期"})
 KPI_LABELS: dict[str, tuple[str, str]] = {
     "registered": ("在册社会组织", "家"),
     "incubated_ever": ("累计入壳孵化", "家"),
@@ -165,7 +180,7 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
     "signed": ("签约实施项目", "个"),
     "disbursed": ("已拨付资金", "元"),
     "activities": ("服务活动", "场"),
-    "person_times": ("服务人次", "人次"),
+    "person_times": (label("person_times", of=Activity), "人次"),
     "communities_covered": ("服务覆盖社区", "个"),
     "trainings": ("能力培训", "场"),
     "training_person_times": ("培训人次", "人次"),
@@ -309,6 +324,14 @@ def kpi_ratings(f: Filters, db) -> pd.DataFrame:
 
 
 # ---- chart queries -------------------------------------------------------------------------------------
+# What the queries below count or add up, labelled once (a frame that has one of these names means this)
+FIGURES = {"funded": "立项数", "activities": "活动场次", "granted": label("granted_amount", of=Decision)}
+_PROJECT_ORG = {"org": "承接组织"}  # the organisation that applied for / carries out the project
+_PROJECT_TITLE = label("title", of=Application)
+
+# the frames of the chart queries: column -> label (data tables, drill-downs and the charts' titles read these)
+CATEGORY_YEAR_COLUMNS = columns("year", "category", "funded", "granted", "activities", "person_times",
+                                of=(Round, Application, Activity), computed=FIGURES)
 def category_year(f: Filters, db) -> pd.DataFrame:
     """Per (year, category): funded projects and money granted (round year), activities and person-times
     (activity year)."""
@@ -331,6 +354,11 @@ def category_year(f: Filters, db) -> pd.DataFrame:
         " coalesce(s.activities, 0) AS activities, CAST(coalesce(s.person_times, 0) AS BIGINT) AS person_times"
         " FROM g FULL JOIN s ON s.year = g.year AND s.category = g.category ORDER BY year, category",
         w.params + ws.params)
+
+
+FUNNEL_COLUMNS = columns("label", "current", "reached",
+                         computed={"label": label("state"), "current": "当前在此状态",
+                                   "reached": "申报数(累计到达)"})
 
 
 def current_round(f: Filters, db) -> dict | None:
@@ -368,6 +396,13 @@ def funnel(f: Filters, db) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+COVERAGE_COLUMNS = columns("community", "projects", "activities", "person_times", "organisations", "flag",
+                           of=Activity, computed={**FIGURES, "community": FILTER_LABELS["community"],
+                                                  "projects": "服务项目", "organisations": "在册组织",
+                                                  "flag": "服务情况"})
+FLAG_OK = "正常"  # the flag of a community served enough (shown where ``flag`` is empty)
+
+
 def community_coverage(f: Filters, db) -> pd.DataFrame:
     """Per community (all of them): projects serving it (round year in the window), activities and
     person-times there (activity date in the window), active organisations there, and a flag: 无服务 (no
@@ -395,6 +430,11 @@ def community_coverage(f: Filters, db) -> pd.DataFrame:
         f"  WHEN person_times < ? * median(person_times) OVER () THEN '{FLAG_LOW}' ELSE '' END AS flag"
         " FROM j ORDER BY sort_order, community",
         wc.params + wa.params + wp.params + [LOW_SERVICE_SHARE])
+
+
+BRAND_COLUMNS = columns("brand", "tier", "points", "communities", "projects", "activities", "person_times",
+                        of=(Brand, Activity), computed={**FIGURES, "brand": label("name", of=Brand), "points": "服务点",
+                                                        "communities": "覆盖社区", "projects": "项目数"})
 
 
 def brand_matrix(f: Filters, db) -> pd.DataFrame:
@@ -435,6 +475,10 @@ _DIMENSION_SCORES = (
     " JOIN instrument_dimensions d ON d.id = n.dimension_id")
 
 
+CAPABILITY_COLUMNS = columns("period", "dimension", "median", "organisations", of=InstrumentRow,
+                             computed={"median": "中位数得分", "organisations": "参评组织"})
+
+
 def capability_trend(f: Filters, db) -> pd.DataFrame:
     """The cohort's median score per dimension per assessment period (periods in date order, dimensions
     in the instrument's order); dimension score = (mean indicator score − 1) / 4 × 100 as in
@@ -470,6 +514,12 @@ def _open_warnings(f: Filters, db) -> pd.DataFrame:
     return board
 
 
+RISK_COLUMNS = columns("rule", "severity", "warnings", "projects",
+                       computed={"rule": "预警规则", "severity": "风险等级", "warnings": "未处理预警",
+                                 "projects": "涉及项目数"})
+RISK_COUNT_COLUMNS = KPI_TABLE_COLUMNS.pick("label", "value")
+
+
 def risk_summary(f: Filters, db) -> pd.DataFrame:
     """Open warnings per (rule, severity) at the window's end: warnings and projects."""
     board = _open_warnings(f, db)
@@ -480,7 +530,7 @@ def risk_summary(f: Filters, db) -> pd.DataFrame:
             if len(part):
                 rows.append({"code": r.code, "rule": r.label, "severity": sev, "warnings": int(len(part)),
                              "projects": int(part["project_id"].nunique())})
-    return pd.DataFrame(rows, columns=["code", "rule", "severity", "warnings", "projects"])
+    return pd.DataFrame(rows, columns=["code", *RISK_COLUMNS])
 
 
 def risk_counts(f: Filters, db) -> pd.DataFrame:
@@ -490,8 +540,13 @@ def risk_counts(f: Filters, db) -> pd.DataFrame:
     s = {sev: int((b["severity"] == sev).sum()) for sev in risks.SEVERITIES}
     s.update(total=int(len(b)), projects=int(b["project_id"].nunique()))
     keys = [*risks.SEVERITIES, "total", "projects"]
-    labels = {**{k: f"{k}风险预警" for k in risks.SEVERITIES}, "total": "未处理预警", "projects": "涉及项目"}
+    labels = {**{k: f"{k}风险预警" for k in risks.SEVERITIES}, "total": RISK_COLUMNS["warnings"],
+              "projects": RISK_COLUMNS["projects"]}
     return pd.DataFrame({"key": keys, "label": [labels[k] for k in keys], "value": [int(s[k]) for k in keys]})
+
+
+FUNDING_COLUMNS = columns("year", "source_label", "amount", "share", of=Round,
+                          computed={"source_label": "资金来源", "share": "占比(%)"})
 
 
 def funding_sources(f: Filters, db) -> pd.DataFrame:
@@ -517,6 +572,32 @@ def funding_sources(f: Filters, db) -> pd.DataFrame:
 
 
 # ---- drill-downs ---------------------------------------------------------------------------------------
+# the records behind a figure: column -> label (the schemas' labels; what a query computes, declared here)
+ORG_COLUMNS = columns("id", "name", "kind", "community", "stage", "reg_date", "incubation_in", "incubation_out",
+                      "rating", "brought_in_on", of=Organisation)
+RATED_COLUMNS = columns("id", "name", "kind", "community", "level", "rated_on", of=(Organisation, Rating))
+FUNDED_APP_COLUMNS = columns("id", "year", "round", "title", "org", "category", "granted_amount", "communities",
+                             "activities", "person_times", of=(Round, Application, Decision, Activity),
+                             computed={**FIGURES, **_PROJECT_ORG})
+PROJECT_COLUMNS = columns("id", "agreement_no", "year", "title", "org", "category", "brand", "granted_amount",
+                          "funds_self", "funds_enterprise", "funds_donation", "activities", "person_times",
+                          of=(Agreement, Round, Application, Activity),
+                          computed={**FIGURES, **_PROJECT_ORG, "brand": BRAND_COLUMNS["brand"]})
+RELEASE_COLUMNS = columns("id", "released_on", "agreement_no", "project", "org", "seq", "released_amount", "approver",
+                          of=(Release, Agreement), computed={**_PROJECT_ORG, "project": _PROJECT_TITLE})
+ACTIVITY_COLUMNS = columns("id", "activity_date", "community", "project", "org", "category", "brand", "kind", "title",
+                           "participants", "person_times", of=(Activity, Application),
+                           computed={**_PROJECT_ORG, "project": _PROJECT_TITLE, "brand": BRAND_COLUMNS["brand"]})
+TRAINING_COLUMNS = columns("id", "training_date", "title", "kind", "topic", "trainer", "attendance", of=Training,
+                           computed={"attendance": "参训人次"})
+FUNNEL_DRILL_COLUMNS = columns("id", "round", "title", "org", "category", "state_label", "submitted_at",
+                               of=Application, computed={**_PROJECT_ORG, "state_label": "当前状态"})
+CAPABILITY_DRILL_COLUMNS = columns("org", "period", "assessed_on", "dimension", "score", of=InstrumentRow)
+RISK_DRILL_COLUMNS = columns("project_id", "agreement_no", "title", "org", "rule", "severity", "detail",
+                             of=(Agreement, Application),
+                             computed={**_PROJECT_ORG, "project_id": "项目编号",
+                                       **RISK_COLUMNS.pick("rule", "severity")})
+
 def _limit(sql: str, params: list, db, limit: int) -> pd.DataFrame:
     return db.fetch_df(f"{sql} LIMIT ?", [*params, limit])
 
@@ -644,7 +725,7 @@ def _drill_funnel(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     state = _one_of(sel, "state", choices.APP_STATES)
     cur = current_round(f, db)
     if cur is None:
-        return pd.DataFrame(columns=["id", "round", "title", "org", "category", "state_label", "submitted_at"])
+        return pd.DataFrame(columns=list(FUNNEL_DRILL_COLUMNS))
     w = _app_filters(f, _Where().add("a.round_id = ?", cur["id"]))
     if state != "draft":
         w.add("(a.state = ? OR EXISTS (SELECT 1 FROM application_events e WHERE e.application_id = a.id"
@@ -684,8 +765,7 @@ def _drill_risks(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
         board = board[board["code"] == sel["code"]]
     if sel.get("severity"):
         board = board[board["severity"] == sel["severity"]]
-    cols = ["project_id", "agreement_no", "title", "org", "rule", "severity", "detail"]
-    return board[cols].head(limit).reset_index(drop=True)
+    return board[list(RISK_DRILL_COLUMNS)].head(limit).reset_index(drop=True)
 
 
 def _drill_funding_sources(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
@@ -720,6 +800,9 @@ class Query:
     uses: tuple[str, ...] = ALL_FILTERS  # the filters that narrow it
     kind: str = "chart"  # kpi | chart
     drill_reads: tuple[str, ...] = ()  # tables only the drill-down reads besides ``tables``
+    columns: Columns = field(default_factory=Columns)  # its frame's columns a screen shows, with their labels
+    # the drill-down's columns: one choice, or one per KPI key where the KPIs' records differ
+    drill_columns: Columns | Mapping[str, Columns] = field(default_factory=Columns)
 
     @property
     def drill_tables(self) -> tuple[str, ...]:
@@ -730,32 +813,44 @@ _APP = ("applications", "rounds")
 _PROJ = ("projects", "applications", "rounds")
 _RISK = risks.TABLES
 
+_KPI = KPI_TABLE_COLUMNS
+_RATING = label("rating", of=Organisation)
+
 QUERIES: dict[str, Query] = {q.name: q for q in (
     Query("kpi_organisations", "社会组织", ("organisations",), kpi_organisations, _drill_organisations,
-          uses=("years", "community"), kind="kpi"),
+          uses=("years", "community"), kind="kpi", columns=_KPI, drill_columns=ORG_COLUMNS),
     Query("kpi_funding", "立项与资金", ("tranches", *_PROJ), kpi_funding, _drill_funding, kind="kpi",
-          drill_reads=("organisations", "activities", "brands")),
+          drill_reads=("organisations", "activities", "brands"), columns=_KPI,
+          drill_columns={"funded": FUNDED_APP_COLUMNS, "granted": FUNDED_APP_COLUMNS, "signed": PROJECT_COLUMNS,
+                         "disbursed": RELEASE_COLUMNS}),
     Query("kpi_service", "服务成效", ("activities", "communities", "projects", "applications"), kpi_service,
-          _drill_service, kind="kpi", drill_reads=("rounds", "organisations", "brands")),
+          _drill_service, kind="kpi", drill_reads=("rounds", "organisations", "brands"), columns=_KPI,
+          drill_columns={"activities": ACTIVITY_COLUMNS, "person_times": ACTIVITY_COLUMNS,
+                         "communities_covered": COVERAGE_COLUMNS}),
     Query("kpi_trainings", "能力培训", ("trainings", "training_attendance", "organisations"), kpi_trainings,
-          _drill_trainings, uses=("years", "community"), kind="kpi"),
-    Query("kpi_ratings", "等级评估", ("ratings", "organisations"), kpi_ratings, _drill_ratings,
-          uses=("years", "community"), kind="kpi"),
+          _drill_trainings, uses=("years", "community"), kind="kpi", columns=_KPI, drill_columns=TRAINING_COLUMNS),
+    Query("kpi_ratings", _RATING, ("ratings", "organisations"), kpi_ratings, _drill_ratings,
+          uses=("years", "community"), kind="kpi", columns=_KPI, drill_columns=RATED_COLUMNS),
     Query("category_year", "分类别分年度资助与服务", ("activities", *_PROJ), category_year, _drill_category_year,
-          drill_reads=("organisations",)),
+          drill_reads=("organisations",), columns=CATEGORY_YEAR_COLUMNS, drill_columns=FUNDED_APP_COLUMNS),
     Query("funnel", "本批次申报漏斗", ("application_events", *_APP), funnel, _drill_funnel,
-          drill_reads=("organisations",)),
+          drill_reads=("organisations",), columns=FUNNEL_COLUMNS, drill_columns=FUNNEL_DRILL_COLUMNS),
     Query("community_coverage", "社区服务覆盖", ("communities", "activities", "organisations", *_PROJ),
-          community_coverage, _drill_coverage, drill_reads=("brands",)),
+          community_coverage, _drill_coverage, drill_reads=("brands",), columns=COVERAGE_COLUMNS,
+          drill_columns=ACTIVITY_COLUMNS),
     Query("brand_matrix", "品牌矩阵", ("brands", "service_points", "activities", *_PROJ), brand_matrix, _drill_brand,
-          drill_reads=("organisations",)),
+          drill_reads=("organisations",), columns=BRAND_COLUMNS, drill_columns=PROJECT_COLUMNS),
     Query("capability_trend", "组织能力趋势", ("assessments", "assessment_scores", "instrument_indicators",
                                           "instrument_dimensions", "organisations"), capability_trend,
-          _drill_capability, uses=("years", "community")),
-    Query("risk_summary", "风险预警概况", _RISK, risk_summary, _drill_risks),
-    Query("risk_counts", "风险预警统计", _RISK, risk_counts, _drill_risks, uses=("years",), kind="kpi"),
+          _drill_capability, uses=("years", "community"), columns=CAPABILITY_COLUMNS,
+          drill_columns=CAPABILITY_DRILL_COLUMNS),
+    Query("risk_summary", "风险预警概况", _RISK, risk_summary, _drill_risks, columns=RISK_COLUMNS,
+          drill_columns=RISK_DRILL_COLUMNS),
+    Query("risk_counts", "风险预警统计", _RISK, risk_counts, _drill_risks, uses=("years",), kind="kpi",
+          columns=RISK_COUNT_COLUMNS, drill_columns=RISK_DRILL_COLUMNS),
     Query("funding_sources", "项目资金来源结构", _PROJ, funding_sources, _drill_funding_sources,
-          drill_reads=("organisations", "brands", "activities")),
+          drill_reads=("organisations", "brands", "activities"), columns=FUNDING_COLUMNS,
+          drill_columns=PROJECT_COLUMNS),
 )}
 
 KPI_QUERIES = ("kpi_organisations", "kpi_funding", "kpi_service", "kpi_trainings", "kpi_ratings")
@@ -765,6 +860,17 @@ def query(name: str) -> Query:
     if name not in QUERIES:
         raise KeyError(f"unknown dashboard query {name!r}")
     return QUERIES[name]
+
+
+def drill_columns(name: str, selection: dict | None = None) -> Columns:
+    """The columns of :func:`drill`'s frame for this selection, in order, with their labels."""
+    cols = query(name).drill_columns
+    if isinstance(cols, Columns):
+        return cols
+    key = (selection or {}).get("key")
+    if key not in cols:
+        raise DrillRefused(f"无法显示明细:未知的选择 {key!r}")
+    return cols[key]
 
 
 def run(name: str, filters: Filters | None = None, db=None) -> pd.DataFrame:
@@ -794,6 +900,10 @@ def kpis(filters: Filters | None = None, db=None) -> pd.DataFrame:
     return pd.concat([run(n, filters, db) for n in KPI_QUERIES], ignore_index=True)
 
 
+HEADLINE_COLUMNS = columns("figure", "value",
+                           computed={"figure": KPI_TABLE_COLUMNS["label"], "value": "数据(自中心成立至今)"})
+
+
 def headline(today: dt.date | None = None, db=None) -> pd.DataFrame:
     """The hub's headline figures since it began (no filter), as the seed case states them: figure,
     value (text with unit). Built from the cached KPI queries."""
@@ -815,11 +925,11 @@ def headline(today: dt.date | None = None, db=None) -> pd.DataFrame:
         ("开展服务活动", fmt(n("activities"), "场")),
         ("服务居民", fmt(n("person_times"), "人次")),
         ("能力培训", f"{n('trainings'):,.0f} 场,{n('training_person_times'):,.0f} 人次"),
-        ("等级评估", ",".join(f"{level} {int(n(level))} 家" for level in reversed(choices.RATINGS) if n(level))
+        (_RATING, ",".join(f"{level} {int(n(level))} 家" for level in reversed(choices.RATINGS) if n(level))
          or "暂无"),
         ("服务覆盖社区", f"{int(n('communities_covered'))} 个(共 {int(k.loc['communities_covered', 'total'])} 个社区)"),
     ]
-    return pd.DataFrame(rows, columns=["figure", "value"])
+    return pd.DataFrame(rows, columns=list(HEADLINE_COLUMNS))
 
 
 def filter_options(db=None) -> dict:
@@ -843,23 +953,3 @@ def filter_options(db=None) -> dict:
 
     return cache.cached("dashboard:options", dt.date.today(), ("rounds", "applications", "trainings", "organisations",
                                                                "communities"), load, db)
-
-
-# Column labels of every frame above (screens and Excel exports show these)
-COLUMN_LABELS: dict[str, str] = {
-    "id": "编号", "name": "名称", "kind": "类型", "community": "社区", "stage": "发展阶段", "reg_date": "登记/备案日期",
-    "incubation_in": "入壳日期", "incubation_out": "出壳日期", "rating": "等级", "brought_in_on": "引进日期",
-    "year": "年度", "round": "批次", "title": "名称", "org": "承接组织", "category": "项目类别",
-    "granted_amount": "资助金额(元)", "communities": "服务社区", "activities": "活动场次", "person_times": "服务人次",
-    "activity_date": "活动日期", "project": "项目", "brand": "品牌", "participants": "参与人数",
-    "agreement_no": "协议编号", "funds_self": "自筹(元)", "funds_enterprise": "企业(元)", "funds_donation": "捐赠(元)",
-    "released_on": "拨付日期", "seq": "序号", "released_amount": "拨付金额(元)", "approver": "审批人",
-    "training_date": "培训日期", "topic": "主题", "trainer": "讲师", "attendance": "参训人次",
-    "level": "等级", "rated_on": "评定日期", "state_label": "当前状态", "submitted_at": "提交时间",
-    "period": "评估期", "assessed_on": "评估日期", "dimension": "维度", "score": "得分",
-    "project_id": "项目编号", "rule": "预警规则", "severity": "等级", "detail": "情况", "funded": "立项数",
-    "granted": "资助金额(元)", "label": "指标", "value": "数值", "previous": "上年同期", "unit": "单位",
-    "current": "当前数量", "reached": "累计到达", "projects": "项目数", "organisations": "组织数", "flag": "提示",
-    "tier": "品牌类别", "points": "服务点", "median": "中位数", "warnings": "预警数", "source_label": "资金来源",
-    "amount": "金额(元)", "share": "占比(%)", "figure": "指标", "total": "总数",
-}

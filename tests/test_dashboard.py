@@ -500,6 +500,82 @@ def test_every_chart_builds_from_its_query(data):
         assert any(t and any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in titles), name  # Chinese axis titles
 
 
+# ---- labels: declared once (the schemas' for fields, beside the query for what it computes) ----------------------
+DRILL_SELECTIONS = [("kpi_organisations", {"key": "incubating"}), ("kpi_funding", {"key": "funded"}),
+                    ("kpi_funding", {"key": "signed"}), ("kpi_funding", {"key": "disbursed"}),
+                    ("kpi_service", {"key": "activities"}), ("kpi_service", {"key": "communities_covered"}),
+                    ("kpi_trainings", {"key": "trainings"}), ("kpi_ratings", {"key": "4A"}),
+                    ("category_year", {"year": 2025}), ("funnel", {"state": "eligible"}),
+                    ("community_coverage", {"community": "文海社区"}), ("brand_matrix", {"brand": "青葵伙伴"}),
+                    ("capability_trend", {"period": "2025上半年"}), ("risk_summary", {}),
+                    ("funding_sources", {"year": 2025})]
+
+
+def test_every_column_a_screen_shows_has_a_declared_label(data):
+    for name, q in dashboard.QUERIES.items():
+        df = dashboard.run(name, ALL)
+        assert q.columns and set(q.columns) <= set(df.columns), name
+    for name, sel in DRILL_SELECTIONS:
+        df = dashboard.drill(name, ALL, sel)
+        assert len(df), (name, sel)
+        assert list(df.columns) == list(dashboard.drill_columns(name, sel)), (name, sel)
+    with pytest.raises(DrillRefused):
+        dashboard.drill_columns("kpi_funding", {"key": "nonsense"})
+
+
+def test_field_columns_read_their_schemas_labels():
+    from schemas.application import Application, Decision
+    from schemas.capability import Training
+    from schemas.columns import label
+    from schemas.monitoring import Activity, Release
+    from schemas.organisation import Organisation
+
+    cols = dashboard.drill_columns
+    assert cols("kpi_organisations", {"key": "registered"})["community"] == label("community", of=Organisation)
+    assert cols("kpi_service", {"key": "activities"})["title"] == label("title", of=Activity) == "活动主题"
+    assert cols("kpi_trainings", {"key": "trainings"})["title"] == label("title", of=Training) == "培训名称"
+    assert cols("kpi_funding", {"key": "funded"})["title"] == label("title", of=Application) == "项目名称"
+    assert cols("kpi_funding", {"key": "disbursed"})["released_amount"] == label("released_amount", of=Release)
+    assert dashboard.query("category_year").columns["granted"] == label("granted_amount", of=Decision)
+    assert dashboard.query("category_year").columns["person_times"] == label("person_times", of=Activity)
+    assert dashboard.FILTER_LABELS["category"] == label("category", of=Application)
+
+
+CHART_BUILDERS = {"category_year": lambda df: charts_module().category_year_bars(df, "granted"),
+                  "funnel": lambda df: charts_module().funnel_bars(df),
+                  "community_coverage": lambda df: charts_module().coverage_bars(df),
+                  "brand_matrix": lambda df: charts_module().brand_bars(df),
+                  "capability_trend": lambda df: charts_module().capability_lines(df),
+                  "risk_summary": lambda df: charts_module().risk_bars(df),
+                  "funding_sources": lambda df: charts_module().funding_share(df)}
+
+
+def charts_module():
+    from core.ui import charts
+
+    return charts
+
+
+def test_chart_titles_are_the_declared_labels(data):
+    """Every axis, legend and tooltip that names a column reads that column's declared label."""
+    shown_as = {"flag_label": "flag"}  # the coverage chart shows the flag's words
+    for name, build in CHART_BUILDERS.items():
+        cols = dashboard.query(name).columns
+        spec = build(dashboard.run(name, ALL)).to_dict()
+        titled = 0
+        for channel, enc in spec["encoding"].items():
+            if channel not in ("x", "y", "color", "tooltip"):  # order, opacity: no title of their own
+                continue
+            for e in enc if isinstance(enc, list) else [enc]:
+                if not isinstance(e, dict) or "field" not in e or e.get("title", "") is None:
+                    continue
+                field = shown_as.get(e["field"], e["field"])
+                assert field in cols, (name, channel, field)
+                assert e.get("title") == cols[field], (name, channel, field, e.get("title"))
+                titled += 1
+        assert titled >= 3, name
+
+
 # ---- 引进专业社会组织 (the organisation's 引进日期) --------------------------------------------------------------
 def test_brought_in_date_is_optional_and_not_before_registration(db):
     from core.validation import validate

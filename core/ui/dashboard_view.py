@@ -14,8 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from core import dashboard
-from core.dashboard import COLUMN_LABELS, Filters, FiltersRefused
+from core.dashboard import FILTER_LABELS, Filters
 from core.ui import charts
+from core.ui.session import attempt
 from core.ui.tables import table
 from core.ui.text import md
 
@@ -77,18 +78,20 @@ def filters_bar() -> Filters:
     opts = dashboard.filter_options()
     years, rounds = opts["years"], opts["rounds"]
     cols = st.columns(5)
-    year_from = _select(cols[0], "起始年份", years, "不限", "dash:f:from", lambda y: f"{y}年", "from")
-    year_to = _select(cols[1], "结束年份", list(reversed(years)), "至今", "dash:f:to", lambda y: f"{y}年", "to")
-    round_id = _select(cols[2], "创投批次", list(rounds), "全部批次", "dash:f:round", lambda r: rounds.get(r, str(r)),
-                       "round")
-    category = _select(cols[3], "项目类别", opts["categories"], "全部类别", "dash:f:category", param="category")
-    community = _select(cols[4], "社区", opts["communities"], "全部社区", "dash:f:community", param="community")
+    label = FILTER_LABELS
+    year_from = _select(cols[0], label["year_from"], years, "不限", "dash:f:from", lambda y: f"{y}年", "from")
+    year_to = _select(cols[1], label["year_to"], list(reversed(years)), "至今", "dash:f:to", lambda y: f"{y}年", "to")
+    round_id = _select(cols[2], label["round"], list(rounds), "全部批次", "dash:f:round",
+                       lambda r: rounds.get(r, str(r)), "round")
+    category = _select(cols[3], label["category"], opts["categories"], "全部类别", "dash:f:category",
+                       param="category")
+    community = _select(cols[4], label["community"], opts["communities"], "全部社区", "dash:f:community",
+                        param="community")
     f = Filters(year_from=year_from, year_to=year_to, round_id=round_id, category=category, community=community)
-    try:
-        return f.resolved()
-    except FiltersRefused as exc:
-        st.error(md(exc))
+    resolved = attempt(f.resolved)  # a backwards range: its refusal, and nothing below it
+    if resolved is None:
         st.stop()
+    return resolved
 
 
 def live_controls(key: str) -> float | None:
@@ -105,8 +108,8 @@ def updated_caption(extra: str = "") -> None:
 
 def uses_caption(name: str) -> None:
     """Say which filters a query ignores."""
-    ignored = [label for key, label in (("round", "批次"), ("category", "项目类别"), ("community", "社区"))
-               if key not in dashboard.query(name).uses]
+    uses = dashboard.query(name).uses
+    ignored = [FILTER_LABELS[key] for key in ("round", "category", "community") if key not in uses]
     if ignored:
         st.caption(f"本图不受{'、'.join(ignored)}筛选影响。")
 
@@ -173,24 +176,25 @@ def _state_selection(event, param: str | None = None):
 def kpi_drill(k: pd.DataFrame, f: Filters, key: str) -> None:
     """The KPIs as a table; selecting a row lists the records behind it (same filters), with export."""
     shown = pd.DataFrame({
-        "指标": k["label"], "数值": [fmt_value(v, u) for v, u in zip(k["value"], k["unit"])],
-        "上年同期": ["" if p is None or pd.isna(p) else fmt_value(p, u) for p, u in zip(k["previous"], k["unit"])],
-    })
+        "label": k["label"], "value": [fmt_value(v, u) for v, u in zip(k["value"], k["unit"])],
+        "previous": ["" if p is None or pd.isna(p) else fmt_value(p, u) for p, u in zip(k["previous"], k["unit"])],
+    }).rename(columns=dashboard.KPI_TABLE_COLUMNS)
     st.caption("选中一行,查看该指标对应的明细记录(与上方筛选条件一致)。")
     event = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                          key=f"{key}:kpis")
     rows = _state_selection(event)
     if rows:
         r = k.iloc[int(rows[0])]
-        records = dashboard.drill(r["query"], f, {"key": r["key"]})
+        sel = {"key": r["key"]}
+        records = dashboard.drill(r["query"], f, sel)
         st.markdown(f"**{md(r['label'])} · 明细**({len(records)} 条{',仅显示最新部分' if len(records) >= dashboard.DRILL_LIMIT else ''})")
-        table(records, f"{r['label']}明细", key=f"{key}:drill", columns=COLUMN_LABELS)
+        _records(records, dashboard.drill_columns(r["query"], sel), f"{r['label']}明细", f"{key}:drill")
 
 
 def headline_table(key: str) -> None:
     """The seed case's headline figures, computed from the database (no filter)."""
     h = dashboard.headline()
-    table(h, "中心成效一览", key=f"{key}:headline", columns={"figure": "指标", "value": "数据(自中心成立至今)"})
+    table(h, "中心成效一览", key=f"{key}:headline", columns=dashboard.HEADLINE_COLUMNS)
 
 
 # ---- chart views ------------------------------------------------------------------------------------------
@@ -220,12 +224,18 @@ def _drill_section(name: str, f: Filters, selection: dict | None, key: str, word
         return
     records = dashboard.drill(name, f, selection)
     st.markdown(f"**明细:{md(words(selection))}**({len(records)} 条)")
-    table(records, f"{dashboard.query(name).label}明细", key=f"{key}:drill", columns=COLUMN_LABELS)
+    _records(records, dashboard.drill_columns(name, selection), f"{dashboard.query(name).label}明细", f"{key}:drill")
 
 
-def _data_table(df: pd.DataFrame, name: str, key: str) -> None:
+def _records(df: pd.DataFrame, cols, name: str, key: str) -> None:
+    """A frame's declared columns, in their order, headed by their labels (with its Excel export)."""
+    table(df[list(cols)], name, key=key, columns=cols)
+
+
+def _data_table(df: pd.DataFrame, query: str, name: str, key: str) -> None:
+    """The chart's numbers: the query's declared columns."""
     with st.expander("数据表", expanded=False):
-        table(df, name, key=f"{key}:data", columns=COLUMN_LABELS)
+        _records(df, dashboard.query(query).columns, name, f"{key}:data")
 
 
 def _empty(df: pd.DataFrame, message: str) -> bool:
@@ -253,7 +263,7 @@ def view_category_year(f: Filters, key: str, meeting: bool = False,
             chart_exports(chart, title.split("(")[0], f"{key}:{measure}")
             _drill_section("category_year", f, picked, f"{key}:{measure}", words)
     if not meeting:
-        _data_table(df, "分类别分年度", key)
+        _data_table(df, "category_year", "分类别分年度", key)
 
 
 def view_funnel(f: Filters, key: str, meeting: bool = False) -> None:
@@ -271,7 +281,7 @@ def view_funnel(f: Filters, key: str, meeting: bool = False) -> None:
         chart_exports(chart, "申报漏斗", key)
         labels = dict(zip(df["state"], df["label"]))
         _drill_section("funnel", f, picked, key, lambda s: f"到达「{labels.get(s.get('state'), '')}」的申报")
-        _data_table(df[["label", "current", "reached"]], "申报漏斗", key)
+        _data_table(df, "funnel", "申报漏斗", key)
 
 
 def view_coverage(f: Filters, key: str, meeting: bool = False) -> None:
@@ -290,7 +300,7 @@ def view_coverage(f: Filters, key: str, meeting: bool = False) -> None:
     if not meeting:
         chart_exports(chart, "社区服务覆盖", key)
         _drill_section("community_coverage", f, picked, key, lambda s: f"{s.get('community', '')} 的服务活动")
-        _data_table(df, "社区服务覆盖", key)
+        _data_table(df, "community_coverage", "社区服务覆盖", key)
 
 
 def view_brands(f: Filters, key: str, meeting: bool = False) -> None:
@@ -308,7 +318,7 @@ def view_brands(f: Filters, key: str, meeting: bool = False) -> None:
     if not meeting:
         chart_exports(chart, "品牌矩阵", key)
         _drill_section("brand_matrix", f, picked, key, lambda s: f"品牌「{s.get('brand', '')}」的项目")
-        _data_table(df.drop(columns=["brand_id"]), "品牌矩阵", key)
+        _data_table(df, "brand_matrix", "品牌矩阵", key)
 
 
 def view_capability(f: Filters, key: str, meeting: bool = False) -> None:
@@ -323,7 +333,7 @@ def view_capability(f: Filters, key: str, meeting: bool = False) -> None:
         chart_exports(chart, "组织能力趋势", key)
         _drill_section("capability_trend", f, picked, key,
                        lambda s: f"{s.get('period', '')} · {s.get('dimension', '')} 各组织得分")
-        _data_table(df.drop(columns=["seq"]), "组织能力趋势", key)
+        _data_table(df, "capability_trend", "组织能力趋势", key)
 
 
 def view_risks(f: Filters, key: str, meeting: bool = False) -> None:
@@ -343,7 +353,7 @@ def view_risks(f: Filters, key: str, meeting: bool = False) -> None:
         rules = dict(zip(df["code"], df["rule"]))
         _drill_section("risk_summary", f, picked, key,
                        lambda s: f"{rules.get(s.get('code'), '')} · {s.get('severity', '')}")
-        _data_table(df.drop(columns=["code"]), "风险预警", key)
+        _data_table(df, "risk_summary", "风险预警", key)
 
 
 def view_funding(f: Filters, key: str, meeting: bool = False) -> None:
@@ -356,7 +366,7 @@ def view_funding(f: Filters, key: str, meeting: bool = False) -> None:
     if not meeting:
         chart_exports(chart, "资金来源结构", key)
         _drill_section("funding_sources", f, picked, key, lambda s: f"{s.get('year', '')}年签约项目")
-        _data_table(df.drop(columns=["source", "seq"]), "资金来源结构", key)
+        _data_table(df, "funding_sources", "资金来源结构", key)
 
 
 VIEWS: dict[str, tuple[str, Callable]] = {
@@ -378,8 +388,8 @@ def _overview_screen(f: Filters, key: str, meeting: bool = True) -> None:
 # one chart per screen: the two category x year charts take a screen each
 MEETING_SCREENS: dict[str, tuple[str, Callable]] = {
     "overview": ("数据总览", _overview_screen),
-    "granted": ("资助金额", lambda f, key, meeting=True: view_category_year(f, key, meeting, ("granted",))),
-    "person_times": ("服务人次", lambda f, key, meeting=True: view_category_year(f, key, meeting, ("person_times",))),
+    **{m: (CATEGORY_YEAR_CHARTS[m].split("(")[0],  # 资助金额, 服务人次
+           lambda f, key, meeting=True, m=m: view_category_year(f, key, meeting, (m,))) for m in CATEGORY_YEAR_CHARTS},
     **{k: v for k, v in VIEWS.items() if k != "category_year"},
 }
 MEETING_CSS = """
