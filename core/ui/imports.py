@@ -8,9 +8,8 @@ from typing import Callable
 import streamlit as st
 
 from core import config, importer
-from core.errors import HubError
 from core.excel import XLSX_MIME
-from core.ui.text import md
+from core.ui.session import attempt
 
 
 # ``st.file_uploader`` labels its button "Upload" and its limits "10MB per file • XLSX" in English, and this
@@ -48,11 +47,8 @@ def import_panel(spec: importer.ImportSpec, key: str, *, noun: str, template_nam
     if st.session_state.get(f"{key}:token") != token:
         st.session_state[f"{key}:token"] = token
         st.session_state.pop(f"{key}:done", None)
-        try:
-            st.session_state[f"{key}:plan"] = importer.plan(spec, data)
-        except HubError as exc:
-            st.session_state[f"{key}:plan"] = None
-            st.error(md(exc))
+        st.session_state[f"{key}:plan"] = attempt(lambda: importer.plan(spec, data))  # a refused file: why, here
+        if st.session_state[f"{key}:plan"] is None:
             return
     plan = st.session_state.get(f"{key}:plan")
     if plan is None:
@@ -69,10 +65,9 @@ def import_panel(spec: importer.ImportSpec, key: str, *, noun: str, template_nam
         st.warning(_nothing_to_import(counts))
         return
     if st.button(f"确认导入 {len(plan.valid)} 行有效数据", type="primary", key=f"{key}:confirm"):
-        try:
-            n = commit(plan)
-        except HubError as exc:
-            st.error(f"导入失败,未写入任何数据:{md(exc)}")
+        n = attempt(lambda: commit(plan))  # one transaction: a refusal writes no row
+        if n is None:
+            st.caption("导入失败,未写入任何数据。")
             return
         st.session_state[f"{key}:done"] = n
         st.rerun()
