@@ -1,7 +1,19 @@
 """Small headline figures for the workbench (aggregated in SQL)."""
 from __future__ import annotations
 
+from core.dashboard import KPI_LABELS
 from core.db import get_db
+
+# The workbench's figures, labelled once (those the dashboard also counts read like its KPIs)
+REGISTRY_LABELS = {"active": KPI_LABELS["registered"][0], "incubated_ever": KPI_LABELS["incubated_ever"][0],
+                   "incubating": KPI_LABELS["incubating"][0], "communities_covered": "覆盖社区"}
+TODO_LABELS = {"awaiting_agreement": "待签资助协议", "high": "高风险预警", "medium_low": "中/低风险预警",
+               "due_reports": "逾期评估报告"}
+
+
+def rating_label(level: str) -> str:
+    """The workbench figure of one rating level (5A级组织)."""
+    return f"{level}级组织"
 
 
 def registry_figures(db=None) -> dict:

@@ -13,13 +13,14 @@ def render() -> None:
     st.caption(f"欢迎,{md(st.session_state.get('name') or who.username)}")
     figures = overview.registry_figures()
     cols = st.columns(4)
-    cols[0].metric("在册社会组织", figures["active"])
-    cols[1].metric("累计入壳孵化", figures["incubated_ever"])
-    cols[2].metric("在孵组织", figures["incubating"])
-    cols[3].metric("覆盖社区", f"{figures['communities_covered']}/{figures['communities']}")
+    label = overview.REGISTRY_LABELS
+    cols[0].metric(label["active"], figures["active"])
+    cols[1].metric(label["incubated_ever"], figures["incubated_ever"])
+    cols[2].metric(label["incubating"], figures["incubating"])
+    cols[3].metric(label["communities_covered"], f"{figures['communities_covered']}/{figures['communities']}")
     cols = st.columns(4)
     for col, level in zip(cols, ("5A", "4A", "3A", "2A")):
-        col.metric(f"{level}级组织", figures["ratings"].get(level, 0))
+        col.metric(overview.rating_label(level), figures["ratings"].get(level, 0))
     if who.has("reviewer"):
         todo = reviews.open_tasks(who.username)
         st.info(f"您有 {todo} 个评审任务待完成,请在「我的评审」中办理。" if todo else "您目前没有待完成的评审任务。")
@@ -35,11 +36,12 @@ def _monitoring_todo() -> None:
     waiting = len(projects.awaiting_agreement())
     s = risks.summary()
     due = len(evaluations.due_reports())
+    label = overview.TODO_LABELS
     cols = st.columns(4)
-    cols[0].metric("待签资助协议", waiting)
-    cols[1].metric("高风险预警", s.get("高", 0))
-    cols[2].metric("中/低风险预警", s.get("中", 0) + s.get("低", 0))
-    cols[3].metric("逾期评估报告", due)
+    cols[0].metric(label["awaiting_agreement"], waiting)
+    cols[1].metric(label["high"], s.get("高", 0))
+    cols[2].metric(label["medium_low"], s.get("中", 0) + s.get("低", 0))
+    cols[3].metric(label["due_reports"], due)
     if waiting:
         page_link("projects", f"{waiting} 个立项项目待签订资助协议")
     if s.get("total", 0):

@@ -163,6 +163,20 @@ def test_the_refresh_interval_comes_from_the_environment(demo_db, monkeypatch):
     assert not at.exception and at.metric  # figures still shown, just not refreshed by themselves
 
 
+def test_the_workbench_shows_the_registry_figures_under_their_declared_labels(demo_db):
+    from core import overview
+
+    at = _open("workbench")
+    assert not at.exception
+    m = _metrics(at)
+    label = overview.REGISTRY_LABELS
+    assert m[label["active"]] == str(count("organisations", "WHERE active"))
+    assert m[label["incubated_ever"]] == str(count("organisations", "WHERE incubation_in IS NOT NULL"))
+    assert m[label["communities_covered"]].endswith(f"/{count('communities')}")
+    assert m[overview.rating_label("4A")] == str(overview.registry_figures()["ratings"].get("4A", 0))
+    assert not set(overview.TODO_LABELS.values()) & set(m)  # a leader has no monitoring to-dos
+
+
 # ---- 专题分析 --------------------------------------------------------------------------------------------------
 VIEW_QUERIES = {"category_year": "category_year", "funnel": "funnel", "coverage": "community_coverage",
                 "brands": "brand_matrix", "capability": "capability_trend", "risks": "risk_summary",
