@@ -2,21 +2,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 
 import pandas as pd
 
-from core import formats, records, workflow
+from core import blind, formats, records, rounds, workflow
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
 from core.errors import ValidationFailed
 from core.listing import Column, Filter, ListView
+from core.lookups import id_names
 from core.validation import to_failure, validate, validate_many
 from schemas.application import Application, ApplicationDraft, BlindTitle, Decision, Milestone, screening_schema
 from schemas.choices import APP_STATES, BUDGET_LINES, SCREENING_OUTCOMES
 from schemas.monitoring import Expense
 from schemas.columns import SYSTEM, columns, label as column_label
 from schemas.text import required as visible_text
+from schemas.stored import Screening
 
 STAFF = frozenset({"admin", "staff"})
 EDITABLE = ("draft", "returned")
@@ -31,6 +34,7 @@ MILESTONE = register(Entity(
 ))
 SCREENING = register(Entity(
     name="screening", table="screenings", label="资格审查记录", write_roles=STAFF, title_field="outcome",
+    schema=Screening,
 ))
 
 STATE_LABEL_SQL = "CASE state " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in APP_STATES.items()) + " END"
@@ -123,8 +127,6 @@ def _clean_milestones(rows: list[dict]) -> list[dict]:
 
 
 def _context(record: dict, app_id: int | None, db) -> tuple[dict, dict | None, int]:
-    from core import rounds
-
     rnd = rounds.get(int(record["round_id"]), db)
     org = db.fetch_one("SELECT id, name, active FROM organisations WHERE id = ?", [record["org_id"]])
     others = int(db.scalar(
@@ -135,8 +137,10 @@ def _context(record: dict, app_id: int | None, db) -> tuple[dict, dict | None, i
 
 
 def save_draft(values: dict, stones: list[dict], actor: Actor, *, app_id: int | None = None,
-               idea_id: int | None = None, db=None) -> int:
-    """Create or update a draft (or a returned application); only filled fields are checked."""
+               idea_id: int | None = None, link: Callable[[records.Unit, int], None] | None = None, db=None) -> int:
+    """Create or update a draft (or a returned application); only filled fields are checked. A new draft
+    promoted from an idea names it (``idea_id``) and ``link(unit, app_id)`` writes the idea's side in the same
+    transaction (``core.ideas.promote``: the idea module sits above this one)."""
     db = db or get_db()
     record = validate(ApplicationDraft, values)
     clean_stones = _clean_milestones(stones)
@@ -154,10 +158,8 @@ def save_draft(values: dict, stones: list[dict], actor: Actor, *, app_id: int | 
             u.create(workflow.EVENT, {"application_id": app_id, "from_state": None, "to_state": "draft",
                                       "note": "新建申报草稿" + (f"(由金点子 {idea_id} 转化)" if idea_id else "")},
                      validated=True)
-            if idea_id is not None:  # the idea links back to the application, in the same transaction
-                from core.ideas import IDEA
-
-                u.update(IDEA, idea_id, {}, system={"application_id": app_id}, action="promote")
+            if link is not None:  # e.g. the idea links back to the application, in the same transaction
+                link(u, app_id)
         else:
             u.update(APPLICATION, app_id, record, validated=True)
         _replace_milestones(u, app_id, clean_stones)
@@ -231,8 +233,6 @@ def reviewer_title(app_id: int, db=None) -> str:
 def _blind_title(app: dict, value, db) -> str:
     """The 评审用名称 to store for ``app`` (the default when ``value`` is empty); refused (the form keeps the
     input) when it names the organisation or another application of the round already uses it."""
-    from core import blind
-
     title = validate(BlindTitle, {"blind_title": value}).get("blind_title")
     titles = reviewer_titles(int(app["round_id"]), db)
     if not title:
@@ -261,8 +261,6 @@ def screen(app_id: int, ticks: dict, outcome: str, actor: Actor, *, reasons: str
            return_due: dt.date | None = None, blind_title: str | None = None, db=None) -> None:
     """Record a screening of the round's checklist and move to eligible, ineligible or returned. In a blind
     round the 评审用名称 is stored too (``blind_title``, or the default when it is left empty)."""
-    from core import rounds
-
     db = db or get_db()
     app = get(app_id, db)
     rnd = rounds.get(app["round_id"], db)
@@ -331,8 +329,6 @@ SCREENING_COLUMNS = columns("created_at", "who", "outcome", "items_failed", "rea
 
 def content_rows(app: dict, db=None) -> list[tuple[str, str]]:
     """申报内容 as (label, text) rows: money with separators, counts without ".0", empty as "—"."""
-    from core import rounds
-
     db = db or get_db()
     rnd = rounds.get(app["round_id"], db)
     shown = {
@@ -422,18 +418,12 @@ def options(round_id: int | None = None, states: tuple[str, ...] | None = None, 
 
 
 def install_providers() -> None:
-    from core.lookups import cached_map
-    from schemas import choices
-
-    def _notice() -> dict:
-        return cached_map("notice_apps", ("applications",), lambda db: {
-            r["id"]: f"{r['id']} · {r['title']}" for r in db.fetch_all(
-                "SELECT id, title FROM applications WHERE state IN ('public_notice', 'funded') ORDER BY id DESC")})
-
-    choices.register_provider("notice_applications", lambda: list(_notice()), lambda v: _notice().get(v, str(v)))
-    choices.register_provider("round_names", lambda: list(cached_map(
-        "round_name_list", ("rounds",),
-        lambda db: {r["name"]: r["name"] for r in db.fetch_all("SELECT name FROM rounds ORDER BY year DESC, id DESC")})))
+    """``notice_applications``: applications on public notice or funded, newest first, as 「编号 · 项目名称」;
+    ``round_names``: the rounds by name (list filters)."""
+    id_names("notice_applications", ("applications",),
+             "SELECT id, title FROM applications WHERE state IN ('public_notice', 'funded') ORDER BY id DESC",
+             lambda r: f"{r['id']} · {r['title']}")
+    id_names("round_names", ("rounds",), "SELECT name FROM rounds ORDER BY year DESC, id DESC", key="name")
 
 
 __all__ = ["APPLICATION", "MILESTONE", "SCREENING", "save_draft", "submit", "move", "screen", "to_failure"]

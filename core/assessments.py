@@ -24,6 +24,7 @@ Formulas (all in this module; the screens only show them):
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 import pandas as pd
@@ -41,6 +42,7 @@ from schemas.capability import (
 )
 from schemas.columns import columns
 from schemas.organisation import Organisation
+from schemas.stored import Assessment as StoredAssessment, AssessmentScore
 
 STALE_MONTHS = 12
 WEAKEST = 2
@@ -65,9 +67,9 @@ DIMENSION = register(Entity(name="instrument_dimension", table="instrument_dimen
 INDICATOR = register(Entity(name="instrument_indicator", table="instrument_indicators", label="评估指标",
                             schema=Indicator, write_roles=_STAFF, title_field="name"))
 ASSESSMENT = register(Entity(name="assessment", table="assessments", label="能力评估", write_roles=_STAFF,
-                             title_field="period"))
+                             title_field="period", schema=StoredAssessment))
 SCORE = register(Entity(name="assessment_score", table="assessment_scores", label="指标得分", write_roles=_STAFF,
-                        title_field="indicator_id"))
+                        title_field="indicator_id", schema=AssessmentScore))
 SUPPORT = register(Entity(
     name="support_map", table="support_map", label="能力维度支持对照", schema=SupportMapping, write_roles=_STAFF,
     title_field="dimension", unique=(Unique("dimension", "该维度已有对照:「{title}」(编号 {key})"),),
@@ -498,8 +500,6 @@ def fallen(period: str, db=None) -> pd.DataFrame:
 
 def months_before(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` months earlier (the month's last day when it has fewer days)."""
-    import calendar
-
     m = day.year * 12 + (day.month - 1) - months
     year, month = divmod(m, 12)
     return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))

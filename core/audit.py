@@ -50,6 +50,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from core import secrets_file  # (tomllib loaded with it, at import: before a process may drop privileges)
+from core import config
+from core.errors import HubError
 from core.listing import like_literal
 from core.validation import jsonable
 
@@ -78,8 +80,6 @@ _key_cache: dict[Path, tuple[tuple, list[bytes]]] = {}
 
 
 def _secrets_path() -> Path:
-    from core import config
-
     return config.load().secrets_path
 
 
@@ -98,8 +98,6 @@ def keys(*, create: bool = True) -> list[bytes]:
     try:
         found = secrets_file.audit_keys(path, create=create)
     except OSError as exc:
-        from core.errors import HubError
-
         raise HubError(f"无法读取或创建密钥文件 {path}(审计密钥保存在其中):{exc}。请检查 HUBDESK_SECRETS 指向的位置和权限。") from exc
     if found:
         st = path.stat()
@@ -156,7 +154,6 @@ def record(tx, actor: str, changes: list[Change]) -> None:
     after the commit, the new head goes to the head file (one line per transaction)."""
     if not changes:
         return
-    from core.errors import HubError
 
     keyring = keys()
     if not keyring:

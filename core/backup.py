@@ -19,6 +19,8 @@ backup …"), so :func:`core.audit.verify` reports the restore as a restore, not
 """
 from __future__ import annotations
 
+import getpass
+import hashlib
 import logging
 import os
 import re
@@ -32,7 +34,9 @@ from typing import Callable
 
 import duckdb
 
-from core import audit, export
+from core import audit, export, migrate, records
+from core.actor import SYSTEM
+from core.db import Database
 from core.errors import DatabaseUnavailable, HubError, PermissionDenied
 
 log = logging.getLogger("hubdesk")
@@ -177,8 +181,6 @@ def before_migrations(db_path: Path | str, dest_dir: Path | str, *, now: datetim
 
     Returns None when there is nothing to do (no file yet, nothing pending) or the file cannot be opened
     here (``core.db`` then reports why)."""
-    from core import migrate
-
     db_path = Path(db_path)
     if not db_path.is_file():
         return None
@@ -214,8 +216,6 @@ def before_migrations(db_path: Path | str, dest_dir: Path | str, *, now: datetim
 
 def backup_now(db, actor, settings) -> Path:
     """The admin panel's 立即备份: a backup like the automatic ones, audited."""
-    from core import records
-
     if not actor.has("admin"):
         raise PermissionDenied("只有管理员可以备份数据库")
     path = backup(db, settings.backup_dir, settings.backup_keep)
@@ -228,8 +228,6 @@ def backup_now(db, actor, settings) -> Path:
 def check_file(path: Path | str, *, label: str | None = None) -> dict[str, export.TableSum]:
     """Refuse (RestoreRefused) a file that is not a complete, readable HubDesk database of a version this
     program knows; returns every table's row count and checksum (reading every row finds damaged blocks)."""
-    from core import migrate
-
     path = Path(path)
     label = label or str(path)
     if not path.is_file():
@@ -285,12 +283,6 @@ def _audit_restore(target: Path, source: Path, replaced: tuple[int, str] | None,
     """One audit row in the restored database saying so (through the one write path). False when the
     restored file cannot take it (a backup from a HubDesk too old for this audit row): the head file's
     ``R`` line still records the restore."""
-    import getpass
-
-    from core import records
-    from core.actor import SYSTEM
-    from core.db import Database
-
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
@@ -354,8 +346,6 @@ def check_uploads(db, folder: Path | str) -> list[dict]:
 
     Uploads live outside the database (``data/uploads/``, by content hash, never changed once written),
     so a restored database is only whole together with them: the restore drill runs this."""
-    import hashlib
-
     folder = Path(folder)
     bad = []
     for row in db.fetch_all("SELECT id, filename, stored_name, sha256 FROM documents ORDER BY id"):

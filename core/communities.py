@@ -1,14 +1,16 @@
 """The configurable list of communities (the demo uses Xiasha's 21)."""
 from __future__ import annotations
 
+from core import records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
-from schemas import choices
+from core.lookups import id_names
+from schemas.stored import Community
 
 COMMUNITY = register(Entity(
     name="community", table="communities", label="社区", write_roles=frozenset({"admin"}),
-    key="name", key_generated=False, title_field="name", stamps=False,
+    key="name", key_generated=False, title_field="name", stamps=False, schema=Community,
 ))
 
 
@@ -19,8 +21,6 @@ def names(db=None) -> list[str]:
 
 def ensure(names_in_order: list[str], actor: Actor, db=None) -> int:
     """Add the communities that are missing (keeps the given order); returns how many were added."""
-    from core import records
-
     db = db or get_db()
     have = set(names(db))
     rows = [{"name": n, "sort_order": i} for i, n in enumerate(names_in_order) if n not in have]
@@ -31,7 +31,4 @@ def ensure(names_in_order: list[str], actor: Actor, db=None) -> int:
 
 def install_provider() -> None:
     """Let schemas validate ``source="communities"`` against the database."""
-    from core.lookups import cached_map
-
-    choices.register_provider("communities", lambda: list(cached_map(
-        "communities", ("communities",), lambda db: {n: n for n in names(db)})))
+    id_names("communities", ("communities",), "SELECT name FROM communities ORDER BY sort_order, name", key="name")

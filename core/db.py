@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterator
 import duckdb
 import pandas as pd
 
+from core import config, migrate
 from core.errors import DatabaseUnavailable, WriteFailed
 
 log = logging.getLogger("hubdesk")
@@ -363,8 +364,6 @@ _instances_lock = threading.Lock()
 
 def _check_schema_current(db: Database) -> None:
     """A read-only database cannot be migrated: refuse it when this version of HubDesk needs migrations."""
-    from core import migrate
-
     try:
         done = {r["version"] for r in db.fetch_all("SELECT version FROM schema_version")}
     except duckdb.Error:
@@ -381,8 +380,6 @@ def get_db(path: Path | str | None = None) -> Database:
 
     Raises :class:`DatabaseUnavailable` (a Chinese message naming the file, and the process holding it)
     when it cannot be opened; nothing is cached then, so the next call tries again."""
-    from core import config, migrate
-
     p = Path(path) if path is not None else config.load().db_path
     p = p.resolve()
     with _instances_lock:

@@ -32,6 +32,7 @@ STEPS = ("演示账号", "社会组织", "公益创投批次与申报", "专家�
 
 def load(db, progress=None) -> dict[str, int]:
     """Fills a new database; ``progress(done, total, label)`` is told before each step (a screen shows it)."""
+    # start-up cost: the demo builders (a quarter of core/) load only when a demo database is built, not at every start
     from core import demo_incubation, demo_monitoring, demo_orgs, demo_reviews, demo_rounds
 
     steps = (

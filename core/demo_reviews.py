@@ -37,6 +37,7 @@ from core import assignment, passwords, records, reviewers, rubrics, users
 from core.actor import SYSTEM, Actor
 from core.assignment import ASSIGNMENT
 from core.consolidation import FLAG_RESOLUTION
+from core.demo_orgs import GIVEN, SURNAMES
 from core.reviews import REVIEW, SCORE
 from core.rounds import ROUND
 from core.validation import to_failure, validate_many
@@ -134,8 +135,6 @@ DATE_NOTE = re.compile(r"办理日期 (\d{4}-\d{2}-\d{2})")
 
 # ==== planning (pure) =========================================================================
 def _name(rng: random.Random, used: set[str]) -> str:
-    from core.demo_orgs import GIVEN, SURNAMES
-
     while True:
         given = rng.sample(GIVEN, 2 if rng.random() < 0.75 else 1)
         n = rng.choice(SURNAMES) + "".join(given)

@@ -31,10 +31,12 @@ from collections import Counter
 from core import records, rounds, workflow
 from core.actor import SYSTEM, Actor
 from core.applications import APPLICATION, MILESTONE, SCREENING
+from core.demo_orgs import GIVEN, MOBILE_PREFIXES, SURNAMES
 from core.ideas import IDEA
 from core.validation import to_failure, validate_many
 from schemas import choices
 from schemas.application import Application, ApplicationDraft, Milestone
+from schemas.checks import normalise_phone
 from schemas.idea import Idea
 from schemas.round import Round
 
@@ -676,9 +678,6 @@ def plan(orgs: list[dict], today: dt.date | None = None, seed: int = SEED) -> di
 
 
 def _phone(rng: random.Random) -> str:
-    from core.demo_orgs import MOBILE_PREFIXES
-    from schemas.checks import normalise_phone
-
     while True:
         num = normalise_phone(rng.choice(MOBILE_PREFIXES) + "".join(rng.choices("0123456789", k=8)))
         if num:
@@ -687,8 +686,6 @@ def _phone(rng: random.Random) -> str:
 
 def _ideas(rng: random.Random, rnds: list[dict], apps: list[dict]) -> list[dict]:
     """About 40 金点子 spread over the rounds; some duplicates; about 10 promoted to applications."""
-    from core.demo_orgs import GIVEN, SURNAMES
-
     per = [IDEAS_TOTAL // len(rnds) + (1 if i < IDEAS_TOTAL % len(rnds) else 0) for i in range(len(rnds))]
     promote_at = set(rng.sample(range(IDEAS_TOTAL), IDEAS_PROMOTED))
     for a in apps:

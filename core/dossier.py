@@ -8,6 +8,7 @@ import io
 import zipfile
 
 import pandas as pd
+from openpyxl import load_workbook
 
 from core import documents, evaluations, ledger, money, projects
 from core.db import get_db
@@ -130,8 +131,6 @@ def sheets(project_id: int, db=None) -> dict[str, pd.DataFrame]:
 def _money_formats(data: bytes) -> bytes:
     """Amounts in the 项目 / 内容 sheets (rows whose 项目 ends in "(元)") read with thousands separators and at
     most two decimals, like the money columns ``core.excel`` formats: 24,800 / 24,800.50 (still numbers)."""
-    from openpyxl import load_workbook
-
     wb = load_workbook(io.BytesIO(data))
     for ws in wb.worksheets:
         if [str(c.value or "") for c in ws[1]][:2] != PAIR:

@@ -34,6 +34,7 @@ from typing import Any, Iterator
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from core import audit, records
 from core.errors import HubError, PermissionDenied
 from core.excel import neutralise
 
@@ -397,8 +398,6 @@ DOWNLOAD_FORMATS = {"parquet": ("Parquet(可导入,zip)", ".zip"), "excel": ("Ex
 
 def download(db, actor, fmt: str) -> tuple[str, bytes]:
     """A full export as (file name, bytes) for an admin to download; the export is audited."""
-    from core import audit, records
-
     if not actor.has("admin"):
         raise PermissionDenied("只有管理员可以导出全部数据")
     if fmt not in DOWNLOAD_FORMATS:

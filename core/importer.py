@@ -22,6 +22,7 @@ from openpyxl.utils.datetime import from_excel
 
 from core.excel import FORMULA_START, Sheet, WorkbookRefused, read_sheet, unneutralise, workbook_bytes
 from core.validation import RowError, validate_many
+from schemas import choices
 from schemas.base import field_specs
 from schemas.columns import columns
 from schemas.messages import message
@@ -132,8 +133,6 @@ def example_message(spec: ImportSpec) -> str:
 
 def _choices(meta: dict) -> list[str]:
     """The choices as a person reads them (an organisation by its name, not its id)."""
-    from schemas import choices
-
     source = meta.get("source")
     return [choices.label(source, v) for v in choices.get(source)] if source else []
 
@@ -141,8 +140,6 @@ def _choices(meta: dict) -> list[str]:
 def _by_label(source: str | None) -> dict:
     """Display text -> stored value, for a choice list whose labels differ from its values (labels that
     stand for more than one value are left out: such a cell is reported, not guessed)."""
-    from schemas import choices
-
     if not source:
         return {}
     out: dict = {}

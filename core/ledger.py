@@ -19,12 +19,15 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from core import config, documents, records
+from core import config, documents, importer, records
 from core.actor import Actor
 from core.db import get_db
-from core.entities import Entity, register
+from core.entities import Entity, granted, register
 from core.errors import HubError, NotFound, PermissionDenied, ValidationFailed
+from core.importer import ImportSpec
 from core.listing import Column, Filter, ListView
+from core.projects import date_context
+from schemas import choices
 from schemas.application import Application
 from schemas.columns import columns, label
 from schemas.monitoring import PROJECT_STATES, Activity, Agreement
@@ -91,8 +94,6 @@ def agreed_communities(project_id: int, db=None) -> list[str]:
 def community_source(project_id: int, db=None) -> str:
     """A choice list for the activity form of one project: its agreed communities first, then every other
     community (still allowed, labelled 「协议外」). Returns the list's name in ``schemas.choices``."""
-    from schemas import choices
-
     agreed = agreed_communities(project_id, db)
     source = f"activity_communities:{int(project_id)}"
     choices.register_provider(
@@ -127,7 +128,6 @@ def add(values: dict, actor: Actor, *, db=None) -> int:
     before = _project(db, values.get("project_id"))
     if before is not None:
         _refuse_if_ended(before)
-    from core.projects import date_context
 
     pid = values.get("project_id")
     context = date_context(int(pid), db) if isinstance(pid, int) or (isinstance(pid, str) and pid.isdigit()) else None
@@ -189,8 +189,6 @@ def import_spec(project_id: int, db=None):
     """The activity sheet of one project (``core.importer``): the template's columns are the activity's
     without the project; rows outside the project's period are reported as errors, rows already
     recorded (same date and title) as 已存在, so importing the same file twice adds nothing."""
-    from core.importer import ImportSpec
-
     project = _project(db or get_db(), project_id)
     if project is None:
         raise NotFound(f"立项项目(编号 {project_id})不存在")
@@ -207,8 +205,6 @@ def import_spec(project_id: int, db=None):
 def commit_import(spec, import_plan, actor: Actor, db=None) -> int:
     """``importer.commit``; an activity someone recorded meanwhile (same project, date and title)
     refuses the whole sheet with a message instead of a database error."""
-    from core import importer
-
     try:
         return importer.commit(spec, import_plan, actor, db=db)
     except duckdb.ConstraintException as exc:
@@ -220,7 +216,7 @@ def attach_photo(activity_id: int, filename: str, data: bytes, actor: Actor, *, 
     """Attach a photo to an activity (``documents`` owner_table "activities"). Only images, judged by
     content; the size limit is the uploads' (HUBDESK_UPLOAD_MAX_MB). Returns the document id."""
     db = db or get_db()
-    if not actor.has(*documents.DOCUMENT.write_roles, "system"):
+    if not granted(actor, documents.DOCUMENT, "create"):
         raise PermissionDenied(f"当前账号无权修改{documents.DOCUMENT.label}")
     if db.fetch_one("SELECT id FROM activities WHERE id = ?", [activity_id]) is None:
         raise NotFound(f"服务活动(编号 {activity_id})不存在")

@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -19,11 +20,21 @@ from datetime import datetime, timedelta
 from core import config, records
 from core.actor import SYSTEM
 from core.db import get_db
-from core.entities import Entity, register
+from core.entities import Entity, Rule, RuleContext, may, register
+from core.errors import PermissionDenied, WriteFailed
+from schemas.system import LoginAttempt
 
+def _an_unlock(ctx: RuleContext, before: dict | None, after: dict | None) -> None:
+    """What an admin records here is an unlock (a successful row that starts the count afresh), nothing else."""
+    if after is None or after.get("outcome") != "unlocked" or not after.get("success"):
+        raise PermissionDenied("管理员只能登记解锁,登录记录由系统在登录时写入")
+
+
+# sign-in attempts are recorded by the system (core.actor.SYSTEM) as they happen; an admin adds an unlock
 LOGIN_ATTEMPT = register(Entity(
-    name="login_attempt", table="login_attempts", label="登录记录", write_roles=frozenset({"system", "admin"}),
+    name="login_attempt", table="login_attempts", label="登录记录", schema=LoginAttempt,
     title_field="username", stamps=False,
+    rules=(Rule("管理员只能登记解锁", actions=frozenset({"create"}), roles=frozenset({"admin"}), check=_an_unlock),),
 ))
 
 
@@ -136,22 +147,16 @@ def finish(attempt: Attempt, success: bool, db=None) -> LockStatus:
 
 
 def _record_quietly(username: str, success: bool, client: str | None, outcome: str | None, db) -> None:
-    from core.errors import WriteFailed
-
     try:
         record(username, success, db=db, client=client, outcome=outcome)
     except WriteFailed:  # full disk or read-only database: signing in (a read) still works, unrecorded
-        import logging
-
         logging.getLogger("hubdesk").warning("HubDesk: sign-in attempt of %s not recorded (writes fail)", username)
 
 
 def unlock(username: str, actor, db=None) -> None:
     """An admin lifts a username's lock (audited: a row with outcome unlocked that starts the count afresh)."""
-    from core.errors import PermissionDenied
-
-    if not actor.has("admin"):
+    row = {"username": username[:MAX_USERNAME], "attempted_at": datetime.now(), "success": True, "client": None,
+           "outcome": "unlocked"}
+    if not may(actor, LOGIN_ATTEMPT, "create", row, db=db):
         raise PermissionDenied("只有管理员可以解锁账号")
-    records.create(LOGIN_ATTEMPT, {"username": username[:MAX_USERNAME], "attempted_at": datetime.now(),
-                                   "success": True, "client": None, "outcome": "unlocked"},
-                   actor, db=db, note=f"管理员 {actor.username} 解锁")
+    records.create(LOGIN_ATTEMPT, row, actor, db=db, note=f"管理员 {actor.username} 解锁")

@@ -19,15 +19,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core import audit, backup, config, export, users
+from core import audit, backup, config, documents, export, users
 from core.actor import SYSTEM
+from core.db import Database, get_db
 from core.errors import HubError
 
 
 def _open_unmigrated(path):
     """The database file as it is (no migrations: used before an upgrade, too)."""
-    from core.db import Database
-
     if not path.is_file():
         raise HubError(f"找不到数据库文件 {path}(请检查 HUBDESK_DB)")
     return Database(path)
@@ -107,7 +106,6 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 db.close()
             return 0
-        from core.db import get_db
 
         if s.backup_on_start:  # the commands below migrate an older file: copy it first, as a server start does
             backup.before_migrations(s.db_path, s.backup_dir)
@@ -138,8 +136,6 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(rep.lines()))
             return 0 if rep.ok else 1
         elif args.cmd == "check-uploads":
-            from core import documents
-
             bad = backup.check_uploads(db, documents.uploads_dir())
             total = db.scalar("SELECT count(*) FROM documents")
             print(f"附件:{total} 个记录," + ("文件齐全" if not bad else f"{len(bad)} 个有问题"))

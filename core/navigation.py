@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemas.choices import ROLES
+
 ALL_ROLES = ("admin", "staff", "reviewer", "leader")
 # The icon of a URL that is known but draws no screen: every screen's URL while signed out (the login form
 # shows), and a screen the role may not open (a Chinese notice shows). Home.py registers them so bookmarks,
@@ -115,6 +117,4 @@ def allowed(key: str, roles) -> bool:
 
 
 def role_label(role: str) -> str:
-    from schemas.choices import ROLES
-
     return ROLES.get(role, role)

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from core import audit, records
 from core.db import get_db
 from core.entities import Entity, Unique, register
+from core.importer import ImportSpec
 from core.listing import Column, Filter, ListView
+from core.lookups import id_names
 from schemas.columns import columns
 from schemas.organisation import Organisation
 
@@ -118,8 +121,6 @@ def find_existing(records: list[dict], db=None) -> dict[int, dict]:
 
 
 def _import_spec():
-    from core.importer import ImportSpec
-
     return ImportSpec(
         entity=ORGANISATION,
         fields=("name", "kind", "uscc", "filing_no", "reg_date", "legal_rep", "contact_person", "contact_phone",
@@ -136,33 +137,20 @@ IMPORT_SPEC = _import_spec()
 
 
 def create(values: dict, actor) -> int:
-    from core import records
-
     return records.create(ORGANISATION, values, actor)
 
 
 def update(org_id: int, values: dict, actor) -> bool:
-    from core import records
-
     return records.update(ORGANISATION, org_id, values, actor)
 
 
 def history(org_id: int, db=None):
     """The organisation's audit trail, newest first."""
-    from core import audit
-
     df, _ = audit.query(db or get_db(), table="organisations", key=str(org_id), limit=100)
     return df
 
 
 def install_providers() -> None:
     """``orgs``: every organisation id, shown by name (a deregistered one is marked)."""
-    from core.lookups import cached_map
-    from schemas import choices
-
-    def _names() -> dict:
-        return cached_map("org_names", ("organisations",), lambda db: {
-            r["id"]: r["name"] + ("" if r["active"] else "(已注销)")
-            for r in db.fetch_all("SELECT id, name, active FROM organisations ORDER BY name")})
-
-    choices.register_provider("orgs", lambda: list(_names()), lambda v: _names().get(v, str(v)))
+    id_names("orgs", ("organisations",), "SELECT id, name, active FROM organisations ORDER BY name",
+             lambda r: r["name"] + ("" if r["active"] else "(已注销)"))

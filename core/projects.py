@@ -16,7 +16,7 @@ import datetime as dt
 
 import pandas as pd
 
-from core import formats, records
+from core import applications, formats, monitoring_policy, records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, Unique, register
@@ -24,12 +24,12 @@ from core.errors import HubError, NotFound
 from core.listing import Column, Filter, ListView, like_literal
 from core.validation import to_failure, validate, validate_many
 from schemas.application import Application
-from schemas.choices import BUDGET_LINES
+from schemas.choices import APP_STATES, BUDGET_LINES
 from schemas.columns import columns, label
 from schemas.monitoring import (
     PROJECT_STATES, TRANCHE_GATES, Activity, Agreement, ProjectMilestone,
 )
-from schemas.stored import ProjectEvent
+from schemas.stored import ProjectEvent, Tranche
 
 STAFF = frozenset({"admin", "staff"})
 
@@ -45,6 +45,10 @@ PROJECT_MILESTONE = register(Entity(
 PROJECT_EVENT = register(Entity(
     name="project_event", table="project_events", label="项目动态", write_roles=STAFF, title_field="event",
     schema=ProjectEvent,
+))
+# the tranche plan is written when the agreement is signed (sign_agreement); core.money releases the tranches
+TRANCHE = register(Entity(
+    name="tranche", table="tranches", label="拨付计划", write_roles=STAFF, title_field="seq", schema=Tranche,
 ))
 
 
@@ -156,8 +160,6 @@ def milestones(project_id: int, db=None) -> pd.DataFrame:
 def timeline(project_id: int, db=None) -> pd.DataFrame:
     """The application's workflow events followed by the project's own events, oldest first:
     happened_on, event, detail, by_user."""
-    from schemas.choices import APP_STATES
-
     db = db or get_db()
     df = db.fetch_df(
         "SELECT happened_on, event, detail, by_user FROM ("
@@ -177,8 +179,6 @@ def agreement_defaults(app_id: int, db=None, *, today: dt.date | None = None) ->
     """Agreement values proposed from the funded application: its granted amount split over the
     application's budget lines in proportion, its period and communities, report dates at the middle
     and the end of the period, a planned activity count of one per fortnight."""
-    from core import applications
-
     db = db or get_db()
     app = applications.get(app_id, db)
     rnd = db.fetch_one("SELECT year, project_start, project_end FROM rounds WHERE id = ?", [app["round_id"]])
@@ -229,8 +229,6 @@ def sign_agreement(app_id: int, values: dict, actor: Actor, *, milestones: list[
     """Create the project of a funded application: the agreement (validated with ``Agreement``), its
     milestones (default: the application's), its tranche plan from the round's monitoring policy and a
     timeline event — one transaction. Returns the project id."""
-    from core import applications, monitoring_policy
-
     db = db or get_db()
     app = applications.get(app_id, db)
     if app["state"] != "funded":
@@ -253,8 +251,6 @@ def sign_agreement(app_id: int, values: dict, actor: Actor, *, milestones: list[
         pid = u.create(PROJECT, record, system={"application_id": app_id, "state": "active"}, validated=True)
         for stone in stone_rows:
             u.create(PROJECT_MILESTONE, stone, system={"project_id": pid}, validated=True)
-        from core.money import TRANCHE  # the tranche entity lives with the money
-
         for tranche in plan:
             u.create(TRANCHE, tranche, system={"project_id": pid}, validated=True)
         add_event_in(u, pid, "签订资助协议",
@@ -308,24 +304,14 @@ def gate_label(gate: str) -> str:
 # ---- choice lists ----------------------------------------------------------------------------------
 def install_providers() -> None:
     """``active_projects``: projects that are still running, shown as 「协议编号 项目名称」."""
-    from core.lookups import cached_map
-    from schemas import choices
+    from core.lookups import id_names
 
-    def _active() -> dict:
-        return cached_map("active_projects", ("projects", "applications"), lambda db: {
-            r["id"]: f"{r['agreement_no']} {r['title']}"
-            for r in db.fetch_all("SELECT p.id, p.agreement_no, a.title FROM projects p"
-                                  " JOIN applications a ON a.id = p.application_id"
-                                  " WHERE p.state IN ('active', 'stopped') ORDER BY p.id DESC")})
-
-    def _all() -> dict:
-        return cached_map("project_names", ("projects", "applications"), lambda db: {
-            r["id"]: f"{r['agreement_no']} {r['title']}"
-            for r in db.fetch_all("SELECT p.id, p.agreement_no, a.title FROM projects p"
-                                  " JOIN applications a ON a.id = p.application_id ORDER BY p.id DESC")})
-
-    choices.register_provider("active_projects", lambda: list(_active()), lambda v: _all().get(v, str(v)))
-    choices.register_provider("projects", lambda: list(_all()), lambda v: _all().get(v, str(v)))
+    sql = ("SELECT p.id, p.agreement_no, a.title, p.state FROM projects p"
+           " JOIN applications a ON a.id = p.application_id ORDER BY p.id DESC")
+    title = lambda r: f"{r['agreement_no']} {r['title']}"  # noqa: E731
+    id_names("active_projects", ("projects", "applications"), sql, title,
+             offered=lambda r: r["state"] in ("active", "stopped"))
+    id_names("projects", ("projects", "applications"), sql, title)
 
 
 # ---- how figures and people read on screens (core.formats for single values) -------------------------------

@@ -65,7 +65,7 @@ ENTITIES: tuple[Entity, ...] = (
     projects.PROJECT,
     projects.PROJECT_MILESTONE,
     projects.PROJECT_EVENT,
-    money.TRANCHE,
+    projects.TRANCHE,
     money.EXPENSE,
     evaluations.EVALUATION,
     ledger.ACTIVITY,

@@ -5,11 +5,12 @@ import datetime as dt
 
 import pandas as pd
 
-from core import records
+from core import records, rubrics
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, Unique, register
 from core.errors import PermissionDenied, ValidationFailed
+from core.lookups import id_names
 from schemas import choices
 from schemas.columns import columns
 from schemas.round import CategoryQuota, Round
@@ -108,8 +109,6 @@ def is_frozen(round_id: int, db=None) -> bool:
 
 def create(values: dict, actor: Actor, db=None) -> int:
     """A new round, with the default 100-point rubric (editable until the first review is submitted)."""
-    from core import rubrics
-
     record = records.clean(ROUND, values)
     criteria = [records.clean(rubrics.CRITERION, c) for c in rubrics.default_rows()]
     with records.unit(actor, db) as u:
@@ -171,10 +170,4 @@ def set_quotas(round_id: int, new: dict[str, float | None], actor: Actor, *, ove
 
 def install_providers() -> None:
     """``rounds``: every round id, newest first, shown by name."""
-    from core.lookups import cached_map
-
-    def _names() -> dict:
-        return cached_map("round_names", ("rounds",), lambda db: {
-            r["id"]: r["name"] for r in db.fetch_all("SELECT id, name FROM rounds ORDER BY year DESC, id DESC")})
-
-    choices.register_provider("rounds", lambda: list(_names()), lambda v: _names().get(v, str(v)))
+    id_names("rounds", ("rounds",), "SELECT id, name FROM rounds ORDER BY year DESC, id DESC")

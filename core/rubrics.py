@@ -6,7 +6,7 @@ from core import records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.formats import EMPTY, is_empty, number
 from core.validation import validate_many
 from schemas.review import DEFAULT_RUBRIC, Criterion
@@ -63,10 +63,12 @@ def weighted_total(scores: dict[int, float], crit: list[dict]) -> float | None:
 
 def set_rubric(round_id: int, rows: list[dict], actor: Actor, db=None) -> None:
     """Replace the round's rubric. The maxima must sum to the rubric's total; refused once frozen."""
-    from core import rounds
-
     db = db or get_db()
-    rnd = rounds.get(round_id, db)
+    # the round's one figure this needs, read here: core.rounds sits above this module (a new round gets the
+    # default rubric)
+    rnd = db.fetch_one("SELECT rubric_total FROM rounds WHERE id = ?", [round_id])
+    if rnd is None:
+        raise NotFound(f"创投批次(编号 {round_id})不存在")
     if is_frozen(round_id, db):
         raise ValidationFailed(form=["已有专家提交评分,评分细则已冻结,不能再修改"])
     rows = [r for r in rows if any(v not in (None, "") for v in r.values())]

@@ -23,11 +23,12 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from core import records
+from core import assessments, importer, records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, Unique, register
 from core.errors import NotFound, ValidationFailed
+from core.importer import ImportSpec
 from core.listing import Column, Filter, ListView
 from schemas import choices
 from schemas.capability import Attendance, Feedback, FeedbackSheet, Training
@@ -176,8 +177,6 @@ def _existing_attendance(rows: list[dict], db=None) -> dict[int, dict]:
 
 def attendance_import_spec(training_id: int):
     """The sign-in sheet of one training: organisation (by name), person, position, phone."""
-    from core.importer import ImportSpec
-
     return ImportSpec(
         entity=ATTENDANCE, fields=("org_id", "person", "position", "phone"), fixed={"training_id": training_id},
         find_existing=_existing_attendance, row_key=lambda r: (r["org_id"], r["person"]),
@@ -243,8 +242,6 @@ def _existing_feedback(rows: list[dict], db=None) -> dict[int, dict]:
 
 def feedback_import_spec(training_id: int):
     """The feedback sheet of one training: the attendee (organisation by name, person) and the survey."""
-    from core.importer import ImportSpec
-
     return ImportSpec(
         entity=FEEDBACK, schema=FeedbackSheet, fixed={"training_id": training_id},
         fields=("org_id", "person", "usefulness", "clarity", "fit", "comment"),
@@ -255,8 +252,6 @@ def feedback_import_spec(training_id: int):
 def commit_import(spec, import_plan, actor: Actor, db=None) -> int:
     """``importer.commit``; a sign-in someone stored meanwhile (unique per training, organisation and
     person) refuses the whole sheet with a message instead of a database error."""
-    from core import importer
-
     try:
         return importer.commit(spec, import_plan, actor, db=db)
     except duckdb.ConstraintException as exc:
@@ -267,8 +262,6 @@ def commit_import(spec, import_plan, actor: Actor, db=None) -> int:
 def capability_changes(db=None) -> pd.DataFrame:
     """One row per (training, attending organisation) with the topic's dimension before and after:
     training_id, org_id, dimension, before, after, change (missing where either assessment is)."""
-    from core import assessments
-
     db = db or get_db()
     cols = ["training_id", "org_id", "dimension", "before", "after", "change"]
     pairs = db.fetch_df("SELECT DISTINCT t.id AS training_id, t.topic, t.training_date, a.org_id FROM trainings t"
@@ -383,12 +376,8 @@ def for_display(df: pd.DataFrame) -> pd.DataFrame:
 # ---- choice list ----------------------------------------------------------------------------------
 def install_providers() -> None:
     """``trainings``: every training id, newest first, shown as 「title(date)」."""
-    from core.lookups import cached_map
+    from core.lookups import id_names
 
-    def _names() -> dict:
-        return cached_map("training_names", ("trainings",), lambda db: {
-            r["id"]: f"{r['title']}({r['training_date']})"
-            for r in db.fetch_all("SELECT id, title, training_date FROM trainings"
-                                  " ORDER BY training_date DESC, id DESC")})
-
-    choices.register_provider("trainings", lambda: list(_names()), lambda v: _names().get(v, str(v)))
+    id_names("trainings", ("trainings",),
+             "SELECT id, title, training_date FROM trainings ORDER BY training_date DESC, id DESC",
+             lambda r: f"{r['title']}({r['training_date']})")

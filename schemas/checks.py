@@ -12,6 +12,7 @@ import unicodedata
 import pandas as pd
 import phonenumbers
 from pandera import extensions
+from pandera.api.checks import Check
 from stdnum.cn import uscc as _uscc
 
 from schemas import choices
@@ -20,8 +21,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _registered(name: str) -> bool:
-    from pandera.api.checks import Check
-
     return name in getattr(Check, "REGISTERED_CUSTOM_CHECKS", {})
 
 

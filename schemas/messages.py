@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from schemas.base import EARLIEST_DATE, latest_date
+
 _TEMPLATES = {
     "not_nullable": "请填写{label}",
     "uscc": "{label}无效:应为18位数字或大写字母(不含I、O、Z、S、V),且最后一位校验码正确",
@@ -43,8 +45,6 @@ def message(check: str, label: str, widget: str = "text") -> str:
     name = check.split("(")[0].strip()
     args = _args(check)
     if name == "date_range":
-        from schemas.base import EARLIEST_DATE, latest_date
-
         return f"{label}应在{EARLIEST_DATE.date().isoformat()}至{latest_date().isoformat()}之间,请核对年份"
     if widget == "date" and name in ("greater_than_or_equal_to", "less_than_or_equal_to") and args:
         return f"{label}不能{'早' if name.startswith('greater') else '晚'}于{_num(args[0])}"

@@ -326,14 +326,14 @@ def test_unassign_removes_the_task_and_its_draft_but_not_a_submitted_review(roun
     assignment.confirm_no_conflict(t1, who)
     reviews.save(t1, form(rid, [15, 20, None, None, None, None]), who, today=TODAY)
     before = last_audit_id(db)
-    assignment.unassign(t1, STAFF)
+    reviews.unassign(t1, STAFF)
     assert [(r["table_name"], r["action"], r["note"]) for r in audit_rows(db, before)] == [
         ("reviews", "delete", "取消分配")] + [("review_scores", "delete", "取消分配")] * 6 + [("assignments", "delete", None)]
     assert db.scalar("SELECT count(*) FROM assignments WHERE id = ?", [t1]) == 0
     assert (db.scalar("SELECT count(*) FROM reviews"), db.scalar("SELECT count(*) FROM review_scores")) == (0, 0)
     score(t2, who, rid, 77)
     with pytest.raises(ValidationFailed) as info:
-        assignment.unassign(t2, STAFF)
+        reviews.unassign(t2, STAFF)
     assert info.value.form == ["该专家已提交评分,不能取消分配"]
     assert db.scalar("SELECT count(*) FROM assignments WHERE id = ?", [t2]) == 1
 

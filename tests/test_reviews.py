@@ -358,7 +358,7 @@ def test_a_change_landing_while_the_form_is_checked_is_seen_under_the_lock(setup
         elif landing == "rubric":
             rubrics.set_rubric(s["round"], [dict(r, weight=1) for r in rubrics.default_rows()], STAFF)
         else:
-            assignment.unassign(s["t_li"], STAFF)
+            reviews.unassign(s["t_li"], STAFF)
         return out
 
     monkeypatch.setattr(reviews, "validate", validate_then_land)

@@ -15,11 +15,20 @@ from functools import lru_cache
 import pandas as pd
 
 from core import formats
+from core.audit import SECRET
+from core.consolidation import LABELS as SUMMARY
 from core.entities import Entity
+from core.excel import is_money
+from core.listing import ListView
+from core.mentoring import STATUSES as ACTION_STATUS
 from core.registry import all_entities
+from core.security import KINDS as SECURITY_KINDS
+from core.sessions import REASONS as SESSION_ENDS
 from schemas import choices
 from schemas.base import field_specs
+from schemas.choices import APP_STATES, ROLES, SCREENING_OUTCOMES
 from schemas.columns import STAMPS, SYSTEM_FIELDS
+from schemas.monitoring import EVALUATION_KINDS, EVALUATION_OUTCOMES, PROJECT_STATES, TRANCHE_GATES, TRANCHE_STATUS
 
 ACTIONS = {"create": "新建", "update": "修改", "delete": "删除", "import": "导入", "reset_password": "重置密码",
            "change_password": "修改密码", "backup": "备份", "export": "导出", "state": "状态变更",
@@ -89,8 +98,6 @@ def _specs(table: str) -> dict:
 @lru_cache(maxsize=1)
 def _list_labels() -> dict[str, dict[str, str]]:
     """table -> column -> label from every declared list view (``core.listing.ListView``)."""
-    from core.listing import ListView
-
     out: dict[str, dict[str, str]] = {}
     for name, module in list(sys.modules.items()):
         view = getattr(module, "LIST_VIEW", None) if name.startswith("core.") else None
@@ -103,8 +110,6 @@ def _list_labels() -> dict[str, dict[str, str]]:
 
 def _computed_labels() -> dict[str, dict[str, str]]:
     """table -> system column -> label, for columns that store a figure computed elsewhere (declared there)."""
-    from core.consolidation import LABELS as SUMMARY
-
     return {"flag_resolutions": {"spread": SUMMARY["spread"]}}
 
 
@@ -136,13 +141,6 @@ def field_label(table: str, column: str) -> str:
 
 
 def _value_labels(table: str, column: str) -> dict | None:
-    from core.mentoring import STATUSES as ACTION_STATUS
-    from core.security import KINDS as SECURITY_KINDS
-    from core.sessions import REASONS as SESSION_ENDS
-    from schemas.choices import APP_STATES, ROLES, SCREENING_OUTCOMES
-    from schemas.monitoring import (EVALUATION_KINDS, EVALUATION_OUTCOMES, PROJECT_STATES, TRANCHE_GATES,
-                                    TRANCHE_STATUS)
-
     return {
         ("applications", "state"): APP_STATES, ("application_events", "from_state"): APP_STATES,
         ("application_events", "to_state"): APP_STATES, ("screenings", "outcome"): SCREENING_OUTCOMES,
@@ -157,9 +155,6 @@ def _value_labels(table: str, column: str) -> dict | None:
 
 def value_text(table: str, column: str, value) -> str:
     """A stored value as a person reads it (choice labels, 是/否, dates, money with separators)."""
-    from core.audit import SECRET
-    from core.excel import is_money
-
     if value == SECRET:
         return HIDDEN
     if formats.is_empty(value) or value == []:
