@@ -27,14 +27,15 @@ import pandas as pd
 from core import config, records
 from core.actor import Actor
 from core.db import get_db, write_file
-from core.entities import Entity, register
+from core.entities import Entity, granted, register
+from schemas.stored import Document
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 
 READ_ROLES = frozenset({"admin", "staff"})  # who may see the records attachments belong to
 
 DOCUMENT = register(Entity(
     name="document", table="documents", label="附件", write_roles=frozenset({"admin", "staff"}),
-    title_field="filename",
+    title_field="filename", schema=Document,
 ))
 
 # detected type -> (kind shown to users, mime)
@@ -94,7 +95,7 @@ def _stored_ext(stored_name: str) -> str:
 
 
 def attach(owner_table: str, owner_id: int, filename: str, data: bytes, actor: Actor, db=None) -> int:
-    if not actor.has(*DOCUMENT.write_roles, "system"):  # before anything reaches the disk
+    if not granted(actor, DOCUMENT, "create"):  # before anything reaches the disk
         raise PermissionDenied(f"当前账号无权修改{DOCUMENT.label}")
     s = config.load()
     limit = s.upload_max_mb * 1024 * 1024

@@ -20,7 +20,7 @@ import pandera.pandas as pa
 from core import monitoring_policy, projects, records
 from core.actor import Actor
 from core.db import get_db
-from core.entities import Entity, register
+from core.entities import Entity, granted, register
 from core.errors import HubError, PermissionDenied, ValidationFailed
 from core.money import TRANCHE, _latest_passed
 from core.validation import validate
@@ -48,7 +48,7 @@ class EvaluationRefused(HubError):
 
 
 def _require(actor: Actor) -> None:
-    if not actor.has(*EVALUATION.write_roles, "system"):
+    if not granted(actor, EVALUATION, "create"):
         raise PermissionDenied(f"当前账号无权修改{EVALUATION.label}")
 
 

@@ -19,10 +19,11 @@ from schemas.monitoring import (
     DEFAULT_EVAL_FORM, DEFAULT_EXPENSE_MARGIN, DEFAULT_GRADE_A, DEFAULT_GRADE_B, DEFAULT_PASS_GRADES,
     DEFAULT_REPORT_GRACE_DAYS, DEFAULT_TRANCHES, TRANCHE_GATES, MonitoringPolicy,
 )
+from schemas.stored import StoredPolicy
 
 POLICY = register(Entity(
     name="monitoring_policy", table="monitoring_policies", label="监管规则", write_roles=frozenset({"admin"}),
-    key="round_id", key_generated=False, title_field="round_id",
+    key="round_id", key_generated=False, title_field="round_id", schema=StoredPolicy,
 ))
 
 _SPLIT = re.compile(r"[,,、;;\s]+")

@@ -1,4 +1,4 @@
-"""The one write path: check the actor's role -> validate with the schema -> write in a transaction
+"""The one write path: check the actor's role and the entity's row rules -> validate with the schema -> write in a transaction
 -> audit row, all or nothing. Every table change in HubDesk goes through here.
 
 Single-table writes use :func:`create`, :func:`create_many`, :func:`update` and :func:`delete`.
@@ -17,18 +17,50 @@ import duckdb
 from core import audit
 from core.actor import Actor
 from core.db import Transaction, get_db
-from core.entities import Entity
-from core.errors import NotFound, PermissionDenied, ValidationFailed, WriteFailed
+from core.entities import Entity, RuleContext
+from core.errors import HubError, NotFound, PermissionDenied, ValidationFailed, WriteFailed
 from core.validation import plain, to_failure, validate, validate_many
 from schemas.base import field_specs
 
 
-def _allow(entity: Entity, actor: Actor, key: Any = None, fields: set[str] | None = None) -> None:
-    if (entity.owner_may_set and key is not None and actor.username == str(key)
-            and fields is not None and fields <= set(entity.owner_may_set)):
+def _owner(entity: Entity, actor: Actor, action: str, key: Any, fields: set[str] | None) -> bool:
+    """``owner_may_set``: a user changes those columns of their own row (their password hash) and no other."""
+    return (action == "update" and bool(entity.owner_may_set) and key is not None and actor.username == str(key)
+            and fields is not None and fields <= set(entity.owner_may_set))
+
+
+def _allow(entity: Entity, actor: Actor, action: str, key: Any = None, fields: set[str] | None = None) -> None:
+    """Before any row is read: PermissionDenied unless the actor's roles, the owner's columns or one of the
+    entity's row rules (judged row by row in :class:`Unit`) may allow ``action``."""
+    if actor.system or actor.has(*entity.roles_for(action)) or _owner(entity, actor, action, key, fields):
         return
-    if not actor.has(*entity.write_roles, "system"):
-        raise PermissionDenied(f"当前账号无权修改{entity.label}")
+    if any(rule.applies(actor, action) for rule in entity.rules):
+        return
+    raise PermissionDenied(f"当前账号无权修改{entity.label}")
+
+
+STAMP_COLUMNS = frozenset({"created_at", "created_by", "updated_at", "updated_by"})
+
+
+def _judge(ctx: RuleContext, entity: Entity, action: str, before: dict | None, after: dict | None,
+           fields: set[str]) -> None:
+    """The row-level check of every create/update/delete: the actor's roles for ``action``, else the first of
+    the entity's row rules for their role that accepts the row; else the first rule's Chinese refusal."""
+    actor = ctx.actor
+    key = (before or after or {}).get(entity.key)
+    if actor.system or actor.has(*entity.roles_for(action)) or _owner(entity, actor, action, key, fields):
+        return
+    refusal: HubError | None = None
+    for rule in (r for r in entity.rules if r.applies(actor, action)):
+        if rule.fields is not None and not set(fields) - STAMP_COLUMNS <= rule.fields:
+            refusal = refusal or PermissionDenied(f"{rule.says},不能修改{entity.label}的其他内容")
+            continue
+        try:
+            rule.check(ctx, before, after)
+            return
+        except HubError as exc:
+            refusal = refusal or exc
+    raise refusal or PermissionDenied(f"当前账号无权修改{entity.label}")
 
 
 def clean(entity: Entity, values: dict, context: dict | None = None) -> dict:
@@ -107,21 +139,24 @@ class Unit:
         self.actor = actor
         self.changes: list[audit.Change] = []
         self.now = datetime.now()
+        self.ctx = RuleContext(tx, actor)  # what the entities' row rules read (rows as the unit found them)
 
     def fetch(self, entity: Entity, key: Any) -> dict | None:
         return _fetch(self.tx, entity, key)
 
     def create(self, entity: Entity, values: dict, *, system: dict | None = None, validated: bool = False,
                action: str = "create", note: str | None = None) -> Any:
-        _allow(entity, self.actor)
+        _allow(entity, self.actor, "create")
         record = dict(values) if validated else clean(entity, values)
         _check_unique(self.tx, entity, record, None)
         row = dict(record)
         if entity.stamps:
             row.update(created_at=self.now, created_by=self.actor.username)
         row.update(system or {})  # e.g. a historical created_at when importing old records
+        _judge(self.ctx, entity, "create", None, row, set(row))
         stored = _insert(self.tx, entity, row)
         key = stored[entity.key]
+        self.ctx.begun[(entity.table, key)] = None
         self.changes.append(audit.Change(entity.table, key, action, None, stored, entity.secret_fields, note))
         self.tx.touch(entity.table)
         return key
@@ -132,7 +167,7 @@ class Unit:
         checks and one audit change per row, but one INSERT statement per 500 rows (DuckDB is columnar: a
         statement per row costs about 1 ms each). ``system``: one dict for every row or one per row.
         Returns the keys in the order of ``rows``."""
-        _allow(entity, self.actor)
+        _allow(entity, self.actor, "create")
         prepared = []
         for i, values in enumerate(rows):
             record = dict(values) if validated else clean(entity, values)
@@ -141,6 +176,7 @@ class Unit:
             if entity.stamps:
                 row.update(created_at=self.now, created_by=self.actor.username)
             row.update((system[i] if isinstance(system, list) else system) or {})
+            _judge(self.ctx, entity, "create", None, row, set(row))
             prepared.append(row)
         keys: list[Any] = []
         start = 0
@@ -158,6 +194,7 @@ class Unit:
             stored = [dict(zip(names, r)) for r in cur.fetchall()]
             for row in stored:
                 keys.append(row[entity.key])
+                self.ctx.begun[(entity.table, row[entity.key])] = None
                 self.changes.append(audit.Change(entity.table, row[entity.key], action, None, row,
                                                  entity.secret_fields, note))
             start = end
@@ -169,10 +206,12 @@ class Unit:
                touch: dict | None = None, validated: bool = False, action: str = "update",
                note: str | None = None) -> bool:
         """Change ``values`` (validated as the whole record after the change) and ``system`` columns."""
-        _allow(entity, self.actor, key, set(values) | set(system or {}) | set(touch or {}))
+        fields = set(values) | set(system or {}) | set(touch or {})
+        _allow(entity, self.actor, "update", key, fields)
         before = _fetch(self.tx, entity, key)
         if before is None:
             raise NotFound(f"{entity.label}(编号 {key})不存在")
+        self.ctx.begun.setdefault((entity.table, key), before)
         if validated or entity.schema is None or not values:
             record = {k: plain(v) for k, v in values.items()} if (validated or not values) else clean(entity, values)
         else:
@@ -180,6 +219,7 @@ class Unit:
             merged = {n: values.get(n, before.get(n)) for n in names}
             record = {k: v for k, v in clean(entity, merged).items() if k in values or k not in names}
         record.update({k: plain(v) for k, v in (system or {}).items()})
+        _judge(self.ctx, entity, "update", before, {**before, **record, **(touch or {})}, fields)
         changed = {k: v for k, v in record.items() if plain(before.get(k)) != v}
         if not changed:
             return False
@@ -195,10 +235,12 @@ class Unit:
         return True
 
     def delete(self, entity: Entity, key: Any, *, note: str | None = None) -> None:
-        _allow(entity, self.actor)
+        _allow(entity, self.actor, "delete")
         before = _fetch(self.tx, entity, key)
         if before is None:
             raise NotFound(f"{entity.label}(编号 {key})不存在")
+        self.ctx.begun.setdefault((entity.table, key), before)
+        _judge(self.ctx, entity, "delete", before, None, set())
         self.tx.execute(f"DELETE FROM {entity.table} WHERE {entity.key} = ?", [key])
         self.changes.append(audit.Change(entity.table, key, "delete", before, None, entity.secret_fields, note))
         self.tx.touch(entity.table)
@@ -251,7 +293,7 @@ def create_many(entity: Entity, rows: list[dict], actor: Actor, *, system: list[
                 db=None, action: str = "create", note: str | None = None,
                 context: dict | None = None) -> list[Any]:
     """Validate every row first (outside the lock); then insert them all in one transaction."""
-    _allow(entity, actor)
+    _allow(entity, actor, "create")
     records = clean_many(entity, rows, context)
     extras = system or [{} for _ in records]
     with unit(actor, db) as u:
@@ -267,7 +309,7 @@ def update(entity: Entity, key: Any, values: dict, actor: Actor, *, system: dict
     ``system`` columns are set by the caller, not the user (they count as changes); ``touch`` columns
     (e.g. ``updated_at`` of an entity without stamps) are set only when something else changed.
     """
-    _allow(entity, actor, key, set(values) | set(system or {}) | set(touch or {}))
+    _allow(entity, actor, "update", key, set(values) | set(system or {}) | set(touch or {}))
     db = db or get_db()
     current = _fetch(db, entity, key)
     if current is None:
@@ -290,5 +332,6 @@ def update(entity: Entity, key: Any, values: dict, actor: Actor, *, system: dict
 
 
 def delete(entity: Entity, key: Any, actor: Actor, *, db=None, note: str | None = None) -> None:
+    _allow(entity, actor, "delete")
     with unit(actor, db) as u:
         u.delete(entity, key, note=note)

@@ -30,7 +30,7 @@ import pandas as pd
 from core import cache, ledger, projects, records
 from core.actor import Actor
 from core.db import get_db
-from core.entities import Entity, register
+from core.entities import Entity, granted, register
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from schemas.columns import columns, label
 from schemas.monitoring import RiskAck
@@ -146,7 +146,7 @@ def save_setting(code: str, values: dict, actor: Actor, db=None) -> bool:
     """Change a rule's severity / threshold / enabled (admin only; audited). Missing keys keep their
     current value. Returns False when nothing changed."""
     db = db or get_db()
-    if not actor.has(*RISK_SETTING.write_roles, "system"):
+    if not granted(actor, RISK_SETTING, "update"):
         raise PermissionDenied("只有管理员可以修改预警规则设置")
     rule(code)
     record = _setting_values(code, values, settings(db)[code])

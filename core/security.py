@@ -11,9 +11,11 @@ from core import records
 from core.actor import SYSTEM
 from core.entities import Entity, register
 from core.errors import WriteFailed
+from schemas.system import SecurityEvent
 
+# written by the system only (core.actor.SYSTEM, :func:`log`): no role writes, changes or deletes an event
 EVENT = register(Entity(
-    name="security_event", table="security_events", label="安全事件", write_roles=frozenset({"system"}),
+    name="security_event", table="security_events", label="安全事件", schema=SecurityEvent,
     title_field="kind", stamps=False,
 ))
 

@@ -27,13 +27,29 @@ import pandas as pd
 from core import config, records, secrets_file
 from core.actor import SYSTEM, Actor
 from core.db import get_db
-from core.entities import Entity, register
+from core.entities import Entity, Rule, RuleContext, granted, register
 from core.errors import PermissionDenied, WriteFailed
+from schemas.choices import ROLES
+from schemas.system import UserSession
+
+def _own_session(ctx: RuleContext, before: dict | None, after: dict | None) -> None:
+    """A signed-in account starts and ends its own sessions only (ended in its own name, not twice)."""
+    row = after or before
+    if row["username"] != ctx.actor.username or (before is not None and before["username"] != row["username"]):
+        raise PermissionDenied("当前账号无权结束其他用户的登录会话")
+    if before is not None and (before["revoked_at"] is not None or row.get("revoked_by") != ctx.actor.username):
+        raise PermissionDenied("该登录会话已结束")
+
 
 SESSION = register(Entity(
-    name="user_session", table="user_sessions", label="登录会话",
-    write_roles=frozenset({"admin"}),  # admins end other users' sessions; see _on_behalf for the user's own
+    name="user_session", table="user_sessions", label="登录会话", schema=UserSession,
     key="id", key_generated=False, title_field="username", stamps=False,
+    # admins end other users' sessions; a session is never deleted (the idle clock ends it as the system)
+    create_roles=frozenset(), update_roles=frozenset({"admin"}), delete_roles=frozenset(),
+    rules=(Rule("每个账号只能在登录时开始自己的会话", actions=frozenset({"create"}), roles=frozenset(ROLES),
+                check=_own_session),
+           Rule("每个账号只能结束自己的登录会话", actions=frozenset({"update"}), roles=frozenset(ROLES),
+                check=_own_session, fields=frozenset({"revoked_at", "revoked_by", "revoked_reason"}))),
 ))
 
 TOUCH_EVERY = timedelta(minutes=1)
@@ -42,12 +58,6 @@ REASONS = {
     "logout": "退出登录", "password_changed": "修改密码(其他会话)", "password_reset": "管理员重置密码",
     "roles_changed": "角色变更", "disabled": "账号停用", "admin_ended": "管理员结束会话", "idle": "长时间未操作",
 }
-
-
-def _on_behalf(who: Actor) -> Actor:
-    """Signing in and out are the system's acts for the person (no role of theirs writes sessions): the
-    audit row names the person, the write path sees the system."""
-    return Actor(who.username, ("system",))
 
 
 def _digest(session_id: str) -> str:
@@ -71,7 +81,7 @@ def start(who: Actor, *, client: str | None = None, user_agent: str | None = Non
            "expires_at": now + timedelta(days=s.cookie_days), "client": (client or "")[:100] or None,
            "user_agent": (user_agent or "")[:300] or None}
     try:
-        records.create(SESSION, row, _on_behalf(who), db=db, note="登录")
+        records.create(SESSION, row, who, db=db, note="登录")
     except WriteFailed:  # reads go on for people too: this process keeps the session (module docstring)
         _memory[row["id"]] = dict(row, revoked_at=None, revoked_reason=None)
     return session_id
@@ -159,23 +169,22 @@ def end(session_id: str | None, actor: Actor, db=None) -> None:
     """退出登录: this session only."""
     if session_id:
         _revoke_where(db or get_db(), "id = ? AND username = ?", [_digest(session_id), actor.username],
-                      _on_behalf(actor), "logout")
+                      actor, "logout")
 
 
 def revoke_all(username: str, actor: Actor, reason: str, *, keep: str | None = None, db=None) -> int:
     """Every live session of ``username`` (but ``keep``, the caller's own, on a password change)."""
-    if actor.username != username and not actor.has("admin", "system"):
+    if actor.username != username and not granted(actor, SESSION, "update"):
         raise PermissionDenied("当前账号无权结束其他用户的登录会话")
     db = db or get_db()
-    writer = actor if actor.has("admin", "system") else _on_behalf(actor)  # a user ends their own
     if keep:
-        return _revoke_where(db, "username = ? AND id <> ?", [username, _digest(keep)], writer, reason)
-    return _revoke_where(db, "username = ?", [username], writer, reason)
+        return _revoke_where(db, "username = ? AND id <> ?", [username, _digest(keep)], actor, reason)
+    return _revoke_where(db, "username = ?", [username], actor, reason)
 
 
 def revoke_one(digest: str, actor: Actor, db=None) -> int:
     """An admin ends one listed session (by its stored digest, as :func:`active` shows it)."""
-    if not actor.has("admin"):
+    if not granted(actor, SESSION, "update"):
         raise PermissionDenied("只有管理员可以结束其他用户的登录会话")
     return _revoke_where(db or get_db(), "id = ?", [digest], actor, "admin_ended")
 

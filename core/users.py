@@ -8,7 +8,7 @@ import pandas as pd
 from core import passwords, records, sessions
 from core.actor import Actor
 from core.db import get_db
-from core.entities import Entity, Unique, register
+from core.entities import Entity, Unique, granted, register
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from schemas.columns import columns
 from schemas.user import PasswordChange, UserAccount
@@ -127,7 +127,7 @@ def reset_password(username: str, actor: Actor, db=None) -> str:
     db = db or get_db()
     # an administrator's action: the owner's exemption in the write path (password_hash) is only for
     # change_own_password, which asks for the current password
-    if not actor.has(*USER.write_roles, "system"):
+    if not granted(actor, USER, "update"):
         raise PermissionDenied(f"当前账号无权修改{USER.label}")
     if get(username, db) is None:
         raise NotFound(f"用户 {username} 不存在")

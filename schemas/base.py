@@ -30,7 +30,8 @@ import schemas.checks  # noqa: F401  (registers the custom checks)
 from schemas.checks import _as_date, _element_check
 from schemas import text
 
-WIDGETS = {"text", "textarea", "password", "select", "multiselect", "date", "int", "float", "checkbox", "lines"}
+WIDGETS = {"text", "textarea", "password", "select", "multiselect", "date", "int", "float", "checkbox", "lines",
+           "datetime", "numbers"}  # a moment the system stamps, a list of numbers the system stores; no form shows them
 
 # message -> field names it belongs to, for every cross-field rule of every schema
 RULE_FIELDS: dict[str, tuple[str, ...]] = {}

@@ -6,6 +6,7 @@ import pandera.pandas as pa
 from pandera.typing.pandas import Series
 
 from schemas.base import RULE_FIELDS, FormSchema, blank, field, rule
+from schemas.stored import stored
 
 DEFAULT_RUBRIC = (
     ("需求分析", 20, "服务对象的需求是否真实、具体,有调研或数据支撑"),
@@ -150,3 +151,37 @@ def scoring_schema(criteria: list[dict], *, half_points: bool, submit: bool) -> 
 __all__ = ["Criterion", "ReviewerProfile", "Affiliation", "Override", "ReopenReason", "FlagResolution",
            "scoring_schema",
            "DEFAULT_RUBRIC", "RECOMMENDATIONS", "RELATIONS", "rule"]
+
+
+# ---- stored rows the review screens write (not forms): their columns, labels read where declared --------
+
+
+class Assignment(FormSchema):
+    """评审分配: an application given to a reviewer; the reviewer declares no conflict or recuses."""
+    application_id: Series[pd.Int64Dtype] = stored("application_id", "assignments", widget="int")
+    reviewer: Series[str] = stored("reviewer", "assignments")
+    status: Series[str] = stored("status", "assignments", isin=["assigned", "recused"])
+    no_conflict_at: Series[pd.Timestamp] = stored("no_conflict_at", "assignments", widget="datetime", required=False)
+    recused_reason: Series[str] = stored("recused_reason", "assignments", widget="textarea", required=False,
+                                         str_length={"max_value": 500})
+
+
+class StoredReview(FormSchema):
+    """专家评分 as stored: one reviewer's review of one assignment (the form is :func:`scoring_schema`)."""
+    assignment_id: Series[pd.Int64Dtype] = stored("assignment_id", "reviews", label="评审任务编号", widget="int")
+    application_id: Series[pd.Int64Dtype] = stored("application_id", "reviews", widget="int")
+    reviewer: Series[str] = stored("reviewer", "reviews")
+    status: Series[str] = stored("status", "reviews", isin=["draft", "submitted"])
+    recommendation: Series[str] = stored("recommendation", "reviews", widget="select", required=False,
+                                         source="recommendations")
+    total: Series[float] = stored("total", "reviews", widget="float", required=False, ge=0)
+    submitted_at: Series[pd.Timestamp] = stored("submitted_at", "reviews", widget="datetime", required=False)
+    reopened_reason: Series[str] = stored("reopened_reason", "reviews", widget="textarea", required=False)
+
+
+class ReviewScore(FormSchema):
+    """分项得分: one criterion's score and comment of a review."""
+    review_id: Series[pd.Int64Dtype] = stored("review_id", "review_scores", label="专家评分编号", widget="int")
+    criterion_id: Series[pd.Int64Dtype] = stored("criterion_id", "review_scores", label="评分项编号", widget="int")
+    score: Series[float] = stored("score", "review_scores", widget="float", required=False, ge=0)
+    comment: Series[str] = stored("comment", "review_scores", widget="textarea", required=False)

@@ -1,12 +1,13 @@
 """The access matrix, generated at run time from the pages registry (``core.navigation.PAGES``) and the
-write path (``Entity.write_roles`` of every entity in ``core.registry.ENTITIES``), so a new screen
+write path (the roles and row rules declared on every entity in ``core.registry.ENTITIES``), so a new screen
 or entity is in it the moment it is declared.
 
 (a) role x screen: every allowed screen renders through ``Home.py`` for a signed-in session; every
     forbidden one is not registered (a visit to its URL shows a Chinese no-access notice) and calling the screen
     function directly shows "无权" and writes nothing.
-(b) role x entity x create/update/delete through ``core.records``: the roles in ``write_roles`` pass the
-    permission check, every other role gets ``PermissionDenied`` and nothing is written.
+(b) role x entity x create/update/delete through ``core.records``: the roles the entity declares for the
+    action (or a row rule for) pass the permission check, every other role gets ``PermissionDenied`` and
+    nothing is written.
 (c) the registry is coherent: a screen never declares an entity that none of its roles may write (a
     screen that could never save), and a screen a leader opens declares no writes beyond the user's own
     account.
@@ -17,7 +18,7 @@ import datetime as dt
 
 import pytest
 
-from core import navigation, records
+from core import entities, navigation, records
 from core.actor import Actor
 from core.registry import all_entities
 from core.errors import HubError, NotFound, PermissionDenied
@@ -27,18 +28,17 @@ from tests.apptest_helpers import errors, known_urls, open_page, registered_urls
 USERS = {"admin": "admin", "staff": "staff", "reviewer": "expert", "leader": "leader"}  # demo accounts
 ENTITIES = {e.name: e for e in all_entities()}
 
-# Writes a role makes only on rows it owns, through a module that checks the ownership first and then
-# writes on the user's behalf (the audit row names them): the reviewer's own review, its scores and the
-# no-conflict / recusal declaration on their own assignment (core.reviews.save, core.assignment). The
-# test below proves each of them; a declarative Entity.owner_roles in core/entities.py would let this
-# table go (see the report).
-OWNER_WRITES = {("reviewer", "review"): "core.reviews.save",
-                ("reviewer", "review_score"): "core.reviews.save",
-                ("reviewer", "assignment"): "core.assignment.confirm_no_conflict / recuse"}
+
+
+def _may_try(actor: Actor, entity, action: str) -> bool:
+    """What the write path lets past its role check: the actor's roles for ``action``, or a row rule of the
+    entity for one of them (the rule then judges each row; tests/test_permissions.py covers every rule)."""
+    return entities.granted(actor, entity, action) or any(r.applies(actor, action) for r in entity.rules)
 
 
 def _can_write(role: str, entity) -> bool:
-    return role in entity.write_roles or (role, entity.name) in OWNER_WRITES or bool(entity.owner_may_set)
+    """Some write of ``entity`` is open to ``role`` (as the screens ask it: ``core.entities.may``)."""
+    return any(entities.may(Actor(f"matrix_{role}", (role,)), entity, a) for a in entities.ACTIONS)
 
 
 AUDITOR_TABLES = ("security_events", "user_sessions")  # what opening screens may write: events, sessions
@@ -186,7 +186,6 @@ def test_every_entity_and_action_for_every_role(demo_db, role):
     actor = Actor(f"matrix_{role}", (role,))
     checked = 0
     for entity in ENTITIES.values():
-        allowed = role in entity.write_roles
         missing_key = "没有这条记录" if not entity.key_generated else -424242
         actions = {
             # permission first, then the (empty) batch: an allowed role writes nothing either
@@ -197,7 +196,7 @@ def test_every_entity_and_action_for_every_role(demo_db, role):
         }
         for action, call in actions.items():
             before = _footprint(db)
-            if allowed:
+            if _may_try(actor, entity, action):
                 try:
                     result = call()
                 except PermissionDenied as exc:  # pragma: no cover - the failure message says it all
@@ -222,7 +221,7 @@ def test_a_refused_role_is_refused_before_validation_and_with_real_values(demo_d
     db = demo_db
     actor = Actor(f"matrix_{role}", (role,))
     for entity in ENTITIES.values():
-        if role in entity.write_roles or entity.schema is None:
+        if all(_may_try(actor, entity, a) for a in entities.ACTIONS):
             continue
         row = db.fetch_one(f"SELECT * FROM {entity.table} ORDER BY {entity.key} LIMIT 1")
         if row is None:
@@ -230,16 +229,17 @@ def test_a_refused_role_is_refused_before_validation_and_with_real_values(demo_d
         before = _footprint(db)
         values = {k: v for k, v in row.items() if k not in (entity.key, "created_at", "created_by",
                                                             "updated_at", "updated_by")}
-        for call in (lambda: records.create(entity, values, actor),
-                     lambda: records.update(entity, row[entity.key], values, actor),
-                     lambda: records.delete(entity, row[entity.key], actor)):
-            if entity.owner_may_set and row[entity.key] == actor.username:
+        for action, call in (("create", lambda: records.create(entity, values, actor)),
+                             ("update", lambda: records.update(entity, row[entity.key], values, actor)),
+                             ("delete", lambda: records.delete(entity, row[entity.key], actor))):
+            if _may_try(actor, entity, action) or (entity.owner_may_set and row[entity.key] == actor.username):
                 continue
             with pytest.raises(PermissionDenied):
                 call()
-        with pytest.raises(PermissionDenied):
-            with records.unit(actor) as u:
-                u.update(entity, row[entity.key], values)
+        if not _may_try(actor, entity, "update"):
+            with pytest.raises(PermissionDenied):
+                with records.unit(actor) as u:
+                    u.update(entity, row[entity.key], values)
         assert _footprint(db) == before, (role, entity.name)
 
 
@@ -255,7 +255,7 @@ def test_the_owner_sets_only_the_owner_fields_of_their_own_row(demo_db, role):
     for entity in (e for e in ENTITIES.values() if e.owner_may_set):
         new_hash = passwords.hash_password("Owner-path-2026")
         before = _footprint(demo_db)
-        if role not in entity.write_roles:
+        if not entities.granted(actor, entity, "update"):
             with pytest.raises(PermissionDenied):
                 records.update(entity, other, {}, actor, system={"password_hash": new_hash})
             with pytest.raises(PermissionDenied):
@@ -270,7 +270,7 @@ def test_the_owner_sets_only_the_owner_fields_of_their_own_row(demo_db, role):
 
 
 def test_the_owner_writes_of_reviewers_hold_and_stay_their_own(demo_db):
-    """Each entry of OWNER_WRITES is real: a reviewer declares no conflict on and scores their own
+    """The reviewer's row rules are real: a reviewer declares no conflict on and scores their own
     assignment (the rows are written, audited under their name), and is refused on another reviewer's
     assignment with nothing written."""
     from core import assignment, reviews, rubrics
@@ -303,8 +303,8 @@ def test_the_owner_writes_of_reviewers_hold_and_stay_their_own(demo_db):
     written = db.fetch_all("SELECT actor, table_name FROM audit_log WHERE id > ?", [last])
     assert {r["table_name"] for r in written} == {"assignments", "reviews", "review_scores"}
     assert {r["actor"] for r in written} == {me.username}
-    for role, name in OWNER_WRITES:
-        assert role == "reviewer" and name in ("review", "review_score", "assignment")
+    ruled = {name for name, e in ENTITIES.items() if any(r.roles == {"reviewer"} for r in e.rules)}
+    assert ruled == {"review", "review_score", "assignment"}
 
 
 def test_reviewer_screens_reach_only_their_own_tasks(demo_db):
