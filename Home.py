@@ -1,12 +1,10 @@
 """HubDesk 枢纽台: the only script. Start-up, sign-in gate, role -> pages registry, st.navigation."""
-import importlib
-
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from core import app, navigation, security
 from core.errors import HubError
-from core.ui import auth, session
+from core.ui import auth, screens, session
 from core.ui.text import md
 
 st.set_page_config(page_title="HubDesk 枢纽台", page_icon=":material/hub:", layout="wide")
@@ -47,13 +45,7 @@ def _to_workbench() -> None:
 
 
 def _home_page() -> st.Page:
-    spec = navigation.spec("home")
-    return st.Page(_target(spec), title=spec.title, url_path=spec.url_path, default=True)
-
-
-def _target(spec: navigation.PageSpec):
-    module, _, func = spec.target.partition(":")
-    return getattr(importlib.import_module(module), func)
+    return screens.page(navigation.spec("home"))
 
 
 def _starting(box):
@@ -70,14 +62,15 @@ box = st.empty()  # always there, so the elements after it keep their place from
 progress = _starting(box) if not app.ready() else None
 try:
     db = app.bootstrap(progress)
+    if not app.heap_frozen():  # once per process: the pages registry checked (every screen imported), heap frozen
+        problems = screens.check()
+        if problems:
+            raise app.ConfigProblem(problems)
+        app.freeze_heap()
 except (HubError, app.ConfigProblem) as exc:  # e.g. the file held by another server: say so, no traceback
     st.error(md(str(exc)))
     st.stop()
 box.empty()
-if not app.heap_frozen():  # once per process: every screen's module imported, then the heap frozen
-    for spec in navigation.PAGES:
-        _target(spec)
-    app.freeze_heap()
 if db.read_only:
     st.warning(md(f"数据库文件 {db.path} 当前只能以只读方式打开(文件或数据目录只读):可以查看数据,但不能保存任何修改。"
                   "请联系系统管理员恢复写入权限后重新启动服务。"))
@@ -97,8 +90,7 @@ sections: dict[str, list] = {}
 hidden = [st.Page(_to_workbench, title="登录", url_path="login", visibility="hidden", icon=navigation.PLACEHOLDER_ICON)]
 for spec in navigation.PAGES:
     if navigation.allowed(spec.key, who.roles):
-        sections.setdefault(spec.section, []).append(st.Page(
-            _target(spec), title=spec.title, url_path=spec.url_path, icon=spec.icon or None, default=spec.default))
+        sections.setdefault(spec.section, []).append(screens.page(spec))
     else:  # its URL answers with a Chinese notice and nothing of the screen (the screen is not registered)
         hidden.append(st.Page(_no_access(spec), title=spec.title, url_path=spec.url_path, visibility="hidden",
                               icon=navigation.PLACEHOLDER_ICON))

@@ -17,7 +17,11 @@ _lock = threading.Lock()
 
 
 class ConfigProblem(RuntimeError):
-    pass
+    """The start-up checks found problems (each with its stable id): the message lists them."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("配置检查未通过:\n" + "\n".join(problems))
+        self.problems = list(problems)
 
 
 def _first_start(db: Database, s: config.Settings, progress=None) -> None:
@@ -63,9 +67,9 @@ def bootstrap(progress=None) -> Database:
         db = get_db(s.db_path)
         secrets_file.cookie_key(s.secrets_path)  # creates it, or refuses an insecure one
         domain.install_providers()
-        problems = checks.run()
+        problems = checks.run()  # entities and schemas (the pages registry: core.ui.screens.check, from Home.py)
         if problems:
-            raise ConfigProblem("配置检查未通过:\n" + "\n".join(problems))
+            raise ConfigProblem(problems)
         def told(done: int, total: int, label: str) -> None:
             global _status
             _status = f"正在准备演示数据 … {done}/{total}:{label}"
@@ -86,7 +90,8 @@ def heap_frozen() -> bool:
 
 
 def freeze_heap() -> None:
-    """Once per process, after start-up has imported what every screen needs: the objects alive now (modules,
+    """Once per process, after start-up has imported every screen (``Home.py`` imports them through
+    ``core.ui.screens.check``, so this module loads none): the objects alive now (modules,
     classes, schemas, compiled code) leave the garbage collector's view (``gc.freeze``). Streamlit collects
     garbage in full after every script run (``runner.postScriptGC``, so a session's cyclic garbage does not
     build up); over the whole heap that cost ~100 ms of CPU per run and held the GIL meanwhile, the other

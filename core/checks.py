@@ -1,50 +1,16 @@
-"""Start-up checks of the declarative configuration (in the spirit of Django's admin checks).
+"""Start-up checks of the declarative configuration (in the spirit of Django's admin checks): the entities
+(``core.registry``) and their schemas.
 
-``run()`` returns a list of problems with stable ids; ``Home.py`` refuses to start on any of them
-and ``tests/test_checks.py`` keeps the list empty.
+``run()`` returns a list of problems with stable ids; ``core.app.bootstrap`` refuses to start on any of them
+and ``tests/test_checks.py`` keeps the list empty. The pages registry is checked on the screens' side
+(``core.ui.screens.check``, run by ``Home.py``): this module loads no screen.
 """
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
-
-from core import entities, navigation
+from core import entities
 from core.registry import all_entities
 from schemas import choices
 from schemas.base import WIDGETS, field_specs
-
-PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
-
-
-def _check_pages() -> list[str]:
-    out = []
-    stems = {p.stem for p in PAGES_DIR.glob("*.py")}
-    seen_url, seen_key = set(), set()
-    entities = {e.name for e in all_entities()}
-    for p in navigation.PAGES:
-        if p.url_path in seen_url:
-            out.append(f"nav.E001 url_path '{p.url_path}' is used twice")
-        if p.key in seen_key:
-            out.append(f"nav.E002 page key '{p.key}' is used twice")
-        seen_url.add(p.url_path)
-        seen_key.add(p.key)
-        if p.url_path in stems:
-            out.append(f"nav.E003 url_path '{p.url_path}' equals a pages/ file stem (AppTest reruns that file directly)")
-        unknown = set(p.roles) - set(navigation.ALL_ROLES)
-        if unknown:
-            out.append(f"nav.E004 page '{p.key}' names unknown roles {sorted(unknown)}")
-        module, _, func = p.target.partition(":")
-        try:
-            if not callable(getattr(importlib.import_module(module), func, None)):
-                out.append(f"nav.E005 page '{p.key}' target {p.target} is not a function")
-        except ImportError as exc:
-            out.append(f"nav.E006 page '{p.key}' cannot import {module}: {exc}")
-        for e in p.writes:
-            if e not in entities:
-                out.append(f"nav.E007 page '{p.key}' writes unknown entity '{e}'")
-    if sum(p.default for p in navigation.PAGES) != 1:
-        out.append("nav.E008 exactly one page must be the default")
-    return out
 
 
 def _check_schemas() -> list[str]:
@@ -81,4 +47,4 @@ def _check_entities() -> list[str]:
 
 
 def run() -> list[str]:
-    return _check_entities() + _check_pages() + _check_schemas()
+    return _check_entities() + _check_schemas()

@@ -1,5 +1,6 @@
 """Start-up checks of the declarative configuration: the real config is clean, and each kind of
-mistake produces its stable error id."""
+mistake produces its stable error id (entities and schemas: ``core.checks``; the pages registry, on the
+screens' side: ``core.ui.screens.check``)."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,6 +11,7 @@ from pandera.typing.pandas import Series
 
 from core import checks, communities, domain, entities, navigation, registry
 from core.navigation import PageSpec
+from core.ui import screens
 from schemas.base import FormSchema, field
 
 GOOD = PageSpec("extra", "额外页面", "pages.home:render", "extra-page", ("admin",), "测试")
@@ -29,43 +31,44 @@ def with_pages(monkeypatch, *pages: PageSpec) -> None:
 
 def test_real_configuration_has_no_problems(configured):
     assert checks.run() == []
+    assert screens.check() == []
 
 
 def test_every_page_target_resolves_and_url_paths_avoid_file_stems():
-    stems = {p.stem for p in checks.PAGES_DIR.glob("*.py")}
+    stems = {p.stem for p in screens.PAGES_DIR.glob("*.py")}
     assert {"home", "registry", "users"} <= stems
     assert not {p.url_path for p in navigation.PAGES} & stems
 
 
 def test_a_good_extra_page_is_accepted(configured, monkeypatch):
     with_pages(monkeypatch, GOOD)
-    assert checks.run() == []
+    assert screens.check() == []
 
 
 def test_url_path_equal_to_a_pages_file_stem(configured, monkeypatch):
     with_pages(monkeypatch, dataclasses.replace(GOOD, url_path="registry"))
-    assert checks.run() == [
+    assert screens.check() == [
         "nav.E003 url_path 'registry' equals a pages/ file stem (AppTest reruns that file directly)"]
 
 
 def test_unknown_role(configured, monkeypatch):
     with_pages(monkeypatch, dataclasses.replace(GOOD, roles=("admin", "janitor", "auditor")))
-    assert checks.run() == ["nav.E004 page 'extra' names unknown roles ['auditor', 'janitor']"]
+    assert screens.check() == ["nav.E004 page 'extra' names unknown roles ['auditor', 'janitor']"]
 
 
 def test_missing_target_function(configured, monkeypatch):
     with_pages(monkeypatch, dataclasses.replace(GOOD, target="pages.home:no_such_function"))
-    assert checks.run() == ["nav.E005 page 'extra' target pages.home:no_such_function is not a function"]
+    assert screens.check() == ["nav.E005 page 'extra' target pages.home:no_such_function is not a function"]
 
 
 def test_target_that_is_not_callable(configured, monkeypatch):
     with_pages(monkeypatch, dataclasses.replace(GOOD, target="core.navigation:ALL_ROLES"))
-    assert checks.run() == ["nav.E005 page 'extra' target core.navigation:ALL_ROLES is not a function"]
+    assert screens.check() == ["nav.E005 page 'extra' target core.navigation:ALL_ROLES is not a function"]
 
 
 def test_missing_target_module(configured, monkeypatch):
     with_pages(monkeypatch, dataclasses.replace(GOOD, target="pages.no_such_module:render"))
-    problems = checks.run()
+    problems = screens.check()
     assert len(problems) == 1
     assert problems[0].startswith("nav.E006 page 'extra' cannot import pages.no_such_module:")
 
@@ -73,7 +76,7 @@ def test_missing_target_module(configured, monkeypatch):
 def test_duplicate_url_path_and_key(configured, monkeypatch):
     first = navigation.PAGES[1]
     with_pages(monkeypatch, dataclasses.replace(GOOD, key=first.key, url_path=first.url_path))
-    assert checks.run() == [
+    assert screens.check() == [
         f"nav.E001 url_path '{first.url_path}' is used twice",
         f"nav.E002 page key '{first.key}' is used twice",
     ]
@@ -81,19 +84,19 @@ def test_duplicate_url_path_and_key(configured, monkeypatch):
 
 def test_unknown_written_entity(configured, monkeypatch):
     with_pages(monkeypatch, dataclasses.replace(GOOD, writes=("organisation", "grant")))
-    assert checks.run() == ["nav.E007 page 'extra' writes unknown entity 'grant'"]
+    assert screens.check() == ["nav.E007 page 'extra' writes unknown entity 'grant'"]
 
 
 def test_exactly_one_default_page(configured, monkeypatch):
     with_pages(monkeypatch, dataclasses.replace(GOOD, default=True))
-    assert checks.run() == ["nav.E008 exactly one page must be the default"]
+    assert screens.check() == ["nav.E008 exactly one page must be the default"]
     monkeypatch.setattr(navigation, "PAGES", tuple(dataclasses.replace(p, default=False) for p in navigation.PAGES))
-    assert checks.run() == ["nav.E008 exactly one page must be the default"]
+    assert screens.check() == ["nav.E008 exactly one page must be the default"]
 
 
 def test_several_problems_are_all_listed(configured, monkeypatch):
     with_pages(monkeypatch, dataclasses.replace(GOOD, url_path="users", roles=("root",), target="pages.home:nope"))
-    assert [p.split(" ")[0] for p in checks.run()] == ["nav.E003", "nav.E004", "nav.E005"]
+    assert [p.split(" ")[0] for p in screens.check()] == ["nav.E003", "nav.E004", "nav.E005"]
 
 
 # ---- entity registry checks ------------------------------------------------------------------------

@@ -2,19 +2,12 @@
 e.g. from the risk board to one project's file. Only screens the signed-in user may open are linked."""
 from __future__ import annotations
 
-import importlib
-
 import streamlit as st
 
 from core import navigation
+from core.ui.screens import page
 from core.ui.session import actor
 from core.ui.text import md
-
-
-def _page(spec: navigation.PageSpec) -> st.Page:
-    module, _, func = spec.target.partition(":")
-    fn = getattr(importlib.import_module(module), func)
-    return st.Page(fn, title=spec.title, url_path=spec.url_path, icon=spec.icon or None, default=spec.default)
 
 
 def page_link(key: str, label: str, **params) -> None:
@@ -24,5 +17,5 @@ def page_link(key: str, label: str, **params) -> None:
     if who is None or spec is None or not navigation.allowed(key, who.roles):
         st.caption(md(label))
         return
-    st.page_link(_page(spec), label=md(label), query_params={k: str(v) for k, v in params.items()},
+    st.page_link(page(spec), label=md(label), query_params={k: str(v) for k, v in params.items()},
                  icon=":material/open_in_new:")

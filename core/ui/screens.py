@@ -1,0 +1,65 @@
+"""The pages registry (``core.navigation.PAGES``) as Streamlit pages: the one lookup of a screen's
+"module:function" target, the ``st.Page`` of a screen, and the registry's start-up check.
+
+The check runs from the entry point (``Home.py``, once per process, before the heap is frozen): it imports every
+screen's module, so ``core`` below ``core.ui`` never loads a page or streamlit (``core.checks`` checks the
+entities and schemas).
+"""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Callable
+
+import streamlit as st
+
+from core import navigation
+from core.navigation import PageSpec
+from core.registry import all_entities
+
+PAGES_DIR = Path(__file__).resolve().parent.parent.parent / "pages"
+
+
+def target(spec: PageSpec) -> Callable[[], None]:
+    """The screen's function, from its "module:function" target (imports the module)."""
+    module, _, func = spec.target.partition(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def page(spec: PageSpec) -> st.Page:
+    """The screen as a ``st.Page`` (for ``st.navigation``, ``st.page_link`` and ``st.switch_page``)."""
+    return st.Page(target(spec), title=spec.title, url_path=spec.url_path, icon=spec.icon or None,
+                   default=spec.default)
+
+
+def check() -> list[str]:
+    """The registry's problems, with stable ids (empty when it is sound); imports every screen's module."""
+    out = []
+    stems = {p.stem for p in PAGES_DIR.glob("*.py")}
+    seen_url, seen_key = set(), set()
+    entities = {e.name for e in all_entities()}
+    for p in navigation.PAGES:
+        if p.url_path in seen_url:
+            out.append(f"nav.E001 url_path '{p.url_path}' is used twice")
+        if p.key in seen_key:
+            out.append(f"nav.E002 page key '{p.key}' is used twice")
+        seen_url.add(p.url_path)
+        seen_key.add(p.key)
+        if p.url_path in stems:
+            out.append(f"nav.E003 url_path '{p.url_path}' equals a pages/ file stem (AppTest reruns that file directly)")
+        unknown = set(p.roles) - set(navigation.ALL_ROLES)
+        if unknown:
+            out.append(f"nav.E004 page '{p.key}' names unknown roles {sorted(unknown)}")
+        try:
+            if not callable(target(p)):
+                out.append(f"nav.E005 page '{p.key}' target {p.target} is not a function")
+        except AttributeError:
+            out.append(f"nav.E005 page '{p.key}' target {p.target} is not a function")
+        except ImportError as exc:
+            out.append(f"nav.E006 page '{p.key}' cannot import {p.target.partition(':')[0]}: {exc}")
+        for e in p.writes:
+            if e not in entities:
+                out.append(f"nav.E007 page '{p.key}' writes unknown entity '{e}'")
+    if sum(p.default for p in navigation.PAGES) != 1:
+        out.append("nav.E008 exactly one page must be the default")
+    return out
