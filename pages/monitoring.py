@@ -7,40 +7,37 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from core import brands, dossier, evaluations, formats, ledger, money, monitoring_policy, projects, risks
-from core.errors import HubError
-from core.excel import XLSX_MIME
+from core import brands, dossier, entities, evaluations, formats, ledger, money, monitoring_policy, projects, risks
 from core.ui.confirm import ask, asking, confirm_box, confirm_button
 from core.ui.forms import load, reset, schema_form
 from core.ui.imports import import_panel
 from core.ui.links import page_link
 from core.ui.listview import list_view
-from core.ui.session import act, flash, require, show_flash, url_tabs
+from core.ui.session import act, attempt, flash, require, show_flash, url_tabs
 from core.ui.tables import table
 from core.ui.text import md
+from schemas.columns import label
 from schemas.monitoring import (
     EVALUATION_KINDS, PROJECT_STATES, Activity, Agreement, Brand, Expense, MonitoringPolicy, ProjectMilestone, Release,
     RiskAck, ServicePoint,
 )
 
-ACTIVITY_COLUMNS = {"id": "编号", "activity_date": "活动日期", "community": "服务社区", "place": "地点", "kind": "活动类型",
-                    "title": "活动主题", "participants": "参与人数", "person_times": "服务人次", "volunteers": "志愿者",
-                    "notes": "备注", "photos": "照片"}
-TRANCHE_COLUMNS = {"seq": "期次", "share": "比例(%)", "amount": "计划金额(元)", "gate_label": "拨付条件",
-                   "planned_date": "计划日期", "status_label": "状态", "released_on": "拨付日期",
-                   "released_amount": "拨付金额(元)", "approver": "审批人", "blocked_reason": "暂不能拨付的原因"}
-EXPENSE_COLUMNS = {"expense_date": "支出日期", "line_label": "预算科目", "amount": "金额(元)", "description": "用途说明",
-                   "voucher_no": "凭证号", "over_reason": "超支说明", "created_by": "登记人"}
-EXECUTION_COLUMNS = {"label": "预算科目", "budget": "预算(元)", "spent": "已支出(元)", "rate": "执行率(%)"}
-EVALUATION_COLUMNS = {"kind_label": "评估类型", "eval_date": "评估日期", "method": "评估方式", "evaluator": "评估人",
-                      "total_score": "得分", "grade": "等级", "outcome_label": "结果", "recover_amount": "追回金额(元)",
-                      "conclusion": "评估结论"}
-WARNING_COLUMNS = {"severity": "严重程度", "agreement_no": "协议编号", "title": "项目名称", "org": "承接组织",
-                   "rule": "预警规则", "detail": "情况", "ack_note": "处理说明", "ack_until": "跟进至", "ack_by": "处理人"}
-TIMELINE_COLUMNS = {"happened_on": "日期", "event": "事项", "detail": "说明", "by_user": "经办人"}
-DUE_COLUMNS = {"agreement_no": "协议编号", "title": "项目名称", "kind_label": "报告", "due": "截止日期",
-               "days_overdue": "逾期天数", "past_grace": "已过宽限期"}
-MILESTONE_COLUMNS = {"id": "编号", "due_date": "计划日期", "deliverable": "交付成果", "done_on": "完成日期", "note": "说明"}
+# the columns each table shows, by name (their labels are declared once, beside the query in core)
+ACTIVITY_COLUMNS = ledger.ACTIVITY_COLUMNS.without("id")
+PHOTO_COLUMNS = ledger.PHOTO_COLUMNS.without("id")
+TRANCHE_COLUMNS = money.TRANCHE_COLUMNS.without("id", "note")
+EXPENSE_COLUMNS = money.EXPENSE_COLUMNS.without("id")
+EXECUTION_COLUMNS = money.EXECUTION_COLUMNS
+EVALUATION_COLUMNS = evaluations.EVALUATION_COLUMNS.pick(
+    "kind_label", "eval_date", "method", "evaluator", "total_score", "grade", "outcome_label", "recover_amount",
+    "conclusion")
+WARNING_COLUMNS = risks.WARNING_COLUMNS.pick("severity", "agreement_no", "title", "org", "rule", "detail", "ack_note",
+                                             "ack_until", "ack_by")
+PROJECT_WARNING_COLUMNS = risks.WARNING_COLUMNS.pick("acknowledged", *WARNING_COLUMNS)
+DUE_COLUMNS = evaluations.DUE_COLUMNS.without("project_id")
+MILESTONE_COLUMNS = projects.MILESTONE_COLUMNS.without("id")
+BRAND_COLUMNS = brands.OVERVIEW_COLUMNS.without("id")
+POINT_COLUMNS = brands.POINT_COLUMNS.without("id")
 
 
 def _shown(df: pd.DataFrame, columns: dict) -> pd.DataFrame:
@@ -180,10 +177,8 @@ def project_page() -> None:
         st.caption("选择一个立项项目查看它的完整档案。")
         return
     st.query_params["id"] = str(chosen)
-    try:
-        p = projects.get(int(chosen))
-    except HubError as exc:
-        st.error(md(exc))
+    p = attempt(lambda: projects.get(int(chosen)))
+    if p is None:
         return
     _header(p)
     tabs = url_tabs(PROJECT_TABS)
@@ -199,7 +194,7 @@ def project_page() -> None:
         _warnings_tab(p, who)
     with tabs[5]:
         table(projects.readable(projects.timeline(p["id"]), people=["by_user"]),
-              f"项目动态-{p['agreement_no']}", key="project:timeline", columns=TIMELINE_COLUMNS)
+              f"项目动态-{p['agreement_no']}", key="project:timeline", columns=projects.TIMELINE_COLUMNS)
 
 
 def _header(p: dict) -> None:
@@ -210,7 +205,7 @@ def _header(p: dict) -> None:
     prog = ledger.progress(p["id"])
     summ = money.summary(p["id"])
     c = st.columns(5)
-    c[0].metric("状态", PROJECT_STATES.get(p["state"], p["state"]))
+    c[0].metric(projects.COLUMNS["state_label"], PROJECT_STATES.get(p["state"], p["state"]))
     c[1].metric(f"活动场次(计划 {formats.number(prog['planned_activities'])})", formats.number(prog["activities"]),
                 help=f"已开展 / 计划;按进度应达 {prog['expected_activities']:,.0f} 场")
     c[2].metric(f"服务人次(计划 {formats.number(prog['planned_person_times'])})", formats.number(prog["person_times"]),
@@ -231,8 +226,8 @@ def _agreement_tab(p: dict, who) -> None:
                 submit_label="保存协议", changes_only=True, clear_on_success=False)
     st.markdown("**里程碑**")
     stones = projects.milestones(p["id"])
-    _table(stones.drop(columns=["id"]), f"里程碑-{p['agreement_no']}", key="project:stones",
-           columns={k: v for k, v in MILESTONE_COLUMNS.items() if k != "id"}, empty="还没有里程碑,可在下方新增。")
+    _table(_shown(stones, MILESTONE_COLUMNS), f"里程碑-{p['agreement_no']}", key="project:stones",
+           columns=MILESTONE_COLUMNS, empty="还没有里程碑,可在下方新增。")
     with st.expander("登记完成 / 新增里程碑", key=f"stones:open:{p['id']}"):
         ids = [int(i) for i in stones["id"]] if not stones.empty else []
         labels = {int(r.id): f"{formats.date(r.due_date)} {r.deliverable}"
@@ -262,8 +257,8 @@ def _ledger_tab(p: dict, who) -> None:
                 help="已服务人次 ÷ 按执行期进度应达人次")
     c[2].metric("最近一次活动", formats.date(prog["last_activity"]))
     acts = ledger.activities(p["id"])
-    _table(acts.drop(columns=["id"]), f"服务台账-{p['agreement_no']}", key="project:acts",
-           columns={k: v for k, v in ACTIVITY_COLUMNS.items() if k != "id"}, empty="还没有登记服务活动。")
+    _table(_shown(acts, ACTIVITY_COLUMNS), f"服务台账-{p['agreement_no']}", key="project:acts",
+           columns=ACTIVITY_COLUMNS, empty="还没有登记服务活动。")
     if p["state"] in ("terminated", "closed"):
         st.caption(f"项目{PROJECT_STATES[p['state']]},不能再登记活动。")
         return
@@ -306,10 +301,8 @@ def _photos(acts: pd.DataFrame, who, pid: int) -> None:
         return
     shown = ledger.photos(int(aid))
     if not shown.empty:
-        table(projects.readable(shown.drop(columns=["id"], errors="ignore"), people=["created_by"]),
-              "活动照片", key=f"photo:list:{aid}", export=False,
-              columns={"filename": "文件名", "kind": "类型", "size_bytes": "大小(字节)", "created_at": "上传时间",
-                       "created_by": "上传人"})
+        table(projects.readable(_shown(shown, PHOTO_COLUMNS), people=["created_by"]),
+              "活动照片", key=f"photo:list:{aid}", export=False, columns=PHOTO_COLUMNS)
     st.html(PHOTO_UPLOADER_CSS)
     with st.container(key=f"photo-upload-{aid}"):
         up = st.file_uploader("上传照片(JPG / PNG / WebP)", type=["jpg", "jpeg", "png", "webp"],
@@ -372,8 +365,8 @@ def _evaluation_tab(p: dict, who) -> None:
                f"合格等级:{'、'.join(policy.pass_grades)}(按本批次监管规则)。")
     kinds = list(EVALUATION_KINDS)
     first = 1 if evaluations.refusal(pid, "midterm") and not evaluations.refusal(pid, "final") else 0
-    kind = st.radio("评估类型", kinds, format_func=EVALUATION_KINDS.get, horizontal=True, index=first,
-                    key=f"eval:kind:{pid}")
+    kind = st.radio(EVALUATION_COLUMNS["kind_label"], kinds, format_func=EVALUATION_KINDS.get, horizontal=True,
+                    index=first, key=f"eval:kind:{pid}")
     refused = evaluations.refusal(pid, kind)
     if refused:
         st.info(md(f"现在不能录入{EVALUATION_KINDS[kind]}:{refused}。"))
@@ -441,8 +434,8 @@ def _warnings_tab(p: dict, who) -> None:
         return
     shown = projects.readable(w.assign(acknowledged=w["acknowledged"].map({True: "已处理", False: "未处理"})),
                               people=["ack_by"])
-    table(_shown(shown, {"acknowledged": "处理状态", **WARNING_COLUMNS}), f"预警-{p['agreement_no']}",
-          key="project:warnings", columns={"acknowledged": "处理状态", **WARNING_COLUMNS})
+    table(_shown(shown, PROJECT_WARNING_COLUMNS), f"预警-{p['agreement_no']}",
+          key="project:warnings", columns=PROJECT_WARNING_COLUMNS)
     _ack_form(w[~w["acknowledged"]], who, f"ack:{p['id']}")
 
 
@@ -490,29 +483,33 @@ def risk_board() -> None:
     due = evaluations.due_reports()
     if not due.empty:
         st.subheader("逾期未交的评估报告")
-        table(_shown(due.assign(past_grace=due["past_grace"].map({True: "是", False: "否"})), DUE_COLUMNS), "逾期评估报告", key="risk:due", columns=DUE_COLUMNS)
+        table(_shown(due.assign(past_grace=due["past_grace"].map({True: "是", False: "否"})), DUE_COLUMNS),
+              "逾期评估报告", key="risk:due", columns=DUE_COLUMNS)
     with st.expander("预警规则与阈值", key="risk:rules:open"):
         _rule_settings(who)
 
 
 def _rule_settings(who) -> None:
-    current = risks.settings()
-    rows = [{"code": r.code, "规则": r.label, "严重程度": current[r.code]["severity"],
-             "阈值": float(current[r.code]["threshold"]), "单位": r.unit, "启用": bool(current[r.code]["enabled"]),
-             "说明": r.help} for r in risks.RULES]
-    df = pd.DataFrame(rows)
-    if "admin" not in who.roles:
-        st.dataframe(df.drop(columns=["code"]), hide_index=True, width="stretch")
+    rows = risks.setting_rows()
+    cols = risks.SETTING_COLUMNS
+    if not entities.may(who, risks.RISK_SETTING, "update"):
+        st.dataframe(rows.drop(columns=["code"]).rename(columns=cols), hide_index=True, width="stretch")
         st.caption("修改阈值需要管理员权限。")
         return
-    edited = st.data_editor(df, key="risk:settings", hide_index=True, width="stretch", disabled=["code", "规则", "单位", "说明"],
-                            column_config={"code": None,
-                                           "严重程度": st.column_config.SelectboxColumn(options=["高", "中", "低"], required=True),
-                                           "阈值": st.column_config.NumberColumn(min_value=0.0, required=True)})
+    edited = st.data_editor(
+        rows, key="risk:settings", hide_index=True, width="stretch", disabled=["code", "rule", "unit", "help"],
+        column_config={
+            "code": None, "rule": st.column_config.TextColumn(cols["rule"]),
+            "severity": st.column_config.SelectboxColumn(cols["severity"], options=list(risks.SEVERITIES),
+                                                         required=True),
+            "threshold": st.column_config.NumberColumn(cols["threshold"], min_value=0.0, required=True),
+            "unit": st.column_config.TextColumn(cols["unit"]), "enabled": st.column_config.CheckboxColumn(cols["enabled"]),
+            "help": st.column_config.TextColumn(cols["help"])})
     if st.button("保存规则设置", key="risk:settings:save"):
         def save_all() -> None:
             for r in edited.itertuples():
-                risks.save_setting(r.code, {"severity": r.严重程度, "threshold": float(r.阈值), "enabled": bool(r.启用)}, who)
+                risks.save_setting(r.code, {"severity": r.severity, "threshold": float(r.threshold),
+                                            "enabled": bool(r.enabled)}, who)
         act(save_all, "已保存预警规则设置")
 
 
@@ -525,7 +522,7 @@ def activity_entry() -> None:
     ids = choices.get("active_projects")
     raw = st.query_params.get("project", "")
     current = int(raw) if raw.isdigit() else None
-    pid = st.selectbox("项目", ids, format_func=lambda v: choices.label("active_projects", v),
+    pid = st.selectbox(label("project_id", of=Activity), ids, format_func=lambda v: choices.label("active_projects", v),
                        index=ids.index(current) if current in ids else None, placeholder="选择或搜索执行中的项目",
                        key="entry:project", help="先选择项目,再登记活动或导入台账;表单只提供该项目协议约定的社区在前")
     if pid is None:
@@ -554,16 +551,14 @@ def brand_matrix() -> None:
     who = require("brands")
     st.title("品牌矩阵")
     ov = brands.overview()
-    table(ov.drop(columns=["id"]), "品牌矩阵", key="brands:overview", columns={
-        "name": "品牌", "tier": "类别", "description": "简介", "points": "服务点", "communities": "覆盖社区",
-        "projects": "项目数", "activities": "活动场次", "person_times": "服务人次"})
+    table(_shown(ov, BRAND_COLUMNS), "品牌矩阵", key="brands:overview", columns=BRAND_COLUMNS)
     tab_points, tab_new, tab_point = url_tabs(["服务点", "新建品牌", "新增服务点"])
     with tab_points:
         labels = {int(r.id): r.name for r in ov.itertuples()}
-        b = st.selectbox("品牌", list(labels), format_func=labels.get, index=None, placeholder="选择品牌", key="brands:pick")
+        b = st.selectbox(projects.COLUMNS["brand"], list(labels), format_func=labels.get, index=None, placeholder="选择品牌", key="brands:pick")
         if b is not None:
-            _table(brands.points(int(b)).drop(columns=["id"], errors="ignore"), f"服务点-{labels[b]}",
-                   key="brands:points", columns={"community": "社区", "name": "服务点", "address": "地址"},
+            _table(_shown(brands.points(int(b)), POINT_COLUMNS), f"服务点-{labels[b]}",
+                   key="brands:points", columns=POINT_COLUMNS,
                    empty="该品牌还没有服务点,可在「新增服务点」中添加。")
     with tab_new:
         schema_form(Brand, "brand_new", lambda v: f"已创建品牌:{v.get('name')}" if brands.create(v, who) else None,
@@ -582,7 +577,7 @@ def policy() -> None:
                "修改只影响之后签订的协议的拨付计划;评估按修改后的规则评分。")
     from schemas import choices
 
-    rid = st.selectbox("创投批次", choices.get("rounds"), format_func=lambda v: choices.label("rounds", v), index=None,
+    rid = st.selectbox(label("round"), choices.get("rounds"), format_func=lambda v: choices.label("rounds", v), index=None,
                        placeholder="选择批次", key="policy:round")
     if rid is None:
         return
