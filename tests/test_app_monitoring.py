@@ -115,7 +115,7 @@ def test_project_file_shows_every_tab_and_the_dossier(demo_db):
     assert not at.exception
     assert [t.label for t in at.tabs] == ["协议与里程碑", "服务台账", "资金", "评估", "预警", "项目动态"]
     timeline = at.dataframe[-1].value
-    assert "签订资助协议" in list(timeline["事项"]) and "申报:已立项资助" in list(timeline["事项"])
+    assert "签订资助协议" in list(timeline["事件"]) and "申报:已立项资助" in list(timeline["事件"])
     labels = [b.label for b in at.get("download_button")]
     assert "导出项目档案(Excel + 附件 zip)" in labels
 
@@ -304,6 +304,41 @@ def test_project_file_tables_read_like_a_document(demo_db):
     assert {m.label: m.value for m in at.metric}["已拨付(元)"] == "0"
 
 
+def test_a_column_reads_the_same_on_the_project_file_and_in_its_dossier(demo_db):
+    """Each column's label is declared once: the project file's tables (ledger, tranches, expenses,
+    evaluations, timeline) name their columns as the dossier's sheets do, and as the forms do."""
+    from core import dossier, evaluations
+    from schemas.base import field_specs
+    from schemas.monitoring import Activity, Expense
+
+    pid = _project(13)
+    ledger.add({"project_id": pid, "activity_date": TODAY - dt.timedelta(days=5), "community": "文海社区",
+                "place": "活动室", "kind": "小组活动", "title": "老人健康小组", "participants": 10, "person_times": 12,
+                "volunteers": 2, "notes": None}, STAFF)
+    money.add_expense(pid, {"expense_date": TODAY - dt.timedelta(days=4), "line": "budget_materials", "amount": 500,
+                            "description": "活动物资", "voucher_no": "PZ-013", "over_reason": None}, STAFF)
+    evaluations.record(pid, "midterm", {
+        "report_date": TODAY - dt.timedelta(days=3), "self_report": "按计划推进", "eval_date": TODAY - dt.timedelta(days=2),
+        "method": "实地", "evaluator": "王敏", "conclusion": "台账完整", "fail_action": None, "recover_amount": None,
+        **{f"score_{i}": s for i, s in enumerate((28, 22, 18, 13, 9), start=1)}}, STAFF)
+    at = _open("project-file", id=pid)
+    assert not at.exception
+    sheets = dossier.sheets(pid)
+    frames = [f.value for f in at.dataframe]
+
+    def shown(marker: str) -> list[str]:
+        return list(next(f for f in frames if marker in f.columns).columns)
+
+    activity, expense = ({m["label"] for m in field_specs(s).values()} for s in (Activity, Expense))
+    acts = shown("活动主题")
+    assert acts == list(sheets["服务台账"].columns) and set(acts) >= activity - {"项目"}
+    spent = shown("凭证号")
+    assert spent == list(sheets["经费支出"].columns) and set(spent) >= expense
+    assert set(shown("计划金额(元)")) - {"暂不能拨付的原因"} <= set(sheets["拨付记录"].columns)
+    assert set(shown("评估结论")) <= set(sheets["中期末期评估"].columns)
+    assert list(at.dataframe[-1].value.columns) == list(sheets["项目动态"].columns)
+
+
 def test_an_expense_over_the_margin_needs_a_reason(demo_db):
     pid = _project(5)
     at = _open("project-file", id=pid)
@@ -348,6 +383,22 @@ def test_risk_board_lists_and_acknowledges_a_warning(demo_db):
     assert not errors(at)
     ack = db().fetch_one("SELECT project_id, code, note, created_by FROM risk_acks")
     assert ack == {"project_id": pid, "code": "idle", "note": "已电话联系,下周恢复活动", "created_by": "staff"}
+
+
+def test_an_admin_changes_a_rules_threshold_and_switches_it_off(demo_db):
+    """The rule settings are edited by field (severity, threshold, enabled), labelled as core declares them."""
+    from core import risks
+
+    at = _open("risk-warnings", user="admin", roles=("admin",))
+    assert not at.exception
+    idle = [r.code for r in risks.RULES].index("idle")
+    at.session_state["risk:settings"] = {"edited_rows": {idle: {"threshold": 45.0, "enabled": False}},
+                                         "added_rows": [], "deleted_rows": []}
+    at.button(key="risk:settings:save").click().run()
+    assert not at.exception and not errors(at), errors(at)
+    assert db().fetch_one("SELECT severity, threshold, enabled FROM risk_settings WHERE code = 'idle'") == {
+        "severity": "中", "threshold": 45.0, "enabled": False}
+    assert "已保存预警规则设置" in successes(at)
 
 
 # ---- activity entry and import -------------------------------------------------------------------

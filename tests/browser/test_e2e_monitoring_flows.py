@@ -163,7 +163,7 @@ def test_midterm_keeps_the_tab_then_a_release_asks_first_and_a_double_click_writ
         box(page, "project:timeline:xlsx").get_by_role("button").click()
     sheet = load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes())).worksheets[0]
     header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    events = [r[header.index("事项")] for r in rows]
+    events = [r[header.index("事件")] for r in rows]
     assert events.count("拨付第2期资金") == 1, events
     assert "staff" not in {r[header.index("经办人")] for r in rows}  # people by name
     _no_english(page)
