@@ -8,6 +8,7 @@ from core import records
 from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, Unique, register
+from core.lookups import id_names
 from schemas.columns import columns
 from schemas.monitoring import Activity, Brand, ServicePoint
 
@@ -67,12 +68,5 @@ def points(brand_id: int, db=None) -> pd.DataFrame:
 
 def install_providers() -> None:
     """``brands``: brand ids shown by name; ``brand_names``: the names (list filters)."""
-    from core.lookups import cached_map
-    from schemas import choices
-
-    def _names() -> dict:
-        return cached_map("brand_names", ("brands",), lambda db: {
-            r["id"]: r["name"] for r in db.fetch_all("SELECT id, name FROM brands ORDER BY id")})
-
-    choices.register_provider("brands", lambda: list(_names()), lambda v: _names().get(v, str(v)))
-    choices.register_provider("brand_names", lambda: list(_names().values()))
+    id_names("brands", ("brands",), "SELECT id, name FROM brands ORDER BY id")
+    id_names("brand_names", ("brands",), "SELECT name FROM brands ORDER BY id", key="name")

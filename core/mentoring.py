@@ -12,6 +12,7 @@ from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, Unique, register
 from core.errors import NotFound, ValidationFailed
+from core.lookups import id_names
 from core.organisations import add_years
 from core.validation import validate_many
 from schemas.columns import columns
@@ -313,22 +314,11 @@ _register_conflicts()
 # ---- choice lists --------------------------------------------------------------------------------
 def install_providers() -> None:
     """``mentors``: active mentors (every mentor keeps its name); ``pairings``: mentor -> organisation."""
-    from core.lookups import cached_map
-    from schemas import choices
-
-    def _mentors() -> dict:
-        return cached_map("mentor_names", ("mentors",), lambda db: {
-            r["id"]: (f"{r['name']}({r['speciality']})" + ("" if r["active"] else "(停用)"), r["active"])
-            for r in db.fetch_all("SELECT id, name, speciality, active FROM mentors ORDER BY name, id")})
-
-    def _pairings() -> dict:
-        return cached_map("pairing_names", ("mentor_pairings", "mentors", "organisations"), lambda db: {
-            r["id"]: f"{r['mentor']} → {r['org']}({r['start_date']} 起" + (f",至 {r['end_date']})" if r["end_date"] else ")")
-            for r in db.fetch_all(
-                "SELECT p.id, m.name AS mentor, o.name AS org, p.start_date, p.end_date FROM mentor_pairings p"
-                " JOIN mentors m ON m.id = p.mentor_id JOIN organisations o ON o.id = p.org_id"
-                " ORDER BY p.end_date IS NOT NULL, o.name, p.start_date DESC")})
-
-    choices.register_provider("mentors", lambda: [k for k, (_, active) in _mentors().items() if active],
-                              lambda v: _mentors().get(v, (str(v), True))[0])
-    choices.register_provider("pairings", lambda: list(_pairings()), lambda v: _pairings().get(v, str(v)))
+    id_names("mentors", ("mentors",), "SELECT id, name, speciality, active FROM mentors ORDER BY name, id",
+             lambda r: f"{r['name']}({r['speciality']})" + ("" if r["active"] else "(停用)"),
+             offered=lambda r: r["active"])
+    id_names("pairings", ("mentor_pairings", "mentors", "organisations"),
+             "SELECT p.id, m.name AS mentor, o.name AS org, p.start_date, p.end_date FROM mentor_pairings p"
+             " JOIN mentors m ON m.id = p.mentor_id JOIN organisations o ON o.id = p.org_id"
+             " ORDER BY p.end_date IS NOT NULL, o.name, p.start_date DESC",
+             lambda r: f"{r['mentor']} → {r['org']}({r['start_date']} 起" + (f",至 {r['end_date']})" if r["end_date"] else ")"))

@@ -22,6 +22,7 @@ from core.db import get_db
 from core.entities import Entity, Unique, register
 from core.errors import HubError, NotFound
 from core.listing import Column, Filter, ListView, like_literal
+from core.lookups import cached_map, id_names
 from core.validation import to_failure, validate, validate_many
 from schemas.application import Application
 from schemas.choices import APP_STATES, BUDGET_LINES
@@ -304,8 +305,6 @@ def gate_label(gate: str) -> str:
 # ---- choice lists ----------------------------------------------------------------------------------
 def install_providers() -> None:
     """``active_projects``: projects that are still running, shown as 「协议编号 项目名称」."""
-    from core.lookups import id_names
-
     sql = ("SELECT p.id, p.agreement_no, a.title, p.state FROM projects p"
            " JOIN applications a ON a.id = p.application_id ORDER BY p.id DESC")
     title = lambda r: f"{r['agreement_no']} {r['title']}"  # noqa: E731
@@ -317,8 +316,6 @@ def install_providers() -> None:
 # ---- how figures and people read on screens (core.formats for single values) -------------------------------
 def user_names(db=None) -> dict[str, str]:
     """username -> 姓名 of every account (people are shown by name, never by username)."""
-    from core.lookups import cached_map
-
     return cached_map("user_names", ("users",), lambda d: {
         r["username"]: r["name"] or r["username"] for r in d.fetch_all("SELECT username, name FROM users")})
 

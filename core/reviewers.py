@@ -11,6 +11,7 @@ from core.actor import Actor
 from core.db import get_db
 from core.entities import Entity, register
 from core.errors import NotFound, ValidationFailed
+from core.lookups import cached_map, id_names
 from schemas.review import Affiliation, ReviewerProfile
 
 STAFF = frozenset({"admin", "staff"})
@@ -41,7 +42,6 @@ def reviewers(db=None) -> pd.DataFrame:
 def person_names(db=None) -> dict[str, str]:
     """Every account's 姓名 by username, for screens and documents (people by name, never by account).
     Two people of the same name are told apart by their account."""
-    from core.lookups import cached_map
 
     def load(database) -> dict[str, str]:
         rows = database.fetch_all("SELECT username, name FROM users ORDER BY username")
@@ -122,12 +122,7 @@ def conflict_pairs(db=None) -> set[tuple[str, int]]:
 
 
 def install_providers() -> None:
-    from core.lookups import cached_map
-    from schemas import choices
-
-    def _names() -> dict:
-        return cached_map("reviewer_names", ("users",), lambda db: {
-            r["username"]: f"{r['name']}({r['username']})" for r in db.fetch_all(
-                "SELECT username, name FROM users WHERE active AND list_contains(roles, 'reviewer') ORDER BY username")})
-
-    choices.register_provider("reviewers", lambda: list(_names()), lambda v: _names().get(v, str(v)))
+    """``reviewers``: the active accounts with the reviewer role, shown as 「姓名(用户名)」."""
+    id_names("reviewers", ("users",),
+             "SELECT username, name FROM users WHERE active AND list_contains(roles, 'reviewer') ORDER BY username",
+             lambda r: f"{r['name']}({r['username']})", key="username")

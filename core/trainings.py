@@ -29,6 +29,7 @@ from core.db import get_db
 from core.entities import Entity, Unique, register
 from core.errors import NotFound, ValidationFailed
 from core.importer import ImportSpec
+from core.lookups import id_names
 from core.listing import Column, Filter, ListView
 from schemas import choices
 from schemas.capability import Attendance, Feedback, FeedbackSheet, Training
@@ -376,8 +377,6 @@ def for_display(df: pd.DataFrame) -> pd.DataFrame:
 # ---- choice list ----------------------------------------------------------------------------------
 def install_providers() -> None:
     """``trainings``: every training id, newest first, shown as 「title(date)」."""
-    from core.lookups import id_names
-
     id_names("trainings", ("trainings",),
              "SELECT id, title, training_date FROM trainings ORDER BY training_date DESC, id DESC",
              lambda r: f"{r['title']}({r['training_date']})")
