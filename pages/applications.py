@@ -9,13 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from core import applications, documents, formats, ideas, rounds, workflow
-from core.errors import HubError, ValidationFailed
+from core.errors import ValidationFailed
 from core.ui.confirm import confirm_button
 from core.ui.editor import frame, rows_from_state
 from core.ui.forms import adopt, load, reset, schema_form
 from core.ui.links import page_link
 from core.ui.listview import list_view
-from core.ui.session import act, flash, require, show_flash
+from core.ui.session import act, attempt, flash, require, show_flash
 from core.ui.tables import table
 from core.ui.text import md
 from schemas.application import Application, BlindTitle, screening_form_schema, with_blind_title
@@ -120,10 +120,8 @@ def intake() -> None:
     _draft_picker(app_id)
     app = None
     if app_id:
-        try:
-            app = applications.get(int(app_id))
-        except HubError as exc:
-            st.error(md(exc))
+        app = attempt(lambda: applications.get(int(app_id)))
+        if app is None:
             return
         head = st.columns([4, 1], vertical_alignment="center")
         head[0].caption(md(f"编辑申报 编号 {app['id']} · {app['title']} · 当前状态:{workflow.state_label(app['state'])}"))
@@ -218,11 +216,7 @@ def _documents(app: dict, who) -> None:
     upload = st.file_uploader("上传附件(PDF、图片或 .xlsx)", key=f"doc_up:{app['id']}")
     if st.button("保存附件", key=f"doc_save:{app['id']}", disabled=upload is None,
                  help="先选择要上传的文件" if upload is None else None):
-        try:
-            documents.attach("applications", app["id"], upload.name, upload.getvalue(), who)
-        except HubError as exc:
-            st.error(md(exc))
-        else:
+        if attempt(lambda: documents.attach("applications", app["id"], upload.name, upload.getvalue(), who)):
             st.success("附件已保存")
     if upload is None:
         st.caption("先选择文件,再点「保存附件」。")
@@ -266,10 +260,8 @@ def _moves(app: dict, who) -> None:
 
 def _detail(app_id: int) -> None:
     who = require("application")
-    try:
-        app = applications.get(app_id)
-    except HubError as exc:
-        st.error(md(exc))
+    app = attempt(lambda: applications.get(app_id))
+    if app is None:
         return
     st.subheader(md(f"{app['title']}(编号 {app['id']})"))
     st.caption(f"状态:{workflow.state_label(app['state'])}")

@@ -2,11 +2,9 @@
 import streamlit as st
 
 from core import rounds
-from core.errors import HubError
 from core.ui.forms import load, schema_form
 from core.ui.tables import table as show_table
-from core.ui.session import flash, require, show_flash
-from core.ui.text import md
+from core.ui.session import act, require, show_flash
 from schemas.choices import PROJECT_CATEGORIES
 from schemas.round import Round
 
@@ -34,16 +32,13 @@ def _edit(r: dict, who) -> None:
     for i, cat in enumerate(r["categories"] or []):
         wanted[cat] = cols[i % 3].number_input(f"{cat}(元)", min_value=0.0, step=10000.0, format="%.2f",
                                                value=float(current.get(cat, 0.0)), key=f"quota:{r['id']}:{cat}")
+    def save_quotas() -> None:
+        rounds.set_quotas(r["id"], wanted, who,
+                          override_reason=st.session_state.get("round_edit:reason") if frozen else None)
+        st.session_state.pop("round_edit:reason", None)  # a reason explains one change
+
     if st.button("保存类别额度", key=f"quota:save:{r['id']}"):
-        try:
-            rounds.set_quotas(r["id"], wanted, who,
-                              override_reason=st.session_state.get("round_edit:reason") if frozen else None)
-        except HubError as exc:
-            st.error(md(exc))
-        else:
-            st.session_state.pop("round_edit:reason", None)  # a reason explains one change
-            flash("已保存类别额度")
-            st.rerun()
+        act(save_quotas, "已保存类别额度")
 
 
 def render() -> None:
