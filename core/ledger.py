@@ -31,6 +31,7 @@ from schemas import choices
 from schemas.application import Application
 from schemas.columns import columns, label
 from schemas.monitoring import PROJECT_STATES, Activity, Agreement
+from schemas.stored import Document
 
 STAFF = frozenset({"admin", "staff"})
 
@@ -228,9 +229,8 @@ def attach_photo(activity_id: int, filename: str, data: bytes, actor: Actor, *, 
 
 
 # the columns of :func:`photos`
-PHOTO_COLUMNS = columns("id", "filename", "kind", "size_bytes", "created_at", "created_by",
-                        computed={"filename": "文件名", "size_bytes": "大小(字节)",
-                                  "created_at": "上传时间", "created_by": "上传人"})
+PHOTO_COLUMNS = columns("id", "filename", "kind", "size_bytes", "created_at", "created_by", of=Document,
+                        computed={"created_at": "上传时间", "created_by": "上传人"})
 
 
 def photos(activity_id: int, db=None) -> pd.DataFrame:

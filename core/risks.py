@@ -79,14 +79,13 @@ RULE_BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
 # the columns of :func:`warnings` and :func:`board` (the acknowledgement's fields as its form declares them)
 WARNING_COLUMNS = columns(
     "project_id", "agreement_no", "title", "org", "code", "rule", "severity", "detail", "acknowledged", "ack_note",
-    "ack_until", "ack_by",
-    computed={**projects.COLUMNS.pick("agreement_no", "title", "org"), "project_id": "项目编号", "code": "规则代码",
-              "rule": "预警规则", "severity": "严重程度", "detail": "情况", "acknowledged": "处理状态",
-              "ack_note": label("note", of=RiskAck), "ack_until": label("until", of=RiskAck), "ack_by": "处理人"})
-# the columns of :func:`setting_rows` (a rule and its current setting)
-SETTING_COLUMNS = columns("code", "rule", "severity", "threshold", "unit", "enabled", "help",
-                          computed={**WARNING_COLUMNS.pick("code", "rule", "severity"), "threshold": "阈值",
-                                    "unit": "单位", "enabled": "是否启用", "help": "规则说明"})
+    "ack_until", "ack_by", of=RiskSetting,
+    computed={**projects.COLUMNS.pick("agreement_no", "title", "org"), "project_id": "项目编号", "rule": "预警规则",
+              "detail": "情况", "acknowledged": "处理状态", "ack_note": label("note", of=RiskAck),
+              "ack_until": label("until", of=RiskAck), "ack_by": "处理人"})
+# the columns of :func:`setting_rows` (a rule and its current setting, as the stored setting declares it)
+SETTING_COLUMNS = columns("code", "rule", "severity", "threshold", "unit", "enabled", "help", of=RiskSetting,
+                          computed={"rule": WARNING_COLUMNS["rule"], "unit": "单位", "help": "规则说明"})
 _RUNNING = "p.state IN ('active', 'stopped')"
 
 
