@@ -32,7 +32,9 @@ def _check_schemas() -> list[str]:
     return out
 
 
-def _check_entities() -> list[str]:
+def check_entities() -> list[str]:
+    """Every declared entity listed in core.registry once (run again by core.ui.screens.check once the screens'
+    modules are imported: an entity declared in a module only a screen imports is then seen too)."""
     out = []
     listed = all_entities()
     names = [e.name for e in listed]
@@ -47,4 +49,4 @@ def _check_entities() -> list[str]:
 
 
 def run() -> list[str]:
-    return _check_entities() + _check_schemas()
+    return check_entities() + _check_schemas()

@@ -113,8 +113,12 @@ def test_an_entity_declared_but_not_listed(configured, monkeypatch):
     monkeypatch.setitem(entities.DECLARED, "venue", venue)
     assert checks.run() == [
         "entity.E001 entity 'venue' (venues) is declared but not listed in core.registry.ENTITIES"]
+    # and again once the screens are loaded (a module only a screen imports declares it)
+    assert screens.check() == [
+        "entity.E001 entity 'venue' (venues) is declared but not listed in core.registry.ENTITIES"]
     monkeypatch.setattr(registry, "ENTITIES", registry.ENTITIES + (venue,))
     assert checks.run() == []
+    assert screens.check() == []
 
 
 def test_an_entity_listed_twice(configured, monkeypatch):

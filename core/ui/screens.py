@@ -3,7 +3,7 @@
 
 The check runs from the entry point (``Home.py``, once per process, before the heap is frozen): it imports every
 screen's module, so ``core`` below ``core.ui`` never loads a page or streamlit (``core.checks`` checks the
-entities and schemas).
+entities and schemas at start; the entities once more here, with every module the screens import loaded).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Callable
 
 import streamlit as st
 
-from core import navigation
+from core import checks, navigation
 from core.navigation import PageSpec
 from core.registry import all_entities
 
@@ -62,4 +62,4 @@ def check() -> list[str]:
                 out.append(f"nav.E007 page '{p.key}' writes unknown entity '{e}'")
     if sum(p.default for p in navigation.PAGES) != 1:
         out.append("nav.E008 exactly one page must be the default")
-    return out
+    return out + checks.check_entities()  # now that every screen's module is loaded
