@@ -109,15 +109,13 @@ def _screen_runner():
     from streamlit.testing.v1 import AppTest
 
     def script():
-        import importlib
-
         import streamlit as st
 
-        from core import app
+        from core import app, navigation
+        from core.ui import screens
 
         app.bootstrap()
-        module, _, func = st.session_state["_target"].partition(":")
-        getattr(importlib.import_module(module), func)()
+        screens.target(navigation.spec(st.session_state["_target"]))()
 
     return AppTest.from_function(script, default_timeout=60)
 
@@ -158,7 +156,7 @@ def test_every_screen_for_every_role(demo_db, role):
     for k, v in {"authentication_status": True, "username": user, "name": user, "roles": [role]}.items():
         direct.session_state[k] = v
     for page in forbidden:
-        direct.session_state["_target"] = page.target
+        direct.session_state["_target"] = page.key
         direct.run()
         assert not direct.exception, page.key
         assert "无权" in errors(direct), f"{page.key} called directly by {role} does not refuse"
@@ -170,7 +168,7 @@ def test_a_signed_out_session_gets_no_screen_called_directly(demo_db):
     direct = _screen_runner()
     before = _footprint(demo_db)
     for page in PAGES:
-        direct.session_state["_target"] = page.target
+        direct.session_state["_target"] = page.key
         direct.run()
         assert not direct.exception, page.key
         assert "请先登录" in "\n".join(w.value for w in direct.warning), page.key
