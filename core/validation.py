@@ -189,7 +189,9 @@ class RowError:
     message: str
 
 
-def _errors(model, exc: pa.errors.SchemaErrors) -> list[RowError]:
+def _errors(model, exc: pa.errors.SchemaErrors, uncoercible_rows: set[int] | None = None) -> list[RowError]:
+    """The failures as messages by row; ``uncoercible_rows`` (if given) receives the rows holding a value
+    that cannot be read as its column's type (the checks of that column then did not run on the others)."""
     specs = field_specs(model)
     out: list[RowError] = []
     seen = set()
@@ -205,6 +207,8 @@ def _errors(model, exc: pa.errors.SchemaErrors) -> list[RowError]:
     uncoercible = {(_row(r), r.get("column")) for r in records
                    if r.get("schema_context") == "Column" and str(r.get("check")).startswith("coerce_dtype")}
     uncoercible_cols = {c for _, c in uncoercible}
+    if uncoercible_rows is not None:
+        uncoercible_rows.update(r for r, _ in uncoercible)  # -1: a value Pandera could not tie to its row
     for rec in records:
         col, check = rec.get("column"), str(rec.get("check"))
         row = _row(rec)
@@ -256,24 +260,45 @@ def _checked(model, df: pd.DataFrame, wrong: set[tuple[int, str]]) -> tuple[list
     """(validated frames of the good rows, errors of the others) for ``df`` indexed by row position.
 
     Rows with a failure are taken out and the rest validated again (a check skipped on the first pass,
-    because the column also held values of the wrong kind, runs on the second). A failure Pandera
+    because the column also held values of the wrong kind, runs on the second; a row holding a value its
+    column cannot read is validated alone, since Pandera then checks that column on no row). A failure Pandera
     cannot tie to a row (a check that raised on some value) is traced by halving the rows until the
     row is alone; it is then that row's error. So every path ends in errors by row, never an exception."""
     frames: list[pd.DataFrame] = []
     errors: list[RowError] = []
     wrong_rows = {i for i, _ in wrong}
     while len(df):
+        uncoercible: set[int] = set()
         try:
             out = model.validate(df, lazy=True)
         except pa.errors.SchemaErrors as exc:
             # a value of the wrong kind was blanked: only its 格式不正确 is reported, not also 请填写
-            found = [e for e in _errors(model, exc) if (e.row, e.field) not in wrong]
+            found = [e for e in _errors(model, exc, uncoercible) if (e.row, e.field) not in wrong]
         except (TypeError, ValueError, OverflowError, KeyError, AttributeError):
             found = []  # a parser or coercion that raised on some value: traced to its row below
         else:
             frames.append(out)
             break
         rows = {int(i) for i in df.index}
+        if uncoercible and len(df) > 1:
+            # a column holding a value that cannot be read as its type was not checked on the other rows
+            # (another row's score out of range went unreported): the rows with such a value are validated
+            # each alone (where only its own column is unreadable) and the others again without them; a
+            # value not tied to its row is found by halving the rows, as below
+            alone = uncoercible & rows
+            for i in sorted(alone):
+                more_frames, more_errors = _checked(model, df.loc[[i]], wrong)
+                frames += more_frames
+                errors += more_errors
+            df = df[~df.index.isin(alone)]
+            if alone:
+                continue
+            half = len(df) // 2
+            for part in (df.iloc[:half], df.iloc[half:]):
+                more_frames, more_errors = _checked(model, part, wrong)
+                frames += more_frames
+                errors += more_errors
+            break
         tied = [e for e in found if e.row in rows]
         bad = {e.row for e in tied} | (wrong_rows & rows)
         if bad:
