@@ -281,6 +281,8 @@ def recuse(assignment_id: int, reason: str, actor: Actor, db=None) -> None:
                    system={"status": "recused", "recused_reason": reason}, action="recuse", note=reason)
 
 
+STATUS_WORDS = {"assigned": "已分配", "recused": "已回避"}  # an assignment's status in words
+
 # the columns of :func:`for_application` as 评审分配 shows them (``review`` is the review's status)
 ASSIGNMENT_COLUMNS = columns("name", "status", "no_conflict_at", "recused_reason", "review", "total",
                              computed={"name": "专家", "status": "分配状态", "review": "评分状态",

@@ -69,13 +69,28 @@ def _own_open_score(ctx: RuleContext, before: dict | None, after: dict | None) -
         raise ValidationFailed(form=[SUBMITTED])
 
 
+def _reopening(ctx: RuleContext, before: dict | None, after: dict | None) -> None:
+    """Staff change a review only by reopening a submitted one, with a reason, while the round is not signed off."""
+    if before is None or after is None or before["status"] != "submitted":
+        raise ValidationFailed(form=["只有已提交的评分可以重新开放"])
+    if after["status"] != "draft" or after.get("submitted_at") is not None or not visible_text(
+            after.get("reopened_reason") or ""):
+        raise ValidationFailed(form=["工作人员只能写明原因重新开放评分,不能修改专家的评分"])
+    if ctx.db.fetch_one("SELECT r.scores_locked_at FROM applications a JOIN rounds r ON r.id = a.round_id"
+                        " WHERE a.id = ?", [before["application_id"]])["scores_locked_at"] is not None:
+        raise ValidationFailed(form=["本批次评分已签字锁定,请先由管理员解锁"])
+
+
 OPEN_REVIEW = "评审专家只能为分配给自己、尚未提交、未签字锁定且未回避的评审任务评分"
+REOPEN = Rule("工作人员只能写明原因重新开放已提交的评分", actions=frozenset({"update"}), roles=frozenset({"admin", "staff"}),
+              check=_reopening, fields=frozenset({"status", "submitted_at", "reopened_reason"}))
 REVIEW = register(Entity(
     name="review", table="reviews", label="专家评分", schema=StoredReview, title_field="reviewer",
-    # staff reopen a submitted review and remove it with its assignment; only the reviewer writes one
-    create_roles=frozenset(), update_roles=frozenset({"admin", "staff"}), delete_roles=frozenset({"admin", "staff"}),
+    # only the reviewer writes a review; staff reopen a submitted one and remove it with its assignment
+    create_roles=frozenset(), update_roles=frozenset(), delete_roles=frozenset({"admin", "staff"}),
     rules=(Rule(OPEN_REVIEW, actions=frozenset({"create", "update"}), roles=frozenset({"reviewer"}),
-                check=_own_open_review),),
+                check=_own_open_review),
+           REOPEN),
 ))
 SCORE = register(Entity(
     name="review_score", table="review_scores", label="分项得分", schema=ReviewScore, title_field="criterion_id",
@@ -85,6 +100,11 @@ SCORE = register(Entity(
 ))
 
 BLIND_HIDDEN = "(盲评:申报组织信息已隐藏)"
+
+
+def state_words(review_status) -> str:
+    """A review's status in words (no review yet: 未开始)."""
+    return {"draft": "草稿", "submitted": "已提交"}.get(review_status, "未开始") if isinstance(review_status, str) else "未开始"
 
 
 # the reviewer's task list as 我的评审 shows it (:func:`my_assignments`; ``state`` is the task's state in words)
@@ -286,7 +306,7 @@ def save(assignment_id: int, values: dict, actor: Actor, *, submit: bool = False
 def reopen(review_id: int, reason: str, actor: Actor, db=None) -> None:
     """Staff reopen a submitted review (audited with the reason); the reviewer may then resubmit."""
     db = db or get_db()
-    if not actor.has("admin", "staff"):
+    if not (actor.system or REOPEN.applies(actor, "update")):  # the entity's reopening rule names who may
         raise PermissionDenied("只有工作人员可以重新开放评分")
     reason = visible_text(reason)
     if len(reason) < 4:

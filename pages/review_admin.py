@@ -22,8 +22,6 @@ from schemas.user import UserAccount
 CRIT_COLS = ["name", "max_score", "weight", "guidance"]
 EXPERT_COLUMNS = columns("name", "title", "employer", "expertise", "load_cap", "username", of=(UserAccount, ReviewerProfile))
 AFFILIATION_COLUMNS = columns("org", "relation", "note", of=Affiliation)
-ASSIGNMENT_STATUS = {"assigned": "已分配", "recused": "已回避"}
-REVIEW_STATUS = {"draft": "草稿", "submitted": "已提交"}
 
 def _why(reason: str | None) -> None:
     """Beside a disabled button: why it cannot do anything now (never a silent button)."""
@@ -199,9 +197,9 @@ def _manual(r: dict, who) -> None:
         st.caption("该项目还没有分配专家。")
         return
     shown = current.assign(
-        status=current["status"].map(lambda s: ASSIGNMENT_STATUS.get(s, s)),
+        status=current["status"].map(lambda s: assignment.STATUS_WORDS.get(s, s)),
         no_conflict_at=current["no_conflict_at"].map(date_text), recused_reason=current["recused_reason"].map(plain_text),
-        review=current["review"].map(lambda s: REVIEW_STATUS.get(s, "未开始") if isinstance(s, str) else "未开始"),
+        review=current["review"].map(reviews.state_words),
         total=current["total"].map(rubrics.score_text))
     st.dataframe(shown[list(assignment.ASSIGNMENT_COLUMNS)].rename(columns=assignment.ASSIGNMENT_COLUMNS),
                  hide_index=True, width="stretch")

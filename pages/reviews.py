@@ -15,7 +15,6 @@ from schemas.application import Application, Milestone
 from schemas.columns import columns
 from schemas.monitoring import Expense
 
-STATUS = {None: "未开始", "draft": "草稿", "submitted": "已提交"}
 SUBMIT = "提交评分"
 DRAFT = "保存草稿"
 APP = columns("org_id", "category", "communities", "summary", "needs_analysis", "target_group", "planned_activities",
@@ -58,8 +57,9 @@ def _live_total(key: str, crit: list[dict]) -> None:
 
 
 def _task_table(tasks: pd.DataFrame) -> None:
-    state = tasks["review_status"].map(lambda s: STATUS.get(s, s) if isinstance(s, str) else "未开始")
-    state[tasks["assignment_status"] == "recused"] = "已回避"
+    state = tasks["review_status"].map(reviews.state_words)
+    recused = tasks["assignment_status"] == "recused"
+    state[recused] = tasks["assignment_status"][recused].map(assignment.STATUS_WORDS)
     shown = tasks.assign(state=state, deadline=tasks["deadline"].map(date_text), total=tasks["total"].map(rubrics.score_text))
     st.dataframe(shown[list(reviews.TASK_COLUMNS)].rename(columns=reviews.TASK_COLUMNS), hide_index=True, width="stretch")
 
