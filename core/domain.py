@@ -4,7 +4,8 @@ from core import applications, brands, communities, mentoring, organisations, pr
 
 
 def install_providers() -> None:
-    """Choice lists that live in the database (communities, organisations, rounds)."""
+    """Choice lists that live in the database (communities, organisations, rounds ...): each module declares
+    its lists with :func:`core.lookups.id_names`."""
     communities.install_provider()
     organisations.install_providers()
     rounds.install_providers()

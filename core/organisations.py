@@ -9,7 +9,7 @@ from core.entities import Entity, Unique, register
 from core.importer import ImportSpec
 from core.listing import Column, Filter, ListView
 from core.lookups import id_names
-from schemas.columns import columns
+from schemas.columns import SYSTEM, columns
 from schemas.organisation import Organisation
 
 RATING_VALID_YEARS = 5
@@ -48,7 +48,7 @@ ACTIVE_SQL = "CASE WHEN active THEN '在册' ELSE '已注销' END"
 COLUMNS = columns("id", "name", "kind", "uscc", "filing_no", "reg_date", "legal_rep", "contact_person", "contact_phone",
                   "community", "service_domains", "stage", "incubation", "incubation_in", "incubation_out", "rating",
                   "rating_date", "rating_expiry", "brought_in_on", "active", "notes",
-                  of=Organisation, computed={"incubation": "孵化状态", "active": "状态"})
+                  of=Organisation, computed={"incubation": "孵化状态", "active": SYSTEM["status"]})
 _SQL = {"incubation": INCUBATION_STATUS_SQL, "active": ACTIVE_SQL}
 
 LIST_VIEW = ListView(
