@@ -555,7 +555,7 @@ def brand_matrix() -> None:
     tab_points, tab_new, tab_point = url_tabs(["服务点", "新建品牌", "新增服务点"])
     with tab_points:
         labels = {int(r.id): r.name for r in ov.itertuples()}
-        b = st.selectbox(projects.COLUMNS["brand"], list(labels), format_func=labels.get, index=None, placeholder="选择品牌", key="brands:pick")
+        b = st.selectbox("品牌", list(labels), format_func=labels.get, index=None, placeholder="选择品牌", key="brands:pick")
         if b is not None:
             _table(_shown(brands.points(int(b)), POINT_COLUMNS), f"服务点-{labels[b]}",
                    key="brands:points", columns=POINT_COLUMNS,
