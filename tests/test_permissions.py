@@ -140,6 +140,29 @@ def test_a_submitted_review_cannot_be_changed_by_its_reviewer(setup):
     assert records.update(SCORE, score["id"], {}, s["li"], system={"score": 1})
 
 
+def test_staff_change_a_review_only_by_reopening_it_with_a_reason(setup):
+    s = setup
+    db = s["db"]
+    declare(s, "li")
+    reviews.save(s["t_li"], form(s["round"], split(80)), s["li"], submit=True, today=TODAY)
+    key = reviews.review_of(s["t_li"])["id"]
+    tables = ("reviews", "review_scores")
+    refused(db, tables, PermissionDenied, "不能修改专家评分的其他内容",
+            lambda: records.update(REVIEW, key, {}, STAFF, system={"total": 99.0}))
+    refused(db, tables, ValidationFailed, "只能写明原因重新开放评分",
+            lambda: records.update(REVIEW, key, {}, STAFF, system={"status": "draft", "submitted_at": None}))
+    score = db.fetch_one("SELECT id FROM review_scores WHERE review_id = ? ORDER BY id LIMIT 1", [key])["id"]
+    refused(db, tables, PermissionDenied, "无权修改分项得分",
+            lambda: records.update(SCORE, score, {}, STAFF, system={"score": 0}))
+    assert records.update(REVIEW, key, {}, STAFF, system={"status": "draft", "submitted_at": None,
+                                                         "reopened_reason": "评语与分数不符"})
+    assert db.fetch_one("SELECT status, reopened_reason FROM reviews WHERE id = ?", [key]) == \
+        {"status": "draft", "reopened_reason": "评语与分数不符"}
+    assert audited(db, "reviews", key)[-1] == ("wangmin", "update")
+    refused(db, tables, ValidationFailed, "只有已提交的评分可以重新开放",
+            lambda: records.update(REVIEW, key, {}, STAFF, system={"reopened_reason": "再开一次"}))
+
+
 def test_a_review_in_a_signed_off_round_is_refused(setup):
     s = setup
     declare(s, "li")
