@@ -81,6 +81,9 @@ class Entity:
     update_roles: frozenset[str] | None = None
     delete_roles: frozenset[str] | None = None
     rules: tuple[Rule, ...] = ()
+    # columns the system keeps up to date for no user and without an audit row (a session's last_seen,
+    # written at most once a minute): only :func:`core.records.housekeep` writes them, and only these
+    housekeeping: tuple[str, ...] = ()
 
     def roles_for(self, action: str) -> frozenset[str]:
         """The roles that may make ``action`` on any row of this entity (row rules aside)."""

@@ -331,6 +331,18 @@ def update(entity: Entity, key: Any, values: dict, actor: Actor, *, system: dict
         return u.update(entity, key, record, system=system, touch=touch, validated=True, action=action, note=note)
 
 
+def housekeep(entity: Entity, key: Any, values: dict, *, db=None, only_if: str = "") -> None:
+    """The system's bookkeeping, declared on the entity (``Entity.housekeeping``): set those columns of one
+    row, unaudited, in a transaction of its own. ``only_if``: a fixed SQL condition the row must also meet."""
+    extra = set(values) - set(entity.housekeeping)
+    if not values or extra:
+        raise PermissionDenied(f"{entity.label}的这些信息不能由系统直接更新:{'、'.join(sorted(extra)) or '(无)'}")
+    sets = ", ".join(f"{c} = ?" for c in values)
+    with (db or get_db()).transaction() as tx:
+        tx.execute(f"UPDATE {entity.table} SET {sets} WHERE {entity.key} = ?" + (f" AND {only_if}" if only_if else ""),
+                   [plain(v) for v in values.values()] + [key])
+
+
 def delete(entity: Entity, key: Any, actor: Actor, *, db=None, note: str | None = None) -> None:
     _allow(entity, actor, "delete")
     with unit(actor, db) as u:

@@ -43,7 +43,7 @@ def _own_session(ctx: RuleContext, before: dict | None, after: dict | None) -> N
 
 SESSION = register(Entity(
     name="user_session", table="user_sessions", label="登录会话", schema=UserSession,
-    key="id", key_generated=False, title_field="username", stamps=False,
+    key="id", key_generated=False, title_field="username", stamps=False, housekeeping=("last_seen",),
     # admins end other users' sessions; a session is never deleted (the idle clock ends it as the system)
     create_roles=frozenset(), update_roles=frozenset({"admin"}), delete_roles=frozenset(),
     rules=(Rule("每个账号只能在登录时开始自己的会话", actions=frozenset({"create"}), roles=frozenset(ROLES),
@@ -137,8 +137,8 @@ def check(session_id: str | None, db=None, now: datetime | None = None) -> Check
     if row["id"] in _memory:
         _memory[row["id"]]["last_seen"] = now
     elif now - row["last_seen"] >= TOUCH_EVERY:
-        with db.transaction() as tx:  # housekeeping, not audited (see the module docstring)
-            tx.execute("UPDATE user_sessions SET last_seen = ? WHERE id = ? AND revoked_at IS NULL", [now, row["id"]])
+        # housekeeping, not audited (see the module docstring): declared on SESSION
+        records.housekeep(SESSION, row["id"], {"last_seen": now}, db=db, only_if="revoked_at IS NULL")
     return Check(True, row["username"])
 
 

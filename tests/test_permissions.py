@@ -294,3 +294,19 @@ def test_an_admin_records_only_an_unlock_and_no_one_writes_security_events(hub):
     assert db.fetch_one("SELECT username, kind FROM security_events") == {"username": "chen", "kind": "export"}
     lockout.record("wangmin", False, db=db)
     assert db.scalar("SELECT count(*) FROM login_attempts WHERE outcome = 'failed'") == 1
+
+
+def test_the_systems_unaudited_bookkeeping_is_declared_and_limited_to_its_columns(hub):
+    """A session's last_seen is the one write without an audit row: declared on the entity, written only by
+    ``records.housekeep``, and nothing else of the row can be written that way."""
+    db = hub
+    digest = sessions._digest(sessions.start(Actor("wangmin", ("staff",))))
+    assert sessions.SESSION.housekeeping == ("last_seen",)
+    last = db.scalar("SELECT max(id) FROM audit_log")
+    records.housekeep(sessions.SESSION, digest, {"last_seen": NOW}, only_if="revoked_at IS NULL")
+    assert db.fetch_one("SELECT last_seen FROM user_sessions WHERE id = ?", [digest]) == {"last_seen": NOW}
+    assert db.scalar("SELECT max(id) FROM audit_log") == last
+    refused(db, ("user_sessions",), PermissionDenied, "不能由系统直接更新:username",
+            lambda: records.housekeep(sessions.SESSION, digest, {"username": "chen", "last_seen": NOW}))
+    refused(db, ("reviews",), PermissionDenied, "不能由系统直接更新",
+            lambda: records.housekeep(REVIEW, 1, {"status": "draft"}))
