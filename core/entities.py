@@ -55,6 +55,27 @@ class Unique:
 
 
 @dataclass(frozen=True)
+class Screen:
+    """The entity's generic screen (``core.ui.admin``), the ``ModelAdmin`` of HubDesk: one page with the list
+    (search, filters, sort, pages, Excel export), the selected record's 详情 / 编辑 / 修改记录, 新建 and 导入.
+    Fields are named, never labelled: every label comes from the entity's schema (``schemas.columns``).
+    The page (``core.navigation.PAGES``) is derived from it; who may write is the entity's (``may``)."""
+    title: str                                  # the page's title in the navigation
+    url_path: str
+    section: str                                # the navigation section it sits in
+    roles: tuple[str, ...] = ("admin", "staff")  # who may open it (writing: the entity's roles and rules)
+    icon: str = ""
+    columns: tuple[str, ...] = ()               # list columns, by field name (the key first when left out)
+    filters: tuple[str, ...] = ()               # choice fields (select, multiselect, checkbox) to filter by
+    search: tuple[str, ...] = ()                # text fields the search box looks in
+    imports: tuple[str, ...] | None = ()        # template columns (() every schema field; None: no 导入)
+    example: dict = field(default_factory=dict)  # the import template's 填写示例 row (by field name)
+
+    def __hash__(self) -> int:  # ``example`` is a dict
+        return hash((self.title, self.url_path))
+
+
+@dataclass(frozen=True)
 class Entity:
     name: str
     table: str
@@ -84,6 +105,7 @@ class Entity:
     # columns the system keeps up to date for no user and without an audit row (a session's last_seen,
     # written at most once a minute): only :func:`core.records.housekeep` writes them, and only these
     housekeeping: tuple[str, ...] = ()
+    screen: Screen | None = None  # a generic screen for it (core.ui.admin); its page is derived from it
 
     def roles_for(self, action: str) -> frozenset[str]:
         """The roles that may make ``action`` on any row of this entity (row rules aside)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.registry import all_entities
 from schemas.choices import ROLES
 
 ALL_ROLES = ("admin", "staff", "reviewer", "leader")
@@ -20,7 +21,7 @@ PLACEHOLDER_ICON = ":material/lock:"
 class PageSpec:
     key: str            # stable id, used by require()
     title: str          # Chinese title in the navigation
-    target: str         # "module:function" under pages/
+    target: str         # "module:function" under pages/ (an entity's generic screen: core.ui.admin:<entity>)
     url_path: str       # must differ from every pages/ file stem (AppTest / fresh-server trap)
     roles: tuple[str, ...]
     section: str
@@ -99,6 +100,21 @@ PAGES: tuple[PageSpec, ...] = (
              ":material/key:", writes=("user",)),
 )
 
+ADMIN_MODULE = "core.ui.admin"  # the generic screen of every entity that declares one (core.entities.Screen)
+
+
+def entity_pages() -> tuple[PageSpec, ...]:
+    """The pages of the entities that declare a generic screen, derived from the registry (no line here)."""
+    return tuple(PageSpec(admin_key(e.name), s.title, f"{ADMIN_MODULE}:{e.name}", s.url_path, s.roles, s.section,
+                          s.icon, writes=(e.name,)) for e in all_entities() if (s := e.screen) is not None)
+
+
+def admin_key(entity_name: str) -> str:
+    """The page key of an entity's generic screen (what ``core.ui.session.require`` checks)."""
+    return f"{entity_name}_admin"
+
+
+PAGES = PAGES + entity_pages()
 BY_KEY = {p.key: p for p in PAGES}
 
 
