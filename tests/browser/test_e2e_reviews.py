@@ -174,6 +174,7 @@ def _progress(page) -> dict[str, int]:
 def _per_review_sheet(page, tmp_path, name: str) -> list[tuple]:
     """逐份评分 of the exported 专家评分汇总表: the reviewer's rows (项目, 加权总分, 推荐意见)."""
     page.get_by_role("tab", name="汇总与排名").click()
+    settle(page)  # the tab is in the URL: its click reruns the page, which renews the export's file
     with page.expect_download(timeout=WAIT_MS) as info:
         page.get_by_role("button", name="导出专家评分汇总表(Excel)").click()
     download = info.value
