@@ -286,18 +286,11 @@ def _checked(model, df: pd.DataFrame, wrong: set[tuple[int, str]]) -> tuple[list
             # each alone (where only its own column is unreadable) and the others again without them; a
             # value not tied to its row is found by halving the rows, as below
             alone = uncoercible & rows
-            for i in sorted(alone):
-                more_frames, more_errors = _checked(model, df.loc[[i]], wrong)
-                frames += more_frames
-                errors += more_errors
+            _each(model, [df.loc[[i]] for i in sorted(alone)], wrong, frames, errors)
             df = df[~df.index.isin(alone)]
             if alone:
                 continue
-            half = len(df) // 2
-            for part in (df.iloc[:half], df.iloc[half:]):
-                more_frames, more_errors = _checked(model, part, wrong)
-                frames += more_frames
-                errors += more_errors
+            _each(model, _halves(df), wrong, frames, errors)
             break
         tied = [e for e in found if e.row in rows]
         bad = {e.row for e in tied} | (wrong_rows & rows)
@@ -310,13 +303,22 @@ def _checked(model, df: pd.DataFrame, wrong: set[tuple[int, str]]) -> tuple[list
             errors += [RowError(pos, e.field, e.label, e.message) for e in found] or [
                 RowError(pos, None, "", "数据无法校验:请检查各项的填写格式")]
             break
-        half = len(df) // 2
-        for part in (df.iloc[:half], df.iloc[half:]):
-            more_frames, more_errors = _checked(model, part, wrong)
-            frames += more_frames
-            errors += more_errors
+        _each(model, _halves(df), wrong, frames, errors)
         break
     return frames, errors
+
+
+def _halves(df: pd.DataFrame) -> list[pd.DataFrame]:
+    half = len(df) // 2
+    return [df.iloc[:half], df.iloc[half:]]
+
+
+def _each(model, parts: list[pd.DataFrame], wrong, frames: list, errors: list) -> None:
+    """:func:`_checked` on each part, its frames and errors added to ``frames`` and ``errors``."""
+    for part in parts:
+        more_frames, more_errors = _checked(model, part, wrong)
+        frames += more_frames
+        errors += more_errors
 
 
 def _date(value: Any) -> Any:
