@@ -13,7 +13,7 @@ from core.entities import Entity
 from core.importer import ImportSpec
 from core.listing import Column, Filter, ListView
 from schemas.base import field_specs
-from schemas.columns import columns
+from schemas.columns import STAMPS, columns
 
 FILTER_WIDGETS = ("select", "multiselect", "checkbox")
 YES_NO = "CASE WHEN {name} THEN '是' ELSE '否' END"
@@ -71,7 +71,7 @@ def import_spec(entity: Entity) -> ImportSpec | None:
                       find_existing=lambda records: find_existing(entity, records), example=dict(screen.example))
 
 
-def problems(entity: Entity) -> list[str]:
+def problems(entity: Entity, db=None) -> list[str]:
     """The screen's mistakes, with stable ids (``core.checks`` runs this for every entity with a screen)."""
     screen, where = entity.screen, f"entity '{entity.name}' screen"
     if entity.schema is None:
@@ -96,4 +96,10 @@ def problems(entity: Entity) -> list[str]:
             out.append(f"screen.E003 {where} filter '{name}' is not a choice field ({'、'.join(FILTER_WIDGETS)})")
     if not screen.url_path or not screen.title:
         out.append(f"screen.E004 {where} needs a title and a url_path")
+    stored = {r["column_name"] for r in (db or get_db()).fetch_all(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [entity.table])}
+    if not stored:
+        out.append(f"screen.E005 {where}: table '{entity.table}' does not exist (add its migration, core/migrations/)")
+    elif missing := [n for n in (*specs, *(STAMPS if entity.stamps else ())) if n not in stored]:
+        out.append(f"screen.E006 {where}: table '{entity.table}' has no column {', '.join(missing)} (add it in a migration)")
     return out

@@ -37,7 +37,7 @@ def load(db, progress=None) -> dict[str, int]:
 
     steps = (
         lambda: {"accounts": load_accounts(db)},
-        lambda: {"organisations": demo_orgs.load(db, SYSTEM)},
+        lambda: {"organisations": demo_orgs.load(db, SYSTEM), "venues": demo_orgs.load_venues(db, SYSTEM)},
         lambda: demo_rounds.load(db),  # 公益创投 rounds, applications, ideas (needs the organisations)
         lambda: demo_reviews.load(db),  # experts, rubrics, assignments and scores (needs the rounds)
         lambda: demo_incubation.load(db),  # mentoring, trainings, assessments, stages, ratings (needs the reviews)

@@ -21,6 +21,7 @@ from stdnum.cn import uscc as _uscc
 from core import communities, records
 from core.actor import SYSTEM, Actor
 from core.organisations import ORGANISATION, add_years
+from core.venues import VENUE
 from schemas import choices
 from schemas.checks import normalise_phone
 
@@ -340,3 +341,25 @@ def load(db, actor: Actor = SYSTEM) -> int:
     communities.ensure(choices.DEMO_COMMUNITIES, actor, db=db)
     rows = organisation_rows()
     return len(records.create_many(ORGANISATION, rows, actor, db=db))
+
+
+def load_venues(db, actor: Actor = SYSTEM) -> int:
+    """The demo venues (after :func:`load`: their communities must exist)."""
+    return len(records.create_many(VENUE, [dict(zip(VENUE_FIELDS, v)) for v in VENUES], actor, db=db))
+
+
+# the subdistrict's and the communities' venues (场地, core.venues)
+VENUE_FIELDS = ("name", "address", "capacity", "community", "facilities", "opening_hours", "owner", "contact_person",
+                "contact_phone")
+VENUES = (
+    ("下沙街道社会组织服务中心报告厅", "下沙街道办事处二楼", 120, "下沙社区", "投影仪、音响、话筒", "周一至周五 8:30-17:30",
+     "下沙街道社会组织服务中心", "周明", "0571-86001234"),
+    ("文海社区邻里中心多功能厅", "文海南路88号", 60, "文海社区", "投影仪、桌椅", "周一至周日 9:00-20:00", "文海社区居委会",
+     "林晓", "13857101001"),
+    ("高沙社区老年活动室", "高沙路19号", 40, "高沙社区", "麻将桌、电视", "周一至周六 8:00-17:00", "高沙社区居委会", "赵红",
+     "13857101002"),
+    ("金沙湖社区四点半课堂", "金沙湖路6号", 30, "金沙湖社区", "课桌椅、图书角", "周一至周五 15:30-18:30", "金沙湖社区居委会",
+     "孙丽", "13857101003"),
+    ("云水社区党群服务中心会议室", "云水街12号", 25, "云水社区", "会议桌、白板", "周一至周五 9:00-17:00", "云水社区居委会",
+     None, None),
+)

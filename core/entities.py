@@ -12,6 +12,7 @@ from typing import Any, Callable
 from core.actor import Actor
 from core.db import get_db
 from core.errors import HubError
+from schemas.base import field_specs
 
 ACTIONS = ("create", "update", "delete")
 
@@ -51,7 +52,14 @@ class RuleContext:
 @dataclass(frozen=True)
 class Unique:
     field: str
-    message: str  # may use {title} and {key} of the existing record
+    # may use {title} and {key} of the existing record; by default "<the field's label>已被登记:「{title}」(编号 {key})"
+    message: str = ""
+
+    def says(self, entity: "Entity", title: Any, key: Any) -> str:
+        if self.message:
+            return self.message.format(title=title, key=key)
+        label = field_specs(entity.schema)[self.field]["label"] if entity.schema is not None else self.field
+        return f"{label}已被登记:「{title}」(编号 {key})"
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ def _check_unique(tx: Transaction, entity: Entity, record: dict, key: Any) -> No
             params.append(key)
         hit = tx.fetch_one(sql + " LIMIT 1", params)
         if hit:
-            problems.setdefault(rule.field, []).append(rule.message.format(title=hit["t"], key=hit["k"]))
+            problems.setdefault(rule.field, []).append(rule.says(entity, hit["t"], hit["k"]))
     if problems:
         raise ValidationFailed(fields=problems)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from core import (
     applications, assessments, assignment, brands, communities, consolidation, decisions, documents, evaluations, ideas,
     ledger, lifecycle, lockout, mentoring, money, monitoring_policy, organisations, projects, reviewers, reviews, risks,
-    rounds, rubrics, security, sessions, trainings, users, workflow,
+    rounds, rubrics, security, sessions, trainings, users, venues, workflow,
 )
 from core.entities import Entity
 
@@ -74,6 +74,8 @@ ENTITIES: tuple[Entity, ...] = (
     monitoring_policy.POLICY,
     brands.BRAND,
     brands.SERVICE_POINT,
+    # resources
+    venues.VENUE,
 )
 
 

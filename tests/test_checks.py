@@ -109,14 +109,14 @@ def test_the_registry_lists_every_declared_entity():
 
 
 def test_an_entity_declared_but_not_listed(configured, monkeypatch):
-    venue = entities.Entity(name="venue", table="venues", label="场地", write_roles=frozenset({"admin"}))
-    monkeypatch.setitem(entities.DECLARED, "venue", venue)
+    equipment = entities.Entity(name="equipment", table="equipment", label="设备", write_roles=frozenset({"admin"}))
+    monkeypatch.setitem(entities.DECLARED, "equipment", equipment)
     assert checks.run() == [
-        "entity.E001 entity 'venue' (venues) is declared but not listed in core.registry.ENTITIES"]
+        "entity.E001 entity 'equipment' (equipment) is declared but not listed in core.registry.ENTITIES"]
     # and again once the screens are loaded (a module only a screen imports declares it)
     assert screens.check() == [
-        "entity.E001 entity 'venue' (venues) is declared but not listed in core.registry.ENTITIES"]
-    monkeypatch.setattr(registry, "ENTITIES", registry.ENTITIES + (venue,))
+        "entity.E001 entity 'equipment' (equipment) is declared but not listed in core.registry.ENTITIES"]
+    monkeypatch.setattr(registry, "ENTITIES", registry.ENTITIES + (equipment,))
     assert checks.run() == []
     assert screens.check() == []
 
