@@ -15,16 +15,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NEW = "venue:new"
 
 
-@pytest.fixture
-def demo_db(demo_db):
-    """The demo database with the demo venues (a demo template pinned from before they existed has none)."""
-    from core import demo_orgs
-
-    if not count("venues"):
-        demo_orgs.load_venues(demo_db)
-    return demo_db
-
-
 def _first() -> str:
     return str(db().scalar("SELECT min(id) FROM venues"))
 
