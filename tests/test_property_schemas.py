@@ -8,8 +8,9 @@ Chinese string on a field that exists, or returns cleaned values that keep the s
 another exception. ``records.create`` then either stores a record that reads back exactly as validated,
 or refuses it (``ValidationFailed`` / ``HubError``) with no row and no audit row written.
 
-The number of examples comes from the hypothesis profile (tests/conftest.py): 30 per schema, derandomised
-under ``CI=true``; run many more, freshly random, by hand with
+The number of records comes from the hypothesis profile (tests/conftest.py): 30 per schema, derandomised
+under ``CI=true`` (validated ten at a time where the property is about validation: see ``BATCH``); run many
+more, freshly random, by hand with
 ``HYPOTHESIS_PROFILE=thorough [HYPOTHESIS_EXAMPLES=1000] python3 -m pytest -q tests/test_property_schemas.py``.
 
 Holes this test found and that were fixed in the shared mechanism (core/validation.py, core/records.py):
