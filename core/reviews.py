@@ -26,7 +26,14 @@ def _open_task(ctx: RuleContext, assignment_id: int) -> dict:
     task = ctx.db.fetch_one(
         "SELECT s.*, a.state, r.scores_locked_at FROM assignments s JOIN applications a ON a.id = s.application_id"
         " JOIN rounds r ON r.id = a.round_id WHERE s.id = ?", [assignment_id])
-    if task is None or task["reviewer"] != ctx.actor.username:
+    _refuse_closed(task, ctx.actor)
+    return task
+
+
+def _refuse_closed(task: dict | None, actor: Actor) -> None:
+    """The one statement of when a task is open for its reviewer (``task``: the assignment with its round's
+    ``scores_locked_at`` and its application's ``state``), in the order the reviewer should hear it."""
+    if task is None or task["reviewer"] != actor.username:
         raise PermissionDenied("这不是分配给您的评审任务")
     if task["status"] != "assigned":
         raise PermissionDenied("您已回避该项目,不能评分")
@@ -36,7 +43,6 @@ def _open_task(ctx: RuleContext, assignment_id: int) -> dict:
         raise ValidationFailed(form=["本批次评分已签字锁定,不能再修改"])
     if task["state"] not in assignment.REVIEW_STATES:
         raise ValidationFailed(form=["该项目当前不在评审阶段"])
-    return task
 
 
 def _own_open_review(ctx: RuleContext, before: dict | None, after: dict | None) -> None:
@@ -216,16 +222,8 @@ def schema_for(round_id: int, *, submit: bool, db=None):
 def _writable(task: dict | None, app: dict, rnd: dict, existing: dict | None, actor: Actor, *, submit: bool,
               today: dt.date) -> None:
     """Why the reviewer may not save this review now (raises), in the order the reviewer should hear it."""
-    if task is None or task["reviewer"] != actor.username:
-        raise PermissionDenied("这不是分配给您的评审任务")
-    if task["status"] != "assigned":
-        raise PermissionDenied("您已回避该项目,不能评分")
-    if task["no_conflict_at"] is None:
-        raise ValidationFailed(form=["请先确认与申报组织无利益冲突,或申报利益冲突并回避"])
-    if rnd["scores_locked_at"] is not None:
-        raise ValidationFailed(form=["本批次评分已签字锁定,不能再修改"])
-    if app["state"] not in assignment.REVIEW_STATES:
-        raise ValidationFailed(form=["该项目当前不在评审阶段"])
+    _refuse_closed(None if task is None else {**task, "scores_locked_at": rnd["scores_locked_at"],
+                                              "state": app["state"]}, actor)
     if existing is not None and existing["status"] == "submitted":
         raise ValidationFailed(form=[SUBMITTED])
     if submit and today > rnd["review_end"]:
