@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core import audit, records
+from core import admin, audit, records
 from core.db import get_db
 from core.entities import Entity, Unique, register
 from core.importer import ImportSpec
@@ -99,25 +99,9 @@ def options(active_only: bool = True, db=None) -> list[tuple[int, str]]:
 
 
 def find_existing(records: list[dict], db=None) -> dict[int, dict]:
-    """For import: position -> the stored organisation with the same USCC or name."""
-    db = db or get_db()
-    usccs = [r["uscc"] for r in records if r.get("uscc")]
-    names = [r["name"] for r in records if r.get("name")]
-    if not usccs and not names:
-        return {}
-    marks = lambda xs: ", ".join("?" for _ in xs) or "NULL"  # noqa: E731
-    found = db.fetch_all(
-        f"SELECT id, name, uscc FROM organisations WHERE uscc IN ({marks(usccs)}) OR name IN ({marks(names)})",
-        usccs + names,
-    )
-    by_uscc = {f["uscc"]: f for f in found if f["uscc"]}
-    by_name = {f["name"]: f for f in found}
-    out = {}
-    for i, r in enumerate(records):
-        hit = by_uscc.get(r.get("uscc")) or by_name.get(r.get("name"))
-        if hit:
-            out[i] = hit
-    return out
+    """For import: position -> the stored organisation with the same USCC or, failing that, the same name
+    (the entity's unique fields, in their declared order)."""
+    return admin.find_existing(ORGANISATION, records, db)
 
 
 def _import_spec():
