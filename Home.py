@@ -2,8 +2,9 @@
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from core import app, navigation, security
-from core.errors import HubError
+from core import app, navigation
+from core.platform import security
+from core.platform.errors import HubError
 from core.ui import auth, screens, session
 from core.ui.text import md
 

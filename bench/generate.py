@@ -12,13 +12,13 @@ that reached expert review have assignments and reviews (criterion scores add up
 total), every funded application of a past round has a project with a 50/30/20 tranche plan whose
 releases follow its evaluations, activities and expenses lie inside the project's period and never
 after ``today``, attendance is unique per training, organisation and person, assessments follow the
-default instrument's formula (:mod:`core.assessments`).
+default instrument's formula (:mod:`core.incubation.assessments`).
 
 Bulk loading bypasses the audited write path on purpose: this is throw-away benchmark data, written
 with one ``INSERT INTO t SELECT … FROM <DataFrame>`` per table, each in its own transaction of
-:meth:`core.db.Database.transaction` (so nothing is audited). Only the leader account (through
-:func:`core.users.create`) and the default assessment instrument (through
-:func:`core.assessments.ensure_defaults`) use the write path. See ``bench/README.md``.
+:meth:`core.platform.db.Database.transaction` (so nothing is audited). Only the leader account (through
+:func:`core.platform.users.create`) and the default assessment instrument (through
+:func:`core.incubation.assessments.ensure_defaults`) use the write path. See ``bench/README.md``.
 
     python3 bench/generate.py --scale 10 [--out bench/out/bench-10x.duckdb] [--today 2026-11-27]
 """
@@ -69,7 +69,7 @@ CURRENT_STATES = {  # the current round's share of applications per state (the d
     "draft": 2, "submitted": 2, "screening": 2, "returned": 2, "resubmitted": 2, "eligible": 2, "ineligible": 2,
     "under_review": 4, "reviewed": 3, "re_review": 2, "recommended": 3, "not_recommended": 2, "withdrawn": 2,
 }
-# legal workflow paths (core.workflow.TRANSITIONS) to each final state
+# legal workflow paths (core.intake.workflow.TRANSITIONS) to each final state
 MAIN = ["draft", "submitted", "screening", "eligible", "under_review", "reviewed"]
 PATHS = {
     "draft": ["draft"],
@@ -839,7 +839,7 @@ def plan(s: int, today: dt.date | None = None, seed: int = SEED) -> Plan:
         "id": np.arange(1, len(asm) * nind + 1), "assessment_id": np.repeat(asm["id"].to_numpy(), nind),
         "indicator_seq": np.tile(np.arange(nind), len(asm)), "score": sc_.ravel(), "created_by": BY})
 
-    # ---- reviewer accounts and profiles (users rows; the leader is created through core.users) ---
+    # ---- reviewer accounts and profiles (users rows; the leader is created through core.platform.users) ---
     T["users"] = pd.DataFrame({
         "username": experts, "name": _names(ne, offset=7) + "(评审专家)", "email": None,
         "roles": [["reviewer"]] * ne, "active": True, "is_demo": False, "created_at": now})
@@ -874,13 +874,13 @@ def _half_years(today: dt.date, n: int) -> list[tuple[str, dt.date]]:
 
 
 def _catalogue() -> dict[str, list[str]]:
-    from core.demo_rounds import PROJECTS
+    from core.demo.rounds import PROJECTS
 
     return {c: [t for t, *_ in items] for c, items in PROJECTS.items()}
 
 
 def _transitions():
-    from core.workflow import TRANSITIONS
+    from core.intake.workflow import TRANSITIONS
 
     return TRANSITIONS
 
@@ -928,10 +928,11 @@ def _bulk(db, table: str, df: pd.DataFrame) -> None:
 
 
 def load(p: Plan, path: Path | str, *, replace: bool = True) -> Loaded:
-    """Write the plan into a fresh DuckDB file at ``path`` (migrated by ``core.migrate``), create the
+    """Write the plan into a fresh DuckDB file at ``path`` (migrated by ``core.platform.migrate``), create the
     leader account and the default assessment instrument through the write path; returns counts and times."""
-    from core import assessments, db as dbmod, users
-    from core.actor import SYSTEM
+    from core.incubation import assessments
+    from core.platform import db as dbmod, users
+    from core.platform.actor import SYSTEM
 
     path = Path(path).resolve()
     if replace:
@@ -966,7 +967,7 @@ def load(p: Plan, path: Path | str, *, replace: bool = True) -> Loaded:
 
 def _unusable_hash() -> str:
     """One bcrypt hash of a random secret nobody knows: the generated experts cannot sign in."""
-    from core import passwords
+    from core.platform import passwords
 
     return passwords.hash_password(secrets.token_urlsafe(24))
 

@@ -14,7 +14,7 @@ How it runs (one process, one thread per session, as ``streamlit run`` does):
 
 1. **Database.** A demo database is built with ``core.app.bootstrap()`` under ``HUBDESK_DEMO=1`` into a
    temporary file, in a child process (as a server's first start would build it); ``--db FILE`` copies
-   an existing HubDesk database instead. The load process then opens the copy through ``core.db`` —
+   an existing HubDesk database instead. The load process then opens the copy through ``core.platform.db`` —
    the one ``Database`` of the process: a cursor per read, every write under the one write lock.
 2. **Scenario** (:func:`prepare`, through the audited write path, before the clock starts): a
    公益创投 round under expert review (``压力测试批次``) with applications from the registry's active
@@ -33,8 +33,8 @@ How it runs (one process, one thread per session, as ``streamlit run`` does):
      (any organisation, so two sessions may edit the same one), list pages through
      ``listing.fetch_page`` with realistic searches, filters, sorts and pages, a project's progress
      (``ledger.progress``) and its risk warnings (``risks.warnings``);
-   - *leader*: the dashboard's named queries through ``core.dashboard.run`` with random filters (year
-     window, round, category, community); without ``core.dashboard``, the list views.
+   - *leader*: the dashboard's named queries through ``core.dashboards.dashboard.run`` with random filters (year
+     window, round, category, community); without ``core.dashboards.dashboard``, the list views.
 
 4. **Check** (:func:`verify`), after every session has stopped: each acknowledged write (the call
    returned) is looked up — the stored values equal what was sent, and its audit rows are there —
@@ -88,7 +88,7 @@ KIND_LABELS = {
     "list_page": "list page: search/filter/sort (listing.fetch_page)",
     "project_progress": "a project's progress (ledger.progress)",
     "project_risks": "a project's risk warnings (risks.warnings)",
-    "dashboard_query": "dashboard query (core.dashboard.run)",
+    "dashboard_query": "dashboard query (core.dashboards.dashboard.run)",
 }
 STAFF_MIX = (("activity_add", 30), ("org_update", 20), ("list_page", 25), ("project_progress", 10),
              ("project_risks", 15))
@@ -132,7 +132,7 @@ def _days(d: dt.date, n: int) -> dt.date:
 
 def _round_values(name: str, today: dt.date, *, review_open: bool, project_from: dt.date | None = None) -> dict:
     """A round whose expert review is open today (``review_open``), or whose projects run today."""
-    from core import rounds
+    from core.intake import rounds
 
     v = rounds.defaults(today.year)
     v.update(name=name, total_budget=5_000_000.0, max_apps_per_org=10)
@@ -153,7 +153,7 @@ def _round_values(name: str, today: dt.date, *, review_open: bool, project_from:
 def _application(round_id: int, org_id: int, n: int, category: str, actor) -> int:
     """A complete application (40,000 元 over the five budget lines), submitted, screened and sent to
     专家评审 through the workflow."""
-    from core import applications, rounds, workflow
+    from core.intake import applications, rounds, workflow
 
     rnd = rounds.get(round_id)
     values = {
@@ -173,7 +173,7 @@ def _application(round_id: int, org_id: int, n: int, category: str, actor) -> in
 
 def _ensure_orgs(db, n: int, actor) -> list[int]:
     """At least ``n`` active organisations (filed 社区社会组织 are added when the registry has fewer)."""
-    from core import organisations
+    from core.orgs import organisations
     from schemas import choices
 
     have = [r["id"] for r in db.fetch_all("SELECT id FROM organisations WHERE active ORDER BY id")]
@@ -194,7 +194,9 @@ def _running_projects(db, today: dt.date, want: int, actor) -> list[dict]:
     rows = db.fetch_all(sql, [today, today, want])
     if rows:
         return rows
-    from core import applications, decisions, projects, rounds, workflow
+    from core.intake import applications, rounds, workflow
+    from core.monitoring import projects
+    from core.review import decisions
 
     rid = rounds.create(_round_values(f"{ROUND_NAME}(执行中)", today, review_open=False), actor)
     org = _ensure_orgs(db, 1, actor)[0]
@@ -214,9 +216,11 @@ def prepare(db, *, reviewers: list[str], apps: int, create_accounts: bool = True
     """The scenario, written through the audited write path: a round under review with ``apps``
     applications, each assigned to every one of ``reviewers`` (accounts created when
     ``create_accounts``; their per-round cap raised to the largest allowed), running projects.
-    ``db`` is the process's database (``core.db.get_db()``: some core functions take no ``db``)."""
-    from core import assignment, reviewers as reviewer_profiles, rounds, rubrics, users
-    from core.actor import SYSTEM
+    ``db`` is the process's database (``core.platform.db.get_db()``: some core functions take no ``db``)."""
+    from core.intake import rounds, rubrics
+    from core.platform import users
+    from core.platform.actor import SYSTEM
+    from core.review import assignment, reviewers as reviewer_profiles
     from schemas import choices
 
     started = time.perf_counter()
@@ -331,7 +335,7 @@ class ReviewerSession(Session):
 
     def __init__(self, *args, username: str):
         super().__init__(*args)
-        from core.actor import Actor
+        from core.platform.actor import Actor
 
         self.actor = Actor(username, ("reviewer",))
         self.todo = self.s.tasks.setdefault(username, [])  # consumed: each task is scored once
@@ -351,7 +355,7 @@ class ReviewerSession(Session):
         return values, scores, comments, recommendation
 
     def step(self) -> None:
-        from core import assignment, reviews
+        from core.review import assignment, reviews
 
         log = self.log
         log.timed("reviewer_tasks", lambda: reviews.my_assignments(self.actor.username, self.db))
@@ -390,9 +394,11 @@ class StaffSession(Session):
 
     def __init__(self, *args, username: str):
         super().__init__(*args)
-        from core import applications, ledger, organisations, projects
-        from core.actor import Actor
-        from core.listing import Query
+        from core.intake import applications
+        from core.monitoring import ledger, projects
+        from core.orgs import organisations
+        from core.platform.actor import Actor
+        from core.platform.listing import Query
         from schemas import choices
 
         self.actor = Actor(username, ("staff",))
@@ -409,7 +415,7 @@ class StaffSession(Session):
         self.rng.shuffle(self.first)
 
     def _activity(self) -> None:
-        from core import ledger
+        from core.monitoring import ledger
 
         p = self.rng.choice(self.s.projects)
         self.n += 1
@@ -426,7 +432,7 @@ class StaffSession(Session):
             self.log.acks.activities.append({"id": int(got), "actor": self.actor.username, **values})
 
     def _org_update(self) -> None:
-        from core import organisations
+        from core.orgs import organisations
 
         org_id = self.rng.choice(self.s.org_ids)
         self.n += 1
@@ -437,7 +443,7 @@ class StaffSession(Session):
                                               "changed": bool(got)})
 
     def _list_page(self) -> None:
-        from core import listing
+        from core.platform import listing
 
         view = self.rng.choice(self.views)
         filters = {}
@@ -451,7 +457,7 @@ class StaffSession(Session):
         self.log.timed("list_page", lambda: listing.fetch_page(view, q, self.db))
 
     def step(self) -> None:
-        from core import ledger, risks
+        from core.monitoring import ledger, risks
 
         kind = self.first.pop() if self.first else self.rng.choices(self.mix_kinds, weights=self.mix_weights)[0]
         if kind == "activity_add":
@@ -474,8 +480,8 @@ class LeaderSession(Session):
     def __init__(self, *args):
         super().__init__(*args)
         self.dashboard = None
-        if importlib_util.find_spec("core.dashboard") is not None:
-            from core import dashboard
+        if importlib_util.find_spec("core.dashboards.dashboard") is not None:
+            from core.dashboards import dashboard
 
             self.dashboard = dashboard
             self.options = dashboard.filter_options(self.db)
@@ -649,7 +655,7 @@ class Verdict:
 def verify(db, scenario: Scenario, acks: Acks, audit_from: int) -> Verdict:
     """Look up every acknowledged write (values and audit rows); count unacknowledged rows; verify the
     audit chain. ``audit_from``: the last audit id before the sessions started."""
-    from core import audit
+    from core.platform import audit
 
     lost: dict[str, list[str]] = {k: [] for k in WRITE_KINDS}
     log = db.fetch_df("SELECT id, actor, table_name, row_key, action, after_json FROM audit_log WHERE id > ?"
@@ -1048,7 +1054,7 @@ def _env(workdir: Path) -> dict[str, str]:
 def build_demo(workdir: Path) -> float:
     """The demo database, built by ``core.app.bootstrap()`` in a child process; returns its seconds."""
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", "from core import app, db; app.bootstrap(); db.close_all()"],
+    proc = subprocess.run([sys.executable, "-c", "from core import app; from core.platform import db; app.bootstrap(); db.close_all()"],
                           cwd=ROOT, env=dict(os.environ, **_env(workdir)), capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         raise SystemExit(f"building the demo database failed:\n{proc.stderr[-3000:]}")
@@ -1131,7 +1137,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"written to {args.out}")
         return 0 if result.error_count == 0 and verdict.ok else 1
     finally:
-        from core import db as core_db
+        from core.platform import db as core_db
 
         core_db.close_all()
         shutil.rmtree(workdir, ignore_errors=True)

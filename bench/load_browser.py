@@ -53,7 +53,7 @@ for p in (str(ROOT), str(BENCH)):
 
 import load  # noqa: E402  (bench/load.py)
 
-from core.demo_reviews import DEMO_EXPERT, EXPERT_COUNT, PASSWORD  # noqa: E402  (the README's demo reviewers)
+from core.demo.reviews import DEMO_EXPERT, EXPERT_COUNT, PASSWORD  # noqa: E402  (the README's demo reviewers)
 
 REVIEWERS = [DEMO_EXPERT] + [f"expert{i:02d}" for i in range(1, EXPERT_COUNT + 1)]  # expert, expert01 … expert25
 SUBMIT = "提交评分"  # then 确认提交评分 in the box that says it cannot be undone
@@ -70,7 +70,7 @@ def reviewers_for(n: int) -> list[str]:
 # ==== the server's database ===========================================================================
 def prepare_server(contexts: int, apps: int, out: str) -> None:
     """Run in start_server's build process, after the demo data: the scenario, written to ``out``."""
-    from core.db import get_db
+    from core.platform.db import get_db
 
     scenario = load.prepare(get_db(), reviewers=reviewers_for(contexts), apps=apps, create_accounts=False,
                             projects=1)
@@ -422,8 +422,8 @@ class Stored:
 
 def stored(db_path: Path, round_id: int) -> Stored:
     """What the database holds for the round (open it only after the server has stopped)."""
-    from core import audit
-    from core.db import Database
+    from core.platform import audit
+    from core.platform.db import Database
 
     db = Database(db_path)
     try:
@@ -437,7 +437,7 @@ def stored(db_path: Path, round_id: int) -> Stored:
                               " AND action = 'submit_review'"):
             if r["row_key"] in by_review:
                 audited[by_review[r["row_key"]]].append(r["actor"])
-        from core import secrets_file
+        from core.platform import secrets_file
 
         # the server's audit key: the secrets file beside its database (start_server puts it there)
         chain = audit.verify(db, keyring=secrets_file.audit_keys(db_path.parent / "secrets.toml", create=False))

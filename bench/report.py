@@ -139,7 +139,7 @@ def markdown(doc: dict, old: str | None = None) -> str:
 
     add("## Dashboard queries")
     add("")
-    add("`core.dashboard.run(name)` with default filters (every year up to today): **cold** = cache cleared "
+    add("`core.dashboards.dashboard.run(name)` with default filters (every year up to today): **cold** = cache cleared "
         "before each call, **raw** = the query function without the cache, **hit** = answered from the cache; "
         "rows = rows returned.")
     add("")

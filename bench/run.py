@@ -8,7 +8,7 @@ Per scale, in a fresh Python process each (so no cache or buffer of one scale he
 
 1. **Generate + load** the synthetic data (``bench/generate.py``) into ``bench/out/bench-<s>x.duckdb``,
    timed in its own process.
-2. **Queries**: every named query of :data:`core.dashboard.QUERIES` with the default filters (all years up
+2. **Queries**: every named query of :data:`core.dashboards.dashboard.QUERIES` with the default filters (all years up
    to today): ``dashboard.run`` with the cache cleared before each call (what a screen pays after a
    write), the raw query function (no cache), and ``dashboard.run`` answered from the cache. Each SQL
    statement a query runs is timed too; statements slower than ``--explain-ms`` get an ``EXPLAIN
@@ -20,11 +20,11 @@ Per scale, in a fresh Python process each (so no cache or buffer of one scale he
    ``tests/apptest_helpers.py``):
    - *warm*: a rerun of the same session, caches warm;
    - *after a write*: a write through the core write path to a table the screen reads (an activity by
-     ``core.ledger.add``, or an attendance by ``core.trainings.add_attendance``), then a rerun (the
+     ``core.monitoring.ledger.add``, or an attendance by ``core.incubation.trainings.add_attendance``), then a rerun (the
      write's time is not counted; the caches it invalidated are);
    - *new session*: a new AppTest opening the screen in a process whose caches are warm (what a second
      browser tab costs), and *cold*: the same after clearing every cache (the first visit after start);
-   - the dashboard queries each screen called (recorded around ``core.dashboard.run``) and the ratio
+   - the dashboard queries each screen called (recorded around ``core.dashboards.dashboard.run``) and the ratio
      screen / (floor + the raw time of those queries).
 
 Medians of ``--repeat`` runs (after one unrecorded warm-up where stated). No assertion: this reports.
@@ -127,7 +127,7 @@ def busy_processes(threshold: float = 50.0) -> list[str]:
 
 # ---- recording the SQL a query runs ----------------------------------------------------------------
 class SqlRecorder:
-    """Stands in for a :class:`core.db.Database`: times each statement of the read methods, passes the
+    """Stands in for a :class:`core.platform.db.Database`: times each statement of the read methods, passes the
     rest through."""
 
     def __init__(self, db):
@@ -220,7 +220,7 @@ class Writes:
     ORDER = ("activities", "applications", "training_attendance", "assessments")
 
     def __init__(self, db, today: dt.date):
-        from core.actor import Actor
+        from core.platform.actor import Actor
 
         self.db, self.today, self.actor = db, today, Actor(*WRITER)
         self.n = 0
@@ -235,7 +235,7 @@ class Writes:
         return _timed(lambda: getattr(self, f"_{table}")(tag))[0]
 
     def _activities(self, tag: str) -> None:
-        from core import ledger
+        from core.monitoring import ledger
 
         p = self.db.fetch_one("SELECT id, communities[1] AS community FROM projects WHERE state = 'active'"
                               " AND start_date <= ? AND end_date >= ? ORDER BY id LIMIT 1", [self.today, self.today])
@@ -245,7 +245,7 @@ class Writes:
     def _applications(self, tag: str) -> None:
         """A legal move of an application of the latest round: 评审完成 <-> 送复评 (touches applications and
         application_events)."""
-        from core import applications
+        from core.intake import applications
 
         a = self.db.fetch_one(
             "SELECT a.id, a.state FROM applications a JOIN rounds r ON r.id = a.round_id"
@@ -254,7 +254,7 @@ class Writes:
                           note=tag, db=self.db)
 
     def _training_attendance(self, tag: str) -> None:
-        from core import trainings
+        from core.incubation import trainings
 
         tr = self.db.fetch_one("SELECT id FROM trainings ORDER BY training_date DESC, id DESC LIMIT 1")
         org = self.db.fetch_one("SELECT id FROM organisations WHERE active ORDER BY id LIMIT 1")
@@ -262,7 +262,7 @@ class Writes:
 
     def _assessments(self, tag: str) -> None:
         """A new assessment (with its indicator scores) of an organisation for a period it has none of."""
-        from core import assessments
+        from core.incubation import assessments
         from schemas.capability import score_field
 
         inst_id = assessments.latest_instrument_id(self.db)
@@ -317,14 +317,14 @@ def _selections(name: str, df) -> list[dict]:
 
 
 def _cache_name(query: str) -> str:
-    """The name a dashboard read is cached under (:mod:`core.cache`)."""
+    """The name a dashboard read is cached under (:mod:`core.platform.cache`)."""
     return "dashboard:options" if query == "filter_options" else query
 
 
 def _clear_all_caches() -> None:
     import streamlit as st
 
-    from core import cache
+    from core.platform import cache
 
     cache.clear()
     st.cache_data.clear()
@@ -334,7 +334,9 @@ def worker(scale: int, db_path: Path, repeat: int, explain_ms: float) -> dict:
     _env(db_path)
     from streamlit.testing.v1 import AppTest
 
-    from core import app, cache, dashboard, navigation
+    from core import app, navigation
+    from core.dashboards import dashboard
+    from core.platform import cache
     from tests.apptest_helpers import open_page, signed_in
 
     db = app.bootstrap()

@@ -6,9 +6,12 @@ import gc
 import logging
 import threading
 
-from core import backup, checks, communities, config, demo, domain, secrets_file, users
-from core.actor import SYSTEM
-from core.db import Database, get_db
+from core import checks, domain
+from core.demo import build as demo
+from core.orgs import communities
+from core.platform import backup, config, secrets_file, users
+from core.platform.actor import SYSTEM
+from core.platform.db import Database, get_db
 from schemas import choices
 
 log = logging.getLogger("hubdesk")

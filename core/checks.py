@@ -1,5 +1,5 @@
 """Start-up checks of the declarative configuration (in the spirit of Django's admin checks): the entities
-(``core.registry``), their schemas and their generic screens (``core.admin``).
+(``core.registry``), their schemas and their generic screens (``core.platform.admin``).
 
 ``run()`` returns a list of problems with stable ids; ``core.app.bootstrap`` refuses to start on any of them
 and ``tests/test_checks.py`` keeps the list empty. The pages registry is checked on the screens' side
@@ -7,7 +7,7 @@ and ``tests/test_checks.py`` keeps the list empty. The pages registry is checked
 """
 from __future__ import annotations
 
-from core import admin, entities
+from core.platform import admin, entities
 from core.registry import all_entities
 from schemas import choices
 from schemas.base import WIDGETS, field_specs
@@ -49,7 +49,7 @@ def check_entities() -> list[str]:
 
 
 def _check_screens() -> list[str]:
-    """Every entity's generic screen names fields its schema declares (labels, filters: see core.admin)."""
+    """Every entity's generic screen names fields its schema declares (labels, filters: see core.platform.admin)."""
     return [p for e in all_entities() if e.screen is not None for p in admin.problems(e)]
 
 

@@ -1,11 +1,15 @@
 """The choice lists whose options live in the database, installed at start-up (the list of entities is
 ``core.registry``)."""
-from core import applications, brands, communities, mentoring, organisations, projects, reviewers, rounds, trainings
+from core.incubation import mentoring, trainings
+from core.intake import applications, rounds
+from core.monitoring import brands, projects
+from core.orgs import communities, organisations
+from core.review import reviewers
 
 
 def install_providers() -> None:
     """Choice lists that live in the database (communities, organisations, rounds ...): each module declares
-    its lists with :func:`core.lookups.id_names`."""
+    its lists with :func:`core.platform.lookups.id_names`."""
     communities.install_provider()
     organisations.install_providers()
     rounds.install_providers()

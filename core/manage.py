@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core import audit, backup, config, documents, export, users
-from core.actor import SYSTEM
-from core.db import Database, get_db
-from core.errors import HubError
+from core.platform import audit, backup, config, documents, export, users
+from core.platform.actor import SYSTEM
+from core.platform.db import Database, get_db
+from core.platform.errors import HubError
 
 
 def _open_unmigrated(path):

@@ -100,7 +100,7 @@ PAGES: tuple[PageSpec, ...] = (
              ":material/key:", writes=("user",)),
 )
 
-ADMIN_MODULE = "core.ui.admin"  # the generic screen of every entity that declares one (core.entities.Screen)
+ADMIN_MODULE = "core.ui.admin"  # the generic screen of every entity that declares one (core.platform.entities.Screen)
 
 
 def entity_pages() -> tuple[PageSpec, ...]:

@@ -1,6 +1,6 @@
 """The registry of entities: every table the write path writes, listed once, by hand (the ``admin.site`` of HubDesk).
 
-A domain module declares its entities (``core.entities.Entity``); this list names them. It sits above every
+A domain module declares its entities (``core.platform.entities.Entity``); this list names them. It sits above every
 domain module: it imports them, none of them imports it, so the list is whole the moment it is imported (no
 registration by import side effect) and no import cycle runs through it. A new entity is one line here; the
 start-up checks (``core.checks``, ``entity.E001``) name an entity declared but left out.
@@ -9,12 +9,13 @@ Readers: the start-up checks, the audit log (``core.ui.auditlog``), the access m
 """
 from __future__ import annotations
 
-from core import (
-    applications, assessments, assignment, brands, communities, consolidation, decisions, documents, evaluations, ideas,
-    ledger, lifecycle, lockout, mentoring, money, monitoring_policy, organisations, projects, reviewers, reviews, risks,
-    rounds, rubrics, security, sessions, trainings, users, venues, workflow,
-)
-from core.entities import Entity
+from core.incubation import assessments, lifecycle, mentoring, trainings
+from core.intake import applications, ideas, rounds, rubrics, workflow
+from core.monitoring import brands, evaluations, ledger, money, monitoring_policy, projects, risks
+from core.orgs import communities, organisations, venues
+from core.platform import documents, lockout, security, sessions, users
+from core.platform.entities import Entity
+from core.review import assignment, consolidation, decisions, reviewers, reviews
 
 ENTITIES: tuple[Entity, ...] = (
     # platform: accounts, sign-in, the security log, shared files, the communities list

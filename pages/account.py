@@ -1,7 +1,7 @@
 """修改密码: any signed-in user changes their own password."""
 import streamlit as st
 
-from core import passwords, users
+from core.platform import passwords, users
 from core.ui import auth
 from core.ui.forms import schema_form
 from core.ui.session import require

@@ -8,8 +8,9 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from core import applications, documents, formats, ideas, rounds, workflow
-from core.errors import ValidationFailed
+from core.intake import applications, ideas, rounds, workflow
+from core.platform import documents, formats
+from core.platform.errors import ValidationFailed
 from core.ui.confirm import confirm_button
 from core.ui.editor import frame, rows_from_state
 from core.ui.forms import adopt, load, reset, schema_form

@@ -5,9 +5,9 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from core import audit, backup, config, export, users
-from core.db import get_db
-from core.errors import HubError
+from core.platform import audit, backup, config, export, users
+from core.platform.db import get_db
+from core.platform.errors import HubError
 from core.ui.auditlog import action_label, audit_frame, target_label
 from core.ui.session import require
 from core.ui.tables import display_frame
@@ -57,7 +57,7 @@ def render() -> None:
                  column_config={"修改内容": st.column_config.TextColumn(width="large")})
     st.divider()
     if st.button("校验审计日志完整性", key="audit:verify", icon=":material/verified:"):
-        from core import backup, config
+        from core.platform import backup, config
 
         report = audit.verify(db, backup.audit_anchors(config.load().backup_dir, db.path.stem))
         if report.ok:

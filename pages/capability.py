@@ -1,15 +1,16 @@
 """能力建设: 能力培训 (events, sign-in by form or sheet, feedback, effectiveness per event and topic) and
 能力评估 (assessment form per instrument version, organisation profile with radar, trend and
 recommendations, cohort views, instrument and support-map editors). Thin: figures come from
-core.trainings / core.assessments; each screen checks its role first."""
+core.incubation.trainings / core.incubation.assessments; each screen checks its role first."""
 import datetime as dt
 
 import pandas as pd
 import streamlit as st
 
-from core import assessments as acore
-from core import formats, organisations, projects
-from core import trainings as tcore
+from core.incubation import assessments as acore, trainings as tcore
+from core.monitoring import projects
+from core.orgs import organisations
+from core.platform import formats
 from core.ui import charts
 from core.ui.confirm import confirm_button
 from core.ui.editor import frame, rows_from_state

@@ -6,7 +6,7 @@ in a fragment (``HUBDESK_DASH_REFRESH`` seconds, default 30) without rerunning t
 """
 import streamlit as st
 
-from core import dashboard
+from core.dashboards import dashboard
 from core.ui import dashboard_view as view
 from core.ui.links import page_link
 from core.ui.session import live_fragment, require

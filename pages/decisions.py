@@ -3,8 +3,10 @@ import datetime as dt
 
 import streamlit as st
 
-from core import applications, decisions, entities, formats, rounds, workflow
-from core.excel import XLSX_MIME, workbook_bytes
+from core.intake import applications, rounds, workflow
+from core.platform import entities, formats
+from core.review import decisions
+from core.platform.excel import XLSX_MIME, workbook_bytes
 from core.ui.confirm import confirm_button
 from core.ui.forms import load, schema_form
 from core.ui.session import flash, require, show_flash

@@ -1,7 +1,9 @@
 """工作台: the landing page of every role."""
 import streamlit as st
 
-from core import evaluations, overview, projects, reviews, risks
+from core.dashboards import overview
+from core.monitoring import evaluations, projects, risks
+from core.review import reviews
 from core.ui.links import page_link
 from core.ui.session import require
 from core.ui.text import md

@@ -4,11 +4,14 @@ The selected idea (``?id=N``, kept by the list) and the tabs (``?tab=…``, ``?i
 URL; 转为申报 opens the new draft in 项目申报 (``/apply?id=N``)."""
 import streamlit as st
 
-from core import applications, formats, ideas, navigation, organisations, rounds, workflow
+from core import navigation
+from core.intake import applications, ideas, rounds, workflow
+from core.orgs import organisations
+from core.platform import formats
 from core.ui.forms import load, schema_form
 from core.ui.links import page_link
-from core.ui.screens import page
 from core.ui.listview import list_view
+from core.ui.screens import page
 from core.ui.session import act, attempt, flash, require, show_flash
 from core.ui.text import md
 from schemas.application import Application

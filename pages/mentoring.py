@@ -5,8 +5,11 @@ import datetime as dt
 
 import streamlit as st
 
-from core import formats, lifecycle as life, mentoring as mentor_core, organisations, projects, support
-from core.excel import XLSX_MIME, workbook_bytes
+from core.incubation import lifecycle as life, mentoring as mentor_core, support
+from core.monitoring import projects
+from core.orgs import organisations
+from core.platform import formats
+from core.platform.excel import XLSX_MIME, workbook_bytes
 from core.ui.confirm import ask, asking, confirm_box
 from core.ui.forms import MAX_DATE, MIN_DATE, load, schema_form
 from core.ui.session import act, attempt, require, url_tabs

@@ -7,7 +7,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from core import brands, dossier, entities, evaluations, formats, ledger, money, monitoring_policy, projects, risks
+from core.monitoring import brands, dossier, evaluations, ledger, money, monitoring_policy, projects, risks
+from core.platform import entities, formats
 from core.ui.confirm import ask, asking, confirm_box, confirm_button
 from core.ui.forms import load, reset, schema_form
 from core.ui.imports import import_panel

@@ -1,13 +1,14 @@
 """社会组织台账: list, detail and edit, new organisation, Excel import."""
 import streamlit as st
 
-from core import importer, organisations, users
+from core.orgs import organisations
+from core.platform import importer, users
 from core.ui.auditlog import audit_frame
 from core.ui.forms import load, schema_form
 from core.ui.imports import import_panel
 from core.ui.listview import list_view
-from core.ui.tables import display_frame
 from core.ui.session import require
+from core.ui.tables import display_frame
 from core.ui.text import md
 from schemas.organisation import Organisation
 

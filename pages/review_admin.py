@@ -6,10 +6,11 @@ keep the place); an action's message is shown where the action was; irreversible
 import pandas as pd
 import streamlit as st
 
-from core import assignment, consolidation, entities, reviewers, reviews, rounds, rubrics, workflow
-from core.excel import XLSX_MIME
-from core.formats import date as date_text
-from core.formats import text as plain_text
+from core.intake import rounds, rubrics, workflow
+from core.platform import entities
+from core.platform.excel import XLSX_MIME
+from core.platform.formats import date as date_text, text as plain_text
+from core.review import assignment, consolidation, reviewers, reviews
 from core.ui.confirm import ask, asking, confirm_box, confirm_button
 from core.ui.editor import child_editor, child_rows
 from core.ui.forms import load, schema_form
@@ -220,7 +221,7 @@ def _manual(r: dict, who) -> None:
 
 
 def applications_in_review(round_id: int) -> dict:
-    from core import applications
+    from core.intake import applications
 
     return dict(applications.options(round_id, states=assignment.REVIEW_STATES))
 

@@ -4,9 +4,10 @@ says what cannot be undone. The open task is in the URL (F5 keeps it)."""
 import pandas as pd
 import streamlit as st
 
-from core import assignment, reviews, rubrics
-from core.formats import date as date_text
-from core.formats import money, number
+from core.intake import rubrics
+from core.platform.formats import date as date_text
+from core.review import assignment, reviews
+from core.platform.formats import money, number
 from core.ui.confirm import ask, asking, cancel, confirm_box, confirm_button
 from core.ui.forms import load, schema_form
 from core.ui.session import act, attempt, require, settled, show_flash

@@ -1,7 +1,7 @@
 """创投批次 (admin): set up rounds, their phases, checklist, scoring options and category quotas."""
 import streamlit as st
 
-from core import rounds
+from core.intake import rounds
 from core.ui.forms import load, schema_form
 from core.ui.tables import table as show_table
 from core.ui.session import act, require, show_flash

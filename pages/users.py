@@ -1,9 +1,9 @@
 """用户与角色 (admin): create accounts, change roles, disable, reset passwords."""
 import streamlit as st
 
-from core import users
-from core.errors import ValidationFailed
 from core.navigation import role_label
+from core.platform import users
+from core.platform.errors import ValidationFailed
 from core.ui.confirm import confirm_button
 from core.ui.forms import load, schema_form
 from core.ui.sessions_panel import sessions_panel

@@ -51,7 +51,7 @@ ApplicationDraft = relaxed(Application, keep_required=("round_id", "org_id", "ti
 
 
 class Milestone(FormSchema):
-    # within the round's project period: core.applications.round_problems checks it with the round
+    # within the round's project period: core.intake.applications.round_problems checks it with the round
     due_date: Series[pd.Timestamp] = field("日期", widget="date")
     deliverable: Series[str] = field("交付成果", str_length={"min_value": 2, "max_value": 200})
 

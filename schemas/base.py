@@ -11,7 +11,7 @@ rows (an Excel import). Field metadata drive the form engine:
 - ``source``: the choice list (``schemas.choices``) for select / multiselect
 - ``after`` / ``before``: for dates, the :class:`Bound`\ s the date must not precede / exceed, taken from
   the record's context (the project's period, the signing date, the organisation's registration, the
-  notice's publication...) that the core function passes to ``core.validation.validate(..., context=)``
+  notice's publication...) that the core function passes to ``core.platform.validation.validate(..., context=)``
 
 Every date field has a sane range (``date_range``: 1949-10-01 to today + ``DATE_YEARS_AHEAD`` years).
 """

@@ -148,7 +148,7 @@ def score_field(indicator_id: int) -> str:
 def assessment_schema(dimensions: list[dict]) -> pa.DataFrameSchema:
     """The assessment form of one instrument version: one whole score 1-5 per indicator (its guidance
     as help), then period, assessor, date and evidence. ``dimensions``: [{name, indicators: [{id, name,
-    guidance}]}] in order (``core.assessments.instrument``)."""
+    guidance}]}] in order (``core.incubation.assessments.instrument``)."""
     columns = {}
     for d in dimensions:
         for ind in d["indicators"]:

@@ -61,7 +61,7 @@ class MentoringAction(FormSchema):
 
 
 # ---- lifecycle, incubation, ratings --------------------------------------------------------------
-# context (core.lifecycle): the organisation's registration date
+# context (core.incubation.lifecycle): the organisation's registration date
 AFTER_REGISTRATION = Bound("reg_date", "登记/备案日期")
 
 

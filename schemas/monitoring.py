@@ -35,7 +35,7 @@ DEFAULT_REPORT_GRACE_DAYS = 30
 # the dates of an agreement fall in (or near) its round's year (context: round_year)
 IN_ROUND = {"after": Bound(round_earliest, "{round_year}年度批次的最早日期"),
             "before": Bound(round_latest, "{round_year}年度批次的最晚日期")}
-# context of a project's records (core.projects.date_context): its agreement's dates
+# context of a project's records (core.monitoring.projects.date_context): its agreement's dates
 AFTER_SIGNING = Bound("agreement_date", "签约日期")
 FROM_START = Bound("start_date", "协议执行开始日期")
 TO_END = Bound("end_date", "协议执行结束日期")

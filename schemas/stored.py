@@ -35,7 +35,7 @@ def stored(name: str, table: str, *, label: str | None = None, of: tuple[type, .
 
 
 class ApplicationEvent(FormSchema):
-    """申报流转记录 (core.workflow): one move of an application."""
+    """申报流转记录 (core.intake.workflow): one move of an application."""
     application_id: Series[pd.Int64Dtype] = stored("application_id", "application_events",
                                                    widget="int")
     from_state: Series[str] = stored("from_state", "application_events", required=False)
@@ -44,7 +44,7 @@ class ApplicationEvent(FormSchema):
 
 
 class Screening(FormSchema):
-    """资格审查记录 (core.applications)."""
+    """资格审查记录 (core.intake.applications)."""
     application_id: Series[pd.Int64Dtype] = stored("application_id", "screenings", widget="int")
     outcome: Series[str] = stored("outcome", "screenings", widget="select", source="screening_outcomes")
     items_passed: Series[object] = stored("items_passed", "screenings", widget="lines", required=False)
@@ -54,7 +54,7 @@ class Screening(FormSchema):
 
 
 class Assessment(FormSchema):
-    """能力评估 (core.assessments): who assessed which organisation, when, with which instrument."""
+    """能力评估 (core.incubation.assessments): who assessed which organisation, when, with which instrument."""
     org_id: Series[pd.Int64Dtype] = stored("org_id", "assessments", widget="int")
     period: Series[str] = stored("period", "assessments")
     instrument_id: Series[pd.Int64Dtype] = stored("instrument_id", "assessments", label="评估工具编号", widget="int")
@@ -65,7 +65,7 @@ class Assessment(FormSchema):
 
 
 class AssessmentScore(FormSchema):
-    """指标得分 (core.assessments)."""
+    """指标得分 (core.incubation.assessments)."""
     assessment_id: Series[pd.Int64Dtype] = stored("assessment_id", "assessment_scores", label="能力评估编号",
                                                   widget="int")
     indicator_id: Series[pd.Int64Dtype] = stored("indicator_id", "assessment_scores", label="指标编号", widget="int")
@@ -73,13 +73,13 @@ class AssessmentScore(FormSchema):
 
 
 class Community(FormSchema):
-    """社区 (core.communities): the choice list of communities, in their order."""
+    """社区 (core.orgs.communities): the choice list of communities, in their order."""
     name: Series[str] = stored("name", "communities", str_length={"min_value": 1, "max_value": 50})
     sort_order: Series[pd.Int64Dtype] = stored("sort_order", "communities", widget="int", ge=0)
 
 
 class Document(FormSchema):
-    """附件 (core.documents): a stored file's metadata (the file itself lives on disk under ``stored_name``)."""
+    """附件 (core.platform.documents): a stored file's metadata (the file itself lives on disk under ``stored_name``)."""
     owner_table: Series[str] = stored("owner_table", "documents", label="所属记录类型")
     owner_id: Series[pd.Int64Dtype] = stored("owner_id", "documents", label="所属记录编号", widget="int")
     filename: Series[str] = stored("filename", "documents", label="文件名", str_length={"max_value": 255})
@@ -91,7 +91,7 @@ class Document(FormSchema):
 
 
 class StoredPolicy(FormSchema):
-    """监管规则 as stored (core.monitoring_policy; the form is :class:`schemas.monitoring.MonitoringPolicy`)."""
+    """监管规则 as stored (core.monitoring.monitoring_policy; the form is :class:`schemas.monitoring.MonitoringPolicy`)."""
     round_id: Series[pd.Int64Dtype] = stored("round_id", "monitoring_policies", label="创投批次编号", widget="int")
     tranche_shares: Series[object] = stored("tranche_shares", "monitoring_policies", of=(MonitoringPolicy,),
                                             widget="numbers")
@@ -110,7 +110,7 @@ class StoredPolicy(FormSchema):
 
 
 class ProjectEvent(FormSchema):
-    """项目动态 (core.projects)."""
+    """项目动态 (core.monitoring.projects)."""
     project_id: Series[pd.Int64Dtype] = stored("project_id", "project_events", widget="int")
     event: Series[str] = stored("event", "project_events")
     detail: Series[str] = stored("detail", "project_events", widget="textarea", required=False)
@@ -118,7 +118,7 @@ class ProjectEvent(FormSchema):
 
 
 class Tranche(FormSchema):
-    """拨付计划 (core.money): one tranche of a project's plan and its release."""
+    """拨付计划 (core.monitoring.money): one tranche of a project's plan and its release."""
     project_id: Series[pd.Int64Dtype] = stored("project_id", "tranches", widget="int")
     seq: Series[pd.Int64Dtype] = stored("seq", "tranches", widget="int", ge=1)
     share: Series[float] = stored("share", "tranches", widget="float", ge=0, le=1)
@@ -133,7 +133,7 @@ class Tranche(FormSchema):
 
 
 class Evaluation(FormSchema):
-    """项目评估 as stored (core.evaluations; the form is :class:`schemas.monitoring.EvaluationBase` with the
+    """项目评估 as stored (core.monitoring.evaluations; the form is :class:`schemas.monitoring.EvaluationBase` with the
     round's scoring items)."""
     project_id: Series[pd.Int64Dtype] = stored("project_id", "evaluations", widget="int")
     kind: Series[str] = stored("kind", "evaluations")
@@ -155,7 +155,7 @@ class Evaluation(FormSchema):
 
 
 class RiskSetting(FormSchema):
-    """预警规则设置 (core.risks): one rule's severity, threshold and switch."""
+    """预警规则设置 (core.monitoring.risks): one rule's severity, threshold and switch."""
     code: Series[str] = stored("code", "risk_settings", label="规则代码")
     severity: Series[str] = stored("severity", "risk_settings", label="严重程度", isin=["高", "中", "低"])
     threshold: Series[float] = stored("threshold", "risk_settings", label="阈值", widget="float")

@@ -1,5 +1,5 @@
-"""Schemas of the sign-in bookkeeping the system writes for no user: sign-in attempts (core.lockout),
-sessions (core.sessions) and security events (core.security). They describe the stored columns, so these
+"""Schemas of the sign-in bookkeeping the system writes for no user: sign-in attempts (core.platform.lockout),
+sessions (core.platform.sessions) and security events (core.platform.security). They describe the stored columns, so these
 writes are validated like any other and every column has its Chinese label (the labels of these columns are
 declared once, in :data:`schemas.columns.SYSTEM_FIELDS`; :func:`schemas.stored.stored` reads them there)."""
 from __future__ import annotations

@@ -34,8 +34,8 @@ def test_session(username: str) -> str:
     import hashlib
     import secrets
 
-    from core import config
-    from core.db import get_db
+    from core.platform import config
+    from core.platform.db import get_db
 
     sid = secrets.token_urlsafe(32)
     now = dt.datetime.now()
@@ -99,7 +99,7 @@ def successes(at: AppTest) -> list[str]:
 
 
 def db():
-    from core.db import get_db
+    from core.platform.db import get_db
 
     return get_db()
 

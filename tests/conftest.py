@@ -107,7 +107,8 @@ def pytest_collection_finish(session):
 def _reset_process_state() -> None:
     import streamlit as st
 
-    from core import app, db
+    from core import app
+    from core.platform import db
 
     app.reset_for_tests()  # first: stops a backup thread before its database closes
     db.close_all()
@@ -140,8 +141,8 @@ def empty_template():
 def db(isolated, empty_template):
     """An empty, migrated database with the 21 demo communities (no users, no organisations): a copy of
     ``empty_template`` (running the migrations for every test cost 0.1-0.2 s each)."""
-    from core import communities
-    from core.db import get_db
+    from core.orgs import communities
+    from core.platform.db import get_db
 
     from tests import demo_cache
 

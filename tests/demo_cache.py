@@ -77,14 +77,15 @@ def build_in_background() -> threading.Thread:
 def template(environ: dict | None = None) -> Path:
     """The demo database of this code version (built now if missing, in a child process given ``environ``,
     default ``os.environ``). Never open it: copy it."""
-    return _cached(_target(), "from core import app, db; app.bootstrap(); db.close_all()", "demo", environ)
+    return _cached(_target(), "from core import app; from core.platform import db; app.bootstrap(); db.close_all()", "demo", environ)
 
 
 EMPTY_CODE = """
 import os
 os.environ["HUBDESK_DEMO"] = "0"
-from core import communities, db
-from core.actor import SYSTEM
+from core.orgs import communities
+from core.platform import db
+from core.platform.actor import SYSTEM
 from schemas import choices
 database = db.get_db()
 communities.install_provider()
@@ -104,7 +105,7 @@ import datetime, json, os, sys
 os.environ["HUBDESK_DEMO"] = "0"
 sys.path.insert(0, "bench")
 import generate
-from core import db
+from core.platform import db
 loaded = generate.generate({scale}, os.environ["HUBDESK_DB"], today=datetime.date.fromisoformat("{today}"))
 db.close_all()
 with open(os.environ["HUBDESK_DB"] + ".json", "w") as f:
@@ -162,7 +163,7 @@ def _cached(target: Path, code: str, prefix: str, environ: dict | None) -> Path:
 
 def _companions(db: Path, cached: Path) -> list[tuple[Path, Path]]:
     """(file beside a database ``db``, where the cache keeps it for ``cached``): the secrets file holding the
-    audit key its audit log was signed with, and the audit head file (``core.audit``)."""
+    audit key its audit log was signed with, and the audit head file (``core.platform.audit``)."""
     return [(db.with_name("secrets.toml"), cached.with_name(cached.stem + ".secrets.toml")),
             (Path(str(db) + ".audit-head"), Path(str(cached) + ".audit-head")),
             (Path(str(db) + ".json"), Path(str(cached) + ".json"))]

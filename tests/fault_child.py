@@ -12,7 +12,7 @@ Events: ``READY pid``, ``BEGIN key``, ``TX`` (the transaction has written its fi
 ``PAUSED where`` (the child then sleeps inside the open transaction until it is killed), ``RESULT {json}``,
 ``DONE``.
 
-Pausing is observation only: the child wraps :meth:`core.db.Transaction.execute` to count the statements
+Pausing is observation only: the child wraps :meth:`core.platform.db.Transaction.execute` to count the statements
 of the open transaction and to stop after the chosen one; everything else is the code the app runs.
 """
 from __future__ import annotations
@@ -32,10 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core import audit, backup, communities, documents, domain, importer, organisations, records, reviews  # noqa: E402
-from core.actor import SYSTEM, Actor  # noqa: E402
-from core.db import Transaction, close_all, get_db  # noqa: E402
-from core.errors import HubError  # noqa: E402
+from core import domain
+from core.orgs import communities, organisations
+from core.platform import audit, backup, documents, importer, records
+from core.review import reviews  # noqa: E402
+from core.platform.actor import SYSTEM, Actor  # noqa: E402
+from core.platform.db import Transaction, close_all, get_db  # noqa: E402
+from core.platform.errors import HubError  # noqa: E402
 from schemas import choices  # noqa: E402
 from schemas.base import field_specs  # noqa: E402
 from tests.test_schema_organisation import org_values, uscc_for  # noqa: E402
@@ -147,7 +150,7 @@ def run_import(args) -> None:
 
 # ---- a burst of score submissions ------------------------------------------------------------------------
 def scoring_form(round_id: int, total: int) -> dict:
-    from core import rubrics
+    from core.intake import rubrics
 
     crit = rubrics.criteria(round_id)
     values: dict = {"recommendation": "推荐"}
@@ -265,8 +268,9 @@ def run_diskfull(args) -> None:
 
 # ---- a read-only data folder (chmod by the parent; as root, after dropping to an unprivileged user) ------
 def run_readonly(args) -> None:
-    from core import config, migrate  # noqa: F401  (imported before dropping privileges, like everything used)
-    from core.errors import ValidationFailed
+    from core.platform import config
+    from core.platform import migrate  # noqa: F401  (imported before dropping privileges, like everything used)
+    from core.platform.errors import ValidationFailed
 
     # Warm up while still able to read every installed module: a validation (pandera imports parts of
     # itself on first use) with a list of communities that needs no database, a refused one, a file type.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core import decisions, projects
+from core.monitoring import projects
+from core.review import decisions
 from tests.test_rounds import ADMIN, STAFF, hub, make_app, make_org, make_round, walk  # noqa: F401  (hub: fixture)
 
 D = dt.date
@@ -38,7 +39,7 @@ def running_funded_app(serial: int = 1, *, start_days_ago: int = 120, length: in
                        org_name: str | None = None) -> int:
     """A funded application in a round of its own (「界面测试批次{serial}」) whose project period started
     ``start_days_ago`` days ago and lasts ``length`` days; its one milestone is due on day 60."""
-    from core import rounds
+    from core.intake import rounds
     from tests.test_rounds import round_values
 
     today = dt.date.today()

@@ -5,7 +5,7 @@ or entity is in it the moment it is declared.
 (a) role x screen: every allowed screen renders through ``Home.py`` for a signed-in session; every
     forbidden one is not registered (a visit to its URL shows a Chinese no-access notice) and calling the screen
     function directly shows "无权" and writes nothing.
-(b) role x entity x create/update/delete through ``core.records``: the roles the entity declares for the
+(b) role x entity x create/update/delete through ``core.platform.records``: the roles the entity declares for the
     action (or a row rule for) pass the permission check, every other role gets ``PermissionDenied`` and
     nothing is written.
 (c) the registry is coherent: a screen never declares an entity that none of its roles may write (a
@@ -18,10 +18,11 @@ import datetime as dt
 
 import pytest
 
-from core import entities, navigation, records
-from core.actor import Actor
+from core import navigation
+from core.platform import entities, records
+from core.platform.actor import Actor
 from core.registry import all_entities
-from core.errors import HubError, NotFound, PermissionDenied
+from core.platform.errors import HubError, NotFound, PermissionDenied
 from core.navigation import ALL_ROLES, PAGES
 from tests.apptest_helpers import errors, known_urls, open_page, registered_urls, signed_in
 
@@ -37,7 +38,7 @@ def _may_try(actor: Actor, entity, action: str) -> bool:
 
 
 def _can_write(role: str, entity) -> bool:
-    """Some write of ``entity`` is open to ``role`` (as the screens ask it: ``core.entities.may``)."""
+    """Some write of ``entity`` is open to ``role`` (as the screens ask it: ``core.platform.entities.may``)."""
     return any(entities.may(Actor(f"matrix_{role}", (role,)), entity, a) for a in entities.ACTIONS)
 
 
@@ -176,7 +177,7 @@ def test_a_signed_out_session_gets_no_screen_called_directly(demo_db):
     assert _footprint(demo_db) == before
 
 
-# ---- (b) role x entity x action through core.records -----------------------------------------------
+# ---- (b) role x entity x action through core.platform.records -----------------------------------------------
 
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_every_entity_and_action_for_every_role(demo_db, role):
@@ -245,7 +246,7 @@ def test_a_refused_role_is_refused_before_validation_and_with_real_values(demo_d
 def test_the_owner_sets_only_the_owner_fields_of_their_own_row(demo_db, role):
     """``owner_may_set`` (the account's password hash): the owner may set those on their own row, never
     other columns (roles, active) and never on someone else's row."""
-    from core import passwords, users
+    from core.platform import passwords, users
 
     me = USERS[role]
     other = next(u for u in USERS.values() if u != me)
@@ -271,7 +272,8 @@ def test_the_owner_writes_of_reviewers_hold_and_stay_their_own(demo_db):
     """The reviewer's row rules are real: a reviewer declares no conflict on and scores their own
     assignment (the rows are written, audited under their name), and is refused on another reviewer's
     assignment with nothing written."""
-    from core import assignment, reviews, rubrics
+    from core.intake import rubrics
+    from core.review import assignment, reviews
 
     db = demo_db
     task = db.fetch_one(
@@ -307,7 +309,7 @@ def test_the_owner_writes_of_reviewers_hold_and_stay_their_own(demo_db):
 
 def test_reviewer_screens_reach_only_their_own_tasks(demo_db):
     """The one screen a reviewer writes from lists only their own assignments."""
-    from core import reviews
+    from core.review import reviews
 
     db = demo_db
     reviewer = db.scalar("SELECT reviewer FROM assignments ORDER BY id LIMIT 1")

@@ -18,9 +18,9 @@ import jwt
 import pytest
 import streamlit
 
-from core import audit, config, lockout, passwords, secrets_file, sessions, users
-from core.actor import Actor, SYSTEM
-from core.errors import PermissionDenied, ValidationFailed
+from core.platform import audit, config, lockout, passwords, secrets_file, sessions, users
+from core.platform.actor import Actor, SYSTEM
+from core.platform.errors import PermissionDenied, ValidationFailed
 from core.ui.auth import COOKIE_NAME
 from tests.apptest_helpers import app, count, errors, open_page, signed_in, successes
 from tests.conftest import ROOT
@@ -140,8 +140,8 @@ def _token(username: str, *, days: float = 1.0, key: str | None = None, algorith
            sid: str | None = None) -> str:
     """A cookie as the sign-in sets it: a server-side session of ``username`` (when the user exists) and
     its id, signed."""
-    from core import sessions, users
-    from core.actor import Actor
+    from core.platform import sessions, users
+    from core.platform.actor import Actor
 
     if sid is None:
         sid = sessions.start(Actor(username, users.active_roles(username) or ())) if users.get(username) else "x" * 43

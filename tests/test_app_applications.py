@@ -45,14 +45,14 @@ SUBMIT_FULL = "FormSubmitter:app_form-保存并提交"
 
 
 def _app(app_id: int) -> dict:
-    from core import applications
+    from core.intake import applications
 
     return applications.get(app_id)
 
 
 def _round() -> dict:
     """The demo's current round (this year's: mid-review, about 30 applications, ceiling 80,000)."""
-    from core import rounds
+    from core.intake import rounds
 
     return rounds.current()
 
@@ -377,7 +377,7 @@ def _caption(at) -> str:
 
 
 def test_status_board_buttons_filter_the_list(demo_db):
-    from core import applications, rounds
+    from core.intake import applications, rounds
 
     counts = applications.counts_by_state(rounds.current()["id"])
     at = _staff("application-list")

@@ -25,8 +25,8 @@ def _audit_page():
 
 def _write_as_staff() -> int:
     """One organisation edit by staff (through core, as the registry page does)."""
-    from core import organisations
-    from core.actor import Actor
+    from core.orgs import organisations
+    from core.platform.actor import Actor
 
     assert organisations.update(3, {"contact_person": "审计测试"}, Actor("staff", ("staff",)))
     return 3
@@ -58,7 +58,7 @@ def test_a_write_appears_in_the_log(demo_db):
     key = _write_as_staff()
     at.run()
     assert _total(at) == before + 1
-    from core import organisations
+    from core.orgs import organisations
 
     top = at.dataframe[0].value.iloc[0]
     old = _db().fetch_one("SELECT before_json FROM audit_log ORDER BY id DESC LIMIT 1")["before_json"]
@@ -179,7 +179,7 @@ def _change(at, current, new, confirm=None):
 
 
 def _hash(username="staff") -> str:
-    from core import users
+    from core.platform import users
 
     return users.get(username)["password_hash"]
 
@@ -214,8 +214,8 @@ def test_weak_new_password_is_refused_by_the_policy(demo_db, new, message):
 
 
 def test_password_equal_to_username_is_refused(demo_db):
-    from core import users
-    from core.actor import SYSTEM
+    from core.platform import users
+    from core.platform.actor import SYSTEM
 
     users.create({"username": "longname01", "name": "测试", "roles": ["staff"], "active": True}, SYSTEM,
                  password="Initial-pass-2026")
@@ -233,7 +233,7 @@ def test_confirmation_must_match(demo_db):
 
 
 def test_good_new_password_is_stored(demo_db):
-    from core import passwords
+    from core.platform import passwords
 
     before = _hash()
     at = _change(_pw_page(), "Demo-staff-2026", "Brand-new-pass-2026")
@@ -266,7 +266,7 @@ def test_good_new_password_is_stored(demo_db):
 
 @pytest.mark.parametrize("username,role", [("expert", "reviewer"), ("leader", "leader"), ("admin", "admin")])
 def test_every_role_can_change_its_own_password(demo_db, username, role):
-    from core import passwords
+    from core.platform import passwords
 
     old = {"expert": "Demo-expert-2026", "leader": "Demo-leader-2026", "admin": "Demo-admin-2026"}[username]
     at = _change(_pw_page(username, role), old, "Another-good-pass-9")
@@ -276,8 +276,8 @@ def test_every_role_can_change_its_own_password(demo_db, username, role):
 
 
 def test_changing_a_filter_goes_back_to_the_first_page(demo_db):
-    from core import organisations
-    from core.actor import Actor
+    from core.orgs import organisations
+    from core.platform.actor import Actor
 
     clerk = Actor("clerk.audit", ("staff",))  # an actor with no other rows
     for i in range(60):
@@ -328,7 +328,7 @@ def test_every_logged_table_and_field_has_a_chinese_name(demo_db):
 
 
 def test_a_sign_in_is_logged_by_its_chinese_name(demo_db):
-    from core import lockout
+    from core.platform import lockout
 
     lockout.record("staff", False)
     at = _audit_page()

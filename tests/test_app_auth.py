@@ -138,7 +138,7 @@ def test_empty_form_asks_for_credentials(demo_db):
 
 
 def test_five_failures_lock_the_username_even_for_the_right_password(demo_db):
-    from core import lockout
+    from core.platform import lockout
 
     at = app().run()
     for i in range(5):
@@ -161,8 +161,8 @@ def test_five_failures_lock_the_username_even_for_the_right_password(demo_db):
 
 
 def test_disabled_user_is_signed_out_on_the_next_run(demo_db):
-    from core import users
-    from core.actor import Actor
+    from core.platform import users
+    from core.platform.actor import Actor
 
     at = signed_in("staff", ["staff"]).run()
     assert_pages(at, "staff")
@@ -307,8 +307,8 @@ def test_signed_out_visit_with_a_record_id_shows_nothing(demo_db):
 
 
 def test_admin_who_drops_their_own_admin_role_loses_the_admin_pages_at_once(demo_db):
-    from core import users
-    from core.actor import Actor
+    from core.platform import users
+    from core.platform.actor import Actor
 
     users.update("staff", {"roles": ["admin"]}, Actor("admin", ("admin",)))  # so admin is not the last one
     at = open_page(signed_in("admin", ["admin"]).run(), "accounts")

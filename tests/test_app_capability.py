@@ -34,13 +34,13 @@ def _staff(url_path: str, **query) -> AppTest:
 
 
 def _actor():
-    from core.actor import Actor
+    from core.platform.actor import Actor
 
     return Actor("staff", ("staff",))
 
 
 def _new_org(i: int) -> tuple[int, str]:
-    from core import organisations
+    from core.orgs import organisations
     from tests.test_schema_organisation import org_values, uscc_for
 
     name = f"下沙能力建设界面测试社{i:02d}"
@@ -48,7 +48,7 @@ def _new_org(i: int) -> tuple[int, str]:
 
 
 def _new_training(**kw) -> int:
-    from core import trainings
+    from core.incubation import trainings
 
     values = {"title": "界面测试:财税管理实务", "kind": "线下培训", "topic": "财税管理", "training_date": dt.date(2025, 6, 15),
               "capacity": 10} | kw
@@ -161,7 +161,7 @@ def test_sign_in_form_good_duplicate_and_bad(demo_db):
 
 
 def test_removing_a_sign_in_says_why_it_cannot_yet_then_asks_first(demo_db):
-    from core import trainings
+    from core.incubation import trainings
 
     org, name = _new_org(7)
     tid = _new_training()
@@ -192,7 +192,7 @@ def test_the_profile_opens_from_the_url(demo_db):
 
 
 def test_edit_a_training_changes_only_what_was_changed(demo_db):
-    from core import trainings
+    from core.incubation import trainings
 
     tid = _new_training()
     at = _staff("trainings", id=str(tid))
@@ -251,7 +251,7 @@ def test_sign_in_sheet_import_with_report_confirm_and_reimport(demo_db):
 
 
 def test_feedback_entry_good_and_bad(demo_db):
-    from core import trainings
+    from core.incubation import trainings
 
     org, _ = _new_org(3)
     tid = _new_training()
@@ -291,7 +291,7 @@ def test_effectiveness_tables(demo_db):
 def test_capability_tables_read_the_declared_labels(demo_db):
     """The tables of 能力培训 and 能力评估 are headed by the labels declared once beside their queries: the
     schema's field labels (计划名额(人), 工具名称, 能力维度), the computed columns (均分, 到课率(%))."""
-    from core import trainings
+    from core.incubation import trainings
 
     org, _ = _new_org(8)
     tid = _new_training()
@@ -323,7 +323,7 @@ def test_capability_tables_read_the_declared_labels(demo_db):
 # ---- assessments ---------------------------------------------------------------------------------
 
 def _instrument():
-    from core import assessments
+    from core.incubation import assessments
 
     assessments.ensure_defaults()
     return assessments.instrument(assessments.latest_instrument_id())
@@ -376,7 +376,7 @@ def test_new_assessment_good_and_bad(demo_db):
 
 
 def _assess(org: int, score: int, period: str, day: dt.date) -> int:
-    from core import assessments
+    from core.incubation import assessments
 
     inst = _instrument()
     values = {f"score_{i['id']}": score for d in inst["dimensions"] for i in d["indicators"]}
@@ -432,7 +432,7 @@ def test_cohort_views(demo_db):
 
 
 def test_support_map_editor(demo_db):
-    from core import assessments
+    from core.incubation import assessments
 
     at = _staff("capability-assessments")
     at.selectbox(key="support:dim").set_value("品牌传播").run()
@@ -448,7 +448,7 @@ def test_support_map_editor(demo_db):
 
 
 def test_instrument_editor_saves_a_new_version_and_refuses_bad_rows(demo_db):
-    from core import assessments
+    from core.incubation import assessments
 
     inst = _instrument()
     versions = len(assessments.instruments())

@@ -1,13 +1,14 @@
 """AppTest: the dashboard screens (数据总览, 专题分析 with each of its views, 会议大屏) on the demo data,
-their figures against core.dashboard and SQL, filters, drill-down from a KPI row and from a chart
+their figures against core.dashboards.dashboard and SQL, filters, drill-down from a KPI row and from a chart
 selection, live figures after a write; and role isolation: a leader reaches no writing screen, the
 write path refuses a leader everywhere, and no dashboard carries a write widget."""
 from __future__ import annotations
 
 import pytest
 
-from core import dashboard, navigation
-from core.dashboard import Filters
+from core import navigation
+from core.dashboards import dashboard
+from core.dashboards.dashboard import Filters
 from core.ui import dashboard_view as view
 from schemas.application import Application
 from schemas.columns import label
@@ -142,8 +143,8 @@ def test_selecting_a_kpi_lists_its_records(demo_db):
 
 def test_the_screen_shows_a_write_on_its_next_run(demo_db):
     """What the fragment's refresh does: the next run after a write shows the new figure (no stale cache)."""
-    from core import organisations
-    from core.actor import Actor
+    from core.orgs import organisations
+    from core.platform.actor import Actor
     from tests.test_schema_organisation import org_values, uscc_for
 
     at = _open("dashboard-overview")
@@ -164,7 +165,7 @@ def test_the_refresh_interval_comes_from_the_environment(demo_db, monkeypatch):
 
 
 def test_the_workbench_shows_the_registry_figures_under_their_declared_labels(demo_db):
-    from core import overview
+    from core.dashboards import overview
 
     at = _open("workbench")
     assert not at.exception
@@ -320,12 +321,12 @@ def test_every_writing_screen_refuses_a_leader_itself(demo_db, spec):
 
 
 def test_the_write_path_refuses_a_leader_for_every_entity(db):
-    from core import records
+    from core.platform import records
+    from core.platform.errors import PermissionDenied
     from core.registry import all_entities
-    from core.errors import PermissionDenied
     from tests.test_rounds import LEADER
 
-    from core.entities import may
+    from core.platform.entities import may
 
     # a row rule lets every account start its own session (tests/test_permissions.py holds it to that)
     assert {e.name for e in all_entities() if may(LEADER, e, "create")} == {"user_session"}
@@ -337,7 +338,7 @@ def test_the_write_path_refuses_a_leader_for_every_entity(db):
         with pytest.raises(PermissionDenied):
             records.delete(entity, 1, LEADER)
     # the one exception is their own password, on their own account (users.change_own_password)
-    from core.users import USER
+    from core.platform.users import USER
 
     assert set(USER.owner_may_set) == {"password_hash", "updated_at"}
 

@@ -17,14 +17,14 @@ def _audited() -> int:
 
 
 def _app(app_id: int) -> dict:
-    from core import applications
+    from core.intake import applications
 
     return applications.get(app_id)
 
 
 def _current() -> int:
     """The demo's current round (this year's: 3 recommended, 2 not recommended, ceiling 80,000)."""
-    from core import rounds
+    from core.intake import rounds
 
     return int(rounds.current()["id"])
 
@@ -137,8 +137,8 @@ def test_refusal_needs_a_reason(demo_db):
 
 
 def test_category_quota_warning_is_shown(demo_db):
-    from core import rounds
-    from core.actor import Actor
+    from core.intake import rounds
+    from core.platform.actor import Actor
 
     app_id = _ids("recommended")[0]
     category = _app(app_id)["category"]
@@ -152,8 +152,8 @@ def test_category_quota_warning_is_shown(demo_db):
 
 
 def test_publish_the_notice(demo_db):
-    from core import decisions
-    from core.actor import Actor
+    from core.platform.actor import Actor
+    from core.review import decisions
 
     app_id = _ids("recommended")[0]
     decisions.decide(app_id, {"decision": "资助", "granted_amount": 60000.0}, Actor("admin", ("admin",)))
@@ -240,8 +240,8 @@ def test_objection_rules_on_registering(demo_db):
 
 
 def test_closing_an_objection_needs_a_result(demo_db):
-    from core import decisions
-    from core.actor import Actor
+    from core.platform.actor import Actor
+    from core.review import decisions
 
     obj_id = decisions.add_objection(_current(), {"received_date": dt.date.today(), "content": "对评审结果有异议",
                                                      "closed": False}, Actor("staff", ("staff",)))
@@ -275,7 +275,7 @@ def _round_id(year: int) -> int:
 
 
 def test_the_round_and_the_tab_are_in_the_url(demo_db):
-    from core import rounds
+    from core.intake import rounds
 
     past = rounds.get(_round_id(2025))
     at = signed_in("staff", ["staff"]).run()
@@ -288,7 +288,7 @@ def test_the_round_and_the_tab_are_in_the_url(demo_db):
 
 
 def test_notice_list_and_printout_read_as_money(demo_db):
-    from core import decisions
+    from core.review import decisions
 
     rid = _round_id(2025)
     listed = decisions.notice_list(rid)
@@ -313,8 +313,8 @@ def test_notice_list_and_printout_read_as_money(demo_db):
 
 
 def test_objections_are_offered_by_what_they_are(demo_db):
-    from core import decisions
-    from core.actor import Actor
+    from core.platform.actor import Actor
+    from core.review import decisions
 
     rid = _current()
     funded = int(_db().scalar("SELECT min(id) FROM applications WHERE state = 'funded'"))
@@ -338,8 +338,8 @@ def test_objections_are_offered_by_what_they_are(demo_db):
 
 
 def test_finalise_asks_first_and_says_why_when_it_cannot(demo_db):
-    from core import decisions
-    from core.actor import Actor
+    from core.platform.actor import Actor
+    from core.review import decisions
 
     admin = Actor("admin", ("admin",))
     app_id = _ids("recommended")[0]

@@ -31,7 +31,7 @@ def page_links(at: AppTest) -> list[tuple[str, str, str]]:
 
 
 def _current() -> int:
-    from core import rounds
+    from core.intake import rounds
 
     return int(rounds.current()["id"])
 
@@ -135,7 +135,7 @@ def test_register_an_idea(demo_db):
     assert at.text_input(key="idea_new::title").value == ""
     assert at.selectbox(key="idea_new::community").value is None
     assert "共 41 条" in texts(at)
-    from core import ideas
+    from core.intake import ideas
 
     assert at.dataframe[0].value.iloc[0][ideas.IDEA_COLUMNS["title"]] == GOOD["title"]
 
@@ -170,7 +170,7 @@ def test_invalid_contact_phone_is_refused_and_values_kept(demo_db):
 # ---- the list and one idea -----------------------------------------------------------------------
 
 def test_selecting_an_idea_shows_its_detail_and_tabs(demo_db):
-    from core import ideas
+    from core.intake import ideas
 
     at = _select_row(_staff(), 0)
     assert not at.exception
@@ -182,7 +182,7 @@ def test_selecting_an_idea_shows_its_detail_and_tabs(demo_db):
 
 
 def test_search_narrows_the_idea_list(demo_db):
-    from core import ideas
+    from core.intake import ideas
 
     word = ideas.get(_pending_ideas()[0])["title"][:4]
     expected = int(_db().scalar("SELECT count(*) FROM ideas WHERE title ILIKE ? OR description ILIKE ?",
@@ -195,7 +195,7 @@ def test_search_narrows_the_idea_list(demo_db):
 
 
 def test_edit_tags_of_an_idea(demo_db):
-    from core import ideas
+    from core.intake import ideas
 
     idea_id = _pending_ideas()[0]
     at = _select_idea(_staff(), idea_id)
@@ -207,7 +207,7 @@ def test_edit_tags_of_an_idea(demo_db):
 
 
 def test_mark_an_idea_as_duplicate_and_clear_it(demo_db):
-    from core import ideas
+    from core.intake import ideas
 
     idea_id, kept = _pending_ideas()[:2]
     audit_before = _audited()
@@ -229,7 +229,7 @@ def test_mark_an_idea_as_duplicate_and_clear_it(demo_db):
 
 
 def test_marking_a_duplicate_of_a_duplicate_is_refused(demo_db):
-    from core import ideas
+    from core.intake import ideas
 
     idea_id = _pending_ideas()[0]
     dup = _db().fetch_one("SELECT id, duplicate_of FROM ideas WHERE duplicate_of IS NOT NULL ORDER BY id LIMIT 1")
@@ -244,7 +244,7 @@ def test_marking_a_duplicate_of_a_duplicate_is_refused(demo_db):
 
 
 def test_promote_an_idea_opens_the_new_draft_in_the_editor(demo_db):
-    from core import applications, ideas
+    from core.intake import applications, ideas
 
     apps_before, org, idea_id = _count("applications"), _free_org(), _pending_ideas()[0]
     at = _select_idea(_staff(), idea_id)
@@ -276,8 +276,8 @@ def test_promote_an_idea_opens_the_new_draft_in_the_editor(demo_db):
 
 
 def test_a_promoted_idea_links_to_its_draft_and_offers_no_second_promotion(demo_db):
-    from core import ideas
-    from core.actor import Actor
+    from core.intake import ideas
+    from core.platform.actor import Actor
 
     idea_id = _pending_ideas()[0]
     app_id = ideas.promote(idea_id, _free_org(), _current(), Actor("staff", ("staff",)))
@@ -292,7 +292,7 @@ def test_a_promoted_idea_links_to_its_draft_and_offers_no_second_promotion(demo_
 
 
 def test_the_selected_idea_is_in_the_url(demo_db):
-    from core import ideas
+    from core.intake import ideas
 
     idea_id = _pending_ideas()[1]
     at = _staff(id=str(idea_id))  # F5 or a shared link: the same idea
@@ -313,7 +313,7 @@ def test_mark_duplicate_without_a_choice_says_why(demo_db):
 
 
 def test_promote_for_an_organisation_that_already_applied_is_refused(demo_db):
-    from core import ideas
+    from core.intake import ideas
 
     apps_before, audit_before, idea_id = _count("applications"), _audited(), _pending_ideas()[0]
     busy_org = int(_db().scalar("SELECT org_id FROM applications WHERE round_id = ? AND state = 'submitted' LIMIT 1",

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.actor import Actor
+from core.platform.actor import Actor
 from tests.apptest_helpers import (
     count as _count, db as _db, errors as _errors, open_page, plain, plain_texts as texts, screen_as, signed_in, successes as _successes,
 )
@@ -37,7 +37,7 @@ def _org(where: str) -> dict:
 
 
 def _mentor_and_pairing(org_id: int, start: dt.date | None = None) -> tuple[int, int]:
-    from core import mentoring
+    from core.incubation import mentoring
 
     m = mentoring.add_mentor({"name": "测试导师周慧", "speciality": "财务合规顾问", "active": True}, STAFF)
     p = mentoring.add_pairing({"mentor_id": m, "org_id": org_id, "start_date": start or TODAY - dt.timedelta(days=60)},
@@ -96,7 +96,7 @@ def test_register_a_mentor(demo_db):
     assert _count("mentors") == n + 1
     assert f"已登记导师(编号 {row['id']})" in _successes(at)
     assert at.text_input(key="mentor_new::name").value == ""  # emptied for the next one
-    from core.mentoring import MENTOR_COLUMNS
+    from core.incubation.mentoring import MENTOR_COLUMNS
 
     assert "测试导师孙强" in set(_frame(at, MENTOR_COLUMNS["username"])[MENTOR_COLUMNS["name"]])
 
@@ -117,7 +117,7 @@ def test_a_bad_mentor_is_refused_and_the_form_keeps_what_was_typed(demo_db):
 
 
 def test_pairing_good_and_bad(demo_db):
-    from core import mentoring
+    from core.incubation import mentoring
 
     org = _org("incubation_in IS NULL")
     m = mentoring.add_mentor({"name": "测试导师周慧", "speciality": "公益领域专家", "active": True}, STAFF)
@@ -208,7 +208,7 @@ def test_a_bad_session_stores_nothing_and_keeps_the_form(demo_db):
 
 
 def test_follow_up_list_and_mark_done(demo_db):
-    from core import mentoring
+    from core.incubation import mentoring
 
     org = _org("incubation_in IS NULL")
     _, p = _mentor_and_pairing(org["id"])
@@ -243,7 +243,7 @@ def test_follow_up_list_and_mark_done(demo_db):
 # ---- the organisation's dossier ------------------------------------------------------------------
 
 def test_the_dossier_of_one_organisation(demo_db):
-    from core import mentoring
+    from core.incubation import mentoring
 
     org = _org("id IN (SELECT org_id FROM applications WHERE state = 'funded')")
     _, p = _mentor_and_pairing(org["id"])
@@ -280,7 +280,7 @@ def test_the_dossier_opens_from_the_url(demo_db):
 def test_dossier_and_history_tables_read_the_declared_labels(demo_db):
     """Every table of the dossier and of the 孵化与等级 history is headed by the labels declared once beside its
     query: the schema's field labels (评估等级, 新的发展阶段), the stamps (创建人), the computed columns."""
-    from core import lifecycle, support
+    from core.incubation import lifecycle, support
 
     org = _org(" AND ".join(f"id IN (SELECT org_id FROM {t})" for t in (
         "stage_changes", "incubation_decisions", "ratings", "training_attendance", "assessments", "mentor_pairings",
@@ -398,7 +398,7 @@ def test_tabs_and_organisation_in_the_url(demo_db):
     assert at.query_params["tab"] == "等级评估" and at.query_params["id"] == str(org["id"])
     ratings = _frame(at, "有效期至")
     assert not {str(v) for v in ratings.astype(object).to_numpy().ravel()} & {"None", "nan", "NaT"}
-    from core.lifecycle import RATING_COLUMNS
+    from core.incubation.lifecycle import RATING_COLUMNS
 
     made_by = set(ratings[RATING_COLUMNS["created_by"]])
     assert made_by and "system" not in made_by and "staff" not in made_by
@@ -422,7 +422,7 @@ def test_rating_good_and_bad(demo_db):
     assert not at.exception and not _errors(at)
     day = TODAY - dt.timedelta(days=1)
     stored = _db().fetch_one("SELECT rating, rating_date, rating_expiry FROM organisations WHERE id = ?", [org["id"]])
-    from core.organisations import add_years
+    from core.orgs.organisations import add_years
 
     assert stored == {"rating": "3A", "rating_date": day, "rating_expiry": add_years(day, 5)}
     assert _count("ratings") == n + 1
@@ -430,7 +430,7 @@ def test_rating_good_and_bad(demo_db):
 
 
 def test_expiring_ratings_and_the_coverage_report(demo_db):
-    from core import lifecycle
+    from core.incubation import lifecycle
 
     at = _staff("incubation-ratings")
     expiring = lifecycle.expiring()

@@ -9,8 +9,8 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from core import ledger, money, projects
-from core.actor import Actor
+from core.monitoring import ledger, money, projects
+from core.platform.actor import Actor
 from tests.monitoring_fixtures import running_funded_app
 from tests.apptest_helpers import (
     count, db, errors, open_page, plain, plain_texts, screen_as, signed_in, successes,
@@ -307,7 +307,7 @@ def test_project_file_tables_read_like_a_document(demo_db):
 def test_a_column_reads_the_same_on_the_project_file_and_in_its_dossier(demo_db):
     """Each column's label is declared once: the project file's tables (ledger, tranches, expenses,
     evaluations, timeline) name their columns as the dossier's sheets do, and as the forms do."""
-    from core import dossier, evaluations
+    from core.monitoring import dossier, evaluations
     from schemas.base import field_specs
     from schemas.monitoring import Activity, Expense
 
@@ -387,7 +387,7 @@ def test_risk_board_lists_and_acknowledges_a_warning(demo_db):
 
 def test_an_admin_changes_a_rules_threshold_and_switches_it_off(demo_db):
     """The rule settings are edited by field (severity, threshold, enabled), labelled as core declares them."""
-    from core import risks
+    from core.monitoring import risks
 
     at = _open("risk-warnings", user="admin", roles=("admin",))
     assert not at.exception
@@ -407,7 +407,7 @@ def _activity_sheet(rows: list[dict], pid: int) -> bytes:
     """A filled copy of the import template (its header row as staff download it)."""
     from openpyxl import load_workbook
 
-    from core import importer
+    from core.platform import importer
     from schemas.base import field_specs
     from schemas.monitoring import Activity
 
@@ -484,7 +484,7 @@ def test_admin_sets_a_round_policy_bad_then_good(demo_db):
 
 
 def test_the_workbench_shows_the_monitoring_to_dos(demo_db):
-    from core import evaluations, risks
+    from core.monitoring import evaluations, risks
 
     _funded(8)  # one funded application without an agreement
     at = _open("workbench")

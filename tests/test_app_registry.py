@@ -144,7 +144,7 @@ def test_search_and_filter_reset_to_page_one(demo_db):
 # ---- detail and edit -----------------------------------------------------------------------------
 
 def test_detail_and_prefilled_edit_form(demo_db):
-    from core import organisations
+    from core.orgs import organisations
 
     org = organisations.get(3)
     at = _staff("orgs", id="3")
@@ -186,7 +186,7 @@ def test_unknown_id_shows_a_warning(demo_db):
 
 
 def test_edit_stores_the_change_and_audits_it(demo_db):
-    from core import organisations
+    from core.orgs import organisations
 
     before_audit = len(_audit_rows("organisations", 3))
     at = _staff("orgs", id="3")
@@ -222,7 +222,7 @@ def test_edit_without_changes_says_so(demo_db):
     ("12345", "联系电话无效"),
 ])
 def test_bad_edit_keeps_the_typed_values_and_stores_nothing(demo_db, phone, message):
-    from core import organisations
+    from core.orgs import organisations
 
     before = organisations.get(3)
     before_audit = len(_audit_rows("organisations", 3))
@@ -245,7 +245,7 @@ def test_bad_edit_keeps_the_typed_values_and_stores_nothing(demo_db, phone, mess
 
 
 def test_edit_then_fix_the_error_saves(demo_db):
-    from core import organisations
+    from core.orgs import organisations
 
     at = _staff("orgs", id="3")
     at.text_input(key="org_edit::contact_phone").input("12345")
@@ -260,7 +260,7 @@ def test_edit_then_fix_the_error_saves(demo_db):
 
 
 def test_edit_to_a_name_already_used_is_refused(demo_db):
-    from core import organisations
+    from core.orgs import organisations
 
     other = organisations.get(2)
     at = _staff("orgs", id="3")
@@ -272,7 +272,7 @@ def test_edit_to_a_name_already_used_is_refused(demo_db):
 
 
 def test_switching_record_reloads_the_edit_form(demo_db):
-    from core import organisations
+    from core.orgs import organisations
 
     at = _staff("orgs", id="3")
     at.text_input(key="org_edit::contact_person").input("未保存的输入")
@@ -445,7 +445,7 @@ def test_new_organisation_rules(demo_db, extra, message):
 
 
 def test_duplicate_name_is_refused_naming_the_existing_record(demo_db):
-    from core import organisations
+    from core.orgs import organisations
 
     existing = organisations.get(24)
     count = _org_count()
@@ -458,7 +458,7 @@ def test_duplicate_name_is_refused_naming_the_existing_record(demo_db):
 
 
 def test_duplicate_uscc_is_refused_naming_the_existing_record(demo_db):
-    from core import organisations
+    from core.orgs import organisations
 
     existing = organisations.get(3)
     at = _fill_new(_staff("orgs-new"), **dict(GOOD, uscc=existing["uscc"].lower()))
@@ -497,7 +497,8 @@ def test_admin_can_register_too(demo_db):
 # ---- import --------------------------------------------------------------------------------------
 
 def _template() -> bytes:
-    from core import importer, organisations
+    from core.orgs import organisations
+    from core.platform import importer
 
     return importer.template(organisations.IMPORT_SPEC)
 
@@ -522,7 +523,7 @@ def _filled(*names: str) -> bytes:
 
     from openpyxl import load_workbook
 
-    from core import organisations
+    from core.orgs import organisations
 
     spec = organisations.IMPORT_SPEC
     wb = load_workbook(io.BytesIO(_template()))
@@ -616,7 +617,7 @@ def test_import_refuses_a_file_that_is_not_xlsx(demo_db):
 
 
 def test_selecting_a_row_opens_its_detail(demo_db):
-    from core import organisations
+    from core.orgs import organisations
 
     at = _staff("orgs")
     # what the browser sends when the third row is clicked
@@ -630,8 +631,8 @@ def test_selecting_a_row_opens_its_detail(demo_db):
 
 def test_concurrent_edit_of_another_field_is_not_overwritten(demo_db):
     """Staff's form was loaded before an admin changed another field: saving keeps the admin's change."""
-    from core import organisations
-    from core.actor import Actor
+    from core.orgs import organisations
+    from core.platform.actor import Actor
 
     at = _staff("orgs", id="3")
     organisations.update(3, {"legal_rep": "他人修改"}, Actor("admin", ("admin",)))
@@ -650,8 +651,8 @@ def test_concurrent_edit_of_another_field_is_not_overwritten(demo_db):
 
 
 def test_markup_in_a_name_is_shown_literally(demo_db):
-    from core import organisations
-    from core.actor import Actor
+    from core.orgs import organisations
+    from core.platform.actor import Actor
 
     name = "测试**粗体**[链接](http://example.com)组织"
     org_id = organisations.create(dict(GOOD, name=name, uscc=VALID_USCC, contact_phone="13800138000", active=True),
@@ -667,8 +668,8 @@ def test_markup_in_a_name_is_shown_literally(demo_db):
 def test_import_reports_bad_rows_and_imports_only_the_good_ones(demo_db):
     import pandas as pd
 
-    from core import organisations
-    from core.excel import workbook_bytes
+    from core.orgs import organisations
+    from core.platform.excel import workbook_bytes
     from schemas.base import field_specs
 
     spec = organisations.IMPORT_SPEC
@@ -704,7 +705,7 @@ def _shown_org(at) -> str:
 def test_selection_follows_the_record_when_the_search_is_cleared(demo_db):
     """Search, select the first row, clear the search: the same organisation stays selected (the table
     highlights its new row), its 编辑 edits that one, and its id is in the URL."""
-    from core import organisations
+    from core.orgs import organisations
 
     at = _staff("orgs")
     at.text_input(key="orgs:q").input("云水").run()

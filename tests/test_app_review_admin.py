@@ -11,7 +11,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.actor import Actor
+from core.platform.actor import Actor
 from tests.apptest_helpers import (
     count as _count, db as _db, errors as _errors, open_page, plain, plain_texts as texts, signed_in, successes as _successes,
 )
@@ -37,14 +37,14 @@ def _audit_since(last: int) -> list[dict]:
 
 
 def _current() -> int:
-    from core import rounds
+    from core.intake import rounds
 
     return int(rounds.current()["id"])
 
 
 def _resolve_flags(rid: int) -> None:
     """The demo's current round has a 分差 flag open: no sign-off until it is handled (issue 14)."""
-    from core import consolidation
+    from core.review import consolidation
 
     for f in consolidation.open_flags(rid).to_dict("records"):
         consolidation.resolve_flag(int(f["id"]), {"reason": "专家会商后维持原评分"}, ADMIN)
@@ -121,7 +121,7 @@ def _expert_panel(username: str) -> AppTest:
 
 
 def test_the_panel_lists_every_reviewer(demo_db):
-    from core import reviewers
+    from core.review import reviewers
 
     at = _staff("expert-panel")
     people = reviewers.reviewers()
@@ -132,7 +132,7 @@ def test_the_panel_lists_every_reviewer(demo_db):
 
 
 def test_save_an_expert_profile(demo_db):
-    from core import reviewers
+    from core.review import reviewers
 
     last = _last_audit()
     at = _expert_panel("expert03")
@@ -159,7 +159,7 @@ def test_save_an_expert_profile(demo_db):
 
 @pytest.mark.parametrize("cap,message", [(0, "单批次评审上限(个)不能小于1"), (201, "单批次评审上限(个)不能大于200")])
 def test_a_bad_load_cap_is_refused(demo_db, cap, message):
-    from core import reviewers
+    from core.review import reviewers
 
     before, audit_before = reviewers.profile("expert03"), _count("audit_log", OURS)
     at = _expert_panel("expert03")
@@ -216,7 +216,7 @@ def test_add_an_affiliation_then_the_same_again_is_refused(demo_db):
 # ---- 评审分配 --------------------------------------------------------------------------------------
 
 def test_the_rubric_of_a_scored_round_is_shown_frozen(demo_db):
-    from core import rubrics
+    from core.intake import rubrics
 
     rid = _current()
     assert rubrics.is_frozen(rid)
@@ -232,13 +232,13 @@ def test_the_rubric_of_a_scored_round_is_shown_frozen(demo_db):
 
 
 def _new_round() -> int:
-    from core import rounds
+    from core.intake import rounds
 
     return rounds.create(rounds.defaults(rounds.current()["year"] + 1), ADMIN)
 
 
 def test_the_rubric_of_a_new_round_can_be_edited_and_must_add_up(demo_db):
-    from core import rubrics
+    from core.intake import rubrics
 
     rid = _new_round()
     at = _staff("review-assignment")
@@ -269,7 +269,7 @@ def test_the_rubric_of_a_new_round_can_be_edited_and_must_add_up(demo_db):
 
 def _send_one_to_review() -> int:
     """An eligible application of the current round goes to 专家评审 (it has no experts yet)."""
-    from core import applications
+    from core.intake import applications
 
     app_id = int(_db().scalar("SELECT min(id) FROM applications WHERE round_id = ? AND state = 'eligible'", [_current()]))
     applications.move(app_id, "under_review", STAFF)
@@ -283,7 +283,7 @@ def _matrix(at: AppTest):
 
 
 def test_plan_then_confirm_writes_the_planned_assignments(demo_db):
-    from core import assignment, reviewers
+    from core.review import assignment, reviewers
 
     app_id = _send_one_to_review()
     rid = _current()
@@ -330,7 +330,7 @@ def test_plan_then_confirm_writes_the_planned_assignments(demo_db):
 
 
 def test_the_plan_names_every_application_that_falls_short(demo_db):
-    from core import assignment
+    from core.review import assignment
 
     rid = _current()
     with _db().transaction() as tx:  # more experts per application than the panel can give
@@ -369,7 +369,7 @@ def test_manual_assignment_of_a_conflicted_expert_is_refused(demo_db):
     count, audit_before = _count("assignments"), _count("audit_log", OURS)
     at = _manual(_staff("review-assignment"), app_id, username)
     assert not at.exception
-    from core import reviewers
+    from core.review import reviewers
 
     assert f"{reviewers.person(username)}与申报组织有利益冲突:已申报与该组织的关系:{relation}" in _errors(at)
     assert _count("assignments") == count
@@ -379,7 +379,7 @@ def test_manual_assignment_of_a_conflicted_expert_is_refused(demo_db):
 
 
 def test_manual_assignment_of_a_free_expert(demo_db):
-    from core import assignment, reviewers
+    from core.review import assignment, reviewers
 
     app_id = _send_one_to_review()
     org = _db().scalar("SELECT org_id FROM applications WHERE id = ?", [app_id])
@@ -398,7 +398,7 @@ def test_manual_assignment_of_a_free_expert(demo_db):
 # ---- 评审汇总 --------------------------------------------------------------------------------------
 
 def _flagged() -> int:
-    from core import consolidation
+    from core.review import consolidation
 
     t = consolidation.table(_current())
     (app_id,) = [int(i) for i in t[t["flagged"]]["id"]]
@@ -406,7 +406,7 @@ def _flagged() -> int:
 
 
 def test_the_summary_table_is_the_consolidated_table(demo_db):
-    from core import consolidation
+    from core.review import consolidation
 
     rid = _current()
     t = consolidation.table(rid)
@@ -483,7 +483,7 @@ def _override_form(at: AppTest, app_id: int, recommended: bool, reason: str) -> 
 
 
 def test_an_override_with_a_reason_is_stored_and_shown(demo_db):
-    from core import consolidation
+    from core.review import consolidation
 
     t = consolidation.table(_current())
     app_id = int(t[t["recommended"]]["id"].iloc[0])
@@ -502,7 +502,7 @@ def test_an_override_with_a_reason_is_stored_and_shown(demo_db):
 
 
 def test_an_override_with_too_short_a_reason_is_refused(demo_db):
-    from core import consolidation
+    from core.review import consolidation
 
     app_id = int(consolidation.table(_current())["id"].iloc[0])
     count, audit_before = _count("recommendation_overrides"), _count("audit_log", OURS)
@@ -523,8 +523,8 @@ def test_staff_cannot_sign_off(demo_db):
 
 
 def test_admin_signs_off_and_the_reviewers_are_locked_out(demo_db):
-    from core import reviews
-    from core.errors import ValidationFailed
+    from core.platform.errors import ValidationFailed
+    from core.review import reviews
 
     rid = _current()
     _resolve_flags(rid)
@@ -572,7 +572,7 @@ def _a_submitted_review() -> dict:
 
 
 def test_reopen_offers_the_submitted_reviews_of_the_chosen_project(demo_db):
-    from core import reviews
+    from core.review import reviews
 
     review = _a_submitted_review()
     at = _staff("review-summary")
@@ -581,7 +581,7 @@ def test_reopen_offers_the_submitted_reviews_of_the_chosen_project(demo_db):
     submitted = _db().fetch_all("SELECT assignment_id, reviewer FROM reviews WHERE application_id = ?"
                                 " AND status = 'submitted' ORDER BY assignment_id", [review["application_id"]])
     picker = at.selectbox(key="summary:reopen_task")
-    from core import reviewers
+    from core.review import reviewers
 
     assert [o.rsplit("(加权总分", 1)[0] for o in picker.options] == [reviewers.person(r["reviewer"]) for r in submitted]
     # without a reason: refused, nothing changed
@@ -594,7 +594,7 @@ def test_reopen_offers_the_submitted_reviews_of_the_chosen_project(demo_db):
 
 
 def test_reopen_a_submitted_review_with_a_reason(demo_db):
-    from core import reviews
+    from core.review import reviews
 
     review = _a_submitted_review()
     reason = "专家反映第三项分数录入有误"
@@ -606,7 +606,7 @@ def test_reopen_a_submitted_review_with_a_reason(demo_db):
     assert (after["status"], after["submitted_at"], after["reopened_reason"]) == ("draft", None, reason)
     assert [(a["table_name"], a["row_key"], a["action"]) for a in _audit_since(last)] == [
         ("reviews", str(review["id"]), "reopen_review")]
-    from core import reviewers
+    from core.review import reviewers
 
     title = _db().scalar("SELECT title FROM applications WHERE id = ?", [review["application_id"]])
     assert f"已重新开放{reviewers.person(review['reviewer'])}对「{title}」的评分,请专家修改后重新提交" in _successes(at)
@@ -620,7 +620,7 @@ def _waiting() -> list[int]:
 
 
 def test_eligible_applications_not_yet_sent_are_named_and_sent_on_confirmation(demo_db):
-    from core import assignment
+    from core.review import assignment
 
     waiting = _waiting()
     assert len(waiting) == 2  # the demo round: every application in review has its experts, two are 审查合格
@@ -668,7 +668,7 @@ def test_cancelling_the_send_changes_nothing(demo_db):
 
 
 def test_the_round_and_the_tab_come_from_the_url(demo_db):
-    from core import rounds
+    from core.intake import rounds
 
     older = rounds.all_rounds().iloc[1]
     at = signed_in("staff", ["staff"])
@@ -681,7 +681,7 @@ def test_the_round_and_the_tab_come_from_the_url(demo_db):
 
 
 def test_mark_complete_says_how_many_and_stays_on_its_tab(demo_db):
-    from core import consolidation
+    from core.review import consolidation
 
     rid = _current()
     ready = consolidation.ready_to_complete(rid)
@@ -716,7 +716,7 @@ def test_sign_off_cancelled_locks_nothing(demo_db):
 
 
 def test_apply_recommendation_asks_first_once_signed_off(demo_db):
-    from core import consolidation
+    from core.review import consolidation
 
     rid = _current()
     _resolve_flags(rid)
@@ -757,7 +757,7 @@ def _one_action_screen():
     """A screen with one guarded action (``act(..., once=, where=)``) and one that is refused."""
     import streamlit as st
 
-    from core.errors import ValidationFailed
+    from core.platform.errors import ValidationFailed
     from core.ui.session import act, settled, show_flash
 
     ran = st.session_state.setdefault("ran", [])

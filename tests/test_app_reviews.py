@@ -12,7 +12,7 @@ import math
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.actor import Actor
+from core.platform.actor import Actor
 from tests.apptest_helpers import (
     count as _count, db as _db, errors as _errors, open_page, plain, plain_texts as texts, signed_in, successes as _successes,
 )
@@ -29,13 +29,13 @@ NO_ACCESS = (["工作台"], ["无权访问"])  # a screen the role may not open:
 
 
 def _current() -> int:
-    from core import rounds
+    from core.intake import rounds
 
     return int(rounds.current()["id"])
 
 
 def _crit() -> list[dict]:
-    from core import rubrics
+    from core.intake import rubrics
 
     return rubrics.criteria(_current())
 
@@ -139,7 +139,7 @@ def _good_scores() -> dict[int, float]:
 
 @pytest.mark.parametrize("username", ["expert", "expert05"])
 def test_the_table_and_the_picker_list_only_the_reviewers_own_assignments(demo_db, username):
-    from core import reviews
+    from core.review import reviews
 
     own = reviews.my_assignments(username)
     at = open_page(signed_in(username, ["reviewer"]).run(), "my-reviews")
@@ -222,8 +222,8 @@ def test_staff_url_paths_give_the_reviewer_the_workbench(demo_db, url_path):
 
 
 def test_core_refuses_another_reviewers_assignment(demo_db):
-    from core import assignment, reviews
-    from core.errors import PermissionDenied
+    from core.platform.errors import PermissionDenied
+    from core.review import assignment, reviews
 
     other = _foreign()
     reviews_before, audit_before = _count("reviews"), _count("audit_log", OURS)
@@ -318,7 +318,7 @@ def test_every_blind_task_shows_its_reviewer_title_and_no_name_of_the_organisati
     """Every task of the demo expert in a blind round, as 我的评审 draws it: the task table's row, the task
     picker's label, and the opened task (all text, every table cell) name the project by its 评审用名称 and
     never the organisation (name, short forms, brands, people: tests/test_blind_review.py)."""
-    from core import applications
+    from core.intake import applications
     from tests.test_blind_review import _forbidden, leaks
 
     blind = _db().fetch_all(
@@ -375,7 +375,7 @@ def test_confirming_no_conflict_opens_the_scoring_form(demo_db):
 
 
 def test_the_live_total_is_the_weighted_total_of_the_entered_scores(demo_db):
-    from core import rubrics
+    from core.intake import rubrics
 
     task_id = _task("new")
     crit = _crit()
@@ -394,7 +394,8 @@ def test_the_live_total_is_the_weighted_total_of_the_entered_scores(demo_db):
 
 
 def test_a_bad_score_is_refused_then_the_corrected_review_is_submitted(demo_db):
-    from core import reviews, rubrics
+    from core.intake import rubrics
+    from core.review import reviews
 
     task_id = _task("new")
     crit = _crit()
@@ -464,7 +465,7 @@ def test_a_bad_score_is_refused_then_the_corrected_review_is_submitted(demo_db):
 
 
 def test_save_a_draft_with_partial_scores(demo_db):
-    from core import reviews
+    from core.review import reviews
 
     task_id = _task("new")
     crit = _crit()
@@ -492,7 +493,7 @@ def test_save_a_draft_with_partial_scores(demo_db):
 
 
 def test_an_existing_draft_opens_with_its_stored_values(demo_db):
-    from core import reviews
+    from core.review import reviews
 
     task_id = _task("draft")
     stored = reviews.form_values(task_id)
@@ -502,7 +503,7 @@ def test_an_existing_draft_opens_with_its_stored_values(demo_db):
 
 
 def test_a_submitted_task_is_read_only(demo_db):
-    from core import reviews
+    from core.review import reviews
 
     task_id = _task("submitted")
     review = reviews.review_of(task_id)
@@ -513,7 +514,7 @@ def test_a_submitted_task_is_read_only(demo_db):
 
 
 def test_a_review_reopened_by_staff_is_editable_without_the_old_success_message(demo_db):
-    from core import reviews
+    from core.review import reviews
 
     task_id = _task("new")
     at = _confirmed(task_id)
@@ -565,7 +566,7 @@ def test_declaring_a_conflict_recuses_the_task(demo_db):
 
 def _sign_off() -> None:
     """The admin signs the current round's scores off, after resolving its open 分差 flags with a reason."""
-    from core import consolidation
+    from core.review import consolidation
 
     for f in consolidation.open_flags(_current()).to_dict("records"):
         consolidation.resolve_flag(int(f["id"]), {"reason": "专家会商后维持原评分"}, ADMIN)
@@ -573,7 +574,7 @@ def _sign_off() -> None:
 
 
 def test_a_signed_off_round_refuses_the_reviewers_save(demo_db):
-    from core import reviews
+    from core.review import reviews
 
     task_id = _task("draft")
     before = reviews.review_of(task_id)
@@ -592,7 +593,8 @@ def test_a_signed_off_round_refuses_the_reviewers_save(demo_db):
 # ---- issue 12: integer inputs, the confirmation, what the screen says -----------------------------
 
 def test_a_whole_point_round_has_integer_score_inputs_filled_with_whole_numbers(demo_db):
-    from core import reviews, rounds
+    from core.intake import rounds
+    from core.review import reviews
 
     assert not rounds.get(_current())["half_points"]  # the demo round says 请打整数分
     task_id = _task("draft")
@@ -615,7 +617,7 @@ def test_the_submit_button_is_short_and_the_warning_is_text_beside_it(demo_db):
 
 
 def test_submit_asks_first_then_cancel_gives_the_form_back_with_every_value(demo_db):
-    from core import reviews
+    from core.review import reviews
 
     task_id = _task("new")
     crit = _crit()
@@ -627,7 +629,7 @@ def test_submit_asks_first_then_cancel_gives_the_form_back_with_every_value(demo
     assert not at.exception and not _errors(at)
     # the box says what cannot be undone; the form is replaced by what will be submitted
     (box,) = [plain(w.value) for w in at.warning if "请确认" in plain(w.value)]
-    from core import applications, rubrics
+    from core.intake import applications, rubrics
 
     app_id = _db().scalar("SELECT application_id FROM assignments WHERE id = ?", [task_id])
     title = applications.reviewer_title(app_id)  # the current round is blind: the 评审用名称
@@ -671,7 +673,7 @@ def test_a_refused_submission_opens_no_confirmation(demo_db):
 
 
 def test_a_sign_off_between_asking_and_confirming_refuses_and_keeps_the_values(demo_db):
-    from core import reviews
+    from core.review import reviews
 
     task_id = _task("new")
     at = _confirmed(task_id)

@@ -13,7 +13,7 @@ from tests.apptest_helpers import (
 
 def _current() -> int:
     """The demo's current round (this year's: mid-review, about 30 applications)."""
-    from core import rounds
+    from core.intake import rounds
 
     return int(rounds.current()["id"])
 
@@ -65,7 +65,7 @@ def test_screen_refuses_non_admins_when_called_directly(demo_db, username, role)
 def test_create_round_from_the_defaults(demo_db):
     rounds_before, audit_before = _count("rounds"), _count("audit_log")
     at = _admin()
-    # the new-round form starts from core.rounds.defaults()
+    # the new-round form starts from core.intake.rounds.defaults()
     assert at.number_input(key="round_new::total_budget").value == 500000.0
     assert at.number_input(key="round_new::project_ceiling").value == 80000.0
     assert at.date_input(key="round_new::apply_start").value == dt.date(dt.date.today().year, 3, 1)
@@ -141,7 +141,7 @@ def test_duplicate_round_name_is_refused(demo_db):
 # ---- edit: the freeze ----------------------------------------------------------------------------
 
 def _round(round_id: int | None = None) -> dict:
-    from core import rounds
+    from core.intake import rounds
 
     return rounds.get(round_id or _current())
 
@@ -200,8 +200,8 @@ def test_saving_an_unchanged_frozen_round_with_a_reason_writes_nothing(demo_db):
 
 
 def test_a_round_without_applications_is_edited_without_a_reason(demo_db):
-    from core import rounds
-    from core.actor import Actor
+    from core.intake import rounds
+    from core.platform.actor import Actor
 
     values = dict(rounds.defaults(2030), name="2031年下沙街道公益创投")
     new_id = rounds.create(values, Actor("admin", ("admin",)))
@@ -234,7 +234,7 @@ def test_bad_dates_in_an_edit_are_refused(demo_db):
 
 
 def test_quotas_of_a_frozen_round_need_the_reason(demo_db):
-    from core import rounds
+    from core.intake import rounds
 
     at = _admin()
     at.number_input(key=f"quota:{_current()}:社区治理").set_value(300000.0)

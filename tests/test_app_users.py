@@ -56,7 +56,7 @@ def test_list_shows_the_demo_accounts(demo_db):
 
 
 def test_create_account_shows_a_one_time_password(demo_db):
-    from core import passwords, users
+    from core.platform import passwords, users
 
     count = _user_count()
     at = _fill_new(_admin())
@@ -99,7 +99,7 @@ def test_create_account_shows_a_one_time_password(demo_db):
 
 
 def test_create_upper_case_username_is_stored_lower_case(demo_db):
-    from core import users
+    from core.platform import users
 
     at = _fill_new(_admin(), username="Wang.Wu")
     at.button(key=CREATE).click().run()
@@ -134,7 +134,7 @@ def test_missing_roles_and_bad_email_are_refused(demo_db):
 
 
 def test_existing_username_is_refused(demo_db):
-    from core import users
+    from core.platform import users
 
     before = users.get("staff")
     count = _user_count()
@@ -148,7 +148,7 @@ def test_existing_username_is_refused(demo_db):
 
 
 def test_edit_form_is_prefilled_and_saves(demo_db):
-    from core import users
+    from core.platform import users
 
     at = _edit(_admin(), "staff")
     assert at.text_input(key="user_edit::name").value == "王敏(工作人员)"
@@ -171,7 +171,7 @@ def test_edit_form_is_prefilled_and_saves(demo_db):
 
 
 def test_disable_a_user_from_the_edit_form(demo_db):
-    from core import users
+    from core.platform import users
 
     at = _edit(_admin(), "staff")
     at.checkbox(key="user_edit::active").uncheck()
@@ -182,7 +182,7 @@ def test_disable_a_user_from_the_edit_form(demo_db):
 
 
 def test_disabling_the_last_admin_is_refused(demo_db):
-    from core import users
+    from core.platform import users
 
     before = users.get("admin")
     at = _edit(_admin(), "admin")
@@ -195,7 +195,7 @@ def test_disabling_the_last_admin_is_refused(demo_db):
 
 
 def test_demoting_the_last_admin_is_refused(demo_db):
-    from core import users
+    from core.platform import users
 
     at = _edit(_admin(), "admin")
     at.multiselect(key="user_edit::roles").set_value(["staff"])
@@ -205,7 +205,7 @@ def test_demoting_the_last_admin_is_refused(demo_db):
 
 
 def test_an_admin_can_be_disabled_when_another_admin_exists(demo_db):
-    from core import users
+    from core.platform import users
 
     at = _edit(_admin(), "staff")
     at.multiselect(key="user_edit::roles").set_value(["admin"])
@@ -226,8 +226,8 @@ def test_an_admin_can_be_disabled_when_another_admin_exists(demo_db):
 
 
 def test_an_admin_who_disables_themselves_is_signed_out(demo_db):
-    from core import users
-    from core.actor import Actor
+    from core.platform import users
+    from core.platform.actor import Actor
 
     users.update("staff", {"roles": ["admin"]}, Actor("admin", ("admin",)))
     at = _edit(_admin(), "admin")
@@ -241,7 +241,7 @@ def test_an_admin_who_disables_themselves_is_signed_out(demo_db):
 
 
 def test_reset_password_shows_it_once_and_changes_the_hash(demo_db):
-    from core import passwords, users
+    from core.platform import passwords, users
 
     old_hash = users.get("staff")["password_hash"]
     at = _edit(_admin(), "staff")
@@ -269,8 +269,8 @@ def test_reset_password_shows_it_once_and_changes_the_hash(demo_db):
 
 def test_stale_edit_form_does_not_re_enable_a_disabled_account(demo_db):
     """Admin A renames staff in a form loaded before admin B disabled the account: it stays disabled."""
-    from core import users
-    from core.actor import Actor
+    from core.platform import users
+    from core.platform.actor import Actor
 
     at = _edit(_admin(), "staff")
     users.set_active("staff", False, Actor("admin", ("admin",)))
@@ -311,7 +311,7 @@ def test_edit_picker_names_people_and_keeps_the_account_in_the_url(demo_db):
 
 
 def test_cancelling_a_password_reset_changes_nothing(demo_db):
-    from core import users
+    from core.platform import users
 
     before = users.get("staff")["password_hash"]
     at = _edit(_admin(), "staff")

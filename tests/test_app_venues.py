@@ -1,5 +1,5 @@
 """AppTest: the generic entity screen (core.ui.admin), through the 场地 (venue) it draws from its declaration alone
-(core.venues): the list's headers are the schema's labels, 新建 / 编辑 / 导入 write through core.records and are audited,
+(core.orgs.venues): the list's headers are the schema's labels, 新建 / 编辑 / 导入 write through core.platform.records and are audited,
 a refusal keeps the input and writes nothing, and a role that may open the screen but not write (leader) sees no form."""
 from __future__ import annotations
 
@@ -103,8 +103,8 @@ def test_a_refusal_keeps_the_input_and_writes_nothing(demo_db, name, capacity, m
 def _workbook(rows: list[list]) -> bytes:
     from openpyxl import load_workbook
 
-    from core import admin, importer
-    from core.venues import VENUE
+    from core.orgs.venues import VENUE
+    from core.platform import admin, importer
 
     wb = load_workbook(io.BytesIO(importer.template(admin.import_spec(VENUE))))
     headers = [c.value for c in wb["导入数据"][1]]
@@ -148,11 +148,12 @@ def test_an_import_with_no_good_row_writes_nothing(demo_db):
 
 def test_a_role_that_may_open_the_screen_but_write_nothing_sees_no_form(demo_db, monkeypatch):
     """Leaders keep to the dashboards (the venue screen is admin/staff's); were the hub to open it to them (one
-    word in the screen spec), they would read it: every form on the screen asks core.entities.may first."""
-    from core import navigation, records
-    from core.actor import Actor
-    from core.errors import PermissionDenied
-    from core.venues import VENUE
+    word in the screen spec), they would read it: every form on the screen asks core.platform.entities.may first."""
+    from core import navigation
+    from core.orgs.venues import VENUE
+    from core.platform import records
+    from core.platform.actor import Actor
+    from core.platform.errors import PermissionDenied
 
     page = navigation.BY_KEY["venue_admin"]
     monkeypatch.setitem(navigation.BY_KEY, "venue_admin", dataclasses.replace(page, roles=(*page.roles, "leader")))

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from core import applications, records, rounds, workflow
-from core.errors import PermissionDenied, ValidationFailed
-from core.validation import validate
+from core.intake import applications, rounds, workflow
+from core.platform import records
+from core.platform.errors import PermissionDenied, ValidationFailed
+from core.platform.validation import validate
 from schemas.application import Application, ApplicationDraft, screening_schema
 from tests.test_rounds import (  # noqa: F401  (hub is a fixture)
     ADMIN, REVIEWER, STAFF, STONES, app_values, audit_rows, counts, hub, last_audit_id, make_app, make_org,
@@ -254,7 +255,7 @@ def test_only_drafts_and_returned_applications_can_be_edited(hub, rnd, org):
 
 
 def test_reviewers_and_leaders_cannot_write_applications(hub, rnd, org):
-    from core.actor import Actor
+    from core.platform.actor import Actor
 
     for who in (REVIEWER, Actor("zhang", ("leader",))):
         with pytest.raises(PermissionDenied, match="当前账号无权修改申报项目"):
@@ -273,7 +274,7 @@ def test_an_inactive_organisation_cannot_apply(hub, rnd):
 
 
 def test_an_organisation_deregistered_after_its_draft_cannot_submit(hub, rnd, org):
-    from core import organisations
+    from core.orgs import organisations
 
     app_id = make_app(rnd, org)
     organisations.update(org, {"active": False}, ADMIN)

@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
-from core import assessments as A
-from core import domain, organisations
-from core.actor import Actor
-from core.errors import PermissionDenied, ValidationFailed
+from core import domain
+from core.incubation import assessments as A
+from core.orgs import organisations
+from core.platform.actor import Actor
+from core.platform.errors import PermissionDenied, ValidationFailed
 from tests.test_schema_organisation import org_values, uscc_for
 
 STAFF = Actor("wangmin", ("staff",))
@@ -147,7 +148,7 @@ def test_the_period_is_a_defined_period_in_one_spelling(cap):
 
 def test_migration_009_rewrites_earlier_spellings_and_keeps_collisions(cap):
     """Free text stored before 评估期 became a choice: one spelling afterwards, so one cohort per period."""
-    from core.migrate import available
+    from core.platform.migrate import available
     from schemas import choices
 
     a, b, c = _org(1), _org(2), _org(3)

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import assignment, reviewers, reviews
-from core.actor import Actor
-from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.platform.actor import Actor
+from core.review import assignment, reviewers, reviews
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from tests.test_reviews import TODAY, expert, experts, form, in_review, org_of, score
 from tests.test_rounds import ADMIN, STAFF, audit_rows, hub, last_audit_id, make_round  # noqa: F401
 
@@ -307,7 +307,7 @@ def test_assign_refuses_accounts_that_are_not_active_reviewers_and_non_staff(rou
     with pytest.raises(ValidationFailed) as info:
         assignment.assign(a1, "wangmin", STAFF)
     assert info.value.form == ["wangmin不是启用的评审专家账号"]
-    from core import users
+    from core.platform import users
 
     users.set_active("expert03", False, ADMIN)
     with pytest.raises(ValidationFailed, match="专家03不是启用的评审专家账号"):

@@ -20,9 +20,9 @@ import tomllib
 import duckdb
 import pytest
 
-from core import audit, backup, config, manage, records, secrets_file
-from core import db as core_db
-from core.actor import SYSTEM
+from core import manage
+from core.platform import audit, backup, config, db as core_db, records, secrets_file
+from core.platform.actor import SYSTEM
 
 
 def _write(db, transactions: int = 5, per: int = 3) -> int:

@@ -15,8 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core import app, audit, backup, config, db as core_db, export, manage, migrate, organisations
-from core.errors import PermissionDenied
+from core import app, manage
+from core.orgs import organisations
+from core.platform import audit, backup, config, db as core_db, export, migrate
+from core.platform.errors import PermissionDenied
 from tests.test_rounds import ADMIN, STAFF, hub, make_org  # noqa: F401  (hub: fixture)
 
 
@@ -41,7 +43,7 @@ def _without_audit(sums: dict) -> dict:
 
 
 def _restore_row(path: Path) -> dict:
-    """The audit row a restore adds to the restored database (core.backup._audit_restore)."""
+    """The audit row a restore adds to the restored database (core.platform.backup._audit_restore)."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         cur = con.execute("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1")
@@ -52,8 +54,8 @@ def _restore_row(path: Path) -> dict:
 
 def _change_data(db) -> None:
     """New rows, changed rows and deleted rows, through the one write path."""
-    from core import records
-    from core.organisations import ORGANISATION
+    from core.orgs.organisations import ORGANISATION
+    from core.platform import records
 
     new_id = make_org(901)
     organisations.update(new_id, {"contact_person": "备份后修改"}, STAFF)
@@ -488,7 +490,7 @@ def test_the_panel_is_not_reachable_for_staff(demo_db):
 
 
 def test_the_drill_checks_that_every_upload_is_there(hub, isolated, capsys):
-    from core import documents
+    from core.platform import documents
 
     org = make_org(1)
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

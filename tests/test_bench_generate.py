@@ -38,7 +38,7 @@ def bench_db(isolated):
 
 
 def test_counts_match_the_scale_and_the_database_is_migrated(bench_db):
-    from core import migrate
+    from core.platform import migrate
 
     loaded, db = bench_db
     expected = gen.Scale(1).expected()
@@ -116,8 +116,8 @@ def test_foreign_keys_point_at_stored_rows(bench_db):
 
 
 def test_rows_are_consistent_with_the_rules_of_the_app(bench_db):
-    from core import assessments
-    from core.workflow import transition
+    from core.incubation import assessments
+    from core.intake.workflow import transition
 
     _, db = bench_db
     # every workflow event is a legal move, and the last one is the application's state
@@ -141,7 +141,7 @@ def test_rows_are_consistent_with_the_rules_of_the_app(bench_db):
         assert db.scalar(f"SELECT count(*) FROM {table} x JOIN projects p ON p.id = x.project_id"
                          f" WHERE x.{col} < p.start_date OR x.{col} > p.end_date OR x.{col} > ?", [TODAY]) == 0, table
     assert db.scalar("SELECT count(*) FROM activities WHERE participants > person_times OR participants < 1") == 0
-    # a stored assessment total is what core.assessments computes from its indicator scores
+    # a stored assessment total is what core.incubation.assessments computes from its indicator scores
     inst = assessments.instrument(assessments.latest_instrument_id(db), db)
     a = db.fetch_one("SELECT id, total FROM assessments ORDER BY id LIMIT 1")
     scores = {r["indicator_id"]: r["score"] for r in db.fetch_all(
@@ -150,8 +150,9 @@ def test_rows_are_consistent_with_the_rules_of_the_app(bench_db):
 
 
 def test_leader_signs_in_and_the_write_path_works_after_bulk_loading(bench_db):
-    from core import ledger, users
-    from core.actor import Actor
+    from core.monitoring import ledger
+    from core.platform import users
+    from core.platform.actor import Actor
 
     _, db = bench_db
     assert users.active_roles("leader") == ("leader",)

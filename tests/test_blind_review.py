@@ -14,10 +14,12 @@ from typing import Any, Iterator
 import pandas as pd
 import pytest
 
-from core import applications, blind, brands, reviews, rounds
-from core import trainings as T
-from core.actor import Actor
-from core.errors import PermissionDenied, ValidationFailed
+from core.incubation import trainings as T
+from core.intake import applications, blind, rounds
+from core.monitoring import brands
+from core.platform.actor import Actor
+from core.review import reviews
+from core.platform.errors import PermissionDenied, ValidationFailed
 from tests.test_reviews import assign_all, expert
 from tests.test_rounds import (  # noqa: F401  (hub is a fixture)
     STAFF, STONES, YEAR, audit_rows, hub, last_audit_id, make_app, make_org, make_round, walk, with_amount,
@@ -173,8 +175,8 @@ def test_a_title_that_names_the_organisation_or_repeats_another_is_refused(hub, 
 # ---- every blind demo application, every field the reviewer side returns -----------------------------
 
 def _forbidden(db, org_id: int) -> set[str]:
-    """What identifies the organisation, read from the registry here (not from core.blind): its name, its
-    people, its brands; plus the short forms core.blind derives (pinned for 青葵 above)."""
+    """What identifies the organisation, read from the registry here (not from core.intake.blind): its name, its
+    people, its brands; plus the short forms core.intake.blind derives (pinned for 青葵 above)."""
     org = db.fetch_one("SELECT name, legal_rep, contact_person FROM organisations WHERE id = ?", [org_id])
     out = {org["name"], org["legal_rep"], org["contact_person"]}
     out |= {r["person"] for r in db.fetch_all("SELECT person FROM training_attendance WHERE org_id = ?", [org_id])}
@@ -186,7 +188,7 @@ def _forbidden(db, org_id: int) -> set[str]:
 
 
 def test_every_blind_demo_application_hides_its_organisation_from_its_reviewers(demo_db):
-    from core.db import get_db
+    from core.platform.db import get_db
 
     db = get_db()
     tasks = db.fetch_all(
@@ -216,9 +218,9 @@ def test_every_blind_demo_application_hides_its_organisation_from_its_reviewers(
 def test_a_reviewer_reaches_no_export_but_the_screen_tables(demo_db):
     """What a reviewer may open: 工作台, 我的评审 (its tables, checked above and in the AppTest), 修改密码;
     the full export is refused. A new screen for reviewers must be added here, with its blind check."""
-    from core import export
-    from core.db import get_db
     from core.navigation import PAGES
+    from core.platform import export
+    from core.platform.db import get_db
 
     assert {p.key for p in PAGES if "reviewer" in p.roles} == {"home", "my_reviews", "account"}
     with pytest.raises(PermissionDenied):
@@ -229,7 +231,7 @@ def test_the_screening_form_proposes_the_reviewer_title_and_stores_what_staff_ty
     """资格审查 of an application in the (blind) current demo round: the 评审用名称 field shows the default;
     a name of the organisation is refused under the field with the input kept and nothing written; a
     fitting one is stored with the conclusion."""
-    from core.db import get_db
+    from core.platform.db import get_db
     from tests.apptest_helpers import errors, open_page, signed_in
 
     db = get_db()

@@ -10,8 +10,9 @@ import time
 import pandas as pd
 import pytest
 
-from core import cache, dashboard
-from core.dashboard import Filters
+from core.dashboards import dashboard
+from core.dashboards.dashboard import Filters
+from core.platform import cache
 from tests.monitoring_fixtures import STAFF, hub, signed_project  # noqa: F401  (hub: fixture)
 
 TODAY = dt.date(2026, 12, 31)
@@ -26,7 +27,7 @@ def fresh_cache():
 
 
 class FakeDb:
-    """Just enough of core.db.Database for the cache: a path and table versions."""
+    """Just enough of core.platform.db.Database for the cache: a path and table versions."""
 
     def __init__(self, path="fake.duckdb"):
         self.path = path
@@ -126,7 +127,8 @@ def _value(name: str, key: str) -> float:
 
 
 def test_a_new_activity_shows_at_once_and_other_figures_stay_cached(hub):
-    from core import ledger, organisations, projects
+    from core.monitoring import ledger, projects
+    from core.orgs import organisations
     from tests.test_schema_organisation import org_values, uscc_for
 
     pid = signed_project(1)
@@ -150,7 +152,7 @@ def test_a_new_activity_shows_at_once_and_other_figures_stay_cached(hub):
 
 
 def test_every_chart_over_activities_is_fresh_after_an_activity(hub):
-    from core import ledger, projects
+    from core.monitoring import ledger, projects
 
     pid = signed_project(1)
     start = projects.get(pid)["start_date"]
@@ -182,7 +184,7 @@ def test_funding_figures_follow_the_workflow(hub):
 
 
 def test_drill_downs_are_cached_and_fresh_too(hub):
-    from core import ledger, projects
+    from core.monitoring import ledger, projects
 
     pid = signed_project(1)
     start = projects.get(pid)["start_date"]

@@ -9,8 +9,10 @@ import pandera.pandas as pa
 import pytest
 from pandera.typing.pandas import Series
 
-from core import checks, communities, domain, entities, navigation, registry
+from core import checks, domain, navigation, registry
 from core.navigation import PageSpec
+from core.orgs import communities
+from core.platform import entities
 from core.ui import screens
 from schemas.base import FormSchema, field
 

@@ -1,11 +1,13 @@
-"""The one choice-list loader (``core.lookups.id_names``): a list that lives in the database is read once,
+"""The one choice-list loader (``core.platform.lookups.id_names``): a list that lives in the database is read once,
 and again only after a write to one of its tables; its values and the text each reads as follow that write.
 Every database-backed choice list of the domain is declared through it."""
 from __future__ import annotations
 
 import pytest
 
-from core import lookups, organisations, rounds
+from core.intake import rounds
+from core.orgs import organisations
+from core.platform import lookups
 from schemas import choices
 from tests.test_rounds import ADMIN, make_org, make_round
 
@@ -90,4 +92,4 @@ def test_every_database_list_is_declared_through_id_names(db, source):
 
     domain.install_providers()
     provider = choices._providers[source]
-    assert provider.__module__ == "core.lookups" and "id_names" in provider.__qualname__, source
+    assert provider.__module__ == "core.platform.lookups" and "id_names" in provider.__qualname__, source

@@ -3,9 +3,10 @@ doubled write, one audit row per acknowledged write, an intact hash chain."""
 from __future__ import annotations
 
 
-from core import audit, organisations
-from core.actor import Actor
-from core.errors import ValidationFailed
+from core.orgs import organisations
+from core.platform import audit
+from core.platform.actor import Actor
+from core.platform.errors import ValidationFailed
 from tests.threads import run_together as _run_together
 from tests.test_schema_organisation import org_values, uscc_for
 

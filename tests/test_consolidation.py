@@ -10,9 +10,11 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from core import assignment, audit, consolidation, rounds, workflow
-from core.actor import Actor
-from core.errors import PermissionDenied, ValidationFailed
+from core.intake import rounds, workflow
+from core.platform import audit
+from core.platform.actor import Actor
+from core.review import assignment, consolidation
+from core.platform.errors import PermissionDenied, ValidationFailed
 from tests.test_reviews import TODAY, assign_all, experts, in_review, score
 from tests.test_rounds import ADMIN, STAFF, audit_rows, hub, last_audit_id, make_round  # noqa: F401
 

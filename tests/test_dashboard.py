@@ -11,8 +11,8 @@ import datetime as dt
 
 import pytest
 
-from core import dashboard
-from core.dashboard import DrillRefused, Filters, FiltersRefused
+from core.dashboards import dashboard
+from core.dashboards.dashboard import DrillRefused, Filters, FiltersRefused
 
 D = dt.date
 TODAY = D(2026, 6, 30)
@@ -368,7 +368,7 @@ def test_funding_sources_share_per_year(data):
 
 
 def test_risk_figures_are_the_risk_boards(data):
-    from core import risks
+    from core.monitoring import risks
 
     summary = risks.summary(today=TODAY)
     counts = dashboard.run("risk_counts", ALL).set_index("key")["value"].to_dict()
@@ -433,7 +433,7 @@ def test_every_query_reads_only_tables_it_declares(data):
     SQL touches must be declared (else a write there would leave a stale figure in the cache)."""
     import duckdb
 
-    from core.db import get_db
+    from core.platform.db import get_db
 
     db = get_db()
     seen: dict[str, set[str]] = {}
@@ -454,7 +454,7 @@ def test_every_query_reads_only_tables_it_declares(data):
                       "funnel": {"state": "eligible"}, "community_coverage": {"community": "文海社区"},
                       "brand_matrix": {"brand": "青葵伙伴"}, "capability_trend": {"period": "2025上半年"},
                       "risk_summary": {}, "risk_counts": {}, "funding_sources": {"year": 2025}}
-        from core import cache
+        from core.platform import cache
 
         for name, q in dashboard.QUERIES.items():
             current[0] = name
@@ -578,8 +578,8 @@ def test_chart_titles_are_the_declared_labels(data):
 
 # ---- 引进专业社会组织 (the organisation's 引进日期) --------------------------------------------------------------
 def test_brought_in_date_is_optional_and_not_before_registration(db):
-    from core.validation import validate
-    from core.errors import ValidationFailed
+    from core.platform.errors import ValidationFailed
+    from core.platform.validation import validate
     from schemas.organisation import Organisation
     from tests.test_schema_organisation import org_values
 
@@ -592,7 +592,7 @@ def test_brought_in_date_is_optional_and_not_before_registration(db):
 
 
 def test_the_demo_brings_in_twenty_registered_organisations():
-    from core import demo_orgs
+    from core.demo import orgs as demo_orgs
 
     rows = demo_orgs.organisation_rows(today=D(2026, 11, 1))
     brought = [r for r in rows if r["brought_in_on"]]

@@ -13,9 +13,12 @@ import pandera.pandas as pa
 import pytest
 from pandera.typing.pandas import Series
 
-from core import decisions, lifecycle, money, projects, records, risks, rounds
-from core import trainings as T
-from core.errors import ValidationFailed
+from core.incubation import lifecycle, trainings as T
+from core.intake import rounds
+from core.monitoring import money, projects, risks
+from core.platform import records
+from core.platform.errors import ValidationFailed
+from core.review import decisions
 from schemas import application, base, capability, idea, incubation, monitoring, organisation, review, round, user
 from schemas.base import FormSchema, field_specs
 from schemas.choices import INCUBATION_CRITERIA
@@ -159,7 +162,7 @@ def test_ratings_and_incubation_decisions_follow_the_registration(hub):
 
 
 def test_the_registry_keeps_entry_and_rating_after_the_registration(hub):
-    from core import organisations
+    from core.orgs import organisations
     from tests.test_schema_organisation import org_values, uscc_for
 
     values = org_values(name="下沙街道日期测试协会", uscc=uscc_for("51", 77), incubation_in=D(1950, 1, 1),
@@ -220,7 +223,7 @@ def _models():
         for _, obj in inspect.getmembers(mod, inspect.isclass):
             if issubclass(obj, FormSchema) and obj is not FormSchema and obj.__module__ == mod.__name__:
                 out.append(obj)
-    from core import evaluations, monitoring_policy
+    from core.monitoring import evaluations, monitoring_policy
 
     out += [application.ApplicationDraft, application.screening_form_schema(["登记/备案有效"]),
             capability.assessment_schema([{"name": "治理", "indicators": [{"id": 1, "name": "章程"}]}]),
@@ -247,7 +250,7 @@ DECLARED = {
     "EvaluationBase.report_date": ("start_date", ""), "Evaluation.report_date": ("start_date", ""),
     "EvaluationBase.eval_date": ("start_date", ""), "Evaluation.eval_date": ("start_date", ""),
     "RiskAck.until": ("", "today"),
-    "Milestone.due_date": ("", ""),  # the round's project period: core.applications.round_problems
+    "Milestone.due_date": ("", ""),  # the round's project period: core.intake.applications.round_problems
     "Objection.received_date": ("notice_published", ""),
     "Screening.return_due": ("", ""),
     "Training.training_date": ("", ""),
@@ -290,7 +293,7 @@ def test_every_date_field_has_a_range_and_a_declared_context():
 
 
 def test_far_dates_are_refused_by_range_in_every_schema():
-    from core.validation import validate_many
+    from core.platform.validation import validate_many
 
     for model in _models():
         dates = [n for n, m in field_specs(model).items() if m.get("widget") == "date"]
@@ -304,7 +307,7 @@ def test_far_dates_are_refused_by_range_in_every_schema():
 
 def test_the_start_up_check_names_a_date_field_without_a_range(monkeypatch):
     from core import checks
-    from core.entities import Entity
+    from core.platform.entities import Entity
 
     class Forgotten(FormSchema):
         day: Series[pd.Timestamp] = pa.Field(nullable=True, metadata={"label": "某日期", "widget": "date"})

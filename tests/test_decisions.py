@@ -7,8 +7,9 @@ import datetime as dt
 
 import pytest
 
-from core import applications, decisions, rounds, workflow
-from core.errors import PermissionDenied, ValidationFailed
+from core.intake import applications, rounds, workflow
+from core.review import decisions
+from core.platform.errors import PermissionDenied, ValidationFailed
 from tests.test_rounds import (  # noqa: F401  (hub is a fixture)
     ADMIN, STAFF, audit_rows, counts, hub, last_audit_id, make_app, make_org, make_round, walk, with_amount,
 )

@@ -8,8 +8,11 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from core import assessments, audit, demo_incubation, demo_orgs, reviewers
-from core.organisations import add_years
+from core.demo import incubation as demo_incubation, orgs as demo_orgs
+from core.incubation import assessments
+from core.orgs.organisations import add_years
+from core.platform import audit
+from core.review import reviewers
 from schemas import choices
 
 OFFLINE = ("线下培训", "专题讲座", "实操工作坊")
@@ -143,7 +146,7 @@ def test_default_instrument_and_several_periods(demo_db, today):
     incubated = _incubated(demo_db, today)
     assert sum(per_org[o["id"]] >= 2 for o in incubated) >= 0.8 * len(incubated)
     assert demo_db.scalar("SELECT count(*) FROM assessments WHERE assessed_on > ?", [today]) == 0
-    # every indicator scored, and the stored total is core.assessments' total of those scores
+    # every indicator scored, and the stored total is core.incubation.assessments' total of those scores
     n_ind = sum(len(d["indicators"]) for d in inst["dimensions"])
     for a in demo_db.fetch_all("SELECT * FROM assessments ORDER BY id LIMIT 40"):
         scores = {r["indicator_id"]: r["score"] for r in demo_db.fetch_all(

@@ -9,8 +9,9 @@ from collections import Counter
 
 import pytest
 
-from core import audit, demo_monitoring
-from core.monitoring_policy import DEFAULT as POLICY
+from core.demo import monitoring as demo_monitoring
+from core.monitoring.monitoring_policy import DEFAULT as POLICY
+from core.platform import audit
 from schemas.choices import ACTIVITY_KINDS, BUDGET_LINES, DEMO_COMMUNITIES, EVALUATION_METHODS
 from schemas.monitoring import DEFAULT_EVAL_FORM
 
@@ -332,7 +333,7 @@ def test_plan_is_deterministic(demo_db, today):
 def _inputs_for(day: dt.date) -> list[dict]:
     """What load() reads from a demo database built on ``day``: the funded applications of
     demo_rounds.plan with the agreement values agreement_defaults would propose."""
-    from core import demo_orgs, demo_rounds
+    from core.demo import orgs as demo_orgs, rounds as demo_rounds
 
     orgs = [dict(r, id=i) for i, r in enumerate(demo_orgs.organisation_rows(today=day), start=1)]
     p = demo_rounds.plan(orgs, day)

@@ -7,9 +7,10 @@ from collections import Counter
 import pytest
 from stdnum.cn import uscc as _uscc
 
-from core import communities, demo_orgs
-from core.db import close_all, get_db
-from core.validation import validate_many
+from core.demo import orgs as demo_orgs
+from core.orgs import communities
+from core.platform.db import close_all, get_db
+from core.platform.validation import validate_many
 from schemas import choices
 from schemas.organisation import Organisation
 

@@ -8,9 +8,12 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from core import assignment, audit, consolidation, demo_reviews, passwords, reviewers, reviews, rubrics
-from core.actor import Actor
-from core.errors import ValidationFailed
+from core.demo import reviews as demo_reviews
+from core.intake import rubrics
+from core.platform import audit, passwords
+from core.platform.actor import Actor
+from core.platform.errors import ValidationFailed
+from core.review import assignment, consolidation, reviewers, reviews
 from schemas.choices import PROJECT_CATEGORIES
 from schemas.review import LOW_SCORE_SHARE, RELATIONS
 
@@ -144,7 +147,7 @@ def test_low_scores_have_comments(demo_db):
 
 def test_the_submitted_reviews_pass_the_scoring_form(demo_db):
     """A sample of stored reviews, put back through the form's schema, is accepted (as a submission)."""
-    from core.validation import validate
+    from core.platform.validation import validate
 
     rows = demo_db.fetch_all("SELECT v.assignment_id, a.round_id FROM reviews v JOIN applications a ON a.id = v.application_id"
                              " WHERE v.status = 'submitted' ORDER BY v.id")

@@ -7,8 +7,11 @@ from collections import Counter
 
 import pytest
 
-from core import audit, dashboard, demo_orgs, demo_rounds, rounds, workflow
-from core.validation import validate, validate_many
+from core.dashboards import dashboard
+from core.demo import orgs as demo_orgs, rounds as demo_rounds
+from core.intake import rounds, workflow
+from core.platform import audit
+from core.platform.validation import validate, validate_many
 from schemas.application import Application
 from schemas.choices import BUDGET_LINES, IDEA_SOURCES
 

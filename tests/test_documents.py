@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 from PIL import Image
 
-from core import documents
-from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.platform import documents
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from tests.test_rounds import ADMIN, REVIEWER, STAFF, audit_rows, last_audit_id
 
 PDF = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\n"

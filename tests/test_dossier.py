@@ -10,8 +10,10 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
-from core import decisions, documents, dossier, ledger, money, evaluations, projects, records
-from core.errors import NotFound
+from core.monitoring import dossier, evaluations, ledger, money, projects
+from core.platform import documents, records
+from core.platform.errors import NotFound
+from core.review import decisions
 from tests.monitoring_fixtures import agreement
 from tests.test_documents import PDF, image
 from tests.test_ledger import act

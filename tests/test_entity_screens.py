@@ -1,5 +1,5 @@
-"""Entity screens (core.entities.Screen): the page is derived from the registry, the list and the import from the
-declaration, and the start-up checks name each kind of mistake with its stable id (core.admin.problems,
+"""Entity screens (core.platform.entities.Screen): the page is derived from the registry, the list and the import from the
+declaration, and the start-up checks name each kind of mistake with its stable id (core.platform.admin.problems,
 core.checks, core.ui.screens.check)."""
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import dataclasses
 
 import pytest
 
-from core import admin, checks, communities, domain, entities, navigation, registry
+from core import checks, domain, navigation, registry
+from core.orgs import communities
+from core.orgs.venues import VENUE
+from core.platform import admin, entities
 from core.ui import screens
-from core.venues import VENUE
 from schemas.base import field_specs
 
 
@@ -95,7 +97,7 @@ def test_a_url_path_clash_and_an_unknown_role(configured, monkeypatch):
 
 
 def test_a_missing_registry_line(configured, monkeypatch):
-    """Declared (core/venues.py) but left out of core.registry: named at start, and no page is derived for it."""
+    """Declared (core/orgs/venues.py) but left out of core.registry: named at start, and no page is derived for it."""
     monkeypatch.setattr(registry, "ENTITIES", tuple(e for e in registry.ENTITIES if e is not VENUE))
     assert checks.run() == ["entity.E001 entity 'venue' (venues) is declared but not listed in core.registry.ENTITIES"]
     assert not [p for p in navigation.entity_pages() if p.key == "venue_admin"]

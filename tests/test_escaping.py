@@ -28,13 +28,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from core import consolidation, dossier, importer, listing, organisations, projects, records, risks
-from core.actor import Actor
-from core.applications import APPLICATION
-from core.excel import FORMULA_START, neutralise, workbook_bytes
-from core.ledger import ACTIVITY
-from core.organisations import ORGANISATION
-from core.rounds import ROUND
+from core.intake.applications import APPLICATION
+from core.monitoring import dossier, projects, risks
+from core.orgs import organisations
+from core.platform import importer, listing, records
+from core.platform.actor import Actor
+from core.review import consolidation
+from core.platform.excel import FORMULA_START, neutralise, workbook_bytes
+from core.intake.rounds import ROUND
+from core.monitoring.ledger import ACTIVITY
+from core.orgs.organisations import ORGANISATION
 from core.ui.text import md
 from tests.apptest_helpers import open_page, plain, signed_in
 from tests.conftest import ROOT
@@ -218,7 +221,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 def test_an_uploaded_file_name_is_a_label_not_markup(tainted):
     """The stored name of an upload is cleaned (no path, no ``<>:``) and the screen offers the file only
     as a download (``application/octet-stream``), never rendered."""
-    from core import documents
+    from core.platform import documents
 
     doc = documents.attach("applications", tainted["application_id"], f"{SCRIPT}{LINK}.png", PNG, ADMIN)
     name = records.get(documents.DOCUMENT, doc)["filename"]
@@ -232,7 +235,7 @@ def test_an_uploaded_file_name_is_a_label_not_markup(tainted):
 
 
 def test_download_labels_show_the_file_name_literally(tainted):
-    from core import documents
+    from core.platform import documents
 
     documents.attach("applications", tainted["application_id"], f"{LINK}.png", PNG, ADMIN)
     at = _open("application", id=tainted["application_id"])
@@ -511,7 +514,7 @@ def test_import_template_is_neutralised(formulas):
 
 
 def test_every_excel_download_goes_through_workbook_bytes():
-    """Each download of an .xlsx on any screen gets its bytes from core.excel.workbook_bytes (directly or
+    """Each download of an .xlsx on any screen gets its bytes from core.platform.excel.workbook_bytes (directly or
     through dossier / consolidation / importer, which do)."""
     producers = {"workbook_bytes", "summary_workbook", "zip_bytes", "template"}
     found = 0

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from core import evaluations, money, monitoring_policy, projects
-from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.evaluations import EvaluationRefused
-from core.validation import validate
+from core.monitoring import evaluations, money, monitoring_policy, projects
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from core.monitoring.evaluations import EvaluationRefused
+from core.platform.validation import validate
 from schemas.base import field_specs
 from tests.monitoring_fixtures import ADMIN, STAFF, hub, signed_project  # noqa: F401  (hub: fixture)
 from tests.test_rounds import LEADER, make_round

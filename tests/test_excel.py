@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from core import excel
-from core.excel import WorkbookRefused, neutralise, read_sheet, workbook_bytes
+from core.platform import excel
+from core.platform.excel import WorkbookRefused, neutralise, read_sheet, workbook_bytes
 
 MB = 1024 * 1024
 

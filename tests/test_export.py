@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from core import audit, db as core_db, export, manage
-from core.errors import PermissionDenied
+from core import manage
+from core.platform import audit, db as core_db, export
+from core.platform.errors import PermissionDenied
 from tests.test_rounds import ADMIN, STAFF, hub, make_org  # noqa: F401  (hub: fixture)
 
 
@@ -60,7 +61,7 @@ def test_imported_database_goes_on_with_new_ids(hub, isolated, monkeypatch):
     monkeypatch.setenv("HUBDESK_DB", str(isolated / "second.duckdb"))
     target = _fresh(isolated / "second.duckdb")
     export.import_parquet(target, isolated / "e.zip")
-    from core import communities
+    from core.orgs import communities
 
     communities.install_provider()
     new_id = make_org(4)
@@ -211,7 +212,8 @@ def _sheet_rows(wb, name: str) -> list[tuple]:
 
 
 def test_excel_export_one_sheet_per_table_within_excel_limits(hub, isolated):
-    from core import organisations, users
+    from core.orgs import organisations
+    from core.platform import users
 
     make_org(1, name="=HYPERLINK(\"http://evil\",\"点我\")")
     odd = make_org(2)

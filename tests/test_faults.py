@@ -7,7 +7,7 @@ read-only data folder.
   reopening: the file opens, every transaction is all there or not at all, every row has its audit row
   and every audit row its row, and the hash chain verifies. Three kill points each, on the same file.
 * A second server on a file another process holds: a Chinese message naming the file, the PID and what
-  to do (``core.db``, Home.py via AppTest, a real ``streamlit run`` in a browser); the first keeps writing.
+  to do (``core.platform.db``, Home.py via AppTest, a real ``streamlit run`` in a browser); the first keeps writing.
 * Disk full and read-only folder: every write path (the transaction, the audit append, uploads,
   backups) fails with a Chinese message, nothing half-written, reads go on. Injected (DuckDB's own error
   texts, OSError ENOSPC), for real with RLIMIT_FSIZE in a child (the OS refuses the write), and with
@@ -33,11 +33,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core import (
-    applications, assignment, audit, config, db as core_db, documents, importer, organisations, records, reviews, users,
-)
-from core.actor import Actor
-from core.errors import DatabaseUnavailable, HubError, WriteFailed
+from core.intake import applications
+from core.orgs import organisations
+from core.platform import audit, config, db as core_db, documents, importer, records, users
+from core.platform.actor import Actor
+from core.review import assignment, reviews
+from core.platform.errors import DatabaseUnavailable, HubError, WriteFailed
 from tests.apptest_helpers import app as home_app, errors
 from tests.conftest import ROOT
 from tests.browser.conftest import CHROMIUM_ARGS, _free_port, _healthy, new_context, wait_for_app
@@ -344,7 +345,7 @@ def test_a_second_server_on_the_same_file_is_refused_clearly_and_the_first_keeps
         first.send("write 1")
         first.expect("OK")
 
-        # (a) core.db: the HubError subclass, naming the file, the process and what to do
+        # (a) core.platform.db: the HubError subclass, naming the file, the process and what to do
         with pytest.raises(DatabaseUnavailable) as info:
             core_db.get_db()
         message = str(info.value)
@@ -566,7 +567,7 @@ def test_an_upload_whose_record_cannot_be_saved_leaves_no_orphan_file(db, monkey
 
 
 def test_a_backup_on_a_full_disk_fails_clearly_and_leaves_no_partial_file(db):
-    from core import backup
+    from core.platform import backup
 
     organisations.create(_new_org(6), STAFF)
     good = backup.backup(db)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core import applications, ideas
-from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.intake import applications, ideas
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from tests.test_rounds import (  # noqa: F401  (hub is a fixture)
     REVIEWER, STAFF, audit_rows, counts, hub, last_audit_id, make_org, make_round,
 )

@@ -4,6 +4,9 @@ function counts as much as one at the top):
 - no import cycle: every cycle is printed, module by module;
 - ``core/`` never imports ``pages/``, and nothing in ``core/`` outside ``core/ui/`` imports streamlit or ``core.ui``
   (checked in the source and, in a fresh interpreter, in what ``import`` really loads);
+- the layers of ``core/``: the platform at the bottom, then one package per business area in the order of
+  ``LAYERS``; a module imports its own package, the platform and the areas below its own, never one above, and
+  nothing in the layers imports the composition (``core.app``, ``core.registry``, ...), ``core.demo`` or ``core.ui``;
 - an import inside a function says why in a comment (an optional heavy dependency, start-up cost).
 """
 from __future__ import annotations
@@ -146,12 +149,12 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_the_graph_sees_imports_inside_functions_and_relative_ones():
-    source = ("import core.db\nfrom core import audit, config as c\nfrom . import records\n"
-              "def f():\n    from .ui import text\n    return lambda: __import__('x')\n"
+    source = ("import core.platform.db\nfrom core.platform import audit, config as c\nfrom . import records\n"
+              "def f():\n    from ..ui import text\n    return lambda: __import__('x')\n"
               "class K:\n    def m(self):\n        import schemas.base\n")
-    found = [(name, inner) for name, _node, inner in _imports("core.excel", source)]
-    assert found == [("core.db", False), ("core.audit", False), ("core.config", False), ("core.records", False),
-                     ("core.ui.text", True), ("schemas.base", True)]
+    found = [(name, inner) for name, _node, inner in _imports("core.platform.excel", source)]
+    assert found == [("core.platform.db", False), ("core.platform.audit", False), ("core.platform.config", False),
+                     ("core.platform.records", False), ("core.ui.text", True), ("schemas.base", True)]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
@@ -159,6 +162,37 @@ def test_the_graph_sees_imports_inside_functions_and_relative_ones():
 def test_no_import_cycle_in_core_and_schemas():
     cycles = _cycles(_graph())
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+# core/'s packages, bottom to top. Beside them: core.ui (the screens' helpers), core.demo (the demo builders, which
+# may use any area) and the composition modules at core/'s top (app, registry, domain, checks, navigation, manage).
+LAYERS = ("platform", "orgs", "intake", "review", "monitoring", "incubation", "dashboards")
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "core" and len(parts) > 1 else None
+
+
+def test_the_layout_is_the_architecture():
+    """Every module of core/ sits in a layer, beside them only ui, demo and the composition; no layer
+    imports one above it, the demo builders or the composition."""
+    composition = {"core", "core.app", "core.registry", "core.domain", "core.checks", "core.navigation", "core.manage"}
+    stray = [m for m in MODULES if m.startswith("core") and m not in composition
+             and _layer(m) not in (*LAYERS, "ui", "demo", "migrations")]
+    assert not stray, f"modules outside core/'s packages: {stray}"
+    assert {_layer(m) for m in MODULES if m.startswith("core.")} >= set(LAYERS)
+    upward = []
+    for module in MODULES:
+        if _layer(module) not in LAYERS or module == f"core.{_layer(module)}":
+            continue
+        mine = LAYERS.index(_layer(module))
+        for name, node, _inner in _imports(module):
+            target = _layer(name) if name.startswith("core.") else None
+            if name in composition or target in ("ui", "demo") or (
+                    target in LAYERS and LAYERS.index(target) > mine):
+                upward.append(f"{module}:{node.lineno} imports {name}")
+    assert not upward, "imports against the layers (" + " < ".join(LAYERS) + "):\n" + "\n".join(upward)
 
 
 FORBIDDEN_BELOW_UI = ("streamlit", "pages", "core.ui", "streamlit_authenticator", "Home")

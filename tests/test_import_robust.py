@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from core import importer, ledger, organisations
-from core import trainings as T
-from core.excel import FORMULA_START, WorkbookRefused, neutralise, read_sheet, unneutralise, workbook_bytes
-from core.importer import RowReport
-from core.validation import read_date, validate_many
+from core.incubation import trainings as T
+from core.monitoring import ledger
+from core.orgs import organisations
+from core.platform import importer
+from core.platform.excel import FORMULA_START, WorkbookRefused, neutralise, read_sheet, unneutralise, workbook_bytes
+from core.platform.importer import RowReport
+from core.platform.validation import read_date, validate_many
 from tests.test_importer import LABEL, SPEC, STAFF, counts, row, xlsx
 from tests.test_rounds import hub  # noqa: F401  (fixture)
 from tests.test_schema_organisation import org_values, uscc_for

@@ -10,11 +10,12 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from core import importer, organisations
-from core.actor import Actor
-from core.errors import ValidationFailed
-from core.excel import WorkbookRefused
-from core.importer import RowReport
+from core.orgs import organisations
+from core.platform import importer
+from core.platform.actor import Actor
+from core.platform.errors import ValidationFailed
+from core.platform.excel import WorkbookRefused
+from core.platform.importer import RowReport
 from schemas.base import field_specs
 from schemas.organisation import Organisation
 from tests.test_schema_organisation import uscc_for

@@ -11,11 +11,12 @@ import openpyxl
 import pytest
 from PIL import Image
 
-from core import documents, importer, ledger, listing, projects, records
-from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.monitoring import ledger, projects
+from core.platform import documents, importer, listing, records
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from tests.monitoring_fixtures import signed_project
 from tests.test_documents import PDF, xlsx
-from core.db import get_db
+from core.platform.db import get_db
 from tests.test_rounds import (  # noqa: F401  (hub: fixture)
     REVIEWER, STAFF, audit_rows, hub, last_audit_id, make_round,
 )

@@ -7,11 +7,13 @@ import datetime as dt
 
 import pytest
 
-from core import applications, lifecycle, organisations, workflow
-from core.actor import Actor
-from core.errors import PermissionDenied
-from core.organisations import add_years
-from core.validation import validate
+from core.incubation import lifecycle
+from core.intake import applications, workflow
+from core.orgs import organisations
+from core.orgs.organisations import add_years
+from core.platform.actor import Actor
+from core.platform.errors import PermissionDenied
+from core.platform.validation import validate
 from schemas.choices import INCUBATION_CRITERIA
 from schemas.incubation import IncubationDecision, Rating, StageChange
 from tests.test_mentoring import make_mentor, make_pairing, make_session, refused

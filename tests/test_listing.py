@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core import listing, organisations
-from core.actor import Actor
-from core.listing import Query
+from core.orgs import organisations
+from core.platform import listing
+from core.platform.actor import Actor
+from core.platform.listing import Query
 from tests.test_schema_organisation import filed_values
 
 VIEW = organisations.LIST_VIEW

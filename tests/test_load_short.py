@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from core import backup, reviews
+from core.platform import backup
+from core.review import reviews
 from tests.test_rounds import hub  # noqa: F401  (fixture)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))

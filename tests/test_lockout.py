@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from core import lockout
-from core.db import close_all, get_db
-from core.lockout import LockStatus
+from core.platform import lockout
+from core.platform.db import close_all, get_db
+from core.platform.lockout import LockStatus
 
 T0 = datetime(2026, 3, 16, 9, 0, 0)
 MIN = timedelta(minutes=1)

@@ -9,11 +9,12 @@ import datetime as dt
 
 import pytest
 
-from core import assignment, mentoring, reviewers
-from core.actor import Actor
-from core.errors import PermissionDenied, ValidationFailed
-from core.organisations import add_years
-from core.validation import validate
+from core.incubation import mentoring
+from core.platform.actor import Actor
+from core.review import assignment, reviewers
+from core.platform.errors import PermissionDenied, ValidationFailed
+from core.orgs.organisations import add_years
+from core.platform.validation import validate
 from schemas.incubation import Mentor, MentoringAction, MentoringSession, Pairing
 from tests.test_reviews import experts, in_review, org_of
 from tests.test_rounds import STAFF, audit_rows, hub, last_audit_id, make_org, make_round  # noqa: F401
@@ -255,7 +256,7 @@ def test_mark_done_closes_an_overdue_action(paired):
 
 def test_mentoring_is_registered_as_a_conflict_source():
     assert mentoring._conflict_source in reviewers.CONFLICT_SOURCES
-    assert sum(getattr(s, "__module__", "") == "core.mentoring" for s in reviewers.CONFLICT_SOURCES) == 1
+    assert sum(getattr(s, "__module__", "") == "core.incubation.mentoring" for s in reviewers.CONFLICT_SOURCES) == 1
     assert mentoring._conflict_source.pairs is mentoring._conflict_pairs
 
 
@@ -304,7 +305,7 @@ def test_a_recent_mentor_is_never_planned_nor_assigned(review_round):
     assert sorted(plan.pairs) == [(app, "expert02"), (app, "expert03")]
     assert ("expert01", org) in reviewers.conflict_pairs()
     exc = refused(lambda: assignment.assign(app, "expert01", STAFF))
-    from core import users
+    from core.platform import users
 
     name = users.get("expert01")["name"]  # the expert by name, never by account
     assert exc.form == [f"{name}与申报组织有利益冲突:近2年为该组织的辅导导师:导师结对"

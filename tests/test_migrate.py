@@ -7,9 +7,10 @@ import shutil
 import duckdb
 import pytest
 
-from core import migrate, organisations
-from core.actor import Actor
-from core.db import close_all, get_db
+from core.orgs import organisations
+from core.platform import migrate
+from core.platform.actor import Actor
+from core.platform.db import close_all, get_db
 from tests.test_schema_organisation import org_values
 
 STAFF = Actor("wangmin", ("staff",))
@@ -49,7 +50,7 @@ def test_applying_again_applies_nothing(isolated):
 
 def test_apply_reports_what_it_applied(isolated):
     con_path = isolated / "raw.duckdb"
-    from core.db import Database
+    from core.platform.db import Database
 
     raw = Database(con_path)  # opened without migrating
     try:

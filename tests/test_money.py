@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from core import evaluations, money
-from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.money import ExpenseRefused, TrancheBlocked
+from core.monitoring import evaluations, money
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from core.monitoring.money import ExpenseRefused, TrancheBlocked
 from tests.monitoring_fixtures import ADMIN, STAFF, hub, signed_project  # noqa: F401  (hub: fixture)
 from tests.test_evaluations import (
     FAILING, custom_policy, evaluate, events, project_row, release_seq, release_values, snapshot, statuses,

@@ -2,7 +2,7 @@
 
 For each declared row rule (``Entity.rules``): the allowed write is stored (and audited under the person's
 name), the refused one raises a Chinese PermissionDenied / ValidationFailed that says what is wrong and writes
-nothing (the table and the audit log are unchanged). The writes go straight through ``core.records``, not
+nothing (the table and the audit log are unchanged). The writes go straight through ``core.platform.records``, not
 through the screens' own checks, so the rule itself is what is tested. Also: no actor borrows the system's
 rights, and every registered entity has a schema that describes its stored columns.
 """
@@ -12,11 +12,13 @@ import datetime as dt
 
 import pytest
 
-from core import assignment, entities, lockout, records, reviews, rounds, security, sessions
-from core.actor import SYSTEM, Actor
-from core.errors import PermissionDenied, ValidationFailed
+from core.intake import rounds
+from core.platform import entities, lockout, records, security, sessions
+from core.review import assignment, reviews
+from core.platform.actor import SYSTEM, Actor
+from core.platform.errors import PermissionDenied, ValidationFailed
 from core.registry import all_entities
-from core.reviews import REVIEW, SCORE
+from core.review.reviews import REVIEW, SCORE
 from schemas.base import field_specs
 from tests.test_reviews import TODAY, form, setup, split  # noqa: F401  (setup is a fixture)
 from tests.test_rounds import ADMIN, STAFF, hub  # noqa: F401  (hub is a fixture)

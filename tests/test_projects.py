@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from core import monitoring_policy, projects
-from core.errors import PermissionDenied, ValidationFailed
-from core.projects import AgreementRefused
+from core.monitoring import monitoring_policy, projects
+from core.platform.errors import PermissionDenied, ValidationFailed
+from core.monitoring.projects import AgreementRefused
 from tests.monitoring_fixtures import ADMIN, STAFF, agreement, funded_app, hub, signed_project  # noqa: F401
 from tests.test_evaluations import snapshot
 from tests.test_rounds import LEADER, STONES, make_app, make_org, make_round

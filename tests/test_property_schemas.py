@@ -3,7 +3,7 @@ forms core builds at run time, then over the write path of every entity that has
 
 For each generated record — arbitrary unicode (RTL marks, zero-width characters, emoji, control
 characters), very long strings, NaN and ±infinity, extreme dates, wrong types —
-``core.validation.validate`` either raises ``ValidationFailed`` whose every message is a non-empty
+``core.platform.validation.validate`` either raises ``ValidationFailed`` whose every message is a non-empty
 Chinese string on a field that exists, or returns cleaned values that keep the schema's promises; never
 another exception. ``records.create`` then either stores a record that reads back exactly as validated,
 or refuses it (``ValidationFailed`` / ``HubError``) with no row and no audit row written.
@@ -13,7 +13,7 @@ under ``CI=true`` (validated ten at a time where the property is about validatio
 more, freshly random, by hand with
 ``HYPOTHESIS_PROFILE=thorough [HYPOTHESIS_EXAMPLES=1000] python3 -m pytest -q tests/test_property_schemas.py``.
 
-Holes this test found and that were fixed in the shared mechanism (core/validation.py, core/records.py):
+Holes this test found and that were fixed in the shared mechanism (core/platform/validation.py, core/platform/records.py):
 a number given for a date was read as nanoseconds since 1970 and a time-zoned timestamp as the UTC
 date; a date field could return a datetime; ``Decimal('NaN')`` came back as a float NaN; bytes, lists
 and objects given for text were stored as their ``str()``; and a write the database refused (NOT NULL,
@@ -38,12 +38,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import schemas
-from core import records
-from core.actor import SYSTEM, Actor
-from core.entities import granted
+from core.platform import records
+from core.platform.actor import SYSTEM, Actor
+from core.platform.entities import granted
 from core.registry import all_entities
-from core.errors import HubError, ValidationFailed
-from core.validation import plain, to_failure, validate, validate_many
+from core.platform.errors import HubError, ValidationFailed
+from core.platform.validation import plain, to_failure, validate, validate_many
 from schemas import choices
 from schemas.base import FormSchema, field_specs
 from tests.test_rounds import hub  # noqa: F401  (fixture)
@@ -72,7 +72,7 @@ def _runtime_schemas() -> dict[str, object]:
     """The forms core builds from configuration: screening checklist, scoring rubric (whole and half
     points, draft and submission), the evaluation form of the default policy and of a custom one, and
     the assessment form of the default instrument — built the way core builds them."""
-    from core import evaluations, monitoring_policy
+    from core.monitoring import evaluations, monitoring_policy
     from schemas.application import screening_form_schema, screening_schema
     from schemas.capability import DEFAULT_INSTRUMENT, assessment_schema
     from schemas.review import DEFAULT_RUBRIC, scoring_schema
@@ -487,8 +487,8 @@ def test_a_write_the_database_refuses_is_a_chinese_hub_error_and_writes_nothing(
     and a unit of several writes leaves nothing behind when a later one is refused."""
     import duckdb
 
-    from core.errors import WriteFailed
-    from core.reviewers import AFFILIATION
+    from core.platform.errors import WriteFailed
+    from core.review.reviewers import AFFILIATION
     from tests.test_rounds import app_values, make_org, make_round
 
     db = hub
@@ -500,7 +500,7 @@ def test_a_write_the_database_refuses_is_a_chinese_hub_error_and_writes_nothing(
     assert str(info.value) == "保存失败:记录缺少必需的信息,本次修改未保存。"
     assert (_count(db, "reviewer_affiliations"), _count(db, "audit_log")) == before
 
-    from core.applications import APPLICATION
+    from core.intake.applications import APPLICATION
 
     apps, audits = _count(db, "applications"), _count(db, "audit_log")
     with pytest.raises(WriteFailed, match="超出了允许的范围") as info:
@@ -618,7 +618,7 @@ def test_accepted_text_keeps_no_bidi_or_invisible_characters_and_is_nfc(hub, nam
 
 
 def test_a_stored_organisation_keeps_no_bidi_or_invisible_characters(hub):
-    from core import organisations
+    from core.orgs import organisations
     from tests.test_schema_organisation import org_values
 
     spoof = "\u202e\u2066下沙\u200b邻里\u2069互助\u00ad协会\u200f"

@@ -1,4 +1,4 @@
-"""The one write path (core.records) and the audit log (core.audit): role check, validation, one
+"""The one write path (core.platform.records) and the audit log (core.platform.audit): role check, validation, one
 transaction, exactly one audit row per change, a hash chain that notices tampering."""
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import json
 
 import pytest
 
-from core import audit, organisations, records, users
-from core.actor import SYSTEM, Actor
-from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.organisations import ORGANISATION, add_years
-from core.validation import jsonable
+from core.orgs import organisations
+from core.platform import audit, records, users
+from core.platform.actor import SYSTEM, Actor
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from core.orgs.organisations import ORGANISATION, add_years
+from core.platform.validation import jsonable
 from tests.test_schema_organisation import filed_values, org_values, uscc_for
 
 STAFF = Actor("wangmin", ("staff",))
@@ -256,7 +257,7 @@ def test_chain_detects_a_deleted_first_row(db):
 
 
 def test_empty_chain_is_ok(isolated):
-    from core.db import get_db
+    from core.platform.db import get_db
 
     assert audit.verify(get_db()) == audit.ChainReport(True, 0)
 

@@ -10,9 +10,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from core import consolidation, workflow
-from core.applications import APPLICATION
-from core.errors import PermissionDenied, ValidationFailed
+from core.intake import workflow
+from core.intake.applications import APPLICATION
+from core.review import consolidation
+from core.platform.errors import PermissionDenied, ValidationFailed
 from tests.test_consolidation import by_id, scored, state
 from tests.test_reviews import assign_all, experts, score
 from tests.test_rounds import ADMIN, STAFF, audit_rows, hub, last_audit_id, make_round  # noqa: F401
@@ -147,7 +148,7 @@ def test_apply_recommendation_is_refused_for_a_round_signed_off_with_a_flag_open
 # ---- the 评审汇总 screen (AppTest on the demo data: its current round has one flag open) --------------
 
 def test_the_screen_refuses_sign_off_then_an_admin_resolves_after_confirming(demo_db):
-    from core import rounds
+    from core.intake import rounds
     from tests.apptest_helpers import errors, open_page, plain, signed_in, successes
 
     rid = int(rounds.current(demo_db)["id"])
@@ -186,7 +187,7 @@ def test_the_screen_refuses_sign_off_then_an_admin_resolves_after_confirming(dem
 def test_a_decision_waits_for_an_open_flag_whichever_way_it_goes(hub):
     """A flagged application marked 不推荐 (or 推荐立项) by hand cannot be decided, funded or not, while its
     flag is open: the admin is told to send it to 复评 or resolve the flag; nothing is written."""
-    from core import decisions
+    from core.review import decisions
 
     rid = make_round(trimmed_mean=False, discrepancy_threshold=20.0, reviewers_per_app=3)
     panel = experts(4)

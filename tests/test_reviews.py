@@ -10,9 +10,11 @@ import datetime as dt
 
 import pytest
 
-from core import applications, assignment, audit, consolidation, reviewers, reviews, rubrics, users
-from core.actor import Actor
-from core.errors import PermissionDenied, ValidationFailed
+from core.intake import applications, rubrics
+from core.platform import audit, users
+from core.platform.actor import Actor
+from core.review import assignment, consolidation, reviewers, reviews
+from core.platform.errors import PermissionDenied, ValidationFailed
 from tests.threads import run_together
 from tests.test_rounds import (  # noqa: F401  (hub is a fixture)
     ADMIN, STAFF, audit_rows, hub, last_audit_id, make_app, make_org, make_round, walk, with_amount,
@@ -442,7 +444,7 @@ def test_one_reviewer_submitting_from_two_tabs_at_once_is_stored_once(setup, dra
 # ---- issue 12: whole points are integers; a rule message lands under its own form's field ----------
 
 def test_whole_point_scores_are_integers_and_a_fraction_is_refused_with_the_step_message():
-    from core.validation import validate
+    from core.platform.validation import validate
     from schemas.base import field_specs
     from schemas.review import scoring_schema
 
@@ -462,7 +464,7 @@ def test_whole_point_scores_are_integers_and_a_fraction_is_refused_with_the_step
 
 def test_the_comment_rule_lands_under_the_validated_forms_own_field():
     """Every round's default rubric has the same names (so the same messages) with other ids."""
-    from core.validation import validate
+    from core.platform.validation import validate
     from schemas.review import scoring_schema
 
     mine = scoring_schema([{"id": 1, "name": "创新性", "max_score": 10.0, "weight": 10.0}], half_points=False, submit=True)

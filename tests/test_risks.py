@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from core import evaluations, ledger, money, projects, records, risks
-from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.monitoring import evaluations, ledger, money, projects, risks
+from core.platform import records
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from tests.test_ledger import END, START, act, project, set_state
 from tests.test_rounds import (  # noqa: F401  (hub: fixture)
     ADMIN, REVIEWER, STAFF, audit_rows, hub, last_audit_id, make_org, make_round,
@@ -365,7 +366,7 @@ def test_eight_thousand_projects_are_judged_set_based(hub):
 def test_the_board_is_read_once_until_a_table_it_is_judged_from_is_written(hub):
     """The 工作台 of every staff member, the risk screen and the dashboards read the board: it is computed once
     per day and read again only after a write to one of ``risks.TABLES`` (here: a new activity)."""
-    from core import cache
+    from core.platform import cache
 
     a = project(1, milestones=[])
     today = D(2026, 10, 1)

@@ -7,10 +7,12 @@ import datetime as dt
 
 import pytest
 
-from core import applications, organisations, records, rounds
-from core.actor import Actor
-from core.errors import PermissionDenied, ValidationFailed
-from core.validation import validate
+from core.intake import applications, rounds
+from core.orgs import organisations
+from core.platform import records
+from core.platform.actor import Actor
+from core.platform.errors import PermissionDenied, ValidationFailed
+from core.platform.validation import validate
 from schemas import choices
 from schemas.round import Round
 from tests.test_schema_organisation import org_values, uscc_for
@@ -87,7 +89,7 @@ def make_app(round_id: int, org_id: int, *, submit: bool = False, stones=None, a
 
 def walk(app_id: int, *states: str, actor: Actor = ADMIN) -> None:
     """Move an application through ``states`` with the generic workflow move."""
-    from core import workflow
+    from core.intake import workflow
 
     for s in states:
         workflow.move(applications.APPLICATION, app_id, s, actor)

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from stdnum.cn import uscc as _uscc
 
-from core import organisations
-from core.actor import Actor
-from core.errors import ValidationFailed
-from core.validation import RowError, validate, validate_many
+from core.orgs import organisations
+from core.platform.actor import Actor
+from core.platform.errors import ValidationFailed
+from core.platform.validation import RowError, validate, validate_many
 from schemas import choices
 from schemas.base import latest_date
 from schemas.organisation import Organisation

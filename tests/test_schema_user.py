@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import ValidationFailed
-from core.validation import validate
+from core.platform.errors import ValidationFailed
+from core.platform.validation import validate
 from schemas.user import PasswordChange, UserAccount
 
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import rubrics
-from core.consolidation import TRIM_MIN_REVIEWS, rank_key, stats
-from core.errors import PermissionDenied, ValidationFailed
-from core.validation import validate
+from core.intake import rubrics
+from core.review.consolidation import TRIM_MIN_REVIEWS, rank_key, stats
+from core.platform.errors import PermissionDenied, ValidationFailed
+from core.platform.validation import validate
 from schemas.review import DEFAULT_RUBRIC, scoring_schema
 from tests.test_reviews import assign_all, expert, in_review, score
 from tests.test_rounds import ADMIN, STAFF, audit_rows, hub, last_audit_id, make_round  # noqa: F401

@@ -8,9 +8,9 @@ import threading
 import bcrypt
 import pytest
 
-from core import lockout, passwords, sessions, users
-from core.actor import Actor
-from core.errors import PermissionDenied, ValidationFailed
+from core.platform import lockout, passwords, sessions, users
+from core.platform.actor import Actor
+from core.platform.errors import PermissionDenied, ValidationFailed
 from tests.apptest_helpers import app, count, errors, signed_in
 
 ADMIN = Actor("admin", ("admin",))
@@ -219,7 +219,7 @@ def test_an_admin_ends_a_users_sessions_and_unlocks_on_the_accounts_screen(demo_
 
 
 def test_exports_and_refused_actions_are_logged_for_the_auditor(demo_db):
-    from core.errors import PermissionDenied
+    from core.platform.errors import PermissionDenied
     from core.ui import session
 
     import pandas as pd

@@ -12,9 +12,12 @@ import unicodedata
 
 import pytest
 
-from core import applications, assignment, consolidation, organisations, reviews, rounds, users
-from core.errors import ValidationFailed
-from core.validation import validate
+from core.intake import applications, rounds
+from core.orgs import organisations
+from core.platform import users
+from core.platform.errors import ValidationFailed
+from core.platform.validation import validate
+from core.review import assignment, consolidation, reviews
 from schemas import text
 from schemas.organisation import Organisation
 from schemas.user import PasswordChange, UserAccount

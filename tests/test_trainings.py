@@ -8,12 +8,13 @@ import io
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from core import assessments as A
-from core import domain, importer, organisations
-from core import trainings as T
-from core.actor import Actor
-from core.errors import PermissionDenied, ValidationFailed
-from core.importer import RowReport
+from core import domain
+from core.incubation import assessments as A, trainings as T
+from core.orgs import organisations
+from core.platform import importer
+from core.platform.actor import Actor
+from core.platform.errors import PermissionDenied, ValidationFailed
+from core.platform.importer import RowReport
 from tests.test_schema_organisation import org_values, uscc_for
 
 STAFF = Actor("wangmin", ("staff",))

@@ -1,7 +1,7 @@
 """Every upload: a size limit, the type judged by content (never by the name), stored by content hash
 under ``data/uploads`` outside anything Streamlit serves, never executed or rendered; and an Excel
 workbook with formulas, with macros or with 100,000 rows gets a clear Chinese result — in
-``core.documents``, ``core.excel.read_sheet`` and ``core.importer.plan``, and on the screens that take
+``core.platform.documents``, ``core.platform.excel.read_sheet`` and ``core.platform.importer.plan``, and on the screens that take
 uploads (application attachments, the registry's 批量导入).
 """
 from __future__ import annotations
@@ -18,10 +18,11 @@ import pytest
 from openpyxl import Workbook
 from openpyxl.worksheet.formula import ArrayFormula
 
-from core import config, documents, importer, organisations
-from core.actor import Actor
-from core.errors import HubError, ValidationFailed
-from core.excel import WorkbookRefused, read_sheet
+from core.orgs import organisations
+from core.platform import config, documents, importer
+from core.platform.actor import Actor
+from core.platform.errors import HubError, ValidationFailed
+from core.platform.excel import WorkbookRefused, read_sheet
 from tests.apptest_helpers import count, errors, open_page, plain_texts, signed_in, successes
 from tests.conftest import ROOT
 
@@ -187,7 +188,7 @@ def test_a_workbook_with_macros_is_refused_as_an_attachment(uploads):
 @pytest.mark.parametrize("name,data", [("活动照片.jpg", EXE), ("活动照片.png", PDF), ("活动照片.webp", SVG),
                                        ("活动照片.jpg", b"")])
 def test_activity_photos_take_images_only_by_content(demo_db, name, data):
-    from core import ledger
+    from core.monitoring import ledger
 
     activity = int(demo_db.scalar("SELECT min(id) FROM activities"))
     before = (count("documents"), count("audit_log"))
@@ -243,7 +244,7 @@ def test_a_name_stored_by_an_older_version_is_offered_with_the_detected_extensio
 @pytest.mark.parametrize("actor", [None, Actor("li", ("reviewer",)), Actor("zhang", ("leader",)),
                                    Actor("ghost", ())])
 def test_a_download_is_refused_before_the_file_is_read(uploads, monkeypatch, actor):
-    from core.errors import PermissionDenied
+    from core.platform.errors import PermissionDenied
 
     doc = documents.attach("applications", 1, "申报书.pdf", PDF, STAFF)
     monkeypatch.setattr(documents, "read", lambda *a, **k: pytest.fail("the file was read"))
@@ -252,7 +253,7 @@ def test_a_download_is_refused_before_the_file_is_read(uploads, monkeypatch, act
 
 
 def test_staff_and_admins_get_the_file_under_its_detected_name(uploads):
-    from core.errors import NotFound
+    from core.platform.errors import NotFound
 
     doc = documents.attach("applications", 1, "poly.html", POLYGLOT, STAFF)
     for who in (STAFF, Actor("chen", ("admin",))):

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import uscc as _uscc
 
-from core import organisations
-from core.errors import ValidationFailed
-from core.validation import validate
+from core.orgs import organisations
+from core.platform.errors import ValidationFailed
+from core.platform.validation import validate
 from schemas import choices
 from schemas.organisation import Organisation
 from tests.test_schema_organisation import STAFF, org_values, static_communities, uscc_for  # noqa: F401

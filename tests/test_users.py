@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from core import audit, passwords, records, users
-from core.actor import SYSTEM, Actor
-from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.users import USER
+from core.platform import audit, passwords, records, users
+from core.platform.actor import SYSTEM, Actor
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from core.platform.users import USER
 
 LAST_ADMIN = "不能停用或降级最后一个启用的管理员账号"
 

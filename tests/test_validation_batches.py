@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import ValidationFailed
-from core.validation import to_failure, validate, validate_many
+from core.platform.errors import ValidationFailed
+from core.platform.validation import to_failure, validate, validate_many
 from schemas.capability import DEFAULT_INSTRUMENT, assessment_schema
 
 

@@ -1,13 +1,13 @@
 """The failure-case table of a refused record is the one pandera builds, though built only when read
-(core/validation.py ``_failure_table_when_read``): the same messages for the same input, with and without."""
+(core/platform/validation.py ``_failure_table_when_read``): the same messages for the same input, with and without."""
 from __future__ import annotations
 
 import pandera.pandas as pa
 import pytest
 from pandera import errors as pa_errors
 
-from core import validation
-from core.errors import ValidationFailed
+from core.platform import validation
+from core.platform.errors import ValidationFailed
 from schemas.incubation import MentoringAction, Rating
 from schemas.organisation import Organisation
 

@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as note_event
 from hypothesis import strategies as st
 
-from core import records, workflow
-from core.applications import APPLICATION
-from core.errors import PermissionDenied
-from core.workflow import FINAL, TRANSITIONS, MoveRefused
+from core.intake import workflow
+from core.intake.applications import APPLICATION
+from core.platform import records
+from core.platform.errors import PermissionDenied
+from core.intake.workflow import FINAL, TRANSITIONS, MoveRefused
 from schemas.choices import APP_STATES
 from tests.test_rounds import (  # noqa: F401  (hub is a fixture)
     ADMIN, LEADER, REVIEWER, STAFF, hub, last_audit_id, make_org, make_round,
@@ -301,7 +302,7 @@ def test_a_move_with_a_note_and_system_columns(wf):
 
 
 def test_moving_a_missing_application(wf):
-    from core.errors import NotFound
+    from core.platform.errors import NotFound
 
     with pytest.raises(NotFound, match="申报项目\\(编号 999\\)不存在"):
         workflow.move(APPLICATION, 999, "submitted", ADMIN)

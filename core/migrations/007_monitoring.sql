@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS service_points (
 );
 
 -- 监管规则 per round: tranche plan, evaluation grades and form, expense margin. A round without a row
--- uses the defaults of core.monitoring_policy.
+-- uses the defaults of core.monitoring.monitoring_policy.
 CREATE TABLE IF NOT EXISTS monitoring_policies (
     round_id            BIGINT PRIMARY KEY,
     tranche_shares      DOUBLE[] NOT NULL,   -- e.g. [50, 30, 20]; sum 100
@@ -186,7 +186,7 @@ CREATE TABLE IF NOT EXISTS evaluations (
     updated_by      VARCHAR
 );
 
--- 风险预警: thresholds per rule (rules themselves live in core.risks)
+-- 风险预警: thresholds per rule (rules themselves live in core.monitoring.risks)
 CREATE TABLE IF NOT EXISTS risk_settings (
     code        VARCHAR PRIMARY KEY,
     severity    VARCHAR NOT NULL,   -- 高 | 中 | 低

@@ -1,4 +1,4 @@
--- 013: 场地 — the subdistrict's and communities' venues that organisations can use (core.venues).
+-- 013: 场地 — the subdistrict's and communities' venues that organisations can use (core.orgs.venues).
 CREATE SEQUENCE IF NOT EXISTS seq_venues START 1;
 CREATE TABLE IF NOT EXISTS venues (
     id BIGINT PRIMARY KEY DEFAULT nextval('seq_venues'), name VARCHAR NOT NULL UNIQUE, address VARCHAR NOT NULL,

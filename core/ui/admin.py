@@ -1,9 +1,9 @@
-"""The generic screen of every entity that declares one (``core.entities.Screen``): the ``ModelAdmin`` view.
+"""The generic screen of every entity that declares one (``core.platform.entities.Screen``): the ``ModelAdmin`` view.
 
 One page: 列表 (search, filters, sort, pages, Excel export; the selected record's 详情 / 编辑 / 修改记录 below it),
-新建 and 导入. What a user may do there comes from the entity (``core.entities.may``): a role that may open the
+新建 and 导入. What a user may do there comes from the entity (``core.platform.entities.may``): a role that may open the
 screen but write nothing sees the list, the details and the history only. Every save goes through the one write
-path (``core.records``); a refusal is shown in Chinese, keeps the input and writes nothing.
+path (``core.platform.records``); a refusal is shown in Chinese, keeps the input and writes nothing.
 
 Its pages are derived from the registry (``core.navigation.entity_pages``): the target ``core.ui.admin:<entity>``
 resolves here through the module's ``__getattr__``, by the one "module:function" lookup (``core.ui.screens``).
@@ -15,9 +15,10 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from core import admin, audit, formats, importer, navigation, records, users
-from core.db import get_db
-from core.entities import Entity, may
+from core import navigation
+from core.platform import admin, audit, formats, importer, records, users
+from core.platform.db import get_db
+from core.platform.entities import Entity, may
 from core.registry import all_entities
 from core.ui.auditlog import audit_frame
 from core.ui.forms import load, schema_form

@@ -1,6 +1,6 @@
 """How audit rows are shown: the 审计日志 screen and each record's 修改记录 tab use the same labels.
 
-A reader sees what was changed in Chinese: the entity's name (``core.entities``), the record by its title,
+A reader sees what was changed in Chinese: the entity's name (``core.platform.entities``), the record by its title,
 and the changed fields by their labels (the entity's Pandera schema, else its list view's columns), each
 ``before → after`` with values as a person reads them. Raw table names and JSON are never shown.
 """
@@ -14,16 +14,16 @@ from functools import lru_cache
 
 import pandas as pd
 
-from core import formats
-from core.audit import SECRET
-from core.consolidation import LABELS as SUMMARY
-from core.entities import Entity
-from core.excel import is_money
-from core.listing import ListView
-from core.mentoring import STATUSES as ACTION_STATUS
+from core.incubation.mentoring import STATUSES as ACTION_STATUS
+from core.platform import formats
+from core.platform.audit import SECRET
+from core.platform.entities import Entity
+from core.platform.excel import is_money
+from core.platform.listing import ListView
+from core.platform.security import KINDS as SECURITY_KINDS
+from core.platform.sessions import REASONS as SESSION_ENDS
 from core.registry import all_entities
-from core.security import KINDS as SECURITY_KINDS
-from core.sessions import REASONS as SESSION_ENDS
+from core.review.consolidation import LABELS as SUMMARY
 from schemas import choices
 from schemas.base import field_specs
 from schemas.choices import APP_STATES, ROLES, SCREENING_OUTCOMES
@@ -38,7 +38,7 @@ ACTIONS = {"create": "新建", "update": "修改", "delete": "删除", "import":
            "publish_notice": "发布公示", "rating": "等级评估", "recuse": "回避", "release": "拨付",
            "reopen_review": "重新打开评审", "stage_change": "阶段变更", "submit_review": "提交评分"}
 
-# What the log names besides entities (``core.backup`` / ``core.export`` write "database" rows)
+# What the log names besides entities (``core.platform.backup`` / ``core.platform.export`` write "database" rows)
 OTHER_TARGETS = {"database": "数据库"}
 
 # Column labels of the stamps and of the columns no form declares: schemas.columns (declared once)
@@ -97,7 +97,7 @@ def _specs(table: str) -> dict:
 
 @lru_cache(maxsize=1)
 def _list_labels() -> dict[str, dict[str, str]]:
-    """table -> column -> label from every declared list view (``core.listing.ListView``)."""
+    """table -> column -> label from every declared list view (``core.platform.listing.ListView``)."""
     out: dict[str, dict[str, str]] = {}
     for name, module in list(sys.modules.items()):
         view = getattr(module, "LIST_VIEW", None) if name.startswith("core.") else None
@@ -259,7 +259,7 @@ def record_label(table: str, key, before: dict | None, after: dict | None, peopl
 
 
 def audit_frame(df: pd.DataFrame, *, drop: tuple[str, ...] = (), people: dict[str, str] | None = None) -> pd.DataFrame:
-    """``core.audit.query`` rows as a reader sees them: 时间, 操作人 (by name), 对象, 记录, 动作, 修改内容, 说明.
+    """``core.platform.audit.query`` rows as a reader sees them: 时间, 操作人 (by name), 对象, 记录, 动作, 修改内容, 说明.
     ``drop``: columns not needed (``table_name`` drops 对象, ``row_key`` drops 记录, or any name of ``COLUMNS``);
     ``people``: username -> name."""
     people = people or {}

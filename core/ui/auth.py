@@ -1,5 +1,5 @@
-"""The sign-in gate, on every run: a server-side session (core.sessions) referenced by a signed cookie, the
-lockout and client throttle (core.lockout), and streamlit-authenticator for the password check.
+"""The sign-in gate, on every run: a server-side session (core.platform.sessions) referenced by a signed cookie, the
+lockout and client throttle (core.platform.lockout), and streamlit-authenticator for the password check.
 
 The cookie is a JWT (HS256 only, key from the secrets file) that carries a random session id and its
 expiry, nothing else; the session it names must be alive in the database (not revoked, not idle, not past
@@ -24,8 +24,8 @@ import streamlit as st
 from streamlit_authenticator.controllers import AuthenticationController
 from streamlit_authenticator.utilities import LoginError
 
-from core import config, lockout, sessions, users
-from core.actor import Actor
+from core.platform import config, lockout, sessions, users
+from core.platform.actor import Actor
 from core.ui.text import md
 
 COOKIE_NAME = "hubdesk_auth"

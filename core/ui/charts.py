@@ -7,13 +7,13 @@ import math
 import altair as alt
 import pandas as pd
 
-from core import dashboard
+from core.dashboards import dashboard
 from schemas.capability import InstrumentRow
 from schemas.choices import PROJECT_CATEGORIES
 from schemas.columns import Columns, columns
 
 SCORE_SCALE = alt.Scale(domain=[0, 100])
-# the score frames (core.assessments): dimension from the instrument's schema, period and score as declared for
+# the score frames (core.incubation.assessments): dimension from the instrument's schema, period and score as declared for
 # every screen; series is the radar's own (本期, 上期, 同期中位数)
 SCORE_COLUMNS = columns("series", "period", "dimension", "score", of=InstrumentRow, computed={"series": "系列"})
 RADAR_COLORS = {"本期": "#d94f3d", "上期": "#7f8fa6", "同期中位数": "#3d8ad9"}
@@ -109,9 +109,9 @@ def boxplot(df: pd.DataFrame) -> alt.Chart:
     ).properties(height=320)
 
 
-# ---- dashboards (core.dashboard frames) ------------------------------------------------------------------
+# ---- dashboards (core.dashboards.dashboard frames) ------------------------------------------------------------------
 # Every dashboard chart carries one point selection named ``PICK`` on the fields that identify a mark, so
-# a click hands the screen exactly what core.dashboard.drill needs.
+# a click hands the screen exactly what core.dashboards.dashboard.drill needs.
 PICK = "pick"
 SEVERITY_COLORS = {"高": "#d94f3d", "中": "#f0a53b", "低": "#7f8fa6"}
 FLAG_COLORS = {dashboard.FLAG_NONE: "#d94f3d", dashboard.FLAG_LOW: "#f0a53b", dashboard.FLAG_OK: "#3d8ad9"}
@@ -129,7 +129,7 @@ def _emphasis() -> alt.Opacity:
 
 def category_year_bars(df: pd.DataFrame, measure: str) -> alt.Chart:
     """Stacked bars per year by category of ``measure`` (granted: 资助金额, person_times: 服务人次).
-    ``df``: core.dashboard.category_year."""
+    ``df``: core.dashboards.dashboard.category_year."""
     c = dashboard.CATEGORY_YEAR_COLUMNS
     cats = [k for k in PROJECT_CATEGORIES if k in set(df["category"])] + \
         sorted(set(df["category"]) - set(PROJECT_CATEGORIES))
@@ -147,7 +147,7 @@ def category_year_bars(df: pd.DataFrame, measure: str) -> alt.Chart:
 
 def funnel_bars(df: pd.DataFrame) -> alt.Chart:
     """The round's way to 立项: applications that reached each state (bars, in workflow order), with the
-    number in it now in the tooltip. ``df``: core.dashboard.funnel."""
+    number in it now in the tooltip. ``df``: core.dashboards.dashboard.funnel."""
     c = dashboard.FUNNEL_COLUMNS
     path = df[df["on_path"]].sort_values("path_seq")
     order = path["label"].tolist()
@@ -161,7 +161,7 @@ def funnel_bars(df: pd.DataFrame) -> alt.Chart:
 
 def coverage_bars(df: pd.DataFrame) -> alt.Chart:
     """Person-times per community (in the communities' order), red where there is no service, orange
-    where it is low. ``df``: core.dashboard.community_coverage."""
+    where it is low. ``df``: core.dashboards.dashboard.community_coverage."""
     c = dashboard.COVERAGE_COLUMNS
     data = df.assign(flag_label=df["flag"].replace("", dashboard.FLAG_OK))
     present = [k for k in FLAG_COLORS if k in set(data["flag_label"])]
@@ -179,7 +179,7 @@ def coverage_bars(df: pd.DataFrame) -> alt.Chart:
 
 
 def brand_bars(df: pd.DataFrame) -> alt.Chart:
-    """Person-times served per brand, 核心品牌 and 特色品牌 in their colours. ``df``: core.dashboard.brand_matrix."""
+    """Person-times served per brand, 核心品牌 and 特色品牌 in their colours. ``df``: core.dashboards.dashboard.brand_matrix."""
     c = dashboard.BRAND_COLUMNS
     present = [k for k in TIER_COLORS if k in set(df["tier"])]
     return alt.Chart(df).mark_bar().encode(
@@ -195,7 +195,7 @@ def brand_bars(df: pd.DataFrame) -> alt.Chart:
 
 def capability_lines(df: pd.DataFrame) -> alt.Chart:
     """The cohort's median score per dimension over the assessment periods (0–100). ``df``:
-    core.dashboard.capability_trend."""
+    core.dashboards.dashboard.capability_trend."""
     c = dashboard.CAPABILITY_COLUMNS
     periods = df.sort_values("period_end").drop_duplicates("period")["period"].tolist()
     dims = df.sort_values("seq").drop_duplicates("dimension")["dimension"].tolist()
@@ -209,7 +209,7 @@ def capability_lines(df: pd.DataFrame) -> alt.Chart:
 
 
 def risk_bars(df: pd.DataFrame) -> alt.Chart:
-    """Open warnings per rule, stacked by severity. ``df``: core.dashboard.risk_summary."""
+    """Open warnings per rule, stacked by severity. ``df``: core.dashboards.dashboard.risk_summary."""
     c = dashboard.RISK_COLUMNS
     present = [k for k in SEVERITY_COLORS if k in set(df["severity"])]
     return alt.Chart(df).mark_bar().encode(
@@ -223,7 +223,7 @@ def risk_bars(df: pd.DataFrame) -> alt.Chart:
 
 
 def funding_share(df: pd.DataFrame) -> alt.Chart:
-    """Share of project money by source per year (stacked to 100%). ``df``: core.dashboard.funding_sources."""
+    """Share of project money by source per year (stacked to 100%). ``df``: core.dashboards.dashboard.funding_sources."""
     c = dashboard.FUNDING_COLUMNS
     order = [v for v in dashboard.SOURCES.values() if v in set(df["source_label"])]
     return alt.Chart(df).mark_bar().encode(

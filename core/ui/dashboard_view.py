@@ -1,5 +1,5 @@
 """Building blocks of the dashboard screens: the filter bar, live refresh, KPI tiles, the chart views with
-drill-down and export, meeting-mode styling. Everything here only reads (through :mod:`core.dashboard`);
+drill-down and export, meeting-mode styling. Everything here only reads (through :mod:`core.dashboards.dashboard`);
 no widget on a dashboard writes anything.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import dashboard
-from core.dashboard import FILTER_LABELS, Filters
+from core.dashboards import dashboard
+from core.dashboards.dashboard import FILTER_LABELS, Filters
 from core.ui import charts
 from core.ui.session import attempt
 from core.ui.tables import table
@@ -142,7 +142,7 @@ def kpi_note(f: Filters) -> None:
 
 
 def kpi_tiles(k: pd.DataFrame, *, border: bool = True) -> None:
-    """The KPI frame (:func:`core.dashboard.kpis`) as metric tiles in groups, each with its change."""
+    """The KPI frame (:func:`core.dashboards.dashboard.kpis`) as metric tiles in groups, each with its change."""
     rows = k.set_index("key")
     for title, keys in KPI_GROUPS:
         st.markdown(f"**{title}**")

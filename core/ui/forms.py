@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 import streamlit as st
 
-from core.errors import HubError, ValidationFailed
+from core.platform.errors import HubError, ValidationFailed
 from core.ui.text import md
 from schemas import choices
 from schemas.base import field_specs

@@ -1,4 +1,4 @@
-"""The Excel import panel for any ``core.importer.ImportSpec``: template download, upload, the per-row
+"""The Excel import panel for any ``core.platform.importer.ImportSpec``: template download, upload, the per-row
 report, then one confirm button that writes the valid rows in one transaction (as 批量导入 in the registry)."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Callable
 
 import streamlit as st
 
-from core import config, importer
-from core.excel import XLSX_MIME
+from core.platform import config, importer
+from core.platform.excel import XLSX_MIME
 from core.ui.session import attempt
 
 

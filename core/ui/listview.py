@@ -1,4 +1,4 @@
-"""The generic list screen for a ``core.listing.ListView``: search, filters, sort, pages, Excel export.
+"""The generic list screen for a ``core.platform.listing.ListView``: search, filters, sort, pages, Excel export.
 
 The selected row is remembered by its record's key (never by its position), so it stays on the same
 record when a search, filter, sort or page changes the rows shown; and it is kept in the URL
@@ -12,9 +12,9 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from core import config, formats, listing
+from core.platform import config, formats, listing
 from core.ui.session import export_logger
-from core.excel import XLSX_MIME, is_money, workbook_bytes  # is_money: headers of money (24,800 / 24,800.50)
+from core.platform.excel import XLSX_MIME, is_money, workbook_bytes  # is_money: headers of money (24,800 / 24,800.50)
 
 
 def _cell_text(value, money: bool = False) -> str:
@@ -60,7 +60,7 @@ def _numbers(series: pd.Series) -> bool:
 def _for_display(df: pd.DataFrame) -> pd.DataFrame:
     """The frame as text a person reads: empty cells empty (never "None", "nan" or "NaT"), dates without
     "00:00:00", numbers without a stray ".0", money with thousands separators and at most two decimals
-    (``core.formats``), lists joined with "、". Such a column becomes text (mixing "" with dates or numbers
+    (``core.platform.formats``), lists joined with "、". Such a column becomes text (mixing "" with dates or numbers
     in one column makes Arrow fail); whole-number and yes/no columns without gaps stay as they are."""
     df = df.copy()
     for col in df.columns:

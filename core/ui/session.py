@@ -11,9 +11,10 @@ import streamlit as st
 
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core import navigation, security
-from core.actor import Actor
-from core.errors import HubError, PermissionDenied
+from core import navigation
+from core.platform import security
+from core.platform.actor import Actor
+from core.platform.errors import HubError, PermissionDenied
 from core.ui import auth
 from core.ui.text import md
 

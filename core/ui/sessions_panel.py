@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import formats, lockout, sessions
-from core.actor import Actor
+from core.platform import formats, lockout, sessions
+from core.platform.actor import Actor
 from core.ui.confirm import confirm_button
 from core.ui.session import act
 from core.ui.text import md

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from core.excel import XLSX_MIME, workbook_bytes
+from core.platform.excel import XLSX_MIME, workbook_bytes
 from core.ui.listview import _for_display
 from core.ui.session import export_logger
 

@@ -184,12 +184,11 @@ SIGNED_IN: dict[str, dict[str, str]] = {}
 
 def _sign_in_demo_users(workdir: Path) -> dict[str, str]:
     """A live sign-in session for each demo account in the server's database, made before the server starts
-    (through ``core.sessions`` with the server's files, as the login form makes them), and the cookie token
+    (through ``core.platform.sessions`` with the server's files, as the login form makes them), and the cookie token
     of each: :func:`login` opens the app with it as a browser that signed in earlier does. Milliseconds,
     against a second and a half of CPU for a sign-in through the form."""
-    from core import db as dbm
-    from core import sessions, users
-    from core.actor import Actor
+    from core.platform import db as dbm, sessions, users
+    from core.platform.actor import Actor
 
     database = None
     with pytest.MonkeyPatch.context() as env:  # core reads the server's files, as the server will
@@ -229,7 +228,7 @@ def start_server(workdir: Path, name: str, prepare: str = "", *, empty: bool = F
     if not empty:
         demo_cache.copy_to(workdir / "hub.duckdb")
     if prepare:
-        build = subprocess.run([sys.executable, "-c", "from core import app, db; app.bootstrap()\n" + prepare
+        build = subprocess.run([sys.executable, "-c", "from core import app; from core.platform import db; app.bootstrap()\n" + prepare
                                 + "\ndb.close_all()"], cwd=ROOT, env=env, timeout=300, capture_output=True, text=True)
         if build.returncode != 0:
             pytest.fail(f"preparing the test database failed:\n{build.stderr[-3000:]}", pytrace=False)

@@ -11,8 +11,8 @@ ORG = "下沙街道浏览器测试社会组织"
 
 
 def build() -> int:
-    from core import money, projects
-    from core.actor import Actor
+    from core.monitoring import money, projects
+    from core.platform.actor import Actor
     from tests.monitoring_fixtures import running_funded_app
 
     staff = Actor("staff", ("staff",))

@@ -16,7 +16,7 @@ import re
 
 from openpyxl import load_workbook
 
-from core.assessments import DEFAULT_SUPPORT
+from core.incubation.assessments import DEFAULT_SUPPORT
 from schemas.capability import DEFAULT_INSTRUMENT
 from tests.browser.conftest import WAIT_MS, login, open_screen, settle
 from tests.browser.widgets import open_select, box as _box, choose as _choose, fill as _fill, grid_rows, number as _number
@@ -26,8 +26,8 @@ SCORES = {"内部治理": 4, "项目管理": 5, "财务管理": 1, "人力资源
 # (mean − 1) / 4 × 100 per dimension, weighted by the default instrument: 67.5
 TOTAL = sum(w * (SCORES[d] - 1) / 4 * 100 for d, w, _ in DEFAULT_INSTRUMENT) / sum(w for _, w, _ in DEFAULT_INSTRUMENT)
 WEAKEST = ("财务管理", "品牌传播")
-TOPIC = "财税管理"  # serves 财务管理 (core.assessments.DEFAULT_SUPPORT)
-ORG = "杭州市钱塘区社会工作者协会"  # a demo organisation (core.demo_orgs)
+TOPIC = "财税管理"  # serves 财务管理 (core.incubation.assessments.DEFAULT_SUPPORT)
+ORG = "杭州市钱塘区社会工作者协会"  # a demo organisation (core.demo.orgs)
 PERIODS = ("2026年下半年", "2026年度", "2026年第四季度", "2027年上半年", "2027年度")
 
 

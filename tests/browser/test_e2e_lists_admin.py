@@ -25,8 +25,8 @@ ENGLISH = ("Select all", "Choose an option", "Choose options", "Add row", "No op
 
 PREPARE = f"""
 import datetime as dt
-from core import organisations
-from core.actor import SYSTEM
+from core.orgs import organisations
+from core.platform.actor import SYSTEM
 organisations.create(dict(name={YUNFAN!r}, kind="社会服务机构", uscc="52330114MJ1234567Y", reg_date=dt.date(2024, 5, 6),
                           legal_rep="赵一", contact_person="云帆联系人", contact_phone="13800138000", community="文海社区",
                           service_domains=["志愿服务"], stage="初创期", active=True), SYSTEM)

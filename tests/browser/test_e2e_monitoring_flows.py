@@ -35,8 +35,8 @@ ENGLISH = ("Choose an option", "Select all", "Add row", "No options to select")
 def build() -> int:
     """A running project 150 days into 300, tranche 1 released, its mid-term report due (run before the server
     starts, see ``start_server(prepare=...)``)."""
-    from core import money, projects
-    from core.actor import Actor
+    from core.monitoring import money, projects
+    from core.platform.actor import Actor
     from tests.monitoring_fixtures import running_funded_app
 
     staff = Actor("staff", ("staff",))

@@ -17,7 +17,7 @@ REASON = "经评审组会商,低分专家已书面说明扣分理由,维持原�
 
 
 def _db(path: Path):
-    from core.db import Database
+    from core.platform.db import Database
 
     return Database(path)
 
@@ -34,7 +34,7 @@ def fresh(browser, tmp_path, request):
 @pytest.fixture(scope="module")
 def flag(tmp_path_factory) -> dict:
     """The demo's current round and its one open flag (read from a copy of the demo database)."""
-    from core import consolidation
+    from core.review import consolidation
     from tests import demo_cache
 
     db = _db(demo_cache.copy_to(tmp_path_factory.mktemp("flag-facts") / "hub.duckdb"))

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from core import consolidation
+from core.review import consolidation
 from tests.browser.conftest import WAIT_MS, goto, login, open_screen, screenshot, settle, start_server
 from tests.browser.widgets import open_select, box as _box, grid_rows
 
@@ -28,7 +28,7 @@ ENGLISH = ("Choose an option", "Select all", "No results", "Add row")
 SHOTS = Path("/tmp/shots-review")
 # the demo's current round has a 分差 flag open, and no round is signed off with one (issue 14; the flag
 # itself: test_e2e_review_flags.py)
-RESOLVE_FLAGS = ("from core import consolidation, rounds\nfrom core.actor import Actor\n"
+RESOLVE_FLAGS = ("from core.intake import rounds\nfrom core.review import consolidation\nfrom core.platform.actor import Actor\n"
                  "for f in consolidation.open_flags(rounds.current()['id']).to_dict('records'):\n"
                  "    consolidation.resolve_flag(int(f['id']), {'reason': '专家会商后维持原评分'}, Actor('admin', ('admin',)))")
 
@@ -44,7 +44,7 @@ def fresh(browser, tmp_path, request):
 
 
 def _stored(path: Path):
-    from core.db import Database
+    from core.platform.db import Database
 
     return Database(path)
 
@@ -69,7 +69,7 @@ def demo(tmp_path_factory) -> dict:
             " (SELECT count(*) FROM reviews v WHERE v.application_id = a.id AND v.status = 'submitted') ORDER BY a.id",
             [rid])]
         if task:  # the title the expert reads: the round is blind, so its 评审用名称
-            from core import reviews
+            from core.review import reviews
 
             mine = reviews.my_assignments("expert", db)
             task["title"] = mine.loc[mine["assignment_id"] == task["id"], "title"].iloc[0]

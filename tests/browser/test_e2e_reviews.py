@@ -18,7 +18,7 @@ from tests.browser.conftest import WAIT_MS, goto, login, new_context, open_scree
 from tests.browser.widgets import open_select, grid_rows
 
 REVIEWER = "expert"
-REVIEWER_NAME = "李教授(评审专家)"  # core/demo.py DEMO_ACCOUNTS
+REVIEWER_NAME = "李教授(评审专家)"  # core/demo/build.py DEMO_ACCOUNTS
 SUBMIT = "提交评分"  # then 确认提交评分 in the box that says it cannot be undone
 FORM_ERROR = "未保存:请按提示修改后重新提交。"
 MAXIMA = {name: top for name, top, _ in DEFAULT_RUBRIC}  # 需求分析20 项目设计25 执行能力20 预算合理性15 创新性10 可持续性10
@@ -41,7 +41,7 @@ def _box(page, key: str):
 
 
 def _weighted(scores: dict[str, float]) -> float:
-    """core.rubrics.weighted_total for the default rubric (weight = maximum)."""
+    """core.intake.rubrics.weighted_total for the default rubric (weight = maximum)."""
     return round(sum(MAXIMA[n] * scores[n] / MAXIMA[n] for n in MAXIMA) / sum(MAXIMA.values()) * 100, 2)
 
 

@@ -1,4 +1,4 @@
-"""The generic entity screen in a real browser, through 场地资源 (core.venues: a schema, an entity, one registry line):
+"""The generic entity screen in a real browser, through 场地资源 (core.orgs.venues: a schema, an entity, one registry line):
 staff open /venues by URL, register a venue, find it in the list after F5 and read its 修改记录; a leader (who keeps
 to the dashboards) gets the no-access notice at the same URL."""
 from __future__ import annotations

@@ -1,0 +1,32 @@
+"""Small headline figures for the workbench (aggregated in SQL)."""
+from __future__ import annotations
+
+from core.dashboards.dashboard import KPI_LABELS
+from core.platform.db import get_db
+
+# The workbench's figures, labelled once (those the dashboard also counts read like its KPIs)
+REGISTRY_LABELS = {"active": KPI_LABELS["registered"][0], "incubated_ever": KPI_LABELS["incubated_ever"][0],
+                   "incubating": KPI_LABELS["incubating"][0], "communities_covered": "覆盖社区"}
+TODO_LABELS = {"awaiting_agreement": "待签资助协议", "high": "高风险预警", "medium_low": "中/低风险预警",
+               "due_reports": "逾期评估报告"}
+
+
+def rating_label(level: str) -> str:
+    """The workbench figure of one rating level (5A级组织)."""
+    return f"{level}级组织"
+
+
+def registry_figures(db=None) -> dict:
+    db = db or get_db()
+    row = db.fetch_one(
+        "SELECT count(*) FILTER (WHERE active) AS active,"
+        " count(*) FILTER (WHERE incubation_in IS NOT NULL) AS incubated_ever,"
+        " count(*) FILTER (WHERE incubation_in IS NOT NULL AND incubation_out IS NULL AND active) AS incubating,"
+        " count(DISTINCT community) FILTER (WHERE active) AS communities_covered"
+        " FROM organisations"
+    )
+    row["communities"] = db.scalar("SELECT count(*) FROM communities")
+    row["ratings"] = {r["rating"]: r["n"] for r in db.fetch_all(
+        "SELECT rating, count(*) AS n FROM organisations WHERE active AND rating IS NOT NULL"
+        " AND (rating_expiry IS NULL OR rating_expiry >= current_date) GROUP BY rating")}
+    return row

@@ -1,0 +1,1 @@
+"""Demo data at the seed's scale (``build`` loads it on first start with HUBDESK_DEMO=1), kept apart from the write path it uses. Nothing outside ``core.demo``, ``core.app`` and the tests imports it."""

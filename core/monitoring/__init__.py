@@ -1,0 +1,1 @@
+"""动态监管: funded projects, their policy, tranches and expenses, the service ledger, evaluations, risk warnings, brands and the 一项目一档案 dossier. Imports the platform and the areas below (orgs, intake, review)."""
