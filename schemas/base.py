@@ -252,6 +252,18 @@ def field(
     return pa.Field(nullable=not required, metadata=meta, **checks)
 
 
+RULE_RAISES = (TypeError, ValueError, KeyError, AttributeError)
+
+
+def _rule_alone(fn, cls, row: pd.DataFrame) -> bool:
+    try:
+        result = fn(cls, row)
+    except RULE_RAISES:
+        return True
+    value = result.iloc[0] if len(result) else True
+    return True if pd.isna(value) else bool(value)
+
+
 def rule(*fields: str, message: str):
     """A cross-field check; its failure is shown as ``message`` next to ``fields`` (or on the form).
 
@@ -266,9 +278,10 @@ def rule(*fields: str, message: str):
         def safe(cls, df: pd.DataFrame) -> pd.Series:
             try:
                 return fn(cls, df)
-            except (TypeError, ValueError, KeyError, AttributeError):
-                # a field of the rule failed its own type check; that field's message says so
-                return pd.Series(True, index=df.index)
+            except RULE_RAISES:
+                # a row's field failed its own type check (its message says so) and the rule raised on it:
+                # each row judged on its own, as it would be alone; a row it still raises on passes the rule
+                return pd.Series([_rule_alone(fn, cls, df.loc[[i]]) for i in df.index], index=df.index, dtype=bool)
 
         return pa.dataframe_check(error=message)(classmethod(safe))
 

@@ -42,3 +42,22 @@ def test_a_row_with_an_unreadable_value_hides_no_error_of_the_others(unreadable)
     label = model.columns[scores[0]].metadata["label"]
     assert any("应在1到5之间" in m and label in m for m in to_failure([e for e in errors if e.row == 0]).fields[scores[0]])
     assert any("应在1到5之间" in m for m in to_failure([e for e in errors if e.row == 3]).fields[scores[0]])
+
+
+def test_a_cross_field_rule_judges_each_row_also_beside_a_row_it_cannot_read():
+    """Found by the property test: an 入壳 decision with not every criterion met and no note ("未满足全部标准时,
+    请在说明中写明…") went unreported when another row of the batch held a number where the criteria list
+    belongs (the rule raised on that row and passed the whole batch)."""
+    import datetime as dt
+
+    from schemas.incubation import EntryForm
+
+    rows = [{"org_id": None, "kind": "入壳", "criteria_met": ["有明确的服务领域和对象"]},
+            {"org_id": 3, "kind": "入壳", "decided_on": dt.date(2024, 1, 1), "criteria_met": ["有明确的服务领域和对象"]},
+            {"org_id": None, "kind": "入壳", "decided_on": dt.date(2018, 1, 1), "criteria_met": float("inf")}]
+    _valid, errors = validate_many(EntryForm, rows)
+    for i in (0, 1):
+        alone = _alone(EntryForm, rows[i])
+        assert alone is not None and "note" in alone[0], alone
+        together = to_failure([e for e in errors if e.row == i])
+        assert (together.fields, together.form) == alone, i
