@@ -375,9 +375,7 @@ def _coverage_tab() -> None:
     df = life.coverage(since, until)
     st.caption("各发展阶段获得的支持:辅导、培训和资助按发生时组织所处的阶段统计(依据阶段变更记录);"
                "在册组织数为当前处于该阶段的组织;占比为该阶段占全部支持的百分比。")
-    # shares are percentages, not money (a header with 资助 would otherwise read as an amount: "12.40")
-    shown = projects.readable(df, numbers=["hours_share", "persons_share", "granted_share"])
-    table(shown, "阶段服务覆盖", key="life:coverage", columns=life.COVERAGE_COLUMNS)
+    table(df, "阶段服务覆盖", key="life:coverage", columns=life.COVERAGE_COLUMNS)
     gaps = [f"{r.stage}({r.gaps})" for r in df.itertuples() if r.gaps]
     if gaps:
         st.warning("服务缺口:" + ";".join(gaps))

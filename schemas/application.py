@@ -22,15 +22,15 @@ class Application(FormSchema):
     target_group: Series[str] = field("服务对象", str_length={"max_value": 200}, help="如:辖区独居老人")
     planned_beneficiaries: Series[pd.Int64Dtype] = field("计划服务人次", widget="int", ge=1, le=10_000_000)
     planned_activities: Series[str] = field("计划开展的活动", widget="textarea", str_length={"max_value": 3000})
-    budget_personnel: Series[float] = field("预算:人员(元)", widget="float", money=())
-    budget_materials: Series[float] = field("预算:物资(元)", widget="float", money=())
-    budget_venue: Series[float] = field("预算:场地(元)", widget="float", money=())
-    budget_publicity: Series[float] = field("预算:宣传(元)", widget="float", money=())
-    budget_other: Series[float] = field("预算:其他(元)", widget="float", money=())
-    requested_amount: Series[float] = field("申请资助金额(元)", widget="float", money=(), gt=0,
+    budget_personnel: Series[float] = field("预算:人员(元)", widget="float", format="money", money=())
+    budget_materials: Series[float] = field("预算:物资(元)", widget="float", format="money", money=())
+    budget_venue: Series[float] = field("预算:场地(元)", widget="float", format="money", money=())
+    budget_publicity: Series[float] = field("预算:宣传(元)", widget="float", format="money", money=())
+    budget_other: Series[float] = field("预算:其他(元)", widget="float", format="money", money=())
+    requested_amount: Series[float] = field("申请资助金额(元)", widget="float", format="money", money=(), gt=0,
                                             help="须等于五项预算之和,且不超过本批次单个项目上限")
-    cofunding_self: Series[float] = field("配套资金:自筹(元)", widget="float", money=(), required=False)
-    cofunding_other: Series[float] = field("配套资金:其他来源(元)", widget="float", money=(), required=False)
+    cofunding_self: Series[float] = field("配套资金:自筹(元)", widget="float", format="money", money=(), required=False)
+    cofunding_other: Series[float] = field("配套资金:其他来源(元)", widget="float", format="money", money=(), required=False)
     cofunding_note: Series[str] = field("配套资金说明", widget="textarea", required=False,
                                         str_length={"max_value": 500}, help="其他来源的出资方和用途")
 
@@ -103,7 +103,7 @@ def screening_form_schema(checklist: list[str]) -> pa.DataFrameSchema:
 
 class Decision(FormSchema):
     decision: Series[str] = field("决定", widget="select", source="decisions")
-    granted_amount: Series[float] = field("资助金额(元)", widget="float", money=(), required=False,
+    granted_amount: Series[float] = field("资助金额(元)", widget="float", format="money", money=(), required=False,
                                           help="资助时必填;不超过申请金额和单个项目上限")
     note: Series[str] = field("说明", widget="textarea", required=False, str_length={"max_value": 1000},
                               help="不予资助时必填")

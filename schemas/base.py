@@ -9,6 +9,9 @@ rows (an Excel import). Field metadata drive the form engine:
 - ``widget``: text | textarea | password | select | multiselect | date | int | float | checkbox |
   lines (a text area whose non-empty lines make a list)
 - ``source``: the choice list (``schemas.choices``) for select / multiselect
+- ``format``: how the values read on screens, in Excel exports and in the 审计日志 (:data:`FORMATS`: money,
+  percent, ratio, number, date, text, choice); by default it follows the widget. Declared once per label:
+  :func:`schemas.columns.format_of` answers it for a column header
 - ``after`` / ``before``: for dates, the :class:`Bound`\ s the date must not precede / exceed, taken from
   the record's context (the project's period, the signing date, the organisation's registration, the
   notice's publication...) that the core function passes to ``core.platform.validation.validate(..., context=)``
@@ -20,6 +23,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -84,6 +88,72 @@ def far_dates(s: pd.Series) -> pd.Series:
 
 
 DATE_PARSER = pa.Parser(far_dates)  # for date columns of schemas built at run time
+
+
+# ---- formats ---------------------------------------------------------------------------------------
+# How a column's values read on screens, in Excel exports and in the 审计日志 (core.platform.formats,
+# core.platform.excel): money 24,800 / 24,800.50; percent: a value in points (85 -> 85%); ratio: a fraction
+# (0.85 -> 85%); number; date; text; choice (a code shown by its choice label).
+FORMATS = ("money", "percent", "ratio", "number", "date", "text", "choice")
+WIDGET_FORMATS = {"date": "date", "datetime": "date", "select": "choice", "multiselect": "choice", "int": "number",
+                  "float": "number"}  # any other widget: text
+
+# label -> (format, where it was declared): filled as fields (field()) and computed / system labels
+# (schemas.columns.money() ...) are declared; read through schemas.columns.format_of
+LABEL_FORMATS: dict[str, tuple[str, str]] = {}
+
+
+class Label(str):
+    """A column label that declares how its values read (``.format``, one of :data:`FORMATS`).
+
+    It is the label text itself (a ``str``), so a ``computed={...}`` mapping, ``DataFrame.rename`` and
+    ``schemas.columns.Columns`` take it as any label; ``schemas.columns.money/percent/ratio/number`` make one and
+    record its format. (``.format`` hides ``str.format``: a label is never a template.)"""
+
+    def __new__(cls, text: str, format: str | None = None):
+        obj = super().__new__(cls, text)
+        obj.format = format
+        return obj
+
+
+class FormatConflict(ValueError):
+    """One label declared with two formats (a label means one thing everywhere)."""
+
+
+def _declared_at() -> str:
+    """module:line of the declaration (the first caller outside the declaring helpers)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_name != "<module>" and (
+            frame.f_globals.get("__name__") in {__name__, "schemas.columns"} or frame.f_code.co_name == "stored"):
+        frame = frame.f_back
+    return f"{frame.f_globals.get('__name__')}:{frame.f_lineno}" if frame is not None else "?"
+
+
+def _kind(format: str) -> str:
+    """A choice reads as text (its choice label): the two may share a label (组织名称 typed or picked)."""
+    return "text" if format == "choice" else format
+
+
+def declare_format(label: str, format: str, where: str | None = None) -> None:
+    """Record that values under ``label`` read as ``format``; the same label with another format raises
+    :class:`FormatConflict` (at import: the start-up fails with both places named)."""
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r} for {label!r}: one of {', '.join(FORMATS)}")
+    text, where = str(label), where or _declared_at()
+    known = LABEL_FORMATS.get(text)
+    if known is None:
+        LABEL_FORMATS[text] = (format, where)
+    elif _kind(known[0]) != _kind(format):
+        raise FormatConflict(
+            f"the label {text!r} is declared {known[0]} ({known[1]}) and {format} ({where}): a label means one "
+            f"thing everywhere, so declare one format for it (schemas.base.field(format=...), "
+            f"schemas.columns.money/percent/ratio/number) or give the other column its own label")
+
+
+def label_format(label: str) -> str | None:
+    """The format declared for ``label`` (None: nothing declares it)."""
+    found = LABEL_FORMATS.get(str(label))
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -216,9 +286,15 @@ def field(
     name: bool = False,
     after: Bound | Sequence[Bound] = (),
     before: Bound | Sequence[Bound] = (),
+    format: str | None = None,
     **checks: Any,
 ):
     """A Pandera field carrying the form metadata. ``required=False`` makes it nullable.
+
+    ``format`` (:data:`FORMATS`) says how its values read wherever its label heads a column: ``"money"`` for
+    yuan, ``"percent"`` for points (85 -> 85%), ``"ratio"`` for a fraction (0.85 -> 85%); by default the one a
+    label from :mod:`schemas.columns` (``money(...)`` ...) carries, else the widget's (date, choice, number,
+    text). The same label declared with another format anywhere raises :class:`FormatConflict`.
 
     Dates (``widget="date"``) always get the sane range (``date_range``); ``after`` / ``before`` declare
     the limits the date takes from the record's context (see :class:`Bound`).
@@ -244,7 +320,12 @@ def field(
         checks.setdefault("date_range", ())
     elif after or before:
         raise ValueError("after/before are for date fields")
-    meta = {"label": label, "help": help, "widget": widget, "source": source, "placeholder": placeholder}
+    format = format or (label.format if isinstance(label, Label) else None) or WIDGET_FORMATS.get(widget, "text")
+    if "money" in checks and format != "money":
+        raise ValueError(f"{label!r} has the money check: declare it format=\"money\"")
+    declare_format(label, format)
+    meta = {"label": label, "help": help, "widget": widget, "source": source, "placeholder": placeholder,
+            "format": format}
     if after or before:
         meta.update(after=_bounds(after), before=_bounds(before))
     if name:

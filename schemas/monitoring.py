@@ -64,23 +64,23 @@ class Agreement(FormSchema):
     agreement_no: Series[str] = field("协议编号", str_length={"min_value": 3, "max_value": 40},
                                       help="如:XS-GY-2026-001")
     agreement_date: Series[pd.Timestamp] = field("签约日期", widget="date", **IN_ROUND)
-    granted_amount: Series[float] = field("资助金额(元)", widget="float", money=())
+    granted_amount: Series[float] = field("资助金额(元)", widget="float", format="money", money=())
     start_date: Series[pd.Timestamp] = field("执行开始", widget="date", **IN_ROUND)
     end_date: Series[pd.Timestamp] = field("执行结束", widget="date", **IN_ROUND)
     planned_activities: Series[pd.Int64Dtype] = field("计划活动场次", widget="int", ge=1, le=100_000)
     planned_person_times: Series[pd.Int64Dtype] = field("计划服务人次", widget="int", ge=1, le=10_000_000)
     communities: Series[object] = field("服务社区", widget="multiselect", source="communities")
     brand_id: Series[pd.Int64Dtype] = field("所属品牌", widget="select", source="brands", required=False)
-    budget_personnel: Series[float] = field("预算:人员(元)", widget="float", money=())
-    budget_materials: Series[float] = field("预算:物资(元)", widget="float", money=())
-    budget_venue: Series[float] = field("预算:场地(元)", widget="float", money=())
-    budget_publicity: Series[float] = field("预算:宣传(元)", widget="float", money=())
-    budget_other: Series[float] = field("预算:其他(元)", widget="float", money=())
-    funds_self: Series[float] = field("配套资金:自筹(元)", widget="float", money=(), required=False,
+    budget_personnel: Series[float] = field("预算:人员(元)", widget="float", format="money", money=())
+    budget_materials: Series[float] = field("预算:物资(元)", widget="float", format="money", money=())
+    budget_venue: Series[float] = field("预算:场地(元)", widget="float", format="money", money=())
+    budget_publicity: Series[float] = field("预算:宣传(元)", widget="float", format="money", money=())
+    budget_other: Series[float] = field("预算:其他(元)", widget="float", format="money", money=())
+    funds_self: Series[float] = field("配套资金:自筹(元)", widget="float", format="money", money=(), required=False,
                                       help="项目资金来源(可持续性统计):组织自筹")
-    funds_enterprise: Series[float] = field("配套资金:企业(元)", widget="float", money=(), required=False,
+    funds_enterprise: Series[float] = field("配套资金:企业(元)", widget="float", format="money", money=(), required=False,
                                             help="企业出资或企业公益认领")
-    funds_donation: Series[float] = field("配套资金:基金会与捐赠(元)", widget="float", money=(), required=False)
+    funds_donation: Series[float] = field("配套资金:基金会与捐赠(元)", widget="float", format="money", money=(), required=False)
     midterm_due: Series[pd.Timestamp] = field("中期报告截止", widget="date", **IN_ROUND)
     final_due: Series[pd.Timestamp] = field("末期报告截止", widget="date", **IN_ROUND)
     notes: Series[str] = field("备注", widget="textarea", required=False, str_length={"max_value": 1000})
@@ -134,7 +134,7 @@ class Activity(FormSchema):
 
 class Release(FormSchema):
     released_on: Series[pd.Timestamp] = field("拨付日期", widget="date", not_future=(), after=AFTER_SIGNING)
-    released_amount: Series[float] = field("拨付金额(元)", widget="float", money=(), gt=0)
+    released_amount: Series[float] = field("拨付金额(元)", widget="float", format="money", money=(), gt=0)
     approver: Series[str] = field("审批人", name=True, str_length={"min_value": 2, "max_value": 30})
     note: Series[str] = field("说明", required=False, str_length={"max_value": 500})
 
@@ -144,7 +144,7 @@ class Expense(FormSchema):
                                                 after=Bound("start_date", "协议开始日期"),
                                                 before=Bound("end_date", "协议结束日期"))
     line: Series[str] = field("预算科目", widget="select", source="budget_lines")
-    amount: Series[float] = field("金额(元)", widget="float", money=(), gt=0)
+    amount: Series[float] = field("金额(元)", widget="float", format="money", money=(), gt=0)
     description: Series[str] = field("用途说明", str_length={"min_value": 2, "max_value": 200})
     voucher_no: Series[str] = field("凭证号", str_length={"min_value": 1, "max_value": 40})
     over_reason: Series[str] = field("超支说明", widget="textarea", required=False, str_length={"max_value": 500},
@@ -162,7 +162,7 @@ class EvaluationBase(FormSchema):
     conclusion: Series[str] = field("评估结论", widget="textarea", str_length={"min_value": 2, "max_value": 2000})
     fail_action: Series[str] = field("未通过时的处理", widget="select", source="fail_actions", required=False,
                                      help="评估未通过时必选:停止拨付,或终止项目并追回资金")
-    recover_amount: Series[float] = field("追回金额(元)", widget="float", money=(), required=False,
+    recover_amount: Series[float] = field("追回金额(元)", widget="float", format="money", money=(), required=False,
                                           help="终止项目时填写需追回的金额(可为0)")
 
     @rule("recover_amount", message="终止项目时须填写追回金额(可为0)")
@@ -178,14 +178,14 @@ class RiskAck(FormSchema):
 
 
 class MonitoringPolicy(FormSchema):
-    tranche_shares: Series[str] = field("分期拨付比例(%)", help="用逗号分隔,合计100,如:50,30,20")
+    tranche_shares: Series[str] = field("分期拨付比例(%)", format="percent", help="用逗号分隔,合计100,如:50,30,20")
     tranche_gates: Series[str] = field("各期拨付条件", help="与比例一一对应:签约后 / 中期评估通过后 / 末期评估通过后,用逗号分隔")
     grade_a: Series[float] = field("A 等最低分", widget="float", ge=0, le=1000)
     grade_b: Series[float] = field("B 等最低分", widget="float", ge=0, le=1000)
     pass_grades: Series[object] = field("合格等级", widget="multiselect", source="grades")
     eval_form: Series[str] = field("评估评分表", widget="textarea",
                                    help="每行一项:“指标 分值”,如“目标完成情况 30”;分值合计即满分")
-    expense_margin: Series[float] = field("科目超支容许幅度(%)", widget="float", ge=0, le=100)
+    expense_margin: Series[float] = field("科目超支容许幅度(%)", widget="float", format="percent", ge=0, le=100)
     report_grace_days: Series[pd.Int64Dtype] = field("报告逾期宽限(天)", widget="int", ge=0, le=365,
                                                      help="报告截止后超过该天数仍未提交,视为评估不合格")
 

@@ -20,8 +20,8 @@ def _le(df, a, b):
 class Round(FormSchema):
     year: Series[pd.Int64Dtype] = field("年度", widget="int", ge=2018, le=2100)
     name: Series[str] = field("批次名称", name=True, help="如:2026年下沙街道公益创投", str_length={"min_value": 4, "max_value": 100})
-    total_budget: Series[float] = field("资金总额(元)", widget="float", money=(), gt=0)
-    project_ceiling: Series[float] = field("单个项目资助上限(元)", widget="float", money=(), gt=0,
+    total_budget: Series[float] = field("资金总额(元)", widget="float", format="money", money=(), gt=0)
+    project_ceiling: Series[float] = field("单个项目资助上限(元)", widget="float", format="money", money=(), gt=0,
                                            help="常见为8万元")
     max_apps_per_org: Series[pd.Int64Dtype] = field("每个组织可申报项目数", widget="int", ge=1, le=10)
     categories: Series[object] = field("本批次项目类别", widget="multiselect", source="project_categories")
@@ -78,4 +78,4 @@ class Round(FormSchema):
 
 class CategoryQuota(FormSchema):
     category: Series[str] = field("项目类别", widget="select", source="project_categories")
-    quota: Series[float] = field("类别资金额度(元)", widget="float", money=(), gt=0)
+    quota: Series[float] = field("类别资金额度(元)", widget="float", format="money", money=(), gt=0)

@@ -25,13 +25,15 @@ def stored(name: str, table: str, *, label: str | None = None, of: tuple[type, .
            required: bool = True, **checks):
     """The field of a stored column ``table.name``; its label comes from where it is already declared
     (``of``'s form fields, then ``SYSTEM_FIELDS``, then :data:`KEYS`), else ``label`` (declared here, once)."""
-    found = next((field_specs(s)[name]["label"] for s in of if name in field_specs(s)), None)
+    spec = next((field_specs(s)[name] for s in of if name in field_specs(s)), None)
+    found = spec["label"] if spec else None
     found = found or SYSTEM_FIELDS.get(f"{table}.{name}") or SYSTEM_FIELDS.get(name) or KEYS.get(name)
     if found and label:
         raise ValueError(f"{table}.{name} already has the label {found!r}: do not declare it again")
     if not (found or label):
         raise ValueError(f"{table}.{name} has no label: declare it with label=")
-    return field(found or label, widget=widget, required=required, **checks)
+    # the format comes with the label (the form field's, or a system label's money()/ratio())
+    return field(found or label, widget=widget, required=required, format=spec["format"] if spec else None, **checks)
 
 
 class ApplicationEvent(FormSchema):

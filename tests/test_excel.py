@@ -132,9 +132,12 @@ def test_formula_start_characters():
 
 
 def test_money_columns_show_thousands_separators_and_stay_numbers():
+    """Columns whose labels are declared money (schemas.columns.format_of)."""
     from decimal import Decimal
 
-    df = pd.DataFrame({"编号": [1234, 2], "资助金额(元)": [24800.0, 24800.5], "预算": [Decimal("3000"), None],
+    import schemas.application  # noqa: F401  (declares 预算:人员(元) money)
+
+    df = pd.DataFrame({"编号": [1234, 2], "资助金额(元)": [24800.0, 24800.5], "预算:人员(元)": [Decimal("3000"), None],
                        "得分": [85.5, 90.0]})
     ws = load_workbook(io.BytesIO(workbook_bytes({"s": df}))).active
     rows = list(ws.iter_rows(min_row=2))

@@ -295,6 +295,7 @@ def test_display_frame_has_no_raw_empty_values_and_formats_money():
     import datetime as dt
     from decimal import Decimal
 
+    import schemas.application  # noqa: F401  (declares 申请资助金额(元) and 预算:人员(元) money)
     from core.ui.tables import display_frame
 
     raw = pd.DataFrame({
@@ -309,9 +310,9 @@ def test_display_frame_has_no_raw_empty_values_and_formats_money():
         "count": pd.array([1, None, 3], dtype="Int64"),
     })
     shown = display_frame(raw, {"id": "编号", "amount": "申请资助金额(元)", "score": "得分", "when": "时间", "name": "名称",
-                                "domains": "服务领域", "active": "启用", "budget": "预算", "count": "人次"})
+                                "domains": "服务领域", "active": "启用", "budget": "预算:人员(元)", "count": "人次"})
     assert shown["申请资助金额(元)"].tolist() == ["24,800", "", "1,234.50"]
-    assert shown["预算"].tolist() == ["3,000", "12.50", ""]
+    assert shown["预算:人员(元)"].tolist() == ["3,000", "12.50", ""]
     assert shown["得分"].tolist() == ["85.5", "90", ""]
     assert shown["时间"].tolist() == ["2026-01-01", "", "2026-01-02 10:30"]
     assert shown["名称"].tolist() == ["甲", "", "丙"]

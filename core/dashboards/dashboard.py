@@ -42,7 +42,7 @@ from core.platform.errors import HubError
 from schemas import choices
 from schemas.application import Application, Decision
 from schemas.capability import InstrumentRow, Training
-from schemas.columns import Columns, columns, label
+from schemas.columns import Columns, columns, label, percent
 from schemas.incubation import Rating
 from schemas.monitoring import Activity, Agreement, Brand, Release
 from schemas.organisation import Organisation
@@ -547,7 +547,7 @@ def risk_counts(f: Filters, db) -> pd.DataFrame:
 
 
 FUNDING_COLUMNS = columns("year", "source_label", "amount", "share", of=Round,
-                          computed={"source_label": "资金来源", "share": "占比(%)"})
+                          computed={"source_label": "资金来源", "share": percent("占比(%)")})
 
 
 def funding_sources(f: Filters, db) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from core.platform.entities import Entity, register
 from core.platform.errors import NotFound, ValidationFailed
 from core.orgs.organisations import ORGANISATION, RATING_VALID_YEARS, add_years
 from schemas.choices import RATINGS, STAGES
-from schemas.columns import columns, label
+from schemas.columns import columns, label, percent
 from schemas.incubation import IncubationDecision, MentoringSession, Rating, StageChange
 from schemas.organisation import Organisation
 
@@ -274,8 +274,9 @@ COVERAGE_COLUMNS = columns(
     "persons_share", "granted_share", "gaps", of=Organisation,
     computed={"orgs": "在册组织数", "supported_orgs": "获支持组织数",
               "mentoring_hours": label("hours", of=MentoringSession), "training_person_times": "培训人次",
-              "granted": label("granted_amount"), "hours_share": "辅导时长占比(%)",
-              "persons_share": "培训人次占比(%)", "granted_share": "资助金额占比(%)", "gaps": "服务缺口"})
+              "granted": label("granted_amount"), "hours_share": percent("辅导时长占比(%)"),
+              "persons_share": percent("培训人次占比(%)"), "granted_share": percent("资助金额占比(%)"),
+              "gaps": "服务缺口"})
 
 
 def coverage(since: dt.date | None = None, until: dt.date | None = None, db=None) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from core.platform.errors import NotFound
 from schemas.application import Application
 from schemas.capability import Attendance, Training, assessment_schema
 from schemas.choices import APP_STATES
-from schemas.columns import columns
+from schemas.columns import columns, number
 from schemas.incubation import MentoringSession
 from schemas.round import Round
 
@@ -64,7 +64,7 @@ SUMMARY_LABELS = columns("sessions", "hours", "training_person_times", "assessme
                          of=MentoringSession,
                          computed={"sessions": mentoring.PAIRING_COLUMNS["sessions"],
                                    "training_person_times": lifecycle.COVERAGE_COLUMNS["training_person_times"],
-                                   "assessments": "能力评估", "funded_projects": "资助项目"})
+                                   "assessments": "能力评估", "funded_projects": number("资助项目")})
 
 
 def summary(org_id: int, today: dt.date | None = None, db=None) -> dict:

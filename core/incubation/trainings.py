@@ -34,7 +34,7 @@ from core.platform.lookups import id_names
 from core.platform.listing import Column, Filter, ListView
 from schemas import choices
 from schemas.capability import Attendance, Feedback, FeedbackSheet, Training
-from schemas.columns import columns
+from schemas.columns import columns, percent
 
 # training topic -> the capability dimension it builds (by dimension name)
 TOPIC_DIMENSION = {
@@ -66,7 +66,7 @@ _ATTENDEES_SQL = "(SELECT count(*) FROM training_attendance a WHERE a.training_i
 _LIST_SQL = {"attendees": _ATTENDEES_SQL, "rate": f"round(100.0 * {_ATTENDEES_SQL} / nullif(capacity, 0), 1)"}
 # the list's columns (labels of the computed ones declared here)
 LIST_COLUMNS = columns("id", "title", "kind", "topic", "training_date", "trainer", "partner", "place", "capacity",
-                       "attendees", "rate", of=Training, computed={"attendees": "参训人次", "rate": "到课率(%)"})
+                       "attendees", "rate", of=Training, computed={"attendees": "参训人次", "rate": percent("到课率(%)")})
 
 LIST_VIEW = ListView(
     entity=TRAINING,
@@ -365,7 +365,8 @@ EFFECT_COLUMNS = columns(
 
 
 def for_display(df: pd.DataFrame) -> pd.DataFrame:
-    """Rates as percentages, means rounded, Chinese headers (screens and exports)."""
+    """Rates in points (到课率(%) is declared a percentage in points, as the list computes it), means rounded,
+    Chinese headers (screens and exports)."""
     out = df.copy()
     if "attendance_rate" in out:
         out["attendance_rate"] = [None if pd.isna(v) else round(100 * float(v), 1) for v in out["attendance_rate"]]

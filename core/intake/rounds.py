@@ -13,7 +13,7 @@ from core.platform.entities import Entity, Unique, register
 from core.platform.errors import PermissionDenied, ValidationFailed
 from core.platform.lookups import id_names
 from schemas import choices
-from schemas.columns import columns
+from schemas.columns import columns, money
 from schemas.round import CategoryQuota, Round
 from schemas.text import required as visible_text
 
@@ -58,7 +58,7 @@ def get(round_id: int, db=None) -> dict:
 # the list of rounds (:func:`all_rounds`): the schema's labels and the three figures the query counts
 LIST_COLUMNS = columns("id", "year", "name", "total_budget", "project_ceiling", "apply_start", "apply_end", "notice_end",
                        "applications", "funded", "granted", of=Round,
-                       computed={"applications": "申报数", "funded": "立项数", "granted": "已决定资助金额"})
+                       computed={"applications": "申报数", "funded": "立项数", "granted": money("已决定资助金额")})
 
 
 def all_rounds(db=None) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from core.platform.excel import MONEY_CENTS_FORMAT, MONEY_FORMAT, workbook_bytes
 from schemas.application import Application
 from schemas.base import field_specs
 from schemas.choices import APP_STATES
-from schemas.columns import SYSTEM_FIELDS, columns
+from schemas.columns import SYSTEM_FIELDS, columns, money as yuan
 from schemas.monitoring import PROJECT_STATES, Agreement
 from schemas.review import Criterion
 
@@ -26,7 +26,7 @@ PAIR = ["项目", "内容"]  # the header of a sheet of (item, value) rows
 
 # the application sheet: the application as its form declares it, and what the workflow set on it
 APPLICATION_COLUMNS = columns("id", "state", "submitted_at", "granted_amount", "decision_note",
-                              computed={"id": "申报编号", "state": "申报状态", "granted_amount": "批准资助金额(元)"})
+                              computed={"id": "申报编号", "state": "申报状态", "granted_amount": yuan("批准资助金额(元)")})
 # the columns of the expert scores' query (:func:`_reviews`)
 REVIEW_COLUMNS = columns("reviewer", "seq", "name", "max_score", "score", "comment", "total", "recommendation",
                          "submitted_at", of=Criterion, computed={"total": SYSTEM_FIELDS["reviews.total"]})

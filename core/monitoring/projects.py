@@ -331,19 +331,13 @@ def person(username) -> str:
     return user_names().get(str(username), str(username))
 
 
-def readable(df: pd.DataFrame, *, money=(), numbers=(), dates=(), percent=(), people=()) -> pd.DataFrame:
-    """A copy of ``df`` for people to read: money "24,800" / "24,800.50", numbers without ".0", dates as
-    2026-03-01, percentages "85%", accounts as 姓名; empty cells empty (never None, nan or NaT)."""
+def readable(df: pd.DataFrame, *, people=()) -> pd.DataFrame:
+    """A copy of ``df`` with the accounts in ``people`` as 姓名 (empty cells empty). Money, percentages, numbers
+    and dates read as their labels declare them wherever the frame is shown or exported (``core.ui.tables``,
+    ``core.platform.excel``: ``schemas.columns.format_of``)."""
     out = df.copy()
-
-    def col(names, fn):
-        for c in names:
-            if c in out.columns:
-                out[c] = pd.Series([fn(v) for v in out[c]], index=out.index, dtype=object)
-
-    col(money, lambda v: formats.money(v, empty=""))
-    col(numbers, lambda v: formats.number(v, empty=""))
-    col(dates, lambda v: formats.date(v, empty=""))
-    col(percent, lambda v: "" if formats.is_empty(v) else formats.number(v, decimals=1) + "%")
-    col(people, lambda v: "" if formats.is_empty(v) else person(v))
+    for c in people:
+        if c in out.columns:
+            out[c] = pd.Series(["" if formats.is_empty(v) else person(v) for v in out[c]], index=out.index,
+                               dtype=object)
     return out

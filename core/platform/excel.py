@@ -14,15 +14,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from core.platform.errors import HubError
+from schemas.columns import format_of
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Headers whose numbers are amounts of money: 24,800 / 24,800.50 on screens (core.ui.listview) and in exports
-MONEY_WORDS = ("金额", "元", "资金", "经费", "预算", "拨付", "补贴", "资助", "支出", "追回", "配套")
+# How a number under a header declared money / percent / ratio (schemas.columns.format_of) reads in Excel; it
+# stays a number (sums work). A percent is held in points (85 shows 85%), a ratio as a fraction (0.85 shows 85%).
 MONEY_FORMAT, MONEY_CENTS_FORMAT = "#,##0", "#,##0.00"
-
-
-def is_money(header) -> bool:
-    return any(word in str(header) for word in MONEY_WORDS)
+PERCENT_FORMAT, PERCENT_TENTHS_FORMAT = '0"%"', '0.0"%"'
+RATIO_FORMAT, RATIO_TENTHS_FORMAT = "0%", "0.0%"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -59,8 +58,23 @@ def _cell(value):
     return neutralise(value) if isinstance(value, str) else value
 
 
+def number_format(format: str | None, value) -> str | None:
+    """The Excel number format of a number under a column of this declared format (None: as it is).
+    Whole amounts and percentages without decimals, others with two (money) or one (a percentage)."""
+    v = float(value)
+    if format == "money":
+        return MONEY_FORMAT if v.is_integer() else MONEY_CENTS_FORMAT
+    if format == "percent":
+        return PERCENT_FORMAT if round(v, 1).is_integer() else PERCENT_TENTHS_FORMAT
+    if format == "ratio":
+        return RATIO_FORMAT if round(v * 100, 1).is_integer() else RATIO_TENTHS_FORMAT
+    return None
+
+
 def workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """An .xlsx with one sheet per frame; every text cell is neutralised against formula injection."""
+    """An .xlsx with one sheet per frame; every text cell is neutralised against formula injection; dates as
+    yyyy-mm-dd, and numbers under a header declared money, percent or ratio (:func:`schemas.columns.format_of`)
+    shown as such (:func:`number_format`)."""
     wb = Workbook()
     wb.remove(wb.active)
     for title, df in sheets.items():
@@ -71,13 +85,12 @@ def workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
         for i, col in enumerate(df.columns, start=1):
             width = max([len(str(col))] + [len(str(v)) for v in df.iloc[:200, i - 1].tolist()]) if len(df) else len(str(col))
             ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, width * 1.6))
-            money = is_money(col)
+            declared = format_of(col)
             for cell in ws[get_column_letter(i)][1:]:
                 if isinstance(cell.value, (dt.date, dt.datetime)):
                     cell.number_format = "yyyy-mm-dd"
-                elif money and isinstance(cell.value, (int, float, Decimal)) and not isinstance(cell.value, bool):
-                    # still a number (sums work), shown with thousands separators and at most two decimals
-                    cell.number_format = MONEY_FORMAT if float(cell.value).is_integer() else MONEY_CENTS_FORMAT
+                elif declared and isinstance(cell.value, (int, float, Decimal)) and not isinstance(cell.value, bool):
+                    cell.number_format = number_format(declared, cell.value) or cell.number_format
         ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)

@@ -1,10 +1,10 @@
-"""How values read on screens, in exports and in documents: one place for money, numbers, dates and
-empty values, so no screen shows a raw ``None``, ``nan``, ``NaT`` or ``24800.0``."""
+"""How values read on screens, in exports and in documents: one place for money, percentages, numbers, dates
+and empty values, so no screen shows a raw ``None``, ``nan``, ``NaT`` or ``24800.0``."""
 from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 EMPTY = "—"
 
@@ -39,6 +39,25 @@ def number(value, empty: str = EMPTY, decimals: int = 2) -> str:
     if v == int(v):
         return f"{int(v):,}"
     return f"{v:,.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def percent(value, empty: str = EMPTY) -> str:
+    """A percentage held in points: 85 -> "85%", 12.35 -> "12.4%" (at most one decimal, as :func:`number`)."""
+    if is_empty(value):
+        return empty
+    points = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)  # 12.35 -> 12.4, as Excel shows it
+    return number(points, decimals=1) + "%"
+
+
+def ratio(value, empty: str = EMPTY) -> str:
+    """A fraction as a percentage: 0.85 -> "85%", 0.285 -> "28.5%"."""
+    if is_empty(value):
+        return empty
+    return percent(Decimal(str(value)) * 100)
+
+
+# the declared formats (schemas.columns.format_of) a number is shown by; any other reads as itself
+NUMBER_FORMATS = {"money": money, "percent": percent, "ratio": ratio}
 
 
 def date(value, empty: str = EMPTY) -> str:

@@ -15,7 +15,7 @@ from core.platform.entities import Entity, register
 from core.platform.errors import PermissionDenied, ValidationFailed
 from core.platform.validation import validate
 from schemas.application import Application, Decision, Objection
-from schemas.columns import columns, label
+from schemas.columns import columns, label, money
 from schemas.round import Round
 
 OBJECTION = register(Entity(
@@ -26,7 +26,7 @@ OBJECTION = register(Entity(
 
 # the round's budget as 决定与公示 shows it (what is decided, what is left)
 BUDGET_FIGURES = columns("total_budget", "granted", "left", "project_ceiling", of=Round,
-                         computed={"granted": "已决定资助(元)", "left": "剩余可分配(元)"})
+                         computed={"granted": money("已决定资助(元)"), "left": money("剩余可分配(元)")})
 # the applications waiting for a decision (core.intake.applications.queue) as 决定与公示 lists them
 DECIDE_COLUMNS = columns("id", "title", "org", "category", "requested_amount", "submitted_at", "state", of=Application,
                          computed={"org": label("org_id", of=Application)})
@@ -109,7 +109,7 @@ def notice_list(round_id: int, db=None) -> pd.DataFrame:
 
 # the columns of :func:`notice_list` (on the notice, the granted amount is the one proposed for funding)
 NOTICE_COLUMNS = columns("id", "title", "org", "category", "communities", "granted_amount", of=Application,
-                         computed={"org": label("org_id", of=Application), "granted_amount": "拟资助金额(元)"})
+                         computed={"org": label("org_id", of=Application), "granted_amount": money("拟资助金额(元)")})
 
 
 def notice_rows(table: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,6 @@ from core.incubation.mentoring import STATUSES as ACTION_STATUS
 from core.platform import formats
 from core.platform.audit import SECRET
 from core.platform.entities import Entity
-from core.platform.excel import is_money
 from core.platform.listing import ListView
 from core.platform.security import KINDS as SECURITY_KINDS
 from core.platform.sessions import REASONS as SESSION_ENDS
@@ -27,7 +26,7 @@ from core.review.consolidation import LABELS as SUMMARY
 from schemas import choices
 from schemas.base import field_specs
 from schemas.choices import APP_STATES, ROLES, SCREENING_OUTCOMES
-from schemas.columns import STAMPS, SYSTEM_FIELDS
+from schemas.columns import STAMPS, SYSTEM_FIELDS, format_of
 from schemas.monitoring import EVALUATION_KINDS, EVALUATION_OUTCOMES, PROJECT_STATES, TRANCHE_GATES, TRANCHE_STATUS
 
 ACTIONS = {"create": "新建", "update": "修改", "delete": "删除", "import": "导入", "reset_password": "重置密码",
@@ -154,7 +153,8 @@ def _value_labels(table: str, column: str) -> dict | None:
 
 
 def value_text(table: str, column: str, value) -> str:
-    """A stored value as a person reads it (choice labels, 是/否, dates, money with separators)."""
+    """A stored value as a person reads it (choice labels, 是/否, dates; money with separators and percentages
+    as 85% where the field's label declares it: ``schemas.columns.format_of``)."""
     if value == SECRET:
         return HIDDEN
     if formats.is_empty(value) or value == []:
@@ -173,8 +173,9 @@ def value_text(table: str, column: str, value) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, (int, float)):
-        if is_money(field_label(table, column)):
-            return formats.money(value)
+        declared = formats.NUMBER_FORMATS.get(format_of(field_label(table, column)))
+        if declared:
+            return declared(value)
         return str(value) if isinstance(value, int) else formats.number(value)  # a year or a count: no separators
     if isinstance(value, str) and value.startswith("{"):
         try:

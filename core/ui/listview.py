@@ -14,11 +14,13 @@ import streamlit as st
 
 from core.platform import config, formats, listing
 from core.ui.session import export_logger
-from core.platform.excel import XLSX_MIME, is_money, workbook_bytes  # is_money: headers of money (24,800 / 24,800.50)
+from core.platform.excel import XLSX_MIME, workbook_bytes
+from schemas.columns import format_of
 
 
-def _cell_text(value, money: bool = False) -> str:
-    """One cell as a reader sees it: empty cells empty, no "None"/"nan"/"NaT", no "24800.0"."""
+def _cell_text(value, format: str | None = None) -> str:
+    """One cell as a reader sees it: empty cells empty, no "None"/"nan"/"NaT", no "24800.0"; a number under a
+    header declared money / percent / ratio as such (``formats.NUMBER_FORMATS``)."""
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes, pd.Timestamp)):
         value = value.tolist()  # numpy scalars and arrays (list columns)
     if isinstance(value, (list, tuple)):
@@ -28,8 +30,8 @@ def _cell_text(value, money: bool = False) -> str:
     if isinstance(value, bool):
         return formats.text(value, "")
     if isinstance(value, (int, float, Decimal)):
-        if money:
-            return formats.money(value, "")
+        if format in formats.NUMBER_FORMATS:
+            return formats.NUMBER_FORMATS[format](value, "")
         return formats.number(value, "") if isinstance(value, (float, Decimal)) else str(value)
     if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
         return formats.date(value, "")
@@ -59,14 +61,16 @@ def _numbers(series: pd.Series) -> bool:
 
 def _for_display(df: pd.DataFrame) -> pd.DataFrame:
     """The frame as text a person reads: empty cells empty (never "None", "nan" or "NaT"), dates without
-    "00:00:00", numbers without a stray ".0", money with thousands separators and at most two decimals
-    (``core.platform.formats``), lists joined with "、". Such a column becomes text (mixing "" with dates or numbers
-    in one column makes Arrow fail); whole-number and yes/no columns without gaps stay as they are."""
+    "00:00:00", numbers without a stray ".0", lists joined with "、"; under a header declared money, percent or ratio
+    (``schemas.columns.format_of``) money with thousands separators and at most two decimals, percentages as "85%"
+    (``core.platform.formats``). Such a column becomes text (mixing "" with dates or numbers in one column makes
+    Arrow fail); whole-number and yes/no columns without gaps stay as they are."""
     df = df.copy()
     for col in df.columns:
-        money = is_money(col) and _numbers(df[col])
-        if money or not _plain(df[col]):
-            df[col] = [_cell_text(v, money) for v in df[col]]
+        declared = format_of(col)
+        shaped = declared in formats.NUMBER_FORMATS and _numbers(df[col])
+        if shaped or not _plain(df[col]):
+            df[col] = [_cell_text(v, declared if shaped else None) for v in df[col]]
     return df
 
 

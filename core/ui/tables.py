@@ -1,5 +1,6 @@
-"""Plain tables on screens: tidy display (no "None", "nan" or "24800.0"; dates without midnight; money
-with thousands separators) and an Excel download of the same rows (with their raw numbers and dates)."""
+"""Plain tables on screens: tidy display (no "None", "nan" or "24800.0"; dates without midnight; money with
+thousands separators and percentages as 85% where the column's label declares it) and an Excel download of the
+same rows (with their raw numbers and dates)."""
 from __future__ import annotations
 
 import datetime as dt
