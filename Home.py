@@ -81,14 +81,16 @@ if who is None:
     # Every screen's URL is known while signed out (as a page that draws nothing: the gate above has drawn
     # the login form), so a bookmark, F5 or a shared link keeps its path and query string through the
     # sign-in and opens that screen afterwards, instead of Streamlit's "Page not found" and 工作台.
-    st.navigation([st.Page(_signed_out, title=spec.title, url_path=spec.url_path, default=spec.default,
-                           icon=navigation.PLACEHOLDER_ICON)
-                   for spec in navigation.PAGES] + [st.Page(_signed_out, title="登录", url_path="login", icon=navigation.PLACEHOLDER_ICON)],
-                  position="hidden").run()
+    signed_out = [st.Page(_signed_out, title=spec.title, url_path=screens.url_path(spec), default=spec.default,
+                          icon=navigation.PLACEHOLDER_ICON) for spec in navigation.PAGES]
+    signed_out += [st.Page(_signed_out, title=title, url_path=path, icon=navigation.PLACEHOLDER_ICON)
+                   for title, path in (("登录", "login"), ("工作台", navigation.spec("home").url_path))]
+    st.navigation(signed_out, position="hidden").run()
     st.stop()
 
 sections: dict[str, list] = {}
-hidden = [st.Page(_to_workbench, title="登录", url_path="login", visibility="hidden", icon=navigation.PLACEHOLDER_ICON)]
+hidden = [st.Page(_to_workbench, title=title, url_path=path, visibility="hidden", icon=navigation.PLACEHOLDER_ICON)
+          for title, path in (("登录", "login"), ("工作台", navigation.spec("home").url_path))]
 for spec in navigation.PAGES:
     if navigation.allowed(spec.key, who.roles):
         sections.setdefault(spec.section, []).append(screens.page(spec))

@@ -57,7 +57,8 @@ def _assert_login_screen(at: AppTest) -> None:
     # while signed out every known URL is a placeholder that draws nothing (so a deep link keeps its path
     # through the sign-in); no screen is registered
     assert registered_urls(at) == set()
-    assert known_urls(at) == {"" if p.default else p.url_path for p in PAGES} | {"login"}
+    # every screen's URL (the default page's too: /workbench typed keeps working), "/" and /login
+    assert known_urls(at) == {p.url_path for p in PAGES} | {"", "login"}
     shown = texts(at)
     for title in PAGE_TITLES:
         assert title not in shown

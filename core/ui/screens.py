@@ -26,9 +26,20 @@ def target(spec: PageSpec) -> Callable[[], None]:
     return getattr(importlib.import_module(module), func)
 
 
+# Streamlit serves the default page at "/" only, yet reserves its url_path (no other page may take it): the
+# default page reserves this one, which no link names, and its own path (/workbench, typed or bookmarked)
+# is a hidden page of its own that goes to "/" (Home.py), instead of Streamlit's English "Page not found".
+DEFAULT_RESERVED = "index"
+
+
+def url_path(spec: PageSpec) -> str:
+    """The url_path its ``st.Page`` registers (the default page's is :data:`DEFAULT_RESERVED`)."""
+    return DEFAULT_RESERVED if spec.default else spec.url_path
+
+
 def page(spec: PageSpec) -> st.Page:
     """The screen as a ``st.Page`` (for ``st.navigation``, ``st.page_link`` and ``st.switch_page``)."""
-    return st.Page(target(spec), title=spec.title, url_path=spec.url_path, icon=spec.icon or None,
+    return st.Page(target(spec), title=spec.title, url_path=url_path(spec), icon=spec.icon or None,
                    default=spec.default)
 
 
@@ -45,6 +56,8 @@ def check() -> list[str]:
             out.append(f"nav.E002 page key '{p.key}' is used twice")
         seen_url.add(p.url_path)
         seen_key.add(p.key)
+        if p.url_path == DEFAULT_RESERVED:
+            out.append(f"nav.E009 url_path '{p.url_path}' is reserved for the default page (screens.DEFAULT_RESERVED)")
         if p.url_path in stems:
             out.append(f"nav.E003 url_path '{p.url_path}' equals a pages/ file stem (AppTest reruns that file directly)")
         unknown = set(p.roles) - set(navigation.ALL_ROLES)

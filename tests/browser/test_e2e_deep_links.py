@@ -126,22 +126,25 @@ def test_every_allowed_url_opens_its_screen_when_typed_and_after_f5(server, brow
     page = ctx.new_page()
     failures = []
     try:
-        for spec in [p for p in PAGES if role in p.roles]:
-            path = "/" if spec.default else f"/{spec.url_path}"
+        # the default page's own path (/workbench, typed or bookmarked) opens it too, at "/"
+        visits = [(f"/{spec.url_path}", "/" if spec.default else f"/{spec.url_path}", spec)
+                  for spec in PAGES if role in spec.roles] + [("/", "/", next(p for p in PAGES if p.default))]
+        for typed, path, spec in visits:
             try:
                 page.evaluate("() => { try { window.sessionStorage.clear() } catch (e) {} }")  # about:blank has none
-                page.goto(server + path, wait_until="domcontentloaded")
+                page.goto(server + typed, wait_until="domcontentloaded")
                 for how in ("typed", "F5"):
                     if how == "F5":
                         page.reload(wait_until="domcontentloaded")
                     wrong = _shows(page, spec)
                     if wrong:
-                        failures.append(f"{path} ({how}): {wrong}, not 「{spec.title}」")
+                        failures.append(f"{typed} ({how}): {wrong}, not 「{spec.title}」")
                     if _path_and_query(page)[0] != path:
-                        failures.append(f"{path} ({how}): the address became {page.url}")
+                        failures.append(f"{typed} ({how}): the address became {page.url}, not {path}")
+                    _no_english_dialog(page)
             except Exception as exc:  # noqa: BLE001 - collect every URL, fail once
-                failures.append(f"{path}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-                screenshot(page, f"{request.node.name}{path.replace('/', '_')}")
+                failures.append(f"{typed}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+                screenshot(page, f"{request.node.name}{typed.replace('/', '_')}")
     finally:
         ctx.close()
     assert not failures, "\n".join(failures)
