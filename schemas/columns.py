@@ -71,7 +71,7 @@ SYSTEM_FIELDS = {
     "comment": "评语", "score": "得分", "version": "版本", "assessed_on": "评估日期", "assessor": "评估人",
     "evidence": "佐证材料", "period": "评估期", "from_stage": "原发展阶段", "expires_on": "有效期至",
     "amount": money("金额(元)"), "approver": "审批人", "gate": "拨付条件", "planned_date": "计划拨付日期",
-    "released_amount": money("实际拨付金额(元)"), "released_on": "拨付日期", "share": ratio("拨付比例"),
+    "released_amount": money("实际拨付金额(元)"), "released_on": "拨付日期", "share": percent("拨付比例"),
     "conclusion": "结论", "eval_date": "评估日期", "evaluator": "评估人", "grade": "等级", "item_scores": "分项得分",
     "kind": "类型", "method": "评估方式", "outcome": "结论", "evaluations.outcome": "评估结果", "passed": "是否通过",
     "recover_amount": money("追回金额(元)"), "report_date": "报告日期", "self_report": "自评报告",

@@ -50,7 +50,7 @@ def test_every_label_naming_yuan_is_declared_money_and_every_percent_label_a_per
     assert {"资助金额占比(%)", "比例(%)", "执行率(%)", "到课率(%)"} <= set(pct)
     assert {t: f for t, f in pct.items() if f not in ("percent", "ratio")} == {}
     # money the words of a header do not name: declared all the same
-    assert (C.format_of("已决定资助金额"), C.format_of("拨付比例"), C.format_of("资助项目")) == ("money", "ratio", "number")
+    assert (C.format_of("已决定资助金额"), C.format_of("拨付比例"), C.format_of("资助项目")) == ("money", "percent", "number")
 
 
 def test_formats_of_fields_follow_the_declaration_or_the_widget():
@@ -63,7 +63,7 @@ def test_formats_of_fields_follow_the_declaration_or_the_widget():
     assert (app["category"]["format"], app["budget_other"]["format"]) == ("choice", "money")
     tranche = field_specs(Tranche)
     assert (tranche["share"]["format"], tranche["amount"]["format"], tranche["planned_date"]["format"],
-            tranche["seq"]["format"]) == ("ratio", "money", "date", "number")
+            tranche["seq"]["format"]) == ("percent", "money", "date", "number")
     assert C.format_of("amount") == "money"  # a system column's name reads as its label does
 
 
@@ -84,7 +84,7 @@ def test_declared_percentages_ratios_and_money_read_as_such_on_screens_and_in_ex
     from core.monitoring import money
 
     points = lifecycle.COVERAGE_COLUMNS["granted_share"]  # 资助金额占比(%): 85 means 85%
-    share = money.TRANCHE_COLUMNS["share"]  # 比例(%): a tranche's share is stored as a fraction
+    share = C.ratio("测试用完成比例")  # a fraction: 0.5 means 50%
     amount = money.TRANCHE_COLUMNS["amount"]
     df = pd.DataFrame({points: [85.0, 12.35, None], share: [0.5, 0.285, 0.2], amount: [24800.0, 24800.5, 1.0]})
     shown = _for_display(df)
@@ -101,7 +101,7 @@ def test_declared_percentages_ratios_and_money_read_as_such_on_screens_and_in_ex
 def test_the_audit_view_reads_the_declared_formats():
     from core.ui import auditlog
 
-    assert auditlog.value_text("tranches", "share", 0.3) == "30%"
+    assert auditlog.value_text("tranches", "share", 30.0) == "30%"  # stored in points (50, 30, 20)
     assert auditlog.value_text("tranches", "amount", 12000.5) == "12,000.50"
     assert auditlog.value_text("monitoring_policies", "expense_margin", 10.0) == "10%"
     assert auditlog.value_text("monitoring_policies", "tranche_shares", [50, 30, 20]) == "50%、30%、20%"

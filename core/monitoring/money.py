@@ -25,7 +25,7 @@ from core.monitoring.projects import TRANCHE  # declared with the project (its p
 from core.platform.validation import validate
 from schemas.base import blank
 from schemas.choices import BUDGET_LINES
-from schemas.columns import columns, label, money, percent, ratio
+from schemas.columns import columns, label, money, percent
 from schemas.monitoring import EVALUATION_KINDS, PROJECT_STATES, TRANCHE_GATES, TRANCHE_STATUS, Expense, Release
 
 STAFF = frozenset({"admin", "staff"})
@@ -111,7 +111,7 @@ _TRANCHE_COLS = ("id", "seq", "share", "amount", "gate", "planned_date", "status
 TRANCHE_COLUMNS = columns(
     "id", "seq", "share", "amount", "gate_label", "planned_date", "status_label", "released_on", "released_amount",
     "approver", "note", "blocked_reason", of=Release,
-    computed={"seq": "期次", "share": ratio("比例(%)"), "amount": money("计划金额(元)"), "gate_label": label("gate"),
+    computed={"seq": "期次", "share": percent("比例(%)"), "amount": money("计划金额(元)"), "gate_label": label("gate"),
               "status_label": label("status"), "blocked_reason": "暂不能拨付的原因"})
 
 

@@ -3,7 +3,8 @@
 - after 保存中期评估 the screen stays on 评估 (the tab is in the URL), and a shared link
   ``/project-file?id=N&tab=资金`` opened in a fresh tab shows that project on that tab;
 - releasing a tranche asks first and says what cannot be undone; 取消 writes nothing; a double click on
-  确认拨付 releases once (one 拨付 event in 项目动态);
+  确认拨付 releases once (one 拨付 event in 项目动态); the tranche plan's export keeps shares and amounts as numbers
+  shown as declared (50%, 12,000);
 - the activity form offers the project's own communities first and marks the others 「协议外」;
 - 评估期 of a capability assessment is picked from defined periods (no free text);
 - 出壳 asks first and says it cannot be undone;
@@ -112,6 +113,22 @@ def _no_english(page) -> None:
         assert words not in text, f"{page.url}: {words!r} shown"
 
 
+def _tranche_export_reads_as_declared(page) -> None:
+    """The tranche plan's 导出Excel: shares (stored in points) are percentages, amounts money, both still numbers
+    (formats declared with the labels: schemas.columns.format_of)."""
+    from core.monitoring.money import TRANCHE_COLUMNS
+
+    with page.expect_download(timeout=WAIT_MS) as dl:
+        box(page, "project:tranches:xlsx").get_by_role("button").click()
+    sheet = load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes())).worksheets[0]
+    header, *rows = list(sheet.iter_rows())
+    col = {c.value: i for i, c in enumerate(header)}
+    shares = [(r[col[TRANCHE_COLUMNS["share"]]].value, r[col[TRANCHE_COLUMNS["share"]]].number_format) for r in rows]
+    assert shares == [(50, '0"%"'), (30, '0"%"'), (20, '0"%"')]
+    second = rows[1][col[TRANCHE_COLUMNS["amount"]]]
+    assert (second.value, second.number_format) == (12000, "#,##0")
+
+
 # --- 项目档案: the tab stays, the URL names it, a release asks first and writes once -------------
 
 def test_midterm_keeps_the_tab_then_a_release_asks_first_and_a_double_click_writes_once(server, page):
@@ -154,6 +171,7 @@ def test_midterm_keeps_the_tab_then_a_release_asks_first_and_a_double_click_writ
     settle(page)
     _alert(page, "已登记拨付第2期资金 12,000 元")
     assert _selected_tab(page) == "资金"
+    _tranche_export_reads_as_declared(page)
     page.locator("[data-testid='stAlert']", has_text="第3期暂不能拨付").first.wait_for(timeout=WAIT_MS)
     assert not page.locator("[data-testid='stAlert']", has_text="已拨付").filter(
         has_text="第2期资金已拨付").count()  # the second click found no box: no refusal either
