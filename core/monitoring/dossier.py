@@ -13,11 +13,11 @@ from openpyxl import load_workbook
 from core.monitoring import evaluations, ledger, money, projects
 from core.platform import documents
 from core.platform.db import get_db
-from core.platform.excel import MONEY_CENTS_FORMAT, MONEY_FORMAT, workbook_bytes
+from core.platform.excel import number_format, workbook_bytes
 from schemas.application import Application
 from schemas.base import field_specs
 from schemas.choices import APP_STATES
-from schemas.columns import SYSTEM_FIELDS, columns, money as yuan
+from schemas.columns import SYSTEM_FIELDS, columns, format_of, money as yuan
 from schemas.monitoring import PROJECT_STATES, Agreement
 from schemas.review import Criterion
 
@@ -130,16 +130,16 @@ def sheets(project_id: int, db=None) -> dict[str, pd.DataFrame]:
 
 
 def _money_formats(data: bytes) -> bytes:
-    """Amounts in the 项目 / 内容 sheets (rows whose 项目 ends in "(元)") read with thousands separators and at
-    most two decimals, like the money columns ``core.platform.excel`` formats: 24,800 / 24,800.50 (still numbers)."""
+    """Figures in the 项目 / 内容 sheets read as their row's label declares (``schemas.columns.format_of``), as
+    ``core.platform.excel`` formats columns: amounts 24,800 / 24,800.50, percentages 85% (still numbers)."""
     wb = load_workbook(io.BytesIO(data))
     for ws in wb.worksheets:
         if [str(c.value or "") for c in ws[1]][:2] != PAIR:
             continue
         for label, cell in ws.iter_rows(min_row=2, max_col=2):
-            if str(label.value or "").endswith("(元)") and isinstance(cell.value, (int, float)) \
-                    and not isinstance(cell.value, bool):
-                cell.number_format = MONEY_FORMAT if float(cell.value).is_integer() else MONEY_CENTS_FORMAT
+            declared = format_of(str(label.value or ""))
+            if declared and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                cell.number_format = number_format(declared, cell.value) or cell.number_format
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
