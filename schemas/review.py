@@ -119,8 +119,9 @@ def scoring_schema(criteria: list[dict], *, half_points: bool, submit: bool) -> 
                 float, nullable=not submit, coerce=True,
                 checks=[pa.Check.in_range(0, top), pa.Check(lambda s, st=step: (s / st).round(6) % 1 == 0,
                                                              element_wise=False, error="score_step")],
-                # ("step"/"format": for the form engine once it honours them; today "float" steps by 0.01)
-                metadata={**meta, "widget": "float", "step": step, "format": "%.1f"})
+                # ("step"/"input_format": for the form engine once it honours them; today "float" steps by 0.01;
+                # "format", how values read, is schemas.base.FORMATS' and follows the widget: number)
+                metadata={**meta, "widget": "float", "step": step, "input_format": "%.1f", "format": "number"})
         else:
             # whole points: an integer input ("16", never "16.00") and an integer value; a number with a
             # fraction is refused with the step message, anything else as 格式不正确
@@ -130,7 +131,7 @@ def scoring_schema(criteria: list[dict], *, half_points: bool, submit: bool) -> 
                         pa.Check(lambda s, t=top: _numeric(s).between(0, t) | s.isna(), element_wise=False,
                                  error=f"in_range(0, {top:g})"),
                         pa.Check(lambda s: (_numeric(s) % 1 == 0) | s.isna(), element_wise=False, error="score_step")],
-                metadata={**meta, "widget": "int", "step": 1, "format": "%d"})
+                metadata={**meta, "widget": "int", "step": 1, "input_format": "%d", "format": "number"})
         columns[f"comment_{cid}"] = pa.Column(
             str, nullable=True, coerce=True, checks=[pa.Check.str_length(max_value=1000), pa.Check.plain_text()],
             metadata={"label": f"{c['name']}评语", "widget": "text"},
