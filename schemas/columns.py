@@ -21,9 +21,8 @@ not money or one that names % is not a percentage.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
-
 import sys
+from typing import Iterable, Mapping, Sequence
 
 from schemas.base import FormatConflict, Label, declare_format, field_specs, label_format  # noqa: F401 (re-exported)
 
