@@ -123,7 +123,7 @@ class Tranche(FormSchema):
     """拨付计划 (core.monitoring.money): one tranche of a project's plan and its release."""
     project_id: Series[pd.Int64Dtype] = stored("project_id", "tranches", widget="int")
     seq: Series[pd.Int64Dtype] = stored("seq", "tranches", widget="int", ge=1)
-    share: Series[float] = stored("share", "tranches", widget="float", ge=0, le=1)
+    share: Series[float] = stored("share", "tranches", widget="float", ge=0, le=100)  # percentage points: 50, 30, 20
     amount: Series[float] = stored("amount", "tranches", widget="float", ge=0)
     gate: Series[str] = stored("gate", "tranches")
     planned_date: Series[pd.Timestamp] = stored("planned_date", "tranches", widget="date", required=False)
