@@ -73,7 +73,7 @@ def pytest_collection_modifyitems(config, items):
     workers take them): without a demo database for this code version, the tests that need none come before
     those that do, while it is built in the background (``pytest_collection_finish``). Under pytest-xdist
     the main browser group comes first (the longest stretch of one worker, started at once; in it the browser
-    load check first); the late browser group comes after the tests that need no demo database (so the other
+    load check first); the late browser group comes after the tests that need no demo database (so another
     worker takes it once the demo build is done, and both workers end on short tests, not one on a group)."""
     demo_missing = os.environ.get("HUBDESK_TEST_DEMO_BUILT") == "0"
     xdist = "PYTEST_XDIST_WORKER" in os.environ
