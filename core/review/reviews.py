@@ -237,16 +237,21 @@ def check_submission(assignment_id: int, values: dict, actor: Actor, *, today: d
     """Everything :func:`save` with ``submit=True`` would check, without writing: the screen asks the
     reviewer to confirm only a submission that would be accepted. Returns the weighted total."""
     db = db or get_db()
-    today = today or dt.date.today()
+    _app, _rnd, crit, clean = _checked_scores(assignment_id, values, actor, True, today or dt.date.today(), db)
+    return rubrics.weighted_total({c["id"]: clean.get(f"score_{c['id']}") for c in crit}, crit)
+
+
+def _checked_scores(assignment_id: int, values: dict, actor: Actor, submit: bool, today: dt.date, db):
+    """(application, round, criteria, validated values) of a draft or a submission the reviewer may write now
+    (their own open task, the round's rubric set); refused in Chinese otherwise."""
     task = assignment.own(assignment_id, actor, db)
     app = db.fetch_one("SELECT id, round_id, state FROM applications WHERE id = ?", [task["application_id"]])
     rnd = rounds.get(app["round_id"], db)
-    _writable(task, app, rnd, review_of(assignment_id, db), actor, submit=True, today=today)
+    _writable(task, app, rnd, review_of(assignment_id, db), actor, submit=submit, today=today)
     crit = rubrics.criteria(rnd["id"], db)
     if not crit:
         raise ValidationFailed(form=["本批次尚未设置评分细则"])
-    clean = validate(scoring_schema(crit, half_points=bool(rnd["half_points"]), submit=True), values)
-    return rubrics.weighted_total({c["id"]: clean.get(f"score_{c['id']}") for c in crit}, crit)
+    return app, rnd, crit, validate(scoring_schema(crit, half_points=bool(rnd["half_points"]), submit=submit), values)
 
 
 def save(assignment_id: int, values: dict, actor: Actor, *, submit: bool = False,
@@ -257,14 +262,7 @@ def save(assignment_id: int, values: dict, actor: Actor, *, submit: bool = False
     reopening or unassigning, the rubric) is checked again under the write lock before writing."""
     db = db or get_db()
     today = today or dt.date.today()
-    task = assignment.own(assignment_id, actor, db)
-    app = db.fetch_one("SELECT id, round_id, state FROM applications WHERE id = ?", [task["application_id"]])
-    rnd = rounds.get(app["round_id"], db)
-    _writable(task, app, rnd, review_of(assignment_id, db), actor, submit=submit, today=today)
-    crit = rubrics.criteria(rnd["id"], db)
-    if not crit:
-        raise ValidationFailed(form=["本批次尚未设置评分细则"])
-    clean = validate(scoring_schema(crit, half_points=bool(rnd["half_points"]), submit=submit), values)
+    app, rnd, crit, clean = _checked_scores(assignment_id, values, actor, submit, today, db)
     scores = {c["id"]: clean.get(f"score_{c['id']}") for c in crit}
     total = rubrics.weighted_total(scores, crit)
     now = dt.datetime.now()
