@@ -51,7 +51,7 @@ from core.incubation.lifecycle import INCUBATION_DECISION, RATING, STAGE_CHANGE
 from core.incubation.mentoring import ACTION, MENTOR, PAIRING, SESSION
 from core.orgs.organisations import add_years
 from core.incubation.trainings import ATTENDANCE, FEEDBACK, TRAINING
-from core.platform.validation import to_failure, validate_many
+from core.demo.common import checked as _check
 from schemas import choices
 from schemas.capability import DEFAULT_INSTRUMENT, Attendance, Feedback, Training, assessment_schema, score_field
 from schemas.checks import normalise_phone
@@ -762,14 +762,6 @@ def plan(orgs: list[dict], today: dt.date | None = None, *, experts: dict[str, d
 
 
 # ==== writing (through the audited write path) ================================================
-def _check(model, rows: list[dict], what: str) -> dict[int, dict]:
-
-    valid, errors = validate_many(model, rows)
-    if errors:
-        raise RuntimeError(f"demo {what} invalid: {to_failure(errors)} {errors[:5]}")
-    return valid
-
-
 class _Stamps:
     """Historical ``created_at`` values: working hours of the day a row is about, never after ``now``."""
 

@@ -58,7 +58,7 @@ from core.monitoring.ledger import ACTIVITY
 from core.monitoring.money import EXPENSE, TRANCHE
 from core.monitoring.monitoring_policy import DEFAULT as DEFAULT_POLICY
 from core.monitoring.monitoring_policy import Policy, policy_for
-from core.platform.validation import to_failure, validate_many
+from core.demo.common import checked as _check
 from schemas import choices
 from schemas.choices import BUDGET_LINES
 from schemas.monitoring import (
@@ -591,13 +591,6 @@ def plan(items: list[dict], today: dt.date | None = None, *, communities: list[s
 
 
 # ==== writing (through the audited write path) ================================================
-def _check(model, rows: list[dict], what: str) -> dict[int, dict]:
-    valid, errors = validate_many(model, rows)
-    if errors:
-        raise RuntimeError(f"demo {what} invalid: {to_failure(errors)} {errors[:5]}")
-    return valid
-
-
 def _at(rng: random.Random, d: dt.date, now: dt.datetime, lo: int = 9, hi: int = 17) -> dict:
     t = dt.datetime.combine(d, dt.time(rng.randint(lo, hi), rng.randint(0, 59)))
     return {"created_at": min(t, now)}

@@ -42,7 +42,7 @@ from core.review.consolidation import FLAG_RESOLUTION
 from core.demo.orgs import GIVEN, SURNAMES
 from core.review.reviews import REVIEW, SCORE
 from core.intake.rounds import ROUND
-from core.platform.validation import to_failure, validate_many
+from core.demo.common import checked as _check
 from schemas import choices
 from schemas.review import LOW_SCORE_SHARE, Affiliation, Criterion, FlagResolution, ReviewerProfile
 
@@ -484,13 +484,6 @@ def lock_time(apps: list[dict], rnd: dict) -> dt.datetime:
 
 
 # ==== writing (through the audited write path) ================================================
-def _check(model, rows: list[dict], what: str) -> dict[int, dict]:
-    valid, errors = validate_many(model, rows)
-    if errors:
-        raise RuntimeError(f"demo {what} invalid: {to_failure(errors)} {errors[:5]}")
-    return valid
-
-
 def _accounts(db, panel: list[dict], actor: Actor) -> int:
     """The expert accounts, all with the demo password, hashed once (bcrypt is slow on purpose)."""
     new = [e for e in panel if e["name"] is not None and users.get(e["username"], db) is None]

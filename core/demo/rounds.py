@@ -34,7 +34,7 @@ from core.platform.actor import SYSTEM, Actor
 from core.intake.applications import APPLICATION, MILESTONE, SCREENING
 from core.demo.orgs import GIVEN, MOBILE_PREFIXES, SURNAMES
 from core.intake.ideas import IDEA
-from core.platform.validation import to_failure, validate_many
+from core.demo.common import checked as _check
 from schemas import choices
 from schemas.application import Application, ApplicationDraft, Milestone
 from schemas.checks import normalise_phone
@@ -738,13 +738,6 @@ def _ideas(rng: random.Random, rnds: list[dict], apps: list[dict]) -> list[dict]
 
 
 # ==== writing (through the audited write path) ================================================
-def _check(model, rows: list[dict], what: str) -> dict[int, dict]:
-    valid, errors = validate_many(model, rows)
-    if errors:
-        raise RuntimeError(f"demo {what} invalid: {to_failure(errors)} {errors[:5]}")
-    return valid
-
-
 def _org_rows(db) -> list[dict]:
     return db.fetch_all("SELECT id, name, community, service_domains, reg_date, active, rating, stage"
                         " FROM organisations ORDER BY id")
