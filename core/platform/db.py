@@ -186,6 +186,14 @@ def _may_open_read_only(path: Path, exc: BaseException) -> bool:
     return path.is_file() and "lock" not in str(exc).lower() and _reason_of(exc) == "read_only"
 
 
+
+def _close(cur) -> None:
+    """A cursor closed whatever happened to it (a closing error after a failure must not hide the failure)."""
+    try:
+        cur.close()
+    except duckdb.Error:
+        pass
+
 class Database:
     """One DuckDB file. ``read_only`` is True when the file or its folder could not be opened for writing:
     reads work, every write raises :class:`WriteFailed`."""
@@ -266,10 +274,7 @@ class Database:
                 raise failure from exc
             raise
         finally:
-            try:
-                cur.close()
-            except duckdb.Error:
-                pass
+            _close(cur)
 
     def fetch_df(self, sql: str, params: Any = None) -> pd.DataFrame:
         with self.read() as cur:
@@ -316,10 +321,7 @@ class Database:
                     raise failure from exc
                 raise
             finally:
-                try:
-                    cur.close()
-                except duckdb.Error:
-                    pass
+                _close(cur)
             self._committed(tx.touched)
             for hook in tx.after_commit:  # e.g. core.platform.audit's head-file line: only once the commit is done
                 hook()
