@@ -358,3 +358,35 @@ def test_create_many_is_refused_whole_for_a_role_or_a_bad_row(db):
         with records.unit(STAFF) as u:
             u.create_many(ORGANISATION, rows[1:])
     assert counts(db) == before  # nothing of the batch was stored, no audit row
+
+
+def test_create_many_refuses_a_row_that_repeats_an_earlier_row_of_the_batch(db):
+    rows = _batch(3)
+    rows[2]["name"] = rows[0]["name"]  # both new: the batch itself holds the clash
+    before = counts(db)
+    with pytest.raises(ValidationFailed) as info:
+        with records.unit(STAFF) as u:
+            u.create_many(ORGANISATION, rows)
+    assert counts(db) == before
+    [message] = info.value.fields["name"]
+    assert message.startswith(f"组织名称已被登记:「{rows[0]['name']}」")
+
+
+def test_create_many_writes_a_large_batch_with_a_few_statements_in_row_order(db, monkeypatch):
+    """A batch costs a few statements whatever its size (the demo data, an import): not one per row."""
+    from core.platform.db import Transaction
+    seen: list[str] = []
+    real = Transaction.execute
+    monkeypatch.setattr(Transaction, "execute", lambda self, sql, params=None: seen.append(sql) or real(self, sql, params))
+    n_orgs, n_audit = counts(db)
+    keys = records.create_many(ORGANISATION, _batch(120), STAFF)
+    assert len(seen) <= 8, seen[:12]
+    assert counts(db) == (n_orgs + 120, n_audit + 120)
+    assert [organisations.get(k)["name"] for k in (keys[0], keys[57], keys[-1])] == [
+        "下沙街道批量协会10", "下沙街道批量协会67", "下沙街道批量协会129"]
+    stored = organisations.get(keys[5])
+    assert stored["service_domains"] == ["社区治理", "志愿服务"] and stored["created_by"] == "wangmin"
+    logged = db.fetch_all("SELECT row_key, after_json FROM audit_log ORDER BY id DESC LIMIT 120")[::-1]
+    assert [r["row_key"] for r in logged] == [str(k) for k in keys]
+    assert json.loads(logged[5]["after_json"]) == as_json(stored)
+    assert audit.verify(db).ok

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Iterator
 
 import duckdb
+import pyarrow as pa
 
 from core.platform import audit
 from core.platform.actor import Actor
@@ -131,6 +132,61 @@ def _insert(tx: Transaction, entity: Entity, row: dict) -> dict:
     return dict(zip(names, cur.fetchone()))
 
 
+BATCH_ROWS = 2000  # rows per INSERT statement of a batch
+
+
+def _insert_rows(tx: Transaction, table: str, cols: list[str], chunk: list[dict]) -> list[dict]:
+    """Insert rows that have the same columns with one statement; the stored rows (defaults, generated keys)
+    in the order given. The rows go in as one Arrow table (a multi-row VALUES list binds every value as a
+    parameter: ~20 times slower); values Arrow cannot take as a column (mixed kinds) use that list instead."""
+    data = None
+    if len(chunk) > 1:
+        try:
+            data = pa.table({c: pa.array([row[c] for row in chunk]) for c in cols})
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            pass
+    if data is not None:
+        tx.cursor.register(_STAGED, data)
+        try:
+            cur = tx.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {_STAGED}"
+                             " RETURNING *")
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+        finally:
+            tx.cursor.unregister(_STAGED)
+    one = "(" + ", ".join("?" for _ in cols) + ")"
+    cur = tx.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES " + ", ".join(one for _ in chunk)
+                     + " RETURNING *", [row[c] for row in chunk for c in cols])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+_STAGED = "_hubdesk_staged_rows"
+
+
+def _first_duplicate(tx: Transaction, entity: Entity, records: list[dict]) -> int | None:
+    """The position of the first record whose unique value is already stored, or repeats an earlier record's
+    (one query per unique rule for the whole batch); None when there is none."""
+    first: int | None = None
+    for rule in entity.unique:
+        values = [r.get(rule.field) for r in records]
+        present = [v for v in values if v is not None]
+        if not present:
+            continue
+        stored = {row[0] for row in tx.execute(
+            f"SELECT DISTINCT {rule.field} FROM {entity.table} WHERE {rule.field} IN (SELECT unnest(?))",
+            [present]).fetchall()}
+        seen: set = set()
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            if v in stored or v in seen:
+                first = i if first is None else min(first, i)
+                break
+            seen.add(v)
+    return first
+
+
 class Unit:
     """Writes inside one open transaction; audit rows are collected and appended on success."""
 
@@ -163,36 +219,37 @@ class Unit:
 
     def create_many(self, entity: Entity, rows: list[dict], *, system: dict | list[dict] | None = None,
                     validated: bool = False, action: str = "create", note: str | None = None) -> list[Any]:
-        """:meth:`create` for many rows of one entity (a review's scores, a project's activities): the same
-        checks and one audit change per row, but one INSERT statement per 500 rows (DuckDB is columnar: a
-        statement per row costs about 1 ms each). ``system``: one dict for every row or one per row.
-        Returns the keys in the order of ``rows``."""
+        """:meth:`create` for many rows of one entity (a review's scores, a project's activities, demo data): the
+        same checks and one audit change per row, but one query per unique rule for the whole batch (a later row
+        that repeats an earlier one's value is refused as a single create would refuse it) and one INSERT per
+        :data:`BATCH_ROWS` rows (DuckDB is columnar: a statement per row costs milliseconds). ``system``: one dict
+        for every row or one per row. Returns the keys in the order of ``rows``."""
         _allow(entity, self.actor, "create")
         prepared = []
         for i, values in enumerate(rows):
             record = dict(values) if validated else clean(entity, values)
-            _check_unique(self.tx, entity, record, None)
             row = dict(record)
             if entity.stamps:
                 row.update(created_at=self.now, created_by=self.actor.username)
             row.update((system[i] if isinstance(system, list) else system) or {})
+            prepared.append((record, row))
+        first = _first_duplicate(self.tx, entity, [r for r, _ in prepared])
+        for i, (record, row) in enumerate(prepared):
+            if i == first:
+                self._store(entity, [r for _, r in prepared[:i]], action, note)  # its keys, for the message
+                _check_unique(self.tx, entity, record, None)  # raises that row's messages
             _judge(self.ctx, entity, "create", None, row, set(row))
-            prepared.append(row)
+        return self._store(entity, [r for _, r in prepared], action, note)
+
+    def _store(self, entity: Entity, prepared: list[dict], action: str, note: str | None) -> list[Any]:
         keys: list[Any] = []
         start = 0
         while start < len(prepared):
             cols = list(prepared[start])
             end = start
-            while end < len(prepared) and end - start < 500 and list(prepared[end]) == cols:
+            while end < len(prepared) and end - start < BATCH_ROWS and list(prepared[end]) == cols:
                 end += 1
-            chunk = prepared[start:end]
-            one = "(" + ", ".join("?" for _ in cols) + ")"
-            cur = self.tx.execute(f"INSERT INTO {entity.table} ({', '.join(cols)}) VALUES "
-                                  + ", ".join(one for _ in chunk) + " RETURNING *",
-                                  [row[c] for row in chunk for c in cols])
-            names = [d[0] for d in cur.description]
-            stored = [dict(zip(names, r)) for r in cur.fetchall()]
-            for row in stored:
+            for row in _insert_rows(self.tx, entity.table, cols, prepared[start:end]):
                 keys.append(row[entity.key])
                 self.ctx.begun[(entity.table, row[entity.key])] = None
                 self.changes.append(audit.Change(entity.table, row[entity.key], action, None, row,
@@ -233,6 +290,53 @@ class Unit:
         self.changes.append(audit.Change(entity.table, key, action, before, after, entity.secret_fields, note))
         self.tx.touch(entity.table)
         return True
+
+    def update_many(self, entity: Entity, system: dict[Any, dict], *, action: str = "update",
+                    note: str | None = None) -> list[Any]:
+        """:meth:`update` with ``system`` columns for many rows of one entity (a review's scores, checked by
+        the caller): the same checks and one audit change per changed row, but a constant number of
+        statements (one read of the rows, one UPDATE of every changed row, whose RETURNING is the audit's
+        after). Unchanged rows are neither written nor stamped. Returns the keys of the changed rows."""
+        if not system:
+            return []
+        keys = list(system)
+        for key in keys:
+            _allow(entity, self.actor, "update", key, set(system[key]))
+        found = {row[entity.key]: row for row in self.tx.fetch_all(
+            f"SELECT * FROM {entity.table} WHERE {entity.key} IN ({', '.join('?' for _ in keys)})", keys)}
+        changes: dict[Any, dict] = {}
+        for key in keys:
+            before = found.get(key)
+            if before is None:
+                raise NotFound(f"{entity.label}(编号 {key})不存在")
+            self.ctx.begun.setdefault((entity.table, key), before)
+            record = {k: plain(v) for k, v in system[key].items()}
+            _judge(self.ctx, entity, "update", before, {**before, **record}, set(record))
+            changed = {k: v for k, v in record.items() if plain(before.get(k)) != v}
+            if not changed:
+                continue
+            _check_unique(self.tx, entity, dict(before, **changed), key)
+            if entity.stamps:
+                changed.update(updated_at=self.now, updated_by=self.actor.username)
+            changes[key] = changed
+        if not changes:
+            return []
+        # one statement: each changed row gets every column any row changes (its own value where it did not)
+        cols = list(dict.fromkeys(c for changed in changes.values() for c in changed))
+        one = "(" + ", ".join("?" for _ in range(len(cols) + 1)) + ")"
+        params = [v for key, changed in changes.items()
+                  for v in [key] + [changed[c] if c in changed else plain(found[key].get(c)) for c in cols]]
+        cur = self.tx.execute(
+            f"UPDATE {entity.table} SET {', '.join(f'{c} = v.{c}' for c in cols)} FROM (VALUES "
+            + ", ".join(one for _ in changes) + f") AS v(_key, {', '.join(cols)}) WHERE {entity.table}.{entity.key} = v._key"
+            " RETURNING *", params)
+        names = [d[0] for d in cur.description]
+        after = {row[entity.key]: row for row in (dict(zip(names, r)) for r in cur.fetchall())}
+        for key in changes:
+            self.changes.append(audit.Change(entity.table, key, action, found[key], after[key], entity.secret_fields,
+                                             note))
+        self.tx.touch(entity.table)
+        return list(changes)
 
     def delete(self, entity: Entity, key: Any, *, note: str | None = None) -> None:
         _allow(entity, self.actor, "delete")
@@ -297,8 +401,7 @@ def create_many(entity: Entity, rows: list[dict], actor: Actor, *, system: list[
     records = clean_many(entity, rows, context)
     extras = system or [{} for _ in records]
     with unit(actor, db) as u:
-        return [u.create(entity, rec, system=extra, validated=True, action=action, note=note)
-                for rec, extra in zip(records, extras)]
+        return u.create_many(entity, records, system=list(extras), validated=True, action=action, note=note)
 
 
 def update(entity: Entity, key: Any, values: dict, actor: Actor, *, system: dict | None = None,
