@@ -5,6 +5,7 @@ turns them off (README).
 """
 from __future__ import annotations
 
+from core.demo.common import create_accounts, hash_soon
 from core.platform import users
 from core.platform.actor import SYSTEM
 
@@ -18,13 +19,10 @@ DEMO_ACCOUNTS = (
 
 
 def load_accounts(db) -> int:
-    n = 0
-    for acc in DEMO_ACCOUNTS:
-        if users.get(acc["username"], db) is None:
-            values = {k: v for k, v in acc.items() if k != "password"} | {"active": True}
-            users.create(values, SYSTEM, password=acc["password"], is_demo=True, db=db)
-            n += 1
-    return n
+    """The demo accounts that are missing, written in one batch (their passwords hashed in parallel)."""
+    new = [acc for acc in DEMO_ACCOUNTS if users.get(acc["username"], db) is None]
+    return create_accounts(db, [({k: v for k, v in acc.items() if k != "password"} | {"active": True}, acc["password"])
+                                for acc in new], SYSTEM)
 
 
 STEPS = ("演示账号", "社会组织", "公益创投批次与申报", "专家评审", "孵化与能力建设", "动态监管")
@@ -44,6 +42,7 @@ def load(db, progress=None) -> dict[str, int]:
         lambda: demo_incubation.load(db),  # mentoring, trainings, assessments, stages, ratings (needs the reviews)
         lambda: demo_monitoring.load(db),  # brands, projects, ledger, money, evaluations (needs the funded rounds)
     )
+    hash_soon(*(acc["password"] for acc in DEMO_ACCOUNTS), demo_reviews.PASSWORD)  # in threads, meanwhile
     counts: dict[str, int] = {}
     for i, (label, step) in enumerate(zip(STEPS, steps)):
         if progress:

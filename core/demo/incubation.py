@@ -818,17 +818,17 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
     for x in p["pairings"]:
         first_start[x["mentor"]] = min(first_start.get(x["mentor"], x["start_date"]), x["start_date"])
     with records.unit(actor, db) as u:
-        mentor_id = [u.create(MENTOR, valid[i], validated=True,
-                              system=stamp(first_start.get(i, HUB_OPENED + _days(60)), before=20))
-                     for i in range(len(p["mentors"]))]
+        mentor_id = u.create_many(MENTOR, [valid[i] for i in range(len(p["mentors"]))], validated=True,
+                                  system=[stamp(first_start.get(i, HUB_OPENED + _days(60)), before=20)
+                                          for i in range(len(p["mentors"]))])
     counts["mentors"] = len(mentor_id)
 
     rows = [{k: v for k, v in x.items() if k != "mentor"} | {"mentor_id": mentor_id[x["mentor"]]}
             for x in p["pairings"]]
     valid = _check(Pairing, rows, "pairings")
     with records.unit(actor, db) as u:
-        pairing_id = [u.create(PAIRING, valid[i], validated=True, system=stamp(rows[i]["start_date"]))
-                      for i in range(len(rows))]
+        pairing_id = u.create_many(PAIRING, [valid[i] for i in range(len(rows))], validated=True,
+                                   system=[stamp(rows[i]["start_date"]) for i in range(len(rows))])
     counts["pairings"] = len(pairing_id)
 
     rows = [{k: v for k, v in x.items() if k != "pairing"} | {"pairing_id": pairing_id[x["pairing"]]}
@@ -837,22 +837,18 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
     valid_actions = _check(MentoringAction, [{k: x[k] for k in ("action", "owner", "due_date")} for x in p["actions"]],
                            "mentoring actions")
     with records.unit(actor, db) as u:
-        session_id = []
-        for i, x in enumerate(rows):
-            session_id.append(u.create(SESSION, valid[i], validated=True,
-                                       system=stamp(x["session_date"], 15, 20)))
-        for i, x in enumerate(p["actions"]):
-            u.create(ACTION, valid_actions[i], validated=True,
-                     system={"session_id": session_id[x["session"]], "status": x["status"],
-                             "done_date": x["done_date"]} | stamp(p["sessions"][x["session"]]["session_date"], 17, 21))
+        session_id = u.create_many(SESSION, [valid[i] for i in range(len(rows))], validated=True,
+                                   system=[stamp(x["session_date"], 15, 20) for x in rows])
+        u.create_many(ACTION, [valid_actions[i] for i in range(len(p["actions"]))], validated=True,
+                      system=[{"session_id": session_id[x["session"]], "status": x["status"], "done_date": x["done_date"]}
+                              | stamp(p["sessions"][x["session"]]["session_date"], 17, 21) for x in p["actions"]])
     counts["sessions"], counts["actions"] = len(session_id), len(p["actions"])
 
     # ---- trainings, then attendance with feedback -----------------------------------------------
     valid = _check(Training, p["trainings"], "trainings")
     with records.unit(actor, db) as u:
-        training_id = [u.create(TRAINING, valid[i], validated=True,
-                                system=stamp(x["training_date"] - _days(7), before=14))
-                       for i, x in enumerate(p["trainings"])]
+        training_id = u.create_many(TRAINING, [valid[i] for i in range(len(p["trainings"]))], validated=True,
+                                    system=[stamp(x["training_date"] - _days(7), before=14) for x in p["trainings"]])
     counts["trainings"] = len(training_id)
 
     rows = [{k: v for k, v in x.items() if k != "training"} | {"training_id": training_id[x["training"]]}
@@ -861,15 +857,13 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
     valid_fb = _check(Feedback, [{k: v for k, v in x.items() if k != "attendance"} | {"attendance_id": 1}
                                  for x in p["feedback"]], "feedback")
     with records.unit(actor, db) as u:
-        attendance_id = []
-        for i, x in enumerate(p["attendance"]):
-            day = p["trainings"][x["training"]]["training_date"]
-            attendance_id.append(u.create(ATTENDANCE, valid[i], validated=True,
-                                          system=stamp(day, 17, 20)))
-        for i, x in enumerate(p["feedback"]):
-            day = p["trainings"][p["attendance"][x["attendance"]]["training"]]["training_date"]
-            u.create(FEEDBACK, valid_fb[i] | {"attendance_id": attendance_id[x["attendance"]]}, validated=True,
-                     system=stamp(day + _days(x["attendance"] % 4)))
+        attendance_id = u.create_many(
+            ATTENDANCE, [valid[i] for i in range(len(p["attendance"]))], validated=True,
+            system=[stamp(p["trainings"][x["training"]]["training_date"], 17, 20) for x in p["attendance"]])
+        u.create_many(FEEDBACK, [valid_fb[i] | {"attendance_id": attendance_id[x["attendance"]]}
+                                 for i, x in enumerate(p["feedback"])], validated=True,
+                      system=[stamp(p["trainings"][p["attendance"][x["attendance"]]["training"]]["training_date"]
+                                    + _days(x["attendance"] % 4)) for x in p["feedback"]])
     counts["attendance"], counts["feedback"] = len(attendance_id), len(p["feedback"])
 
     # ---- capability assessments (totals by core.incubation.assessments) ------------------------------------
@@ -878,6 +872,7 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
              | {k: a[k] for k in ("period", "assessor", "assessed_on", "evidence")} for a in p["assessments"]]
     valid = _check(schema, heads, "assessments")
     with records.unit(actor, db) as u:
+        heads, whens, all_scores = [], [], []
         for i, a in enumerate(p["assessments"]):
             clean = valid[i]
             scores = {ind["id"]: int(clean[score_field(ind["id"])])
@@ -887,11 +882,15 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
             head = {"org_id": a["org_id"], "period": clean["period"], "instrument_id": inst["id"],
                     "assessor": clean["assessor"], "assessed_on": clean["assessed_on"], "evidence": clean["evidence"],
                     "total": total}
-            aid = u.create(asm.ASSESSMENT, head, validated=True, system=when)
-            u.create_many(asm.SCORE, [{"assessment_id": aid, "indicator_id": ind_id, "score": score}
-                                      for ind_id, score in scores.items()], validated=True, system=when)
-            counts["assessment_scores"] += len(scores)
-            counts["assessments"] += 1
+            heads.append(head)
+            whens.append(when)
+            all_scores.append(scores)
+        ids = u.create_many(asm.ASSESSMENT, heads, validated=True, system=whens)
+        u.create_many(asm.SCORE, [{"assessment_id": aid, "indicator_id": ind_id, "score": score}
+                                  for aid, scores in zip(ids, all_scores) for ind_id, score in scores.items()],
+                      validated=True, system=[when for when, scores in zip(whens, all_scores) for _ in scores])
+        counts["assessment_scores"] += sum(len(scores) for scores in all_scores)
+        counts["assessments"] += len(ids)
 
     # ---- lifecycle: stage changes, 入壳/出壳 decisions, ratings (the organisations stay as they are) --
     stage_rows = p["stage_changes"]
@@ -901,14 +900,13 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
     valid_rating = _check(Rating, [{k: x[k] for k in ("org_id", "level", "score", "rated_on", "note")}
                                    for x in p["ratings"]], "ratings")
     with records.unit(actor, db) as u:
-        for i, x in enumerate(stage_rows):
-            u.create(STAGE_CHANGE, valid_stage[i], validated=True,
-                     system={"from_stage": x["from_stage"]} | stamp(x["changed_on"]))
-        for i, x in enumerate(p["incubation_decisions"]):
-            u.create(INCUBATION_DECISION, valid_dec[i], validated=True, system=stamp(x["decided_on"]))
-        for i, x in enumerate(p["ratings"]):
-            record = RATING.derive(dict(valid_rating[i])) if RATING.derive else valid_rating[i]
-            u.create(RATING, record, validated=True, system=stamp(x["rated_on"] + _days(7 + i % 14)))
+        u.create_many(STAGE_CHANGE, [valid_stage[i] for i in range(len(stage_rows))], validated=True,
+                      system=[{"from_stage": x["from_stage"]} | stamp(x["changed_on"]) for x in stage_rows])
+        u.create_many(INCUBATION_DECISION, [valid_dec[i] for i in range(len(p["incubation_decisions"]))],
+                      validated=True, system=[stamp(x["decided_on"]) for x in p["incubation_decisions"]])
+        u.create_many(RATING, [RATING.derive(dict(valid_rating[i])) if RATING.derive else valid_rating[i]
+                               for i in range(len(p["ratings"]))], validated=True,
+                      system=[stamp(x["rated_on"] + _days(7 + i % 14)) for i, x in enumerate(p["ratings"])])
     counts["stage_changes"], counts["incubation_decisions"] = len(stage_rows), len(p["incubation_decisions"])
     counts["ratings"] = len(p["ratings"])
     return dict(counts)

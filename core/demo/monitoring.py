@@ -624,14 +624,15 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
     # ---- brands, then their service points ---------------------------------------------------------
     valid = _check(Brand, p["brands"], "brands")
     with records.unit(actor, db) as u:
-        brand_id = {b["name"]: u.create(BRAND, valid[i], validated=True, system=_at(rng, b["day"] or today, now))
-                    for i, b in enumerate(p["brands"])}
+        made = u.create_many(BRAND, [valid[i] for i in range(len(p["brands"]))], validated=True,
+                             system=[_at(rng, b["day"] or today, now) for b in p["brands"]])
+        brand_id = {b["name"]: key for b, key in zip(p["brands"], made)}
     rows = [{k: v for k, v in pt.items() if k not in ("brand", "day")} | {"brand_id": brand_id[pt["brand"]]}
             for pt in p["points"]]
     valid = _check(ServicePoint, rows, "service points")
     with records.unit(actor, db) as u:
-        for i, pt in enumerate(p["points"]):
-            u.create(SERVICE_POINT, valid[i], validated=True, system=_at(rng, pt["day"] or today, now))
+        u.create_many(SERVICE_POINT, [valid[i] for i in range(len(p["points"]))], validated=True,
+                      system=[_at(rng, pt["day"] or today, now) for pt in p["points"]])
     counts["brands"], counts["service_points"] = len(brand_id), len(rows)
 
     # ---- agreements: what projects.sign_agreement writes (the agreement, its milestones, the tranche
@@ -646,23 +647,32 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
     si = 0
     for rid in sorted(set(round_of.values())):
         policy = policy_for(rid, db)
-        with records.unit(actor, db) as u:
-            for i, x in enumerate(p["projects"]):
-                if round_of[x["app_id"]] != rid:
-                    continue
+        with records.unit(actor, db) as u:  # each table's rows in the order they always had
+            mine = [(i, x) for i, x in enumerate(p["projects"]) if round_of[x["app_id"]] == rid]
+            pids = u.create_many(projects.PROJECT, [valid_agr[i] for i, _ in mine], validated=True,
+                                 system=[{"application_id": x["app_id"], "state": "active"}
+                                         | _at(rng, valid_agr[i]["agreement_date"], now) for i, x in mine])
+            stones, stone_of, tranches, tranche_of, plans = [], [], [], [], []
+            for (i, x), pid in zip(mine, pids):
+                pid_of[x["app_id"]] = pid
                 rec = valid_agr[i]
-                pid = pid_of[x["app_id"]] = u.create(
-                    projects.PROJECT, rec, validated=True,
-                    system={"application_id": x["app_id"], "state": "active"} | _at(rng, rec["agreement_date"], now))
                 for _ in x["milestones"]:
-                    stone_ids[pid].append(u.create(projects.PROJECT_MILESTONE, valid_stones[si], validated=True,
-                                                   system={"project_id": pid}))
+                    stones.append(valid_stones[si])
+                    stone_of.append(pid)
                     si += 1
                 plan_rows = policy.tranche_plan(float(rec["granted_amount"]), rec["agreement_date"], rec["midterm_due"],
                                                 rec["final_due"])
-                for t in plan_rows:
-                    tranche_id[(pid, t["seq"])] = (u.create(TRANCHE, t, validated=True, system={"project_id": pid}),
-                                                   t["amount"])
+                plans.append(plan_rows)
+                tranches += plan_rows
+                tranche_of += [(pid, t) for t in plan_rows]
+            for pid, key in zip(stone_of, u.create_many(projects.PROJECT_MILESTONE, stones, validated=True,
+                                                       system=[{"project_id": pid} for pid in stone_of])):
+                stone_ids[pid].append(key)
+            for (pid, t), key in zip(tranche_of, u.create_many(TRANCHE, tranches, validated=True,
+                                                              system=[{"project_id": pid} for pid, _ in tranche_of])):
+                tranche_id[(pid, t["seq"])] = (key, t["amount"])
+            for (i, x), pid, plan_rows in zip(mine, pids, plans):
+                rec = valid_agr[i]
                 projects.add_event_in(u, pid, "签订资助协议",
                                       f"协议编号 {rec['agreement_no']},资助 {float(rec['granted_amount']):,.2f} 元,"
                                       f"分 {len(plan_rows)} 期拨付", rec["agreement_date"])
@@ -696,10 +706,9 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
                 ai += 1
                 counts["person_times"] += a["person_times"]
             u.create_many(ACTIVITY, rows, validated=True, system=stamps)
-            for e in x["expenses"]:
-                u.create(EXPENSE, valid_exps[ei], validated=True,
-                         system={"project_id": pid} | _at(rng, e["expense_date"], now))
-                ei += 1
+            u.create_many(EXPENSE, [valid_exps[ei + j] for j in range(len(x["expenses"]))], validated=True,
+                          system=[{"project_id": pid} | _at(rng, e["expense_date"], now) for e in x["expenses"]])
+            ei += len(x["expenses"])
             for s in x["steps"]:
                 _apply(u, pid, s, valid_rels[ri] if s["step"] == "release" else None, tranche_id, rng, now)
                 ri += s["step"] == "release"

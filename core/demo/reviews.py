@@ -34,7 +34,7 @@ import re
 from collections import Counter
 
 from core.intake import rubrics
-from core.platform import passwords, records, users
+from core.platform import records, users
 from core.review import assignment, reviewers
 from core.platform.actor import SYSTEM, Actor
 from core.review.assignment import ASSIGNMENT
@@ -42,7 +42,7 @@ from core.review.consolidation import FLAG_RESOLUTION
 from core.demo.orgs import GIVEN, SURNAMES
 from core.review.reviews import REVIEW, SCORE
 from core.intake.rounds import ROUND
-from core.demo.common import checked as _check
+from core.demo.common import checked as _check, create_accounts
 from schemas import choices
 from schemas.review import LOW_SCORE_SHARE, Affiliation, Criterion, FlagResolution, ReviewerProfile
 
@@ -487,14 +487,8 @@ def lock_time(apps: list[dict], rnd: dict) -> dt.datetime:
 def _accounts(db, panel: list[dict], actor: Actor) -> int:
     """The expert accounts, all with the demo password, hashed once (bcrypt is slow on purpose)."""
     new = [e for e in panel if e["name"] is not None and users.get(e["username"], db) is None]
-    if not new:
-        return 0
-    hashed = passwords.hash_password(PASSWORD)
-    for e in new:
-        users.create({"username": e["username"], "name": e["name"], "email": f"{e['username']}@demo.hubdesk",
-                      "roles": ["reviewer"], "active": True}, actor, password=PASSWORD, password_hash=hashed,
-                     is_demo=True, db=db)
-    return len(new)
+    return create_accounts(db, [({"username": e["username"], "name": e["name"], "email": f"{e['username']}@demo.hubdesk",
+                                  "roles": ["reviewer"], "active": True}, PASSWORD) for e in new], actor)
 
 
 def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, int]:
@@ -532,12 +526,10 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
     links = affiliations(rng, panel, orgs, applied)
     valid_links = _check(Affiliation, [{k: v for k, v in x.items() if k != "username"} for x in links], "affiliations")
     with records.unit(actor, db) as u:
-        for i, e in enumerate(fresh):
-            u.create(reviewers.PROFILE, valid_profiles[i], validated=True, system={"username": e["username"]})
-            counts["profiles"] += 1
-        for i, x in enumerate(links):
-            u.create(reviewers.AFFILIATION, valid_links[i], validated=True, system={"username": x["username"]})
-            counts["affiliations"] += 1
+        counts["profiles"] = len(u.create_many(reviewers.PROFILE, [valid_profiles[i] for i in range(len(fresh))],
+                                               validated=True, system=[{"username": e["username"]} for e in fresh]))
+        counts["affiliations"] = len(u.create_many(reviewers.AFFILIATION, [valid_links[i] for i in range(len(links))],
+                                                   validated=True, system=[{"username": x["username"]} for x in links]))
     conflicts = reviewers.conflict_pairs(db)
 
     rubric = _check(Criterion, rubrics.default_rows(), "rubric")
@@ -559,31 +551,33 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
             if not stored:
                 if abs(sum(float(c["max_score"]) for c in rubric) - float(rnd["rubric_total"] or 100)) > 1e-6:
                     raise RuntimeError(f"the default rubric does not add up to round {rnd['year']}'s total")
-                for seq, c in enumerate(rubric, start=1):
-                    crit_id[seq] = u.create(rubrics.CRITERION, c, validated=True,
-                                            system={"round_id": rnd["id"], "seq": seq})
-                    counts["criteria"] += 1
-            for x in plan:
-                key = u.create(ASSIGNMENT, {"application_id": x["application_id"], "reviewer": x["reviewer"],
-                                            "status": "assigned", "no_conflict_at": x["no_conflict_at"]}, validated=True)
-                counts["assignments"] += 1
+                made = u.create_many(rubrics.CRITERION, rubric, validated=True,
+                                     system=[{"round_id": rnd["id"], "seq": seq} for seq in range(1, len(rubric) + 1)])
+                crit_id.update(zip(range(1, len(rubric) + 1), made))
+                counts["criteria"] += len(made)
+            # each table's rows in the plan's order (as one by one): assignments, the recusals, reviews, scores
+            keys = u.create_many(ASSIGNMENT, [{"application_id": x["application_id"], "reviewer": x["reviewer"],
+                                               "status": "assigned", "no_conflict_at": x["no_conflict_at"]}
+                                              for x in plan], validated=True)
+            counts["assignments"] += len(keys)
+            for x, key in zip(plan, keys):
                 if x["recused_reason"]:
                     u.update(ASSIGNMENT, key, {}, system={"status": "recused", "recused_reason": x["recused_reason"]},
                              action="recuse", note=x["recused_reason"])
                     counts["recused"] += 1
-                r = x["review"]
-                if r is None:
-                    continue
-                submitted = r["status"] == "submitted"
-                review_id = u.create(REVIEW, {"assignment_id": key, "application_id": x["application_id"],
-                                              "reviewer": x["reviewer"], "status": r["status"],
-                                              "recommendation": r["recommendation"], "total": r["total"],
-                                              "submitted_at": r["submitted_at"]},
-                                     validated=True, action="submit_review" if submitted else "create")
-                counts["reviews" if submitted else "review_drafts"] += 1
-                u.create_many(SCORE, [{"review_id": review_id, "criterion_id": crit_id[cid], "score": score,
-                                       "comment": comment} for cid, score, comment in r["scores"]], validated=True)
-                counts["scores"] += len(r["scores"])
+            done = [(x, key) for x, key in zip(plan, keys) if x["review"] is not None]
+            review_ids = u.create_many(
+                REVIEW, [{"assignment_id": key, "application_id": x["application_id"], "reviewer": x["reviewer"],
+                          "status": x["review"]["status"], "recommendation": x["review"]["recommendation"],
+                          "total": x["review"]["total"], "submitted_at": x["review"]["submitted_at"]}
+                         for x, key in done], validated=True,
+                action=["submit_review" if x["review"]["status"] == "submitted" else "create" for x, _ in done])
+            for x, _ in done:
+                counts["reviews" if x["review"]["status"] == "submitted" else "review_drafts"] += 1
+            scores = [{"review_id": review_id, "criterion_id": crit_id[cid], "score": score, "comment": comment}
+                      for (x, _), review_id in zip(done, review_ids) for cid, score, comment in x["review"]["scores"]]
+            u.create_many(SCORE, scores, validated=True)
+            counts["scores"] += len(scores)
             if not current and plan:
                 locked_at = lock_time(mine, rnd)
                 if resolve is not None:  # the admin's recorded reason, before signing off

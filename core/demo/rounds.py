@@ -790,25 +790,28 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
                 system = {"duplicate_of": idea_id[idea["duplicate_of"]]} if idea["duplicate_of"] is not None else None
                 idea_id[idea["key"]] = u.create(IDEA, valid_ideas[i], validated=True, system=system)
                 counts["ideas"] += 1
-            for a in apps:
-                if a["year"] != y:
-                    continue
-                linked = idea_id[a["idea"]] if a["idea"] is not None else None
-                app_id = u.create(APPLICATION, a["record"], validated=True, system=dict(a["system"], idea_id=linked))
-                counts["applications"] += 1
-                counts["funded"] += a["system"]["state"] == "funded"
-                if linked is not None:
-                    u.update(IDEA, linked, {}, system={"application_id": app_id}, action="promote")
-                for s in a["stones"]:
-                    u.create(MILESTONE, s, validated=True, system={"application_id": app_id})
+            mine = [a for a in apps if a["year"] == y]  # each table's rows in the order they always had
+            linked = [idea_id[a["idea"]] if a["idea"] is not None else None for a in mine]
+            app_ids = u.create_many(APPLICATION, [a["record"] for a in mine], validated=True,
+                                    system=[dict(a["system"], idea_id=i) for a, i in zip(mine, linked)])
+            counts["applications"] += len(mine)
+            counts["funded"] += sum(a["system"]["state"] == "funded" for a in mine)
+            for app_id, idea in zip(app_ids, linked):
+                if idea is not None:
+                    u.update(IDEA, idea, {}, system={"application_id": app_id}, action="promote")
+            u.create_many(MILESTONE, [s for a in mine for s in a["stones"]], validated=True,
+                          system=[{"application_id": app_id} for a, app_id in zip(mine, app_ids) for _ in a["stones"]])
+            events, labels = [], []
+            for a, app_id, idea in zip(mine, app_ids, linked):
                 for ev in a["events"]:
                     note = ev["note"]
-                    if ev["from_state"] is None and linked is not None:
-                        note = note.replace("新建申报草稿", f"新建申报草稿(由金点子 {linked} 转化)")
-                    u.create(workflow.EVENT, {"application_id": app_id, "from_state": ev["from_state"],
-                                              "to_state": ev["to_state"], "note": note},
-                             validated=True, note=ev["label"])
-                    counts["events"] += 1
-                for s in a["screenings"]:
-                    u.create(SCREENING, dict(s, application_id=app_id), validated=True)
+                    if ev["from_state"] is None and idea is not None:
+                        note = note.replace("新建申报草稿", f"新建申报草稿(由金点子 {idea} 转化)")
+                    events.append({"application_id": app_id, "from_state": ev["from_state"],
+                                   "to_state": ev["to_state"], "note": note})
+                    labels.append(ev["label"])
+            u.create_many(workflow.EVENT, events, validated=True, note=labels)
+            counts["events"] += len(events)
+            u.create_many(SCREENING, [dict(s, application_id=app_id) for a, app_id in zip(mine, app_ids)
+                                      for s in a["screenings"]], validated=True)
     return dict(counts)

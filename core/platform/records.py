@@ -218,12 +218,13 @@ class Unit:
         return key
 
     def create_many(self, entity: Entity, rows: list[dict], *, system: dict | list[dict] | None = None,
-                    validated: bool = False, action: str = "create", note: str | None = None) -> list[Any]:
+                    validated: bool = False, action: str | list[str] = "create",
+                    note: str | None | list[str | None] = None) -> list[Any]:
         """:meth:`create` for many rows of one entity (a review's scores, a project's activities, demo data): the
         same checks and one audit change per row, but one query per unique rule for the whole batch (a later row
         that repeats an earlier one's value is refused as a single create would refuse it) and one INSERT per
-        :data:`BATCH_ROWS` rows (DuckDB is columnar: a statement per row costs milliseconds). ``system``: one dict
-        for every row or one per row. Returns the keys in the order of ``rows``."""
+        :data:`BATCH_ROWS` rows (DuckDB is columnar: a statement per row costs milliseconds). ``system``, ``action``
+        and ``note``: one for every row or a list of one per row. Returns the keys in the order of ``rows``."""
         _allow(entity, self.actor, "create")
         prepared = []
         for i, values in enumerate(rows):
@@ -241,7 +242,8 @@ class Unit:
             _judge(self.ctx, entity, "create", None, row, set(row))
         return self._store(entity, [r for _, r in prepared], action, note)
 
-    def _store(self, entity: Entity, prepared: list[dict], action: str, note: str | None) -> list[Any]:
+    def _store(self, entity: Entity, prepared: list[dict], action: str | list[str],
+               note: str | None | list[str | None]) -> list[Any]:
         keys: list[Any] = []
         start = 0
         while start < len(prepared):
@@ -249,11 +251,12 @@ class Unit:
             end = start
             while end < len(prepared) and end - start < BATCH_ROWS and list(prepared[end]) == cols:
                 end += 1
-            for row in _insert_rows(self.tx, entity.table, cols, prepared[start:end]):
+            for i, row in enumerate(_insert_rows(self.tx, entity.table, cols, prepared[start:end]), start):
                 keys.append(row[entity.key])
                 self.ctx.begun[(entity.table, row[entity.key])] = None
-                self.changes.append(audit.Change(entity.table, row[entity.key], action, None, row,
-                                                 entity.secret_fields, note))
+                self.changes.append(audit.Change(
+                    entity.table, row[entity.key], action[i] if isinstance(action, list) else action, None, row,
+                    entity.secret_fields, note[i] if isinstance(note, list) else note))
             start = end
         if prepared:
             self.tx.touch(entity.table)
