@@ -109,8 +109,8 @@ def _declare(chosen: int, who) -> None:
 
 def _scoring(chosen: int, view: dict, who) -> None:
     rnd = view["round"]
-    crit = rubrics.criteria(rnd["id"])
-    review = reviews.review_of(chosen)
+    form = reviews.scoring_form(chosen, rnd)  # criteria, stored review and values, schema: three reads in all
+    crit, review = form["criteria"], form["review"]
     key = f"score:{chosen}"
     ck, pending_key = f"{key}:submit", f"{key}::__pending"
     st.caption(f"评审截止:{date_text(rnd['review_end'])}。" + ("可打半分。" if rnd["half_points"] else "请打整数分。")
@@ -120,20 +120,21 @@ def _scoring(chosen: int, view: dict, who) -> None:
         st.session_state.pop(pending_key, None)
         st.success(f"已于 {review['submitted_at']:%Y-%m-%d %H:%M} 提交,加权总分 {rubrics.score_text(review['total'])},"
                    f"推荐意见:{review['recommendation'] or '—'}。")
-        st.dataframe(pd.DataFrame(reviews.score_rows(chosen)), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(reviews.pending_rows(rnd["id"], form["values"], crit=crit)), hide_index=True,
+                     width="stretch")
         return
     if review is not None and review.get("reopened_reason"):
         st.warning(md(f"工作人员已重新开放本评分:{review['reopened_reason']}"))
     if asking(ck) and pending_key in st.session_state:
-        _confirm_submission(chosen, view, st.session_state[pending_key], ck, who)
+        _confirm_submission(chosen, view, crit, st.session_state[pending_key], ck, who)
         return
     cancel(ck)
     if pending_key in st.session_state:
         # back from the confirmation (取消, or a refusal): the form shows exactly what was typed
         for name, value in st.session_state.pop(pending_key).items():
             st.session_state[f"{key}::{name}"] = value
-    draft_schema = reviews.schema_for(rnd["id"], submit=False)
-    load(key, reviews.form_values(chosen), draft_schema, token=(chosen, review["updated_at"] if review else None))
+    draft_schema = form["draft_schema"]
+    load(key, form["values"], draft_schema, token=(chosen, review["updated_at"] if review else None))
     _live_total(key, crit)
 
     def save(values: dict) -> str:
@@ -151,12 +152,12 @@ def _scoring(chosen: int, view: dict, who) -> None:
     st.caption("「提交评分」前会请您确认;提交后不能再修改,如需更正须请工作人员重新开放。")
 
 
-def _confirm_submission(chosen: int, view: dict, values: dict, ck: str, who) -> None:
+def _confirm_submission(chosen: int, view: dict, crit: list[dict], values: dict, ck: str, who) -> None:
     """The checked scores, read-only, and the confirmation box: written only on 确认提交评分."""
-    crit = rubrics.criteria(view["round"]["id"])
     total = rubrics.weighted_total({c["id"]: values.get(f"score_{c['id']}") for c in crit}, crit)
     st.markdown("**您将提交以下评分:**")
-    st.dataframe(pd.DataFrame(reviews.pending_rows(view["round"]["id"], values)), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(reviews.pending_rows(view["round"]["id"], values, crit=crit)), hide_index=True,
+                 width="stretch")
     confirm_box(ck, SUBMIT,
                 f"提交对「{view['title']}」的评分:加权总分 {rubrics.score_text(total)},"
                 f"总体推荐意见:{values.get('recommendation') or '—'}。提交后您不能再修改;如需更正,须请工作人员重新开放。",

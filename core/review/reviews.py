@@ -24,12 +24,16 @@ SUBMITTED = "评分已提交,不能再修改;如需更正请联系工作人员�
 
 def _open_task(ctx: RuleContext, assignment_id: int) -> dict:
     """The actor's own assignment, open for scoring (assigned, no conflict declared, the round's scores not
-    signed off, the application in review); else a Chinese refusal saying which of these fails."""
-    task = ctx.db.fetch_one(
-        "SELECT s.*, a.state, r.scores_locked_at FROM assignments s JOIN applications a ON a.id = s.application_id"
-        " JOIN rounds r ON r.id = a.round_id WHERE s.id = ?", [assignment_id])
-    _refuse_closed(task, ctx.actor)
-    return task
+    signed off, the application in review); else a Chinese refusal saying which of these fails. Read once per
+    change (a review and its scores are judged on one read of their task)."""
+    opened = vars(ctx).setdefault("_open_tasks", {})
+    if assignment_id not in opened:
+        task = ctx.db.fetch_one(
+            "SELECT s.*, a.state, r.scores_locked_at FROM assignments s JOIN applications a ON a.id = s.application_id"
+            " JOIN rounds r ON r.id = a.round_id WHERE s.id = ?", [assignment_id])
+        _refuse_closed(task, ctx.actor)
+        opened[assignment_id] = task
+    return opened[assignment_id]
 
 
 def _refuse_closed(task: dict | None, actor: Actor) -> None:
@@ -68,11 +72,16 @@ def _own_open_score(ctx: RuleContext, before: dict | None, after: dict | None) -
     row = after or before
     if before is not None and before["review_id"] != row["review_id"]:
         raise PermissionDenied("分项得分不能移到其他评分")
-    review = ctx.db.fetch_one("SELECT * FROM reviews WHERE id = ?", [row["review_id"]])
-    if review is None or review["reviewer"] != ctx.actor.username:
-        raise PermissionDenied("只能填写您本人的评分")
-    _open_task(ctx, review["assignment_id"])
-    was = ctx.original(REVIEW, review["id"])
+    # the review and its task are read and judged once per change, not once per score (nothing in one change
+    # moves a review to another reviewer or task; a refusal is not remembered, so it is raised for every score)
+    judged = vars(ctx).setdefault("_open_reviews", {})
+    if row["review_id"] not in judged:
+        review = ctx.db.fetch_one("SELECT * FROM reviews WHERE id = ?", [row["review_id"]])
+        if review is None or review["reviewer"] != ctx.actor.username:
+            raise PermissionDenied("只能填写您本人的评分")
+        _open_task(ctx, review["assignment_id"])
+        judged[row["review_id"]] = ctx.original(REVIEW, review["id"])
+    was = judged[row["review_id"]]
     if was is not None and was["status"] == "submitted":
         raise ValidationFailed(form=[SUBMITTED])
 
@@ -184,8 +193,26 @@ def form_values(assignment_id: int, db=None) -> dict:
     review = db.fetch_one("SELECT * FROM reviews WHERE assignment_id = ?", [assignment_id])
     if review is None:
         return {}
-    whole = not db.scalar("SELECT r.half_points FROM applications a JOIN rounds r ON r.id = a.round_id WHERE a.id = ?",
-                          [review["application_id"]])
+    half = db.scalar("SELECT r.half_points FROM applications a JOIN rounds r ON r.id = a.round_id WHERE a.id = ?",
+                     [review["application_id"]])
+    return _values_of(review, bool(half), db)
+
+
+def scoring_form(assignment_id: int, rnd: dict, db=None) -> dict:
+    """What the reviewer's scoring screen needs for one task of round ``rnd`` (the round as
+    :func:`application_for_reviewer` returned it), in three reads whatever the rubric's size: ``criteria``,
+    ``review`` (None before the first draft), ``values`` (:func:`form_values`) and the ``draft_schema``."""
+    db = db or get_db()
+    crit = rubrics.criteria(rnd["id"], db)
+    review = review_of(assignment_id, db)
+    return {"criteria": crit, "review": review, "values": {} if review is None else _values_of(
+                review, bool(rnd["half_points"]), db),
+            "draft_schema": scoring_schema(crit, half_points=bool(rnd["half_points"]), submit=False)}
+
+
+def _values_of(review: dict, half_points: bool, db) -> dict:
+    """``review`` (stored) and its scores (one read) as form values."""
+    whole = not half_points
     values = {"recommendation": review["recommendation"]}
     for s in db.fetch_all("SELECT criterion_id, score, comment FROM review_scores WHERE review_id = ?", [review["id"]]):
         score = s["score"]
@@ -204,11 +231,13 @@ def score_rows(assignment_id: int, db=None) -> list[dict]:
     return pending_rows(task["round_id"], form_values(assignment_id, db), db)
 
 
-def pending_rows(round_id: int, values: dict, db=None) -> list[dict]:
-    """What the reviewer is about to submit, item by item (the same columns as :func:`score_rows`)."""
+def pending_rows(round_id: int, values: dict, db=None, *, crit: list[dict] | None = None) -> list[dict]:
+    """What the reviewer is about to submit, item by item (the same columns as :func:`score_rows`);
+    ``crit``: the round's criteria when the caller has read them already."""
     return [{"评分项": c["name"], "满分": rubrics.points(c["max_score"]),
              "得分": rubrics.points(values.get(f"score_{c['id']}")),
-             "评语": values.get(f"comment_{c['id']}") or "—"} for c in rubrics.criteria(round_id, db)]
+             "评语": values.get(f"comment_{c['id']}") or "—"}
+            for c in (crit if crit is not None else rubrics.criteria(round_id, db))]
 
 
 def review_of(assignment_id: int, db=None) -> dict | None:
@@ -288,16 +317,14 @@ def save(assignment_id: int, values: dict, actor: Actor, *, submit: bool = False
         else:
             review_id = existing["id"]
             u.update(REVIEW, review_id, {}, system=head, action="submit_review" if submit else "update")
-        stored = {r["criterion_id"]: r for r in tx.fetch_all(
-            "SELECT id, criterion_id, score, comment FROM review_scores WHERE review_id = ?", [review_id])}
-        new_rows = []
-        for c in crit:
-            row = {"score": scores[c["id"]], "comment": clean.get(f"comment_{c['id']}")}
-            if c["id"] in stored:
-                u.update(SCORE, stored[c["id"]]["id"], {}, system=row)
-            else:
-                new_rows.append({"review_id": review_id, "criterion_id": c["id"], **row})
-        u.create_many(SCORE, new_rows, validated=True)
+        # a constant number of statements whatever the rubric's size: one read of the stored scores, one
+        # UPDATE of the changed ones, one INSERT of the new ones (each an audit row, appended in one INSERT)
+        stored = {} if existing is None else {r["criterion_id"]: r["id"] for r in tx.fetch_all(
+            "SELECT id, criterion_id FROM review_scores WHERE review_id = ?", [review_id])}
+        rows = {c["id"]: {"score": scores[c["id"]], "comment": clean.get(f"comment_{c['id']}")} for c in crit}
+        u.update_many(SCORE, {stored[cid]: row for cid, row in rows.items() if cid in stored})
+        u.create_many(SCORE, [{"review_id": review_id, "criterion_id": cid, **row} for cid, row in rows.items()
+                              if cid not in stored], validated=True)
     return total
 
 
