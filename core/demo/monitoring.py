@@ -691,31 +691,33 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
             for x in p["projects"] for s in x["steps"] if s["step"] == "release"]
     valid_rels = _check(Release, rels, "releases")
 
-    # ---- one unit per project -------------------------------------------------------------------------
+    # ---- the projects' histories, in one unit (a unit per project cost a commit each) --------------------
     ai = ei = ri = 0
-    for x in p["projects"]:
-        pid = pid_of[x["app_id"]]
-        with records.unit(actor, db) as u:
+    act_rows, act_stamps, exp_rows, exp_stamps = [], [], [], []
+    with records.unit(actor, db) as u:
+        for x in p["projects"]:
+            pid = pid_of[x["app_id"]]
             for mid, d in zip(stone_ids[pid], x["done"]):
                 if d is not None:
                     u.update(projects.PROJECT_MILESTONE, mid, {}, system={"done_on": d}, action="done")
-            rows, stamps = [], []
-            for a in x["activities"]:
-                rows.append(valid_acts[ai])
-                stamps.append(_at(rng, a["activity_date"], now, 17, 21))
+            for a in x["activities"]:  # (their created_at drawn in the order they always were)
+                act_rows.append(valid_acts[ai])
+                act_stamps.append(_at(rng, a["activity_date"], now, 17, 21))
                 ai += 1
                 counts["person_times"] += a["person_times"]
-            u.create_many(ACTIVITY, rows, validated=True, system=stamps)
-            u.create_many(EXPENSE, [valid_exps[ei + j] for j in range(len(x["expenses"]))], validated=True,
-                          system=[{"project_id": pid} | _at(rng, e["expense_date"], now) for e in x["expenses"]])
-            ei += len(x["expenses"])
+            for e in x["expenses"]:
+                exp_rows.append(valid_exps[ei])
+                exp_stamps.append({"project_id": pid} | _at(rng, e["expense_date"], now))
+                ei += 1
             for s in x["steps"]:
                 _apply(u, pid, s, valid_rels[ri] if s["step"] == "release" else None, tranche_id, rng, now)
                 ri += s["step"] == "release"
                 counts["evaluations"] += s["step"] == "evaluation"
                 counts["releases"] += s["step"] == "release"
-        counts["activities"] += len(x["activities"])
-        counts["expenses"] += len(x["expenses"])
+            counts["activities"] += len(x["activities"])
+            counts["expenses"] += len(x["expenses"])
+        u.create_many(ACTIVITY, act_rows, validated=True, system=act_stamps)  # each table as one batch
+        u.create_many(EXPENSE, exp_rows, validated=True, system=exp_stamps)
     return dict(counts)
 
 
