@@ -133,7 +133,8 @@ def begin(username: str, client: str | None = None, db=None) -> Attempt:
 
 
 def finish(attempt: Attempt, success: bool, db=None) -> LockStatus:
-    """Record the attempt's result, then stop counting it as in flight; returns the username's status."""
+    """Record the attempt's result, then stop counting it as in flight; returns the username's status (after
+    a success: not locked, the count starts afresh, without reading it back)."""
     try:
         _record_quietly(attempt.username, success, attempt.client, None, db)
     finally:
@@ -143,7 +144,7 @@ def finish(attempt: Attempt, success: bool, db=None) -> LockStatus:
                 _busy[("client", attempt.client)] -= 1
             for key in [k for k, v in _busy.items() if v <= 0]:
                 del _busy[key]
-    return status(attempt.username, db=db)
+    return LockStatus(False) if success else status(attempt.username, db=db)
 
 
 def _record_quietly(username: str, success: bool, client: str | None, outcome: str | None, db) -> None:

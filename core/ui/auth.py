@@ -1,5 +1,10 @@
 """The sign-in gate, on every run: a server-side session (core.platform.sessions) referenced by a signed cookie, the
-lockout and client throttle (core.platform.lockout), and streamlit-authenticator for the password check.
+lockout and client throttle (core.platform.lockout), and bcrypt for the password check (against the account's
+stored hash, at the cost it was made with: ``HUBDESK_BCRYPT_ROUNDS``, 12 by default).
+
+The check is the one streamlit-authenticator's ``login`` ran (``bcrypt.checkpw`` of the stripped password), on
+the one account's row instead of every active account's, without importing that package: its import (0.25-0.5 s
+measured) was paid by the first page a fresh server answered (issue 17, bench/signin.py).
 
 The cookie is a JWT (HS256 only, key from the secrets file) that carries a random session id and its
 expiry, nothing else; the session it names must be alive in the database (not revoked, not idle, not past
@@ -21,10 +26,8 @@ from email.utils import format_datetime
 
 import bcrypt
 import streamlit as st
-from streamlit_authenticator.controllers import AuthenticationController
-from streamlit_authenticator.utilities import LoginError
 
-from core.platform import config, lockout, sessions, users
+from core.platform import config, lockout, passwords, sessions, users
 from core.platform.actor import Actor
 from core.ui.text import md
 
@@ -33,11 +36,6 @@ SID = "hub_sid"  # session_state: the session id of this browser tab's sign-in
 _SPENT = "hub_cookie_spent"  # session_state: the cookie this tab connected with is not to be used again
 _AUTH_KEYS = ("authentication_status", "username", "name", "email", "roles")
 _DUMMY_HASH: dict[int, bytes] = {}
-
-
-def _authenticator() -> AuthenticationController:
-    """streamlit-authenticator's password check over the active accounts (built at a sign-in only)."""
-    return AuthenticationController(users.credentials(), auto_hash=False)
 
 
 def client_address() -> str | None:
@@ -125,16 +123,15 @@ def _dummy_hash() -> bytes:
     return _DUMMY_HASH[rounds]
 
 
-def _password_ok(authenticator: AuthenticationController, username: str, password: str) -> bool:
-    """The authenticator's check for a known active user; the same bcrypt work for an unknown one, so a
-    wrong username takes as long as a wrong password."""
-    if username not in authenticator.authentication_model.credentials["usernames"]:
+def _password_ok(username: str, password: str) -> bool:
+    """bcrypt's check of the password (surrounding spaces dropped, as streamlit-authenticator did: the rules
+    refuse them in a stored password) for an active account; the same bcrypt work for an unknown or disabled
+    one, so a wrong username takes as long as a wrong password."""
+    user = users.get(username)
+    if not user or not user["active"] or not user["password_hash"]:
         bcrypt.checkpw(password.encode("utf-8")[:72], _dummy_hash())
         return False
-    try:
-        return bool(authenticator.login(username, password))
-    except LoginError:
-        return False
+    return passwords.check(password.strip(), user["password_hash"])
 
 
 def _sign_in(username: str, password: str) -> None:
@@ -150,7 +147,7 @@ def _sign_in(username: str, password: str) -> None:
         return
     ok = False
     try:
-        ok = _password_ok(_authenticator(), username, password)
+        ok = _password_ok(username, password)
     finally:
         lock = lockout.finish(attempt, ok)
     if not ok:
@@ -197,13 +194,14 @@ def _login_form() -> bool:
     return False
 
 
-def current() -> Actor | None:
+def current(check: sessions.Check | None = None) -> Actor | None:
     """The signed-in actor if this tab's session is still alive (roles fresh from the database), else
-    None with the auth state cleared and the reason kept for the login form. Cheap: two indexed reads."""
+    None with the auth state cleared and the reason kept for the login form. Cheap: two indexed reads
+    (one when ``check``, the session's check made in this run, is given)."""
     session_id = st.session_state.get(SID)
     if not session_id:
         return None
-    check = sessions.check(session_id)
+    check = check or sessions.check(session_id)
     roles = users.active_roles(check.username) if check.ok else None
     if roles is None:
         _clear_session()
@@ -230,6 +228,7 @@ def gate() -> Actor | None:
         st.session_state.pop("login_error", None)
         st.session_state.pop("login_password", None)
         return current() if _login_form() else None
+    check = None
     if not st.session_state.get(SID):
         session_id = _cookie_session_id()  # a new tab, F5 or a bookmark: the browser's cookie
         if session_id:
@@ -242,7 +241,7 @@ def gate() -> Actor | None:
                 if check.reason:
                     st.session_state["login_error"] = check.reason
     if st.session_state.get(SID):
-        who = current()
+        who = current(check)
         if who is not None:
             if not st.session_state.get("name"):
                 st.session_state["name"] = (users.get(who.username) or {}).get("name") or who.username
