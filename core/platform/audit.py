@@ -70,10 +70,14 @@ _COLUMNS = ("id", "logged_at", "actor", "table_name", "row_key", "action", "befo
             "prev_hash", "hash", "note")
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})  # what jsonable returns unchanged (most values: skip the call)
+
+
 def _dump(data: dict | None, secret_fields: tuple[str, ...] = ()) -> str | None:
     if data is None:
         return None
-    clean = {k: (SECRET if k in secret_fields and v is not None else jsonable(v)) for k, v in data.items()}
+    clean = {k: (SECRET if k in secret_fields and v is not None else v if type(v) in _AS_IS else jsonable(v))
+             for k, v in data.items()}
     return json.dumps(clean, ensure_ascii=False, sort_keys=True)
 
 
