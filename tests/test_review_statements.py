@@ -8,9 +8,9 @@ stored (scores, total, audit rows) is asserted too, so a batched write that lose
 from __future__ import annotations
 
 import datetime as dt
+import json
 from contextlib import contextmanager
 
-import pytest
 
 from core.intake import rubrics
 from core.platform import audit
@@ -148,6 +148,16 @@ def _core_steps(db, s: dict) -> dict[str, int]:
             (user, "reviews", "submit_review" if submit else ("create" if name == "draft_new" else "update"))]
         changed = {"draft_new": ("create", n), "draft_one_change": ("update", 1)}.get(name, ("update", n))
         assert _audited(db, before) == head + [(user, "review_scores", changed[0])] * changed[1], name
+        # each score's audit row holds the row as it was and as it is now
+        logged = db.fetch_all("SELECT before_json, after_json FROM audit_log WHERE id > ? AND table_name = 'review_scores'"
+                              " ORDER BY id", [before])
+        stored_rows = {r["id"]: (r["score"], r["comment"]) for r in db.fetch_all("SELECT * FROM review_scores")}
+        for entry in logged:
+            after = json.loads(entry["after_json"])
+            assert (after["score"], after["comment"]) == stored_rows[after["id"]]
+            if entry["before_json"] is not None:
+                assert json.loads(entry["before_json"])["id"] == after["id"]
+                assert json.loads(entry["before_json"])["comment"] != after["comment"]
         if name == "draft_one_change":  # the unchanged scores are neither written nor stamped
             now = {r["id"]: r["updated_at"] for r in db.fetch_all("SELECT id, updated_at FROM review_scores")}
             assert sum(now[r["id"]] != r["updated_at"] for r in was if r["id"] in now) == 1

@@ -223,17 +223,10 @@ def _values_of(review: dict, half_points: bool, db) -> dict:
     return values
 
 
-def score_rows(assignment_id: int, db=None) -> list[dict]:
-    """The stored review item by item, as the reviewer reads it (评分项, 满分, 得分, 评语; empty as "—")."""
-    db = db or get_db()
-    task = db.fetch_one("SELECT a.round_id FROM assignments s JOIN applications a ON a.id = s.application_id"
-                        " WHERE s.id = ?", [assignment_id])
-    return pending_rows(task["round_id"], form_values(assignment_id, db), db)
-
-
 def pending_rows(round_id: int, values: dict, db=None, *, crit: list[dict] | None = None) -> list[dict]:
-    """What the reviewer is about to submit, item by item (the same columns as :func:`score_rows`);
-    ``crit``: the round's criteria when the caller has read them already."""
+    """The scores item by item, as the reviewer reads them (评分项, 满分, 得分, 评语; empty as "—"): what they
+    are about to submit, or the stored review's :func:`form_values`. ``crit``: the round's criteria when the
+    caller has read them already."""
     return [{"评分项": c["name"], "满分": rubrics.points(c["max_score"]),
              "得分": rubrics.points(values.get(f"score_{c['id']}")),
              "评语": values.get(f"comment_{c['id']}") or "—"}
