@@ -695,11 +695,11 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
     ai = ei = ri = 0
     act_rows, act_stamps, exp_rows, exp_stamps = [], [], [], []
     with records.unit(actor, db) as u:
+        u.update_many(projects.PROJECT_MILESTONE, {mid: {"done_on": d} for x in p["projects"]
+                                                   for mid, d in zip(stone_ids[pid_of[x["app_id"]]], x["done"])
+                                                   if d is not None}, action="done")
         for x in p["projects"]:
             pid = pid_of[x["app_id"]]
-            for mid, d in zip(stone_ids[pid], x["done"]):
-                if d is not None:
-                    u.update(projects.PROJECT_MILESTONE, mid, {}, system={"done_on": d}, action="done")
             for a in x["activities"]:  # (their created_at drawn in the order they always were)
                 act_rows.append(valid_acts[ai])
                 act_stamps.append(_at(rng, a["activity_date"], now, 17, 21))
