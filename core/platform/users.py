@@ -42,10 +42,13 @@ def list_users(db=None) -> pd.DataFrame:
     )
 
 
-def credentials(db=None) -> dict:
-    """The dict streamlit-authenticator expects; only active users can sign in."""
+def credentials(db=None, *, username: str | None = None) -> dict:
+    """The dict streamlit-authenticator expects; only active users can sign in (``username``: that account
+    alone, as a sign-in needs)."""
     db = db or get_db()
-    rows = db.fetch_all("SELECT username, name, email, password_hash, roles FROM users WHERE active")
+    rows = db.fetch_all("SELECT username, name, email, password_hash, roles FROM users WHERE active"
+                        + (" AND username = ?" if username is not None else ""),
+                        [username] if username is not None else None)
     return {"usernames": {
         r["username"]: {"name": r["name"], "email": r["email"], "password": r["password_hash"],
                         "roles": list(r["roles"] or []), "first_name": r["name"], "last_name": ""}

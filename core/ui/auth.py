@@ -1,10 +1,10 @@
 """The sign-in gate, on every run: a server-side session (core.platform.sessions) referenced by a signed cookie, the
-lockout and client throttle (core.platform.lockout), and bcrypt for the password check (against the account's
-stored hash, at the cost it was made with: ``HUBDESK_BCRYPT_ROUNDS``, 12 by default).
+lockout and client throttle (core.platform.lockout), and streamlit-authenticator for the password check (bcrypt
+against the account's stored hash, at the cost it was made with: ``HUBDESK_BCRYPT_ROUNDS``, 12 by default).
 
-The check is the one streamlit-authenticator's ``login`` ran (``bcrypt.checkpw`` of the stripped password), on
-the one account's row instead of every active account's, without importing that package: its import (0.25-0.5 s
-measured) was paid by the first page a fresh server answered (issue 17, bench/signin.py).
+The authenticator is built at a sign-in only, over the one account signing in (not every active account), and
+imported then: its import (0.25-0.5 s measured) was paid by the first page a fresh server answered (issue 17,
+bench/signin.py).
 
 The cookie is a JWT (HS256 only, key from the secrets file) that carries a random session id and its
 expiry, nothing else; the session it names must be alive in the database (not revoked, not idle, not past
@@ -27,7 +27,7 @@ from email.utils import format_datetime
 import bcrypt
 import streamlit as st
 
-from core.platform import config, lockout, passwords, sessions, users
+from core.platform import config, lockout, sessions, users
 from core.platform.actor import Actor
 from core.ui.text import md
 
@@ -124,14 +124,21 @@ def _dummy_hash() -> bytes:
 
 
 def _password_ok(username: str, password: str) -> bool:
-    """bcrypt's check of the password (surrounding spaces dropped, as streamlit-authenticator did: the rules
-    refuse them in a stored password) for an active account; the same bcrypt work for an unknown or disabled
-    one, so a wrong username takes as long as a wrong password."""
-    user = users.get(username)
-    if not user or not user["active"] or not user["password_hash"]:
+    """streamlit-authenticator's check of the password for an active account (over that account's credentials
+    only); the same bcrypt work for an unknown or disabled one, so a wrong username takes as long as a wrong
+    password."""
+    creds = users.credentials(username=username)
+    if username not in creds["usernames"]:
         bcrypt.checkpw(password.encode("utf-8")[:72], _dummy_hash())
         return False
-    return passwords.check(password.strip(), user["password_hash"])
+    # imported at a sign-in, not with the gate: the first page a fresh server answers does not pay for it
+    from streamlit_authenticator.controllers import AuthenticationController
+    from streamlit_authenticator.utilities import LoginError
+
+    try:
+        return bool(AuthenticationController(creds, auto_hash=False).login(username, password))
+    except LoginError:
+        return False
 
 
 def _sign_in(username: str, password: str) -> None:
