@@ -166,7 +166,8 @@ def import_batches(db) -> dict[str, int]:
     return {r["notes"].split(":", 1)[1]: int(r["n"]) for r in rows}
 
 
-KILL_POINTS = ("rows:17", "audit", "trace")  # paused after 17 of 30 rows, after the audit append; at random
+# paused after the rows' INSERT (a batch is one statement: records.Unit.create_many), after the audit append; at random
+KILL_POINTS = ("rows:1", "audit", "trace")
 
 
 def test_sigkill_during_bulk_imports_leaves_each_import_whole_or_absent(db):

@@ -132,8 +132,8 @@ def _password_ok(username: str, password: str) -> bool:
         bcrypt.checkpw(password.encode("utf-8")[:72], _dummy_hash())
         return False
     # imported at a sign-in, not with the gate: the first page a fresh server answers does not pay for it
-    from streamlit_authenticator.controllers import AuthenticationController
-    from streamlit_authenticator.utilities import LoginError
+    from streamlit_authenticator.controllers import AuthenticationController  # at a sign-in only (see above)
+    from streamlit_authenticator.utilities import LoginError  # at a sign-in only (see above)
 
     try:
         return bool(AuthenticationController(creds, auto_hash=False).login(username, password))
