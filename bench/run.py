@@ -330,7 +330,7 @@ def _clear_all_caches() -> None:
     st.cache_data.clear()
 
 
-def worker(scale: int, db_path: Path, repeat: int, explain_ms: float) -> dict:
+def worker(scale: int, db_path: Path, repeat: int, explain_ms: float, only: str = "all") -> dict:
     _env(db_path)
     from streamlit.testing.v1 import AppTest
 
@@ -342,11 +342,12 @@ def worker(scale: int, db_path: Path, repeat: int, explain_ms: float) -> dict:
     db = app.bootstrap()
     today = dt.date.today()
     res: dict = {"scale": scale, "db": str(db_path), "repeat": repeat, "today": today.isoformat(),
-                 "loadavg_start": os.getloadavg(), "queries": {}, "floors": {}, "screens": {}}
+                 "loadavg_start": os.getloadavg(), "queries": {}, "floors": {}, "screens": {}, "only": only}
+    dashboards = only in ("dashboards", "all")
 
     # -- queries ---------------------------------------------------------------------------------
     f = dashboard.Filters().resolved()
-    for name, q in dashboard.QUERIES.items():
+    for name, q in (dashboard.QUERIES.items() if dashboards else ()):
         cache.clear()
         first, df = _timed(lambda: dashboard.run(name, None, db))
         cold = []
@@ -368,7 +369,7 @@ def worker(scale: int, db_path: Path, repeat: int, explain_ms: float) -> dict:
 
     # drill-downs: every KPI key, and for a chart the selection of its busiest row
     res["drills"] = {}
-    for name, q in dashboard.QUERIES.items():
+    for name, q in (dashboard.QUERIES.items() if dashboards else ()):
         if q.drill is None:
             continue
         df = dashboard.run(name, None, db)
@@ -388,6 +389,22 @@ def worker(scale: int, db_path: Path, repeat: int, explain_ms: float) -> dict:
                                                        "error": error})
 
     # the filter bar's choices (cached like a query; read by every screen's filter bar)
+    if dashboards:
+        _filter_options(res, db, repeat)
+    _floors(res, AppTest, signed_in, open_page, repeat)
+    floor = res["floors"]["home_empty_page"]
+    if dashboards:
+        _dashboard_screens(res, db, today, repeat, floor, navigation, dashboard, cache, open_page)
+    if only in ("screens", "all"):
+        _all_screens(res, db, today, repeat, floor, scale, explain_ms, open_page, signed_in)
+    res["loadavg_end"] = os.getloadavg()
+    return res
+
+
+def _filter_options(res: dict, db, repeat: int) -> None:
+    from core.dashboards import dashboard
+    from core.platform import cache
+
     cache.clear()
     first, opts = _timed(lambda: dashboard.filter_options(db))
     cold = []
@@ -403,6 +420,9 @@ def worker(scale: int, db_path: Path, repeat: int, explain_ms: float) -> dict:
         "cold_ms": _median(cold), "raw_ms": _median(cold), "hit_ms": _median(hit),
         "statements": [{"ms": round(x["ms"], 2), "sql": x["sql"]} for x in rec.log]}
 
+
+
+def _floors(res: dict, AppTest, signed_in, open_page, repeat: int) -> None:
     # -- floors ----------------------------------------------------------------------------------
     def apptest_series(make, url: str | None, n: int) -> dict:
         news, reruns = [], []
@@ -422,9 +442,13 @@ def worker(scale: int, db_path: Path, repeat: int, explain_ms: float) -> dict:
     leader = lambda: signed_in(*LEADER)  # noqa: E731
     apptest_series(leader, FLOOR_URL, 1)
     res["floors"]["home_empty_page"] = apptest_series(leader, FLOOR_URL, repeat)
-    floor = res["floors"]["home_empty_page"]
 
+
+def _dashboard_screens(res: dict, db, today, repeat: int, floor: dict, navigation, dashboard, cache, open_page) -> None:
     # -- screens ---------------------------------------------------------------------------------
+    from tests.apptest_helpers import signed_in
+
+    leader = lambda: signed_in(*LEADER)  # noqa: E731
     specs = screens(navigation)
     res["screen_specs"] = specs
     writes = Writes(db, today)
@@ -513,8 +537,26 @@ def worker(scale: int, db_path: Path, repeat: int, explain_ms: float) -> dict:
     finally:
         dashboard.run = original_run
         dashboard.filter_options = original_options
-    res["loadavg_end"] = os.getloadavg()
-    return res
+
+
+def _all_screens(res: dict, db, today, repeat: int, floor: dict, scale: int, explain_ms: float, open_page,
+                 signed_in) -> None:
+    """Every registered screen (``bench/screens.py``), then the main actions."""
+    from bench import screens as sc
+
+    users = sc.ensure_users(db)
+    specs = sc.specs(db, users)
+    res["all_screen_specs"] = specs
+    writes = sc.make_writes(db, today, Writes)
+    ex = {"ms": explain_ms, "fn": lambda sql, params, key: explain(
+        db, sql, params, OUT / f"explain-{scale}x-screen-{key.replace('@', '-')}.txt")}
+    out = sc.measure_screens(db, specs, repeat, writes, open_page, signed_in, explain=ex)
+    for r in out.values():
+        for k, fk in (("warm_ms", "rerun_ms"), ("after_write_ms", "rerun_ms"), ("new_session_ms", "new_session_ms")):
+            base = floor.get(fk)
+            r[f"ratio_{k[:-3]}"] = r[k] / base if r.get(k) is not None and base else None
+    res["all_screens"] = out
+    res["actions"] = sc.measure_actions(db, today)
 
 
 # ---- the driver --------------------------------------------------------------------------------------
@@ -580,7 +622,7 @@ def wait_quiet(limit_s: float, threshold: float = 0.3) -> float:
 
 
 def run_scale(scale: int, repeat: int, explain_ms: float, skip_generate: bool, wait_s: float = 600,
-              quiet: float = 0.3) -> dict:
+              quiet: float = 0.3, only: str = "all") -> dict:
     db_path = OUT / f"bench-{scale}x.duckdb"
     result: dict = {"scale": scale}
     result["cpu_in_use_before"] = wait_quiet(wait_s, quiet)
@@ -595,7 +637,7 @@ def run_scale(scale: int, repeat: int, explain_ms: float, skip_generate: bool, w
         result["generate"] = gen
         print(f"  {scale}x generated+loaded in {gen['total_seconds']:.1f} s ({wall:.1f} s with Python start-up)")
     work, wall, others = _run_json(["bench/run.py", "--worker", "--scale", str(scale), "--db", str(db_path),
-                                    "--repeat", str(repeat), "--explain-ms", str(explain_ms)], 3600)
+                                    "--repeat", str(repeat), "--explain-ms", str(explain_ms), "--only", only], 3600)
     work["wall_seconds"], work["other_cpu_cores"] = wall, others
     result.update(work)
     print(f"  {scale}x measured in {wall:.0f} s (other processes used {others:.2f} CPU cores meanwhile)")
@@ -612,13 +654,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wait-quiet", type=float, default=600,
                     help="before each scale, wait up to this many seconds for other processes to go quiet")
     ap.add_argument("--quiet", type=float, default=0.3, help="'quiet': other processes use fewer CPU cores than this")
+    ap.add_argument("--only", choices=("screens", "dashboards", "all"), default="all",
+                    help="dashboards: the dashboard queries and screens (issue 7); screens: every registered screen "
+                         "and the main actions (bench/screens.py); all: both")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--scale", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     if args.worker:
-        print(json.dumps(worker(args.scale, args.db, args.repeat, args.explain_ms), default=str))
+        print(json.dumps(worker(args.scale, args.db, args.repeat, args.explain_ms, args.only), default=str))
         return 0
     from bench import report
 
@@ -627,9 +672,10 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for s in args.scales:
         print(f"scale {s}x ...")
-        results.append(run_scale(s, args.repeat, args.explain_ms, args.skip_generate, args.wait_quiet, args.quiet))
+        results.append(run_scale(s, args.repeat, args.explain_ms, args.skip_generate, args.wait_quiet, args.quiet,
+                                 args.only))
     info["loadavg_end"] = os.getloadavg()
-    doc = {"started": started.isoformat(timespec="seconds"),
+    doc = {"started": started.isoformat(timespec="seconds"), "only": args.only,
            "finished": dt.datetime.now().isoformat(timespec="seconds"),
            "machine": info, "targets": TARGETS, "repeat": args.repeat, "results": results}
     (OUT / "results.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
