@@ -240,6 +240,7 @@ def markdown(doc: dict, old: str | None = None) -> str:
                 f"`{sc['write_table']}`: {', '.join(sc['recomputed_after_write']) or 'none'})")
     add("")
 
+    L += screens_section(doc)
     add("## Caveats")
     add("")
     add("- **AppTest is not a browser.** It runs the script (queries, pandas, Altair's spec building and "
@@ -273,7 +274,177 @@ def markdown(doc: dict, old: str | None = None) -> str:
         add(f"| {c['scale']}x | {c['what']} | {lim} | {fmt(c['value'])}{where} | {c['met']}/{c['of']} | "
             f"{_miss(c['value'], c['target'], unit)} | {_mark(c['ok'])} |")
     add("")
+    L += extra_sections()
     return "\n".join(L) + "\n"
+
+
+# ---- every screen and the actions (issue 17, bench/screens.py) ------------------------------------------
+def _cell(text, n: int = 90) -> str:
+    """Text for a table cell: one line, pipes escaped, cut at ``n`` characters."""
+    t = " ".join(str(text).split()).replace("|", "\\|")
+    return t if len(t) <= n else t[:n - 1] + "…"
+
+
+def _code(text, n: int) -> str:
+    return "`" + _cell(text, n).replace("`", "'") + "`"
+
+
+def _flags(sc: dict) -> str:
+    out = []
+    if sc.get("exception"):
+        out.append("⚠ exception: " + _cell("; ".join(sc["exception"]), 160))
+    if sc.get("error"):
+        out.append("⚠ error box: " + _cell("; ".join(sc["error"]), 120))
+    if sc.get("english"):
+        out.append("English: " + _cell("; ".join(sc["english"]), 160))
+    if sc.get("none"):
+        out.append("None/nan: " + _cell("; ".join(sc["none"]), 120))
+    return "<br>".join(out) or "–"
+
+
+def _ratio(sc: dict, key: str) -> str:
+    v = sc.get(f"ratio_{key}")
+    return "–" if v is None else f"{v:.1f}"
+
+
+def _dominant(sc: dict) -> str:
+    """The statement that dominates a screen's warm rerun (its slowest), with EXPLAIN's costliest operator, and
+    the statement run most often when one runs many times (a per-row query)."""
+    s = sc.get("slowest") or {}
+    parts = []
+    if s:
+        parts.append(f"{_ms(s.get('ms'))} ms: {_code(s.get('sql', ''), 140)}")
+        e = s.get("explain") or {}
+        if e.get("top_operators"):
+            top = e["top_operators"][0]
+            parts.append(f"EXPLAIN: {top['operator']} {top['ms']:.0f} ms (`{e.get('file', '')}`)")
+    rep = sc.get("repeated") or []
+    if rep and rep[0]["n"] >= 5:
+        parts.append(f"run {rep[0]['n']}× per rerun: {_code(rep[0]['sql'], 100)}")
+    return "<br>".join(parts) or "–"
+
+
+def screens_section(doc: dict) -> list[str]:
+    res = [r for r in doc["results"] if r.get("all_screens")]
+    if not res:
+        return []
+    L: list[str] = []
+    add = L.append
+    add("## Every screen (issue 17)")
+    add("")
+    add("Every screen of `core.navigation.PAGES`, as a role that uses it (`bench/screens.py`): the leader for "
+        "the dashboards, staff where staff may open it, the admin for the admin-only ones, a reviewer for 我的评审, "
+        "every role for 工作台 and 修改密码. Screens that show one record open the busiest one (most rows "
+        "attached) through the query parameter the page reads. **new** = a new AppTest session opening the "
+        "screen (process caches warm); **warm** = rerun of that session; **after write** = rerun right after a "
+        "write through the core write path to the table named (the write's own time not included); **×floor** "
+        "= the time over the Home.py empty-page floor of the same run (new session over the floor's new session, "
+        "reruns over the floor's rerun); **stmts** = SQL statements one warm rerun ran (every cursor of the "
+        "Database's connection, reads and writes); **slowest** = the slowest of them (execute + fetch). Flags: an "
+        "exception, an error box, English words or None/nan in the visible text (titles, text, labels, metrics, "
+        "table headers; usernames and file paths are data and are not flagged).")
+    add("")
+    for r in res:
+        fl = r.get("floors", {}).get("home_empty_page", {})
+        add(f"### {r['scale']}x (floor: new session {_ms(fl.get('new_session_ms'))} ms, rerun "
+            f"{_ms(fl.get('rerun_ms'))} ms)")
+        add("")
+        add("| screen | role | url | new | warm | after write (table) | ×floor new / warm / after | stmts | "
+            "slowest (ms) | flags |")
+        add("|---|---|---|---:|---:|---:|---:|---:|---:|---|")
+        for sc in r["all_screens"].values():
+            add(f"| {sc['title']} | {sc['role']} | `{sc['url']}` | {_ms(sc.get('new_session_ms'))} | "
+                f"{_ms(sc.get('warm_ms'))} | {_ms(sc.get('after_write_ms'))} ({sc.get('write_table', '')}) | "
+                f"{_ratio(sc, 'new_session')} / {_ratio(sc, 'warm')} / {_ratio(sc, 'after_write')} | "
+                f"{sc.get('statements', '–')} | {_ms((sc.get('slowest') or {}).get('ms'))} | {_flags(sc)} |")
+        add("")
+    big = res[-1]
+    ranked = sorted(big["all_screens"].values(), key=lambda sc: -(max(sc.get("warm_ms") or 0,
+                                                                      sc.get("after_write_ms") or 0)))[:10]
+    add(f"### Slowest 10 at {big['scale']}x")
+    add("")
+    add("Ranked by the slower of warm and after-write rerun; the statement that dominates each warm rerun (and a "
+        "statement run once per row, if any).")
+    add("")
+    add("| # | screen (role) | warm | after write | stmts | dominated by |")
+    add("|---:|---|---:|---:|---:|---|")
+    for i, sc in enumerate(ranked, 1):
+        add(f"| {i} | {sc['title']} ({sc['role']}, `{sc['url']}`) | {_ms(sc.get('warm_ms'))} | "
+            f"{_ms(sc.get('after_write_ms'))} | {sc.get('statements', '–')} | {_dominant(sc)} |")
+    add("")
+    L += actions_section(doc)
+    return L
+
+
+ACTIONS = (("save_application_6", "save an application (new draft, 2 milestones)"),
+           ("save_application_12", "save an application (new draft, 2 milestones; the 12-criterion round)"),
+           ("submit_review_6", "submit a review, 6-criterion rubric"),
+           ("submit_review_12", "submit a review, 12-criterion rubric"),
+           ("record_activity", "record an activity (ledger.add)"),
+           ("release_tranche", "release a tranche (money.release)"),
+           ("import_500_plan", "import 500 organisations: read and check the sheet (importer.plan)"),
+           ("import_500_commit", "import 500 organisations: write them (importer.commit)"))
+
+
+def actions_section(doc: dict) -> list[str]:
+    res = [r for r in doc["results"] if r.get("actions")]
+    if not res:
+        return []
+    L: list[str] = []
+    add = L.append
+    add("## Actions (issue 17)")
+    add("")
+    add("Each action once through its core function (after an unmeasured one of the same kind where it allows), "
+        "timed, with every SQL statement it ran counted (reads, BEGIN/COMMIT, writes, the audit append). A "
+        "submission must run as many statements for 12 criteria as for 6.")
+    add("")
+    add("| action | " + " | ".join(f"{r['scale']}x ms | {r['scale']}x stmts" for r in res) + " | slowest statement ("
+        f"{res[-1]['scale']}x) |")
+    add("|---|" + "---:|---:|" * len(res) + "---|")
+    for key, label in ACTIONS:
+        cells = []
+        for r in res:
+            a = r["actions"]["actions"].get(key)
+            cells += [_ms(a["ms"]) if a else "–", str(a["statements"]) if a else "–"]
+        last = res[-1]["actions"]["actions"].get(key) or {}
+        s = last.get("slowest") or {}
+        slow = f"{_ms(s.get('ms'))} ms {_code(s.get('sql', ''), 90)}" if s else "–"
+        add(f"| {label} | " + " | ".join(cells) + f" | {slow} |")
+    add("")
+    for r in res:
+        acts = r["actions"]["actions"]
+        six, twelve = acts.get("submit_review_6"), acts.get("submit_review_12")
+        if six and twelve:
+            same = six["statements"] == twelve["statements"]
+            add(f"- {r['scale']}x: a submission ran {six['statements']} statements for 6 criteria and "
+                f"{twelve['statements']} for 12 ({'the same' if same else '**not the same**'}).")
+        errs = {k: v for k, v in r["actions"].get("errors", {}).items() if k != "release_tranche_skipped"}
+        if errs:
+            add(f"- {r['scale']}x: ⚠ " + "; ".join(f"{k}: {_cell(v, 200)}" for k, v in errs.items()))
+    add("")
+    return L
+
+
+def extra_sections() -> list[str]:
+    """The browser (``bench/out/browser.json``, ``bench/browser.py``) and memory (``bench/out/memory.json``,
+    ``bench/memory.py``) benchmarks' sections, when they have run; each module is imported only then."""
+    import importlib
+
+    L: list[str] = []
+    for name in ("browser", "memory"):
+        path = BENCH / "out" / f"{name}.json"
+        if not path.exists():
+            continue
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ImportError:
+            continue
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            L += [module.markdown_section(doc).rstrip("\n"), ""]
+        except Exception as exc:  # noqa: BLE001 (one broken section must not lose the report)
+            L += [f"_(bench/{name}.py could not render {path.name}: {type(exc).__name__}: {exc})_", ""]
+    return L
 
 
 def _s(r: dict, key: str, digits: int = 1) -> str:

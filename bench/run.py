@@ -2,7 +2,7 @@
 takes, and how that compares with the targets of the issue. Results go to ``bench/RESULTS.md`` (and the
 raw figures to ``bench/out/results.json``).
 
-    python3 bench/run.py [--scales 1 10 100] [--repeat 5] [--out bench/RESULTS.md]
+    python3 bench/run.py [--scales 1 10 100] [--repeat 5] [--only screens|dashboards|all] [--out bench/RESULTS.md]
 
 Per scale, in a fresh Python process each (so no cache or buffer of one scale helps another):
 
@@ -27,6 +27,14 @@ Per scale, in a fresh Python process each (so no cache or buffer of one scale he
    - the dashboard queries each screen called (recorded around ``core.dashboards.dashboard.run``) and the ratio
      screen / (floor + the raw time of those queries).
 
+5. **Every screen and the main actions** (issue 17, ``bench/screens.py``): every screen of
+   ``core.navigation.PAGES`` as a role that uses it, on the busiest record where it shows one: new session,
+   warm rerun, rerun after a write, the SQL statements of one warm rerun and the slowest of them, and flags
+   (exception, error box, English or None in the visible text); then saving an application, submitting a
+   review (6 and 12 criteria), recording an activity, releasing a tranche and importing 500 organisations,
+   each timed with its statement count.
+
+``--only dashboards`` runs 2-4, ``--only screens`` runs 3 and 5, ``--only all`` (the default) all of them.
 Medians of ``--repeat`` runs (after one unrecorded warm-up where stated). No assertion: this reports.
 """
 from __future__ import annotations
