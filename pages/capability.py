@@ -48,8 +48,9 @@ def trainings() -> None:
         schema_form(Training, "training_new", lambda v: f"已创建培训「{(v.get('title') or '').strip()}」"
                     f"(编号 {tcore.create(v, who)}),在「培训列表」中选择它登记签到",
                     submit_label="创建培训")
-    with tab_effect:
-        _effectiveness()
+    if tab_effect.open:  # computed only when shown
+        with tab_effect:
+            _effectiveness()
 
 
 def _training(tid: int, who) -> None:
