@@ -340,7 +340,7 @@ def screens_section(doc: dict) -> list[str]:
         "write through the core write path to the table named (the write's own time not included); **×floor** "
         "= the time over the Home.py empty-page floor of the same run (new session over the floor's new session, "
         "reruns over the floor's rerun); **stmts** = SQL statements one warm rerun ran (every cursor of the "
-        "Database's connection, reads and writes); **slowest** = the slowest of them (execute + fetch). Flags: an "
+        "Database's connection, reads and writes); **SQL ms** = their summed time (the rest of a rerun is Python: Streamlit, pandas, the page); **slowest** = the slowest of them (execute + fetch). Flags: an "
         "exception, an error box, English words or None/nan in the visible text (titles, text, labels, metrics, "
         "table headers; usernames and file paths are data and are not flagged).")
     add("")
@@ -349,14 +349,15 @@ def screens_section(doc: dict) -> list[str]:
         add(f"### {r['scale']}x (floor: new session {_ms(fl.get('new_session_ms'))} ms, rerun "
             f"{_ms(fl.get('rerun_ms'))} ms)")
         add("")
-        add("| screen | role | url | new | warm | after write (table) | ×floor new / warm / after | stmts | "
+        add("| screen | role | url | new | warm | after write (table) | ×floor new / warm / after | stmts (SQL ms) | "
             "slowest (ms) | flags |")
         add("|---|---|---|---:|---:|---:|---:|---:|---:|---|")
         for sc in r["all_screens"].values():
             add(f"| {sc['title']} | {sc['role']} | `{sc['url']}` | {_ms(sc.get('new_session_ms'))} | "
                 f"{_ms(sc.get('warm_ms'))} | {_ms(sc.get('after_write_ms'))} ({sc.get('write_table', '')}) | "
                 f"{_ratio(sc, 'new_session')} / {_ratio(sc, 'warm')} / {_ratio(sc, 'after_write')} | "
-                f"{sc.get('statements', '–')} | {_ms((sc.get('slowest') or {}).get('ms'))} | {_flags(sc)} |")
+                f"{sc.get('statements', '–')} ({_ms(sc.get('statements_ms'))}) | "
+                f"{_ms((sc.get('slowest') or {}).get('ms'))} | {_flags(sc)} |")
         add("")
     big = res[-1]
     ranked = sorted(big["all_screens"].values(), key=lambda sc: -(max(sc.get("warm_ms") or 0,
@@ -366,11 +367,12 @@ def screens_section(doc: dict) -> list[str]:
     add("Ranked by the slower of warm and after-write rerun; the statement that dominates each warm rerun (and a "
         "statement run once per row, if any).")
     add("")
-    add("| # | screen (role) | warm | after write | stmts | dominated by |")
+    add("| # | screen (role) | warm | after write | stmts (SQL ms) | dominated by |")
     add("|---:|---|---:|---:|---:|---|")
     for i, sc in enumerate(ranked, 1):
         add(f"| {i} | {sc['title']} ({sc['role']}, `{sc['url']}`) | {_ms(sc.get('warm_ms'))} | "
-            f"{_ms(sc.get('after_write_ms'))} | {sc.get('statements', '–')} | {_dominant(sc)} |")
+            f"{_ms(sc.get('after_write_ms'))} | {sc.get('statements', '–')} ({_ms(sc.get('statements_ms'))}) | "
+            f"{_dominant(sc)} |")
     add("")
     L += actions_section(doc)
     return L

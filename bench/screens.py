@@ -287,7 +287,7 @@ def visible_texts(at) -> list[str]:
 
 
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$=:])")
-_PATH = re.compile(r"(?:/[\w.-]+){2,}/?")
+_PATH = re.compile(r"(?:/[\w.-]+){2,}/?|\b[\w-]+(?:/[\w-]+)*/[\w-]+\.[a-z]{1,5}\b")
 
 
 def flags(at, ignore: tuple[str, ...] = ()) -> dict:
