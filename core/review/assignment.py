@@ -90,16 +90,24 @@ def _round_inputs(round_id: int, db) -> tuple[list[dict], list[dict], int]:
                         [round_id, *REVIEW_STATES])
     rows = db.fetch_all("SELECT s.application_id, s.reviewer, s.status FROM assignments s JOIN applications a"
                         " ON a.id = s.application_id WHERE a.round_id = ?", [round_id])
-    for a in apps:
-        a["assigned"] = {r["reviewer"] for r in rows if r["application_id"] == a["id"] and r["status"] == "assigned"}
-        a["excluded"] = {r["reviewer"] for r in rows if r["application_id"] == a["id"] and r["status"] == "recused"}
+    # one pass over the round's assignments and one read of the profiles (a city's round: 3,000 applications,
+    # 20,000 assignments, 2,600 experts — a scan per application and a query per expert took 1.6 s)
+    assigned: dict[int, set[str]] = {}
+    excluded: dict[int, set[str]] = {}
     load: dict[str, int] = {}
     for r in rows:
         if r["status"] == "assigned":
+            assigned.setdefault(r["application_id"], set()).add(r["reviewer"])
             load[r["reviewer"]] = load.get(r["reviewer"], 0) + 1
+        elif r["status"] == "recused":
+            excluded.setdefault(r["application_id"], set()).add(r["reviewer"])
+    for a in apps:
+        a["assigned"] = assigned.get(a["id"], set())
+        a["excluded"] = excluded.get(a["id"], set())
+    profiles = reviewers.profiles(db)
     experts = []
     for e in reviewers.reviewers(db).to_dict("records"):
-        prof = reviewers.profile(e["username"], db) or {}
+        prof = profiles.get(e["username"]) or {}
         cap = prof.get("load_cap") or rnd.get("load_cap") or 12
         experts.append({"username": e["username"], "expertise": set(prof.get("expertise") or []), "cap": int(cap),
                         "load": load.get(e["username"], 0)})

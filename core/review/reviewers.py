@@ -68,6 +68,12 @@ def profile(username: str, db=None) -> dict | None:
     return db.fetch_one("SELECT * FROM reviewer_profiles WHERE username = ?", [username])
 
 
+def profiles(db=None) -> dict[str, dict]:
+    """Every expert's profile by username (one read; see :func:`profile`)."""
+    db = db or get_db()
+    return {r["username"]: r for r in db.fetch_all("SELECT * FROM reviewer_profiles")}
+
+
 def save_profile(username: str, values: dict, actor: Actor, db=None) -> None:
     db = db or get_db()
     if not db.scalar("SELECT count(*) FROM users WHERE username = ? AND list_contains(roles, 'reviewer')", [username]):
