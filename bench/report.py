@@ -359,7 +359,12 @@ def screens_section(doc: dict) -> list[str]:
                 f"{sc.get('statements', '–')} ({_ms(sc.get('statements_ms'))}) | "
                 f"{_ms((sc.get('slowest') or {}).get('ms'))} | {_flags(sc)} |")
         add("")
-    big = res[-1]
+    for r in res:
+        bad = [f"{sc['title']} ({sc['role']})" for sc in r["all_screens"].values()
+               if sc.get("exception") or sc.get("error") or sc.get("english") or sc.get("none")]
+        add(f"- {r['scale']}x: {len(r['all_screens'])} screens measured; flagged: " + ("、".join(bad) or "none") + ".")
+    add("")
+    big = max(res, key=lambda r: r["scale"])
     ranked = sorted(big["all_screens"].values(), key=lambda sc: -(max(sc.get("warm_ms") or 0,
                                                                       sc.get("after_write_ms") or 0)))[:10]
     add(f"### Slowest 10 at {big['scale']}x")
