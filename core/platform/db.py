@@ -362,6 +362,10 @@ class Database:
 
 _instances: dict[Path, Database] = {}
 _instances_lock = threading.Lock()
+# the default database by the HUBDESK_DB value it was opened for: get_db() is called per choice label and per
+# validated value (thousands of times in one screen run at a city's scale); resolving the configured path
+# each time cost 90 µs a call
+_default: tuple[str | None, Database] | None = None
 
 
 def _check_schema_current(db: Database) -> None:
@@ -382,7 +386,15 @@ def get_db(path: Path | str | None = None) -> Database:
 
     Raises :class:`DatabaseUnavailable` (a Chinese message naming the file, and the process holding it)
     when it cannot be opened; nothing is cached then, so the next call tries again."""
-    p = Path(path) if path is not None else config.load().db_path
+    global _default
+    if path is None:
+        hit, env = _default, os.environ.get("HUBDESK_DB")
+        if hit is not None and hit[0] == env and not hit[1]._closed:
+            return hit[1]
+        db = get_db(config.load().db_path)
+        _default = (env, db)
+        return db
+    p = Path(path)
     p = p.resolve()
     with _instances_lock:
         db = _instances.get(p)
@@ -401,6 +413,8 @@ def get_db(path: Path | str | None = None) -> Database:
 
 
 def close_all() -> None:
+    global _default
+    _default = None
     with _instances_lock:
         for db in _instances.values():
             db.close()
