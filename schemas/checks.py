@@ -114,7 +114,10 @@ def plain_text(value) -> bool:
 
 @_element_check(statistics=["source"])
 def in_choices(value, *, source: str) -> bool:
-    return value in choices.get(source)
+    try:
+        return value in choices.allowed(source)
+    except TypeError:  # an unhashable value (a list where one value belongs) is not a choice
+        return False
 
 
 @_element_check(statistics=["source"])
@@ -123,7 +126,7 @@ def subset_of(value, *, source: str) -> bool:
         return True
     if not isinstance(value, (list, tuple)):
         return False
-    allowed = set(choices.get(source))
+    allowed = choices.allowed(source)
     return all(isinstance(v, str) and v in allowed for v in value)
 
 

@@ -47,6 +47,7 @@ def id_names(source: str, tables: tuple[str, ...], sql: str, label: Callable[[Ma
     def labels() -> dict:
         return cached_map(f"choices:{source}", tables, load)[0]
 
-    choices.register_provider(source, lambda: list(cached_map(f"choices:{source}", tables, load)[1]),
+    # the cached list itself (choices.get copies it; choices.allowed keeps a set of it while it is the same)
+    choices.register_provider(source, lambda: cached_map(f"choices:{source}", tables, load)[1],
                               lambda v: labels().get(v, str(v)))
     return labels

@@ -252,7 +252,7 @@ def validate_many(model, records: list[dict], context: dict | list[dict] | None 
     frames = [f[~f.index.isin(bad)] for f in frames]
     dates = {c for c, meta in specs.items() if meta.get("widget") == "date"}
     valid = {int(i): {c: _date(plain(row[c])) if c in dates else plain(row[c]) for c in specs}
-             for f in frames for i, row in f.iterrows()}
+             for f in frames for i, row in zip(f.index, f[list(specs)].to_dict("records"))}
     return in_context(model, dict(sorted(valid.items())), errors, context)
 
 
