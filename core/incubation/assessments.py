@@ -29,7 +29,7 @@ import datetime as dt
 
 import pandas as pd
 
-from core.platform import records
+from core.platform import cache, records
 from core.platform.actor import SYSTEM, Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, Unique, register
@@ -260,6 +260,16 @@ ASSESSMENT_COLUMNS = columns("id", "org_id", "org", "period", "assessed_on", "ve
 def assessment_frame(db=None, org_id: int | None = None) -> pd.DataFrame:
     """One row per assessment (oldest first): id, org_id, org, period, assessed_on, version, assessor, total."""
     db = db or get_db()
+    return cache.cached("assessment_frame", (org_id,), TABLES, lambda: _assessment_frame(db, org_id), db)
+
+
+# what the assessment reads depend on: kept until one of them is written (the 能力评估 screen reads every
+# assessment's dimension scores several times per run: 37,000 rows at a city's scale)
+TABLES = ("assessments", "assessment_scores", "assessment_instruments", "instrument_dimensions",
+          "instrument_indicators", "organisations")
+
+
+def _assessment_frame(db, org_id: int | None) -> pd.DataFrame:
     where, params = ("WHERE a.org_id = ?", [org_id]) if org_id is not None else ("", [])
     df = db.fetch_df(
         "SELECT a.id, a.org_id, o.name AS org, a.period, a.assessed_on, i.version, a.assessor, a.total"
@@ -273,6 +283,10 @@ def score_frame(db=None, org_id: int | None = None, period: str | None = None) -
     """Dimension scores, one row per (assessment, dimension), oldest assessment first: assessment_id,
     org_id, org, period, assessed_on, version, total, dimension, seq, weight, score."""
     db = db or get_db()
+    return cache.cached("score_frame", (org_id, period), TABLES, lambda: _score_frame(db, org_id, period), db)
+
+
+def _score_frame(db, org_id: int | None, period: str | None) -> pd.DataFrame:
     cond, params = [], []
     if org_id is not None:
         cond.append("a.org_id = ?")
