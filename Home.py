@@ -1,12 +1,8 @@
 """HubDesk 枢纽台: the only script. Start-up, sign-in gate, role -> pages registry, st.navigation."""
+import sys
+
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
-
-from core import app, navigation
-from core.platform import security
-from core.platform.errors import HubError
-from core.ui import auth, screens, session
-from core.ui.text import md
 
 st.set_page_config(page_title="HubDesk 枢纽台", page_icon=":material/hub:", layout="wide")
 
@@ -22,6 +18,18 @@ if PagesManager.uses_pages_directory and st.context.url:
     PagesManager.uses_pages_directory = False
     st.html(RELOAD_ASKED_URL, unsafe_allow_javascript=True)
     st.stop()
+
+box = st.empty()  # always there, so the elements after it keep their place from run to run
+if "core.app" not in sys.modules:
+    # the process's first run: importing HubDesk (pandas, DuckDB, Pandera, every schema) takes a second or
+    # more before anything else could be drawn; say so from the first moment
+    box.info("正在启动 HubDesk 枢纽台,请稍候……", icon=":material/hourglass_top:")
+
+from core import app, navigation  # noqa: E402 (after the first message: see above)
+from core.platform import security  # noqa: E402
+from core.platform.errors import HubError  # noqa: E402
+from core.ui import auth, screens, session  # noqa: E402
+from core.ui.text import md  # noqa: E402
 
 
 def _signed_out() -> None:
@@ -59,7 +67,6 @@ def _starting(box):
     return progress
 
 
-box = st.empty()  # always there, so the elements after it keep their place from run to run
 progress = _starting(box) if not app.ready() else None
 try:
     db = app.bootstrap(progress)
