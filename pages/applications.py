@@ -17,7 +17,7 @@ from core.ui.forms import adopt, load, reset, schema_form
 from core.ui.links import page_link
 from core.ui.listview import list_view
 from core.ui.session import act, attempt, flash, require, show_flash
-from core.ui.tables import table
+from core.ui.tables import paged_table, table
 from core.ui.text import md
 from schemas.application import Application, BlindTitle, screening_form_schema, with_blind_title
 from schemas.base import field_specs
@@ -334,17 +334,18 @@ def screening() -> None:
     who = require("screening")
     st.title("资格审查")
     show_flash()
-    q = applications.queue(("submitted", "resubmitted", "screening", "returned"))
-    if q.empty:
+    waiting = applications.queue_rows(("submitted", "resubmitted", "screening", "returned"))
+    if not waiting.count():
         st.info("没有待审查的申报。")
         return
-    shown = q.assign(state=q["state"].map(workflow.state_label), overdue=q["overdue"].map(lambda v: "已逾期" if v is True else ""))
     cols = applications.COLUMNS.pick("id", "title", "state", "overdue", "org", "category", "requested_amount",
                                      "submitted_at", "return_due")
-    table(shown[list(cols)], "资格审查队列", key="screen:queue", columns=cols)
+    paged_table(waiting, "资格审查队列", key="screen:queue", columns=cols, shown=lambda q: q.assign(
+        state=q["state"].map(workflow.state_label), overdue=q["overdue"].map(lambda v: "已逾期" if v is True else ""))[
+        list(cols)])
     # A label must not change while the application stays in the queue (its state does: 已提交 -> 资格审查中):
     # the browser sends the label it showed, and a label no longer offered resets the choice to 请选择.
-    labels = {int(r.id): f"{r.title}({r.org})·编号 {r.id}" for r in q.itertuples()}
+    labels = {int(r.id): f"{r.title}({r.org})·编号 {r.id}" for r in waiting.all().itertuples()}  # the picker offers all
     wanted = _query_id()
     if "screen:chosen" not in st.session_state or st.session_state.get("screen:url") != wanted:
         st.session_state["screen:chosen"] = wanted if wanted in labels else None  # F5, a link: the URL decides

@@ -18,7 +18,7 @@ from core.ui.forms import load, schema_form
 from core.ui.imports import import_panel
 from core.ui.listview import list_view
 from core.ui.session import flash, require, url_tabs
-from core.ui.tables import table
+from core.ui.tables import paged_table, table
 from core.ui.text import md
 from schemas.capability import Attendance, Feedback, Instrument, SupportMapping, Training
 
@@ -265,20 +265,18 @@ def _cohort() -> None:
         st.altair_chart(charts.boxplot(dist), width="stretch", key="cohort:box")
         table(acore.dimension_stats(dist), f"维度分布-{period}", key="cohort:stats", columns=acore.STATS_COLUMNS)
         st.subheader("总分较上次下降的组织")
-        fell = acore.fallen(period)
-        if fell.empty:
-            st.caption("本期没有总分下降的组织。")
-        else:
-            table(fell.drop(columns=["org_id"]), f"总分下降-{period}", key="cohort:fallen",
-                  columns=acore.FALLEN_COLUMNS.without("org_id"))
+        paged_table(acore.fallen_rows(period), f"总分下降-{period}", key="cohort:fallen",
+                    columns=acore.FALLEN_COLUMNS.without("org_id"), shown=lambda df: df.drop(columns=["org_id"]),
+                    empty="本期没有总分下降的组织。")
     else:
         st.info("还没有评估记录。")
     st.subheader("长期未评估的组织")
     months = st.number_input("超过多少个月未评估", min_value=1, max_value=120, value=acore.STALE_MONTHS, step=1,
                              key="cohort:months")
-    stale = acore.not_assessed(int(months))
-    st.caption(f"共 {len(stale)} 个在册组织超过 {int(months)} 个月未评估(含从未评估)。")
-    table(stale.drop(columns=["org_id"]), "长期未评估", key="cohort:stale", columns=acore.STALE_COLUMNS.without("org_id"))
+    stale = acore.not_assessed_rows(int(months))
+    st.caption(f"共 {stale.count()} 个在册组织超过 {int(months)} 个月未评估(含从未评估)。")
+    paged_table(stale, "长期未评估", key="cohort:stale", columns=acore.STALE_COLUMNS.without("org_id"),
+                shown=lambda df: df.drop(columns=["org_id"]))
 
 
 def _instrument_editor(who) -> None:

@@ -13,7 +13,7 @@ from core.platform.excel import XLSX_MIME, workbook_bytes
 from core.ui.confirm import ask, asking, confirm_box
 from core.ui.forms import MAX_DATE, MIN_DATE, load, schema_form
 from core.ui.session import act, attempt, require, url_tabs
-from core.ui.tables import table
+from core.ui.tables import paged_table, table
 from core.ui.text import md
 from schemas.choices import INCUBATION_CRITERIA
 from schemas.columns import label
@@ -357,14 +357,15 @@ def _org_tab(who) -> None:
 
 
 def _ratings_tab() -> None:
-    df = life.expiring()
+    soon = life.expiring_rows()
     st.subheader("12个月内到期的等级")
-    st.caption(f"共 {len(df)} 个组织的等级将在12个月内到期(有效期5年),请提醒其及时申请复评。")
-    table(df.drop(columns=["id"]), "等级即将到期", key="life:expiring", columns=life.EXPIRING_COLUMNS.without("id"))
+    st.caption(f"共 {soon.count()} 个组织的等级将在12个月内到期(有效期5年),请提醒其及时申请复评。")
+    paged_table(soon, "等级即将到期", key="life:expiring", columns=life.EXPIRING_COLUMNS.without("id"),
+                shown=lambda df: df.drop(columns=["id"]))
     st.subheader("全部评级组织")
     st.caption("上次评估满2年后可申请晋级。")
-    table(life.current_ratings().drop(columns=["id"]), "评级组织", key="life:ratings",
-          columns=life.CURRENT_RATING_COLUMNS.without("id"))
+    paged_table(life.current_rating_rows(), "评级组织", key="life:ratings",
+                columns=life.CURRENT_RATING_COLUMNS.without("id"), shown=lambda df: df.drop(columns=["id"]))
 
 
 def _coverage_tab() -> None:

@@ -16,6 +16,7 @@ from core.ui.editor import child_editor, child_rows
 from core.ui.forms import load, schema_form
 from core.ui.session import act, require, settled, show_flash
 from core.ui.text import md
+from core.ui.tables import paged_table
 from schemas.columns import JOINED, columns, label
 from schemas.review import Affiliation, Criterion, FlagResolution, Override, ReopenReason, ReviewerProfile
 from schemas.user import UserAccount
@@ -46,12 +47,13 @@ def _round_picker() -> dict | None:
 def experts() -> None:
     who = require("experts")
     st.title("评审专家")
-    people = reviewers.reviewers()
-    shown = people[list(EXPERT_COLUMNS)].astype(object).map(lambda v: "—" if pd.isna(v) else plain_text(v))
-    st.dataframe(shown.assign(load_cap=shown["load_cap"].replace("—", "批次设置")).rename(columns=EXPERT_COLUMNS),
-                 hide_index=True, width="stretch",
-                 column_config={EXPERT_COLUMNS["name"]: st.column_config.TextColumn(width="medium")})
+    def shown(page: pd.DataFrame) -> pd.DataFrame:
+        page = page[list(EXPERT_COLUMNS)].astype(object).map(lambda v: "—" if pd.isna(v) else plain_text(v))
+        return page.assign(load_cap=page["load_cap"].replace("—", "批次设置"))
+
+    paged_table(reviewers.reviewer_rows(), "评审专家", key="experts:list", columns=EXPERT_COLUMNS, shown=shown)
     st.caption("评审专家账号在「用户与角色」中创建(角色:评审专家)。")
+    people = reviewers.reviewers()  # the picker below offers every expert
     if people.empty:
         return
     names = dict(zip(people["username"], people["name"]))

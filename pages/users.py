@@ -8,7 +8,7 @@ from core.ui.confirm import confirm_button
 from core.ui.forms import load, schema_form
 from core.ui.sessions_panel import sessions_panel
 from core.ui.session import require, show_flash
-from core.ui.tables import table
+from core.ui.tables import paged_table
 from core.ui.text import md
 from schemas.user import UserAccount
 
@@ -25,9 +25,10 @@ def render() -> None:
     who = require("users")
     st.title("用户与角色")
     show_flash()
-    accounts = users.list_users()
-    accounts["roles"] = accounts["roles"].map(lambda rs: "、".join(role_label(r) for r in (rs or "").split(",") if r))
-    table(accounts, "用户与角色", key="users:list", columns=users.LIST_COLUMNS, export=False)
+    paged_table(users.account_rows(), "用户与角色", key="users:list", columns=users.LIST_COLUMNS, export=False,
+                shown=lambda df: df.assign(roles=df["roles"].map(
+                    lambda rs: "、".join(role_label(r) for r in (rs or "").split(",") if r))))
+    accounts = users.list_users()  # the account picker below offers every one
 
     # the open tab and the account being edited are in the URL (?tab=修改账号&user=staff): F5 keeps them
     tab_new, tab_edit = st.tabs(["新建账号", "修改账号"], key="tab", bind="query-params")

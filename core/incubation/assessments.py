@@ -30,6 +30,7 @@ import datetime as dt
 import pandas as pd
 
 from core.platform import cache, records
+from core.platform.listing import Rows
 from core.platform.actor import SYSTEM, Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, Unique, register
@@ -500,16 +501,18 @@ def dimension_stats(dist: pd.DataFrame) -> pd.DataFrame:
 def fallen(period: str, db=None) -> pd.DataFrame:
     """Organisations whose total in ``period`` is below that of their previous assessment (biggest
     fall first): org_id, org, previous_period, previous_total, period, total, change."""
-    df = assessment_frame(db)
-    cols = ["org_id", "org", "previous_period", "previous_total", "period", "total", "change"]
-    if df.empty:
-        return pd.DataFrame(columns=cols)
-    df = df.sort_values(["org_id", "assessed_on", "id"])
-    df["previous_period"] = df.groupby("org_id")["period"].shift()
-    df["previous_total"] = df.groupby("org_id")["total"].shift()
-    hit = df[(df["period"] == period) & df["previous_total"].notna() & (df["total"] < df["previous_total"])].copy()
-    hit["change"] = (hit["total"] - hit["previous_total"]).round(2)
-    return hit.sort_values(["change", "org"])[cols].reset_index(drop=True)
+    return fallen_rows(period).all(db)
+
+
+def fallen_rows(period: str) -> Rows:
+    """:func:`fallen`, paged in the database."""
+    return Rows(
+        "SELECT org_id, org, previous_period, previous_total, period, total, round(total - previous_total, 2) AS change"
+        " FROM (SELECT a.org_id, o.name AS org, a.period, a.total, lag(a.period) OVER w AS previous_period,"
+        "   lag(a.total) OVER w AS previous_total FROM assessments a JOIN organisations o ON o.id = a.org_id"
+        "   WINDOW w AS (PARTITION BY a.org_id ORDER BY a.assessed_on, a.id)) AS x"
+        " WHERE period = ? AND previous_total IS NOT NULL AND total < previous_total",
+        "change, org, org_id", (period,))
 
 
 def months_before(day: dt.date, months: int) -> dt.date:
@@ -522,15 +525,19 @@ def months_before(day: dt.date, months: int) -> dt.date:
 def not_assessed(months: int = STALE_MONTHS, today: dt.date | None = None, db=None) -> pd.DataFrame:
     """Active organisations last assessed before ``months`` months ago, or never (never first, then the
     longest ago): org_id, org, community, last_assessed, last_period."""
-    db = db or get_db()
+    return not_assessed_rows(months, today).all(db)
+
+
+def not_assessed_rows(months: int = STALE_MONTHS, today: dt.date | None = None) -> Rows:
+    """:func:`not_assessed`, paged in the database."""
     cutoff = months_before(today or dt.date.today(), int(months))
-    return db.fetch_df(
+    return Rows(
         "SELECT o.id AS org_id, o.name AS org, o.community, l.assessed_on AS last_assessed, l.period AS last_period"
         " FROM organisations o LEFT JOIN (SELECT org_id, assessed_on, period, row_number() OVER"
         "   (PARTITION BY org_id ORDER BY assessed_on DESC, id DESC) AS k FROM assessments) l"
         "   ON l.org_id = o.id AND l.k = 1"
-        " WHERE o.active AND (l.assessed_on IS NULL OR l.assessed_on < ?)"
-        " ORDER BY l.assessed_on NULLS FIRST, o.name", [cutoff])
+        " WHERE o.active AND (l.assessed_on IS NULL OR l.assessed_on < ?)",
+        "last_assessed NULLS FIRST, org, org_id", (cutoff,))
 
 
 def assessed_orgs(db=None) -> list[tuple[int, str]]:

@@ -11,6 +11,7 @@ import datetime as dt
 import pandas as pd
 
 from core.platform import cache, records
+from core.platform.listing import Rows
 from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, register
@@ -221,27 +222,33 @@ CURRENT_RATING_COLUMNS = columns("id", "name", "rating", "rating_date", "rating_
 
 def expiring(today: dt.date | None = None, months: int = 12, db=None) -> pd.DataFrame:
     """Active organisations whose current rating expires from today to ``months`` ahead, soonest first."""
-    db = db or get_db()
+    return expiring_rows(today, months).all(db)
+
+
+def expiring_rows(today: dt.date | None = None, months: int = 12) -> Rows:
+    """:func:`expiring`, paged in the database."""
     today = today or dt.date.today()
-    until = add_months(today, months)
-    return db.fetch_df(
-        "SELECT id, name, community, rating, rating_date, rating_expiry,"
-        " datediff('day', ?::DATE, rating_expiry) AS days_left FROM organisations"
-        " WHERE active AND rating IS NOT NULL AND rating_expiry BETWEEN ? AND ? ORDER BY rating_expiry, name",
-        [today, today, until])
+    return Rows("SELECT id, name, community, rating, rating_date, rating_expiry,"
+                " datediff('day', ?::DATE, rating_expiry) AS days_left FROM organisations"
+                " WHERE active AND rating IS NOT NULL AND rating_expiry BETWEEN ? AND ?",
+                "rating_expiry, name, id", (today, today, add_months(today, months)))
 
 
 def current_ratings(today: dt.date | None = None, db=None) -> pd.DataFrame:
     """Every active rated organisation: its rating, whether it is still valid, and from when an upgrade
     may be applied for (two years after the rating)."""
-    db = db or get_db()
-    return db.fetch_df(
+    return current_rating_rows(today).all(db)
+
+
+def current_rating_rows(today: dt.date | None = None) -> Rows:
+    """:func:`current_ratings`, paged in the database."""
+    return Rows(
         "SELECT id, name, rating, rating_date, rating_expiry,"
         " CASE WHEN rating_expiry >= $today THEN '有效' ELSE '已过期' END AS validity,"
         f" CAST(rating_date + INTERVAL {UPGRADE_AFTER_YEARS} YEAR AS DATE) AS upgrade_from,"
         f" CASE WHEN $today >= CAST(rating_date + INTERVAL {UPGRADE_AFTER_YEARS} YEAR AS DATE)"
         "   THEN '可申请' ELSE '未满2年' END AS upgrade"
-        " FROM organisations WHERE active AND rating IS NOT NULL ORDER BY rating DESC, rating_expiry, name",
+        " FROM organisations WHERE active AND rating IS NOT NULL", "rating DESC, rating_expiry, name, id",
         {"today": today or dt.date.today()})
 
 

@@ -12,7 +12,7 @@ from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, register
 from core.platform.errors import ValidationFailed
-from core.platform.listing import Column, Filter, ListView
+from core.platform.listing import Column, Filter, ListView, Rows
 from core.platform.lookups import id_names
 from core.platform.validation import to_failure, validate, validate_many
 from schemas.application import Application, ApplicationDraft, BlindTitle, Decision, Milestone, screening_schema
@@ -382,16 +382,20 @@ def editable(db=None) -> list[tuple[int, str]]:
                 f" WHERE a.state IN ({marks}) ORDER BY a.id DESC", list(EDITABLE))]
 
 
-def queue(states: tuple[str, ...], round_id: int | None = None, db=None) -> pd.DataFrame:
-    """Applications waiting in ``states`` (oldest first), e.g. the screening queue."""
-    db = db or get_db()
+def queue_rows(states: tuple[str, ...], round_id: int | None = None) -> Rows:
+    """Applications waiting in ``states`` (oldest first), e.g. the screening queue (paged in the database)."""
     marks = ", ".join("?" for _ in states)
     where = f"a.state IN ({marks})" + (" AND a.round_id = ?" if round_id else "")
-    return db.fetch_df(
+    return Rows(
         "SELECT a.id, a.title, o.name AS org, a.category, a.state, a.requested_amount, a.submitted_at, a.return_due,"
         " (a.state = 'returned' AND a.return_due < current_date) AS overdue"
-        f" FROM applications a JOIN organisations o ON o.id = a.org_id WHERE {where}"
-        " ORDER BY a.submitted_at NULLS LAST, a.id", list(states) + ([round_id] if round_id else []))
+        f" FROM applications a JOIN organisations o ON o.id = a.org_id WHERE {where}",
+        "submitted_at NULLS LAST, id", tuple(states) + ((round_id,) if round_id else ()))
+
+
+def queue(states: tuple[str, ...], round_id: int | None = None, db=None) -> pd.DataFrame:
+    """Every application of :func:`queue_rows`."""
+    return queue_rows(states, round_id).all(db)
 
 
 def org_name(org_id: int, db=None) -> str:

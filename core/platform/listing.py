@@ -133,3 +133,42 @@ def fetch_all(view: ListView, q: Query, db=None) -> pd.DataFrame:
 def labelled(view: ListView, df: pd.DataFrame) -> pd.DataFrame:
     """The frame with Chinese column headers (for display and export)."""
     return df.rename(columns={c.name: c.label for c in view.columns})
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A report's rows shown a page at a time, each page cut in the database (``LIMIT``/``OFFSET`` over
+    ``sql``), never in Python: at a city's scale a report (every rated organisation, every expert, every
+    account) has thousands of rows, and a screen sends only the page it shows. ``count`` says how many there
+    are; ``all`` gives every row in the same order (the Excel export).
+
+    ``sql`` is a SELECT without ORDER BY; ``order`` orders its output columns (the pages' order; it should
+    end with a unique column so that pages neither repeat nor skip rows); ``params`` are positional (a list)
+    or named (a dict, ``$name`` in ``sql``)."""
+
+    sql: str
+    order: str
+    params: tuple | dict = ()
+
+    def count(self, db=None) -> int:
+        db = db or get_db()
+        params = dict(self.params) if isinstance(self.params, dict) else list(self.params)
+        return int(db.scalar(f"SELECT count(*) FROM ({self.sql}) AS t", params))
+
+    def page(self, page: int, size: int, db=None) -> tuple[pd.DataFrame, int, int]:
+        """One page (1-based, clamped to the range), the total count, and the page number served."""
+        db = db or get_db()
+        total = self.count(db)
+        size = max(1, int(size))
+        page = min(max(1, int(page)), max(1, -(-total // size)))
+        if isinstance(self.params, dict):
+            params = {**self.params, "page_limit": size, "page_offset": (page - 1) * size}
+            tail = "LIMIT $page_limit OFFSET $page_offset"
+        else:
+            params, tail = [*self.params, size, (page - 1) * size], "LIMIT ? OFFSET ?"
+        return db.fetch_df(f"SELECT * FROM ({self.sql}) AS t ORDER BY {self.order} {tail}", params), total, page
+
+    def all(self, db=None) -> pd.DataFrame:
+        db = db or get_db()
+        params = dict(self.params) if isinstance(self.params, dict) else list(self.params)
+        return db.fetch_df(f"SELECT * FROM ({self.sql}) AS t ORDER BY {self.order}", params)

@@ -6,6 +6,7 @@ from datetime import datetime
 import pandas as pd
 
 from core.platform import passwords, records, sessions
+from core.platform.listing import Rows
 from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, Unique, granted, register
@@ -34,12 +35,14 @@ LIST_COLUMNS = columns("username", "name", "email", "roles", "active", "is_demo"
                        of=UserAccount)
 
 
+def account_rows() -> Rows:
+    """Every account (roles joined by commas), by username: the 用户与角色 list, paged in the database."""
+    return Rows("SELECT username, name, email, array_to_string(roles, ',') AS roles, active, is_demo, created_at,"
+                " updated_at FROM users", "username")
+
+
 def list_users(db=None) -> pd.DataFrame:
-    db = db or get_db()
-    return db.fetch_df(
-        "SELECT username, name, email, array_to_string(roles, ',') AS roles, active, is_demo, created_at, updated_at"
-        " FROM users ORDER BY username"
-    )
+    return account_rows().all(db)
 
 
 def credentials(db=None, *, username: str | None = None) -> dict:

@@ -7,6 +7,7 @@ from typing import Callable
 import pandas as pd
 
 from core.platform import records
+from core.platform.listing import Rows
 from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, register
@@ -30,13 +31,17 @@ AFFILIATION = register(Entity(
 CONFLICT_SOURCES: list[Callable[[str, int, dt.date], list[str]]] = []
 
 
+def reviewer_rows() -> Rows:
+    """Active accounts with the reviewer role, with their profile, by username (the 评审专家 list, paged in
+    the database)."""
+    return Rows("SELECT u.username, u.name, p.title, p.employer, array_to_string(p.expertise, '、') AS expertise,"
+                " p.load_cap FROM users u LEFT JOIN reviewer_profiles p ON p.username = u.username"
+                " WHERE u.active AND list_contains(u.roles, 'reviewer')", "username")
+
+
 def reviewers(db=None) -> pd.DataFrame:
     """Active accounts with the reviewer role, with their profile."""
-    db = db or get_db()
-    return db.fetch_df(
-        "SELECT u.username, u.name, p.title, p.employer, array_to_string(p.expertise, '、') AS expertise,"
-        " p.load_cap FROM users u LEFT JOIN reviewer_profiles p ON p.username = u.username"
-        " WHERE u.active AND list_contains(u.roles, 'reviewer') ORDER BY u.username")
+    return reviewer_rows().all(db)
 
 
 def person_names(db=None) -> dict[str, str]:

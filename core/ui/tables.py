@@ -4,11 +4,14 @@ same rows (with their raw numbers and dates)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
 
+from core.platform import config
 from core.platform.excel import XLSX_MIME, workbook_bytes
+from core.platform.listing import Rows
 from core.ui.listview import _for_display
 from core.ui.session import export_logger
 
@@ -28,3 +31,35 @@ def table(df: pd.DataFrame, name: str, *, key: str, columns: dict[str, str] | No
         st.download_button("导出Excel", data=lambda: workbook_bytes(logged({name[:31]: shown})),
                            file_name=f"{name}-{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME, key=f"{key}:xlsx",
                            icon=":material/download:", on_click="ignore")
+
+
+def paged_table(rows: Rows, name: str, *, key: str, columns: dict[str, str] | None = None,
+                shown: Callable[[pd.DataFrame], pd.DataFrame] | None = None, export: bool = True,
+                empty: str | None = None) -> pd.DataFrame:
+    """Show ``rows`` a page at a time (the page cut in the database, see :class:`core.platform.listing.Rows`),
+    with the count, a page number when there is more than one page, and an 导出Excel button for every row.
+    ``shown`` turns a page (and the export) into what a person reads (labels, names). Returns the page shown."""
+    size = config.load().page_size
+    page, total, number = rows.page(int(st.session_state.get(f"{key}:page") or 1), size)
+    st.session_state[f"{key}:page"] = number  # clamped: rows may have gone since the page was chosen
+    pages = max(1, -(-total // size))
+    if total == 0 and empty:
+        st.info(empty)
+        return page
+    frame = shown(page) if shown else page
+    st.dataframe(display_frame(frame, columns), hide_index=True, width="stretch", key=f"{key}:df", placeholder="")
+    info = st.columns([2, 1, 1])
+    info[0].caption(f"共 {total} 条" + (f",第 {number}/{pages} 页(每页 {size} 条)" if pages > 1 else ""))
+    if pages > 1:
+        info[1].number_input("页码", min_value=1, max_value=pages, step=1, key=f"{key}:page",
+                             label_visibility="collapsed")
+    if export:
+        logged = export_logger(name)
+
+        def everything() -> bytes:
+            every = rows.all()
+            return workbook_bytes(logged({name[:31]: (shown(every) if shown else every).rename(columns=columns or {})}))
+
+        info[2].download_button("导出Excel", data=everything, file_name=f"{name}-{dt.date.today():%Y%m%d}.xlsx",
+                                mime=XLSX_MIME, key=f"{key}:xlsx", icon=":material/download:", on_click="ignore")
+    return page
