@@ -68,7 +68,8 @@ def _sessions_tab(who) -> None:
     schema_form(MentoringSession, SESSION_FORM, save, submit_label="保存辅导记录",
                 defaults={"session_date": dt.date.today()}, extra=_action_rows, wide=("findings",))
     st.subheader("辅导记录")
-    table(_people(mentor_core.sessions()), "辅导记录", key="mentoring:sessions", columns=SESSION_COLUMNS)
+    paged_table(mentor_core.session_rows(), "辅导记录", key="mentoring:sessions", columns=SESSION_COLUMNS,
+                shown=_people)
 
 
 def _follow_up_tab(who) -> None:

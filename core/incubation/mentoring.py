@@ -14,6 +14,7 @@ from core.review import reviewers
 from core.platform.entities import Entity, Unique, register
 from core.platform.errors import NotFound, ValidationFailed
 from core.orgs.organisations import add_years
+from core.platform.listing import Rows
 from core.platform.lookups import id_names
 from core.platform.validation import validate_many
 from schemas.columns import columns
@@ -201,15 +202,19 @@ def record_session(values: dict, actions: list[dict], actor: Actor, db=None) -> 
     return session_id
 
 
-def sessions(org_id: int | None = None, db=None) -> pd.DataFrame:
-    db = db or get_db()
-    where, params = ("WHERE p.org_id = ?", [org_id]) if org_id is not None else ("", [])
-    return db.fetch_df(
+def session_rows(org_id: int | None = None) -> Rows:
+    """Mentoring sessions, newest first (every session ever held: paged in the database)."""
+    where, params = ("WHERE p.org_id = ?", (org_id,)) if org_id is not None else ("", ())
+    return Rows(
         "SELECT s.id, s.session_date, o.name AS org, m.name AS mentor, s.module, s.form, s.hours, s.findings,"
         " (SELECT count(*) FROM mentoring_actions a WHERE a.session_id = s.id) AS actions"
         " FROM mentoring_sessions s JOIN mentor_pairings p ON p.id = s.pairing_id"
         " JOIN mentors m ON m.id = p.mentor_id JOIN organisations o ON o.id = p.org_id"
-        f" {where} ORDER BY s.session_date DESC, s.id DESC", params)
+        f" {where}", "session_date DESC, id DESC", params)
+
+
+def sessions(org_id: int | None = None, db=None) -> pd.DataFrame:
+    return session_rows(org_id).all(db)
 
 
 def actions(*, org_id: int | None = None, statuses=None, today: dt.date | None = None, db=None) -> pd.DataFrame:
