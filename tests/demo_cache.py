@@ -191,3 +191,14 @@ def query_one(sql: str, params: list | None = None):
         return con.execute(sql, params or []).fetchone()
     finally:
         con.close()
+
+
+def query_all(sql: str, params: list | None = None) -> list:
+    """Every row from the demo database of this code version, read-only (see :func:`query_one`)."""
+    import duckdb
+
+    con = duckdb.connect(str(template()), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
