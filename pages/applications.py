@@ -12,7 +12,7 @@ from core.intake import applications, ideas, rounds, workflow
 from core.platform import documents, formats
 from core.platform.errors import ValidationFailed
 from core.ui.confirm import confirm_button
-from core.ui.editor import frame, rows_from_state
+from core.ui.editor import child_editor, child_rows
 from core.ui.forms import adopt, load, reset, schema_form
 from core.ui.links import page_link
 from core.ui.listview import list_view
@@ -48,22 +48,19 @@ def _small_table(df: pd.DataFrame) -> None:
 
 # ---- intake -------------------------------------------------------------------------------------
 def _milestone_editor(base: list[dict]) -> None:
-    st.session_state[f"{FORM}:stones_base"] = base
     st.markdown("**项目里程碑** *(日期须在项目执行期内;提交时至少一项)*")
-    st.caption("在表格中直接填写;把鼠标移到表格上,点右上角的「＋」增加一行,选中行后可删除。空行不保存。")
-    shown = frame([{**m, "due_date": str(m["due_date"]) if m.get("due_date") else None} for m in base], STONE_COLS)
-    st.data_editor(
-        shown, key=f"{FORM}:stones", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
-        column_config={"due_date": st.column_config.TextColumn(applications.MILESTONE_COLUMNS["due_date"],
-                                                                help="格式:2027-03-01",
-                                                                validate=r"^\d{4}-\d{1,2}-\d{1,2}$"),
-                       "deliverable": st.column_config.TextColumn(applications.MILESTONE_COLUMNS["deliverable"],
-                                                                  max_chars=200)},
-    )
+    # empty rows to fill instead of the data editor's "Add row" toolbar (English, and hidden until hovered)
+    child_editor([{**m, "due_date": str(m["due_date"]) if m.get("due_date") else None} for m in base], STONE_COLS,
+                 f"{FORM}:stones",
+                 column_config={"due_date": st.column_config.TextColumn(applications.MILESTONE_COLUMNS["due_date"],
+                                                                         help="格式:2027-03-01",
+                                                                         validate=r"^\d{4}-\d{1,2}-\d{1,2}$"),
+                                "deliverable": st.column_config.TextColumn(
+                                    applications.MILESTONE_COLUMNS["deliverable"], max_chars=200)})
 
 
 def _stones() -> list[dict]:
-    return rows_from_state(st.session_state.get(f"{FORM}:stones_base", []), STONE_COLS, f"{FORM}:stones")
+    return child_rows(STONE_COLS, f"{FORM}:stones")
 
 
 def _token(app: dict) -> tuple:

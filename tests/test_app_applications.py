@@ -144,8 +144,12 @@ def _fill(at: AppTest, **values) -> AppTest:
 
 
 def _stones(at: AppTest, *rows: dict) -> AppTest:
-    """What the browser's data_editor sends for added milestone rows."""
-    at.session_state["app_form:stones"] = {"edited_rows": {}, "added_rows": list(rows), "deleted_rows": []}
+    """What the browser's data_editor sends when milestones are typed into its empty rows (after the rows
+    the draft already has)."""
+    base = at.session_state["app_form:stones:base"] if "app_form:stones:base" in at.session_state else []
+    first = sum(1 for r in base if any(v not in (None, "") for v in r.values()))
+    at.session_state["app_form:stones"] = {"edited_rows": {first + i: r for i, r in enumerate(rows)},
+                                           "added_rows": [], "deleted_rows": []}
     return at
 
 

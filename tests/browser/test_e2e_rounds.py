@@ -23,16 +23,17 @@ def _register_filed_org(page, name: str) -> None:
 
 
 def _add_milestone(page, date: str, deliverable: str) -> None:
-    """Type a milestone into the form's data editor (a canvas grid): add a row, then per cell:
-    select it, Enter opens its editor, type, Enter commits. Then save the draft."""
+    """Type a milestone into the form's data editor (a canvas grid) in its first empty row (no "Add row"
+    toolbar: the editor offers empty rows, see core.ui.editor.child_editor), per cell: select it, Enter
+    opens its editor, type, Enter commits. Then save the draft."""
     grid = _box(page, "app_form:stones").locator("[data-testid='stDataFrame']")
     grid.scroll_into_view_if_needed()
-    grid.hover()
-    page.get_by_role("button", name="Add row").dispatch_event("click")  # the toolbar floats over the grid
-    page.wait_for_timeout(800)
+    assert page.get_by_role("button", name="Add row").count() == 0
     box = grid.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + 36 + 17)  # the grid takes the focus
+    page.wait_for_timeout(400)
     for share, text in ((0.2, date), (0.7, deliverable)):
-        page.mouse.click(box["x"] + box["width"] * share, box["y"] + 36 + 17)  # the new (first) row
+        page.mouse.click(box["x"] + box["width"] * share, box["y"] + 36 + 17)  # the first (empty) row
         page.wait_for_timeout(400)
         page.keyboard.press("Enter")
         page.wait_for_timeout(400)
