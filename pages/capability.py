@@ -13,7 +13,7 @@ from core.orgs import organisations
 from core.platform import formats
 from core.ui import charts
 from core.ui.confirm import confirm_button
-from core.ui.editor import frame, rows_from_state
+from core.ui.editor import child_editor, child_rows
 from core.ui.forms import load, schema_form
 from core.ui.imports import import_panel
 from core.ui.listview import list_view
@@ -288,23 +288,22 @@ def _instrument_editor(who) -> None:
     table(pd.DataFrame(acore.instrument_rows(int(view)), columns=acore.ROW_FIELDS), "评估工具", key="instrument:rows",
           columns=acore.ROW_COLUMNS)
     st.subheader("保存为新版本")
-    st.caption("在下表中修改维度、权重、指标或评分指引(可增删行,同一维度各行的权重相同)。保存后成为新版本,用于之后的评估;"
+    st.caption("在下表中修改维度、权重、指标或评分指引(同一维度各行的权重相同)。保存后成为新版本,用于之后的评估;"
                "已有评估仍按原版本计分,并按维度名称与新版本对比。")
     base = acore.instrument_rows(int(latest["id"]))
     ekey = f"instrument:editor:{int(latest['id'])}"
 
     def editor() -> None:
-        shown = frame(base, acore.ROW_FIELDS).fillna({"dimension": "", "indicator": "", "guidance": ""})
         label = acore.ROW_COLUMNS
-        st.data_editor(shown, key=ekey, num_rows="dynamic", hide_index=True, width="stretch",
-                       column_config={
-                           "dimension": st.column_config.TextColumn(label["dimension"]),
-                           "weight": st.column_config.NumberColumn(label["weight"], min_value=0),
-                           "indicator": st.column_config.TextColumn(label["indicator"]),
-                           "guidance": st.column_config.TextColumn(label["guidance"], width="large")})
+        # empty rows to fill instead of the data editor's English "Add row" toolbar; clearing a row deletes it
+        child_editor(base, acore.ROW_FIELDS, ekey, column_config={
+            "dimension": st.column_config.TextColumn(label["dimension"]),
+            "weight": st.column_config.NumberColumn(label["weight"], min_value=0),
+            "indicator": st.column_config.TextColumn(label["indicator"]),
+            "guidance": st.column_config.TextColumn(label["guidance"], width="large")})
 
     def save(values: dict) -> None:
-        new_id = acore.new_version(rows_from_state(base, acore.ROW_FIELDS, ekey), values, who)
+        new_id = acore.new_version(child_rows(acore.ROW_FIELDS, ekey), values, who)
         version = int(acore.instrument(new_id)["version"])
         flash(f"已保存评估工具第{version}版")
 

@@ -461,8 +461,10 @@ def test_instrument_editor_saves_a_new_version_and_refuses_bad_rows(demo_db):
     assert not at.exception
     assert "维度「内部治理」各行的权重不一致" in _errors(at)
     assert len(assessments.instruments()) == versions
-    at.session_state[ekey] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
-        {"dimension": "数字化能力", "weight": 5, "indicator": "线上服务", "guidance": "有线上服务渠道"}]}
+    rows = len(assessments.instrument_rows(inst["id"]))  # typed into the first empty row after the instrument's
+    at.session_state[ekey] = {"edited_rows": {rows: {
+        "dimension": "数字化能力", "weight": 5, "indicator": "线上服务", "guidance": "有线上服务渠道"}},
+        "deleted_rows": [], "added_rows": []}
     at.text_area(key="instrument_new::note").input("增加数字化能力维度")
     at.button(key="FormSubmitter:instrument_new-保存为新版本").click().run()
     assert not at.exception
