@@ -1,0 +1,14 @@
+"""Demo data of 资源与需求 (issue 18), after the projects exist: each part's loader, in order."""
+from __future__ import annotations
+
+import importlib
+
+# (module under core.demo, its loader): each part of 资源与需求 adds its line here
+LOADERS: tuple[tuple[str, str], ...] = ()
+
+
+def load(db) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for module, fn in LOADERS:  # start-up cost: a part's builder loads only when demo data is built
+        counts.update(getattr(importlib.import_module(f"core.demo.{module}"), fn)(db))
+    return counts
