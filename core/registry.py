@@ -15,6 +15,10 @@ from core.monitoring import brands, evaluations, ledger, money, monitoring_polic
 from core.orgs import communities, organisations, venues
 from core.platform import documents, lockout, security, sessions, users
 from core.platform.entities import Entity
+from core.resources import partners
+from core.resources import bookings
+from core.resources import needs
+from core.resources import volunteers
 from core.review import assignment, consolidation, decisions, reviewers, reviews
 
 ENTITIES: tuple[Entity, ...] = (
@@ -77,6 +81,11 @@ ENTITIES: tuple[Entity, ...] = (
     brands.SERVICE_POINT,
     # resources
     venues.VENUE,
+    partners.PARTNER, partners.CONTRIBUTION, partners.CLAIM_ITEM,
+    volunteers.VOLUNTEER, volunteers.CALL, volunteers.SIGNUP, volunteers.SERVICE,
+    bookings.EQUIPMENT,
+    bookings.BOOKING,
+    needs.NEED, needs.NEED_EVENT, needs.NEED_LINK,
 )
 
 

@@ -103,12 +103,25 @@ EVALUATION_METHODS = ["电话", "资料", "实地"]
 FAIL_ACTIONS = {"stop": "停止拨付", "terminate": "终止项目并追回资金"}
 GRADES = ["A", "B", "C"]
 
+# 资源与需求 · 需求 (core.resources.needs): 需求调研 results and their status over time
+NEED_SOURCES = ["问卷调查", "入户走访", "社区议事", "其他"]
+NEED_GROUPS = ["一老一小", "老年人", "儿童青少年", "困境儿童", "残障人士", "计生家庭", "新居民", "低收入家庭",
+               "就业困难人员", "全体居民", "其他"]
+NEED_URGENCIES = ["紧急", "较急", "一般"]
+NEED_STATUSES = ["登记", "已对接", "部分满足", "已满足", "暂缓"]
+NEED_LINK_KINDS = {"idea": "金点子", "application": "申报项目", "project": "资助项目"}
+
 STATIC: dict[str, list[str]] = {
     "brand_tiers": BRAND_TIERS,
     "activity_kinds": ACTIVITY_KINDS,
     "evaluation_methods": EVALUATION_METHODS,
     "fail_actions": list(FAIL_ACTIONS),
     "grades": GRADES,
+    "need_sources": NEED_SOURCES,
+    "need_groups": NEED_GROUPS,
+    "need_urgencies": NEED_URGENCIES,
+    "need_statuses": NEED_STATUSES,
+    "need_link_kinds": list(NEED_LINK_KINDS),
     "budget_lines": list(BUDGET_LINES),
     "mentor_specialities": MENTOR_SPECIALITIES,
     "mentoring_modules": MENTORING_MODULES,
@@ -187,6 +200,8 @@ def label(source: str, value: str) -> str:
         return BUDGET_LINES.get(value, value)
     if source == "fail_actions":
         return FAIL_ACTIONS.get(value, value)
+    if source == "need_link_kinds":
+        return NEED_LINK_KINDS.get(value, value)
     if source == "screening_outcomes":
         return SCREENING_OUTCOMES.get(value, value)
     return value if isinstance(value, str) else str(value)

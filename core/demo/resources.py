@@ -4,7 +4,12 @@ from __future__ import annotations
 import importlib
 
 # (module under core.demo, its loader): each part of 资源与需求 adds its line here
-LOADERS: tuple[tuple[str, str], ...] = ()
+LOADERS: tuple[tuple[str, str], ...] = (
+    ("res_partners", "load"),
+    ("res_volunteers", "load"),
+    ("res_bookings", "load"),
+    ("res_needs", "load"),
+)
 
 
 def load(db) -> dict[str, int]:

@@ -1,0 +1,315 @@
+"""需求 (issue 18): community needs recorded from 需求调研, their status over time (登记 → 已对接 → 部分满足 →
+已满足, or 暂缓), the ideas, applications and projects linked to them as their answers, and the 需求动态跟踪
+figures: per community, needs covered vs open, and the open needs nobody answers yet with how long they waited.
+
+Every status change is a dated event with a note (``need_events``), written with the need's new status in one
+transaction and audited; a move the workflow does not allow is refused in Chinese, naming the moves it allows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from core.platform import cache, records
+from core.platform.actor import Actor
+from core.platform.db import get_db
+from core.platform.entities import Entity, Screen, may, register
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from core.platform.listing import Column, Filter, ListView
+from core.platform.validation import plain
+from schemas.choices import NEED_LINK_KINDS, NEED_STATUSES
+from schemas.columns import columns, number
+from schemas.need import Need, NeedEvent, NeedLink
+
+WRITERS = frozenset({"admin", "staff"})
+
+NEED = register(Entity(
+    name="need", table="community_needs", label="社区需求", schema=Need, write_roles=WRITERS, title_field="title",
+    columns=("status", "status_on"),
+    screen=Screen("需求登记", "community-needs", "资源与需求", icon=":material/record_voice_over:",
+                  columns=("id", "title", "community", "target_group", "source", "surveyed_on", "urgency", "status"),
+                  filters=("community", "target_group", "source", "urgency"),
+                  search=("title", "description", "recorded_by"),
+                  example={"title": "老人吃饭难,希望有老年食堂", "community": "松合社区", "target_group": "老年人",
+                           "source": "问卷调查", "surveyed_on": "2026-03-15", "urgency": "较急", "residents": 36,
+                           "recorded_by": "王晓燕", "description": "问卷中36户独居老人勾选了“吃饭难”"}),
+))
+NEED_EVENT = register(Entity(
+    name="need_event", table="need_events", label="需求状态变更", schema=NeedEvent, write_roles=WRITERS,
+    title_field="to_status",
+))
+NEED_LINK = register(Entity(
+    name="need_link", table="need_links", label="需求回应关联", schema=NeedLink, write_roles=WRITERS,
+    title_field="kind",
+))
+
+OPEN = "登记"
+MET = "已满足"
+# the moves a need's status may make (暂缓 resumes where work restarts; 已满足 reopens as 部分满足 when it changes)
+MOVES: dict[str, tuple[str, ...]] = {
+    "登记": ("已对接", "暂缓"),
+    "已对接": ("部分满足", "已满足", "暂缓"),
+    "部分满足": ("已满足", "暂缓"),
+    "已满足": ("部分满足",),
+    "暂缓": ("登记", "已对接"),
+}
+assert set(MOVES) == set(NEED_STATUSES)
+
+# where each kind of answer lives and how it is named (projects are named by their application's title)
+_TARGETS = {
+    "idea": "SELECT id, title, community AS place FROM ideas",
+    "application": "SELECT id, title, array_to_string(communities, '、') AS place FROM applications",
+    "project": ("SELECT p.id, a.title, array_to_string(p.communities, '、') AS place FROM projects p"
+                " JOIN applications a ON a.id = p.application_id"),
+}
+_TABLES = {"idea": ("ideas",), "application": ("applications",), "project": ("projects", "applications")}
+
+# ---- the list of needs ---------------------------------------------------------------------------------------
+WAITED = "date_diff('day', surveyed_on, current_date)"
+_ANSWERS = "(SELECT count(*) FROM need_links l WHERE l.need_id = community_needs.id)"
+NEED_COLUMNS = columns("id", "title", "community", "target_group", "urgency", "status", "status_on", "answers",
+                       "surveyed_on", of=Need,
+                       computed={"status_on": "状态日期", "answers": number("回应数")})
+LIST_VIEW = ListView(
+    entity=NEED,
+    columns=tuple(Column(n, t, sql={"answers": _ANSWERS}.get(n)) for n, t in NEED_COLUMNS.items()),
+    search=("title", "description"),
+    filters=(
+        Filter("community", NEED_COLUMNS["community"], "community", source="communities"),
+        Filter("target_group", NEED_COLUMNS["target_group"], "target_group", source="need_groups"),
+        Filter("status", NEED_COLUMNS["status"], "status", source="need_statuses"),
+        Filter("urgency", NEED_COLUMNS["urgency"], "urgency", source="need_urgencies"),
+    ),
+    default_sort="id", default_desc=True, search_hint="需求标题或描述",
+)
+
+EVENT_COLUMNS = columns("changed_on", "from_status", "to_status", "note", "created_by", of=NeedEvent,
+                        computed={"created_by": "登记人"})
+LINK_COLUMNS = columns("kind", "target_id", "title", "place", "note", of=NeedLink,
+                       computed={"title": "名称", "place": "涉及社区"})
+ANSWERED_COLUMNS = columns("id", "title", "community", "target_group", "status", "kind", of=Need,
+                           computed={"kind": "关联方式"})
+COMMUNITY_COLUMNS = columns("community", "total", "met", "partly", "open", "unanswered", "longest_wait", of=Need,
+                            computed={"total": number("需求总数"), "met": number("已满足"),
+                                      "partly": number("部分满足"), "open": number("未满足"),
+                                      "unanswered": number("其中尚无回应"), "longest_wait": number("最长等待(天)")})
+WAITING_COLUMNS = columns("id", "community", "title", "target_group", "urgency", "status", "surveyed_on", "waited",
+                          of=Need, computed={"waited": number("已等待(天)")})
+
+
+# ---- reads ---------------------------------------------------------------------------------------------------
+def get(need_id: int, db=None) -> dict:
+    return records.get(NEED, need_id, db)
+
+
+def create(values: dict, actor: Actor, db=None) -> int:
+    return records.create(NEED, values, actor, db=db)
+
+
+def update(need_id: int, values: dict, actor: Actor, db=None) -> bool:
+    return records.update(NEED, need_id, values, actor, db=db)
+
+
+def moves(status: str) -> tuple[str, ...]:
+    """The statuses a need in ``status`` may move to."""
+    return MOVES.get(status, ())
+
+
+def history(need_id: int, db=None) -> pd.DataFrame:
+    db = db or get_db()
+    return db.fetch_df("SELECT id, changed_on, from_status, to_status, note, created_by FROM need_events"
+                       " WHERE need_id = ? ORDER BY changed_on, id", [need_id])
+
+
+def kind_label(kind: str) -> str:
+    return NEED_LINK_KINDS.get(kind, kind)
+
+
+def links(need_id: int, db=None) -> pd.DataFrame:
+    """The answers linked to a need: kind (as its Chinese label), id, name, communities, note."""
+    db = db or get_db()
+    parts = [f"SELECT l.id AS link_id, l.kind, l.target_id, t.title, t.place, l.note FROM need_links l"
+             f" LEFT JOIN ({sql}) t ON t.id = l.target_id WHERE l.need_id = ? AND l.kind = '{kind}'"
+             for kind, sql in _TARGETS.items()]
+    df = db.fetch_df(" UNION ALL ".join(parts) + " ORDER BY link_id", [need_id] * len(parts))
+    df["kind"] = df["kind"].map(kind_label).astype(object)
+    df["title"] = df["title"].where(df["title"].notna(), "(记录已删除)").astype(object)
+    return df
+
+
+def options(kind: str, db=None) -> list[tuple[int, str]]:
+    """What a need can be linked to, by name, newest first: 「编号 · 名称(社区)」."""
+    if kind not in _TARGETS:
+        raise ValidationFailed(fields={"kind": ["请选择回应类型:金点子、申报项目或资助项目"]})
+    db = db or get_db()
+    rows = db.fetch_all(f"SELECT * FROM ({_TARGETS[kind]}) t ORDER BY id DESC")
+    return [(r["id"], f"{r['id']} · {r['title']}" + (f"({r['place']})" if r["place"] else "")) for r in rows]
+
+
+def answered_needs(kind: str, target_id: int, db=None) -> pd.DataFrame:
+    """The needs an idea, application or project answers, for its own page. Also those linked through the
+    same piece of work: an application shows the needs of the idea it came from and of the project it became;
+    a project those of its application (and that application's idea)."""
+    db = db or get_db()
+    pairs: list[tuple[str, int, str]] = [(kind, int(target_id), "直接关联")]
+    if kind == "application":
+        idea = db.fetch_one("SELECT id FROM ideas WHERE application_id = ?", [target_id])
+        proj = db.fetch_one("SELECT id FROM projects WHERE application_id = ?", [target_id])
+        pairs += [("idea", idea["id"], "来自金点子")] if idea else []
+        pairs += [("project", proj["id"], "立项后关联")] if proj else []
+    elif kind == "project":
+        app = db.fetch_one("SELECT application_id FROM projects WHERE id = ?", [target_id])
+        if app:
+            pairs.append(("application", app["application_id"], "申报时关联"))
+            idea = db.fetch_one("SELECT id FROM ideas WHERE application_id = ?", [app["application_id"]])
+            pairs += [("idea", idea["id"], "来自金点子")] if idea else []
+    sql = " UNION ALL ".join(
+        "SELECT n.id, n.title, n.community, n.target_group, n.status, ? AS kind, l.id AS link_id"
+        " FROM need_links l JOIN community_needs n ON n.id = l.need_id WHERE l.kind = ? AND l.target_id = ?"
+        for _ in pairs)
+    params = [p for k, t, how in pairs for p in (how, k, t)]
+    df = db.fetch_df(f"SELECT id, title, community, target_group, status, first(kind ORDER BY link_id) AS kind"
+                     f" FROM ({sql}) GROUP BY ALL ORDER BY id", params)
+    return df
+
+
+# ---- writes --------------------------------------------------------------------------------------------------
+def _as_date(value) -> dt.date | None:
+    value = plain(value)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def _may_write(entity: Entity, actor: Actor) -> None:
+    """Refuse a role that may not write before anything is read or checked (the write path checks it again)."""
+    if not may(actor, entity, "create"):
+        raise PermissionDenied(f"当前账号无权修改{entity.label}:需求的状态和回应由中心工作人员办理")
+
+
+def change_status(need_id: int, to_status: str, changed_on, note: str, actor: Actor, db=None) -> int:
+    """Move a need to ``to_status`` on ``changed_on`` with a note: the event and the need's new status in one
+    audited transaction. Refused in Chinese (nothing written) for a move the workflow does not allow, a date
+    before the survey or the last change, or no note."""
+    _may_write(NEED_EVENT, actor)
+    db = db or get_db()
+    need = get(need_id, db)
+    current = need["status"]
+    event = records.clean(NEED_EVENT, {"need_id": need_id, "from_status": current, "to_status": to_status,
+                                       "changed_on": changed_on, "note": note})
+    if to_status == current:
+        raise ValidationFailed(fields={"to_status": [f"需求已是「{current}」,请选择另一个状态"]})
+    if to_status not in moves(current):
+        allowed = "、".join(f"「{s}」" for s in moves(current))
+        raise ValidationFailed(fields={"to_status": [
+            f"「{current}」的需求不能直接改为「{to_status}」:可以改为 {allowed}"]})
+    day = _as_date(event["changed_on"])
+    last = db.scalar("SELECT max(changed_on) FROM need_events WHERE need_id = ?", [need_id])
+    floor = max(d for d in (_as_date(need["surveyed_on"]), _as_date(last)) if d is not None)
+    if day < floor:
+        what = "上一次状态变更" if last is not None and _as_date(last) >= _as_date(need["surveyed_on"]) else "调研日期"
+        raise ValidationFailed(fields={"changed_on": [
+            f"变更日期不能早于{what}({floor:%Y-%m-%d}),请改为 {floor:%Y-%m-%d} 或之后"]})
+    with records.unit(actor, db) as u:
+        key = u.create(NEED_EVENT, event, validated=True)
+        u.update(NEED, need_id, {}, system={"status": to_status, "status_on": day}, action="status")
+    return key
+
+
+def link(need_id: int, kind: str, target_id: int, actor: Actor, *, note: str | None = None, db=None) -> int:
+    """Link a need to an idea, application or project that answers it. A need still 登记 becomes 已对接 (its
+    event names the answer), in the same transaction. Refused when the record does not exist or is linked."""
+    _may_write(NEED_LINK, actor)
+    db = db or get_db()
+    need = get(need_id, db)
+    values = records.clean(NEED_LINK, {"need_id": need_id, "kind": kind, "target_id": target_id, "note": note})
+    label = kind_label(kind)
+    target = db.fetch_one(f"SELECT * FROM ({_TARGETS[kind]}) t WHERE id = ?", [int(target_id)])
+    if target is None:
+        raise ValidationFailed(fields={"target_id": [f"{label}(编号 {target_id})不存在,请从列表中选择"]})
+    if db.scalar("SELECT count(*) FROM need_links WHERE need_id = ? AND kind = ? AND target_id = ?",
+                 [need_id, kind, int(target_id)]):
+        raise ValidationFailed(fields={"target_id": [
+            f"这项需求已关联{label}「{target['title']}」,不必重复关联"]})
+    with records.unit(actor, db) as u:
+        key = u.create(NEED_LINK, values, validated=True)
+        if need["status"] == OPEN:
+            today = dt.date.today()
+            u.create(NEED_EVENT, records.clean(NEED_EVENT, {
+                "need_id": need_id, "from_status": OPEN, "to_status": "已对接", "changed_on": today,
+                "note": f"关联回应:{label}「{target['title']}」"}), validated=True)
+            u.update(NEED, need_id, {}, system={"status": "已对接", "status_on": today}, action="status")
+    return key
+
+
+def unlink(link_id: int, actor: Actor, db=None) -> None:
+    """Remove a link (the need's status stays as it is: a change of status is an event of its own)."""
+    _may_write(NEED_LINK, actor)
+    db = db or get_db()
+    if db.fetch_one("SELECT id FROM need_links WHERE id = ?", [link_id]) is None:
+        raise NotFound(f"该关联(编号 {link_id})已不存在,请刷新页面")
+    records.delete(NEED_LINK, link_id, actor, db=db)
+
+
+# ---- 需求动态跟踪: SQL aggregates, cached until a table they read is written ------------------------------
+_TRACK_TABLES = ("community_needs", "need_links", "communities")
+_UNANSWERED = "NOT EXISTS (SELECT 1 FROM need_links l WHERE l.need_id = n.id)"
+
+
+def by_community(today: dt.date | None = None, db=None) -> pd.DataFrame:
+    """Per community (every community, in its order): needs recorded, 已满足, 部分满足, open (not 已满足), open with
+    no answer linked, and the longest wait in days of an open unanswered need (0 when none)."""
+    db = db or get_db()
+    day = today or dt.date.today()
+
+    def load() -> pd.DataFrame:
+        return db.fetch_df(
+            "SELECT c.name AS community, count(n.id) AS total,"
+            " count(n.id) FILTER (WHERE n.status = '已满足') AS met,"
+            " count(n.id) FILTER (WHERE n.status = '部分满足') AS partly,"
+            " count(n.id) FILTER (WHERE n.status <> '已满足') AS open,"
+            f" count(n.id) FILTER (WHERE n.status <> '已满足' AND {_UNANSWERED}) AS unanswered,"
+            " coalesce(max(date_diff('day', n.surveyed_on, ?::DATE))"
+            f" FILTER (WHERE n.status <> '已满足' AND {_UNANSWERED}), 0) AS longest_wait"
+            " FROM communities c LEFT JOIN community_needs n ON n.community = c.name"
+            " GROUP BY c.name, c.sort_order ORDER BY c.sort_order, c.name", [day])
+
+    return cache.cached("needs:by_community", day, _TRACK_TABLES, load, db)
+
+
+def totals(today: dt.date | None = None, db=None) -> dict[str, int]:
+    """The street's figures: needs recorded, met, open, open with no answer yet."""
+    df = by_community(today, db)
+    return {k: int(df[k].sum()) for k in ("total", "met", "partly", "open", "unanswered")}
+
+
+def waiting(community: str | None = None, today: dt.date | None = None, db=None) -> pd.DataFrame:
+    """Open needs (not 已满足) with no idea, application or project linked yet, the longest waiting first."""
+    db = db or get_db()
+    day = today or dt.date.today()
+
+    def load() -> pd.DataFrame:
+        where, params = "", [day]
+        if community:
+            where, params = " AND n.community = ?", [day, community]
+        return db.fetch_df(
+            "SELECT n.id, n.community, n.title, n.target_group, n.urgency, n.status, n.surveyed_on,"
+            " date_diff('day', n.surveyed_on, ?::DATE) AS waited FROM community_needs n"
+            f" WHERE n.status <> '已满足' AND {_UNANSWERED}{where}"
+            " ORDER BY waited DESC, CASE n.urgency WHEN '紧急' THEN 0 WHEN '较急' THEN 1 ELSE 2 END, n.id", params)
+
+    return cache.cached("needs:waiting", (day, community or ""), _TRACK_TABLES, load, db, large=True)
+
+
+def by_group(db=None) -> pd.DataFrame:
+    """Per group concerned: needs recorded and met (the leaders' view of who is still waiting)."""
+    db = db or get_db()
+    return cache.cached("needs:by_group", None, ("community_needs",), lambda: db.fetch_df(
+        "SELECT target_group, count(*) AS total, count(*) FILTER (WHERE status = '已满足') AS met,"
+        " count(*) FILTER (WHERE status <> '已满足') AS open FROM community_needs GROUP BY target_group"
+        " ORDER BY open DESC, target_group"), db)
+
+
+GROUP_COLUMNS = columns("target_group", "total", "met", "open", of=Need,
+                        computed={"total": number("需求总数"), "met": number("已满足"), "open": number("未满足")})
