@@ -1,0 +1,385 @@
+"""合作伙伴 (partners), their contributions and 企业公益认领.
+
+- A **partner** (企业, 基金会, 高校, 媒体, 政府部门, 爱心人士 …) says what it offers and whether it works with the hub
+  under an agreement (协议合作). Kept by staff and admins on its generic screen; leaders read it.
+- A **contribution** is what a partner gave: money (yuan) or goods, a venue, skilled volunteers, media exposure
+  (a description and an estimated value), optionally for a project and a community need.
+- **企业公益认领**: staff publish a claimable item (from a 金点子, a funded project's funding gap or a community need);
+  a partner claims it (staff record who and what was pledged); completing the claim records the contribution in
+  the same transaction — money for a project is added to that project's 配套资金 (``projects.funds_enterprise`` for
+  an enterprise, ``funds_donation`` for a foundation, a university, media or a caring individual; a government
+  department's money is no 配套资金 and is recorded as a contribution only). Item states::
+
+      open 开放认领 --claim--> claimed 已认领 --complete--> done 已完成
+      open | claimed --withdraw--> withdrawn 已撤回
+
+- **Continuity**: per partner 协议合作 (an agreement), 多次合作 (contributions in two or more different years),
+  单次合作 (contributions in one year only); per year the contributions by kind and by partner kind and the share of
+  money that is not government money (SQL aggregates, cached until a table they read is written).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from core.monitoring import projects
+from core.platform import cache, records
+from core.platform.actor import Actor
+from core.platform.db import get_db
+from core.platform.entities import Entity, Screen, Unique, register
+from core.platform.errors import NotFound, ValidationFailed
+from core.platform.listing import Column, Filter, ListView
+from core.platform.lookups import id_names
+from core.platform.validation import validate
+from schemas.columns import columns, money, number, ratio
+from schemas.partner import (
+    CLAIM_SOURCES, CLAIM_STATUS, CONTINUITY, ENTERPRISE, GOVERNMENT, MONEY, OFFERS, PARTNER_KINDS, Claim, ClaimItem,
+    Completion, Contribution, Partner,
+)
+
+STAFF = frozenset({"admin", "staff"})
+READERS = ("admin", "staff", "leader")
+
+PARTNER = register(Entity(
+    name="partner", table="partners", label="合作伙伴", schema=Partner, write_roles=STAFF,
+    unique=(Unique("name"),),
+    screen=Screen("合作伙伴", "partners", "资源与需求", roles=READERS, icon=":material/handshake:",
+                  columns=("id", "name", "kind", "department", "offers", "contact_person", "contact_phone",
+                           "agreement"),
+                  filters=("kind", "offers", "agreement"), search=("name", "contact_person", "notes"),
+                  example={"name": "杭州示例科技有限公司", "kind": "企业", "offers": ["资金", "技能志愿者"],
+                           "contact_person": "王敏", "contact_phone": "13857100001"}),
+))
+CONTRIBUTION = register(Entity(
+    name="partner_contribution", table="partner_contributions", label="伙伴贡献", schema=Contribution,
+    write_roles=STAFF, title_field="kind", columns=("need_id", "claim_id"),
+))
+CLAIM_ITEM = register(Entity(
+    name="claim_item", table="claim_items", label="认领项目", schema=ClaimItem, write_roles=STAFF,
+    title_field="title", also=(Claim,),
+    columns=("status", "partner_id", "claimed_on", "pledged_amount", "pledge_note", "completed_on",
+             "contribution_id", "status_note"),
+))
+
+TABLES = ("partners", "partner_contributions")
+
+
+# ---- choice lists --------------------------------------------------------------------------------------------
+def install_providers() -> None:
+    """``partners`` (id -> name) and ``claim_ideas`` (every 金点子, 「编号 标题」)."""
+    id_names("partners", ("partners",), "SELECT id, name FROM partners ORDER BY name")
+    id_names("claim_ideas", ("ideas",), "SELECT id, title FROM ideas ORDER BY id DESC",
+             lambda r: f"{r['id']} {r['title']}")
+
+
+# ---- lists ---------------------------------------------------------------------------------------------------
+_PARTNER_NAME = "(SELECT p.name FROM partners p WHERE p.id = {t}.partner_id)"
+_PARTNER_KIND = "(SELECT p.kind FROM partners p WHERE p.id = {t}.partner_id)"
+_PROJECT = ("(SELECT pr.agreement_no || ' ' || a.title FROM projects pr JOIN applications a"
+            " ON a.id = pr.application_id WHERE pr.id = {t}.project_id)")
+STATUS_SQL = "CASE status " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CLAIM_STATUS.items()) + " END"
+
+CONTRIBUTION_COLUMNS = columns(
+    "id", "contributed_on", "partner", "partner_kind", "kind", "amount", "description", "estimated_value", "project",
+    "claim_id", of=(Contribution, Partner),
+    computed={"partner": "合作伙伴", "partner_kind": "伙伴类型", "project": "受益项目", "claim_id": "来自认领项目"})
+CONTRIBUTIONS_VIEW = ListView(
+    entity=CONTRIBUTION,
+    columns=tuple(Column(n, label, sql={"partner": _PARTNER_NAME, "partner_kind": _PARTNER_KIND,
+                                        "project": _PROJECT}.get(n, "").format(t="partner_contributions") or None)
+                  for n, label in CONTRIBUTION_COLUMNS.items()),
+    search=(_PARTNER_NAME.format(t="partner_contributions"), "description", "notes"),
+    filters=(Filter("kind", CONTRIBUTION_COLUMNS["kind"], "kind", options=tuple(OFFERS)),
+             Filter("partner_kind", CONTRIBUTION_COLUMNS["partner_kind"],
+                    _PARTNER_KIND.format(t="partner_contributions"), options=tuple(PARTNER_KINDS)),
+             Filter("year", "年度", "CAST(year(contributed_on) AS VARCHAR)",
+                    options=tuple(str(y) for y in range(dt.date.today().year, 2018, -1)))),
+    default_sort="contributed_on", default_desc=True, search_hint="伙伴名称、贡献内容或备注",
+)
+
+CLAIM_COLUMNS = columns(
+    "id", "title", "kind", "amount_sought", "source", "project", "status_label", "partner", "pledged_amount",
+    "published_on", "claimed_on", "completed_on", of=(ClaimItem, Claim, Completion),
+    computed={"project": "受益项目", "status_label": "认领状态", "partner": "认领伙伴"})
+CLAIMS_VIEW = ListView(
+    entity=CLAIM_ITEM,
+    columns=tuple(Column(n, label, sql={"partner": _PARTNER_NAME, "project": _PROJECT}.get(n, "").format(
+        t="claim_items") or {"status_label": STATUS_SQL}.get(n)) for n, label in CLAIM_COLUMNS.items()),
+    search=("title", "needed", _PARTNER_NAME.format(t="claim_items")),
+    filters=(Filter("status", CLAIM_COLUMNS["status_label"], STATUS_SQL, options=tuple(CLAIM_STATUS.values())),
+             Filter("source", CLAIM_COLUMNS["source"], "source", options=tuple(CLAIM_SOURCES)),
+             Filter("kind", CLAIM_COLUMNS["kind"], "kind", options=tuple(OFFERS))),
+    default_sort="id", default_desc=True, search_hint="认领项目名称、需求说明或认领伙伴",
+)
+
+
+# ---- partners and contributions --------------------------------------------------------------------------------
+def get_partner(partner_id: int, db=None) -> dict:
+    return records.get(PARTNER, partner_id, db)
+
+
+def create_partner(values: dict, actor: Actor, db=None) -> int:
+    return records.create(PARTNER, values, actor, db=db)
+
+
+def add_contribution(values: dict, actor: Actor, db=None) -> int:
+    """A contribution recorded directly (a donation, goods given): a record only — money that comes through a
+    claim is added to its project by :func:`complete`."""
+    return records.create(CONTRIBUTION, values, actor, db=db)
+
+
+def contributions_of(partner_id: int, db=None) -> pd.DataFrame:
+    return (db or get_db()).fetch_df(
+        "SELECT id, contributed_on, kind, amount, description, estimated_value FROM partner_contributions"
+        " WHERE partner_id = ? ORDER BY contributed_on DESC, id DESC", [partner_id])
+
+
+# ---- 企业公益认领 ------------------------------------------------------------------------------------------------
+def need_exists(need_id: int, db=None) -> bool:
+    """Does the community need (``community_needs``, 需求登记) exist? False while that register is not installed."""
+    try:
+        return (db or get_db()).scalar("SELECT count(*) FROM community_needs WHERE id = ?", [int(need_id)]) > 0
+    except duckdb.CatalogException:
+        return False
+
+
+def funding_gap(project_id: int, db=None) -> float:
+    """What a funded project asked for and was not granted (申请资助金额 − 资助金额), less the 配套资金 it already
+    has from enterprises and donations; never below 0."""
+    row = (db or get_db()).fetch_one(
+        "SELECT a.requested_amount - p.granted_amount - coalesce(p.funds_enterprise, 0)"
+        " - coalesce(p.funds_donation, 0) AS gap FROM projects p JOIN applications a ON a.id = p.application_id"
+        " WHERE p.id = ?", [project_id])
+    if row is None:
+        raise NotFound(f"立项项目(编号 {project_id})不存在")
+    return max(float(row["gap"] or 0), 0.0)
+
+
+def get_item(item_id: int, db=None) -> dict:
+    return records.get(CLAIM_ITEM, item_id, db)
+
+
+def _check_need(record: dict, db) -> None:
+    if record.get("need_id") is not None and not need_exists(record["need_id"], db):
+        raise ValidationFailed(fields={"need_id": [
+            f"社区需求编号 {record['need_id']} 不存在,请在「社区需求」中核对编号后再填写"]})
+
+
+def publish(values: dict, actor: Actor, db=None) -> int:
+    """Publish a claimable item (开放认领)."""
+    db = db or get_db()
+    record = records.clean(CLAIM_ITEM, values)
+    _check_need(record, db)
+    with records.unit(actor, db) as u:
+        return u.create(CLAIM_ITEM, record, system={"status": "open"}, validated=True)
+
+
+def _state(item: dict, *allowed: str, doing: str) -> None:
+    if item["status"] not in allowed:
+        raise ValidationFailed(form=[
+            f"认领项目「{item['title']}」当前为{CLAIM_STATUS[item['status']]},不能{doing}"
+            f"(只有{'或'.join(CLAIM_STATUS[s] for s in allowed)}的认领项目可以{doing})"])
+
+
+def claim(item_id: int, values: dict, actor: Actor, db=None) -> None:
+    """A partner claims an open item: who, when, what was pledged (money: the amount sought unless given)."""
+    db = db or get_db()
+    item = get_item(item_id, db)
+    _state(item, "open", doing="认领")
+    record = validate(Claim, values)
+    if item["kind"] == MONEY and record.get("pledged_amount") is None:
+        record["pledged_amount"] = float(item["amount_sought"])
+    if item["kind"] != MONEY and not record.get("pledge_note"):
+        raise ValidationFailed(fields={"pledge_note": ["请填写认领内容(承诺提供的物资、场地或志愿者等)"]})
+    claimed_on = pd.Timestamp(record["claimed_on"]).date()
+    if claimed_on < pd.Timestamp(item["published_on"]).date():
+        raise ValidationFailed(fields={"claimed_on": [
+            f"认领日期 {claimed_on.isoformat()} 早于发布日期 {pd.Timestamp(item['published_on']).date().isoformat()},"
+            "请核对认领日期"]})
+    with records.unit(actor, db) as u:
+        u.update(CLAIM_ITEM, item_id, {}, system={**record, "status": "claimed"}, validated=True, action="claim")
+
+
+def _plan(item: dict, values: dict, db) -> dict:
+    """What completing ``item`` with ``values`` will write (ValidationFailed as :func:`complete` would)."""
+    _state(item, "claimed", doing="登记到位")
+    record = validate(Completion, values)
+    done_on = pd.Timestamp(record["completed_on"]).date()
+    if done_on < pd.Timestamp(item["claimed_on"]).date():
+        raise ValidationFailed(fields={"completed_on": [
+            f"到位日期 {done_on.isoformat()} 早于认领日期 {pd.Timestamp(item['claimed_on']).date().isoformat()},"
+            "请核对到位日期"]})
+    partner = get_partner(int(item["partner_id"]), db)
+    is_money = item["kind"] == MONEY
+    amount = record.get("received_amount") or (float(item["pledged_amount"]) if is_money else None)
+    note = record.get("received_note") or item.get("pledge_note")
+    if not is_money and not note:
+        raise ValidationFailed(fields={"received_note": ["请填写到位内容(实际提供的物资、场地或志愿者等)"]})
+    contribution = validate(Contribution, {
+        "partner_id": int(item["partner_id"]), "contributed_on": done_on, "kind": item["kind"],
+        "amount": float(amount) if is_money else None,
+        "description": note or f"企业公益认领:{item['title']}", "estimated_value": record.get("estimated_value"),
+        "project_id": item["project_id"], "notes": f"企业公益认领(认领项目编号 {item['id']})"})
+    column = None
+    if is_money and item["project_id"] is not None and partner["kind"] != GOVERNMENT:
+        column = "funds_enterprise" if partner["kind"] == ENTERPRISE else "funds_donation"
+    project = projects.get(int(item["project_id"]), db) if item["project_id"] is not None else None
+    return {"contribution": contribution, "column": column, "amount": amount, "partner": partner,
+            "done_on": done_on, "project": project}
+
+
+FUNDS_LABEL = {"funds_enterprise": "配套资金:企业", "funds_donation": "配套资金:基金会与捐赠"}
+
+
+def preview_completion(item_id: int, values: dict, db=None) -> str:
+    """What :func:`complete` will do, in one Chinese sentence (for the confirmation); refuses as it would."""
+    db = db or get_db()
+    item = get_item(item_id, db)
+    plan = _plan(item, values, db)
+    what = (f"{float(plan['amount']):,.2f} 元" if plan["amount"] is not None
+            else (plan["contribution"].get("description") or item["kind"]))
+    text = f"登记 {plan['partner']['name']} 为「{item['title']}」的贡献:{what},认领项目改为已完成"
+    if plan["column"] is not None:
+        p = plan["project"]
+        text += f";项目 {p['agreement_no']}「{p['title']}」的{FUNDS_LABEL[plan['column']]}增加 {float(plan['amount']):,.2f} 元"
+    return text
+
+
+def complete(item_id: int, values: dict, actor: Actor, db=None) -> int:
+    """The claim is fulfilled: record the contribution, close the item and — for money with a project — add the
+    money to the project's 配套资金 with a timeline event; one transaction. Returns the contribution's id."""
+    db = db or get_db()
+    item = get_item(item_id, db)
+    plan = _plan(item, values, db)
+    partner, amount, done_on, column = plan["partner"], plan["amount"], plan["done_on"], plan["column"]
+    with records.unit(actor, db) as u:
+        latest = u.fetch(CLAIM_ITEM, item_id)
+        if latest["status"] != "claimed":  # completed meanwhile (another session)
+            _state(latest, "claimed", doing="登记到位")
+        cid = u.create(CONTRIBUTION, plan["contribution"], system={"need_id": item["need_id"], "claim_id": item_id},
+                       validated=True, note=f"认领项目「{item['title']}」到位")
+        u.update(CLAIM_ITEM, item_id, {}, system={"status": "done", "completed_on": done_on, "contribution_id": cid},
+                 validated=True, action="complete")
+        if column is not None:
+            pid = int(item["project_id"])
+            current = u.tx.fetch_one(f"SELECT coalesce({column}, 0) AS v FROM projects WHERE id = ?", [pid])["v"]
+            u.update(projects.PROJECT, pid, {}, system={column: float(current) + float(amount)}, validated=True,
+                     action="partner_funds", note=f"{partner['name']} 认领「{item['title']}」")
+            projects.add_event_in(u, pid, "企业公益认领资金到位",
+                                  f"{partner['name']} 认领「{item['title']}」,到位 {float(amount):,.2f} 元,"
+                                  f"计入{FUNDS_LABEL[column]}", done_on)
+    return cid
+
+
+def withdraw(item_id: int, reason: str, actor: Actor, db=None) -> None:
+    """Withdraw an open or claimed item (撤回), with the reason."""
+    db = db or get_db()
+    item = get_item(item_id, db)
+    _state(item, "open", "claimed", doing="撤回")
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationFailed(fields={"status_note": ["请填写撤回原因(至少 2 个字)"]})
+    with records.unit(actor, db) as u:
+        u.update(CLAIM_ITEM, item_id, {}, system={"status": "withdrawn", "status_note": reason[:500]},
+                 validated=True, action="withdraw")
+
+
+# ---- continuity and the yearly figures (SQL aggregates, cached) ------------------------------------------------
+CONTINUITY_COLUMNS = columns(
+    "name", "kind", "continuity", "contributions", "years", "first_year", "last_year", "money", "value",
+    of=Partner,
+    computed={"continuity": "合作持续性", "contributions": number("贡献次数"), "years": number("贡献年数"),
+              "first_year": "首次贡献年度", "last_year": "最近贡献年度", "money": money("资金合计(元)"),
+              "value": money("折合价值合计(元)")})
+_CONTINUITY_SQL = f"""
+SELECT p.name, p.kind,
+       CASE WHEN p.agreement THEN '{CONTINUITY["agreement"]}'
+            WHEN count(DISTINCT year(c.contributed_on)) >= 2 THEN '{CONTINUITY["repeated"]}'
+            WHEN count(c.id) >= 1 THEN '{CONTINUITY["once"]}' ELSE '{CONTINUITY["none"]}' END AS continuity,
+       count(c.id) AS contributions, count(DISTINCT year(c.contributed_on)) AS years,
+       CAST(min(year(c.contributed_on)) AS VARCHAR) AS first_year,
+       CAST(max(year(c.contributed_on)) AS VARCHAR) AS last_year,
+       coalesce(sum(c.amount), 0)::DOUBLE AS money, coalesce(sum(c.estimated_value), 0)::DOUBLE AS value
+FROM partners p LEFT JOIN partner_contributions c ON c.partner_id = p.id
+GROUP BY p.id, p.name, p.kind, p.agreement ORDER BY money DESC, contributions DESC, p.name"""
+
+
+def continuity(db=None) -> pd.DataFrame:
+    """One row per partner: its continuity (协议合作 / 多次合作 / 单次合作 / 暂无贡献) and its totals."""
+    db = db or get_db()
+    return cache.cached("partners:continuity", None, TABLES, lambda: db.fetch_df(_CONTINUITY_SQL), db)
+
+
+def continuity_counts(db=None) -> dict[str, int]:
+    """How many partners are in each continuity class (every class, 0 where none)."""
+    df = continuity(db)
+    return {label: int((df["continuity"] == label).sum()) for label in CONTINUITY.values()}
+
+
+YEAR_COLUMNS = columns(
+    "year", "partners", "returning", "returning_share", "contributions", "money", "non_gov_money", "non_gov_share",
+    "value", computed={
+        "year": "年度", "partners": number("贡献伙伴数"), "returning": number("其中往年合作过的伙伴"),
+        "returning_share": ratio("回头伙伴占比"), "contributions": number("贡献次数"), "money": money("资金合计(元)"),
+        "non_gov_money": money("非政府资金(元)"), "non_gov_share": ratio("非政府资金占比"),
+        "value": money("折合价值合计(元)")})
+_YEAR_SQL = f"""
+WITH c AS (SELECT c.*, year(c.contributed_on) AS y, p.kind AS pkind FROM partner_contributions c
+           JOIN partners p ON p.id = c.partner_id),
+     firsts AS (SELECT partner_id, min(y) AS first_y FROM c GROUP BY partner_id)
+SELECT CAST(c.y AS VARCHAR) AS year, count(DISTINCT c.partner_id) AS partners,
+       count(DISTINCT CASE WHEN f.first_y < c.y THEN c.partner_id END) AS returning,
+       count(DISTINCT CASE WHEN f.first_y < c.y THEN c.partner_id END)::DOUBLE / count(DISTINCT c.partner_id)
+           AS returning_share,
+       count(*) AS contributions, coalesce(sum(c.amount), 0)::DOUBLE AS money,
+       coalesce(sum(CASE WHEN c.pkind <> '{GOVERNMENT}' THEN c.amount END), 0)::DOUBLE AS non_gov_money,
+       CASE WHEN coalesce(sum(c.amount), 0) > 0 THEN
+           coalesce(sum(CASE WHEN c.pkind <> '{GOVERNMENT}' THEN c.amount END), 0)::DOUBLE / sum(c.amount) END
+           AS non_gov_share,
+       coalesce(sum(c.estimated_value), 0)::DOUBLE AS value
+FROM c JOIN firsts f ON f.partner_id = c.partner_id GROUP BY c.y ORDER BY c.y"""
+
+
+def by_year(db=None) -> pd.DataFrame:
+    """One row per year: contributing partners, those who had contributed in an earlier year (回头伙伴), the
+    contributions, the money and the share of it that is not government money."""
+    db = db or get_db()
+    return cache.cached("partners:by_year", None, TABLES, lambda: db.fetch_df(_YEAR_SQL), db)
+
+
+def _pivot(db, name: str, expr: str, values: list[str]) -> pd.DataFrame:
+    sql = (f"SELECT CAST(year(c.contributed_on) AS VARCHAR) AS year, {expr} AS k, count(*) AS n,"
+           " coalesce(sum(c.amount), 0)::DOUBLE + coalesce(sum(c.estimated_value), 0)::DOUBLE AS v"
+           " FROM partner_contributions c JOIN partners p ON p.id = c.partner_id GROUP BY 1, 2 ORDER BY 1")
+
+    def load() -> pd.DataFrame:
+        raw = db.fetch_df(sql)
+        out = pd.DataFrame({"year": sorted(raw["year"].unique())}) if not raw.empty else pd.DataFrame({"year": []})
+        for k in values:
+            part = raw[raw["k"] == k].set_index("year")
+            out[f"{k}(次)"] = out["year"].map(part["n"]).fillna(0).astype(int)
+            out[f"{k}(元)"] = out["year"].map(part["v"]).fillna(0.0).astype(float)
+        return out
+
+    return cache.cached(name, None, TABLES, load, db)
+
+
+def by_year_and_kind(db=None) -> pd.DataFrame:
+    """Per year and contribution kind: how many contributions and their value (money + estimated value)."""
+    return _pivot(db or get_db(), "partners:by_kind", "c.kind", list(OFFERS))
+
+
+def by_year_and_partner_kind(db=None) -> pd.DataFrame:
+    """Per year and partner kind: how many contributions and their value (money + estimated value)."""
+    return _pivot(db or get_db(), "partners:by_partner_kind", "p.kind", list(PARTNER_KINDS))
+
+
+def pivot_labels(kinds: list[str]) -> dict:
+    """The labels of :func:`by_year_and_kind` / :func:`by_year_and_partner_kind`'s columns, with their formats."""
+    out = {"year": YEAR_COLUMNS["year"]}
+    for k in kinds:
+        out[f"{k}(次)"] = number(f"{k}(次)")
+        out[f"{k}(元)"] = money(f"{k}(元)")
+    return out
