@@ -4,6 +4,9 @@ from core.incubation import mentoring, trainings
 from core.intake import applications, rounds
 from core.monitoring import brands, projects
 from core.orgs import communities, organisations
+from core.resources import bookings
+from core.resources import volunteers
+from core.resources import partners
 from core.review import reviewers
 
 
@@ -19,3 +22,6 @@ def install_providers() -> None:
     mentoring.install_providers()
     brands.install_providers()
     projects.install_providers()
+    partners.install_providers()
+    volunteers.install_providers()
+    bookings.install_providers()

@@ -146,6 +146,11 @@ def add(values: dict, actor: Actor, *, db=None) -> int:
         return u.create(ACTIVITY, record, validated=True)
 
 
+# the volunteer count of activity ``a``: the distinct volunteers with service records (志愿服务记录, issue 18) where the
+# activity has any, else the count typed on the activity
+VOLUNTEERS_SQL = ("coalesce(nullif((SELECT count(DISTINCT vs.volunteer_id) FROM volunteer_services vs"
+                  " WHERE vs.activity_id = a.id), 0), a.volunteers)")
+
 # the columns of :func:`activities` (the activity's fields as its form declares them; the photo count here)
 ACTIVITY_COLUMNS = columns("id", "activity_date", "community", "place", "kind", "title", "participants", "person_times",
                            "volunteers", "notes", "photos", of=Activity, computed={"photos": "照片数"})
@@ -157,7 +162,7 @@ def activities(project_id: int, db=None) -> pd.DataFrame:
     db = db or get_db()
     return db.fetch_df(
         "SELECT a.id, a.activity_date, a.community, a.place, a.kind, a.title, a.participants, a.person_times,"
-        " a.volunteers, a.notes,"
+        f" {VOLUNTEERS_SQL} AS volunteers, a.notes,"
         " (SELECT count(*) FROM documents d WHERE d.owner_table = 'activities' AND d.owner_id = a.id) AS photos"
         " FROM activities a WHERE a.project_id = ? ORDER BY a.activity_date DESC, a.id DESC", [project_id])
 

@@ -1,0 +1,208 @@
+"""志愿者 (core.resources.volunteers): consent before a phone, the phone masked for who need not see it, sign-ups
+(once per call, never past the places, only while 招募中, checked in the write transaction), service records, the
+ledger's volunteer count from the records where they exist, the totals, and the demo loader's figures."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+
+from core.demo import res_volunteers as demo
+from core.monitoring import ledger
+from core.platform.actor import Actor
+from core.platform.errors import PermissionDenied, ValidationFailed
+from core.resources import volunteers as vol
+
+STAFF = Actor("staff", ("staff",))
+ADMIN = Actor("admin", ("admin",))
+LEADER = Actor("leader", ("leader",))
+TODAY = dt.date.today()
+
+
+def _count(db, table: str) -> int:
+    return db.scalar(f"SELECT count(*) FROM {table}")
+
+
+def _person(**over) -> dict:
+    return {"name": "周晓梅", "phone": "13857101001", "gender": "女", "community": "文海社区", "skills": ["课业辅导"],
+            "consent": True, "consent_date": TODAY - dt.timedelta(days=3), "consent_method": "纸质登记表签字", **over}
+
+
+def _messages(exc) -> str:
+    return str(exc.value) + " " + " ".join(m for ms in (exc.value.fields or {}).values() for m in ms)
+
+
+def _project(db) -> int:
+    return db.scalar("SELECT min(id) FROM projects WHERE state = 'active'")
+
+
+def _activity(db, project_id: int | None = None) -> dict:
+    pid = project_id or _project(db)
+    return db.fetch_one("SELECT id, project_id, volunteers FROM activities WHERE project_id = ?"
+                        " AND id NOT IN (SELECT activity_id FROM volunteer_services) ORDER BY id LIMIT 1", [pid])
+
+
+def test_a_phone_needs_consent_and_the_refusal_says_what_to_change(demo_db):
+    before = _count(demo_db, "volunteers"), _count(demo_db, "audit_log")
+    with pytest.raises(ValidationFailed) as exc:
+        vol.add_volunteer(_person(consent=False, consent_date=None, consent_method=None), STAFF)
+    assert "未取得个人信息使用同意,不能登记联系电话" in _messages(exc) and "或清空联系电话" in _messages(exc)
+    assert (_count(demo_db, "volunteers"), _count(demo_db, "audit_log")) == before  # nothing written
+    with pytest.raises(ValidationFailed) as exc:
+        vol.add_volunteer(_person(consent_date=None), STAFF)
+    assert "已同意个人信息使用时须填写同意日期" in _messages(exc)
+    # without a phone, no consent is needed; with consent, the phone is stored normalised
+    plain = vol.add_volunteer(_person(name="钱大伟", phone=None, consent=False, consent_date=None,
+                                      consent_method=None), STAFF)
+    key = vol.add_volunteer(_person(), STAFF)
+    row = demo_db.fetch_one("SELECT * FROM volunteers WHERE id = ?", [key])
+    assert row["phone"] == "138 5710 1001" and row["consent"] and list(row["skills"]) == ["课业辅导"]
+    assert demo_db.fetch_one("SELECT phone, consent FROM volunteers WHERE id = ?", [plain]) == {"phone": None,
+                                                                                                 "consent": False}
+    # removing consent later while a phone is kept is refused too
+    with pytest.raises(ValidationFailed):
+        vol.records.update(vol.VOLUNTEER, key, {"consent": False}, STAFF)
+
+
+def test_the_phone_is_masked_for_leaders_and_in_every_list(demo_db):
+    key = vol.add_volunteer(_person(), STAFF)
+    assert vol.mask_phone("138 5710 1001") == "138****1001" and vol.mask_phone(None) is None
+    assert vol.volunteer(key, STAFF)["phone"] == "138 5710 1001"
+    assert vol.volunteer(key, ADMIN)["phone"] == "138 5710 1001"
+    assert vol.volunteer(key, LEADER)["phone"] == "138****1001"
+    from core.platform.listing import Query, fetch_all
+    listed = fetch_all(vol.LIST_VIEW, Query(search="周晓梅"), demo_db)
+    assert listed["phone"].tolist() == ["138****1001"]
+    assert not listed["phone"].str.contains(" ", na=False).any()
+
+
+def test_leaders_write_nothing(demo_db):
+    with pytest.raises(PermissionDenied):
+        vol.add_volunteer(_person(), LEADER)
+    with pytest.raises(PermissionDenied):
+        vol.publish_call({"title": "测试招募", "project_id": _project(demo_db), "call_date": TODAY, "places": 2}, LEADER)
+
+
+def _call(db, places=2, **over) -> int:
+    return vol.publish_call({"title": "社区助餐志愿者招募", "project_id": _project(db), "call_date": TODAY,
+                             "places": places, "skills": ["活动组织"], **over}, STAFF)
+
+
+def test_sign_ups_once_per_call_never_past_the_places(demo_db):
+    call = _call(demo_db, places=2)
+    assert demo_db.fetch_one("SELECT status FROM volunteer_calls WHERE id = ?", [call])["status"] == "招募中"
+    a, b, c = (vol.add_volunteer(_person(name=n, phone=None, consent=False, consent_date=None, consent_method=None),
+                                 STAFF) for n in ("甲志愿", "乙志愿", "丙志愿"))
+    vol.sign_up({"call_id": call, "volunteer_id": a, "signed_on": TODAY}, STAFF)
+    with pytest.raises(ValidationFailed) as exc:
+        vol.sign_up({"call_id": call, "volunteer_id": a, "signed_on": TODAY}, STAFF)
+    assert "该志愿者已报名此招募" in _messages(exc)
+    vol.sign_up({"call_id": call, "volunteer_id": b, "signed_on": TODAY}, STAFF)
+    assert demo_db.fetch_one("SELECT status FROM volunteer_calls WHERE id = ?", [call])["status"] == "已满员"
+    before = _count(demo_db, "volunteer_signups"), _count(demo_db, "audit_log")
+    with pytest.raises(ValidationFailed) as exc:
+        vol.sign_up({"call_id": call, "volunteer_id": c, "signed_on": TODAY}, STAFF)
+    assert "已满员,不能再报名" in _messages(exc)
+    assert (_count(demo_db, "volunteer_signups"), _count(demo_db, "audit_log")) == before
+    # places are checked in the transaction even when the status was set back by hand
+    vol.records.update(vol.CALL, call, {"status": "招募中"}, STAFF)
+    with pytest.raises(ValidationFailed) as exc:
+        vol.sign_up({"call_id": call, "volunteer_id": c, "signed_on": TODAY}, STAFF)
+    assert "2 个名额已报满" in _messages(exc)
+    assert _count(demo_db, "volunteer_signups") == before[0]
+
+
+def test_concurrent_sign_ups_take_no_more_than_the_places(demo_db):
+    call = _call(demo_db, places=3)
+    people = [vol.add_volunteer(_person(name=f"并发{n}号", phone=None, consent=False, consent_date=None,
+                                        consent_method=None), STAFF) for n in "一二三四五六七八"]
+    outcomes = []
+
+    def go(v):
+        try:
+            vol.sign_up({"call_id": call, "volunteer_id": v, "signed_on": TODAY}, STAFF)
+            outcomes.append("ok")
+        except ValidationFailed:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=go, args=(v,)) for v in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 3 and outcomes.count("refused") == 5
+    assert demo_db.scalar("SELECT count(*) FROM volunteer_signups WHERE call_id = ?", [call]) == 3
+
+
+def test_a_call_names_an_activity_of_its_project(demo_db):
+    other = demo_db.scalar("SELECT min(id) FROM activities WHERE project_id <> ?", [_project(demo_db)])
+    with pytest.raises(ValidationFailed) as exc:
+        _call(demo_db, activity_id=other)
+    assert "该活动不属于所选项目" in _messages(exc)
+
+
+def test_the_ledger_count_comes_from_service_records_where_they_exist(demo_db):
+    act = _activity(demo_db)
+    with_records, without = act["id"], demo_db.fetch_one(
+        "SELECT id, volunteers FROM activities WHERE project_id = ? AND id <> ? ORDER BY id LIMIT 1",
+        [act["project_id"], act["id"]])
+
+    def shown(aid):
+        df = ledger.activities(act["project_id"])
+        return int(df.loc[df["id"] == aid, "volunteers"].iloc[0])
+
+    assert shown(with_records) == act["volunteers"]  # no records yet: the count typed on the activity
+    people = [vol.add_volunteer(_person(name=f"台账{n}", phone=None, consent=False, consent_date=None,
+                                        consent_method=None), STAFF) for n in "甲乙"]
+    for v in people:
+        vol.record_service({"volunteer_id": v, "activity_id": with_records, "hours": 2.5, "role": "活动协助"}, STAFF)
+    assert shown(with_records) == 2  # the distinct volunteers with records
+    assert shown(without["id"]) == without["volunteers"]  # untouched
+    with pytest.raises(ValidationFailed) as exc:
+        vol.record_service({"volunteer_id": people[0], "activity_id": with_records, "hours": 1, "role": "活动协助"},
+                           STAFF)
+    assert "该志愿者在此活动已有服务记录" in _messages(exc)
+    with pytest.raises(ValidationFailed) as exc:
+        vol.record_service({"volunteer_id": people[0], "activity_id": 10**9, "hours": 1, "role": "活动协助"}, STAFF)
+    assert "服务台账中没有编号" in _messages(exc)
+
+
+def test_totals_per_volunteer_organisation_and_project(demo_db):
+    act = _activity(demo_db)
+    org = demo_db.scalar("SELECT min(id) FROM organisations")
+    org_name = demo_db.scalar("SELECT name FROM organisations WHERE id = ?", [org])
+    v = vol.add_volunteer(_person(name="统计志愿者", org_id=org), STAFF)
+    before = vol.totals("org")
+    vol.record_service({"volunteer_id": v, "activity_id": act["id"], "hours": 3.5, "role": "专业服务"}, STAFF)
+    mine = vol.totals("volunteer").set_index("name").loc["统计志愿者"]
+    assert float(mine["hours"]) == 3.5 and int(mine["activities"]) == 1 and mine["org"] == org_name
+    after = vol.totals("org").set_index("org")
+    was = before.set_index("org")["hours"].get(org_name, 0.0)
+    assert float(after.loc[org_name, "hours"]) == pytest.approx(float(was) + 3.5)  # the cache saw the write
+    agreement = demo_db.scalar("SELECT agreement_no FROM projects WHERE id = ?", [act["project_id"]])
+    assert agreement in vol.totals("project")["agreement_no"].tolist()
+
+
+def test_the_demo_loader_adds_up_to_the_ledger(demo_db):
+    counts = demo.load(demo_db)
+    assert counts["volunteers"] == _count(demo_db, "volunteers") >= 200
+    assert counts["volunteer_services"] == _count(demo_db, "volunteer_services")
+    # every covered activity: distinct volunteers with records == the ledger's stored count
+    off = demo_db.fetch_all(
+        "SELECT a.id, a.volunteers, count(DISTINCT s.volunteer_id) AS n FROM activities a"
+        " JOIN projects p ON p.id = a.project_id LEFT JOIN volunteer_services s ON s.activity_id = a.id"
+        " WHERE p.state = 'active' GROUP BY a.id, a.volunteers HAVING count(DISTINCT s.volunteer_id) <> a.volunteers")
+    assert off == []
+    assert counts["volunteer_services"] == demo_db.scalar(
+        "SELECT sum(a.volunteers) FROM activities a JOIN projects p ON p.id = a.project_id WHERE p.state = 'active'")
+    # a phone only with consent; calls never over their places; the full call is 已满员
+    assert demo_db.scalar("SELECT count(*) FROM volunteers WHERE phone IS NOT NULL AND NOT consent") == 0
+    assert demo_db.scalar("SELECT count(*) FROM volunteers WHERE NOT consent") == demo.NO_CONSENT
+    over = demo_db.fetch_all("SELECT c.id FROM volunteer_calls c WHERE (SELECT count(*) FROM volunteer_signups s"
+                             " WHERE s.call_id = c.id) > c.places")
+    assert over == [] and counts["volunteer_calls"] == 5
+    assert sorted(r["status"] for r in demo_db.fetch_all("SELECT status FROM volunteer_calls")) == \
+        ["已满员", "已结束", "招募中", "招募中", "招募中"]
+    assert demo_db.scalar("SELECT count(*) FROM audit_log WHERE table_name = 'volunteer_services'") == \
+        counts["volunteer_services"]
