@@ -117,6 +117,8 @@ class Activity(FormSchema):
                                                  after=FROM_START, before=TO_END)
     community: Series[str] = field("服务社区", widget="select", source="communities")
     place: Series[str] = field("活动地点", required=False, str_length={"max_value": 100})
+    venue_id: Series[pd.Int64Dtype] = field("使用场地", widget="select", source="venues", required=False,
+                                            help="在资源库场地开展时选择")
     kind: Series[str] = field("活动类型", widget="select", source="activity_kinds")
     title: Series[str] = field("活动主题", str_length={"min_value": 2, "max_value": 100})
     participants: Series[pd.Int64Dtype] = field("参与人数", widget="int", ge=1, le=100_000,

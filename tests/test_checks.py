@@ -111,13 +111,13 @@ def test_the_registry_lists_every_declared_entity():
 
 
 def test_an_entity_declared_but_not_listed(configured, monkeypatch):
-    equipment = entities.Entity(name="equipment", table="equipment", label="设备", write_roles=frozenset({"admin"}))
-    monkeypatch.setitem(entities.DECLARED, "equipment", equipment)
+    equipment = entities.Entity(name="tool", table="tools", label="工具", write_roles=frozenset({"admin"}))
+    monkeypatch.setitem(entities.DECLARED, "tool", equipment)
     assert checks.run() == [
-        "entity.E001 entity 'equipment' (equipment) is declared but not listed in core.registry.ENTITIES"]
+        "entity.E001 entity 'tool' (tools) is declared but not listed in core.registry.ENTITIES"]
     # and again once the screens are loaded (a module only a screen imports declares it)
     assert screens.check() == [
-        "entity.E001 entity 'equipment' (equipment) is declared but not listed in core.registry.ENTITIES"]
+        "entity.E001 entity 'tool' (tools) is declared but not listed in core.registry.ENTITIES"]
     monkeypatch.setattr(registry, "ENTITIES", registry.ENTITIES + (equipment,))
     assert checks.run() == []
     assert screens.check() == []
