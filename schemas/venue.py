@@ -15,14 +15,14 @@ class Venue(FormSchema):
     community: Series[str] = field("所属社区", widget="select", source="communities")
     facilities: Series[str] = field("设施设备", required=False, str_length={"max_value": 500}, help="如 投影仪、音响、桌椅")
     opening_hours: Series[str] = field("开放时间", required=False, str_length={"max_value": 200}, help="如 周一至周五 9:00-17:00")
-    open_days: Series[object] = field("每周开放日", widget="multiselect", source="weekdays", required=False,
-                                      help="用于计算场地使用率")
-    open_from: Series[str] = field("每日开放起", widget="select", source="times", required=False)
-    open_to: Series[str] = field("每日开放止", widget="select", source="times", required=False)
     owner: Series[str] = field("管理单位", str_length={"max_value": 100}, help="场地的产权或管理单位")
     contact_person: Series[str] = field("联系人", name=True, required=False, str_length={"max_value": 50})
     contact_phone: Series[str] = field("联系电话", required=False, phone_cn=(), help="手机号或带区号的固定电话")
     notes: Series[str] = field("备注", widget="textarea", required=False, str_length={"max_value": 2000})
+    open_days: Series[object] = field("每周开放日", widget="multiselect", source="weekdays", required=False,
+                                      help="计算场地使用率用;不填时按「开放时间」文字计算")
+    open_from: Series[str] = field("每日开放起", widget="select", source="times", required=False)
+    open_to: Series[str] = field("每日开放止", widget="select", source="times", required=False)
 
     @pa.parser("contact_phone")
     @classmethod
