@@ -33,6 +33,7 @@ from core.platform.errors import NotFound, ValidationFailed
 from core.platform.listing import Column, Filter, ListView
 from core.platform.lookups import id_names
 from core.platform.validation import validate
+from schemas import choices
 from schemas.columns import columns, money, number, ratio
 from schemas.partner import (
     CLAIM_SOURCES, CLAIM_STATUS, CONTINUITY, ENTERPRISE, GOVERNMENT, MONEY, OFFERS, PARTNER_KINDS, Claim, ClaimItem,
@@ -40,12 +41,11 @@ from schemas.partner import (
 )
 
 STAFF = frozenset({"admin", "staff"})
-READERS = ("admin", "staff", "leader")
 
 PARTNER = register(Entity(
     name="partner", table="partners", label="合作伙伴", schema=Partner, write_roles=STAFF,
     unique=(Unique("name"),),
-    screen=Screen("合作伙伴", "partners", "资源与需求", roles=READERS, icon=":material/handshake:",
+    screen=Screen("合作伙伴", "partners", "资源与需求", icon=":material/handshake:",
                   columns=("id", "name", "kind", "department", "offers", "contact_person", "contact_phone",
                            "agreement"),
                   filters=("kind", "offers", "agreement"), search=("name", "contact_person", "notes"),
@@ -97,6 +97,18 @@ CONTRIBUTIONS_VIEW = ListView(
              Filter("year", "年度", "CAST(year(contributed_on) AS VARCHAR)",
                     options=tuple(str(y) for y in range(dt.date.today().year, 2018, -1)))),
     default_sort="contributed_on", default_desc=True, search_hint="伙伴名称、贡献内容或备注",
+)
+
+PARTNER_COLUMNS = columns("id", "name", "kind", "department", "offers", "contact_person", "agreement", of=Partner)
+PARTNERS_VIEW = ListView(  # the partners as leaders read them (伙伴合作概况); staff keep them on the generic screen
+    entity=PARTNER,
+    columns=tuple(Column(n, label, sql={"offers": "array_to_string(offers, '、')",
+                                        "agreement": "CASE WHEN agreement THEN '是' ELSE '否' END"}.get(n))
+                  for n, label in PARTNER_COLUMNS.items()),
+    search=("name", "contact_person"),
+    filters=(Filter("kind", PARTNER_COLUMNS["kind"], "kind", options=tuple(PARTNER_KINDS)),
+             Filter("offers", PARTNER_COLUMNS["offers"], "offers", options=tuple(OFFERS), contains=True)),
+    default_sort="id", search_hint="伙伴名称或联系人",
 )
 
 CLAIM_COLUMNS = columns(
@@ -383,3 +395,16 @@ def pivot_labels(kinds: list[str]) -> dict:
         out[f"{k}(次)"] = number(f"{k}(次)")
         out[f"{k}(元)"] = money(f"{k}(元)")
     return out
+
+
+# ---- names for the screens -----------------------------------------------------------------------------------
+def partner_name(partner_id) -> str | None:
+    return None if partner_id is None else choices.label("partners", int(partner_id))
+
+
+def project_title(project_id) -> str | None:
+    return None if project_id is None else choices.label("projects", int(project_id))
+
+
+def idea_title(idea_id) -> str | None:
+    return None if idea_id is None else choices.label("claim_ideas", int(idea_id))
