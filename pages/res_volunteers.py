@@ -1,6 +1,8 @@
 """志愿者: the register (phones masked except on a volunteer's own record for staff), recruitment (open calls and
 sign-ups), service hours per ledger activity, and the totals. Staff and admins write; leaders read. Thin: every read
 and write goes through core.resources.volunteers."""
+import datetime as dt
+
 import streamlit as st
 
 from core.platform import formats, importer
@@ -98,7 +100,8 @@ def _recruitment(who, writes: bool) -> None:
     with st.expander("登记报名", icon=":material/how_to_reg:"):
         st.caption("每位志愿者每个招募只能报名一次;名额报满后招募自动转为「已满员」。")
         schema_form(VolunteerSignup, "volunteer:signup",
-                    lambda values: f"已登记报名(编号 {vol.sign_up(values, who)})", submit_label="登记报名")
+                    lambda values: f"已登记报名(编号 {vol.sign_up(values, who)})", submit_label="登记报名",
+                    defaults={"signed_on": dt.date.today()})
     with st.expander("发布招募", icon=":material/campaign:"):
         schema_form(VolunteerCall, "volunteer:call",
                     lambda values: f"已发布招募:{values.get('title')}(编号 {vol.publish_call(values, who)})",
@@ -138,7 +141,7 @@ def _totals() -> None:
     c[0].metric("登记志愿者", f"{s['volunteers']} 人")
     c[1].metric("已同意个人信息使用", f"{s['consented']} 人")
     c[2].metric("有服务记录", f"{s['serving']} 人")
-    c[3].metric("服务时长合计", f"{formats.number(s['hours'])} 小时")
+    c[3].metric("服务时长合计(小时)", formats.number(s["hours"]))
     c[4].metric("招募中", f"{s['open_calls']} 个")
     for by, title, cols in (("volunteer", "按志愿者", vol.BY_VOLUNTEER), ("org", "按服务组织", vol.BY_ORG),
                             ("project", "按项目", vol.BY_PROJECT)):

@@ -62,13 +62,13 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
         vols.append(row)
         return len(vols) - 1
 
+    for _ in range(NO_CONSENT):  # the earliest, paper registrations
+        volunteer(rng.choice(sorted({a["community"] for a in acts}) or ["文海社区"]), None, consent=False)
     for pid, rows in by_project.items():
         comms = sorted({r["community"] for r in rows})
         size = max(r["volunteers"] for r in rows) + EXTRA_PER_PROJECT
         pools[pid] = [volunteer(rng.choice(comms), rows[0]["org_id"] if rng.random() < ORG_SHARE else None)
                       for _ in range(size)]
-    for _ in range(NO_CONSENT):
-        volunteer(rng.choice(sorted({a["community"] for a in acts}) or ["文海社区"]), None, consent=False)
 
     with records.unit(actor, db) as u:
         ids = u.create_many(VOLUNTEER, records.clean_many(VOLUNTEER, vols), validated=True)

@@ -1,0 +1,118 @@
+"""AppTest: 志愿者 (pages/res_volunteers.py) per role — staff see a volunteer's phone in full only on that volunteer's
+own record (masked in the list), leaders read everything masked and get no forms, a reviewer is refused; a phone
+without consent is refused in Chinese, keeps the input and writes nothing; a sign-up past the places is refused."""
+from __future__ import annotations
+
+import pytest
+
+from core.demo import res_volunteers as demo
+from tests.apptest_helpers import count, db, errors, open_page, plain_texts, screen_as, signed_in, successes
+
+URL = "volunteer-register"
+NEW = "volunteer:new"
+
+
+@pytest.fixture
+def loaded(demo_db):
+    demo.load(demo_db)  # the pinned demo template predates the volunteers
+    return demo_db
+
+
+def _open(user: str, roles: list[str], **query):
+    at = signed_in(user, roles).run()
+    for k, v in query.items():
+        at.query_params[k] = v
+    return open_page(at, URL)
+
+
+def _with_phone() -> dict:
+    return db().fetch_one("SELECT id, name, phone FROM volunteers WHERE phone IS NOT NULL ORDER BY id LIMIT 1")
+
+
+def _masked(phone: str) -> str:
+    digits = phone.replace(" ", "")
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def test_staff_see_the_list_masked_and_the_full_phone_on_the_volunteers_own_record(loaded):
+    v = _with_phone()
+    at = _open("staff", ["staff"])
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["志愿者"]
+    assert [t.label for t in at.tabs][:4] == ["志愿者名册", "志愿者招募", "服务时长", "服务统计"]
+    df = at.dataframe[0].value
+    assert list(df.columns) == ["编号", "姓名", "联系电话", "性别", "所在社区", "技能特长", "服务组织",
+                                "已同意个人信息使用", "累计服务时长(小时)"]
+    phones = [p for p in df["联系电话"] if p]
+    assert phones and all("****" in p for p in phones)
+    assert not (df.astype(str) == "None").any().any()
+    at = _open("staff", ["staff"], id=str(v["id"]))
+    assert v["name"] in [s.value for s in at.subheader]
+    assert f"联系电话:{v['phone']}" in plain_texts(at)
+    assert "编辑" in [t.label for t in at.tabs]
+
+
+def test_leaders_read_masked_and_get_no_forms(loaded):
+    v = _with_phone()
+    before = count("volunteers"), count("audit_log")
+    at = _open("leader", ["leader"], id=str(v["id"]))
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["志愿者"]
+    assert f"联系电话:{_masked(v['phone'])}" in plain_texts(at)
+    assert v["phone"] not in plain_texts(at)
+    assert "编辑" not in [t.label for t in at.tabs]
+    assert not [b for b in at.button if str(b.key).startswith("FormSubmitter:")]
+    assert all("****" in p for p in at.dataframe[0].value["联系电话"] if p)
+    totals = plain_texts(at)
+    assert "按志愿者" in totals and "按服务组织" in totals and "按项目" in totals
+    assert (count("volunteers"), count("audit_log")) == before
+
+
+def test_a_phone_without_consent_is_refused_keeps_the_input_and_writes_nothing(loaded):
+    before = count("volunteers"), count("audit_log")
+    at = _open("staff", ["staff"])
+    at.text_input(key=f"{NEW}::name").input("孙小雨")
+    at.text_input(key=f"{NEW}::phone").input("13857109999")
+    at.selectbox(key=f"{NEW}::community").set_value("文海社区")
+    at = at.button(key=f"FormSubmitter:{NEW}-登记").click().run()
+    assert not at.exception, at.exception
+    assert "未取得个人信息使用同意,不能登记联系电话" in plain_texts(at) + errors(at)
+    assert at.text_input(key=f"{NEW}::name").value == "孙小雨"
+    assert at.text_input(key=f"{NEW}::phone").value == "13857109999"
+    assert (count("volunteers"), count("audit_log")) == before
+    at.checkbox(key=f"{NEW}::consent").check()
+    at.selectbox(key=f"{NEW}::consent_method").set_value("纸质登记表签字")
+    import datetime as dt
+    at.date_input(key=f"{NEW}::consent_date").set_value(dt.date.today())
+    at = at.button(key=f"FormSubmitter:{NEW}-登记").click().run()
+    assert not at.exception, at.exception
+    row = db().fetch_one("SELECT * FROM volunteers WHERE name = '孙小雨'")
+    assert row["phone"] == "138 5710 9999" and row["consent"] and row["created_by"] == "staff"
+    assert any("已登记志愿者:孙小雨" in s for s in successes(at)) or "已登记志愿者:孙小雨" in plain_texts(at)
+
+
+def test_a_sign_up_past_the_places_is_refused(loaded):
+    full = db().fetch_one("SELECT id, places FROM volunteer_calls WHERE status = '招募中' ORDER BY id LIMIT 1")
+    taken = db().scalar("SELECT count(*) FROM volunteer_signups WHERE call_id = ?", [full["id"]])
+    from core.platform.actor import Actor
+    from core.resources import volunteers as vol
+    vol.records.update(vol.CALL, full["id"], {"places": taken}, Actor("staff", ("staff",)))  # every place taken
+    other = db().scalar("SELECT min(id) FROM volunteers WHERE id NOT IN"
+                        " (SELECT volunteer_id FROM volunteer_signups WHERE call_id = ?)", [full["id"]])
+    before = count("volunteer_signups")
+    at = _open("staff", ["staff"], view="志愿者招募")
+    at.selectbox(key="volunteer:signup::call_id").set_value(full["id"])
+    at.selectbox(key="volunteer:signup::volunteer_id").set_value(other)
+    at = at.button(key="FormSubmitter:volunteer:signup-登记报名").click().run()
+    assert not at.exception, at.exception
+    assert "个名额已报满" in plain_texts(at) + errors(at)
+    assert count("volunteer_signups") == before
+
+
+@pytest.mark.parametrize("user, role", [("expert", "reviewer")])
+def test_a_reviewer_cannot_open_the_volunteers(loaded, user, role):
+    at = _open(user, [role])
+    assert [t.value for t in at.title] == ["无权访问"]
+    assert not at.dataframe
+    direct = screen_as(user, [role], "pages.res_volunteers:render").run()
+    assert "您的角色无权访问此页面。" in errors(direct) and not direct.dataframe
