@@ -1,0 +1,138 @@
+"""AppTest: 场地设备预约 (/bookings, staff and admins) and 场地日历与使用率 (/venue-calendar, also leaders, read only):
+a booking typed into the form is stored 待审批; a clashing one is refused in Chinese naming the booking, keeps the
+input and writes nothing; staff approve and refuse with a reason; the calendar and utilisation read in Chinese; a
+leader reads the calendar but cannot open the booking screen; a reviewer opens neither."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from core.demo import res_bookings as demo
+from tests.apptest_helpers import count, db, errors, open_page, plain_texts, signed_in, successes
+
+NEW = "booking-new"
+DAY = dt.date.today() + dt.timedelta(days=2)
+
+
+@pytest.fixture
+def booked(demo_db):
+    demo.load(db())
+    return demo_db
+
+
+def _open(user: str, roles: list[str], url: str = "bookings", **query):
+    at = signed_in(user, roles).run()
+    for k, v in query.items():
+        at.query_params[k] = v
+    return open_page(at, url)
+
+
+def _venue(name="云水社区党群服务中心会议室") -> int:
+    return db().scalar("SELECT id FROM venues WHERE name = ?", [name])
+
+
+def _fill(at, start="09:00", end="11:00", purpose="社区议事协商会"):
+    org = db().scalar("SELECT min(id) FROM organisations")
+    at.selectbox(key=f"{NEW}::venue_id").set_value(_venue())
+    at.selectbox(key=f"{NEW}::org_id").set_value(org)
+    at.text_input(key=f"{NEW}::contact_person").input("王芳")
+    at.text_input(key=f"{NEW}::purpose").input(purpose)
+    at.date_input(key=f"{NEW}::booking_date").set_value(DAY)
+    at.selectbox(key=f"{NEW}::start_time").set_value(start)
+    at.selectbox(key=f"{NEW}::end_time").set_value(end)
+    return at
+
+
+def _submit(at):
+    return at.button(key=f"FormSubmitter:{NEW}-提交预约").click().run()
+
+
+def test_staff_book_a_venue_and_a_double_booking_is_refused_keeping_the_input(booked):
+    at = _open("staff", ["staff"])
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["场地设备预约"]
+    assert [t.label for t in at.tabs] == ["预约登记", "预约与审批", "预约日历", "使用率"]
+    assert "待审批预约" in plain_texts(at)
+    before = count("bookings")
+    at = _submit(_fill(at))
+    assert not at.exception, at.exception
+    row = db().fetch_one("SELECT * FROM bookings ORDER BY id DESC LIMIT 1")
+    assert count("bookings") == before + 1
+    assert (row["venue_id"], row["booking_date"], row["start_time"], row["end_time"], row["state"], row["created_by"]) \
+        == (_venue(), DAY, "09:00", "11:00", "pending", "staff")
+
+    at = _open("staff", ["staff"])
+    at = _submit(_fill(at, "10:00", "12:00", "志愿者培训"))
+    assert not at.exception
+    assert "云水社区党群服务中心会议室在该时段已被预约" in errors(at) and f"预约编号 {row['id']}" in errors(at)
+    assert count("bookings") == before + 1  # nothing written
+    assert at.text_input(key=f"{NEW}::purpose").value == "志愿者培训"  # the input kept
+    assert at.selectbox(key=f"{NEW}::start_time").value == "10:00"
+
+
+def test_staff_approve_and_refuse_with_a_reason(booked):
+    pending = db().fetch_all("SELECT id FROM bookings WHERE state = 'pending' ORDER BY id LIMIT 2")
+    a, b = pending[0]["id"], pending[1]["id"]
+    at = _open("staff", ["staff"], tab="预约与审批")
+    assert not at.exception
+    headers = list(at.dataframe[0].value.columns)
+    assert headers[:6] == ["编号", "状态", "场地/设备", "使用日期", "开始时刻", "结束时刻"]
+    assert not (at.dataframe[0].value.astype(str) == "None").any().any()
+    at.selectbox(key="bk:pick").set_value(a).run()
+    at.button(key=f"bk:approve:{a}").click().run()
+    assert not at.exception
+    assert db().scalar("SELECT state FROM bookings WHERE id = ?", [a]) == "approved"
+    at.selectbox(key="bk:pick").set_value(b).run()
+    at.button(key=f"FormSubmitter:bk:decide:{b}-不予批准").click().run()  # no reason: refused, nothing stored
+    assert "原因" in errors(at) and db().scalar("SELECT state FROM bookings WHERE id = ?", [b]) == "pending"
+    at.text_area(key=f"bk:reason:{b}").input("该时段已安排社区议事会")
+    at.button(key=f"FormSubmitter:bk:decide:{b}-不予批准").click().run()
+    assert db().fetch_one("SELECT state, reason, decided_by FROM bookings WHERE id = ?", [b]) == \
+        {"state": "rejected", "reason": "该时段已安排社区议事会", "decided_by": "staff"}
+
+
+def test_leaders_read_the_calendar_and_utilisation_but_book_nothing(booked):
+    at = _open("leader", ["leader"], "venue-calendar")
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["场地日历与使用率"]
+    assert [t.label for t in at.tabs] == ["预约日历", "使用率"]
+    assert not [b for b in at.button if "FormSubmitter" in (b.key or "")]
+    week = at.table[0].value
+    assert "场地" == week.index.name and all("周" in c for c in week.columns)
+    assert "起一周" in " ".join(s.value for s in at.subheader)
+
+    at = _open("leader", ["leader"], "venue-calendar", tab="使用率")
+    assert not at.exception
+    assert any(s.value.startswith("闲置场地(使用率低于 20%)") for s in at.subheader)
+    assert "云水社区党群服务中心会议室" in plain_texts(at)
+    df = at.dataframe[0].value
+    assert list(df.columns) == ["场地名称", "所属社区", "每周开放时间", "开放小时数", "已预约小时数", "已批准预约(次)", "使用率"]
+    assert not (df.astype(str) == "None").any().any()
+
+    at = _open("leader", ["leader"], "bookings")
+    assert [t.value for t in at.title] != ["场地设备预约"]
+    assert count("bookings") == db().scalar("SELECT count(*) FROM bookings")
+
+
+def test_the_month_calendar_of_a_venue(booked):
+    last = dt.date.today().replace(day=1) - dt.timedelta(days=1)  # last month: the 四点半课堂 was booked
+    at = _open("staff", ["staff"], "venue-calendar")
+    at.radio(key="bk:view").set_value("按场地(月)").run()
+    at.selectbox(key="bk:cal:venue").set_value(_venue("金沙湖社区四点半课堂"))
+    at.number_input(key="bk:cal:year").set_value(last.year)
+    at.selectbox(key="bk:cal:month").set_value(last.month).run()
+    assert not at.exception
+    assert f"金沙湖社区四点半课堂 · {last.year}年{last.month}月" in [s.value for s in at.subheader]
+    month = at.table[0].value
+    assert list(month.columns) == ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+    assert month.index.name == "周次"
+    cells = [str(c) for c in month["周三"]]
+    assert any("15:30-17:30" in c and "四点半课堂课后托管(已批准)" in c for c in cells)
+    assert not any("None" in str(c) or "nan" in str(c) for c in month.values.ravel())
+
+
+def test_a_reviewer_opens_neither(booked):
+    for url in ("bookings", "venue-calendar"):
+        at = _open("reviewer1", ["reviewer"], url)
+        assert "场地" not in " ".join(t.value for t in at.title)
