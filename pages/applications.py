@@ -11,6 +11,7 @@ import streamlit as st
 from core.intake import applications, ideas, rounds, workflow
 from core.platform import documents, formats
 from core.platform.errors import ValidationFailed
+from core.resources import needs
 from core.ui.confirm import confirm_button
 from core.ui.editor import child_editor, child_rows
 from core.ui.forms import adopt, load, reset, schema_form
@@ -269,6 +270,8 @@ def _detail(app_id: int) -> None:
     idea = ideas.for_application(app["id"])
     if idea:
         st.caption(md(f"来自金点子 编号 {idea['id']}:{idea['title']}({idea['source']})"))
+    if answered := needs.answered_text("application", app["id"]):  # 需求动态跟踪 (core.resources.needs)
+        st.caption(md(answered))
     tabs = st.tabs(DETAIL_TABS, key="tab", bind="query-params")
     with tabs[0]:
         _content(app)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.monitoring import brands, dossier, evaluations, ledger, money, monitoring_policy, projects, risks
 from core.platform import entities, formats
+from core.resources import needs
 from core.ui.confirm import ask, asking, confirm_box, confirm_button
 from core.ui.forms import load, reset, schema_form
 from core.ui.imports import import_panel
@@ -203,6 +204,8 @@ def _header(p: dict) -> None:
     st.caption(md(f"{p['org']} · {p['round']} · {p['category']} · 品牌:{formats.text(p['brand'])} · "
                   f"执行期 {formats.date(p['start_date'])} 至 {formats.date(p['end_date'])} · "
                   f"服务社区:{formats.text(list(p['communities'] or []))}"))
+    if answered := needs.answered_text("project", p["id"]):  # 需求动态跟踪 (core.resources.needs)
+        st.caption(md(answered))
     prog = ledger.progress(p["id"])
     summ = money.summary(p["id"])
     c = st.columns(5)

@@ -1,11 +1,12 @@
-"""需求动态跟踪: per community, needs covered vs open and the open needs no idea, application or project answers
-yet (with how long they have waited); a need's status over time and the answers linked to it. Staff and admins
-change a status (a dated event with a note) and link answers by name; leaders read. Needs are registered and
-imported from Excel on 需求登记 (the generic screen, ``/community-needs``)."""
+"""需求动态跟踪 (``tracking``: admin, staff, leader read it): per community, needs covered vs open and the open needs
+no idea, application or project answers yet (with how long they have waited). 需求与回应 (``render``: admin, staff):
+a need's status over time and the answers linked to it; staff change a status (a dated event with a note) and link
+answers by name. Needs are registered and imported from Excel on 需求登记 (the generic screen, ``/community-needs``)."""
 import datetime as dt
 
 import streamlit as st
 
+from core import navigation
 from core.platform import formats
 from core.platform.entities import may
 from core.resources import needs
@@ -97,8 +98,8 @@ def _unlink(need: dict, answers, who) -> None:
 
 def _detail(need: dict, who) -> None:
     st.subheader(md(need["title"]))
-    st.markdown(md(f"状态:**{need['status']}**"
-                   + (f"(自 {formats.date(need['status_on'])})" if need.get("status_on") else "")))
+    st.markdown(f"状态:**{md(need['status'])}**"
+                + (f"(自 {formats.date(need['status_on'])})" if need.get("status_on") else ""))
     st.text("  ".join(f"{title}:{formats.text(need[name])}" for name, title in DETAIL.items()))
     if need.get("description"):
         st.text(need["description"])
@@ -126,21 +127,27 @@ def _detail(need: dict, who) -> None:
         _unlink(need, answers, who)
 
 
-def render() -> None:
+def tracking() -> None:
+    """需求动态跟踪 (admin, staff, leader): the figures and the waiting list, read only."""
     who = require("needs_track")
     st.title("需求动态跟踪")
+    if navigation.allowed("needs", who.roles):
+        page_link("needs", "办理需求:变更状态、关联金点子、申报和项目(需求与回应)")
+    _tracking()
+
+
+def render() -> None:
+    """需求与回应 (admin, staff): the needs, each with its status over time and its answers."""
+    who = require("needs")
+    st.title("需求与回应")
     show_flash()
     if may(who, needs.NEED, "create"):
         page_link("need_admin", "登记需求、从Excel导入调研结果(需求登记)")
-    tab_track, tab_needs = st.tabs(["动态跟踪", "需求与回应"], key="tab", bind="query-params")
-    with tab_track:
-        _tracking()
-    with tab_needs:
-        selected = list_view(needs.LIST_VIEW, "needs", title="社区需求")
-        if selected is None:
-            st.caption("点击列表中的一行,查看需求的状态变化和回应,变更状态或关联金点子、申报、项目。")
-            return
-        st.divider()
-        need = attempt(lambda: needs.get(int(selected)))
-        if need is not None:
-            _detail(need, who)
+    selected = list_view(needs.LIST_VIEW, "needs", title="社区需求")
+    if selected is None:
+        st.caption("点击列表中的一行,查看需求的状态变化和回应,变更状态或关联金点子、申报、项目。")
+        return
+    st.divider()
+    need = attempt(lambda: needs.get(int(selected)))
+    if need is not None:
+        _detail(need, who)

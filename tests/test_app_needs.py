@@ -37,7 +37,6 @@ def test_staff_see_covered_and_open_needs_per_community_and_the_unanswered_ones(
     at = _open("staff", ["staff"])
     assert not at.exception
     assert [t.value for t in at.title] == ["需求动态跟踪"]
-    assert [t.label for t in at.tabs] == ["动态跟踪", "需求与回应"]
     totals = needs.totals()
     assert {m.label: int(m.value) for m in at.metric} == {
         "需求总数": totals["total"], "已满足": totals["met"], "未满足": totals["open"], "尚无回应": totals["unanswered"]}
@@ -55,7 +54,7 @@ def test_staff_see_covered_and_open_needs_per_community_and_the_unanswered_ones(
 
 def _open_need(hub):
     key = int(hub.scalar("SELECT min(id) FROM community_needs WHERE status = '登记'"))
-    return key, _open("staff", ["staff"], id=str(key), tab="需求与回应")
+    return key, _open("staff", ["staff"], "need-responses", id=str(key))
 
 
 def test_staff_move_a_need_and_a_refused_move_keeps_the_input_and_writes_nothing(hub):
@@ -96,17 +95,18 @@ def test_staff_link_an_idea_by_name_and_it_shows_on_the_need(hub):
     assert hub.fetch_one("SELECT status FROM community_needs WHERE id = ?", [key])["status"] == "已对接"
 
 
-def test_leaders_read_the_tracking_view_and_the_needs_without_forms_reviewers_are_refused(hub):
+def test_leaders_read_the_tracking_view_without_forms_and_only_staff_handle_needs(hub):
     key = int(hub.scalar("SELECT min(id) FROM community_needs"))
-    at = _open("leader", ["leader"], id=str(key), tab="需求与回应")
+    at = _open("leader", ["leader"])
     assert not at.exception
     assert [t.value for t in at.title] == ["需求动态跟踪"]
-    assert "只读:状态变更和关联由中心工作人员办理。" in plain_texts(at)
-    assert not [b for b in at.button if str(b.key).startswith("need:")]
-    assert len(at.metric) == 4
+    assert len(at.metric) == 4 and len(at.dataframe) == 3
+    assert [b.key for b in at.button] == ["logout_btn"] and "需求与回应" not in plain_texts(at)
+    for user, roles in (("leader", ["leader"]), ("expert", ["reviewer"])):
+        at = _open(user, roles, "need-responses", id=str(key))
+        assert [t.value for t in at.title] != ["需求与回应"] and not at.dataframe
     at = _open("expert", ["reviewer"])
-    assert [t.value for t in at.title] != ["需求动态跟踪"]
-    assert not at.metric
+    assert [t.value for t in at.title] != ["需求动态跟踪"] and not at.metric
 
 
 def _workbook(rows: list[list]) -> bytes:
@@ -144,3 +144,20 @@ def test_paper_survey_results_are_imported_from_excel_on_需求登记(hub):
     row = db().fetch_one("SELECT status, residents, created_by FROM community_needs WHERE title = '老人希望社区有防诈骗讲座'"
                          " AND community = '海达社区' AND recorded_by = '李静'")
     assert row == {"status": "登记", "residents": 18, "created_by": "staff"}
+
+
+def test_the_application_and_the_project_pages_show_the_needs_they_answer(hub):
+    from core.resources import needs
+
+    p = hub.fetch_one("SELECT l.target_id AS id, n.title, n.community, n.status FROM need_links l"
+                      " JOIN community_needs n ON n.id = l.need_id WHERE l.kind = 'project' ORDER BY l.id LIMIT 1")
+    line = needs.answered_text("project", p["id"])
+    assert line.startswith("回应的需求:") and f"{p['title']}({p['community']} · {p['status']})" in line
+    at = _open("staff", ["staff"], path="project-file", id=str(p["id"]))
+    assert not at.exception
+    assert line in [c.value.replace("\\", "") for c in at.caption]
+    app_id = int(hub.scalar("SELECT application_id FROM projects WHERE id = ?", [p["id"]]))
+    at = _open("staff", ["staff"], path="application", id=str(app_id))
+    assert not at.exception
+    assert any(c.value.replace("\\", "").startswith("回应的需求:") and p["title"] in c.value.replace("\\", "")
+               for c in at.caption)

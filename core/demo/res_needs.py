@@ -151,16 +151,10 @@ def load(db, actor: Actor = SYSTEM, *, today: dt.date | None = None, seed: int =
             last = max(last, min(day, today))
             clean.append((status, last, note))
         moves[:] = clean
-        system.append({"status": moves[-1][0], "status_on": moves[-1][1]} if moves else {})
+        system.append({"status": moves[-1][0], "status_on": moves[-1][1]} if moves else
+                      {"status": "登记", "status_on": None})
     with records.unit(actor, db) as u:
-        plain = [i for i, s in enumerate(system) if not s]
-        moved = [i for i, s in enumerate(system) if s]
-        keys: dict[int, int] = {}
-        for group in (plain, moved):
-            if group:
-                got = u.create_many(NEED, records.clean_many(NEED, [rows[i] for i in group]),
-                                    system=[system[i] for i in group], validated=True)
-                keys.update(zip(group, got))
+        keys = dict(enumerate(u.create_many(NEED, records.clean_many(NEED, rows), system=system, validated=True)))
         events, link_rows = [], []
         for i, (links, moves) in enumerate(plans):
             before = "登记"

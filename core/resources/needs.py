@@ -11,6 +11,7 @@ import datetime as dt
 
 import pandas as pd
 
+from core.monitoring import projects
 from core.platform import cache, records
 from core.platform.actor import Actor
 from core.platform.db import get_db
@@ -118,8 +119,9 @@ def moves(status: str) -> tuple[str, ...]:
 
 def history(need_id: int, db=None) -> pd.DataFrame:
     db = db or get_db()
-    return db.fetch_df("SELECT id, changed_on, from_status, to_status, note, created_by FROM need_events"
-                       " WHERE need_id = ? ORDER BY changed_on, id", [need_id])
+    return projects.readable(db.fetch_df(
+        "SELECT id, changed_on, from_status, to_status, note, created_by FROM need_events"
+        " WHERE need_id = ? ORDER BY changed_on, id", [need_id]), people=("created_by",))
 
 
 def kind_label(kind: str) -> str:
@@ -172,6 +174,15 @@ def answered_needs(kind: str, target_id: int, db=None) -> pd.DataFrame:
     df = db.fetch_df(f"SELECT id, title, community, target_group, status, first(kind ORDER BY link_id) AS kind"
                      f" FROM ({sql}) GROUP BY ALL ORDER BY id", params)
     return df
+
+
+def answered_text(kind: str, target_id: int, db=None) -> str | None:
+    """One line for an idea's, application's or project's page: the needs it answers with their community and
+    status ("回应的需求:独居老人吃饭难(松合社区 · 部分满足)、…"), None when it answers none yet."""
+    df = answered_needs(kind, target_id, db)
+    if df.empty:
+        return None
+    return "回应的需求:" + "、".join(f"{r.title}({r.community} · {r.status})" for r in df.itertuples())
 
 
 # ---- writes --------------------------------------------------------------------------------------------------
