@@ -18,7 +18,7 @@ from schemas import choices
 from schemas.base import field_specs
 from schemas.volunteer import Volunteer, VolunteerCall, VolunteerService, VolunteerSignup
 
-PAGE = "res_volunteers"
+PAGE, PAGE_READ = "res_volunteers", "res_volunteers_read"
 
 
 def _details(row: dict) -> None:
@@ -149,9 +149,9 @@ def _totals() -> None:
         table(vol.totals(by), f"志愿服务统计{title}", key=f"vol:tot:{by}", columns=cols)
 
 
-def render() -> None:
-    who = require(PAGE)
-    st.title("志愿者")
+def _page(key: str, title: str) -> None:
+    who = require(key)
+    st.title(title)
     writes = may(who, vol.VOLUNTEER, "create")
     tabs = url_tabs(["志愿者名册", "志愿者招募", "服务时长", "服务统计"], key="view")
     with tabs[0]:
@@ -162,3 +162,13 @@ def render() -> None:
         _hours(who, writes)
     with tabs[3]:
         _totals()
+
+
+def render() -> None:
+    """Staff and admins: keep the register, publish calls, record sign-ups and hours."""
+    _page(PAGE, "志愿者")
+
+
+def overview() -> None:
+    """Leaders: the same screens read-only, every phone masked."""
+    _page(PAGE_READ, "志愿者概况")

@@ -101,7 +101,10 @@ def test_staff_register_a_volunteer_with_consent_sign_them_up_and_a_leader_reads
     page.get_by_text(re.compile("已报名 6,")).wait_for()
     settle(page)
     screenshot(page, "volunteers-staff-signups")
-    names = grid_rows(page.locator("[data-testid='stDataFrame']:visible").nth(1))  # calls, then sign-ups
+    signed = page.locator("[data-testid='stDataFrame']:visible").nth(1)  # calls, then sign-ups
+    signed.scroll_into_view_if_needed()  # the grid's accessible rows are the ones drawn
+    settle(page)
+    names = grid_rows(signed)
     assert (NAME, MASKED) in [(r["姓名"], r["联系电话"]) for r in names]
     # the same volunteer twice: refused in Chinese
     choose(page, "volunteer:signup::call_id", "周末社区助餐志愿者招募")
@@ -117,7 +120,10 @@ def test_staff_register_a_volunteer_with_consent_sign_them_up_and_a_leader_reads
     leader = new_context(browser).new_page()
     try:
         login(leader, server, "leader")
-        goto(leader, f"{server}/volunteer-register?id={key}")
+        goto(leader, f"{server}/volunteer-register?id={key}")  # the staff's screen
+        assert leader.get_by_role("heading", name="无权访问").count()
+        goto(leader, f"{server}/volunteer-overview?id={key}")
+        assert leader.get_by_role("heading", name="志愿者概况").count()
         assert leader.get_by_role("heading", name=NAME).count()
         assert f"联系电话:{MASKED}" in _text(leader) and STORED not in _text(leader)
         assert not leader.get_by_role("button", name="登记", exact=True).count()
