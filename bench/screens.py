@@ -47,6 +47,7 @@ WRITE_FOR = {
     "trainings": "training_attendance", "assessments": "assessments", "lifecycle": "organisations",
     "org_support": "training_attendance", "rounds": "applications", "users": "users", "audit": "activities",
     "account": "users", "venue_admin": "venues",
+    "needs_track": "community_needs", "needs": "community_needs", "need_admin": "community_needs",
 }
 
 
@@ -329,6 +330,13 @@ def make_writes(db, today: dt.date, writes_cls):
             community = self.db.scalar("SELECT name FROM communities ORDER BY name LIMIT 1")
             records.create(venues.VENUE, {"name": tag, "address": "基准路1号", "capacity": 30, "community": community,
                                           "owner": "基准街道"}, self.actor, db=self.db)
+
+        def _community_needs(self, tag: str) -> None:  # 需求 (core.resources.needs)
+            from core.resources import needs
+
+            needs.create({"title": tag, "community": "文海社区", "target_group": "全体居民", "source": "问卷调查",
+                          "surveyed_on": self.today, "urgency": "一般", "recorded_by": "基准记录人"}, self.actor,
+                         db=self.db)
 
         def _users(self, tag: str) -> None:
             from core.platform import users
