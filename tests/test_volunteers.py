@@ -206,3 +206,30 @@ def test_the_demo_loader_adds_up_to_the_ledger(demo_db):
         ["已满员", "已结束", "招募中", "招募中", "招募中"]
     assert demo_db.scalar("SELECT count(*) FROM audit_log WHERE table_name = 'volunteer_services'") == \
         counts["volunteer_services"]
+
+
+def test_the_register_imports_from_excel_and_a_phone_without_consent_is_a_row_error(demo_db):
+    import io
+
+    from openpyxl import load_workbook
+
+    from core.platform import importer
+
+    spec = vol.import_spec()
+    wb = load_workbook(io.BytesIO(importer.template(spec)))
+    headers = [c.value for c in wb["导入数据"][1]]
+    assert headers[:4] == ["姓名*", "联系电话", "性别", "所在社区*"]
+    day = (TODAY - dt.timedelta(days=2)).isoformat()
+    wb["导入数据"].append(["导入甲", "13857102020", "女", "幸福社区", "课业辅导、心理疏导", None, "是", day, "纸质登记表签字"])
+    wb["导入数据"].append(["导入乙", "13857102021", "男", "幸福社区", None, None, "否", None, None])
+    wb["导入数据"].append(["导入丙", None, "男", "幸福社区", None, None, None, None, None])
+    buf = io.BytesIO()
+    wb.save(buf)
+    plan = importer.plan(spec, buf.getvalue())
+    assert [(r.row_number, r.status) for r in plan.report] == [(2, "有效"), (3, "错误"), (4, "有效")]
+    assert "未取得个人信息使用同意" in plan.report[1].message
+    before = _count(demo_db, "volunteers")
+    assert importer.commit(spec, plan, STAFF) == 2
+    row = demo_db.fetch_one("SELECT * FROM volunteers WHERE name = '导入甲'")
+    assert row["phone"] == "138 5710 2020" and row["consent"] and list(row["skills"]) == ["课业辅导", "心理疏导"]
+    assert _count(demo_db, "volunteers") == before + 2

@@ -33,8 +33,15 @@ STAFF = frozenset({"admin", "staff"})
 READERS = ("admin", "staff", "leader")  # leaders read the register, calls and totals, phones masked
 FULL_PHONE_ROLES = frozenset({"admin", "staff"})  # see a volunteer's phone in full, on that volunteer's own record
 
+def _consent_default(record: dict) -> dict:
+    """consent left empty (an import's blank cell) is no consent (the column is NOT NULL DEFAULT false)."""
+    if record.get("consent") is None:
+        record["consent"] = False
+    return record
+
+
 VOLUNTEER = register(Entity(name="volunteer", table="volunteers", label="志愿者", schema=Volunteer,
-                            write_roles=STAFF))
+                            write_roles=STAFF, derive=_consent_default))
 CALL = register(Entity(name="volunteer_call", table="volunteer_calls", label="志愿者招募", schema=VolunteerCall,
                        write_roles=STAFF, title_field="title"))
 SIGNUP = register(Entity(name="volunteer_signup", table="volunteer_signups", label="志愿者报名",
