@@ -11,6 +11,7 @@ from core.resources import bookings
 from core.ui.forms import schema_form
 from core.ui.session import act, attempt, require, url_tabs
 from core.ui.tables import table
+from core.ui.text import md
 from schemas import choices
 from schemas.booking import Booking, Decision
 from schemas.columns import label
@@ -57,7 +58,8 @@ def _read_tabs(tabs: dict) -> None:
 
 def _new(who) -> None:
     st.caption("预约场地或设备(二选一);同一场地同一时段只能有一条待审批或已批准的预约,设备借用数量不能超过可借数量。")
-    schema_form(Booking, "booking-new", lambda v: bookings.book(v, who), submit_label="提交预约",
+    schema_form(Booking, "booking-new", lambda v: f"已提交预约(编号 {bookings.book(v, who)}),等待审批",
+                submit_label="提交预约",
                 defaults={"booking_date": dt.date.today() + dt.timedelta(days=1), "start_time": "09:00",
                           "end_time": "11:00"})
 
@@ -74,13 +76,15 @@ def _list(who, writes: bool) -> None:
         return
     table(df[list(LIST)], "场地设备预约", key="bk:list", columns=dict(LIST))
     names = {int(r.id): f"编号 {r.id} · {r.item} · {r.booking_date:%Y-%m-%d} {r.start_time}-{r.end_time} · {r.org}"
-                        f"({r.state_label})" for r in df.itertuples()}
+             for r in df.itertuples()}
     pick = st.selectbox("选择预约办理", list(names), format_func=names.get, key="bk:pick", index=None,
                         placeholder="选择一条预约")
     if pick is None:
         return
     row = df[df["id"] == pick].iloc[0]
-    st.markdown(f"**{names[pick]}**  \n用途:{row['purpose']}  \n预约人:{row['contact_person']}")
+    st.markdown(f"**{md(names[pick])}({row['state_label']})**  \n用途:{md(row['purpose'])}  \n"
+                f"预约人:{md(row['contact_person'])}"
+                + (f"  \n原因:{md(row['reason'])}" if isinstance(row["reason"], str) and row["reason"] else ""))
     if not writes:
         return
     if row["state"] == "pending":
@@ -91,7 +95,7 @@ def _list(who, writes: bool) -> None:
             reason = st.text_area(label("reason", of=Decision), key=f"bk:reason:{pick}",
                                   placeholder="不予批准或取消时必填,将告知预约组织")
             b = st.columns(4)
-            no = b[0].form_submit_button("不予批准", disabled=row["state"] != "pending")
+            no = b[0].form_submit_button("不予批准") if row["state"] == "pending" else False
             drop = b[1].form_submit_button("取消预约")
         if no:
             act(lambda: bookings.reject(pick, reason, who), f"预约(编号 {pick})未批准", once=("reject", pick))
@@ -155,7 +159,7 @@ def _utilisation() -> None:
     if idle.empty:
         st.caption("所选期间没有闲置场地。")
     else:
-        st.markdown("、".join(f"{r.name}({r.rate:.0%})" for r in idle.itertuples()))
+        st.markdown(md("、".join(f"{r.name}({r.rate:.0%})" for r in idle.itertuples())))
     st.subheader("各场地使用率")
     st.caption(f"{bookings.day_label(start)} 至 {bookings.day_label(end)};使用率 = 已批准预约小时数 ÷ 开放小时数")
     table(df[list(UTIL)], "场地使用率", key="bk:util", columns=dict(UTIL))

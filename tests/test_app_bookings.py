@@ -12,7 +12,8 @@ from core.demo import res_bookings as demo
 from tests.apptest_helpers import count, db, errors, open_page, plain_texts, signed_in, successes
 
 NEW = "booking-new"
-DAY = dt.date.today() + dt.timedelta(days=2)
+_LATER = dt.date.today() + dt.timedelta(days=20)  # after the demo's pending bookings (the coming fortnight)
+DAY = _LATER + dt.timedelta(days=(2 - _LATER.weekday()) % 7)  # a Wednesday: the 云水 meeting room is open
 
 
 @pytest.fixture
@@ -59,6 +60,7 @@ def test_staff_book_a_venue_and_a_double_booking_is_refused_keeping_the_input(bo
     assert not at.exception, at.exception
     row = db().fetch_one("SELECT * FROM bookings ORDER BY id DESC LIMIT 1")
     assert count("bookings") == before + 1
+    assert f"已提交预约(编号 {row['id']}),等待审批" in successes(at)
     assert (row["venue_id"], row["booking_date"], row["start_time"], row["end_time"], row["state"], row["created_by"]) \
         == (_venue(), DAY, "09:00", "11:00", "pending", "staff")
 

@@ -20,7 +20,7 @@ from core.resources.bookings import BookingRefused
 STAFF = Actor("staff", ("staff",))
 ADMIN = Actor("admin", ("admin",))
 LEADER = Actor("leader", ("leader",))
-DAY = dt.date.today() + dt.timedelta(days=3)
+DAY = dt.date.today() + dt.timedelta(days=3 + (4 - (dt.date.today() + dt.timedelta(days=3)).weekday()) % 7)  # a Friday
 
 
 def _venue(name="文海社区邻里中心多功能厅") -> int:
@@ -78,6 +78,13 @@ def test_form_checks_are_chinese_and_write_nothing(demo_db):
     with pytest.raises(ValidationFailed) as exc:
         bookings.book(_values(booking_date=dt.date.today() - dt.timedelta(days=1)), STAFF)
     assert exc.value.fields == {"booking_date": ["使用日期不能早于今天"]}
+    with pytest.raises(ValidationFailed) as exc:  # the hall opens 周一至周五 8:30-17:30
+        bookings.book(_values(venue_id=_venue("下沙街道社会组织服务中心报告厅"), start_time="17:00", end_time="18:30"), STAFF)
+    assert exc.value.fields == {"start_time": ["下沙街道社会组织服务中心报告厅的开放时间为周一至周五 08:30-17:30,"
+                                               "所选周五 17:00-18:30不在开放时间内,请另选时段"]}
+    with pytest.raises(ValidationFailed, match="不在开放时间内"):
+        bookings.book(_values(venue_id=_venue("下沙街道社会组织服务中心报告厅"),
+                              booking_date=DAY + dt.timedelta(days=1)), STAFF)  # a Saturday
     with pytest.raises(PermissionDenied):
         bookings.book(_values(), LEADER)
     assert _count() == n

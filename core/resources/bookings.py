@@ -176,9 +176,17 @@ def _clashes(tx, record: dict, exclude: int | None = None) -> None:
 
 def _check_item(tx, record: dict) -> None:
     if record.get("venue_id") is not None:
-        if tx.fetch_one("SELECT id FROM venues WHERE id = ?", [record["venue_id"]]) is None:
+        venue = tx.fetch_one("SELECT * FROM venues WHERE id = ?", [record["venue_id"]])
+        if venue is None:
             raise ValidationFailed(fields={"venue_id": ["所选场地不存在,请重新选择"]})
         record["quantity"] = 1
+        hours = weekly_hours(venue)
+        day = _as_date(record["booking_date"])
+        if hours is not None and (WEEKDAYS[day.weekday()] not in hours[0] or record["start_time"] < hours[1]
+                                  or record["end_time"] > hours[2]):
+            raise ValidationFailed(fields={"start_time": [
+                f"{venue['name']}的开放时间为{days_text(hours[0])} {hours[1]}-{hours[2]},"
+                f"所选{WEEKDAYS[day.weekday()]} {record['start_time']}-{record['end_time']}不在开放时间内,请另选时段"]})
     else:
         item = tx.fetch_one("SELECT quantity FROM equipment WHERE id = ?", [record["equipment_id"]])
         if item is None:
