@@ -8,6 +8,7 @@ from core import navigation
 from core.intake import applications, ideas, rounds, workflow
 from core.orgs import organisations
 from core.platform import formats
+from core.resources import needs
 from core.ui.forms import load, schema_form
 from core.ui.links import page_link
 from core.ui.listview import list_view
@@ -71,6 +72,8 @@ def _detail(idea: dict, who) -> None:
         _promoted(idea)
     if idea["duplicate_of"]:
         st.info(f"与金点子 编号 {idea['duplicate_of']} 重复")
+    if answered := needs.answered_text("idea", idea["id"]):  # 需求动态跟踪 (core.resources.needs)
+        st.caption(md(answered))
     dups = ideas.duplicates_of(idea["id"])
     if not dups.empty:
         st.caption("以下金点子被标记为与本条重复:")

@@ -93,6 +93,18 @@ def test_staff_link_an_idea_by_name_and_it_shows_on_the_need(hub):
     linked = [d.value for d in at.dataframe if "回应类型" in d.value.columns]
     assert linked and linked[0][["回应类型", "名称"]].values.tolist() == [["金点子", idea["title"]]]
     assert hub.fetch_one("SELECT status FROM community_needs WHERE id = ?", [key])["status"] == "已对接"
+    at = _open("staff", ["staff"], "idea-pool", id=str(idea["id"]))
+    assert any(c.value.replace("\\", "").startswith("回应的需求:") for c in at.caption)
+
+    at = _open("staff", ["staff"], "need-responses", id=str(key))  # 取消关联 asks first
+    link_id = int(hub.scalar("SELECT id FROM need_links WHERE need_id = ?", [key]))
+    at.selectbox(key=f"need:unlink:{key}").set_value(link_id).run()
+    at.button(key=f"need:unlink:btn:{key}").click().run()
+    assert count("need_links", "WHERE id = ?", [link_id]) == 1
+    at.button(key=f"need:unlink:btn:{key}:yes").click().run()
+    assert "已取消关联" in successes(at)
+    assert count("need_links", "WHERE id = ?", [link_id]) == 0
+    assert hub.fetch_one("SELECT status FROM community_needs WHERE id = ?", [key])["status"] == "已对接"
 
 
 def test_leaders_read_the_tracking_view_without_forms_and_only_staff_handle_needs(hub):
