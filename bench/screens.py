@@ -48,6 +48,7 @@ WRITE_FOR = {
     "org_support": "training_attendance", "rounds": "applications", "users": "users", "audit": "activities",
     "account": "users", "venue_admin": "venues",
     "needs_track": "community_needs", "needs": "community_needs", "need_admin": "community_needs",
+    "res_bookings": "bookings", "res_booking_calendar": "bookings", "equipment_admin": "equipment",
 }
 
 
@@ -337,6 +338,22 @@ def make_writes(db, today: dt.date, writes_cls):
             needs.create({"title": tag, "community": "文海社区", "target_group": "全体居民", "source": "问卷调查",
                           "surveyed_on": self.today, "urgency": "一般", "recorded_by": "基准记录人"}, self.actor,
                          db=self.db)
+
+        def _bookings(self, tag: str) -> None:  # 场地预约 (core.resources.bookings): a new slot each time
+            from core.resources import bookings
+
+            venue = self.db.scalar("SELECT id FROM venues WHERE name = '文海社区邻里中心多功能厅'")
+            org = self.db.scalar("SELECT min(id) FROM organisations")
+            bookings.book({"venue_id": venue, "org_id": org, "contact_person": "基准预约人", "purpose": tag,
+                           "booking_date": self.today + dt.timedelta(days=100 + self.n), "start_time": "09:00",
+                           "end_time": "10:00"}, self.actor, db=self.db)
+
+        def _equipment(self, tag: str) -> None:
+            from core.platform import records
+            from core.resources import bookings
+
+            records.create(bookings.EQUIPMENT, {"name": tag, "kind": "其他", "quantity": 1, "community": "文海社区",
+                                                "owner": "基准街道", "kept_at": "基准仓库"}, self.actor, db=self.db)
 
         def _users(self, tag: str) -> None:
             from core.platform import users
