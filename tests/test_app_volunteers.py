@@ -120,3 +120,44 @@ def test_a_reviewer_cannot_open_the_volunteers(loaded, user, role):
     for target in ("pages.res_volunteers:render", "pages.res_volunteers:overview"):
         direct = screen_as(user, [role], target).run()
         assert "您的角色无权访问此页面。" in errors(direct) and not direct.dataframe
+
+
+def test_staff_record_hours_and_the_ledger_count_follows_the_records(loaded):
+    act = db().fetch_one(
+        "SELECT a.id, a.project_id, a.volunteers FROM activities a JOIN projects p ON p.id = a.project_id"
+        " WHERE p.state = 'closed' AND a.volunteers > 1 ORDER BY a.id LIMIT 1")  # no records there yet
+    assert act is not None and act["volunteers"] != 1
+    who = db().scalar("SELECT min(id) FROM volunteers")
+    at = _open("staff", ["staff"], view="服务时长")
+    at.selectbox(key="vol:project").set_value(act["project_id"]).run()
+    at.selectbox(key="vol:activity").set_value(act["id"]).run()
+    assert f"志愿者 {act['volunteers']} 人" in at.selectbox(key="vol:activity").format_func(act["id"])
+    form = f"volunteer:service:{act['id']}"
+    at.selectbox(key=f"{form}::volunteer_id").set_value(who)
+    at.number_input(key=f"{form}::hours").set_value(2.5)
+    at.selectbox(key=f"{form}::role").set_value("活动协助")
+    at = at.button(key=f"FormSubmitter:{form}-登记").click().run()
+    assert not at.exception, at.exception
+    stored = db().fetch_one("SELECT * FROM volunteer_services WHERE activity_id = ?", [act["id"]])
+    assert stored["volunteer_id"] == who and stored["hours"] == 2.5 and stored["created_by"] == "staff"
+    assert "台账中的志愿者人数按服务记录计为 1 人" in plain_texts(at)
+    assert "志愿者 1 人" in at.selectbox(key="vol:activity").format_func(act["id"])
+    from core.monitoring import ledger
+    df = ledger.activities(act["project_id"])
+    assert int(df.loc[df["id"] == act["id"], "volunteers"].iloc[0]) == 1
+
+
+def test_staff_publish_a_call(loaded):
+    project = db().scalar("SELECT min(id) FROM projects WHERE state = 'active'")
+    import datetime as dt
+    at = _open("staff", ["staff"], view="志愿者招募")
+    form = "volunteer:call"
+    at.text_input(key=f"{form}::title").input("元旦游园会志愿者招募")
+    at.selectbox(key=f"{form}::project_id").set_value(project)
+    at.date_input(key=f"{form}::call_date").set_value(dt.date.today() + dt.timedelta(days=20))
+    at.number_input(key=f"{form}::places").set_value(10)
+    at = at.button(key=f"FormSubmitter:{form}-发布").click().run()
+    assert not at.exception, at.exception
+    row = db().fetch_one("SELECT * FROM volunteer_calls WHERE title = '元旦游园会志愿者招募'")
+    assert row["status"] == "招募中" and row["places"] == 10 and row["project_id"] == project
+    assert any("已发布招募:元旦游园会志愿者招募" in s for s in successes(at)) or "已发布招募" in plain_texts(at)
