@@ -138,3 +138,51 @@ def test_a_reviewer_opens_neither(booked):
     for url in ("bookings", "venue-calendar"):
         at = _open("reviewer1", ["reviewer"], url)
         assert "场地" not in " ".join(t.value for t in at.title)
+
+
+def _equipment_workbook(rows: list[list]) -> bytes:
+    import io
+
+    from openpyxl import load_workbook
+
+    from core.platform import admin, importer
+    from core.resources.bookings import EQUIPMENT
+
+    wb = load_workbook(io.BytesIO(importer.template(admin.import_spec(EQUIPMENT))))
+    assert [c.value for c in wb["导入数据"][1]][:6] == ["设备名称*", "设备类别*", "数量*", "所属社区*", "管理单位*", "存放地点*"]
+    for r in rows:
+        wb["导入数据"].append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_the_equipment_register_lists_creates_and_imports(booked):
+    at = _open("staff", ["staff"], "equipment")
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["设备资源"] and [t.label for t in at.tabs] == ["列表", "新建", "导入"]
+    df = at.dataframe[0].value
+    assert list(df.columns) == ["编号", "设备名称", "设备类别", "数量", "所属社区", "存放地点", "管理单位"]
+    assert len(df) == count("equipment") == len(demo.EQUIPMENT_ROWS)
+    at.text_input(key="equipment:new::name").input("幸福社区折叠帐篷")
+    at.selectbox(key="equipment:new::kind").set_value("桌椅帐篷")
+    at.number_input(key="equipment:new::quantity").set_value(3)
+    at.selectbox(key="equipment:new::community").set_value("幸福社区")
+    at.text_input(key="equipment:new::owner").input("幸福社区居委会")
+    at.text_input(key="equipment:new::kept_at").input("幸福社区储物间")
+    at = at.button(key="FormSubmitter:equipment:new-登记").click().run()
+    assert not at.exception
+    assert db().fetch_one("SELECT quantity, created_by FROM equipment WHERE name = '幸福社区折叠帐篷'") == \
+        {"quantity": 3, "created_by": "staff"}
+
+    before = count("equipment")
+    at = _open("staff", ["staff"], "equipment")
+    at.file_uploader(key="equipment:import:file").set_value(("设备.xlsx", _equipment_workbook([
+        ["白杨社区投影仪", "投影设备", 1, "白杨社区", "白杨社区居委会", "白杨社区活动室"],
+        ["春晓社区音箱", "音响设备", "两个", "春晓社区", "春晓社区居委会", "春晓社区仓库"]]),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    at.run()
+    assert "共 2 行:可导入 1 行,错误 1 行" in plain_texts(at)
+    at.button(key="equipment:import:confirm").click().run()
+    assert count("equipment") == before + 1
+    assert db().scalar("SELECT kind FROM equipment WHERE name = '白杨社区投影仪'") == "投影设备"

@@ -251,3 +251,20 @@ def test_the_demo_loader_books_the_venues_for_the_ledgers_activities(demo_db):
     assert "云水社区党群服务中心会议室" in set(idle["name"]) and "金沙湖社区四点半课堂" not in set(idle["name"])
     assert df["rate"].notna().all()
     assert demo.load(db) == {}  # once
+
+
+def test_an_activity_of_the_ledger_can_name_its_venue(demo_db):
+    from core.monitoring import ledger
+
+    db = get_db()
+    p = db.fetch_one("SELECT id, communities[1] AS community FROM projects WHERE state = 'active'"
+                     " AND start_date <= current_date AND end_date >= current_date ORDER BY id LIMIT 1")
+    values = {"project_id": p["id"], "activity_date": dt.date.today(), "community": p["community"],
+              "kind": "小组活动", "title": "睦邻议事小组", "participants": 12, "person_times": 12,
+              "venue_id": _venue("高沙社区老年活动室")}
+    aid = ledger.add(values, STAFF)
+    assert db.scalar("SELECT venue_id FROM activities WHERE id = ?", [aid]) == _venue("高沙社区老年活动室")
+    with pytest.raises(ValidationFailed):  # a venue that does not exist
+        ledger.add(dict(values, title="另一个小组", venue_id=999_999), STAFF)
+    aid2 = ledger.add(dict(values, title="没有场地的小组", venue_id=None), STAFF)
+    assert db.scalar("SELECT venue_id FROM activities WHERE id = ?", [aid2]) is None
