@@ -186,3 +186,25 @@ def test_the_equipment_register_lists_creates_and_imports(booked):
     at.button(key="equipment:import:confirm").click().run()
     assert count("equipment") == before + 1
     assert db().scalar("SELECT kind FROM equipment WHERE name = '白杨社区投影仪'") == "投影设备"
+
+
+def test_staff_record_the_activity_an_approved_booking_was_used_for(booked):
+    from core.platform import records
+    from core.platform.actor import SYSTEM
+    from core.resources.bookings import BOOKING
+
+    act = db().fetch_one("SELECT ac.id, ac.title, ac.activity_date, ap.org_id FROM activities ac"
+                         " JOIN projects p ON p.id = ac.project_id JOIN applications ap ON ap.id = p.application_id"
+                         " WHERE ac.venue_id IS NULL ORDER BY ac.activity_date DESC, ac.id LIMIT 1")
+    with records.unit(SYSTEM) as u:
+        bid = u.create(BOOKING, {"venue_id": _venue("高沙社区老年活动室"), "org_id": act["org_id"], "contact_person": "王芳",
+                                 "purpose": act["title"], "booking_date": act["activity_date"], "start_time": "08:00",
+                                 "end_time": "08:30"}, system={"state": "approved"})
+    at = _open("staff", ["staff"], tab="预约与审批")
+    at.selectbox(key="bk:pick").set_value(bid).run()
+    at.selectbox(key=f"bk:act:{bid}").set_value(act["id"]).run()
+    at.button(key=f"bk:use:{bid}").click().run()
+    assert not at.exception
+    assert "已登记使用情况,活动已关联该场地" in plain_texts(at)
+    assert db().scalar("SELECT activity_id FROM bookings WHERE id = ?", [bid]) == act["id"]
+    assert db().scalar("SELECT venue_id FROM activities WHERE id = ?", [act["id"]]) == _venue("高沙社区老年活动室")
