@@ -40,9 +40,10 @@ def _item_detail(item: dict, who) -> None:
         _line([(ITEM["need_id"]["label"], item["need_id"])])
     if project:
         _line([(ITEM["project_id"]["label"], project)])
-        if item["source"] == "项目资金缺口":
-            st.caption(f"该项目尚未落实的资金缺口约 {formats.money(pt.funding_gap(item['project_id']))} 元"
-                       "(申请资助金额 − 资助金额 − 已有企业与捐赠配套资金)。")
+        gap = pt.funding_gap(item["project_id"])
+        if item["source"] == "项目资金缺口" and item["status"] in ("open", "claimed"):
+            st.caption(f"该项目尚未落实的资金缺口约 {formats.money(gap)} 元(申请资助金额 − 资助金额 − 已有企业与捐赠配套资金)。"
+                       if gap > 0 else "该项目的申请资助金额已由资助金额和企业、捐赠配套资金补足。")
     if item["partner_id"] is not None:
         _line([(CLAIMED["partner_id"]["label"], pt.partner_name(item["partner_id"])),
                (CLAIMED["claimed_on"]["label"], formats.date(item["claimed_on"])),

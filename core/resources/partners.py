@@ -112,7 +112,7 @@ PARTNERS_VIEW = ListView(  # the partners as leaders read them (伙伴合作概�
 )
 
 CLAIM_COLUMNS = columns(
-    "id", "title", "kind", "amount_sought", "source", "project", "status_label", "partner", "pledged_amount",
+    "id", "title", "status_label", "kind", "amount_sought", "partner", "pledged_amount", "source", "project",
     "published_on", "claimed_on", "completed_on", of=(ClaimItem, Claim, Completion),
     computed={"project": "受益项目", "status_label": "认领状态", "partner": "认领伙伴"})
 CLAIMS_VIEW = ListView(
