@@ -899,9 +899,10 @@ def _held_rows(p: dict) -> list[str]:
 # What the runs of 2026-12-07 found (code at 845bb56; HEAD then imported files not yet committed). Kept
 # beside the figures; check it against them after a new run.
 ANALYSIS = """**Analysis (runs of 2026-12-07, code at 845bb56).** The 500 MB target is missed at 100x only because of
-one screen: 能力培训. Its script computes the 培训成效 tables on every run (`pages/capability.py:52`
-`_effectiveness` → `core/incubation/trainings.by_event` and `by_topic` → `capability_changes`, seen running
-in a `py-spy dump` of the server while the browser showed the 培训列表 tab, not 培训成效): 1.17 million
+one screen: 能力培训. Its script computed the 培训成效 tables when the walk opened it from the sidebar
+(`pages/capability.py:52` `if tab_effect.open: _effectiveness()` → `core/incubation/trainings.by_event` and
+`by_topic` → `capability_changes`, seen running in a `py-spy dump` of the server while the browser showed
+the 培训列表 tab; why that tab counted as open was not checked): 1.17 million
 (training, organisation) pairs read into pandas and merged with 123,000 assessment scores, sorted, grouped
 and merged again, uncached, per session and per run. Alone, in a plain process on the 100x data,
 `capability_changes` takes the high-water mark from 0.5 GB to 1.5 GB (`by_event` to 1.6 GB) and runs
@@ -920,7 +921,7 @@ per-thread arenas), 120 MB of other anonymous memory (DuckDB's and pyarrow's all
 stacks), 20 MB of CPython object arenas. Signing in is what costs: the first session imports the app
 (55 MB → 295 MB); each further session adds about 1.5 MB. So the cause is not in
 `core/platform/cache.py` or `core/platform/db.py` (both unchanged): it is the uncached pandas
-computation of the 培训成效 tables in `core/incubation/trainings.py`, run on every 能力培训 page run."""
+computation of the 培训成效 tables in `core/incubation/trainings.py`, per session and per run."""
 
 
 def _label(r: dict) -> str:
