@@ -208,7 +208,8 @@ def test_the_demo_loader_matches_the_agreements_money_and_completes_one_claim(de
     enterprise_after = float(demo_db.scalar("SELECT sum(funds_enterprise) FROM projects"))
     assert enterprise_after == enterprise_before + 10000 == float(on_projects["ent"])
     status = {r["status"]: r["n"] for r in demo_db.fetch_all("SELECT status, count(*) AS n FROM claim_items GROUP BY 1")}
-    assert status == {"done": 1, "claimed": 1, "open": 2, "withdrawn": 1}
+    needs = demo_db.scalar("SELECT count(*) FROM claim_items WHERE need_id IS NOT NULL")
+    assert status == {"done": 1, "claimed": 1, "open": 2 + needs, "withdrawn": 1} and counts["claim_items"] == 5 + needs
     c = pt.continuity_counts(demo_db)
     assert c["协议合作"] == 1 and c["多次合作"] >= 4 and c["单次合作"] >= 3
     shares = pt.by_year(demo_db).set_index("year")["non_gov_share"]

@@ -7,10 +7,13 @@ Around it: an enterprise that gives every year from 2023 (多次合作), enterpr
 "单次捐赠" the case study names), the 社区发展基金会 under an agreement (协议合作), a university, a media partner,
 government departments (民政, 卫健) and one caring individual. 企业公益认领: one item completed through
 :func:`core.resources.partners.complete` (money into a running project's 配套资金:企业), one claimed, two open, one
-withdrawn. Deterministic for the demo database it is given; nothing lies after today."""
+withdrawn, and one open item answering a community need of older people when the needs are loaded (their loader
+runs first). Deterministic for the demo database it is given; nothing lies after today."""
 from __future__ import annotations
 
 import datetime as dt
+
+import duckdb
 
 from core.platform import records
 from core.platform.actor import SYSTEM
@@ -90,6 +93,15 @@ def _contributions(db, ids: dict[str, int], today: dt.date) -> list[dict]:
     return out
 
 
+def _need(db, before: dt.date) -> dict | None:
+    """A community need of older people recorded before ``before`` (需求登记, when its demo data is loaded)."""
+    try:
+        return db.fetch_one("SELECT id, title FROM community_needs WHERE surveyed_on <= ?"
+                            " ORDER BY (target_group LIKE '%老%') DESC, id LIMIT 1", [before])
+    except duckdb.CatalogException:
+        return None
+
+
 def _claims(db, ids: dict[str, int], today: dt.date) -> int:
     """Five 企业公益认领 items through the core functions: done (money on a running project), claimed, open ×2,
     withdrawn."""
@@ -127,6 +139,13 @@ def _claims(db, ids: dict[str, int], today: dt.date) -> int:
         "title": "独居老人上门服务专业志愿者", "kind": "技能志愿者",
         "needed": "每月 4 次,需具备护理或康复技能的志愿者 2 名", "source": "其他",
         "published_on": today - dt.timedelta(days=20)}, SYSTEM, db)
+    need = _need(db, today - dt.timedelta(days=15))
+    if need is not None:
+        partners.publish({
+            "title": f"回应社区需求:{need['title']}"[:100], "kind": "技能志愿者",
+            "needed": f"为社区需求「{need['title']}」链接具备相关专业技能的志愿者或服务团队", "source": "社区需求",
+            "need_id": need["id"], "published_on": today - dt.timedelta(days=15)}, SYSTEM, db)
+        n += 1
     item = partners.publish({
         "title": "暑期托管活动场地", "kind": "场地", "needed": "暑期 7-8 月工作日白天可容纳 30 名儿童的活动场地",
         "source": "其他", "published_on": today - dt.timedelta(days=150)}, SYSTEM, db)

@@ -5,10 +5,10 @@ import importlib
 
 # (module under core.demo, its loader): each part of 资源与需求 adds its line here
 LOADERS: tuple[tuple[str, str], ...] = (
-    ("res_partners", "load"),
     ("res_volunteers", "load"),
     ("res_bookings", "load"),
     ("res_needs", "load"),
+    ("res_partners", "load"),  # after the needs: a claimable item answers one
 )
 
 
