@@ -214,3 +214,21 @@ def test_the_demo_loader_matches_the_agreements_money_and_completes_one_claim(de
     assert c["协议合作"] == 1 and c["多次合作"] >= 4 and c["单次合作"] >= 3
     shares = pt.by_year(demo_db).set_index("year")["non_gov_share"]
     assert 0 < shares.loc["2025"] < 1 and shares.drop("2025").dropna().eq(1).all()
+
+
+def test_a_goods_claim_needs_what_is_pledged_and_completing_it_leaves_the_projects_money_alone(demo_db):
+    p = _project(demo_db)
+    partner = _partner(demo_db, name="测试物流公司")
+    item = pt.publish({"title": "儿童图书", "kind": "物资", "needed": "图书 300 册", "source": "其他",
+                       "project_id": p["id"], "published_on": TODAY}, STAFF, demo_db)
+    with pytest.raises(ValidationFailed) as exc:
+        pt.claim(item, {"partner_id": partner, "claimed_on": TODAY}, STAFF, demo_db)
+    assert "请填写认领内容" in _messages(exc) and pt.get_item(item, demo_db)["status"] == "open"
+    pt.claim(item, {"partner_id": partner, "claimed_on": TODAY, "pledge_note": "图书 300 册"}, STAFF, demo_db)
+    cid = pt.complete(item, {"completed_on": TODAY, "estimated_value": 9000}, STAFF, demo_db)
+    c = demo_db.fetch_one("SELECT kind, amount, description, estimated_value, project_id FROM partner_contributions"
+                          " WHERE id = ?", [cid])
+    assert c == {"kind": "物资", "amount": None, "description": "图书 300 册", "estimated_value": 9000,
+                 "project_id": p["id"]}
+    after = projects.get(p["id"], demo_db)
+    assert (after["funds_enterprise"], after["funds_donation"]) == (p["funds_enterprise"], p["funds_donation"])
