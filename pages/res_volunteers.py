@@ -8,10 +8,11 @@ import streamlit as st
 from core.platform import formats, importer
 from core.platform.entities import may
 from core.resources import volunteers as vol
+from core.ui.confirm import confirm_button
 from core.ui.forms import load, schema_form
 from core.ui.imports import import_panel
 from core.ui.listview import list_view
-from core.ui.session import act, attempt, require, url_tabs
+from core.ui.session import attempt, require, url_tabs
 from core.ui.tables import table
 from core.ui.text import md
 from schemas import choices
@@ -93,8 +94,10 @@ def _recruitment(who, writes: bool) -> None:
                 st.info("还没有志愿者报名。")
             else:
                 table(names, "报名名单", key="vol:signups", columns=dict(vol.SIGNUP_COLUMNS))
-            if writes and row["status"] != vol.ENDED and st.button("结束此招募", key="vol:end"):
-                act(lambda: vol.set_call_status(pick, vol.ENDED, who), "已结束该招募", once=("end_call", pick))
+            if writes and row["status"] != vol.ENDED:
+                confirm_button(f"vol:end:{pick}", "结束此招募", "结束后该招募不再接受报名", primary=False,
+                               fn=lambda: vol.set_call_status(pick, vol.ENDED, who), ok="已结束该招募",
+                               once=("end_call", pick))
     if not writes:
         return
     with st.expander("登记报名", icon=":material/how_to_reg:"):

@@ -161,3 +161,16 @@ def test_staff_publish_a_call(loaded):
     row = db().fetch_one("SELECT * FROM volunteer_calls WHERE title = '元旦游园会志愿者招募'")
     assert row["status"] == "招募中" and row["places"] == 10 and row["project_id"] == project
     assert any("已发布招募:元旦游园会志愿者招募" in s for s in successes(at)) or "已发布招募" in plain_texts(at)
+
+
+def test_ending_a_call_asks_first(loaded):
+    call = db().fetch_one("SELECT id, title FROM volunteer_calls WHERE status = '招募中' ORDER BY call_date DESC, id DESC"
+                          " LIMIT 1")
+    at = _open("staff", ["staff"], view="志愿者招募")
+    at.selectbox(key="vol:call").set_value(call["id"]).run()
+    at = at.button(key=f"vol:end:{call['id']}").click().run()
+    assert "此操作不可撤销" in plain_texts(at) + "".join(str(w.value) for w in at.warning)
+    assert db().scalar("SELECT status FROM volunteer_calls WHERE id = ?", [call["id"]]) == "招募中"
+    at = at.button(key=f"vol:end:{call['id']}:yes").click().run()
+    assert not at.exception, at.exception
+    assert db().scalar("SELECT status FROM volunteer_calls WHERE id = ?", [call["id"]]) == "已结束"
