@@ -93,7 +93,7 @@ def _recruitment(who, writes: bool) -> None:
             if names.empty:
                 st.info("还没有志愿者报名。")
             else:
-                table(names, "报名名单", key="vol:signups", columns=dict(vol.SIGNUP_COLUMNS))
+                table(names, "报名名单", key=f"vol:signups:{pick}", columns=dict(vol.SIGNUP_COLUMNS))
             if writes and row["status"] != vol.ENDED:
                 confirm_button(f"vol:end:{pick}", "结束此招募", "结束后该招募不再接受报名", primary=False,
                                fn=lambda: vol.set_call_status(pick, vol.ENDED, who), ok="已结束该招募",
