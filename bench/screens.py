@@ -49,6 +49,8 @@ WRITE_FOR = {
     "account": "users", "venue_admin": "venues",
     "needs_track": "community_needs", "needs": "community_needs", "need_admin": "community_needs",
     "res_bookings": "bookings", "res_booking_calendar": "bookings", "equipment_admin": "equipment",
+    "res_volunteers": "volunteers", "res_volunteers_read": "volunteers", "partner_claims": "partners",
+    "partner_overview": "partners", "partner_admin": "partners",
 }
 
 
@@ -354,6 +356,17 @@ def make_writes(db, today: dt.date, writes_cls):
 
             records.create(bookings.EQUIPMENT, {"name": tag, "kind": "其他", "quantity": 1, "community": "文海社区",
                                                 "owner": "基准街道", "kept_at": "基准仓库"}, self.actor, db=self.db)
+
+        def _partners(self, tag: str) -> None:  # 合作伙伴 (core.resources.partners): a new partner each time
+            from core.resources import partners
+
+            partners.create_partner({"name": tag, "kind": "企业", "offers": ["资金"]}, self.actor, db=self.db)
+
+        def _volunteers(self, tag: str) -> None:  # 志愿者 (core.resources.volunteers): a new volunteer each time
+            from core.resources import volunteers
+
+            community = self.db.scalar("SELECT name FROM communities ORDER BY name LIMIT 1")
+            volunteers.add_volunteer({"name": tag[:50], "community": community}, self.actor, db=self.db)
 
         def _users(self, tag: str) -> None:
             from core.platform import users

@@ -72,8 +72,8 @@ def test_an_activity_is_stored_audited_and_listed_newest_first(hub):
     row = df.iloc[0]
     assert (row["title"], row["kind"], int(row["participants"]), int(row["person_times"]), int(row["photos"])) == (
         "健康讲座", "讲座培训", 30, 45, 0)
-    assert list(df.columns) == ["id", "activity_date", "community", "place", "kind", "title", "participants",
-                                "person_times", "volunteers", "notes", "photos"]
+    assert list(df.columns) == ["id", "activity_date", "community", "place", "venue_id", "kind", "title",
+                                "participants", "person_times", "volunteers", "notes", "photos"]
     stored = hub.fetch_one("SELECT project_id, activity_date, created_by FROM activities WHERE id = ?", [first])
     assert stored == {"project_id": pid, "activity_date": D(2026, 6, 10), "created_by": "wangmin"}
     assert [(r["table_name"], r["action"]) for r in audit_rows(hub, mark)] == [("activities", "create")] * 2

@@ -152,19 +152,20 @@ VOLUNTEERS_SQL = ("coalesce(nullif((SELECT count(DISTINCT vs.volunteer_id) FROM 
                   " WHERE vs.activity_id = a.id), 0), a.volunteers)")
 
 # the columns of :func:`activities` (the activity's fields as its form declares them; the photo count here)
-ACTIVITY_COLUMNS = columns("id", "activity_date", "community", "place", "kind", "title", "participants", "person_times",
-                           "volunteers", "notes", "photos", of=Activity, computed={"photos": "照片数"})
+ACTIVITY_COLUMNS = columns("id", "activity_date", "community", "place", "venue_id", "kind", "title", "participants",
+                           "person_times", "volunteers", "notes", "photos", of=Activity, computed={"photos": "照片数"})
 
 
 def activities(project_id: int, db=None) -> pd.DataFrame:
-    """The project's activities, newest first: id, activity_date, community, place, kind, title,
-    participants, person_times, volunteers, notes, photos (count)."""
+    """The project's activities, newest first: id, activity_date, community, place, venue_id (the venue's name),
+    kind, title, participants, person_times, volunteers, notes, photos (count)."""
     db = db or get_db()
     return db.fetch_df(
-        "SELECT a.id, a.activity_date, a.community, a.place, a.kind, a.title, a.participants, a.person_times,"
-        f" {VOLUNTEERS_SQL} AS volunteers, a.notes,"
+        "SELECT a.id, a.activity_date, a.community, a.place, v.name AS venue_id, a.kind, a.title, a.participants,"
+        f" a.person_times, {VOLUNTEERS_SQL} AS volunteers, a.notes,"
         " (SELECT count(*) FROM documents d WHERE d.owner_table = 'activities' AND d.owner_id = a.id) AS photos"
-        " FROM activities a WHERE a.project_id = ? ORDER BY a.activity_date DESC, a.id DESC", [project_id])
+        " FROM activities a LEFT JOIN venues v ON v.id = a.venue_id WHERE a.project_id = ?"
+        " ORDER BY a.activity_date DESC, a.id DESC", [project_id])
 
 
 # ---- Excel import --------------------------------------------------------------------------------------
