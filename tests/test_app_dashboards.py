@@ -288,17 +288,21 @@ def test_paused_meeting_mode_stays_on_its_view(demo_db):
 WRITING = [p for p in navigation.PAGES if p.writes]
 
 
+# 资源与需求 (issue 18): what leaders read of needs, bookings, volunteers and partners, without a form
+RESOURCE_VIEWS = {"needs_track", "res_booking_calendar", "res_volunteers_read", "partner_overview"}
+
+
 def test_the_only_writing_screen_a_leader_reaches_is_their_own_password():
     leader = navigation.pages_for(["leader"])
     assert {p.key for p in leader if p.writes} == {"account"}
     assert navigation.BY_KEY["account"].writes == ("user",)
-    assert {p.key for p in leader} == {"home", "dash_overview", "dash_charts", "dash_meeting", "account"}
+    assert {p.key for p in leader} == {"home", "dash_overview", "dash_charts", "dash_meeting", "account", *RESOURCE_VIEWS}
 
 
 def test_a_leader_session_cannot_open_any_writing_screen(demo_db):
     at = signed_in("leader", ["leader"]).run()
     urls = registered_urls(at)
-    assert urls == {"", "my-password", *DASH_URLS}
+    assert urls == {"", "my-password", *DASH_URLS, *(navigation.BY_KEY[k].url_path for k in RESOURCE_VIEWS)}
     for spec in WRITING:
         if spec.key == "account":
             continue
