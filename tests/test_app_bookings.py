@@ -18,7 +18,8 @@ DAY = _LATER + dt.timedelta(days=(2 - _LATER.weekday()) % 7)  # a Wednesday: the
 
 @pytest.fixture
 def booked(demo_db):
-    demo.load(db())
+    """The demo database: its template holds the demo bookings and equipment (core.demo.resources)."""
+    assert count("bookings") and count("equipment")
     return demo_db
 
 

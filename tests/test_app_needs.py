@@ -15,12 +15,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @pytest.fixture
 def hub(demo_db):
-    from core.demo import res_needs
     from core.domain import install_providers
 
     install_providers()
-    if not count("community_needs"):  # the pinned demo template predates the needs
-        res_needs.load(demo_db)
+    assert count("community_needs")  # the demo template holds the demo needs (core.demo.resources)
     return demo_db
 
 
