@@ -20,8 +20,8 @@ ENGLISH = ("Select all", "Choose an option", "Choose options", "No options to se
 
 @pytest.fixture(scope="module")
 def server(browser, tmp_path_factory, request):
-    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), "test_e2e_res_bookings",
-                              prepare="from core.demo import res_bookings; res_bookings.load(db.get_db())")
+    # the demo template holds the demo bookings and equipment (core.demo.resources)
+    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), "test_e2e_res_bookings")
     try:
         yield base
     finally:

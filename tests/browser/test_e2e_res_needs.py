@@ -15,11 +15,9 @@ ENGLISH = ("Select all", "Choose an option", "No options to select", "None", "na
 
 PREPARE = f"""
 import datetime as dt
-from core.demo import res_needs
 from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.resources import needs
-res_needs.load(get_db())
 key = needs.create({{"title": "{TITLE}", "community": "听涛社区", "target_group": "老年人", "source": "入户走访",
                     "surveyed_on": dt.date.today() - dt.timedelta(days=500), "urgency": "紧急", "residents": 14,
                     "recorded_by": "王晓燕"}}, Actor("staff", ("staff",)))

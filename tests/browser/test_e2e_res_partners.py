@@ -17,12 +17,10 @@ ENGLISH = ("Select all", "Choose an option", "No options to select", "None", "na
 
 PREPARE = """
 import datetime as dt, os
-from core.demo import res_partners
 from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.resources import partners
 hub = get_db()
-res_partners.load(hub)
 pid = hub.scalar("SELECT max(id) FROM projects WHERE state = 'active'")
 before = float(hub.scalar("SELECT coalesce(funds_enterprise, 0) FROM projects WHERE id = ?", [pid]))
 item = partners.publish({"title": "浏览器测试:补足活动经费", "kind": "资金", "needed": "活动物资和志愿者保险",

@@ -20,8 +20,8 @@ ENGLISH = ("Select all", "Choose an option", "Choose options", "No options to se
 
 @pytest.fixture(scope="module")
 def server(browser, tmp_path_factory):
-    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), "res_volunteers",
-                              prepare="from core.demo import res_volunteers\nres_volunteers.load(db.get_db())")
+    # the demo template holds the demo volunteers, calls and service records (core.demo.resources)
+    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), "res_volunteers")
     try:
         yield base
     finally:
