@@ -896,32 +896,23 @@ def _held_rows(p: dict) -> list[str]:
     return rows
 
 
-# What the runs of 2026-12-07 found (code at 845bb56; HEAD then imported files not yet committed). Kept
-# beside the figures; check it against them after a new run.
-ANALYSIS = """**Analysis (runs of 2026-12-07, code at 845bb56).** The 500 MB target is missed at 100x only because of
-one screen: 能力培训. Its script computed the 培训成效 tables when the walk opened it from the sidebar
-(`pages/capability.py:52` `if tab_effect.open: _effectiveness()` → `core/incubation/trainings.by_event` and
-`by_topic` → `capability_changes`, seen running in a `py-spy dump` of the server while the browser showed
-the 培训列表 tab; why that tab counted as open was not checked): 1.17 million
-(training, organisation) pairs read into pandas and merged with 123,000 assessment scores, sorted, grouped
-and merged again, uncached, per session and per run. Alone, in a plain process on the 100x data,
-`capability_changes` takes the high-water mark from 0.5 GB to 1.5 GB (`by_event` to 1.6 GB) and runs
-for 60–100 s of CPU; in the 20-session walk five staff sessions ran it at once (and again after their
-browsers gave up waiting), so the server reached 4.5 GB and the screen never finished within 45 s. The
-frames held then (2.2 GB of pandas DataFrames alive after the walks) belonged to those runs, not to a
-cache. Leaving 能力培训 out of the same walk, 100x with 20 sessions stays below 400 MB.
+# What the runs of 2026-12-07 found. Kept beside the figures; check it against them after a new run.
+ANALYSIS = """**Analysis (runs of 2026-12-07).** Met: at 100x with 20 signed-in sessions the server peaks at about
+400 MB (VmHWM 401 MB), 1x at about 350 MB. A first run on the code of 845bb56 had missed it by a factor of nine
+(4.5 GB): the 能力培训 screen computed its 培训成效 tables in pandas on every run of every session — 1.17 million
+(training, organisation) pairs merged with 123,000 assessment scores, 1 GB of high-water mark and 60-100 s of
+CPU each, five staff sessions at once. That computation is now one SQL statement over range joins, cached until
+a table it reads is written, and drawn only when its tab is open (632a8be); the same walk then stays at the
+figures above, with or without 能力培训.
 
-Without that screen nothing grows with the data much: after the walks at 100x the HubDesk read caches
-hold 15 entries of 0.6 MB, the choice maps (`core.platform.lookups`) 4.5 MB (the 7,600 projects'
-labels twice), the 20 sessions' `st.session_state` 15 MB (a staff session's 2 MB is widget metadata),
-`st.cache_data` nothing, DuckDB's buffer manager 27 MB (its `memory_limit` is the default 80% of RAM,
-but it never got near it). The rest is the process itself: about 125 MB of mapped libraries
-(`_duckdb.so` alone 44 MB), 110 MB of glibc heap (77 MB in use, the rest freed but kept by its
-per-thread arenas), 120 MB of other anonymous memory (DuckDB's and pyarrow's allocators, thread
-stacks), 20 MB of CPython object arenas. Signing in is what costs: the first session imports the app
-(55 MB → 295 MB); each further session adds about 1.5 MB. So the cause is not in
-`core/platform/cache.py` or `core/platform/db.py` (both unchanged): it is the uncached pandas
-computation of the 培训成效 tables in `core/incubation/trainings.py`, per session and per run."""
+What the memory is: the first sign-in imports the app (55 MB -> about 300 MB); each further session adds about
+1.5 MB. After the walks at 100x the HubDesk read caches hold about 15 entries (under 1 MB), the choice maps
+(`core.platform.lookups`) 4.5 MB (the 7,600 projects' labels), the 20 sessions' `st.session_state` 15 MB (a
+staff session's 2 MB is widget metadata), `st.cache_data` nothing, DuckDB's buffer manager 27 MB (its
+`memory_limit` is the default 80% of RAM, never approached). The rest is the process itself: about 125 MB of
+mapped libraries (`_duckdb.so` alone 44 MB), 110 MB of glibc heap, 120 MB of other anonymous memory (DuckDB's
+and pyarrow's allocators, thread stacks), 20 MB of CPython object arenas. Nothing grows with the data beyond
+the choice maps, so the margin (100 MB) holds for more sessions: at 1.5 MB each, about 60 more."""
 
 
 def _label(r: dict) -> str:

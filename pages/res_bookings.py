@@ -114,7 +114,7 @@ def _list(who, writes: bool) -> None:
 
 
 def _calendar() -> None:
-    st.markdown(CELL_CSS, unsafe_allow_html=True)
+    st.html(CELL_CSS)  # a module constant: the calendar cells keep their line breaks
     view = st.radio("查看", ["按社区(周)", "按场地(月)"], horizontal=True, key="bk:view")
     today = dt.date.today()
     if view == "按社区(周)":

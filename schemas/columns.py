@@ -79,6 +79,9 @@ SYSTEM_FIELDS = {
     "items_passed": "通过项", "reasons": "原因", "no_conflict_at": "声明无利益冲突时间",
     "recused_reason": "回避原因", "done_date": "完成日期", "closed_on": "结项日期", "state_note": "状态说明",
     "detail": "详情", "event": "事件", "happened_on": "发生日期", "org_id": "社会组织编号",
+    # 资源与需求: bookings' decision, claim items' completion (core.resources.bookings, core.resources.partners)
+    "decided_at": "审批时间", "decided_by": "审批人", "completed_on": "完成日期", "status_note": "状态说明",
+    "claim_id": "认领项目编号",
     # sign-in, sessions and security events (core.platform.lockout, core.platform.sessions, core.platform.security)
     "client": "客户端地址", "outcome": "结果", "login_attempts.outcome": "登录结果", "user_agent": "浏览器",
     "last_seen": "最近活动时间", "expires_at": "到期时间", "revoked_at": "结束时间", "revoked_by": "结束人",

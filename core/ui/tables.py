@@ -56,10 +56,11 @@ def paged_table(rows: Rows, name: str, *, key: str, columns: dict[str, str] | No
     if export:
         logged = export_logger(name)
 
-        def everything() -> bytes:
+        def everything() -> dict:
             every = rows.all()
-            return workbook_bytes(logged({name[:31]: (shown(every) if shown else every).rename(columns=columns or {})}))
+            return logged({name[:31]: (shown(every) if shown else every).rename(columns=columns or {})})
 
-        info[2].download_button("导出Excel", data=everything, file_name=f"{name}-{dt.date.today():%Y%m%d}.xlsx",
-                                mime=XLSX_MIME, key=f"{key}:xlsx", icon=":material/download:", on_click="ignore")
+        info[2].download_button("导出Excel", data=lambda: workbook_bytes(everything()),
+                                file_name=f"{name}-{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME, key=f"{key}:xlsx",
+                                icon=":material/download:", on_click="ignore")
     return page

@@ -32,14 +32,17 @@ def _add_milestone(page, date: str, deliverable: str) -> None:
     box = grid.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + 36 + 17)  # the grid takes the focus
     page.wait_for_timeout(400)
+    editor = page.locator("textarea.gdg-input")  # the grid's cell editor (an overlay while a cell is edited)
     for share, text in ((0.2, date), (0.7, deliverable)):
         page.mouse.click(box["x"] + box["width"] * share, box["y"] + 36 + 17)  # the first (empty) row
         page.wait_for_timeout(400)
         page.keyboard.press("Enter")
-        page.wait_for_timeout(400)
+        editor.wait_for(state="visible", timeout=WAIT_MS)  # on a busy machine the editor opens late
+        page.wait_for_timeout(200)
         page.keyboard.type(text)
         page.wait_for_timeout(300)
         page.keyboard.press("Enter")
+        editor.wait_for(state="hidden", timeout=WAIT_MS)
         page.wait_for_timeout(400)
     page.get_by_role("button", name="保存草稿").click()
     settle(page)
