@@ -275,7 +275,9 @@ class Writes:
 
         inst_id = assessments.latest_instrument_id(self.db)
         inst = assessments.instrument(inst_id, self.db)
-        period = f"{self.today.year - 20 + self.n % 20}年度"
+        from schemas.choices import FIRST_PERIOD_YEAR
+
+        period = f"{FIRST_PERIOD_YEAR + self.n % 10}年度"  # a period of the declared list (2015 onwards)
         org = self.db.fetch_one("SELECT o.id FROM organisations o WHERE NOT EXISTS (SELECT 1 FROM assessments a"
                                 " WHERE a.org_id = o.id AND a.period = ?) ORDER BY o.id LIMIT 1", [period])
         values = {score_field(i["id"]): 3 + (i["id"] + self.n) % 3 for d in inst["dimensions"] for i in d["indicators"]}

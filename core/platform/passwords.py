@@ -15,7 +15,7 @@ MIN_SCORE = 3  # zxcvbn's estimate: 3 = "safely unguessable: moderate protection
 # The rules in one place, as shown next to every password field.
 RULES = (f"密码至少{MIN_LENGTH}个字符,须包含大写字母、小写字母、数字、符号中的至少两类,不能与用户名或姓名相同,"
          "也不能是常见密码、常见单词或简单规律(如 password12、Abc1234567、2026年份加姓名)——"
-         "系统用密码强度估算工具(zxcvbn)检查可猜测性。")
+         "系统会估算密码被猜中的难易程度,容易猜中的密码不能使用。")
 
 
 def _classes(pw: str) -> int:
