@@ -667,6 +667,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=("screens", "dashboards", "all"), default="all",
                     help="dashboards: the dashboard queries and screens (issue 7); screens: every registered screen "
                          "and the main actions (bench/screens.py); all: both")
+    ap.add_argument("--browser", action="store_true",
+                    help="then the browser benchmark at the same scales (bench/browser.py: every screen, the actions, "
+                         "sign-in and first start in chromium against streamlit run), in the same RESULTS.md")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--scale", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -689,6 +692,10 @@ def main(argv: list[str] | None = None) -> int:
            "finished": dt.datetime.now().isoformat(timespec="seconds"),
            "machine": info, "targets": TARGETS, "repeat": args.repeat, "results": results}
     (OUT / "results.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    if args.browser:  # its figures go to bench/out/browser.json, which the report below includes
+        print("the browser benchmark ...")
+        subprocess.run([sys.executable, "bench/browser.py", "--scales", *map(str, args.scales), "--repeat",
+                        str(args.repeat)], cwd=ROOT, check=True)
     old = args.out.read_text(encoding="utf-8") if args.out.exists() else None
     args.out.write_text(report.markdown(doc, old), encoding="utf-8")
     print(f"wrote {args.out} and {OUT / 'results.json'}")
