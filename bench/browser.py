@@ -588,12 +588,7 @@ def measure_first_start(browser, log) -> dict:
             finally:
                 if ctx is not None:
                     ctx.close()
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
+                b.end_process(proc)
     log(rec)
     return rec
 

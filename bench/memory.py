@@ -596,13 +596,10 @@ def start(work: Path, scale: int, trace: bool, log_path: Path, server_vars: dict
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def stop() -> None:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        # here, not at the top: the probe imports this file inside the server (standard library only there)
+        from tests.browser.conftest import end_process
+
+        end_process(proc, timeout=15)
         log.close()
 
     base = f"http://127.0.0.1:{port}"

@@ -164,6 +164,18 @@ def screenshot(page, name: str) -> Path | None:
 
 # --- the server --------------------------------------------------------------------------------
 
+def end_process(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop a server process: terminate, then kill if it has not ended within ``timeout`` seconds (the tests'
+    servers and the benchmarks' alike)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -242,13 +254,7 @@ def start_server(workdir: Path, name: str, prepare: str = "", *, empty: bool = F
     )
 
     def stop() -> None:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        end_process(proc)
         log.close()
 
     base = f"http://127.0.0.1:{port}"
