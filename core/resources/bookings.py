@@ -34,7 +34,8 @@ from core.platform.lookups import id_names
 from core.platform.validation import validate
 from core.orgs.venues import VENUE
 from schemas.booking import BOOKING_STATES, WEEKDAYS, Booking, Decision, Equipment
-from schemas.columns import columns, number, ratio
+from schemas.columns import columns, label, number, ratio
+from schemas.venue import Venue
 
 STAFF = frozenset({"admin", "staff"})
 HOLDING = ("pending", "approved")  # the states that hold a slot
@@ -290,7 +291,7 @@ def activities_for(booking_id: int, db=None) -> dict[int, str]:
 LIST_COLUMNS = columns(
     "id", "state_label", "item", "booking_date", "start_time", "end_time", "org", "contact_person", "purpose",
     "expected_people", "project", "activity", "reason", of=(Booking, Decision),
-    computed={"state_label": "状态", "item": "场地/设备", "org": "预约组织", "project": "资助项目",
+    computed={"state_label": "状态", "item": "场地/设备", "org": label("org_id", of=Booking), "project": "资助项目",
               "activity": "对应服务活动"})
 
 _LIST_SQL = """
@@ -393,7 +394,8 @@ def _cell(df: pd.DataFrame) -> str:
 
 UTILISATION_COLUMNS = columns(
     "name", "community", "weekly", "open_hours", "booked_hours", "bookings", "rate",
-    computed={"name": "场地名称", "community": "所属社区", "weekly": "每周开放时间", "open_hours": number("开放小时数"),
+    computed={"name": label("name", of=Venue), "community": label("community", of=Venue), "weekly": "每周开放时间",
+              "open_hours": number("开放小时数"),
               "booked_hours": number("已预约小时数"), "bookings": number("已批准预约(次)"), "rate": ratio("使用率")})
 
 

@@ -34,7 +34,7 @@ from core.platform.listing import Column, Filter, ListView
 from core.platform.lookups import id_names
 from core.platform.validation import validate
 from schemas import choices
-from schemas.columns import columns, money, number, ratio
+from schemas.columns import columns, label, money, number, ratio
 from schemas.partner import (
     CLAIM_SOURCES, CLAIM_STATUS, CONTINUITY, ENTERPRISE, GOVERNMENT, MONEY, OFFERS, PARTNER_KINDS, Claim, ClaimItem,
     Completion, Contribution, Partner,
@@ -84,7 +84,8 @@ STATUS_SQL = "CASE status " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CLAI
 CONTRIBUTION_COLUMNS = columns(
     "id", "contributed_on", "partner", "partner_kind", "kind", "amount", "description", "estimated_value", "project",
     "claim_id", of=(Contribution, Partner),
-    computed={"partner": "合作伙伴", "partner_kind": "伙伴类型", "project": "受益项目", "claim_id": "来自认领项目"})
+    computed={"partner": label("partner_id", of=Contribution), "partner_kind": label("kind", of=Partner),
+              "project": label("project_id", of=Contribution), "claim_id": "来自认领项目"})
 CONTRIBUTIONS_VIEW = ListView(
     entity=CONTRIBUTION,
     columns=tuple(Column(n, label, sql={"partner": _PARTNER_NAME, "partner_kind": _PARTNER_KIND,
@@ -114,7 +115,8 @@ PARTNERS_VIEW = ListView(  # the partners as leaders read them (伙伴合作概�
 CLAIM_COLUMNS = columns(
     "id", "title", "status_label", "kind", "amount_sought", "partner", "pledged_amount", "source", "project",
     "published_on", "claimed_on", "completed_on", of=(ClaimItem, Claim, Completion),
-    computed={"project": "受益项目", "status_label": "认领状态", "partner": "认领伙伴"})
+    computed={"project": label("project_id", of=ClaimItem), "status_label": "认领状态",
+              "partner": label("partner_id", of=Claim)})
 CLAIMS_VIEW = ListView(
     entity=CLAIM_ITEM,
     columns=tuple(Column(n, label, sql={"partner": _PARTNER_NAME, "project": _PROJECT}.get(n, "").format(

@@ -26,7 +26,8 @@ from core.platform.errors import NotFound, ValidationFailed
 from core.platform.importer import ImportSpec
 from core.platform.listing import Column, Filter, ListView
 from core.platform.lookups import id_names
-from schemas.columns import columns, number
+from schemas.columns import columns, label, number
+from schemas.monitoring import Activity, Agreement
 from schemas.volunteer import Volunteer, VolunteerCall, VolunteerService, VolunteerSignup
 
 STAFF = frozenset({"admin", "staff"})
@@ -99,7 +100,7 @@ _ORG = "(SELECT o.name FROM organisations o WHERE o.id = volunteers.org_id)"
 _HOURS = "(SELECT coalesce(sum(s.hours), 0) FROM volunteer_services s WHERE s.volunteer_id = volunteers.id)"
 _CONSENT = "CASE WHEN consent THEN '已同意' ELSE '未同意' END"
 LIST_COLUMNS = columns("id", "name", "phone", "gender", "community", "skills", "org", "consent", "hours",
-                       of=Volunteer, computed={"org": "服务组织", "hours": number("累计服务时长(小时)")})
+                       of=Volunteer, computed={"org": label("org_id", of=Volunteer), "hours": number("累计服务时长(小时)")})
 LIST_VIEW = ListView(
     entity=VOLUNTEER,
     columns=tuple(Column(n, text, sql={"phone": MASK_SQL.format(col="phone"), "org": _ORG, "hours": _HOURS,
@@ -236,7 +237,8 @@ def project_activities(project_id: int, db=None) -> pd.DataFrame:
 
 
 SERVICE_COLUMNS = columns("activity_date", "title", "name", "hours", "role", of=VolunteerService,
-                          computed={"activity_date": "活动日期", "title": "活动名称", "name": "志愿者"})
+                          computed={"activity_date": label("activity_date", of=Activity), "title": "活动名称",
+                                    "name": "志愿者"})
 
 
 def services_of_activity(activity_id: int, db=None) -> pd.DataFrame:
@@ -255,10 +257,13 @@ def services_of_volunteer(volunteer_id: int, db=None) -> pd.DataFrame:
 
 # ---- totals (SQL aggregates, cached) ----------------------------------------------------------------
 TOTAL_TABLES = ("volunteer_services", "volunteers", "activities")
-HOURS, ACTS, PEOPLE = number("服务时长合计(小时)"), number("服务活动数"), number("志愿者人数")
-BY_VOLUNTEER = {"name": "志愿者", "community": "所在社区", "org": "服务组织", "activities": ACTS, "hours": HOURS}
-BY_ORG = {"org": "服务组织", "volunteers": PEOPLE, "activities": ACTS, "hours": HOURS}
-BY_PROJECT = {"agreement_no": "协议编号", "project": "项目", "volunteers": PEOPLE, "activities": ACTS, "hours": HOURS}
+HOURS, ACTS, PEOPLE = number("服务时长合计(小时)"), number("服务活动数"), label("volunteers", of=Activity)
+_ORG_LABEL = label("org_id", of=Volunteer)
+BY_VOLUNTEER = {"name": "志愿者", "community": label("community", of=Volunteer), "org": _ORG_LABEL, "activities": ACTS,
+                "hours": HOURS}
+BY_ORG = {"org": _ORG_LABEL, "volunteers": PEOPLE, "activities": ACTS, "hours": HOURS}
+BY_PROJECT = {"agreement_no": label("agreement_no", of=Agreement), "project": label("project_id", of=Activity),
+              "volunteers": PEOPLE, "activities": ACTS, "hours": HOURS}
 
 _TOTALS_SQL = {
     "volunteer": (
