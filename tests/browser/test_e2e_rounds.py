@@ -22,28 +22,38 @@ def _register_filed_org(page, name: str) -> None:
     page.locator("[data-testid='stAlert']", has_text=f"已登记:{name}").wait_for(timeout=WAIT_MS)
 
 
+def _open_cell(page, editor, x: float, y: float) -> None:
+    """Open the grid cell at (x, y) for typing: a click selects it (the first click may only focus the grid,
+    a click on a cell already selected opens it at once), Enter opens its editor; tried until the editor
+    shows (late on a busy machine)."""
+    for _ in range(4):
+        page.mouse.click(x, y)
+        page.wait_for_timeout(300)
+        if not editor.is_visible():
+            page.keyboard.press("Enter")
+        try:
+            editor.wait_for(state="visible", timeout=3000)
+            return
+        except Exception:  # noqa: BLE001 - not open yet: click again
+            continue
+    editor.wait_for(state="visible", timeout=WAIT_MS)
+
+
 def _add_milestone(page, date: str, deliverable: str) -> None:
     """Type a milestone into the form's data editor (a canvas grid) in its first empty row (no "Add row"
-    toolbar: the editor offers empty rows, see core.ui.editor.child_editor), per cell: select it, Enter
-    opens its editor, type, Enter commits. Then save the draft."""
+    toolbar: the editor offers empty rows, see core.ui.editor.child_editor), per cell: open it, type, Enter
+    commits. Then save the draft."""
     grid = _box(page, "app_form:stones").locator("[data-testid='stDataFrame']")
     grid.scroll_into_view_if_needed()
     assert page.get_by_role("button", name="Add row").count() == 0
     box = grid.bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + 36 + 17)  # the grid takes the focus
-    page.wait_for_timeout(400)
     editor = page.locator("textarea.gdg-input")  # the grid's cell editor (an overlay while a cell is edited)
     for share, text in ((0.2, date), (0.7, deliverable)):
-        page.mouse.click(box["x"] + box["width"] * share, box["y"] + 36 + 17)  # the first (empty) row
-        page.wait_for_timeout(400)
-        page.keyboard.press("Enter")
-        editor.wait_for(state="visible", timeout=WAIT_MS)  # on a busy machine the editor opens late
-        page.wait_for_timeout(200)
-        page.keyboard.type(text)
-        page.wait_for_timeout(300)
-        page.keyboard.press("Enter")
+        _open_cell(page, editor, box["x"] + box["width"] * share, box["y"] + 36 + 17)  # the first (empty) row
+        editor.fill(text)  # the whole text at once (keystrokes typed while the editor opens can be lost)
+        page.keyboard.press("Enter")  # commits the cell
         editor.wait_for(state="hidden", timeout=WAIT_MS)
-        page.wait_for_timeout(400)
+        page.wait_for_timeout(300)
     page.get_by_role("button", name="保存草稿").click()
     settle(page)
     page.locator("[data-testid='stAlert']", has_text="草稿已保存").wait_for(timeout=WAIT_MS)
