@@ -392,7 +392,8 @@ def get_db(path: Path | str | None = None) -> Database:
         if hit is not None and hit[0] == env and not hit[1]._closed:
             return hit[1]
         db = get_db(config.load().db_path)
-        _default = (env, db)
+        if os.environ.get("HUBDESK_DB") == env:  # not changed meanwhile (a test or a build may set it)
+            _default = (env, db)
         return db
     p = Path(path)
     p = p.resolve()
