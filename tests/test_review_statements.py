@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from contextlib import contextmanager
 
 
+from bench.screens import recording as statements  # every statement on the connection's cursors
 from core.intake import rubrics
 from core.platform import audit
 from core.review import assignment, reviews
@@ -24,48 +24,6 @@ from tests.test_rounds import (  # noqa: F401  (hub is a fixture)
 # two rubrics of 100 points: 3 criteria and 12
 SMALL = [40, 30, 30]
 LARGE = [10] * 8 + [5] * 4
-
-
-class _Counting:
-    """A DuckDB cursor that counts the statements run through it (then passes everything on)."""
-
-    def __init__(self, cur, log: list[str]):
-        self._cur, self._log = cur, log
-
-    def execute(self, sql, *args, **kw):
-        self._log.append(" ".join(str(sql).split()))
-        return self._cur.execute(sql, *args, **kw)
-
-    def executemany(self, sql, *args, **kw):
-        self._log.append(" ".join(str(sql).split()))
-        return self._cur.executemany(sql, *args, **kw)
-
-    def __getattr__(self, name):
-        return getattr(self._cur, name)
-
-
-class _Connection:
-    def __init__(self, con, log: list[str]):
-        self._con, self._log = con, log
-
-    def cursor(self, *args, **kw):
-        return _Counting(self._con.cursor(*args, **kw), self._log)
-
-    def __getattr__(self, name):
-        return getattr(self._con, name)
-
-
-@contextmanager
-def statements(db):
-    """The SQL statements ``db`` runs inside the block (every cursor of its connection: reads, writes,
-    BEGIN/COMMIT), as a list of their texts."""
-    log: list[str] = []
-    con = db._con
-    db._con = _Connection(con, log)
-    try:
-        yield log
-    finally:
-        db._con = con
 
 
 def _window() -> dict:
