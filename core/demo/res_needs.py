@@ -1,7 +1,8 @@
 """Demo 需求 (issue 18): the needs the case study's 需求调研 found across the 21 communities — 一老一小, 困境儿童,
 残障人士 and 计生家庭, 新居民, 就业 — some answered by the demo's 金点子, applications and funded projects (with their
 status over time: 登记 → 已对接 → 部分满足 → 已满足), some still open and unanswered (the 需求动态跟踪 list).
-Written through the write path (validated, audited) in batches, after ideas, applications and projects exist."""
+Written through the write path (validated, audited) in batches, after ideas, applications and projects exist; a
+second run (a register that has needs) adds nothing."""
 from __future__ import annotations
 
 import datetime as dt
@@ -78,6 +79,8 @@ def _need(community: str, group: str, title: str, source: str, surveyed: dt.date
 
 
 def load(db, actor: Actor = SYSTEM, *, today: dt.date | None = None, seed: int = 2018) -> dict[str, int]:
+    if db.scalar("SELECT count(*) FROM community_needs"):  # loaded already (or needs recorded by hand): add nothing
+        return {}
     today = today or dt.date.today()
     rng = random.Random(seed)
     rows: list[dict] = []

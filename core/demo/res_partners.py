@@ -8,7 +8,8 @@ Around it: an enterprise that gives every year from 2023 (多次合作), enterpr
 government departments (民政, 卫健) and one caring individual. 企业公益认领: one item completed through
 :func:`core.resources.partners.complete` (money into a running project's 配套资金:企业), one claimed, two open, one
 withdrawn, and one open item answering a community need of older people when the needs are loaded (their loader
-runs first). Deterministic for the demo database it is given; nothing lies after today."""
+runs first). Deterministic for the demo database it is given; nothing lies after today; a second run (a register
+that has partners) adds nothing."""
 from __future__ import annotations
 
 import datetime as dt
@@ -154,6 +155,8 @@ def _claims(db, ids: dict[str, int], today: dt.date) -> int:
 
 
 def load(db, today: dt.date | None = None) -> dict[str, int]:
+    if db.scalar("SELECT count(*) FROM partners"):  # loaded already (or partners kept by hand): add nothing
+        return {}
     today = today or dt.date.today()
     rows = [dict(zip(FIELDS, p)) for p in PARTNERS]
     keys = records.create_many(PARTNER, rows, SYSTEM, db=db)

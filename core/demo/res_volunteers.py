@@ -2,7 +2,8 @@
 consent keep no phone), the volunteers who serve the running projects (the 2025 round) and their service records —
 for every activity of those projects, as many distinct volunteers as the ledger's volunteer count, so the count the
 ledger shows from the records equals the count it already had — and a few open calls with their sign-ups (one full,
-one ended). Deterministic for a given ``today``; written through the audited write path in batches."""
+one ended). Deterministic for a given ``today``; written through the audited write path in batches; a second run
+(a register that has volunteers) adds nothing."""
 from __future__ import annotations
 
 import datetime as dt
@@ -40,6 +41,8 @@ def _half(rng: random.Random, lo: float, hi: float) -> float:
 
 
 def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, int]:
+    if db.scalar("SELECT count(*) FROM volunteers"):  # loaded already (or a register kept by hand): add nothing
+        return {}
     today = today or dt.date.today()
     rng = random.Random(SEED)
     people, phones = _People(rng), _Phones(rng)
