@@ -18,6 +18,10 @@ from core.ui.text import md
 from schemas.choices import INCUBATION_CRITERIA
 from schemas.columns import label
 from schemas.incubation import EntryForm, ExitForm, Mentor, MentoringSession, Pairing, Rating, StageChange
+from schemas.organisation import Organisation
+
+PAIRINGS = mentor_core.PAIRING.label  # a tab and a sheet named as the entity / the field declares it
+RATINGS = label("rating", of=Organisation)
 
 SESSION_FORM = "mentor_session"
 ACTION_COLS = ["action", "owner", "due_date"]
@@ -111,7 +115,7 @@ def _pairings_tab(who) -> None:
     schema_form(Pairing, "mentor_pairing", lambda v: f"已建立结对(编号 {mentor_core.add_pairing(v, who)})",
                 submit_label="建立结对", defaults={"start_date": dt.date.today()})
     df = mentor_core.pairings()
-    table(_people(df), "导师结对", key="mentoring:pairings", columns=PAIRING_COLUMNS)
+    table(_people(df), PAIRINGS, key="mentoring:pairings", columns=PAIRING_COLUMNS)
     running = df[df["end_date"].isna()]
     if running.empty:
         return
@@ -160,7 +164,7 @@ def mentoring() -> None:
     st.title("一对一辅导")
     st.caption("导师库(公益领域专家、资深项目管理者、财务合规顾问)→ 与组织结对 → 每次辅导记录模块、形式、发现的问题"
                "和商定的待办事项 → 跟进待办(未完成 / 已完成 / 已逾期)。近两年的辅导关系会在专家评审分配时自动回避。")
-    tabs = url_tabs(["辅导记录", "待办跟进", "导师结对", "导师库"])
+    tabs = url_tabs(["辅导记录", "待办跟进", PAIRINGS, "导师库"])
     with tabs[0]:
         _sessions_tab(who)
     with tabs[1]:
@@ -220,7 +224,7 @@ def org_support() -> None:
         st.warning(f"有 {n['overdue_actions']} 项辅导待办已逾期。")
 
     sheets = {
-        "导师结对": (_people(h["pairings"]), PAIRING_COLUMNS),
+        PAIRINGS: (_people(h["pairings"]), PAIRING_COLUMNS),
         "辅导记录": (_people(h["sessions"].drop(columns=["org"])), SESSION_COLUMNS.without("org")),
         "辅导待办": (_people(h["actions"].assign(follow_up=h["actions"]["follow_up"].map(STATUS_LABELS))
                              .drop(columns=["org", "session_id"])), ACTION_COLUMNS.without("org")),
@@ -229,14 +233,14 @@ def org_support() -> None:
         "资助项目": (h["funded"], support.FUNDED_COLUMNS),
         "阶段变更": (_people(h["stages"], "created_by"), life.STAGE_COLUMNS),
         "入壳出壳": (_people(h["decisions"], "created_by"), life.DECISION_COLUMNS),
-        "等级评估": (_people(h["ratings"], "created_by"), life.RATING_COLUMNS),
+        RATINGS: (_people(h["ratings"], "created_by"), life.RATING_COLUMNS),
     }
     st.download_button("导出完整档案(Excel)", key="support:xlsx", icon=":material/download:", on_click="ignore",
                        data=lambda: workbook_bytes({k: df.rename(columns=c) for k, (df, c) in sheets.items()}),
                        file_name=f"成长档案-{org['name']}-{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME)
-    tabs = url_tabs(["一对一辅导", "能力培训", "能力评估", "资助项目", "阶段与孵化", "等级评估"])
+    tabs = url_tabs(["一对一辅导", "能力培训", "能力评估", "资助项目", "阶段与孵化", RATINGS])
     with tabs[0]:
-        for name in ("导师结对", "辅导记录", "辅导待办"):
+        for name in (PAIRINGS, "辅导记录", "辅导待办"):
             st.markdown(f"**{name}**")
             _sheet(sheets, name, chosen)
     with tabs[1]:
@@ -250,7 +254,7 @@ def org_support() -> None:
             st.markdown(f"**{name}**")
             _sheet(sheets, name, chosen)
     with tabs[5]:
-        _sheet(sheets, "等级评估", chosen, empty="尚无等级评估记录。")
+        _sheet(sheets, RATINGS, chosen, empty="尚无等级评估记录。")
 
 
 def _sheet(sheets: dict, name: str, org_id: int, empty: str | None = None) -> None:
@@ -316,7 +320,7 @@ def _incubation_form(org: dict, who) -> None:
 
 
 def _rating_form(org: dict, who) -> None:
-    st.subheader("等级评估")
+    st.subheader(RATINGS)
     if org.get("rating_date"):
         nxt = life.upgrade_from(org["rating_date"])
         st.caption(f"当前等级 {org['rating']}(评估 {org['rating_date']},有效期至 {org['rating_expiry']});"
@@ -348,7 +352,7 @@ def _org_tab(who) -> None:
     with st.expander("历史记录", key=f"life:history:open:{org['id']}"):
         for name, df, cols in (("阶段变更", life.stage_history(org["id"]), life.STAGE_COLUMNS),
                                ("入壳出壳", life.decisions(org["id"]), life.DECISION_COLUMNS),
-                               ("等级评估", life.ratings(org["id"]), life.RATING_COLUMNS)):
+                               (RATINGS, life.ratings(org["id"]), life.RATING_COLUMNS)):
             st.markdown(f"**{name}**")
             if df.empty:
                 st.caption(f"暂无{name}记录。")
