@@ -7,6 +7,7 @@ from core.orgs import communities, organisations
 from core.resources import bookings
 from core.resources import volunteers
 from core.resources import partners
+from core.resources import surveys
 from core.review import reviewers
 
 
@@ -25,3 +26,4 @@ def install_providers() -> None:
     partners.install_providers()
     volunteers.install_providers()
     bookings.install_providers()
+    surveys.install_providers()

@@ -19,6 +19,7 @@ from core.resources import partners
 from core.resources import bookings
 from core.resources import needs
 from core.resources import volunteers
+from core.resources import surveys
 from core.review import assignment, consolidation, decisions, reviewers, reviews
 
 ENTITIES: tuple[Entity, ...] = (
@@ -86,6 +87,7 @@ ENTITIES: tuple[Entity, ...] = (
     bookings.EQUIPMENT,
     bookings.BOOKING,
     needs.NEED, needs.NEED_EVENT, needs.NEED_LINK,
+    surveys.SURVEY, surveys.QUESTION, surveys.RESPONSE, surveys.ANSWER,
 )
 
 

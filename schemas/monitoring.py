@@ -21,9 +21,12 @@ DEFAULT_TRANCHES = ((50.0, "signing"), (30.0, "midterm"), (20.0, "final"))
 DEFAULT_GRADE_A = 85.0
 DEFAULT_GRADE_B = 60.0
 DEFAULT_PASS_GRADES = ("A", "B")
+# the evaluation item that residents' satisfaction surveys feed (core.monitoring.evaluations.satisfaction_field):
+# a round's scoring form that names an item so gets the survey's suggested score
+SATISFACTION_ITEM = "服务成效与满意度"
 DEFAULT_EVAL_FORM = (  # (item, maximum points); full mark 100
     ("目标完成情况", 30.0),
-    ("服务成效与满意度", 25.0),
+    (SATISFACTION_ITEM, 25.0),
     ("经费使用规范", 20.0),
     ("过程管理与档案", 15.0),
     ("团队与组织能力", 10.0),
@@ -161,6 +164,12 @@ class EvaluationBase(FormSchema):
     eval_date: Series[pd.Timestamp] = field("评估日期", widget="date", not_future=(), after=FROM_START)
     method: Series[str] = field("评估方式", widget="select", source="evaluation_methods")
     evaluator: Series[str] = field("评估人", name=True, str_length={"min_value": 2, "max_value": 50})
+    evaluator_org_id: Series[pd.Int64Dtype] = field("评估机构(登记组织)", widget="select", source="orgs", required=False,
+                                                    help="第三方评估机构是中心登记的社会组织时选择")
+    evaluator_partner_id: Series[pd.Int64Dtype] = field("评估机构(合作伙伴)", widget="select", source="partners",
+                                                        required=False, help="第三方评估机构是合作伙伴(如高校)时选择")
+    evaluator_expert: Series[str] = field("评估专家", widget="select", source="reviewers", required=False,
+                                          help="参与评估的专家账号(评审专家)")
     conclusion: Series[str] = field("评估结论", widget="textarea", str_length={"min_value": 2, "max_value": 2000})
     fail_action: Series[str] = field("未通过时的处理", widget="select", source="fail_actions", required=False,
                                      help="评估未通过时必选:停止拨付,或终止项目并追回资金")
@@ -170,6 +179,10 @@ class EvaluationBase(FormSchema):
     @rule("recover_amount", message="终止项目时须填写追回金额(可为0)")
     def _recover(cls, df):
         return (df["fail_action"] != "terminate") | df["recover_amount"].notna()
+
+    @rule("evaluator_partner_id", message="评估机构只选一个:登记组织或合作伙伴,请清空其中一项")
+    def _one_party(cls, df):
+        return df["evaluator_org_id"].isna() | df["evaluator_partner_id"].isna()
 
 
 class RiskAck(FormSchema):

@@ -146,6 +146,12 @@ class Evaluation(FormSchema):
     eval_date: Series[pd.Timestamp] = stored("eval_date", "evaluations", of=(EvaluationBase,), widget="date")
     method: Series[str] = stored("method", "evaluations", of=(EvaluationBase,))
     evaluator: Series[str] = stored("evaluator", "evaluations", of=(EvaluationBase,))
+    evaluator_org_id: Series[pd.Int64Dtype] = stored("evaluator_org_id", "evaluations", of=(EvaluationBase,),
+                                                     widget="select", source="orgs", required=False)
+    evaluator_partner_id: Series[pd.Int64Dtype] = stored("evaluator_partner_id", "evaluations", of=(EvaluationBase,),
+                                                         widget="select", source="partners", required=False)
+    evaluator_expert: Series[str] = stored("evaluator_expert", "evaluations", of=(EvaluationBase,), widget="select",
+                                           source="reviewers", required=False)
     item_scores: Series[str] = stored("item_scores", "evaluations", widget="textarea", required=False)
     total_score: Series[float] = stored("total_score", "evaluations", widget="float")
     grade: Series[str] = stored("grade", "evaluations")

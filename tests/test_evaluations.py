@@ -94,6 +94,7 @@ def test_form_schema_has_the_base_fields_and_one_bounded_score_per_item():
     schema = evaluations.form_schema(monitoring_policy.DEFAULT)
     specs = field_specs(schema)
     assert list(specs) == ["report_date", "self_report", "eval_date", "method", "evaluator",
+                           "evaluator_org_id", "evaluator_partner_id", "evaluator_expert",  # third-party parties
                            "score_1", "score_2", "score_3", "score_4", "score_5",
                            "conclusion", "fail_action", "recover_amount"]
     assert specs["score_1"] == {"label": "目标完成情况(满分30)", "help": None, "widget": "float", "source": None,

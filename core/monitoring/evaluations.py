@@ -28,7 +28,9 @@ from core.platform.validation import validate
 from schemas.base import blank
 from schemas.choices import FAIL_ACTIONS
 from schemas.columns import columns
-from schemas.monitoring import EVALUATION_KINDS, EVALUATION_OUTCOMES, PROJECT_STATES, EvaluationBase
+from schemas.monitoring import (
+    EVALUATION_KINDS, EVALUATION_OUTCOMES, PROJECT_STATES, SATISFACTION_ITEM, EvaluationBase,
+)
 from schemas.stored import Evaluation as StoredEvaluation
 
 STAFF = frozenset({"admin", "staff"})
@@ -41,7 +43,8 @@ EVALUATION = register(Entity(
 MISSING_METHOD = "逾期未报"
 FAIL_ACTION_REQUIRED = "评估未通过时须选择处理方式"
 _REPORT_NAMES = {"midterm": "中期", "final": "末期"}
-_BEFORE_SCORES = ("report_date", "self_report", "eval_date", "method", "evaluator")  # then the items
+PARTY_FIELDS = ("evaluator_org_id", "evaluator_partner_id", "evaluator_expert")  # third-party evaluators (optional)
+_BEFORE_SCORES = ("report_date", "self_report", "eval_date", "method", "evaluator", *PARTY_FIELDS)  # then the items
 
 
 class EvaluationRefused(HubError):
@@ -76,6 +79,15 @@ def form_schema(policy: monitoring_policy.Policy) -> pa.DataFrameSchema:
     rest = {n: c for n, c in base.columns.items() if n not in _BEFORE_SCORES}
     return pa.DataFrameSchema({**first, **scores, **rest}, checks=base.checks, parsers=base.parsers,
                               coerce=True, strict=base.strict, name="Evaluation")
+
+
+def satisfaction_field(policy: monitoring_policy.Policy) -> tuple[str, str, float] | None:
+    """(form field, item, maximum points) of the policy's item that residents' satisfaction feeds
+    (:data:`schemas.monitoring.SATISFACTION_ITEM`), or None when the round's scoring form has no such item."""
+    for i, (item, points) in enumerate(policy.eval_form, start=1):
+        if item == SATISFACTION_ITEM:
+            return f"score_{i}", item, float(points)
+    return None
 
 
 def form_for(project_id: int, db=None) -> pa.DataFrameSchema:
@@ -167,7 +179,8 @@ def _prepare(project: dict, kind: str, values: dict, db, today: dt.date) -> tupl
     action = None if passed else clean.get("fail_action")
     if not passed and blank(action):
         raise ValidationFailed(fields={"fail_action": [FAIL_ACTION_REQUIRED]})
-    row = {k: clean.get(k) for k in ("report_date", "self_report", "eval_date", "method", "evaluator", "conclusion")}
+    row = {k: clean.get(k) for k in ("report_date", "self_report", "eval_date", "method", "evaluator", *PARTY_FIELDS,
+                                     "conclusion")}
     row.update(item_scores=json.dumps(scores, ensure_ascii=False), total_score=total, grade=grade, passed=passed)
     return row, action, clean
 
