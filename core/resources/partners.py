@@ -25,14 +25,15 @@ import duckdb
 import pandas as pd
 
 from core.monitoring import projects
-from core.platform import cache, records
+from core.platform import audit, cache, records
 from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, Screen, Unique, register
 from core.platform.errors import NotFound, ValidationFailed
+from core.platform.importer import ImportSpec
 from core.platform.listing import Column, Filter, ListView
 from core.platform.lookups import id_names
-from core.platform.validation import validate
+from core.platform.validation import plain, validate
 from schemas import choices
 from schemas.columns import columns, label, money, number, ratio
 from schemas.partner import (
@@ -148,6 +149,108 @@ def contributions_of(partner_id: int, db=None) -> pd.DataFrame:
     return (db or get_db()).fetch_df(
         "SELECT id, contributed_on, kind, amount, description, estimated_value FROM partner_contributions"
         " WHERE partner_id = ? ORDER BY contributed_on DESC, id DESC", [partner_id])
+
+
+def get_contribution(contribution_id: int, db=None) -> dict:
+    return records.get(CONTRIBUTION, int(contribution_id), db)
+
+
+def _funds_column(partner: dict, kind: str, project_id) -> str | None:
+    """The project's 配套资金 column money of ``partner`` goes into through a claim (None: no 配套资金)."""
+    if kind != MONEY or project_id is None or partner["kind"] == GOVERNMENT:
+        return None
+    return "funds_enterprise" if partner["kind"] == ENTERPRISE else "funds_donation"
+
+
+CLAIM_FIXED = ("partner_id", "kind", "project_id")  # a claimed contribution's: decided by its claim item
+
+
+def update_contribution(contribution_id: int, values: dict, actor: Actor, db=None) -> bool:
+    """Correct a recorded contribution, audited; False when nothing changed.
+
+    A contribution that came from a completed claim (``claim_id``) keeps the partner, kind and project its claim
+    item decided (refused in Chinese). Its amount may be corrected: when the claim's money went into the project's
+    配套资金 (:func:`complete`), the project's column follows by the difference in the same transaction, with a
+    timeline event, so the agreement's 配套资金 and the contributions never disagree."""
+    db = db or get_db()
+    key = int(contribution_id)
+    current = get_contribution(key, db)
+    merged = {n: values.get(n, current.get(n)) for n in Contribution.to_schema().columns}
+    record = records.clean(CONTRIBUTION, merged)
+    claim_id = current.get("claim_id")
+    if claim_id is not None:
+        fixed = [n for n in CLAIM_FIXED if n in values and plain(record[n]) != plain(current[n])]
+        if fixed:
+            item = db.fetch_one("SELECT title FROM claim_items WHERE id = ?", [claim_id]) or {"title": claim_id}
+            says = (f"该贡献来自企业公益认领「{item['title']}」(认领项目编号 {claim_id}):合作伙伴、贡献类型和受益项目"
+                    "由认领项目决定,不能修改;如金额有误,可只修改捐赠金额(项目的配套资金随之调整)")
+            raise ValidationFailed(fields={n: [says] for n in fixed})
+    with records.unit(actor, db) as u:
+        latest = u.fetch(CONTRIBUTION, key)
+        changed = u.update(CONTRIBUTION, key, {k: record[k] for k in values if k in record}, validated=True)
+        if not changed or claim_id is None:
+            return changed
+        partner = u.fetch(PARTNER, int(latest["partner_id"]))
+        column = _funds_column(partner, latest["kind"], latest["project_id"])
+        old, new = float(latest["amount"] or 0), float(record.get("amount") or 0)
+        if column is None or abs(new - old) < 0.005:
+            return changed
+        pid = int(latest["project_id"])
+        current_funds = float(u.tx.fetch_one(f"SELECT coalesce({column}, 0) AS v FROM projects WHERE id = ?",
+                                             [pid])["v"])
+        if current_funds + new - old < 0:
+            raise ValidationFailed(fields={"amount": [
+                f"项目的{FUNDS_LABEL[column]}现为 {current_funds:,.2f} 元,减去 {old - new:,.2f} 元后将为负数:"
+                "请核对捐赠金额"]})
+        title = db.fetch_one("SELECT title FROM claim_items WHERE id = ?", [claim_id])["title"]
+        u.update(projects.PROJECT, pid, {}, system={column: current_funds + new - old}, validated=True,
+                 action="partner_funds", note=f"{partner['name']} 认领「{title}」到位金额更正")
+        projects.add_event_in(u, pid, "企业公益认领资金更正",
+                              f"{partner['name']} 认领「{title}」的到位金额由 {old:,.2f} 元更正为 {new:,.2f} 元,"
+                              f"{FUNDS_LABEL[column]}随之调整", dt.date.today())
+        return changed
+
+
+def contribution_history(contribution_id: int, db=None) -> pd.DataFrame:
+    """The contribution's audit trail (修改记录), newest first."""
+    df, _ = audit.query(db or get_db(), table=CONTRIBUTION.table, key=str(int(contribution_id)), limit=100)
+    return df
+
+
+CONTRIBUTION_IMPORT_EXAMPLE = {"partner_id": "杭州示例科技有限公司", "contributed_on": dt.date(2026, 3, 1), "kind": "物资",
+                               "description": "儿童图书 200 册", "estimated_value": 6000.0}
+_SAME = ("partner_id", "contributed_on", "kind", "amount", "description")  # one contribution, as a sheet names it
+
+
+def _same(r: dict) -> tuple:
+    return tuple(plain(r.get(n)) for n in _SAME)
+
+
+def _stored_contributions(rows: list[dict], db=None) -> dict[int, dict]:
+    """Positions of sheet rows already recorded: the same partner, date, kind, amount and content (one query)."""
+    partners_ = sorted({int(r["partner_id"]) for r in rows if r.get("partner_id") is not None})
+    if not partners_:
+        return {}
+    found = {}
+    for row in (db or get_db()).fetch_all(
+            "SELECT id, partner_id, contributed_on, kind, CAST(amount AS DOUBLE) AS amount, description"
+            " FROM partner_contributions WHERE partner_id IN (SELECT unnest(?))", [partners_]):
+        found.setdefault(_same(row), row)
+    out = {}
+    for i, r in enumerate(rows):
+        hit = found.get(_same({**r, "amount": None if r.get("amount") is None else float(r["amount"])}))
+        if r.get("partner_id") is not None and hit is not None:
+            out[i] = {"id": hit["id"], "kind": f"{hit['contributed_on']} {hit['kind']}"}
+    return out
+
+
+def contribution_import_spec() -> ImportSpec:
+    """The contributions sheet (a year's donations and goods kept elsewhere): every field; the partner by its name.
+    Imported contributions are records only, as :func:`add_contribution` (money reaches a project's 配套资金 through
+    a claim); a row equal to a recorded one (partner, date, kind, amount, content) is 已存在, so a sheet imported
+    again adds nothing."""
+    return ImportSpec(entity=CONTRIBUTION, fields=tuple(Contribution.to_schema().columns),
+                      example=CONTRIBUTION_IMPORT_EXAMPLE, find_existing=_stored_contributions, row_key=_same)
 
 
 # ---- 企业公益认领 ------------------------------------------------------------------------------------------------

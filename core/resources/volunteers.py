@@ -18,11 +18,11 @@ import datetime as dt
 import pandas as pd
 
 from core.monitoring.ledger import VOLUNTEERS_SQL
-from core.platform import cache, importer, records
+from core.platform import audit, cache, importer, records
 from core.platform.actor import Actor
 from core.platform.db import get_db
-from core.platform.entities import Entity, Unique, register
-from core.platform.errors import NotFound, ValidationFailed
+from core.platform.entities import Entity, Unique, may, register
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from core.platform.importer import ImportSpec
 from core.platform.listing import Column, Filter, ListView
 from core.platform.lookups import id_names
@@ -212,21 +212,109 @@ def signups(call_id: int, db=None) -> pd.DataFrame:
         " ORDER BY s.signed_on, s.id", [int(call_id)])
 
 
-# ---- service hours --------------------------------------------------------------------------------
+# ---- service hours ----------------------------------------------------------------------------------
+def _check_service(u: records.Unit, record: dict, key=None) -> None:
+    """A service record names an activity of the service ledger and a registered volunteer, once per volunteer and
+    activity (``key``: the record being changed, left out of that count)."""
+    if u.tx.fetch_one("SELECT id FROM activities WHERE id = ?", [record["activity_id"]]) is None:
+        raise ValidationFailed(fields={"activity_id": [f"服务台账中没有编号 {record['activity_id']} 的活动,请核对编号"]})
+    if u.fetch(VOLUNTEER, record["volunteer_id"]) is None:
+        raise ValidationFailed(fields={"volunteer_id": [f"志愿者(编号 {record['volunteer_id']})不存在,请重新选择"]})
+    if u.tx.fetch_one("SELECT id FROM volunteer_services WHERE volunteer_id = ? AND activity_id = ? AND id <> ?",
+                      [record["volunteer_id"], record["activity_id"], -1 if key is None else key]):
+        raise ValidationFailed(fields={"volunteer_id": ["该志愿者在此活动已有服务记录:请修改原记录或选择其他志愿者"]})
+
+
 def record_service(values: dict, actor: Actor, db=None) -> int:
     """One volunteer's service at one ledger activity (hours, role). Refused: an unknown activity or volunteer,
     a second record of the same volunteer at the same activity."""
     db = db or get_db()
     record = records.clean(SERVICE, values)
     with records.unit(actor, db) as u:
-        if u.tx.fetch_one("SELECT id FROM activities WHERE id = ?", [record["activity_id"]]) is None:
-            raise ValidationFailed(fields={"activity_id": [f"服务台账中没有编号 {record['activity_id']} 的活动,请核对编号"]})
-        if u.fetch(VOLUNTEER, record["volunteer_id"]) is None:
-            raise ValidationFailed(fields={"volunteer_id": [f"志愿者(编号 {record['volunteer_id']})不存在,请重新选择"]})
-        if u.tx.fetch_one("SELECT id FROM volunteer_services WHERE volunteer_id = ? AND activity_id = ?",
-                          [record["volunteer_id"], record["activity_id"]]):
-            raise ValidationFailed(fields={"volunteer_id": ["该志愿者在此活动已有服务记录:请修改原记录或选择其他志愿者"]})
+        _check_service(u, record)
         return u.create(SERVICE, record, validated=True)
+
+
+def get_service(service_id: int, db=None) -> dict:
+    return records.get(SERVICE, int(service_id), db)
+
+
+def update_service(service_id: int, values: dict, actor: Actor, db=None) -> bool:
+    """Correct a service record (hours, role, notes, or the volunteer or activity it names) with the rules of
+    :func:`record_service`, audited; False when nothing changed."""
+    db = db or get_db()
+    current = get_service(service_id, db)
+    merged = {n: values.get(n, current.get(n)) for n in VolunteerService.to_schema().columns}
+    record = records.clean(SERVICE, merged)
+    with records.unit(actor, db) as u:
+        _check_service(u, record, int(service_id))
+        return u.update(SERVICE, int(service_id), {k: record[k] for k in values if k in record}, validated=True)
+
+
+def service_history(service_id: int, db=None) -> pd.DataFrame:
+    """The service record's audit trail (修改记录), newest first."""
+    df, _ = audit.query(db or get_db(), table=SERVICE.table, key=str(int(service_id)), limit=100)
+    return df
+
+
+SERVICE_IMPORT_EXAMPLE = {"volunteer_id": "王小明(文海社区)", "activity_id": 1, "hours": 2.5, "role": "活动协助",
+                          "notes": "协助签到和场地布置"}
+
+
+def _stored_services(rows: list[dict], db=None) -> dict[int, dict]:
+    """Positions of sheet rows whose volunteer already has a record at that activity (one query)."""
+    wanted = {(r["volunteer_id"], r["activity_id"]): i for i, r in enumerate(rows)
+              if r.get("volunteer_id") is not None and r.get("activity_id") is not None}
+    if not wanted:
+        return {}
+    found = (db or get_db()).fetch_all(
+        "SELECT s.id, s.volunteer_id, s.activity_id, v.name FROM volunteer_services s"
+        " JOIN volunteers v ON v.id = s.volunteer_id WHERE s.volunteer_id IN (SELECT unnest(?))",
+        [sorted({int(v) for v, _ in wanted})])
+    out = {}
+    for row in found:
+        pos = wanted.get((row["volunteer_id"], row["activity_id"]))
+        if pos is not None:
+            out[pos] = {"id": row["id"], "activity_id": f"{row['name']}在活动编号 {row['activity_id']} 的服务记录"}
+    return out
+
+
+def _link_services(rows: list[dict], db=None) -> list[dict | str]:
+    """Each checked sheet row as it is stored, or why it cannot be: its activity is not on the ledger (one query)."""
+    ids = sorted({int(r["activity_id"]) for r in rows})
+    known = {r["id"] for r in (db or get_db()).fetch_all(
+        "SELECT id FROM activities WHERE id IN (SELECT unnest(?))", [ids])}
+    return [r if int(r["activity_id"]) in known else
+            f"服务台账中没有编号 {r['activity_id']} 的活动:请核对服务活动编号(在「服务时长」中选择项目后可查看各活动的编号)"
+            for r in rows]
+
+
+def service_import_spec() -> ImportSpec:
+    """The service-hours sheet a hub receives from organisations: one row per volunteer and activity (the volunteer
+    as the register lists them, 「姓名(社区)」; the activity by its ledger number). A row whose volunteer already has a
+    record at that activity is 已存在 (a sheet imported again adds nothing); an unknown activity is a row error."""
+    return ImportSpec(entity=SERVICE, fields=tuple(VolunteerService.to_schema().columns),
+                      example=SERVICE_IMPORT_EXAMPLE, find_existing=_stored_services, link=_link_services,
+                      row_key=lambda r: (r.get("volunteer_id"), r.get("activity_id")))
+
+
+def import_services(plan: importer.ImportPlan, actor: Actor, db=None) -> int:
+    """Write a checked service-hours sheet's valid rows in one transaction (all or nothing), each checked again
+    under the write lock (a record added meanwhile refuses the whole sheet, nothing written); returns how many."""
+    if not may(actor, SERVICE, "create"):
+        raise PermissionDenied(f"当前账号无权登记{SERVICE.label}")
+    if not plan.valid:
+        return 0
+    db = db or get_db()
+    with records.unit(actor, db) as u:
+        stored = _stored_services(plan.valid, u.tx)
+        if stored:
+            raise ValidationFailed(form=[f"{next(iter(stored.values()))['activity_id']}已在导入前登记:请重新上传文件,"
+                                         "已登记的行会标为「已存在」并跳过。本次未导入任何记录。"])
+        linked = _link_services(plan.valid, u.tx)
+        if any(isinstance(r, str) for r in linked):
+            raise ValidationFailed(form=[next(r for r in linked if isinstance(r, str)) + "。本次未导入任何记录。"])
+        return len(u.create_many(SERVICE, plan.valid, validated=True, action="import"))
 
 
 def project_activities(project_id: int, db=None) -> pd.DataFrame:
