@@ -4,15 +4,17 @@ of non-government money). Staff and admins write here; leaders read it all on �
 The partners themselves are kept on their generic screen (合作伙伴, ``/partners``). The selected item is in the URL (``?item=N``), the tab too (``?tab=…``)."""
 import streamlit as st
 
-from core.platform import formats
+from core.platform import formats, importer, users
 from core.platform.entities import may
 from core.resources import partners as pt
+from core.ui.auditlog import audit_frame
 from core.ui.confirm import ask, asking, confirm_box, confirm_button
-from core.ui.forms import schema_form
+from core.ui.forms import load, schema_form
+from core.ui.imports import import_panel
 from core.ui.links import page_link
 from core.ui.listview import list_view
 from core.ui.session import attempt, flash, require, url_tabs
-from core.ui.tables import table
+from core.ui.tables import display_frame, table
 from core.ui.text import md
 from schemas.base import field_specs
 from schemas.partner import CLAIM_STATUS, MONEY, OFFERS, PARTNER_KINDS, Claim, ClaimItem, Completion, \
@@ -20,6 +22,7 @@ from schemas.partner import CLAIM_STATUS, MONEY, OFFERS, PARTNER_KINDS, Claim, C
 
 ITEM = field_specs(ClaimItem)
 CLAIMED = field_specs(Claim)
+GIVEN = field_specs(Contribution)
 
 
 def _line(pairs) -> None:
@@ -94,6 +97,55 @@ def _complete_form(item: dict, who) -> None:
                     lambda cid: f"已登记到位(贡献编号 {cid})", once=("complete", item["id"]))
 
 
+def _log(df) -> None:
+    """A record's 修改记录 (who changed what, when)."""
+    accounts = users.list_users()
+    st.dataframe(display_frame(audit_frame(df, drop=("table_name", "row_key"),
+                                           people=dict(zip(accounts["username"], accounts["name"])))),
+                 hide_index=True, width="stretch", placeholder="",
+                 column_config={"修改内容": st.column_config.TextColumn(width="large")})
+
+
+def _contribution(who, key) -> None:
+    """The selected contribution: 详情, 编辑 (the rules of 登记贡献; a claimed one keeps partner, kind and project and its
+    corrected amount moves the project's 配套资金), 修改记录."""
+    row = attempt(lambda: pt.get_contribution(int(key)))
+    if row is None:
+        return
+    st.divider()
+    st.subheader(md(f"{pt.partner_name(row['partner_id'])} · {formats.date(row['contributed_on'])} · {row['kind']}"))
+    labels = ["详情"] + (["编辑"] if may(who, pt.CONTRIBUTION, "update", row) else []) + ["修改记录"]
+    tabs = dict(zip(labels, st.tabs(labels, key="ctab")))
+    with tabs["详情"]:
+        shown = {**row, "partner_id": pt.partner_name(row["partner_id"]), "project_id": pt.project_title(row["project_id"]),
+                 "contributed_on": formats.date(row["contributed_on"]),
+                 "amount": formats.money(row["amount"]) if row["amount"] is not None else None,
+                 "estimated_value": formats.money(row["estimated_value"]) if row["estimated_value"] is not None else None}
+        cols = st.columns(3)
+        for i, (name, meta) in enumerate(GIVEN.items()):
+            cols[i % 3].text(f"{meta['label']}:{formats.text(shown.get(name))}")
+        if row["claim_id"] is not None:
+            st.caption(f"来自企业公益认领(认领项目编号 {row['claim_id']}):合作伙伴、贡献类型和受益项目由认领项目决定;"
+                       "更正捐赠金额时,计入项目的配套资金随之调整。")
+    if "编辑" in tabs:
+        with tabs["编辑"]:
+            form = "contribution:edit"
+            load(form, row, Contribution, token=(row["id"], str(row.get("updated_at"))))
+            schema_form(Contribution, form, lambda values: "已保存修改" if pt.update_contribution(row["id"], values, who)
+                        else "没有需要保存的修改", submit_label="保存修改", clear_on_success=False, changes_only=True)
+    with tabs["修改记录"]:
+        _log(pt.contribution_history(row["id"]))
+
+
+def _contributions(who, writer: bool) -> None:
+    selected = list_view(pt.CONTRIBUTIONS_VIEW, "contributions", title="贡献记录", selectable=writer,
+                         url_param="contribution" if writer else None)
+    if writer and selected is None:
+        st.caption("在表格中选择一行查看贡献详情或修改。")
+    elif selected is not None:
+        _contribution(who, selected)
+
+
 def _claims(who) -> None:
     selected = list_view(pt.CLAIMS_VIEW, "claims", title="认领项目", url_param="item")
     if selected is None:
@@ -156,7 +208,12 @@ def render() -> None:
         with tabs["登记贡献"]:
             schema_form(Contribution, "contribution_new",
                         lambda v: f"已登记贡献(编号 {pt.add_contribution(v, who)})", submit_label="登记贡献")
+            with st.expander("从Excel导入贡献记录", icon=":material/upload_file:"):
+                st.caption("导入的贡献只作记录(资金经企业公益认领到位才计入项目的配套资金);与已登记贡献相同的行标为「已存在」并跳过。")
+                spec = pt.contribution_import_spec()
+                import_panel(spec, "contribution:import", noun="贡献记录", template_name="伙伴贡献导入模板.xlsx",
+                             commit=lambda plan: importer.commit(spec, plan, who))
     with tabs["贡献记录"]:
-        list_view(pt.CONTRIBUTIONS_VIEW, "contributions", title="贡献记录", selectable=False, url_param=None)
+        _contributions(who, writer)
     with tabs["合作持续性"]:
         _continuity()

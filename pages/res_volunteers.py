@@ -5,15 +5,16 @@ import datetime as dt
 
 import streamlit as st
 
-from core.platform import formats, importer
+from core.platform import formats, importer, users
 from core.platform.entities import may
 from core.resources import volunteers as vol
+from core.ui.auditlog import audit_frame
 from core.ui.confirm import confirm_button
 from core.ui.forms import load, schema_form
 from core.ui.imports import import_panel
 from core.ui.listview import list_view
 from core.ui.session import attempt, require, url_tabs
-from core.ui.tables import table
+from core.ui.tables import display_frame, table
 from core.ui.text import md
 from schemas import choices
 from schemas.base import field_specs
@@ -111,7 +112,45 @@ def _recruitment(who, writes: bool) -> None:
                     submit_label="发布", fields=[n for n in field_specs(VolunteerCall) if n != "status"])
 
 
+def _log(df) -> None:
+    """A record's 修改记录 (who changed what, when)."""
+    accounts = users.list_users()
+    st.dataframe(display_frame(audit_frame(df, drop=("table_name", "row_key"),
+                                           people=dict(zip(accounts["username"], accounts["name"])))),
+                 hide_index=True, width="stretch", placeholder="",
+                 column_config={"修改内容": st.column_config.TextColumn(width="large")})
+
+
+def _correct_service(who, activity: int) -> None:
+    """Pick one of the activity's service records and correct it (the same rules as 登记), with its 修改记录."""
+    options = vol.service_choices(activity)
+    if not options:
+        return
+    st.markdown("**修改服务记录**")
+    pick = st.selectbox("选择要修改的服务记录", list(options), index=None, key=f"vol:fix:{activity}",
+                        format_func=options.get, placeholder="选择志愿者的服务记录")
+    if pick is None:
+        return
+    row = attempt(lambda: vol.get_service(pick))
+    if row is None:
+        return
+    form = "volunteer:service:edit"
+    load(form, row, VolunteerService, token=(pick, str(row.get("updated_at"))))
+    schema_form(VolunteerService, form, lambda values: "已保存修改" if vol.update_service(pick, values, who)
+                else "没有需要保存的修改", submit_label="保存修改", clear_on_success=False, changes_only=True,
+                fields=["volunteer_id", "activity_id", "hours", "role", "notes"])
+    with st.expander("修改记录", icon=":material/history:"):
+        _log(vol.service_history(pick))
+
+
 def _hours(who, writes: bool) -> None:
+    if writes:
+        with st.expander("从Excel导入服务时长", icon=":material/upload_file:"):
+            st.caption("各社会组织报来的志愿服务时长表:每行一位志愿者在一次活动中的服务,志愿者按名册写「姓名(社区)」,"
+                       "活动写服务台账中的活动编号。已登记过的行会标为「已存在」并跳过。")
+            spec = vol.service_import_spec()
+            import_panel(spec, "volunteer:service:import", noun="服务记录", template_name="志愿服务时长导入模板.xlsx",
+                         commit=lambda plan: vol.import_services(plan, who))
     projects = choices.get("projects")
     project = st.selectbox("项目", projects, index=None, key="vol:project", placeholder="选择项目",
                            format_func=lambda v: choices.label("projects", v))
@@ -136,6 +175,7 @@ def _hours(who, writes: bool) -> None:
         schema_form(VolunteerService, f"volunteer:service:{activity}",
                     lambda values: f"已登记服务记录(编号 {vol.record_service({**values, 'activity_id': activity}, who)})",
                     submit_label="登记", fields=["volunteer_id", "hours", "role", "notes"])
+        _correct_service(who, activity)
 
 
 def _totals() -> None:

@@ -336,6 +336,13 @@ def services_of_activity(activity_id: int, db=None) -> pd.DataFrame:
         " WHERE s.activity_id = ? ORDER BY v.name", [int(activity_id)])
 
 
+def service_choices(activity_id: int, db=None) -> dict[int, str]:
+    """The activity's service records, id -> 「志愿者 · 时长 · 角色」 (to pick one to correct)."""
+    return {r["id"]: f"{r['name']} · {r['hours']:g} 小时 · {r['role']}" for r in (db or get_db()).fetch_all(
+        "SELECT s.id, v.name, s.hours, s.role FROM volunteer_services s JOIN volunteers v ON v.id = s.volunteer_id"
+        " WHERE s.activity_id = ? ORDER BY v.name, s.id", [int(activity_id)])}
+
+
 def services_of_volunteer(volunteer_id: int, db=None) -> pd.DataFrame:
     return (db or get_db()).fetch_df(
         "SELECT a.activity_date, a.title, v.name, s.hours, s.role FROM volunteer_services s"
