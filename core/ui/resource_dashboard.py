@@ -1,0 +1,333 @@
+"""资源与需求总览's building blocks: its filter bar (year range and community, kept with the other dashboards'),
+the headline tiles, the Altair charts (Chinese titles from the queries' declared columns) and one view per
+section, each with drill-down to the records, PNG/SVG and Excel export. Everything here only reads (through
+:mod:`core.dashboards.resources`); no widget on it writes anything.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core.dashboards import resources as res
+from core.dashboards.dashboard import FILTER_LABELS, Filters
+from core.platform import formats
+from core.ui import charts
+from core.ui import dashboard_view as view
+from core.ui.session import attempt
+from core.ui.text import md
+from schemas.partner import CONTINUITY, OFFERS, PARTNER_KINDS
+
+FLAG_COLORS = {res.FLAG_IDLE: "#d94f3d", res.FLAG_OK: "#3d8ad9", res.FLAG_NO_HOURS: "#b0b0b0"}
+SEGMENT_COLORS = {"met": "#3d8ad9", "answered": "#f0a53b", "unanswered": "#d94f3d"}
+CONTINUITY_COLORS = {"once": "#d94f3d", "repeated": "#f0a53b", "agreement": "#3d8ad9"}
+TOP = 15  # most organisations / projects a bar chart shows (the data table and the export hold every row)
+
+
+# ---- filters ---------------------------------------------------------------------------------------------------
+def filters_bar() -> Filters:
+    """Year range and community (the same choices, kept values and URL parameters as the 领导驾驶舱's filter bar);
+    stops the screen with a message on a backwards range."""
+    opts = view.dashboard.filter_options()
+    years = opts["years"]
+    cols = st.columns(3)
+    label = FILTER_LABELS
+    year_from = view._select(cols[0], label["year_from"], years, "不限", "dash:f:from", lambda y: f"{y}年", "from")
+    year_to = view._select(cols[1], label["year_to"], list(reversed(years)), "至今", "dash:f:to", lambda y: f"{y}年",
+                           "to")
+    community = view._select(cols[2], label["community"], opts["communities"], "全部社区", "dash:f:community",
+                             param="community")
+    f = Filters(year_from=year_from, year_to=year_to, community=community)
+    resolved = attempt(f.resolved)
+    if resolved is None:
+        st.stop()
+    return resolved
+
+
+def uses_caption(name: str) -> None:
+    """Say which filters a query ignores."""
+    uses = res.query(name).uses
+    ignored = [w for key, w in (("years", "年份"), ("community", FILTER_LABELS["community"])) if key not in uses]
+    if ignored:
+        st.caption(f"本图不受{'、'.join(ignored)}筛选影响。")
+
+
+# ---- headline tiles --------------------------------------------------------------------------------------------
+def _pct(v) -> str:
+    return "—" if v is None else f"{v:.1%}"
+
+
+def headline(f: Filters) -> None:
+    h = res.headline(f)
+    groups = (
+        ("资源", (("场地数", f"{h['venues']} 个"), ("闲置场地", f"{h['idle']} 个"), ("场地使用率", _pct(h["rate"]))),
+         f"使用率 = 已批准预约小时数 ÷ 开放小时数({res.period_text(f)});使用率低于 {res.IDLE_BELOW:.0%} 为闲置"),
+        ("合作伙伴", (("伙伴资金", view.fmt_value(h["money"], "元")), ("非政府资金占比", _pct(h["non_gov_share"])),
+                   (f"{h['last_year'] or ''}年单次合作伙伴占比", _pct(h["once_share"]))), None),
+        ("需求", (("需求总数", f"{h['needs_total']:,} 项"), ("未满足", f"{h['needs_open']:,} 项"),
+                 ("其中尚无回应", f"{h['needs_unanswered']:,} 项")), "需求按当前状态统计"),
+        ("志愿者", (("服务志愿者", f"{h['volunteers']:,} 人"), ("服务时长", f"{formats.number(h['hours'])} 小时"),
+                  ("服务活动", f"{h['services']:,} 场")), None),
+    )
+    cols = st.columns(len(groups))
+    for col, (title, tiles, note) in zip(cols, groups):
+        with col:
+            st.markdown(f"**{title}**")
+            inner = st.columns(len(tiles))
+            for c, (name, value) in zip(inner, tiles):
+                c.metric(name, value, border=True)
+            if note:
+                st.caption(note)
+
+
+# ---- charts ----------------------------------------------------------------------------------------------------
+def _pick(*fields: str) -> alt.Parameter:
+    return alt.selection_point(name=charts.PICK, fields=list(fields))
+
+
+def _emphasis() -> alt.Opacity:
+    return alt.condition(alt.param(charts.PICK, empty=True), alt.value(1.0), alt.value(0.35))
+
+
+def _tip(cols, shorthand: str, **kw) -> alt.Tooltip:
+    return alt.Tooltip(shorthand, title=cols[shorthand.split(":")[0]], **kw)
+
+
+def _colors(mapping: dict, present) -> alt.Scale:
+    keys = [k for k in mapping if k in set(present)]
+    return alt.Scale(domain=keys, range=[mapping[k] for k in keys])
+
+
+def venue_bars(df: pd.DataFrame) -> alt.Chart:
+    """Utilisation per venue (lowest first), 闲置 in red, with the idle line."""
+    c = res.VENUE_COLUMNS
+    data = df.assign(rate_shown=df["rate"].fillna(0.0))
+    bars = alt.Chart(data).mark_bar().encode(
+        y=alt.Y("name:N", sort=None, title=c["name"], axis=alt.Axis(labelLimit=0)),
+        x=alt.X("rate_shown:Q", title=c["rate"], axis=alt.Axis(format="%")),
+        color=alt.Color("flag:N", title=c["flag"], scale=_colors(FLAG_COLORS, data["flag"])),
+        opacity=_emphasis(),
+        tooltip=[_tip(c, "name:N"), _tip(c, "community:N"), _tip(c, "weekly:N"), _tip(c, "open_hours:Q", format=",.1f"),
+                 _tip(c, "booked_hours:Q", format=",.1f"), _tip(c, "bookings:Q", format=","),
+                 _tip(c, "rate:Q", format=".1%"), _tip(c, "flag:N")],
+    ).add_params(_pick("venue_id"))
+    line = alt.Chart(pd.DataFrame({"x": [res.IDLE_BELOW]})).mark_rule(color="#d94f3d", strokeDash=[4, 3]).encode(x="x:Q")
+    return alt.layer(bars, line).properties(height=max(160, 34 * len(df)))
+
+
+def community_use_bars(df: pd.DataFrame) -> alt.Chart:
+    c = res.COMMUNITY_USE_COLUMNS
+    data = df.assign(rate_shown=df["rate"].fillna(0.0))
+    return alt.Chart(data).mark_bar(color="#3d8ad9").encode(
+        x=alt.X("community:N", sort=None, title=c["community"], axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("rate_shown:Q", title=c["rate"], axis=alt.Axis(format="%")),
+        opacity=_emphasis(),
+        tooltip=[_tip(c, "community:N"), _tip(c, "venues:Q"), _tip(c, "idle:Q"),
+                 _tip(c, "open_hours:Q", format=",.1f"), _tip(c, "booked_hours:Q", format=",.1f"),
+                 _tip(c, "rate:Q", format=".1%")],
+    ).add_params(_pick("community")).properties(height=280)
+
+
+def stacked_years(df: pd.DataFrame, cols, field: str, order: list[str]) -> alt.Chart:
+    """Value (money + estimated value) per year stacked by ``field`` (contribution kind or partner kind)."""
+    present = [k for k in order if k in set(df[field])]
+    return alt.Chart(df).mark_bar().encode(
+        x=alt.X("year:O", title=cols["year"], axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("sum(value):Q", title=cols["value"], axis=alt.Axis(format=",.0f")),
+        color=alt.Color(f"{field}:N", title=cols[field], sort=present, scale=alt.Scale(domain=present)),
+        order=alt.Order("seq:Q"),
+        opacity=_emphasis(),
+        tooltip=[_tip(cols, "year:O"), _tip(cols, f"{field}:N"), _tip(cols, "contributions:Q"),
+                 _tip(cols, "value:Q", format=",.2f")],
+    ).add_params(_pick("year", field)).properties(height=320)
+
+
+def share_chart(df: pd.DataFrame) -> alt.Chart:
+    """Money per year (bars: government and non-government) with the non-government share in the tooltip."""
+    c = {**res.SHARE_COLUMNS, **res.SHARE_PART_COLUMNS}
+    gov_label = c["gov_money"]
+    data = pd.concat([
+        df.assign(part=c["non_gov_money"], amount=df["non_gov_money"], seq=0),
+        df.assign(part=gov_label, amount=df["money"] - df["non_gov_money"], seq=1)], ignore_index=True)
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("year:O", title=c["year"], axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("amount:Q", title=c["money"], axis=alt.Axis(format=",.0f")),
+        color=alt.Color("part:N", title=c["part"], sort=[c["non_gov_money"], gov_label],
+                        scale=alt.Scale(domain=[c["non_gov_money"], gov_label], range=["#3d8ad9", "#b0b0b0"])),
+        order=alt.Order("seq:Q"),
+        opacity=_emphasis(),
+        tooltip=[_tip(c, "year:O"), _tip(c, "part:N"), _tip(c, "amount:Q", format=",.2f"), _tip(c, "money:Q", format=",.2f"),
+                 _tip(c, "non_gov_share:Q", format=".1%")],
+    ).add_params(_pick("year")).properties(height=300)
+
+
+def continuity_bars(df: pd.DataFrame) -> alt.Chart:
+    """The partners contributing each year by continuity, stacked to 100% (单次合作 at the bottom, in red)."""
+    c = res.CONTINUITY_YEAR_COLUMNS
+    present = [k for k in res.CONTINUITY_ORDER if k in set(df["cls"])]
+    return alt.Chart(df).mark_bar().encode(
+        x=alt.X("year:O", title=c["year"], axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("partners:Q", stack="normalize", title=c["share"], axis=alt.Axis(format="%")),
+        color=alt.Color("continuity:N", title=c["continuity"], sort=[CONTINUITY[k] for k in present],
+                        scale=alt.Scale(domain=[CONTINUITY[k] for k in present],
+                                        range=[CONTINUITY_COLORS[k] for k in present])),
+        order=alt.Order("seq:Q"),
+        opacity=_emphasis(),
+        tooltip=[_tip(c, "year:O"), _tip(c, "continuity:N"), _tip(c, "partners:Q"), _tip(c, "share:Q", format=".1%"),
+                 _tip(c, "contributions:Q"), _tip(c, "money:Q", format=",.2f")],
+    ).add_params(_pick("year", "cls")).properties(height=300)
+
+
+def needs_bars(df: pd.DataFrame) -> alt.Chart:
+    """Needs per community: 已满足, open with an answer, open with none (stacked)."""
+    c = {**res.NEEDS_COLUMNS, **res.SEGMENT_COLUMNS}
+    rows = [{"community": r["community"], "segment": k, "segment_label": res.NEED_SEGMENTS[k], "seq": i,
+             "needs": int(r[k]), "total": int(r["total"])}
+            for r in df.to_dict("records") for i, (k, col) in enumerate(zip(res.NEED_SEGMENTS, ("met", "answered",
+                                                                                                  "unanswered")))
+            if int(r[col])]
+    data = pd.DataFrame(rows, columns=["community", "segment", "segment_label", "seq", "needs", "total"])
+    labels = list(res.NEED_SEGMENTS.values())
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("community:N", sort=df["community"].tolist(), title=c["community"],
+                axis=alt.Axis(labelAngle=-45, labelOverlap=False)),
+        y=alt.Y("needs:Q", title=c["total"], axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color("segment_label:N", title=c["segment_label"], sort=labels,
+                        scale=alt.Scale(domain=labels, range=list(SEGMENT_COLORS.values()))),
+        order=alt.Order("seq:Q"),
+        opacity=_emphasis(),
+        tooltip=[_tip(c, "community:N"), _tip(c, "segment_label:N"), _tip(c, "needs:Q"), _tip(c, "total:Q")],
+    ).add_params(_pick("community", "segment")).properties(height=340)
+
+
+def volunteer_bars(df: pd.DataFrame, field: str, name: str) -> alt.Chart:
+    """Hours of service per year / organisation / project (``field`` identifies a bar, ``name`` labels it)."""
+    c = res.VOLUNTEER_COLUMNS
+    horizontal = field != "year"
+    tips = [_tip(c, f"{name}:N" if name != "year" else "year:O"), _tip(c, "volunteers:Q", format=","),
+            _tip(c, "activities:Q", format=","), _tip(c, "hours:Q", format=",.1f")]
+    if field == "agreement_no":
+        tips.insert(0, _tip(c, "agreement_no:N"))
+    base = alt.Chart(df).mark_bar(color="#3d8ad9").encode(opacity=_emphasis(), tooltip=tips)
+    if horizontal:
+        chart = base.encode(y=alt.Y(f"{name}:N", sort=None, title=c[name], axis=alt.Axis(labelLimit=320)),
+                            x=alt.X("hours:Q", title=c["hours"]))
+        height = max(160, 28 * len(df))
+    else:
+        chart = base.encode(x=alt.X("year:O", title=c["year"], axis=alt.Axis(labelAngle=0)),
+                            y=alt.Y("hours:Q", title=c["hours"]))
+        height = 260
+    return chart.add_params(_pick(field)).properties(height=height)
+
+
+# ---- the drill-down --------------------------------------------------------------------------------------------
+def _drill(name: str, f: Filters, selection: dict | None, key: str, words: Callable[[dict], str]) -> None:
+    if not selection:
+        st.caption("点击图中的柱,查看对应的明细记录(与上方筛选条件一致)。")
+        return
+    records = attempt(lambda: res.drill(name, f, selection))
+    if records is None:
+        return
+    st.markdown(f"**明细:{md(words(selection))}**({len(records)} 条)")
+    view._records(records, res.query(name).drill_columns, f"{res.query(name).label}明细", f"{key}:drill")
+
+
+def _data(df: pd.DataFrame, name: str, key: str, columns=None) -> None:
+    with st.expander("数据表", expanded=False):
+        cols = columns or res.query(name).columns
+        view._records(df, cols, res.query(name).label, f"{key}:data")
+
+
+def _chart_block(name: str, chart: alt.Chart, f: Filters, key: str, words: Callable[[dict], str],
+                 df: pd.DataFrame, columns=None) -> None:
+    picked = view._chart(chart, f"{key}:chart", False)
+    view.chart_exports(chart, res.query(name).label, key)
+    _drill(name, f, picked, key, words)
+    _data(df, name, key, columns)
+
+
+# ---- the sections ----------------------------------------------------------------------------------------------
+def section_resources(f: Filters, key: str) -> None:
+    st.subheader("资源:场地使用率")
+    st.caption(f"{res.period_text(f)};使用率 = 已批准预约小时数 ÷ 开放小时数,低于 {res.IDLE_BELOW:.0%}(虚线)为闲置。")
+    df = res.run("res_venue_use", f)
+    if view._empty(df, "所选社区还没有登记场地。"):
+        return
+    idle = df[df["flag"] == res.FLAG_IDLE]
+    if len(idle):
+        st.warning(f"闲置场地({len(idle)} 个):" + "、".join(f"{r.name}({r.rate:.1%})" for r in idle.itertuples()))
+    names = dict(zip(df["venue_id"], df["name"]))
+    _chart_block("res_venue_use", venue_bars(df), f, f"{key}:venues",
+                 lambda s: f"{names.get(s.get('venue_id'), '')} 的已批准预约", df)
+    st.markdown("**各社区场地使用率**")
+    com = res.run("res_community_use", f)
+    _chart_block("res_community_use", community_use_bars(com), f, f"{key}:communities",
+                 lambda s: f"{s.get('community', '')} 各场地的已批准预约", com)
+
+
+def section_partners(f: Filters, key: str) -> None:
+    st.subheader("合作伙伴:贡献与合作持续性")
+    uses_caption("res_by_kind")
+    kinds = res.run("res_by_kind", f)
+    if view._empty(kinds, "所选年份范围内没有伙伴贡献记录。"):
+        return
+    st.markdown("**按贡献类型**(折合价值 = 资金 + 非资金贡献的折合价值)")
+    _chart_block("res_by_kind", stacked_years(kinds, res.KIND_COLUMNS, "kind", list(OFFERS)), f, f"{key}:kind",
+                 lambda s: f"{s.get('year', '')}年 {s.get('kind', '')} 贡献", kinds)
+    st.markdown("**按伙伴类型**")
+    sources = res.run("res_by_source", f)
+    _chart_block("res_by_source", stacked_years(sources, res.SOURCE_COLUMNS, "source", list(PARTNER_KINDS)), f,
+                 f"{key}:source", lambda s: f"{s.get('year', '')}年 {s.get('source', '')} 的贡献", sources)
+    st.markdown("**非政府资金占比**(政府部门以外伙伴的资金占伙伴资金的比例)")
+    share = res.run("res_non_gov", f)
+    _chart_block("res_non_gov", share_chart(share), f, f"{key}:share", lambda s: f"{s.get('year', '')}年 资金贡献",
+                 share)
+    st.markdown("**合作持续性(逐年)**")
+    st.caption("每年有贡献的伙伴按截至当年的合作情况分类:协议合作(当年有合作协议)、多次合作(两个及以上年度有贡献)、"
+               "单次合作(当年首次贡献)。单次合作的占比下降,说明“单次捐赠”正在转为长期合作。")
+    cont = res.run("res_continuity", f)
+    _chart_block("res_continuity", continuity_bars(cont), f, f"{key}:continuity",
+                 lambda s: f"{s.get('year', '')}年 {CONTINUITY.get(s.get('cls'), '')}伙伴的贡献", cont)
+
+
+def section_needs(f: Filters, key: str) -> None:
+    st.subheader("需求:各社区需求满足情况")
+    uses_caption("res_needs")
+    df = res.run("res_needs", f)
+    if view._empty(df[df["total"] > 0] if len(df) else df, "所选社区还没有登记需求。"):
+        return
+    shown = df[df["total"] > 0]
+    _chart_block("res_needs", needs_bars(shown), f, f"{key}:needs",
+                 lambda s: f"{s.get('community', '')} · {res.NEED_SEGMENTS.get(s.get('segment'), '')}的需求", df)
+
+
+def section_volunteers(f: Filters, key: str) -> None:
+    st.subheader("志愿者:人数与服务时长")
+    df = res.run("res_volunteers", f)
+    years = df[df["dim"] == "year"]
+    if view._empty(years, "所选范围内没有志愿服务记录。"):
+        return
+    c = res.VOLUNTEER_COLUMNS
+    st.markdown("**按年度**")
+    _chart_block("res_volunteers", volunteer_bars(years, "year", "year"), f, f"{key}:year",
+                 lambda s: f"{s.get('year', '')}年的志愿服务", years, c.pick("year", "volunteers", "activities", "hours"))
+    orgs = df[df["dim"] == "org"]
+    st.markdown(f"**按服务组织**(服务时长前 {TOP} 位;数据表含全部)")
+    _chart_block("res_volunteers", volunteer_bars(orgs.head(TOP), "org", "org"), f, f"{key}:org",
+                 lambda s: f"{s.get('org', '')} 志愿者的服务", orgs, c.pick("org", "volunteers", "activities", "hours"))
+    projects = df[df["dim"] == "project"]
+    st.markdown(f"**按项目**(服务时长前 {TOP} 位;数据表含全部)")
+    titles = dict(zip(projects["agreement_no"], projects["project"]))
+    _chart_block("res_volunteers", volunteer_bars(projects.head(TOP), "agreement_no", "project"), f, f"{key}:project",
+                 lambda s: f"{titles.get(s.get('agreement_no'), '')} 的志愿服务", projects,
+                 c.pick("agreement_no", "project", "volunteers", "activities", "hours"))
+
+
+SECTIONS: dict[str, Callable[[Filters, str], None]] = {
+    "资源": section_resources,
+    "合作伙伴": section_partners,
+    "需求": section_needs,
+    "志愿者": section_volunteers,
+}
