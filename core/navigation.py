@@ -108,6 +108,8 @@ PAGES: tuple[PageSpec, ...] = (
              "资源与需求", ":material/redeem:", writes=("partner_contribution", "claim_item", "project", "project_event")),
     PageSpec("partner_overview", "伙伴合作概况", "pages.res_partners:overview", "partner-overview", ("leader",),
              "资源与需求", ":material/handshake:"),
+    PageSpec("res_dashboard", "资源与需求总览", "pages.res_dashboard:render", "resources-dashboard",
+             ("leader", "admin", "staff"), "领导驾驶舱", ":material/hub:"),
     PageSpec("rounds", "创投批次", "pages.rounds:render", "round-admin", ("admin",), "公益创投",
              ":material/event_note:", writes=("round", "round_quota")),
     PageSpec("users", "用户与角色", "pages.users:render", "accounts", ("admin",), "系统管理",
