@@ -285,7 +285,7 @@ def _link_services(rows: list[dict], db=None) -> list[dict | str]:
     known = {r["id"] for r in (db or get_db()).fetch_all(
         "SELECT id FROM activities WHERE id IN (SELECT unnest(?))", [ids])}
     return [r if int(r["activity_id"]) in known else
-            f"服务台账中没有编号 {r['activity_id']} 的活动:请核对服务活动编号(在「服务时长」中选择项目后可查看各活动的编号)"
+            f"服务台账中没有编号 {r['activity_id']} 的活动:请核对服务活动编号"
             for r in rows]
 
 
