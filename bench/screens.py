@@ -51,6 +51,7 @@ WRITE_FOR = {
     "res_bookings": "bookings", "res_booking_calendar": "bookings", "equipment_admin": "equipment",
     "res_volunteers": "volunteers", "res_volunteers_read": "volunteers", "partner_claims": "partners",
     "partner_overview": "partners", "partner_admin": "partners",
+    "res_beneficiaries": "activities", "res_beneficiaries_read": "activities",  # its counts join the ledger
     "res_dashboard": "bookings",
 }
 

@@ -6,6 +6,7 @@ from core.monitoring import brands, projects
 from core.orgs import communities, organisations
 from core.resources import bookings
 from core.resources import volunteers
+from core.resources import beneficiaries
 from core.resources import partners
 from core.resources import surveys
 from core.review import reviewers
@@ -25,5 +26,6 @@ def install_providers() -> None:
     projects.install_providers()
     partners.install_providers()
     volunteers.install_providers()
+    beneficiaries.install_providers()
     bookings.install_providers()
     surveys.install_providers()

@@ -10,6 +10,7 @@ import streamlit as st
 from core.monitoring import brands, dossier, evaluations, ledger, money, monitoring_policy, projects, risks
 from core.platform import entities, formats
 from core.resources import needs
+from pages import res_beneficiaries  # 服务对象: the project's counts and its 负责社工
 from core.ui.confirm import ask, asking, confirm_box, confirm_button
 from core.ui.forms import load, reset, schema_form
 from core.ui.imports import import_panel
@@ -224,6 +225,7 @@ def _header(p: dict) -> None:
 
 
 def _agreement_tab(p: dict, who) -> None:
+    res_beneficiaries.project_staff_panel(p, who)
     key = f"agreement:{p['id']}"
     load(key, p, Agreement, token=(p["id"], str(p.get("updated_at"))))
     schema_form(Agreement, key, lambda v: "已保存协议" if projects.update_agreement(p["id"], v, who) else "没有修改",
@@ -260,6 +262,7 @@ def _ledger_tab(p: dict, who) -> None:
     c[1].metric("服务人次进度", _pct(None if prog["person_pace"] is None else 100 * prog["person_pace"]),
                 help="已服务人次 ÷ 按执行期进度应达人次")
     c[2].metric("最近一次活动", formats.date(prog["last_activity"]))
+    res_beneficiaries.project_counts_line(p)
     acts = ledger.activities(p["id"])
     _table(_shown(acts, ACTIVITY_COLUMNS), f"服务台账-{p['agreement_no']}", key="project:acts",
            columns=ACTIVITY_COLUMNS, empty="还没有登记服务活动。")

@@ -5,26 +5,21 @@ import pandera.pandas as pa
 from pandera.typing.pandas import Series
 
 from schemas import choices
-from schemas.base import FormSchema, blank, field, rule
+from schemas.base import FormSchema, field
 from schemas.checks import normalise_phone
+from schemas.consent import CONSENT_METHODS, consent_fields, consent_rules, no_consent_message
 
 VOLUNTEER_SKILLS = ["陪伴照护", "课业辅导", "心理疏导", "文艺表演", "医疗健康", "法律咨询", "家电维修", "摄影宣传",
                     "活动组织", "信息技术", "手工技艺", "外语翻译"]
 GENDERS = ["男", "女"]
-CONSENT_METHODS = ["纸质登记表签字", "线上报名勾选", "口头同意并记录"]
 CALL_STATES = ["招募中", "已满员", "已结束"]
 SERVICE_ROLES = ["活动协助", "专业服务", "后勤保障", "宣传记录", "组织协调"]
 for _source, _values in {"volunteer_skills": VOLUNTEER_SKILLS, "genders": GENDERS,
-                         "consent_methods": CONSENT_METHODS, "call_states": CALL_STATES,
+                         "call_states": CALL_STATES,
                          "service_roles": SERVICE_ROLES}.items():
     choices.register_provider(_source, lambda v=_values: v)
 
-NO_CONSENT_PHONE = ("未取得个人信息使用同意,不能登记联系电话:请勾选「已同意个人信息使用」并填写同意日期和方式,"
-                    "或清空联系电话")
-
-
-def _consented(df: pd.DataFrame) -> pd.Series:
-    return df["consent"].fillna(False).astype(bool)
+NO_CONSENT_PHONE = no_consent_message("联系电话", "联系电话")
 
 
 class Volunteer(FormSchema):
@@ -36,10 +31,10 @@ class Volunteer(FormSchema):
     skills: Series[object] = field("技能特长", widget="multiselect", source="volunteer_skills", required=False)
     org_id: Series[pd.Int64Dtype] = field("服务组织", widget="select", source="orgs", required=False,
                                           help="志愿者随哪家社会组织服务;个人报名可不填")
-    consent: Series[pd.BooleanDtype] = field("已同意个人信息使用", widget="checkbox", required=False,
-                                             help="本人同意中心登记并使用其联系方式等个人信息")
-    consent_date: Series[pd.Timestamp] = field("同意日期", widget="date", required=False, not_future=())
-    consent_method: Series[str] = field("同意方式", widget="select", source="consent_methods", required=False)
+    consent: Series[pd.BooleanDtype]
+    consent_date: Series[pd.Timestamp]
+    consent_method: Series[str]
+    consent, consent_date, consent_method = consent_fields("本人同意中心登记并使用其联系方式等个人信息")
     notes: Series[str] = field("备注", widget="textarea", required=False, str_length={"max_value": 1000})
 
     @pa.parser("phone")
@@ -47,17 +42,7 @@ class Volunteer(FormSchema):
     def _phone(cls, s: pd.Series) -> pd.Series:  # 13857101001 is stored as 138 5710 1001
         return s.map(lambda v: (normalise_phone(v) or v) if isinstance(v, str) else v)
 
-    @rule("phone", message=NO_CONSENT_PHONE)
-    def _phone_needs_consent(cls, df: pd.DataFrame) -> pd.Series:
-        return _consented(df) | df["phone"].map(blank)
-
-    @rule("consent_date", message="已同意个人信息使用时须填写同意日期")
-    def _consent_dated(cls, df: pd.DataFrame) -> pd.Series:
-        return ~_consented(df) | df["consent_date"].notna()
-
-    @rule("consent_method", message="已同意个人信息使用时须选择同意方式")
-    def _consent_how(cls, df: pd.DataFrame) -> pd.Series:
-        return ~_consented(df) | df["consent_method"].map(lambda v: not blank(v))
+    _phone_needs_consent, _consent_dated, _consent_how = consent_rules(("phone", NO_CONSENT_PHONE))
 
 
 class VolunteerCall(FormSchema):

@@ -10,6 +10,7 @@ LOADERS: tuple[tuple[str, str], ...] = (
     ("res_needs", "load"),
     ("res_partners", "load"),  # after the needs: a claimable item answers one
     ("res_surveys", "load"),
+    ("res_beneficiaries", "load"),
 )
 
 
