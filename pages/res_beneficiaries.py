@@ -119,7 +119,7 @@ def _roster(who, project: int) -> None:
     st.caption(f"共 {len(df)} 人。联系电话在列表和导出中隐去中间四位;身份证号只保存隐去出生日期的号码。")
     agreement = choices.label("projects", project).split(" ")[0]
     table(df, f"服务对象名册-{agreement}", key=f"ben:roster:{project}",
-          columns=dict(ben.ROSTER_COLUMNS.without("id")) | {"id": ben.ROSTER_COLUMNS["id"]})
+          columns=dict(ben.ROSTER_COLUMNS))
     ids = [int(i) for i in df["id"]]
     names = dict(zip(ids, df["name"]))
     asked = _param("person")
