@@ -51,6 +51,7 @@ WRITE_FOR = {
     "res_bookings": "bookings", "res_booking_calendar": "bookings", "equipment_admin": "equipment",
     "res_volunteers": "volunteers", "res_volunteers_read": "volunteers", "partner_claims": "partners",
     "partner_overview": "partners", "partner_admin": "partners",
+    "res_publicity": "publicity_items", "res_publicity_read": "publicity_items",
     "res_beneficiaries": "activities", "res_beneficiaries_read": "activities",  # its counts join the ledger
     "res_dashboard": "bookings",
 }
@@ -372,6 +373,14 @@ def make_writes(db, today: dt.date, writes_cls):
 
             community = self.db.scalar("SELECT name FROM communities ORDER BY name LIMIT 1")
             volunteers.add_volunteer({"name": tag[:50], "community": community}, self.actor, db=self.db)
+
+        def _publicity_items(self, tag: str) -> None:  # 宣传 (core.resources.publicity): a new post each time
+            from core.resources import publicity
+
+            brand = self.db.scalar("SELECT min(id) FROM brands")  # the generated data may have none: a project then
+            project = None if brand is not None else self.db.scalar("SELECT min(id) FROM projects")
+            publicity.add_item({"title": tag, "kind": "日常服务信息", "channel": "荟益沙", "published_on": self.today,
+                                "brand_id": brand, "project_id": project}, self.actor, db=self.db)
 
         def _users(self, tag: str) -> None:
             from core.platform import users

@@ -19,6 +19,7 @@ from core.resources import partners
 from core.resources import bookings
 from core.resources import needs
 from core.resources import volunteers
+from core.resources import publicity
 from core.resources import beneficiaries
 from core.resources import surveys
 from core.review import assignment, consolidation, decisions, reviewers, reviews
@@ -88,6 +89,7 @@ ENTITIES: tuple[Entity, ...] = (
     bookings.EQUIPMENT,
     bookings.BOOKING,
     needs.NEED, needs.NEED_EVENT, needs.NEED_LINK,
+    publicity.PUBLICITY,
     beneficiaries.PROJECT_STAFF, beneficiaries.BENEFICIARY, beneficiaries.ENROLMENT, beneficiaries.ATTENDANCE,
     surveys.SURVEY, surveys.QUESTION, surveys.RESPONSE, surveys.ANSWER,
 )

@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.monitoring import brands, dossier, evaluations, ledger, money, monitoring_policy, projects, risks
 from core.platform import entities, formats
-from core.resources import needs
+from core.resources import needs, publicity
 from pages import res_beneficiaries  # 服务对象: the project's counts and its 负责社工
 from core.ui.confirm import ask, asking, confirm_box, confirm_button
 from core.ui.forms import load, reset, schema_form
@@ -39,7 +39,8 @@ WARNING_COLUMNS = risks.WARNING_COLUMNS.pick("severity", "agreement_no", "title"
 PROJECT_WARNING_COLUMNS = risks.WARNING_COLUMNS.pick("acknowledged", *WARNING_COLUMNS)
 DUE_COLUMNS = evaluations.DUE_COLUMNS.without("project_id")
 MILESTONE_COLUMNS = projects.MILESTONE_COLUMNS.without("id")
-BRAND_COLUMNS = brands.OVERVIEW_COLUMNS.without("id")
+BRAND_COLUMNS = publicity.OVERVIEW_COLUMNS.without("id")  # the brand's figures and its reach (宣传)
+PUBLICITY_COLUMNS = publicity.RECORD_COLUMNS.without("id")
 POINT_COLUMNS = brands.POINT_COLUMNS.without("id")
 
 
@@ -68,7 +69,7 @@ PHOTO_UPLOADER_CSS = """<style>
   content: "仅限 JPG、PNG、WebP 图片"; visibility: visible; font-size: 0.75rem; }
 </style>"""
 
-PROJECT_TABS = ["协议与里程碑", "服务台账", "资金", "评估", "预警", "项目动态"]
+PROJECT_TABS = ["协议与里程碑", "服务台账", "资金", "评估", "预警", "项目动态", "宣传报道"]
 
 
 def _table(df: pd.DataFrame, name: str, *, key: str, columns: dict, empty: str) -> None:
@@ -198,6 +199,9 @@ def project_page() -> None:
     with tabs[5]:
         table(projects.readable(projects.timeline(p["id"]), people=["by_user"]),
               f"项目动态-{p['agreement_no']}", key="project:timeline", columns=projects.TIMELINE_COLUMNS)
+    with tabs[PROJECT_TABS.index("宣传报道")]:  # the project's posts and media reports (core.resources.publicity)
+        _table(_shown(publicity.of_project(p["id"]), PUBLICITY_COLUMNS), f"宣传报道-{p['agreement_no']}",
+               key="project:publicity", columns=PUBLICITY_COLUMNS, empty="该项目还没有宣传记录,可在「宣传台账」中登记。")
 
 
 def _header(p: dict) -> None:
@@ -557,9 +561,9 @@ def activity_entry() -> None:
 def brand_matrix() -> None:
     who = require("brands")
     st.title("品牌矩阵")
-    ov = brands.overview()
+    ov = publicity.brand_overview()
     table(_shown(ov, BRAND_COLUMNS), "品牌矩阵", key="brands:overview", columns=BRAND_COLUMNS)
-    tab_points, tab_new, tab_point = url_tabs(["服务点", "新建品牌", "新增服务点"])
+    tab_points, tab_publicity, tab_new, tab_point = url_tabs(["服务点", "宣传报道", "新建品牌", "新增服务点"])
     with tab_points:
         labels = {int(r.id): r.name for r in ov.itertuples()}
         b = st.selectbox("品牌", list(labels), format_func=labels.get, index=None, placeholder="选择品牌", key="brands:pick")
@@ -567,6 +571,13 @@ def brand_matrix() -> None:
             _table(_shown(brands.points(int(b)), POINT_COLUMNS), f"服务点-{labels[b]}",
                    key="brands:points", columns=POINT_COLUMNS,
                    empty="该品牌还没有服务点,可在「新增服务点」中添加。")
+    with tab_publicity:  # the records behind 发布信息 / 媒体报道 / 阅读量合计
+        labels = {int(r.id): r.name for r in ov.itertuples()}
+        b = st.selectbox("品牌", list(labels), format_func=labels.get, index=None, placeholder="选择品牌",
+                         key="brands:publicity")
+        if b is not None:
+            _table(_shown(publicity.of_brand(int(b)), PUBLICITY_COLUMNS), f"宣传报道-{labels[b]}",
+                   key="brands:publicity:rows", columns=PUBLICITY_COLUMNS, empty="该品牌还没有宣传记录,可在「宣传台账」中登记。")
     with tab_new:
         schema_form(Brand, "brand_new", lambda v: f"已创建品牌:{v.get('name')}" if brands.create(v, who) else None,
                     submit_label="创建品牌")

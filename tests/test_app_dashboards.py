@@ -290,6 +290,7 @@ WRITING = [p for p in navigation.PAGES if p.writes]
 
 # 资源与需求 (issue 18): what leaders read of needs, bookings, volunteers and partners, without a form
 RESOURCE_VIEWS = {"needs_track", "res_booking_calendar", "res_volunteers_read", "partner_overview", "res_dashboard"}
+RESOURCE_VIEWS |= {"res_publicity_read"}  # 宣传概况 (issue 18)
 RESOURCE_VIEWS |= {"res_beneficiaries_read"}  # 服务对象概况 (issue 18): counts only, never names
 
 

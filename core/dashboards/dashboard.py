@@ -39,6 +39,7 @@ from core.monitoring import risks
 from core.platform import cache
 from core.platform.db import get_db
 from core.platform.errors import HubError
+from core.resources import publicity
 from schemas import choices
 from schemas.application import Application, Decision
 from schemas.capability import InstrumentRow, Training
@@ -434,13 +435,16 @@ def community_coverage(f: Filters, db) -> pd.DataFrame:
 
 
 BRAND_COLUMNS = columns("brand", "tier", "points", "communities", "projects", "activities", "person_times",
-                        of=(Brand, Activity), computed={**FIGURES, "brand": label("name", of=Brand), "points": "服务点",
-                                                        "communities": "覆盖社区", "projects": "项目数"})
+                        *publicity.REACH_KEYS, of=(Brand, Activity),
+                        computed={**FIGURES, **publicity.REACH, "brand": label("name", of=Brand), "points": "服务点",
+                                  "communities": "覆盖社区", "projects": "项目数"})
 
 
 def brand_matrix(f: Filters, db) -> pd.DataFrame:
     """Per brand (核心品牌 first): service points and the communities they sit in, projects (round year
-    in the window) and the activities and person-times of its projects (activity date in the window)."""
+    in the window) and the activities and person-times of its projects (activity date in the window); its reach
+    (core.resources.publicity: posts, media reports per level, reads) by the publication year in the window, the
+    other filters aside (a post need not belong to a project)."""
     wsp = _Where()
     if f.community:
         wsp.add("community = ?", f.community)
@@ -450,10 +454,12 @@ def brand_matrix(f: Filters, db) -> pd.DataFrame:
         .add("year(x.activity_date) BETWEEN ? AND ?", *f.window)
     if f.community:
         wa.add("x.community = ?", f.community)
+    reach, reach_params = publicity.reach_sql(*f.window)
     return db.fetch_df(
         "SELECT b.id AS brand_id, b.name AS brand, b.tier, coalesce(sp.points, 0) AS points,"
         " coalesce(sp.communities, 0) AS communities, coalesce(pr.projects, 0) AS projects,"
-        " coalesce(ac.activities, 0) AS activities, CAST(coalesce(ac.person_times, 0) AS BIGINT) AS person_times"
+        " coalesce(ac.activities, 0) AS activities, CAST(coalesce(ac.person_times, 0) AS BIGINT) AS person_times, "
+        + ", ".join(f"CAST(coalesce(pb.{k}, 0) AS BIGINT) AS {k}" for k in publicity.REACH_KEYS) +
         " FROM brands b"
         " LEFT JOIN (SELECT brand_id, count(*) AS points, count(DISTINCT community) AS communities"
         f"  FROM service_points{wsp.sql()} GROUP BY brand_id) sp ON sp.brand_id = b.id"
@@ -463,8 +469,9 @@ def brand_matrix(f: Filters, db) -> pd.DataFrame:
         " LEFT JOIN (SELECT p.brand_id, count(*) AS activities, sum(x.person_times) AS person_times"
         "  FROM activities x JOIN projects p ON p.id = x.project_id JOIN applications a ON a.id = p.application_id"
         f"  {wa.sql()} GROUP BY p.brand_id) ac ON ac.brand_id = b.id"
+        f" LEFT JOIN ({reach}) pb ON pb.brand_id = b.id"
         " ORDER BY CASE b.tier WHEN ? THEN 0 ELSE 1 END, person_times DESC, b.id",
-        wsp.params + wp.params + wa.params + [choices.BRAND_TIERS[0]])
+        wsp.params + wp.params + wa.params + reach_params + [choices.BRAND_TIERS[0]])
 
 
 _DIMENSION_SCORES = (
@@ -744,7 +751,15 @@ def _drill_coverage(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
 
 
 def _drill_brand(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    return _projects(f, db, limit, brand=_required(sel, "brand"))
+    """A brand's projects; with ``key`` "publicity", its posts and media reports (publication year in the window)."""
+    brand = _required(sel, "brand")
+    if sel.get("key") is None:
+        return _projects(f, db, limit, brand=brand)
+    _one_of(sel, "key", ("publicity",))
+    bid = db.scalar("SELECT id FROM brands WHERE name = ?", [brand])
+    if bid is None:
+        return pd.DataFrame(columns=list(publicity.RECORD_COLUMNS))
+    return publicity.of_brand(bid, db, *f.window, limit=limit)
 
 
 def _drill_capability(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
@@ -839,8 +854,9 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
     Query("community_coverage", "社区服务覆盖", ("communities", "activities", "organisations", *_PROJ),
           community_coverage, _drill_coverage, drill_reads=("brands",), columns=COVERAGE_COLUMNS,
           drill_columns=ACTIVITY_COLUMNS),
-    Query("brand_matrix", "品牌矩阵", ("brands", "service_points", "activities", *_PROJ), brand_matrix, _drill_brand,
-          drill_reads=("organisations",), columns=BRAND_COLUMNS, drill_columns=PROJECT_COLUMNS),
+    Query("brand_matrix", "品牌矩阵", ("brands", "service_points", "activities", "publicity_items", *_PROJ),
+          brand_matrix, _drill_brand, drill_reads=("organisations",), columns=BRAND_COLUMNS,
+          drill_columns={None: PROJECT_COLUMNS, "publicity": publicity.RECORD_COLUMNS}),  # a brand; its publicity
     Query("capability_trend", "组织能力趋势", ("assessments", "assessment_scores", "instrument_indicators",
                                           "instrument_dimensions", "organisations"), capability_trend,
           _drill_capability, uses=("years", "community"), columns=CAPABILITY_COLUMNS,

@@ -9,6 +9,7 @@ LOADERS: tuple[tuple[str, str], ...] = (
     ("res_bookings", "load"),
     ("res_needs", "load"),
     ("res_partners", "load"),  # after the needs: a claimable item answers one
+    ("res_publicity", "load"),
     ("res_surveys", "load"),
     ("res_beneficiaries", "load"),
 )
