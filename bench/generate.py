@@ -848,8 +848,304 @@ def plan(s: int, today: dt.date | None = None, seed: int = SEED) -> Plan:
         "employer": _pick(TRAINERS, rng.integers(0, len(TRAINERS), ne)),
         "expertise": [[str(x) for x in rng.choice(choices.PROJECT_CATEGORIES, 2, replace=False)] for _ in range(ne)],
         "load_cap": 12, "created_by": BY})
+    _resources(p, np.random.default_rng(seed * 1000 + s + 18))  # its own stream: the tables above stay the same
     p.seconds = time.perf_counter() - t0
     return p
+
+
+# ---- 资源与需求 (issue 18) ---------------------------------------------------------------------------
+VENUE_KINDS = (("邻里中心多功能厅", 60, "桌椅、投影、音响", "周一至周日 8:30-20:30", ["周一", "周二", "周三", "周四", "周五", "周六", "周日"], "08:30", "20:30"),
+               ("党群服务中心会议室", 30, "会议桌、投影", "周一至周五 8:30-17:30", ["周一", "周二", "周三", "周四", "周五"], "08:30", "17:30"),
+               ("四点半课堂", 25, "课桌椅、图书角", "周一至周五 13:30-18:00", ["周一", "周二", "周三", "周四", "周五"], "13:30", "18:00"),
+               ("老年活动室", 40, "棋牌桌、康复器材", "周一至周六 8:00-17:30", ["周一", "周二", "周三", "周四", "周五", "周六"], "08:00", "17:30"))
+SLOTS = (("08:30", "10:30"), ("10:30", "12:30"), ("14:00", "16:00"), ("16:00", "17:30"))  # the afternoon two: every kind's
+GROUP_KINDS = ("小组活动", "社区活动", "讲座培训")
+PARTNER_STEMS = {"企业": "科技有限公司", "基金会": "慈善基金会", "高校": "大学志愿服务队", "媒体": "融媒体中心",
+                 "政府部门": "局", "爱心人士": "", "其他社会力量": "共建单位"}
+KIND_HOURS = {"上门服务": (1.0, 2.0), "小组活动": (1.5, 2.5), "社区活动": (2.0, 4.0), "讲座培训": (1.5, 2.5),
+              "咨询服务": (2.0, 3.0), "志愿服务": (2.0, 4.0), "走访慰问": (1.5, 3.0), "其他": (1.0, 3.0)}
+RES_PER_S = {"venues": 8, "equipment": 7, "bookings": 400, "needs": 110, "partners": 12, "contributions": 100,
+             "claim_items": 10, "calls": 5, "volunteers_without_consent": 12}
+
+
+def _ids(n: int) -> np.ndarray:
+    return np.arange(1, n + 1)
+
+
+def _resources(p: Plan, rng: np.random.Generator) -> None:
+    """The tables of issue 18 at ``p``'s scale, consistent with the rules the write path keeps: a venue or equipment
+    slot booked once (pending/approved or not), bookings linked to an activity of the booking organisation's project
+    on that day (the activity then names the venue); needs with legal status moves and links to stored
+    applications and projects; partners whose completed money claims are in their project's 配套资金; volunteers
+    serving the running projects' activities exactly as many as the ledger's count (distinct per activity); calls
+    with no more sign-ups than places (the full one 已满员)."""
+    from schemas.partner import PARTNER_KINDS
+    from schemas.volunteer import CONSENT_METHODS, SERVICE_ROLES, VOLUNTEER_SKILLS
+
+    T, sc, today = p.tables, p.scale, p.today
+    t_today = _d64(today)
+    n = {k: v * sc.s for k, v in RES_PER_S.items()}
+    comm = T["communities"]["name"].to_numpy(dtype=object)
+    orgs = T["organisations"]["id"].to_numpy()
+    proj, apps, acts = T["projects"], T["applications"], T["activities"]
+    org_of_app = pd.Series(apps["org_id"].to_numpy(), index=apps["id"].to_numpy())
+    p_org = org_of_app.loc[proj["application_id"].to_numpy()].to_numpy()
+    org_of_project = pd.Series(p_org, index=proj["id"].to_numpy())
+
+    # venues: the first communities' (one each, kinds in turn), names unique by community and kind
+    nv = n["venues"]
+    v_comm = comm[np.arange(nv) % len(comm)]
+    v_kind = np.arange(nv) // len(comm) % len(VENUE_KINDS) if nv > len(comm) else np.arange(nv) % len(VENUE_KINDS)
+    v_seq = np.arange(nv) // (len(comm) * len(VENUE_KINDS))
+    kinds = [VENUE_KINDS[k] for k in v_kind]
+    T["venues"] = pd.DataFrame({
+        "id": _ids(nv), "name": [f"{c}{k[0]}" + (f"{q + 1}号" if q else "") for c, k, q in zip(v_comm, kinds, v_seq)],
+        "address": [f"{c}党群服务中心{k + 1}楼" for c, k in zip(v_comm, v_kind)],
+        "capacity": [k[1] for k in kinds], "community": v_comm, "facilities": [k[2] for k in kinds],
+        "opening_hours": [k[3] for k in kinds], "owner": [f"{c}居委会" for c in v_comm],
+        "contact_person": _names(nv, offset=300), "open_days": [list(k[4]) for k in kinds],
+        "open_from": [k[5] for k in kinds], "open_to": [k[6] for k in kinds], "created_by": BY})
+    ne = n["equipment"]
+    e_kind = np.asarray(["音响设备", "投影设备", "桌椅帐篷", "康复器材", "文体器材"], dtype=object)[np.arange(ne) % 5]
+    e_comm = comm[np.arange(ne) % len(comm)]
+    T["equipment"] = pd.DataFrame({
+        "id": _ids(ne), "name": [f"{c}{k}{i + 1}" for i, (c, k) in enumerate(zip(e_comm, e_kind))], "kind": e_kind,
+        "quantity": rng.integers(1, 20, ne), "community": e_comm, "owner": [f"{c}居委会" for c in e_comm],
+        "kept_at": [f"{c}储物间" for c in e_comm], "created_by": BY})
+
+    # bookings: the group activities of the last four months held where a venue is, then regular users, then
+    # the coming fortnight; one (venue or equipment, day, slot) at most once
+    window = (acts["activity_date"] >= _d64(today - dt.timedelta(days=120))) & acts["kind"].isin(GROUP_KINDS)
+    venue_of_comm = pd.Series(T["venues"]["id"].to_numpy(), index=v_comm)
+    venue_of_comm = venue_of_comm[~venue_of_comm.index.duplicated()]
+    cand = acts[window & acts["community"].isin(venue_of_comm.index)]
+    cand = cand.iloc[rng.permutation(len(cand))[:int(n["bookings"] * 0.6)]]
+    b1 = pd.DataFrame({"venue_id": venue_of_comm.loc[cand["community"].to_numpy()].to_numpy(),
+                       "equipment_id": pd.NA, "org_id": org_of_project.loc[cand["project_id"].to_numpy()].to_numpy(),
+                       "purpose": cand["title"].to_numpy(), "booking_date": cand["activity_date"].to_numpy(),
+                       "slot": rng.integers(0, len(SLOTS), len(cand)),
+                       "expected_people": cand["participants"].to_numpy(), "project_id": cand["project_id"].to_numpy(),
+                       "activity_id": cand["id"].to_numpy(), "future": False})
+    k2 = n["bookings"] - len(b1)
+    future = rng.random(k2) < 0.15
+    offs = np.where(future, rng.integers(1, 15, k2), -rng.integers(1, 121, k2))
+    use_kit = rng.random(k2) < 0.2
+    b2 = pd.DataFrame({"venue_id": np.where(use_kit, 0, rng.integers(1, nv + 1, k2)),
+                       "equipment_id": np.where(use_kit, rng.integers(1, ne + 1, k2), 0),
+                       "org_id": rng.choice(orgs, k2),
+                       "purpose": _pick(["组织理事会会议", "志愿者培训", "亲子阅读活动", "社区议事协商会", "老年人健康讲座"],
+                                        rng.integers(0, 5, k2)),
+                       "booking_date": t_today + offs.astype("timedelta64[D]"), "slot": rng.integers(0, len(SLOTS), k2),
+                       "expected_people": rng.integers(8, 40, k2), "project_id": pd.NA, "activity_id": pd.NA,
+                       "future": future})
+    b2["venue_id"] = b2["venue_id"].astype("Int64").replace(0, pd.NA)
+    b2["equipment_id"] = b2["equipment_id"].astype("Int64").replace(0, pd.NA)
+    b = pd.concat([b1, b2], ignore_index=True)
+    b["venue_id"] = b["venue_id"].astype("Int64")
+    b["equipment_id"] = b["equipment_id"].astype("Int64")
+    # inside the venue's open hours: its days (a kind's days are the first 7, 5 or 6 of the week), the afternoon
+    # slots only where it opens at 13:30
+    v_kind_of = np.concatenate([[0], v_kind])[b["venue_id"].fillna(0).astype(np.int64).to_numpy()]
+    is_venue = b["venue_id"].notna().to_numpy()
+    weekday = pd.to_datetime(b["booking_date"]).dt.day_of_week.to_numpy()
+    b = b[~is_venue | (weekday < np.asarray([len(k[4]) for k in VENUE_KINDS])[v_kind_of])]
+    v_kind_of = v_kind_of[~is_venue | (weekday < np.asarray([len(k[4]) for k in VENUE_KINDS])[v_kind_of])]
+    b = b.assign(slot=np.where(b["venue_id"].notna().to_numpy() & (v_kind_of == 2), 2 + b["slot"].to_numpy() % 2,
+                               b["slot"].to_numpy()))
+    b = b.drop_duplicates(["venue_id", "equipment_id", "booking_date", "slot"]).reset_index(drop=True)
+    nb = len(b)
+    cap = T["venues"]["capacity"].to_numpy()
+    vid = b["venue_id"].fillna(0).astype(np.int64).to_numpy()
+    people = np.where(vid > 0, np.minimum(b["expected_people"].to_numpy(dtype=np.int64), cap[np.maximum(vid, 1) - 1]),
+                      pd.NA)
+    r = rng.random(nb)
+    fut = b["future"].to_numpy(dtype=bool)
+    linked = b["activity_id"].notna().to_numpy()
+    state = np.where(fut, np.where(r < 0.7, "pending", "approved"),
+                     np.where(linked | (r < 0.85), "approved", np.where(r < 0.93, "rejected", "cancelled")))
+    day = b["booking_date"].to_numpy().astype("datetime64[D]")
+    booked = day - rng.integers(2, 11, nb).astype("timedelta64[D]")
+    T["bookings"] = pd.DataFrame({
+        "id": _ids(nb), "venue_id": b["venue_id"], "equipment_id": b["equipment_id"], "quantity": 1,
+        "org_id": b["org_id"].to_numpy(dtype=np.int64), "contact_person": _names(nb, offset=500) if nb else [],
+        "purpose": b["purpose"].to_numpy(), "booking_date": day,
+        "start_time": _pick([x for x, _ in SLOTS], b["slot"].to_numpy()),
+        "end_time": _pick([y for _, y in SLOTS], b["slot"].to_numpy()),
+        "expected_people": pd.array(people, dtype="Int64"), "project_id": b["project_id"].astype("Int64"),
+        "activity_id": b["activity_id"].astype("Int64"), "state": state,
+        "reason": np.where(state == "rejected", "该时段已安排社区议事会", np.where(state == "cancelled", "活动改期", None)),
+        "decided_by": np.where(state == "pending", None, "admin"),
+        "decided_at": np.where(state == "pending", np.datetime64("NaT"), _ts(booked, rng)).astype("datetime64[s]"),
+        "created_at": _ts(booked, rng), "created_by": BY})
+    used = T["bookings"][T["bookings"]["activity_id"].notna()]
+    venue_of_act = pd.Series(used["venue_id"].to_numpy(), index=used["activity_id"].to_numpy(dtype=np.int64))
+    T["activities"] = acts.assign(venue_id=pd.array(venue_of_act.reindex(acts["id"].to_numpy()).to_numpy(),
+                                                    dtype="Int64"))
+
+    # needs: most answered by a funded project (with its application), the rest open; status moves in order
+    nn = n["needs"]
+    answered = rng.random(nn) < 0.55
+    n_proj = rng.choice(proj["id"].to_numpy(), nn)
+    pidx = n_proj - 1
+    n_comm = np.where(answered, [c[0] if len(c) else comm[0] for c in proj["communities"].to_numpy()[pidx]],
+                      comm[rng.integers(0, len(comm), nn)])
+    agreed = proj["agreement_date"].to_numpy().astype("datetime64[D]")[pidx]
+    surveyed = np.where(answered, agreed - rng.integers(90, 240, nn).astype("timedelta64[D]"),
+                        t_today - rng.integers(10, 400, nn).astype("timedelta64[D]"))
+    closed = proj["state"].to_numpy()[pidx] == "closed"
+    final = np.where(answered, np.where(closed, "已满足", "部分满足"), np.where(rng.random(nn) < 0.15, "暂缓", "登记"))
+    groups = choices.NEED_GROUPS
+    T["community_needs"] = pd.DataFrame({
+        "id": _ids(nn), "title": _pick(["社区活动场地不足", "独居老人缺少日常探访", "双职工家庭孩子放学后无人看护",
+                                        "居民缺少急救技能", "残疾人社区康复活动少", "新居民缺少邻里交往"],
+                                       rng.integers(0, 6, nn)) + "(" + _ids(nn).astype(str).astype(object) + ")",
+        "description": None, "community": n_comm, "target_group": _pick(groups, rng.integers(0, len(groups), nn)),
+        "source": _pick(choices.NEED_SOURCES, rng.integers(0, len(choices.NEED_SOURCES), nn)),
+        "surveyed_on": surveyed, "urgency": _pick(choices.NEED_URGENCIES, rng.integers(0, 3, nn)),
+        "residents": rng.integers(3, 60, nn), "recorded_by": _names(nn, offset=900),
+        "status": final, "status_on": np.where(final == "登记", np.datetime64("NaT"), t_today).astype("datetime64[D]"),
+        "created_at": _ts(surveyed, rng), "created_by": BY})
+    moves = {"已对接": ["已对接"], "部分满足": ["已对接", "部分满足"], "已满足": ["已对接", "部分满足", "已满足"],
+             "暂缓": ["暂缓"], "登记": []}
+    ev = [(i + 1, a, b_, k) for i, f in enumerate(final) for k, (a, b_) in enumerate(zip(["登记"] + moves[f], moves[f]))]
+    ev_need = np.asarray([e[0] for e in ev], dtype=np.int64)
+    ev_day = np.minimum(surveyed[ev_need - 1] + (np.asarray([e[3] for e in ev], dtype=np.int64) + 1)
+                        * rng.integers(5, 30, len(ev)).astype("timedelta64[D]"), t_today) if ev else np.array([], "datetime64[D]")
+    T["need_events"] = pd.DataFrame({"id": _ids(len(ev)), "need_id": ev_need, "from_status": [e[1] for e in ev],
+                                     "to_status": [e[2] for e in ev], "changed_on": ev_day,
+                                     "note": [f"需求状态更新为{e[2]}" for e in ev], "created_by": BY})
+    a_need = np.flatnonzero(answered) + 1
+    T["need_links"] = pd.DataFrame({
+        "id": _ids(2 * len(a_need)), "need_id": np.concatenate([a_need, a_need]),
+        "kind": ["application"] * len(a_need) + ["project"] * len(a_need),
+        "target_id": np.concatenate([proj["application_id"].to_numpy()[pidx[a_need - 1]], n_proj[a_need - 1]]),
+        "note": None, "created_by": BY})
+
+    # partners: every kind; a share contribute in several years (多次), some once, a few under an agreement
+    npt = n["partners"]
+    pk = _pick(PARTNER_KINDS, np.arange(npt) % len(PARTNER_KINDS))
+    pnames = np.asarray([f"杭州{comm[i % len(comm)][:2]}{PARTNER_STEMS[k]}{i + 1}" if k != "爱心人士"
+                         else f"{nm}{i + 1}" for i, (k, nm) in enumerate(zip(pk, _names(npt, offset=1200)))], dtype=object)
+    offers = [["资金", "物资"] if k == "企业" else ["资金"] if k in ("基金会", "爱心人士") else
+              ["技能志愿者"] if k == "高校" else ["媒体曝光"] if k == "媒体" else ["资金", "场地"] for k in pk]
+    agreement = (rng.random(npt) < 0.15) & (pk != "爱心人士")
+    T["partners"] = pd.DataFrame({
+        "id": _ids(npt), "name": pnames, "kind": pk, "department": np.where(pk == "政府部门", "民政", None),
+        "offers": offers, "contact_person": _names(npt, offset=1500), "agreement": agreement,
+        "agreement_start": np.where(agreement, _d64(today - dt.timedelta(days=900)), np.datetime64("NaT")).astype(
+            "datetime64[D]"), "created_by": BY})
+    nco = n["contributions"]
+    c_partner = rng.choice(_ids(npt), nco, p=(w := rng.gamma(1.0, 1.0, npt)) / w.sum())
+    c_day = np.minimum(t_today - rng.integers(0, 6 * 365, nco).astype("timedelta64[D]"), t_today)
+    c_kind = np.asarray([offers[i - 1][j % len(offers[i - 1])] for i, j in zip(c_partner, rng.integers(0, 2, nco))],
+                        dtype=object)
+    money = c_kind == "资金"
+    c_project = np.where(rng.random(nco) < 0.4, rng.choice(proj["id"].to_numpy(), nco), 0)
+
+    # 企业公益认领: open, claimed, done (a contribution; money on a project goes into its 配套资金), withdrawn
+    nci = n["claim_items"]
+    ci_state = _pick(["open", "claimed", "done", "withdrawn"], rng.choice(4, nci, p=[0.4, 0.2, 0.3, 0.1]))
+    ci_project = rng.choice(proj["id"].to_numpy(), nci)
+    ci_partner = np.where(ci_state != "open", rng.choice(np.flatnonzero(pk == "企业") + 1 if (pk == "企业").any()
+                                                         else _ids(npt), nci), 0)
+    ci_amount = np.round(rng.uniform(3000, 20000, nci), -2)
+    ci_pub = t_today - rng.integers(40, 400, nci).astype("timedelta64[D]")
+    ci_claimed = ci_pub + rng.integers(1, 20, nci).astype("timedelta64[D]")
+    ci_done = np.minimum(ci_claimed + rng.integers(1, 20, nci).astype("timedelta64[D]"), t_today)
+    done = np.flatnonzero(ci_state == "done")
+    cid_done = nco + np.arange(1, len(done) + 1)
+    T["partner_contributions"] = pd.DataFrame({
+        "id": _ids(nco + len(done)), "partner_id": np.concatenate([c_partner, ci_partner[done]]),
+        "contributed_on": np.concatenate([c_day, ci_done[done]]),
+        "kind": np.concatenate([c_kind, np.full(len(done), "资金", dtype=object)]),
+        "amount": _nullable(np.concatenate([np.where(money, np.round(rng.uniform(1000, 50000, nco), -2), np.nan),
+                                            ci_amount[done]])),
+        "description": np.concatenate([np.where(money, None, "物资、场地或志愿服务"), np.full(len(done), "企业公益认领", dtype=object)]),
+        "estimated_value": _nullable(np.concatenate([np.where(money, np.nan, np.round(rng.uniform(500, 20000, nco), -2)),
+                                                     np.full(len(done), np.nan)])),
+        "project_id": pd.array(np.concatenate([c_project, ci_project[done]]), dtype="Int64").astype("Int64"),
+        "claim_id": pd.array(np.concatenate([np.zeros(nco, np.int64), done + 1]), dtype="Int64"),
+        "created_by": BY})
+    pc = T["partner_contributions"]
+    pc.loc[pc["project_id"] == 0, "project_id"] = pd.NA
+    pc.loc[pc["claim_id"] == 0, "claim_id"] = pd.NA
+    T["claim_items"] = pd.DataFrame({
+        "id": _ids(nci), "title": "为项目补足活动经费(" + _ids(nci).astype(str).astype(object) + ")", "kind": "资金",
+        "needed": "活动物资和志愿者保险", "amount_sought": ci_amount, "source": "项目资金缺口", "project_id": ci_project,
+        "published_on": ci_pub, "status": ci_state,
+        "partner_id": pd.array(np.where(ci_partner > 0, ci_partner, 0), dtype="Int64"),
+        "claimed_on": np.where(ci_state == "open", np.datetime64("NaT"), ci_claimed).astype("datetime64[D]"),
+        "pledged_amount": _nullable(np.where(ci_state == "open", np.nan, ci_amount)),
+        "completed_on": np.where(ci_state == "done", ci_done, np.datetime64("NaT")).astype("datetime64[D]"),
+        "contribution_id": pd.array(np.where(ci_state == "done", 0, 0), dtype="Int64"),
+        "status_note": np.where(ci_state == "withdrawn", "需求已由社区解决", None), "created_by": BY})
+    ci = T["claim_items"]
+    ci.loc[ci["partner_id"] == 0, "partner_id"] = pd.NA
+    ci.loc[done, "contribution_id"] = cid_done
+    ci.loc[ci["contribution_id"] == 0, "contribution_id"] = pd.NA
+    funds = pd.Series(ci_amount[done]).groupby(ci_project[done]).sum()  # the enterprises' money into 配套资金:企业
+    if len(funds):
+        at = proj["id"].isin(funds.index)
+        proj.loc[at, "funds_enterprise"] = (proj.loc[at, "funds_enterprise"].astype(float).fillna(0)
+                                            + proj.loc[at, "id"].map(funds).to_numpy())
+
+    # volunteers: a pool per running project (its busiest activity's count + 4), a few paper registrations without
+    # consent; every activity of a running project served by exactly its ledger count of distinct volunteers
+    running = proj[proj["state"] == "active"]
+    served = acts[acts["project_id"].isin(running["id"])]
+    most = served.groupby("project_id")["volunteers"].max().reindex(running["id"]).fillna(0).astype(np.int64)
+    pool = (most + 4).to_numpy()
+    start = np.concatenate([[0], np.cumsum(pool)[:-1]]) + n["volunteers_without_consent"]
+    nvol = int(pool.sum()) + n["volunteers_without_consent"]
+    consent = np.arange(nvol) >= n["volunteers_without_consent"]
+    v_project = np.concatenate([np.full(n["volunteers_without_consent"], 0), np.repeat(running["id"].to_numpy(), pool)])
+    comms_of = dict(zip(proj["id"], proj["communities"]))
+    v_comm = np.asarray([comms_of[pj][0] if pj and len(comms_of[pj]) else comm[i % len(comm)]
+                         for i, pj in enumerate(v_project)], dtype=object)
+    with_org = consent & (rng.random(nvol) < 0.6)
+    T["volunteers"] = pd.DataFrame({
+        "id": _ids(nvol), "name": _names(nvol, offset=2000),
+        "phone": np.where(consent, "138 " + (5710_0000 + np.arange(nvol)).astype(str).astype(object), None),
+        "gender": _pick(["男", "女", "女"], rng.integers(0, 3, nvol)), "community": v_comm,
+        "skills": [list(rng.choice(VOLUNTEER_SKILLS, 2, replace=False)) for _ in range(nvol)],
+        "org_id": pd.array(np.where(with_org, org_of_project.reindex(v_project).fillna(0).to_numpy(dtype=np.int64), 0),
+                           dtype="Int64"),
+        "consent": consent,
+        "consent_date": np.where(consent, t_today - rng.integers(30, 900, nvol).astype("timedelta64[D]"),
+                                 np.datetime64("NaT")).astype("datetime64[D]"),
+        "consent_method": np.where(consent, _pick(CONSENT_METHODS, rng.integers(0, len(CONSENT_METHODS), nvol)), None),
+        "created_by": BY})
+    vt = T["volunteers"]
+    vt.loc[vt["org_id"] == 0, "org_id"] = pd.NA
+    pos = pd.Series(np.arange(len(running)), index=running["id"].to_numpy())
+    s_act = np.repeat(served["id"].to_numpy(), served["volunteers"].to_numpy())
+    s_proj = pos.loc[np.repeat(served["project_id"].to_numpy(), served["volunteers"].to_numpy())].to_numpy()
+    k = pd.Series(s_act).groupby(s_act).cumcount().to_numpy()  # 0..count-1 inside the activity: distinct volunteers
+    rot = np.repeat(rng.integers(0, 1_000_000, len(served)), served["volunteers"].to_numpy())
+    s_vol = start[s_proj] + (rot + k) % pool[s_proj] + 1
+    kind_of = pd.Series(served["kind"].to_numpy(), index=served["id"].to_numpy())
+    lo_hi = np.asarray([KIND_HOURS.get(x, (1.0, 3.0)) for x in kind_of.loc[s_act].to_numpy()]).reshape(-1, 2)
+    hours = np.floor(rng.uniform(lo_hi[:, 0] * 2, lo_hi[:, 1] * 2 + 1)) / 2 if len(s_act) else np.array([])
+    T["volunteer_services"] = pd.DataFrame({
+        "id": _ids(len(s_act)), "volunteer_id": s_vol, "activity_id": s_act, "hours": hours,
+        "role": _pick(SERVICE_ROLES, rng.integers(0, len(SERVICE_ROLES), len(s_act))), "created_by": BY})
+    # calls for the running projects' coming activities; sign-ups from the project's pool, never past the places
+    ncall = min(n["calls"], len(running)) if len(running) else 0
+    c_pos = np.arange(ncall) % max(len(running), 1)
+    places = rng.integers(4, 12, ncall)
+    taken = np.minimum(rng.integers(0, places + 1), pool[c_pos]) if ncall else np.array([], np.int64)
+    T["volunteer_calls"] = pd.DataFrame({
+        "id": _ids(ncall), "title": "志愿者招募(" + _ids(ncall).astype(str).astype(object) + ")",
+        "project_id": running["id"].to_numpy()[c_pos], "call_date": t_today + rng.integers(3, 30, ncall).astype(
+            "timedelta64[D]"), "places": places, "skills": [list(rng.choice(VOLUNTEER_SKILLS, 2, replace=False))
+                                                          for _ in range(ncall)],
+        "status": np.where(taken >= places, "已满员", "招募中"), "created_by": BY})
+    su_call = np.repeat(_ids(ncall), taken)
+    su_k = pd.Series(su_call).groupby(su_call).cumcount().to_numpy()
+    su_pos = np.repeat(c_pos, taken)
+    T["volunteer_signups"] = pd.DataFrame({
+        "id": _ids(len(su_call)), "call_id": su_call, "volunteer_id": start[su_pos] + su_k + 1,
+        "signed_on": t_today - rng.integers(0, 10, len(su_call)).astype("timedelta64[D]"), "created_by": BY})
 
 
 def _nullable(values) -> pd.Series:

@@ -170,3 +170,57 @@ def test_leader_signs_in_and_the_write_path_works_after_bulk_loading(bench_db):
     assert db.fetch_one("SELECT project_id, person_times FROM activities WHERE id = ?", [new_id]) == {
         "project_id": project["id"], "person_times": 20}
     assert db.scalar("SELECT count(*) FROM audit_log WHERE table_name = 'activities'") == 1
+
+
+def test_the_resource_tables_follow_the_rules_of_the_app(bench_db):
+    """Issue 18's tables at scale 1: sizes proportional to the scale, no slot booked twice, bookings inside the
+    venue's open hours, service records on stored activities adding up to the ledger's counts, sign-ups within
+    the places, completed money claims in their project's 配套资金, every link pointing at a stored row."""
+    from core.monitoring.ledger import VOLUNTEERS_SQL
+    from core.resources.bookings import weekly_hours
+    from schemas.booking import WEEKDAYS
+
+    _, db = bench_db
+    for table, per_s in (("venues", 8), ("equipment", 7), ("community_needs", 110), ("partners", 12),
+                         ("claim_items", 10), ("volunteer_calls", 5)):
+        assert db.scalar(f"SELECT count(*) FROM {table}") == per_s, table
+    assert 250 <= db.scalar("SELECT count(*) FROM bookings") <= 400
+    assert db.scalar("SELECT count(*) FROM volunteer_services") > 1000
+    # one slot of a venue or of equipment is booked once
+    assert db.scalar("SELECT count(*) FROM bookings a JOIN bookings b ON a.id < b.id AND a.booking_date = b.booking_date"
+                     " AND (a.venue_id = b.venue_id OR a.equipment_id = b.equipment_id)"
+                     " AND a.start_time < b.end_time AND b.start_time < a.end_time") == 0
+    venues = {v["id"]: weekly_hours(v) for v in db.fetch_all("SELECT * FROM venues")}
+    for b in db.fetch_all("SELECT venue_id, booking_date, start_time, end_time FROM bookings WHERE venue_id IS NOT NULL"):
+        days, start, end = venues[b["venue_id"]]
+        assert WEEKDAYS[b["booking_date"].weekday()] in days and start <= b["start_time"] and b["end_time"] <= end, b
+    # a linked booking: an approved one of the project's organisation on the activity's day; the activity names it
+    assert db.scalar("SELECT count(*) FROM bookings b JOIN activities a ON a.id = b.activity_id JOIN projects p"
+                     " ON p.id = a.project_id JOIN applications ap ON ap.id = p.application_id WHERE b.state <> 'approved'"
+                     " OR a.activity_date <> b.booking_date OR ap.org_id <> b.org_id OR a.venue_id <> b.venue_id") == 0
+    assert db.scalar("SELECT count(*) FROM activities WHERE venue_id IS NOT NULL") == db.scalar(
+        "SELECT count(*) FROM bookings WHERE activity_id IS NOT NULL") > 0
+    # service records: on stored activities of running projects, distinct volunteers == the ledger's count
+    assert db.scalar("SELECT count(*) FROM volunteer_services s LEFT JOIN activities a ON a.id = s.activity_id"
+                     " LEFT JOIN volunteers v ON v.id = s.volunteer_id WHERE a.id IS NULL OR v.id IS NULL") == 0
+    assert db.scalar(f"SELECT count(*) FROM activities a WHERE {VOLUNTEERS_SQL} <> a.volunteers") == 0
+    assert db.scalar("SELECT count(*) FROM (SELECT volunteer_id, activity_id FROM volunteer_services GROUP BY 1, 2"
+                     " HAVING count(*) > 1)") == 0
+    assert db.scalar("SELECT count(*) FROM volunteers WHERE phone IS NOT NULL AND NOT consent") == 0
+    # sign-ups within the places, once per volunteer and call; a full call is 已满员
+    assert db.scalar("SELECT count(*) FROM volunteer_calls c WHERE (SELECT count(*) FROM volunteer_signups s"
+                     " WHERE s.call_id = c.id) > c.places") == 0
+    assert db.scalar("SELECT count(*) FROM volunteer_calls c WHERE status = '已满员' AND (SELECT count(*)"
+                     " FROM volunteer_signups s WHERE s.call_id = c.id) < c.places") == 0
+    # needs link stored applications and projects; claims and contributions point at each other
+    assert db.scalar("SELECT count(*) FROM need_links l WHERE (l.kind = 'project' AND l.target_id NOT IN"
+                     " (SELECT id FROM projects)) OR (l.kind = 'application' AND l.target_id NOT IN"
+                     " (SELECT id FROM applications))") == 0
+    assert db.scalar("SELECT count(*) FROM need_events e LEFT JOIN community_needs n ON n.id = e.need_id"
+                     " WHERE n.id IS NULL OR e.changed_on < n.surveyed_on") == 0
+    assert db.scalar("SELECT count(*) FROM claim_items i JOIN partner_contributions c ON c.id = i.contribution_id"
+                     " WHERE i.status = 'done' AND c.claim_id = i.id AND c.amount = i.pledged_amount") == db.scalar(
+        "SELECT count(*) FROM claim_items WHERE status = 'done'")
+    assert db.scalar("SELECT count(*) FROM partner_contributions c LEFT JOIN partners p ON p.id = c.partner_id"
+                     " WHERE p.id IS NULL OR c.contributed_on > ?", [TODAY]) == 0
+    assert db.scalar("SELECT count(*) FROM partner_contributions WHERE kind = '资金' AND amount IS NULL") == 0
