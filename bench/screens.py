@@ -50,6 +50,7 @@ WRITE_FOR = {
     "needs_track": "community_needs", "needs": "community_needs", "need_admin": "community_needs",
     "res_bookings": "bookings", "res_booking_calendar": "bookings", "equipment_admin": "equipment",
     "res_volunteers": "volunteers", "res_volunteers_read": "volunteers", "partner_claims": "partners",
+    "res_surveys": "organisations", "res_surveys_read": "organisations",  # the per-project results name the org
     "partner_overview": "partners", "partner_admin": "partners",
     "res_publicity": "publicity_items", "res_publicity_read": "publicity_items",
     "res_beneficiaries": "activities", "res_beneficiaries_read": "activities",  # its counts join the ledger

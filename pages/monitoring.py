@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.monitoring import brands, dossier, evaluations, ledger, money, monitoring_policy, projects, risks
 from core.platform import entities, formats
+from core.resources import surveys  # 满意度调查: the evaluation item residents' satisfaction feeds
 from core.resources import needs, publicity
 from pages import res_beneficiaries  # 服务对象: the project's counts and its 负责社工
 from core.ui.confirm import ask, asking, confirm_box, confirm_button
@@ -32,7 +33,7 @@ TRANCHE_COLUMNS = money.TRANCHE_COLUMNS.without("id", "note")
 EXPENSE_COLUMNS = money.EXPENSE_COLUMNS.without("id")
 EXECUTION_COLUMNS = money.EXECUTION_COLUMNS
 EVALUATION_COLUMNS = evaluations.EVALUATION_COLUMNS.pick(
-    "kind_label", "eval_date", "method", "evaluator", "total_score", "grade", "outcome_label", "recover_amount",
+    "kind_label", "eval_date", "method", "evaluator", "party", "total_score", "grade", "outcome_label", "recover_amount",
     "conclusion")
 WARNING_COLUMNS = risks.WARNING_COLUMNS.pick("severity", "agreement_no", "title", "org", "rule", "detail", "ack_note",
                                              "ack_until", "ack_by")
@@ -404,8 +405,10 @@ def _evaluation_tab(p: dict, who) -> None:
 def _evaluation_form(p: dict, kind: str, policy, who) -> None:
     """The evaluation form; a failed evaluation that terminates the project asks first (it cannot be undone)."""
     pid, label = int(p["id"]), EVALUATION_KINDS[kind]
-    schema = evaluations.form_schema(policy)
+    schema, fed = surveys.evaluation_form(pid, policy)  # the satisfaction item with the survey's result (core)
     ekey = f"eval:{pid}:{kind}"
+    if fed is not None:
+        st.info(md(fed["text"]), icon=":material/sentiment_satisfied:")
 
     def check(values: dict) -> dict | None:
         preview = evaluations.preview(pid, kind, values, who)
@@ -431,7 +434,8 @@ def _evaluation_form(p: dict, kind: str, policy, who) -> None:
             st.session_state[f"{ekey}:checked"] = (values, c)
             ask(ekey)
 
-    schema_form(schema, ekey, on_submit, submit_label=f"保存{label}", clear_on_success=False)
+    schema_form(schema, ekey, on_submit, submit_label=f"保存{label}", clear_on_success=False,
+                defaults=None if fed is None or fed["score"] is None else {fed["field"]: fed["score"]})
     if asking(ekey) and f"{ekey}:checked" in st.session_state:
         values, c = st.session_state[f"{ekey}:checked"]
         confirm_box(ekey, "终止项目", consequence(c), lambda: evaluations.record(pid, kind, values, who),

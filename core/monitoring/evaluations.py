@@ -299,18 +299,26 @@ def _case(column: str, labels: dict) -> str:
 
 # the columns of :func:`evaluations` (the form's fields as it declares them; the computed ones here)
 EVALUATION_COLUMNS = columns(
-    "id", "kind_label", "report_date", "self_report", "eval_date", "method", "evaluator", "item_scores", "total_score",
-    "grade", "passed", "outcome_label", "recover_amount", "conclusion", of=EvaluationBase,
-    computed={"kind_label": "评估类型", "outcome_label": "处理方式"})
+    "id", "kind_label", "report_date", "self_report", "eval_date", "method", "evaluator", "party", "item_scores",
+    "total_score", "grade", "passed", "outcome_label", "recover_amount", "conclusion", of=EvaluationBase,
+    computed={"kind_label": "评估类型", "outcome_label": "处理方式", "party": "评估方"})
+
+# 评估方: the evaluating organisation (registered organisation or partner) and expert, as one text; NULL for an
+# evaluation that names only its free-text evaluator
+_PARTY_SQL = (
+    "nullif(concat_ws(';', coalesce((SELECT o.name FROM organisations o WHERE o.id = evaluations.evaluator_org_id),"
+    " (SELECT pt.name FROM partners pt WHERE pt.id = evaluations.evaluator_partner_id)),"
+    " CASE WHEN evaluator_expert IS NOT NULL THEN '专家 ' || coalesce((SELECT u.name FROM users u"
+    " WHERE u.username = evaluations.evaluator_expert), evaluator_expert) END), '')")
 
 
 def evaluations(project_id: int, db=None) -> pd.DataFrame:
     """The project's evaluations, oldest first: id, kind, kind_label, report_date, self_report, eval_date, method,
-    evaluator, total_score, grade, passed, outcome, outcome_label, recover_amount, conclusion, item_scores (dict)."""
+    evaluator, party, total_score, grade, passed, outcome, outcome_label, recover_amount, conclusion, item_scores (dict)."""
     db = db or get_db()
     df = db.fetch_df(
         f"SELECT id, kind, {_case('kind', EVALUATION_KINDS)} AS kind_label, report_date, self_report, eval_date,"
-        f" method, evaluator, total_score, grade, passed, outcome,"
+        f" method, evaluator, {_PARTY_SQL} AS party, total_score, grade, passed, outcome,"
         f" {_case('outcome', EVALUATION_OUTCOMES)} AS outcome_label,"
         " CAST(recover_amount AS DOUBLE) AS recover_amount, conclusion, item_scores"
         " FROM evaluations WHERE project_id = ? ORDER BY eval_date, id", [project_id])

@@ -1,6 +1,6 @@
 """居民满意度调查: survey instruments, responses (entered by staff or imported from Excel), results per project and per
-satisfaction category, the suggested score of the evaluation item satisfaction feeds, and the evaluating parties
-(third-party organisations and experts) of evaluations.
+satisfaction category, and the suggested score of the evaluation item satisfaction feeds. (The evaluating parties of
+an evaluation — a third-party organisation, an expert — are the evaluation's own fields: core.monitoring.evaluations.)
 
 Rules and formulas, all here (the screens only show them):
 
@@ -471,23 +471,3 @@ def evaluation_form(project_id: int, policy: monitoring_policy.Policy, db=None):
         meta["help"] = s["text"]
         schema = schema.update_columns({s["field"]: {"metadata": meta}})
     return schema, s
-
-
-# ---- evaluating parties ------------------------------------------------------------------------------------
-PARTY_COLUMNS = columns("party", computed={"party": "评估方"})
-
-
-def evaluations_with_party(project_id: int, db=None) -> pd.DataFrame:
-    """The project's evaluations (:func:`core.monitoring.evaluations.evaluations`) with ``party``: the evaluating
-    organisation (registered organisation or partner) and expert, as one text (empty for evaluations that name
-    only a free-text evaluator)."""
-    db = db or get_db()
-    evs = evaluations.evaluations(project_id, db)
-    parties = db.fetch_df(
-        "SELECT e.id, concat_ws(';', coalesce(o.name, pt.name),"
-        "  CASE WHEN e.evaluator_expert IS NOT NULL THEN '专家 ' || coalesce(u.name, e.evaluator_expert) END) AS party"
-        " FROM evaluations e LEFT JOIN organisations o ON o.id = e.evaluator_org_id"
-        " LEFT JOIN partners pt ON pt.id = e.evaluator_partner_id LEFT JOIN users u ON u.username = e.evaluator_expert"
-        " WHERE e.project_id = ?", [int(project_id)])
-    parties["party"] = parties["party"].map(lambda v: v if isinstance(v, str) and v else None)
-    return evs.merge(parties, on="id", how="left")
