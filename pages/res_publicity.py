@@ -71,7 +71,7 @@ def _reach() -> None:
     c[3].metric("阅读量合计", formats.number(s["reads"]))
     st.subheader("按品牌")
     brands = pub.reach_by_brand()
-    table(brands, "宣传按品牌", key="pub:brand", columns=pub.REACH_COLUMNS)
+    table(brands[list(pub.REACH_COLUMNS)], "宣传按品牌", key="pub:brand", columns=pub.REACH_COLUMNS)
     names = dict(zip(brands["brand_id"], brands["brand"]))
     pick = st.selectbox("查看品牌的宣传记录", list(names), format_func=names.get, index=None, placeholder="选择品牌",
                         key="pub:brand:pick")
@@ -80,7 +80,8 @@ def _reach() -> None:
         if rows.empty:
             st.info("该品牌还没有宣传记录。")
         else:
-            table(rows, f"宣传记录-{names[pick]}", key="pub:brand:rows", columns=pub.RECORD_COLUMNS.without("id"))
+            cols = pub.RECORD_COLUMNS.without("id")
+            table(rows[list(cols)], f"宣传记录-{names[pick]}", key="pub:brand:rows", columns=cols)
     st.subheader("按年度")
     table(pub.publicity_by_year(), "宣传按年度", key="pub:year", columns=pub.YEAR_COLUMNS)
     st.subheader("按渠道")
