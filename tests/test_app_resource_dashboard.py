@@ -1,4 +1,4 @@
-"""AppTest: 资源与需求总览 (pages/res_dashboard.py) as a leader — the four sections with their headline tiles, the
+"""AppTest: 资源与需求总览 (pages/res_dashboard.py) as a leader — the sections with their headline tiles, the
 tables headed by the declared labels and holding the core queries' rows, a chart selection opening the records
 behind it, the community and year filters from the URL, a backwards range refused in Chinese; no widget that
 writes, nothing written; a reviewer is refused."""
@@ -14,7 +14,7 @@ from core.dashboards.dashboard import Filters
 from tests.apptest_helpers import count, errors, open_page, signed_in
 
 URL = "resources-dashboard"
-TABS = ["资源", "合作伙伴", "需求", "志愿者"]
+TABS = ["资源", "合作伙伴", "需求", "志愿者", "满意度"]
 TODAY = dt.date.today()
 WRITTEN = "WHERE table_name NOT IN ('security_events', 'user_sessions')"  # sign-in and refusals are logged
 
@@ -87,6 +87,9 @@ def test_the_tables_are_the_core_figures_under_their_declared_labels(loaded):
         list(res.VOLUNTEER_COLUMNS.pick("year", "volunteers", "activities", "hours").values()),
         list(res.VOLUNTEER_COLUMNS.pick("org", "volunteers", "activities", "hours").values()),
         list(res.VOLUNTEER_COLUMNS.pick("agreement_no", "project", "volunteers", "activities", "hours").values())]
+    at = _open("满意度")
+    assert _headers(at) == [list(res.SATISFACTION_COLUMNS.values())]
+    assert len(at.dataframe[0].value) == len(res.run("res_satisfaction", f))
 
 
 def test_a_chart_selection_lists_the_records_behind_it(loaded):

@@ -212,3 +212,23 @@ def test_a_new_contribution_shows_at_once(demo):
     assert float(after.loc[after["year"] == TODAY.year, "money"].sum()) == pytest.approx(money_before + 12345.0)
     rows = res.drill("res_non_gov", ALL, {"year": TODAY.year})
     assert "测试捐赠" in set(rows["description"])
+
+
+# ---- 满意度 ------------------------------------------------------------------------------------------------------
+def test_satisfaction_per_category_equals_the_answers_and_its_drill(demo):
+    from schemas.survey import SCALE
+
+    df = res.run("res_satisfaction", ALL)
+    assert len(df), "the demo holds surveys of the closed projects"
+    for r in df.itertuples():
+        hand = demo.fetch_one(
+            "SELECT count(*) AS n, avg(CASE WHEN a.score >= 4 THEN 1.0 ELSE 0.0 END) AS share"
+            " FROM survey_answers a JOIN survey_questions q ON q.id = a.question_id WHERE q.kind = ? AND q.category = ?",
+            [SCALE, r.category])
+        assert r.answers == hand["n"] and r.satisfied == pytest.approx(float(hand["share"]))
+        rows = res.drill("res_satisfaction", ALL, {"category": r.category})
+        assert len(rows) == r.answers
+        assert (rows["satisfied"] == "是").mean() == pytest.approx(r.satisfied)
+        assert rows["project"].notna().all()
+    later = Filters(year_from=TODAY.year + 1, year_to=TODAY.year + 1, today=TODAY)
+    assert res.run("res_satisfaction", later).empty  # no response dated next year

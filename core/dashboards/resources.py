@@ -25,11 +25,12 @@ import pandas as pd
 from core.dashboards.dashboard import DRILL_LIMIT, DrillRefused, Filters, Query
 from core.platform import cache
 from core.platform.db import get_db
-from core.resources import bookings, needs, partners, volunteers
+from core.resources import bookings, needs, partners, surveys, volunteers
 from schemas.columns import columns, label, money, number, ratio
 from schemas.monitoring import Activity, Agreement
 from schemas.need import Need
 from schemas.partner import CONTINUITY, GOVERNMENT, MONEY, OFFERS, PARTNER_KINDS, Contribution, Partner
+from schemas.survey import SATISFIED_FROM, SCALE, SurveyAnswer, SurveyQuestion, SurveyResponse
 from schemas.volunteer import Volunteer, VolunteerService
 
 IDLE_BELOW = 0.2  # a venue booked for less than this share of its open hours is idle (闲置)
@@ -340,6 +341,35 @@ def _drill_volunteers(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
         f" WHERE {where} ORDER BY x.activity_date DESC, s.id DESC LIMIT ?", [INDIVIDUAL, *params, limit])
 
 
+# ---- 满意度: satisfaction per category ----------------------------------------------------------------------------
+SATISFACTION_COLUMNS = surveys.CATEGORY_COLUMNS
+
+
+def satisfaction(f: Filters, db) -> pd.DataFrame:
+    """Per satisfaction category: projects, responses, 1–5 answers, average score and 满意率 (share of answers of
+    4–5) of the responses dated in the window (:func:`core.resources.surveys.satisfaction_by_category`)."""
+    return surveys.satisfaction_by_category(db, f.year_from, f.last_year)
+
+
+ANSWER_DRILL_COLUMNS = columns(
+    "response_id", "response_date", "community", "agreement_no", "project", "text", "score", "satisfied",
+    of=(SurveyResponse, SurveyQuestion, SurveyAnswer, Agreement),
+    computed={"project": label("project_id", of=SurveyResponse), "satisfied": f"满意({SATISFIED_FROM}–5分)"})
+
+
+def _drill_satisfaction(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
+    """The 1–5 answers of a category (responses dated in the window), with their response, project and question."""
+    category = _required(sel, "category")
+    return db.fetch_df(
+        "SELECT r.id AS response_id, r.response_date, r.community, p.agreement_no, ap.title AS project, q.text, a.score,"
+        f" CASE WHEN a.score >= {SATISFIED_FROM} THEN '是' ELSE '否' END AS satisfied"
+        " FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id"
+        " JOIN survey_questions q ON q.id = a.question_id JOIN projects p ON p.id = r.project_id"
+        " JOIN applications ap ON ap.id = p.application_id"
+        " WHERE q.kind = ? AND q.category = ? AND year(r.response_date) BETWEEN ? AND ?"
+        " ORDER BY r.response_date DESC, r.id DESC, q.seq LIMIT ?", [SCALE, category, *f.window, limit])
+
+
 # ---- helpers ---------------------------------------------------------------------------------------------------
 def _one_of(sel: dict, name: str, allowed):
     value = sel.get(name)
@@ -380,6 +410,8 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
           drill_reads=_CONTRIB_DRILL, columns=CONTINUITY_YEAR_COLUMNS, drill_columns=CONTRIBUTION_DRILL_COLUMNS),
     Query("res_needs", "各社区需求满足情况", _NEEDS, needs_coverage, _drill_needs, uses=("community",),
           columns=NEEDS_COLUMNS, drill_columns=NEED_DRILL_COLUMNS),
+    Query("res_satisfaction", "各类别满意度", surveys.TABLES, satisfaction, _drill_satisfaction, uses=_YEARS,
+          drill_reads=("projects", "applications"), columns=SATISFACTION_COLUMNS, drill_columns=ANSWER_DRILL_COLUMNS),
     Query("res_volunteers", "志愿者与服务时长", _SERVICE, volunteer_figures, _drill_volunteers,
           uses=("years", "community"), columns=VOLUNTEER_COLUMNS, drill_columns=SERVICE_DRILL_COLUMNS),
 )}

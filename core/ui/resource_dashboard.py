@@ -222,6 +222,18 @@ def volunteer_bars(df: pd.DataFrame, field: str, name: str) -> alt.Chart:
     return chart.add_params(_pick(field)).properties(height=height)
 
 
+def satisfaction_bars(df: pd.DataFrame) -> alt.Chart:
+    """满意率 per satisfaction category (0–100%), the average score and the counts in the tooltip."""
+    c = res.SATISFACTION_COLUMNS
+    return alt.Chart(df).mark_bar(color="#3d8ad9").encode(
+        y=alt.Y("category:N", sort=None, title=c["category"], axis=alt.Axis(labelLimit=0)),
+        x=alt.X("satisfied:Q", title=c["satisfied"], scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        opacity=_emphasis(),
+        tooltip=[_tip(c, "category:N"), _tip(c, "satisfied:Q", format=".1%"), _tip(c, "avg_score:Q", format=".2f"),
+                 _tip(c, "projects:Q"), _tip(c, "responses:Q", format=","), _tip(c, "answers:Q", format=",")],
+    ).add_params(_pick("category")).properties(height=max(160, 40 * len(df)))
+
+
 # ---- the drill-down --------------------------------------------------------------------------------------------
 def _drill(name: str, f: Filters, selection: dict | None, key: str, words: Callable[[dict], str]) -> None:
     if not selection:
@@ -325,9 +337,21 @@ def section_volunteers(f: Filters, key: str) -> None:
                  c.pick("agreement_no", "project", "volunteers", "activities", "hours"))
 
 
+def section_satisfaction(f: Filters, key: str) -> None:
+    st.subheader("满意度:各类别居民满意率")
+    st.caption("满意率 = 打 4 分或 5 分的回答 ÷ 全部 1–5 分回答;按答卷填写日期统计。")
+    uses_caption("res_satisfaction")
+    df = res.run("res_satisfaction", f)
+    if view._empty(df, "所选年份范围内没有满意度答卷。"):
+        return
+    _chart_block("res_satisfaction", satisfaction_bars(df), f, f"{key}:category",
+                 lambda s: f"「{s.get('category', '')}」类的满意度回答", df)
+
+
 SECTIONS: dict[str, Callable[[Filters, str], None]] = {
     "资源": section_resources,
     "合作伙伴": section_partners,
     "需求": section_needs,
     "志愿者": section_volunteers,
+    "满意度": section_satisfaction,
 }
