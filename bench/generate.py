@@ -849,6 +849,7 @@ def plan(s: int, today: dt.date | None = None, seed: int = SEED) -> Plan:
         "expertise": [[str(x) for x in rng.choice(choices.PROJECT_CATEGORIES, 2, replace=False)] for _ in range(ne)],
         "load_cap": 12, "created_by": BY})
     _resources(p, np.random.default_rng(seed * 1000 + s + 18))  # its own stream: the tables above stay the same
+    _surveys_people_publicity(p, np.random.default_rng(seed * 1000 + s + 20))
     p.seconds = time.perf_counter() - t0
     return p
 
@@ -1146,6 +1147,118 @@ def _resources(p: Plan, rng: np.random.Generator) -> None:
     T["volunteer_signups"] = pd.DataFrame({
         "id": _ids(len(su_call)), "call_id": su_call, "volunteer_id": start[su_pos] + su_k + 1,
         "signed_on": t_today - rng.integers(0, 10, len(su_call)).astype("timedelta64[D]"), "created_by": BY})
+
+
+RES_LATER_PER_S = {"publicity_daily": 212, "publicity_stories": 14, "publicity_media": 44}
+RESPONSES = (15, 40)          # per closed project (the demo's)
+PEOPLE = (6, 14)              # named people per running project
+ATTENDS = 0.3                 # the share of their project's activities a person attends
+
+
+def _surveys_people_publicity(p: Plan, rng: np.random.Generator) -> None:
+    """居民满意度调查 (the standard questionnaire; 15–40 responses per closed project dated in its last two months, mostly
+    satisfied), 服务对象 (named people of the running projects, enrolled once, attending some of its activities, each
+    (person, activity) once; no phone or ID without consent, none kept here) and 宣传 (日常服务信息 and 品牌故事 on the
+    WeChat accounts, media reports on news channels with their level, each for a project and its brand, inside the
+    project's period, never after today)."""
+    from schemas.beneficiary import AGE_GROUPS, BENEFICIARY_GROUPS
+    from schemas.publicity import CHANNELS, DAILY, MEDIA_REPORT, STORY, WECHAT_CHANNELS
+    from schemas.survey import SCALE, STANDARD_NAME, STANDARD_QUESTIONS, YESNO
+
+    T, sc, today = p.tables, p.scale, p.today
+    t_today = _d64(today)
+    proj, acts = T["projects"], T["activities"]
+    comms_of = dict(zip(proj["id"], proj["communities"]))
+
+    # surveys: one standard questionnaire; the closed projects' responses and their answers
+    T["surveys"] = pd.DataFrame({"id": [1], "name": [STANDARD_NAME], "note": [None], "created_by": BY})
+    nq = len(STANDARD_QUESTIONS)
+    T["survey_questions"] = pd.DataFrame({
+        "id": _ids(nq), "survey_id": 1, "seq": _ids(nq), "text": [q[0] for q in STANDARD_QUESTIONS],
+        "kind": [q[1] for q in STANDARD_QUESTIONS], "category": [q[2] for q in STANDARD_QUESTIONS],
+        "required": [q[3] for q in STANDARD_QUESTIONS], "created_by": BY})
+    closed = proj[proj["state"] == "closed"]
+    per = rng.integers(RESPONSES[0], RESPONSES[1] + 1, len(closed))
+    r_pid = np.repeat(closed["id"].to_numpy(), per)
+    r_end = np.minimum(np.repeat(closed["end_date"].to_numpy().astype("datetime64[D]"), per), t_today)
+    r_day = _dates(r_end - np.timedelta64(60, "D"), r_end, rng)
+    nr = len(r_pid)
+    T["survey_responses"] = pd.DataFrame({
+        "id": _ids(nr), "survey_id": 1, "project_id": r_pid, "response_date": r_day,
+        "community": [comms_of[x][int(k * len(comms_of[x]))] if len(comms_of[x]) else "文海社区"
+                      for x, k in zip(r_pid, rng.random(nr))],
+        "respondent_group": None, "source": "人工录入", "created_at": _ts(r_day, rng), "created_by": BY})
+    target = np.repeat(rng.uniform(0.85, 0.98, len(closed)), per)
+    kinds = np.asarray([q[1] for q in STANDARD_QUESTIONS], dtype=object)
+    a_resp = np.repeat(_ids(nr), nq)
+    a_q = np.tile(_ids(nq), nr)
+    a_kind = kinds[a_q - 1]
+    happy = rng.random(len(a_resp)) < target[a_resp - 1]
+    scale = np.where(happy, np.where(rng.random(len(a_resp)) < 0.6, 5, 4), _pick([3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 1],
+                                                                                rng.integers(0, 11, len(a_resp))))
+    keep = (a_kind != "文本") | (rng.random(len(a_resp)) < 0.3)  # a suggestion from three in ten
+    score = np.where(a_kind == SCALE, scale, np.where(a_kind == YESNO, happy.astype(np.int64), 0))
+    T["survey_answers"] = pd.DataFrame({
+        "id": _ids(int(keep.sum())), "response_id": a_resp[keep], "question_id": a_q[keep],
+        "score": pd.array(np.where(a_kind[keep] == "文本", 0, score[keep]), dtype="Int64"),
+        "answer_text": np.where(a_kind[keep] == "文本", "希望活动能多办几次", None), "created_by": BY})
+    sa = T["survey_answers"]
+    sa.loc[sa["answer_text"].notna(), "score"] = pd.NA
+
+    # 服务对象: named people of the running projects, enrolled once, attending some of the project's activities
+    running = proj[proj["state"] == "active"]
+    per = rng.integers(PEOPLE[0], PEOPLE[1] + 1, len(running))
+    b_pid = np.repeat(running["id"].to_numpy(), per)
+    nb = len(b_pid)
+    born = rng.integers(1940, 2020, nb)
+    age = today.year - born
+    age_idx = np.searchsorted([7, 13, 18, 60, 80], age, side="right")
+    T["beneficiaries"] = pd.DataFrame({
+        "id": _ids(nb), "name": _names(nb, offset=4000), "gender": _pick(["男", "女"], rng.integers(0, 2, nb)),
+        "birth_year": born, "age_group": _pick(AGE_GROUPS, age_idx),
+        "community": [comms_of[x][0] if len(comms_of[x]) else "文海社区" for x in b_pid],
+        "target_group": _pick(BENEFICIARY_GROUPS, rng.integers(0, len(BENEFICIARY_GROUPS), nb)), "consent": False,
+        "created_by": BY})
+    starts = dict(zip(running["id"], running["start_date"].to_numpy().astype("datetime64[D]")))
+    T["beneficiary_enrolments"] = pd.DataFrame({
+        "id": _ids(nb), "beneficiary_id": _ids(nb), "project_id": b_pid,
+        "enrolled_on": np.minimum(np.asarray([starts[x] for x in b_pid], dtype="datetime64[D]")
+                                  + rng.integers(0, 30, nb).astype("timedelta64[D]"), t_today), "created_by": BY})
+    ra = acts[acts["project_id"].isin(running["id"])][["id", "project_id"]]
+    pair = ra.merge(pd.DataFrame({"beneficiary_id": _ids(nb), "project_id": b_pid}), on="project_id")
+    pair = pair[rng.random(len(pair)) < ATTENDS]
+    T["beneficiary_attendance"] = pd.DataFrame({
+        "id": _ids(len(pair)), "beneficiary_id": pair["beneficiary_id"].to_numpy(),
+        "activity_id": pair["id"].to_numpy(), "created_by": BY})
+
+    # 宣传: the seed's 200+ posts and 40+ media reports per scale unit, each for a project (and its brand)
+    k = {key: v * sc.s for key, v in RES_LATER_PER_S.items()}
+    since = _d64(dt.date(today.year - 5, 1, 1))
+    live = proj[(proj["end_date"].to_numpy().astype("datetime64[D]") >= since)
+                & (proj["start_date"].to_numpy().astype("datetime64[D]") <= t_today)]
+    w = np.where(live["brand_id"].notna().to_numpy(), 3.0, 1.0)
+    media = [c for c, (_, lvl) in CHANNELS.items() if lvl]
+    kind = np.concatenate([np.full(k["publicity_daily"], DAILY, dtype=object),
+                           np.full(k["publicity_stories"], STORY, dtype=object),
+                           np.full(k["publicity_media"], MEDIA_REPORT, dtype=object)])
+    npub = len(kind)
+    row = rng.choice(len(live), npub, p=w / w.sum())
+    pj = live.iloc[row]
+    lo = np.maximum(pj["start_date"].to_numpy().astype("datetime64[D]"), since)
+    hi = np.minimum(pj["end_date"].to_numpy().astype("datetime64[D]"), t_today)
+    day = _dates(lo, np.maximum(hi, lo), rng)
+    is_media = kind == MEDIA_REPORT
+    channel = np.where(is_media, _pick(media, rng.integers(0, len(media), npub)),
+                       _pick(WECHAT_CHANNELS[:2], rng.integers(0, 2, npub)))
+    T["publicity_items"] = pd.DataFrame({
+        "id": _ids(npub), "title": pd.Series(kind).map({DAILY: "服务活动简讯", STORY: "品牌故事", MEDIA_REPORT: "媒体报道"}).to_numpy()
+        + "(" + _ids(npub).astype(str).astype(object) + ")", "kind": kind, "channel": channel,
+        "level": np.where(is_media, [CHANNELS[c][1] for c in channel], None), "published_on": day,
+        "link": "https://mp.weixin.qq.com/s/bench" + _ids(npub).astype(str).astype(object),
+        "project_id": pj["id"].to_numpy(), "brand_id": pd.array(pj["brand_id"].to_numpy(), dtype="Int64"),
+        "reads": pd.array(np.where(is_media, 0, rng.integers(200, 3200, npub)), dtype="Int64"),
+        "created_at": _ts(day, rng), "created_by": BY})
+    T["publicity_items"].loc[is_media, "reads"] = pd.NA
 
 
 def _nullable(values) -> pd.Series:

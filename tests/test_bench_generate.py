@@ -224,3 +224,40 @@ def test_the_resource_tables_follow_the_rules_of_the_app(bench_db):
     assert db.scalar("SELECT count(*) FROM partner_contributions c LEFT JOIN partners p ON p.id = c.partner_id"
                      " WHERE p.id IS NULL OR c.contributed_on > ?", [TODAY]) == 0
     assert db.scalar("SELECT count(*) FROM partner_contributions WHERE kind = '资金' AND amount IS NULL") == 0
+
+
+def test_surveys_people_and_publicity_follow_the_rules_of_the_app(bench_db):
+    """The later parts of issue 18 at scale 1: responses only for closed projects, inside the project's last two
+    months, every required question answered (a scale 1-5, a yes/no 0/1); named people enrolled once and attending
+    only their project's activities, once each, nothing personal kept without consent; the seed's publicity figures,
+    media reports on news channels with their level, posts inside the project's period."""
+    from schemas.survey import STANDARD_QUESTIONS
+
+    _, db = bench_db
+    assert db.scalar("SELECT count(*) FROM surveys") == 1
+    assert db.scalar("SELECT count(*) FROM survey_questions") == len(STANDARD_QUESTIONS)
+    assert db.scalar("SELECT count(*) FROM survey_responses r JOIN projects p ON p.id = r.project_id"
+                     " WHERE p.state <> 'closed' OR r.response_date > p.end_date"
+                     " OR r.response_date < p.end_date - INTERVAL 60 DAY OR r.response_date > ?", [TODAY]) == 0
+    required = sum(1 for q in STANDARD_QUESTIONS if q[3])
+    assert db.scalar("SELECT count(*) FROM survey_responses r WHERE (SELECT count(*) FROM survey_answers a"
+                     " JOIN survey_questions q ON q.id = a.question_id WHERE a.response_id = r.id AND q.required)"
+                     " <> ?", [required]) == 0
+    assert db.scalar("SELECT count(*) FROM survey_answers a JOIN survey_questions q ON q.id = a.question_id"
+                     " WHERE (q.kind = '满意度(1–5分)' AND a.score NOT BETWEEN 1 AND 5)"
+                     " OR (q.kind = '是否' AND a.score NOT IN (0, 1)) OR (q.kind = '文本' AND a.answer_text IS NULL)") == 0
+    satisfied = db.scalar("SELECT avg(CASE WHEN a.score >= 4 THEN 1.0 ELSE 0 END) FROM survey_answers a"
+                          " JOIN survey_questions q ON q.id = a.question_id WHERE q.kind = '满意度(1–5分)'")
+    assert 0.8 <= satisfied <= 0.99
+    assert db.scalar("SELECT count(*) FROM beneficiary_enrolments") == db.scalar("SELECT count(*) FROM beneficiaries") > 0
+    assert db.scalar("SELECT count(*) FROM beneficiary_attendance t JOIN activities a ON a.id = t.activity_id"
+                     " JOIN beneficiary_enrolments e ON e.beneficiary_id = t.beneficiary_id"
+                     " WHERE e.project_id <> a.project_id") == 0
+    assert db.scalar("SELECT count(*) FROM beneficiaries WHERE NOT consent AND (phone IS NOT NULL"
+                     " OR id_number IS NOT NULL)") == 0
+    kinds = {r["kind"]: r["n"] for r in db.fetch_all("SELECT kind, count(*) AS n FROM publicity_items GROUP BY 1")}
+    assert kinds == {"日常服务信息": 212, "品牌故事": 14, "媒体报道": 44}  # the seed: 200+ posts, 40+ media reports
+    assert db.scalar("SELECT count(*) FROM publicity_items WHERE (kind = '媒体报道') <> (level IS NOT NULL)") == 0
+    assert db.scalar("SELECT count(*) FROM publicity_items i JOIN projects p ON p.id = i.project_id"
+                     " WHERE i.published_on < p.start_date OR i.published_on > p.end_date OR i.published_on > ?"
+                     " OR i.brand_id IS DISTINCT FROM p.brand_id", [TODAY]) == 0
