@@ -12,7 +12,10 @@ that reached expert review have assignments and reviews (criterion scores add up
 total), every funded application of a past round has a project with a 50/30/20 tranche plan whose
 releases follow its evaluations, activities and expenses lie inside the project's period and never
 after ``today``, attendance is unique per training, organisation and person, assessments follow the
-default instrument's formula (:mod:`core.incubation.assessments`).
+default instrument's formula (:mod:`core.incubation.assessments`). Issue 18's tables (资源与需求: venues, equipment
+and bookings, needs, partners and 企业公益认领, volunteers, surveys, 服务对象, 宣传) grow with ``s`` too and keep the
+app's rules (:func:`_resources`, :func:`_surveys_people_publicity`), from random streams of their own so the tables
+above are the same as before they existed.
 
 Bulk loading bypasses the audited write path on purpose: this is throw-away benchmark data, written
 with one ``INSERT INTO t SELECT … FROM <DataFrame>`` per table, each in its own transaction of

@@ -13,6 +13,10 @@
       open 开放认领 --claim--> claimed 已认领 --complete--> done 已完成
       open | claimed --withdraw--> withdrawn 已撤回
 
+- A recorded contribution is corrected through :func:`update_contribution` (audited, the schema's rules): one that
+  came from a claim keeps the partner, kind and project the claim decided, and a corrected amount moves the
+  project's 配套资金 by the difference in the same transaction. Contributions are imported from Excel
+  (:func:`contribution_import_spec`) as records only, a sheet imported again adds nothing.
 - **Continuity**: per partner 协议合作 (an agreement), 多次合作 (contributions in two or more different years),
   单次合作 (contributions in one year only); per year the contributions by kind and by partner kind and the share of
   money that is not government money (SQL aggregates, cached until a table they read is written).

@@ -7,6 +7,8 @@ Rules, each checked in the write path:
 - a sign-up: a volunteer once per call, only while the call is 招募中, never more sign-ups than its places — checked
   inside the write transaction (the app's one write lock serialises it); the call turns 已满员 on its last place;
 - a service record: one per volunteer and activity, the activity taken from the service ledger (``activities``).
+  Corrected (:func:`update_service`) and imported from the service-hour sheets organisations send
+  (:func:`service_import_spec`, :func:`import_services`) under the same rules, audited;
 - the ledger's volunteer count of an activity is the number of distinct volunteers with service records where there
   are any (``core.monitoring.ledger.VOLUNTEERS_SQL``), else the count typed on the activity.
 Totals (per volunteer, organisation, project) are SQL aggregates, cached until one of their tables is written.
