@@ -14,7 +14,7 @@ from core.dashboards.dashboard import Filters
 from tests.apptest_helpers import count, errors, open_page, signed_in
 
 URL = "resources-dashboard"
-TABS = ["资源", "合作伙伴", "需求", "志愿者", "满意度"]
+TABS = ["资源", "合作伙伴", "需求", "志愿者", "满意度", "宣传"]
 TODAY = dt.date.today()
 WRITTEN = "WHERE table_name NOT IN ('security_events', 'user_sessions')"  # sign-in and refusals are logged
 
@@ -90,6 +90,14 @@ def test_the_tables_are_the_core_figures_under_their_declared_labels(loaded):
     at = _open("满意度")
     assert _headers(at) == [list(res.SATISFACTION_COLUMNS.values())]
     assert len(at.dataframe[0].value) == len(res.run("res_satisfaction", f))
+    at = _open("宣传")
+    assert _headers(at) == [list(res.PUBLICITY_COLUMNS.values())]
+    brand = res.run("res_publicity", f).sort_values("media").iloc[-1]
+    at.session_state["res-dash:宣传:brand:chart"] = {"selection": {"pick": [{"brand_id": int(brand["brand_id"]),
+                                                                              "measure": "media"}]}}
+    at.run()
+    assert f"**明细:{brand['brand']} 的媒体报道**({brand['media']} 条)" in [m.value for m in at.markdown]
+    assert list(at.dataframe[0].value.columns) == list(res.PUBLICITY_DRILL_COLUMNS.values())
 
 
 def test_a_chart_selection_lists_the_records_behind_it(loaded):

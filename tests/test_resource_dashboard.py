@@ -232,3 +232,23 @@ def test_satisfaction_per_category_equals_the_answers_and_its_drill(demo):
         assert rows["project"].notna().all()
     later = Filters(year_from=TODAY.year + 1, year_to=TODAY.year + 1, today=TODAY)
     assert res.run("res_satisfaction", later).empty  # no response dated next year
+
+
+# ---- 宣传 --------------------------------------------------------------------------------------------------------
+def test_publicity_per_brand_equals_the_records_and_its_drill(demo):
+    from schemas.publicity import MEDIA_REPORT
+
+    df = res.run("res_publicity", ALL)
+    brand_of = "coalesce(i.brand_id, (SELECT p.brand_id FROM projects p WHERE p.id = i.project_id))"
+    assert df["posts"].sum() + df["media"].sum() == demo.scalar(
+        f"SELECT count(*) FROM publicity_items i WHERE {brand_of} IS NOT NULL")
+    for r in df[(df["posts"] > 0) | (df["media"] > 0)].itertuples():
+        hand = demo.fetch_one(f"SELECT count(*) FILTER (WHERE kind <> ?) AS posts, count(*) FILTER (WHERE kind = ?)"
+                              f" AS media FROM publicity_items i WHERE {brand_of} = ?", [MEDIA_REPORT, MEDIA_REPORT,
+                                                                                        r.brand_id])
+        assert (r.posts, r.media) == (hand["posts"], hand["media"]), r.brand
+        for measure in res.PUBLICITY_MEASURES:
+            rows = res.drill("res_publicity", ALL, {"brand_id": int(r.brand_id), "measure": measure})
+            assert len(rows) == getattr(r, measure)
+            assert set(rows["brand"]) <= {r.brand}
+    assert df["media"].sum() > 0 and df["posts"].sum() > 0

@@ -25,11 +25,12 @@ import pandas as pd
 from core.dashboards.dashboard import DRILL_LIMIT, DrillRefused, Filters, Query
 from core.platform import cache
 from core.platform.db import get_db
-from core.resources import bookings, needs, partners, surveys, volunteers
+from core.resources import bookings, needs, partners, publicity, surveys, volunteers
 from schemas.columns import columns, label, money, number, ratio
 from schemas.monitoring import Activity, Agreement
 from schemas.need import Need
 from schemas.partner import CONTINUITY, GOVERNMENT, MONEY, OFFERS, PARTNER_KINDS, Contribution, Partner
+from schemas.publicity import MEDIA_REPORT
 from schemas.survey import SATISFIED_FROM, SCALE, SurveyAnswer, SurveyQuestion, SurveyResponse
 from schemas.volunteer import Volunteer, VolunteerService
 
@@ -370,6 +371,33 @@ def _drill_satisfaction(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
         " ORDER BY r.response_date DESC, r.id DESC, q.seq LIMIT ?", [SCALE, category, *f.window, limit])
 
 
+# ---- 宣传: publicity per brand ------------------------------------------------------------------------------------
+PUBLICITY_COLUMNS = publicity.REACH_COLUMNS
+PUBLICITY_MEASURES = ("posts", "media")  # the two bars of a brand: 发布信息, 媒体报道 (their labels: publicity.REACH)
+PUBLICITY_DRILL_COLUMNS = publicity.RECORD_COLUMNS
+# the chart's bars of a brand: which measure, how many records
+PUBLICITY_PART_COLUMNS = columns("measure_label", "items", computed={"measure_label": "宣传类别", "items": number("篇数")})
+
+
+def publicity_reach(f: Filters, db) -> pd.DataFrame:
+    """Per brand (核心品牌 first): posts, media reports (all and per level) and reads of the records published in
+    the window (:func:`core.resources.publicity.reach_by_brand`)."""
+    return publicity.reach_by_brand(db, f.year_from, f.last_year)
+
+
+def _drill_publicity(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
+    """The records a brand counts in the window (:func:`core.resources.publicity.of_brand`): its media reports, or
+    its posts (every other kind), or all of them."""
+    brand_id = int(_required(sel, "brand_id"))
+    measure = sel.get("measure")
+    if measure is not None:
+        _one_of(sel, "measure", PUBLICITY_MEASURES)
+    if measure == "media":
+        return publicity.of_brand(brand_id, db, f.year_from, f.last_year, kind=MEDIA_REPORT, limit=limit)
+    rows = publicity.of_brand(brand_id, db, f.year_from, f.last_year, limit=limit)
+    return (rows[rows["kind"] != MEDIA_REPORT] if measure == "posts" else rows).reset_index(drop=True)
+
+
 # ---- helpers ---------------------------------------------------------------------------------------------------
 def _one_of(sel: dict, name: str, allowed):
     value = sel.get(name)
@@ -412,6 +440,8 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
           columns=NEEDS_COLUMNS, drill_columns=NEED_DRILL_COLUMNS),
     Query("res_satisfaction", "各类别满意度", surveys.TABLES, satisfaction, _drill_satisfaction, uses=_YEARS,
           drill_reads=("projects", "applications"), columns=SATISFACTION_COLUMNS, drill_columns=ANSWER_DRILL_COLUMNS),
+    Query("res_publicity", "各品牌宣传", publicity.TABLES, publicity_reach, _drill_publicity, uses=_YEARS,
+          drill_reads=("applications",), columns=PUBLICITY_COLUMNS, drill_columns=PUBLICITY_DRILL_COLUMNS),
     Query("res_volunteers", "志愿者与服务时长", _SERVICE, volunteer_figures, _drill_volunteers,
           uses=("years", "community"), columns=VOLUNTEER_COLUMNS, drill_columns=SERVICE_DRILL_COLUMNS),
 )}

@@ -234,6 +234,26 @@ def satisfaction_bars(df: pd.DataFrame) -> alt.Chart:
     ).add_params(_pick("category")).properties(height=max(160, 40 * len(df)))
 
 
+def publicity_bars(df: pd.DataFrame) -> alt.Chart:
+    """Per brand: posts and media reports side by side in one stacked bar (发布信息, 媒体报道), reads in the tooltip."""
+    c = {**res.PUBLICITY_COLUMNS, **res.PUBLICITY_PART_COLUMNS}
+    rows = [{"brand_id": int(r["brand_id"]), "brand": r["brand"], "tier": r["tier"], "measure": m, "seq": i,
+             "measure_label": c[m], "items": int(r[m]), "reads": int(r["reads"])}
+            for r in df.to_dict("records") for i, m in enumerate(res.PUBLICITY_MEASURES) if int(r[m])]
+    data = pd.DataFrame(rows, columns=["brand_id", "brand", "tier", "measure", "seq", "measure_label", "items", "reads"])
+    labels = [c[m] for m in res.PUBLICITY_MEASURES]
+    return alt.Chart(data).mark_bar().encode(
+        y=alt.Y("brand:N", sort=df["brand"].tolist(), title=c["brand"], axis=alt.Axis(labelLimit=0)),
+        x=alt.X("items:Q", title=c["items"], axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color("measure_label:N", title=c["measure_label"], sort=labels,
+                        scale=alt.Scale(domain=labels, range=["#3d8ad9", "#f0a53b"])),
+        order=alt.Order("seq:Q"),
+        opacity=_emphasis(),
+        tooltip=[_tip(c, "brand:N"), _tip(c, "tier:N"), _tip(c, "measure_label:N"), _tip(c, "items:Q"),
+                 _tip(c, "reads:Q", format=",")],
+    ).add_params(_pick("brand_id", "measure")).properties(height=max(160, 34 * len(df)))
+
+
 # ---- the drill-down --------------------------------------------------------------------------------------------
 def _drill(name: str, f: Filters, selection: dict | None, key: str, words: Callable[[dict], str]) -> None:
     if not selection:
@@ -348,10 +368,25 @@ def section_satisfaction(f: Filters, key: str) -> None:
                  lambda s: f"「{s.get('category', '')}」类的满意度回答", df)
 
 
+def section_publicity(f: Filters, key: str) -> None:
+    st.subheader("宣传:各品牌发布信息与媒体报道")
+    uses_caption("res_publicity")
+    df = res.run("res_publicity", f)
+    shown = df[(df["posts"] > 0) | (df["media"] > 0)]
+    if view._empty(shown, "所选年份范围内没有宣传记录。"):
+        return
+    names = dict(zip(df["brand_id"], df["brand"]))
+    c = res.PUBLICITY_COLUMNS
+    _chart_block("res_publicity", publicity_bars(shown), f, f"{key}:brand",
+                 lambda s: f"{names.get(s.get('brand_id'), '')} 的" + (c[s["measure"]].split("(")[0]
+                                                                       if s.get("measure") else "宣传记录"), df)
+
+
 SECTIONS: dict[str, Callable[[Filters, str], None]] = {
     "资源": section_resources,
     "合作伙伴": section_partners,
     "需求": section_needs,
     "志愿者": section_volunteers,
     "满意度": section_satisfaction,
+    "宣传": section_publicity,
 }
