@@ -55,6 +55,7 @@ WRITE_FOR = {
     "res_publicity": "publicity_items", "res_publicity_read": "publicity_items",
     "res_beneficiaries": "activities", "res_beneficiaries_read": "activities",  # its counts join the ledger
     "res_dashboard": "bookings",
+    "annual_report": "activities", "annual_report_read": "activities",  # the year's figures count the ledger
 }
 
 

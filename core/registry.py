@@ -9,6 +9,7 @@ Readers: the start-up checks, the audit log (``core.ui.auditlog``), the access m
 """
 from __future__ import annotations
 
+from core.documents import annual
 from core.incubation import assessments, lifecycle, mentoring, trainings
 from core.intake import applications, ideas, rounds, rubrics, workflow
 from core.monitoring import brands, evaluations, ledger, money, monitoring_policy, projects, risks
@@ -82,6 +83,8 @@ ENTITIES: tuple[Entity, ...] = (
     monitoring_policy.POLICY,
     brands.BRAND,
     brands.SERVICE_POINT,
+    # documents: what staff write into the annual report
+    annual.ANNUAL_REPORT,
     # resources
     venues.VENUE,
     partners.PARTNER, partners.CONTRIBUTION, partners.CLAIM_ITEM,
