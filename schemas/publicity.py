@@ -32,7 +32,7 @@ for _source, _values in {"publicity_kinds": PUBLICITY_KINDS, "publicity_channels
 
 # a link: http(s)://, a host with a dot (or an address), then no spaces; stored as typed
 URL = re.compile(r"^https?://[A-Za-z0-9\-._~%]+\.[A-Za-z0-9\-._~%]+(:\d{1,5})?([/?#][^\s<>\"']*)?$", re.IGNORECASE)
-BAD_LINK = "链接须为以 http:// 或 https:// 开头的完整网址(如 https://mp.weixin.qq.com/s/…),不能含空格或引号"
+BAD_LINK = "链接须为以 http:// 或 https:// 开头的完整网址(如公众号文章在浏览器中的地址),不能含空格或引号"
 NO_TARGET = "请选择关联项目或关联品牌(至少一项),这条宣传才能计入项目档案和品牌矩阵"
 REPORT_ON_WECHAT = (f"媒体报道须选择新闻媒体渠道({'、'.join(WECHAT_CHANNELS)}为微信公众号):"
                     f"请改选媒体,或把宣传类别改为{DAILY}或{STORY}")
