@@ -4,10 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+SUDO=""
+if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromium-headless-shell >/dev/null 2>&1; then
-  SUDO=""
-  if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-headless-shell >/dev/null
+fi
+# the documents' PDF (LibreOffice headless, core/documents/pdf.py) and Chinese in PDFs and chart images
+if ! command -v soffice >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libreoffice-writer-nogui fonts-noto-cjk >/dev/null
 fi
 # Three pytest-xdist workers on this 2-core machine (measured on fresh clones of one commit, one after the other:
 # -n 3 771 s, -n 2 818 s; the CPU was busy 97% of the run with three, 85% with two, the browser tests' waits for
