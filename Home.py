@@ -83,6 +83,15 @@ if db.read_only:
     st.warning(md(f"数据库文件 {db.path} 当前只能以只读方式打开(文件或数据目录只读):可以查看数据,但不能保存任何修改。"
                   "请联系系统管理员恢复写入权限后重新启动服务。"))
 
+@st.cache_resource(show_spinner=False)
+def _reminders(_db):
+    """The reminder scheduler of this process (core.notify.scheduler: a daemon thread; started once)."""
+    from core.notify import scheduler
+
+    return scheduler.start(_db, url_path=lambda key: getattr(navigation.spec(key), "url_path", None))
+
+
+_reminders(db)
 who = auth.gate()
 if who is None:
     # Every screen's URL is known while signed out (as a page that draws nothing: the gate above has drawn
@@ -100,7 +109,13 @@ hidden = [st.Page(_to_workbench, title=title, url_path=path, visibility="hidden"
           for title, path in (("登录", "login"), ("工作台", navigation.spec("home").url_path))]
 for spec in navigation.PAGES:
     if navigation.allowed(spec.key, who.roles):
-        sections.setdefault(spec.section, []).append(screens.page(spec))
+        page = screens.page(spec)
+        if spec.key == "inbox":  # the unread count as the sidebar's badge: "消息 (3)"
+            from core.notify import inbox
+
+            page = st.Page(screens.target(spec), title=inbox.nav_title(spec.title, who.username),
+                           url_path=spec.url_path, icon=spec.icon)
+        sections.setdefault(spec.section, []).append(page)
     else:  # its URL answers with a Chinese notice and nothing of the screen (the screen is not registered)
         hidden.append(st.Page(_no_access(spec), title=spec.title, url_path=spec.url_path, visibility="hidden",
                               icon=navigation.PLACEHOLDER_ICON))

@@ -56,6 +56,7 @@ WRITE_FOR = {
     "res_beneficiaries": "activities", "res_beneficiaries_read": "activities",  # its counts join the ledger
     "res_dashboard": "bookings",
     "annual_report": "activities", "annual_report_read": "activities",  # the year's figures count the ledger
+    "inbox": "notifications", "notify_admin": "notifications",
 }
 
 
@@ -383,6 +384,13 @@ def make_writes(db, today: dt.date, writes_cls):
             project = None if brand is not None else self.db.scalar("SELECT min(id) FROM projects")
             publicity.add_item({"title": tag, "kind": "日常服务信息", "channel": "荟益沙", "published_on": self.today,
                                 "brand_id": brand, "project_id": project}, self.actor, db=self.db)
+
+        def _notifications(self, tag: str) -> None:  # 消息 (core.notify): a new inbox reminder for every account
+            from core.notify import queue
+
+            queue.enqueue([{"rule": "backup_failed", "record_kind": "bench", "record_ref": tag, "due_date": self.today,
+                            "slot": 0, "recipient": u["username"], "channel": "inbox", "subject": tag, "body": tag}
+                           for u in self.db.fetch_all("SELECT username FROM users")], db=self.db)
 
         def _users(self, tag: str) -> None:
             from core.platform import users

@@ -9,6 +9,7 @@
     python3 -m core.manage import-parquet SRC                 # into a new, empty HUBDESK_DB
     python3 -m core.manage check-audit                        # keyed hash chain, head file, backups: which rows
     python3 -m core.manage check-uploads                      # every document's file present and intact
+    python3 -m core.manage send-reminders                     # the reminder job once (a systemd timer)
 
 ``backup``, ``export`` and ``check-backup`` open the file as it is, without migrating it, so a backup
 taken before an upgrade is a copy of the old version. The other commands migrate the file like a server
@@ -19,6 +20,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from core import navigation
+from core.notify import job
 from core.platform import audit, backup, config, documents, export, users
 from core.platform.actor import SYSTEM
 from core.platform.db import Database, get_db
@@ -60,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("src")
     sub.add_parser("check-audit", help="verify the audit log's hash chain")
     sub.add_parser("check-uploads", help="check that every document's file is in data/uploads and intact")
+    sub.add_parser("send-reminders", help="queue the due reminders and send email / WeCom (the in-server scheduler's job)")
     args = parser.parse_args(argv)
     s = config.load()
     try:
@@ -135,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
             rep = _audit_report(db, s)
             print("\n".join(rep.lines()))
             return 0 if rep.ok else 1
+        elif args.cmd == "send-reminders":
+            # the reminders' links name the pages' url paths (the pages registry sits above core.notify)
+            report = job.run(db=db, url_path=lambda key: getattr(navigation.spec(key), "url_path", None))
+            print(report.line())
+            return 0 if not report.errors else 1
         elif args.cmd == "check-uploads":
             bad = backup.check_uploads(db, documents.uploads_dir())
             total = db.scalar("SELECT count(*) FROM documents")

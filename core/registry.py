@@ -23,6 +23,7 @@ from core.resources import volunteers
 from core.resources import publicity
 from core.resources import beneficiaries
 from core.resources import surveys
+from core.notify import rules as notify_rules
 from core.review import assignment, consolidation, decisions, reviewers, reviews
 
 ENTITIES: tuple[Entity, ...] = (
@@ -92,6 +93,7 @@ ENTITIES: tuple[Entity, ...] = (
     bookings.EQUIPMENT,
     bookings.BOOKING,
     needs.NEED, needs.NEED_EVENT, needs.NEED_LINK,
+    notify_rules.RULE_SETTING, notify_rules.PREF,
     publicity.PUBLICITY,
     beneficiaries.PROJECT_STAFF, beneficiaries.BENEFICIARY, beneficiaries.ENROLMENT, beneficiaries.ATTENDANCE,
     surveys.SURVEY, surveys.QUESTION, surveys.RESPONSE, surveys.ANSWER,

@@ -293,6 +293,7 @@ RESOURCE_VIEWS = {"needs_track", "res_booking_calendar", "res_volunteers_read", 
 RESOURCE_VIEWS |= {"res_publicity_read"}  # 宣传概况 (issue 18)
 RESOURCE_VIEWS |= {"res_beneficiaries_read"}  # 服务对象概况 (issue 18): counts only, never names
 RESOURCE_VIEWS |= {"res_surveys_read"}  # 居民满意度概况 (issue 18)
+RESOURCE_VIEWS |= {"inbox"}  # 消息 (issue 19): every account reads its own reminders (and picks its channels)
 
 
 def test_the_only_writing_screen_a_leader_reaches_is_their_own_password():

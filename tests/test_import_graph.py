@@ -166,7 +166,7 @@ def test_no_import_cycle_in_core_and_schemas():
 
 # core/'s packages, bottom to top. Beside them: core.ui (the screens' helpers), core.demo (the demo builders, which
 # may use any area) and the composition modules at core/'s top (app, registry, domain, checks, navigation, manage).
-LAYERS = ("platform", "orgs", "intake", "review", "monitoring", "incubation", "resources", "dashboards", "documents")
+LAYERS = ("platform", "orgs", "intake", "review", "monitoring", "incubation", "resources", "notify", "dashboards", "documents")
 
 
 def _layer(module: str) -> str | None:

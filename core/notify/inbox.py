@@ -1,0 +1,139 @@
+"""站内消息: each account's reminders (``channel='inbox'``), the unread count the sidebar shows, marking read; and for
+admins, the reminders that could not be sent (发送失败) with their error, to retry at once or give up.
+
+An account reads and marks only its own messages (every query filters on the recipient); retry and give-up are the
+admins'. Marking read is the recipient's bookkeeping on their own rows (not audited, like a session's last_seen);
+retry and give-up are logged in the audit log's security events.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from core.notify import rules
+from core.platform import cache, security
+from core.platform.actor import Actor
+from core.platform.db import get_db
+from core.platform.errors import PermissionDenied, ValidationFailed
+from schemas.columns import columns
+from schemas.notification import CHANNELS, STATUSES, Notification
+
+TABLES = ("notifications",)
+INBOX_COLUMNS = columns("created_at", "rule", "subject", "body", "due_date", "read_at", of=Notification,
+                        computed={"created_at": "提醒时间"})
+FAILED_COLUMNS = columns("id", "rule", "subject", "recipient", "channel", "status", "attempts", "last_error",
+                         "next_try_at", "created_at", of=Notification, computed={"created_at": "提醒时间"})
+
+
+def unread(username: str, db=None) -> int:
+    """The account's unread inbox messages (cached until a reminder is written)."""
+    db = db or get_db()
+    return cache.cached("notify_unread", (username,), TABLES, lambda: int(db.scalar(
+        "SELECT count(*) FROM notifications WHERE recipient = ? AND channel = 'inbox' AND read_at IS NULL",
+        [username])), db)
+
+
+def nav_title(title: str, username: str, db=None) -> str:
+    """The inbox's navigation title with its badge: "消息 (3)"; plain when nothing is unread."""
+    n = unread(username, db)
+    return f"{title} ({n})" if n else title
+
+
+def messages(username: str, *, only_unread: bool = False, rule: str | None = None, db=None) -> pd.DataFrame:
+    """The account's inbox, newest first: id, created_at, rule (its label), rule_code, subject, body, due_date,
+    read_at, link_page, link_params."""
+    db = db or get_db()
+    where, params = ["recipient = ?", "channel = 'inbox'"], [username]
+    if only_unread:
+        where.append("read_at IS NULL")
+    if rule:
+        where.append("rule = ?")
+        params.append(rule)
+    df = db.fetch_df("SELECT id, created_at, rule AS rule_code, subject, body, due_date, read_at, link_page,"
+                     f" link_params FROM notifications WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC"
+                     " LIMIT 500", params)
+    df.insert(2, "rule", [rules.rule_label(c) for c in df["rule_code"]])
+    return df
+
+
+def rules_in_inbox(username: str, db=None) -> list[str]:
+    return [r["rule"] for r in (db or get_db()).fetch_all(
+        "SELECT DISTINCT rule FROM notifications WHERE recipient = ? AND channel = 'inbox' ORDER BY rule", [username])]
+
+
+def mark_read(username: str, ids=None, *, db=None) -> int:
+    """Mark the account's messages ``ids`` (None: all of them) read; returns how many were unread."""
+    db = db or get_db()
+    where, params = "recipient = ? AND channel = 'inbox' AND read_at IS NULL", [dt.datetime.now(), username]
+    if ids is not None:
+        ids = [int(i) for i in ids]
+        if not ids:
+            return 0
+        where += f" AND id IN ({', '.join('?' for _ in ids)})"
+        params += ids
+    with db.transaction() as tx:
+        n = len(tx.fetch_all(f"UPDATE notifications SET read_at = ? WHERE {where} RETURNING id", params))
+        tx.touch("notifications")
+    return n
+
+
+def link(row) -> tuple[str | None, dict]:
+    """The record's page key and query parameters of a message row."""
+    page = row["link_page"] if isinstance(row["link_page"], str) else None
+    text = row["link_params"] if isinstance(row["link_params"], str) else ""
+    return page, dict(p.split("=", 1) for p in text.split("&") if "=" in p)
+
+
+# ---- for admins: what could not be sent ----------------------------------------------------------------
+def _admin(actor: Actor) -> None:
+    if not actor.has("admin"):
+        raise PermissionDenied("只有管理员可以查看和处理发送失败的提醒")
+
+
+def failures(actor: Actor, db=None) -> pd.DataFrame:
+    """Reminders not delivered (failed, given up, or claimed and not finished), newest first (FAILED_COLUMNS)."""
+    _admin(actor)
+    db = db or get_db()
+    df = db.fetch_df("SELECT id, rule, subject, recipient, channel, status, attempts, last_error, next_try_at,"
+                     " created_at FROM notifications WHERE status IN ('failed', 'gave_up')"
+                     " ORDER BY created_at DESC, id DESC LIMIT 1000")
+    names = {r["username"]: r["name"] for r in db.fetch_all("SELECT username, name FROM users")}
+    df["rule"] = [rules.rule_label(c) for c in df["rule"]]
+    df["recipient"] = [("企业微信群" if r == "group" else names.get(r, r)) for r in df["recipient"]]
+    df["channel"] = [CHANNELS.get(c, c) for c in df["channel"]]
+    df["status"] = [STATUSES.get(s, s) for s in df["status"]]
+    return df[list(FAILED_COLUMNS)]
+
+
+def counts(db=None) -> dict[str, int]:
+    """status -> reminders (every channel but the inbox), for the admins' overview."""
+    rows = (db or get_db()).fetch_all(
+        "SELECT status, count(*) AS n FROM notifications WHERE channel <> 'inbox' GROUP BY status")
+    got = {r["status"]: int(r["n"]) for r in rows}
+    return {s: got.get(s, 0) for s in STATUSES}
+
+
+def _act_on_failed(ids, actor: Actor, sql: str, what: str, db) -> int:
+    _admin(actor)
+    ids = [int(i) for i in ids or []]
+    if not ids:
+        raise ValidationFailed(form=["请先在列表中勾选要处理的提醒。"])
+    db = db or get_db()
+    with db.transaction() as tx:
+        n = len(tx.fetch_all(f"{sql} WHERE status IN ('failed', 'gave_up') AND id IN ({', '.join('?' for _ in ids)})"
+                             " RETURNING id", ids))
+        tx.touch("notifications")
+    security.log("notify_" + what, actor.username, f"{n} 条提醒:{', '.join(map(str, ids[:50]))}", None, db=db)
+    return n
+
+
+def retry_now(ids, actor: Actor, db=None) -> int:
+    """Try these failed reminders again at the next run (their back-off ends now)."""
+    return _act_on_failed(ids, actor, "UPDATE notifications SET status = 'pending', next_try_at = current_timestamp",
+                          "retry", db)
+
+
+def give_up(ids, actor: Actor, db=None) -> int:
+    """Stop retrying these reminders (kept in the list as 已停止重试)."""
+    return _act_on_failed(ids, actor, "UPDATE notifications SET status = 'gave_up', next_try_at = NULL", "give_up", db)

@@ -1,0 +1,176 @@
+"""The reminder job: the rules' hits become queued reminders (:mod:`core.notify.queue`), then the queued emails and
+企业微信 messages are claimed and sent. The scheduler inside the server (:mod:`core.notify.scheduler`) and
+``python3 -m core.manage send-reminders`` (a systemd timer) run this same :func:`run`.
+
+Links: a reminder stores the page key and query string of the record's page; an email or 企业微信 message carries
+the full address when the secrets file names the server (``[notify] base_url = "http://hub.example:8501"``) and
+the caller passes ``url_path`` (the composition's page key -> url path: core.notify sits below the pages registry).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from core.notify import channels as ch
+from core.notify import queue, rules
+from core.platform import config
+from core.platform.db import get_db
+
+log = logging.getLogger("hubdesk")
+
+
+@dataclass
+class Report:
+    queued: int = 0
+    inbox: int = 0
+    sent: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)  # a rule whose finder failed (the others still ran)
+
+    def line(self) -> str:
+        return (f"新提醒 {self.queued} 条(站内消息 {self.inbox} 条),发送成功 {self.sent} 条,发送失败 {self.failed} 条"
+                + (f";{len(self.errors)} 条规则出错:" + ";".join(self.errors) if self.errors else ""))
+
+
+def _recipients(db) -> tuple[dict[str, dict], list[str], list[str]]:
+    """Active accounts (username -> name, email), the staff (or, with none, the admins) and the admins."""
+    users = {r["username"]: r for r in db.fetch_all(
+        "SELECT username, name, email, roles FROM users WHERE active ORDER BY username")}
+    admins = [u for u, r in users.items() if "admin" in r["roles"]]
+    staff = [u for u, r in users.items() if "staff" in r["roles"]] or admins
+    return users, staff, admins
+
+
+def wanted(*, today: dt.date, db, available: set[str], report: Report | None = None) -> list[dict]:
+    """Every reminder the enabled rules want on ``today``, expanded to recipients and channels."""
+    conf = rules.settings(db)
+    users, staff, admins = _recipients(db)
+    default = rules.default_channels(db)
+    chosen = rules.user_channels(db)
+    out, memo = [], {}
+    for rule in rules.RULES:
+        s = conf[rule.code]
+        if not s["enabled"]:
+            continue
+        try:
+            hits = rule.find(rules.Ctx(db, today, int(s["lead"]), memo))
+        except Exception as exc:  # one broken rule must not stop the others: said in the report and the log
+            log.exception("HubDesk: reminder rule %s failed", rule.code)
+            if report is not None:
+                report.errors.append(f"{rule.label}:{exc}")
+            continue
+        use = set(s["channels"]) & available
+        for h in hits:
+            if today < h.start:
+                continue
+            slot = (today - h.start).days // s["repeat_days"] if s["repeat_days"] > 0 else 0
+            base = {"rule": rule.code, "record_kind": h.record_kind, "record_ref": h.record_ref, "due_date": h.due,
+                    "slot": slot, "subject": h.subject, "body": h.body, "link_page": h.link_page,
+                    "link_params": queue.params_text(h.link_params) or None}
+            people: list[str] = []
+            for who in h.to:
+                people += staff if who == "staff" else admins if who == "admins" else [who]
+            for username in dict.fromkeys(people):
+                account = users.get(username)
+                if account is None:
+                    continue
+                mine = set(chosen.get(username, default)) & use
+                if "inbox" in mine:
+                    out.append({**base, "recipient": username, "channel": "inbox", "address": None})
+                if "email" in mine and account["email"]:
+                    out.append({**base, "recipient": username, "channel": "email", "address": account["email"]})
+            if "wecom" in use and any(w in ("staff", "admins") for w in h.to):
+                out.append({**base, "recipient": "group", "channel": "wecom", "address": None})
+    return out
+
+
+def base_url(secrets_path: Path | None = None) -> str | None:
+    path = Path(secrets_path or config.load().secrets_path)
+    try:
+        with open(path, "rb") as f:
+            url = str(tomllib.load(f).get("notify", {}).get("base_url") or "")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return url.rstrip("/") or None
+
+
+def text_of(row: dict, link: str | None) -> str:
+    return f"{row['body']}\n\n打开记录:{link}" if link else row["body"]
+
+
+def link_of(row: dict, base: str | None, url_path: Callable[[str], str | None] | None) -> str | None:
+    if not (base and url_path and row.get("link_page")):
+        return None
+    path = url_path(row["link_page"])
+    if path is None:
+        return None
+    return f"{base}/{path}" + (f"?{row['link_params']}" if row.get("link_params") else "")
+
+
+def deliver(claimer: str, rows: list[dict], conf: ch.Channels, *, db, report: Report,
+            url_path: Callable[[str], str | None] | None = None, stop: Callable[[], bool] | None = None) -> None:
+    """Send the claimed ``rows`` one by one, marking each right after its send."""
+    base = base_url()
+    mailer = ch.Mailer(conf.smtp) if conf.smtp else None
+    try:
+        _deliver(claimer, rows, conf, mailer, base, db=db, report=report, url_path=url_path, stop=stop)
+    finally:
+        if mailer is not None:
+            mailer.close()
+
+
+def _deliver(claimer, rows, conf, mailer, base, *, db, report, url_path, stop) -> None:
+    mail_down: str | None = None  # once the mail server cannot be reached, the batch's other emails wait too
+    for row in rows:
+        if stop is not None and stop():
+            queue.release(claimer, db=db)
+            return
+        text = text_of(row, link_of(row, base, url_path))
+        try:
+            if row["channel"] == "email":
+                if mailer is None:
+                    raise ch.SendFailed("邮件服务器未配置(密钥文件中没有 [smtp])")
+                if mail_down:
+                    raise ch.SendFailed(mail_down)
+                try:
+                    mailer.send(row["address"], f"【枢纽台】{row['subject']}", text, reference=str(row["id"]))
+                except ch.SendFailed as exc:
+                    if mailer.client is None:  # could not connect or the connection broke: the server is down
+                        mail_down = str(exc)
+                    raise
+            elif row["channel"] == "wecom":
+                if not conf.wecom_url:
+                    raise ch.SendFailed("企业微信群机器人未配置(密钥文件中没有 [wecom] webhook_url)")
+                ch.send_wecom(conf.wecom_url, f"【枢纽台】{row['subject']}\n{text}")
+            else:
+                raise ch.SendFailed(f"未知的发送渠道:{row['channel']}")
+        except ch.SendFailed as exc:
+            queue.mark_failed(row["id"], claimer, str(exc), db=db)
+            report.failed += 1
+            continue
+        queue.mark_sent(row["id"], claimer, db=db)
+        report.sent += 1
+
+
+def run(*, today: dt.date | None = None, db=None, url_path: Callable[[str], str | None] | None = None,
+        conf: ch.Channels | None = None, stop: Callable[[], bool] | None = None) -> Report:
+    """One run: queue what the rules want today, then send what is due (until nothing is left to claim)."""
+    db = db or get_db()
+    today = today or dt.date.today()
+    conf = conf or ch.load()
+    report = Report()
+    rows = wanted(today=today, db=db, available=conf.available(), report=report)
+    new = queue.enqueue(rows, db=db)
+    report.queued, report.inbox = sum(new.values()), new.get("inbox", 0)
+    while stop is None or not stop():
+        claimer = queue.owner()
+        claimed = queue.claim(claimer, db=db)
+        if not claimed:
+            break
+        deliver(claimer, claimed, conf, db=db, report=report, url_path=url_path, stop=stop)
+        # a failed row waits for its back-off, so the next claim takes only what is new: the loop ends
+    return report
