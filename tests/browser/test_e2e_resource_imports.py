@@ -1,7 +1,8 @@
 """志愿服务时长 imported from Excel in a real browser (志愿者 → 服务时长): staff download the template, upload the
 sheet an organisation sent with one bad row (an activity number not on the ledger) and are refused that row in
 Chinese, nothing written; they fix it, upload again, import, reload, and see the hours on the activity and the
-ledger's volunteer count from the records."""
+ledger's volunteer count from the records. And a claimed contribution corrected on 伙伴贡献与认领: its partner is
+kept (refused in Chinese), its corrected amount moves the project's 配套资金:企业 (seen in the project file after F5)."""
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ from openpyxl import load_workbook
 
 from tests import demo_cache
 from tests.browser.conftest import WAIT_MS, goto, login, screenshot, settle, start_server, wait_for_app
-from tests.browser.widgets import choose, grid_rows
+from tests.browser.widgets import box, choose, grid_rows, number
 
 UPLOAD = ".st-key-xlsx-upload-volunteer-service-import input[type='file']"  # the service sheet's, not the register's
 ENGLISH = ("Select all", "Choose an option", "Choose options", "No options to select", "None", "empty")
@@ -38,7 +39,10 @@ def scenario():
         "SELECT v.id, v.name, v.community FROM volunteers v WHERE v.id NOT IN (SELECT volunteer_id FROM"
         " volunteer_services WHERE activity_id = ?) AND (SELECT count(*) FROM volunteers w WHERE w.name = v.name"
         " AND w.community = v.community) = 1 ORDER BY v.id LIMIT 2", [act[0]])
-    return {"activity": act[0], "project": act[1], "agreement": act[2], "before": act[3],
+    claimed = _template_rows("SELECT c.id, c.project_id, CAST(c.amount AS DOUBLE), p.funds_enterprise::DOUBLE"
+                             " FROM partner_contributions c JOIN projects p ON p.id = c.project_id"
+                             " WHERE c.claim_id IS NOT NULL ORDER BY c.id LIMIT 1", [])[0]
+    return {"activity": act[0], "project": act[1], "agreement": act[2], "before": act[3], "claimed": claimed,
             "people": [(vid, f"{name}({community})", name) for vid, name, community in people]}
 
 
@@ -131,3 +135,36 @@ def test_a_service_hours_sheet_with_a_bad_row_is_refused_in_chinese_fixed_and_im
     assert page.get_by_role("button", name=re.compile("确认导入")).count() == 0
     screenshot(page, "resource-imports-4-again")
 
+
+
+def test_a_claimed_contributions_amount_is_corrected_and_the_project_follows(server, page, scenario):
+    base = server
+    cid, pid, amount, funds = scenario["claimed"]
+    login(page, base, "staff")
+    goto(page, f"{base}/partner-claims?tab=贡献记录&contribution={cid}")
+    assert "来自企业公益认领" in _text(page)  # 详情 says what an edit may change
+    screenshot(page, "resource-imports-5-claimed-contribution")
+    page.get_by_role("tab", name="编辑", exact=True).first.click()
+    settle(page)
+    choose(page, "contribution:edit::partner_id", "钱塘融媒体中心")  # another partner: refused, the claim decided it
+    page.get_by_role("button", name="保存修改", exact=True).click()
+    wait_for_app(page)
+    settle(page)
+    page.get_by_text("由认领项目决定,不能修改", exact=False).first.wait_for(timeout=WAIT_MS)
+    screenshot(page, "resource-imports-6-partner-kept")
+
+    goto(page, f"{base}/partner-claims?tab=贡献记录&contribution={cid}")  # afresh: the stored partner again
+    page.get_by_role("tab", name="编辑", exact=True).first.click()
+    settle(page)
+    number(page, "contribution:edit::amount", int(amount) + 800)
+    page.get_by_role("button", name="保存修改", exact=True).click()
+    wait_for_app(page)
+    settle(page)
+    page.get_by_text("已保存修改").first.wait_for(timeout=WAIT_MS)
+    screenshot(page, "resource-imports-7-amount-corrected")
+
+    goto(page, f"{base}/project-file?id={pid}")  # a new page load: what is stored
+    settle(page)
+    shown = box(page, f"agreement:{pid}::funds_enterprise").locator("input").input_value()
+    assert float(shown.replace(",", "")) == pytest.approx(funds + 800)
+    screenshot(page, "resource-imports-8-project-file")  # (its timeline event: tests/test_resource_imports.py)
