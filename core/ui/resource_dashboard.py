@@ -60,24 +60,27 @@ def _pct(v) -> str:
 
 
 def headline(f: Filters) -> None:
+    """The sections' key figures: one column per section, its tiles one under the other (units in the labels, so
+    the values stay whole in a quarter of the screen)."""
     h = res.headline(f)
+    count = lambda v: f"{v:,}"  # noqa: E731
     groups = (
-        ("资源", (("场地数", f"{h['venues']} 个"), ("闲置场地", f"{h['idle']} 个"), ("场地使用率", _pct(h["rate"]))),
-         f"使用率 = 已批准预约小时数 ÷ 开放小时数({res.period_text(f)});使用率低于 {res.IDLE_BELOW:.0%} 为闲置"),
-        ("合作伙伴", (("伙伴资金", view.fmt_value(h["money"], "元")), ("非政府资金占比", _pct(h["non_gov_share"])),
-                   (f"{h['last_year'] or ''}年单次合作伙伴占比", _pct(h["once_share"]))), None),
-        ("需求", (("需求总数", f"{h['needs_total']:,} 项"), ("未满足", f"{h['needs_open']:,} 项"),
-                 ("其中尚无回应", f"{h['needs_unanswered']:,} 项")), "需求按当前状态统计"),
-        ("志愿者", (("服务志愿者", f"{h['volunteers']:,} 人"), ("服务时长", f"{formats.number(h['hours'])} 小时"),
-                  ("服务活动", f"{h['services']:,} 场")), None),
+        ("资源", (("场地数(个)", count(h["venues"])), ("闲置场地(个)", count(h["idle"])),
+                 ("场地使用率", _pct(h["rate"]))),
+         f"使用率 = 已批准预约小时数 ÷ 开放小时数({res.period_text(f)});低于 {res.IDLE_BELOW:.0%} 为闲置。"),
+        ("合作伙伴", (("伙伴资金(万元)", f"{h['money'] / 10000:,.2f}"), ("非政府资金占比", _pct(h["non_gov_share"])),
+                   ("单次合作伙伴占比", _pct(h["once_share"]))),
+         f"单次合作伙伴占比:{h['last_year']}年有贡献的伙伴中当年首次贡献的比例。" if h["last_year"] else None),
+        ("需求", (("需求总数(项)", count(h["needs_total"])), ("未满足(项)", count(h["needs_open"])),
+                 ("其中尚无回应(项)", count(h["needs_unanswered"]))), "需求按当前状态统计。"),
+        ("志愿者", (("服务志愿者(人)", count(h["volunteers"])), ("服务时长(小时)", formats.number(h["hours"])),
+                  ("服务活动(场)", count(h["services"]))), None),
     )
-    cols = st.columns(len(groups))
-    for col, (title, tiles, note) in zip(cols, groups):
+    for col, (title, tiles, note) in zip(st.columns(len(groups)), groups):
         with col:
             st.markdown(f"**{title}**")
-            inner = st.columns(len(tiles))
-            for c, (name, value) in zip(inner, tiles):
-                c.metric(name, value, border=True)
+            for name, value in tiles:
+                st.metric(name, value, border=True)
             if note:
                 st.caption(note)
 
@@ -262,7 +265,7 @@ def _drill(name: str, f: Filters, selection: dict | None, key: str, words: Calla
     records = attempt(lambda: res.drill(name, f, selection))
     if records is None:
         return
-    st.markdown(f"**明细:{md(words(selection))}**({len(records)} 条)")
+    st.markdown(f"**明细:{md(words(selection))}**({len(records):,} 条)")
     view._records(records, res.query(name).drill_columns, f"{res.query(name).label}明细", f"{key}:drill")
 
 
