@@ -135,6 +135,19 @@ def _roster(who, project: int) -> None:
         _person(who, pick, project)
 
 
+def _search(who) -> None:
+    """Find a person among everyone the user may see by name (their projects; admins: all)."""
+    text = st.text_input("查找服务对象", key="ben:find", placeholder="在您负责的项目中按姓名或监护人查找")
+    if not text.strip():
+        return
+    found = ben.register_rows(who, search=text)
+    if found.empty:
+        st.info("您负责的项目中没有符合条件的服务对象:请修改搜索词。")
+    else:
+        table(found, "服务对象查找结果", key="ben:found", columns=dict(ben.REGISTER_COLUMNS))
+        st.caption("在上方选择服务项目查看其名册和详情。")
+
+
 # ---- 登记与导入 ---------------------------------------------------------------------------------------------------
 def _register(who, project: int) -> None:
     st.caption("带 * 的为必填项。同一人(身份证号相同,或姓名、出生年份、所在社区相同)已由其他项目登记时,"
@@ -204,10 +217,10 @@ def render() -> None:
     for tab, draw in zip(tabs, (_roster, _register, _attendance)):
         if tab.open:  # only the open tab reads (and its reads are checked)
             with tab:
-                if project is None:
-                    st.caption("请先在上方选择您负责的服务项目。")
-                else:
+                if project is not None:
                     draw(who, project)
+                elif draw is _roster and ben.name_projects(who) and _param("project") is None:
+                    _search(who)
     if tabs[3].open:
         with tabs[3]:
             _counts()

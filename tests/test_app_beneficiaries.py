@@ -117,3 +117,12 @@ def test_the_project_file_shows_the_counts_and_the_social_workers(loaded):
     at = _open(OUTSIDER, ["staff"], url="project-file", id=str(_qk()))
     assert "负责社工:王敏(工作人员)" in plain_texts(at)
     assert not [e for e in at.expander if e.label == "调整负责社工"]  # not theirs to change
+
+
+def test_a_search_finds_only_the_people_of_ones_own_projects(loaded):
+    at = _open("staff", ["staff"])
+    at.text_input(key="ben:find").input("林").run()
+    found = at.dataframe[0].value
+    assert "林可欣" in set(found["姓名"]) and "XS-GY-2025-002" in found["服务项目"].iloc[0]
+    at = _open(OUTSIDER, ["staff"])
+    assert not [t for t in at.text_input if t.key == "ben:find"]  # nothing of theirs to search

@@ -260,3 +260,37 @@ def test_unique_people_and_person_times_from_attendance(demo_db):
         ben.set_attendance(a2, kids, STAFF)
     assert "不在本项目服务期内" in _messages(exc)
     assert ben.project_counts(pid, db)["current"] == 11
+
+
+# ---- Excel -------------------------------------------------------------------------------------------------
+def test_a_projects_sheet_imports_once_and_a_stored_child_is_already_there(demo_db):
+    from core.platform import importer
+
+    db = demo_db
+    pid = _qk(db)
+    spec = ben.import_spec(pid, STAFF)
+    wb = load_workbook(io.BytesIO(importer.template(spec)))
+    headers = [c.value for c in wb["导入数据"][1]]
+    assert headers[:6] == ["姓名*", "性别", "出生年份", "年龄段", "所在社区*", "服务人群*"] and headers[-1] == "入组日期*"
+    day = TODAY.isoformat()
+
+    def row(name, year, community, id_number=None, consent=None):
+        return [name, "女", year, None, community, "困境儿童", "监护人", None, id_number, consent, None, None, None, day]
+
+    wb["导入数据"].append(row("林可欣", 2014, "云水社区"))            # a demo child: already in the project
+    wb["导入数据"].append(row("导入甲", 2016, "云水社区"))
+    wb["导入数据"].append(row("导入乙", 2015, "云水社区", ID_NUMBER))  # an ID number without consent
+    buf = io.BytesIO()
+    wb.save(buf)
+    plan = importer.plan(spec, buf.getvalue())
+    assert [(r.row_number, r.status) for r in plan.report] == [(2, "已存在"), (3, "有效"), (4, "错误")]
+    assert NO_CONSENT_ID in plan.report[2].message
+    before = _footprint(db)
+    assert ben.commit_import(pid, plan, STAFF) == 1
+    assert "导入甲" in set(ben.roster(pid, STAFF)["name"])
+    assert db.scalar("SELECT count(*) FROM beneficiaries") == before[0] + 1
+    again = importer.plan(ben.import_spec(pid, STAFF), buf.getvalue())
+    assert [r.status for r in again.report] == ["已存在", "已存在", "错误"]
+    assert ben.commit_import(pid, again, STAFF) == 0
+    with pytest.raises(PermissionDenied):
+        ben.commit_import(pid, plan, OTHER)
