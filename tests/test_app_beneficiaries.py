@@ -126,3 +126,16 @@ def test_a_search_finds_only_the_people_of_ones_own_projects(loaded):
     assert "林可欣" in set(found["姓名"]) and "XS-GY-2025-002" in found["服务项目"].iloc[0]
     at = _open(OUTSIDER, ["staff"])
     assert not [t for t in at.text_input if t.key == "ben:find"]  # nothing of theirs to search
+
+
+def test_an_admin_adds_a_social_worker_on_the_project_file_who_then_sees_the_names(loaded):
+    pid = _qk()
+    key = f"staff:{pid}"
+    at = _open("admin", ["admin"], url="project-file", id=str(pid))
+    assert not at.exception, at.exception
+    at.multiselect(key=f"{key}::usernames").set_value(["staff", OUTSIDER])
+    at = at.button(key=f"FormSubmitter:{key}-保存负责社工").click().run()
+    assert any("已保存负责社工:新增 1 人,移除 0 人" in s for s in successes(at)), successes(at) + [errors(at)]
+    assert count("audit_log", "WHERE table_name = 'project_staff' AND actor = 'admin'") == 1
+    at = _open(OUTSIDER, ["staff"], project=str(pid))
+    assert sorted(at.dataframe[0].value["姓名"]) == sorted(CHILDREN)
