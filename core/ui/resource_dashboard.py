@@ -108,7 +108,7 @@ def venue_bars(df: pd.DataFrame) -> alt.Chart:
     c = res.VENUE_COLUMNS
     data = df.assign(rate_shown=df["rate"].fillna(0.0))
     bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("name:N", sort=None, title=c["name"], axis=alt.Axis(labelLimit=0)),
+        y=alt.Y("name:N", sort=None, title=c["name"], axis=alt.Axis(labelLimit=0, labelOverlap=False)),
         x=alt.X("rate_shown:Q", title=c["rate"], axis=alt.Axis(format="%")),
         color=alt.Color("flag:N", title=c["flag"], scale=_colors(FLAG_COLORS, data["flag"])),
         opacity=_emphasis(),
@@ -117,7 +117,7 @@ def venue_bars(df: pd.DataFrame) -> alt.Chart:
                  _tip(c, "rate:Q", format=".1%"), _tip(c, "flag:N")],
     ).add_params(_pick("venue_id"))
     line = alt.Chart(pd.DataFrame({"x": [res.IDLE_BELOW]})).mark_rule(color="#d94f3d", strokeDash=[4, 3]).encode(x="x:Q")
-    return alt.layer(bars, line).properties(height=max(160, 34 * len(df)))
+    return alt.layer(bars, line).properties(height=max(160, 40 * len(df)))
 
 
 def community_use_bars(df: pd.DataFrame) -> alt.Chart:
@@ -213,9 +213,14 @@ def volunteer_bars(df: pd.DataFrame, field: str, name: str) -> alt.Chart:
             _tip(c, "activities:Q", format=","), _tip(c, "hours:Q", format=",.1f")]
     if field == "agreement_no":
         tips.insert(0, _tip(c, "agreement_no:N"))
-    base = alt.Chart(df).mark_bar(color="#3d8ad9").encode(opacity=_emphasis(), tooltip=tips)
+    data = df
+    if field == "agreement_no":  # two projects may share a title: the bar is named by number and title
+        data = df.assign(shown=df["agreement_no"] + " " + df["project"])
+    axis_field = "shown" if field == "agreement_no" else name
+    base = alt.Chart(data).mark_bar(color="#3d8ad9").encode(opacity=_emphasis(), tooltip=tips)
     if horizontal:
-        chart = base.encode(y=alt.Y(f"{name}:N", sort=None, title=c[name], axis=alt.Axis(labelLimit=320)),
+        chart = base.encode(y=alt.Y(f"{axis_field}:N", sort=None, title=None,  # the heading above names them
+                                    axis=alt.Axis(labelLimit=360, labelOverlap=False)),
                             x=alt.X("hours:Q", title=c["hours"]))
         height = max(160, 28 * len(df))
     else:
