@@ -25,7 +25,7 @@ def _message(row, who) -> None:
     unread = pd.isna(row["read_at"])
     with st.container(border=True, key=f"inbox-msg-{row['id']}"):
         head, side = st.columns([5, 1])
-        head.markdown(("🔵 " if unread else "") + f"**{md(row['subject'])}**")
+        head.markdown((":blue-badge[未读] " if unread else "") + f"**{md(row['subject'])}**")
         head.caption(md(f"{row['rule']} · {_when(row['created_at'])}"
                         + ("" if unread else f" · 已读于 {_when(row['read_at'])}")))
         st.markdown(md(row["body"]))
@@ -117,9 +117,9 @@ def _rule_settings(who) -> None:
 def _channel_status() -> None:
     conf = channels.load()
     smtp = conf.smtp
-    st.markdown(md("**电子邮件**:" + (f"已配置(发件服务器 {smtp.host}:{smtp.port},{smtp.security})" if smtp
-                                      else "未配置:在密钥文件中添加 [smtp] 后才会发送邮件")))
-    st.markdown("**企业微信群机器人**:" + ("已配置" if conf.wecom_url else "未配置:在密钥文件中添加 [wecom] webhook_url 后才会发送"))
+    st.markdown("**电子邮件**:" + md(f"已配置(发件服务器 {smtp.host}:{smtp.port},{smtp.security})" if smtp
+                                     else "未配置:在密钥文件中添加 [smtp] 后才会发送邮件"))
+    st.markdown("**企业微信群机器人**:" + md("已配置" if conf.wecom_url else "未配置:在密钥文件中添加 [wecom] webhook_url 后才会发送"))
     for p in conf.problems:
         st.warning(md(p))
     s = scheduler.current()

@@ -394,11 +394,14 @@ def save_setting(code: str, values: dict, actor: Actor, db=None) -> bool:
     if not granted(actor, RULE_SETTING, "update"):
         raise PermissionDenied("只有管理员可以修改提醒规则")
     rule(code)
-    merged = {**settings(db)[code], **values}
+    current = settings(db)[code]
+    merged = {**current, **values}
     merged["channels"] = [c for c in CHANNELS if c in set(merged.get("channels") or ())]
     record = records.clean(RULE_SETTING, {"code": code, **merged})
     with records.unit(actor, db) as u:
         if u.fetch(RULE_SETTING, code) is None:
+            if all(record[k] == (list(current[k]) if k == "channels" else current[k]) for k in current):
+                return False  # the defaults, unchanged: nothing to store
             u.create(RULE_SETTING, record, system={"updated_at": dt.datetime.now(), "updated_by": actor.username},
                      validated=True)
             return True
