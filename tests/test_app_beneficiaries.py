@@ -139,3 +139,22 @@ def test_an_admin_adds_a_social_worker_on_the_project_file_who_then_sees_the_nam
     assert count("audit_log", "WHERE table_name = 'project_staff' AND actor = 'admin'") == 1
     at = _open(OUTSIDER, ["staff"], project=str(pid))
     assert sorted(at.dataframe[0].value["姓名"]) == sorted(CHILDREN)
+
+
+def test_attendance_is_recorded_for_an_activity_and_counted_once_per_person(loaded):
+    pid = _qk()
+    act = db().fetch_one("SELECT max(id) AS id FROM activities WHERE project_id = ?", [pid])
+    kids = [r["id"] for r in db().fetch_all(
+        "SELECT beneficiary_id AS id FROM beneficiary_enrolments WHERE project_id = ? ORDER BY id LIMIT 2", [pid])]
+    times = db().scalar("SELECT count(*) FROM beneficiary_attendance")
+    at = _open("staff", ["staff"], project=str(pid), view="活动出勤")
+    assert not at.exception, at.exception
+    at.selectbox(key="ben:activity").set_value(act["id"]).run()
+    present = {r["beneficiary_id"] for r in db().fetch_all(
+        "SELECT beneficiary_id FROM beneficiary_attendance WHERE activity_id = ?", [act["id"]])}
+    at.multiselect[0].set_value(sorted(present | set(kids)))
+    at = at.button[[b.label for b in at.button].index("保存出勤")].click().run()
+    added = len(set(kids) - present)
+    assert any(f"已保存出勤:新增 {added} 人,移除 0 人" in s for s in successes(at)), successes(at) + [errors(at)]
+    assert db().scalar("SELECT count(*) FROM beneficiary_attendance") == times + added
+    assert "None" not in plain_texts(at)
