@@ -6,12 +6,15 @@ Nothing on the sending path is mocked: the job talks SMTP and HTTP to these serv
 servers received."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,8 +43,15 @@ class Mailbox:
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
         self.lock = threading.Lock()
+        self.hold: threading.Event | None = None  # set: the next message waits (in flight) until it is set
+        self.arrived = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hold is not None and not self.hold.is_set():
+            self.arrived.set()
+            while not self.hold.is_set():  # the sender is killed meanwhile: this message is never accepted
+                await asyncio.sleep(0.05)
+            return "451 Requested action aborted"
         msg = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(msg)
@@ -192,6 +202,36 @@ def test_a_run_killed_between_claim_and_send_loses_nothing_and_sends_once(server
     assert all(r["attempts"] == 2 for r in emails)  # the dead try counts
     assert mailbox.by_to() == Counter((r["id"], r["address"], f"【枢纽台】{r['subject']}") for r in emails)
     assert job.run(db=db, url_path=_url_path).sent == 0
+
+
+def test_a_server_process_killed_while_sending_loses_nothing_and_the_rerun_sends_each_once(servers):
+    """A real kill: ``python3 -m core.manage send-reminders`` in a process of its own claims the reminders and is
+    killed (SIGKILL) while the SMTP server holds its first email; the rerun here sends every reminder once."""
+    from core.platform import db as dbm
+    from tests.conftest import ROOT
+
+    mailbox, robot = servers["mailbox"], servers["robot"]
+    mailbox.hold = threading.Event()
+    dbm.close_all()  # the other process takes the database file (DuckDB: one process at a time)
+    proc = subprocess.Popen([sys.executable, "-m", "core.manage", "send-reminders"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert mailbox.arrived.wait(180), "the job never reached the mail server"
+    finally:
+        proc.kill()
+        proc.wait(30)
+    mailbox.hold.set()
+    db = dbm.get_db()
+    emails = _rows(db, "channel = 'email'")
+    assert emails and {r["status"] for r in emails} == {"sending"}  # claimed, none sent
+    assert all(not r["claimed_by"].startswith(queue.PROCESS) for r in emails)
+    assert mailbox.messages == []
+    report = job.run(db=db, url_path=_url_path)
+    assert report.queued == 0  # nothing was lost: every reminder was already queued
+    sent = _rows(db, "channel <> 'inbox'")
+    assert {r["status"] for r in sent} == {"sent"}
+    assert mailbox.by_to() == Counter((r["id"], r["address"], f"【枢纽台】{r['subject']}") for r in emails)
+    assert len(robot.received) == len([r for r in sent if r["channel"] == "wecom"])  # each group message once
 
 
 def test_a_claim_of_this_process_is_taken_over_only_after_its_lease(servers):
