@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.dashboards import dashboard
 from core.ui import dashboard_view as view
+from core.ui import resource_dashboard
 from core.ui.links import page_link
 from core.ui.session import live_fragment, require
 
@@ -24,6 +25,9 @@ def overview() -> None:
         k = dashboard.kpis(f)
         view.kpi_note(f)
         view.kpi_tiles(k)
+        st.subheader("资源与需求")
+        resource_dashboard.headline(f)
+        page_link("res_dashboard", "资源与需求总览:各项数据的图表与明细")
         st.subheader("中心成效一览")
         st.caption("自中心成立至今的累计数据,全部由数据库实时计算(不受上方筛选影响)。")
         view.headline_table("dash:overview")
