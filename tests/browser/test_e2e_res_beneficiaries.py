@@ -68,6 +68,15 @@ def test_the_social_worker_sees_the_twelve_children_and_another_staff_member_is_
     assert sorted(names) == sorted(CHILDREN)
     assert all(re.fullmatch(r"\d{3}\*{4}\d{4}", p) for p in phones if p) and any(phones)
     assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", _text(page))]
+    goto(page, f"{base}/project-file?id={qk}&tab=服务台账")  # the project file: the counts beside the ledger
+    page.get_by_text("服务对象(实名):登记 12 人").wait_for()
+    settle(page)
+    screenshot(page, "beneficiaries-project-file")
+    goto(page, f"{base}/project-file?id={qk}&tab=协议与里程碑")  # its 负责社工, and the form to change them
+    page.get_by_text("负责社工:王敏(工作人员)").wait_for()
+    assert page.get_by_text("调整负责社工").count()
+    settle(page)
+    screenshot(page, "beneficiaries-project-staff")
 
     other = new_context(browser).new_page()
     try:
