@@ -140,3 +140,18 @@ def test_a_reviewer_is_refused(loaded):
     at = _open(user="expert", roles=("reviewer",))
     assert [t.value for t in at.title] == ["无权访问"]
     assert not at.dataframe
+
+
+def test_a_window_or_community_without_records_says_so_in_chinese(loaded):
+    empty_community = loaded.scalar("SELECT name FROM communities WHERE name NOT IN (SELECT community FROM venues)"
+                                    " ORDER BY sort_order LIMIT 1")
+    for tab in TABS:
+        for query in ({"community": empty_community}, {"from": "2019", "to": "2019"}):
+            at = _open(tab, **query)
+            assert not at.exception, (tab, query, at.exception)
+            f = flags(at, ignore=("leader",))
+            assert not f["english"] and not f["none"], (tab, query, f)
+    at = _open("资源", community=empty_community)
+    assert "所选社区还没有登记场地。" in [i.value for i in at.info]
+    at = _open("志愿者", **{"from": "2019", "to": "2019"})
+    assert "所选范围内没有志愿服务记录。" in [i.value for i in at.info]
