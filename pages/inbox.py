@@ -6,6 +6,7 @@ import streamlit as st
 
 from core import navigation
 from core.notify import channels, inbox, job, rules, scheduler
+from core.platform import users
 from core.platform.entities import may
 from core.ui.confirm import confirm_button
 from core.ui.links import page_link
@@ -64,8 +65,6 @@ def _channel_choice(who, username: str, key: str, current: tuple[str, ...], titl
 
 
 def _settings(who) -> None:
-    from core.platform import users
-
     me = users.get(who.username) or {}
     st.caption(md("站内消息显示在左侧导航的「消息」中;电子邮件发送到账号登记的邮箱:"
                   + (me.get("email") or "(尚未登记邮箱,请联系管理员在「用户与角色」中填写)")))

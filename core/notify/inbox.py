@@ -20,6 +20,9 @@ from schemas.columns import columns
 from schemas.notification import CHANNELS, STATUSES, Notification
 
 TABLES = ("notifications",)
+# the admins' steps on unsent reminders, as the security log names them (core.platform.security.KINDS)
+security.KINDS.setdefault("notify_retry", "重试发送提醒")
+security.KINDS.setdefault("notify_give_up", "停止重试提醒")
 INBOX_COLUMNS = columns("created_at", "rule", "subject", "body", "due_date", "read_at", of=Notification,
                         computed={"created_at": "提醒时间"})
 FAILED_COLUMNS = columns("id", "rule", "subject", "recipient", "channel", "status", "attempts", "last_error",
