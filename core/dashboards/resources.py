@@ -28,8 +28,7 @@ from core.platform.db import get_db
 from core.resources import bookings, needs, partners, publicity, surveys, volunteers
 from schemas.columns import columns, label, money, number, ratio
 from schemas.monitoring import Activity, Agreement
-from schemas.need import Need
-from schemas.partner import CONTINUITY, GOVERNMENT, MONEY, OFFERS, PARTNER_KINDS, Contribution, Partner
+from schemas.partner import CONTINUITY, OFFERS, PARTNER_KINDS, Contribution, Partner
 from schemas.publicity import MEDIA_REPORT
 from schemas.survey import SATISFIED_FROM, SCALE, SurveyAnswer, SurveyQuestion, SurveyResponse
 from schemas.volunteer import Volunteer, VolunteerService
@@ -39,7 +38,6 @@ FLAG_IDLE, FLAG_NO_HOURS, FLAG_OK = "闲置", "未登记开放时间", "正常"
 INDIVIDUAL = "个人志愿者"  # a volunteer who serves with no organisation (as core.resources.volunteers names them)
 NEED_SEGMENTS = {"met": needs.MET, "answered": "未满足·已有回应", "unanswered": "未满足·尚无回应"}
 CONTINUITY_ORDER = ("once", "repeated", "agreement")  # 单次合作, 多次合作, 协议合作
-_PERIOD = "统计期间"
 
 
 # ---- the period of the utilisation figures -------------------------------------------------------------------
@@ -474,9 +472,6 @@ def drill(name: str, filters: Filters | None, selection: dict, db=None, *, limit
 
 
 # ---- the headline figures ------------------------------------------------------------------------------------
-HEADLINE_COLUMNS = columns("label", "value", computed={"label": "指标", "value": "数值"})
-
-
 def headline(f: Filters | None = None, db=None) -> dict[str, float | int | None]:
     """The section tiles' figures, from the cached queries above: venues, idle venues, the overall rate; money
     contributed and its non-government share; partners of the last year by continuity; needs open and with no
