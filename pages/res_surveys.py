@@ -66,11 +66,11 @@ def _project_results(pid: int) -> None:
     if not s["responses"]:
         st.info("该项目还没有满意度答卷。")
         return
-    c = st.columns(4)
+    c = st.columns(3)
     c[0].metric("答卷", f"{s['responses']} 份")
     c[1].metric("平均分", "—" if s["avg_score"] is None else f"{float(s['avg_score']):.2f}", help="满意度(1–5分)题的平均分")
     c[2].metric("满意率", _share(s["satisfied"]), help="满意度(1–5分)题中答 4 分或 5 分的比例")
-    c[3].metric("调查时间", f"{formats.date(s['first_date'])} 至 {formats.date(s['last_date'])}")
+    st.caption(f"填写日期:{formats.date(s['first_date'])} 至 {formats.date(s['last_date'])}")
     st.subheader("按满意度类别")
     table(sv.category_results(pid).drop(columns=["projects"]), f"满意度按类别-{pid}", key="survey:pcats",
           columns=dict(sv.CATEGORY_COLUMNS.without("projects")))
@@ -119,9 +119,9 @@ def _import(who, pid: int | None) -> None:
     if spec is None:
         return
     st.caption("模板的列就是问卷的题目:每行一位受访居民。满意度题填 1–5(也可写 非常满意、满意、一般、不满意、非常不满意),"
-               "是否题填 是 或 否。答卷不记名,系统无法识别重复:同一份文件请只导入一次。有错误的行不会导入,"
-               "整份文件在确认后一次写入。")
-    import_panel(spec, f"survey:import:{pid}", noun="份答卷", template_name=f"满意度答卷导入模板-{pid}.xlsx",
+               "是否题填 是 或 否。答卷不记名,系统无法识别重复:文件中只要有一行错误,整份文件都不导入,"
+               "请改正后重新上传;确认后整份文件一次写入,同一份文件请只导入一次。")
+    import_panel(spec, f"survey:import:{pid}", noun="满意度答卷", template_name=f"满意度答卷导入模板-{pid}.xlsx",
                  commit=lambda plan: sv.import_responses(spec, plan, who))
 
 
@@ -146,7 +146,8 @@ def _instruments(who) -> None:
         s = attempt(lambda: sv.survey(int(sid)))
         if s is not None:
             st.subheader(md(s["name"]))
-            ekey = f"survey:questions:{sid}:{s['responses']}"
+            # the editor's key changes with the stored questions (its pending edits belong to the rows it showed)
+            ekey = f"survey:questions:{sid}:{max((q['id'] for q in s['questions']), default=0)}:{s['responses']}"
             frozen = s["responses"] > 0
             if frozen:
                 st.caption(md(sv.frozen_message(s["responses"])))
@@ -160,9 +161,10 @@ def _instruments(who) -> None:
             schema_form(Survey, f"survey:edit:{sid}", save, submit_label="保存问卷", clear_on_success=False,
                         extra=lambda: _editor(sv.question_rows(int(sid)), ekey, disabled=frozen))
     st.subheader("新建问卷")
-    st.caption("题目默认取自标准问卷,可在下表中修改、删除或新增;保存后成为一份新问卷。适用于某个项目的问卷优先于批次问卷,"
-               "批次问卷优先于标准问卷。")
-    nkey = "survey:new:rows"
+    st.caption("题目复制自上方所选的问卷(未选时取标准问卷),可在下表中修改、删除或新增;保存后成为一份新问卷。"
+               "适用于某个项目的问卷优先于批次问卷,批次问卷优先于标准问卷。")
+    nkey = f"survey:new:rows:{sid}"
+    base = sv.question_rows(int(sid)) if sid is not None else sv.standard_rows()
 
     def create(values: dict) -> None:
         new_id = sv.create_survey(values, child_rows(sv.ROW_FIELDS, nkey), who)
@@ -170,7 +172,7 @@ def _instruments(who) -> None:
         st.session_state.pop(nkey, None)
 
     schema_form(Survey, "survey:new", create, submit_label="新建问卷",
-                extra=lambda: _editor(sv.standard_rows(), nkey))
+                extra=lambda: _editor(base, nkey))
 
 
 # ---- the page ----------------------------------------------------------------------------------------

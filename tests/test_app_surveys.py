@@ -161,3 +161,19 @@ def test_the_evaluation_form_prefills_the_satisfaction_item_and_the_list_names_t
     assert ev["evaluator_partner_id"] == partner["id"] and ev["total_score"] == 86.8
     listed = next(d.value for d in at.dataframe if "评估方" in d.value.columns)  # the project file's evaluations
     assert partner["name"] in list(listed["评估方"]) and "第三方评估组" in list(listed["评估人"])
+
+
+def test_staff_edit_the_questions_of_an_unanswered_questionnaire_as_rows(loaded):
+    sid = sv.create_survey({"name": "待修改问卷"}, [
+        {"text": "活动内容满意吗", "kind": SCALE, "category": "服务内容", "required": True},
+        {"text": "有什么建议", "kind": TEXT, "category": "总体评价", "required": False}], STAFF)
+    first = sv.questions(sid)
+    at = _open("staff", ["staff"], view="问卷管理")
+    at.selectbox(key="survey:pick").set_value(sid).run()
+    ekey = f"survey:questions:{sid}:{first[-1]['id']}:0"
+    at.session_state[ekey] = {"edited_rows": {0: {"text": "活动内容和频次满意吗"}},
+                              "added_rows": [], "deleted_rows": [1]}
+    at = at.button(key=f"FormSubmitter:survey:edit:{sid}-保存问卷").click().run()
+    assert not at.exception, at.exception
+    assert [(q["text"], q["kind"]) for q in sv.questions(sid)] == [("活动内容和频次满意吗", SCALE)]
+    assert "已保存问卷" in plain_texts(at) + " ".join(successes(at))

@@ -141,7 +141,7 @@ def _sheet(spec, rows: list[list]) -> bytes:
     return buf.getvalue()
 
 
-def test_an_excel_sheet_of_paper_forms_imports_in_one_batch_and_a_wrong_row_keeps_the_file_and_writes_nothing(demo_db):
+def test_an_excel_sheet_of_paper_forms_imports_whole_and_a_wrong_row_keeps_the_file_and_writes_nothing(demo_db):
     p = _active(demo_db)
     spec = sv.import_spec(p["id"])
     wb = load_workbook(io.BytesIO(importer.template(spec)))
@@ -154,17 +154,24 @@ def test_an_excel_sheet_of_paper_forms_imports_in_one_batch_and_a_wrong_row_keep
     bad = [day, "文海社区", None, 5, 9, 5, 5, 5, 5, 5, 5, 5, "也许", None]
     before = _count(demo_db, "survey_responses"), _count(demo_db, "survey_answers")
     plan = importer.plan(spec, _sheet(spec, [good, bad, good]))
-    assert [(r.row_number, r.status) for r in plan.report if r.status != "错误"] == [(2, "有效"), (4, "有效")]
+    # the whole file or nothing: the good rows wait for the bad one (anonymous rows cannot be matched on a re-upload)
+    assert [(r.row_number, r.status) for r in plan.report if r.status != "错误"] == [(2, "待改正"), (4, "待改正")]
+    assert plan.valid == [] and plan.counts.get("有效", 0) == 0
     wrong = [r for r in plan.report if r.row_number == 3]
     assert {r.field for r in wrong} == {f"2. {qs[1]['text']}", f"10. {qs[9]['text']}"}
     assert any("1到5" in r.message for r in wrong) and any("请从列表中选择" in r.message for r in wrong)
-    assert (_count(demo_db, "survey_responses"), _count(demo_db, "survey_answers")) == before  # planning writes nothing
-    # identical rows are two respondents, not duplicates
+    with pytest.raises(ValidationFailed) as exc:
+        sv.import_responses(spec, plan, STAFF)
+    assert "文件中还有错误行" in _messages(exc)
+    assert (_count(demo_db, "survey_responses"), _count(demo_db, "survey_answers")) == before  # nothing written
+    # corrected: identical rows are two respondents, not duplicates
+    plan = importer.plan(spec, _sheet(spec, [good, good]))
+    assert [(r.row_number, r.status) for r in plan.report] == [(2, "有效"), (3, "有效")]
     assert sv.import_responses(spec, plan, STAFF) == 2
     assert _count(demo_db, "survey_responses", "WHERE project_id = ? AND source = 'Excel导入'", [p["id"]]) == 2
     assert _count(demo_db, "survey_answers") == before[1] + 2 * 11
     s = sv.project_satisfaction(p["id"])
-    assert s["responses"] == 2 and s["satisfied"] == 1.0 and s["avg_score"] == pytest.approx((5 * 6 + 4 * 3) / 9, abs=0.01)
+    assert s["responses"] == 2 and s["satisfied"] == 1.0 and s["avg_score"] == pytest.approx(42 / 9, abs=0.01)
     with pytest.raises(PermissionDenied):
         sv.import_responses(spec, plan, LEADER)
 

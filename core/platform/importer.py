@@ -49,6 +49,9 @@ class ImportSpec:
     row_key: Callable[[dict], tuple] | None = None
     # the record's context for the schema's context rules (e.g. the training's date for a sign-in sheet)
     context: dict | None = None
+    # the whole file or nothing: while a row has an error the others wait (待改正) — for anonymous rows (survey
+    # responses) that nothing can match as 已存在, so a corrected file uploaded again cannot count a row twice
+    whole_file: bool = False
 
     @property
     def sheet_schema(self):
@@ -58,7 +61,7 @@ class ImportSpec:
 @dataclass
 class RowReport:
     row_number: int  # Excel row number
-    status: str  # 有效 | 错误 | 已存在 | 文件内重复
+    status: str  # 有效 | 错误 | 已存在 | 文件内重复 | 待改正 (``whole_file``: a valid row of a file with errors)
     field: str = ""
     message: str = ""
 
@@ -307,7 +310,14 @@ def plan(spec: ImportSpec, data: bytes) -> ImportPlan:
             seen_keys[(k,)] = number
         keep.append(rec)
         report.append(RowReport(number, "有效"))
+    if spec.whole_file and any(r.status == "错误" for r in report):
+        report = [RowReport(r.row_number, WAITING, "", WAITING_MESSAGE) if r.status == "有效" else r for r in report]
+        keep = []
     return ImportPlan(keep, report, len(raw_records))
+
+
+WAITING = "待改正"
+WAITING_MESSAGE = "本行无误;文件中还有错误行,整份文件改正后重新上传,再一并导入(本次不写入任何一行)"
 
 
 def commit(spec: ImportSpec, import_plan: ImportPlan, actor: Actor, db=None) -> int:

@@ -251,8 +251,8 @@ def add_response(project_id: int, values: dict, actor: Actor, *, survey_id: int 
 
 def import_spec(project_id: int, db=None) -> ImportSpec:
     """The Excel sheet of the project's survey: 填写日期, 受访者社区, 受访人群, then one column per question (headed
-    「序号. 题目」). Anonymous rows are never matched as 已存在 (two respondents may answer alike): a sheet is
-    imported once."""
+    「序号. 题目」). Anonymous rows are never matched as 已存在 (two respondents may answer alike), so a sheet is
+    imported whole or not at all (``whole_file``: while a row has an error, no row is imported) and only once."""
     db = db or get_db()
     sid = survey_for_project(project_id, db)
     if sid is None:
@@ -263,12 +263,14 @@ def import_spec(project_id: int, db=None) -> ImportSpec:
     for q in qs:
         example[answer_field(q["id"])] = {SCALE: 5, YESNO: YES, TEXT: "希望活动再多一些"}[q["kind"]]
     return ImportSpec(entity=RESPONSE, fields=tuple(schema.columns), schema=schema, example=example,
-                      find_existing=lambda rows: {}, row_key=lambda rec: (id(rec),),
-                      fixed={}, context={"survey_id": sid, "project_id": int(project_id)})
+                      find_existing=lambda rows: {}, row_key=lambda rec: (id(rec),), whole_file=True,
+                      context={"survey_id": sid, "project_id": int(project_id)})
 
 
 def import_responses(spec: ImportSpec, plan: ImportPlan, actor: Actor, db=None) -> int:
     """Write a checked sheet's valid rows (responses and their answers) in one transaction; returns how many."""
+    if any(r.status == "错误" for r in plan.report):
+        raise ValidationFailed(form=["文件中还有错误行:请改正后重新上传整份文件,再导入(未写入任何数据)"])
     if not plan.valid:
         return 0
     db = db or get_db()
