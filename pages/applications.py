@@ -20,6 +20,7 @@ from core.ui.listview import list_view
 from core.ui.session import act, attempt, flash, require, show_flash
 from core.ui.tables import paged_table, table
 from core.ui.text import md
+from pages.documents import download_buttons
 from schemas.application import Application, BlindTitle, screening_form_schema, with_blind_title
 from schemas.base import field_specs
 from schemas.choices import APP_STATES
@@ -264,6 +265,7 @@ def _detail(app_id: int) -> None:
         return
     st.subheader(md(f"{app['title']}(编号 {app['id']})"))
     st.caption(f"状态:{workflow.state_label(app['state'])}")
+    download_buttons("application", app["id"], who, key=f"app:{app['id']}:doc")  # 申报书 (core.documents)
     if app["state"] in applications.EDITABLE:
         what = "草稿" if app["state"] == "draft" else "退回补充的申报"
         page_link("apply", f"编辑并提交此{what}(编号 {app['id']})", id=app["id"])

@@ -12,6 +12,7 @@ from core.ui.forms import load, schema_form
 from core.ui.session import flash, require, show_flash
 from core.ui.tables import table
 from core.ui.text import md
+from pages.documents import download_buttons
 from schemas.application import Decision, Objection
 from schemas.columns import JOINED
 
@@ -82,6 +83,7 @@ def _notice(r: dict, who) -> None:
             file_name=f"{r['name']}-公示名单.xlsx")
         cols[1].download_button("下载打印版(文本)", data=decisions.notice_text(r["id"]), file_name=f"{r['name']}-公示.txt",
                                 mime="text/plain", key="notice:txt", on_click="ignore")
+        download_buttons("notice", r["id"], who, key="notice:doc")  # 公示 as Word / PDF (core.documents)
     if not entities.may(who, rounds.ROUND, "update"):  # publishing the notice changes the round
         st.caption("发布公示和确认立项由管理员办理。")
         return

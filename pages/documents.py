@@ -23,7 +23,7 @@ CHART_BUILDERS = {"category_year": lambda df: charts.category_year_bars(df, "gra
 
 def chart_png(name: str, frame) -> bytes:
     """One chart of the annual report as PNG (vl-convert), as the dashboards export it."""
-    return charts.to_image(CHART_BUILDERS[name](frame), "png")
+    return charts.to_image(CHART_BUILDERS[name](frame).properties(width=620), "png")
 
 
 def download_buttons(doc_key: str, record_id: int, who, *, key: str, **options) -> None:

@@ -12,6 +12,7 @@ from core.platform import entities, formats
 from core.resources import surveys  # 满意度调查: the evaluation item residents' satisfaction feeds
 from core.resources import needs, publicity
 from pages import res_beneficiaries  # 服务对象: the project's counts and its 负责社工
+from pages.documents import download_buttons  # 文书: Word / PDF of the agreement and the dossier
 from core.ui.confirm import ask, asking, confirm_box, confirm_button
 from core.ui.forms import load, reset, schema_form
 from core.ui.imports import import_panel
@@ -186,6 +187,8 @@ def project_page() -> None:
     if p is None:
         return
     _header(p)
+    download_buttons("agreement", p["id"], who, key="project:agreement")  # 文书 (core.documents)
+    download_buttons("dossier", p["id"], who, key="project:dossier-doc")
     tabs = url_tabs(PROJECT_TABS)
     with tabs[0]:
         _agreement_tab(p, who)

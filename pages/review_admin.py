@@ -17,6 +17,7 @@ from core.ui.forms import load, schema_form
 from core.ui.session import act, require, settled, show_flash
 from core.ui.text import md
 from core.ui.tables import paged_table
+from pages.documents import download_buttons
 from schemas.columns import JOINED, columns, label
 from schemas.review import Affiliation, Criterion, FlagResolution, Override, ReopenReason, ReviewerProfile
 from schemas.user import UserAccount
@@ -259,6 +260,7 @@ def summary() -> None:
         else:
             st.dataframe(board, hide_index=True, width="stretch")
     with tab_actions:
+        download_buttons("score_sheet", r["id"], who, key="summary:doc")  # the sheet to sign, Word / PDF
         _actions(r, t, who, locked)
 
 

@@ -432,7 +432,7 @@ def test_the_summary_table_is_the_consolidated_table(demo_db):
     assert list(at.dataframe[1].value["专家"]) == list(progress["专家"])
     assert "李教授(评审专家)" in list(progress["专家"]) and not [p for p in progress["专家"] if p.startswith("expert")]
     assert list(at.dataframe[1].value["已提交"]) == list(progress["已提交"])
-    (export,) = at.get("download_button")
+    export = at.get("download_button")[0]  # then the sheet to sign as Word / PDF (tests/test_documents_app.py)
     assert export.label == "导出专家评分汇总表(Excel)"
 
 

@@ -145,7 +145,7 @@ def brand_stories(year: int, *, today: dt.date | None = None, db=None) -> list[d
     for r in frame.to_dict("records"):
         out.append({"name": text(r["brand"]), "tier": text(r["tier"]), "story": text(stories.get(r["brand"]), ""),
                     "figures": f"服务点 {formats.number(r['points'])} 个,覆盖 {formats.number(r['communities'])} 个社区;"
-                               f"本年度 {formats.number(r['projects'])} 个项目开展活动 {formats.number(r['activities'])} 场,"
+                               f"本年度开展活动 {formats.number(r['activities'])} 场,"
                                f"服务 {formats.number(r['person_times'])} 人次"})
     return out
 

@@ -95,6 +95,9 @@ def loop_table(doc, head: str | None, row: str, rows: str, fields: list[str], wi
         table.cell(i + 1, j).text = f"{{{{ {row}.{f} }}}}"
     table.cell(i + 2, 0).text = "{%tr endfor %}"
     if widths:
+        table.autofit = False
+        for j, w in enumerate(widths):
+            table.columns[j].width = Mm(w)
         for r in table.rows:
             for j, w in enumerate(widths):
                 r.cells[j].width = Mm(w)

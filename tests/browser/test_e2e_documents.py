@@ -1,0 +1,69 @@
+"""文书 in a real browser: staff open a project's 项目档案 by its link and download its 资助协议 as Word and as PDF
+(Playwright's download event); the files open (python-docx, pypdf) and hold the agreement's figures (the agreement
+number, the organisation by name, the granted amount with thousands separators, every tranche, Chinese dates)."""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from docx import Document
+from pypdf import PdfReader
+
+from core.documents import pdf
+from core.documents.render import cn_date
+from core.platform import formats
+from tests import demo_cache
+from tests.browser.conftest import WAIT_MS, goto, login, screenshot, settle
+from tests.browser.widgets import box
+
+
+def _project() -> dict:
+    """A demo project with released tranches, read from the demo database the server copies."""
+    pid, no, org, granted, signed = demo_cache.query_one(
+        "SELECT p.id, p.agreement_no, o.name, p.granted_amount, p.agreement_date FROM projects p"
+        " JOIN applications a ON a.id = p.application_id JOIN organisations o ON o.id = a.org_id"
+        " WHERE EXISTS (SELECT 1 FROM tranches t WHERE t.project_id = p.id AND t.status = 'released')"
+        " ORDER BY p.id LIMIT 1")
+    amounts = [r[0] for r in demo_cache.query_all("SELECT amount FROM tranches WHERE project_id = ? ORDER BY seq", [pid])]
+    return {"id": pid, "agreement_no": no, "org": org, "granted": float(granted), "signed": signed,
+            "tranches": [float(a) for a in amounts]}
+
+
+def _download(page, key: str) -> tuple[str, bytes]:
+    with page.expect_download(timeout=WAIT_MS * 3) as info:
+        box(page, key).get_by_role("button").click()
+    dl = info.value
+    return dl.suggested_filename, Path(dl.path()).read_bytes()
+
+
+def test_staff_download_the_agreement_as_word_and_pdf_from_the_project_file(server, page):
+    if not pdf.available():
+        pytest.fail("LibreOffice is not installed (bash tests/run.sh installs it)")
+    p = _project()
+    login(page, server, "staff")
+    goto(page, f"{server}/project-file?id={p['id']}")
+    page.get_by_role("heading", name=re.compile(re.escape(p["agreement_no"]))).first.wait_for(timeout=WAIT_MS)
+    settle(page)
+    word_button = box(page, "project:agreement:docx").get_by_role("button")
+    assert word_button.inner_text().strip().endswith("资助协议(Word)")
+    screenshot(page, "documents-project-file-buttons")
+
+    name, data = _download(page, "project:agreement:docx")
+    assert name == f"资助协议_{p['agreement_no']}.docx"
+    doc = Document(io.BytesIO(data))
+    text = "\n".join([x.text for x in doc.paragraphs] +
+                     [c.text for t in doc.tables for row in t.rows for c in row.cells])
+    assert f"协议编号:{p['agreement_no']}" in text and f"乙方(项目承接方):{p['org']}" in text
+    assert f"人民币 {formats.money(p['granted'])} 元" in text and "," in formats.money(p["granted"])
+    for amount in p["tranches"]:
+        assert formats.money(amount) in text
+    assert cn_date(p["signed"]) in text
+
+    name, data = _download(page, "project:agreement:pdf")
+    assert name == f"资助协议_{p['agreement_no']}.pdf" and data.startswith(b"%PDF")
+    pdf_text = re.sub(r"\s+", "", "".join(pg.extract_text() for pg in PdfReader(io.BytesIO(data)).pages))
+    for value in (p["agreement_no"], p["org"], f"人民币{formats.money(p['granted'])}元", cn_date(p["signed"])):
+        assert re.sub(r"\s+", "", value) in pdf_text
+    screenshot(page, "documents-project-file-downloaded")
