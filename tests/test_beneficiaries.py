@@ -109,6 +109,8 @@ def test_the_row_rules_refuse_the_same_writes_through_the_write_path(demo_db):
                   lambda: records.create(ben.ATTENDANCE, {"beneficiary_id": child, "activity_id": act}, OTHER),
                   lambda: records.create(ben.PROJECT_STAFF, {"project_id": pid, "username": "admin"}, OTHER),
                   lambda: records.delete(ben.BENEFICIARY, child, STAFF),
+                  lambda: records.create(ben.BENEFICIARY, {"name": "方晓彤", "birth_year": 2015, "community": "云水社区",
+                                                           "target_group": "困境儿童"}, OTHER),
                   lambda: ben.set_project_staff(pid, ["staff", "zhaoli"], OTHER)):
         with pytest.raises(PermissionDenied) as exc:
             write()

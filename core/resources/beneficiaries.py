@@ -121,9 +121,11 @@ def _enrolment_row(ctx: RuleContext, before, after) -> None:
 
 
 def _person_row(ctx: RuleContext, before, after) -> None:
-    """A new person is registered together with their enrolment (whose rule checks the project); a stored one is
-    changed only by a 负责社工 of a project that serves them."""
+    """A new person is registered together with their enrolment (whose rule checks the project), by a 负责社工; a
+    stored one is changed only by a 负责社工 of a project that serves them."""
     if before is None:
+        if ctx.db.fetch_one("SELECT 1 AS ok FROM project_staff WHERE username = ?", [ctx.actor.username]) is None:
+            raise PermissionDenied("您还不是任何项目的负责社工,不能登记服务对象:请联系管理员在项目档案中将您加为负责社工")
         return
     if ctx.db.fetch_one("SELECT 1 AS ok FROM beneficiary_enrolments e JOIN project_staff s ON s.project_id = e.project_id"
                         " WHERE e.beneficiary_id = ? AND s.username = ?", [before["id"], ctx.actor.username]) is None:
