@@ -267,3 +267,21 @@ def test_the_demo_surveys_every_closed_project_plausibly_and_a_second_run_adds_n
     counts = {t: _count(demo_db, t) for t in sv.TABLES}
     assert demo.load(demo_db) == {"survey_responses": 0, "survey_answers": 0}
     assert {t: _count(demo_db, t) for t in sv.TABLES} == counts
+
+
+def _demo_rows(db) -> list[tuple]:
+    return [tuple(r.values()) for r in db.fetch_all(
+        "SELECT r.project_id, r.response_date, r.community, r.respondent_group, q.seq, a.score, a.answer_text"
+        " FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id"
+        " JOIN survey_questions q ON q.id = a.question_id ORDER BY r.id, q.seq")]
+
+
+def test_the_demo_loader_is_deterministic(demo_db):
+    first = _demo_rows(demo_db)
+    with demo_db.transaction() as tx:  # undo the loader's rows, then run it again
+        for table in ("survey_answers", "survey_responses"):
+            tx.execute(f"DELETE FROM {table}")
+            tx.touch(table)
+    counts = demo.load(demo_db)
+    assert counts == {"survey_responses": _count(demo_db, "survey_responses"), "survey_answers": len(first)}
+    assert _demo_rows(demo_db) == first
