@@ -266,7 +266,8 @@ def specs(db, users: dict[str, str] | None = None) -> list[dict]:
 
 # ---- what the screen showed --------------------------------------------------------------------------------
 _ALLOWED = {"hubdesk", "excel", "xlsx", "xls", "csv", "pdf", "docx", "png", "jpg", "jpeg", "http", "https", "www",
-            "uscc", "id", "url", "ok", "duckdb", "streamlit", "json", "zip", "wps", "ai", "cn", "com", "ngo"}
+            "uscc", "id", "url", "ok", "duckdb", "streamlit", "json", "zip", "wps", "ai", "cn", "com", "ngo",
+            "word", "libreoffice"}  # the documents' formats and the PDF converter's name (core.documents)
 _STRIP = re.compile(r":material/[a-z_]+:|:[a-z]+\[|https?://\S+|\]\([^)]*\)|`[^`]*`|\b[\w.+-]+@[\w.-]+\b")
 _WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z][A-Za-z_]{2,}(?![A-Za-z0-9_])")
 _NONE = re.compile(r"(?<![A-Za-z])(None|nan|NaN|NaT|<NA>|null)(?![A-Za-z])")

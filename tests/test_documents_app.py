@@ -63,7 +63,7 @@ def test_staff_write_the_years_text_and_download_the_report(demo_db):
     assert not at.exception and [t.value for t in at.title] == ["年度成效报告"]
     assert at.selectbox(key="report:year").value == TODAY.year
     figures = at.dataframe[0].value
-    assert dict(zip(figures["指标"], figures["数据(自中心成立至今)"]))["公益创投立项资助项目"] == "76 个"
+    assert dict(zip(figures["指标"], figures["累计(截至年末)"]))["公益创投立项资助项目"] == "76 个"
     assert {"年度成效报告(Word)", "年度成效报告(PDF)"} <= set(_labels(at))
     form = f"report:text:{TODAY.year}"
     at.text_area(key=f"{form}::reflection").input("孵化覆盖面仍有局限")

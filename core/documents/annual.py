@@ -44,8 +44,7 @@ ANNUAL_REPORT = register(Entity(
 CHARTS = (("category_year", "分类别分年度资助金额(历年)", "history"),
           ("community_coverage", "各社区服务人次(本年度)", "year"),
           ("brand_matrix", "品牌服务人次(本年度)", "year"))
-FIGURE_COLUMNS = {"figure": dashboard.HEADLINE_COLUMNS["figure"], "year": "本年度",
-                  "total": dashboard.HEADLINE_COLUMNS["value"]}
+FIGURE_COLUMNS = {"figure": dashboard.HEADLINE_COLUMNS["figure"], "year": "本年度", "total": "累计(截至年末)"}
 
 
 def year_end(year: int, today: dt.date | None = None) -> dt.date:

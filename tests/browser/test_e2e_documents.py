@@ -1,8 +1,11 @@
 """文书 in a real browser: staff open a project's 项目档案 by its link and download its 资助协议 as Word and as PDF
 (Playwright's download event); the files open (python-docx, pypdf) and hold the agreement's figures (the agreement
-number, the organisation by name, the granted amount with thousands separators, every tranche, Chinese dates)."""
+number, the organisation by name, the granted amount with thousands separators, every tranche, Chinese dates); staff
+write the year's reflection on 年度成效报告, and a leader downloads the report with the seed table, the charts and
+that text (printed literally)."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from pathlib import Path
@@ -16,7 +19,7 @@ from core.documents.render import cn_date
 from core.platform import formats
 from tests import demo_cache
 from tests.browser.conftest import WAIT_MS, goto, login, screenshot, settle
-from tests.browser.widgets import box
+from tests.browser.widgets import box, fill
 
 
 def _project() -> dict:
@@ -67,3 +70,35 @@ def test_staff_download_the_agreement_as_word_and_pdf_from_the_project_file(serv
     for value in (p["agreement_no"], p["org"], f"人民币{formats.money(p['granted'])}元", cn_date(p["signed"])):
         assert re.sub(r"\s+", "", value) in pdf_text
     screenshot(page, "documents-project-file-downloaded")
+
+
+def test_a_leader_downloads_the_annual_report_and_staff_write_its_text(server, browser):
+    from tests.browser.conftest import new_context
+
+    year = dt.date.today().year
+    funded = demo_cache.query_one("SELECT count(*) FROM applications WHERE state = 'funded'")[0]
+    staff = new_context(browser).new_page()
+    login(staff, server, "staff")
+    goto(staff, f"{server}/annual-report")
+    staff.get_by_role("heading", name="年度成效报告").first.wait_for(timeout=WAIT_MS)
+    fill(staff, f"report:text:{year}::reflection", "孵化覆盖面仍有局限 {{ x }}")
+    staff.get_by_role("button", name="保存", exact=True).click()
+    staff.get_by_text("已保存", exact=True).first.wait_for(timeout=WAIT_MS)
+    screenshot(staff, "documents-annual-report-staff")
+    staff.context.close()
+
+    leader = new_context(browser).new_page()
+    login(leader, server, "leader")
+    goto(leader, f"{server}/annual-report-view")
+    leader.get_by_role("heading", name="年度成效报告").first.wait_for(timeout=WAIT_MS)
+    settle(leader)
+    assert not leader.locator("textarea").count()  # leaders read and download; staff write
+    screenshot(leader, "documents-annual-report-leader")
+    name, data = _download(leader, "report:annual:docx")
+    assert name == f"{year}年度成效报告.docx"
+    doc = Document(io.BytesIO(data))
+    cells = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
+    assert next(r for r in cells if r[0] == "公益创投立项资助项目")[2] == f"{funded} 个"  # cumulative, as the seed
+    assert len(doc.inline_shapes) >= 3  # the dashboards' charts
+    assert "孵化覆盖面仍有局限 {{ x }}" in "\n".join(p.text for p in doc.paragraphs)
+    leader.context.close()
