@@ -23,7 +23,7 @@ def render() -> None:
     @live_fragment("res_dashboard", every)
     def live(name: str) -> None:
         view.updated_caption(f.describe())
-        rd.headline(f)
+        rd.headline(f, f"res-dash:{name}")
         st.divider()
         rd.SECTIONS[name](f, f"res-dash:{name}")
 

@@ -11,6 +11,7 @@ import pytest
 from bench.screens import flags
 from core.dashboards import resources as res
 from core.dashboards.dashboard import Filters
+from core.ui.text import md
 from tests.apptest_helpers import count, errors, open_page, signed_in
 
 URL = "resources-dashboard"
@@ -34,8 +35,13 @@ def _open(tab: str | None = None, user: str = "leader", roles=("leader",), **que
     return open_page(at, URL)
 
 
+def _tables(at) -> list:
+    """The section's tables (the 指标明细 of the headline figures, above every section, left out)."""
+    return [d for d in at.dataframe if list(d.value.columns) != list(res.HEADLINE_COLUMNS.values())]
+
+
 def _headers(at) -> list[list[str]]:
-    return [list(d.value.columns) for d in at.dataframe]
+    return [list(d.value.columns) for d in _tables(at)]
 
 
 def test_a_leader_reads_every_section_and_no_widget_writes(loaded):
@@ -67,19 +73,19 @@ def test_the_tables_are_the_core_figures_under_their_declared_labels(loaded):
     f = Filters(today=TODAY)
     at = _open("资源")
     assert _headers(at)[:2] == [list(res.VENUE_COLUMNS.values()), list(res.COMMUNITY_USE_COLUMNS.values())]
-    assert len(at.dataframe[0].value) == len(res.run("res_venue_use", f))
+    assert len(_tables(at)[0].value) == len(res.run("res_venue_use", f))
     idle = res.run("res_venue_use", f).query("flag == '闲置'")["name"].tolist()
     if idle:
         assert all(name in at.warning[0].value for name in idle)
     at = _open("合作伙伴")
     assert _headers(at) == [list(res.KIND_COLUMNS.values()), list(res.SOURCE_COLUMNS.values()),
                             list(res.SHARE_COLUMNS.values()), list(res.CONTINUITY_YEAR_COLUMNS.values())]
-    shown = at.dataframe[2].value
+    shown = _tables(at)[2].value
     money = res.run("res_non_gov", f)
     assert len(shown) == len(money)
     assert all("," in str(v) for v in shown["资金合计(元)"] if float(str(v).replace(",", "")) >= 1000)  # thousands
     at = _open("需求")
-    needs = at.dataframe[0].value
+    needs = _tables(at)[0].value
     assert list(needs.columns) == list(res.NEEDS_COLUMNS.values())
     assert needs["需求总数"].astype(int).sum() == count("community_needs")
     at = _open("志愿者")
@@ -89,7 +95,7 @@ def test_the_tables_are_the_core_figures_under_their_declared_labels(loaded):
         list(res.VOLUNTEER_COLUMNS.pick("agreement_no", "project", "volunteers", "activities", "hours").values())]
     at = _open("满意度")
     assert _headers(at) == [list(res.SATISFACTION_COLUMNS.values())]
-    assert len(at.dataframe[0].value) == len(res.run("res_satisfaction", f))
+    assert len(_tables(at)[0].value) == len(res.run("res_satisfaction", f))
     at = _open("宣传")
     assert _headers(at) == [list(res.PUBLICITY_COLUMNS.values())]
     brand = res.run("res_publicity", f).sort_values("media").iloc[-1]
@@ -97,7 +103,7 @@ def test_the_tables_are_the_core_figures_under_their_declared_labels(loaded):
                                                                               "measure": "media"}]}}
     at.run()
     assert f"**明细:{brand['brand']} 的媒体报道**({brand['media']} 条)" in [m.value for m in at.markdown]
-    assert list(at.dataframe[0].value.columns) == list(res.PUBLICITY_DRILL_COLUMNS.values())
+    assert list(_tables(at)[0].value.columns) == list(res.PUBLICITY_DRILL_COLUMNS.values())
 
 
 def test_a_chart_selection_lists_the_records_behind_it(loaded):
@@ -108,7 +114,7 @@ def test_a_chart_selection_lists_the_records_behind_it(loaded):
     at.run()
     assert not at.exception, at.exception
     assert f"**明细:{venue['name']} 的已批准预约**({venue['bookings']} 条)" in [m.value for m in at.markdown]
-    records = at.dataframe[0].value
+    records = _tables(at)[0].value
     assert list(records.columns) == list(res.BOOKING_DRILL_COLUMNS.values())
     assert set(records["场地/设备"]) == {venue["name"]} and len(records) == venue["bookings"]
     assert records["预约时长(小时)"].astype(float).sum() == pytest.approx(venue["booked_hours"], abs=0.05)
@@ -120,16 +126,16 @@ def test_a_chart_selection_lists_the_records_behind_it(loaded):
     assert not at.exception, at.exception
     heads = [m.value for m in at.markdown if m.value.startswith("**明细:")]
     assert heads and heads[0].startswith(f"**明细:{year}年 多次合作伙伴的贡献**")
-    assert list(at.dataframe[3].value.columns) == list(res.CONTRIBUTION_DRILL_COLUMNS.values())
+    assert list(_tables(at)[3].value.columns) == list(res.CONTRIBUTION_DRILL_COLUMNS.values())
 
 
 def test_the_filters_from_the_url_narrow_the_figures_and_a_backwards_range_is_refused(loaded):
     community = res.run("res_venue_use", Filters(today=TODAY))["community"].iloc[0]
     at = _open("资源", community=community)
     assert not at.exception, at.exception
-    assert set(at.dataframe[0].value["所属社区"]) == {community}
+    assert set(_tables(at)[0].value["所属社区"]) == {community}
     at = _open("合作伙伴", **{"from": "2023", "to": "2024"})
-    assert set(at.dataframe[0].value["年度"].astype(int)) <= {2023, 2024}
+    assert set(_tables(at)[0].value["年度"].astype(int)) <= {2023, 2024}
     at = _open("资源", **{"from": "2025", "to": "2020"})
     assert not at.exception
     assert "起始年份不能晚于结束年份" in errors(at)
@@ -155,3 +161,17 @@ def test_a_window_or_community_without_records_says_so_in_chinese(loaded):
     assert "所选社区还没有登记场地。" in [i.value for i in at.info]
     at = _open("志愿者", **{"from": "2019", "to": "2019"})
     assert "所选范围内没有志愿服务记录。" in [i.value for i in at.info]
+
+
+def test_selecting_a_headline_figure_lists_the_records_behind_it(loaded):
+    f = Filters(today=TODAY)
+    h = res.headline(f)
+    at = _open("需求")
+    keys = list(res.HEADLINE)
+    at.session_state["res-dash:需求:kpis"] = {"selection": {"rows": [keys.index("needs_unanswered")], "columns": []}}
+    at.run()
+    assert not at.exception, at.exception
+    assert f"**{md(res.HEADLINE['needs_unanswered'][1])} · 明细**({h['needs_unanswered']:,} 条)" in \
+        [m.value for m in at.markdown]
+    (records,) = [d.value for d in at.dataframe if list(d.value.columns) == list(res.NEED_DRILL_COLUMNS.values())]
+    assert len(records) == h["needs_unanswered"] and "已满足" not in set(records["状态"])

@@ -252,3 +252,27 @@ def test_publicity_per_brand_equals_the_records_and_its_drill(demo):
             assert len(rows) == getattr(r, measure)
             assert set(rows["brand"]) <= {r.brand}
     assert df["media"].sum() > 0 and df["posts"].sum() > 0
+
+
+# ---- the headline figures ------------------------------------------------------------------------------------------
+def test_every_headline_figure_has_its_records(demo):
+    for f in (Filters(today=TODAY), Filters(year_from=2019, today=TODAY)):
+        h = res.headline(f)
+        rows = {k: res.headline_drill(k, f) for k in res.HEADLINE}
+        for k, df in rows.items():
+            assert list(res.HEADLINE_DRILL_COLUMNS[k]) == [c for c in res.HEADLINE_DRILL_COLUMNS[k] if c in df], k
+        assert len(rows["venues"]) == h["venues"] and len(rows["idle"]) == h["idle"]
+        venues = res.run("res_venue_use", f)
+        assert rows["rate"]["hours"].sum() == pytest.approx(venues["booked_hours"].sum(), abs=0.1)
+        assert rows["money"]["amount"].sum() == pytest.approx(h["money"])
+        non_gov = rows["non_gov_share"][rows["non_gov_share"]["partner_kind"] != "政府部门"]["amount"].sum()
+        assert (non_gov / h["money"] if h["money"] else None) == pytest.approx(h["non_gov_share"])
+        once = rows["once_share"]
+        cont = res.run("res_continuity", f)
+        last = cont[cont["year"] == h["last_year"]]
+        assert once["partner"].nunique() == int(last.loc[last["cls"] == "once", "partners"].sum())
+        assert (len(rows["needs_total"]), len(rows["needs_open"]), len(rows["needs_unanswered"])) == \
+            (h["needs_total"], h["needs_open"], h["needs_unanswered"])
+        assert rows["hours"]["hours"].sum() == pytest.approx(h["hours"])
+    with pytest.raises(DrillRefused):
+        res.headline_drill("everything", Filters(today=TODAY))

@@ -94,14 +94,19 @@ BOOKING_DRILL_COLUMNS = columns("id", "item", "venue_community", "booking_date",
 
 
 def _drill_venues(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    """The approved bookings of the selected venue (``venue_id``) or community over :func:`period`."""
-    start, end = period(f)
+    """The approved bookings of the selected venue (``venue_id``) or community over :func:`period` (or of every
+    venue the filters keep: ``all``)."""
     venue_id = sel.get("venue_id")
-    community = sel.get("community") or f.community
-    if venue_id is None and not sel.get("community"):
+    if venue_id is None and not sel.get("community") and not sel.get("all"):
         raise DrillRefused("无法显示明细:请先在图表中选择一个场地或社区")
-    df = bookings.bookings(state="approved", venue_id=int(venue_id) if venue_id is not None else None,
-                           community=community, start=start, end=end, db=db)
+    return _approved(f, db, limit, venue_id=int(venue_id) if venue_id is not None else None,
+                     community=sel.get("community") or f.community)
+
+
+def _approved(f: Filters, db, limit: int, *, venue_id: int | None = None, community: str | None = None):
+    """The approved venue bookings over :func:`period` (of a venue, of a community), with their hours."""
+    start, end = period(f)
+    df = bookings.bookings(state="approved", venue_id=venue_id, community=community, start=start, end=end, db=db)
     df = df[df["venue_id"].notna()]
     minutes = lambda s: s.str.split(":").map(lambda p: int(p[0]) * 60 + int(p[1]))  # noqa: E731
     df = df.assign(hours=(minutes(df["end_time"]) - minutes(df["start_time"])) / 60)
@@ -233,7 +238,8 @@ def _drill_source(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
 
 
 def _drill_share(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    return _contributions(f, db, limit, year=_required(sel, "year"), money_only=True)
+    """The money contributions of the selected year (or of the whole window: ``all``)."""
+    return _contributions(f, db, limit, year=None if sel.get("all") else _required(sel, "year"), money_only=True)
 
 
 def _drill_continuity(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
@@ -264,11 +270,25 @@ _SEGMENT_SQL = {"met": f"n.status = '{needs.MET}'",
 
 
 def _drill_needs(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    """The needs of a community in one segment (已满足 / 未满足·已有回应 / 未满足·尚无回应), or all of them."""
+    """The needs of a community in one segment (已满足 / 未满足·已有回应 / 未满足·尚无回应), or all of them; with ``all``
+    the needs of every community the filter keeps (``all`` = 1, "open" or "unanswered")."""
+    if sel.get("all"):  # every need the community filter keeps: all of them, the open ones, the unanswered ones
+        return _needs(db, limit, f.community, _OPEN_SQL.get(_one_of(sel, "all", (1, *_OPEN_SQL))))
     community = _required(sel, "community")
-    where, params = ["n.community = ?"], [community]
-    if sel.get("segment") is not None:
-        where.append(_SEGMENT_SQL[_one_of(sel, "segment", _SEGMENT_SQL)])
+    segment = None if sel.get("segment") is None else _SEGMENT_SQL[_one_of(sel, "segment", _SEGMENT_SQL)]
+    return _needs(db, limit, community, segment)
+
+
+_OPEN_SQL = {"open": f"n.status <> '{needs.MET}'", "unanswered": _SEGMENT_SQL["unanswered"]}
+
+
+def _needs(db, limit: int, community: str | None, condition: str | None) -> pd.DataFrame:
+    where, params = ["1 = 1"], []
+    if community:
+        where.append("n.community = ?")
+        params.append(community)
+    if condition:
+        where.append(condition)
     return db.fetch_df(
         "SELECT n.id, n.title, n.community, n.target_group, n.urgency, n.status,"
         " (SELECT count(*) FROM need_links l WHERE l.need_id = n.id) AS answers, n.surveyed_on"
@@ -319,7 +339,7 @@ SERVICE_DRILL_COLUMNS = columns(
 
 
 def _drill_volunteers(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    """The service records behind a year, an organisation or a project."""
+    """The service records behind a year, an organisation or a project (or all of them: ``all``)."""
     where, params = _service_where(f)
     if sel.get("year") is not None:
         where += " AND year(x.activity_date) = ?"
@@ -330,7 +350,7 @@ def _drill_volunteers(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     elif sel.get("agreement_no") is not None:
         where += " AND p.agreement_no = ?"
         params.append(sel["agreement_no"])
-    else:
+    elif not sel.get("all"):
         raise DrillRefused("无法显示明细:请先在图表中选择一项")
     return db.fetch_df(
         "SELECT x.activity_date, x.community, x.title, ap.title AS project, v.name, coalesce(o.name, ?) AS org,"
@@ -472,10 +492,22 @@ def drill(name: str, filters: Filters | None, selection: dict, db=None, *, limit
 
 
 # ---- the headline figures ------------------------------------------------------------------------------------
+# key -> (section, label): the tiles of 资源与需求总览 and 数据总览, and the rows of its 指标明细
+HEADLINE: dict[str, tuple[str, str]] = {
+    "venues": ("资源", "场地数(个)"), "idle": ("资源", "闲置场地(个)"), "rate": ("资源", "场地使用率"),
+    "money": ("合作伙伴", "伙伴资金(万元)"), "non_gov_share": ("合作伙伴", "非政府资金占比"),
+    "once_share": ("合作伙伴", "单次合作伙伴占比"),
+    "needs_total": ("需求", "需求总数(项)"), "needs_open": ("需求", "未满足(项)"),
+    "needs_unanswered": ("需求", "其中尚无回应(项)"),
+    "volunteers": ("志愿者", "服务志愿者(人)"), "hours": ("志愿者", "服务时长(小时)"), "services": ("志愿者", "服务活动(场)"),
+}
+HEADLINE_COLUMNS = columns("section", "label", "shown", computed={"section": "板块", "label": "指标", "shown": "数值"})
+
+
 def headline(f: Filters | None = None, db=None) -> dict[str, float | int | None]:
     """The section tiles' figures, from the cached queries above: venues, idle venues, the overall rate; money
-    contributed and its non-government share; partners of the last year by continuity; needs open and with no
-    answer; volunteers and hours."""
+    contributed and its non-government share; the share of one-off partners in the last year with contributions
+    (``last_year``); needs, open and with no answer; volunteers, hours and activities."""
     v = run("res_venue_use", f, db)
     counted = v[v["rate"].notna()]
     share = run("res_non_gov", f, db)
@@ -499,3 +531,40 @@ def headline(f: Filters | None = None, db=None) -> dict[str, float | int | None]
         "volunteers": int(total["volunteers"].sum()), "hours": float(total["hours"].fillna(0).sum()),
         "services": int(total["activities"].sum()),
     }
+
+
+# key -> the query and the selection whose drill-down lists the records behind the headline figure
+_HEADLINE_DRILLS = {
+    "rate": ("res_venue_use", {"all": 1}),
+    "money": ("res_non_gov", {"all": 1}), "non_gov_share": ("res_non_gov", {"all": 1}),
+    "needs_total": ("res_needs", {"all": 1}), "needs_open": ("res_needs", {"all": "open"}),
+    "needs_unanswered": ("res_needs", {"all": "unanswered"}),
+    **{k: ("res_volunteers", {"all": 1}) for k in ("volunteers", "hours", "services")},
+}
+
+
+def headline_drill(key: str, f: Filters | None = None, db=None, *, limit: int = DRILL_LIMIT) -> pd.DataFrame:
+    """The records behind one headline figure (same filters): the venues (all, or the idle ones), the approved
+    bookings, the money contributions, the last year's contributions of one-off partners, the needs (all, open,
+    unanswered), the volunteer service records. Its columns: :data:`HEADLINE_DRILL_COLUMNS` ``[key]``."""
+    if key not in HEADLINE:
+        raise DrillRefused(f"无法显示明细:未知的选择 {key!r}")
+    f = (f or Filters()).resolved()
+    if key in ("venues", "idle"):
+        v = run("res_venue_use", f, db)
+        return (v[v["flag"] == FLAG_IDLE] if key == "idle" else v).reset_index(drop=True)
+    if key == "once_share":
+        year = headline(f, db)["last_year"]
+        if year is None:
+            return pd.DataFrame(columns=list(CONTRIBUTION_DRILL_COLUMNS))
+        return drill("res_continuity", f, {"year": year, "cls": "once"}, db, limit=limit)
+    name, selection = _HEADLINE_DRILLS[key]
+    return drill(name, f, selection, db, limit=limit)
+
+
+HEADLINE_DRILL_COLUMNS = {
+    **{k: VENUE_COLUMNS for k in ("venues", "idle")}, "rate": BOOKING_DRILL_COLUMNS,
+    **{k: CONTRIBUTION_DRILL_COLUMNS for k in ("money", "non_gov_share", "once_share")},
+    **{k: NEED_DRILL_COLUMNS for k in ("needs_total", "needs_open", "needs_unanswered")},
+    **{k: SERVICE_DRILL_COLUMNS for k in ("volunteers", "hours", "services")},
+}

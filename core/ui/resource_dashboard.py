@@ -59,30 +59,55 @@ def _pct(v) -> str:
     return "—" if v is None else f"{v:.1%}"
 
 
-def headline(f: Filters) -> None:
-    """The sections' key figures: one column per section, its tiles one under the other (units in the labels, so
-    the values stay whole in a quarter of the screen)."""
-    h = res.headline(f)
+def _values(h: dict) -> dict[str, str]:
+    """The headline figures as shown (units in the labels; thousands separated)."""
     count = lambda v: f"{v:,}"  # noqa: E731
-    groups = (
-        ("资源", (("场地数(个)", count(h["venues"])), ("闲置场地(个)", count(h["idle"])),
-                 ("场地使用率", _pct(h["rate"]))),
-         f"使用率 = 已批准预约小时数 ÷ 开放小时数({res.period_text(f)});低于 {res.IDLE_BELOW:.0%} 为闲置。"),
-        ("合作伙伴", (("伙伴资金(万元)", f"{h['money'] / 10000:,.2f}"), ("非政府资金占比", _pct(h["non_gov_share"])),
-                   ("单次合作伙伴占比", _pct(h["once_share"]))),
-         f"单次合作伙伴占比:{h['last_year']}年有贡献的伙伴中当年首次贡献的比例。" if h["last_year"] else None),
-        ("需求", (("需求总数(项)", count(h["needs_total"])), ("未满足(项)", count(h["needs_open"])),
-                 ("其中尚无回应(项)", count(h["needs_unanswered"]))), "需求按当前状态统计。"),
-        ("志愿者", (("服务志愿者(人)", count(h["volunteers"])), ("服务时长(小时)", formats.number(h["hours"])),
-                  ("服务活动(场)", count(h["services"]))), None),
-    )
-    for col, (title, tiles, note) in zip(st.columns(len(groups)), groups):
+    return {"venues": count(h["venues"]), "idle": count(h["idle"]), "rate": _pct(h["rate"]),
+            "money": f"{h['money'] / 10000:,.2f}", "non_gov_share": _pct(h["non_gov_share"]),
+            "once_share": _pct(h["once_share"]), "needs_total": count(h["needs_total"]),
+            "needs_open": count(h["needs_open"]), "needs_unanswered": count(h["needs_unanswered"]),
+            "volunteers": count(h["volunteers"]), "hours": formats.number(h["hours"]), "services": count(h["services"])}
+
+
+def headline(f: Filters, key: str | None = None) -> None:
+    """The sections' key figures: one column per section, its tiles one under the other (units in the labels, so
+    the values stay whole in a quarter of the screen); with ``key``, the 指标明细 below them: selecting a figure
+    lists the records behind it."""
+    h = res.headline(f)
+    shown = _values(h)
+    notes = {"资源": f"使用率 = 已批准预约小时数 ÷ 开放小时数({res.period_text(f)});低于 {res.IDLE_BELOW:.0%} 为闲置。",
+             "合作伙伴": f"单次合作伙伴占比:{h['last_year']}年有贡献的伙伴中当年首次贡献的比例。" if h["last_year"] else None,
+             "需求": "需求按当前状态统计。"}
+    sections = list(dict.fromkeys(section for section, _ in res.HEADLINE.values()))
+    for col, section in zip(st.columns(len(sections)), sections):
         with col:
-            st.markdown(f"**{title}**")
-            for name, value in tiles:
-                st.metric(name, value, border=True)
-            if note:
-                st.caption(note)
+            st.markdown(f"**{section}**")
+            for k, (where, name) in res.HEADLINE.items():
+                if where == section:
+                    st.metric(name, shown[k], border=True)
+            if notes.get(section):
+                st.caption(notes[section])
+    if key is not None:
+        with st.expander("指标明细(选中一行,查看该指标对应的明细记录)", expanded=False):
+            _headline_drill(f, shown, key)
+
+
+def _headline_drill(f: Filters, shown: dict[str, str], key: str) -> None:
+    keys = list(res.HEADLINE)
+    frame = pd.DataFrame({"section": [res.HEADLINE[k][0] for k in keys], "label": [res.HEADLINE[k][1] for k in keys],
+                          "shown": [shown[k] for k in keys]}).rename(columns=res.HEADLINE_COLUMNS)
+    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                         key=f"{key}:kpis")
+    rows = view._state_selection(event)
+    if not rows:
+        return
+    k = keys[int(rows[0])]
+    records = attempt(lambda: res.headline_drill(k, f))
+    if records is None:
+        return
+    label = res.HEADLINE[k][1]
+    st.markdown(f"**{md(label)} · 明细**({len(records):,} 条)")
+    view._records(records, res.HEADLINE_DRILL_COLUMNS[k], f"{label.split('(')[0]}明细", f"{key}:kpi-drill")
 
 
 # ---- charts ----------------------------------------------------------------------------------------------------

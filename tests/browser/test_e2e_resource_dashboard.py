@@ -69,7 +69,7 @@ def test_a_leader_opens_the_dashboard_reloads_and_drills_into_a_bar(server, page
     heading.wait_for(timeout=WAIT_MS)
     shown = int(re.search(r"\(([\d,]+) 条\)", heading.inner_text()).group(1).replace(",", ""))
     assert shown > 0
-    rows = grid_rows(_main(page).locator("[data-testid='stDataFrame']").first)
+    rows = grid_rows(_main(page).locator("[data-testid='stDataFrame']:visible").first)
     assert rows and list(rows[0]) == list(res.SERVICE_DRILL_COLUMNS.values())
     who = res.SERVICE_DRILL_COLUMNS["name"]
     assert all(r[who] and not r[who].isdigit() for r in rows)  # names, not ids
