@@ -209,7 +209,8 @@ def render() -> None:
             schema_form(Contribution, "contribution_new",
                         lambda v: f"已登记贡献(编号 {pt.add_contribution(v, who)})", submit_label="登记贡献")
             with st.expander("从Excel导入贡献记录", icon=":material/upload_file:"):
-                st.caption("导入的贡献只作记录(资金经企业公益认领到位才计入项目的配套资金);与已登记贡献相同的行标为「已存在」并跳过。")
+                st.caption("导入的贡献只作记录(资金经企业公益认领到位才计入项目的配套资金);有错误行时整份文件都不导入,"
+                           "改正后重新上传;与已登记贡献相同的行标为「已存在」并跳过。")
                 spec = pt.contribution_import_spec()
                 import_panel(spec, "contribution:import", noun="贡献记录", template_name="伙伴贡献导入模板.xlsx",
                              commit=lambda plan: importer.commit(spec, plan, who))

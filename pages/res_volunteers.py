@@ -147,7 +147,7 @@ def _hours(who, writes: bool) -> None:
     if writes:
         with st.expander("从Excel导入服务时长", icon=":material/upload_file:"):
             st.caption("各社会组织报来的志愿服务时长表:每行一位志愿者在一次活动中的服务,志愿者按名册写「姓名(社区)」,"
-                       "活动写服务台账中的活动编号。已登记过的行会标为「已存在」并跳过。")
+                       "活动写服务台账中的活动编号。有错误行时整份文件都不导入,改正后重新上传;已登记过的行标为「已存在」并跳过。")
             spec = vol.service_import_spec()
             import_panel(spec, "volunteer:service:import", noun="服务记录", template_name="志愿服务时长导入模板.xlsx",
                          commit=lambda plan: vol.import_services(plan, who))

@@ -95,12 +95,14 @@ def test_a_service_hours_sheet_is_checked_row_by_row_and_imported_once(demo_db):
                         [a["label"], act["id"], 1, "活动协助", None]])       # the first row again
     plan = importer.plan(spec, bad)
     assert [(r.row_number, r.status) for r in plan.report] == [
-        (2, "有效"), (3, "错误"), (4, "错误"), (5, "错误"), (6, "文件内重复")]
+        (2, "待改正"), (3, "错误"), (4, "错误"), (5, "错误"), (6, "文件内重复")]  # nothing while a row is in error
     says = {r.row_number: r.message for r in plan.report}
     assert "服务台账中没有编号 99999999 的活动" in says[3]
     assert "不在服务志愿者的列表中" in says[5]
+    assert plan.valid == []
     before = _count(demo_db, "volunteer_services"), _count(demo_db, "audit_log")
-    assert (_count(demo_db, "volunteer_services"), _count(demo_db, "audit_log")) == before  # planning writes nothing
+    assert vol.import_services(plan, STAFF, demo_db) == 0
+    assert (_count(demo_db, "volunteer_services"), _count(demo_db, "audit_log")) == before  # nothing written
     good = _sheet(spec, [[a["label"], act["id"], 2.5, "活动协助", None],
                          [b["label"], act["id"], 2, "后勤保障", "搬运物资"],
                          [c["label"], act["id"], 1.5, "宣传记录", None]])
@@ -222,13 +224,19 @@ def test_a_contributions_sheet_is_checked_row_by_row_and_imported_once(demo_db):
             ["导入测试企业", day, "资金", 2000, None, None, None, None]]        # the first row again
     plan = importer.plan(spec, _sheet(spec, rows))
     assert [(r.row_number, r.status) for r in plan.report] == [
-        (2, "有效"), (3, "有效"), (4, "错误"), (5, "错误"), (6, "文件内重复")]
+        (2, "待改正"), (3, "待改正"), (4, "错误"), (5, "错误"), (6, "文件内重复")]
     says = {r.row_number: r.message for r in plan.report}
     assert "贡献类型为资金时,请填写捐赠金额(元)" in says[4] and "不在合作伙伴的列表中" in says[5]
-    assert importer.commit(spec, plan, STAFF, demo_db) == 2
+    before = _count(demo_db, "partner_contributions"), _count(demo_db, "audit_log")
+    assert importer.commit(spec, plan, STAFF, demo_db) == 0  # a row in error: nothing of the sheet is written
+    assert (_count(demo_db, "partner_contributions"), _count(demo_db, "audit_log")) == before
+    fixed = rows[:2] + [["导入测试企业", day, "资金", 800, None, None, None, None]]
+    plan = importer.plan(spec, _sheet(spec, fixed))
+    assert plan.counts == {"有效": 3}
+    assert importer.commit(spec, plan, STAFF, demo_db) == 3
     stored = demo_db.fetch_all("SELECT kind, amount, description FROM partner_contributions WHERE partner_id = ?"
                                " ORDER BY id", [partner])
     assert [(r["kind"], None if r["amount"] is None else float(r["amount"]), r["description"]) for r in stored] == [
-        ("资金", 2000.0, None), ("物资", None, "冬衣 50 件")]
-    again = importer.plan(spec, _sheet(spec, rows[:2]))
-    assert again.counts == {"已存在": 2}
+        ("资金", 2000.0, None), ("物资", None, "冬衣 50 件"), ("资金", 800.0, None)]
+    again = importer.plan(spec, _sheet(spec, fixed))
+    assert again.counts == {"已存在": 3}

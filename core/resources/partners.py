@@ -252,9 +252,10 @@ def contribution_import_spec() -> ImportSpec:
     """The contributions sheet (a year's donations and goods kept elsewhere): every field; the partner by its name.
     Imported contributions are records only, as :func:`add_contribution` (money reaches a project's 配套资金 through
     a claim); a row equal to a recorded one (partner, date, kind, amount, content) is 已存在, so a sheet imported
-    again adds nothing."""
+    again adds nothing; while a row is in error nothing of the sheet is written (its good rows wait, 待改正)."""
     return ImportSpec(entity=CONTRIBUTION, fields=tuple(Contribution.to_schema().columns),
-                      example=CONTRIBUTION_IMPORT_EXAMPLE, find_existing=_stored_contributions, row_key=_same)
+                      example=CONTRIBUTION_IMPORT_EXAMPLE, find_existing=_stored_contributions, row_key=_same,
+                      whole_file=True)
 
 
 # ---- 企业公益认领 ------------------------------------------------------------------------------------------------

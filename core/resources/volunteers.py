@@ -294,10 +294,12 @@ def _link_services(rows: list[dict], db=None) -> list[dict | str]:
 def service_import_spec() -> ImportSpec:
     """The service-hours sheet a hub receives from organisations: one row per volunteer and activity (the volunteer
     as the register lists them, 「姓名(社区)」; the activity by its ledger number). A row whose volunteer already has a
-    record at that activity is 已存在 (a sheet imported again adds nothing); an unknown activity is a row error."""
+    record at that activity is 已存在 (a sheet imported again adds nothing); an unknown activity is a row error, and
+    while a row is in error nothing of the sheet is written (its good rows wait, 待改正: the organisation's sheet is
+    corrected and uploaded again whole)."""
     return ImportSpec(entity=SERVICE, fields=tuple(VolunteerService.to_schema().columns),
                       example=SERVICE_IMPORT_EXAMPLE, find_existing=_stored_services, link=_link_services,
-                      row_key=lambda r: (r.get("volunteer_id"), r.get("activity_id")))
+                      row_key=lambda r: (r.get("volunteer_id"), r.get("activity_id")), whole_file=True)
 
 
 def import_services(plan: importer.ImportPlan, actor: Actor, db=None) -> int:

@@ -1,6 +1,6 @@
 """志愿服务时长 imported from Excel in a real browser (志愿者 → 服务时长): staff download the template, upload the
 sheet an organisation sent with one bad row (an activity number not on the ledger) and are refused that row in
-Chinese, nothing written; they fix it, upload again, import, reload, and see the hours on the activity and the
+Chinese, the good row waiting (待改正), nothing written; they fix it, upload again, import, reload, and see the hours on the activity and the
 ledger's volunteer count from the records. And a claimed contribution corrected on 伙伴贡献与认领: its partner is
 kept (refused in Chinese), its corrected amount moves the project's 配套资金:企业 (seen in the project file after F5)."""
 from __future__ import annotations
@@ -94,10 +94,11 @@ def test_a_service_hours_sheet_with_a_bad_row_is_refused_in_chinese_fixed_and_im
     upload = page.locator(UPLOAD)
     upload.set_input_files(bad)
     settle(page)
-    page.get_by_text("共 2 行:可导入 1 行,错误 1 行,已存在 0 行,文件内重复 0 行。").wait_for(timeout=WAIT_MS)
+    page.get_by_text("共 2 行:可导入 0 行,错误 1 行,已存在 0 行,文件内重复 0 行。").wait_for(timeout=WAIT_MS)
     report = grid_rows(page.locator("[data-testid='stDataFrame']").filter(visible=True).first)
-    assert [(r["行号"], r["结果"]) for r in report] == [("2", "有效"), ("3", "错误")], report
+    assert [(r["行号"], r["结果"]) for r in report] == [("2", "待改正"), ("3", "错误")], report  # the whole sheet waits
     assert "服务台账中没有编号 99999999 的活动" in report[1]["说明"], report
+    assert page.get_by_role("button", name=re.compile("确认导入")).count() == 0  # nothing can be written
     main = _text(page)
     assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", main)]
     screenshot(page, "resource-imports-1-bad-row")
