@@ -366,3 +366,24 @@ def test_error_row_numbers_after_blank_rows(db, headers):
     plan = importer.plan(SPEC, buf.getvalue())
     assert plan.report[0] == RowReport(2, "有效")
     assert {r.row_number for r in plan.report[1:]} == {4}
+
+
+def test_a_choice_list_too_long_for_a_cell_goes_on_its_own_sheet(db, monkeypatch):
+    """A city's 6,000 organisations joined into the 填写说明 cell passed Excel's 32,767 characters per cell (the file
+    would not open cleanly): a long list is one column of the 可选值 sheet, the note says how many and where, and a
+    value taken from it imports."""
+    from schemas import choices
+    many = [f"测试社区{i:05d}号网格" for i in range(5000)]  # 5,000 × 12 characters ≈ 65,000 with separators
+    monkeypatch.setitem(choices._providers, "communities", lambda: many)
+    wb = load_workbook(io.BytesIO(importer.template(SPEC)))
+    assert wb.sheetnames == ["导入数据", "填写示例", "填写说明", "可选值"]
+    notes = {r[0]: r for r in wb["填写说明"].iter_rows(min_row=2, values_only=True)}
+    community = LABEL["community"]
+    assert notes[community][3] == f"共 5,000 项,见「可选值」工作表的「{community}」列"
+    assert notes[LABEL["kind"]][3] and "、" in notes[LABEL["kind"]][3]  # a short list stays in its cell
+    listed = [r[0] for r in wb["可选值"].iter_rows(values_only=True)]
+    assert listed[0] == community and listed[1:] == many
+    assert max(len(str(c.value or "")) for ws in wb for r in ws.iter_rows() for c in r) < 32_767
+    headers = [c for c in next(wb.worksheets[0].iter_rows(values_only=True))]
+    plan = importer.plan(SPEC, xlsx(headers, [row(1, community=many[4321])]))
+    assert plan.report == [RowReport(2, "有效")] and plan.valid[0]["community"] == "测试社区04321号网格"

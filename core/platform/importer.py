@@ -97,21 +97,34 @@ REPORT_COLUMNS = columns("row_number", "status", "field", "message",
 DATA_SHEET = "导入数据"
 EXAMPLE_SHEET = "填写示例"
 NOTES_SHEET = "填写说明"
+CHOICES_SHEET = "可选值"  # the long choice lists, a column each
+INLINE_CHOICES = 60  # a column's choices listed in its 填写说明 cell up to this many
 
 
 def template(spec: ImportSpec) -> bytes:
     """The workbook to fill in: an empty 导入数据 sheet (the one that is imported), the example row on its own
-    填写示例 sheet (never imported: a copy of it in 导入数据 is refused, see :func:`plan`) and 填写说明."""
+    填写示例 sheet (never imported: a copy of it in 导入数据 is refused, see :func:`plan`), 填写说明, and 可选值 for
+    the choice lists too long for a cell (6,000 organisations would pass Excel's 32,767 characters)."""
     specs = field_specs(spec.sheet_schema)
     headers = [specs[f]["label"] + ("*" if specs[f]["required"] else "") for f in spec.fields]
-    notes = pd.DataFrame(
-        [{"列": specs[f]["label"], "必填": "是" if specs[f]["required"] else "否", "说明": _note(specs[f]),
-          "可选值": "、".join(_choices(specs[f]))} for f in spec.fields]
-    )
+    long_lists: dict[str, list[str]] = {}  # a column's choices too many for one cell: on their own sheet
+    notes = []
+    for f in spec.fields:
+        meta = specs[f]
+        values = _choices(meta)
+        if len(values) > INLINE_CHOICES:
+            long_lists[meta["label"]] = values
+            listed = f"共 {len(values):,} 项,见「{CHOICES_SHEET}」工作表的「{meta['label']}」列"
+        else:
+            listed = "、".join(values)
+        notes.append({"列": meta["label"], "必填": "是" if meta["required"] else "否", "说明": _note(meta),
+                      "可选值": listed})
     sheets = {DATA_SHEET: pd.DataFrame([], columns=headers)}
     if spec.example:
         sheets[EXAMPLE_SHEET] = pd.DataFrame([[spec.example.get(f) for f in spec.fields]], columns=headers)
-    sheets[NOTES_SHEET] = notes
+    sheets[NOTES_SHEET] = pd.DataFrame(notes)
+    if long_lists:  # one column per list, a value per row (an Excel cell holds at most 32,767 characters)
+        sheets[CHOICES_SHEET] = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in long_lists.items()})
     return workbook_bytes(sheets)
 
 
@@ -329,4 +342,4 @@ def commit(spec: ImportSpec, import_plan: ImportPlan, actor: Actor, db=None) -> 
 
 
 __all__ = ["ImportSpec", "ImportPlan", "RowReport", "template", "plan", "commit", "example_message", "FORMULA_START",
-           "DATA_SHEET", "EXAMPLE_SHEET", "NOTES_SHEET"]
+           "DATA_SHEET", "EXAMPLE_SHEET", "NOTES_SHEET", "CHOICES_SHEET"]
