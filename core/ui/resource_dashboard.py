@@ -97,7 +97,7 @@ def _headline_drill(f: Filters, shown: dict[str, str], key: str) -> None:
     frame = pd.DataFrame({"section": [res.HEADLINE[k][0] for k in keys], "label": [res.HEADLINE[k][1] for k in keys],
                           "shown": [shown[k] for k in keys]}).rename(columns=res.HEADLINE_COLUMNS)
     event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                         key=f"{key}:kpis")
+                         key=f"{key}:kpis", height=35 * (len(frame) + 1) + 3)  # every figure, no scrolling
     rows = view._state_selection(event)
     if not rows:
         return
