@@ -71,7 +71,7 @@ PHOTO_UPLOADER_CSS = """<style>
   content: "仅限 JPG、PNG、WebP 图片"; visibility: visible; font-size: 0.75rem; }
 </style>"""
 
-PROJECT_TABS = ["协议与里程碑", "服务台账", "资金", "评估", "预警", "项目动态", "宣传报道"]
+PROJECT_TABS = ["协议与里程碑", "服务台账", "资金", "评估", "预警", "宣传报道", "项目动态"]
 
 
 def _table(df: pd.DataFrame, name: str, *, key: str, columns: dict, empty: str) -> None:
@@ -200,12 +200,12 @@ def project_page() -> None:
         _evaluation_tab(p, who)
     with tabs[4]:
         _warnings_tab(p, who)
-    with tabs[5]:
-        table(projects.readable(projects.timeline(p["id"]), people=["by_user"]),
-              f"项目动态-{p['agreement_no']}", key="project:timeline", columns=projects.TIMELINE_COLUMNS)
     with tabs[PROJECT_TABS.index("宣传报道")]:  # the project's posts and media reports (core.resources.publicity)
         _table(_shown(publicity.of_project(p["id"]), PUBLICITY_COLUMNS), f"宣传报道-{p['agreement_no']}",
                key="project:publicity", columns=PUBLICITY_COLUMNS, empty="该项目还没有宣传记录,可在「宣传台账」中登记。")
+    with tabs[PROJECT_TABS.index("项目动态")]:
+        table(projects.readable(projects.timeline(p["id"]), people=["by_user"]),
+              f"项目动态-{p['agreement_no']}", key="project:timeline", columns=projects.TIMELINE_COLUMNS)
 
 
 def _header(p: dict) -> None:

@@ -113,8 +113,8 @@ def test_project_file_shows_every_tab_and_the_dossier(demo_db):
     pid = _project(2)
     at = _open("project-file", id=pid)
     assert not at.exception
-    assert [t.label for t in at.tabs] == ["协议与里程碑", "服务台账", "资金", "评估", "预警", "项目动态", "宣传报道"]
-    timeline = next(df.value for df in at.dataframe if "事件" in df.value.columns)
+    assert [t.label for t in at.tabs] == ["协议与里程碑", "服务台账", "资金", "评估", "预警", "宣传报道", "项目动态"]
+    timeline = at.dataframe[-1].value
     assert "签订资助协议" in list(timeline["事件"]) and "申报:已立项资助" in list(timeline["事件"])
     labels = [b.label for b in at.get("download_button")]
     assert "导出项目档案(Excel + 附件 zip)" in labels
