@@ -2,8 +2,6 @@
 project's questionnaire), the Excel import of paper forms, and the questionnaires themselves (questions edited as
 rows). Staff and admins write; leaders read the results. Thin: every read and write goes through
 core.resources.surveys."""
-import datetime as dt
-
 import streamlit as st
 
 from core.platform import formats
@@ -106,7 +104,7 @@ def _entry(who, pid: int | None) -> None:
     st.caption("一份答卷对应一位受访居民;带 * 的为必填项。保存后表单清空,可接着录入下一份。")
     schema_form(sv.response_form(sid), f"survey:entry:{pid}:{sid}",
                 lambda values: f"已保存答卷(编号 {sv.add_response(pid, values, who, survey_id=sid)})",
-                submit_label="保存答卷", defaults={"response_date": dt.date.today()})
+                submit_label="保存答卷", defaults=sv.entry_defaults(pid))
 
 
 def _import(who, pid: int | None) -> None:

@@ -200,6 +200,13 @@ def response_form(survey_id: int, db=None):
     return response_schema(questions(survey_id, db))
 
 
+def entry_defaults(project_id: int, db=None) -> dict:
+    """The response form's starting values: today, and the project's first community."""
+    row = (db or get_db()).fetch_one("SELECT communities FROM projects WHERE id = ?", [int(project_id)])
+    communities = list((row or {}).get("communities") or [])
+    return {"response_date": dt.date.today(), "community": communities[0] if communities else None}
+
+
 def _project(project_id: int, db) -> dict:
     row = db.fetch_one("SELECT p.id, p.agreement_no, a.title FROM projects p JOIN applications a"
                        " ON a.id = p.application_id WHERE p.id = ?", [int(project_id)])
