@@ -1,9 +1,10 @@
 """Demo data of 资源库 bookings (issue 18): the demo venues' weekly hours, the communities' equipment, and bookings
-of recent months consistent with the demo ledger — each group activity (小组活动, 社区活动, 讲座培训) of the last
-four months held in a community that has a venue is an approved booking of that venue by the project's organisation,
+of the last twelve months consistent with the demo ledger — each group activity (小组活动, 社区活动, 讲座培训) of
+those months held in a community that has a venue is an approved booking of that venue by the project's organisation,
 linked to the activity (which then names the venue); the subdistrict's hall takes the lectures of communities
-without a venue; the 四点半课堂 is booked three afternoons a week; a few bookings were refused or cancelled, and the
-coming fortnight has bookings waiting for approval. The 云水 meeting room stays little used (an idle venue)."""
+without a venue; each venue has its regular weekly users (RECURRING: 四点半课堂 every afternoon, the 老年活动室
+every morning, …), so they are used a quarter to two thirds of their open hours; a few bookings were refused or
+cancelled, and the coming fortnight has bookings waiting for approval. The 云水 meeting room stays little used (an idle venue)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,7 @@ from core.resources.bookings import BOOKING, EQUIPMENT, _minutes, parse_hours
 from core.orgs.venues import VENUE
 
 SEED = 18014
-MONTHS_BACK = 4
+MONTHS_BACK = 12  # a year of bookings: this year's use rate is the venues' real one
 GROUP_KINDS = ("小组活动", "社区活动", "讲座培训")
 HALL = "下沙街道社会组织服务中心报告厅"
 CLASSROOM = "金沙湖社区四点半课堂"
@@ -30,11 +31,22 @@ EQUIPMENT_ROWS = (
     ("金沙湖社区图书流动箱", "文体器材", 4, "金沙湖社区", "金沙湖社区居委会", "金沙湖社区四点半课堂"),
     ("云水社区无线话筒", "音响设备", 4, "云水社区", "云水社区居委会", "云水社区党群服务中心"),
 )
-RECURRING = (  # venue, weekdays (0 = 周一), slot, purpose, expected people
+WENHAI = "文海社区邻里中心多功能厅"
+GAOSHA = "高沙社区老年活动室"
+RECURRING = (  # venue, weekdays (0 = 周一), slot, purpose, expected people: the venues' regular users
     (CLASSROOM, (0, 2, 4), ("15:30", "17:30"), "四点半课堂课后托管", 20),
-    ("文海社区邻里中心多功能厅", (1, 3), ("18:30", "20:00"), "社区文艺队排练", 25),
+    (CLASSROOM, (1, 3), ("15:30", "17:30"), "青葵伙伴课业辅导", 15),
+    (WENHAI, (1, 3), ("18:30", "20:00"), "社区文艺队排练", 25),
+    (WENHAI, (0, 2, 4), ("09:00", "11:30"), "邻里课堂兴趣小组", 30),
+    (WENHAI, (1, 3), ("14:00", "16:00"), "社区健康讲座", 40),
+    (WENHAI, (5,), ("14:00", "17:00"), "周末亲子活动", 40),
+    (WENHAI, (6,), ("09:00", "11:00"), "社区合唱团排练", 30),
+    (GAOSHA, (0, 1, 2, 3, 4), ("08:30", "11:30"), "老年人日间活动(棋牌、健身操)", 30),
     (HALL, (2,), ("14:00", "17:00"), "社会组织能力建设培训", 60),
-)
+    (HALL, (1,), ("09:00", "11:30"), "社区议事会与政策宣讲", 80),
+    (HALL, (3,), ("09:00", "12:00"), "社会组织服务中心例会", 40),
+    (HALL, (4,), ("14:00", "16:30"), "志愿者培训", 50),
+)  # 云水's meeting room has none: the idle venue
 REFUSALS = ("该时段已安排社区议事会", "场地检修,暂停开放", "预计人数超出场地容量")
 CANCELS = ("活动改期", "天气原因改为线上开展")
 
