@@ -84,6 +84,25 @@ def test_the_other_rules_refuse_in_chinese_and_say_what_to_change(demo_db):
     assert _count(demo_db) == before
 
 
+def test_an_edit_is_checked_again_and_audited(demo_db):
+    project = _branded_project(demo_db)
+    other_brand = demo_db.scalar("SELECT min(id) FROM brands WHERE id <> ?", [project["brand_id"]])
+    key = pub.add_item(_post(project_id=project["id"]), STAFF)
+    with pytest.raises(ValidationFailed) as exc:
+        pub.update_item(key, {"brand_id": other_brand}, STAFF)
+    assert f"属于品牌「{project['brand']}」" in _messages(exc)
+    with pytest.raises(ValidationFailed) as exc:
+        pub.update_item(key, {"link": "mp.weixin.qq.com/s/x"}, STAFF)
+    assert exc.value.fields["link"] == [BAD_LINK]
+    assert pub.update_item(key, {"reads": 2000, "title": "改过的标题"}, STAFF)
+    assert not pub.update_item(key, {"reads": 2000}, STAFF)  # nothing changed
+    row = demo_db.fetch_one("SELECT title, reads, brand_id, updated_by FROM publicity_items WHERE id = ?", [key])
+    assert row == {"title": "改过的标题", "reads": 2000, "brand_id": None, "updated_by": "staff"}
+    assert list(pub.history(key)["action"]) == ["update", "create"]
+    with pytest.raises(PermissionDenied):
+        pub.update_item(key, {"reads": 1}, LEADER)
+
+
 def test_a_media_report_takes_its_channels_level_when_none_is_chosen(demo_db):
     project = _branded_project(demo_db)
     key = pub.add_item(_post(kind="媒体报道", channel="杭州日报", link=None, reads=None, project_id=project["id"]),

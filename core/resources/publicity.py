@@ -22,8 +22,8 @@ from core.monitoring import brands
 from core.platform import audit, cache, importer, records
 from core.platform.actor import Actor
 from core.platform.db import get_db
-from core.platform.entities import Entity, register
-from core.platform.errors import NotFound, ValidationFailed
+from core.platform.entities import Entity, may, register
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from core.platform.importer import ImportPlan, ImportSpec
 from core.platform.listing import Column, Filter, ListView
 from schemas.columns import Columns, columns, label, number
@@ -244,8 +244,15 @@ def _check(record: dict, db) -> None:
         raise ValidationFailed(fields={"brand_id": [clash]})
 
 
+def _may(actor: Actor, action: str) -> None:
+    """Who may not write is told so before anything is checked (the write path refuses them too)."""
+    if not may(actor, PUBLICITY, action):
+        raise PermissionDenied("当前账号无权修改宣传记录(仅中心工作人员和管理员可以登记和修改)")
+
+
 def add_item(values: dict, actor: Actor, db=None) -> int:
     """Record a post or a media report (staff, admins)."""
+    _may(actor, "create")
     db = db or get_db()
     record = records.clean(PUBLICITY, values)
     with records.unit(actor, db) as u:
@@ -255,11 +262,15 @@ def add_item(values: dict, actor: Actor, db=None) -> int:
 
 def update_item(item_id: int, values: dict, actor: Actor, db=None) -> bool:
     """Change a record (the whole record is checked again, the brand against the project's too)."""
+    _may(actor, "update")
     db = db or get_db()
-    before = records.get(PUBLICITY, int(item_id), db)
-    merged = {n: values.get(n, before.get(n)) for n in PublicityItem.to_schema().columns}
-    _check(records.clean(PUBLICITY, merged), db)
-    return records.update(PUBLICITY, int(item_id), values, actor, db=db)
+    with records.unit(actor, db) as u:
+        before = u.fetch(PUBLICITY, int(item_id))
+        if before is None:
+            raise NotFound(f"宣传记录(编号 {item_id})不存在")
+        _check(records.clean(PUBLICITY, {n: values.get(n, before.get(n)) for n in PublicityItem.to_schema().columns}),
+               u.tx)
+        return u.update(PUBLICITY, int(item_id), values)
 
 
 IMPORT_EXAMPLE = {"title": "“1516便民服务”走进文海社区 家电维修受欢迎", "kind": DAILY, "channel": "荟益沙",
