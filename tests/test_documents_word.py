@@ -241,6 +241,19 @@ def test_the_annual_report_has_charts_brand_stories_cases_with_photos_and_staff_
     assert "亮点:" + TRICKY in text and "孵化覆盖面仍有局限" in text and "拓展企业公益认领" in text
 
 
+def test_a_leaders_copy_leaves_the_activity_photos_out(demo_db):
+    year = TODAY.year
+    case = annual.cases(year)[0]
+    act = demo_db.scalar("SELECT max(id) FROM activities WHERE project_id = ? AND year(activity_date) = ?",
+                         [case["project_id"], year])
+    ledger.attach_photo(act, "现场.png", image("PNG"), STAFF)
+    staff_copy = Document(io.BytesIO(catalog.word("annual", year, STAFF)))
+    leader_copy = catalog.word("annual", year, LEADER)
+    assert len(staff_copy.inline_shapes) == 1 and not Document(io.BytesIO(leader_copy)).inline_shapes
+    assert "活动照片仅附于中心工作人员下载的版本" in docx_text(leader_copy)
+    assert "活动照片仅附于" not in "\n".join(p.text for p in staff_copy.paragraphs)
+
+
 def test_the_reflection_is_one_record_per_year_written_by_staff(demo_db):
     year = TODAY.year - 1
     before = demo_db.scalar("SELECT count(*) FROM audit_log")

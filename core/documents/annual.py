@@ -8,7 +8,8 @@
   the UI layer, ``pages/documents.py`` passes their renderer);
 - 品牌故事: each brand's story (its description) and its figures in the year;
 - 项目案例: the year's projects that served the most person-times (those with photos first), with their activities
-  and up to two activity photos each from the service ledger;
+  and up to two activity photos each from the service ledger (only in the copies of those who may read attachments:
+  a leader's copy says the photos are left out);
 - 年度亮点 / 总结反思 / 发展规划: what staff write for the year (:data:`ANNUAL_REPORT`, one record per year).
 """
 from __future__ import annotations
@@ -29,7 +30,9 @@ from schemas import choices
 from schemas.report import AnnualReport
 
 STAFF = frozenset({"admin", "staff"})
-READERS = ("admin", "staff", "leader")  # who may download the report: leaders hand it on (figures, no personal data)
+# who may download the report: leaders too, who hand it on to the subdistrict (figures, brand stories, cases); the
+# cases' activity photos (residents, children) only go into the copies of those who may read attachments
+READERS = ("admin", "staff", "leader")
 TEMPLATE = "annual_report"
 CASES = 3  # project cases in a report
 CASE_PHOTOS = 2  # photos per case
@@ -163,9 +166,10 @@ def _photos(project_id: int, year: int, db) -> list[bytes]:
     return out
 
 
-def cases(year: int, *, limit: int = CASES, db=None) -> list[dict]:
+def cases(year: int, *, limit: int = CASES, photos: bool = True, db=None) -> list[dict]:
     """The year's cases: projects with activities in the year, those with activity photos first, then by
-    person-times served in the year; each with its figures, three of its activities and its photos (PNG/JPEG)."""
+    person-times served in the year; each with its figures, three of its activities and (``photos``) up to
+    :data:`CASE_PHOTOS` of its activity photos (PNG/JPEG)."""
     db = db or get_db()
     rows = db.fetch_all(
         "WITH y AS (SELECT x.project_id, count(*) AS activities, sum(x.person_times) AS person_times,"
@@ -188,15 +192,16 @@ def cases(year: int, *, limit: int = CASES, db=None) -> list[dict]:
             "activities": formats.number(r["activities"]), "person_times": formats.number(r["person_times"]),
             "highlights": [{"date": cn_date(x["activity_date"]), "community": text(x["community"]),
                             "title": text(x["title"]), "person_times": formats.number(x["person_times"])} for x in acts],
-            "photos": [Picture(data, 75) for data in _photos(r["id"], int(year), db)],
+            "photos": [Picture(data, 75) for data in _photos(r["id"], int(year), db)] if photos else [],
         })
     return out
 
 
 # ---- the document ----------------------------------------------------------------------------------------
 def context(year: int, *, chart_png: Callable[[str, pd.DataFrame], bytes] | None = None,
-            today: dt.date | None = None, db=None) -> dict:
-    """Everything the template prints, as text (and pictures)."""
+            today: dt.date | None = None, photos: bool = True, db=None) -> dict:
+    """Everything the template prints, as text (and pictures). ``photos``: the cases' activity photos (the ledger's
+    attachments, which only those who may read attachments get: ``core.platform.documents.READ_ROLES``)."""
     db = db or get_db()
     today = today or dt.date.today()
     fig = figures(year, today=today, db=db)
@@ -210,7 +215,8 @@ def context(year: int, *, chart_png: Callable[[str, pd.DataFrame], bytes] | None
         "year": str(year), "today": cn_date(today), "as_of": cn_date(year_end(year, today)),
         "cols": FIGURE_COLUMNS,
         "figures": [{"figure": r.figure, "year": r.year, "total": r.total} for r in fig.itertuples(index=False)],
-        "charts": charts, "brands": brand_stories(year, today=today, db=db), "cases": cases(year, db=db),
+        "charts": charts, "brands": brand_stories(year, today=today, db=db), "cases": cases(year, photos=photos, db=db),
+        "photo_note": "" if photos else "(活动照片仅附于中心工作人员下载的版本)",
         "labels": {n: AnnualReport.to_schema().columns[n].metadata["label"] for n in ("highlights", "reflection", "plans")},
         "highlights": text(mine.get("highlights"), "(尚未填写)"),
         "reflection": text(mine.get("reflection"), "(尚未填写)"),
@@ -219,5 +225,5 @@ def context(year: int, *, chart_png: Callable[[str, pd.DataFrame], bytes] | None
 
 
 def word(year: int, *, chart_png: Callable[[str, pd.DataFrame], bytes] | None = None,
-         today: dt.date | None = None, db=None) -> bytes:
-    return render(TEMPLATE, context(year, chart_png=chart_png, today=today, db=db))
+         today: dt.date | None = None, photos: bool = True, db=None) -> bytes:
+    return render(TEMPLATE, context(year, chart_png=chart_png, today=today, photos=photos, db=db))

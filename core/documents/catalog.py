@@ -248,8 +248,8 @@ def _score_sheet_name(round_id: int, db) -> str:
 
 
 # ---- 年度成效报告 ------------------------------------------------------------------------------------------
-def _annual_context(year: int, db=None, *, chart_png=None) -> dict:
-    return annual.context(int(year), chart_png=chart_png, db=db)
+def _annual_context(year: int, db=None, *, chart_png=None, actor: Actor | None = None) -> dict:
+    return annual.context(int(year), chart_png=chart_png, photos=attachments.may_read(actor), db=db)
 
 
 # ---- the catalogue ---------------------------------------------------------------------------------------
@@ -285,7 +285,7 @@ def word(key: str, record_id: int, actor: Actor | None, db=None, **options) -> b
     """The document as .docx, for ``actor`` (refused unless the document's roles include one of theirs)."""
     doc = _check(actor, key)
     db = db or get_db()
-    return render(doc.template, doc.build(record_id, db, **options))
+    return render(doc.template, doc.build(record_id, db, actor=actor, **options))
 
 
 def pdf(key: str, record_id: int, actor: Actor | None, db=None, **options) -> bytes:

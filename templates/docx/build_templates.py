@@ -262,6 +262,7 @@ def annual_report() -> Document:
     para(doc, "{{ b.figures }}")
     para(doc, "{%p endfor %}")
     doc.add_heading("四、项目案例", level=1)
+    para(doc, "{{ photo_note }}", size=9)
     para(doc, "{%p for k in cases %}")
     doc.add_heading("{{ k.title }}", level=2)
     para(doc, "承接组织:{{ k.org }};项目类别:{{ k.category }};所属品牌:{{ k.brand }};服务社区:{{ k.communities }}。")
