@@ -7,7 +7,9 @@ server, so the PDF is the Word document, page for page, from the same template.
 - A time limit (:data:`TIMEOUT`); a conversion that runs over is killed and refused in Chinese.
 - Where LibreOffice is not installed, :func:`available` says so and :func:`convert` refuses with what to do
   (the Word document still works). ``bash run.sh`` and ``tests/run.sh`` install it when missing.
-One conversion of a two-page document takes about 1.2 s on the 2-core machine (bench: tests/test_documents_pdf.py).
+One conversion of the two-page 资助协议 took 1.2–1.6 s on the quiet 2-core machine and about 7 s with the machine
+under a load of 5 (tests/test_documents_pdf.py prints it). LibreOffice is started per conversion (no resident
+office process to keep alive or to leak memory).
 """
 from __future__ import annotations
 
