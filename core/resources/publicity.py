@@ -26,6 +26,7 @@ from core.platform.entities import Entity, may, register
 from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from core.platform.importer import ImportPlan, ImportSpec
 from core.platform.listing import Column, Filter, ListView
+from schemas import choices
 from schemas.columns import Columns, columns, label, number
 from schemas.monitoring import Brand
 from schemas.publicity import (
@@ -99,7 +100,8 @@ def reach_by_brand(db=None, year_from: int | None = None, year_to: int | None = 
         return db.fetch_df(
             f"SELECT b.id AS brand_id, b.name AS brand, b.tier, {figures} FROM brands b"
             f" LEFT JOIN ({sql}) r ON r.brand_id = b.id"
-            " ORDER BY CASE b.tier WHEN '核心品牌' THEN 0 ELSE 1 END, r.posts + r.media DESC NULLS LAST, b.id", params)
+            " ORDER BY CASE b.tier WHEN ? THEN 0 ELSE 1 END, r.posts + r.media DESC NULLS LAST, b.id",
+            params + [choices.BRAND_TIERS[0]])
 
     return cache.cached("publicity:reach_by_brand", (year_from, year_to), TABLES, load, db)
 
