@@ -551,7 +551,8 @@ def measure_first_start(browser, log) -> dict:
         base = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if k not in ("HUBDESK_BCRYPT_ROUNDS", "HUBDESK_LOGIN_SLEEP")}
         env.update(HUBDESK_DB=str(work / "hub.duckdb"), HUBDESK_SECRETS=str(work / "secrets.toml"), HUBDESK_DEMO="1",
-                   HUBDESK_BACKUP_ON_START="0", HUBDESK_BACKUP_EVERY_HOURS="0", PYTHONUNBUFFERED="1")
+                   HUBDESK_BACKUP_ON_START="0", HUBDESK_BACKUP_EVERY_HOURS="0", PYTHONUNBUFFERED="1",
+                   HUBDESK_REMINDERS_EVERY_MINUTES="0")  # no reminder writes clearing caches mid-measurement
         b.ARTIFACTS.mkdir(exist_ok=True)
         log_path = b.ARTIFACTS / "server-bench-browser-start.log"
         with open(log_path, "w", encoding="utf-8") as server_log:
