@@ -41,7 +41,7 @@ def unneutralise(value):
 
 
 def _cell(value):
-    if value is None or value is pd.NaT:
+    if value is None or value is pd.NaT or value is pd.NA:  # pd.NA: an empty cell of a nullable number column
         return None
     if isinstance(value, float) and value != value:
         return None
