@@ -294,12 +294,16 @@ RESOURCE_VIEWS |= {"res_publicity_read"}  # 宣传概况 (issue 18)
 RESOURCE_VIEWS |= {"res_beneficiaries_read"}  # 服务对象概况 (issue 18): counts only, never names
 RESOURCE_VIEWS |= {"res_surveys_read"}  # 居民满意度概况 (issue 18)
 RESOURCE_VIEWS |= {"inbox"}  # 消息 (issue 19): every account reads its own reminders (and picks its channels)
+RESOURCE_VIEWS |= {"annual_report_read"}  # 年度成效报告 (issue 19): leaders download it, write nothing
+# the writing screens a leader reaches: their own password and their own reminders' channels (row rules: own row only)
+LEADER_OWN = {"account", "inbox"}
 
 
-def test_the_only_writing_screen_a_leader_reaches_is_their_own_password():
+def test_the_only_writing_screens_a_leader_reaches_are_their_own_password_and_channels():
     leader = navigation.pages_for(["leader"])
-    assert {p.key for p in leader if p.writes} == {"account"}
+    assert {p.key for p in leader if p.writes} == LEADER_OWN
     assert navigation.BY_KEY["account"].writes == ("user",)
+    assert navigation.BY_KEY["inbox"].writes == ("notification_pref",)
     assert {p.key for p in leader} == {"home", "dash_overview", "dash_charts", "dash_meeting", "account", *RESOURCE_VIEWS}
 
 
@@ -308,7 +312,7 @@ def test_a_leader_session_cannot_open_any_writing_screen(demo_db):
     urls = registered_urls(at)
     assert urls == {"", "my-password", *DASH_URLS, *(navigation.BY_KEY[k].url_path for k in RESOURCE_VIEWS)}
     for spec in WRITING:
-        if spec.key == "account":
+        if spec.key in LEADER_OWN:
             continue
         assert spec.url_path not in urls
         open_page(at, spec.url_path)
@@ -316,7 +320,7 @@ def test_a_leader_session_cannot_open_any_writing_screen(demo_db):
         assert [t.value for t in at.title] == ["无权访问"], spec.key
 
 
-@pytest.mark.parametrize("spec", [p for p in WRITING if p.key != "account"], ids=lambda p: p.key)
+@pytest.mark.parametrize("spec", [p for p in WRITING if p.key not in LEADER_OWN], ids=lambda p: p.key)
 def test_every_writing_screen_refuses_a_leader_itself(demo_db, spec):
     data_rows = "WHERE table_name <> 'security_events'"  # the refusal itself is logged for the auditor
     before = count("audit_log", data_rows)
@@ -336,11 +340,12 @@ def test_the_write_path_refuses_a_leader_for_every_entity(db):
 
     from core.platform.entities import may
 
-    # a row rule lets every account start its own session (tests/test_permissions.py holds it to that)
-    assert {e.name for e in all_entities() if may(LEADER, e, "create")} == {"user_session"}
+    # row rules let every account start its own session (tests/test_permissions.py holds it to that) and set its own
+    # reminders' channels (tests/test_notify.py)
+    assert {e.name for e in all_entities() if may(LEADER, e, "create")} == {"user_session", "notification_pref"}
     assert not [e.name for e in all_entities() if may(LEADER, e, "delete")]
     for entity in all_entities():
-        if entity.name != "user_session":
+        if entity.name not in ("user_session", "notification_pref"):
             with pytest.raises(PermissionDenied):
                 records.create(entity, {}, LEADER)
         with pytest.raises(PermissionDenied):
