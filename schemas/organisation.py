@@ -38,6 +38,10 @@ class Organisation(FormSchema):
     legal_rep: Series[str] = field("法定代表人/负责人", name=True, required=False, str_length={"max_value": 50})
     contact_person: Series[str] = field("联系人", name=True, str_length={"max_value": 50})
     contact_phone: Series[str] = field("联系电话", phone_cn=(), help="手机号或带区号的固定电话,如 0571-86001234")
+    contact_email: Series[str] = field("联系邮箱", required=False, str_length={"max_value": 100},
+                                       str_matches=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                                       help="联系人的电子邮箱,如 name@example.org;填写后补正、培训、资助协议、"
+                                            "中期/末期报告等提醒也会发到这里(可不填)")
     community: Series[str] = field("所属社区", widget="select", source="communities")
     service_domains: Series[object] = field("服务领域", widget="multiselect", source="service_domains", required=False)
     stage: Series[str] = field("发展阶段", widget="select", source="stages")

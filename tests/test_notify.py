@@ -368,7 +368,8 @@ def test_each_account_chooses_its_channels_and_admins_set_the_default(demo_db):
     assert rules.choose_channels(rules.DEFAULT_PREF, ["inbox"], ADMIN, db=db)
     assert rules.channels_of("expert", db) == ("inbox",) and rules.channels_of("staff", db) == ("inbox",)
     hits = job.wanted(today=dt.date.today(), db=db, available={"inbox", "email"})
-    assert {r["channel"] for r in hits} == {"inbox"}
+    # the accounts' reminders follow their choice (an organisation's contact, not an account, is emailed)
+    assert {r["channel"] for r in hits if not r["recipient"].startswith("org:")} == {"inbox"}
     assert rules.choose_channels("expert", ["email", "inbox"], EXPERT, db=db)
     hits = job.wanted(today=dt.date.today(), db=db, available={"inbox", "email"})
     assert {r["channel"] for r in hits if r["recipient"] == "expert"} == {"inbox", "email"}
@@ -448,3 +449,79 @@ def test_channels_read_only_what_the_secrets_file_says(tmp_path):
     path.write_text('[smtp]\nhost = "mail"\nusername = "hub@x.cn"\n', encoding="utf-8")
     conf = channels.load(path)
     assert conf.smtp.port == 587 and conf.smtp.security == "starttls" and conf.smtp.sender == "hub@x.cn"
+
+
+# ---- an organisation's contact as a recipient ----------------------------------------------------------------
+def _org_scenario(db) -> dict:
+    """A returned application, a training tomorrow and a mid-term report in ten days, each of an organisation
+    with a 联系邮箱; one attendee's organisation has none (it gets no email)."""
+    today = dt.date.today()
+    app = db.fetch_one("SELECT a.id, a.org_id, o.contact_email FROM applications a JOIN organisations o"
+                       " ON o.id = a.org_id WHERE a.state = 'submitted' AND o.contact_email IS NOT NULL"
+                       " ORDER BY a.id LIMIT 1")
+    project = db.fetch_one("SELECT p.id, a.org_id FROM projects p JOIN applications a ON a.id = p.application_id"
+                           " JOIN organisations o ON o.id = a.org_id WHERE p.state = 'active'"
+                           " AND o.contact_email IS NOT NULL ORDER BY p.id LIMIT 1")
+    training = db.fetch_one("SELECT t.id FROM trainings t JOIN training_attendance x ON x.training_id = t.id"
+                            " GROUP BY t.id HAVING count(DISTINCT x.org_id) >= 2 ORDER BY t.id LIMIT 1")
+    attendees = [r["org_id"] for r in db.fetch_all(
+        "SELECT DISTINCT org_id FROM training_attendance WHERE training_id = ? ORDER BY org_id", [training["id"]])]
+    with db.transaction() as tx:
+        tx.execute("UPDATE applications SET state = 'returned', return_due = ? WHERE id = ?",
+                   [today + dt.timedelta(days=2), app["id"]])
+        tx.execute("UPDATE projects SET midterm_due = ? WHERE id = ?", [today + dt.timedelta(days=10), project["id"]])
+        tx.execute("DELETE FROM evaluations WHERE project_id = ?", [project["id"]])
+        tx.execute("UPDATE trainings SET training_date = ? WHERE id = ?", [today + dt.timedelta(days=1), training["id"]])
+        tx.execute("UPDATE organisations SET contact_email = ? WHERE id = ?", [f"first{attendees[0]}@example.org",
+                                                                               attendees[0]])
+        tx.execute("UPDATE organisations SET contact_email = NULL WHERE id = ?", [attendees[-1]])
+    return {"app": app, "project": project, "training": training["id"], "attendees": attendees}
+
+
+def test_an_organisations_contact_gets_one_email_per_reminder_and_no_inbox_row(servers):
+    db, mailbox = servers["db"], servers["mailbox"]
+    s = _org_scenario(db)
+    job.run(db=db, url_path=_url_path)
+    job.run(db=db, url_path=_url_path)  # the same day again: nothing new
+    org_rows = _rows(db, "recipient LIKE 'org:%'")
+    assert org_rows and {r["channel"] for r in org_rows} == {"email"} and {r["status"] for r in org_rows} == {"sent"}
+    assert not _rows(db, "recipient LIKE 'org:%' AND channel = 'inbox'")  # an organisation has no inbox
+    keys = Counter((r["rule"], r["record_ref"], r["due_date"], r["recipient"]) for r in org_rows)
+    assert set(keys.values()) == {1}
+    by_key = {(r["rule"], r["record_ref"], r["recipient"]): r for r in org_rows}
+    correction = by_key[("correction_due", str(s["app"]["id"]), f"org:{s['app']['org_id']}")]
+    assert correction["address"] == s["app"]["contact_email"] and correction["link_page"] is None
+    assert ("report_due", f"{s['project']['id']}:midterm", f"org:{s['project']['org_id']}") in by_key
+    assert ("training_reminder", str(s["training"]), f"org:{s['attendees'][0]}") in by_key
+    assert ("training_reminder", str(s["training"]), f"org:{s['attendees'][-1]}") not in by_key  # no address
+    # the SMTP server received each exactly once, at the organisation's address, worded to the organisation
+    got = Counter((int(m["X-HubDesk-Reminder"]), m["To"]) for m in mailbox.messages)
+    assert all(got[(r["id"], r["address"])] == 1 for r in org_rows)
+    to_org = next(m for m in mailbox.messages if int(m["X-HubDesk-Reminder"]) == correction["id"])
+    body = to_org.get_content()
+    assert "贵组织" in body and "打开记录" not in body and str(to_org["Subject"]).startswith("【枢纽台】请于")
+    # the staff still get their inbox message about the same record
+    assert _rows(db, "rule = 'correction_due' AND record_ref = ? AND recipient = 'staff' AND channel = 'inbox'",
+                 [str(s["app"]["id"])])
+
+
+def test_an_organisation_is_emailed_only_when_the_rule_emails(servers):
+    db = servers["db"]
+    _org_scenario(db)
+    rules.save_setting("correction_due", {"channels": ["inbox"]}, ADMIN, db=db)
+    rows = job.wanted(today=dt.date.today(), db=db, available={"inbox", "email", "wecom"})
+    assert not [r for r in rows if r["rule"] == "correction_due" and r["recipient"].startswith("org:")]
+    assert [r for r in rows if r["rule"] == "training_reminder" and r["recipient"].startswith("org:")]
+    assert not [r for r in job.wanted(today=dt.date.today(), db=db, available={"inbox"})
+                if r["recipient"].startswith("org:")]  # email not configured
+
+
+def test_an_unsent_email_to_an_organisation_names_the_organisation(servers):
+    db, smtp = servers["db"], servers["smtp"]
+    s = _org_scenario(db)
+    smtp.down()
+    job.run(db=db, url_path=_url_path)
+    failed = inbox.failures(ADMIN, db=db)
+    name = db.scalar("SELECT name FROM organisations WHERE id = ?", [s["app"]["org_id"]])
+    assert f"{name}(组织联系人)" in set(failed["recipient"])
+    assert not failed["recipient"].str.startswith("org:").any()

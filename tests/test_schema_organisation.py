@@ -87,7 +87,7 @@ def test_good_record_passes_with_every_field_cleaned():
     assert out == {
         "name": "下沙街道文海社区邻里互助协会", "kind": "社会团体", "uscc": uscc_for("51", 1), "filing_no": None,
         "reg_date": dt.date(2020, 5, 12), "legal_rep": "李红", "contact_person": "王芳",
-        "contact_phone": "138 5710 0000", "community": "文海社区", "service_domains": ["社区治理", "志愿服务"],
+        "contact_phone": "138 5710 0000", "contact_email": None, "community": "文海社区", "service_domains": ["社区治理", "志愿服务"],
         "stage": "成长期", "incubation_in": None, "incubation_out": None, "rating": None, "rating_date": None,
         "brought_in_on": None, "active": True, "notes": None,
     }
@@ -392,3 +392,12 @@ def test_a_value_of_the_wrong_type_gets_one_message_and_spoils_only_its_row():
     valid, errors = validate_many(Organisation, rows)
     assert sorted(valid) == [1]
     assert errors == [RowError(0, "reg_date", "登记/备案日期", "登记/备案日期格式不正确")]
+
+
+# ---- 联系邮箱 (optional; the reminders about the organisation are emailed to it) ----------------------------
+def test_contact_email_is_optional_and_checked():
+    assert validate(Organisation, org_values(contact_email=" org0001@example.org "))["contact_email"] == \
+        "org0001@example.org"
+    assert validate(Organisation, org_values(contact_email=""))["contact_email"] is None
+    for bad in ("org0001", "org@example", "a b@example.org", "x@@example.org"):
+        assert refused(contact_email=bad).fields == {"contact_email": ["联系邮箱格式不正确"]}, bad

@@ -330,6 +330,11 @@ def organisation_rows(seed: int = 2018, today: dt.date | None = None) -> list[di
             n += rng.randint(1, 6)
 
     rows.extend(filed_rows)
+    # the contact's email (the reminders about an organisation reach it): a numbered address, every registered
+    # organisation and two of three filed ones (the others have none, so "no address" is in the data too)
+    for i, r in enumerate(rows):
+        has = r["kind"] != FILED or i % 3 != 2
+        r["contact_email"] = f"org{i + 1:04d}@example.org" if has else None
     return rows
 
 

@@ -102,8 +102,11 @@ def failures(actor: Actor, db=None) -> pd.DataFrame:
                      " created_at FROM notifications WHERE status IN ('failed', 'gave_up')"
                      " ORDER BY created_at DESC, id DESC LIMIT 1000")
     names = {r["username"]: r["name"] for r in db.fetch_all("SELECT username, name FROM users")}
+    orgs = {rules.org_recipient(r["id"]): f"{r['name']}(组织联系人)" for r in db.fetch_all(
+        "SELECT id, name FROM organisations WHERE id IN (SELECT CAST(split_part(recipient, ':', 2) AS BIGINT)"
+        " FROM notifications WHERE recipient LIKE 'org:%' AND status IN ('failed', 'gave_up'))")}
     df["rule"] = [rules.rule_label(c) for c in df["rule"]]
-    df["recipient"] = [("企业微信群" if r == "group" else names.get(r, r)) for r in df["recipient"]]
+    df["recipient"] = [("企业微信群" if r == "group" else orgs.get(r) or names.get(r, r)) for r in df["recipient"]]
     df["channel"] = [CHANNELS.get(c, c) for c in df["channel"]]
     df["status"] = [STATUSES.get(s, s) for s in df["status"]]
     return df[list(FAILED_COLUMNS)]

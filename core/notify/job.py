@@ -45,10 +45,18 @@ def _recipients(db) -> tuple[dict[str, dict], list[str], list[str]]:
     return users, staff, admins
 
 
+def _org_addresses(db) -> dict[int, str]:
+    """organisation id -> its contact's email address (those with one)."""
+    return {int(r["id"]): r["contact_email"] for r in db.fetch_all(
+        "SELECT id, contact_email FROM organisations WHERE contact_email IS NOT NULL AND trim(contact_email) <> ''")}
+
+
 def wanted(*, today: dt.date, db, available: set[str], report: Report | None = None) -> list[dict]:
-    """Every reminder the enabled rules want on ``today``, expanded to recipients and channels."""
+    """Every reminder the enabled rules want on ``today``, expanded to recipients and channels (an organisation's
+    contact: by email only, recipient ``org:<id>``, when the organisation has an address and the rule emails)."""
     conf = rules.settings(db)
     users, staff, admins = _recipients(db)
+    org_mail = _org_addresses(db)
     default = rules.default_channels(db)
     chosen = rules.user_channels(db)
     out, memo = [], {}
@@ -85,6 +93,12 @@ def wanted(*, today: dt.date, db, available: set[str], report: Report | None = N
                     out.append({**base, "recipient": username, "channel": "email", "address": account["email"]})
             if "wecom" in use and any(w in ("staff", "admins") for w in h.to):
                 out.append({**base, "recipient": "group", "channel": "wecom", "address": None})
+            if "email" in use:
+                for m in {m.org_id: m for m in h.orgs}.values():
+                    if org_mail.get(m.org_id):
+                        out.append({**base, "recipient": rules.org_recipient(m.org_id), "channel": "email",
+                                    "address": org_mail[m.org_id], "subject": m.subject, "body": m.body,
+                                    "link_page": None, "link_params": None})
     return out
 
 

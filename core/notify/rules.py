@@ -10,8 +10,11 @@ warnings and overdue reports; 我的评审's tasks; the mentoring follow-up; the
 - ``admins``: the active admins;
 - a username: that account (an expert's own assignment, a mentor's account).
 
-The hub's organisations have a contact person and phone but no email address in the register, so reminders
-about an organisation (补正, training) go to the staff with the contact's name and phone in the message.
+Reminders about an organisation (补正 to the applying organisation, a training to its registered attendees'
+organisations, an agreement to sign, a mid-term/final report due or overdue) go to the staff with the contact's name
+and phone in the message, and (:attr:`Hit.orgs`) by email to the organisation's contact when the register has its
+联系邮箱 and email is configured: recipient ``org:<id>``, email only (an organisation has no inbox), worded to the
+organisation and without the link to a staff page.
 """
 from __future__ import annotations
 
@@ -56,8 +59,17 @@ DEFAULT_USER_CHANNELS = ("inbox", "email")
 
 
 @dataclass(frozen=True)
+class OrgMail:
+    """The email to an organisation's contact about a hit (sent when the organisation has a 联系邮箱)."""
+    org_id: int
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
 class Hit:
-    """One record a rule fires on. ``start``: the first day to send; ``to``: usernames and/or 'staff' / 'admins'."""
+    """One record a rule fires on. ``start``: the first day to send; ``to``: usernames and/or 'staff' / 'admins';
+    ``orgs``: the organisations whose contact is emailed too."""
     record_kind: str
     record_ref: str
     due: dt.date
@@ -67,6 +79,7 @@ class Hit:
     body: str
     link_page: str | None = None
     link_params: dict = field(default_factory=dict)
+    orgs: tuple[OrgMail, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,28 @@ def _day(value) -> str:
     return f"{_d(value):%Y年%m月%d日}".replace("年0", "年").replace("月0", "月")
 
 
+def org_recipient(org_id: int) -> str:
+    """The queue's recipient of an organisation's contact."""
+    return f"org:{int(org_id)}"
+
+
+def _org_of(c: Ctx, kind: str) -> dict:
+    """application id -> its organisation's id (``kind='application'``), or project id -> it (``'project'``)."""
+    key = f"org_of_{kind}"
+    if key not in c.memo:
+        sql = ("SELECT id, org_id FROM applications" if kind == "application" else
+               "SELECT p.id, a.org_id FROM projects p JOIN applications a ON a.id = p.application_id")
+        c.memo[key] = {int(r["id"]): int(r["org_id"]) for r in c.db.fetch_all(sql)}
+    return c.memo[key]
+
+
+_SIGNATURE = "\n\n(本邮件由下沙街道社会组织服务中心枢纽台自动发送;如有疑问请联系中心工作人员。)"
+
+
+def _org_mail(org_id, subject: str, body: str) -> tuple[OrgMail, ...]:
+    return (OrgMail(int(org_id), subject, body + _SIGNATURE),) if org_id is not None else ()
+
+
 def _contact(person, phone) -> str:
     bits = [str(x) for x in (person, phone) if isinstance(x, str) and x.strip()]
     return f"联系人 {' '.join(bits)}" if bits else "未登记联系人"
@@ -106,14 +141,18 @@ def _contact(person, phone) -> str:
 # ---- the finders -------------------------------------------------------------------------------------
 def _correction_due(c: Ctx) -> list[Hit]:
     rows = c.db.fetch_all(
-        "SELECT a.id, a.title, a.return_due, o.name AS org, o.contact_person, o.contact_phone FROM applications a"
+        "SELECT a.id, a.title, a.return_due, a.org_id, o.name AS org, o.contact_person, o.contact_phone"
+        " FROM applications a"
         " JOIN organisations o ON o.id = a.org_id WHERE a.state = 'returned' AND a.return_due IS NOT NULL"
         " AND a.return_due >= ? AND a.return_due <= ?", [c.today, c.today + dt.timedelta(days=c.lead)])
     return [Hit("application", str(r["id"]), _d(r["return_due"]), _d(r["return_due"]) - dt.timedelta(days=c.lead),
                 ("staff",), f"补充材料将于{_day(r['return_due'])}截止:{r['title']}",
                 f"申报项目「{r['title']}」({r['org']})退回补充材料,补交期限为{_day(r['return_due'])}。"
                 f"请提醒申报组织按时补交({_contact(r['contact_person'], r['contact_phone'])})。",
-                "application", {"id": r["id"]}) for r in rows]
+                "application", {"id": r["id"]},
+                _org_mail(r["org_id"], f"请于{_day(r['return_due'])}前补交申报材料:{r['title']}",
+                          f"{r['org']}:\n\n贵组织申报的项目「{r['title']}」已退回补充材料,补交期限为"
+                          f"{_day(r['return_due'])}。请按退回意见补充材料并按时提交。")) for r in rows]
 
 
 def _open_review_tasks(c: Ctx) -> list[dict]:
@@ -188,13 +227,17 @@ def _agreement_to_sign(c: Ctx) -> list[Hit]:
         return []
     starts = {r["id"]: _d(r["project_start"]) for r in c.db.fetch_all(
         "SELECT a.id, r.project_start FROM applications a JOIN rounds r ON r.id = a.round_id WHERE a.state = 'funded'")}
+    org_of = _org_of(c, "application")
     out = []
     for r in waiting.itertuples():
         due = starts.get(int(r.id), c.today)
         out.append(Hit("application", str(r.id), due, due - dt.timedelta(days=c.lead), ("staff",),
                        f"待签订资助协议:{r.title}",
                        f"「{r.title}」({r.org},{r.round})已确认立项,尚未签订资助协议;项目计划于{_day(due)}开始执行。",
-                       "application", {"id": int(r.id)}))
+                       "application", {"id": int(r.id)},
+                       _org_mail(org_of.get(int(r.id)), f"请签订资助协议:{r.title}",
+                                 f"{r.org}:\n\n贵组织的项目「{r.title}」({r.round})已确认立项,尚未签订资助协议;"
+                                 f"项目计划于{_day(due)}开始执行。请与中心工作人员联系,尽快签订资助协议。")))
     return out
 
 
@@ -224,18 +267,29 @@ def _report_due(c: Ctx) -> list[Hit]:
         " SELECT * FROM due d WHERE d.due >= ? AND d.due <= ? AND NOT EXISTS"
         " (SELECT 1 FROM evaluations e WHERE e.project_id = d.id AND e.kind = d.kind)",
         [c.today, c.today + dt.timedelta(days=c.lead)])
+    org_of = _org_of(c, "project")
     return [Hit("project", f"{r['id']}:{r['kind']}", _d(r["due"]), _d(r["due"]) - dt.timedelta(days=c.lead), ("staff",),
                 f"{evaluations.EVALUATION_KINDS[r['kind']]}报告将于{_day(r['due'])}到期:{r['title']}",
                 f"{r['agreement_no']}「{r['title']}」的{evaluations.EVALUATION_KINDS[r['kind']]}报告"
-                f"截止日期为{_day(r['due'])},请提醒项目方按时提交。", "project", {"id": r["id"]}) for r in rows]
+                f"截止日期为{_day(r['due'])},请提醒项目方按时提交。", "project", {"id": r["id"]},
+                _org_mail(org_of.get(int(r["id"])),
+                          f"{evaluations.EVALUATION_KINDS[r['kind']]}报告将于{_day(r['due'])}到期:{r['title']}",
+                          f"您好:\n\n贵组织承接的项目{r['agreement_no']}「{r['title']}」的"
+                          f"{evaluations.EVALUATION_KINDS[r['kind']]}报告截止日期为{_day(r['due'])},请按时提交。"))
+            for r in rows]
 
 
 def _report_overdue(c: Ctx) -> list[Hit]:
     due = evaluations.due_reports(today=c.today, db=c.db)  # what 工作台 counts
+    org_of = _org_of(c, "project")
     return [Hit("project", f"{r.project_id}:{r.kind}", _d(r.due), _d(r.due) + dt.timedelta(days=max(c.lead, 1)),
                 ("staff",), f"{r.kind_label}报告已逾期 {r.days_overdue} 天:{r.title}",
                 f"{r.agreement_no}「{r.title}」的{r.kind_label}报告截止日期为{_day(r.due)},至今没有评估记录"
-                f"(已逾期 {r.days_overdue} 天)。", "project", {"id": int(r.project_id)}) for r in due.itertuples()]
+                f"(已逾期 {r.days_overdue} 天)。", "project", {"id": int(r.project_id)},
+                _org_mail(org_of.get(int(r.project_id)), f"{r.kind_label}报告已逾期:{r.title}",
+                          f"您好:\n\n贵组织承接的项目{r.agreement_no}「{r.title}」的{r.kind_label}报告截止日期为"
+                          f"{_day(r.due)},中心尚未收到,请尽快提交。"))
+            for r in due.itertuples()]
 
 
 def _risk_opened(c: Ctx) -> list[Hit]:
@@ -278,14 +332,19 @@ def _mentoring_due(c: Ctx) -> list[Hit]:
 def _training_reminder(c: Ctx) -> list[Hit]:
     rows = c.db.fetch_all(
         "SELECT t.id, t.title, t.training_date, t.place, count(x.id) AS n,"
-        " string_agg(x.person || coalesce('(' || x.phone || ')', ''), '、' ORDER BY x.id) AS people"
+        " string_agg(x.person || coalesce('(' || x.phone || ')', ''), '、' ORDER BY x.id) AS people,"
+        " list(DISTINCT x.org_id) AS org_ids"
         " FROM trainings t JOIN training_attendance x ON x.training_id = t.id"
         " WHERE t.training_date >= ? AND t.training_date <= ? GROUP BY t.id, t.title, t.training_date, t.place",
         [c.today, c.today + dt.timedelta(days=c.lead)])
     return [Hit("training", str(r["id"]), _d(r["training_date"]), _d(r["training_date"]) - dt.timedelta(days=c.lead),
                 ("staff",), f"培训将于{_day(r['training_date'])}举行:{r['title']}",
                 f"「{r['title']}」将于{_day(r['training_date'])}" + (f"在{r['place']}" if r["place"] else "")
-                + f"举行,已报名 {r['n']} 人,请提醒参训人员:{r['people']}。", "trainings", {"id": r["id"]})
+                + f"举行,已报名 {r['n']} 人,请提醒参训人员:{r['people']}。", "trainings", {"id": r["id"]},
+                tuple(m for o in sorted(r["org_ids"]) for m in _org_mail(
+                    o, f"培训提醒:{r['title']}({_day(r['training_date'])})",
+                    f"您好:\n\n贵组织已报名的培训「{r['title']}」将于{_day(r['training_date'])}"
+                    + (f"在{r['place']}" if r["place"] else "") + "举行,请参训人员准时参加。")))
             for r in rows]
 
 
@@ -320,7 +379,7 @@ def _backup_failed(c: Ctx) -> list[Hit]:
 
 STAFF_CHANNELS = ("inbox", "email", "wecom")
 RULES: tuple[Rule, ...] = (
-    Rule("correction_due", "补正材料到期", "工作人员(附申报组织联系人)", 3, 1, STAFF_CHANNELS,
+    Rule("correction_due", "补正材料到期", "工作人员;申报组织联系邮箱", 3, 1, STAFF_CHANNELS,
          "退回补充材料的申报在补交期限前该天数开始提醒", _correction_due),
     Rule("review_assigned", "新的评审任务", "评审专家", 0, 0, ("inbox", "email"),
          "分配评审任务后通知专家(提前量不使用)", _review_assigned),
@@ -330,19 +389,19 @@ RULES: tuple[Rule, ...] = (
          "评审截止日期过后该天数仍未提交时提醒", _review_overdue),
     Rule("notice_ending", "公示期即将结束", "工作人员", 2, 0, STAFF_CHANNELS,
          "公示期结束前该天数提醒处理异议、确认立项", _notice_ending),
-    Rule("agreement_to_sign", "待签资助协议", "工作人员", 7, 7, STAFF_CHANNELS,
+    Rule("agreement_to_sign", "待签资助协议", "工作人员;立项组织联系邮箱", 7, 7, STAFF_CHANNELS,
          "已立项未签协议的项目,在批次项目开始日期前该天数开始提醒", _agreement_to_sign),
     Rule("tranche_ready", "资金可拨付", "工作人员", 3, 7, STAFF_CHANNELS,
          "某期资金满足拨付条件、计划拨付日期前该天数开始提醒", _tranche_ready),
-    Rule("report_due", "中期/末期报告到期", "工作人员", 14, 7, STAFF_CHANNELS,
+    Rule("report_due", "中期/末期报告到期", "工作人员;项目组织联系邮箱", 14, 7, STAFF_CHANNELS,
          "中期/末期报告截止前该天数开始提醒", _report_due),
-    Rule("report_overdue", "中期/末期报告逾期", "工作人员", 1, 7, STAFF_CHANNELS,
+    Rule("report_overdue", "中期/末期报告逾期", "工作人员;项目组织联系邮箱", 1, 7, STAFF_CHANNELS,
          "报告截止日期过后该天数仍无评估记录时提醒", _report_overdue),
     Rule("risk_opened", "风险预警打开或重新打开", "工作人员", 0, 0, STAFF_CHANNELS,
          "出现新的未处理预警,或处理跟进期已过预警仍在时提醒(提前量不使用)", _risk_opened),
     Rule("mentoring_due", "辅导行动到期", "工作人员和导师", 3, 7, ("inbox", "email"),
          "一对一辅导约定的行动在到期前该天数开始提醒,逾期后按重复间隔再提醒", _mentoring_due),
-    Rule("training_reminder", "培训提醒", "工作人员(附已报名人员)", 2, 0, STAFF_CHANNELS,
+    Rule("training_reminder", "培训提醒", "工作人员;参训组织联系邮箱", 2, 0, STAFF_CHANNELS,
          "培训举办前该天数提醒通知已报名的参训人员", _training_reminder),
     Rule("rating_expiring", "等级即将到期", "工作人员", 6, 30, ("inbox", "email"),
          "社会组织等级在该月数内到期时提醒", _rating_expiring, unit="个月"),
