@@ -27,8 +27,10 @@ def chart_png(name: str, frame) -> bytes:
 
 
 def download_buttons(doc_key: str, record_id: int, who, *, key: str, **options) -> None:
-    """下载 Word and 下载 PDF of one document of one record; nothing for a role that may not download it. Both are
-    generated on click from the database; the PDF button says so when the server has no converter."""
+    """下载 Word and the PDF of one document of one record; nothing for a role that may not download it. The Word
+    file is generated on click from the database. The PDF takes two steps: 生成 PDF converts (once per document
+    version, core.documents keeps it), then 下载 appears; a failed conversion is said in Chinese beside the buttons
+    (never a download that breaks), the Word button unaffected. No converter on the server: said so."""
     if not catalog.may(who, doc_key):
         return
     title = catalog.DOCUMENTS[doc_key].title
@@ -36,14 +38,23 @@ def download_buttons(doc_key: str, record_id: int, who, *, key: str, **options) 
     row.download_button(f"{title}(Word)", data=lambda: catalog.word(doc_key, record_id, who, **options),
                         file_name=catalog.file_name(doc_key, record_id, "docx"), mime=DOCX_MIME,
                         icon=":material/description:", on_click="ignore", key=f"{key}:docx")
-    if pdf.available():
-        row.download_button(f"{title}(PDF)", data=lambda: catalog.pdf(doc_key, record_id, who, **options),
-                            file_name=catalog.file_name(doc_key, record_id, "pdf"), mime=PDF_MIME,
-                            icon=":material/picture_as_pdf:", on_click="ignore", key=f"{key}:pdf")
-    else:
+    if not pdf.available():
         row.button(f"{title}(PDF 暂不可用)", disabled=True, help=pdf.MISSING, key=f"{key}:pdf-missing",
                    icon=":material/picture_as_pdf:")
         st.caption(pdf.MISSING)
+        return
+    slot = row.empty()
+    if not slot.button(f"生成{title}(PDF)", key=f"{key}:pdf-make", icon=":material/picture_as_pdf:",
+                       help="由服务器将 Word 版转换为 PDF,稍候片刻后出现下载按钮"):
+        return
+    try:
+        with st.spinner(f"正在生成{title} PDF……"):
+            data = catalog.pdf(doc_key, record_id, who, **options)
+    except pdf.PdfUnavailable as exc:
+        st.error(str(exc))
+        return
+    slot.download_button(f"{title}(PDF)", data=data, file_name=catalog.file_name(doc_key, record_id, "pdf"),
+                         mime=PDF_MIME, icon=":material/download:", on_click="ignore", key=f"{key}:pdf", type="primary")
 
 
 def _report(who, writes: bool) -> None:

@@ -16,6 +16,7 @@ from schemas.columns import label
 from schemas.notification import CHANNELS, STATUSES, USER_CHANNELS, Notification, NotificationPref, NotificationRule
 
 SHOWN = 50  # messages drawn at once (the newest that match the filters)
+RULE_WIDTH, AUDIENCE_WIDTH = 200, 220  # px: 提醒设置's rule name and 提醒对象 columns show their text whole
 
 
 def _when(value) -> str:
@@ -92,8 +93,9 @@ def _rule_settings(who) -> None:
         rows, key="notify:rules", hide_index=True, width="stretch",
         disabled=["code", "rule", "audience", "unit", "help"],
         column_config={
-            "code": None, "rule": st.column_config.TextColumn(cols["rule"]),
-            "audience": st.column_config.TextColumn(cols["audience"]),
+            # wide enough for the longest rule name and audience at 1400 px (风险预警打开或重新打开)
+            "code": None, "rule": st.column_config.TextColumn(cols["rule"], width=RULE_WIDTH),
+            "audience": st.column_config.TextColumn(cols["audience"], width=AUDIENCE_WIDTH),
             "enabled": st.column_config.CheckboxColumn(cols["enabled"]),
             "lead": st.column_config.NumberColumn(cols["lead"], min_value=0, max_value=365, step=1, required=True),
             "unit": st.column_config.TextColumn(cols["unit"]),

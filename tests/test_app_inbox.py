@@ -104,3 +104,34 @@ def test_admins_see_what_could_not_be_sent_with_its_error(reminded):
     assert list(failed["失败原因"]) == ["邮件服务器 127.0.0.1:9 发送失败:拒绝连接"]
     assert list(failed["渠道"]) == ["电子邮件"] and list(failed["提醒类型"]) == ["备份失败"]
     assert "在列表中勾选要处理的提醒" in plain_texts(at)
+
+
+def test_an_email_to_an_organisation_that_failed_names_the_organisation(reminded):
+    database = db()
+    org = database.fetch_one("SELECT id, name FROM organisations WHERE contact_email IS NOT NULL ORDER BY id LIMIT 1")
+    queue.enqueue([{"rule": "correction_due", "record_kind": "application", "record_ref": "1",
+                    "due_date": dt.date.today(), "slot": 0, "recipient": rules.org_recipient(org["id"]),
+                    "channel": "email", "address": "org@example.org", "subject": "请于近日补交申报材料",
+                    "body": "测试"}], db=database)
+    claimer = queue.owner()
+    (row,) = queue.claim(claimer, db=database)
+    queue.mark_failed(row["id"], claimer, "邮件服务器拒收收件人 org@example.org", db=database)
+    at = open_page(signed_in("admin", ["admin"]).run(), ADMIN_URL)
+    assert not at.exception, at.exception
+    failed = next(d.value for d in at.dataframe if "失败原因" in d.value.columns)
+    assert list(failed["接收人"]) == [f"{org['name']}(组织联系人)"]
+    assert not count("notifications", "WHERE recipient LIKE 'org:%' AND channel = 'inbox'")
+
+
+def test_the_rules_grid_gives_the_rule_name_and_its_audience_room(reminded):
+    import json
+
+    from pages import inbox as page
+
+    at = open_page(signed_in("admin", ["admin"]).run(), ADMIN_URL)
+    config = json.loads(at.dataframe[0].proto.columns)
+    widths = {c: config[c].get("width") for c in ("rule", "audience")}
+    assert widths == {"rule": page.RULE_WIDTH, "audience": page.AUDIENCE_WIDTH}
+    longest = max(len(r.label) for r in rules.RULES), max(len(r.audience) for r in rules.RULES)
+    # a Chinese character is about 14 px at the grid's font; 28 px of cell padding
+    assert page.RULE_WIDTH >= 14 * longest[0] + 28 and page.AUDIENCE_WIDTH >= 14 * longest[1] + 28

@@ -269,3 +269,26 @@ def test_the_reflection_is_one_record_per_year_written_by_staff(demo_db):
     with pytest.raises(ValidationFailed):
         annual.save_reflection(year, {"reflection": "长" * 4001}, STAFF)
     assert annual.reflection(year)["reflection"] == "定稿"
+
+
+def test_the_demo_years_report_text_is_the_case_studys_own_words(demo_db):
+    """The demo year's 年度亮点 / 总结反思 / 发展规划 come from the seed case (成效成果, 总结反思, 发展规划), are in the
+    report, and a second demo run adds nothing."""
+    from core.demo import annual_report
+
+    year = dt.date.today().year
+    row = annual.reflection(year, demo_db)
+    assert row["highlights"].startswith("基于让群众受益的初心,五年来,下沙街道持续引导社会组织参与基层社会治理")
+    assert "累计投入资金突破300万元,资助项目76个" in row["highlights"]
+    assert row["reflection"].startswith("中心平台孵化培育覆盖面存在局限")
+    assert "公益项目可持续运营能力待强化" in row["reflection"]
+    assert row["plans"].startswith("未来,下沙社服将持续深耕服务领域") and "企业公益认领" in row["plans"]
+    assert "恩次方" not in row["plans"]  # the source line is not part of the plans
+    assert annual.reflection(year - 1, demo_db) is None  # only the demo year
+    audited = demo_db.scalar("SELECT count(*) FROM audit_log WHERE table_name = 'annual_reports'")
+    assert annual_report.load(demo_db) == {}  # idempotent
+    assert demo_db.scalar("SELECT count(*) FROM annual_reports") == 1
+    assert demo_db.scalar("SELECT count(*) FROM audit_log WHERE table_name = 'annual_reports'") == audited
+    text = docx_text(catalog.word("annual", year, STAFF))
+    for part in (row["highlights"], row["reflection"], row["plans"]):
+        assert part.splitlines()[0] in text

@@ -12,6 +12,7 @@ LOADERS: tuple[tuple[str, str], ...] = (
     ("res_publicity", "load"),
     ("res_surveys", "load"),
     ("res_beneficiaries", "load"),
+    ("annual_report", "load"),  # the demo year's 年度亮点/总结反思/发展规划 in the seed case's words
 )
 
 

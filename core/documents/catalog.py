@@ -289,8 +289,9 @@ def word(key: str, record_id: int, actor: Actor | None, db=None, **options) -> b
 
 
 def pdf(key: str, record_id: int, actor: Actor | None, db=None, **options) -> bytes:
-    """The same document as PDF (LibreOffice on the server; refused in Chinese when it is not installed)."""
+    """The same document as PDF (LibreOffice on the server; refused in Chinese when it is not installed). An
+    unchanged document is converted once (:func:`core.documents.pdf.convert_cached`)."""
     _check(actor, key)
     if not pdf_engine.available():
         raise pdf_engine.PdfUnavailable(pdf_engine.MISSING)
-    return pdf_engine.convert(word(key, record_id, actor, db, **options))
+    return pdf_engine.convert_cached(word(key, record_id, actor, db, **options), tag=(key, int(record_id)))
