@@ -126,7 +126,7 @@ def _org_of(c: Ctx, kind: str) -> dict:
     return c.memo[key]
 
 
-_SIGNATURE = "\n\n(本邮件由下沙街道社会组织服务中心枢纽台自动发送;如有疑问请联系中心工作人员。)"
+_SIGNATURE = "\n\n(本邮件由枢纽台自动发送,请勿直接回复;如有疑问请联系中心工作人员。)"
 
 
 def _org_mail(org_id, subject: str, body: str) -> tuple[OrgMail, ...]:
