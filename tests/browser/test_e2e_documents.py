@@ -2,7 +2,8 @@
 (Playwright's download event); the files open (python-docx, pypdf) and hold the agreement's figures (the agreement
 number, the organisation by name, the granted amount with thousands separators, every tranche, Chinese dates); staff
 write the year's reflection on 年度成效报告, and a leader downloads the report with the seed table, the charts and
-that text (printed literally)."""
+that text (printed literally). The PDF takes two steps (生成, then 下载); on a server whose converter fails, 生成 says
+so in Chinese beside the buttons and the Word button still downloads."""
 from __future__ import annotations
 
 import datetime as dt
@@ -18,7 +19,7 @@ from core.documents import pdf
 from core.documents.render import cn_date
 from core.platform import formats
 from tests import demo_cache
-from tests.browser.conftest import WAIT_MS, goto, login, screenshot, settle
+from tests.browser.conftest import WAIT_MS, goto, login, screenshot, settle, start_server, wait_for_app
 from tests.browser.widgets import box, fill
 
 
@@ -32,6 +33,10 @@ def _project() -> dict:
     amounts = [r[0] for r in demo_cache.query_all("SELECT amount FROM tranches WHERE project_id = ? ORDER BY seq", [pid])]
     return {"id": pid, "agreement_no": no, "org": org, "granted": float(granted), "signed": signed,
             "tranches": [float(a) for a in amounts]}
+
+
+def _main_text(page) -> str:
+    return page.locator("[data-testid='stMain']").inner_text()
 
 
 def _download(page, key: str) -> tuple[str, bytes]:
@@ -64,6 +69,12 @@ def test_staff_download_the_agreement_as_word_and_pdf_from_the_project_file(serv
         assert formats.money(amount) in text
     assert cn_date(p["signed"]) in text
 
+    make = box(page, "project:agreement:pdf-make").get_by_role("button")
+    assert make.inner_text().strip().endswith("生成资助协议(PDF)")
+    make.click()  # 生成: the server converts, then the download button appears
+    box(page, "project:agreement:pdf").get_by_role("button").wait_for(timeout=WAIT_MS * 6)
+    settle(page)
+    screenshot(page, "documents-project-file-pdf-made")
     name, data = _download(page, "project:agreement:pdf")
     assert name == f"资助协议_{p['agreement_no']}.pdf" and data.startswith(b"%PDF")
     pdf_text = re.sub(r"\s+", "", "".join(pg.extract_text() for pg in PdfReader(io.BytesIO(data)).pages))
@@ -102,3 +113,39 @@ def test_a_leader_downloads_the_annual_report_and_staff_write_its_text(server, b
     assert len(doc.inline_shapes) >= 3  # the dashboards' charts
     assert "孵化覆盖面仍有局限 {{ x }}" in "\n".join(p.text for p in doc.paragraphs)
     leader.context.close()
+
+
+@pytest.fixture(scope="module")
+def broken_server(browser, tmp_path_factory):
+    """A server whose PDF converter fails (exits 1 with LibreOffice's English on stderr)."""
+    work = tmp_path_factory.mktemp("hubdesk-broken-pdf")
+    broken = work / "broken-soffice"
+    broken.write_text("#!/bin/sh\necho 'Error: source file could not be loaded' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    base, stop = start_server(work, "documents-broken-pdf", env={"HUBDESK_SOFFICE": str(broken)})
+    try:
+        yield base
+    finally:
+        stop()
+
+
+def test_a_failed_pdf_conversion_is_said_in_chinese_and_the_word_still_downloads(broken_server, page):
+    p = _project()
+    login(page, broken_server, "staff")
+    goto(page, f"{broken_server}/project-file?id={p['id']}")
+    page.get_by_role("heading", name=re.compile(re.escape(p["agreement_no"]))).first.wait_for(timeout=WAIT_MS)
+    settle(page)
+    box(page, "project:agreement:pdf-make").get_by_role("button").click()
+    wait_for_app(page)
+    alert = page.locator("[data-testid='stAlertContentError']", has_text="PDF 转换失败")
+    alert.first.wait_for(timeout=WAIT_MS * 3)
+    settle(page)
+    screenshot(page, "documents-pdf-failed")
+    assert alert.first.inner_text().strip() == "PDF 转换失败,请稍后重试或先下载 Word 版;多次失败请联系管理员查看服务器日志"
+    text = _main_text(page)
+    for english in ("could not", "Error", "error", "Exception", "Traceback"):
+        assert english not in text, english
+    assert not box(page, "project:agreement:pdf").count()  # no download that would break
+    name, data = _download(page, "project:agreement:docx")  # the Word button is unaffected
+    assert name == f"资助协议_{p['agreement_no']}.docx" and p["agreement_no"] in "\n".join(
+        x.text for x in Document(io.BytesIO(data)).paragraphs)
