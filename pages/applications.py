@@ -20,7 +20,7 @@ from core.ui.listview import list_view
 from core.ui.session import act, attempt, flash, require, show_flash
 from core.ui.tables import paged_table, table
 from core.ui.text import md
-from pages.documents import download_buttons
+from core.ui.documents import download_buttons
 from schemas.application import Application, BlindTitle, screening_form_schema, with_blind_title
 from schemas.base import field_specs
 from schemas.choices import APP_STATES

@@ -12,7 +12,7 @@ from core.ui.forms import load, schema_form
 from core.ui.session import flash, require, show_flash
 from core.ui.tables import table
 from core.ui.text import md
-from pages.documents import download_buttons
+from core.ui.documents import download_buttons
 from schemas.application import Decision, Objection
 from schemas.columns import JOINED
 

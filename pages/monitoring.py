@@ -11,8 +11,8 @@ from core.monitoring import brands, dossier, evaluations, ledger, money, monitor
 from core.platform import entities, formats
 from core.resources import surveys  # 满意度调查: the evaluation item residents' satisfaction feeds
 from core.resources import needs, publicity
-from pages import res_beneficiaries  # 服务对象: the project's counts and its 负责社工
-from pages.documents import download_buttons  # 文书: Word / PDF of the agreement and the dossier
+from core.ui import beneficiaries as res_beneficiaries  # 服务对象: the project's counts and its 负责社工
+from core.ui.documents import download_buttons  # 文书: Word / PDF of the agreement and the dossier
 from core.ui.confirm import ask, asking, confirm_box, confirm_button
 from core.ui.forms import load, reset, schema_form
 from core.ui.imports import import_panel

@@ -2,26 +2,25 @@
 across projects) and Excel import, attendance at the project's ledger activities, and the counts. Names only for
 admins and the project's 负责社工: everyone else asking for a project by URL (``?project=N``) is refused, in Chinese,
 by core (``core.resources.beneficiaries``) on every run. Leaders read counts only on 服务对象概况 (``overview``).
-The project file shows a project's counts and edits its 负责社工 through :func:`project_counts_line` and
-:func:`project_staff_panel`. Thin: every read and write goes through core."""
+The project file shows a project's counts and edits its 负责社工 through core.ui.beneficiaries. Thin: every read and write goes through core."""
 import datetime as dt
 
 import streamlit as st
 
 from core.platform import formats
-from core.platform.entities import may
 from core.resources import beneficiaries as ben
+from core.ui.beneficiaries import PAGE
 from core.ui.forms import load, schema_form
 from core.ui.imports import import_panel
-from core.ui.links import page_link
 from core.ui.session import act, attempt, require, url_tabs
 from core.ui.tables import table
 from core.ui.text import md
 from schemas import choices
 from schemas.base import field_specs
-from schemas.beneficiary import Beneficiary, Enrolment, Intake, Staffing
+from schemas.columns import label
+from schemas.beneficiary import Beneficiary, Enrolment, Intake
 
-PAGE, PAGE_READ = "res_beneficiaries", "res_beneficiaries_read"
+PAGE_READ = "res_beneficiaries_read"
 PERSON = field_specs(Beneficiary)
 ENROL = field_specs(Enrolment)
 NOT_STAFF = ("您还不是任何项目的负责社工,看不到服务对象的姓名等信息:请联系管理员在「项目档案」中将您加为负责社工。"
@@ -61,7 +60,7 @@ def _project(who) -> int | None:
         st.info(NOT_STAFF)
         return None
     _follow_url("project", "ben:project", asked)
-    chosen = st.selectbox("服务项目", allowed, index=None, key="ben:project", placeholder="选择您负责的项目",
+    chosen = st.selectbox(label("project_id", of=Enrolment), allowed, index=None, key="ben:project", placeholder="选择您负责的项目",
                           format_func=lambda v: choices.label("projects", v))
     _to_url("project", "ben:project", chosen)
     if chosen is None:
@@ -157,7 +156,7 @@ def _register(who, project: int) -> None:
     with st.expander("从Excel导入服务对象", icon=":material/upload_file:"):
         spec = attempt(lambda: ben.import_spec(project, who))
         if spec is not None:
-            import_panel(spec, f"ben:import:{project}", noun="服务对象", template_name="服务对象导入模板.xlsx",
+            import_panel(spec, f"ben:import:{project}", noun=ben.BENEFICIARY.label, template_name=f"{ben.BENEFICIARY.label}导入模板.xlsx",
                          commit=lambda plan: ben.commit_import(project, plan, who))
 
 
@@ -211,7 +210,7 @@ def _counts() -> None:
 def render() -> None:
     """Admins and staff: a project's people by name where they may (its 负责社工), the counts for all."""
     who = require(PAGE)
-    st.title("服务对象")
+    st.title(ben.BENEFICIARY.label)
     project = _project(who)
     tabs = url_tabs(["名册", "登记与导入", "活动出勤", "人数统计"], key="view")
     for tab, draw in zip(tabs, (_roster, _register, _attendance)):
@@ -232,32 +231,3 @@ def overview() -> None:
     st.title("服务对象概况")
     st.caption("只显示人数统计,不显示服务对象的姓名等个人信息(仅项目的负责社工和管理员可查看)。")
     _counts()
-
-
-# ---- on the project file (pages.monitoring) ------------------------------------------------------------------
-def project_counts_line(p: dict) -> None:
-    """The project's named people beside the ledger's person-times: counts only."""
-    c = ben.project_counts(p["id"])
-    if not c["people"]:
-        return
-    st.caption(f"服务对象(实名):登记 {c['people']} 人(在服务 {c['current']} 人),已服务 {c['served']} 人(去重),"
-               f"实名出勤 {formats.number(c['times'])} 人次。")
-    page_link(PAGE, "查看服务对象名册(仅负责社工和管理员)", project=p["id"])
-
-
-def project_staff_panel(p: dict, who) -> None:
-    """Who the project's 负责社工 are, and the form to change them (admins; staff who are one already)."""
-    staff = ben.project_staff(p["id"])
-    st.caption(f"负责社工:{'、'.join(r['name'] for r in staff) if staff else '尚未指定(由管理员指定)'}")
-    if not may(who, ben.PROJECT_STAFF, "create", {"project_id": p["id"], "username": who.username}):
-        return
-    with st.expander("调整负责社工", key=f"staff:open:{p['id']}"):
-        key = f"staff:{p['id']}"
-        current = [r["username"] for r in staff]
-        load(key, {"usernames": current}, Staffing, token=(p["id"], tuple(current)))
-
-        def save(values: dict) -> str:
-            added, removed = ben.set_project_staff(p["id"], values.get("usernames") or [], who)
-            return f"已保存负责社工:新增 {added} 人,移除 {removed} 人" if added or removed else "负责社工没有变化"
-
-        schema_form(Staffing, key, save, submit_label="保存负责社工", clear_on_success=False)

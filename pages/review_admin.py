@@ -17,7 +17,7 @@ from core.ui.forms import load, schema_form
 from core.ui.session import act, require, settled, show_flash
 from core.ui.text import md
 from core.ui.tables import paged_table
-from pages.documents import download_buttons
+from core.ui.documents import download_buttons
 from schemas.columns import JOINED, columns, label
 from schemas.review import Affiliation, Criterion, FlagResolution, Override, ReopenReason, ReviewerProfile
 from schemas.user import UserAccount
