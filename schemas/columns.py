@@ -82,6 +82,8 @@ SYSTEM_FIELDS = {
     # 资源与需求: bookings' decision, claim items' completion (core.resources.bookings, core.resources.partners)
     "decided_at": "审批时间", "decided_by": "审批人", "completed_on": "完成日期", "status_note": "状态说明",
     "claim_id": "认领项目编号",
+    # 服务对象: the ID number's keyed digest (never shown: the audit log keeps it as a secret)
+    "beneficiaries.id_digest": "身份证号校验值",
     # sign-in, sessions and security events (core.platform.lockout, core.platform.sessions, core.platform.security)
     "client": "客户端地址", "outcome": "结果", "login_attempts.outcome": "登录结果", "user_agent": "浏览器",
     "last_seen": "最近活动时间", "expires_at": "到期时间", "revoked_at": "结束时间", "revoked_by": "结束人",

@@ -499,7 +499,8 @@ HEADLINE: dict[str, tuple[str, str]] = {
     "once_share": ("合作伙伴", "单次合作伙伴占比"),
     "needs_total": ("需求", "需求总数(项)"), "needs_open": ("需求", "未满足(项)"),
     "needs_unanswered": ("需求", "其中尚无回应(项)"),
-    "volunteers": ("志愿者", "服务志愿者(人)"), "hours": ("志愿者", "服务时长(小时)"), "services": ("志愿者", "服务活动(场)"),
+    "volunteers": ("志愿者", "服务志愿者(人)"), "hours": ("志愿者", label("hours", of=VolunteerService)),
+    "services": ("志愿者", "服务活动(场)"),
 }
 HEADLINE_COLUMNS = columns("section", "label", "shown", computed={"section": "板块", "label": "指标", "shown": "数值"})
 

@@ -42,6 +42,7 @@ from schemas.beneficiary import (
     Attendance, Beneficiary, Enrolment, Intake, ProjectStaff, is_masked_id, masked_id, tidy_id,
 )
 from schemas.columns import columns, label, number
+from schemas.monitoring import Agreement
 
 ADMIN = frozenset({"admin"})
 STAFF_ROLES = frozenset({"admin", "staff"})
@@ -417,7 +418,7 @@ def beneficiary(beneficiary_id: int, actor: Actor, db=None) -> dict:
 
 
 REGISTER_COLUMNS = columns("id", "name", "age", "community", "target_group", "projects", of=Beneficiary,
-                           computed={"id": "编号", "age": "出生年份/年龄段", "projects": "服务项目"})
+                           computed={"id": "编号", "age": "出生年份/年龄段", "projects": label("project_id", of=Enrolment)})
 
 
 def register_rows(actor: Actor, db=None, *, search: str = "") -> pd.DataFrame:
@@ -478,7 +479,7 @@ COUNT_TABLES = ("beneficiaries", "beneficiary_enrolments", "beneficiary_attendan
 PEOPLE, SERVED, TIMES = number("服务对象(人,去重)"), number("已服务(人,去重)"), number("服务对象出勤(人次)")
 _PROJECT = label("project_id", of=Enrolment)
 BY = {
-    "project": {"agreement_no": "协议编号", "project": _PROJECT, "people": PEOPLE, "served": SERVED, "times": TIMES},
+    "project": {"agreement_no": label("agreement_no", of=Agreement), "project": _PROJECT, "people": PEOPLE, "served": SERVED, "times": TIMES},
     "group": {"target_group": label("target_group", of=Beneficiary), "people": PEOPLE, "served": SERVED,
               "times": TIMES},
     "community": {"community": label("community", of=Beneficiary), "people": PEOPLE, "served": SERVED,

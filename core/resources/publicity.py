@@ -323,4 +323,6 @@ def brand_overview(db=None) -> pd.DataFrame:
     return ov.merge(reach, how="left", left_on="id", right_on="brand_id").drop(columns="brand_id")
 
 
-OVERVIEW_COLUMNS = Columns({**brands.OVERVIEW_COLUMNS, **{k: REACH[k] for k in REACH_KEYS}})
+# the brand's figures, its reach, then its long description last (it pushed the reach out of sight at 1,400 px)
+OVERVIEW_COLUMNS = Columns({**brands.OVERVIEW_COLUMNS.without("description"), **{k: REACH[k] for k in REACH_KEYS},
+                            "description": brands.OVERVIEW_COLUMNS["description"]})
