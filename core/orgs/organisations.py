@@ -46,8 +46,8 @@ ACTIVE_SQL = "CASE WHEN active THEN '在册' ELSE '已注销' END"
 
 # the register's columns: the schema's labels, and the two columns the list computes
 COLUMNS = columns("id", "name", "kind", "uscc", "filing_no", "reg_date", "legal_rep", "contact_person", "contact_phone",
-                  "community", "service_domains", "stage", "incubation", "incubation_in", "incubation_out", "rating",
-                  "rating_date", "rating_expiry", "brought_in_on", "active", "notes",
+                  "contact_email", "community", "service_domains", "stage", "incubation", "incubation_in", "incubation_out",
+                  "rating", "rating_date", "rating_expiry", "brought_in_on", "active", "notes",
                   of=Organisation, computed={"incubation": "孵化状态", "active": SYSTEM["status"]})
 _SQL = {"incubation": INCUBATION_STATUS_SQL, "active": ACTIVE_SQL}
 
@@ -71,8 +71,8 @@ LIST_VIEW = ListView(
 
 # the detail view: these fields, in this order, an empty one shown as 「—」
 DETAIL_COLUMNS = COLUMNS.pick("kind", "uscc", "filing_no", "reg_date", "legal_rep", "contact_person", "contact_phone",
-                              "community", "service_domains", "stage", "incubation_in", "incubation_out", "rating",
-                              "rating_date", "rating_expiry", "active")
+                              "contact_email", "community", "service_domains", "stage", "incubation_in", "incubation_out",
+                              "rating", "rating_date", "rating_expiry", "active")
 
 
 def describe(org: dict) -> dict[str, str]:
@@ -109,7 +109,7 @@ def _import_spec():
         entity=ORGANISATION,
         fields=("name", "kind", "uscc", "filing_no", "reg_date", "legal_rep", "contact_person", "contact_phone",
                 "community", "service_domains", "stage", "incubation_in", "incubation_out", "rating",
-                "rating_date", "active", "notes", "brought_in_on"),
+                "rating_date", "active", "notes", "brought_in_on", "contact_email"),  # columns added later go last
         find_existing=find_existing,
         example={"name": "下沙街道示例社区志愿服务队", "kind": "社区社会组织(备案)", "filing_no": "下沙备字〔2024〕第001号",
                  "reg_date": dt.date(2024, 3, 1), "contact_person": "王芳", "contact_phone": "13857100000",
