@@ -9,7 +9,7 @@ from bench import browser
 def test_each_role_is_measured_on_its_own_screens():
     keys = {role: [p.key for p in browser.screens_for(role)] for role in browser.ROLES}
     assert keys["leader"] == ["home", "dash_overview", "dash_charts", "dash_meeting", "account"]
-    assert keys["reviewer"] == ["home", "my_reviews", "account"]
+    assert keys["reviewer"] == ["home", "my_reviews", "inbox", "account"]
     assert {"home", "account", "rounds", "users", "audit", "monitoring_policy"} <= set(keys["admin"])
     assert not {"org_list", "dash_overview"} & set(keys["admin"])  # staff's and the leader's, measured there
     assert {"org_list", "apply", "project", "application"} <= set(keys["staff"])

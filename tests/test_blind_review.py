@@ -216,15 +216,37 @@ def test_every_blind_demo_application_hides_its_organisation_from_its_reviewers(
 
 
 def test_a_reviewer_reaches_no_export_but_the_screen_tables(demo_db):
-    """What a reviewer may open: 工作台, 我的评审 (its tables, checked above and in the AppTest), 修改密码;
-    the full export is refused. A new screen for reviewers must be added here, with its blind check."""
+    """What a reviewer may open: 工作台, 我的评审 (its tables, checked above and in the AppTest), 消息 (checked
+    below), 修改密码; the full export is refused. A new screen for reviewers must be added here, with its blind check."""
     from core.navigation import PAGES
     from core.platform import export
     from core.platform.db import get_db
 
-    assert {p.key for p in PAGES if "reviewer" in p.roles} == {"home", "my_reviews", "account"}
+    assert {p.key for p in PAGES if "reviewer" in p.roles} == {"home", "my_reviews", "inbox", "account"}
     with pytest.raises(PermissionDenied):
         export.download(get_db(), Actor("expert", ("reviewer",)), "excel")
+
+
+def test_an_experts_reminders_of_a_blind_round_name_no_organisation_and_no_real_title(demo_db):
+    """消息 (issue 19): the reminders of open review tasks in the blind 2026 round reach each expert under the title
+    the expert sees in 我的评审, never the organisation's name or the application's real title."""
+    from core.notify import inbox, job
+    from core.platform.db import get_db
+
+    db = get_db()
+    open_tasks = db.fetch_all(
+        "SELECT s.reviewer, o.name AS org, a.title FROM assignments s JOIN applications a ON a.id = s.application_id"
+        " JOIN rounds r ON r.id = a.round_id JOIN organisations o ON o.id = a.org_id"
+        " WHERE r.blind_review AND s.status = 'assigned' AND a.state IN ('under_review', 're_review')")
+    assert open_tasks
+    job.run(db=db)
+    reached = 0
+    for reviewer in sorted({t["reviewer"] for t in open_tasks}):
+        shown = " ".join(str(v) for v in inbox.messages(reviewer, db=db).to_numpy().ravel())
+        reached += "评审任务" in shown  # a task assigned lately (新的评审任务) is announced; older ones wait for their due date
+        for t in open_tasks:
+            assert t["org"] not in shown and t["title"] not in shown, (reviewer, t["org"])
+    assert reached >= 3
 
 
 def test_the_screening_form_proposes_the_reviewer_title_and_stores_what_staff_type(demo_db):

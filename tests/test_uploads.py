@@ -83,6 +83,8 @@ def _with_macros(data: bytes) -> bytes:
 
 
 def _big(rows: int) -> bytes:
+    """A sheet of ``rows`` rows that states its size (<dimension>) as Excel and WPS write it: openpyxl's write-only
+    mode leaves it out when lxml is installed, so it is put in here."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet()
     ws.append(["组织名称*", "组织类型*"])
@@ -90,7 +92,14 @@ def _big(rows: int) -> bytes:
         ws.append([f"下沙街道测试组织{i:06d}", "社区社会组织(备案)"])
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    src, out = zipfile.ZipFile(io.BytesIO(buf.getvalue())), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/") and b"<dimension" not in data[:4096]:
+                data = data.replace(b"<sheetViews>", f'<dimension ref="A1:B{rows + 1}"/><sheetViews>'.encode(), 1)
+            dst.writestr(item, data)
+    return out.getvalue()
 
 
 @pytest.fixture

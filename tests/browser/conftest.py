@@ -368,6 +368,11 @@ def expand_sidebar_nav(page) -> None:
         page.locator("[data-testid='stSidebarNavViewButton']", has_text="less").wait_for(timeout=WAIT_MS)
 
 
+def main_text(page) -> str:
+    """The text of the page's main area (the sidebar left out)."""
+    return page.locator("[data-testid='stMain']").inner_text()
+
+
 def sidebar_links(page):
     """Every navigation link in the sidebar (the list expanded first)."""
     page.locator("[data-testid='stSidebarNav']").wait_for(timeout=WAIT_MS)

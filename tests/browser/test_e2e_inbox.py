@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from tests.browser.conftest import WAIT_MS, goto, login, screenshot, settle, sidebar_link, start_server, wait_for_app
+from tests.browser.conftest import (WAIT_MS, goto, login, main_text, screenshot, settle, sidebar_link, start_server,
+                                    wait_for_app)
 
 PREPARE = """
 import datetime as dt
@@ -40,10 +41,6 @@ def server(browser, tmp_path_factory):
         stop()
 
 
-def _text(page) -> str:
-    return page.locator("[data-testid='stMain']").inner_text()
-
-
 def test_a_reminder_from_the_scheduler_shows_in_the_inbox_opens_its_record_and_reads(server, page):
     login(page, server, "staff")
     deadline = time.monotonic() + 90
@@ -56,7 +53,7 @@ def test_a_reminder_from_the_scheduler_shows_in_the_inbox_opens_its_record_and_r
     wait_for_app(page)
     page.get_by_role("heading", name="消息").first.wait_for(timeout=WAIT_MS)
     settle(page)
-    text = _text(page)
+    text = main_text(page)
     assert "中期评估报告将于" in text and "共 1 条" in text and "None" not in text
     subject = next(line for line in text.splitlines() if "中期评估报告将于" in line)
     title = subject.split(":", 1)[1].strip()
@@ -67,7 +64,7 @@ def test_a_reminder_from_the_scheduler_shows_in_the_inbox_opens_its_record_and_r
     page.get_by_role("heading", name="项目档案").first.wait_for(timeout=WAIT_MS)
     settle(page)
     assert "/project-file?id=" in page.url
-    assert title in _text(page)
+    assert title in main_text(page)
     assert sidebar_link(page, "消息 (1)").count()  # opening the record does not read the message
     screenshot(page, "inbox-opened-record")
 
@@ -78,13 +75,13 @@ def test_a_reminder_from_the_scheduler_shows_in_the_inbox_opens_its_record_and_r
     wait_for_app(page)
     settle(page)
     assert sidebar_link(page, "消息").count() and not sidebar_link(page, "消息 (1)").count()
-    assert "没有未读消息" in _text(page)
+    assert "没有未读消息" in main_text(page)
     goto(page, server + "/messages")  # after a reload too
     assert sidebar_link(page, "消息").count() and not sidebar_link(page, "消息 (1)").count()
     page.get_by_text("全部", exact=True).first.click()
     wait_for_app(page)
     settle(page)
-    assert "已读于" in _text(page) and title in _text(page)
+    assert "已读于" in main_text(page) and title in main_text(page)
     screenshot(page, "inbox-read")
 
 
@@ -92,7 +89,7 @@ def test_an_admin_sees_the_rules_the_channels_and_runs_the_job_now(server, page)
     login(page, server, "admin")
     goto(page, server + "/reminder-rules")
     page.get_by_role("heading", name="提醒设置").first.wait_for(timeout=WAIT_MS)
-    text = _text(page)
+    text = main_text(page)
     assert "电子邮件:未配置" in text and "企业微信群机器人:未配置" in text
     assert "每 3 分钟" not in text and "自动运行:每 0.05 分钟一次" in text
     assert page.locator("[data-testid='stDataFrame']").count() == 1  # the rules editor
@@ -100,9 +97,9 @@ def test_an_admin_sees_the_rules_the_channels_and_runs_the_job_now(server, page)
     page.get_by_role("button", name="立即运行一次提醒").click()
     wait_for_app(page)
     settle(page)
-    assert "已运行:新提醒" in _text(page)
+    assert "已运行:新提醒" in main_text(page)
     page.get_by_role("tab", name="发送情况", exact=True).click()
     wait_for_app(page)
     settle(page)
-    assert "没有发送失败的提醒。" in _text(page)
+    assert "没有发送失败的提醒。" in main_text(page)
     screenshot(page, "reminder-rules-sending")

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from core.demo import res_beneficiaries as demo
-from tests.browser.conftest import goto, login, new_context, screenshot, settle, start_server, wait_for_app
+from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, start_server, wait_for_app
 
 CHILDREN = [c[0] for c in demo.CHILDREN]
 OUTSIDER, OUTSIDER_PW = "zhaoli", "Zhao-li-2026-x"
@@ -39,10 +39,6 @@ def server(browser, tmp_path_factory):
         stop()
 
 
-def _text(page) -> str:
-    return page.locator("[data-testid='stMain']").inner_text()
-
-
 def test_the_social_worker_sees_the_twelve_children_and_another_staff_member_is_refused(server, page, browser,
                                                                                          tmp_path):
     base, qk = server
@@ -51,7 +47,7 @@ def test_the_social_worker_sees_the_twelve_children_and_another_staff_member_is_
     goto(page, url)
     assert page.get_by_role("heading", name="服务对象", exact=True).count()
     page.get_by_text("共 12 人").wait_for()
-    assert "您不是该项目的负责社工" not in _text(page)
+    assert "您不是该项目的负责社工" not in main_text(page)
     screenshot(page, "beneficiaries-staff-roster")
     page.reload()  # F5 keeps the project
     wait_for_app(page)
@@ -67,7 +63,7 @@ def test_the_social_worker_sees_the_twelve_children_and_another_staff_member_is_
     names, phones = [r[head.index("姓名")] for r in rows[1:]], [r[head.index("联系电话")] for r in rows[1:]]
     assert sorted(names) == sorted(CHILDREN)
     assert all(re.fullmatch(r"\d{3}\*{4}\d{4}", p) for p in phones if p) and any(phones)
-    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", _text(page))]
+    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", main_text(page))]
     goto(page, f"{base}/project-file?id={qk}&tab=服务台账")  # the project file: the counts beside the ledger
     page.get_by_text("服务对象(实名):登记 12 人").wait_for()
     settle(page)
@@ -83,7 +79,7 @@ def test_the_social_worker_sees_the_twelve_children_and_another_staff_member_is_
         login(other, base, OUTSIDER, OUTSIDER_PW)
         goto(other, url)
         other.get_by_text("您不是该项目的负责社工").wait_for()
-        shown = _text(other)
+        shown = main_text(other)
         assert "请联系管理员或该项目的负责社工(王敏(工作人员))" in shown
         assert not [n for n in CHILDREN if n in shown]
         assert not other.locator("[data-testid='stDataFrame']").count()
@@ -100,7 +96,7 @@ def test_the_social_worker_sees_the_twelve_children_and_another_staff_member_is_
         goto(leader, f"{base}/beneficiary-overview")
         assert leader.get_by_role("heading", name="服务对象概况").count()
         leader.get_by_text("按服务人群").wait_for()
-        shown = _text(leader)
+        shown = main_text(leader)
         assert "只显示人数统计" in shown and not [n for n in CHILDREN if n in shown]
         screenshot(leader, "beneficiaries-leader-counts")
     finally:

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import goto, login, new_context, screenshot, settle, start_server, wait_for_app
+from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, start_server, wait_for_app
 from tests.browser.widgets import box, choose, fill
 
 VENUE = "云水社区党群服务中心会议室"
@@ -26,10 +26,6 @@ def server(browser, tmp_path_factory, request):
         yield base
     finally:
         stop()
-
-
-def _text(page) -> str:
-    return page.locator("[data-testid='stMain']").inner_text()
 
 
 def _tab(page, label: str) -> None:
@@ -67,7 +63,7 @@ def test_two_people_book_the_same_slot_one_wins_and_a_leader_reads_the_calendar(
         for page in (staff, admin):
             wait_for_app(page)
             settle(page)
-        said = {"staff": _text(staff), "admin": _text(admin)}
+        said = {"staff": main_text(staff), "admin": main_text(admin)}
         refused = [u for u, t in said.items() if f"{VENUE}在该时段已被预约" in t]
         assert len(refused) == 1, said
         loser = refused[0]
@@ -85,7 +81,7 @@ def test_two_people_book_the_same_slot_one_wins_and_a_leader_reads_the_calendar(
         staff.get_by_role("button", name="批准", exact=True).click()
         wait_for_app(staff)
         settle(staff)
-        assert f"已批准预约(编号 {booking})" in _text(staff)
+        assert f"已批准预约(编号 {booking})" in main_text(staff)
         screenshot(staff, "res-bookings-approve")
 
         # the community's week shows the slot once, approved
@@ -101,7 +97,7 @@ def test_two_people_book_the_same_slot_one_wins_and_a_leader_reads_the_calendar(
         assert f"{DAY.month}月{DAY.day}日" in grid
         assert grid.count("09:00-11:00") == 1 and "(已批准)" in grid
         screenshot(staff, "res-bookings-calendar-week")
-        assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", _text(staff))]
+        assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", main_text(staff))]
     finally:
         staff.context.close()
         admin.context.close()
@@ -111,7 +107,7 @@ def test_two_people_book_the_same_slot_one_wins_and_a_leader_reads_the_calendar(
         login(leader, server, "leader")
         goto(leader, server + "/venue-calendar?tab=使用率")
         assert leader.get_by_role("heading", name="场地日历与使用率").count()
-        text = _text(leader)
+        text = main_text(leader)
         assert "闲置场地(使用率低于 20%)" in text and VENUE in text
         assert not leader.get_by_role("button", name="提交预约").count()
         screenshot(leader, "res-bookings-leader-utilisation")

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import goto, login, new_context, screenshot, settle, start_server, wait_for_app
+from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, start_server, wait_for_app
 from tests.browser.widgets import choose, fill, grid_rows
 
 TITLE = "高层老旧小区老人下楼难,盼加装电梯"
@@ -35,10 +35,6 @@ def hub(browser, tmp_path_factory):
         stop()
 
 
-def _text(page) -> str:
-    return page.locator("[data-testid='stMain']").inner_text()
-
-
 def _frames(page):
     return page.locator("[data-testid='stDataFrame']:visible")  # the other tab's tables are not drawn
 
@@ -62,14 +58,14 @@ def test_staff_answer_a_waiting_need_and_a_leader_reads_it(hub, page, browser):
     waiting = grid_rows(_frames(page).nth(1))
     assert waiting[0]["需求标题"] == TITLE and waiting[0]["已等待(天)"] == "500" and waiting[0]["状态"] == "登记"
     screenshot(page, "needs-staff-tracking")
-    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", _text(page))]
+    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", main_text(page))]
 
     goto(page, f"{server}/need-responses?id={key}")
     assert page.get_by_role("heading", name=TITLE).count()
     choose(page, f"need:to:{key}", "已对接")
     fill(page, f"need:note:{key}", "与住建、物业三方议事,启动加装电梯意见征询")
     _click(page, "保存状态变更")
-    assert "需求状态已改为「已对接」" in _text(page)
+    assert "需求状态已改为「已对接」" in main_text(page)
     events = [r for f in range(_frames(page).count()) for r in grid_rows(_frames(page).nth(f)) if "变更说明" in r]
     assert [(r["原状态"], r["新状态"], r["变更说明"]) for r in events] == [
         ("登记", "已对接", "与住建、物业三方议事,启动加装电梯意见征询")]
@@ -77,15 +73,15 @@ def test_staff_answer_a_waiting_need_and_a_leader_reads_it(hub, page, browser):
     choose(page, f"need:kind:{key}", "资助项目")
     choose(page, f"need:target:{key}:project", "青葵伙伴")
     _click(page, "关联")
-    assert "已关联资助项目" in _text(page)
+    assert "已关联资助项目" in main_text(page)
     linked = [r for f in range(_frames(page).count()) for r in grid_rows(_frames(page).nth(f)) if "回应类型" in r]
     assert len(linked) == 1 and linked[0]["回应类型"] == "资助项目" and "青葵伙伴" in linked[0]["名称"]
     screenshot(page, "needs-staff-need")
-    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", _text(page))]
+    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", main_text(page))]
 
     goto(page, server + "/needs-tracking")
     choose(page, "needs:waiting:community", "听涛社区")
-    assert TITLE not in _text(page)  # answered: off the waiting list
+    assert TITLE not in main_text(page)  # answered: off the waiting list
 
     leader = new_context(browser).new_page()
     try:
@@ -97,6 +93,6 @@ def test_staff_answer_a_waiting_need_and_a_leader_reads_it(hub, page, browser):
         assert not leader.get_by_role("button", name="保存状态变更").count()
         screenshot(leader, "needs-leader-tracking")
         goto(leader, f"{server}/need-responses?id={key}")
-        assert leader.get_by_role("heading", name="无权访问").count() and TITLE not in _text(leader)
+        assert leader.get_by_role("heading", name="无权访问").count() and TITLE not in main_text(leader)
     finally:
         leader.context.close()

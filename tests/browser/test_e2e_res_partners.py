@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import goto, login, new_context, screenshot, settle, start_server, wait_for_app
+from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, start_server, wait_for_app
 from tests.browser.widgets import box, choose, grid_rows
 
 PARTNER = "杭州钱塘智造科技有限公司"
@@ -41,10 +41,6 @@ def hub(browser, tmp_path_factory):
         stop()
 
 
-def _text(page) -> str:
-    return page.locator("[data-testid='stMain']").inner_text()
-
-
 def _date(page, key: str, day: dt.date) -> None:
     field = box(page, key).locator("input")
     field.fill(day.isoformat())
@@ -53,7 +49,7 @@ def _date(page, key: str, day: dt.date) -> None:
 
 
 def _english(page) -> list[str]:
-    return [w for w in ENGLISH if re.search(rf"\b{w}\b", _text(page))]
+    return [w for w in ENGLISH if re.search(rf"\b{w}\b", main_text(page))]
 
 
 def test_staff_claim_for_an_enterprise_and_the_money_shows_on_the_project(hub, page, browser):
@@ -63,7 +59,7 @@ def test_staff_claim_for_an_enterprise_and_the_money_shows_on_the_project(hub, p
     goto(page, f"{base}/partner-claims?item={item}")
     assert page.get_by_role("heading", name="伙伴贡献与认领").count()
     page.get_by_text("认领状态:开放认领").first.wait_for()
-    assert "资金缺口约" in _text(page) or "已由资助金额和企业、捐赠配套资金补足" in _text(page)
+    assert "资金缺口约" in main_text(page) or "已由资助金额和企业、捐赠配套资金补足" in main_text(page)
 
     choose(page, f"claim:{item}::partner_id", PARTNER)
     _date(page, f"claim:{item}::claimed_on", today)
@@ -79,7 +75,7 @@ def test_staff_claim_for_an_enterprise_and_the_money_shows_on_the_project(hub, p
     wait_for_app(page)
     settle(page)
     page.get_by_text("配套资金:企业增加 6,000.00 元", exact=False).first.wait_for()
-    assert "此操作不可撤销" in _text(page)
+    assert "此操作不可撤销" in main_text(page)
     screenshot(page, "res-partners-confirm")
     page.get_by_role("button", name="确认到位", exact=True).click()
     wait_for_app(page)

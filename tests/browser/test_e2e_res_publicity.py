@@ -12,9 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from tests import demo_cache
-from tests.browser.conftest import (
-    WAIT_MS, goto, login, new_context, screenshot, settle, start_server, wait_for_app,
-)
+from tests.browser.conftest import (WAIT_MS, goto, login, main_text, new_context, screenshot, settle, start_server,
+                                    wait_for_app)
 from tests.browser.widgets import box, choose, fill, grid_rows, number
 
 TITLE = "下沙“青葵伙伴”护航困境儿童成长(浙江日报)"
@@ -54,10 +53,6 @@ def server(browser, tmp_path_factory):
         stop()
 
 
-def _text(page) -> str:
-    return page.locator("[data-testid='stMain']").inner_text()
-
-
 def _search(page, words: str) -> None:
     field = page.get_by_placeholder(re.compile("^搜索宣传标题"))
     field.fill(words)
@@ -94,15 +89,15 @@ def test_staff_record_a_media_report_and_the_brand_matrix_counts_it(server, page
     page.get_by_role("button", name="登记", exact=True).click()
     wait_for_app(page)
     settle(page)
-    assert "链接须为以 http:// 或 https:// 开头的完整网址" in _text(page)
+    assert "链接须为以 http:// 或 https:// 开头的完整网址" in main_text(page)
     assert box(page, "publicity:new::title").locator("input").input_value() == TITLE
     screenshot(page, "publicity-1-refused-link")
     fill(page, "publicity:new::link", LINK)
     page.get_by_role("button", name="登记", exact=True).click()
     wait_for_app(page)
     settle(page)
-    saved = re.search(r"已登记宣传记录:.*\(编号 (\d+)\)", _text(page))
-    assert saved, _text(page)
+    saved = re.search(r"已登记宣传记录:.*\(编号 (\d+)\)", main_text(page))
+    assert saved, main_text(page)
     screenshot(page, "publicity-2-saved")
 
     page.reload()  # F5: the record is stored, not only shown
@@ -113,7 +108,7 @@ def test_staff_record_a_media_report_and_the_brand_matrix_counts_it(server, page
     rows = grid_rows(page.locator("[data-testid='stDataFrame']").first)
     assert [(r["宣传标题"], r["发布渠道"], r["媒体级别"]) for r in rows] == [(TITLE, "浙江日报", "省级")], rows
     goto(page, f"{server}/publicity-ledger?view=宣传台账&id={saved.group(1)}")
-    assert f"原文链接:{LINK}" in _text(page)
+    assert f"原文链接:{LINK}" in main_text(page)
     assert page.get_by_role("link", name=re.compile("打开原文")).get_attribute("href") == LINK
     screenshot(page, "publicity-3-record")
 
@@ -126,7 +121,7 @@ def test_staff_record_a_media_report_and_the_brand_matrix_counts_it(server, page
                      else page.locator("[data-testid='stDataFrame']").filter(visible=True).last)
     assert rows and rows[0]["宣传标题"] == TITLE, rows[:2]  # newest first
     screenshot(page, "publicity-4-brand-matrix")
-    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", _text(page))]
+    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", main_text(page))]
 
 
 def _sheet(template, tmp_path, name: str, rows: list[list]) -> str:
@@ -169,7 +164,7 @@ def test_a_ledger_workbook_with_one_bad_row_is_refused_whole_and_a_leader_reads_
     page.get_by_role("button", name="确认导入 2 行有效数据").click()
     wait_for_app(page)
     settle(page)
-    main = _text(page)
+    main = main_text(page)
     assert "台账中有 1 行错误(第 4 行" in main and "本次未导入任何记录" in main, main
     assert "导入失败,未写入任何数据。" in main
     assert "宣传台账-有误.xlsx" in page.locator("[data-testid='stFileUploader']").first.inner_text()  # the input kept
@@ -178,7 +173,7 @@ def test_a_ledger_workbook_with_one_bad_row_is_refused_whole_and_a_leader_reads_
 
     goto(page, server + "/publicity-ledger?view=宣传台账")  # nothing written
     _search(page, "导入推文甲")
-    assert "没有符合条件的记录" in _text(page)
+    assert "没有符合条件的记录" in main_text(page)
 
     leader = new_context(browser).new_page()
     try:
@@ -187,7 +182,7 @@ def test_a_ledger_workbook_with_one_bad_row_is_refused_whole_and_a_leader_reads_
         assert leader.get_by_role("heading", name="无权访问").count()
         goto(leader, server + "/publicity-overview")
         assert leader.get_by_role("heading", name="宣传概况").count()
-        text = _text(leader)
+        text = main_text(leader)
         assert "日常服务信息" in text and "212 篇" in text and "按品牌" in text and "按渠道" in text
         assert not leader.get_by_role("button", name="登记", exact=True).count()
         screenshot(leader, "publicity-6-leader")

@@ -14,9 +14,8 @@ import pytest
 from openpyxl import load_workbook
 
 from tests import demo_cache
-from tests.browser.conftest import (
-    WAIT_MS, goto, login, new_context, screenshot, settle, start_server, wait_for_app,
-)
+from tests.browser.conftest import (WAIT_MS, goto, login, main_text, new_context, screenshot, settle, start_server,
+                                    wait_for_app)
 from tests.browser.widgets import box, choose, fill, grid_rows, number
 
 ENGLISH = ("Select all", "Choose an option", "Choose options", "No options to select", "None", "empty")
@@ -48,10 +47,6 @@ def server(browser, tmp_path_factory):
         yield base, stop, workdir
     finally:
         stop()
-
-
-def _text(page) -> str:
-    return page.locator("[data-testid='stMain']").inner_text()
 
 
 def _sheet(template, path, rows: list[list]) -> str:
@@ -93,7 +88,7 @@ def test_survey_responses_imported_from_excel_change_the_projects_evaluation_ite
     report = grid_rows(page.locator("[data-testid='stDataFrame']").filter(visible=True).first)
     assert [(r["行号"], r["结果"]) for r in report] == [("2", "待改正"), ("3", "错误"), ("4", "待改正")], report
     assert report[1]["字段"].startswith("2. ") and "应在1到5之间" in report[1]["说明"], report
-    assert "没有可导入的行:1 行有错误" in _text(page)  # the whole file waits: no button to import part of it
+    assert "没有可导入的行:1 行有错误" in main_text(page)  # the whole file waits: no button to import part of it
     assert not page.get_by_role("button", name=re.compile("确认导入")).count()
     screenshot(page, "surveys-1-bad-row")
 
@@ -114,12 +109,12 @@ def test_survey_responses_imported_from_excel_change_the_projects_evaluation_ite
     page.locator("[data-testid='stMetricValue']", has_text="75.0%").first.wait_for(timeout=WAIT_MS)
     metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
     assert "4 份" in metrics and "75.0%" in metrics, metrics
-    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", _text(page))]
+    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", main_text(page))]
     screenshot(page, "surveys-3-results")
     for tab, name in (("录入答卷", "surveys-3b-entry"), ("问卷管理", "surveys-3c-questionnaires")):
         page.get_by_role("tab", name=tab, exact=True).first.click()
         settle(page)
-        assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", _text(page))]
+        assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", main_text(page))]
         screenshot(page, name)
 
     # the project's evaluation form: the survey's result beside the item, its suggested score prefilled
@@ -143,7 +138,7 @@ def test_survey_responses_imported_from_excel_change_the_projects_evaluation_ite
         .get_by_role("button", name="保存末期评估").click()
     settle(page)
     page.locator("[data-testid='stAlert']", has_text="已保存末期评估").first.wait_for(timeout=WAIT_MS)
-    assert "86.8 分,A 等,通过" in _text(page)
+    assert "86.8 分,A 等,通过" in main_text(page)
     rows = grid_rows(page.locator("[data-testid='stDataFrame']").filter(visible=True).first)
     final = [r for r in rows if r["评估类型"] == "末期评估"]
     assert final and final[0]["评估方"] == scenario["partner"][1] and final[0]["评估人"] == "第三方评估组", rows

@@ -10,7 +10,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser.conftest import goto, login, new_context, screenshot, settle, start_server, wait_for_app
+from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, start_server, wait_for_app
 from tests.browser.widgets import box, choose, fill, grid_rows
 
 NAME = "沈书瑶"
@@ -26,10 +26,6 @@ def server(browser, tmp_path_factory):
         yield base
     finally:
         stop()
-
-
-def _text(page) -> str:
-    return page.locator("[data-testid='stMain']").inner_text()
 
 
 def _click(page, name: str) -> None:
@@ -62,7 +58,7 @@ def test_staff_register_a_volunteer_with_consent_sign_them_up_and_a_leader_reads
     fill(page, "volunteer:new::phone", PHONE)
     choose(page, "volunteer:new::community", "听涛社区")
     _click(page, "登记")
-    assert "未取得个人信息使用同意,不能登记联系电话" in _text(page)
+    assert "未取得个人信息使用同意,不能登记联系电话" in main_text(page)
     assert box(page, "volunteer:new::name").locator("input").input_value() == NAME  # the input is kept
     screenshot(page, "volunteers-staff-refused")
 
@@ -73,8 +69,8 @@ def test_staff_register_a_volunteer_with_consent_sign_them_up_and_a_leader_reads
     day.press("Enter")
     page.keyboard.press("Escape")
     _click(page, "登记")
-    saved = re.search(rf"已登记志愿者:{NAME}\(编号 (\d+)\)", _text(page))
-    assert saved, _text(page)
+    saved = re.search(rf"已登记志愿者:{NAME}\(编号 (\d+)\)", main_text(page))
+    assert saved, main_text(page)
     key = saved.group(1)
 
     page.get_by_placeholder("搜索姓名或服务组织").fill(NAME)
@@ -88,7 +84,7 @@ def test_staff_register_a_volunteer_with_consent_sign_them_up_and_a_leader_reads
 
     goto(page, f"{server}/volunteer-register?id={key}")  # the volunteer's own record: the phone in full for staff
     assert page.get_by_role("heading", name=NAME).count()
-    assert f"联系电话:{STORED}" in _text(page)
+    assert f"联系电话:{STORED}" in main_text(page)
     screenshot(page, "volunteers-staff-record")
 
     _tab(page, "志愿者招募")
@@ -97,7 +93,7 @@ def test_staff_register_a_volunteer_with_consent_sign_them_up_and_a_leader_reads
     choose(page, "volunteer:signup::call_id", "周末社区助餐志愿者招募")
     choose(page, "volunteer:signup::volunteer_id", NAME)
     _click(page, "登记报名")
-    assert re.search(r"已登记报名\(编号 \d+\)", _text(page)), _text(page)
+    assert re.search(r"已登记报名\(编号 \d+\)", main_text(page)), main_text(page)
     # its list of sign-ups names the new volunteer, phone masked
     choose(page, "vol:call", "周末社区助餐志愿者招募")
     page.get_by_text(re.compile("已报名 6,")).wait_for()
@@ -117,12 +113,12 @@ def test_staff_register_a_volunteer_with_consent_sign_them_up_and_a_leader_reads
     choose(page, "volunteer:signup::call_id", "周末社区助餐志愿者招募")
     choose(page, "volunteer:signup::volunteer_id", NAME)
     _click(page, "登记报名")
-    assert "该志愿者已报名此招募" in _text(page)
+    assert "该志愿者已报名此招募" in main_text(page)
     screenshot(page, "volunteers-staff-calls")
     _tab(page, "服务统计")
-    assert "按服务组织" in _text(page) and "按项目" in _text(page)
+    assert "按服务组织" in main_text(page) and "按项目" in main_text(page)
     screenshot(page, "volunteers-staff-totals")
-    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", _text(page))]
+    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", main_text(page))]
 
     leader = new_context(browser).new_page()
     try:
@@ -132,7 +128,7 @@ def test_staff_register_a_volunteer_with_consent_sign_them_up_and_a_leader_reads
         goto(leader, f"{server}/volunteer-overview?id={key}")
         assert leader.get_by_role("heading", name="志愿者概况").count()
         assert leader.get_by_role("heading", name=NAME).count()
-        assert f"联系电话:{MASKED}" in _text(leader) and STORED not in _text(leader)
+        assert f"联系电话:{MASKED}" in main_text(leader) and STORED not in main_text(leader)
         assert not leader.get_by_role("button", name="登记", exact=True).count()
         assert not leader.get_by_role("button", name="登记报名", exact=True).count()
         assert not leader.get_by_role("tab", name="编辑", exact=True).count()

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests import demo_cache
-from tests.browser.conftest import WAIT_MS, goto, login, screenshot, settle, start_server, wait_for_app
+from tests.browser.conftest import WAIT_MS, goto, login, main_text, screenshot, settle, start_server, wait_for_app
 from tests.browser.widgets import box, choose, grid_rows, number
 
 UPLOAD = ".st-key-xlsx-upload-volunteer-service-import input[type='file']"  # the service sheet's, not the register's
@@ -56,10 +56,6 @@ def server(browser, tmp_path_factory):
         stop()
 
 
-def _text(page) -> str:
-    return page.locator("[data-testid='stMain']").inner_text()
-
-
 def _sheet(template, tmp_path, name: str, rows: list[list]) -> str:
     wb = load_workbook(template)
     for row in rows:
@@ -99,7 +95,7 @@ def test_a_service_hours_sheet_with_a_bad_row_is_refused_in_chinese_fixed_and_im
     assert [(r["行号"], r["结果"]) for r in report] == [("2", "待改正"), ("3", "错误")], report  # the whole sheet waits
     assert "服务台账中没有编号 99999999 的活动" in report[1]["说明"], report
     assert page.get_by_role("button", name=re.compile("确认导入")).count() == 0  # nothing can be written
-    main = _text(page)
+    main = main_text(page)
     assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", main)]
     screenshot(page, "resource-imports-1-bad-row")
 
@@ -143,7 +139,7 @@ def test_a_claimed_contributions_amount_is_corrected_and_the_project_follows(ser
     cid, pid, amount, funds = scenario["claimed"]
     login(page, base, "staff")
     goto(page, f"{base}/partner-claims?tab=贡献记录&contribution={cid}")
-    assert "来自企业公益认领" in _text(page)  # 详情 says what an edit may change
+    assert "来自企业公益认领" in main_text(page)  # 详情 says what an edit may change
     screenshot(page, "resource-imports-5-claimed-contribution")
     page.get_by_role("tab", name="编辑", exact=True).first.click()
     settle(page)

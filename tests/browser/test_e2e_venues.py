@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import goto, login, new_context, screenshot, settle, wait_for_app
+from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, wait_for_app
 from tests.browser.widgets import choose, fill, grid_rows, number
 
 NAME = "听涛社区睦邻议事厅"
@@ -16,10 +16,6 @@ def _tab(page, label: str) -> None:
     page.get_by_role("tab", name=label, exact=True).first.click()
     wait_for_app(page)
     settle(page)
-
-
-def _text(page) -> str:
-    return page.locator("[data-testid='stMain']").inner_text()
 
 
 def test_staff_register_a_venue_and_read_its_history_and_a_leader_is_kept_out(server, page, browser):
@@ -38,8 +34,8 @@ def test_staff_register_a_venue_and_read_its_history_and_a_leader_is_kept_out(se
     page.get_by_role("button", name="登记", exact=True).click()
     wait_for_app(page)
     settle(page)
-    saved = re.search(rf"已登记场地:{NAME}\(编号 (\d+)\)", _text(page))
-    assert saved, _text(page)
+    saved = re.search(rf"已登记场地:{NAME}\(编号 (\d+)\)", main_text(page))
+    assert saved, main_text(page)
 
     page.reload()  # F5: the list still has it
     settle(page)
@@ -48,7 +44,7 @@ def test_staff_register_a_venue_and_read_its_history_and_a_leader_is_kept_out(se
     page.get_by_placeholder("搜索场地名称、地址、管理单位").press("Enter")
     wait_for_app(page)
     settle(page)
-    assert "共 1 条" in _text(page)
+    assert "共 1 条" in main_text(page)
     rows = grid_rows(page.locator("[data-testid='stDataFrame']").first)
     assert [(r["场地名称"], r["所属社区"], r["可容纳人数"]) for r in rows] == [(NAME, "听涛社区", "45")]
     screenshot(page, "venues-staff-list")
@@ -60,14 +56,14 @@ def test_staff_register_a_venue_and_read_its_history_and_a_leader_is_kept_out(se
     assert [r["动作"] for r in history] == ["新建"]
     assert history[0]["修改内容"].startswith(f"场地名称:{NAME}")
     screenshot(page, "venues-staff-history")
-    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", _text(page))]
+    assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", main_text(page))]
 
     leader = new_context(browser).new_page()
     try:
         login(leader, server, "leader")
         goto(leader, f"{server}/venues?id={saved.group(1)}")
         assert leader.get_by_role("heading", name="无权访问").count()
-        assert NAME not in _text(leader) and not leader.locator("[data-testid='stDataFrame']").count()
+        assert NAME not in main_text(leader) and not leader.locator("[data-testid='stDataFrame']").count()
         screenshot(leader, "venues-leader")
     finally:
         leader.context.close()
