@@ -137,7 +137,10 @@ def _cached(target: Path, code: str, prefix: str, environ: dict | None) -> Path:
         try:
             if target.exists():
                 return target
-            work = CACHE / f"building-{os.getpid()}"
+            # one folder per build: a worker builds the demo in a background thread while its tests may build the
+            # bench template (another lock); a folder per process only let the two overwrite each other's file, and
+            # the demo template then held the bench's data (27 generated experts, no demo accounts)
+            work = CACHE / f"building-{prefix.strip('-')}-{os.getpid()}-{threading.get_ident()}"
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir()
             env = dict(os.environ if environ is None else environ, **FAST_ENV, HUBDESK_DB=str(work / "demo.duckdb"),
