@@ -673,7 +673,7 @@ _ORG_CONDITIONS = {
 
 
 def _drill_organisations(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    key = _one_of(sel, "key", _ORG_CONDITIONS)
+    key = chosen_one_of(sel, "key", _ORG_CONDITIONS)
     cond, n = _ORG_CONDITIONS[key]
     w = _Where().add(cond, *([f.end] * n))
     if f.community:
@@ -683,7 +683,7 @@ def _drill_organisations(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
 
 
 def _drill_funding(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    key = _one_of(sel, "key", ("funded", "granted", "signed", "disbursed"))
+    key = chosen_one_of(sel, "key", ("funded", "granted", "signed", "disbursed"))
     if key in ("funded", "granted"):
         return _funded_apps(f, db, limit)
     if key == "signed":
@@ -699,7 +699,7 @@ def _drill_funding(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
 
 
 def _drill_service(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    key = _one_of(sel, "key", ("activities", "person_times", "communities_covered"))
+    key = chosen_one_of(sel, "key", ("activities", "person_times", "communities_covered"))
     if key == "communities_covered":
         cov = community_coverage(f, db)
         return cov[cov["activities"] > 0].reset_index(drop=True)
@@ -707,7 +707,7 @@ def _drill_service(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
 
 
 def _drill_trainings(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    _one_of(sel, "key", ("trainings", "training_person_times"))
+    chosen_one_of(sel, "key", ("trainings", "training_person_times"))
     sql, params = _attendance_sql(f)
     return _limit(
         f"WITH n AS ({sql}) SELECT t.id, t.training_date, t.title, t.kind, t.topic, t.trainer, n.n AS attendance"
@@ -716,7 +716,7 @@ def _drill_trainings(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
 
 
 def _drill_ratings(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    level = _one_of(sel, "key", choices.RATINGS)
+    level = chosen_one_of(sel, "key", choices.RATINGS)
     sql, params = _rated_at_sql(f)
     return _limit(
         f"WITH rated AS ({sql}) SELECT o.id, o.name, o.kind, o.community, r.level, r.rated_on"
@@ -730,7 +730,7 @@ def _drill_category_year(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
 
 def _drill_funnel(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     """The current round's applications that reached the selected state (now or earlier)."""
-    state = _one_of(sel, "state", choices.APP_STATES)
+    state = chosen_one_of(sel, "state", choices.APP_STATES)
     cur = current_round(f, db)
     if cur is None:
         return pd.DataFrame(columns=list(FUNNEL_DRILL_COLUMNS))
@@ -747,15 +747,15 @@ def _drill_funnel(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
 
 
 def _drill_coverage(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    return _activities(f, db, limit, community=_required(sel, "community"))
+    return _activities(f, db, limit, community=chosen(sel, "community"))
 
 
 def _drill_brand(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     """A brand's projects; with ``key`` "publicity", its posts and media reports (publication year in the window)."""
-    brand = _required(sel, "brand")
+    brand = chosen(sel, "brand")
     if sel.get("key") is None:
         return _projects(f, db, limit, brand=brand)
-    _one_of(sel, "key", ("publicity",))
+    chosen_one_of(sel, "key", ("publicity",))
     bid = db.scalar("SELECT id FROM brands WHERE name = ?", [brand])
     if bid is None:
         return pd.DataFrame(columns=list(publicity.RECORD_COLUMNS))
@@ -763,7 +763,7 @@ def _drill_brand(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
 
 
 def _drill_capability(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    w = _Where().add("year(a.assessed_on) BETWEEN ? AND ?", *f.window).add("a.period = ?", _required(sel, "period"))
+    w = _Where().add("year(a.assessed_on) BETWEEN ? AND ?", *f.window).add("a.period = ?", chosen(sel, "period"))
     if f.community:
         w.add("o.community = ?", f.community)
     outer = _Where()
@@ -788,14 +788,16 @@ def _drill_funding_sources(f: Filters, sel: dict, db, limit: int) -> pd.DataFram
     return _projects(f, db, limit, year=sel.get("year"))
 
 
-def _one_of(sel: dict, name: str, allowed) -> str:
+def chosen_one_of(sel: dict, name: str, allowed) -> str:
+    """The drill-down selection's ``name``, one of ``allowed`` (a tampered URL is refused in Chinese)."""
     value = sel.get(name)
     if value not in allowed:
         raise DrillRefused(f"无法显示明细:未知的选择 {value!r}")
     return value
 
 
-def _required(sel: dict, name: str):
+def chosen(sel: dict, name: str):
+    """The drill-down selection's ``name``; refused in Chinese while nothing is selected."""
     value = sel.get(name)
     if value is None or value == "":
         raise DrillRefused("无法显示明细:请先在图表中选择一项")

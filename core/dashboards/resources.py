@@ -22,7 +22,7 @@ import datetime as dt
 
 import pandas as pd
 
-from core.dashboards.dashboard import DRILL_LIMIT, DrillRefused, Filters, Query
+from core.dashboards.dashboard import DRILL_LIMIT, DrillRefused, Filters, Query, chosen, chosen_one_of
 from core.platform import cache
 from core.platform.db import get_db
 from core.resources import bookings, needs, partners, publicity, surveys, volunteers
@@ -230,20 +230,20 @@ def _contributions(f: Filters, db, limit: int, *, year=None, kind=None, source=N
 
 
 def _drill_kind(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    return _contributions(f, db, limit, year=_required(sel, "year"), kind=_one_of(sel, "kind", OFFERS))
+    return _contributions(f, db, limit, year=chosen(sel, "year"), kind=chosen_one_of(sel, "kind", OFFERS))
 
 
 def _drill_source(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    return _contributions(f, db, limit, year=_required(sel, "year"), source=_one_of(sel, "source", PARTNER_KINDS))
+    return _contributions(f, db, limit, year=chosen(sel, "year"), source=chosen_one_of(sel, "source", PARTNER_KINDS))
 
 
 def _drill_share(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     """The money contributions of the selected year (or of the whole window: ``all``)."""
-    return _contributions(f, db, limit, year=None if sel.get("all") else _required(sel, "year"), money_only=True)
+    return _contributions(f, db, limit, year=None if sel.get("all") else chosen(sel, "year"), money_only=True)
 
 
 def _drill_continuity(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    return _contributions(f, db, limit, year=_required(sel, "year"), continuity=_one_of(sel, "cls", CONTINUITY_ORDER))
+    return _contributions(f, db, limit, year=chosen(sel, "year"), continuity=chosen_one_of(sel, "cls", CONTINUITY_ORDER))
 
 
 # ---- 需求: covered vs open per community ----------------------------------------------------------------------
@@ -273,9 +273,9 @@ def _drill_needs(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     """The needs of a community in one segment (已满足 / 未满足·已有回应 / 未满足·尚无回应), or all of them; with ``all``
     the needs of every community the filter keeps (``all`` = 1, "open" or "unanswered")."""
     if sel.get("all"):  # every need the community filter keeps: all of them, the open ones, the unanswered ones
-        return _needs(db, limit, f.community, _OPEN_SQL.get(_one_of(sel, "all", (1, *_OPEN_SQL))))
-    community = _required(sel, "community")
-    segment = None if sel.get("segment") is None else _SEGMENT_SQL[_one_of(sel, "segment", _SEGMENT_SQL)]
+        return _needs(db, limit, f.community, _OPEN_SQL.get(chosen_one_of(sel, "all", (1, *_OPEN_SQL))))
+    community = chosen(sel, "community")
+    segment = None if sel.get("segment") is None else _SEGMENT_SQL[chosen_one_of(sel, "segment", _SEGMENT_SQL)]
     return _needs(db, limit, community, segment)
 
 
@@ -378,7 +378,7 @@ ANSWER_DRILL_COLUMNS = columns(
 
 def _drill_satisfaction(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     """The 1–5 answers of a category (responses dated in the window), with their response, project and question."""
-    category = _required(sel, "category")
+    category = chosen(sel, "category")
     return db.fetch_df(
         "SELECT r.id AS response_id, r.response_date, r.community, p.agreement_no, ap.title AS project, q.text, a.score,"
         f" CASE WHEN a.score >= {SATISFIED_FROM} THEN '是' ELSE '否' END AS satisfied"
@@ -406,29 +406,14 @@ def publicity_reach(f: Filters, db) -> pd.DataFrame:
 def _drill_publicity(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     """The records a brand counts in the window (:func:`core.resources.publicity.of_brand`): its media reports, or
     its posts (every other kind), or all of them."""
-    brand_id = int(_required(sel, "brand_id"))
+    brand_id = int(chosen(sel, "brand_id"))
     measure = sel.get("measure")
     if measure is not None:
-        _one_of(sel, "measure", PUBLICITY_MEASURES)
+        chosen_one_of(sel, "measure", PUBLICITY_MEASURES)
     if measure == "media":
         return publicity.of_brand(brand_id, db, f.year_from, f.last_year, kind=MEDIA_REPORT, limit=limit)
     rows = publicity.of_brand(brand_id, db, f.year_from, f.last_year, limit=limit)
     return (rows[rows["kind"] != MEDIA_REPORT] if measure == "posts" else rows).reset_index(drop=True)
-
-
-# ---- helpers ---------------------------------------------------------------------------------------------------
-def _one_of(sel: dict, name: str, allowed):
-    value = sel.get(name)
-    if value not in allowed:
-        raise DrillRefused(f"无法显示明细:未知的选择 {value!r}")
-    return value
-
-
-def _required(sel: dict, name: str):
-    value = sel.get(name)
-    if value is None or value == "":
-        raise DrillRefused("无法显示明细:请先在图表中选择一项")
-    return value
 
 
 # ---- the registry ----------------------------------------------------------------------------------------------
