@@ -227,8 +227,8 @@ class Unit:
         and ``note``: one for every row or a list of one per row. Returns the keys in the order of ``rows``."""
         _allow(entity, self.actor, "create")
         prepared = []
-        for i, values in enumerate(rows):
-            record = dict(values) if validated else clean(entity, values)
+        cleaned = [dict(values) for values in rows] if validated else clean_many(entity, rows)  # one validation
+        for i, record in enumerate(cleaned):
             row = dict(record)
             if entity.stamps:
                 row.update(created_at=self.now, created_by=self.actor.username)

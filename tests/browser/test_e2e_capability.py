@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from core.incubation.assessments import DEFAULT_SUPPORT
 from schemas.capability import DEFAULT_INSTRUMENT
 from tests.browser.conftest import WAIT_MS, login, open_screen, settle
-from tests.browser.widgets import open_select, box as _box, choose as _choose, fill as _fill, grid_rows, number as _number
+from tests.browser.widgets import pick, box as _box, choose as _choose, fill as _fill, grid_rows, number as _number
 
 # indicator score per dimension: 财务管理 and 品牌传播 clearly the weakest (0 and 25 points), the rest 75–100
 SCORES = {"内部治理": 4, "项目管理": 5, "财务管理": 1, "人力资源": 4, "品牌传播": 2, "资源动员": 4, "服务成效": 5}
@@ -143,13 +143,7 @@ def _enter_assessment(page, org: str) -> str:
         box = field.locator("input")
         box.fill(str(SCORES[label.split("·")[0]]))
         box.press("Tab")
-    open_select(page, form.locator("[class*='--period'] [data-testid='stSelectbox']"))  # 评估期: a choice of defined periods
-    page.keyboard.type(period)
-    page.get_by_role("option", name=period, exact=True).click()
-    settle(page)
-    if page.get_by_role("listbox").count():  # the list opened again over the button (seen under load)
-        page.keyboard.press("Escape")
-        settle(page)
+    pick(page, form.locator("[class*='--period'] [data-testid='stSelectbox']"), period, exact=True)  # 评估期
     assert form.locator("[class*='--period'] input").input_value() == period
     form.get_by_role("button", name="保存评估").click()
     settle(page)

@@ -40,12 +40,33 @@ def open_select(page, select) -> None:
     raise AssertionError("the selectbox's dropdown did not open after three clicks")
 
 
+def pick(page, select, text: str, *, exact: bool = False) -> str:
+    """Choose in the selectbox ``select`` (its ``stSelectbox`` element) the first option containing ``text``
+    (``exact``: named ``text``) as a person does: open, type to filter, click the option, and look at the field;
+    when it does not show the choice (under load the list was drawn again over the field as the click landed,
+    and the click went nowhere), close what is open and choose again. Returns what the field shows."""
+    field_id = select.locator("input").first.get_attribute("id")
+    this = page.locator(f"[data-testid='stSelectbox']:has(input[id='{field_id}'])")
+    shown = ""
+    for _ in range(3):
+        open_select(page, this)
+        page.keyboard.type(text)
+        option = page.get_by_role("option", name=text, exact=True) if exact else \
+            page.get_by_role("option", name=re.compile(re.escape(text)))
+        option.first.click()
+        settle(page)
+        if page.get_by_role("listbox").count():  # the list opened again over the field
+            page.keyboard.press("Escape")
+            settle(page)
+        shown = this.inner_text().strip() + " " + page.locator(f"input[id='{field_id}']").input_value()
+        if text in shown:
+            return shown
+    raise AssertionError(f"the selectbox does not show 「{text}」 after three choices: {shown!r}")
+
+
 def choose(page, key: str, text: str) -> None:
-    """Open a selectbox, type to filter, pick the first option containing ``text``."""
-    open_select(page, box(page, key).locator("[data-testid='stSelectbox']"))
-    page.keyboard.type(text)
-    page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
-    settle(page)
+    """Open a selectbox, type to filter, pick the first option containing ``text`` (:func:`pick`)."""
+    pick(page, box(page, key).locator("[data-testid='stSelectbox']"), text)
 
 
 def multi(page, key: str, option: str) -> None:
