@@ -98,7 +98,7 @@ def pytest_collection_finish(session):
     Under pytest-xdist one worker does it."""
     from tests import demo_cache
 
-    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0" or demo_cache.is_built():
+    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0" or demo_cache.is_built() or ENGINE == "postgres":
         return
     if any(_needs_demo(item) for item in session.items):
         demo_cache.build_in_background()
@@ -116,17 +116,53 @@ def _reset_process_state() -> None:
     st.cache_resource.clear()
 
 
+# HUBDESK_TEST_ENGINE=postgres: every test's database is a fresh PostgreSQL database (tests/pg_cluster.py) instead
+# of a DuckDB file; DuckDB is the default. Tests that need the demo database stay DuckDB-only for now (skipped).
+ENGINE = (os.environ.get("HUBDESK_TEST_ENGINE") or "duckdb").strip().lower()
+
+
+def pg_cluster_or_skip():
+    """This process's test PostgreSQL cluster; skips the test when PostgreSQL is not installed (fails under CI)."""
+    from tests import pg_cluster
+
+    reason = pg_cluster.missing_reason()
+    if reason is None:
+        try:
+            return pg_cluster.cluster()
+        except Exception as exc:  # noqa: BLE001 - reported as the skip/fail reason
+            reason = str(exc)
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests import pg_cluster
+
+    pg_cluster.stop()
+
+
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
+def isolated(tmp_path, monkeypatch, request):
     """A private database path and secrets file for each test."""
     for k, v in FAST_ENV.items():
         monkeypatch.setenv(k, v)
     monkeypatch.setenv("HUBDESK_DB", str(tmp_path / "hub.duckdb"))
     monkeypatch.setenv("HUBDESK_SECRETS", str(tmp_path / "secrets.toml"))
     monkeypatch.setenv("HUBDESK_DEMO", "0")
+    pg_name = None
+    if ENGINE == "postgres":
+        if "demo_db" in request.fixturenames or "demo_template" in request.fixturenames:
+            pytest.skip("needs the demo database: DuckDB only for now")
+        cluster = pg_cluster_or_skip()
+        pg_name, url = cluster.fresh("communities" if "db" in request.fixturenames else "migrated", tmp_path)
+        monkeypatch.setenv("HUBDESK_DB", url)
+        monkeypatch.setenv("HUBDESK_DATA_DIR", str(tmp_path))
     _reset_process_state()
     yield tmp_path
     _reset_process_state()
+    if pg_name:
+        cluster.drop(pg_name)
 
 
 @pytest.fixture(scope="session")
@@ -134,6 +170,8 @@ def empty_template():
     """The migrated database with the 21 demo communities, built once per code version; copy, never open."""
     from tests import demo_cache
 
+    if ENGINE == "postgres":
+        return None
     return demo_cache.empty_template()
 
 
@@ -146,7 +184,8 @@ def db(isolated, empty_template):
 
     from tests import demo_cache
 
-    demo_cache.copy_to(isolated / "hub.duckdb", empty_template)
+    if ENGINE != "postgres":  # on PostgreSQL, isolated made it from the same kind of template
+        demo_cache.copy_to(isolated / "hub.duckdb", empty_template)
     database = get_db()
     communities.install_provider()
     return database
@@ -157,6 +196,8 @@ def demo_template():
     """The demo database of this code version, built once (``tests/demo_cache.py``); copy, never open."""
     from tests import demo_cache
 
+    if ENGINE == "postgres":
+        pytest.skip("needs the demo database: DuckDB only for now")
     return demo_cache.template()
 
 

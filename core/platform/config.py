@@ -2,7 +2,9 @@
 
 | variable                  | default                    | meaning                                        |
 |---------------------------|----------------------------|------------------------------------------------|
-| HUBDESK_DB                | data/hub.duckdb            | the DuckDB file                                |
+| HUBDESK_DB                | data/hub.duckdb            | the DuckDB file, or a postgresql:// URL        |
+| HUBDESK_DATA_DIR          | data                       | with PostgreSQL: where files kept beside the   |
+|                           |                            | database go (audit head file, backups)         |
 | HUBDESK_DEMO              | 1                          | fill a new database with demo data + accounts  |
 | HUBDESK_SECRETS           | .streamlit/secrets.toml    | where the cookie key lives (generated if absent)|
 | HUBDESK_COOKIE_DAYS       | 1                          | sign-in cookie lifetime in days                |
@@ -71,8 +73,15 @@ def load() -> Settings:
         p = Path(_env(name, default))
         return p if p.is_absolute() else ROOT / p
 
+    url = os.environ.get("HUBDESK_DB", "")
+    if url.strip().lower().startswith(("postgresql://", "postgres://")):
+        from core.platform import pg  # a name beside which its files are kept (core/platform/pg.py), not a file
+
+        db_path = pg.local_name(url.strip())
+    else:
+        db_path = path("HUBDESK_DB", "data/hub.duckdb")
     return Settings(
-        db_path=path("HUBDESK_DB", "data/hub.duckdb"),
+        db_path=db_path,
         demo=_flag("HUBDESK_DEMO", "1"),
         secrets_path=path("HUBDESK_SECRETS", ".streamlit/secrets.toml"),
         cookie_days=float(_env("HUBDESK_COOKIE_DAYS", "1")),

@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator
 import duckdb
 import pandas as pd
 
-from core.platform import config, migrate
+from core.platform import config, migrate, pg
 from core.platform.errors import DatabaseUnavailable, WriteFailed
 
 log = logging.getLogger("hubdesk")
@@ -391,10 +391,16 @@ def get_db(path: Path | str | None = None) -> Database:
         hit, env = _default, os.environ.get("HUBDESK_DB")
         if hit is not None and hit[0] == env and not hit[1]._closed:
             return hit[1]
-        db = get_db(config.load().db_path)
+        db = get_db(env.strip() if pg.is_url(env) else config.load().db_path)
         if os.environ.get("HUBDESK_DB") == env:  # not changed meanwhile (a test or a build may set it)
             _default = (env, db)
         return db
+    if pg.is_url(path):  # PostgreSQL (core/platform/pg.py): the same API, the same migrations
+        return _get_pg(str(path).strip())
+    if str(path).endswith(pg.NAME_SUFFIX):  # config's db_path when HUBDESK_DB is a PostgreSQL URL
+        url = os.environ.get("HUBDESK_DB") or ""
+        if pg.is_url(url) and Path(path) == pg.local_name(url.strip()):
+            return _get_pg(url.strip())
     p = Path(path)
     p = p.resolve()
     with _instances_lock:
@@ -413,10 +419,28 @@ def get_db(path: Path | str | None = None) -> Database:
         return db
 
 
+def _get_pg(url: str) -> "pg.PgDatabase":
+    with _instances_lock:
+        db = _pg_instances.get(url)
+        if db is None or db._closed:
+            db = pg.PgDatabase(url)
+            try:
+                migrate.apply(db)
+            except BaseException:
+                db.close()
+                raise
+            _pg_instances[url] = db
+        return db
+
+
+_pg_instances: dict[str, "pg.PgDatabase"] = {}
+
+
 def close_all() -> None:
     global _default
     _default = None
     with _instances_lock:
-        for db in _instances.values():
+        for db in [*_instances.values(), *_pg_instances.values()]:
             db.close()
         _instances.clear()
+        _pg_instances.clear()

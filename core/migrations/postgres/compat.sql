@@ -1,0 +1,98 @@
+-- PostgreSQL only: DuckDB's functions that core SQL uses and PostgreSQL lacks (or spells differently), in the
+-- schema duckdb_compat. Every HubDesk connection searches it before pg_catalog
+-- (search_path = public, duckdb_compat, pg_catalog; core/platform/pg.py), so where both define a name with the
+-- same arguments (regexp_matches, the / of two integers) DuckDB's meaning wins. Applied at every start, before
+-- the migrations (core/platform/migrate.py): CREATE OR REPLACE only, so it is safe to run again.
+-- Function bodies never divide two integers (the / below would apply to them too): they use div() or floats.
+CREATE SCHEMA IF NOT EXISTS duckdb_compat;
+
+-- date_diff('day' | 'week' | 'month' | 'year' | 'hour' | 'minute' | 'second', a, b): boundaries crossed from a to b
+CREATE OR REPLACE FUNCTION duckdb_compat.date_diff(part text, a timestamp, b timestamp) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE lower(part)
+    WHEN 'day' THEN (b::date - a::date)::bigint
+    WHEN 'days' THEN (b::date - a::date)::bigint
+    WHEN 'week' THEN div(b::date - a::date, 7)::bigint
+    WHEN 'weeks' THEN div(b::date - a::date, 7)::bigint
+    WHEN 'month' THEN ((extract(year FROM b) * 12 + extract(month FROM b))
+                       - (extract(year FROM a) * 12 + extract(month FROM a)))::bigint
+    WHEN 'months' THEN ((extract(year FROM b) * 12 + extract(month FROM b))
+                        - (extract(year FROM a) * 12 + extract(month FROM a)))::bigint
+    WHEN 'quarter' THEN ((extract(year FROM b) * 4 + extract(quarter FROM b))
+                         - (extract(year FROM a) * 4 + extract(quarter FROM a)))::bigint
+    WHEN 'year' THEN (extract(year FROM b) - extract(year FROM a))::bigint
+    WHEN 'years' THEN (extract(year FROM b) - extract(year FROM a))::bigint
+    WHEN 'hour' THEN div((extract(epoch FROM date_trunc('hour', b)) - extract(epoch FROM date_trunc('hour', a)))::numeric, 3600)::bigint
+    WHEN 'minute' THEN div((extract(epoch FROM date_trunc('minute', b)) - extract(epoch FROM date_trunc('minute', a)))::numeric, 60)::bigint
+    WHEN 'second' THEN (extract(epoch FROM date_trunc('second', b)) - extract(epoch FROM date_trunc('second', a)))::bigint
+  END $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.datediff(part text, a timestamp, b timestamp) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT duckdb_compat.date_diff(part, a, b) $$;
+
+-- lists
+CREATE OR REPLACE FUNCTION duckdb_compat.list_contains(l anycompatiblearray, x anycompatible) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT x = ANY(l) $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.list_has(l anycompatiblearray, x anycompatible) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT x = ANY(l) $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.array_contains(l anycompatiblearray, x anycompatible) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT x = ANY(l) $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.list_has_any(a anycompatiblearray, b anycompatiblearray) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT a && b $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.list_has_all(a anycompatiblearray, b anycompatiblearray) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT a @> b $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.len(l anyarray) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT cardinality(l)::bigint $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.len(s text) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT length(s)::bigint $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.array_length(l anyarray) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT cardinality(l)::bigint $$;
+CREATE OR REPLACE AGGREGATE duckdb_compat.list(anycompatible) (SFUNC = array_append, STYPE = anycompatiblearray);
+
+-- median (a double, as DuckDB's median of numbers), also as a window aggregate
+CREATE OR REPLACE FUNCTION duckdb_compat._median_final(v double precision[]) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(v) x $$;
+CREATE OR REPLACE AGGREGATE duckdb_compat.median(double precision) (
+    SFUNC = array_append, STYPE = double precision[], FINALFUNC = duckdb_compat._median_final, INITCOND = '{}');
+
+-- dates
+CREATE OR REPLACE FUNCTION duckdb_compat.year(d timestamp) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT extract(year FROM d)::bigint $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.month(d timestamp) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT extract(month FROM d)::bigint $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.day(d timestamp) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT extract(day FROM d)::bigint $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.quarter(d timestamp) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT extract(quarter FROM d)::bigint $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.today() RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT current_date $$;
+-- strftime(value, '%Y-%m-%d %H:%M:%S'): the conversions core uses
+CREATE OR REPLACE FUNCTION duckdb_compat.strftime(d timestamp, fmt text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT to_char(d, replace(replace(replace(replace(replace(replace(replace(replace(fmt,
+         '%Y', 'YYYY'), '%m', 'MM'), '%d', 'DD'), '%H', 'HH24'), '%M', 'MI'), '%S', 'SS'), '%y', 'YY'), '%%', '%')) $$;
+
+-- text
+CREATE OR REPLACE FUNCTION duckdb_compat.regexp_matches(s text, pattern text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT s ~ pattern $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.contains(s text, part text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT strpos(s, part) > 0 $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.prefix(s text, part text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT starts_with(s, part) $$;
+
+-- the / of two integers is a fraction (a double), as in DuckDB; by zero: NULL, as in DuckDB
+DO $$
+DECLARE l text; r text;
+BEGIN
+  FOREACH l IN ARRAY ARRAY['smallint', 'integer', 'bigint'] LOOP
+    FOREACH r IN ARRAY ARRAY['smallint', 'integer', 'bigint'] LOOP
+      EXECUTE format('CREATE OR REPLACE FUNCTION duckdb_compat.int_div(a %s, b %s) RETURNS double precision'
+                     ' LANGUAGE sql IMMUTABLE PARALLEL SAFE AS ''SELECT CASE WHEN b = 0 THEN NULL'
+                     ' ELSE a::double precision / b::double precision END''', l, r);
+      IF NOT EXISTS (SELECT 1 FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+                     WHERE n.nspname = 'duckdb_compat' AND o.oprname = '/'
+                       AND o.oprleft = l::regtype AND o.oprright = r::regtype) THEN
+        EXECUTE format('CREATE OPERATOR duckdb_compat./ (LEFTARG = %s, RIGHTARG = %s, FUNCTION = duckdb_compat.int_div)', l, r);
+      END IF;
+    END LOOP;
+  END LOOP;
+END $$;
