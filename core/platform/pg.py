@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from core.platform.errors import DatabaseUnavailable, WriteFailed
@@ -156,8 +157,9 @@ def _values(params: Any) -> Any:
 
 # ---- errors: PostgreSQL's -> DuckDB's types (the messages keep the words records.py looks for) -----------------
 def _duck_error(exc: BaseException) -> BaseException:
+    # psycopg is loaded only with a postgresql:// HUBDESK_DB (a DuckDB server never needs it)
     import psycopg
-    from psycopg import errors as e
+    from psycopg import errors as e  # (the same)
 
     text = str(exc).strip()
     if isinstance(exc, e.NotNullViolation):
@@ -188,6 +190,7 @@ def _duck_error(exc: BaseException) -> BaseException:
 
 @contextmanager
 def _as_duckdb() -> Iterator[None]:
+    # psycopg is loaded only with a postgresql:// HUBDESK_DB (a DuckDB server never needs it)
     import psycopg
 
     try:
@@ -249,6 +252,7 @@ _dumpers: list = []
 
 def _text_list_dumper():
     if not _dumpers:
+        # psycopg is loaded only with a postgresql:// HUBDESK_DB (a DuckDB server never needs it)
         from psycopg.adapt import Dumper
 
         class TextListDumper(Dumper):
@@ -290,6 +294,7 @@ class PgCursor:
     ``fetchone``, ``fetchmany``, ``description``, ``df()``, ``executemany``, ``register``/``unregister``."""
 
     def __init__(self, conn):
+        # psycopg is loaded only with a postgresql:// HUBDESK_DB (a DuckDB server never needs it)
         import psycopg
 
         self.conn = conn
@@ -305,6 +310,8 @@ class PgCursor:
     def execute(self, sql: str, params: Any = None) -> "PgCursor":
         if self._registered:
             self._materialise(sql)
+        if "(VALUES" in sql and _VALUES_UPDATE.match(sql):
+            sql = self._typed_values(sql)
         with _as_duckdb():
             self._cur.execute(translate(sql, _kind(params)), _bind(params))
         self._note_description()
@@ -382,6 +389,30 @@ class PgCursor:
                 self._cur.execute(f'DROP TABLE IF EXISTS "{name}"')
         return self
 
+    def _column_types(self, table: str) -> dict[str, str]:
+        key = (self.conn.info.dbname, self.conn.info.port, table)
+        if key not in _column_type_cache:
+            with _as_duckdb():
+                self._cur.execute(
+                    "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+                    " WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped", [table])
+                _column_type_cache[key] = dict(self._cur.fetchall())
+        return _column_type_cache[key]
+
+    def _typed_values(self, sql: str) -> str:
+        """``UPDATE t SET c = v.c … FROM (VALUES (?, ?), …) AS v(_key, c)``: a column of the VALUES list whose
+        rows are all NULL or text is of type text in PostgreSQL (DuckDB casts it to the column's type on
+        assignment); so each ``v.c`` is cast to the column's type."""
+        m = _VALUES_UPDATE.match(sql)
+        types = self._column_types(m.group(1))
+
+        def cast(hit: re.Match) -> str:
+            t = types.get(hit.group(1))
+            return f"{hit.group(0)}::{t}" if t else hit.group(0)
+
+        sets = re.sub(rf"\b(\w+)\s*=\s*{m.group(3)}\.\1\b", cast, m.group(2))
+        return sql[:m.start(2)] + sets + sql[m.end(2):]
+
     def _materialise(self, sql: str) -> None:
         for name, (cols, rows) in self._registered.items():
             if name in self._materialised or not re.search(rf"\b{re.escape(name)}\b", sql):
@@ -415,6 +446,10 @@ class PgCursor:
             pass
 
 
+_VALUES_UPDATE = re.compile(r"\s*UPDATE\s+(\w+)\s+SET\s+(.*?)\s+FROM\s+\(VALUES\b.*\)\s+AS\s+(\w+)\s*\(", re.I | re.S)
+_column_type_cache: dict[tuple, dict[str, str]] = {}
+
+
 def _bind(params: Any) -> Any:
     if params is None:
         return None
@@ -445,8 +480,6 @@ def _frame(desc, rows: list[tuple]) -> pd.DataFrame:
             data[c.name] = pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[us]") \
                 if t != _TSTZ else pd.to_datetime(pd.Series(values, dtype=object), utc=True)
         elif c.type_code in _ARRAY_OIDS or (values and any(isinstance(v, list) for v in values)):
-            import numpy as np
-
             s = pd.Series([None if v is None else np.array(v, dtype=object) for v in values], dtype=object)
             data[c.name] = s
         elif rows and all(v is None or isinstance(v, str) for v in values) and not all(v is None for v in values):
@@ -464,6 +497,7 @@ _ARRAY_OIDS = {1009, 1015, 1016, 1007, 1005, 1021, 1022, 1231, 1182, 1115, 1000}
 # ---- connecting ------------------------------------------------------------------------------------------------
 def describe(url: str) -> dict[str, str]:
     """host, port, dbname, user of ``url`` (never the password)."""
+    # psycopg is loaded only with a postgresql:// HUBDESK_DB (a DuckDB server never needs it)
     from psycopg.conninfo import conninfo_to_dict
 
     try:
@@ -496,6 +530,7 @@ def _unavailable(url: str, exc: BaseException) -> DatabaseUnavailable:
 
 
 def _passwords(url: str) -> list[str]:
+    # psycopg is loaded only with a postgresql:// HUBDESK_DB (a DuckDB server never needs it)
     from psycopg.conninfo import conninfo_to_dict
 
     try:
@@ -547,8 +582,9 @@ class PgDatabase:
     dialect = "postgres"
 
     def __init__(self, url: str, data_dir: Path | str | None = None):
+        # psycopg is loaded only with a postgresql:// HUBDESK_DB (a DuckDB server never needs it)
         import psycopg
-        from psycopg_pool import ConnectionPool
+        from psycopg_pool import ConnectionPool  # (the same)
 
         self.url = url
         self.where = describe(url)
@@ -588,6 +624,7 @@ class PgDatabase:
 
     # ---- the cross-process lock ----------------------------------------------------------------------
     def _advisory(self, take: bool) -> None:
+        # psycopg is loaded only with a postgresql:// HUBDESK_DB (a DuckDB server never needs it)
         import psycopg
 
         with self._lock_guard:
@@ -605,6 +642,7 @@ class PgDatabase:
                     raise self._write_failure(again) from exc
 
     def _reconnect_lock(self) -> None:
+        # psycopg is loaded only with a postgresql:// HUBDESK_DB (a DuckDB server never needs it)
         import psycopg
 
         try:
@@ -623,6 +661,7 @@ class PgDatabase:
     # ---- reads -------------------------------------------------------------------------------------------
     @contextmanager
     def _connection(self):
+        # psycopg is loaded only with a postgresql:// HUBDESK_DB (a DuckDB server never needs it)
         import psycopg
 
         self._check_open()
@@ -671,13 +710,11 @@ class PgDatabase:
     def transaction(self):
         """One transaction under the write lock (this process's and every other HubDesk process's): all or
         nothing; a lost connection raises :class:`WriteFailed`; a constraint a ``duckdb.ConstraintException``."""
-        from core.platform.db import Transaction
-
         self._check_open()
         with self._write_lock:
             with self._connection() as conn:
                 cur = PgCursor(conn)
-                tx = Transaction(cur, self.path)
+                tx = PgTransaction(cur, self.path)
                 try:
                     cur.execute("BEGIN")
                     yield tx
@@ -733,6 +770,34 @@ class PgDatabase:
                     pass
 
 
+class PgTransaction:
+    """:class:`core.platform.db.Transaction` for PostgreSQL: a cursor inside an open transaction that remembers
+    which tables it wrote; ``after_commit`` hooks run after COMMIT, still under the write lock."""
+
+    def __init__(self, cursor: PgCursor, path: Path | None = None):
+        self.cursor = cursor
+        self.touched: set[str] = set()
+        self.path = path
+        self.after_commit: list[Callable[[], None]] = []
+
+    def execute(self, sql: str, params: Any = None) -> PgCursor:
+        return self.cursor.execute(sql, params)
+
+    def executemany(self, sql: str, rows: list) -> None:
+        if rows:
+            self.cursor.executemany(sql, rows)
+
+    def fetch_one(self, sql: str, params: Any = None) -> dict | None:
+        rows = _dicts(self.execute(sql, params))
+        return rows[0] if rows else None
+
+    def fetch_all(self, sql: str, params: Any = None) -> list[dict]:
+        return _dicts(self.execute(sql, params))
+
+    def touch(self, *tables: str) -> None:
+        self.touched.update(tables)
+
+
 def _dicts(cur: PgCursor) -> list[dict]:
     cols = [d[0] for d in cur.description or []]
     return [dict(zip(cols, row)) for row in cur.fetchall()]
@@ -747,9 +812,10 @@ def local_name(url: str) -> Path:
     return _data_dir() / f"{describe(url)['dbname']}{NAME_SUFFIX}"
 
 
-def _data_dir() -> Path:
-    from core.platform import config
+ROOT = Path(__file__).resolve().parents[2]
 
+
+def _data_dir() -> Path:
     value = os.environ.get("HUBDESK_DATA_DIR") or "data"
     p = Path(value)
-    return p if p.is_absolute() else config.ROOT / p
+    return p if p.is_absolute() else ROOT / p
