@@ -71,6 +71,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT to_char(d, replace(replace(replace(replace(replace(replace(replace(replace(fmt,
          '%Y', 'YYYY'), '%m', 'MM'), '%d', 'DD'), '%H', 'HH24'), '%M', 'MI'), '%S', 'SS'), '%y', 'YY'), '%%', '%')) $$;
 
+-- round(double, n) is a double in DuckDB; PostgreSQL has round(numeric, n) only
+CREATE OR REPLACE FUNCTION duckdb_compat.round(x double precision, n integer) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT round(x::numeric, n)::double precision $$;
+
 -- text
 CREATE OR REPLACE FUNCTION duckdb_compat.regexp_matches(s text, pattern text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT s ~ pattern $$;
