@@ -54,6 +54,40 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT percentile_cont(0.5) WITHIN GR
 CREATE OR REPLACE AGGREGATE duckdb_compat.median(double precision) (
     SFUNC = array_append, STYPE = double precision[], FINALFUNC = duckdb_compat._median_final, INITCOND = '{}');
 
+-- arg_max(value, key) / arg_min(value, key): the value of the row with the largest / smallest key (rows whose key
+-- is NULL are ignored). The state keeps both as jsonb (jsonb orders numbers as numbers; dates and times in their
+-- ISO text sort in time order); the final function turns the value back into its own type.
+CREATE OR REPLACE FUNCTION duckdb_compat._arg_step(s jsonb, v anyelement, k anycompatible, larger boolean) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN k IS NULL THEN s
+              WHEN s IS NULL OR (larger AND to_jsonb(k) > s -> 'k') OR (NOT larger AND to_jsonb(k) < s -> 'k')
+              THEN jsonb_build_object('k', to_jsonb(k), 'v', to_jsonb(v))
+              ELSE s END $$;
+CREATE OR REPLACE FUNCTION duckdb_compat._arg_max_step(s jsonb, v anyelement, k anycompatible) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT duckdb_compat._arg_step(s, v, k, true) $$;
+CREATE OR REPLACE FUNCTION duckdb_compat._arg_min_step(s jsonb, v anyelement, k anycompatible) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT duckdb_compat._arg_step(s, v, k, false) $$;
+CREATE OR REPLACE FUNCTION duckdb_compat._arg_final(s jsonb, v anyelement, k anycompatible) RETURNS anyelement
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE r v%TYPE;
+BEGIN
+  IF s IS NULL OR jsonb_typeof(s -> 'v') = 'null' THEN RETURN NULL; END IF;
+  IF jsonb_typeof(s -> 'v') = 'array' THEN
+    SELECT array_agg(e) INTO r FROM jsonb_array_elements_text(s -> 'v') e;
+  ELSE
+    r := s ->> 'v';
+  END IF;
+  RETURN r;
+END $$;
+CREATE OR REPLACE AGGREGATE duckdb_compat.arg_max(anyelement, anycompatible) (
+    SFUNC = duckdb_compat._arg_max_step, STYPE = jsonb, FINALFUNC = duckdb_compat._arg_final, FINALFUNC_EXTRA);
+CREATE OR REPLACE AGGREGATE duckdb_compat.arg_min(anyelement, anycompatible) (
+    SFUNC = duckdb_compat._arg_min_step, STYPE = jsonb, FINALFUNC = duckdb_compat._arg_final, FINALFUNC_EXTRA);
+CREATE OR REPLACE AGGREGATE duckdb_compat.max_by(anyelement, anycompatible) (
+    SFUNC = duckdb_compat._arg_max_step, STYPE = jsonb, FINALFUNC = duckdb_compat._arg_final, FINALFUNC_EXTRA);
+CREATE OR REPLACE AGGREGATE duckdb_compat.min_by(anyelement, anycompatible) (
+    SFUNC = duckdb_compat._arg_min_step, STYPE = jsonb, FINALFUNC = duckdb_compat._arg_final, FINALFUNC_EXTRA);
+
 -- dates
 CREATE OR REPLACE FUNCTION duckdb_compat.year(d timestamp) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT extract(year FROM d)::bigint $$;
