@@ -8,7 +8,7 @@ import threading
 
 from core import checks, domain
 from core.demo import build as demo
-from core.orgs import communities
+from core.orgs import communities, hubs
 from core.platform import backup, config, secrets_file, users
 from core.platform.actor import SYSTEM
 from core.platform.db import Database, get_db
@@ -30,6 +30,7 @@ class ConfigProblem(RuntimeError):
 def _first_start(db: Database, s: config.Settings, progress=None) -> None:
     if db.scalar("SELECT count(*) FROM users"):
         return
+    hubs.ensure_default(db)  # the one hub every account and record of a new database belongs to (本中心, hub 1)
     if s.demo:
         counts = demo.load(db, progress)
         log.warning("HubDesk: new database %s filled with demo data %s", db.path, counts)

@@ -3,7 +3,7 @@
 from core.incubation import mentoring, trainings
 from core.intake import applications, rounds
 from core.monitoring import brands, projects
-from core.orgs import communities, organisations
+from core.orgs import communities, hubs, organisations
 from core.resources import bookings
 from core.resources import volunteers
 from core.resources import beneficiaries
@@ -16,6 +16,7 @@ def install_providers() -> None:
     """Choice lists that live in the database (communities, organisations, rounds ...): each module declares
     its lists with :func:`core.platform.lookups.id_names`."""
     communities.install_provider()
+    hubs.install_provider()
     organisations.install_providers()
     rounds.install_providers()
     applications.install_providers()

@@ -132,6 +132,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("users", "用户与角色", "pages.users:render", "accounts", ("admin",), "系统管理",
              ":material/manage_accounts:", writes=("user",)),
     PageSpec("audit", "审计日志", "pages.audit:render", "audit-log", ("admin",), "系统管理", ":material/history:"),
+    PageSpec("hubs", "枢纽网络", "pages.hubs:render", "hub-network", ("admin",), "系统管理", ":material/account_tree:",
+             writes=("hub", "user")),
     PageSpec("inbox", "消息", "pages.inbox:inbox_page", "messages", ALL_ROLES, "我的账号", ":material/notifications:",
              writes=("notification_pref",)),  # the account's own channels (a row rule), and its messages read
     PageSpec("notify_admin", "提醒设置", "pages.inbox:admin_page", "reminder-rules", ("admin",), "系统管理", ":material/notifications_active:", writes=("notification_rule", "notification_pref")),

@@ -13,7 +13,7 @@ from core.documents import annual
 from core.incubation import assessments, lifecycle, mentoring, trainings
 from core.intake import applications, ideas, rounds, rubrics, workflow
 from core.monitoring import brands, evaluations, ledger, money, monitoring_policy, projects, risks
-from core.orgs import communities, organisations, venues
+from core.orgs import communities, hubs, organisations, venues
 from core.platform import documents, lockout, security, sessions, users
 from core.platform.entities import Entity
 from core.resources import partners
@@ -34,6 +34,7 @@ ENTITIES: tuple[Entity, ...] = (
     security.EVENT,
     documents.DOCUMENT,
     communities.COMMUNITY,
+    hubs.HUB,
     # organisations
     organisations.ORGANISATION,
     # rounds and intake

@@ -31,7 +31,7 @@ def org_list() -> None:
     if selected is None:
         st.caption("在表格中选择一行查看详情或编辑。")
         return
-    org = organisations.get(int(selected))
+    org = organisations.get(int(selected), actor=who)  # another hub's record is not found, by URL either
     if org is None:
         st.warning("该组织不存在。")
         return

@@ -88,6 +88,8 @@ SYSTEM_FIELDS = {
     "client": "客户端地址", "outcome": "结果", "login_attempts.outcome": "登录结果", "user_agent": "浏览器",
     "last_seen": "最近活动时间", "expires_at": "到期时间", "revoked_at": "结束时间", "revoked_by": "结束人",
     "revoked_reason": "结束原因", "happened_at": "发生时间", "security_events.kind": "事件类型",
+    # 枢纽网络: the hub a record or an account belongs to (core.orgs.hubs)
+    "hub_id": "所属枢纽",
 }
 
 # Names a query joins in from another table, the same on every screen (declared here once; a query whose

@@ -37,12 +37,12 @@ def incubation(r: dict) -> str:
 
 
 def test_demo_has_the_seed_scale(rows):
-    assert len(rows) == 55
+    assert len([r for r in rows if r["hub_id"] == 1]) == 55  # 下沙's register; the demo's other streets have theirs
 
 
 def test_no_query_lists_everything_by_id(demo_db, rows):
     df, total, page = listing.fetch_page(VIEW, Query(page_size=100), demo_db)
-    assert (total, page) == (55, 1)
+    assert (total, page) == (len(rows), 1)
     assert df["id"].tolist() == [r["id"] for r in rows]
     assert list(df.columns) == [c.name for c in VIEW.columns]
 

@@ -25,14 +25,14 @@ def load_accounts(db) -> int:
                                 for acc in new], SYSTEM)
 
 
-STEPS = ("演示账号", "社会组织", "公益创投批次与申报", "专家评审", "孵化与能力建设", "动态监管", "资源与需求")
+STEPS = ("演示账号", "社会组织", "公益创投批次与申报", "专家评审", "孵化与能力建设", "动态监管", "资源与需求", "枢纽网络")
 
 
 def load(db, progress=None) -> dict[str, int]:
     """Fills a new database; ``progress(done, total, label)`` is told before each step (a screen shows it)."""
     # start-up cost: the demo builders (a quarter of core/) load only when a demo database is built, not at every start
-    from core.demo import incubation as demo_incubation, monitoring as demo_monitoring, orgs as demo_orgs, \
-        resources as demo_resources, reviews as demo_reviews, rounds as demo_rounds
+    from core.demo import hubs as demo_hubs, incubation as demo_incubation, monitoring as demo_monitoring, \
+        orgs as demo_orgs, resources as demo_resources, reviews as demo_reviews, rounds as demo_rounds
 
     steps = (
         lambda: {"accounts": load_accounts(db)},
@@ -42,6 +42,7 @@ def load(db, progress=None) -> dict[str, int]:
         lambda: demo_incubation.load(db),  # mentoring, trainings, assessments, stages, ratings (needs the reviews)
         lambda: demo_monitoring.load(db),  # brands, projects, ledger, money, evaluations (needs the funded rounds)
         lambda: demo_resources.load(db),  # 资源与需求: bookings, partners, needs, volunteers (needs the projects)
+        lambda: demo_hubs.load(db),  # 枢纽网络: 下沙 (everything above) under 钱塘区, other streets' organisations last
     )
     hash_soon(*(acc["password"] for acc in DEMO_ACCOUNTS), demo_reviews.PASSWORD)  # in threads, meanwhile
     counts: dict[str, int] = {}

@@ -4,11 +4,13 @@ from __future__ import annotations
 import datetime as dt
 
 from core.platform import admin, audit, records
+from core.platform.actor import Actor, acting
 from core.platform.db import get_db
 from core.platform.entities import Entity, Unique, register
 from core.platform.importer import ImportSpec
 from core.platform.listing import Column, Filter, ListView
-from core.platform.lookups import id_names
+from core.platform.lookups import cached_map, id_names
+from schemas import choices
 from schemas.columns import SYSTEM, columns
 from schemas.organisation import Organisation
 
@@ -36,6 +38,7 @@ ORGANISATION = register(Entity(
         Unique("name", "组织名称已被登记:「{title}」(编号 {key})"),
     ),
     derive=derive,
+    hub_owned=True,  # each hub keeps its own register (core.orgs.hubs): stamped, scoped, written by its own staff
 ))
 
 INCUBATION_STATUS_SQL = (
@@ -86,16 +89,39 @@ def describe(org: dict) -> dict[str, str]:
     return {DETAIL_COLUMNS[n]: shown[n] for n in DETAIL_COLUMNS}
 
 
-def get(org_id: int, db=None) -> dict | None:
-    db = db or get_db()
-    return db.fetch_one("SELECT * FROM organisations WHERE id = ?", [org_id])
+def _in_hubs(hubs: tuple[int, ...] | None, params: list) -> str:
+    """The SQL condition keeping the organisations of ``hubs`` (None: every hub; empty: none), its values added
+    to ``params``."""
+    if hubs is None:
+        return "true"
+    params += [int(h) for h in hubs]
+    return f"hub_id IN ({', '.join('?' for _ in hubs)})" if hubs else "false"
 
 
-def options(active_only: bool = True, db=None) -> list[tuple[int, str]]:
-    """(id, name) pairs for pickers."""
+def _scope(actor: Actor | None) -> tuple[int, ...] | None:
+    """The hubs whose organisations ``actor`` reads (None: every hub, for the system or no actor given)."""
+    return None if actor is None else actor.hubs
+
+
+def get(org_id: int, db=None, *, actor: Actor | None = None) -> dict | None:
+    """The organisation ``org_id``; with ``actor``, None unless it belongs to one of the actor's hubs (a street's
+    staff never open another street's record, by URL either)."""
     db = db or get_db()
-    where = "WHERE active" if active_only else ""
-    return [(r["id"], r["name"]) for r in db.fetch_all(f"SELECT id, name FROM organisations {where} ORDER BY name")]
+    params: list = [org_id]
+    where = _in_hubs(_scope(actor), params)
+    return db.fetch_one(f"SELECT * FROM organisations WHERE id = ? AND {where}", params)
+
+
+def options(active_only: bool = True, db=None, *, actor: Actor | None = None) -> list[tuple[int, str]]:
+    """(id, name) pairs for pickers: the organisations of ``actor``'s hubs (by default the user of the screen being
+    drawn, ``core.platform.actor.acting``; every organisation outside a screen)."""
+    db = db or get_db()
+    params: list = []
+    where = _in_hubs(_scope(actor if actor is not None else acting()), params)
+    if active_only:
+        where += " AND active"
+    return [(r["id"], r["name"]) for r in
+            db.fetch_all(f"SELECT id, name FROM organisations WHERE {where} ORDER BY name", params)]
 
 
 def find_existing(records: list[dict], db=None) -> dict[int, dict]:
@@ -134,7 +160,25 @@ def history(org_id: int, db=None):
     return df
 
 
+def _offered(hubs: tuple[int, ...] | None) -> list:
+    """The organisation ids a picker offers to a user of ``hubs`` (None: every hub), by name, kept until the
+    register changes."""
+    def load(db) -> list:
+        params: list = []
+        where = _in_hubs(hubs, params)
+        return [r["id"] for r in db.fetch_all(f"SELECT id FROM organisations WHERE {where} ORDER BY name", params)]
+
+    return cached_map(f"choices:orgs:{'*' if hubs is None else ','.join(map(str, hubs))}", ("organisations",), load)
+
+
 def install_providers() -> None:
-    """``orgs``: every organisation id, shown by name (a deregistered one is marked)."""
-    id_names("orgs", ("organisations",), "SELECT id, name, active FROM organisations ORDER BY name",
-             lambda r: r["name"] + ("" if r["active"] else "(已注销)"))
+    """``orgs``: every organisation id, shown by name (a deregistered one is marked); a form's picker, and the check
+    of what it submits, offer only the organisations of the signed-in user's hubs (``acting``)."""
+    labels = id_names("orgs", ("organisations",), "SELECT id, name, active FROM organisations ORDER BY name",
+                      lambda r: r["name"] + ("" if r["active"] else "(已注销)"))
+
+    def offered() -> list:
+        who = acting()
+        return _offered(None if who is None else who.hubs)
+
+    choices.register_provider("orgs", offered, lambda v: labels().get(v, str(v)))

@@ -114,6 +114,10 @@ class Entity:
     # written at most once a minute): only :func:`core.platform.records.housekeep` writes them, and only these
     housekeeping: tuple[str, ...] = ()
     screen: Screen | None = None  # a generic screen for it (core.ui.admin); its page is derived from it
+    # a hub's own records (a ``hub_id`` column, core.orgs.hubs): the write path stamps the actor's hub on a new row
+    # and refuses a write to a row of another hub (a district's or the city's roll-up is read-only); reads are
+    # scoped to the actor's hubs (core.platform.listing.Query.hubs, the domain module's own reads)
+    hub_owned: bool = False
 
     def roles_for(self, action: str) -> frozenset[str]:
         """The roles that may make ``action`` on any row of this entity (row rules aside)."""

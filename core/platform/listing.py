@@ -66,6 +66,9 @@ class Query:
     desc: bool = False
     page: int = 1
     page_size: int = 50
+    # the hubs whose rows a hub-owned view shows (``Entity.hub_owned``: the signed-in actor's ``hubs``); None: every
+    # hub (the system, a core caller that is not a screen)
+    hubs: tuple[int, ...] | None = None
 
 
 def like_literal(text: str) -> str:
@@ -77,6 +80,9 @@ def _where(view: ListView, q: Query) -> tuple[str, list]:
     parts, params = [], []
     if view.base_where:
         parts.append(f"({view.base_where})")
+    if view.entity.hub_owned and q.hubs is not None:
+        parts.append(f"hub_id IN ({', '.join('?' for _ in q.hubs)})" if q.hubs else "false")
+        params += [int(h) for h in q.hubs]
     text = normalise(q.search or "")  # as stored: no invisible characters, NFC
     if text and view.search:
         # full-width letters and digits (a pasted 统一社会信用代码) also match their half-width form, as stored

@@ -43,12 +43,44 @@ def _allow(entity: Entity, actor: Actor, action: str, key: Any = None, fields: s
 STAMP_COLUMNS = frozenset({"created_at", "created_by", "updated_at", "updated_by"})
 
 
+def _hub_name(db, hub_id: Any) -> str:
+    row = db.fetch_one("SELECT name FROM hubs WHERE id = ?", [hub_id]) if hub_id is not None else None
+    return f"「{row['name']}」" if row else f"(编号 {hub_id})"
+
+
+def _within_hub(ctx: RuleContext, entity: Entity, before: dict | None, after: dict | None) -> None:
+    """A hub-owned record (``Entity.hub_owned``) is written only by its own hub's accounts: the row as it was and as
+    it will be must both belong to the actor's hub (a 区 or 市 account reads its streets' records, never writes
+    them). The system writes for every hub."""
+    actor = ctx.actor
+    if not entity.hub_owned or actor.system:
+        return
+    for row in (before, after):
+        hub = None if row is None else row.get("hub_id")
+        if row is not None and not actor.writes(hub):
+            title = row.get(entity.title_field) if actor.reads(hub) else None
+            what = f"{entity.label}「{title}」" if title else f"该{entity.label}"
+            raise PermissionDenied(
+                f"{what}属于{_hub_name(ctx.db, hub) if actor.reads(hub) else '其他枢纽'}的台账,当前账号属于"
+                f"{_hub_name(ctx.db, actor.hub_id)},只能新建和修改本枢纽的记录(上级枢纽查看下级的汇总数据只读);"
+                "请由该枢纽的工作人员办理。")
+
+
+def _stamp_hub(entity: Entity, actor: Actor, row: dict) -> None:
+    """A new hub-owned row belongs to the actor's hub unless the caller named one (the write is then judged by
+    :func:`_within_hub`: only the system names another hub)."""
+    if entity.hub_owned and row.get("hub_id") is None:
+        row["hub_id"] = actor.hub_id
+
+
 def _judge(ctx: RuleContext, entity: Entity, action: str, before: dict | None, after: dict | None,
            fields: set[str]) -> None:
     """The row-level check of every create/update/delete: the actor's roles for ``action``, else the first of
     the entity's row rules for their role that accepts the row; else the first rule's Chinese refusal."""
     actor = ctx.actor
     key = (before or after or {}).get(entity.key)
+    if not _owner(entity, actor, action, key, fields):
+        _within_hub(ctx, entity, before, after)
     if actor.system or actor.has(*entity.roles_for(action)) or _owner(entity, actor, action, key, fields):
         return
     refusal: HubError | None = None
@@ -209,6 +241,7 @@ class Unit:
         if entity.stamps:
             row.update(created_at=self.now, created_by=self.actor.username)
         row.update(system or {})  # e.g. a historical created_at when importing old records
+        _stamp_hub(entity, self.actor, row)
         _judge(self.ctx, entity, "create", None, row, set(row))
         stored = _insert(self.tx, entity, row)
         key = stored[entity.key]
@@ -233,6 +266,7 @@ class Unit:
             if entity.stamps:
                 row.update(created_at=self.now, created_by=self.actor.username)
             row.update((system[i] if isinstance(system, list) else system) or {})
+            _stamp_hub(entity, self.actor, row)
             prepared.append((record, row))
         first = _first_duplicate(self.tx, entity, [r for r, _ in prepared])
         for i, (record, row) in enumerate(prepared):

@@ -88,6 +88,7 @@ def create(values: dict, actor: Actor, *, password: str | None = None, is_demo: 
     records.create(USER, record, actor, db=db, system={
         "password_hash": password_hash or passwords.hash_password(pw), "is_demo": is_demo,
         "created_at": datetime.now(),
+        "hub_id": actor.hub_id,  # a new account belongs to its creator's hub (core.orgs.hubs.assign_user moves it)
     })
     return record["username"], pw
 

@@ -27,14 +27,15 @@ from email.utils import format_datetime
 import bcrypt
 import streamlit as st
 
+from core.orgs import hubs
 from core.platform import config, lockout, sessions, users
-from core.platform.actor import Actor
+from core.platform.actor import Actor, act_as
 from core.ui.text import md
 
 COOKIE_NAME = "hubdesk_auth"
 SID = "hub_sid"  # session_state: the session id of this browser tab's sign-in
 _SPENT = "hub_cookie_spent"  # session_state: the cookie this tab connected with is not to be used again
-_AUTH_KEYS = ("authentication_status", "username", "name", "email", "roles")
+_AUTH_KEYS = ("authentication_status", "username", "name", "email", "roles", "hub_id", "hub_scope")
 _DUMMY_HASH: dict[int, bytes] = {}
 
 
@@ -207,10 +208,12 @@ def current(check: sessions.Check | None = None) -> Actor | None:
     (one when ``check``, the session's check made in this run, is given)."""
     session_id = st.session_state.get(SID)
     if not session_id:
+        act_as(None)
         return None
     check = check or sessions.check(session_id)
     roles = users.active_roles(check.username) if check.ok else None
     if roles is None:
+        act_as(None)
         _clear_session()
         st.session_state[_SPENT] = True
         st.session_state["login_error"] = check.reason or "账号已停用或不存在,已退出登录。"
@@ -218,7 +221,11 @@ def current(check: sessions.Check | None = None) -> Actor | None:
     st.session_state["roles"] = list(roles)
     st.session_state["username"] = check.username
     st.session_state["authentication_status"] = True
-    return Actor(check.username, roles)
+    hub_id, scope = hubs.membership(check.username)  # the user's hub and the hubs below it (read-only roll-up)
+    st.session_state["hub_id"], st.session_state["hub_scope"] = hub_id, sorted(scope)
+    who = Actor(check.username, roles, hub_id=hub_id, scope=scope)
+    act_as(who)  # what the database's choice lists offer in this run (core.platform.actor.acting)
+    return who
 
 
 def gate() -> Actor | None:

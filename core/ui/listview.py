@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.platform import config, formats, listing
-from core.ui.session import export_logger
+from core.ui.session import actor, export_logger
 from core.platform.excel import XLSX_MIME, workbook_bytes
 from schemas.columns import format_of
 
@@ -146,7 +146,9 @@ def list_view(view: listing.ListView, key: str, *, title: str | None = None, sel
         sort = sort_cols[0].selectbox("排序", list(labels), format_func=labels.get, key=f"{key}:sort",
                                       index=list(labels).index(view.default_sort), placeholder="请选择排序列")
         desc = sort_cols[1].toggle("倒序", key=f"{key}:desc", value=view.default_desc)
-    q = listing.Query(search=search, filters=filters, sort=sort, desc=desc, page_size=s.page_size)
+    who = actor()  # a hub-owned view shows the rows of the signed-in user's hubs only (nobody's when signed out)
+    q = listing.Query(search=search, filters=filters, sort=sort, desc=desc, page_size=s.page_size,
+                      hubs=who.hubs if who is not None else ())
 
     # the page number resets whenever the query changes
     signature = (search, tuple((k, tuple(v)) for k, v in sorted(filters.items())), sort, desc)

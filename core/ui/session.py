@@ -13,7 +13,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import navigation
 from core.platform import security
-from core.platform.actor import Actor
+from core.platform.actor import DEFAULT_HUB, Actor
 from core.platform.errors import HubError, PermissionDenied
 from core.ui import auth
 from core.ui.text import md
@@ -27,7 +27,9 @@ def actor() -> Actor | None:
     username = st.session_state.get("username")
     if not username:
         return None
-    return Actor(username, tuple(st.session_state.get("roles") or ()))
+    # the hub and its roll-up scope, as the gate (core.ui.auth.current) read them in this run
+    return Actor(username, tuple(st.session_state.get("roles") or ()), hub_id=st.session_state.get("hub_id") or DEFAULT_HUB,
+                 scope=frozenset(st.session_state.get("hub_scope") or ()))
 
 
 def live_fragment(page_key: str, run_every):
