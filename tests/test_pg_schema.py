@@ -85,4 +85,5 @@ def test_a_migration_that_must_differ_has_its_postgresql_text(isolated):
         if mig.path.name in own:
             assert text == (migrate.postgres_dir() / mig.path.name).read_text(encoding="utf-8")
         else:
-            assert not re.search(r"\bDOUBLE\b(?!\s+PRECISION)", text), mig.path.name
+            code = re.sub(r"--[^\n]*", "", text)  # the comments stay as written
+            assert not re.search(r"\bDOUBLE\b(?!\s+PRECISION)", code), mig.path.name

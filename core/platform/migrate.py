@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from core.platform import pg
+
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -53,8 +55,6 @@ _PG_TYPES = [(re.compile(r"\bTINYINT\b", re.I), "SMALLINT"), (re.compile(r"\bHUG
 def to_postgres(sql: str) -> str:
     """A migration's DuckDB DDL in PostgreSQL's spelling (the type names above; the rest as
     :func:`core.platform.pg.translate` does it for every statement)."""
-    from core.platform import pg
-
     for pattern, repl in _PG_TYPES:
         sql = pattern.sub(repl, sql)
     return pg.translate(sql, None)
