@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.apptest_helpers import count, db, errors, open_page, plain_texts, signed_in
+from tests.apptest_helpers import count, db, errors, open_page, plain_texts, signed_in, successes
 
 URL = "hub-network"
 PICKER_URL = "volunteer-register"  # its 登记志愿者 form picks the volunteer's 服务组织 (source "orgs")
@@ -42,7 +42,8 @@ def test_the_top_admin_sees_the_tree_with_counts_and_adds_a_street_under_a_distr
     assert by_name[XIASHA]["枢纽"].startswith("\u3000") and by_name[BAIYANG]["社会组织数"] == 4
     assert by_name[BAIYANG]["账号数"] == 1 and by_name[XIASHA]["账号数"] >= 4
     names = [r["枢纽"].strip().lstrip("└ ") for r in rows]
-    assert names.index(QIANTANG) < names.index(XIASHA) < names.index("上城区社会组织服务中心")  # each under its district
+    at_district, at_street = names.index(QIANTANG), names.index(XIASHA)
+    assert at_district < at_street and {r["层级"] for r in rows[at_district + 1:at_street + 1]} == {"街道"}  # under it
     assert [t.label for t in at.tabs] == ["新建枢纽", "修改枢纽", "账号所属枢纽"]
 
     # a street directly under the city: refused in Chinese, the input kept, nothing written
@@ -62,7 +63,7 @@ def test_the_top_admin_sees_the_tree_with_counts_and_adds_a_street_under_a_distr
     stored = db().fetch_one("SELECT * FROM hubs WHERE name = '义蓬街道社会组织服务中心'")
     assert stored["level"] == "街道" and stored["parent_id"] == _hub_id(QIANTANG) and stored["created_by"] == "hz_admin"
     assert stored["region_code"] == "330114"
-    assert any(f"已新建枢纽:义蓬街道社会组织服务中心(编号 {stored['id']})" in s.value for s in at.success)
+    assert f"已新建枢纽:义蓬街道社会组织服务中心(编号 {stored['id']})" in successes(at)
     at = _open("hz_admin", ["admin"])  # a fresh page: the new hub sits under 钱塘区
     rows = {r["枢纽"].strip().lstrip("└ "): r for r in _tree(at)}
     assert rows["义蓬街道社会组织服务中心"]["上级枢纽"] == QIANTANG and rows["义蓬街道社会组织服务中心"]["社会组织数"] == 0
