@@ -46,7 +46,7 @@ WRITE_FOR = {
     "brands": "activities", "monitoring_policy": "activities", "mentoring": "training_attendance",
     "trainings": "training_attendance", "assessments": "assessments", "lifecycle": "organisations",
     "org_support": "training_attendance", "rounds": "applications", "users": "users", "audit": "activities",
-    "account": "users", "venue_admin": "venues",
+    "account": "users", "venue_admin": "venues", "hubs": "organisations",
     "needs_track": "community_needs", "needs": "community_needs", "need_admin": "community_needs",
     "res_bookings": "bookings", "res_booking_calendar": "bookings", "equipment_admin": "equipment",
     "res_volunteers": "volunteers", "res_volunteers_read": "volunteers", "partner_claims": "partners",

@@ -9,8 +9,7 @@ from core.platform.db import get_db
 from core.platform.entities import Entity, Unique, register
 from core.platform.importer import ImportSpec
 from core.platform.listing import Column, Filter, ListView
-from core.platform.lookups import cached_map, id_names
-from schemas import choices
+from core.platform.lookups import id_names
 from schemas.columns import SYSTEM, columns
 from schemas.organisation import Organisation
 
@@ -160,25 +159,8 @@ def history(org_id: int, db=None):
     return df
 
 
-def _offered(hubs: tuple[int, ...] | None) -> list:
-    """The organisation ids a picker offers to a user of ``hubs`` (None: every hub), by name, kept until the
-    register changes."""
-    def load(db) -> list:
-        params: list = []
-        where = _in_hubs(hubs, params)
-        return [r["id"] for r in db.fetch_all(f"SELECT id FROM organisations WHERE {where} ORDER BY name", params)]
-
-    return cached_map(f"choices:orgs:{'*' if hubs is None else ','.join(map(str, hubs))}", ("organisations",), load)
-
-
 def install_providers() -> None:
     """``orgs``: every organisation id, shown by name (a deregistered one is marked); a form's picker, and the check
-    of what it submits, offer only the organisations of the signed-in user's hubs (``acting``)."""
-    labels = id_names("orgs", ("organisations",), "SELECT id, name, active FROM organisations ORDER BY name",
-                      lambda r: r["name"] + ("" if r["active"] else "(已注销)"))
-
-    def offered() -> list:
-        who = acting()
-        return _offered(None if who is None else who.hubs)
-
-    choices.register_provider("orgs", offered, lambda v: labels().get(v, str(v)))
+    of what it submits, offer only the organisations of the signed-in user's hubs."""
+    id_names("orgs", ("organisations",), "SELECT id, name, active, hub_id FROM organisations ORDER BY name",
+             lambda r: r["name"] + ("" if r["active"] else "(已注销)"), hub_column="hub_id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Callable, Mapping
 
+from core.platform.actor import acting
 from core.platform.db import get_db
 from schemas import choices
 
@@ -31,23 +32,41 @@ def _name(row: Mapping) -> str:
 
 
 def id_names(source: str, tables: tuple[str, ...], sql: str, label: Callable[[Mapping], str] = _name, *,
-             key: str = "id", offered: Callable[[Mapping], bool] | None = None) -> Callable[[], dict]:
+             key: str = "id", offered: Callable[[Mapping], bool] | None = None,
+             hub_column: str | None = None) -> Callable[[], dict]:
     """Declare the choice list ``source`` (``schemas.choices``) that lives in the database.
 
     Each row of ``sql`` (no parameters; its order is the list's order) is one choice: the value ``row[key]``,
     shown as ``label(row)`` (default: its ``name``). ``offered(row)`` false keeps a row out of the list a
     picker offers while its value is still shown by its label (a stopped mentor on an old record). The rows
     are read once and again only after a write to one of ``tables``. Returns the ``value -> label`` loader.
+
+    ``hub_column``: the column of ``sql`` that names each row's hub (a hub-owned table, ``core.orgs.hubs``): a screen's
+    picker, and the check of what it submits, offer only the rows of the signed-in user's hubs
+    (:func:`core.platform.actor.acting`); outside a screen every row. Labels name every row whatever the hub.
     """
-    def load(db) -> tuple[dict, list]:
+    def load(db) -> tuple[dict, list, dict]:
         rows = db.fetch_all(sql)
         return ({r[key]: label(r) for r in rows},
-                [r[key] for r in rows if offered is None or offered(r)])
+                [r[key] for r in rows if offered is None or offered(r)],
+                {r[key]: r[hub_column] for r in rows} if hub_column else {})
 
     def labels() -> dict:
         return cached_map(f"choices:{source}", tables, load)[0]
 
+    def values() -> list:
+        everyone = cached_map(f"choices:{source}", tables, load)[1]
+        who = acting()
+        if hub_column is None or who is None or who.system:
+            return everyone
+        hubs = who.hubs or ()
+
+        def mine(db) -> list:
+            _, every, hub_of = cached_map(f"choices:{source}", tables, load)
+            return [v for v in every if hub_of.get(v) in hubs]
+
+        return cached_map(f"choices:{source}:hubs:{','.join(map(str, hubs))}", tables, mine)
+
     # the cached list itself (choices.get copies it; choices.allowed keeps a set of it while it is the same)
-    choices.register_provider(source, lambda: cached_map(f"choices:{source}", tables, load)[1],
-                              lambda v: labels().get(v, str(v)))
+    choices.register_provider(source, values, lambda v: labels().get(v, str(v)))
     return labels
