@@ -7,7 +7,7 @@ import pytest
 
 from tests import demo_cache
 from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, start_server, wait_for_app
-from tests.browser.widgets import box, choose, fill, grid_rows
+from tests.browser.widgets import choose, fill, grid_rows
 
 NEW_HUB = "义蓬街道社会组织服务中心"
 QIANTANG = "钱塘区社会组织服务中心"
@@ -28,7 +28,7 @@ def _names(hub: str) -> list[str]:
 
 
 def _tree(page) -> list[dict[str, str]]:
-    return grid_rows(box(page, "hub_tree"))
+    return grid_rows(page.locator("[data-testid='stDataFrame']").first)
 
 
 def test_the_top_admin_adds_a_street_hub_under_a_district_and_it_stays_after_f5(server, page):
