@@ -229,13 +229,14 @@ def actions(*, org_id: int | None = None, statuses=None, today: dt.date | None =
     if statuses:
         where.append(f"({status}) IN ({', '.join('?' for _ in statuses)})")
         params += [today, *statuses]
-    sql = (f"SELECT a.id, {status} AS follow_up, a.action, a.owner, a.due_date, a.done_date, o.name AS org,"
+    # ordered outside: an alias inside an ORDER BY expression is DuckDB's only (PostgreSQL: core/platform/pg.py)
+    sql = (f"SELECT * FROM (SELECT a.id, {status} AS follow_up, a.action, a.owner, a.due_date, a.done_date, o.name AS org,"
            " m.name AS mentor, s.session_date, s.module, a.session_id"
            " FROM mentoring_actions a JOIN mentoring_sessions s ON s.id = a.session_id"
            " JOIN mentor_pairings p ON p.id = s.pairing_id JOIN mentors m ON m.id = p.mentor_id"
            " JOIN organisations o ON o.id = p.org_id"
            + (" WHERE " + " AND ".join(where) if where else "")
-           + " ORDER BY CASE follow_up WHEN 'overdue' THEN 0 WHEN 'open' THEN 1 ELSE 2 END, a.due_date, a.id")
+           + ") AS actions ORDER BY CASE follow_up WHEN 'overdue' THEN 0 WHEN 'open' THEN 1 ELSE 2 END, due_date, id")
     return db.fetch_df(sql, params)
 
 

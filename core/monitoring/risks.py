@@ -279,10 +279,11 @@ _CHECKS: dict[str, Callable] = {
 def _acks(db, project_id: int | None) -> pd.DataFrame:
     """The acknowledgement reaching furthest per (project, rule)."""
     extra, params = (" WHERE project_id = ?", [project_id]) if project_id is not None else ("", [])
-    return db.fetch_df(
-        "SELECT project_id, code, note AS ack_note, until AS ack_until, created_by AS ack_by FROM risk_acks"
-        f"{extra} QUALIFY row_number() OVER (PARTITION BY project_id, code ORDER BY until DESC, id DESC) = 1",
-        params)
+    return db.fetch_df(  # a subquery rather than DuckDB's QUALIFY: the same SQL runs on PostgreSQL
+        "SELECT project_id, code, ack_note, ack_until, ack_by FROM (SELECT project_id, code, note AS ack_note,"
+        " until AS ack_until, created_by AS ack_by,"
+        " row_number() OVER (PARTITION BY project_id, code ORDER BY until DESC, id DESC) AS k"
+        f" FROM risk_acks{extra}) AS acks WHERE k = 1", params)
 
 
 def warnings(*, today: dt.date | None = None, project_id: int | None = None, db=None) -> pd.DataFrame:

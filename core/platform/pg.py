@@ -140,7 +140,126 @@ def translate(sql: str, params: str | None = "list") -> str:
             continue
         i += 1
     out.append(_plain(sql[start:], params))
+    text = "".join(out)
+    upper = text.upper()
+    if "GROUP BY ALL" in upper or re.search(r"\b(FROM|JOIN)\s*\(\s*(SELECT|WITH)\b", upper):
+        text = _structure(text)
+    return text
+
+
+def _mask(sql: str) -> str:
+    """``sql`` with the inside of quoted text and comments blanked (same length): for finding its structure."""
+    out, i, n = list(sql), 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if c in ("'", '"'):
+            j = i + 1
+            while j < n:
+                if sql[j] == c:
+                    if j + 1 < n and sql[j + 1] == c:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            for k in range(i + 1, min(j, n)):
+                out[k] = "_"
+            i = j + 1
+        elif sql.startswith("--", i):
+            j = sql.find("\n", i)
+            j = n if j < 0 else j
+            for k in range(i, j):
+                out[k] = " "
+            i = j
+        elif sql.startswith("$$", i):
+            j = sql.find("$$", i + 2)
+            j = n if j < 0 else j + 2
+            for k in range(i, j):
+                out[k] = " "
+            i = j
+        else:
+            i += 1
     return "".join(out)
+
+
+_AGGREGATE = re.compile(r"\b(count|sum|avg|min|max|median|list|string_agg|array_agg|arg_max|arg_min|max_by|min_by|"
+                        r"bool_or|bool_and|any_value|first|last|percentile_cont|percentile_disc|quantile_cont|"
+                        r"stddev|stddev_samp|stddev_pop|variance|var_samp|var_pop|count_if|every|json_agg|jsonb_agg)\s*\(",
+                        re.I)
+_AFTER_SUBQUERY = {"", ")", ",", ";", "WHERE", "GROUP", "ORDER", "LIMIT", "OFFSET", "JOIN", "LEFT", "RIGHT", "INNER",
+                   "FULL", "CROSS", "NATURAL", "ON", "UNION", "EXCEPT", "INTERSECT", "HAVING", "WINDOW", "RETURNING",
+                   "USING", "FETCH", "FOR"}
+
+
+def _structure(sql: str) -> str:
+    """The two DuckDB spellings that need the statement's structure: ``GROUP BY ALL`` (-> the positions of the
+    select items that hold no aggregate) and a subquery in FROM without an alias (-> ``AS _subquery_N``)."""
+    m = _mask(sql)
+    depth, d = [0] * (len(m) + 1), 0
+    for i, c in enumerate(m):
+        if c == "(":
+            d += 1
+        depth[i] = d if c != ")" else d
+        if c == ")":
+            d -= 1
+    edits: list[tuple[int, int, str]] = []
+
+    def close_of(open_at: int) -> int:
+        level = 0
+        for j in range(open_at, len(m)):
+            if m[j] == "(":
+                level += 1
+            elif m[j] == ")":
+                level -= 1
+                if level == 0:
+                    return j
+        return len(m) - 1
+
+    # a subquery without an alias
+    n = 0
+    for hit in re.finditer(r"\b(FROM|JOIN)\s*(\()\s*(SELECT|WITH)\b", m, re.I):
+        end = close_of(hit.start(2))
+        after = re.match(r"\s*([A-Za-z_]+|\)|,|;|$)", m[end + 1:])
+        word = (after.group(1) if after else "").upper()
+        if word in _AFTER_SUBQUERY:
+            n += 1
+            edits.append((end + 1, end + 1, f" AS _subquery_{n}"))
+    # GROUP BY ALL
+    for hit in re.finditer(r"\bGROUP\s+BY\s+ALL\b", m, re.I):
+        level = depth[hit.start()]
+        select = None
+        for s_hit in re.finditer(r"\bSELECT\b", m[:hit.start()], re.I):
+            if depth[s_hit.start()] == level and all(depth[k] >= level for k in range(s_hit.start(), hit.start())):
+                select = s_hit
+        if select is None:
+            continue
+        frm = None
+        for f_hit in re.finditer(r"\bFROM\b", m[select.end():hit.start()], re.I):
+            if depth[select.end() + f_hit.start()] == level:
+                frm = select.end() + f_hit.start()
+                break
+        if frm is None:
+            continue
+        items, begin, nest = [], select.end(), 0
+        for j in range(select.end(), frm):
+            if m[j] == "(":
+                nest += 1
+            elif m[j] == ")":
+                nest -= 1
+            elif m[j] == "," and nest == 0:
+                items.append(m[begin:j])
+                begin = j + 1
+        items.append(m[begin:frm])
+        keep = []
+        for pos, item in enumerate(items, 1):
+            flat = re.sub(r"\(\s*SELECT\b[^()]*(\([^()]*\)[^()]*)*\)", "", item, flags=re.I)  # nested subqueries
+            if re.search(r"\bDISTINCT\b", item[:12], re.I) and pos == 1:
+                flat = re.sub(r"^\s*DISTINCT\b", "", flat, flags=re.I)
+            if not _AGGREGATE.search(flat) and not re.search(r"\bOVER\b", flat, re.I):
+                keep.append(str(pos))
+        edits.append((hit.start(), hit.end(), "GROUP BY " + (", ".join(keep) if keep else "()")))
+    for a, b, text in sorted(edits, reverse=True):
+        sql = sql[:a] + text + sql[b:]
+    return sql
 
 
 def _kind(params: Any) -> str | None:

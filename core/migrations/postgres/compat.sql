@@ -48,6 +48,12 @@ CREATE OR REPLACE FUNCTION duckdb_compat.array_length(l anyarray) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT cardinality(l)::bigint $$;
 CREATE OR REPLACE AGGREGATE duckdb_compat.list(anycompatible) (SFUNC = array_append, STYPE = anycompatiblearray);
 
+-- range(n) / range(a, b): the table function 0 … n-1 (a … b-1)
+CREATE OR REPLACE FUNCTION duckdb_compat.range(n bigint) RETURNS SETOF bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT generate_series(0::bigint, n - 1) $$;
+CREATE OR REPLACE FUNCTION duckdb_compat.range(a bigint, b bigint) RETURNS SETOF bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT generate_series(a, b - 1) $$;
+
 -- median (a double, as DuckDB's median of numbers), also as a window aggregate
 CREATE OR REPLACE FUNCTION duckdb_compat._median_final(v double precision[]) RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(v) x $$;
