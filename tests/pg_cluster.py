@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -67,6 +68,7 @@ class Cluster:
         self.port = _free_port()
         self.as_nobody = os.geteuid() == 0
         self._templates: dict[str, str] = {}
+        self._version: int | None = None
         self._lock = threading.Lock()
         self.started = False
 
@@ -96,7 +98,20 @@ class Cluster:
         self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.root / "server.log"), "-w", "-t", "60",
                   "start")
         self.started = True
+        self._watch()
         return self
+
+    def _watch(self) -> None:
+        """A watchdog that stops the cluster and deletes its folder if this process ends without doing it
+        (killed, or a pytest-xdist worker that exits at once)."""
+        ctl = [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]
+        if self.as_nobody:
+            ctl = ["runuser", "-u", "nobody", "--", *ctl]
+        script = (f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+                  f"if [ -d {shlex.quote(str(self.data))} ]; then {shlex.join(ctl)} >/dev/null 2>&1; "
+                  f"rm -rf {shlex.quote(str(self.root))}; fi")
+        subprocess.Popen(["sh", "-c", script], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
 
     def stop(self) -> None:
         if self.started:
@@ -118,10 +133,20 @@ class Cluster:
             con.execute(sql)
 
     def create(self, template: str | None = None, prefix: str = "t") -> str:
-        """A new database (a copy of ``template`` when given); returns its name."""
+        """A new database (a copy of ``template`` when given); returns its name. PostgreSQL 15's default way of
+        copying a template (WAL_LOG) took 0.39 s a database here, FILE_COPY 0.11 s (fsync is off)."""
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-        self.admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        copy = " STRATEGY FILE_COPY" if template and self.version() >= 150000 else ""
+        self.admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"{copy}' if template else ""))
         return name
+
+    def version(self) -> int:
+        if self._version is None:
+            import psycopg
+
+            with psycopg.connect(self.url(), autocommit=True) as con:
+                self._version = int(con.execute("SHOW server_version_num").fetchone()[0])
+        return self._version
 
     def drop(self, name: str) -> None:
         self.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
