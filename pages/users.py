@@ -25,10 +25,10 @@ def render() -> None:
     who = require("users")
     st.title("用户与角色")
     show_flash()
-    paged_table(users.account_rows(), "用户与角色", key="users:list", columns=users.LIST_COLUMNS, export=False,
+    paged_table(users.account_rows(who.hubs), "用户与角色", key="users:list", columns=users.LIST_COLUMNS, export=False,
                 shown=lambda df: df.assign(roles=df["roles"].map(
                     lambda rs: "、".join(role_label(r) for r in (rs or "").split(",") if r))))
-    accounts = users.list_users()  # the account picker below offers every one
+    accounts = users.list_users(hubs=who.hubs)  # the account picker below offers every one of the admin's hubs
 
     # the open tab and the account being edited are in the URL (?tab=修改账号&user=staff): F5 keeps them
     tab_new, tab_edit = st.tabs(["新建账号", "修改账号"], key="tab", bind="query-params")

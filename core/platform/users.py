@@ -7,7 +7,7 @@ import pandas as pd
 
 from core.platform import passwords, records, sessions
 from core.platform.listing import Rows
-from core.platform.actor import Actor
+from core.platform.actor import DEFAULT_HUB, Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, Unique, granted, register
 from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
@@ -35,14 +35,23 @@ LIST_COLUMNS = columns("username", "name", "email", "roles", "active", "is_demo"
                        of=UserAccount)
 
 
-def account_rows() -> Rows:
-    """Every account (roles joined by commas), by username: the 用户与角色 list, paged in the database."""
+def account_rows(hubs: tuple[int, ...] | None = None) -> Rows:
+    """Every account (roles joined by commas), by username: the 用户与角色 list, paged in the database; ``hubs``: the
+    accounts of those hubs only (an admin's own hub and those below it; None: every account)."""
+    where = "" if hubs is None else f" WHERE hub_id IN ({', '.join('?' for _ in hubs)})" if hubs else " WHERE false"
     return Rows("SELECT username, name, email, array_to_string(roles, ',') AS roles, active, is_demo, created_at,"
-                " updated_at FROM users", "username")
+                " updated_at FROM users" + where, "username", tuple(int(h) for h in hubs or ()))
 
 
-def list_users(db=None) -> pd.DataFrame:
-    return account_rows().all(db)
+def list_users(db=None, *, hubs: tuple[int, ...] | None = None) -> pd.DataFrame:
+    return account_rows(hubs).all(db)
+
+
+def _own_hub(actor: Actor, user: dict) -> None:
+    """An admin manages the accounts of their own hub (another hub's accounts: its own admin, or the top admin's
+    枢纽网络 screen to move them)."""
+    if not actor.writes(user.get("hub_id") if user.get("hub_id") is not None else DEFAULT_HUB):
+        raise PermissionDenied(f"账号 {user['username']} 属于其他枢纽,只能由该枢纽的管理员修改。")
 
 
 def credentials(db=None, *, username: str | None = None) -> dict:
@@ -94,8 +103,10 @@ def create(values: dict, actor: Actor, *, password: str | None = None, is_demo: 
 
 
 def _active_admins(db, excluding: str) -> int:
+    """The other active admins of the hub ``excluding`` belongs to (every hub keeps one)."""
     return int(db.scalar(
-        "SELECT count(*) FROM users WHERE active AND list_contains(roles, 'admin') AND username <> ?", [excluding]
+        "SELECT count(*) FROM users WHERE active AND list_contains(roles, 'admin') AND username <> ?"
+        " AND coalesce(hub_id, 1) = (SELECT coalesce(hub_id, 1) FROM users WHERE username = ?)", [excluding, excluding]
     ))
 
 
@@ -105,6 +116,7 @@ def update(username: str, values: dict, actor: Actor, db=None) -> bool:
     current = get(username, db)
     if current is None:
         raise NotFound(f"用户 {username} 不存在")
+    _own_hub(actor, current)
     values = {k: v for k, v in values.items() if k != "username"}
     will_be_admin = "admin" in (values.get("roles", current["roles"]) or [])
     will_be_active = bool(values.get("active", current["active"]))
@@ -136,8 +148,10 @@ def reset_password(username: str, actor: Actor, db=None) -> str:
     # change_own_password, which asks for the current password
     if not granted(actor, USER, "update"):
         raise PermissionDenied(f"当前账号无权修改{USER.label}")
-    if get(username, db) is None:
+    target = get(username, db)
+    if target is None:
         raise NotFound(f"用户 {username} 不存在")
+    _own_hub(actor, target)
     pw = passwords.generate()
     records.update(USER, username, {}, actor, db=db, action="reset_password",
                    system={"password_hash": passwords.hash_password(pw)}, touch={"updated_at": datetime.now()})

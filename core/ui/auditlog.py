@@ -226,7 +226,7 @@ def changes(table: str, before: dict | None, after: dict | None) -> str:
     if record is None:
         return ""
     entity = entity_for(table)
-    skip = set(STAMPS) | {entity.key if entity else "id"}
+    skip = set(STAMPS) | {entity.key if entity else "id", "hub_id"}  # the hub: context, like the stamps
     filled = [c for c in _ordered(table, record) if c not in skip and not formats.is_empty(record.get(c))
               and record.get(c) != []]
     parts = [f"{field_label(table, c)}:{value_text(table, c, record[c])}" for c in filled[:SHOWN_FIELDS_ON_CREATE]]
