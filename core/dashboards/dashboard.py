@@ -570,7 +570,9 @@ def funding_sources(f: Filters, db) -> pd.DataFrame:
         " CAST(sum(coalesce(p.funds_donation, 0)) AS DOUBLE) AS donation"
         " FROM projects p JOIN applications a ON a.id = p.application_id JOIN rounds r ON r.id = a.round_id"
         f"{w.sql()} GROUP BY r.year),"
-        " u AS (UNPIVOT y ON government, self, enterprise, donation INTO NAME source VALUE amount)"
+        # the four columns as rows (DuckDB's UNPIVOT, which drops NULLs, spelt portably for PostgreSQL too)
+        " u AS (" + " UNION ALL ".join(f"SELECT year, '{c}' AS source, {c} AS amount FROM y WHERE {c} IS NOT NULL"
+                                       for c in ("government", "self", "enterprise", "donation")) + ")"
         f" SELECT CAST(year AS INTEGER) AS year, source, CASE source {order} END AS seq,"
         f" CASE source {case} END AS source_label, amount,"
         " CASE WHEN sum(amount) OVER (PARTITION BY year) > 0"

@@ -587,10 +587,8 @@ def _frame(desc, rows: list[tuple]) -> pd.DataFrame:
         has_null = any(v is None for v in values)
         t = c.type_code
         if t in (_INT2, _INT4, _INT8):
-            kind = "int64" if t == _INT8 else "int32"
-            data[c.name] = pd.array(values, dtype=kind.capitalize()) if has_null else pd.array(values, dtype=kind)
-            if not has_null:
-                data[c.name] = pd.Series(values, dtype=kind)
+            kind = "int64" if t == _INT8 else "int32"  # with a NULL: pandas' nullable Int64/Int32, as DuckDB
+            data[c.name] = pd.Series(values, dtype=kind.capitalize() if has_null else kind)
         elif t in (_NUMERIC, _FLOAT4, _FLOAT8):
             data[c.name] = pd.Series([None if v is None else float(v) for v in values], dtype="float64")
         elif t == _BOOL:
@@ -800,10 +798,16 @@ class PgDatabase:
 
     @contextmanager
     def read(self) -> Iterator[PgCursor]:
+        """A cursor on a pooled connection of its own (autocommit). A connection lost meanwhile (the server
+        stopped or restarted) raises :class:`DatabaseUnavailable` naming the server; the pool replaces it."""
         with self._connection() as conn:
             cur = PgCursor(conn)
             try:
                 yield cur
+            except duckdb.IOException as exc:
+                if conn.closed or conn.broken:
+                    raise _unavailable(self.url, exc) from exc
+                raise
             finally:
                 cur.close()
 

@@ -54,6 +54,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT generate_series(0::bigint, n -
 CREATE OR REPLACE FUNCTION duckdb_compat.range(a bigint, b bigint) RETURNS SETOF bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT generate_series(a, b - 1) $$;
 
+-- first(x) / any_value(x): a value of the group (the first that is not NULL)
+CREATE OR REPLACE FUNCTION duckdb_compat._first_step(s anycompatible, v anycompatible) RETURNS anycompatible
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(s, v) $$;
+CREATE OR REPLACE AGGREGATE duckdb_compat.first(anycompatible) (SFUNC = duckdb_compat._first_step, STYPE = anycompatible);
+CREATE OR REPLACE AGGREGATE duckdb_compat.any_value(anycompatible) (SFUNC = duckdb_compat._first_step, STYPE = anycompatible);
+
 -- median (a double, as DuckDB's median of numbers), also as a window aggregate
 CREATE OR REPLACE FUNCTION duckdb_compat._median_final(v double precision[]) RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(v) x $$;
