@@ -33,6 +33,7 @@ status=0
 python3 -m pytest -q -n "${HUBDESK_TEST_WORKERS:-3}" --dist loadgroup --no-loadscope-reorder --durations=25 "$@" || status=$?
 # Then the write-path suites again with every test's database on PostgreSQL (HUBDESK_TEST_ENGINE=postgres; tests
 # that need the demo database are skipped there). Only for the whole suite (no arguments), or HUBDESK_TEST_PG=1.
+# Measured: 223 tests in 140 s wall with two workers, on this 2-core machine while other tests ran (load ~6).
 if [ $# -eq 0 ] || [ "${HUBDESK_TEST_PG:-0}" = "1" ]; then
   HUBDESK_TEST_ENGINE=postgres python3 -m pytest -q -n 2 -p no:cacheprovider --durations=10 $PG_SUITES || status=$?
 fi
