@@ -18,6 +18,7 @@ from typing import Callable
 from core.notify import channels as ch
 from core.notify import queue, rules
 from core.platform import config
+from core.platform.actor import DEFAULT_HUB
 from core.platform.db import get_db
 
 log = logging.getLogger("hubdesk")
@@ -37,11 +38,16 @@ class Report:
 
 
 def _recipients(db) -> tuple[dict[str, dict], list[str], list[str]]:
-    """Active accounts (username -> name, email), the staff (or, with none, the admins) and the admins."""
+    """Active accounts (username -> name, email), the staff (or, with none, the admins) and the admins. The staff are
+    the default hub's (core.orgs.hubs), whose records the rules fire on until those records carry a hub of their own
+    (issue 20); the admins are every hub's (a failed backup concerns the whole database)."""
     users = {r["username"]: r for r in db.fetch_all(
-        "SELECT username, name, email, roles FROM users WHERE active ORDER BY username")}
+        "SELECT username, name, email, roles, coalesce(hub_id, ?) AS hub_id FROM users WHERE active ORDER BY username",
+        [DEFAULT_HUB])}
     admins = [u for u, r in users.items() if "admin" in r["roles"]]
-    staff = [u for u, r in users.items() if "staff" in r["roles"]] or admins
+    home = {u: r for u, r in users.items() if r["hub_id"] == DEFAULT_HUB}
+    staff = ([u for u, r in home.items() if "staff" in r["roles"]]
+             or [u for u, r in home.items() if "admin" in r["roles"]] or admins)
     return users, staff, admins
 
 
