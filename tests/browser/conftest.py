@@ -271,11 +271,14 @@ def start_server(workdir: Path, name: str, prepare: str = "", *, empty: bool = F
 
 @pytest.fixture(scope="module")
 def server(browser, tmp_path_factory, request):
-    """A freshly started server for this test module; yields its base URL.
+    """A freshly started server for this test module; yields its base URL. The module sets it up with two
+    constants: ``PREPARE`` (Python run on its database before the start, see :func:`start_server`) and
+    ``SERVER_ENV`` (environment variables of the server, e.g. a short refresh interval).
 
     Depends on ``browser`` so a missing chromium skips (or fails) before a server is started.
     """
-    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), request.module.__name__.rsplit(".", 1)[-1])
+    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), request.module.__name__.rsplit(".", 1)[-1],
+                              getattr(request.module, "PREPARE", ""), env=getattr(request.module, "SERVER_ENV", None))
     try:
         yield base
     finally:
