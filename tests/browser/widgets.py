@@ -16,9 +16,9 @@ def box(page, key: str):
 
 
 def fill(page, key: str, value: str) -> None:
-    container = box(page, key)
-    field = container.locator("textarea") if container.locator("textarea").count() else container.locator("input")
-    field.first.fill(value)
+    """Type ``value`` into the text field (input or text area) of ``key``, waiting for it to be drawn (deciding
+    between the two before the field was drawn waited for an input that a text area never has)."""
+    box(page, key).locator("textarea, input").first.fill(value)
 
 
 def open_select(page, select) -> None:
