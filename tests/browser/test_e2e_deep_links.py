@@ -81,11 +81,11 @@ def test_signed_out_deep_link_to_the_meeting_screen_then_sign_in(server, page):
     _no_english_dialog(page)
     _sign_in_once(page, "leader")
     assert _path_and_query(page)[0] == "/dashboard-meeting"
-    assert page.get_by_role("link", name="退出大屏").is_visible()
+    page.get_by_role("link", name="退出大屏").wait_for(timeout=WAIT_MS)  # drawn with the screen (visible, or this fails)
     page.reload(wait_until="domcontentloaded")  # the meeting-room screen reloads: still 会议大屏
     settle(page)
     assert _path_and_query(page)[0] == "/dashboard-meeting"
-    assert page.get_by_role("link", name="退出大屏").is_visible()
+    page.get_by_role("link", name="退出大屏").wait_for(timeout=WAIT_MS)
 
 
 @pytest.fixture(scope="module")
