@@ -280,8 +280,8 @@ def test_changing_a_filter_goes_back_to_the_first_page(demo_db):
     from core.platform.actor import Actor
 
     clerk = Actor("clerk.audit", ("staff",))  # an actor with no other rows
-    for i in range(60):
-        organisations.update(1 + i % 50, {"contact_person": f"联系人{i}"}, clerk)
+    for i in range(5):
+        organisations.update(1 + i, {"contact_person": f"联系人{i}"}, clerk)
     at = _audit_page()
     total = _total(at)
     assert total > 100
@@ -289,8 +289,8 @@ def test_changing_a_filter_goes_back_to_the_first_page(demo_db):
     assert len(at.dataframe[0].value) == min(100, total - 100)
     at.selectbox(key="audit:actor").set_value("clerk.audit").run()
     assert not at.exception
-    assert _total(at) == 60
-    assert len(at.dataframe[0].value) == 60  # page 1 of the filtered rows, not an empty page 2
+    assert _total(at) == 5
+    assert len(at.dataframe[0].value) == 5  # page 1 of the filtered rows, not an empty page 2
     assert at.number_input(key="audit:page").value == 1
 
 

@@ -47,6 +47,7 @@ def load(db, actor: Actor = SYSTEM, *, today: dt.date | None = None) -> dict[str
         "SELECT p.id, p.communities, p.start_date, p.end_date, a.category FROM projects p"
         " JOIN applications a ON a.id = p.application_id WHERE p.state = 'closed' ORDER BY p.id")
     written = answers = 0
+    todo = []  # (project, its responses) not yet stored
     for p in closed:
         n = rng.randint(*RESPONSES)
         last = min(p["end_date"], today)
@@ -68,10 +69,12 @@ def load(db, actor: Actor = SYSTEM, *, today: dt.date | None = None) -> dict[str
             scores = [r[answer_field(q["id"])] for r in rows for q in qs if q["kind"] == SCALE]
             if SATISFIED[0] <= sum(1 for v in scores if v >= SATISFIED_FROM) / len(scores) <= SATISFIED[1]:
                 break
-        if p["id"] in done:
-            continue
-        with records.unit(actor, db) as u:
-            surveys.write_responses(u, p["id"], sid, qs, rows, surveys.IMPORTED)
-        written += len(rows)
-        answers += sum(1 for r in rows for q in qs if r[answer_field(q["id"])] is not None)
+        if p["id"] not in done:
+            todo.append((p["id"], rows))
+    if todo:
+        with records.unit(actor, db) as u:  # one transaction and one audit batch for every project's answers
+            for pid, rows in todo:
+                surveys.write_responses(u, pid, sid, qs, rows, surveys.IMPORTED)
+                written += len(rows)
+                answers += sum(1 for r in rows for q in qs if r[answer_field(q["id"])] is not None)
     return {"survey_responses": written, "survey_answers": answers}

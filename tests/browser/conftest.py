@@ -32,10 +32,14 @@ DEMO_PASSWORDS = {"admin": "Demo-admin-2026", "staff": "Demo-staff-2026", "exper
                   "leader": "Demo-leader-2026"}
 
 
-# Browser modules that run in a pytest-xdist group of their own, taken by the worker that is not in the main
-# browser group, after the tests that need no demo database (tests/conftest.py orders them), so both workers
-# end on short tests. Read-only checks against a server of their own, many page loads.
-LATE_MODULES = {"test_e2e_deep_links"}
+# Browser modules that run in a pytest-xdist group of their own, taken by a worker that is not in the main
+# browser group, after the tests that need no demo database (tests/conftest.py orders them), so the workers
+# end on short tests. Each has a server of its own. The deep links (many page loads) and the 资源与需求
+# screens: about two fifths of the browser time, so the main group is not the run's longest stretch (measured
+# from the junit report of a quiet CI run: main group 1,572 s alone before, late 428 s).
+LATE_MODULES = {"test_e2e_deep_links", "test_e2e_res_beneficiaries", "test_e2e_res_bookings", "test_e2e_res_needs",
+                "test_e2e_res_partners", "test_e2e_res_publicity", "test_e2e_res_surveys", "test_e2e_res_volunteers",
+                "test_e2e_resource_dashboard", "test_e2e_resource_imports", "test_e2e_venues"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the xdist_group marks
@@ -271,11 +275,14 @@ def start_server(workdir: Path, name: str, prepare: str = "", *, empty: bool = F
 
 @pytest.fixture(scope="module")
 def server(browser, tmp_path_factory, request):
-    """A freshly started server for this test module; yields its base URL.
+    """A freshly started server for this test module; yields its base URL. The module sets it up with two
+    constants: ``PREPARE`` (Python run on its database before the start, see :func:`start_server`) and
+    ``SERVER_ENV`` (environment variables of the server, e.g. a short refresh interval).
 
     Depends on ``browser`` so a missing chromium skips (or fails) before a server is started.
     """
-    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), request.module.__name__.rsplit(".", 1)[-1])
+    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), request.module.__name__.rsplit(".", 1)[-1],
+                              getattr(request.module, "PREPARE", ""), env=getattr(request.module, "SERVER_ENV", None))
     try:
         yield base
     finally:

@@ -143,7 +143,7 @@ def _enter_assessment(page, org: str) -> str:
         box = field.locator("input")
         box.fill(str(SCORES[label.split("·")[0]]))
         box.press("Tab")
-    pick(page, form.locator("[class*='--period'] [data-testid='stSelectbox']"), period, exact=True)  # 评估期
+    pick(page, page.locator("[class*='--period'] [data-testid='stSelectbox']"), period, exact=True)  # 评估期
     assert form.locator("[class*='--period'] input").input_value() == period
     form.get_by_role("button", name="保存评估").click()
     settle(page)

@@ -5,39 +5,21 @@ auto-refresh, made short here with HUBDESK_DASH_REFRESH) without the page reload
 """
 from __future__ import annotations
 
-import os
 import random
 import re
 import time
 
-import pytest
 from stdnum.cn import uscc as stdnum_uscc
 
 from core.ui.dashboard_view import MEETING_SCREENS, REFRESH_ENV
 from tests.browser.conftest import (WAIT_MS, login, new_context, open_screen, screenshot, settle, sidebar_link,
-                                   start_server, wait_for_app)
+                                   wait_for_app)
 from tests.browser.widgets import open_select
 
 REFRESH = 2  # seconds, for this module's server
+SERVER_ENV = {REFRESH_ENV: str(REFRESH)}
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
-
-@pytest.fixture(scope="module")
-def server(browser, tmp_path_factory, request):
-    """This module's own server, started with a short refresh interval."""
-    old = os.environ.get(REFRESH_ENV)
-    os.environ[REFRESH_ENV] = str(REFRESH)
-    try:
-        base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), request.module.__name__.rsplit(".", 1)[-1])
-    finally:
-        if old is None:
-            os.environ.pop(REFRESH_ENV, None)
-        else:
-            os.environ[REFRESH_ENV] = old
-    try:
-        yield base
-    finally:
-        stop()
 
 
 def _metric(page, label: str):

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import time
 
-import pytest
 
-from tests.browser.conftest import (WAIT_MS, goto, login, main_text, screenshot, settle, sidebar_link, start_server,
-                                    wait_for_app)
+from tests.browser.conftest import (WAIT_MS, goto, login, main_text, screenshot, settle, sidebar_link, wait_for_app)
 
+SERVER_ENV = {"HUBDESK_REMINDERS_EVERY_MINUTES": "0.05", "HUBDESK_REMINDERS_START_DELAY": "0"}  # the job runs at once
 PREPARE = """
 import datetime as dt
 from core.notify import rules
@@ -30,15 +29,6 @@ with d.transaction() as tx:
                [dt.date.today() + dt.timedelta(days=300), p["id"], dt.date.today()])
 """
 
-
-@pytest.fixture(scope="module")
-def server(browser, tmp_path_factory):
-    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), "inbox", PREPARE,
-                              env={"HUBDESK_REMINDERS_EVERY_MINUTES": "0.05", "HUBDESK_REMINDERS_START_DELAY": "0"})
-    try:
-        yield base
-    finally:
-        stop()
 
 
 def test_a_reminder_from_the_scheduler_shows_in_the_inbox_opens_its_record_and_reads(server, page):

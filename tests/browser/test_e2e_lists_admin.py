@@ -9,15 +9,12 @@
 """
 from __future__ import annotations
 
-import io
 import re
 
-import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (WAIT_MS, goto, login, open_screen, screenshot, settle, start_server,
-                                   wait_for_app)
+from tests.browser.conftest import (WAIT_MS, goto, login, open_screen, screenshot, settle, wait_for_app)
 from tests.browser.widgets import open_select, box
 
 YUNFAN = "钱塘区云帆青少年服务社"
@@ -32,14 +29,6 @@ organisations.create(dict(name={YUNFAN!r}, kind="社会服务机构", uscc="5233
                           service_domains=["志愿服务"], stage="初创期", active=True), SYSTEM)
 """
 
-
-@pytest.fixture(scope="module")
-def server(browser, tmp_path_factory):
-    base, stop = start_server(tmp_path_factory.mktemp("lists"), "lists_admin", prepare=PREPARE)
-    try:
-        yield base
-    finally:
-        stop()
 
 
 # --- helpers --------------------------------------------------------------------------------------

@@ -6,23 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 
-from tests.browser.conftest import WAIT_MS, login, open_screen, settle, start_server
+from tests.browser.conftest import WAIT_MS, login, open_screen, settle
 from tests.browser.monitoring_scenario import AGREEMENT_NO
 from tests.browser.widgets import box, choose, fill, number
 
+PREPARE = "from tests.browser.monitoring_scenario import build; build()"  # the module's scenario (conftest's server)
+
 KEY_PREFIX = "activity:"
 
-
-@pytest.fixture(scope="module")
-def server(browser, tmp_path_factory):
-    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), "e2e_monitoring",
-                              prepare="from tests.browser.monitoring_scenario import build; build()")
-    try:
-        yield base
-    finally:
-        stop()
 
 
 def _tab(page, name: str) -> None:

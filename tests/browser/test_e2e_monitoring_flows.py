@@ -20,12 +20,13 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 from openpyxl import load_workbook
 
 from tests import demo_cache
-from tests.browser.conftest import WAIT_MS, goto, login, open_screen, settle, start_server
+from tests.browser.conftest import WAIT_MS, goto, login, open_screen, settle
 from tests.browser.widgets import open_select, box, choose, fill, number
+
+PREPARE = "from tests.browser.test_e2e_monitoring_flows import build; build()"  # see build() below
 
 AGREEMENT_NO = "FLOWS-001"
 ORG = "下沙街道流程测试社会组织"
@@ -51,15 +52,6 @@ def build() -> int:
                                      "approver": "陈主任", "note": None}, staff)
     return pid
 
-
-@pytest.fixture(scope="module")
-def server(browser, tmp_path_factory):
-    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), "e2e_monitoring_flows",
-                              prepare="from tests.browser.test_e2e_monitoring_flows import build; build()")
-    try:
-        yield base
-    finally:
-        stop()
 
 
 def _demo(sql: str):

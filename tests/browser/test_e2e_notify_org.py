@@ -4,10 +4,9 @@ to the organisation fails, and 提醒设置 → 发送情况 lists it under the 
 staff's own emails. The 提醒规则 grid shows each rule's name and 提醒对象 whole at 1400 px (screenshot)."""
 from __future__ import annotations
 
-import pytest
 
 from tests import demo_cache
-from tests.browser.conftest import WAIT_MS, goto, login, screenshot, settle, start_server, wait_for_app
+from tests.browser.conftest import WAIT_MS, goto, login, screenshot, settle, wait_for_app
 from tests.browser.widgets import grid_rows
 
 PREPARE = """
@@ -30,14 +29,6 @@ with open(os.environ["HUBDESK_SECRETS"], "a", encoding="utf-8") as f:
     f.write(f'\\n[smtp]\\nhost = "127.0.0.1"\\nport = {port}\\nsecurity = "none"\\nsender = "hub@hub.test"\\ntimeout = 5\\n')
 """
 
-
-@pytest.fixture(scope="module")
-def server(browser, tmp_path_factory):
-    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), "notify-org", PREPARE)
-    try:
-        yield base
-    finally:
-        stop()
 
 
 def _org() -> str:

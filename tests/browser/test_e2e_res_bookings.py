@@ -7,9 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 
-from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, start_server, wait_for_app
+from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, wait_for_app
 from tests.browser.widgets import box, choose, fill
 
 VENUE = "云水社区党群服务中心会议室"
@@ -17,15 +16,6 @@ _LATER = dt.date.today() + dt.timedelta(days=22)  # after the demo's pending boo
 DAY = _LATER + dt.timedelta(days=(3 - _LATER.weekday()) % 7)  # a Thursday: the meeting room is open
 ENGLISH = ("Select all", "Choose an option", "Choose options", "No options to select", "None", "empty", "nan")
 
-
-@pytest.fixture(scope="module")
-def server(browser, tmp_path_factory, request):
-    # the demo template holds the demo bookings and equipment (core.demo.resources)
-    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), "test_e2e_res_bookings")
-    try:
-        yield base
-    finally:
-        stop()
 
 
 def _tab(page, label: str) -> None:

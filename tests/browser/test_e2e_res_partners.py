@@ -9,7 +9,9 @@ import re
 
 import pytest
 
-from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, start_server, wait_for_app
+from playwright.sync_api import expect
+
+from tests.browser.conftest import WAIT_MS, goto, login, main_text, new_context, screenshot, settle, start_server, wait_for_app
 from tests.browser.widgets import box, choose, grid_rows
 
 PARTNER = "杭州钱塘智造科技有限公司"
@@ -91,8 +93,9 @@ def test_staff_claim_for_an_enterprise_and_the_money_shows_on_the_project(hub, p
     goto(page, f"{base}/project-file?id={pid}")
     settle(page)
     screenshot(page, "res-partners-project-file")
-    shown = box(page, f"agreement:{pid}::funds_enterprise").locator("input").input_value()
-    assert float(shown.replace(",", "")) == pytest.approx(before + 6000)
+    # the agreement form is drawn after the page's first elements: wait for the stored figure, not the first value read
+    expect(box(page, f"agreement:{pid}::funds_enterprise").locator("input")).to_have_value(
+        re.compile(rf"^{re.escape(f'{before + 6000:.2f}')}$|^{re.escape(f'{before + 6000:,.2f}')}$"), timeout=WAIT_MS)
     page.get_by_role("tab", name="项目动态", exact=True).first.click()
     settle(page)
     timeline = grid_rows(page.locator("[data-testid='stDataFrame']").last)

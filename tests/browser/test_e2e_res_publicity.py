@@ -12,8 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests import demo_cache
-from tests.browser.conftest import (WAIT_MS, goto, login, main_text, new_context, screenshot, settle, start_server,
-                                    wait_for_app)
+from tests.browser.conftest import (WAIT_MS, goto, login, main_text, new_context, screenshot, settle, wait_for_app)
 from tests.browser.widgets import box, choose, fill, grid_rows, number
 
 TITLE = "下沙“青葵伙伴”护航困境儿童成长(浙江日报)"
@@ -42,15 +41,6 @@ def scenario():
         " WHERE p.id = i.project_id)) = ?", [brand_id])
     return {"project": pid, "agreement": agreement, "brand": brand, "media": media, "province": province}
 
-
-@pytest.fixture(scope="module")
-def server(browser, tmp_path_factory):
-    # the demo template holds the demo 宣传台账 (core.demo.resources)
-    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), "res_publicity")
-    try:
-        yield base
-    finally:
-        stop()
 
 
 def _search(page, words: str) -> None:

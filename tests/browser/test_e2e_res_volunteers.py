@@ -7,25 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 from openpyxl import load_workbook
 
-from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, start_server, wait_for_app
+from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, wait_for_app
 from tests.browser.widgets import box, choose, fill, grid_rows
 
 NAME = "沈书瑶"
 PHONE, STORED, MASKED = "13857106688", "138 5710 6688", "138****6688"
 ENGLISH = ("Select all", "Choose an option", "Choose options", "No options to select", "None", "empty")
 
-
-@pytest.fixture(scope="module")
-def server(browser, tmp_path_factory):
-    # the demo template holds the demo volunteers, calls and service records (core.demo.resources)
-    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), "res_volunteers")
-    try:
-        yield base
-    finally:
-        stop()
 
 
 def _click(page, name: str) -> None:

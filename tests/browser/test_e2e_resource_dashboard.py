@@ -7,23 +7,14 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-import pytest
 
 from core.dashboards import resources as res
 from core.ui.resource_dashboard import SECTIONS
-from tests.browser.conftest import WAIT_MS, goto, login, screenshot, settle, start_server
+from tests.browser.conftest import WAIT_MS, goto, login, screenshot, settle
 from tests.browser.widgets import grid_rows
 
 URL = "/resources-dashboard"
 
-
-@pytest.fixture(scope="module")
-def server(browser, tmp_path_factory):
-    base, stop = start_server(tmp_path_factory.mktemp("hubdesk"), "res_dashboard")
-    try:
-        yield base
-    finally:
-        stop()
 
 
 def _main(page):

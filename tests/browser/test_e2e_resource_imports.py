@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests import demo_cache
-from tests.browser.conftest import WAIT_MS, goto, login, main_text, screenshot, settle, start_server, wait_for_app
+from tests.browser.conftest import WAIT_MS, goto, login, main_text, screenshot, settle, wait_for_app
 from tests.browser.widgets import box, choose, grid_rows, number
 
 UPLOAD = ".st-key-xlsx-upload-volunteer-service-import input[type='file']"  # the service sheet's, not the register's
@@ -45,15 +45,6 @@ def scenario():
     return {"activity": act[0], "project": act[1], "agreement": act[2], "before": act[3], "claimed": claimed,
             "people": [(vid, f"{name}({community})", name) for vid, name, community in people]}
 
-
-@pytest.fixture(scope="module")
-def server(browser, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("hubdesk")
-    base, stop = start_server(workdir, "resource_imports")
-    try:
-        yield base
-    finally:
-        stop()
 
 
 def _sheet(template, tmp_path, name: str, rows: list[list]) -> str:

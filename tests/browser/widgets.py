@@ -16,9 +16,9 @@ def box(page, key: str):
 
 
 def fill(page, key: str, value: str) -> None:
-    container = box(page, key)
-    field = container.locator("textarea") if container.locator("textarea").count() else container.locator("input")
-    field.first.fill(value)
+    """Type ``value`` into the text field (input or text area) of ``key``, waiting for it to be drawn (deciding
+    between the two before the field was drawn waited for an input that a text area never has)."""
+    box(page, key).locator("textarea, input").first.fill(value)
 
 
 def open_select(page, select) -> None:
@@ -41,15 +41,17 @@ def open_select(page, select) -> None:
 
 
 def pick(page, select, text: str, *, exact: bool = False) -> str:
-    """Choose in the selectbox ``select`` (its ``stSelectbox`` element) the first option containing ``text``
-    (``exact``: named ``text``) as a person does: open, type to filter, click the option, and look at the field;
-    when it does not show the choice (under load the list was drawn again over the field as the click landed,
-    and the click went nowhere), close what is open and choose again. Returns what the field shows."""
-    field_id = select.locator("input").first.get_attribute("id")
-    this = page.locator(f"[data-testid='stSelectbox']:has(input[id='{field_id}'])")
+    """Choose in the selectbox ``select`` (a locator of its ``stSelectbox`` element that still finds it after a
+    rerun, e.g. by its key) the first option containing ``text`` (``exact``: named ``text``) as a person does:
+    bring the field to the middle of the window (a list opened near the window's bottom is drawn above the field and
+    moves as the page scrolls), open it, type to filter, click the option, and look at the field; when it does not
+    show the choice (under load the click landed as the list was drawn again), close what is open and choose again.
+    Returns what the field shows ("" when choosing removed the field, e.g. a form that changed with the choice)."""
     shown = ""
     for _ in range(3):
-        open_select(page, this)
+        field = select.first
+        field.evaluate("e => e.scrollIntoView({block: 'center'})")
+        open_select(page, field)
         page.keyboard.type(text)
         option = page.get_by_role("option", name=text, exact=True) if exact else \
             page.get_by_role("option", name=re.compile(re.escape(text)))
@@ -58,7 +60,9 @@ def pick(page, select, text: str, *, exact: bool = False) -> str:
         if page.get_by_role("listbox").count():  # the list opened again over the field
             page.keyboard.press("Escape")
             settle(page)
-        shown = this.inner_text().strip() + " " + page.locator(f"input[id='{field_id}']").input_value()
+        if not select.count():
+            return ""
+        shown = select.first.inner_text().strip() + " " + select.first.locator("input").first.input_value()
         if text in shown:
             return shown
     raise AssertionError(f"the selectbox does not show 「{text}」 after three choices: {shown!r}")
