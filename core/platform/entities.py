@@ -118,6 +118,10 @@ class Entity:
     # and refuses a write to a row of another hub (a district's or the city's roll-up is read-only); reads are
     # scoped to the actor's hubs (core.platform.listing.Query.hubs, the domain module's own reads)
     hub_owned: bool = False
+    # a record of another hub's record (an application of a round, a project of an application): ``(column, sql)``,
+    # ``sql`` (one ``?``, given the row's ``column``) reads the row's hub; the write path refuses a write outside the
+    # actor's hub as for ``hub_owned`` (core.intake.scope declares the 公益创投 chain's)
+    hub_via: tuple[str, str] | None = None
 
     def roles_for(self, action: str) -> frozenset[str]:
         """The roles that may make ``action`` on any row of this entity (row rules aside)."""

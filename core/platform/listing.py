@@ -50,6 +50,9 @@ class ListView:
     default_desc: bool = False
     base_where: str = ""  # fixed condition (declared, not user input)
     search_hint: str = "搜索"
+    # the rows of some hubs (``Query.hubs``) for a view whose entity has no hub column of its own: a condition with
+    # ``{marks}`` where the hubs' placeholders go (an application's round is of one of them, core.intake.scope)
+    hub_sql: str = ""
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -80,8 +83,10 @@ def _where(view: ListView, q: Query) -> tuple[str, list]:
     parts, params = [], []
     if view.base_where:
         parts.append(f"({view.base_where})")
-    if view.entity.hub_owned and q.hubs is not None:
-        parts.append(f"hub_id IN ({', '.join('?' for _ in q.hubs)})" if q.hubs else "false")
+    if (view.entity.hub_owned or view.hub_sql) and q.hubs is not None:
+        marks = ", ".join("?" for _ in q.hubs)
+        parts.append(("false" if not q.hubs else f"({view.hub_sql.format(marks=marks)})" if view.hub_sql
+                      else f"hub_id IN ({marks})"))
         params += [int(h) for h in q.hubs]
     text = normalise(q.search or "")  # as stored: no invisible characters, NFC
     if text and view.search:

@@ -51,12 +51,20 @@ def _hub_name(db, hub_id: Any) -> str:
 def _within_hub(ctx: RuleContext, entity: Entity, before: dict | None, after: dict | None) -> None:
     """A hub-owned record (``Entity.hub_owned``) is written only by its own hub's accounts: the row as it was and as
     it will be must both belong to the actor's hub (a 区 or 市 account reads its streets' records, never writes
-    them). The system writes for every hub."""
+    them); so is a record of one (``Entity.hub_via``: its hub read through its parent). The system writes for every
+    hub."""
     actor = ctx.actor
-    if not entity.hub_owned or actor.system:
+    if not (entity.hub_owned or entity.hub_via) or actor.system:
         return
     for row in (before, after):
-        hub = None if row is None else row.get("hub_id")
+        if row is not None and entity.hub_via and not entity.hub_owned:
+            column, sql = entity.hub_via
+            if row.get(column) is None:
+                continue  # not (yet) of a hub-owned record: nothing to judge it by
+            found = ctx.db.fetch_one(sql, [row[column]])  # ``sql`` names the hub ``hub_id``
+            hub = None if found is None else found["hub_id"]
+        else:
+            hub = None if row is None else row.get("hub_id")
         if row is not None and not actor.writes(hub):
             title = row.get(entity.title_field) if actor.reads(hub) else None
             what = f"{entity.label}「{title}」" if title else f"该{entity.label}"
