@@ -22,7 +22,7 @@ import pandas as pd
 
 from core.documents import annual, pdf as pdf_engine
 from core.documents.render import cn_date, pairs, render, text, yuan
-from core.intake import applications, rounds, rubrics, workflow
+from core.intake import applications, rounds, rubrics, scope, workflow
 from core.monitoring import evaluations, ledger, money, projects
 from core.platform import documents as attachments, formats
 from core.platform.actor import Actor
@@ -265,6 +265,11 @@ DOCUMENTS: dict[str, Doc] = {d.key: d for d in (
 )}
 
 
+# the record each document is made from (core.intake.scope): another hub's reads as not found, for whoever asks
+RECORD_KIND = {"application": "application", "agreement": "project", "dossier": "project", "notice": "round",
+               "score_sheet": "round"}
+
+
 def may(actor: Actor | None, key: str) -> bool:
     return actor is not None and (actor.system or actor.has(*DOCUMENTS[key].roles))
 
@@ -285,6 +290,8 @@ def word(key: str, record_id: int, actor: Actor | None, db=None, **options) -> b
     """The document as .docx, for ``actor`` (refused unless the document's roles include one of theirs)."""
     doc = _check(actor, key)
     db = db or get_db()
+    if key in RECORD_KIND:
+        scope.require(RECORD_KIND[key], record_id, actor, db)
     return render(doc.template, doc.build(record_id, db, actor=actor, **options))
 
 

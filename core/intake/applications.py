@@ -6,12 +6,12 @@ from typing import Callable
 
 import pandas as pd
 
-from core.intake import blind, rounds, workflow
+from core.intake import blind, rounds, scope, workflow
 from core.platform import formats, records
 from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, register
-from core.platform.errors import ValidationFailed
+from core.platform.errors import NotFound, ValidationFailed
 from core.platform.listing import Column, Filter, ListView, Rows
 from core.platform.lookups import id_names
 from core.platform.validation import to_failure, validate, validate_many
@@ -27,15 +27,15 @@ EDITABLE = ("draft", "returned")
 
 APPLICATION = register(Entity(
     name="application", table="applications", label="申报项目", schema=Application, write_roles=STAFF,
-    title_field="title", also=(BlindTitle,),
+    title_field="title", also=(BlindTitle,), hub_via=scope.VIA_ROUND,  # the round's hub (core.intake.scope)
 ))
 MILESTONE = register(Entity(
     name="milestone", table="application_milestones", label="项目里程碑", schema=Milestone, write_roles=STAFF,
-    title_field="deliverable",
+    title_field="deliverable", hub_via=scope.VIA_APPLICATION,
 ))
 SCREENING = register(Entity(
     name="screening", table="screenings", label="资格审查记录", write_roles=STAFF, title_field="outcome",
-    schema=Screening,
+    schema=Screening, hub_via=scope.VIA_APPLICATION,
 ))
 
 STATE_LABEL_SQL = "CASE state " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in APP_STATES.items()) + " END"
@@ -63,10 +63,15 @@ LIST_VIEW = ListView(
         Filter("category", COLUMNS["category"], "category", source="project_categories"),
     ),
     default_sort="id", default_desc=True, search_hint="项目名称或申报组织",
+    hub_sql=scope.listed("round", "round_id"),  # the applications of the rounds of the user's hubs
 )
 
 
-def get(app_id: int, db=None) -> dict:
+def get(app_id: int, db=None, *, actor: Actor | None = None) -> dict:
+    """The application ``app_id``; NotFound, as for a missing one, when it is of another hub's round (the reader's
+    hubs: ``actor``'s, else the screen's user's, :mod:`core.intake.scope`)."""
+    if not scope.visible("application", app_id, actor, db):
+        raise NotFound(f"{APPLICATION.label}(编号 {app_id})不存在")
     return records.get(APPLICATION, app_id, db)
 
 
@@ -78,7 +83,8 @@ def milestones(app_id: int, db=None) -> list[dict]:
 
 def counts_by_state(round_id: int | None = None, db=None) -> dict[str, int]:
     db = db or get_db()
-    where, params = ("WHERE round_id = ?", [round_id]) if round_id else ("", [])
+    where, params = ("WHERE round_id = ?", [round_id]) if round_id else ("WHERE true", [])
+    where += " AND " + scope.rounds_in("round_id", params)
     rows = db.fetch_all(f"SELECT state, count(*) AS n FROM applications {where} GROUP BY state", params)
     got = {r["state"]: int(r["n"]) for r in rows}
     return {s: got.get(s, 0) for s in APP_STATES}
@@ -97,6 +103,10 @@ def round_problems(record: dict, stones: list[dict], rnd: dict, org: dict | None
         add("org_id", "申报组织不在台账中")
     elif not org["active"]:
         add("org_id", f"「{org['name']}」已注销或不在册,不能申报")
+    elif org.get("hub_id") is not None and rnd.get("hub_id") is not None and org["hub_id"] != rnd["hub_id"]:
+        add("org_id", f"「{org['name']}」属于{org.get('hub_name') or '其他枢纽'}的台账,本批次「{rnd['name']}」属于"
+                      f"{rnd.get('hub_name') or '另一枢纽'}:批次只接受本枢纽台账中的组织申报,请选择本枢纽的组织,"
+                      "或改选该组织所属枢纽的批次")
     if others_in_round >= int(rnd["max_apps_per_org"]):
         add("org_id", f"该组织在本批次已有{others_in_round}个申报项目,达到每个组织{rnd['max_apps_per_org']}个的上限")
     if rnd.get("notice_published_at") is not None:
@@ -127,9 +137,17 @@ def _clean_milestones(rows: list[dict]) -> list[dict]:
     return [valid[i] for i in range(len(rows))]
 
 
+def _hub_name(hub_id, db) -> str | None:
+    name = db.fetch_one("SELECT name FROM hubs WHERE id = ?", [hub_id]) if hub_id is not None else None
+    return f"「{name['name']}」" if name else None
+
+
 def _context(record: dict, app_id: int | None, db) -> tuple[dict, dict | None, int]:
-    rnd = rounds.get(int(record["round_id"]), db)
-    org = db.fetch_one("SELECT id, name, active FROM organisations WHERE id = ?", [record["org_id"]])
+    rnd = dict(rounds.get(int(record["round_id"]), db))
+    rnd["hub_name"] = _hub_name(rnd.get("hub_id"), db)
+    org = db.fetch_one("SELECT id, name, active, hub_id FROM organisations WHERE id = ?", [record["org_id"]])
+    if org is not None:
+        org["hub_name"] = _hub_name(org.get("hub_id"), db)
     others = int(db.scalar(
         "SELECT count(*) FROM applications WHERE round_id = ? AND org_id = ? AND state <> 'withdrawn'"
         + (" AND id <> ?" if app_id else ""),
@@ -310,6 +328,7 @@ def screen(app_id: int, ticks: dict, outcome: str, actor: Actor, *, reasons: str
 def screenings(app_id: int, db=None) -> pd.DataFrame:
     """The screenings of an application as people read them: who by 姓名, the conclusion in words."""
     db = db or get_db()
+    scope.require("application", app_id, db=db)
     rows = db.fetch_all(
         "SELECT s.created_at, coalesce(u.name, CASE s.created_by WHEN 'system' THEN '系统' ELSE s.created_by END)"
         " AS who, s.outcome, s.items_failed, s.reasons, s.return_due FROM screenings s LEFT JOIN users u ON u.username = s.created_by"
@@ -366,6 +385,7 @@ def budget_rows(app: dict) -> list[tuple[str, str]]:
 
 
 def milestone_rows(app_id: int, db=None) -> pd.DataFrame:
+    scope.require("application", app_id, db=db)
     return pd.DataFrame([{"due_date": formats.date(m["due_date"]), "deliverable": formats.text(m["deliverable"])}
                          for m in milestones(app_id, db)], columns=list(MILESTONE_COLUMNS)).rename(columns=MILESTONE_COLUMNS)
 
@@ -375,22 +395,26 @@ def editable(db=None) -> list[tuple[int, str]]:
     what they are: title, organisation, round and state."""
     db = db or get_db()
     marks = ", ".join("?" for _ in EDITABLE)
+    params: list = list(EDITABLE)
+    mine = scope.hub_owned_in("r.hub_id", params)
     return [(r["id"], f"{r['title']}({r['org']},{r['round']},{workflow.state_label(r['state'])})·编号 {r['id']}")
             for r in db.fetch_all(
                 "SELECT a.id, a.title, a.state, o.name AS org, r.name AS round FROM applications a"
                 " JOIN organisations o ON o.id = a.org_id JOIN rounds r ON r.id = a.round_id"
-                f" WHERE a.state IN ({marks}) ORDER BY a.id DESC", list(EDITABLE))]
+                f" WHERE a.state IN ({marks}) AND {mine} ORDER BY a.id DESC", params)]
 
 
 def queue_rows(states: tuple[str, ...], round_id: int | None = None) -> Rows:
     """Applications waiting in ``states`` (oldest first), e.g. the screening queue (paged in the database)."""
     marks = ", ".join("?" for _ in states)
+    params: list = list(states) + ([round_id] if round_id else [])
     where = f"a.state IN ({marks})" + (" AND a.round_id = ?" if round_id else "")
+    where += " AND " + scope.rounds_in("a.round_id", params)
     return Rows(
         "SELECT a.id, a.title, o.name AS org, a.category, a.state, a.requested_amount, a.submitted_at, a.return_due,"
         " (a.state = 'returned' AND a.return_due < current_date) AS overdue"
         f" FROM applications a JOIN organisations o ON o.id = a.org_id WHERE {where}",
-        "submitted_at NULLS LAST, id", tuple(states) + ((round_id,) if round_id else ()))
+        "submitted_at NULLS LAST, id", tuple(params))
 
 
 def queue(states: tuple[str, ...], round_id: int | None = None, db=None) -> pd.DataFrame:
@@ -416,6 +440,7 @@ def options(round_id: int | None = None, states: tuple[str, ...] | None = None, 
     if states:
         where.append(f"a.state IN ({', '.join('?' for _ in states)})")
         params += list(states)
+    where.append(scope.rounds_in("a.round_id", params))
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     return [(r["id"], f"{r['id']} · {r['title']}({r['org']})") for r in db.fetch_all(
         f"SELECT a.id, a.title, o.name AS org FROM applications a JOIN organisations o ON o.id = a.org_id {clause}"
@@ -425,10 +450,12 @@ def options(round_id: int | None = None, states: tuple[str, ...] | None = None, 
 def install_providers() -> None:
     """``notice_applications``: applications on public notice or funded, newest first, as 「编号 · 项目名称」;
     ``round_names``: the rounds by name (list filters)."""
-    id_names("notice_applications", ("applications",),
-             "SELECT id, title FROM applications WHERE state IN ('public_notice', 'funded') ORDER BY id DESC",
-             lambda r: f"{r['id']} · {r['title']}")
-    id_names("round_names", ("rounds",), "SELECT name FROM rounds ORDER BY year DESC, id DESC", key="name")
+    id_names("notice_applications", ("applications", "rounds"),
+             "SELECT a.id, a.title, r.hub_id FROM applications a JOIN rounds r ON r.id = a.round_id"
+             " WHERE a.state IN ('public_notice', 'funded') ORDER BY a.id DESC",
+             lambda r: f"{r['id']} · {r['title']}", hub_column="hub_id")
+    id_names("round_names", ("rounds",), "SELECT name, hub_id FROM rounds ORDER BY year DESC, id DESC", key="name",
+             hub_column="hub_id")
 
 
 __all__ = ["APPLICATION", "MILESTONE", "SCREENING", "save_draft", "submit", "move", "screen", "to_failure"]

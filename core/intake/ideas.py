@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.intake import applications
+from core.intake import applications, scope
 from core.platform import records
 from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, register
-from core.platform.errors import ValidationFailed
+from core.platform.errors import NotFound, ValidationFailed
 from core.platform.listing import Column, Filter, ListView
 from schemas.columns import columns
 from schemas.idea import Idea
@@ -16,6 +16,7 @@ from schemas.idea import Idea
 IDEA = register(Entity(
     name="idea", table="ideas", label="金点子", schema=Idea, write_roles=frozenset({"admin", "staff"}),
     title_field="title",
+    hub_owned=True,  # each hub's idea pool (core.intake.scope): stamped, scoped, written by its own staff
 ))
 
 STATUS_SQL = ("CASE WHEN application_id IS NOT NULL THEN '已转为申报' WHEN duplicate_of IS NOT NULL THEN '重复'"
@@ -41,8 +42,13 @@ LIST_VIEW = ListView(
 )
 
 
-def get(idea_id: int, db=None) -> dict:
-    return records.get(IDEA, idea_id, db)
+def get(idea_id: int, db=None, *, actor: Actor | None = None) -> dict:
+    """The idea ``idea_id``; NotFound, as for a missing one, when it is another hub's (:mod:`core.intake.scope`)."""
+    idea = records.get(IDEA, idea_id, db)
+    keep = scope.hubs(actor)
+    if keep is not None and idea.get("hub_id") not in keep:
+        raise NotFound(f"{IDEA.label}(编号 {idea_id})不存在")
+    return idea
 
 
 def create(values: dict, actor: Actor, db=None) -> int:
@@ -96,14 +102,22 @@ def application(idea: dict, db=None) -> dict | None:
 
 def for_application(app_id: int, db=None) -> dict | None:
     db = db or get_db()
-    return db.fetch_one("SELECT id, title, source, community FROM ideas WHERE application_id = ?", [app_id])
+    params: list = [app_id]
+    mine = scope.hub_owned_in("hub_id", params)
+    return db.fetch_one(f"SELECT id, title, source, community FROM ideas WHERE application_id = ? AND {mine}", params)
 
 
 def duplicates_of(idea_id: int, db=None) -> pd.DataFrame:
     db = db or get_db()
-    return db.fetch_df("SELECT id, title, source, created_at FROM ideas WHERE duplicate_of = ? ORDER BY id", [idea_id])
+    params: list = [idea_id]
+    mine = scope.hub_owned_in("hub_id", params)
+    return db.fetch_df(f"SELECT id, title, source, created_at FROM ideas WHERE duplicate_of = ? AND {mine} ORDER BY id",
+                       params)
 
 
 def options(db=None) -> list[tuple[int, str]]:
     db = db or get_db()
-    return [(r["id"], f"{r['id']} · {r['title']}") for r in db.fetch_all("SELECT id, title FROM ideas ORDER BY id DESC")]
+    params: list = []
+    mine = scope.hub_owned_in("hub_id", params)
+    return [(r["id"], f"{r['id']} · {r['title']}") for r in db.fetch_all(
+        f"SELECT id, title FROM ideas WHERE {mine} ORDER BY id DESC", params)]

@@ -5,12 +5,12 @@ import datetime as dt
 
 import pandas as pd
 
-from core.intake import rubrics
+from core.intake import rubrics, scope
 from core.platform import records
 from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, Unique, register
-from core.platform.errors import PermissionDenied, ValidationFailed
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from core.platform.lookups import id_names
 from schemas import choices
 from schemas.columns import columns, money
@@ -20,10 +20,11 @@ from schemas.text import required as visible_text
 ROUND = register(Entity(
     name="round", table="rounds", label="创投批次", schema=Round, write_roles=frozenset({"admin"}),
     unique=(Unique("name", "批次名称已存在:「{title}」(编号 {key})"),),
+    hub_owned=True,  # each hub runs its own rounds (core.intake.scope): stamped, scoped, written by its own admin
 ))
 QUOTA = register(Entity(
     name="round_quota", table="round_quotas", label="类别资金额度", schema=CategoryQuota,
-    write_roles=frozenset({"admin"}), title_field="category",
+    write_roles=frozenset({"admin"}), title_field="category", hub_via=scope.VIA_ROUND,
 ))
 
 PHASES = (  # (name, start column, end column)
@@ -51,7 +52,11 @@ def defaults(year: int | None = None) -> dict:
     }
 
 
-def get(round_id: int, db=None) -> dict:
+def get(round_id: int, db=None, *, actor: Actor | None = None) -> dict:
+    """The round ``round_id``; NotFound, as for a missing one, when it is another hub's (the reader's hubs:
+    ``actor``'s, else the screen's user's, :mod:`core.intake.scope`)."""
+    if not scope.visible("round", round_id, actor, db):
+        raise NotFound(f"{ROUND.label}(编号 {round_id})不存在")
     return records.get(ROUND, round_id, db)
 
 
@@ -61,23 +66,29 @@ LIST_COLUMNS = columns("id", "year", "name", "total_budget", "project_ceiling", 
                        computed={"applications": "申报数", "funded": "立项数", "granted": money("已决定资助金额")})
 
 
-def all_rounds(db=None) -> pd.DataFrame:
+def all_rounds(db=None, *, actor: Actor | None = None) -> pd.DataFrame:
+    """The rounds of the reader's hubs, newest first, with their counts."""
     db = db or get_db()
+    params: list = []
+    where = scope.hub_owned_in("r.hub_id", params, actor)
     return db.fetch_df(
         "SELECT r.id, r.year, r.name, r.total_budget, r.project_ceiling, r.apply_start, r.apply_end, r.notice_end,"
         " (SELECT count(*) FROM applications a WHERE a.round_id = r.id) AS applications,"
         " (SELECT count(*) FROM applications a WHERE a.round_id = r.id AND a.state = 'funded') AS funded,"
         " (SELECT coalesce(sum(granted_amount), 0) FROM applications a WHERE a.round_id = r.id"
         "   AND a.state IN ('public_notice', 'funded')) AS granted"
-        " FROM rounds r ORDER BY r.year DESC, r.id DESC"
+        f" FROM rounds r WHERE {where} ORDER BY r.year DESC, r.id DESC", params
     )
 
 
-def current(db=None) -> dict | None:
-    """The round most recently opened for applications."""
+def current(db=None, *, actor: Actor | None = None) -> dict | None:
+    """The round of the reader's hubs most recently opened for applications."""
     db = db or get_db()
-    return db.fetch_one("SELECT * FROM rounds WHERE apply_start <= current_date ORDER BY apply_start DESC LIMIT 1") \
-        or db.fetch_one("SELECT * FROM rounds ORDER BY apply_start DESC LIMIT 1")
+    params: list = []
+    where = scope.hub_owned_in("hub_id", params, actor)
+    return db.fetch_one(f"SELECT * FROM rounds WHERE apply_start <= current_date AND {where}"
+                        " ORDER BY apply_start DESC LIMIT 1", params) \
+        or db.fetch_one(f"SELECT * FROM rounds WHERE {where} ORDER BY apply_start DESC LIMIT 1", params)
 
 
 def phase(r: dict, today: dt.date | None = None) -> str:
@@ -170,5 +181,7 @@ def set_quotas(round_id: int, new: dict[str, float | None], actor: Actor, *, ove
 
 
 def install_providers() -> None:
-    """``rounds``: every round id, newest first, shown by name."""
-    id_names("rounds", ("rounds",), "SELECT id, name FROM rounds ORDER BY year DESC, id DESC")
+    """``rounds``: every round id, newest first, shown by name; a screen's picker offers the rounds of its user's
+    hubs."""
+    id_names("rounds", ("rounds",), "SELECT id, name, hub_id FROM rounds ORDER BY year DESC, id DESC",
+             hub_column="hub_id")

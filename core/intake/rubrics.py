@@ -2,6 +2,7 @@
 first review of the round is submitted."""
 from __future__ import annotations
 
+from core.intake import scope
 from core.platform import records
 from core.platform.actor import Actor
 from core.platform.db import get_db
@@ -13,7 +14,7 @@ from schemas.review import DEFAULT_RUBRIC, Criterion
 
 CRITERION = register(Entity(
     name="criterion", table="rubric_criteria", label="评分项", schema=Criterion, write_roles=frozenset({"admin", "staff"}),
-    title_field="name",
+    title_field="name", hub_via=scope.VIA_ROUND,
 ))
 
 

@@ -106,3 +106,20 @@ def visible(kind: str, key, actor: Actor | None = None, db=None) -> bool:
         return False
     row = (db or get_db()).fetch_one(_HUB_OF[kind], [key])
     return row is not None and row["hub_id"] in keep
+
+
+def listed(kind: str, column: str) -> str:
+    """A list view's ``hub_sql`` (:class:`core.platform.listing.ListView`): ``column`` names a round / application /
+    project of the hubs whose placeholders go at ``{marks}``."""
+    return f"{column} IN ({_OF[kind]})"
+
+
+_LABEL = {"round": "创投批次", "application": "申报项目", "project": "立项项目"}
+
+
+def require(kind: str, key, actor: Actor | None = None, db=None) -> None:
+    """NotFound, in the words of a missing record, unless the reader may open round / application / project ``key``
+    (a reader of one round's or one application's records starts here: another hub's id reads as not found)."""
+    if not visible(kind, key, actor, db):
+        from core.platform.errors import NotFound  # noqa: PLC0415 - kept beside its one use
+        raise NotFound(f"{_LABEL[kind]}(编号 {key})不存在")

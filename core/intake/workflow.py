@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from core.intake import scope
 from core.platform import formats, records
 from core.platform.actor import Actor
 from core.platform.db import get_db
@@ -69,7 +70,7 @@ _BY_PAIR = {(t.source, t.target): t for t in TRANSITIONS}
 
 EVENT = register(Entity(
     name="application_event", table="application_events", label="申报流转记录", write_roles=frozenset(STAFF),
-    title_field="to_state", schema=ApplicationEvent,
+    title_field="to_state", schema=ApplicationEvent, hub_via=scope.VIA_APPLICATION,
 ))
 
 
@@ -139,6 +140,7 @@ def timeline(app_id: int, db=None):
     """The moves of an application as people read them: the time, who by 姓名 (the account name when
     the account is gone), the states in words, the note; empty values as "—"."""
     db = db or get_db()
+    scope.require("application", app_id, db=db)
     return db.fetch_df(
         "SELECT e.created_at,"
         " coalesce(u.name, CASE e.created_by WHEN 'system' THEN '系统' ELSE e.created_by END) AS created_by,"

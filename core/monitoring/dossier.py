@@ -10,6 +10,7 @@ import zipfile
 import pandas as pd
 from openpyxl import load_workbook
 
+from core.intake import scope
 from core.monitoring import evaluations, ledger, money, projects
 from core.platform import documents
 from core.platform.db import get_db
@@ -155,6 +156,7 @@ def attachments(project_id: int, db=None) -> pd.DataFrame:
     """Every attachment of the project's application and of its activities: id, owner_table, owner_id,
     filename, path (its name inside the zip)."""
     db = db or get_db()
+    scope.require("project", project_id, db=db)
     df = db.fetch_df(
         "SELECT d.id, d.owner_table, d.owner_id, d.filename, NULL AS activity_date FROM documents d"
         " JOIN projects p ON p.application_id = d.owner_id WHERE d.owner_table = 'applications' AND p.id = ?"

@@ -17,6 +17,7 @@ import json
 import pandas as pd
 import pandera.pandas as pa
 
+from core.intake import scope
 from core.monitoring import monitoring_policy, projects
 from core.platform import records
 from core.platform.actor import Actor
@@ -37,7 +38,7 @@ STAFF = frozenset({"admin", "staff"})
 
 EVALUATION = register(Entity(
     name="evaluation", table="evaluations", label="项目评估", write_roles=STAFF, title_field="kind",
-    schema=StoredEvaluation,
+    schema=StoredEvaluation, hub_via=scope.VIA_PROJECT,  # the hub of its project's round (core.intake.scope)
 ))
 
 MISSING_METHOD = "逾期未报"
@@ -316,6 +317,7 @@ def evaluations(project_id: int, db=None) -> pd.DataFrame:
     """The project's evaluations, oldest first: id, kind, kind_label, report_date, self_report, eval_date, method,
     evaluator, party, total_score, grade, passed, outcome, outcome_label, recover_amount, conclusion, item_scores (dict)."""
     db = db or get_db()
+    scope.require("project", project_id, db=db)
     df = db.fetch_df(
         f"SELECT id, kind, {_case('kind', EVALUATION_KINDS)} AS kind_label, report_date, self_report, eval_date,"
         f" method, evaluator, {_PARTY_SQL} AS party, total_score, grade, passed, outcome,"
@@ -340,13 +342,15 @@ def due_reports(*, today: dt.date | None = None, db=None) -> pd.DataFrame:
     past_grace (days_overdue > the round policy's report_grace_days); most overdue first."""
     db = db or get_db()
     today = today or dt.date.today()
+    params: list = [monitoring_policy.DEFAULT.report_grace_days]
+    mine = scope.rounds_in("a.round_id", params)  # the projects of the reader's hubs
     return db.fetch_df(
         "WITH running AS ("
         " SELECT p.id, p.agreement_no, a.title, p.midterm_due, p.final_due,"
         "  coalesce(m.report_grace_days, ?) AS grace"
         " FROM projects p JOIN applications a ON a.id = p.application_id"
         " LEFT JOIN monitoring_policies m ON m.round_id = a.round_id"
-        " WHERE p.state IN ('active', 'stopped')),"
+        f" WHERE p.state IN ('active', 'stopped') AND {mine}),"
         " due AS ("
         " SELECT id, agreement_no, title, 'midterm' AS kind, midterm_due AS due, grace FROM running"
         " UNION ALL SELECT id, agreement_no, title, 'final' AS kind, final_due AS due, grace FROM running)"
@@ -356,4 +360,4 @@ def due_reports(*, today: dt.date | None = None, db=None) -> pd.DataFrame:
         " FROM due d WHERE d.due < CAST(? AS DATE)"
         " AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.project_id = d.id AND e.kind = d.kind)"
         " ORDER BY days_overdue DESC, d.id, d.kind DESC",
-        [monitoring_policy.DEFAULT.report_grace_days, today, today, today])
+        [*params, today, today, today])

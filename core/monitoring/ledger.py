@@ -19,6 +19,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from core.intake import scope
 from core.platform import config, documents, importer, records
 from core.platform.actor import Actor
 from core.platform.db import get_db
@@ -44,7 +45,7 @@ def _defaults(record: dict) -> dict:
 
 ACTIVITY = register(Entity(
     name="activity", table="activities", label="服务活动", schema=Activity, write_roles=STAFF, title_field="title",
-    derive=_defaults,
+    derive=_defaults, hub_via=scope.VIA_PROJECT,  # the hub of its project's round (core.intake.scope)
 ))
 
 RUNNING_STATES = ("active", "stopped")
@@ -160,6 +161,7 @@ def activities(project_id: int, db=None) -> pd.DataFrame:
     """The project's activities, newest first: id, activity_date, community, place, venue_id (the venue's name),
     kind, title, participants, person_times, volunteers, notes, photos (count)."""
     db = db or get_db()
+    scope.require("project", project_id, db=db)
     return db.fetch_df(
         "SELECT a.id, a.activity_date, a.community, a.place, v.name AS venue_id, a.kind, a.title, a.participants,"
         f" a.person_times, {VOLUNTEERS_SQL} AS volunteers, a.notes,"
@@ -280,6 +282,7 @@ def _progress_sql(where: str) -> str:
 def progress(project_id: int, *, today: dt.date | None = None, db=None) -> dict:
     """The project's progress at ``today`` (see the module docstring for every figure)."""
     db = db or get_db()
+    scope.require("project", project_id, db=db)
     today = today or dt.date.today()
     row = db.fetch_one(_progress_sql("p.id = ?"), [today, project_id, today, project_id])
     if row is None:
@@ -300,6 +303,7 @@ def progress_all(*, today: dt.date | None = None, db=None, project_id: int | Non
     today = today or dt.date.today()
     where = "p.state IN ('active', 'stopped')" + (" AND p.id = ?" if project_id is not None else "")
     extra = [project_id] if project_id is not None else []
+    where += " AND " + scope.projects_in("p.id", extra)  # the projects of the reader's hubs
     return db.fetch_df(_progress_sql(where), [today, *extra, today, *extra])
 
 
@@ -325,4 +329,5 @@ LIST_VIEW = ListView(
     ),
     default_sort="activity_date", default_desc=True,
     search_hint=f"{LIST_COLUMNS['title']}、{LIST_COLUMNS['agreement_no']}或{LIST_COLUMNS['project']}",
+    hub_sql=scope.listed("project", "project_id"),  # the activities of the projects of the user's hubs
 )

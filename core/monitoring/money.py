@@ -15,6 +15,7 @@ import datetime as dt
 
 import pandas as pd
 
+from core.intake import scope
 from core.monitoring import monitoring_policy, projects
 from core.platform import records
 from core.platform.actor import Actor
@@ -32,6 +33,7 @@ STAFF = frozenset({"admin", "staff"})
 
 EXPENSE = register(Entity(
     name="expense", table="expenses", label="经费支出", schema=Expense, write_roles=STAFF, title_field="voucher_no",
+    hub_via=scope.VIA_PROJECT,  # the hub of its project's round (core.intake.scope)
 ))
 
 _GATE_KIND = {"midterm": "midterm", "final": "final"}  # gate -> evaluation kind that opens it
@@ -215,6 +217,7 @@ EXPENSE_COLUMNS = columns("id", "expense_date", "line_label", "amount", "descrip
 def expenses(project_id: int, db=None) -> pd.DataFrame:
     """id, expense_date, line, line_label, amount, description, voucher_no, over_reason, created_by."""
     db = db or get_db()
+    scope.require("project", project_id, db=db)
     df = db.fetch_df("SELECT id, expense_date, line, amount, description, voucher_no, over_reason, created_by"
                      " FROM expenses WHERE project_id = ? ORDER BY expense_date, id", [project_id])
     df.insert(3, "line_label", pd.Series([BUDGET_LINES.get(v, v) for v in df["line"]], index=df.index, dtype=object))
@@ -276,6 +279,7 @@ def execution(project_id: int, db=None) -> pd.DataFrame:
     """经费执行率 per budget line: line, label, budget, spent, rate (% rounded to 0.1; None when the
     budget is 0), over (spent > budget); then the total row (line "total", label "合计")."""
     db = db or get_db()
+    scope.require("project", project_id, db=db)
     projects.get(project_id, db)
     budget_sql = " UNION ALL ".join(f"SELECT '{c}' AS line, {c} AS budget FROM projects WHERE id = ?"
                                     for c in BUDGET_LINES)
@@ -302,6 +306,7 @@ def summary(project_id: int, *, today: dt.date | None = None, db=None) -> dict:
     """granted, released, spent (元); released_pct and execution_pct (of the granted amount) and
     elapsed_pct (share of the project period elapsed at ``today``, 0..100), rounded to 0.1."""
     db = db or get_db()
+    scope.require("project", project_id, db=db)
     today = today or dt.date.today()
     row = db.fetch_one(
         "SELECT p.granted_amount, p.start_date, p.end_date,"
@@ -325,6 +330,8 @@ def summary(project_id: int, *, today: dt.date | None = None, db=None) -> dict:
 def execution_by_project(db=None) -> pd.DataFrame:
     """Every project: project_id, granted, released, spent, execution_pct (spent / granted, % to 0.1)."""
     db = db or get_db()
+    params: list = []
+    mine = scope.projects_in("p.id", params)  # the projects of the reader's hubs
     df = db.fetch_df(
         "SELECT p.id AS project_id, CAST(p.granted_amount AS DOUBLE) AS granted,"
         " CAST(coalesce(r.released, 0) AS DOUBLE) AS released, CAST(coalesce(s.spent, 0) AS DOUBLE) AS spent,"
@@ -335,6 +342,6 @@ def execution_by_project(db=None) -> pd.DataFrame:
         "  GROUP BY project_id) r ON r.project_id = p.id"
         " LEFT JOIN (SELECT project_id, sum(amount) AS spent FROM expenses GROUP BY project_id) s"
         "  ON s.project_id = p.id"
-        " ORDER BY p.id")
+        f" WHERE {mine} ORDER BY p.id", params)
     df["execution_pct"] = df["execution_pct"].astype(float)
     return df

@@ -16,7 +16,7 @@ import datetime as dt
 
 import pandas as pd
 
-from core.intake import applications
+from core.intake import applications, scope
 from core.monitoring import monitoring_policy
 from core.platform import formats, records
 from core.platform.actor import Actor
@@ -40,18 +40,20 @@ PROJECT = register(Entity(
     name="project", table="projects", label="立项项目", schema=Agreement, write_roles=STAFF,
     title_field="agreement_no",
     unique=(Unique("agreement_no", "协议编号已被项目(编号 {key})使用"),),
+    hub_via=scope.VIA_APPLICATION,  # the hub of the round it was funded in (core.intake.scope)
 ))
 PROJECT_MILESTONE = register(Entity(
     name="project_milestone", table="project_milestones", label="项目里程碑", schema=ProjectMilestone,
-    write_roles=STAFF, title_field="deliverable",
+    write_roles=STAFF, title_field="deliverable", hub_via=scope.VIA_PROJECT,
 ))
 PROJECT_EVENT = register(Entity(
     name="project_event", table="project_events", label="项目动态", write_roles=STAFF, title_field="event",
-    schema=ProjectEvent,
+    schema=ProjectEvent, hub_via=scope.VIA_PROJECT,
 ))
 # the tranche plan is written when the agreement is signed (sign_agreement); core.monitoring.money releases the tranches
 TRANCHE = register(Entity(
     name="tranche", table="tranches", label="拨付计划", write_roles=STAFF, title_field="seq", schema=Tranche,
+    hub_via=scope.VIA_PROJECT,
 ))
 
 
@@ -105,6 +107,7 @@ LIST_VIEW = ListView(
     ),
     default_sort="id", default_desc=True,
     search_hint=f"{COLUMNS['agreement_no']}、{COLUMNS['title']}或{COLUMNS['org']}",
+    hub_sql=scope.listed("application", "application_id"),  # the projects of the rounds of the user's hubs
 )
 
 
@@ -120,14 +123,18 @@ def date_context(project_id: int, db=None) -> dict:
     return dict(row) if row else {}
 
 
-def get(project_id: int, db=None) -> dict:
-    """The project joined with its application: + title, category, org_id, org, round_id, round, brand."""
+def get(project_id: int, db=None, *, actor: Actor | None = None) -> dict:
+    """The project joined with its application: + title, category, org_id, org, round_id, round, brand; NotFound,
+    as for a missing one, when it is of another hub's round (the reader's hubs: ``actor``'s, else the screen's
+    user's, :mod:`core.intake.scope`)."""
     db = db or get_db()
+    params: list = [project_id]
+    mine = scope.hub_owned_in("r.hub_id", params, actor)
     row = db.fetch_one(
         "SELECT p.*, a.title, a.category, a.org_id, a.round_id, o.name AS org, r.name AS round, r.year,"
         " b.name AS brand FROM projects p JOIN applications a ON a.id = p.application_id"
         " JOIN organisations o ON o.id = a.org_id JOIN rounds r ON r.id = a.round_id"
-        " LEFT JOIN brands b ON b.id = p.brand_id WHERE p.id = ?", [project_id])
+        f" LEFT JOIN brands b ON b.id = p.brand_id WHERE p.id = ? AND {mine}", params)
     if row is None:
         raise NotFound(f"立项项目(编号 {project_id})不存在")
     return row
@@ -135,17 +142,21 @@ def get(project_id: int, db=None) -> dict:
 
 def for_application(app_id: int, db=None) -> dict | None:
     db = db or get_db()
-    return db.fetch_one("SELECT * FROM projects WHERE application_id = ?", [app_id])
+    params: list = [app_id]
+    mine = scope.applications_in("application_id", params)
+    return db.fetch_one(f"SELECT * FROM projects WHERE application_id = ? AND {mine}", params)
 
 
 def awaiting_agreement(db=None) -> pd.DataFrame:
     """Funded applications without a project yet: id, title, org, round, granted_amount."""
     db = db or get_db()
+    params: list = []
+    mine = scope.hub_owned_in("r.hub_id", params)
     return db.fetch_df(
         "SELECT a.id, a.title, o.name AS org, r.name AS round, a.granted_amount FROM applications a"
         " JOIN organisations o ON o.id = a.org_id JOIN rounds r ON r.id = a.round_id"
         " WHERE a.state = 'funded' AND NOT EXISTS (SELECT 1 FROM projects p WHERE p.application_id = a.id)"
-        " ORDER BY r.year DESC, a.id")
+        f" AND {mine} ORDER BY r.year DESC, a.id", params)
 
 
 # the columns of :func:`milestones` and of :func:`timeline`
@@ -156,6 +167,7 @@ TIMELINE_COLUMNS = columns("happened_on", "event", "detail", "by_user", computed
 def milestones(project_id: int, db=None) -> pd.DataFrame:
     """The project's milestones by due date: id, due_date, deliverable, done_on, note."""
     db = db or get_db()
+    scope.require("project", project_id, db=db)
     return db.fetch_df("SELECT id, due_date, deliverable, done_on, note FROM project_milestones"
                        " WHERE project_id = ? ORDER BY due_date, id", [project_id])
 
@@ -164,6 +176,7 @@ def timeline(project_id: int, db=None) -> pd.DataFrame:
     """The application's workflow events followed by the project's own events, oldest first:
     happened_on, event, detail, by_user."""
     db = db or get_db()
+    scope.require("project", project_id, db=db)
     df = db.fetch_df(
         "SELECT happened_on, event, detail, by_user FROM ("
         " SELECT CAST(e.created_at AS DATE) AS happened_on, e.created_at AS stamp, 0 AS part,"
@@ -306,13 +319,14 @@ def gate_label(gate: str) -> str:
 
 # ---- choice lists ----------------------------------------------------------------------------------
 def install_providers() -> None:
-    """``active_projects``: projects that are still running, shown as 「协议编号 项目名称」."""
-    sql = ("SELECT p.id, p.agreement_no, a.title, p.state FROM projects p"
-           " JOIN applications a ON a.id = p.application_id ORDER BY p.id DESC")
+    """``active_projects``: projects that are still running, shown as 「协议编号 项目名称」; a screen's picker offers
+    the projects of its user's hubs (those of their rounds)."""
+    sql = ("SELECT p.id, p.agreement_no, a.title, p.state, r.hub_id FROM projects p"
+           " JOIN applications a ON a.id = p.application_id JOIN rounds r ON r.id = a.round_id ORDER BY p.id DESC")
     title = lambda r: f"{r['agreement_no']} {r['title']}"  # noqa: E731
-    id_names("active_projects", ("projects", "applications"), sql, title,
-             offered=lambda r: r["state"] in ("active", "stopped"))
-    id_names("projects", ("projects", "applications"), sql, title)
+    id_names("active_projects", ("projects", "applications", "rounds"), sql, title,
+             offered=lambda r: r["state"] in ("active", "stopped"), hub_column="hub_id")
+    id_names("projects", ("projects", "applications", "rounds"), sql, title, hub_column="hub_id")
 
 
 # ---- how figures and people read on screens (core.platform.formats for single values) -------------------------------

@@ -27,6 +27,7 @@ from typing import Callable
 
 import pandas as pd
 
+from core.intake import scope
 from core.monitoring import ledger, projects
 from core.platform import cache, records
 from core.platform.actor import Actor
@@ -41,6 +42,7 @@ STAFF = frozenset({"admin", "staff"})
 
 RISK_ACK = register(Entity(
     name="risk_ack", table="risk_acks", label="预警处理", schema=RiskAck, write_roles=STAFF, title_field="code",
+    hub_via=scope.VIA_PROJECT,  # the hub of its project's round (core.intake.scope)
 ))
 RISK_SETTING = register(Entity(
     name="risk_setting", table="risk_settings", label="预警规则设置", write_roles=frozenset({"admin"}),
@@ -336,7 +338,8 @@ def board(*, today: dt.date | None = None, db=None) -> pd.DataFrame:
     is written (``core.platform.cache``): the 工作台 of every staff member, the risk screen and the dashboards read it."""
     db = db or get_db()
     today = today or dt.date.today()
-    return cache.cached("risk_board", (today,), TABLES, lambda: _open(today, db), db)
+    # the reader's hubs are part of the key: each hub's board (and a district's roll-up) is its own
+    return cache.cached("risk_board", (today, scope.hubs()), TABLES, lambda: _open(today, db), db)
 
 
 def _open(today: dt.date, db) -> pd.DataFrame:
@@ -379,6 +382,7 @@ def acknowledge(project_id: int, code: str, values: dict, actor: Actor, *, today
 def acks(project_id: int, db=None) -> pd.DataFrame:
     """Every acknowledgement of the project, newest first: id, code, rule, note, until, created_at, created_by."""
     db = db or get_db()
+    scope.require("project", project_id, db=db)
     df = db.fetch_df("SELECT id, code, note, until, created_at, created_by FROM risk_acks WHERE project_id = ?"
                      " ORDER BY id DESC", [project_id])
     df.insert(2, "rule", [RULE_BY_CODE[c].label if c in RULE_BY_CODE else c for c in df["code"]])

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from core.intake import rounds, workflow
+from core.intake import rounds, scope, workflow
 from core.intake.applications import APPLICATION
 from core.platform import records
 from core.platform.actor import Actor
@@ -45,6 +45,7 @@ ASSIGNMENT = register(Entity(
     rules=(Rule("评审专家只能对分配给自己的任务确认无利益冲突或申报回避", actions=frozenset({"update"}),
                 roles=frozenset({"reviewer"}), check=_declaration,
                 fields=frozenset({"no_conflict_at", "status", "recused_reason"})),),
+    hub_via=scope.VIA_APPLICATION,  # the application's round's hub (core.intake.scope)
 ))
 
 
@@ -138,6 +139,7 @@ def plan_token(round_id: int, db=None) -> tuple:
 def app_titles(round_id: int, db=None) -> dict[int, str]:
     """Every application of the round as staff name it: 「title」(编号 id)."""
     db = db or get_db()
+    scope.require("round", round_id, db=db)
     return {int(r["id"]): f"「{r['title']}」(编号 {r['id']})" for r in db.fetch_all(
         "SELECT id, title FROM applications WHERE round_id = ? ORDER BY id", [round_id])}
 
@@ -147,6 +149,7 @@ def matrix(round_id: int, pairs: list[tuple[int, str]] | None = None, db=None) -
     confirmed), 回避 recused. One row per application in review or with any assignment; one column per
     reviewer who appears; ``已分配`` counts the ● of the row. Empty frame: nothing to show."""
     db = db or get_db()
+    scope.require("round", round_id, db=db)
     marks = ", ".join("?" for _ in REVIEW_STATES)
     apps = db.fetch_all(
         "SELECT a.id, a.title FROM applications a WHERE a.round_id = ? AND (a.state IN (" + marks + ")"
@@ -174,6 +177,7 @@ def matrix(round_id: int, pairs: list[tuple[int, str]] | None = None, db=None) -
 def waiting(round_id: int, db=None) -> list[dict]:
     """The round's applications that passed screening (审查合格) and are not yet sent to review."""
     db = db or get_db()
+    scope.require("round", round_id, db=db)
     return db.fetch_all("SELECT a.id, a.title, o.name AS org FROM applications a JOIN organisations o ON o.id = a.org_id"
                         " WHERE a.round_id = ? AND a.state = 'eligible' ORDER BY a.id", [round_id])
 
@@ -302,6 +306,7 @@ ASSIGNMENT_COLUMNS = columns("name", "status", "no_conflict_at", "recused_reason
 def for_application(app_id: int, db=None) -> pd.DataFrame:
     """The application's assignments; ``name`` is the reviewer's 姓名."""
     db = db or get_db()
+    scope.require("application", app_id, db=db)
     df = db.fetch_df("SELECT s.id, s.reviewer, s.status, s.no_conflict_at, s.recused_reason, r.status AS review,"
                      " r.total FROM assignments s LEFT JOIN reviews r ON r.assignment_id = s.id"
                      " WHERE s.application_id = ? ORDER BY s.id", [app_id])

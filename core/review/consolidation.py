@@ -12,7 +12,7 @@ import statistics
 
 import pandas as pd
 
-from core.intake import rounds, rubrics, workflow
+from core.intake import rounds, rubrics, scope, workflow
 from core.intake.applications import APPLICATION
 from core.platform import records
 from core.platform.actor import Actor
@@ -30,11 +30,11 @@ from schemas.text import required as visible_text
 
 OVERRIDE = register(Entity(
     name="recommendation_override", table="recommendation_overrides", label="推荐调整", schema=Override,
-    write_roles=frozenset({"admin", "staff"}), title_field="reason",
+    write_roles=frozenset({"admin", "staff"}), title_field="reason", hub_via=scope.VIA_APPLICATION,
 ))
 FLAG_RESOLUTION = register(Entity(
     name="flag_resolution", table="flag_resolutions", label="分差提示解除", schema=FlagResolution,
-    write_roles=frozenset({"admin"}), title_field="reason",
+    write_roles=frozenset({"admin"}), title_field="reason", hub_via=scope.VIA_APPLICATION,
 ))
 # columns of the reviews: the project's number, the expert by name, the review's weighted total
 _REVIEWS = {"application_id": "项目编号", "reviewer": "专家", "total": SYSTEM_FIELDS["reviews.total"]}
@@ -290,6 +290,7 @@ PROGRESS_COLUMNS = columns("reviewer", "assigned", "drafts", "submitted", "overd
 def open_reviews(round_id: int, db=None) -> int:
     """Assigned reviews of the round not yet submitted (they no longer count once the round is signed off)."""
     db = db or get_db()
+    scope.require("round", round_id, db=db)
     return int(db.scalar(
         "SELECT count(*) FROM assignments s JOIN applications a ON a.id = s.application_id"
         " LEFT JOIN reviews v ON v.assignment_id = s.id WHERE a.round_id = ? AND s.status = 'assigned'"

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pandas as pd
 
-from core.intake import rounds, workflow
+from core.intake import rounds, scope, workflow
 from core.platform import formats, records
 from core.platform.actor import Actor
 from core.review import consolidation
@@ -20,7 +20,7 @@ from schemas.round import Round
 
 OBJECTION = register(Entity(
     name="objection", table="objections", label="公示异议", schema=Objection,
-    write_roles=frozenset({"admin", "staff"}), title_field="content",
+    write_roles=frozenset({"admin", "staff"}), title_field="content", hub_via=scope.VIA_ROUND,
 ))
 
 
@@ -101,6 +101,7 @@ def decide(app_id: int, values: dict, actor: Actor, db=None) -> list[str]:
 def notice_list(round_id: int, db=None) -> pd.DataFrame:
     """The public-notice list: projects proposed for funding (printable/exportable; :data:`NOTICE_COLUMNS`)."""
     db = db or get_db()
+    scope.require("round", round_id, db=db)
     return db.fetch_df(
         "SELECT a.id, a.title, o.name AS org, a.category, array_to_string(a.communities, '、') AS communities,"
         " a.granted_amount FROM applications a JOIN organisations o ON o.id = a.org_id"
@@ -188,6 +189,7 @@ def publish_notice(round_id: int, actor: Actor, db=None) -> None:
 def objections(round_id: int, db=None) -> pd.DataFrame:
     """The objections of a round, with the project's title and who registered it (姓名)."""
     db = db or get_db()
+    scope.require("round", round_id, db=db)
     return db.fetch_df(
         "SELECT o.id, o.application_id, o.received_date, o.content, o.handling, o.result, o.closed,"
         " a.title AS app_title,"

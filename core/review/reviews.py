@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from core.intake import applications, blind, rounds, rubrics
+from core.intake import applications, blind, rounds, rubrics, scope
 from core.platform import records
 from core.platform.actor import Actor
 from core.platform.db import get_db
@@ -108,6 +108,7 @@ REVIEW = register(Entity(
     rules=(Rule(OPEN_REVIEW, actions=frozenset({"create", "update"}), roles=frozenset({"reviewer"}),
                 check=_own_open_review),
            REOPEN),
+    hub_via=scope.VIA_APPLICATION,  # the hub of the application's round (core.intake.scope)
 ))
 SCORE = register(Entity(
     name="review_score", table="review_scores", label="分项得分", schema=ReviewScore, title_field="criterion_id",

@@ -1,0 +1,207 @@
+"""Isolation of the 公益创投 chain between hubs (issue 20, core.intake.scope): a round belongs to a hub (migration 025,
+stamped by the write path) and takes applications only from that hub's organisations; every reader of the chain
+(rounds, ideas, applications, screening queue, review admin, decisions and notice, projects, tranches, ledger,
+expenses, evaluations, risk board, dossier, documents) keeps the reader's hubs, a record of another hub opened by id
+reads as not found, and a write to another hub's record is refused by the write path. First on a small network
+built here (runs on both engines), then on the demo network: 白杨's staff see none of 下沙's chain, 下沙's staff see
+theirs, 钱塘区 reads both and writes neither."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+
+from core.intake import applications, ideas, rounds
+from core.orgs import hubs, organisations
+from core.platform import listing, records
+from core.platform.actor import DEFAULT_HUB, SYSTEM, Actor, act_as
+from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from schemas import choices
+from tests.test_rounds import ADMIN, STAFF, STONES, app_values, make_app, make_org, make_round, round_values
+from tests.test_schema_organisation import org_values, uscc_for
+
+
+@contextmanager
+def screen_of(actor: Actor | None):
+    """Read as the signed-in user of a screen (what the sign-in gate declares on every run)."""
+    act_as(actor)
+    try:
+        yield
+    finally:
+        act_as(None)
+
+
+def _ids(df, column: str = "id") -> set[int]:
+    return {int(v) for v in df[column]}
+
+
+def _listed(view, actor: Actor) -> set[int]:
+    return _ids(listing.fetch_all(view, listing.Query(hubs=actor.hubs)))
+
+
+# ---- a small network: 本中心 (hub 1) and 乙街道 under 钱塘区 ------------------------------------------------
+
+@pytest.fixture
+def net(db):
+    from core import domain
+
+    domain.install_providers()
+    hubs.ensure_default(db)
+    qt = hubs.create({"name": "钱塘区枢纽", "level": "区", "parent_id": None}, SYSTEM)
+    hubs.update(DEFAULT_HUB, {"parent_id": qt}, SYSTEM)
+    b = hubs.create({"name": "乙街道中心", "level": "街道", "parent_id": qt}, SYSTEM)
+    n = {"db": db, "qt": qt, "b": b,
+         "admin_b": Actor("admin_b", ("admin",), hub_id=b, scope=hubs.subtree(b, db)),
+         "staff_b": Actor("staff_b", ("staff",), hub_id=b, scope=hubs.subtree(b, db)),
+         "qt_staff": Actor("qt_staff", ("staff",), hub_id=qt, scope=hubs.subtree(qt, db))}
+    n["r1"], n["org1"] = make_round(), make_org(1)  # 本中心's (the default hub of ADMIN and STAFF)
+    n["app1"] = make_app(n["r1"], n["org1"])
+    n["rb"] = rounds.create(round_values(name="2026年乙街道公益创投"), n["admin_b"])
+    n["orgb"] = organisations.create(org_values(name="乙街道银龄互助会", uscc=uscc_for("51", 2)), n["staff_b"])
+    n["appb"] = applications.save_draft(app_values(n["rb"], n["orgb"], title="乙街道邻里食堂"), STONES, n["staff_b"])
+    return n
+
+
+def test_a_round_belongs_to_its_creators_hub_and_takes_only_that_hubs_organisations(net):
+    db = net["db"]
+    hub_of = {r["id"]: r["hub_id"] for r in db.fetch_all("SELECT id, hub_id FROM rounds")}
+    assert hub_of == {net["r1"]: DEFAULT_HUB, net["rb"]: net["b"]}
+    before = db.scalar("SELECT count(*) FROM applications")
+    with pytest.raises(ValidationFailed) as info:  # 乙's round, 本中心's organisation
+        applications.save_draft(app_values(net["rb"], net["org1"], title="跨枢纽申报"), STONES, net["staff_b"])
+    said = " ".join(info.value.fields["org_id"])
+    assert "属于「本中心」的台账" in said and "本批次「2026年乙街道公益创投」属于「乙街道中心」" in said
+    assert "请选择本枢纽的组织" in said
+    with pytest.raises(ValidationFailed) as info:  # 本中心's round, 乙's organisation
+        applications.save_draft(app_values(net["r1"], net["orgb"], title="跨枢纽申报"), STONES, STAFF)
+    assert "属于「乙街道中心」的台账" in " ".join(info.value.fields["org_id"])
+    assert db.scalar("SELECT count(*) FROM applications") == before
+
+
+def test_a_write_to_another_hubs_chain_is_refused_by_the_write_path(net):
+    db = net["db"]
+    audit = db.scalar("SELECT count(*) FROM audit_log")
+    with pytest.raises(PermissionDenied) as info:  # a new application in 本中心's round, by 乙's staff
+        applications.save_draft(app_values(net["r1"], net["org1"], title="越权申报"), STONES, net["staff_b"])
+    assert "属于其他枢纽的台账" in str(info.value) and "请由该枢纽的工作人员办理" in str(info.value)
+    with pytest.raises(PermissionDenied):  # editing 本中心's draft
+        applications.save_draft(app_values(net["r1"], net["org1"], title="改名"), STONES, net["staff_b"],
+                                app_id=net["app1"])
+    with pytest.raises(PermissionDenied) as info:  # the district reads 本中心's chain, never writes it
+        applications.submit(net["app1"], net["qt_staff"])
+    assert "属于「本中心」的台账" in str(info.value)
+    with pytest.raises(PermissionDenied):  # 乙's round settings, by 本中心's admin
+        rounds.update(net["rb"], {"notes": "越权修改"}, ADMIN, override_reason="测试越权")
+    assert db.scalar("SELECT count(*) FROM audit_log") == audit
+    assert db.fetch_one("SELECT title, state FROM applications WHERE id = ?", [net["app1"]]) == {
+        "title": "幸福食堂助餐服务", "state": "draft"}
+    assert applications.submit(net["appb"], net["staff_b"]) == "submitted"  # its own hub's: as before
+
+
+def test_each_hub_reads_its_own_chain_and_the_district_reads_both(net):
+    r1, rb, app1, appb = net["r1"], net["rb"], net["app1"], net["appb"]
+    staff_b, qt_staff = net["staff_b"], net["qt_staff"]
+    for actor, keep_rounds, keep_apps in ((staff_b, {rb}, {appb}), (STAFF, {r1}, {app1}),
+                                          (qt_staff, {r1, rb}, {app1, appb})):
+        assert _ids(rounds.all_rounds(actor=actor)) == keep_rounds
+        assert _listed(applications.LIST_VIEW, actor) == keep_apps
+        with screen_of(actor):
+            assert _ids(rounds.all_rounds()) == keep_rounds
+            assert set(choices.get("rounds")) == keep_rounds
+            assert rounds.current()["id"] in keep_rounds
+            assert {i for i, _ in applications.options()} == keep_apps
+            assert {i for i, _ in applications.editable()} == keep_apps
+            assert sum(applications.counts_by_state().values()) == len(keep_apps)
+            for app_id in (app1, appb):
+                if app_id in keep_apps:
+                    assert applications.get(app_id)["id"] == app_id
+                else:  # opened by id (?id=): the words of a missing record, nothing of its content
+                    with pytest.raises(NotFound, match=f"申报项目\\(编号 {app_id}\\)不存在"):
+                        applications.get(app_id)
+            for round_id in (r1, rb):
+                if round_id not in keep_rounds:
+                    with pytest.raises(NotFound, match="创投批次"):
+                        rounds.get(round_id)
+    idea_b = ideas.create({"title": "乙街道老年助餐点", "description": "希望在社区设立老年助餐点", "community": "文海社区",
+                           "category": "一老一小", "source": "居民"}, staff_b)
+    assert net["db"].scalar("SELECT hub_id FROM ideas WHERE id = ?", [idea_b]) == net["b"]
+    assert _listed(ideas.LIST_VIEW, STAFF) == set() and _listed(ideas.LIST_VIEW, qt_staff) == {idea_b}
+    with screen_of(STAFF), pytest.raises(NotFound):
+        ideas.get(idea_b)
+
+
+# ---- the demo network: 下沙 holds the whole case study, 白杨 none of it -----------------------------------------
+
+def _demo_actors(db) -> dict[str, Actor]:
+    return {name: hubs.actor_for(name, roles, db) for name, roles in
+            (("by_staff", ("staff",)), ("staff", ("staff",)), ("qt_leader", ("leader",)))}
+
+
+def test_baiyang_staff_see_none_of_xiashas_chain_xiasha_sees_its_own_and_qiantang_reads_both(demo_db):
+    from core.documents import catalog
+    from core.monitoring import dossier, evaluations, ledger, money, projects, risks
+    from core.review import assignment, consolidation, decisions
+
+    db = demo_db
+    who = _demo_actors(db)
+    running = db.fetch_one(
+        "SELECT p.id AS pid, p.application_id AS app, a.round_id AS rnd FROM projects p"
+        " JOIN applications a ON a.id = p.application_id WHERE p.state = 'active' ORDER BY p.id LIMIT 1")
+    pid, app_id, round_id = running["pid"], running["app"], running["rnd"]
+    reviewed = db.scalar("SELECT a.round_id FROM assignments s JOIN applications a ON a.id = s.application_id"
+                         " ORDER BY s.id DESC LIMIT 1")
+    every = {"rounds": db.scalar("SELECT count(*) FROM rounds"), "apps": db.scalar("SELECT count(*) FROM applications"),
+             "projects": db.scalar("SELECT count(*) FROM projects"), "ideas": db.scalar("SELECT count(*) FROM ideas")}
+    assert min(every.values()) > 0
+
+    # 白杨: every list empty, every record of 下沙 not found (by id, as a URL opens it)
+    by = who["by_staff"]
+    for view in (applications.LIST_VIEW, ideas.LIST_VIEW, projects.LIST_VIEW, ledger.LIST_VIEW):
+        assert _listed(view, by) == set(), view.entity.name
+    with screen_of(by):
+        assert rounds.all_rounds().empty and rounds.current() is None
+        for source in ("rounds", "round_names", "notice_applications", "projects", "active_projects"):
+            assert choices.get(source) == [], source
+        assert applications.options() == [] and applications.editable() == [] and ideas.options() == []
+        assert applications.queue(("submitted", "resubmitted", "returned")).empty
+        assert sum(applications.counts_by_state().values()) == 0
+        assert projects.awaiting_agreement().empty and money.execution_by_project().empty
+        assert ledger.progress_all().empty and evaluations.due_reports().empty
+        assert risks.board().empty and risks.summary()["total"] == 0
+        opened = [
+            lambda: rounds.get(round_id), lambda: applications.get(app_id), lambda: projects.get(pid),
+            lambda: assignment.matrix(reviewed), lambda: assignment.for_application(app_id),
+            lambda: consolidation.table(reviewed), lambda: consolidation.progress(reviewed),
+            lambda: decisions.notice_list(round_id), lambda: decisions.objections(round_id),
+            lambda: money.tranches(pid), lambda: money.expenses(pid), lambda: money.summary(pid),
+            lambda: ledger.activities(pid), lambda: ledger.progress(pid), lambda: evaluations.evaluations(pid),
+            lambda: risks.acks(pid), lambda: projects.timeline(pid), lambda: dossier.sheets(pid),
+        ]
+        for i, read in enumerate(opened):
+            with pytest.raises(NotFound, match="不存在"):
+                read()
+                pytest.fail(f"reader {i} showed another hub's record")
+    for key, record_id in (("application", app_id), ("agreement", pid), ("notice", round_id)):
+        with pytest.raises(NotFound):  # the documents of these, asked for by 白杨's staff
+            catalog.word(key, record_id, by, db)
+    with pytest.raises(PermissionDenied, match="属于其他枢纽的台账"):  # and no write to them
+        records.update(projects.PROJECT, pid, {}, by, system={"notes": "越权"})
+
+    # 下沙's staff and 钱塘区's leader: everything as before (the leader through the roll-up)
+    for name in ("staff", "qt_leader"):
+        actor = who[name]
+        assert _listed(applications.LIST_VIEW, actor) and len(_listed(projects.LIST_VIEW, actor)) == every["projects"]
+        assert len(_listed(ideas.LIST_VIEW, actor)) == every["ideas"]
+        with screen_of(actor):
+            assert len(rounds.all_rounds()) == every["rounds"]
+            assert len(choices.get("rounds")) == every["rounds"]
+            assert applications.get(app_id)["id"] == app_id and projects.get(pid)["id"] == pid
+            assert not money.tranches(pid).empty and not ledger.activities(pid).empty
+            assert not ledger.progress_all().empty and not decisions.notice_list(round_id).empty
+            assert not assignment.matrix(reviewed).empty
+    with screen_of(who["qt_leader"]):
+        leader_board = risks.board()
+    with screen_of(who["staff"]):
+        assert len(risks.board()) == len(leader_board)
+    with pytest.raises(PermissionDenied):
+        records.update(applications.APPLICATION, app_id, {}, who["qt_leader"], system={"decision_note": "越权"})
