@@ -41,6 +41,7 @@ class RuleContext:
     db: Any
     actor: Actor
     begun: dict = field(default_factory=dict)  # (table, key) -> row at the start of the unit, None if created by it
+    parent_hubs: dict = field(default_factory=dict)  # (Entity.hub_via sql, parent id) -> its hub, read once per unit
 
     def original(self, entity: "Entity", key: Any) -> dict | None:
         """The row as it stood before this change; None when this change created it."""

@@ -61,8 +61,12 @@ def _within_hub(ctx: RuleContext, entity: Entity, before: dict | None, after: di
             column, sql = entity.hub_via
             if row.get(column) is None:
                 continue  # not (yet) of a hub-owned record: nothing to judge it by
-            found = ctx.db.fetch_one(sql, [row[column]])  # ``sql`` names the hub ``hub_id``
-            hub = None if found is None else found["hub_id"]
+            if (sql, row[column]) not in ctx.parent_hubs:  # one read per parent (an import's rows share one)
+                found = ctx.db.fetch_one(sql, [row[column]])  # ``sql`` names the hub ``hub_id``
+                ctx.parent_hubs[(sql, row[column])] = None if found is None else found["hub_id"]
+            hub = ctx.parent_hubs[(sql, row[column])]
+            if hub is None:
+                continue  # no such parent: the caller's own check names what is missing
         else:
             hub = None if row is None else row.get("hub_id")
         if row is not None and not actor.writes(hub):
