@@ -22,6 +22,7 @@ import pandas as pd
 from core.dashboards import dashboard
 from core.dashboards.dashboard import Filters
 from core.documents.render import Picture, cn_date, render, text, yuan
+from core.intake import scope
 from core.platform import documents, formats, records
 from core.platform.actor import Actor
 from core.platform.db import get_db
@@ -118,9 +119,10 @@ def _training_forms(db, lo: int | None, hi: int) -> str:
 
 
 def _categories(db, lo: int | None, hi: int) -> str:
+    params: list = [lo if lo is not None else dashboard.YEAR_MIN, hi]
+    mine = scope.hub_owned_in("r.hub_id", params)  # the rounds of the reader's hubs
     rows = db.fetch_all("SELECT a.category, count(*) AS n FROM applications a JOIN rounds r ON r.id = a.round_id"
-                        " WHERE a.state = 'funded' AND r.year BETWEEN ? AND ? GROUP BY a.category",
-                        [lo if lo is not None else dashboard.YEAR_MIN, hi])
+                        f" WHERE a.state = 'funded' AND r.year BETWEEN ? AND ? AND {mine} GROUP BY a.category", params)
     by = {r["category"]: int(r["n"]) for r in rows}
     order = [c for c in choices.PROJECT_CATEGORIES if c in by] + sorted(set(by) - set(choices.PROJECT_CATEGORIES))
     return "、".join(f"{c} {by[c]} 个" for c in order) or "暂无"
@@ -171,6 +173,9 @@ def cases(year: int, *, limit: int = CASES, photos: bool = True, db=None) -> lis
     person-times served in the year; each with its figures, three of its activities and (``photos``) up to
     :data:`CASE_PHOTOS` of its activity photos (PNG/JPEG)."""
     db = db or get_db()
+    params: list = [int(year)]
+    mine = scope.projects_in("p.id", params)  # the projects of the reader's hubs
+    params.append(int(limit))
     rows = db.fetch_all(
         "WITH y AS (SELECT x.project_id, count(*) AS activities, sum(x.person_times) AS person_times,"
         "  count(d.id) AS photos FROM activities x LEFT JOIN documents d ON d.owner_table = 'activities'"
@@ -178,8 +183,8 @@ def cases(year: int, *, limit: int = CASES, photos: bool = True, db=None) -> lis
         " SELECT p.id, a.title, o.name AS org, a.category, b.name AS brand, p.communities, p.granted_amount,"
         "  p.start_date, p.end_date, y.activities, y.person_times, y.photos"
         " FROM y JOIN projects p ON p.id = y.project_id JOIN applications a ON a.id = p.application_id"
-        " JOIN organisations o ON o.id = a.org_id LEFT JOIN brands b ON b.id = p.brand_id"
-        " ORDER BY (y.photos > 0) DESC, y.person_times DESC, p.id LIMIT ?", [int(year), int(limit)])
+        f" JOIN organisations o ON o.id = a.org_id LEFT JOIN brands b ON b.id = p.brand_id WHERE {mine}"
+        " ORDER BY (y.photos > 0) DESC, y.person_times DESC, p.id LIMIT ?", params)
     out = []
     for r in rows:
         acts = db.fetch_all("SELECT activity_date, community, title, person_times FROM activities"

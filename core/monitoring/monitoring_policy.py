@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from core.intake import scope
 from core.platform import records
 from core.platform.actor import Actor
 from core.platform.db import get_db
@@ -24,6 +25,7 @@ from schemas.stored import StoredPolicy
 POLICY = register(Entity(
     name="monitoring_policy", table="monitoring_policies", label="监管规则", write_roles=frozenset({"admin"}),
     key="round_id", key_generated=False, title_field="round_id", schema=StoredPolicy,
+    hub_via=scope.VIA_ROUND,  # the round's hub (core.intake.scope)
 ))
 
 _SPLIT = re.compile(r"[,,、;;\s]+")
