@@ -14,10 +14,10 @@ import pytest
 from core.intake import applications, ideas, rounds
 from core.orgs import hubs, organisations
 from core.platform import listing, records
-from core.platform.actor import DEFAULT_HUB, SYSTEM, Actor, act_as
+from core.platform.actor import SYSTEM, Actor, act_as
 from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from schemas import choices
-from tests.test_rounds import ADMIN, STAFF, STONES, app_values, make_app, make_org, make_round, round_values
+from tests.test_rounds import STONES, app_values, round_values
 from tests.test_schema_organisation import org_values, uscc_for
 
 
@@ -39,7 +39,11 @@ def _listed(view, actor: Actor) -> set[int]:
     return _ids(listing.fetch_all(view, listing.Query(hubs=actor.hubs)))
 
 
-# ---- a small network: 本中心 (hub 1) and 乙街道 under 钱塘区 ------------------------------------------------
+# ---- a small network: 甲街道 and 乙街道 under 钱塘区 -------------------------------------------------------
+
+def _in(hub: int, name: str, role: str, db) -> Actor:
+    return Actor(name, (role,), hub_id=hub, scope=hubs.subtree(hub, db))
+
 
 @pytest.fixture
 def net(db):
@@ -48,14 +52,15 @@ def net(db):
     domain.install_providers()
     hubs.ensure_default(db)
     qt = hubs.create({"name": "钱塘区枢纽", "level": "区", "parent_id": None}, SYSTEM)
-    hubs.update(DEFAULT_HUB, {"parent_id": qt}, SYSTEM)
+    a = hubs.create({"name": "甲街道中心", "level": "街道", "parent_id": qt}, SYSTEM)
     b = hubs.create({"name": "乙街道中心", "level": "街道", "parent_id": qt}, SYSTEM)
-    n = {"db": db, "qt": qt, "b": b,
-         "admin_b": Actor("admin_b", ("admin",), hub_id=b, scope=hubs.subtree(b, db)),
-         "staff_b": Actor("staff_b", ("staff",), hub_id=b, scope=hubs.subtree(b, db)),
-         "qt_staff": Actor("qt_staff", ("staff",), hub_id=qt, scope=hubs.subtree(qt, db))}
-    n["r1"], n["org1"] = make_round(), make_org(1)  # 本中心's (the default hub of ADMIN and STAFF)
-    n["app1"] = make_app(n["r1"], n["org1"])
+    n = {"db": db, "qt": qt, "a": a, "b": b, "admin_a": _in(a, "admin_a", "admin", db),
+         "staff_a": _in(a, "staff_a", "staff", db), "admin_b": _in(b, "admin_b", "admin", db),
+         "staff_b": _in(b, "staff_b", "staff", db), "qt_staff": _in(qt, "qt_staff", "staff", db)}
+    n["r1"] = rounds.create(round_values(name="2026年甲街道公益创投"), n["admin_a"])
+    n["org1"] = organisations.create(org_values(name="甲街道邻里互助会", uscc=uscc_for("51", 1)), n["staff_a"])
+    n["org1b"] = organisations.create(org_values(name="甲街道青少年服务社", uscc=uscc_for("51", 3)), n["staff_a"])
+    n["app1"] = applications.save_draft(app_values(n["r1"], n["org1"]), STONES, n["staff_a"])
     n["rb"] = rounds.create(round_values(name="2026年乙街道公益创投"), n["admin_b"])
     n["orgb"] = organisations.create(org_values(name="乙街道银龄互助会", uscc=uscc_for("51", 2)), n["staff_b"])
     n["appb"] = applications.save_draft(app_values(n["rb"], n["orgb"], title="乙街道邻里食堂"), STONES, n["staff_b"])
@@ -65,15 +70,15 @@ def net(db):
 def test_a_round_belongs_to_its_creators_hub_and_takes_only_that_hubs_organisations(net):
     db = net["db"]
     hub_of = {r["id"]: r["hub_id"] for r in db.fetch_all("SELECT id, hub_id FROM rounds")}
-    assert hub_of == {net["r1"]: DEFAULT_HUB, net["rb"]: net["b"]}
+    assert hub_of == {net["r1"]: net["a"], net["rb"]: net["b"]}
     before = db.scalar("SELECT count(*) FROM applications")
-    with pytest.raises(ValidationFailed) as info:  # 乙's round, 本中心's organisation
+    with pytest.raises(ValidationFailed) as info:  # 乙's round, 甲's organisation
         applications.save_draft(app_values(net["rb"], net["org1"], title="跨枢纽申报"), STONES, net["staff_b"])
     said = " ".join(info.value.fields["org_id"])
-    assert "属于「本中心」的台账" in said and "本批次「2026年乙街道公益创投」属于「乙街道中心」" in said
+    assert "属于「甲街道中心」的台账" in said and "本批次「2026年乙街道公益创投」属于「乙街道中心」" in said
     assert "请选择本枢纽的组织" in said
-    with pytest.raises(ValidationFailed) as info:  # 本中心's round, 乙's organisation
-        applications.save_draft(app_values(net["r1"], net["orgb"], title="跨枢纽申报"), STONES, STAFF)
+    with pytest.raises(ValidationFailed) as info:  # 甲's round, 乙's organisation
+        applications.save_draft(app_values(net["r1"], net["orgb"], title="跨枢纽申报"), STONES, net["staff_a"])
     assert "属于「乙街道中心」的台账" in " ".join(info.value.fields["org_id"])
     assert db.scalar("SELECT count(*) FROM applications") == before
 
@@ -81,17 +86,17 @@ def test_a_round_belongs_to_its_creators_hub_and_takes_only_that_hubs_organisati
 def test_a_write_to_another_hubs_chain_is_refused_by_the_write_path(net):
     db = net["db"]
     audit = db.scalar("SELECT count(*) FROM audit_log")
-    with pytest.raises(PermissionDenied) as info:  # a new application in 本中心's round, by 乙's staff
-        applications.save_draft(app_values(net["r1"], net["org1"], title="越权申报"), STONES, net["staff_b"])
+    with pytest.raises(PermissionDenied) as info:  # a new application in 甲's round, by 乙's staff
+        applications.save_draft(app_values(net["r1"], net["org1b"], title="越权申报"), STONES, net["staff_b"])
     assert "属于其他枢纽的台账" in str(info.value) and "请由该枢纽的工作人员办理" in str(info.value)
-    with pytest.raises(PermissionDenied):  # editing 本中心's draft
+    with pytest.raises(PermissionDenied):  # editing 甲's draft
         applications.save_draft(app_values(net["r1"], net["org1"], title="改名"), STONES, net["staff_b"],
                                 app_id=net["app1"])
-    with pytest.raises(PermissionDenied) as info:  # the district reads 本中心's chain, never writes it
+    with pytest.raises(PermissionDenied) as info:  # the district reads 甲's chain, never writes it
         applications.submit(net["app1"], net["qt_staff"])
-    assert "属于「本中心」的台账" in str(info.value)
-    with pytest.raises(PermissionDenied):  # 乙's round settings, by 本中心's admin
-        rounds.update(net["rb"], {"notes": "越权修改"}, ADMIN, override_reason="测试越权")
+    assert "属于「甲街道中心」的台账" in str(info.value)
+    with pytest.raises(PermissionDenied):  # 乙's round settings, by 甲's admin
+        rounds.update(net["rb"], {"notes": "越权修改"}, net["admin_a"], override_reason="测试越权")
     assert db.scalar("SELECT count(*) FROM audit_log") == audit
     assert db.fetch_one("SELECT title, state FROM applications WHERE id = ?", [net["app1"]]) == {
         "title": "幸福食堂助餐服务", "state": "draft"}
@@ -100,8 +105,8 @@ def test_a_write_to_another_hubs_chain_is_refused_by_the_write_path(net):
 
 def test_each_hub_reads_its_own_chain_and_the_district_reads_both(net):
     r1, rb, app1, appb = net["r1"], net["rb"], net["app1"], net["appb"]
-    staff_b, qt_staff = net["staff_b"], net["qt_staff"]
-    for actor, keep_rounds, keep_apps in ((staff_b, {rb}, {appb}), (STAFF, {r1}, {app1}),
+    staff_a, staff_b, qt_staff = net["staff_a"], net["staff_b"], net["qt_staff"]
+    for actor, keep_rounds, keep_apps in ((staff_b, {rb}, {appb}), (staff_a, {r1}, {app1}),
                                           (qt_staff, {r1, rb}, {app1, appb})):
         assert _ids(rounds.all_rounds(actor=actor)) == keep_rounds
         assert _listed(applications.LIST_VIEW, actor) == keep_apps
@@ -125,8 +130,8 @@ def test_each_hub_reads_its_own_chain_and_the_district_reads_both(net):
     idea_b = ideas.create({"title": "乙街道老年助餐点", "description": "希望在社区设立老年助餐点", "community": "文海社区",
                            "category": "一老一小", "source": "居民"}, staff_b)
     assert net["db"].scalar("SELECT hub_id FROM ideas WHERE id = ?", [idea_b]) == net["b"]
-    assert _listed(ideas.LIST_VIEW, STAFF) == set() and _listed(ideas.LIST_VIEW, qt_staff) == {idea_b}
-    with screen_of(STAFF), pytest.raises(NotFound):
+    assert _listed(ideas.LIST_VIEW, staff_a) == set() and _listed(ideas.LIST_VIEW, qt_staff) == {idea_b}
+    with screen_of(staff_a), pytest.raises(NotFound):
         ideas.get(idea_b)
 
 
