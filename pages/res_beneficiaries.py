@@ -10,6 +10,7 @@ import streamlit as st
 from core.platform import formats
 from core.resources import beneficiaries as ben
 from core.ui.beneficiaries import PAGE
+from core.ui.confirm import ask, asking, confirm_box
 from core.ui.forms import load, schema_form
 from core.ui.imports import import_panel
 from core.ui.session import act, attempt, require, url_tabs
@@ -185,9 +186,20 @@ def _attendance(who, project: int) -> None:
         chosen = st.multiselect("出勤的服务对象", list(names), default=[int(i) for i in present["id"]],
                                 format_func=names.get, placeholder="选择出勤的服务对象")
         saved = st.form_submit_button("保存出勤")
+    key = f"ben:att-remove:{activity}"
+    ok = lambda r: f"已保存出勤:新增 {r[0]} 人,移除 {r[1]} 人"  # noqa: E731
     if saved:
-        act(lambda: ben.set_attendance(activity, chosen, who),
-            lambda r: f"已保存出勤:新增 {r[0]} 人,移除 {r[1]} 人", once=("attendance", activity, tuple(chosen)))
+        removed = [names.get(int(i), str(i)) for i in present["id"] if int(i) not in chosen]
+        if removed:  # taking people off an activity's attendance deletes their records: ask first
+            st.session_state[f"{key}:checked"] = (list(chosen), removed)
+            ask(key)
+        else:
+            act(lambda: ben.set_attendance(activity, chosen, who), ok, once=("attendance", activity, tuple(chosen)))
+    if asking(key) and f"{key}:checked" in st.session_state:
+        keep, removed = st.session_state[f"{key}:checked"]
+        confirm_box(key, "移除出勤", f"从该活动的实名出勤中移除 {len(removed)} 人:{'、'.join(removed)}。"
+                                     "他们在该活动的出勤记录将被删除",
+                    lambda: ben.set_attendance(activity, keep, who), ok, once=("attendance", activity, tuple(keep)))
 
 
 # ---- 人数统计 (counts only, never names) --------------------------------------------------------------------------

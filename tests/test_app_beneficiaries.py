@@ -158,3 +158,34 @@ def test_attendance_is_recorded_for_an_activity_and_counted_once_per_person(load
     assert any(f"已保存出勤:新增 {added} 人,移除 0 人" in s for s in successes(at)), successes(at) + [errors(at)]
     assert db().scalar("SELECT count(*) FROM beneficiary_attendance") == times + added
     assert "None" not in plain_texts(at)
+
+
+def test_taking_people_off_an_activitys_attendance_asks_first_and_cancel_keeps_them(loaded):
+    pid = _qk()
+    act = db().fetch_one("SELECT max(id) AS id FROM activities WHERE project_id = ?", [pid])
+    kids = [r["id"] for r in db().fetch_all(
+        "SELECT beneficiary_id AS id FROM beneficiary_enrolments WHERE project_id = ? ORDER BY id LIMIT 2", [pid])]
+
+    def present() -> set[int]:
+        return {r["beneficiary_id"] for r in db().fetch_all(
+            "SELECT beneficiary_id FROM beneficiary_attendance WHERE activity_id = ?", [act["id"]])}
+
+    at = _open("staff", ["staff"], project=str(pid), view="活动出勤")
+    at.selectbox(key="ben:activity").set_value(act["id"]).run()
+    at.multiselect[0].set_value(sorted(present() | set(kids)))
+    at = at.button[[b.label for b in at.button].index("保存出勤")].click().run()
+    before = present()
+    assert set(kids) <= before
+    audits = count("audit_log")
+    at.multiselect[0].set_value(sorted(before - {kids[0]}))  # one child taken off
+    at = at.button[[b.label for b in at.button].index("保存出勤")].click().run()
+    assert not at.exception, at.exception
+    assert "此操作不可撤销" in plain_texts(at) + " ".join(w.value for w in at.warning)
+    assert present() == before and count("audit_log") == audits  # nothing written yet
+    at = at.button(key=f"ben:att-remove:{act['id']}:no").click().run()  # 取消: nothing changes
+    assert present() == before and count("audit_log") == audits
+    at.multiselect[0].set_value(sorted(before - {kids[0]}))
+    at = at.button[[b.label for b in at.button].index("保存出勤")].click().run()
+    at = at.button(key=f"ben:att-remove:{act['id']}:yes").click().run()
+    assert any("移除 1 人" in s for s in successes(at)), successes(at) + [errors(at)]
+    assert present() == before - {kids[0]}
