@@ -174,6 +174,16 @@ def test_an_excel_sheet_of_paper_forms_imports_whole_and_a_wrong_row_keeps_the_f
     assert s["responses"] == 2 and s["satisfied"] == 1.0 and s["avg_score"] == pytest.approx(42 / 9, abs=0.01)
     with pytest.raises(PermissionDenied):
         sv.import_responses(spec, plan, LEADER)
+    # the same sheet uploaded again is refused in Chinese (every form already imported), and writes nothing
+    counts = _count(demo_db, "survey_responses"), _count(demo_db, "survey_answers"), _count(demo_db, "audit_log")
+    with pytest.raises(ValidationFailed) as exc:
+        sv.import_responses(spec, importer.plan(spec, _sheet(spec, [good, good])), STAFF)
+    assert "已全部导入过" in _messages(exc) and "2 份答卷" in _messages(exc)
+    assert (_count(demo_db, "survey_responses"), _count(demo_db, "survey_answers"), _count(demo_db, "audit_log")) == counts
+    # a sheet with a new form beside a known one is new paper: imported
+    other = [day, "文海社区", "一老一小", 3, 3, "一般", 3, 3, 3, 3, 3, "一般", "否", None]
+    assert sv.import_responses(spec, importer.plan(spec, _sheet(spec, [good, other])), STAFF) == 2
+    assert _count(demo_db, "survey_responses", "WHERE project_id = ? AND source = 'Excel导入'", [p["id"]]) == 4
 
 
 # ---- results ------------------------------------------------------------------------------------------------

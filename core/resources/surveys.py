@@ -21,6 +21,7 @@ Rules and formulas, all here (the screens only show them):
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pandas as pd
 
@@ -259,7 +260,8 @@ def add_response(project_id: int, values: dict, actor: Actor, *, survey_id: int 
 def import_spec(project_id: int, db=None) -> ImportSpec:
     """The Excel sheet of the project's survey: 填写日期, 受访者社区, 受访人群, then one column per question (headed
     「序号. 题目」). Anonymous rows are never matched as 已存在 (two respondents may answer alike), so a sheet is
-    imported whole or not at all (``whole_file``: while a row has an error, no row is imported) and only once."""
+    imported whole or not at all (``whole_file``: while a row has an error, no row is imported); the same sheet uploaded
+    again (every form already among the project's imported ones) is refused by :func:`import_responses`."""
     db = db or get_db()
     sid = survey_for_project(project_id, db)
     if sid is None:
@@ -284,8 +286,42 @@ def import_responses(spec: ImportSpec, plan: ImportPlan, actor: Actor, db=None) 
     sid, pid = spec.context["survey_id"], spec.context["project_id"]
     qs = questions(sid, db)
     with records.unit(actor, db) as u:
-        write_responses(u, pid, sid, qs, plan.valid, IMPORTED)
+        keys = write_responses(u, pid, sid, qs, plan.valid, IMPORTED)  # (who may write is checked here, first)
+        _refuse_a_sheet_imported_before(u.tx, pid, sid, qs, plan.valid, keys)  # refused: the unit writes nothing
     return len(plan.valid)
+
+
+def _signature(date, community, group, answers) -> tuple:
+    """What a paper form says: its date, community, group and every answer (question, score or text)."""
+    return (str(date), community or "", group or "",
+            tuple(sorted((int(a["question_id"]), a["score"] if a["score"] is None else int(a["score"]),
+                          a["answer_text"] or "") for a in answers)))
+
+
+def _refuse_a_sheet_imported_before(db, project_id: int, survey_id: int, qs: list[dict], cleans: list[dict],
+                                    new: list[int]) -> None:
+    """Anonymous rows cannot be matched one by one (two respondents may answer alike), but a sheet whose every row is
+    already among the project's imported responses — the same paper forms — is the same sheet uploaded again:
+    refused, so the results do not count it twice. Checked inside the import's transaction."""
+    heads = db.fetch_all("SELECT id, response_date, community, respondent_group FROM survey_responses"
+                         " WHERE project_id = ? AND survey_id = ? AND source = ?", [int(project_id), int(survey_id), IMPORTED])
+    fresh = {int(k) for k in new}
+    heads = [h for h in heads if int(h["id"]) not in fresh]  # the sheet's own rows, just written in this transaction
+    if not heads:
+        return
+    answers: dict[int, list[dict]] = {}
+    for a in db.fetch_all("SELECT a.response_id, a.question_id, a.score, a.answer_text FROM survey_answers a"
+                          " JOIN survey_responses r ON r.id = a.response_id"
+                          " WHERE r.project_id = ? AND r.survey_id = ? AND r.source = ?",
+                          [int(project_id), int(survey_id), IMPORTED]):
+        answers.setdefault(int(a["response_id"]), []).append(a)
+    stored = Counter(_signature(h["response_date"], h["community"], h["respondent_group"], answers.get(int(h["id"]), []))
+                     for h in heads)
+    sheet = Counter(_signature(c["response_date"], c["community"], c.get("respondent_group"), _answers(qs, c))
+                    for c in cleans)
+    if sheet and not (sheet - stored):
+        raise ValidationFailed(form=[f"这份文件的 {sum(sheet.values())} 份答卷已全部导入过(日期、社区、人群和每题答案都相同),"
+                                     "未再次导入:请检查是否重复上传;如确为新的答卷,请核对文件内容"])
 
 
 RESPONSE_COLUMNS = columns("id", "response_date", "community", "respondent_group", "source", "avg_score",
