@@ -228,9 +228,16 @@ def test_the_suggested_score_is_the_items_maximum_times_the_satisfaction_share(d
     schema, fed = sv.evaluation_form(p["id"], policy)
     assert fed["field"] == "score_2" and schema.columns["score_2"].metadata["help"] == s["text"]
     assert schema.columns["score_2"].metadata["label"] == f"{SATISFACTION_ITEM}(满分25)"
-    # a round whose scoring form has no such item gets no suggestion
+    # a round whose scoring form has no such item (renamed 服务满意) gets no suggested score, and is told why
     other = monitoring_policy.Policy(**{**policy.__dict__, "eval_form": (("目标完成情况", 60.0), ("服务满意", 40.0))})
-    assert evaluations.satisfaction_field(other) is None and sv.suggestion(p["id"], other) is None
+    assert evaluations.satisfaction_field(other) is None
+    told = sv.suggestion(p["id"], other)
+    assert told["field"] is None and told["score"] is None
+    assert "4 份答卷,满意率 75.0%" in told["text"] and f"没有「{SATISFACTION_ITEM}」评分项" in told["text"]
+    assert "监管规则" in told["text"]
+    schema, fed = sv.evaluation_form(p["id"], other)
+    assert fed == told and all("help" not in (c.metadata or {}) or c.metadata["help"] != told["text"]
+                               for c in schema.columns.values())
 
 
 # ---- evaluating parties ------------------------------------------------------------------------------------

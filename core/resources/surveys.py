@@ -35,6 +35,7 @@ from core.platform.importer import ImportPlan, ImportSpec
 from core.platform.lookups import id_names
 from core.platform.validation import validate, validate_many
 from schemas.columns import columns, number, ratio
+from schemas.monitoring import SATISFACTION_ITEM
 from schemas.survey import (
     SATISFIED_FROM, SCALE, STANDARD_NAME, STANDARD_QUESTIONS, TEXT, YES, YESNO, Survey, SurveyAnswer, SurveyQuestion,
     SurveyResponse, answer_field, response_schema,
@@ -484,14 +485,21 @@ def share_text(value) -> str:
 def suggestion(project_id: int, policy: monitoring_policy.Policy | None = None, db=None) -> dict | None:
     """What the project's survey suggests for the evaluation item satisfaction feeds: field, item, points,
     responses, satisfied, score (= points × satisfied, rounded to 0.1; None without answers) and ``text``, the
-    result and the formula as the evaluation form states them. None when the round's scoring form has no such item."""
+    result and the formula as the evaluation form states them. When the round's scoring form has no such item: None
+    without answers, else the same keys with ``field`` None and a ``text`` saying why nothing is suggested."""
     db = db or get_db()
     policy = policy or monitoring_policy.policy_for_project(project_id, db)
     fed = evaluations.satisfaction_field(policy)
-    if fed is None:
-        return None
-    field, item, points = fed
     s = project_satisfaction(project_id, db)
+    if fed is None:  # a round whose form renamed or dropped the item: said when there are answers, never silently
+        if not s["responses"]:
+            return None
+        return {"field": None, "item": None, "points": None, "responses": int(s["responses"]),
+                "satisfied": s["satisfied"], "score": None,
+                "text": (f"居民满意度调查:该项目有 {int(s['responses'])} 份答卷,满意率 {share_text(s['satisfied'])};"
+                         f"本批次的评估表没有「{SATISFACTION_ITEM}」评分项,因此不预填建议得分。"
+                         f"如需预填,请管理员在「监管规则」中把相应评分项命名为「{SATISFACTION_ITEM}」。")}
+    field, item, points = fed
     out = {"field": field, "item": item, "points": points, "responses": int(s["responses"] or 0),
            "satisfied": s["satisfied"], "score": None}
     if s["satisfied"] is None:
@@ -511,7 +519,7 @@ def evaluation_form(project_id: int, policy: monitoring_policy.Policy, db=None):
     as the help of the item satisfaction feeds; and the :func:`suggestion` (None: no such item)."""
     schema = evaluations.form_schema(policy)
     s = suggestion(project_id, policy, db)
-    if s is not None:
+    if s is not None and s["field"] is not None:
         meta = dict(schema.columns[s["field"]].metadata or {})
         meta["help"] = s["text"]
         schema = schema.update_columns({s["field"]: {"metadata": meta}})
