@@ -238,7 +238,7 @@ def write_responses(u: records.Unit, project_id: int, survey_id: int, qs: list[d
     heads = [{"survey_id": int(survey_id), "project_id": int(project_id), "response_date": c["response_date"],
               "community": c["community"], "respondent_group": c.get("respondent_group"), "source": source}
              for c in cleans]
-    keys = u.create_many(RESPONSE, records.clean_many(RESPONSE, heads), validated=True)
+    keys = u.create_many(RESPONSE, heads)  # validated as one batch
     answers = [{**a, "response_id": k} for k, c in zip(keys, cleans) for a in _answers(qs, c)]
     if answers:
         u.create_many(ANSWER, answers, validated=True)
