@@ -10,26 +10,43 @@
     python3 -m core.manage check-audit                        # keyed hash chain, head file, backups: which rows
     python3 -m core.manage check-uploads                      # every document's file present and intact
     python3 -m core.manage send-reminders                     # the reminder job once (a systemd timer)
+    python3 -m core.manage move-to-postgres --to postgresql://USER@HOST:PORT/DB [--from EXPORT]
+                                                              # HUBDESK_DB's file (or a Parquet export) into
+                                                              # a new, empty PostgreSQL database, checked
 
 ``backup``, ``export`` and ``check-backup`` open the file as it is, without migrating it, so a backup
 taken before an upgrade is a copy of the old version. The other commands migrate the file like a server
 start does, after the same pre-migration backup (``HUBDESK_BACKUP_ON_START``).
+
+With ``HUBDESK_DB=postgresql://…`` the same commands work on that database: ``backup`` is a ``pg_dump`` (custom
+format, ``.pgdump``), ``check-backup`` reads one back whole, ``restore`` replaces the database's contents in one
+checked transaction (every HubDesk server stopped: it refuses while another session is connected);
+``core.platform.backup`` says how. ``export`` is for the DuckDB file (PostgreSQL: ``backup``).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from core import navigation
 from core.notify import job
-from core.platform import audit, backup, config, documents, export, users
+from core.platform import audit, backup, config, documents, export, pg, records, users
 from core.platform.actor import SYSTEM
 from core.platform.db import Database, get_db
 from core.platform.errors import HubError
 
 
+def _url() -> str | None:
+    """HUBDESK_DB when it names a PostgreSQL database, else None (the DuckDB file of ``config``)."""
+    value = os.environ.get("HUBDESK_DB", "")
+    return value.strip() if pg.is_url(value) else None
+
+
 def _open_unmigrated(path):
-    """The database file as it is (no migrations: used before an upgrade, too)."""
+    """The database file as it is (no migrations: used before an upgrade, too); a PostgreSQL database as it is."""
+    if _url():
+        return pg.PgDatabase(_url())
     if not path.is_file():
         raise HubError(f"找不到数据库文件 {path}(请检查 HUBDESK_DB)")
     return Database(path)
@@ -37,6 +54,45 @@ def _open_unmigrated(path):
 
 def _sums_line(sums: dict) -> str:
     return f"{len(sums)} 张表,共 {sum(s.rows for s in sums.values()):,} 行"
+
+
+def _where(url: str) -> str:
+    d = pg.describe(url)
+    return f"PostgreSQL 数据库 {d['dbname']}(服务器 {d['host']}:{d['port']},用户 {d['user']})"
+
+
+def _move(to: str, src: str | None, s) -> int:
+    """``move-to-postgres``: HUBDESK_DB's DuckDB file (migrated first, as a server start does) or the Parquet
+    export ``src`` into the empty PostgreSQL database ``to``, created by the migrations; every table's rows and
+    checksum compared on both sides and the audit chain verified before the commit (core.platform.export)."""
+    to = (to or "").strip()
+    if not pg.is_url(to):
+        raise HubError(f"--to 应是 PostgreSQL 数据库的地址 postgresql://用户@服务器:端口/库名,而不是 {to!r}")
+    if src is None and _url():
+        raise HubError("HUBDESK_DB 已经是 PostgreSQL 数据库。move-to-postgres 迁出的是 DuckDB 文件:请让 HUBDESK_DB 指向"
+                       "那个 .duckdb 文件(服务停止时),或用 --from 指定一份 Parquet 导出")
+    if src is None and not s.db_path.is_file():
+        raise HubError(f"找不到数据库文件 {s.db_path}(请检查 HUBDESK_DB)")
+    target = get_db(to)  # connects, and creates the schema by the migrations
+    if src is None:
+        if s.backup_on_start:
+            backup.before_migrations(s.db_path, s.backup_dir)
+        source = get_db(s.db_path)  # migrated to this version, as a server start would (refused while a server runs)
+        moved = export.move_database(source, target)
+        what = f"DuckDB 文件 {s.db_path.name}"
+    else:
+        moved = export.move_export(src, target)
+        what = f"Parquet 导出 {src}"
+    rows = sum(v.rows for v in moved.sums.values())
+    note = f"从{what}迁入 PostgreSQL:{len(moved.sums)} 张表、{rows:,} 行,两边行数和校验值一致,审计日志校验通过"
+    with records.unit(SYSTEM, target) as u:
+        u.changes.append(audit.Change("database", what, "import", note=note))
+    print(f"已迁移到{_where(to)}:{len(moved.sums)} 张表、{rows:,} 行;每张表的行数和内容校验值两边一致。")
+    report = audit.verify(target)
+    print("\n".join(report.lines()))
+    print(f"下一步:停止使用 {s.db_path.name if src is None else src},把 HUBDESK_DB 设为该 PostgreSQL 地址后启动服务"
+          "(docs/deploy.md 第 11 节)。")
+    return 0 if report.ok else 1
 
 
 def _audit_report(db, s) -> audit.ChainReport:
@@ -64,14 +120,22 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check-audit", help="verify the audit log's hash chain")
     sub.add_parser("check-uploads", help="check that every document's file is in data/uploads and intact")
     sub.add_parser("send-reminders", help="queue the due reminders and send email / WeCom (the in-server scheduler's job)")
+    m = sub.add_parser("move-to-postgres", help="copy the DuckDB file (HUBDESK_DB) or a Parquet export into a new, "
+                                                "empty PostgreSQL database; counts and checksums checked")
+    m.add_argument("--to", required=True, help="postgresql://USER@HOST:PORT/DB (an empty database; password: PGPASSWORD"
+                                               " or in the URL)")
+    m.add_argument("--from", dest="src", help="a Parquet export (folder or .zip) instead of HUBDESK_DB's file")
     args = parser.parse_args(argv)
     s = config.load()
     try:
+        if args.cmd == "move-to-postgres":
+            return _move(args.to, args.src, s)
         if args.cmd == "restore":
             sums = backup.check_file(args.file)
-            kept = backup.restore(args.file, s.db_path)
-            print(f"已恢复 {args.file} -> {s.db_path}({_sums_line(sums)})"
-                  + (f";原文件保留为 {kept}" if kept else ""))
+            kept = backup.restore(args.file, _url() or s.db_path, s.backup_dir)
+            target = _where(_url()) if _url() else s.db_path
+            print(f"已恢复 {args.file} -> {target}({_sums_line(sums)})"
+                  + (f";{'原内容' if _url() else '原文件'}保留为 {kept}" if kept else ""))
             db = _open_unmigrated(s.db_path)  # what check-audit will say: the restore, as a restore
             try:
                 print("\n".join(_audit_report(db, s).lines()))
@@ -92,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
                 kind = "升级前" if f.kind == "before-migration" else ""
                 print(f"{f.taken_at:%Y-%m-%d %H:%M:%S}  {f.size / 1024 / 1024:8.1f} MB  {f.path} {kind}".rstrip())
             return 0
+        if args.cmd == "export" and _url():
+            raise HubError("export 导出的是 DuckDB 数据库文件;PostgreSQL 数据库请用 python3 -m core.manage backup"
+                           "(pg_dump 备份,可用 restore 恢复)")
         if args.cmd in ("backup", "export"):
             db = _open_unmigrated(s.db_path)
             try:
@@ -113,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if s.backup_on_start:  # the commands below migrate an older file: copy it first, as a server start does
             backup.before_migrations(s.db_path, s.backup_dir)
+        if args.cmd == "import-parquet" and _url():  # into PostgreSQL: the move's checked copy
+            return _move(_url(), args.src, s)
         if args.cmd == "import-parquet":
             fresh = not s.db_path.exists()
             db = get_db(s.db_path)  # a new file is created and migrated here

@@ -16,6 +16,16 @@ must still hold (:func:`audit_anchors`), and taking it adds a ``B`` line to the 
 database. A restore adds an ``R`` line there (the backup's last row, the replaced database's last row,
 where the replaced file was kept) and then one audit row to the restored database ("restored from
 backup …"), so :func:`core.platform.audit.verify` reports the restore as a restore, not as deleted rows.
+
+**PostgreSQL** (``HUBDESK_DB=postgresql://…``): the same functions and commands, with PostgreSQL's own tools
+(:func:`pg_tool`: ``HUBDESK_PG_BIN``, else the newest ``/usr/lib/postgresql/*/bin``, else ``PATH``). A backup is
+``<database>-YYYYmmdd-HHMMSS-ffffff.pgdump``, ``pg_dump``'s custom format, taken in a snapshot exported by a
+``REPEATABLE READ`` transaction that also reads the last audit row and every table's row count, so the anchor and the
+counts are the dump's moment while the servers keep writing; it counts once ``pg_restore`` has read it back whole and
+every table's rows match. :func:`restore` into a PostgreSQL URL refuses while any other session uses that database,
+keeps the current contents as ``<database>.replaced-….pgdump`` in the backup folder, then replaces every object in one
+transaction (``psql --single-transaction``: the old objects dropped, the dump's restored, every table's row count
+checked against the dump before the commit), and records the restore as for DuckDB.
 """
 from __future__ import annotations
 
@@ -25,6 +35,8 @@ import logging
 import os
 import re
 import shutil
+import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -34,7 +46,7 @@ from typing import Callable
 
 import duckdb
 
-from core.platform import audit, export, migrate, records
+from core.platform import audit, export, migrate, pg, records
 from core.platform.actor import SYSTEM
 from core.platform.db import Database
 from core.platform.errors import DatabaseUnavailable, HubError, PermissionDenied
@@ -46,8 +58,10 @@ START_DELAY_SECONDS = 30.0  # the start backup waits this long: a short-lived pr
                             # bootstraps and closes) is gone by then, and never races its own close()
 REQUIRED_TABLES = {"schema_version", "audit_log", "users", "organisations"}
 _STAMP = "%Y%m%d-%H%M%S-%f"
-_REGULAR = r"-(\d{8}-\d{6}-\d{6})\.duckdb"
-_BEFORE = r"-(\d{8}-\d{6}-\d{6})-before-v(\d+)\.duckdb"
+_REGULAR = r"-(\d{8}-\d{6}-\d{6})\.(?:duckdb|pgdump)"
+_BEFORE = r"-(\d{8}-\d{6}-\d{6})-before-v(\d+)\.(?:duckdb|pgdump)"
+PG_SUFFIX = ".pgdump"  # a PostgreSQL backup: pg_dump's custom format
+PG_MAGIC = b"PGDMP"  # how such a file begins
 
 
 class RestoreRefused(HubError):
@@ -124,6 +138,10 @@ def backup(db, dest_dir: Path | str | None = None, keep: int = KEEP, *, now: dat
         _private_dir(dest)
     except OSError as exc:
         raise BackupFailed(f"备份失败:无法创建备份目录 {dest}:{exc}") from exc
+    if migrate.dialect(db) == "postgres":
+        final = _backup_pg(db, dest / f"{db.path.stem}-{(now or datetime.now()).strftime(_STAMP)}{PG_SUFFIX}")
+        prune(dest, db.path.stem, keep, PG_SUFFIX)
+        return final
     final = dest / f"{db.path.stem}-{(now or datetime.now()).strftime(_STAMP)}.duckdb"
     part = final.with_name(final.name + ".part")
     with _backup_lock:
@@ -149,12 +167,13 @@ def backup(db, dest_dir: Path | str | None = None, keep: int = KEEP, *, now: dat
             raise BackupFailed(f"备份文件校验未通过,已删除:{exc}") from exc
         with db.write_lock:  # in order with the head lines of the writes
             audit.note_backup(db.path, last, final.name)
-    prune(dest, db.path.stem, keep)
+    prune(dest, db.path.stem, keep, ".duckdb")
     return final
 
 
-def backups(dest_dir: Path | str, stem: str = "hub") -> list[BackupFile]:
-    """The finished backups of ``stem`` in ``dest_dir``, newest first."""
+def backups(dest_dir: Path | str, stem: str = "hub", suffix: str | None = None) -> list[BackupFile]:
+    """The finished backups of ``stem`` in ``dest_dir`` (only those ending in ``suffix``, ``.duckdb`` or
+    ``.pgdump``, when given), newest first."""
     dest = Path(dest_dir)
     if not dest.is_dir():
         return []
@@ -162,15 +181,16 @@ def backups(dest_dir: Path | str, stem: str = "hub") -> list[BackupFile]:
     regular, before = re.compile(re.escape(stem) + _REGULAR + "$"), re.compile(re.escape(stem) + _BEFORE + "$")
     for p in dest.iterdir():
         m = regular.match(p.name) or before.match(p.name)
-        if m and p.is_file():
+        if m and p.is_file() and (suffix is None or p.suffix == suffix):
             found.append(BackupFile(p, datetime.strptime(m.group(1), _STAMP), p.stat().st_size,
                                     "regular" if m.re is regular else "before-migration"))
     return sorted(found, key=lambda b: b.taken_at, reverse=True)
 
 
-def prune(dest_dir: Path | str, stem: str, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` (at least 1) regular backups; returns what was deleted."""
-    old = [b.path for b in backups(dest_dir, stem) if b.kind == "regular"][max(1, keep):]
+def prune(dest_dir: Path | str, stem: str, keep: int, suffix: str | None = None) -> list[Path]:
+    """Delete all but the newest ``keep`` (at least 1) regular backups (of one engine: ``suffix``; a DuckDB file's
+    last backups outlive the PostgreSQL ones that follow a move); returns what was deleted."""
+    old = [b.path for b in backups(dest_dir, stem, suffix) if b.kind == "regular"][max(1, keep):]
     for p in old:
         p.unlink(missing_ok=True)
     return old
@@ -232,6 +252,8 @@ def check_file(path: Path | str, *, label: str | None = None) -> dict[str, expor
     label = label or str(path)
     if not path.is_file():
         raise RestoreRefused(f"找不到备份文件 {label}")
+    if is_pg_dump(path):
+        return read_dump(path, label=label).sums
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
@@ -279,7 +301,7 @@ def _last_audit_row(path: Path) -> tuple[int, str] | None:
         con.close()
 
 
-def _audit_restore(target: Path, source: Path, replaced: tuple[int, str] | None, kept: Path | None) -> bool:
+def _audit_restore(target: Path | str, source: Path, replaced: tuple[int, str] | None, kept: Path | None) -> bool:
     """One audit row in the restored database saying so (through the one write path). False when the
     restored file cannot take it (a backup from a HubDesk too old for this audit row): the head file's
     ``R`` line still records the restore."""
@@ -290,7 +312,11 @@ def _audit_restore(target: Path, source: Path, replaced: tuple[int, str] | None,
     note = (f"用 python3 -m core.manage restore 从备份 {source.name} 恢复(操作系统用户 {user})"
             + (f";恢复前的审计日志到第 {replaced[0]} 条" if replaced else "")
             + (f",被替换的数据库保留为 {kept.name}" if kept else ""))
-    db = Database(target)
+    try:
+        db = pg.PgDatabase(target) if pg.is_url(target) else Database(target)  # as it is: no migrations
+    except HubError as exc:
+        log.warning("HubDesk: the restore could not be recorded in the audit log of %s: %s", target, exc)
+        return False
     try:
         with records.unit(SYSTEM, db) as u:
             u.changes.append(audit.Change("database", source.name, "restore", note=note))
@@ -302,13 +328,20 @@ def _audit_restore(target: Path, source: Path, replaced: tuple[int, str] | None,
     return True
 
 
-def restore(source: Path | str, target: Path | str) -> Path | None:
+def restore(source: Path | str, target: Path | str, backup_dir: Path | str | None = None) -> Path | None:
     """Replace ``target`` with the backup ``source`` (server stopped). Returns where the old file was kept.
 
     Every check runs before anything is changed: a refused restore leaves ``target`` as it was. After the
     file is replaced, the restore is recorded in the head file beside it and in the restored audit log
-    (see the module doc), so checking the audit log afterwards reports it as a restore."""
+    (see the module doc), so checking the audit log afterwards reports it as a restore.
+
+    ``target`` may be a ``postgresql://`` URL: see :func:`restore_pg` (``backup_dir`` keeps the replaced contents)."""
+    if pg.is_url(target):
+        return restore_pg(source, str(target), backup_dir)
     source, target = Path(source), Path(target)
+    if is_pg_dump(source):
+        raise RestoreRefused(f"{source.name} 是 PostgreSQL 数据库的备份(pg_dump),当前数据库是 DuckDB 文件 {target.name}:"
+                             "请把 HUBDESK_DB 设为那个 PostgreSQL 数据库(postgresql://…)后再恢复")
     if source.exists() and target.exists() and source.resolve() == target.resolve():
         raise RestoreRefused("备份文件就是当前数据库文件,无需恢复")
     check_file(source)
@@ -355,6 +388,294 @@ def check_uploads(db, folder: Path | str) -> list[dict]:
         elif hashlib.sha256(path.read_bytes()).hexdigest() != row["sha256"]:
             bad.append(dict(row, problem="内容与记录的哈希不符"))
     return bad
+
+
+# ---- PostgreSQL: pg_dump, pg_restore, psql ----------------------------------------------------------------
+def pg_tool(name: str) -> Path | None:
+    """PostgreSQL's program ``name`` (``pg_dump``, ``pg_restore``, ``psql``): in ``HUBDESK_PG_BIN`` when that is set,
+    else the newest ``/usr/lib/postgresql/*/bin`` (Debian's; not on PATH when only the server is installed), else
+    PATH. None when missing. (``pg_dump`` must be as new as the server.)"""
+    given = os.environ.get("HUBDESK_PG_BIN")
+    if given:
+        p = Path(given) / name
+        return p if p.is_file() else None
+
+    def version(p: Path) -> int:
+        v = p.parent.parent.name
+        return int(v) if v.isdigit() else 0
+
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=version)
+    if found:
+        return found[-1]
+    on_path = shutil.which(name)
+    return Path(on_path) if on_path else None
+
+
+def _need(name: str, error: type[HubError]) -> Path:
+    tool = pg_tool(name)
+    if tool is None:
+        where = os.environ.get("HUBDESK_PG_BIN") or "/usr/lib/postgresql/*/bin 和 PATH"
+        raise error(f"找不到 PostgreSQL 的 {name}(查找了 {where}):请安装与数据库服务器同版本或更新的 PostgreSQL 客户端"
+                    "(Debian:apt-get install postgresql-client),或用环境变量 HUBDESK_PG_BIN 指定它所在的目录")
+    return tool
+
+
+def _client(url: str) -> tuple[str, dict]:
+    """(connection string without the password, environment with ``PGPASSWORD``): the password is never on a
+    command line (``ps`` shows those to every user of the machine)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo  # only with a PostgreSQL database
+
+    info = conninfo_to_dict(url)
+    env = dict(os.environ)
+    password = info.pop("password", None)
+    if password:
+        env["PGPASSWORD"] = str(password)
+    return make_conninfo(**info), env
+
+
+def _run(cmd: list, env: dict, error: type[HubError], what: str, url: str) -> None:
+    done = subprocess.run([str(c) for c in cmd], env=env, capture_output=True, text=True, errors="replace")
+    if done.returncode != 0:
+        text = (done.stderr or done.stdout or "").strip()
+        for secret in pg._passwords(url):
+            text = text.replace(secret, "***")
+        raise error(f"{what}:{text[-1500:]}")
+
+
+def is_pg_dump(path: Path | str) -> bool:
+    """Whether ``path`` is a ``pg_dump`` custom-format file (a PostgreSQL backup)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(PG_MAGIC)) == PG_MAGIC
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class DumpInfo:
+    sums: dict[str, export.TableSum]  # every table's row count and a checksum of its rows as the dump holds them
+    versions: list[int]  # schema_version
+    last_audit: tuple[int, str] | None  # the last audit row (id, hash)
+
+
+_COPY = re.compile(rb'^COPY public\.("?)([A-Za-z_][A-Za-z0-9_]*)\1 \((.*)\) FROM stdin;$')
+_MASK = (1 << 128) - 1
+
+
+def read_dump(path: Path | str, *, label: str | None = None, only: str | None = None) -> DumpInfo:
+    """Read a PostgreSQL backup back whole (``pg_restore`` to SQL, streamed): every table's rows counted, the
+    schema versions and the last audit row. Refuses (RestoreRefused) a missing, damaged, cut-off, foreign or newer
+    backup. ``only``: one table's data alone (the audit anchors), no other check."""
+    path = Path(path)
+    label = label or str(path)
+    if not path.is_file():
+        raise RestoreRefused(f"找不到备份文件 {label}")
+    if not is_pg_dump(path):
+        raise RestoreRefused(f"{label} 不是 PostgreSQL 的备份(pg_dump 自定义格式)")
+    tool = _need("pg_restore", RestoreRefused)
+    cmd = [str(tool), "--file=-", *(["--data-only", f"--table={only}"] if only else []), str(path)]
+    sums: dict[str, export.TableSum] = {}
+    versions: list[int] = []
+    last: tuple[int, str] | None = None
+    table, cols, n, acc = None, [], 0, 0
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+        try:
+            for line in proc.stdout:
+                if table is None:
+                    m = _COPY.match(line.rstrip(b"\n"))
+                    if m:
+                        table, n, acc = m.group(2).decode(), 0, 0
+                        cols = [c.strip().strip('"') for c in m.group(3).decode().split(",")]
+                    continue
+                if line == b"\\.\n":
+                    sums[table] = export.TableSum(n, f"{acc:032x}")
+                    table = None
+                    continue
+                n += 1
+                acc = (acc + int.from_bytes(hashlib.md5(line).digest(), "big")) & _MASK
+                if table == "schema_version" and "version" in cols:
+                    versions.append(int(line.split(b"\t")[cols.index("version")]))
+                elif table == "audit_log" and "id" in cols and "hash" in cols:
+                    fields = line.rstrip(b"\n").split(b"\t")
+                    rid = int(fields[cols.index("id")])
+                    if last is None or rid > last[0]:
+                        last = (rid, fields[cols.index("hash")].decode())
+        except (ValueError, IndexError) as exc:
+            proc.kill()
+            raise RestoreRefused(f"{label} 中表 {table} 的数据无法读取(备份已损坏?):{exc}") from exc
+        finally:
+            proc.stdout.close()
+            code = proc.wait()
+        if code != 0 or table is not None:
+            err.seek(0)
+            text = err.read().decode("utf-8", "replace").strip()
+            raise RestoreRefused(f"{label} 不是完整可读的 PostgreSQL 备份(可能已损坏或不完整):"
+                                 f"{text[-800:] or f'表 {table} 的数据在中途结束'}")
+    if only:
+        return DumpInfo(sums, versions, last)
+    missing = REQUIRED_TABLES - set(sums)
+    if missing:
+        raise RestoreRefused(f"{label} 不是 HubDesk 数据库的备份(缺少表:{'、'.join(sorted(missing))})")
+    newest = max(m.version for m in migrate.available())
+    if versions and max(versions) > newest:
+        raise RestoreRefused(f"{label} 来自更新版本的 HubDesk(数据库版本 {max(versions)},本程序最高 {newest}),"
+                             "请先升级程序再恢复")
+    return DumpInfo(sums, sorted(versions), last)
+
+
+def _backup_pg(db, final: Path) -> Path:
+    """``backup`` of a PostgreSQL database (module doc): ``pg_dump`` in an exported snapshot, read back whole."""
+    import psycopg  # only with a PostgreSQL database
+
+    if getattr(db, "_closed", False):
+        raise DatabaseUnavailable("数据库连接已关闭")
+    dump = _need("pg_dump", BackupFailed)
+    part = final.with_name(final.name + ".part")
+    conninfo, env = _client(db.url)
+    with _backup_lock:
+        for stale in final.parent.glob(f"{db.path.stem}-*{PG_SUFFIX}.part"):  # left by a crash during an earlier one
+            stale.unlink(missing_ok=True)
+        try:
+            con = psycopg.connect(db.url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:  # a server that is down now: the automatic backups try again later
+            raise BackupFailed(f"备份失败:{pg._unavailable(db.url, exc)}") from exc
+        try:
+            con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            snapshot = con.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            last = audit.last_row(con)  # the dump's moment: the same snapshot
+            counts = {t: con.execute(f"SELECT count(*) FROM public.{export.quote(t)}").fetchone()[0]
+                      for t in export.pg_tables(con)}
+            _run([dump, "--format=custom", f"--snapshot={snapshot}", f"--file={part}", f"--dbname={conninfo}"],
+                 env, BackupFailed, f"备份失败(pg_dump 出错;磁盘空间不足或备份目录 {final.parent} 不可写?)", db.url)
+        except psycopg.Error as exc:
+            _discard(part)
+            raise BackupFailed(f"备份失败:读取{db.label()}时出错:{exc}") from exc
+        except BaseException:
+            _discard(part)
+            raise
+        finally:
+            con.close()
+        try:
+            got = read_dump(part, label=final.name)
+            differ = sorted(t for t in counts if t not in got.sums or got.sums[t].rows != counts[t])
+            if differ:
+                raise RestoreRefused(f"表 {'、'.join(differ)} 的行数与备份时刻的数据库不符")
+            part.chmod(0o600)
+            os.replace(part, final)
+        except RestoreRefused as exc:
+            _discard(part)
+            raise BackupFailed(f"备份文件校验未通过,已删除:{exc}") from exc
+        except BaseException:
+            _discard(part)
+            raise
+        with db.write_lock:  # in order with the head lines of the writes
+            audit.note_backup(db.path, last, final.name)
+    return final
+
+
+# every object of the database as it is, dropped inside the restore's transaction (no schema is dropped but
+# duckdb_compat, HubDesk's own: the account needs to own its objects, not the database or its public schema)
+_CLEAR_SQL = """
+SET lock_timeout = '60s';
+DROP SCHEMA IF EXISTS duckdb_compat CASCADE;
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') ORDER BY c.relkind = 'S'
+  LOOP
+    EXECUTE format('DROP %s IF EXISTS public.%I CASCADE',
+                   CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                                  WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, r.relname);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'public' AND p.prokind IN ('f', 'p')
+  LOOP
+    EXECUTE format('DROP ROUTINE IF EXISTS %s CASCADE', r.sig);
+  END LOOP;
+END $$;
+"""
+
+
+def _counts_check(sums: dict[str, export.TableSum]) -> str:
+    """A statement that fails (so the restore's transaction rolls back) unless every table holds the dump's rows."""
+    lines = ["DO $$", "DECLARE n bigint;", "BEGIN"]
+    for t, s in sorted(sums.items()):
+        lines.append(f"  SELECT count(*) INTO n FROM public.{export.quote(t)};")
+        lines.append(f"  IF n <> {int(s.rows)} THEN RAISE EXCEPTION '恢复后表 {t} 有 % 行,备份中是 {int(s.rows)} 行', n; END IF;")
+    lines.append("END $$;")
+    return "\n".join(lines) + "\n"
+
+
+def restore_pg(source: Path | str, url: str, backup_dir: Path | str | None = None) -> Path | None:
+    """Replace the contents of the PostgreSQL database ``url`` with the backup ``source`` (every HubDesk server
+    stopped). Returns where the replaced contents were kept (a ``.pgdump`` in ``backup_dir``), or None when the
+    database held no HubDesk schema. Every check runs first; the replacement is one transaction that also checks
+    every table's rows, so a refused or failed restore leaves the database as it was."""
+    import psycopg  # only with a PostgreSQL database
+
+    source = Path(source)
+    d = pg.describe(url)
+    name = f"PostgreSQL 数据库 {d['dbname']}(服务器 {d['host']}:{d['port']})"
+    if source.is_file() and not is_pg_dump(source):
+        raise RestoreRefused(f"{source.name} 不是 PostgreSQL 的备份(pg_dump 自定义格式),当前数据库是{name}。"
+                             "DuckDB 文件的备份请先恢复成文件,再用 python3 -m core.manage move-to-postgres 迁入 PostgreSQL")
+    info = read_dump(source, label=source.name)
+    tools = {t: _need(t, RestoreRefused) for t in ("pg_dump", "pg_restore", "psql")}
+    conninfo, env = _client(url)
+    try:
+        con = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise RestoreRefused(str(pg._unavailable(url, exc))) from exc
+    folder = _private_dir(Path(backup_dir) if backup_dir else pg.local_name(url).parent / "backups")
+    work = Path(tempfile.mkdtemp(prefix=".restoring-", dir=folder))
+    kept = None
+    try:
+        waited = time.monotonic() + 3.0  # a server stopped just now: its sessions' processes may still be ending
+        while True:
+            n, who = con.execute(
+                "SELECT count(*), string_agg(DISTINCT coalesce(nullif(application_name, ''), '?') || '@'"
+                " || coalesce(host(client_addr), 'local'), '、') FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            ).fetchone()
+            if not n or time.monotonic() > waited:
+                break
+            time.sleep(0.1)
+        if n:
+            raise RestoreRefused(f"{name} 正在被其他 {n} 个连接使用({who}):请先停止所有 HubDesk 服务(每台服务器上的"
+                                 " streamlit)和其他连接,再恢复;未做任何更改")
+        if not con.execute("SELECT pg_try_advisory_lock(%s)", [pg.LOCK_KEY]).fetchone()[0]:
+            raise RestoreRefused(f"{name} 正被另一个 HubDesk 进程写入,请先停止它再恢复;未做任何更改")
+        replaced = None
+        if con.execute("SELECT to_regclass('public.audit_log') IS NOT NULL").fetchone()[0]:
+            replaced = audit.last_row(con)
+        if con.execute("SELECT to_regclass('public.schema_version') IS NOT NULL").fetchone()[0]:
+            kept = folder / f"{d['dbname']}.replaced-{datetime.now():%Y%m%d-%H%M%S}{PG_SUFFIX}"
+            _run([tools["pg_dump"], "--format=custom", f"--file={kept}", f"--dbname={conninfo}"], env, RestoreRefused,
+                 f"无法先把当前数据库保存为 {kept}(磁盘空间不足?),未做任何更改", url)
+            kept.chmod(0o600)
+        script = work / "restore.sql"
+        _run([tools["pg_restore"], "--no-owner", "--no-privileges", f"--file={script}", source], env, RestoreRefused,
+             f"无法读取备份 {source.name},未做任何更改", url)
+        (work / "clear.sql").write_text(_CLEAR_SQL, encoding="utf-8")
+        (work / "check.sql").write_text(_counts_check(info.sums), encoding="utf-8")
+        _run([tools["psql"], "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", work / "clear.sql",
+              "-f", script, "-f", work / "check.sql", f"--dbname={conninfo}"], env, RestoreRefused,
+             f"恢复失败,{name} 未做任何更改(恢复在一个事务中进行,已整体回滚)", url)
+    except BaseException:
+        if kept is not None:
+            kept.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()  # ends the advisory lock too
+        shutil.rmtree(work, ignore_errors=True)
+    try:
+        audit.note_restore(pg.local_name(url), info.last_audit, source.name, replaced, kept.name if kept else None)
+    except OSError as exc:  # the database is restored; check-audit will then report the old head as cut off
+        log.error("HubDesk: the restore could not be noted in the audit head file of %s: %s", name, exc)
+    _audit_restore(url, source, replaced, kept)
+    return kept
 
 
 # ---- the automatic backups -----------------------------------------------------------------------------
@@ -463,6 +784,14 @@ def audit_anchors(dest_dir: Path | str, stem: str = "hub", newest: int = 3) -> l
     (``check-backup`` reports them)."""
     out = []
     for b in backups(dest_dir, stem)[:newest]:
+        if b.path.suffix == PG_SUFFIX:
+            try:
+                last = read_dump(b.path, only="audit_log").last_audit
+            except (RestoreRefused, OSError):
+                continue
+            if last:
+                out.append(audit.Anchor(last[0], last[1], f"备份 {b.name} ", b.taken_at))
+            continue
         try:
             con = duckdb.connect(str(b.path), read_only=True)
         except duckdb.Error:

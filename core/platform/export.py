@@ -14,9 +14,17 @@
 
 Every export reads one snapshot (a single read transaction), so the tables agree with each other while
 the server keeps writing. The checksum of a table is the md5 of its rows' JSON, sorted, computed in SQL.
+
+* **Moving to PostgreSQL** (``move_database``, ``move_export``; ``python3 -m core.manage move-to-postgres``): every
+  table of a DuckDB file (one snapshot) or of a Parquet export (checked against its manifest first) into a migrated,
+  empty PostgreSQL database, in one transaction: ``COPY`` in batches, the sequences moved past the copied rows, then
+  every table read back and compared with the source by row count and :func:`neutral_sum` (a checksum both engines
+  compute alike: each row's values normalised, md5, summed), and the audit chain verified, before the commit; a table
+  that differs is named and nothing is stored.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -26,7 +34,7 @@ import tempfile
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
@@ -413,3 +421,234 @@ def download(db, actor, fmt: str) -> tuple[str, bytes]:
     with records.unit(actor, db) as u:
         u.changes.append(audit.Change("database", name, "export", note=f"下载完整导出({DOWNLOAD_FORMATS[fmt][0]})"))
     return name, data
+
+
+# ---- moving to PostgreSQL ------------------------------------------------------------------------------------
+class MoveRefused(HubError):
+    pass
+
+
+def pg_tables(con) -> list[str]:
+    """The base tables of PostgreSQL's ``public`` schema, by name (``con``: a psycopg connection or a PgCursor)."""
+    return [r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables"
+        " WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
+
+
+def pg_columns(con, table: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ?"
+        " ORDER BY ordinal_position", [table]).fetchall()]
+
+
+_MOD = 1 << 128
+
+
+def _neutral(v: Any) -> Any:
+    """One value as both engines give it back (DuckDB's and psycopg's Python values differ in type, not in
+    content): numbers as an int when whole, else the float's repr; times in ISO form (with a zone: in UTC);
+    bytes as hex; lists element by element."""
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, int):
+        return v
+    if isinstance(v, (float, Decimal)):
+        if isinstance(v, float) and not math.isfinite(v):
+            return repr(v)
+        if isinstance(v, Decimal) and not v.is_finite():
+            return repr(float(v))
+        return int(v) if v == int(v) else repr(float(v))
+    if isinstance(v, datetime):
+        return (v.astimezone(timezone.utc) if v.tzinfo else v).isoformat()
+    if isinstance(v, (date, time)):
+        return v.isoformat()
+    if isinstance(v, timedelta):
+        return repr(v.total_seconds())
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).hex()
+    if isinstance(v, (list, tuple)) or type(v).__module__ == "numpy":
+        return [_neutral(x) for x in list(v)]
+    if isinstance(v, dict):
+        return {str(k): _neutral(x) for k, x in v.items()}
+    return str(v)
+
+
+def _row_hash(row: tuple) -> int:
+    text = json.dumps([_neutral(v) for v in row], ensure_ascii=False, separators=(",", ":"))
+    return int.from_bytes(hashlib.md5(text.encode("utf-8")).digest(), "big")
+
+
+def neutral_sum(rows: Iterator[tuple]) -> TableSum:
+    """Row count and an order-free checksum (the sum of every row's md5, modulo 2^128) of rows read from either
+    engine: the same rows give the same sum on DuckDB and on PostgreSQL (unlike :func:`table_sum`, whose JSON
+    is each engine's own)."""
+    n, acc = 0, 0
+    for row in rows:
+        n += 1
+        acc = (acc + _row_hash(row)) % _MOD
+    return TableSum(n, f"{acc:032x}")
+
+
+def _batches(cur, size: int) -> Iterator[tuple]:
+    while batch := cur.fetchmany(size):
+        yield from batch
+
+
+def engine_sums(db) -> dict[str, TableSum]:
+    """Every table's :func:`neutral_sum` of an open Database of either engine, from one snapshot (the same rows
+    on both engines give equal sums: what the move and the PostgreSQL restore check)."""
+    postgres = getattr(db, "dialect", "duckdb") == "postgres"
+    with (_pg_snapshot(db) if postgres else snapshot(db)) as cur:
+        names = pg_tables(cur) if postgres else tables(cur)
+        out = {}
+        for t in names:
+            cols = ", ".join(quote(c) for c in (pg_columns(cur, t) if postgres else columns(cur, t)))
+            out[t] = neutral_sum(_batches(cur.execute(f"SELECT {cols} FROM {quote(t)}"), 5000))
+        return out
+
+
+@contextmanager
+def _pg_snapshot(db) -> Iterator[Any]:
+    with db.read() as cur:
+        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            yield cur
+        finally:
+            cur.execute("ROLLBACK")
+
+
+@dataclass(frozen=True)
+class Moved:
+    sums: dict[str, TableSum]  # every table's rows and checksum, equal on both sides
+    audit: Any  # core.platform.audit.ChainReport of the moved audit log (checked before the commit)
+
+
+class _InTransaction:
+    """The open transaction as a Database to :func:`core.platform.audit.verify` (it reads through ``read()``)."""
+
+    def __init__(self, cursor, path: Path):
+        self._cursor, self.path = cursor, path
+
+    @contextmanager
+    def read(self) -> Iterator[Any]:
+        yield self._cursor
+
+
+def _copy_table(src, conn, table: str, cols: list[str], batch: int) -> TableSum:
+    """``table`` from the DuckDB cursor ``src`` into PostgreSQL with COPY, in batches; the source rows' sum."""
+    import psycopg  # only with a PostgreSQL target
+
+    names = ", ".join(quote(c) for c in cols)
+    result = src.execute(f"SELECT {names} FROM {quote(table)}")
+    n, acc = 0, 0
+    try:
+        with conn.cursor() as pcur, pcur.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+            while rows := result.fetchmany(batch):
+                for row in rows:
+                    copy.write_row(row)
+                    acc = (acc + _row_hash(row)) % _MOD
+                n += len(rows)
+    except psycopg.Error as exc:
+        raise MoveRefused(f"复制表 {table} 到 PostgreSQL 时出错,已回滚,PostgreSQL 中未写入任何数据:{exc}") from exc
+    return TableSum(n, f"{acc:032x}")
+
+
+def _reset_sequences(tx, wanted: dict[str, int | None]) -> None:
+    """Each sequence at the source's position, and past the largest value of every column that draws from it."""
+    have = {r["sequence_name"] for r in tx.fetch_all(
+        "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'")}
+    floor: dict[str, int] = {}
+    for r in tx.fetch_all("SELECT table_name, column_name, column_default FROM information_schema.columns"
+                          " WHERE table_schema = 'public' AND column_default LIKE 'nextval(%'"):
+        m = re.search(r"nextval\('(?:public\.)?\"?([A-Za-z_][A-Za-z0-9_]*)\"?'", r["column_default"])
+        if m:
+            top = tx.execute(f"SELECT max({quote(r['column_name'])}) FROM {quote(r['table_name'])}").fetchone()[0]
+            if top is not None:
+                floor[m.group(1)] = max(floor.get(m.group(1), 0), int(top))
+    for name in sorted(have):
+        known = [v for v in (wanted.get(name), floor.get(name)) if v is not None]
+        if known and max(known) >= 1:
+            tx.execute("SELECT setval(?, ?, true)", [name, int(max(known))])
+
+
+def _check_move_target(tx, source_tables: dict[str, list[str]], versions: list[int]) -> None:
+    have = schema_versions(tx)
+    if have != list(versions):
+        raise MoveRefused(f"源数据库的版本(迁移 {versions[-1] if versions else '?'})与 PostgreSQL 中按本程序建立的结构"
+                          f"(迁移 {have[-1] if have else '?'})不一致:请用与源数据相同版本的 HubDesk 迁移"
+                          "(先用本程序启动一次 DuckDB 文件,它会自动升级)。")
+    here = set(pg_tables(tx))
+    missing = sorted(set(source_tables) - here)
+    if missing:
+        raise MoveRefused(f"PostgreSQL 中缺少表 {'、'.join(missing)},无法迁移")
+    for t, cols in source_tables.items():
+        theirs = pg_columns(tx, t)
+        if set(theirs) != set(cols):
+            raise MoveRefused(f"表 {t} 的列在两边不一致(源:{len(cols)} 列,PostgreSQL:{len(theirs)} 列),无法迁移")
+        if t != "schema_version":
+            n = tx.execute(f"SELECT count(*) FROM {quote(t)}").fetchone()[0]
+            if n:
+                raise MoveRefused(f"目标 PostgreSQL 数据库不是空的(表 {t} 已有 {n} 行)。只能迁入新建的空数据库:"
+                                  "请先 createdb 一个新库,再用 --to 指向它。")
+
+
+def move_to_postgres(src, target, *, versions: list[int], sequences: dict[str, int | None],
+                     anchor: tuple[int, str] | None = None, batch: int = 5000) -> Moved:
+    """Copy every table of the DuckDB cursor ``src`` (one snapshot: :func:`snapshot`, or a connection over an
+    export) into the migrated, empty PostgreSQL database ``target`` (a PgDatabase), in one transaction: COPY in
+    batches, sequences moved past the copied rows, then every table read back and compared with the source (row
+    count and :func:`neutral_sum`), and the audit chain verified (ending at ``anchor``, the source's last row),
+    all before the commit: a table that differs is named and nothing is stored."""
+    source_tables = {t: columns(src, t) for t in tables(src)}
+    with target.transaction() as tx:
+        _check_move_target(tx, source_tables, versions)
+        tx.execute("DELETE FROM schema_version")  # the source's migration history replaces the fresh one
+        sent: dict[str, TableSum] = {}
+        for t, cols in source_tables.items():
+            sent[t] = _copy_table(src, tx.cursor.conn, t, cols, batch)
+            tx.touch(t)
+        _reset_sequences(tx, sequences)
+        for t, cols in source_tables.items():
+            names = ", ".join(quote(c) for c in cols)
+            got = neutral_sum(_batches(tx.execute(f"SELECT {names} FROM {quote(t)}"), batch))
+            if got != sent[t]:
+                what = f"行数 {sent[t].rows}/{got.rows}" if got.rows != sent[t].rows else "行数相同但内容校验值不同"
+                raise MoveRefused(f"表 {t} 迁移后与源数据不符({what}),已回滚,PostgreSQL 中未写入任何数据。")
+        report = audit.verify(_InTransaction(tx.cursor, target.path),
+                              [(anchor[0], anchor[1], "迁移前的数据库 ")] if anchor else [],
+                              head=target.path.with_name(target.path.name + ".move-check"))
+        if not report.ok:
+            raise MoveRefused("迁移后的审计日志校验未通过,已回滚,PostgreSQL 中未写入任何数据:" + ";".join(report.lines()))
+    return Moved(sent, report)
+
+
+def move_database(source, target, *, batch: int = 5000) -> Moved:
+    """:func:`move_to_postgres` from an open DuckDB Database ``source`` (one snapshot of it)."""
+    with snapshot(source) as cur:
+        return move_to_postgres(cur, target, versions=schema_versions(cur), sequences=sequences(cur),
+                                anchor=audit.last_row(cur), batch=batch)
+
+
+def move_export(src: Path | str, target, *, batch: int = 5000) -> Moved:
+    """:func:`move_to_postgres` from a Parquet export (a folder or a .zip), first checked against its manifest's
+    row counts and checksums (ImportRefused otherwise): its tables are loaded into an in-memory DuckDB."""
+    import duckdb
+
+    src = Path(src)
+    if not src.exists():
+        raise ImportRefused(f"找不到导出 {src}")
+    with _export_folder(src) as folder:
+        manifest = read_manifest(folder)
+        con = duckdb.connect()
+        try:
+            for t, e in manifest["tables"].items():
+                cols = ", ".join(quote(c) for c in e["columns"])
+                con.execute(f"CREATE TABLE {quote(t)} AS SELECT {cols} FROM read_parquet(?)", [str(folder / e["file"])])
+                got = table_sum(con, t)
+                if got.rows != e["rows"] or got.checksum != e["checksum"]:
+                    raise ImportRefused(f"导出中的表 {t} 与导出清单不符(行数 {got.rows}/{e['rows']}),导出可能已损坏;"
+                                        "未迁移任何数据。")
+            return move_to_postgres(con, target, versions=list(manifest["schema_versions"]),
+                                    sequences=manifest.get("sequences") or {}, anchor=audit.last_row(con), batch=batch)
+        finally:
+            con.close()
