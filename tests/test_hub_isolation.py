@@ -90,7 +90,7 @@ def test_a_write_to_another_hubs_chain_is_refused_by_the_write_path(net):
         applications.save_draft(app_values(net["r1"], net["org1b"], title="越权申报"), STONES, net["staff_b"])
     assert "属于其他枢纽的台账" in str(info.value) and "请由该枢纽的工作人员办理" in str(info.value)
     with pytest.raises(PermissionDenied):  # editing 甲's draft
-        applications.save_draft(app_values(net["r1"], net["org1"], title="改名"), STONES, net["staff_b"],
+        applications.save_draft(app_values(net["r1"], net["org1"], title="改名后的项目"), STONES, net["staff_b"],
                                 app_id=net["app1"])
     with pytest.raises(PermissionDenied) as info:  # the district reads 甲's chain, never writes it
         applications.submit(net["app1"], net["qt_staff"])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from core.platform.actor import Actor, acting
 from core.platform.db import get_db
+from core.platform.errors import NotFound
 
 # a row's hub through its parent (one ``?``: the parent's id), for the write path (``Entity.hub_via``)
 HUB_OF_ROUND = "SELECT hub_id FROM rounds WHERE id = ?"
@@ -121,5 +122,4 @@ def require(kind: str, key, actor: Actor | None = None, db=None) -> None:
     """NotFound, in the words of a missing record, unless the reader may open round / application / project ``key``
     (a reader of one round's or one application's records starts here: another hub's id reads as not found)."""
     if not visible(kind, key, actor, db):
-        from core.platform.errors import NotFound  # noqa: PLC0415 - kept beside its one use
         raise NotFound(f"{_LABEL[kind]}(编号 {key})不存在")
