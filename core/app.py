@@ -9,7 +9,7 @@ import threading
 from core import checks, domain
 from core.demo import build as demo
 from core.orgs import communities, hubs
-from core.platform import backup, config, secrets_file, users
+from core.platform import backup, cache, config, secrets_file, users
 from core.platform.actor import SYSTEM
 from core.platform.db import Database, get_db
 from schemas import choices
@@ -62,10 +62,10 @@ def bootstrap(progress=None) -> Database:
     s = config.load()
     key = str(s.db_path.resolve())
     if key in _started:
-        return get_db(s.db_path)
+        return _synced(get_db(s.db_path))
     with _lock:
         if key in _started:
-            return get_db(s.db_path)
+            return _synced(get_db(s.db_path))
         if s.backup_on_start:
             backup.before_migrations(s.db_path, s.backup_dir)  # an upgrade: copy the file before migrating it
         db = get_db(s.db_path)
@@ -80,9 +80,18 @@ def bootstrap(progress=None) -> Database:
             if progress:
                 progress(done, total, label)
 
-        _first_start(db, s, told)
+        with db.write_lock:  # on PostgreSQL every server's: of two servers starting on a new database, one fills it
+            _first_start(db, s, told)
+        cache.sync(db)  # what the shared store's versions are now: later runs see what other servers write after
         _started.add(key)
         backup.start_auto(db, s)  # at most one backup thread per process
+    return db
+
+
+def _synced(db: Database) -> Database:
+    """Once per page run: on PostgreSQL the tables other servers wrote since the last run are stale here
+    (their cached figures are computed again, core.platform.cache.sync); nothing on DuckDB."""
+    cache.sync(db)
     return db
 
 

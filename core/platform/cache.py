@@ -10,6 +10,15 @@ leave them cached.
 
 Only one thread computes a given key at a time (the others wait for its result instead of running the
 same query), and the cache keeps at most ``max_entries`` values (least recently used dropped first).
+
+**Several servers on one PostgreSQL database**: another process's write does not move this process's counters
+by itself. Each write transaction also bumps its tables' rows of ``table_versions`` (migration 026, in the same
+transaction: :meth:`core.platform.pg.PgDatabase.transaction`), and :func:`sync` — once per page run (``core.app.
+bootstrap``) and per run of a live fragment (``core.ui.session.live_fragment``) — reads that table with one SELECT
+and counts the tables that moved as written here. So a write on one server changes the figures another server
+shows at that server's next run. (Chosen over LISTEN/NOTIFY: the version commits with the write or not at all,
+nothing is lost while a connection is down or a server restarts, and no listening thread and connection are
+needed.) A DuckDB file has one process: :func:`sync` does nothing there.
 """
 from __future__ import annotations
 
@@ -126,3 +135,10 @@ def hits(name: str) -> int:
 def clear() -> None:
     _default.clear()
     _large.clear()
+
+
+def sync(db) -> set[str]:
+    """The tables other processes on the same database wrote since the last call (then stale here: their cached
+    reads are computed again); one SELECT on PostgreSQL, nothing on DuckDB (one process per file)."""
+    poll = getattr(db, "poll_versions", None)
+    return poll() if poll is not None else set()

@@ -729,6 +729,9 @@ class PgDatabase:
         self._write_lock = _WriteLock(self)
         self._versions: dict[str, int] = defaultdict(int)
         self._listeners: list[Callable[[set[str]], None]] = []
+        self._shared: dict[str, int] = {}  # table_versions as this process last saw it (poll_versions)
+        self._shared_lock = threading.Lock()
+        self._has_shared = False  # table_versions exists (migration 026): checked until it does
         self._closed = False
 
     def __repr__(self) -> str:
@@ -841,6 +844,7 @@ class PgDatabase:
                 try:
                     cur.execute("BEGIN")
                     yield tx
+                    bumped = self._bump(cur, tx.touched)
                     cur.execute("COMMIT")
                 except BaseException as exc:
                     try:
@@ -854,6 +858,7 @@ class PgDatabase:
                 finally:
                     cur.close()
             self._committed(tx.touched)
+            self._saw(bumped)
             for hook in tx.after_commit:
                 hook()
 
@@ -864,8 +869,49 @@ class PgDatabase:
             listener(set(tables))
 
     def version(self, *tables: str) -> tuple[int, ...]:
-        """Versions of the given tables, counted in this process (as for DuckDB)."""
+        """Versions of the given tables, counted in this process (as for DuckDB); writes of other processes count
+        from the next :meth:`poll_versions`."""
         return tuple(self._versions[t] for t in tables)
+
+    # ---- other servers' writes: table_versions (migration 026) ------------------------------------------
+    def _bump(self, cur: PgCursor, tables: set[str]) -> dict[str, int]:
+        """Inside the writing transaction (so it commits with the write, or not at all): each written table's row
+        of ``table_versions`` + 1; returns the new versions."""
+        if not tables:
+            return {}
+        if not self._has_shared:  # before migration 026 (while migrating): nothing to bump
+            self._has_shared = bool(cur.execute("SELECT to_regclass('table_versions') IS NOT NULL").fetchone()[0])
+            if not self._has_shared:
+                return {}
+        names = sorted(tables)
+        rows = cur.execute("INSERT INTO table_versions (table_name, version) VALUES "
+                           + ", ".join(["(?, 1)"] * len(names))
+                           + " ON CONFLICT (table_name) DO UPDATE SET version = table_versions.version + 1"
+                           " RETURNING table_name, version", names).fetchall()
+        return {str(t): int(v) for t, v in rows}
+
+    def _saw(self, versions: dict[str, int]) -> set[str]:
+        """Remember ``versions`` of ``table_versions``; returns the tables whose version is newer than last seen."""
+        moved = set()
+        with self._shared_lock:
+            for t, v in versions.items():
+                if v > self._shared.get(t, -1):  # versions only grow: an older answer (another thread's) moves nothing
+                    self._shared[t] = v
+                    moved.add(t)
+        return moved
+
+    def poll_versions(self) -> set[str]:
+        """One SELECT of ``table_versions``: the tables another server (or process) wrote since this process last
+        looked count as written here too (:meth:`version` moves, so the cached reads of those tables are computed
+        again, :mod:`core.platform.cache`). Returns those tables (all of them at the first call)."""
+        try:
+            rows = self.fetch_all("SELECT table_name, version FROM table_versions")
+        except duckdb.CatalogException:  # not migrated yet
+            return set()
+        moved = self._saw({str(r["table_name"]): int(r["version"]) for r in rows})
+        if moved:
+            self._committed(moved)
+        return moved
 
     def on_commit(self, listener: Callable[[set[str]], None]) -> None:
         if listener not in self._listeners:

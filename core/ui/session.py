@@ -12,8 +12,9 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import navigation
-from core.platform import security
+from core.platform import cache, security
 from core.platform.actor import DEFAULT_HUB, Actor
+from core.platform.db import get_db
 from core.platform.errors import HubError, PermissionDenied
 from core.ui import auth
 from core.ui.text import md
@@ -44,6 +45,7 @@ def live_fragment(page_key: str, run_every):
                 who = auth.current()
                 if who is None or not navigation.allowed(page_key, who.roles):
                     st.rerun(scope="app")  # the full run shows the login form or the no-access notice
+                cache.sync(get_db())  # nor did bootstrap's look at what other servers wrote (PostgreSQL)
             return body(*args, **kwargs)
 
         return guarded
