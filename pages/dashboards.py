@@ -19,18 +19,22 @@ def overview() -> None:
     f = view.filters_bar()
     every = view.live_controls("dash:overview")
 
+    if view.rolls_up(view.hub_scope()):
+        page_link("dash_charts", "各枢纽对比:各街道枢纽的数据并列,选中一个枢纽查看它的数据", view=view.HUB_VIEW[0])
+
     @live_fragment("dash_overview", every)
     def live() -> None:
-        view.updated_caption(f.describe())
+        view.updated_caption(view.describe(f))
         k = dashboard.kpis(f)
         view.kpi_note(f)
         view.kpi_tiles(k)
         st.subheader("资源与需求")
+        resource_dashboard.hub_note(f)
         resource_dashboard.headline(f)
         page_link("res_dashboard", "资源与需求总览:各项数据的图表与明细")
         st.subheader("中心成效一览")
-        st.caption("自中心成立至今的累计数据,全部由数据库实时计算(不受上方筛选影响)。")
-        view.headline_table("dash:overview")
+        st.caption("自中心成立至今的累计数据,全部由数据库实时计算(除枢纽外不受上方筛选影响)。")
+        view.headline_table("dash:overview", f)
         st.subheader("指标明细")
         view.kpi_drill(k, f, "dash:overview")
 
@@ -41,10 +45,13 @@ def charts() -> None:
     require("dash_charts")
     st.title("专题分析")
     f = view.filters_bar()
-    names = list(view.VIEWS)
+    views = view.chart_views(view.hub_scope())  # 各枢纽对比 for a district's or the city's users
+    names = list(views)
     asked = st.query_params.get("view")  # a link straight to one view
+    if st.session_state.get("dash:view") not in names:
+        st.session_state.pop("dash:view", None)
     chosen = st.radio("专题", names, index=names.index(asked) if asked in names else 0,
-                      format_func=lambda v: view.VIEWS[v][0], horizontal=True, key="dash:view",
+                      format_func=lambda v: views[v][0], horizontal=True, key="dash:view",
                       label_visibility="collapsed")
     if st.query_params.get("view") != chosen:  # the view in the URL: F5 and a shared link keep it
         st.query_params["view"] = chosen
@@ -52,8 +59,8 @@ def charts() -> None:
 
     @live_fragment("dash_charts", every)
     def live() -> None:
-        view.updated_caption(f.describe())
-        view.VIEWS[chosen][1](f, f"dash:{chosen}")
+        view.updated_caption(view.describe(f))
+        views[chosen][1](f, f"dash:{chosen}")
 
     live()
 
@@ -91,6 +98,6 @@ def meeting() -> None:
         st.title(title)
         show(f, f"dash:meeting:{shown[slot]}", meeting=True)
         turn = "已暂停轮播" if paused else f"每 {interval} 秒切换"
-        view.updated_caption(f"第 {slot + 1}/{len(shown)} 屏 · {turn} · {f.describe()}")
+        view.updated_caption(f"第 {slot + 1}/{len(shown)} 屏 · {turn} · {view.describe(f)}")
 
     screen()

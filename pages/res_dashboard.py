@@ -22,7 +22,7 @@ def render() -> None:
 
     @live_fragment("res_dashboard", every)
     def live(name: str) -> None:
-        view.updated_caption(f.describe())
+        view.updated_caption(view.describe(f))
         rd.headline(f, f"res-dash:{name}")
         st.divider()
         rd.SECTIONS[name](f, f"res-dash:{name}")

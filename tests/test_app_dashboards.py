@@ -9,6 +9,7 @@ import pytest
 from core import navigation
 from core.dashboards import dashboard
 from core.dashboards.dashboard import Filters
+from core.platform.actor import DEFAULT_HUB
 from core.ui import dashboard_view as view
 from schemas.application import Application
 from schemas.columns import label
@@ -64,7 +65,7 @@ def test_overview_shows_every_kpi_with_its_change(demo_db):
     at = _open("dashboard-overview")
     assert not at.exception
     assert [t.value for t in at.title] == ["数据总览"]
-    k = dashboard.kpis(Filters()).set_index("key")
+    k = dashboard.kpis(Filters(hubs=(DEFAULT_HUB,))).set_index("key")  # the leader's hub (下沙)
     shown = {m.label: m for m in at.metric}
     for key, r in k.iterrows():
         m = shown[r["label"]]
@@ -148,7 +149,7 @@ def test_the_screen_shows_a_write_on_its_next_run(demo_db):
     from tests.test_schema_organisation import org_values, uscc_for
 
     at = _open("dashboard-overview")
-    before = count("organisations", "WHERE active")
+    before = count("organisations", f"WHERE active AND hub_id = {DEFAULT_HUB}")  # the leader's hub's
     assert _metrics(at)["在册社会组织"] == f"{before} 家"
     organisations.create(org_values(name="下沙街道驾驶舱测试社", uscc=uscc_for("51", 777)), Actor("staff", ("staff",)))
     at.run()
@@ -171,7 +172,7 @@ def test_the_workbench_shows_the_registry_figures_under_their_declared_labels(de
     assert not at.exception
     m = _metrics(at)
     label = overview.REGISTRY_LABELS
-    assert m[label["active"]] == str(count("organisations", "WHERE active"))
+    assert m[label["active"]] == str(count("organisations", f"WHERE active AND hub_id = {DEFAULT_HUB}"))  # 下沙's
     assert m[label["incubated_ever"]] == str(count("organisations", "WHERE incubation_in IS NOT NULL"))
     assert m[label["communities_covered"]].endswith(f"/{count('communities')}")
     assert m[overview.rating_label("4A")] == str(overview.registry_figures()["ratings"].get("4A", 0))

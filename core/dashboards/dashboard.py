@@ -36,14 +36,17 @@ from typing import Callable, Mapping
 import pandas as pd
 
 from core.monitoring import risks
+from core.orgs import hubs as hub_tree
 from core.platform import cache
+from core.platform.actor import DEFAULT_HUB
 from core.platform.db import get_db
 from core.platform.errors import HubError
 from core.resources import publicity
 from schemas import choices
 from schemas.application import Application, Decision
 from schemas.capability import InstrumentRow, Training
-from schemas.columns import Columns, columns, label, percent
+from schemas.columns import Columns, columns, label, number, percent
+from schemas.hub import HUB_LEVELS
 from schemas.incubation import Rating
 from schemas.monitoring import Activity, Agreement, Brand, Release
 from schemas.organisation import Organisation
@@ -75,13 +78,26 @@ class Filters:
     category: str | None = None
     community: str | None = None
     today: dt.date | None = None  # None: date.today() (resolved before caching, so the key holds the day)
+    # the hubs whose records count (:func:`hub_filters`: the signed-in user's scope, or the chosen hub and the hubs
+    # below it within that scope); None: every hub (the system, a core caller). Part of every cache key.
+    hubs: tuple[int, ...] | None = None
+    hub: int | None = None  # the hub chosen in the 枢纽 filter (None: 全部), for the captions
 
     def resolved(self) -> "Filters":
         """The same filters with ``today`` set and checked."""
         f = self if self.today is not None else dataclasses.replace(self, today=dt.date.today())
         if f.year_from is not None and f.year_to is not None and f.year_from > f.year_to:
             raise FiltersRefused("起始年份不能晚于结束年份")
+        if f.hubs is not None and f.hubs != tuple(sorted(set(f.hubs))):
+            f = dataclasses.replace(f, hubs=tuple(sorted(set(f.hubs))))
         return f
+
+    @property
+    def unhubbed(self) -> bool:
+        """Do the records that belong to no hub yet count (trainings, ratings' history aside: venues, partners,
+        needs, volunteers, surveys, publicity, brands; all of them the default hub's, 下沙 in the demo)? Only when
+        the default hub is among ``hubs``."""
+        return self.hubs is None or DEFAULT_HUB in self.hubs
 
     @property
     def last_year(self) -> int:
@@ -142,9 +158,44 @@ class _Where:
     def sql(self, lead: str = "WHERE") -> str:
         return f" {lead} " + " AND ".join(self.parts) if self.parts else ""
 
+    def hubs(self, f: Filters, org_id: str) -> "_Where":
+        """THE hub predicate: keep a row whose organisation (``org_id``, the column naming it) belongs to one of
+        ``f.hubs``. An application, a project, its activities and tranches are their organisation's hub's."""
+        if f.hubs is not None:
+            marks = ", ".join("?" for _ in f.hubs)
+            self.add(f"{org_id} IN (SELECT id FROM organisations WHERE hub_id IN ({marks}))" if f.hubs else "false",
+                     *f.hubs)
+        return self
+
+    def unhubbed(self, f: Filters) -> "_Where":
+        """Keep the rows of a table without a hub (trainings, brands, ...) only where :attr:`Filters.unhubbed`."""
+        if not f.unhubbed:
+            self.add("false")
+        return self
+
+
+def hub_condition(hubs: tuple[int, ...] | None, org_id: str) -> tuple[str, list]:
+    """:meth:`_Where.hubs` as one SQL condition and its parameters (``true`` for every hub), for other modules."""
+    w = _Where().hubs(Filters(hubs=hubs), org_id)
+    return (" AND ".join(w.parts) or "true"), w.params
+
+
+def hub_filters(scope: tuple[int, ...] | None, hub: int | None, db=None) -> tuple[int, ...] | None:
+    """The hubs a dashboard counts for a user reading ``scope`` (``Actor.hubs``; None: every hub) who chose ``hub``
+    (None: all of them): the chosen hub and those below it, within the scope. A hub outside the scope (a tampered
+    URL) is refused in Chinese."""
+    if hub is None:
+        return scope
+    if scope is not None and hub not in scope:
+        raise FiltersRefused("所选枢纽不在当前账号的查看范围内:请在「枢纽」中重新选择")
+    below = hub_tree.cached_subtree(int(hub)) if db is None else hub_tree.subtree(int(hub), db)
+    return tuple(sorted(h for h in below if scope is None or h in scope))
+
 
 def _app_filters(f: Filters, w: _Where, *, communities: str | None = "a.communities") -> _Where:
-    """Round, category and community conditions on an application ``a`` (community on ``communities``)."""
+    """Round, category and community conditions on an application ``a`` (community on ``communities``), and the
+    hub predicate on its organisation."""
+    w.hubs(f, "a.org_id")
     if f.round_id is not None:
         w.add("a.round_id = ?", f.round_id)
     if f.category:
@@ -193,7 +244,7 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
 # ---- KPI queries ---------------------------------------------------------------------------------------
 def kpi_organisations(f: Filters, db) -> pd.DataFrame:
     """Stock figures of the registry at the window's end and a year earlier."""
-    w = _Where()
+    w = _Where().hubs(f, "id")
     if f.community:
         w.add("community = ?", f.community)
     since = "coalesce(reg_date, CAST(created_at AS DATE))"
@@ -266,13 +317,14 @@ def kpi_service(f: Filters, db) -> pd.DataFrame:
 def _attendance_sql(f: Filters) -> tuple[str, list]:
     """Per training: its attendance (person-times), by organisations of the community if one is chosen;
     with a community, only trainings someone of it attended."""
+    held = _Where().unhubbed(f).sql()  # trainings belong to no hub yet: the default hub's
     if f.community:
         return ("SELECT t.id, t.training_date, count(ta.id) AS n FROM trainings t"
                 " JOIN training_attendance ta ON ta.training_id = t.id"
-                " JOIN organisations o ON o.id = ta.org_id AND o.community = ? GROUP BY t.id, t.training_date",
+                f" JOIN organisations o ON o.id = ta.org_id AND o.community = ?{held} GROUP BY t.id, t.training_date",
                 [f.community])
     return ("SELECT t.id, t.training_date, count(ta.id) AS n FROM trainings t"
-            " LEFT JOIN training_attendance ta ON ta.training_id = t.id GROUP BY t.id, t.training_date", [])
+            f" LEFT JOIN training_attendance ta ON ta.training_id = t.id{held} GROUP BY t.id, t.training_date", [])
 
 
 def kpi_trainings(f: Filters, db) -> pd.DataFrame:
@@ -297,7 +349,7 @@ _RATING_HISTORY = (
 
 def _rated_at_sql(f: Filters) -> tuple[str, list]:
     """Per (moment k in cur/prev, active organisation): its latest rating by then, if still valid."""
-    w = _Where()
+    w = _Where().hubs(f, "o.id")
     if f.community:
         w.add("o.community = ?", f.community)
     return (f"WITH hist AS ({_RATING_HISTORY}),"
@@ -414,6 +466,7 @@ def community_coverage(f: Filters, db) -> pd.DataFrame:
         wc.add("name = ?", f.community)
     wa = _app_filters(f, _Where(), communities=None).add("year(x.activity_date) BETWEEN ? AND ?", *f.window)
     wp = _app_filters(f, _Where(), communities=None).add("r.year BETWEEN ? AND ?", *f.window)
+    wo = _Where().add("active").hubs(f, "id")
     return db.fetch_df(
         f"WITH c AS (SELECT name, sort_order FROM communities{wc.sql()}),"
         " act AS (SELECT x.community, count(*) AS activities, sum(x.person_times) AS person_times"
@@ -422,7 +475,7 @@ def community_coverage(f: Filters, db) -> pd.DataFrame:
         " proj AS (SELECT u.community, count(DISTINCT u.id) AS projects FROM (SELECT p.id, unnest(p.communities)"
         "  AS community FROM projects p JOIN applications a ON a.id = p.application_id JOIN rounds r ON r.id = a.round_id"
         f"  {wp.sql()}) u GROUP BY u.community),"
-        " orgs AS (SELECT community, count(*) AS organisations FROM organisations WHERE active GROUP BY community),"
+        f" orgs AS (SELECT community, count(*) AS organisations FROM organisations{wo.sql()} GROUP BY community),"
         " j AS (SELECT c.name AS community, c.sort_order, coalesce(proj.projects, 0) AS projects,"
         "  coalesce(act.activities, 0) AS activities, CAST(coalesce(act.person_times, 0) AS BIGINT) AS person_times,"
         "  coalesce(orgs.organisations, 0) AS organisations FROM c LEFT JOIN act ON act.community = c.name"
@@ -431,7 +484,7 @@ def community_coverage(f: Filters, db) -> pd.DataFrame:
         f" CASE WHEN activities = 0 THEN '{FLAG_NONE}'"
         f"  WHEN person_times < ? * median(person_times) OVER () THEN '{FLAG_LOW}' ELSE '' END AS flag"
         " FROM j ORDER BY sort_order, community",
-        wc.params + wa.params + wp.params + [LOW_SERVICE_SHARE])
+        wc.params + wa.params + wp.params + wo.params + [LOW_SERVICE_SHARE])
 
 
 BRAND_COLUMNS = columns("brand", "tier", "points", "communities", "projects", "activities", "person_times",
@@ -455,6 +508,7 @@ def brand_matrix(f: Filters, db) -> pd.DataFrame:
     if f.community:
         wa.add("x.community = ?", f.community)
     reach, reach_params = publicity.reach_sql(*f.window)
+    held = _Where().unhubbed(f)  # brands, their service points and publicity belong to no hub yet: the default hub's
     return db.fetch_df(
         "SELECT b.id AS brand_id, b.name AS brand, b.tier, coalesce(sp.points, 0) AS points,"
         " coalesce(sp.communities, 0) AS communities, coalesce(pr.projects, 0) AS projects,"
@@ -469,9 +523,9 @@ def brand_matrix(f: Filters, db) -> pd.DataFrame:
         " LEFT JOIN (SELECT p.brand_id, count(*) AS activities, sum(x.person_times) AS person_times"
         "  FROM activities x JOIN projects p ON p.id = x.project_id JOIN applications a ON a.id = p.application_id"
         f"  {wa.sql()} GROUP BY p.brand_id) ac ON ac.brand_id = b.id"
-        f" LEFT JOIN ({reach}) pb ON pb.brand_id = b.id"
+        f" LEFT JOIN ({reach}) pb ON pb.brand_id = b.id{held.sql()}"
         " ORDER BY CASE b.tier WHEN ? THEN 0 ELSE 1 END, person_times DESC, b.id",
-        wsp.params + wp.params + wa.params + reach_params + [choices.BRAND_TIERS[0]])
+        wsp.params + wp.params + wa.params + reach_params + held.params + [choices.BRAND_TIERS[0]])
 
 
 _DIMENSION_SCORES = (
@@ -491,7 +545,7 @@ def capability_trend(f: Filters, db) -> pd.DataFrame:
     """The cohort's median score per dimension per assessment period (periods in date order, dimensions
     in the instrument's order); dimension score = (mean indicator score − 1) / 4 × 100 as in
     :mod:`core.incubation.assessments`."""
-    w = _Where().add("year(a.assessed_on) BETWEEN ? AND ?", *f.window)
+    w = _Where().add("year(a.assessed_on) BETWEEN ? AND ?", *f.window).hubs(f, "a.org_id")
     if f.community:
         w.add("o.community = ?", f.community)
     return db.fetch_df(
@@ -515,7 +569,7 @@ def _board(end, db) -> pd.DataFrame:
 def _open_warnings(f: Filters, db) -> pd.DataFrame:
     """The risk board (:func:`core.monitoring.risks.board`) at the window's end, for the projects the filters keep."""
     board = _board(f.end, db)
-    if f.round_id is not None or f.category or f.community:
+    if f.round_id is not None or f.category or f.community or f.hubs is not None:
         sql, params = _project_ids_sql(f)
         keep = {int(r["id"]) for r in db.fetch_all(sql, params)}
         board = board[board["project_id"].astype("int64").isin(keep)]
@@ -542,9 +596,9 @@ def risk_summary(f: Filters, db) -> pd.DataFrame:
 
 
 def risk_counts(f: Filters, db) -> pd.DataFrame:
-    """:func:`core.monitoring.risks.summary` at the window's end (all projects): open warnings per severity, their
-    total and the projects with one. Round/category/community do not apply."""
-    b = _board(f.end, db)  # the same figures as core.monitoring.risks.summary, from the shared board read
+    """:func:`core.monitoring.risks.summary` at the window's end (every project of the hubs kept): open warnings per
+    severity, their total and the projects with one. Round/category/community do not apply."""
+    b = _open_warnings(dataclasses.replace(f, round_id=None, category=None, community=None), db)  # the hubs' board
     s = {sev: int((b["severity"] == sev).sum()) for sev in risks.SEVERITIES}
     s.update(total=int(len(b)), projects=int(b["project_id"].nunique()))
     keys = [*risks.SEVERITIES, "total", "projects"]
@@ -579,6 +633,59 @@ def funding_sources(f: Filters, db) -> pd.DataFrame:
         "  THEN round(100.0 * amount / sum(amount) OVER (PARTITION BY year), 1) ELSE 0 END AS share"
         " FROM u ORDER BY year, seq",
         w.params)
+
+
+DISTRICT, STREET = HUB_LEVELS[1], HUB_LEVELS[2]  # 区, 街道: the rows of 各枢纽对比 are the streets under their district
+HUB_COLUMNS = columns("district", "hub", "registered", "applied", "funded", "granted", "activities", "person_times",
+                      of=Activity, computed={"district": "所属区", "hub": "枢纽", "registered": number("登记组织"),
+                                             "applied": number("申报"), "funded": number("立项"),
+                                             "granted": FIGURES["granted"], "activities": FIGURES["activities"]})
+
+
+def hub_comparison(f: Filters, db) -> pd.DataFrame:
+    """各枢纽对比: one row per street hub of ``f.hubs`` (and any other hub of them that has organisations of its own),
+    in the tree's order, each under its district (``district``): organisations registered at the window's end,
+    applications submitted (every state but 草稿), projects funded and money granted (round year in the window),
+    activities and person-times (activity year); round, category and community narrow them as elsewhere."""
+    tree = hub_tree.tree(None, db)
+    kept = [int(i) for i in tree["id"] if f.hubs is None or int(i) in f.hubs]
+    if not kept:
+        return pd.DataFrame(columns=["hub_id", "level", *HUB_COLUMNS])
+    scope = dataclasses.replace(f, hubs=tuple(sorted(kept)))
+    wo = _Where().add("active AND coalesce(reg_date, CAST(created_at AS DATE)) <= ?", f.end).hubs(scope, "id")
+    if f.community:
+        wo.add("community = ?", f.community)
+    wa = _app_filters(scope, _Where()).add("r.year BETWEEN ? AND ?", *f.window)
+    wx = _app_filters(scope, _Where(), communities=None).add("year(x.activity_date) BETWEEN ? AND ?", *f.window)
+    if f.community:
+        wx.add("x.community = ?", f.community)
+    rows = {int(r["hub_id"]): r for r in db.fetch_all(
+        "WITH org AS (SELECT hub_id, count(*) AS registered FROM organisations" + wo.sql() + " GROUP BY hub_id),"
+        " app AS (SELECT o.hub_id, count(*) FILTER (WHERE a.state <> 'draft') AS applied,"
+        "  count(*) FILTER (WHERE a.state = 'funded') AS funded,"
+        "  CAST(sum(a.granted_amount) FILTER (WHERE a.state = 'funded') AS DOUBLE) AS granted"
+        "  FROM applications a JOIN rounds r ON r.id = a.round_id JOIN organisations o ON o.id = a.org_id"
+        f"  {wa.sql()} GROUP BY o.hub_id),"
+        " act AS (SELECT o.hub_id, count(*) AS activities, sum(x.person_times) AS person_times"
+        "  FROM activities x JOIN projects p ON p.id = x.project_id JOIN applications a ON a.id = p.application_id"
+        f"  JOIN organisations o ON o.id = a.org_id{wx.sql()} GROUP BY o.hub_id)"
+        " SELECT h.id AS hub_id, coalesce(org.registered, 0) AS registered, coalesce(app.applied, 0) AS applied,"
+        " coalesce(app.funded, 0) AS funded, coalesce(app.granted, 0) AS granted,"
+        " coalesce(act.activities, 0) AS activities, CAST(coalesce(act.person_times, 0) AS BIGINT) AS person_times"
+        " FROM hubs h LEFT JOIN org ON org.hub_id = h.id LEFT JOIN app ON app.hub_id = h.id"
+        " LEFT JOIN act ON act.hub_id = h.id WHERE h.id IN (" + ", ".join("?" for _ in kept) + ")",
+        [*wo.params, *wa.params, *wx.params, *kept])}
+    names = hub_labels(db)
+    out = []
+    for t in tree.to_dict("records"):
+        hid, level = int(t["id"]), t["level"]
+        r = rows.get(hid)
+        if r is None or (level != STREET and not r["registered"]):
+            continue
+        out.append({"hub_id": hid, "level": level,
+                    "district": short_name(t["parent"]) if level == STREET else names[hid] if level == DISTRICT else "",
+                    "hub": names[hid], **{k: r[k] for k in HUB_COLUMNS if k not in ("district", "hub")}})
+    return pd.DataFrame(out, columns=["hub_id", "level", *HUB_COLUMNS])
 
 
 # ---- drill-downs ---------------------------------------------------------------------------------------
@@ -677,7 +784,7 @@ _ORG_CONDITIONS = {
 def _drill_organisations(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     key = chosen_one_of(sel, "key", _ORG_CONDITIONS)
     cond, n = _ORG_CONDITIONS[key]
-    w = _Where().add(cond, *([f.end] * n))
+    w = _Where().add(cond, *([f.end] * n)).hubs(f, "id")
     if f.community:
         w.add("community = ?", f.community)
     return _limit("SELECT id, name, kind, community, stage, reg_date, incubation_in, incubation_out, rating,"
@@ -758,14 +865,15 @@ def _drill_brand(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     if sel.get("key") is None:
         return _projects(f, db, limit, brand=brand)
     chosen_one_of(sel, "key", ("publicity",))
-    bid = db.scalar("SELECT id FROM brands WHERE name = ?", [brand])
+    bid = db.scalar("SELECT id FROM brands WHERE name = ?", [brand]) if f.unhubbed else None
     if bid is None:
         return pd.DataFrame(columns=list(publicity.RECORD_COLUMNS))
     return publicity.of_brand(bid, db, *f.window, limit=limit)
 
 
 def _drill_capability(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
-    w = _Where().add("year(a.assessed_on) BETWEEN ? AND ?", *f.window).add("a.period = ?", chosen(sel, "period"))
+    w = _Where().add("year(a.assessed_on) BETWEEN ? AND ?", *f.window).add("a.period = ?", chosen(sel, "period")) \
+        .hubs(f, "a.org_id")
     if f.community:
         w.add("o.community = ?", f.community)
     outer = _Where()
@@ -829,8 +937,9 @@ class Query:
         return tuple(dict.fromkeys(self.tables + self.drill_reads))
 
 
-_APP = ("applications", "rounds")
-_PROJ = ("projects", "applications", "rounds")
+# every query reads ``organisations`` too: the hub predicate (_Where.hubs) keeps an organisation's records
+_APP = ("applications", "rounds", "organisations")
+_PROJ = ("projects", "applications", "rounds", "organisations")
 _RISK = risks.TABLES
 
 _KPI = KPI_TABLE_COLUMNS
@@ -843,8 +952,8 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
           drill_reads=("organisations", "activities", "brands"), columns=_KPI,
           drill_columns={"funded": FUNDED_APP_COLUMNS, "granted": FUNDED_APP_COLUMNS, "signed": PROJECT_COLUMNS,
                          "disbursed": RELEASE_COLUMNS}),
-    Query("kpi_service", "服务成效", ("activities", "communities", "projects", "applications"), kpi_service,
-          _drill_service, kind="kpi", drill_reads=("rounds", "organisations", "brands"), columns=_KPI,
+    Query("kpi_service", "服务成效", ("activities", "communities", "projects", "applications", "organisations"),
+          kpi_service, _drill_service, kind="kpi", drill_reads=("rounds", "brands"), columns=_KPI,
           drill_columns={"activities": ACTIVITY_COLUMNS, "person_times": ACTIVITY_COLUMNS,
                          "communities_covered": COVERAGE_COLUMNS}),
     Query("kpi_trainings", "能力培训", ("trainings", "training_attendance", "organisations"), kpi_trainings,
@@ -855,7 +964,7 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
           drill_reads=("organisations",), columns=CATEGORY_YEAR_COLUMNS, drill_columns=FUNDED_APP_COLUMNS),
     Query("funnel", "本批次申报漏斗", ("application_events", *_APP), funnel, _drill_funnel,
           drill_reads=("organisations",), columns=FUNNEL_COLUMNS, drill_columns=FUNNEL_DRILL_COLUMNS),
-    Query("community_coverage", "社区服务覆盖", ("communities", "activities", "organisations", *_PROJ),
+    Query("community_coverage", "社区服务覆盖", ("communities", "activities", *_PROJ),
           community_coverage, _drill_coverage, drill_reads=("brands",), columns=COVERAGE_COLUMNS,
           drill_columns=ACTIVITY_COLUMNS),
     Query("brand_matrix", "品牌矩阵", ("brands", "service_points", "activities", "publicity_items", *_PROJ),
@@ -921,14 +1030,26 @@ def kpis(filters: Filters | None = None, db=None) -> pd.DataFrame:
     return pd.concat([run(n, filters, db) for n in KPI_QUERIES], ignore_index=True)
 
 
+# 各枢纽对比 is not one of QUERIES: selecting a hub opens the dashboard of that hub (whose figures drill down to the
+# records), not a list of records of its own
+HUB_QUERY = Query("hub_comparison", "各枢纽对比", ("hubs", "activities", *_PROJ), hub_comparison, columns=HUB_COLUMNS)
+
+
+def comparison(filters: Filters | None = None, db=None) -> pd.DataFrame:
+    """:func:`hub_comparison` of the filters' hubs, cached like :func:`run` (the hubs are part of the key)."""
+    db = db or get_db()
+    f = (filters or Filters()).resolved()
+    return cache.cached(HUB_QUERY.name, f, HUB_QUERY.tables, lambda: hub_comparison(f, db), db)
+
+
 HEADLINE_COLUMNS = columns("figure", "value",
                            computed={"figure": KPI_TABLE_COLUMNS["label"], "value": "数据(自中心成立至今)"})
 
 
-def headline(today: dt.date | None = None, db=None) -> pd.DataFrame:
-    """The hub's headline figures since it began (no filter), as the seed case states them: figure,
-    value (text with unit). Built from the cached KPI queries."""
-    k = kpis(Filters(today=today), db).set_index("key")
+def headline(today: dt.date | None = None, db=None, hubs: tuple[int, ...] | None = None) -> pd.DataFrame:
+    """The hub's headline figures since it began (no filter but the hubs, :attr:`Filters.hubs`), as the seed case
+    states them: figure, value (text with unit). Built from the cached KPI queries."""
+    k = kpis(Filters(today=today, hubs=hubs), db).set_index("key")
 
     def n(key: str) -> int | float:
         return k.loc[key, "value"]
@@ -951,6 +1072,42 @@ def headline(today: dt.date | None = None, db=None) -> pd.DataFrame:
         ("服务覆盖社区", f"{int(n('communities_covered'))} 个(共 {int(k.loc['communities_covered', 'total'])} 个社区)"),
     ]
     return pd.DataFrame(rows, columns=list(HEADLINE_COLUMNS))
+
+
+# what a screen says while some records belong to no hub yet (:attr:`Filters.unhubbed`; {hub}: the default hub)
+UNHUBBED_NOTE = "{what}尚未按枢纽登记,目前全部计入{hub}:所选枢纽包含该中心时计入,否则不计。"
+UNHUBBED = "能力培训、品牌及其宣传"  # what of this dashboard belongs to no hub yet
+HUB_SUFFIX = "社会组织服务中心"  # what every centre's full name ends with (dropped where space is short)
+
+
+def short_name(name: str) -> str:
+    """A hub's name without :data:`HUB_SUFFIX` (下沙街道社会组织服务中心 -> 下沙街道); the full name when nothing is left."""
+    return name.removesuffix(HUB_SUFFIX) or name
+
+
+def hub_labels(db=None) -> dict[int, str]:
+    """{hub id: short name} of every hub, cached until the hubs change."""
+    db = db or get_db()
+    return cache.cached("dashboard:hub-labels", None, ("hubs",), lambda: {
+        int(r["id"]): short_name(r["name"]) for r in db.fetch_all("SELECT id, name FROM hubs")}, db)
+
+
+def hub_choices(scope: tuple[int, ...] | None, db=None) -> dict[int, str]:
+    """The 枢纽 filter's options: {hub id: short name indented by its depth} of the hubs in ``scope`` (None: every
+    hub), in the tree's order (市, each 区 and its 街道 under it)."""
+    db = db or get_db()
+
+    def load() -> dict[int, str]:
+        t = hub_tree.tree(None, db)
+        if scope is not None:
+            t = t[t["id"].isin(list(scope))]
+        depth = [(len(x) - len(x.lstrip("\u3000"))) // 2 for x in t["tree"]]
+        top = min(depth, default=0)
+        names = hub_labels(db)
+        return {int(i): "\u3000" * (d - top) + ("└ " if d > top else "") + names[int(i)]
+                for i, d in zip(t["id"], depth)}
+
+    return cache.cached("dashboard:hub-choices", scope, ("hubs",), load, db)
 
 
 def filter_options(db=None) -> dict:

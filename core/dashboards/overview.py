@@ -1,7 +1,8 @@
 """Small headline figures for the workbench (aggregated in SQL)."""
 from __future__ import annotations
 
-from core.dashboards.dashboard import KPI_LABELS
+from core.dashboards.dashboard import KPI_LABELS, hub_condition
+from core.platform.actor import acting
 from core.platform.db import get_db
 
 # The workbench's figures, labelled once (those the dashboard also counts read like its KPIs)
@@ -16,17 +17,26 @@ def rating_label(level: str) -> str:
     return f"{level}级组织"
 
 
-def registry_figures(db=None) -> dict:
+_ALL = object()  # registry_figures' default: the hubs of the screen's signed-in user
+
+
+def registry_figures(db=None, hubs=_ALL) -> dict:
+    """The registry's figures of ``hubs`` (``Actor.hubs``; by default the signed-in user's, every hub outside a
+    screen; None: every hub): the organisations of those hubs only."""
     db = db or get_db()
+    if hubs is _ALL:
+        who = acting()
+        hubs = who.hubs if who is not None else None
+    mine, params = hub_condition(hubs, "id")
+    mine = f" AND {mine}"
     row = db.fetch_one(
         "SELECT count(*) FILTER (WHERE active) AS active,"
         " count(*) FILTER (WHERE incubation_in IS NOT NULL) AS incubated_ever,"
         " count(*) FILTER (WHERE incubation_in IS NOT NULL AND incubation_out IS NULL AND active) AS incubating,"
         " count(DISTINCT community) FILTER (WHERE active) AS communities_covered"
-        " FROM organisations"
-    )
+        f" FROM organisations WHERE true{mine}", params)
     row["communities"] = db.scalar("SELECT count(*) FROM communities")
     row["ratings"] = {r["rating"]: r["n"] for r in db.fetch_all(
         "SELECT rating, count(*) AS n FROM organisations WHERE active AND rating IS NOT NULL"
-        " AND (rating_expiry IS NULL OR rating_expiry >= current_date) GROUP BY rating")}
+        f" AND (rating_expiry IS NULL OR rating_expiry >= current_date){mine} GROUP BY rating", params)}
     return row

@@ -14,7 +14,10 @@ Filters (:class:`core.dashboards.dashboard.Filters`; round and category do not a
   the window (1 January of ``year_from``, else of the window's last year, to the window's end: never past today);
 - **community**: venues of the community, needs of the community, volunteer service that took place there;
   partners' contributions belong to no community (``Query.uses`` says which filters narrow a query);
-- needs are counted as they stand now (the 需求动态跟踪 figures): the year range does not narrow them.
+- needs are counted as they stand now (the 需求动态跟踪 figures): the year range does not narrow them;
+- **hubs**: venues, partners, needs, volunteers, surveys and publicity belong to no hub yet; they are all the default
+  hub's (下沙 in the demo), so every figure here counts them only where the filters' hubs include that hub
+  (:attr:`Filters.unhubbed`) and is empty otherwise (the screen says so: ``dashboard.UNHUBBED_NOTE``).
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ FLAG_IDLE, FLAG_NO_HOURS, FLAG_OK = "闲置", "未登记开放时间", "正常"
 INDIVIDUAL = "个人志愿者"  # a volunteer who serves with no organisation (as core.resources.volunteers names them)
 NEED_SEGMENTS = {"met": needs.MET, "answered": "未满足·已有回应", "unanswered": "未满足·尚无回应"}
 CONTINUITY_ORDER = ("once", "repeated", "agreement")  # 单次合作, 多次合作, 协议合作
+UNHUBBED = "场地、合作伙伴、需求、志愿者、满意度和宣传记录"  # all of this dashboard belongs to no hub yet
 
 
 # ---- the period of the utilisation figures -------------------------------------------------------------------
@@ -461,7 +465,12 @@ def run(name: str, filters: Filters | None = None, db=None) -> pd.DataFrame:
     q = query(name)
     db = db or get_db()
     f = (filters or Filters()).resolved()
-    return cache.cached(f"res-dash:{name}", f, q.tables, lambda: q.fn(f, db), db)
+    return cache.cached(f"res-dash:{name}", f, q.tables, lambda: _held(q.fn(f, db), f), db)
+
+
+def _held(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
+    """The frame, or none of its rows when the filters' hubs leave out the default hub (see the module's note)."""
+    return df if f.unhubbed else df.head(0).reset_index(drop=True)
 
 
 def drill(name: str, filters: Filters | None, selection: dict, db=None, *, limit: int = DRILL_LIMIT) -> pd.DataFrame:
@@ -472,8 +481,8 @@ def drill(name: str, filters: Filters | None, selection: dict, db=None, *, limit
     f = (filters or Filters()).resolved()
     sel = {k: v for k, v in (selection or {}).items() if v is not None and v == v}  # v == v: not NaN
     key = (f, tuple(sorted((k, str(v)) for k, v in sel.items())), limit)
-    return cache.cached(f"res-dash:drill:{name}", key, q.drill_tables, lambda: q.drill(f, sel, db, limit), db,
-                        large=True)
+    return cache.cached(f"res-dash:drill:{name}", key, q.drill_tables, lambda: _held(q.drill(f, sel, db, limit), f),
+                        db, large=True)
 
 
 # ---- the headline figures ------------------------------------------------------------------------------------

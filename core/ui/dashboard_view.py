@@ -4,6 +4,7 @@ no widget on a dashboard writes anything.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import time
@@ -13,11 +14,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from core import navigation
 from core.dashboards import dashboard
 from core.dashboards.dashboard import FILTER_LABELS, Filters
+from core.platform.actor import DEFAULT_HUB
+from core.platform.excel import XLSX_MIME, workbook_bytes
 from core.ui import charts
-from core.ui.session import attempt
-from core.ui.tables import table
+from core.ui.screens import page
+from core.ui.session import actor, attempt, export_logger
+from core.ui.tables import display_frame, table
 from core.ui.text import md
 
 REFRESH_ENV = "HUBDESK_DASH_REFRESH"
@@ -73,11 +78,60 @@ def _select(col, label: str, options: list, any_label: str, key: str, fmt: Calla
     return None if value == ANY else value
 
 
+HUB_LABEL, ALL_HUBS, HUB_KEY = "枢纽", "全部枢纽", "dash:f:hub"  # the 枢纽 filter (only for a scope of several hubs)
+
+
+def hub_scope() -> tuple[int, ...] | None:
+    """The hubs the signed-in user reads (``Actor.hubs``; none while nobody is signed in)."""
+    who = actor()
+    return who.hubs if who is not None else ()
+
+
+def rolls_up(scope: tuple[int, ...] | None) -> bool:
+    """Does a user reading ``scope`` see several hubs (a district's or the city's), so get the 枢纽 filter and
+    各枢纽对比? A street's users do not."""
+    return scope is None or len(scope) > 1
+
+
+def hub_select(col, scope: tuple[int, ...] | None) -> int | None:
+    """The 枢纽 filter: 全部枢纽 or one hub of the scope (in the tree's order), kept like the other filters and in
+    the URL as ``?hub=``."""
+    choices = dashboard.hub_choices(scope)
+    return _select(col, HUB_LABEL, list(choices), ALL_HUBS, HUB_KEY, lambda h: choices.get(h, str(h)), "hub")
+
+
+def scoped(f: Filters, scope: tuple[int, ...] | None, hub: int | None) -> Filters:
+    """``f`` with the hubs it counts (the chosen hub and those below it, else the whole scope), resolved; stops the
+    screen with a message on a refusal (a backwards range, a hub outside the scope)."""
+    resolved = attempt(lambda: dataclasses.replace(f, hubs=dashboard.hub_filters(scope, hub), hub=hub).resolved())
+    if resolved is None:
+        st.stop()
+    return resolved
+
+
+def describe(f: Filters) -> str:
+    """The filters in words, led by the chosen hub."""
+    text = f.describe()
+    return f"{dashboard.hub_labels().get(f.hub, f.hub)} · {text}" if f.hub is not None else text
+
+
+def hub_note(f: Filters, what: str) -> None:
+    """Say that ``what`` belongs to no hub yet and counts for the default hub only (when more than that hub is
+    shown, or another one)."""
+    if f.hubs is not None and f.hubs != (DEFAULT_HUB,):
+        st.caption(dashboard.UNHUBBED_NOTE.format(what=what, hub=dashboard.hub_labels().get(DEFAULT_HUB, "本中心")))
+
+
 def filters_bar() -> Filters:
-    """Year range, round, category and community; stops the screen with a message on a backwards range."""
+    """The 枢纽 filter (for a scope of several hubs), year range, round, category and community; stops the screen
+    with a message on a backwards range."""
     opts = dashboard.filter_options()
     years, rounds = opts["years"], opts["rounds"]
-    cols = st.columns(5)
+    scope = hub_scope()
+    roll = rolls_up(scope)
+    cols = st.columns(6 if roll else 5)
+    hub = hub_select(cols[0], scope) if roll else None
+    cols = cols[1:] if roll else cols
     label = FILTER_LABELS
     year_from = _select(cols[0], label["year_from"], years, "不限", "dash:f:from", lambda y: f"{y}年", "from")
     year_to = _select(cols[1], label["year_to"], list(reversed(years)), "至今", "dash:f:to", lambda y: f"{y}年", "to")
@@ -88,10 +142,7 @@ def filters_bar() -> Filters:
     community = _select(cols[4], label["community"], opts["communities"], "全部社区", "dash:f:community",
                         param="community")
     f = Filters(year_from=year_from, year_to=year_to, round_id=round_id, category=category, community=community)
-    resolved = attempt(f.resolved)  # a backwards range: its refusal, and nothing below it
-    if resolved is None:
-        st.stop()
-    return resolved
+    return scoped(f, scope, hub)  # a backwards range: its refusal, and nothing below it
 
 
 def live_controls(key: str) -> float | None:
@@ -139,6 +190,7 @@ def kpi_note(f: Filters) -> None:
     """Say which KPIs a round or category filter leaves as they are."""
     if f.round_id is not None or f.category:
         st.caption("批次、项目类别筛选只作用于立项、资金和服务指标;社会组织、能力建设和等级评估指标不受其影响。")
+    hub_note(f, dashboard.UNHUBBED)
 
 
 def kpi_tiles(k: pd.DataFrame, *, border: bool = True) -> None:
@@ -191,9 +243,9 @@ def kpi_drill(k: pd.DataFrame, f: Filters, key: str) -> None:
         _records(records, dashboard.drill_columns(r["query"], sel), f"{r['label']}明细", f"{key}:drill")
 
 
-def headline_table(key: str) -> None:
-    """The seed case's headline figures, computed from the database (no filter)."""
-    h = dashboard.headline()
+def headline_table(key: str, f: Filters | None = None) -> None:
+    """The seed case's headline figures, computed from the database (no filter but the hubs of ``f``)."""
+    h = dashboard.headline(hubs=f.hubs if f is not None else hub_scope())
     table(h, "中心成效一览", key=f"{key}:headline", columns=dashboard.HEADLINE_COLUMNS)
 
 
@@ -306,6 +358,7 @@ def view_coverage(f: Filters, key: str, meeting: bool = False) -> None:
 def view_brands(f: Filters, key: str, meeting: bool = False) -> None:
     df = dashboard.run("brand_matrix", f)
     st.subheader("品牌矩阵:核心品牌与特色品牌")
+    hub_note(f, "品牌及其宣传")
     if _empty(df, "尚未建立品牌。"):
         return
     tiers = df.groupby("tier", sort=False).agg(brands=("brand", "count"), person_times=("person_times", "sum"))
@@ -369,6 +422,44 @@ def view_funding(f: Filters, key: str, meeting: bool = False) -> None:
         _data_table(df, "funding_sources", "资金来源结构", key)
 
 
+def view_hubs(f: Filters, key: str, meeting: bool = False) -> None:
+    """各枢纽对比: the figures of each street hub side by side, under its district; selecting a hub opens 数据总览
+    filtered to it (the 枢纽 filter set, kept and in the URL), whose figures drill down to the records."""
+    df = dashboard.comparison(f)
+    st.subheader("各枢纽对比")
+    if _empty(df, "所选范围内没有街道枢纽。"):
+        return
+    cols = dashboard.HUB_COLUMNS
+    totals = df[[c for c in cols if c not in ("district", "hub")]].sum()
+    shown = {c: fmt_value(totals[c], "元") if c == "granted" else f"{int(totals[c]):,}" for c in totals.index}
+    st.markdown("合计:" + ",".join(f"{cols[c].split('(')[0]} **{v}**" for c, v in shown.items()))
+    if meeting:
+        st.dataframe(display_frame(df[list(cols)], cols), hide_index=True, width="stretch")
+        return
+    st.caption("每行一个街道枢纽,按所属区排列;选中一行,进入该枢纽的数据总览,再从各项指标查看明细记录。")
+    turn = st.session_state.get(f"{key}:turn", 0)  # a new table after each jump: its old selection is not reused
+    event = st.dataframe(display_frame(df[list(cols)], cols), hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", key=f"{key}:table:{turn}")
+    logged = export_logger("各枢纽对比")
+    st.download_button("导出Excel", data=lambda: workbook_bytes(logged({"各枢纽对比": df[list(cols)].rename(columns=cols)})),
+                       file_name=f"各枢纽对比-{dt.date.today():%Y%m%d}.xlsx", mime=XLSX_MIME, key=f"{key}:xlsx",
+                       icon=":material/download:", on_click="ignore")
+    rows = _state_selection(event)
+    if rows:
+        open_hub(int(df.iloc[int(rows[0])]["hub_id"]), key)
+
+
+def open_hub(hub_id: int, key: str) -> None:
+    """数据总览 of one hub: the 枢纽 filter set to it (kept across the screens, and in the URL)."""
+    st.session_state[_KEEP + HUB_KEY] = hub_id
+    st.session_state[f"{key}:turn"] = st.session_state.get(f"{key}:turn", 0) + 1
+    params = {k: st.query_params.get(k) for k in ("from", "to", "round", "category", "community") if k in st.query_params}
+    st.switch_page(page(navigation.spec("dash_overview")), query_params={**params, "hub": str(hub_id)})
+
+
+HUB_VIEW = ("hubs", "各枢纽对比", view_hubs)  # a view of its own for a scope of several hubs (chart_views)
+
+
 VIEWS: dict[str, tuple[str, Callable]] = {
     "category_year": ("资助与服务", view_category_year),
     "funnel": ("申报漏斗", view_funnel),
@@ -378,6 +469,12 @@ VIEWS: dict[str, tuple[str, Callable]] = {
     "risks": ("风险预警", view_risks),
     "funding": ("资金来源", view_funding),
 }
+
+
+def chart_views(scope: tuple[int, ...] | None) -> dict[str, tuple[str, Callable]]:
+    """The 专题分析 views a user reading ``scope`` gets: :data:`VIEWS`, and 各枢纽对比 for several hubs."""
+    name, title, show = HUB_VIEW
+    return {**VIEWS, name: (title, show)} if rolls_up(scope) else VIEWS
 
 
 # ---- meeting mode -------------------------------------------------------------------------------------------

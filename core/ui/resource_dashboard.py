@@ -28,22 +28,29 @@ TOP = 15  # most organisations / projects a bar chart shows (the data table and 
 
 # ---- filters ---------------------------------------------------------------------------------------------------
 def filters_bar() -> Filters:
-    """Year range and community (the same choices, kept values and URL parameters as the 领导驾驶舱's filter bar);
-    stops the screen with a message on a backwards range."""
+    """The 枢纽 filter (for a scope of several hubs), year range and community (the same choices, kept values and
+    URL parameters as the 领导驾驶舱's filter bar); stops the screen with a message on a backwards range."""
     opts = view.dashboard.filter_options()
     years = opts["years"]
-    cols = st.columns(3)
+    scope = view.hub_scope()
+    roll = view.rolls_up(scope)
+    cols = st.columns(4 if roll else 3)
+    hub = view.hub_select(cols[0], scope) if roll else None
+    cols = cols[1:] if roll else cols
     label = FILTER_LABELS
     year_from = view._select(cols[0], label["year_from"], years, "不限", "dash:f:from", lambda y: f"{y}年", "from")
     year_to = view._select(cols[1], label["year_to"], list(reversed(years)), "至今", "dash:f:to", lambda y: f"{y}年",
                            "to")
     community = view._select(cols[2], label["community"], opts["communities"], "全部社区", "dash:f:community",
                              param="community")
-    f = Filters(year_from=year_from, year_to=year_to, community=community)
-    resolved = attempt(f.resolved)
-    if resolved is None:
-        st.stop()
-    return resolved
+    f = view.scoped(Filters(year_from=year_from, year_to=year_to, community=community), scope, hub)
+    hub_note(f)
+    return f
+
+
+def hub_note(f: Filters) -> None:
+    """Say that these records belong to no hub yet (counted for the default hub only)."""
+    view.hub_note(f, res.UNHUBBED)
 
 
 def uses_caption(name: str) -> None:
