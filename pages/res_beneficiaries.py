@@ -198,7 +198,7 @@ def _attendance(who, project: int) -> None:
     if asking(key) and f"{key}:checked" in st.session_state:
         keep, removed = st.session_state[f"{key}:checked"]
         confirm_box(key, "移除出勤", f"从该活动的实名出勤中移除 {len(removed)} 人:{'、'.join(removed)}。"
-                                     "他们在该活动的出勤记录将被删除",
+                                     "他们在该活动的出勤记录将被删除。",
                     lambda: ben.set_attendance(activity, keep, who), ok, once=("attendance", activity, tuple(keep)))
 
 

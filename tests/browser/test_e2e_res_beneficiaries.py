@@ -10,7 +10,10 @@ import pytest
 from openpyxl import load_workbook
 
 from core.demo import res_beneficiaries as demo
+from playwright.sync_api import expect
+
 from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, start_server, wait_for_app
+from tests.browser.widgets import grid_rows
 
 CHILDREN = [c[0] for c in demo.CHILDREN]
 OUTSIDER, OUTSIDER_PW = "zhaoli", "Zhao-li-2026-x"
@@ -101,3 +104,51 @@ def test_the_social_worker_sees_the_twelve_children_and_another_staff_member_is_
         screenshot(leader, "beneficiaries-leader-counts")
     finally:
         leader.context.close()
+
+
+def test_taking_a_child_off_an_activitys_attendance_asks_first_cancel_keeps_and_confirm_removes(server, page):
+    """Removing a name from the attendance deletes that record: 保存出勤 asks first, naming whom; 取消 keeps
+    everyone, 确认移除出勤 removes the one (after F5 too)."""
+    base, qk = server
+    login(page, base, "staff")
+    goto(page, f"{base}/beneficiary-register?project={qk}&view=活动出勤")
+    chips = page.locator("[data-testid='stForm'] [data-testid='stMultiSelectTagsContainer'] [data-tag]")
+    chips.first.wait_for()
+    before = chips.count()
+    assert before >= 1
+    name = chips.first.get_attribute("aria-label")
+    assert name in CHILDREN
+
+    def save() -> None:
+        page.get_by_role("button", name="保存出勤", exact=True).click()
+        wait_for_app(page)
+        settle(page)
+
+    chips.first.locator("[aria-label^='Remove']").click()  # the chip's ×
+    expect(chips).to_have_count(before - 1)
+    save()
+    page.get_by_text("此操作不可撤销").wait_for()
+    assert f"移除 1 人:{name}" in main_text(page)
+    screenshot(page, "beneficiaries-attendance-confirm")
+    page.get_by_role("button", name="取消", exact=True).click()
+    wait_for_app(page)
+    settle(page)
+    # nothing removed: the stored attendance (the activity's label and the table) still has everyone; the form keeps
+    # what was typed, as after any refusal
+    present = [r["姓名"] for r in grid_rows(page.locator("[data-testid='stDataFrame']").first)]
+    assert name in present and len(present) == before and "已保存出勤" not in main_text(page)
+    assert "此操作不可撤销" not in main_text(page)
+    expect(chips).to_have_count(before - 1)
+
+    save()  # again, and this time 确认
+    page.get_by_role("button", name="确认移除出勤", exact=True).click()
+    wait_for_app(page)
+    settle(page)
+    page.get_by_text("移除 1 人", exact=False).first.wait_for()
+    page.reload()  # F5: stored
+    settle(page)
+    present = [r["姓名"] for r in grid_rows(page.locator("[data-testid='stDataFrame']").first)]
+    assert name not in present and len(present) == before - 1
+    expect(chips).to_have_count(before - 1)
+    assert name not in [chips.nth(i).get_attribute("aria-label") for i in range(chips.count())]
+    screenshot(page, "beneficiaries-attendance-removed")
