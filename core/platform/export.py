@@ -39,6 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
+import duckdb
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -632,8 +633,6 @@ def move_database(source, target, *, batch: int = 5000) -> Moved:
 def move_export(src: Path | str, target, *, batch: int = 5000) -> Moved:
     """:func:`move_to_postgres` from a Parquet export (a folder or a .zip), first checked against its manifest's
     row counts and checksums (ImportRefused otherwise): its tables are loaded into an in-memory DuckDB."""
-    import duckdb
-
     src = Path(src)
     if not src.exists():
         raise ImportRefused(f"找不到导出 {src}")
