@@ -163,6 +163,8 @@ def test_the_hub_filter_and_the_comparison_are_a_district_users(demo_db):
     assert not street.exception
     assert not [s for s in street.selectbox if s.label == "枢纽"]
     assert {m.label: m.value for m in street.metric}["在册社会组织"] == f"{demo_hubs.ORGS_PER_STREET} 家"
+    shown = plain_texts(street) + "".join(df.value.to_string() for df in street.dataframe)
+    assert "None" not in shown and "nan" not in shown and "尚未按枢纽登记" in shown  # the note on what has no hub
     street.query_params["view"] = "hubs"
     open_page(street, "dashboard-charts")
     assert street.radio(key="dash:view").value != "hubs" and "各枢纽对比" not in street.radio(key="dash:view").options
