@@ -117,8 +117,8 @@ def _import(who, pid: int | None) -> None:
     if spec is None:
         return
     st.caption("模板的列就是问卷的题目:每行一位受访居民。满意度题填 1–5(也可写 非常满意、满意、一般、不满意、非常不满意),"
-               "是否题填 是 或 否。答卷不记名,系统无法识别重复:文件中只要有一行错误,整份文件都不导入,"
-               "请改正后重新上传;确认后整份文件一次写入,同一份文件请只导入一次。")
+               "是否题填 是 或 否。答卷不记名,无法逐行识别重复:文件中只要有一行错误,整份文件都不导入,"
+               "请改正后重新上传;确认后整份文件一次写入;已导入过的同一份文件再次导入会被拒绝。")
     import_panel(spec, f"survey:import:{pid}", noun="满意度答卷", template_name=f"满意度答卷导入模板-{pid}.xlsx",
                  commit=lambda plan: sv.import_responses(spec, plan, who))
 

@@ -104,6 +104,16 @@ def test_survey_responses_imported_from_excel_change_the_projects_evaluation_ite
     settle(page)
     page.get_by_text("已导入 4 条满意度答卷。").wait_for(timeout=WAIT_MS)
     screenshot(page, "surveys-2-imported")
+    # the same file uploaded again the next morning (a new visit): refused, nothing counted twice
+    goto(page, f"{base}/satisfaction-surveys?project={pid}&view=Excel导入")
+    upload.set_input_files(fixed)
+    settle(page)
+    page.get_by_role("button", name="确认导入 4 行有效数据").click()
+    wait_for_app(page)
+    settle(page)
+    page.get_by_text("已全部导入过", exact=False).first.wait_for(timeout=WAIT_MS)
+    assert "4 份答卷已全部导入过" in main_text(page)
+    screenshot(page, "surveys-2b-same-file-refused")
 
     goto(page, f"{base}/satisfaction-surveys?project={pid}")  # F5 on the results: what is stored
     page.get_by_text("逐题结果", exact=True).wait_for(timeout=WAIT_MS)
