@@ -100,8 +100,9 @@ def test_backup_then_writes_then_restore_brings_back_the_backups_moment(pg_hub, 
     assert restored.scalar("SELECT count(*) FROM organisations") == before["organisations"].rows + 1
 
 
-def test_a_bad_backup_or_a_database_in_use_is_refused_and_nothing_changes(pg_hub, isolated):
+def test_a_bad_backup_or_a_database_in_use_is_refused_and_nothing_changes(pg_hub, isolated, monkeypatch):
     db, url = pg_hub
+    monkeypatch.setattr(backup, "IN_USE_GRACE", 0.0)  # refuse at once (no waiting for the sessions to end)
     make_org(1)
     path = backup.backup(db, isolated / "backups")
     make_org(2)

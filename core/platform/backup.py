@@ -62,6 +62,8 @@ _REGULAR = r"-(\d{8}-\d{6}-\d{6})\.(?:duckdb|pgdump)"
 _BEFORE = r"-(\d{8}-\d{6}-\d{6})-before-v(\d+)\.(?:duckdb|pgdump)"
 PG_SUFFIX = ".pgdump"  # a PostgreSQL backup: pg_dump's custom format
 PG_MAGIC = b"PGDMP"  # how such a file begins
+IN_USE_GRACE = 3.0  # seconds a PostgreSQL restore waits for other sessions to end (a server stopped just now: its
+                    # sessions' processes may still be ending) before it refuses
 
 
 class RestoreRefused(HubError):
@@ -632,7 +634,7 @@ def restore_pg(source: Path | str, url: str, backup_dir: Path | str | None = Non
     work = Path(tempfile.mkdtemp(prefix=".restoring-", dir=folder))
     kept = None
     try:
-        waited = time.monotonic() + 3.0  # a server stopped just now: its sessions' processes may still be ending
+        waited = time.monotonic() + IN_USE_GRACE
         while True:
             n, who = con.execute(
                 "SELECT count(*), string_agg(DISTINCT coalesce(nullif(application_name, ''), '?') || '@'"

@@ -474,9 +474,12 @@ def _neutral(v: Any) -> Any:
     return str(v)
 
 
+_AS_GIVEN = frozenset({str, int, bool, type(None)})  # most values: the same type and value from both engines
+
+
 def _row_hash(row: tuple) -> int:
-    text = json.dumps([_neutral(v) for v in row], ensure_ascii=False, separators=(",", ":"))
-    return int.from_bytes(hashlib.md5(text.encode("utf-8")).digest(), "big")
+    text = repr([v if type(v) in _AS_GIVEN else _neutral(v) for v in row])
+    return int.from_bytes(hashlib.md5(text.encode("utf-8", "surrogatepass")).digest(), "big")
 
 
 def neutral_sum(rows: Iterator[tuple]) -> TableSum:
