@@ -111,6 +111,41 @@ def test_a_street_user_sees_its_own_hub_only_in_every_figure_and_drill_down(demo
     assert list(rows["hub_id"]) == [baiyang] and rows["registered"].iloc[0] == len(mine)
 
 
+def test_a_hub_scoped_query_reads_only_tables_its_cache_watches(demo_db):
+    """With hubs, the hub predicate reads ``organisations``: the cache must watch it (else a stale figure)."""
+    import duckdb
+
+    db = demo_db
+    f = Filters(hubs=_scope("qt_leader", "leader", db)).resolved()
+    selections = _selections(db)
+    seen: dict[str, set[str]] = {}
+    current = [""]
+    original = db.fetch_df, db.fetch_all, db.fetch_one, db.scalar
+
+    def spy(fn):
+        def wrapped(sql, params=None):
+            seen.setdefault(current[0], set()).update(duckdb.get_table_names(sql.replace("?", "NULL")))
+            return fn(sql, params)
+        return wrapped
+
+    db.fetch_df, db.fetch_all, db.fetch_one, db.scalar = (spy(fn) for fn in original)
+    try:
+        for name, q in dashboard.QUERIES.items():
+            current[0] = name
+            q.fn(f, db)
+            for sel in selections[name][:1]:
+                current[0] = f"drill:{name}"
+                q.drill(f, sel, db, 10)
+        current[0] = "comparison"
+        dashboard.HUB_QUERY.fn(f, db)
+    finally:
+        db.fetch_df, db.fetch_all, db.fetch_one, db.scalar = original
+    for name, q in dashboard.QUERIES.items():
+        assert seen[name] <= set(dashboard._tables(q.tables, f)), name
+        assert seen.get(f"drill:{name}", set()) <= set(dashboard._tables(q.drill_tables, f)), name
+    assert seen["comparison"] <= set(dashboard.HUB_QUERY.tables)
+
+
 def test_the_hub_comparison_matches_per_hub_counts(demo_db):
     db = demo_db
     scope = _scope("hz_admin", "admin", db)

@@ -647,8 +647,8 @@ def hub_comparison(f: Filters, db) -> pd.DataFrame:
     in the tree's order, each under its district (``district``): organisations registered at the window's end,
     applications submitted (every state but 草稿), projects funded and money granted (round year in the window),
     activities and person-times (activity year); round, category and community narrow them as elsewhere."""
-    tree = hub_tree.tree(None, db)
-    kept = [int(i) for i in tree["id"] if f.hubs is None or int(i) in f.hubs]
+    tree = hub_order(db)
+    kept = [t["id"] for t in tree if f.hubs is None or t["id"] in f.hubs]
     if not kept:
         return pd.DataFrame(columns=["hub_id", "level", *HUB_COLUMNS])
     scope = dataclasses.replace(f, hubs=tuple(sorted(kept)))
@@ -677,13 +677,14 @@ def hub_comparison(f: Filters, db) -> pd.DataFrame:
         [*wo.params, *wa.params, *wx.params, *kept])}
     names = hub_labels(db)
     out = []
-    for t in tree.to_dict("records"):
-        hid, level = int(t["id"]), t["level"]
+    for t in tree:
+        hid, level = t["id"], t["level"]
         r = rows.get(hid)
         if r is None or (level != STREET and not r["registered"]):
             continue
         out.append({"hub_id": hid, "level": level,
-                    "district": short_name(t["parent"]) if level == STREET else names[hid] if level == DISTRICT else "",
+                    "district": names.get(t["parent_id"], "") if level == STREET else names[hid] if level == DISTRICT
+                    else "",
                     "hub": names[hid], **{k: r[k] for k in HUB_COLUMNS if k not in ("district", "hub")}})
     return pd.DataFrame(out, columns=["hub_id", "level", *HUB_COLUMNS])
 
@@ -937,9 +938,9 @@ class Query:
         return tuple(dict.fromkeys(self.tables + self.drill_reads))
 
 
-# every query reads ``organisations`` too: the hub predicate (_Where.hubs) keeps an organisation's records
-_APP = ("applications", "rounds", "organisations")
-_PROJ = ("projects", "applications", "rounds", "organisations")
+_APP = ("applications", "rounds")
+_PROJ = ("projects", "applications", "rounds")
+HUB_TABLES = ("organisations",)  # what the hub predicate (_Where.hubs) reads besides a query's own tables
 _RISK = risks.TABLES
 
 _KPI = KPI_TABLE_COLUMNS
@@ -952,8 +953,8 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
           drill_reads=("organisations", "activities", "brands"), columns=_KPI,
           drill_columns={"funded": FUNDED_APP_COLUMNS, "granted": FUNDED_APP_COLUMNS, "signed": PROJECT_COLUMNS,
                          "disbursed": RELEASE_COLUMNS}),
-    Query("kpi_service", "服务成效", ("activities", "communities", "projects", "applications", "organisations"),
-          kpi_service, _drill_service, kind="kpi", drill_reads=("rounds", "brands"), columns=_KPI,
+    Query("kpi_service", "服务成效", ("activities", "communities", "projects", "applications"), kpi_service,
+          _drill_service, kind="kpi", drill_reads=("rounds", "organisations", "brands"), columns=_KPI,
           drill_columns={"activities": ACTIVITY_COLUMNS, "person_times": ACTIVITY_COLUMNS,
                          "communities_covered": COVERAGE_COLUMNS}),
     Query("kpi_trainings", "能力培训", ("trainings", "training_attendance", "organisations"), kpi_trainings,
@@ -964,7 +965,7 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
           drill_reads=("organisations",), columns=CATEGORY_YEAR_COLUMNS, drill_columns=FUNDED_APP_COLUMNS),
     Query("funnel", "本批次申报漏斗", ("application_events", *_APP), funnel, _drill_funnel,
           drill_reads=("organisations",), columns=FUNNEL_COLUMNS, drill_columns=FUNNEL_DRILL_COLUMNS),
-    Query("community_coverage", "社区服务覆盖", ("communities", "activities", *_PROJ),
+    Query("community_coverage", "社区服务覆盖", ("communities", "activities", "organisations", *_PROJ),
           community_coverage, _drill_coverage, drill_reads=("brands",), columns=COVERAGE_COLUMNS,
           drill_columns=ACTIVITY_COLUMNS),
     Query("brand_matrix", "品牌矩阵", ("brands", "service_points", "activities", "publicity_items", *_PROJ),
@@ -1008,7 +1009,12 @@ def run(name: str, filters: Filters | None = None, db=None) -> pd.DataFrame:
     q = query(name)
     db = db or get_db()
     f = (filters or Filters()).resolved()
-    return cache.cached(name, f, q.tables, lambda: q.fn(f, db), db)
+    return cache.cached(name, f, _tables(q.tables, f), lambda: q.fn(f, db), db)
+
+
+def _tables(tables: tuple[str, ...], f: Filters) -> tuple[str, ...]:
+    """The tables a query reads under ``f``: with hubs, the hub predicate's too."""
+    return tables if f.hubs is None else tuple(dict.fromkeys(tables + HUB_TABLES))
 
 
 def drill(name: str, filters: Filters | None, selection: dict, db=None, *, limit: int = DRILL_LIMIT) -> pd.DataFrame:
@@ -1022,7 +1028,8 @@ def drill(name: str, filters: Filters | None, selection: dict, db=None, *, limit
     f = (filters or Filters()).resolved()
     sel = {k: v for k, v in (selection or {}).items() if v is not None}
     key = (f, tuple(sorted((k, str(v)) for k, v in sel.items())), limit)
-    return cache.cached(f"drill:{name}", key, q.drill_tables, lambda: q.drill(f, sel, db, limit), db, large=True)
+    return cache.cached(f"drill:{name}", key, _tables(q.drill_tables, f), lambda: q.drill(f, sel, db, limit), db,
+                        large=True)
 
 
 def kpis(filters: Filters | None = None, db=None) -> pd.DataFrame:
@@ -1032,7 +1039,8 @@ def kpis(filters: Filters | None = None, db=None) -> pd.DataFrame:
 
 # 各枢纽对比 is not one of QUERIES: selecting a hub opens the dashboard of that hub (whose figures drill down to the
 # records), not a list of records of its own
-HUB_QUERY = Query("hub_comparison", "各枢纽对比", ("hubs", "activities", *_PROJ), hub_comparison, columns=HUB_COLUMNS)
+HUB_QUERY = Query("hub_comparison", "各枢纽对比", ("hubs", "organisations", "activities", *_PROJ), hub_comparison,
+                  columns=HUB_COLUMNS)
 
 
 def comparison(filters: Filters | None = None, db=None) -> pd.DataFrame:
@@ -1092,20 +1100,39 @@ def hub_labels(db=None) -> dict[int, str]:
         int(r["id"]): short_name(r["name"]) for r in db.fetch_all("SELECT id, name FROM hubs")}, db)
 
 
+def hub_order(db) -> list[dict]:
+    """Every hub (id, name, level, parent_id, depth) in the order of :func:`core.orgs.hubs.tree` (市, each 区 and its
+    街道 under it, by level then name), read from ``hubs`` alone."""
+    rows = db.fetch_all("SELECT id, name, level, parent_id FROM hubs ORDER BY name, id")
+    ids = {int(r["id"]) for r in rows}
+    children: dict = {}
+    for r in rows:
+        parent = int(r["parent_id"]) if r["parent_id"] is not None and int(r["parent_id"]) in ids else None
+        children.setdefault(parent, []).append(r)
+    out: list[dict] = []
+
+    def walk(parent, depth: int) -> None:
+        for r in sorted(children.get(parent, []), key=lambda r: (HUB_LEVELS.index(r["level"])
+                                                                   if r["level"] in HUB_LEVELS else 9, r["name"])):
+            if all(o["id"] != int(r["id"]) for o in out):  # a damaged tree cannot loop
+                out.append({"id": int(r["id"]), "name": r["name"], "level": r["level"], "depth": depth,
+                            "parent_id": None if r["parent_id"] is None else int(r["parent_id"])})
+                walk(int(r["id"]), depth + 1)
+
+    walk(None, 0)
+    return out
+
+
 def hub_choices(scope: tuple[int, ...] | None, db=None) -> dict[int, str]:
     """The 枢纽 filter's options: {hub id: short name indented by its depth} of the hubs in ``scope`` (None: every
     hub), in the tree's order (市, each 区 and its 街道 under it)."""
     db = db or get_db()
 
     def load() -> dict[int, str]:
-        t = hub_tree.tree(None, db)
-        if scope is not None:
-            t = t[t["id"].isin(list(scope))]
-        depth = [(len(x) - len(x.lstrip("\u3000"))) // 2 for x in t["tree"]]
-        top = min(depth, default=0)
-        names = hub_labels(db)
-        return {int(i): "\u3000" * (d - top) + ("└ " if d > top else "") + names[int(i)]
-                for i, d in zip(t["id"], depth)}
+        t = [h for h in hub_order(db) if scope is None or h["id"] in scope]
+        top = min((h["depth"] for h in t), default=0)
+        return {h["id"]: "\u3000" * (h["depth"] - top) + ("└ " if h["depth"] > top else "") + short_name(h["name"])
+                for h in t}
 
     return cache.cached("dashboard:hub-choices", scope, ("hubs",), load, db)
 
