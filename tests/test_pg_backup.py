@@ -133,3 +133,13 @@ def test_without_pg_dump_a_backup_is_refused_in_chinese(pg_hub, isolated, monkey
     with pytest.raises(backup.BackupFailed, match="找不到 PostgreSQL 的 pg_dump.*HUBDESK_PG_BIN"):
         backup.backup(db, isolated / "backups")
     assert backup.backups(isolated / "backups", db.path.stem) == []
+
+
+def test_the_full_export_says_to_back_up_instead_on_postgresql(pg_hub, isolated):
+    db, _ = pg_hub
+    for fmt in export.DOWNLOAD_FORMATS:  # 备份与恢复's 完整导出: refused in Chinese, not an empty file
+        with pytest.raises(export.ExportRefused, match="只支持 DuckDB.*PostgreSQL 数据库请用“立即备份”"):
+            export.download(db, ADMIN, fmt)
+    assert not (isolated / "e.zip").exists()
+    with pytest.raises(export.ExportRefused, match="pg_dump"):
+        export.export_parquet(db, isolated / "e.zip")

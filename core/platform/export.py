@@ -116,6 +116,14 @@ def sequences(con) -> dict[str, int | None]:
         " ORDER BY sequence_name").fetchall()}
 
 
+def _duckdb_only(db) -> None:
+    """The Parquet and Excel exports read DuckDB's catalog (schema ``main``) and write with DuckDB: on PostgreSQL they
+    would find no table, so they refuse (a PostgreSQL database is backed up with ``pg_dump``)."""
+    if getattr(db, "dialect", "duckdb") == "postgres":
+        raise ExportRefused("完整导出(Parquet / Excel)目前只支持 DuckDB 数据库文件。PostgreSQL 数据库请用“立即备份”或"
+                            " python3 -m core.manage backup(pg_dump 备份,可用 restore 恢复)。")
+
+
 @contextmanager
 def snapshot(db) -> Iterator[Any]:
     """A cursor inside one read transaction: every read sees the same committed state."""
@@ -166,6 +174,7 @@ def export_parquet(db, dest: Path | str) -> dict:
 
     Written to a temporary folder beside ``dest`` first, so a failed export leaves nothing half-written.
     Returns the manifest."""
+    _duckdb_only(db)
     dest = Path(dest)
     as_zip = dest.suffix.lower() == ".zip"
     _fresh_target(dest, None)
@@ -347,6 +356,7 @@ class _Cells:
 def export_excel(db, dest: Path | str, *, max_rows_per_sheet: int = EXCEL_MAX_ROWS) -> dict:
     """Every table to one .xlsx (see the module docstring for Excel's limits). Returns a summary:
     ``{"tables": {table: {"rows", "checksum", "sheets"}}, "cut_cells": n}``."""
+    _duckdb_only(db)
     dest = Path(dest)
     _fresh_target(dest, (".xlsx",))
     per_sheet = max(1, max_rows_per_sheet - 1)
@@ -411,6 +421,7 @@ def download(db, actor, fmt: str) -> tuple[str, bytes]:
         raise PermissionDenied("只有管理员可以导出全部数据")
     if fmt not in DOWNLOAD_FORMATS:
         raise ExportRefused(f"未知的导出格式:{fmt}")
+    _duckdb_only(db)
     name = f"hubdesk-export-{datetime.now():%Y%m%d-%H%M%S}{DOWNLOAD_FORMATS[fmt][1]}"
     with tempfile.TemporaryDirectory(prefix=".hubdesk-export-") as tmp:
         path = Path(tmp) / name
