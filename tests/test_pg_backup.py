@@ -16,7 +16,7 @@ import pytest
 from core import domain, manage
 from core.orgs import organisations
 from core.orgs.organisations import ORGANISATION
-from core.platform import audit, backup, export, records
+from core.platform import audit, backup, export, migrate, pg, records
 from core.platform.db import close_all, get_db
 from tests.conftest import pg_cluster_or_skip
 from tests.test_rounds import ADMIN, STAFF, make_org
@@ -143,3 +143,21 @@ def test_the_full_export_says_to_back_up_instead_on_postgresql(pg_hub, isolated)
     assert not (isolated / "e.zip").exists()
     with pytest.raises(export.ExportRefused, match="pg_dump"):
         export.export_parquet(db, isolated / "e.zip")
+
+
+def test_an_upgrade_dumps_the_database_before_migrating_it(pg_hub, isolated):
+    db, url = pg_hub
+    make_org(1)
+    newest = max(m.version for m in migrate.available())
+    close_all()
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:  # as if this version brought a migration not applied yet
+        con.execute("DELETE FROM schema_version WHERE version = %s", [newest])
+    path = backup.before_migrations(pg.local_name(url), isolated / "backups")
+    assert path is not None and path.name.endswith(f"-before-v{newest:03d}.pgdump")
+    assert [(b.path, b.kind) for b in backup.backups(isolated / "backups", path.name.split("-")[0])] == \
+        [(path, "before-migration")]
+    assert backup.check_file(path)["organisations"].rows == 1
+    get_db()  # migrates; nothing pending afterwards, so no second copy
+    assert backup.before_migrations(pg.local_name(url), isolated / "backups") is None

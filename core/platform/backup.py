@@ -202,8 +202,12 @@ def before_migrations(db_path: Path | str, dest_dir: Path | str, *, now: datetim
     """Before this version of HubDesk migrates an existing file, copy it aside (verified).
 
     Returns None when there is nothing to do (no file yet, nothing pending) or the file cannot be opened
-    here (``core.platform.db`` then reports why)."""
+    here (``core.platform.db`` then reports why). With ``HUBDESK_DB=postgresql://…`` (``db_path`` is then its
+    :func:`core.platform.pg.local_name`) the copy is a ``pg_dump`` (``…-before-vNNN.pgdump``)."""
     db_path = Path(db_path)
+    url = os.environ.get("HUBDESK_DB", "").strip()
+    if pg.is_url(url) and db_path == pg.local_name(url):
+        return _before_migrations_pg(url, db_path, Path(dest_dir), now)
     if not db_path.is_file():
         return None
     try:
@@ -233,6 +237,41 @@ def before_migrations(db_path: Path | str, dest_dir: Path | str, *, now: datetim
             f"升级前备份 {db_path} 失败,因此没有应用新的数据库迁移:{exc}。请检查备份目录 {dest} 的空间和权限"
             "(或设置 HUBDESK_BACKUP_ON_START=0 跳过此备份)后重新启动。") from exc
     log.warning("HubDesk: %s backed up to %s before applying migrations %s", db_path, final, pending)
+    return final
+
+
+def _before_migrations_pg(url: str, db_path: Path, dest: Path, now: datetime | None) -> Path | None:
+    import psycopg  # only with a PostgreSQL database
+
+    try:
+        con = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.Error:
+        return None  # core.platform.db says why
+    try:
+        if not con.execute("SELECT to_regclass('public.schema_version') IS NOT NULL").fetchone()[0]:
+            return None  # a new database
+        done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
+    finally:
+        con.close()
+    pending = [m.version for m in migrate.available() if m.version not in done]
+    if not pending or not done:
+        return None
+    final = dest / f"{db_path.stem}-{(now or datetime.now()).strftime(_STAMP)}-before-v{max(pending):03d}{PG_SUFFIX}"
+    part = final.with_name(final.name + ".part")
+    try:
+        dump = _need("pg_dump", BackupFailed)
+        _private_dir(dest)
+        conninfo, env = _client(url)
+        _run([dump, "--format=custom", f"--file={part}", f"--dbname={conninfo}"], env, BackupFailed, "pg_dump 出错", url)
+        read_dump(part, label=final.name)
+        part.chmod(0o600)
+        os.replace(part, final)
+    except (OSError, BackupFailed, RestoreRefused) as exc:
+        _discard(part)
+        raise BackupFailed(
+            f"升级前备份 PostgreSQL 数据库 {db_path.stem} 失败,因此没有应用新的数据库迁移:{exc}。请检查备份目录 {dest} "
+            "的空间和权限(或设置 HUBDESK_BACKUP_ON_START=0 跳过此备份)后重新启动。") from exc
+    log.warning("HubDesk: %s backed up to %s before applying migrations %s", db_path.stem, final, pending)
     return final
 
 
