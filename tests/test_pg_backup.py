@@ -200,3 +200,21 @@ def test_backups_taken_while_writing_hold_one_moment(pg_hub, isolated):
         assert held.last_audit is not None and held.last_audit[0] == held.sums["audit_log"].rows  # ids 1..n, no gap
         assert anchors[path.name] == held.last_audit
         assert held.sums["organisations"].rows >= 3
+
+
+def test_a_restore_that_fails_midway_leaves_the_database_as_it_was(pg_hub, isolated, monkeypatch):
+    """Everything is dropped and restored in one transaction: when its last check fails (here: a table's count made
+    to differ), PostgreSQL rolls all of it back and the replaced-contents copy is removed again."""
+    db, url = pg_hub
+    make_org(1)
+    path = backup.backup(db, isolated / "backups")
+    make_org(2)
+    sums = export.engine_sums(db)
+    close_all()
+    counts = backup._counts_check
+    monkeypatch.setattr(backup, "_counts_check",
+                        lambda s: counts({**s, "organisations": export.TableSum(s["organisations"].rows + 5, "")}))
+    with pytest.raises(backup.RestoreRefused, match="恢复失败.*未做任何更改.*恢复后表 organisations 有 1 行,备份中是 6 行"):
+        backup.restore(path, url, isolated / "backups")
+    assert export.engine_sums(get_db()) == sums
+    assert not list((isolated / "backups").glob("*.replaced-*"))

@@ -478,6 +478,8 @@ def _run(cmd: list, env: dict, error: type[HubError], what: str, url: str) -> No
     done = subprocess.run([str(c) for c in cmd], env=env, capture_output=True, text=True, errors="replace")
     if done.returncode != 0:
         text = (done.stderr or done.stdout or "").strip()
+        errors = [ln for ln in text.splitlines() if any(w in ln for w in ("ERROR:", "FATAL:", "错误:", "致命错误:"))]
+        text = "\n".join(errors) if errors else text  # the error, not the notices before it
         for secret in pg._passwords(url):
             text = text.replace(secret, "***")
         raise error(f"{what}:{text[-1500:]}")
@@ -618,6 +620,7 @@ def _backup_pg(db, final: Path) -> Path:
 # every object of the database as it is, dropped inside the restore's transaction (no schema is dropped but
 # duckdb_compat, HubDesk's own: the account needs to own its objects, not the database or its public schema)
 _CLEAR_SQL = """
+SET client_min_messages = warning;
 SET lock_timeout = '60s';
 DROP SCHEMA IF EXISTS duckdb_compat CASCADE;
 DO $$
