@@ -71,7 +71,7 @@ def test_a_write_on_one_server_makes_the_others_cached_figure_stale_at_its_next_
     assert cache.sync(a) == set()
     assert _count(a) == 22 and cache.loads("test:communities") == 2
 
-    # the other way round, and B's own write is not counted twice by B's next look
+    # the other way round; A's own write is not counted again by A's next look
     assert _count(b) == 22
     _add_community(a, "另一台服务器的社区")
     assert _count(a) == 23  # the writing server sees it at once, as on DuckDB
