@@ -91,14 +91,20 @@ def test_a_table_that_arrives_different_is_named_and_nothing_is_stored(db, empty
     assert target.scalar("SELECT count(*) FROM audit_log") == 0
 
 
-def test_a_parquet_export_moves_the_same_way(db, isolated, empty_pg, capsys):
+@pytest.mark.parametrize("command", ["move-to-postgres", "import-parquet"])
+def test_a_parquet_export_moves_the_same_way(db, isolated, empty_pg, capsys, monkeypatch, command):
     from core import domain
 
     domain.install_providers()
     make_org(1)
     export.export_parquet(db, isolated / "e.zip")
     close_all()
-    assert manage.main(["move-to-postgres", "--to", empty_pg, "--from", str(isolated / "e.zip")]) == 0
+    if command == "move-to-postgres":
+        assert manage.main(["move-to-postgres", "--to", empty_pg, "--from", str(isolated / "e.zip")]) == 0
+    else:  # import-parquet into HUBDESK_DB=postgresql://…: the same checked move
+        monkeypatch.setenv("HUBDESK_DB", empty_pg)
+        assert manage.main(["import-parquet", str(isolated / "e.zip")]) == 0
+        monkeypatch.setenv("HUBDESK_DB", str(isolated / "hub.duckdb"))
     assert "审计日志完整" in capsys.readouterr().out
     source, target = get_db(isolated / "hub.duckdb"), get_db(empty_pg)
     here, there = export.engine_sums(source), export.engine_sums(target)
