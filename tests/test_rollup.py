@@ -11,8 +11,9 @@ from core.dashboards import resources as res
 from core.dashboards.dashboard import Filters, FiltersRefused
 from core.demo import hubs as demo_hubs
 from core.orgs import hubs
-from core.platform.actor import DEFAULT_HUB
+from core.platform.actor import DEFAULT_HUB, SYSTEM
 from tests.apptest_helpers import open_page, plain_texts, signed_in
+from tests.test_dashboard import TODAY, data  # noqa: F401 - test_dashboard's dataset, a fixture
 
 # a selection of each query's drill-down that the demo data has (read from the database where it varies)
 SELECTIONS = {"kpi_organisations": [{"key": k} for k in ("registered", "incubated_ever", "incubating", "brought_in")],
@@ -39,6 +40,26 @@ def _values(f: Filters, db) -> dict[str, tuple[float, float | None]]:
 def _selections(db) -> dict[str, list[dict]]:
     period = db.scalar("SELECT period FROM assessments ORDER BY assessed_on DESC LIMIT 1")
     return {**SELECTIONS, "capability_trend": [{"period": period}]}
+
+
+def test_every_hub_scoped_query_runs_on_both_engines(data):  # noqa: F811 - the fixture imported above
+    """test_dashboard's small dataset (every organisation of hub 1; runs on PostgreSQL too): scoped to hub 1 every
+    figure is the unscoped one, scoped to a hub without records every record-based figure is empty."""
+    from core.platform.db import get_db
+
+    db = get_db()
+    hubs.ensure_default(db)
+    other = hubs.create({"name": "测试街道社会组织服务中心", "level": "街道"}, SYSTEM, db=db)
+    today = TODAY
+    assert _values(Filters(hubs=(DEFAULT_HUB,), today=today), db) == _values(Filters(today=today), db)
+    empty = Filters(hubs=(other,), today=today)
+    assert not any(v for v, _ in _values(empty, db).values())
+    for name, q in dashboard.QUERIES.items():
+        dashboard.run(name, empty, db)
+        for sel in SELECTIONS[name][:1] or [{"period": "2025上半年"}]:
+            assert dashboard.drill(name, empty, sel, db).empty or name == "kpi_service", name
+    rows = dashboard.comparison(Filters(hubs=(DEFAULT_HUB, other), today=today), db)
+    assert list(rows["hub"]) == ["本中心", "测试街道"] and rows["funded"].tolist() == [3, 0]
 
 
 def test_a_district_leader_sees_the_sum_of_its_streets(demo_db):
