@@ -68,7 +68,7 @@ def charts() -> None:
 def meeting() -> None:
     require("dash_meeting")
     view.meeting_style()
-    screens = view.MEETING_SCREENS
+    screens = view.meeting_screens(view.hub_scope())  # 各枢纽对比 too for a district's or the city's users
     page_link("dash_overview", "退出大屏")  # always visible: the way out of meeting mode
     with st.expander("大屏设置", expanded=False):
         cols = st.columns([2, 1, 1])

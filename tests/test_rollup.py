@@ -214,6 +214,11 @@ def test_the_hub_filter_and_the_comparison_are_a_district_users(demo_db):
     assert list(table.columns[:4]) == ["所属区", "枢纽", "登记组织", "申报"]
     assert list(table["枢纽"]) == ["下沙街道", "白杨街道"] and set(table["所属区"]) == {"钱塘区"}
     assert "None" not in plain_texts(at) and "nan" not in plain_texts(at)
+    meeting = signed_in("qt_leader", ["leader"]).run()
+    meeting.session_state["dash:meeting:screens"] = ["hubs"]  # the district's meeting room: the streets side by side
+    open_page(meeting, "dashboard-meeting")
+    assert not meeting.exception and [t.value for t in meeting.title] == ["各枢纽对比"]
+    assert list(meeting.dataframe[0].value["枢纽"]) == ["下沙街道", "白杨街道"]
     street = signed_in("by_staff", ["staff"]).run()
     open_page(street, "dashboard-overview")
     assert not street.exception

@@ -489,6 +489,14 @@ MEETING_SCREENS: dict[str, tuple[str, Callable]] = {
            lambda f, key, meeting=True, m=m: view_category_year(f, key, meeting, (m,))) for m in CATEGORY_YEAR_CHARTS},
     **{k: v for k, v in VIEWS.items() if k != "category_year"},
 }
+
+
+def meeting_screens(scope: tuple[int, ...] | None) -> dict[str, tuple[str, Callable]]:
+    """The 会议大屏 screens a user reading ``scope`` gets: :data:`MEETING_SCREENS`, and 各枢纽对比 for several hubs."""
+    name, title, show = HUB_VIEW
+    return {**MEETING_SCREENS, name: (title, show)} if rolls_up(scope) else MEETING_SCREENS
+
+
 MEETING_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarNav"],
