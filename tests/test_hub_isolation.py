@@ -210,3 +210,32 @@ def test_baiyang_staff_see_none_of_xiashas_chain_xiasha_sees_its_own_and_qiantan
         assert len(risks.board()) == len(leader_board)
     with pytest.raises(PermissionDenied):
         records.update(applications.APPLICATION, app_id, {}, who["qt_leader"], system={"decision_note": "越权"})
+
+
+def test_baiyang_staff_opening_xiashas_application_and_project_by_url_see_nothing_of_them(demo_db):
+    """The screens: 申报项目 ?id= of 下沙's application reads as a missing one for 白杨's staff (and shows it to 下沙's
+    staff), its list is empty; 项目档案 ?id= of 下沙's project offers and shows nothing."""
+    from tests.apptest_helpers import open_page, plain_texts, signed_in
+
+    row = demo_db.fetch_one("SELECT p.id AS pid, a.id AS app, a.title, p.agreement_no FROM projects p"
+                            " JOIN applications a ON a.id = p.application_id ORDER BY p.id LIMIT 1")
+
+    def screen(user: str, url: str, **query):
+        at = signed_in(user, ["staff"]).run()
+        for k, v in query.items():
+            at.query_params[k] = v
+        at = open_page(at, url)
+        assert not at.exception, at.exception
+        return at
+
+    at = screen("by_staff", "application-list", id=str(row["app"]))
+    shown = plain_texts(at)
+    assert f"申报项目(编号 {row['app']})不存在" in shown and row["title"] not in shown
+    assert all(df.value.empty for df in at.dataframe)
+    at = screen("by_staff", "project-file", id=str(row["pid"]))
+    shown = plain_texts(at)
+    assert row["agreement_no"] not in shown and row["title"] not in shown
+    pickers = [s for s in at.selectbox if s.key == "project:chosen"]
+    assert pickers and not pickers[0].options and pickers[0].value is None
+    at = screen("staff", "application-list", id=str(row["app"]))
+    assert row["title"] in [s.value for s in at.subheader][0]
