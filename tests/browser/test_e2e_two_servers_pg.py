@@ -6,6 +6,10 @@ figure cached); staff of 下沙 registers an organisation on B, and the leader's
 new count; then staff registers one on A and the leader's next run on B shows it. Without the shared versions
 (migration 026, core/platform/cache.py ``sync``) each server would keep showing its cached count.
 
+Issue 20's done-when: the 钱塘区 leader has 各枢纽对比 open on A; 下沙's and 白杨's staff each register an organisation
+on B; the leader's next run on A shows each street one up in its own row and 合计 two up; 白杨's staff see only their
+own. The cluster, the demo and both servers are built once for the module (``two_servers``).
+
 Skipped when PostgreSQL or chromium is missing (failing under CI=true, as the other PostgreSQL and browser tests)."""
 from __future__ import annotations
 
@@ -16,8 +20,10 @@ from pathlib import Path
 import pytest
 
 from core import navigation
-from tests.browser.conftest import SIGNED_IN, goto, login, new_context, screenshot, start_server
+from tests.browser.conftest import (SIGNED_IN, WAIT_MS, goto, login, main_text, new_context, screenshot, settle,
+                                   start_server)
 from tests.browser.test_e2e_dashboard import _metric, _metric_value, _register_organisation
+from tests.browser.widgets import grid_rows
 from tests.conftest import pg_cluster_or_skip
 from tests.test_pg_demo import finish, start_demo_build
 
@@ -57,23 +63,44 @@ def _signed_in(url: str, workdir: Path, usernames: tuple[str, ...]) -> dict[str,
             database.close()
 
 
-def test_a_write_on_one_server_shows_on_the_other(browser, tmp_path, request):
+@pytest.fixture(scope="module")
+def two_servers(browser, tmp_path_factory):
+    """The demo built into a database of the test cluster, servers A and B on it, and a sign-in in it for each
+    account the tests use (valid on both servers); yields {"a": base URL, "b": base URL}."""
     cluster = pg_cluster_or_skip()
-    name, url, build = start_demo_build(cluster, tmp_path / "a", tmp_path / "secrets.toml")
-    stops, contexts = [], []
+    workdir = tmp_path_factory.mktemp("two-servers-pg")
+    name, url, build = start_demo_build(cluster, workdir / "a", workdir / "secrets.toml")
+    stops, warm = [], None
     try:
         servers = {}
         for which in ("a", "b"):  # the same store, each server with its own data folder (its audit head file)
-            servers[which], stop = start_server(tmp_path, f"two-servers-pg-{which}", empty=True, env={
-                "HUBDESK_DB": url, "HUBDESK_DATA_DIR": str(tmp_path / which), "HUBDESK_DEMO": "0"})
+            servers[which], stop = start_server(workdir, f"two-servers-pg-{which}", empty=True, env={
+                "HUBDESK_DB": url, "HUBDESK_DATA_DIR": str(workdir / which), "HUBDESK_DEMO": "0"})
             stops.append(stop)
+        warm = new_context(browser)
+        warm.new_page().goto(servers["b"] + "/", wait_until="commit")  # B's first run (HubDesk's imports) beside A's
+        finish(build, "the demo on PostgreSQL")  # the servers waited for it (its write lock) had they been asked
+        tokens = _signed_in(url, workdir, ("leader", "staff", "qt_leader", "by_staff"))
+        SIGNED_IN.update({servers["a"]: dict(tokens), servers["b"]: dict(tokens)})
+        yield servers
+    finally:
+        if warm is not None:
+            warm.close()
+        for stop in stops:
+            stop()
+        if build.poll() is None:
+            build.kill()
+            build.wait()
+        cluster.drop(name)
+
+
+def test_a_write_on_one_server_shows_on_the_other(two_servers, browser, request):
+    servers = two_servers
+    contexts = []
+    try:
         leader_ctx, staff_ctx = new_context(browser), new_context(browser)
         contexts += [leader_ctx, staff_ctx]
         on_a, on_b, staff = leader_ctx.new_page(), leader_ctx.new_page(), staff_ctx.new_page()
-        finish(build, "the demo on PostgreSQL")  # the servers waited for it (its write lock) had they been asked
-        staff.goto(servers["b"] + "/", wait_until="commit")  # B's first run (HubDesk's imports) beside A's
-        tokens = _signed_in(url, tmp_path, ("leader", "staff"))
-        SIGNED_IN.update({servers["a"]: dict(tokens), servers["b"]: dict(tokens)})
 
         overview = "/" + navigation.spec("dash_overview").url_path
         login(on_a, servers["a"], "leader")
@@ -97,9 +124,59 @@ def test_a_write_on_one_server_shows_on_the_other(browser, tmp_path, request):
     finally:
         for ctx in contexts:
             ctx.close()
-        for stop in stops:
-            stop()
-        if build.poll() is None:
-            build.kill()
-            build.wait()
-        cluster.drop(name)
+
+
+def _number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def _comparison(page) -> tuple[dict[str, dict[str, str]], int]:
+    """各枢纽对比 as shown: its rows by hub, and the 合计 line's 登记组织."""
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.wait_for(timeout=WAIT_MS)
+    total = page.locator("[data-testid='stMarkdownContainer']", has_text="合计:").first.inner_text()
+    return {r["枢纽"]: r for r in grid_rows(grid)}, _number(re.search(r"登记组织 ([\d,]+)", total).group(1))
+
+
+def test_a_district_leader_sees_two_streets_side_by_side_while_their_staff_write_on_the_other_server(
+        two_servers, browser, request):
+    """Issue 20's done-when: the 钱塘区 leader has 各枢纽对比 open on A (cached there); 下沙's staff and 白杨's staff
+    each register an organisation on B; the leader's next run on A shows each street's row one up and 合计 two up,
+    and 白杨's staff on B see their own new organisation, not 下沙's."""
+    a, b = two_servers["a"], two_servers["b"]
+    hubs_view = "/" + navigation.spec("dash_charts").url_path + "?view=hubs"
+    contexts = [new_context(browser) for _ in range(3)]
+    try:
+        leader, staff, by_staff = (ctx.new_page() for ctx in contexts)
+        login(leader, a, "qt_leader")
+        goto(leader, a + hubs_view)
+        rows, total = _comparison(leader)
+        assert list(rows) == ["下沙街道", "白杨街道"], rows
+        before = {hub: _number(rows[hub]["登记组织"]) for hub in rows}
+        assert total == sum(before.values())
+
+        xiasha, baiyang = _name(), _name()
+        login(staff, b, "staff")
+        _register_organisation(staff, xiasha)
+        login(by_staff, b, "by_staff")
+        _register_organisation(by_staff, baiyang)
+
+        leader.reload(wait_until="domcontentloaded")  # the leader's next run on A
+        settle(leader)
+        rows, after = _comparison(leader)
+        assert {hub: _number(r["登记组织"]) for hub, r in rows.items()} == {
+            "下沙街道": before["下沙街道"] + 1, "白杨街道": before["白杨街道"] + 1}, rows
+        assert after == total + 2
+        text = main_text(leader)
+        assert "None" not in text and "nan" not in text.split(), text[:400]
+        screenshot(leader, f"{request.node.name}-leader-on-A")
+
+        goto(by_staff, b + "/orgs")  # 白杨's register on B: its new organisation, not 下沙's
+        shown = [r["组织名称"] for r in grid_rows(by_staff.locator("[data-testid='stDataFrame']").first)]
+        assert baiyang in shown and xiasha not in shown, shown
+        text = main_text(by_staff)
+        assert f"共 {before['白杨街道'] + 1} 条" in text and xiasha not in text, text[:400]
+        screenshot(by_staff, f"{request.node.name}-by-staff-on-B")
+    finally:
+        for ctx in contexts:
+            ctx.close()
