@@ -50,7 +50,7 @@ def render() -> None:
     tab_edit, tab_new = st.tabs(["查看与修改", "新建批次"])
     with tab_new:
         schema_form(Round, "round_new", lambda values: f"已创建批次(编号 {rounds.create(values, who)})",
-                    submit_label="创建批次", defaults=rounds.defaults())
+                    submit_label="创建批次", defaults=rounds.defaults(hub_id=who.hub_id))
         st.caption("默认类别:" + "、".join(PROJECT_CATEGORIES) + "(可增删)。")
     with tab_edit:
         ids = table["id"].tolist()

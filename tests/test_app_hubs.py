@@ -11,7 +11,7 @@ from tests.apptest_helpers import count, db, errors, open_page, plain_texts, sig
 URL = "hub-network"
 PICKER_URL = "volunteer-register"  # its 登记志愿者 form picks the volunteer's 服务组织 (source "orgs")
 NEW = "hub_new"
-QIANTANG, XIASHA, BAIYANG = "钱塘区社会组织服务中心", "下沙街道社会组织服务中心", "白杨街道社会组织服务中心"
+QIANTANG, XIASHA, BAIYANG = "钱塘区社会组织服务中心", "下沙街道社会组织发展服务中心", "白杨街道社会组织服务中心"
 
 
 def _open(user: str, roles: list[str], url: str = URL, **query):

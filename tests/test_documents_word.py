@@ -97,6 +97,22 @@ def test_the_agreement_holds_terms_tranches_and_milestones(demo_db):
     for m in projects.milestones(p["id"]).to_dict("records"):
         assert f"{cn_date(m['due_date'])} | {m['deliverable']}" in text
     assert "资助协议_" + p["agreement_no"] + ".docx" == catalog.file_name("agreement", p["id"], "docx")
+    assert "甲方(资助方):下沙街道社会组织发展服务中心" in text  # the funding hub's own name, from the database
+
+
+def test_a_document_names_the_hub_that_issues_it(demo_db):
+    """Another hub's round: its notice and its 异议 line name that hub, not the case study's centre."""
+    from core.orgs import hubs
+
+    r = _noticed_round(demo_db)
+    with demo_db.transaction() as tx:
+        tx.execute("UPDATE hubs SET name = '白杨街道社会组织服务中心(测试)'"
+                   " WHERE id = (SELECT hub_id FROM rounds WHERE id = ?)", [r["id"]])
+    assert hubs.name_of_round(r["id"]) == "白杨街道社会组织服务中心(测试)"
+    text = docx_text(catalog.word("notice", r["id"], STAFF))
+    assert "如有异议,请于公示期内向白杨街道社会组织服务中心(测试)实名反映。" in text
+    assert "下沙街道社会组织发展服务中心" not in text
+    assert "向白杨街道社会组织服务中心(测试)反映" in decisions.notice_text(r["id"])
 
 
 def test_the_notice_lists_the_decided_projects_and_the_total(demo_db):

@@ -310,8 +310,8 @@ def test_the_demo_network_puts_xiasha_under_qiantang_and_generates_other_streets
     db = demo_db
     tree = {r["name"]: r for r in db.fetch_all(
         "SELECT h.id, h.name, h.level, p.name AS parent FROM hubs h LEFT JOIN hubs p ON p.id = h.parent_id")}
-    assert tree["下沙街道社会组织服务中心"]["id"] == DEFAULT_HUB
-    assert tree["下沙街道社会组织服务中心"]["parent"] == "钱塘区社会组织服务中心"
+    assert tree["下沙街道社会组织发展服务中心"]["id"] == DEFAULT_HUB
+    assert tree["下沙街道社会组织发展服务中心"]["parent"] == "钱塘区社会组织服务中心"
     assert tree["钱塘区社会组织服务中心"]["parent"] == "杭州市社会组织服务中心"
     assert {n for n, r in tree.items() if r["level"] == "区"} == {
         "钱塘区社会组织服务中心", "上城区社会组织服务中心", "西湖区社会组织服务中心"}
@@ -326,11 +326,11 @@ def test_the_demo_network_puts_xiasha_under_qiantang_and_generates_other_streets
                      " WHERE o.hub_id <> ?", [DEFAULT_HUB]) == 0
     homes = {r["username"]: r["hub"] for r in db.fetch_all(
         "SELECT u.username, h.name AS hub FROM users u JOIN hubs h ON h.id = u.hub_id")}
-    assert homes["admin"] == homes["staff"] == homes["leader"] == "下沙街道社会组织服务中心"
+    assert homes["admin"] == homes["staff"] == homes["leader"] == "下沙街道社会组织发展服务中心"
     assert homes["qt_leader"] == "钱塘区社会组织服务中心" and homes["by_staff"] == "白杨街道社会组织服务中心"
     assert homes["hz_admin"] == "杭州市社会组织服务中心"
     leader = hubs.actor_for("qt_leader", ("leader",), db)
-    assert leader.scope == {tree[n]["id"] for n in ("钱塘区社会组织服务中心", "下沙街道社会组织服务中心",
+    assert leader.scope == {tree[n]["id"] for n in ("钱塘区社会组织服务中心", "下沙街道社会组织发展服务中心",
                                                     "白杨街道社会组织服务中心")}
     before = (db.scalar("SELECT count(*) FROM hubs"), len(_orgs(db)), db.scalar("SELECT count(*) FROM users"))
     assert demo_hubs.load(db) == {"hubs": 0, "accounts": 0, "network_organisations": 0}

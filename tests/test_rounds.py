@@ -127,9 +127,16 @@ def refused_round(**overrides) -> ValidationFailed:
     return info.value
 
 
-def test_defaults_validate_unchanged():
+def test_defaults_validate_unchanged(hub):
     out = validate(Round, rounds.defaults(YEAR))
-    assert out["name"] == "2026年下沙街道公益创投"
+    assert out["name"] == "2026年公益创投"  # a database whose hub has no name of its own yet
+    from core.orgs import hubs
+
+    hubs.ensure_default(hub)
+    assert rounds.defaults(YEAR, hub_id=1)["name"] == "2026年公益创投"  # 本中心, not yet renamed
+    with hub.transaction() as tx:
+        tx.execute("UPDATE hubs SET name = '下沙街道社会组织发展服务中心' WHERE id = 1")
+    assert rounds.defaults(YEAR, hub_id=1)["name"] == "2026年下沙街道公益创投"
     assert (out["total_budget"], out["project_ceiling"], out["max_apps_per_org"]) == (500000.0, 80000.0, 1)
     assert out["categories"] == choices.PROJECT_CATEGORIES
     assert out["checklist"] == choices.DEFAULT_CHECKLIST
@@ -202,7 +209,7 @@ def test_create_stores_the_round_and_audits_it(hub):
     rid = make_round(categories=["社区治理", "一老一小"], max_apps_per_org=2)
     r = rounds.get(rid)
     assert (r["name"], float(r["total_budget"]), r["categories"], r["max_apps_per_org"]) == (
-        "2026年下沙街道公益创投", 500000.0, ["社区治理", "一老一小"], 2)
+        "2026年公益创投", 500000.0, ["社区治理", "一老一小"], 2)
     assert r["created_by"] == "chen" and r["notice_published_at"] is None
     assert [(a["table_name"], a["row_key"], a["action"]) for a in audit_rows(hub) if a["table_name"] == "rounds"] == [
         ("rounds", str(rid), "create")]
@@ -212,7 +219,7 @@ def test_round_names_are_unique(hub):
     rid = make_round()
     with pytest.raises(ValidationFailed) as info:
         make_round(year=2027)
-    assert info.value.fields == {"name": [f"批次名称已存在:「2026年下沙街道公益创投」(编号 {rid})"]}
+    assert info.value.fields == {"name": [f"批次名称已存在:「2026年公益创投」(编号 {rid})"]}
 
 
 def test_only_admins_create_rounds(hub):
@@ -386,7 +393,7 @@ def test_all_rounds_summarises_each_round(hub):
     make_app(rid, make_org(1))
     df = rounds.all_rounds()
     assert df[["id", "name", "applications", "funded"]].to_dict("records") == [
-        {"id": rid, "name": "2026年下沙街道公益创投", "applications": 1, "funded": 0}]
+        {"id": rid, "name": "2026年公益创投", "applications": 1, "funded": 0}]
     assert float(df["granted"].iloc[0]) == 0.0
 
 

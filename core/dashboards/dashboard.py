@@ -1085,12 +1085,7 @@ def headline(today: dt.date | None = None, db=None, hubs: tuple[int, ...] | None
 # what a screen says while some records belong to no hub yet (:attr:`Filters.unhubbed`; {hub}: the default hub)
 UNHUBBED_NOTE = "{what}尚未按枢纽登记,目前全部计入{hub}:所选枢纽包含该中心时计入,否则不计。"
 UNHUBBED = "能力培训、品牌及其宣传"  # what of this dashboard belongs to no hub yet
-HUB_SUFFIX = "社会组织服务中心"  # what every centre's full name ends with (dropped where space is short)
-
-
-def short_name(name: str) -> str:
-    """A hub's name without :data:`HUB_SUFFIX` (下沙街道社会组织服务中心 -> 下沙街道); the full name when nothing is left."""
-    return name.removesuffix(HUB_SUFFIX) or name
+short_name = hub_tree.short_name  # 下沙街道社会组织服务中心 -> 下沙街道 (core.orgs.hubs)
 
 
 def hub_labels(db=None) -> dict[int, str]:

@@ -1,5 +1,5 @@
 """The demo's hub network (枢纽网络), built after every other demo step: 杭州市 with three districts (钱塘区, 上城区,
-西湖区); the case study's centre, 下沙街道社会组织服务中心, is the default hub (every other demo record already
+西湖区); the case study's centre, 下沙街道社会组织发展服务中心, is the default hub (every other demo record already
 belongs to it) and moves under 钱塘区; four more street centres get a few generated organisations each; and the demo
 accounts of the network: the city's admin (the top admin, who manages the network), a district leader of 钱塘区 and
 staff of 白杨街道. Deterministic and idempotent: a second run adds nothing.
@@ -26,7 +26,7 @@ DISTRICTS = (
      "contact": "区民政局 0571-87900000"},
 )
 QIANTANG = DISTRICTS[0]["name"]
-XIASHA = {"name": "下沙街道社会组织服务中心", "level": "街道", "address": "杭州市钱塘区下沙街道",
+XIASHA = {"name": "下沙街道社会组织发展服务中心", "level": "街道", "address": "杭州市钱塘区下沙街道",
           "contact": "中心办公室 0571-86000000"}
 # the other street centres: name, district, the communities their generated organisations serve (the communities
 # list is still shared by every hub), the short name their organisations carry

@@ -251,6 +251,7 @@ def _funded_split(n: int, total: int = FUNDED_TOTAL) -> list[int]:
 
 def _round_row(year: int, today: dt.date, current: bool) -> dict:
     row = rounds.defaults(year)
+    row["name"] = f"{year}年下沙街道公益创投"  # the case study's rounds (the hub tree is built after them)
     row["categories"] = _categories(year, today)
     row["project_ceiling"] = _ceiling(year)
     row["reviewers_per_app"] = 3 if year == FIRST_YEAR else 5

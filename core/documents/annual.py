@@ -24,7 +24,8 @@ from core.dashboards.dashboard import Filters
 from core.documents.render import Picture, cn_date, render, text, yuan
 from core.intake import scope
 from core.platform import documents, formats, records
-from core.platform.actor import Actor
+from core.platform.actor import DEFAULT_HUB, Actor, acting
+from core.orgs import hubs
 from core.platform.db import get_db
 from core.platform.entities import Entity, Unique, register
 from schemas import choices
@@ -216,7 +217,9 @@ def context(year: int, *, chart_png: Callable[[str, pd.DataFrame], bytes] | None
         for name, title, frame in chart_frames(year, today=today, db=db):
             if not frame.empty:
                 charts.append({"title": title, "image": Picture(chart_png(name, frame), 155)})
+    who = acting()  # the report is the signed-in user's hub's (the default hub's outside a screen)
     return {
+        "centre": text(hubs.name_of(who.hub_id if who is not None else DEFAULT_HUB, db)),
         "year": str(year), "today": cn_date(today), "as_of": cn_date(year_end(year, today)),
         "cols": FIGURE_COLUMNS,
         "figures": [{"figure": r.figure, "year": r.year, "total": r.total} for r in fig.itertuples(index=False)],

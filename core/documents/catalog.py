@@ -24,6 +24,7 @@ from core.documents import annual, pdf as pdf_engine
 from core.documents.render import cn_date, pairs, render, text, yuan
 from core.intake import applications, rounds, rubrics, scope, workflow
 from core.monitoring import evaluations, ledger, money, projects
+from core.orgs import hubs
 from core.platform import documents as attachments, formats
 from core.platform.actor import Actor
 from core.platform.db import get_db
@@ -59,6 +60,7 @@ def application_context(app_id: int, db=None) -> dict:
     content["submitted_at"] = (content["submitted_at"][0], cn_date(app.get("submitted_at"), "未提交"))
     budget_label, amount_label = applications.BUDGET_COLUMNS.values()
     return {
+        "centre": text(hubs.name_of(rnd.get("hub_id"), db)),
         "title": text(app["title"]), "org": applications.org_name(app["org_id"], db), "round": text(rnd["name"]),
         "state": workflow.state_label(app["state"]), "submitted": cn_date(app.get("submitted_at"), "未提交"),
         "today": cn_date(dt.date.today()),
@@ -98,8 +100,9 @@ def _milestone_rows(pid: int, db) -> tuple[dict, list[dict]]:
     return head, rows
 
 
-def _project_basics(p: dict) -> dict:
+def _project_basics(p: dict, db) -> dict:
     return {
+        "centre": text(hubs.name_of_round(p["round_id"], db)),  # the hub that funded it (its round's)
         "title": text(p["title"]), "agreement_no": text(p["agreement_no"]), "org": text(p["org"]),
         "round": text(p["round"]), "category": text(p["category"]), "brand": text(p.get("brand"), "无"),
         "communities": text(list(p.get("communities") or [])), "start": cn_date(p["start_date"]),
@@ -119,7 +122,7 @@ def agreement_context(project_id: int, db=None) -> dict:
     funds = [(specs[k]["label"], yuan(p.get(k))) for k in ("funds_self", "funds_enterprise", "funds_donation")
              if not formats.is_empty(p.get(k)) and float(p.get(k)) > 0]
     return {
-        **_project_basics(p),
+        **_project_basics(p, db),
         "agreement_date": cn_date(p.get("agreement_date")), "midterm_due": cn_date(p.get("midterm_due")),
         "final_due": cn_date(p.get("final_due")),
         "planned_activities": formats.number(p.get("planned_activities")),
@@ -159,7 +162,7 @@ def dossier_context(project_id: int, db=None) -> dict:
         ("档案附件", f"{files} 份(申报材料与活动照片,见档案压缩包)"),
     ]
     return {
-        **_project_basics(p),
+        **_project_basics(p, db),
         "summary": pairs(summary),
         "tranche_head": tranche_head, "tranches": tranche_rows,
         "milestone_head": stone_head, "milestones": stone_rows,
@@ -195,6 +198,7 @@ def notice_context(round_id: int, db=None) -> dict:
     keys = [c for c in decisions.NOTICE_COLUMNS if c != "id"]
     total = float(sum(float(v) for v in table["granted_amount"] if not formats.is_empty(v))) if len(table) else 0.0
     return {
+        "centre": text(hubs.name_of(rnd.get("hub_id"), db)),
         "round": text(rnd["name"]), "start": cn_date(rnd["notice_start"]), "end": cn_date(rnd["notice_end"]),
         "published": cn_date(rnd.get("notice_published_at"), "尚未发布"), "today": cn_date(dt.date.today()),
         "head": {"seq": "序号", **{k: decisions.NOTICE_COLUMNS[k] for k in keys}},
@@ -233,6 +237,7 @@ def score_sheet_context(round_id: int, db=None) -> dict:
         " WHERE a.round_id = ? AND v.status = 'submitted' ORDER BY 1", [round_id])]
     names = [reviewers.person(u, db) or formats.EMPTY for u in experts]
     return {
+        "centre": text(hubs.name_of(rnd.get("hub_id"), db)),
         "round": text(rnd["name"]), "today": cn_date(dt.date.today()),
         "rubric": "、".join(f"{c['name']}{c['max_score']:g}分" for c in rubrics.criteria(round_id, db)) or formats.EMPTY,
         "method": "去掉一个最高分和一个最低分后取平均(5份及以上)" if rnd.get("trimmed_mean") else "平均分",

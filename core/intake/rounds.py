@@ -6,6 +6,7 @@ import datetime as dt
 import pandas as pd
 
 from core.intake import rubrics, scope
+from core.orgs import hubs
 from core.platform import records
 from core.platform.actor import Actor
 from core.platform.db import get_db
@@ -37,12 +38,15 @@ PHASES = (  # (name, start column, end column)
 )
 
 
-def defaults(year: int | None = None) -> dict:
-    """A sensible new round: the hub's usual calendar, 8万元 ceiling, default checklist."""
+def defaults(year: int | None = None, hub_id: int | None = None, db=None) -> dict:
+    """A sensible new round of hub ``hub_id`` (default: the default hub): the usual calendar, 8万元 ceiling, default
+    checklist, named after the hub (「2026年下沙街道公益创投」)."""
     y = year or dt.date.today().year
     d = dt.date
+    hub = hubs.short_name(hubs.name_of(hub_id, db))
+    hub = "" if hub == hubs.DEFAULT_NAME else hub  # a new install's 本中心 until it is renamed: just 公益创投
     return {
-        "year": y, "name": f"{y}年下沙街道公益创投", "total_budget": 500000.0, "project_ceiling": 80000.0,
+        "year": y, "name": f"{y}年{hub}公益创投", "total_budget": 500000.0, "project_ceiling": 80000.0,
         "max_apps_per_org": 1, "categories": list(choices.PROJECT_CATEGORIES), "checklist": list(choices.DEFAULT_CHECKLIST),
         "ideas_start": d(y, 2, 1), "ideas_end": d(y, 2, 28), "apply_start": d(y, 3, 1), "apply_end": d(y, 3, 31),
         "screening_end": d(y, 4, 15), "review_start": d(y, 4, 16), "review_end": d(y, 4, 30),

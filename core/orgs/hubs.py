@@ -109,6 +109,30 @@ def get(hub_id: int, db=None) -> dict | None:
     return (db or get_db()).fetch_one("SELECT * FROM hubs WHERE id = ?", [hub_id])
 
 
+HUB_SUFFIXES = ("社会组织发展服务中心", "社会组织服务中心")  # how a centre's full name ends (dropped where space is short)
+
+
+def short_name(name: str) -> str:
+    """A hub's name without its suffix (下沙街道社会组织发展服务中心 -> 下沙街道); the full name when nothing is left."""
+    for suffix in HUB_SUFFIXES:
+        if name.endswith(suffix) and name != suffix:
+            return name.removesuffix(suffix)
+    return name
+
+
+def name_of(hub_id: int | None, db=None) -> str:
+    """The full name of hub ``hub_id`` (the default hub's for a record written before hubs), as documents print it."""
+    row = get(hub_id if hub_id is not None else DEFAULT_HUB, db) or get(DEFAULT_HUB, db)
+    return row["name"] if row else ""
+
+
+def name_of_round(round_id: int, db=None) -> str:
+    """The full name of the hub that runs round ``round_id`` (the 公示's, the agreement's 甲方)."""
+    db = db or get_db()
+    row = db.fetch_one("SELECT hub_id FROM rounds WHERE id = ?", [int(round_id)])
+    return name_of(row["hub_id"] if row else None, db)
+
+
 def _ancestors(db, hub_id: int | None) -> list[int]:
     """``hub_id`` and its ancestors, nearest first (stops at a repeat: a damaged tree cannot loop forever)."""
     out: list[int] = []

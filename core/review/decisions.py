@@ -6,6 +6,7 @@ import datetime as dt
 import pandas as pd
 
 from core.intake import rounds, scope, workflow
+from core.orgs import hubs
 from core.platform import formats, records
 from core.platform.actor import Actor
 from core.review import consolidation
@@ -134,7 +135,7 @@ def notice_text(round_id: int, db=None) -> str:
         lines.append("  ".join(row))
     total = float(sum(float(v) for v in table["granted_amount"] if not formats.is_empty(v))) if len(table) else 0.0
     lines += ["", f"共 {len(table)} 个项目,合计拟资助 {formats.money(total, empty='0')} 元",
-              "如有异议,请于公示期内向下沙街道社会组织发展服务中心反映。"]
+              f"如有异议,请于公示期内向{hubs.name_of_round(round_id, db)}反映。"]
     return "\n".join(lines)
 
 

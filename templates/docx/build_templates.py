@@ -21,7 +21,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 HERE = Path(__file__).resolve().parent
-CENTRE = "下沙街道社会组织发展服务中心"
+CENTRE = "{{ centre }}"  # the hub that issues the document (core.orgs.hubs.name_of), from the context
 BODY_FONT, TITLE_FONT = "宋体", "黑体"
 
 

@@ -36,7 +36,7 @@ def test_the_top_admin_adds_a_street_hub_under_a_district_and_it_stays_after_f5(
     goto(page, server + "/hub-network")
     assert page.get_by_role("heading", name="枢纽网络").count()
     rows = _tree(page)
-    assert rows[0]["层级"] == "市" and any(r["枢纽"].endswith("下沙街道社会组织服务中心") and r["上级枢纽"] == QIANTANG
+    assert rows[0]["层级"] == "市" and any(r["枢纽"].endswith("下沙街道社会组织发展服务中心") and r["上级枢纽"] == QIANTANG
                                            for r in rows)
     screenshot(page, "hubs-tree")
 
@@ -63,8 +63,8 @@ def test_the_top_admin_adds_a_street_hub_under_a_district_and_it_stays_after_f5(
 
 
 @pytest.mark.parametrize("user, password, own, other", [
-    ("by_staff", "Demo-staff-2026", "白杨街道社会组织服务中心", "下沙街道社会组织服务中心"),
-    ("staff", None, "下沙街道社会组织服务中心", "白杨街道社会组织服务中心"),
+    ("by_staff", "Demo-staff-2026", "白杨街道社会组织服务中心", "下沙街道社会组织发展服务中心"),
+    ("staff", None, "下沙街道社会组织发展服务中心", "白杨街道社会组织服务中心"),
 ])
 def test_street_staff_see_only_their_own_register(server, browser, user, password, own, other):
     ctx = new_context(browser)
