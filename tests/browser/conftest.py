@@ -35,8 +35,8 @@ DEMO_PASSWORDS = {"admin": "Demo-admin-2026", "staff": "Demo-staff-2026", "exper
 # Browser modules that run in a pytest-xdist group of their own, taken by a worker that is not in the main
 # browser group, after the tests that need no demo database (tests/conftest.py orders them), so the workers
 # end on short tests. Each has a server of its own. The deep links (many page loads), the 资源与需求
-# screens and the hub network's (two of them on PostgreSQL): about two fifths of the browser time, so the main group is not the run's longest stretch (measured
-# from the junit report of a quiet CI run: main group 1,572 s alone before, late 428 s).
+# screens and the hub network's (one with two servers on PostgreSQL): about two fifths of the browser time, so the
+# main group is not the run's longest stretch (junit of a quiet CI run: main group 1,572 s alone before, late 428 s).
 LATE_MODULES = {"test_e2e_deep_links", "test_e2e_res_beneficiaries", "test_e2e_res_bookings", "test_e2e_res_needs",
                 "test_e2e_res_partners", "test_e2e_res_publicity", "test_e2e_res_surveys", "test_e2e_res_volunteers",
                 "test_e2e_resource_dashboard", "test_e2e_resource_imports", "test_e2e_venues", "test_e2e_hubs",
