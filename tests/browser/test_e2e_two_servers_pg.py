@@ -6,9 +6,9 @@ figure cached); staff of 下沙 registers an organisation on B, and the leader's
 new count; then staff registers one on A and the leader's next run on B shows it. Without the shared versions
 (migration 026, core/platform/cache.py ``sync``) each server would keep showing its cached count.
 
-Issue 20's done-when: the 钱塘区 leader has 各枢纽对比 open on A; 下沙's and 白杨's staff each register an organisation
-on B; the leader's next run on A shows each street one up in its own row and 合计 two up; 白杨's staff see only their
-own. The cluster, the demo and both servers are built once for the module (``two_servers``).
+Issue 20's done-when: the 钱塘区 leader has 各枢纽对比 open on A; 下沙's staff register an organisation on A and 白杨's
+staff one on B (the staff of each hub on a server of their own); the leader's next run on A shows each street one up
+in its own row and 合计 two up; 白杨's staff see only their own. The cluster, the demo and both servers are built once for the module (``two_servers``).
 
 Skipped when PostgreSQL or chromium is missing (failing under CI=true, as the other PostgreSQL and browser tests)."""
 from __future__ import annotations
@@ -138,11 +138,11 @@ def _comparison(page) -> tuple[dict[str, dict[str, str]], int]:
     return {r["枢纽"]: r for r in grid_rows(grid)}, _number(re.search(r"登记组织 ([\d,]+)", total).group(1))
 
 
-def test_a_district_leader_sees_two_streets_side_by_side_while_their_staff_write_on_the_other_server(
+def test_a_district_leader_sees_two_streets_side_by_side_while_their_staff_write_on_two_servers(
         two_servers, browser, request):
-    """Issue 20's done-when: the 钱塘区 leader has 各枢纽对比 open on A (cached there); 下沙's staff and 白杨's staff
-    each register an organisation on B; the leader's next run on A shows each street's row one up and 合计 two up,
-    and 白杨's staff on B see their own new organisation, not 下沙's."""
+    """Issue 20's done-when: the 钱塘区 leader has 各枢纽对比 open on A (cached there); 下沙's staff register an
+    organisation on A and 白杨's staff one on B; the leader's next run on A shows each street's row one up and 合计 two
+    up, and 白杨's staff on B see their own new organisation, not 下沙's."""
     a, b = two_servers["a"], two_servers["b"]
     hubs_view = "/" + navigation.spec("dash_charts").url_path + "?view=hubs"
     contexts = [new_context(browser) for _ in range(3)]
@@ -156,9 +156,9 @@ def test_a_district_leader_sees_two_streets_side_by_side_while_their_staff_write
         assert total == sum(before.values())
 
         xiasha, baiyang = _name(), _name()
-        login(staff, b, "staff")
+        login(staff, a, "staff")  # 下沙's staff on server A
         _register_organisation(staff, xiasha)
-        login(by_staff, b, "by_staff")
+        login(by_staff, b, "by_staff")  # 白杨's staff on server B
         _register_organisation(by_staff, baiyang)
 
         leader.reload(wait_until="domcontentloaded")  # the leader's next run on A
