@@ -33,6 +33,7 @@ VIA_PROJECT = ("project_id", HUB_OF_PROJECT)
 
 # the ids of the rounds / applications / projects of some hubs ({marks}: one placeholder per hub)
 _OF = {
+    "hub": "{marks}",  # a table with its own hub column: the hubs themselves
     "round": "SELECT id FROM rounds WHERE hub_id IN ({marks})",
     "application": "SELECT a.id FROM applications a JOIN rounds r ON r.id = a.round_id WHERE r.hub_id IN ({marks})",
     "project": ("SELECT p.id FROM projects p JOIN applications a ON a.id = p.application_id"
@@ -80,18 +81,7 @@ def projects_in(column: str, params: list | dict, actor: Actor | None = None) ->
 
 def hub_owned_in(column: str, params: list | dict, actor: Actor | None = None) -> str:
     """``column IN (the reader's hubs)`` for a table with its own hub column (rounds, ideas), or ``true``."""
-    keep = hubs(actor)
-    if keep is None:
-        return "true"
-    if not keep:
-        return "false"
-    if isinstance(params, dict):
-        start = len([k for k in params if str(k).startswith("scope_hub_")])
-        names = [f"scope_hub_{start + i}" for i in range(len(keep))]
-        params.update({n: int(h) for n, h in zip(names, keep)})
-        return f"{column} IN ({', '.join(f'${n}' for n in names)})"
-    params.extend(int(h) for h in keep)
-    return f"{column} IN ({', '.join('?' for _ in keep)})"
+    return _in("hub", column, hubs(actor), params)
 
 
 _HUB_OF = {"round": HUB_OF_ROUND, "application": HUB_OF_APPLICATION, "project": HUB_OF_PROJECT}

@@ -102,6 +102,20 @@ def _array_literals(sql: str) -> str:
 
 
 @lru_cache(maxsize=8192)
+def _closing_quote(sql: str, i: int) -> int:
+    """Where the quoted text opened at ``sql[i]`` (' or ") ends: the index of its closing quote (a doubled quote is
+    one character of the text), or ``len(sql)`` when it is not closed."""
+    c, j, n = sql[i], i + 1, len(sql)
+    while j < n:
+        if sql[j] == c:
+            if j + 1 < n and sql[j + 1] == c:
+                j += 2
+                continue
+            break
+        j += 1
+    return j
+
+
 def translate(sql: str, params: str | None = "list") -> str:
     """PostgreSQL's spelling of ``sql``. ``params``: ``"list"`` (``?`` placeholders), ``"dict"`` (``$name``) or
     None (no parameters: nothing is taken for a placeholder, ``%`` stays)."""
@@ -111,14 +125,7 @@ def translate(sql: str, params: str | None = "list") -> str:
         c = sql[i]
         if c in ("'", '"'):
             out.append(_plain(sql[start:i], params))
-            j = i + 1
-            while j < n:
-                if sql[j] == c:
-                    if j + 1 < n and sql[j + 1] == c:
-                        j += 2
-                        continue
-                    break
-                j += 1
+            j = _closing_quote(sql, i)
             quoted = sql[i:j + 1]
             out.append(quoted.replace("%", "%%") if params is not None else quoted)
             i = start = j + 1
@@ -153,14 +160,7 @@ def _mask(sql: str) -> str:
     while i < n:
         c = sql[i]
         if c in ("'", '"'):
-            j = i + 1
-            while j < n:
-                if sql[j] == c:
-                    if j + 1 < n and sql[j + 1] == c:
-                        j += 2
-                        continue
-                    break
-                j += 1
+            j = _closing_quote(sql, i)
             for k in range(i + 1, min(j, n)):
                 out[k] = "_"
             i = j + 1
