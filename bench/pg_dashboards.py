@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--out", type=Path, default=BENCH / "RESULTS-pg.md")
+    ap.add_argument("--analyze", action="store_true", help="ANALYZE the PostgreSQL database after the move")
     args = ap.parse_args(argv)
 
     from tests import demo_cache, pg_cluster
@@ -122,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         moved = export.move_database(duck, pgdb)
         moved_info = {"tables": len(moved.sums), "rows": sum(s.rows for s in moved.sums.values()),
                       "seconds": time.perf_counter() - t}
+        if args.analyze:  # the planner's statistics, as autovacuum would gather them some time after a bulk load
+            with pgdb.transaction() as tx:
+                tx.execute("ANALYZE")
         duck_ms = measure(duck, args.repeat)
         pg_ms = measure(pgdb, args.repeat)
         text = report(args.scale, args.repeat, duck_ms, pg_ms, moved_info, started, (load_start, os.getloadavg()[0]))
