@@ -21,6 +21,8 @@ from __future__ import annotations
 from core.platform.actor import Actor, acting
 from core.platform.db import get_db
 from core.platform.errors import NotFound
+from schemas.application import Application
+from schemas.columns import label
 
 # a row's hub through its parent (one ``?``: the parent's id), for the write path (``Entity.hub_via``)
 HUB_OF_ROUND = "SELECT hub_id FROM rounds WHERE id = ?"
@@ -105,7 +107,7 @@ def listed(kind: str, column: str) -> str:
     return f"{column} IN ({_OF[kind]})"
 
 
-_LABEL = {"round": "创投批次", "application": "申报项目", "project": "立项项目"}
+_LABEL = {"round": label("round_id", of=Application), "application": "申报项目", "project": "立项项目"}
 
 
 def require(kind: str, key, actor: Actor | None = None, db=None) -> None:

@@ -22,7 +22,7 @@ from core.platform.db import get_db
 from core.platform.entities import Entity, Rule, RuleContext, Unique, register
 from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from core.platform.lookups import cached_map, id_names
-from schemas.columns import columns, number
+from schemas.columns import columns, label, number
 from schemas.hub import HUB_LEVELS, PARENT_LEVEL, Hub
 
 NOT_TOP_ADMIN = ("只有最上级枢纽(没有上级枢纽的枢纽,如市级枢纽)的管理员可以新建或修改枢纽、调整账号所属枢纽;"
@@ -222,7 +222,7 @@ def assign_user(username: str, hub_id: int, actor: Actor, db=None) -> bool:
 # ---- what the 枢纽网络 screen shows -----------------------------------------------------------------------------
 
 TREE_COLUMNS = columns("id", "tree", "level", "parent", "region_code", "orgs", "users", "address", "contact", of=Hub,
-                       computed={"tree": "枢纽", "parent": "上级枢纽", "orgs": number("社会组织数"),
+                       computed={"tree": "枢纽", "parent": label("parent_id", of=Hub), "orgs": number("社会组织数"),
                                  "users": number("账号数")})
 
 
