@@ -133,6 +133,20 @@ def name_of_round(round_id: int, db=None) -> str:
     return name_of(row["hub_id"] if row else None, db)
 
 
+def ancestors(hub_id: int, db=None) -> tuple[int, ...]:
+    """``hub_id`` and every hub above it, nearest first (a street's district and city): the hubs whose shared
+    registries it uses (their experts are in its pool, their partners in its list)."""
+    return tuple(_ancestors(db or get_db(), int(hub_id)))
+
+
+def shared_with(actor: Actor, db=None) -> tuple[int, ...] | None:
+    """The hubs whose shared registries (experts, partners) ``actor`` reads: the hubs they read (their own and those
+    below it) and the hubs above their own; None for the system (every hub)."""
+    if actor.system:
+        return None
+    return tuple(sorted(set(actor.scope) | set(ancestors(actor.hub_id, db))))
+
+
 def _ancestors(db, hub_id: int | None) -> list[int]:
     """``hub_id`` and its ancestors, nearest first (stops at a repeat: a damaged tree cannot loop forever)."""
     out: list[int] = []
