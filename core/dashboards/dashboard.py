@@ -37,7 +37,7 @@ import pandas as pd
 
 from core.monitoring import risks
 from core.orgs import hubs as hub_tree
-from core.platform import cache
+from core.platform import cache, snapshot
 from core.platform.actor import DEFAULT_HUB
 from core.platform.db import get_db
 from core.platform.errors import HubError
@@ -94,9 +94,8 @@ class Filters:
 
     @property
     def unhubbed(self) -> bool:
-        """Do the records that belong to no hub yet count (trainings, ratings' history aside: venues, partners,
-        needs, volunteers, surveys, publicity, brands; all of them the default hub's, 下沙 in the demo)? Only when
-        the default hub is among ``hubs``."""
+        """Do the records that belong to no hub yet count (trainings, ratings' history aside: partners, brands; all
+        of them the default hub's, 下沙 in the demo)? Only when the default hub is among ``hubs``."""
         return self.hubs is None or DEFAULT_HUB in self.hubs
 
     @property
@@ -507,7 +506,7 @@ def brand_matrix(f: Filters, db) -> pd.DataFrame:
         .add("year(x.activity_date) BETWEEN ? AND ?", *f.window)
     if f.community:
         wa.add("x.community = ?", f.community)
-    reach, reach_params = publicity.reach_sql(*f.window)
+    reach, reach_params = publicity.reach_sql(*f.window, hubs=f.hubs)  # the publicity of the filters' hubs
     held = _Where().unhubbed(f)  # brands, their service points and publicity belong to no hub yet: the default hub's
     return db.fetch_df(
         "SELECT b.id AS brand_id, b.name AS brand, b.tier, coalesce(sp.points, 0) AS points,"
@@ -869,7 +868,7 @@ def _drill_brand(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     bid = db.scalar("SELECT id FROM brands WHERE name = ?", [brand]) if f.unhubbed else None
     if bid is None:
         return pd.DataFrame(columns=list(publicity.RECORD_COLUMNS))
-    return publicity.of_brand(bid, db, *f.window, limit=limit)
+    return publicity.of_brand(bid, db, *f.window, limit=limit, hubs=f.hubs)
 
 
 def _drill_capability(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
@@ -1007,7 +1006,7 @@ def drill_columns(name: str, selection: dict | None = None) -> Columns:
 def run(name: str, filters: Filters | None = None, db=None) -> pd.DataFrame:
     """The named query's frame, from the cache unless one of its tables was written since."""
     q = query(name)
-    db = db or get_db()
+    db = snapshot.analytics_db(db)  # with HUBDESK_ANALYTICS=snapshot on PostgreSQL: the DuckDB copy
     f = (filters or Filters()).resolved()
     return cache.cached(name, f, _tables(q.tables, f), lambda: q.fn(f, db), db)
 
@@ -1024,7 +1023,7 @@ def drill(name: str, filters: Filters | None, selection: dict, db=None, *, limit
     q = query(name)
     if q.drill is None:
         raise DrillRefused("该图表没有明细")
-    db = db or get_db()
+    db = snapshot.analytics_db(db)
     f = (filters or Filters()).resolved()
     sel = {k: v for k, v in (selection or {}).items() if v is not None}
     key = (f, tuple(sorted((k, str(v)) for k, v in sel.items())), limit)
@@ -1045,7 +1044,7 @@ HUB_QUERY = Query("hub_comparison", "各枢纽对比", ("hubs", "organisations",
 
 def comparison(filters: Filters | None = None, db=None) -> pd.DataFrame:
     """:func:`hub_comparison` of the filters' hubs, cached like :func:`run` (the hubs are part of the key)."""
-    db = db or get_db()
+    db = snapshot.analytics_db(db)
     f = (filters or Filters()).resolved()
     return cache.cached(HUB_QUERY.name, f, HUB_QUERY.tables, lambda: hub_comparison(f, db), db)
 

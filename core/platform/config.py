@@ -17,6 +17,11 @@
 | HUBDESK_BACKUP_EVERY_HOURS| 24                         | back up every N hours while running (0: never) |
 | HUBDESK_BACKUP_KEEP       | 14                         | backups kept (the newest N; at least 1)        |
 | HUBDESK_BACKUP_DIR        | <HUBDESK_DB's folder>/backups | where backups are written                   |
+| HUBDESK_ANALYTICS         | live                       | with PostgreSQL: ``snapshot`` computes the     |
+|                           |                            | dashboards on a DuckDB copy (core/platform/    |
+|                           |                            | snapshot.py); ``live`` (or anything else) reads|
+|                           |                            | PostgreSQL                                     |
+| HUBDESK_SNAPSHOT_SECONDS  | 60                         | seconds between the snapshot's refreshes       |
 """
 from __future__ import annotations
 
@@ -54,6 +59,8 @@ class Settings:
     secure_cookie: bool = False  # HUBDESK_SECURE_COOKIE: the sign-in cookie only over HTTPS
     trusted_proxy: bool = False  # HUBDESK_TRUSTED_PROXY: take the client address from X-Forwarded-For
     client_failures: int = 20  # failed sign-ins from one client address within the lockout window
+    analytics: str = "live"  # HUBDESK_ANALYTICS: "snapshot": the dashboards on a DuckDB copy of PostgreSQL
+    snapshot_seconds: float = 60.0  # HUBDESK_SNAPSHOT_SECONDS: between the snapshot's refreshes
 
     @property
     def data_dir(self) -> Path:
@@ -98,4 +105,6 @@ def load() -> Settings:
         secure_cookie=_flag("HUBDESK_SECURE_COOKIE", "0"),
         trusted_proxy=_flag("HUBDESK_TRUSTED_PROXY", "0"),
         client_failures=max(1, int(_env("HUBDESK_CLIENT_FAILURES", "20"))),
+        analytics="snapshot" if _env("HUBDESK_ANALYTICS", "live").strip().lower() == "snapshot" else "live",
+        snapshot_seconds=max(1.0, float(_env("HUBDESK_SNAPSHOT_SECONDS", "60"))),
     )
