@@ -29,6 +29,7 @@ import datetime as dt
 
 import pandas as pd
 
+from core.incubation import scope
 from core.platform import cache, records
 from core.platform.listing import Rows
 from core.platform.actor import SYSTEM, Actor
@@ -67,10 +68,12 @@ DIMENSION = register(Entity(name="instrument_dimension", table="instrument_dimen
                             schema=Dimension, write_roles=_STAFF, title_field="name"))
 INDICATOR = register(Entity(name="instrument_indicator", table="instrument_indicators", label="评估指标",
                             schema=Indicator, write_roles=_STAFF, title_field="name"))
+# an assessment and its scores are their organisation's hub's (core.incubation.scope); the instruments and the
+# support map are shared by every hub
 ASSESSMENT = register(Entity(name="assessment", table="assessments", label="能力评估", write_roles=_STAFF,
-                             title_field="period", schema=StoredAssessment))
+                             title_field="period", schema=StoredAssessment, hub_via=scope.VIA_ORG))
 SCORE = register(Entity(name="assessment_score", table="assessment_scores", label="指标得分", write_roles=_STAFF,
-                        title_field="indicator_id", schema=AssessmentScore))
+                        title_field="indicator_id", schema=AssessmentScore, hub_via=scope.VIA_ASSESSMENT))
 SUPPORT = register(Entity(
     name="support_map", table="support_map", label="能力维度支持对照", schema=SupportMapping, write_roles=_STAFF,
     title_field="dimension", unique=(Unique("dimension", "该维度已有对照:「{title}」(编号 {key})"),),
@@ -230,7 +233,8 @@ def create(org_id: int, instrument_id: int, values: dict, actor: Actor, db=None)
     """Store an assessment with its indicator scores; returns (id, total). One per organisation and period."""
     db = db or get_db()
     inst = instrument(instrument_id, db)
-    if db.fetch_one("SELECT id FROM organisations WHERE id = ?", [org_id]) is None:
+    if org_id is None or not scope.org_visible(org_id, actor, db) or \
+            db.fetch_one("SELECT id FROM organisations WHERE id = ?", [org_id]) is None:
         raise ValidationFailed(form=["请选择要评估的组织"])
     clean = validate(assessment_schema(inst["dimensions"]), values)
     scores = {i["id"]: int(clean[score_field(i["id"])]) for d in inst["dimensions"] for i in d["indicators"]}
@@ -249,8 +253,11 @@ def create(org_id: int, instrument_id: int, values: dict, actor: Actor, db=None)
 
 
 def get(assessment_id: int, db=None) -> dict | None:
+    """The assessment ``assessment_id``; None for one of an organisation outside the reader's hubs."""
     db = db or get_db()
-    return db.fetch_one("SELECT * FROM assessments WHERE id = ?", [assessment_id])
+    params: list = [assessment_id]
+    mine = scope.orgs_in("org_id", params)
+    return db.fetch_one(f"SELECT * FROM assessments WHERE id = ? AND {mine}", params)
 
 
 # the columns of :func:`assessment_frame` (the assessment form's labels)
@@ -261,7 +268,8 @@ ASSESSMENT_COLUMNS = columns("id", "org_id", "org", "period", "assessed_on", "ve
 def assessment_frame(db=None, org_id: int | None = None) -> pd.DataFrame:
     """One row per assessment (oldest first): id, org_id, org, period, assessed_on, version, assessor, total."""
     db = db or get_db()
-    return cache.cached("assessment_frame", (org_id,), TABLES, lambda: _assessment_frame(db, org_id), db)
+    keep = scope.reader_hubs()  # of the reader's hubs' organisations (core.incubation.scope)
+    return cache.cached("assessment_frame", (org_id, keep), TABLES, lambda: _assessment_frame(db, org_id, keep), db)
 
 
 # what the assessment reads depend on: kept until one of them is written (the 能力评估 screen reads every
@@ -270,8 +278,9 @@ TABLES = ("assessments", "assessment_scores", "assessment_instruments", "instrum
           "instrument_indicators", "organisations")
 
 
-def _assessment_frame(db, org_id: int | None) -> pd.DataFrame:
-    where, params = ("WHERE a.org_id = ?", [org_id]) if org_id is not None else ("", [])
+def _assessment_frame(db, org_id: int | None, keep: tuple[int, ...] | None = None) -> pd.DataFrame:
+    where, params = ("WHERE a.org_id = ?", [org_id]) if org_id is not None else ("WHERE true", [])
+    where += " AND " + _kept("a.org_id", params, keep)
     df = db.fetch_df(
         "SELECT a.id, a.org_id, o.name AS org, a.period, a.assessed_on, i.version, a.assessor, a.total"
         " FROM assessments a JOIN organisations o ON o.id = a.org_id"
@@ -284,11 +293,24 @@ def score_frame(db=None, org_id: int | None = None, period: str | None = None) -
     """Dimension scores, one row per (assessment, dimension), oldest assessment first: assessment_id,
     org_id, org, period, assessed_on, version, total, dimension, seq, weight, score."""
     db = db or get_db()
-    return cache.cached("score_frame", (org_id, period), TABLES, lambda: _score_frame(db, org_id, period), db)
+    keep = scope.reader_hubs()
+    return cache.cached("score_frame", (org_id, period, keep), TABLES, lambda: _score_frame(db, org_id, period, keep),
+                        db)
 
 
-def _score_frame(db, org_id: int | None, period: str | None) -> pd.DataFrame:
+def _kept(column: str, params: list, keep: tuple[int, ...] | None) -> str:
+    """``column`` names an organisation of the hubs ``keep`` (None: every hub)."""
+    if keep is None:
+        return "true"
+    if not keep:
+        return "false"
+    params += [int(h) for h in keep]
+    return f"{column} IN (SELECT id FROM organisations WHERE hub_id IN ({', '.join('?' for _ in keep)}))"
+
+
+def _score_frame(db, org_id: int | None, period: str | None, keep: tuple[int, ...] | None = None) -> pd.DataFrame:
     cond, params = [], []
+    cond.append(_kept("a.org_id", params, keep))
     if org_id is not None:
         cond.append("a.org_id = ?")
         params.append(org_id)
@@ -471,8 +493,11 @@ def recommendations(org_id: int, db=None) -> pd.DataFrame:
 def periods(db=None) -> list[str]:
     """Periods assessed, the most recent first (by their latest assessment date)."""
     db = db or get_db()
+    params: list = []
+    mine = scope.orgs_in("org_id", params)
     return [r["period"] for r in db.fetch_all(
-        "SELECT period FROM assessments GROUP BY period ORDER BY max(assessed_on) DESC, period DESC")]
+        f"SELECT period FROM assessments WHERE {mine} GROUP BY period ORDER BY max(assessed_on) DESC, period DESC",
+        params)]
 
 
 def distribution(period: str, db=None) -> pd.DataFrame:
@@ -506,13 +531,15 @@ def fallen(period: str, db=None) -> pd.DataFrame:
 
 def fallen_rows(period: str) -> Rows:
     """:func:`fallen`, paged in the database."""
+    params: list = []
+    mine = scope.orgs_in("a.org_id", params)
     return Rows(
         "SELECT org_id, org, previous_period, previous_total, period, total, round(total - previous_total, 2) AS change"
         " FROM (SELECT a.org_id, o.name AS org, a.period, a.total, lag(a.period) OVER w AS previous_period,"
         "   lag(a.total) OVER w AS previous_total FROM assessments a JOIN organisations o ON o.id = a.org_id"
-        "   WINDOW w AS (PARTITION BY a.org_id ORDER BY a.assessed_on, a.id)) AS x"
+        f"   WHERE {mine} WINDOW w AS (PARTITION BY a.org_id ORDER BY a.assessed_on, a.id)) AS x"
         " WHERE period = ? AND previous_total IS NOT NULL AND total < previous_total",
-        "change, org, org_id", (period,))
+        "change, org, org_id", (*params, period))
 
 
 def months_before(day: dt.date, months: int) -> dt.date:
@@ -531,17 +558,22 @@ def not_assessed(months: int = STALE_MONTHS, today: dt.date | None = None, db=No
 def not_assessed_rows(months: int = STALE_MONTHS, today: dt.date | None = None) -> Rows:
     """:func:`not_assessed`, paged in the database."""
     cutoff = months_before(today or dt.date.today(), int(months))
+    params: list = [cutoff]
+    mine = scope.orgs_in("o.id", params)
     return Rows(
         "SELECT o.id AS org_id, o.name AS org, o.community, l.assessed_on AS last_assessed, l.period AS last_period"
         " FROM organisations o LEFT JOIN (SELECT org_id, assessed_on, period, row_number() OVER"
         "   (PARTITION BY org_id ORDER BY assessed_on DESC, id DESC) AS k FROM assessments) l"
         "   ON l.org_id = o.id AND l.k = 1"
-        " WHERE o.active AND (l.assessed_on IS NULL OR l.assessed_on < ?)",
-        "last_assessed NULLS FIRST, org, org_id", (cutoff,))
+        f" WHERE o.active AND (l.assessed_on IS NULL OR l.assessed_on < ?) AND {mine}",
+        "last_assessed NULLS FIRST, org, org_id", tuple(params))
 
 
 def assessed_orgs(db=None) -> list[tuple[int, str]]:
     """(id, name) of organisations with at least one assessment, by name."""
     db = db or get_db()
+    params: list = []
+    mine = scope.orgs_in("o.id", params)
     return [(r["id"], r["name"]) for r in db.fetch_all(
-        "SELECT DISTINCT o.id, o.name FROM organisations o JOIN assessments a ON a.org_id = o.id ORDER BY o.name")]
+        f"SELECT DISTINCT o.id, o.name FROM organisations o JOIN assessments a ON a.org_id = o.id WHERE {mine}"
+        " ORDER BY o.name", params)]

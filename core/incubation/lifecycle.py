@@ -2,7 +2,9 @@
 met, 等级评估 results (valid five years, an upgrade may be applied for two years after the last rating),
 ratings about to expire, and the coverage-gap report (support given per lifecycle stage).
 
-Each decision writes its history row and the organisation's current value in one audited unit."""
+Each decision writes its history row and the organisation's current value in one audited unit. Every record here is
+its organisation's hub's (:mod:`core.incubation.scope`): read for the reader's hubs' organisations, written by that
+hub's staff only."""
 from __future__ import annotations
 
 import calendar
@@ -10,9 +12,10 @@ import datetime as dt
 
 import pandas as pd
 
+from core.incubation import scope
 from core.platform import cache, records
 from core.platform.listing import Rows
-from core.platform.actor import Actor
+from core.platform.actor import Actor, acting
 from core.platform.db import get_db
 from core.platform.entities import Entity, register
 from core.platform.errors import NotFound, ValidationFailed
@@ -34,15 +37,15 @@ def _derive_rating(record: dict) -> dict:
 
 STAGE_CHANGE = register(Entity(
     name="stage_change", table="stage_changes", label="发展阶段变更", schema=StageChange, write_roles=STAFF,
-    title_field="to_stage",
+    title_field="to_stage", hub_via=scope.VIA_ORG,
 ))
 INCUBATION_DECISION = register(Entity(
     name="incubation_decision", table="incubation_decisions", label="入壳/出壳决定", schema=IncubationDecision,
-    write_roles=STAFF, title_field="kind",
+    write_roles=STAFF, title_field="kind", hub_via=scope.VIA_ORG,
 ))
 RATING = register(Entity(
     name="rating", table="ratings", label="等级评估结果", schema=Rating, write_roles=STAFF, title_field="level",
-    derive=_derive_rating,
+    derive=_derive_rating, hub_via=scope.VIA_ORG,
 ))
 
 
@@ -87,8 +90,10 @@ STAGE_COLUMNS = columns("id", "changed_on", "from_stage", "to_stage", "reason", 
 
 def stage_history(org_id: int, db=None) -> pd.DataFrame:
     db = db or get_db()
+    params: list = [org_id]
+    mine = scope.orgs_in("org_id", params)
     return db.fetch_df("SELECT id, changed_on, from_stage, to_stage, reason, created_by FROM stage_changes"
-                       " WHERE org_id = ? ORDER BY changed_on, id", [org_id])
+                       f" WHERE org_id = ? AND {mine} ORDER BY changed_on, id", params)
 
 
 # ---- incubation ----------------------------------------------------------------------------------
@@ -126,7 +131,9 @@ def check_decision(org_id: int, values: dict, db=None) -> dict:
     that asks before a 出壳, which cannot be undone)."""
     db = db or get_db()
     record = records.clean(INCUBATION_DECISION, {**values, "org_id": org_id}, date_context(org_id, db))
-    org = db.fetch_one("SELECT * FROM organisations WHERE id = ?", [org_id])
+    params: list = [org_id]
+    mine = scope.orgs_in("id", params)
+    org = db.fetch_one(f"SELECT * FROM organisations WHERE id = ? AND {mine}", params)
     if org is None:
         raise NotFound(f"社会组织(编号 {org_id})不存在")
     _decision_change(org, record)
@@ -152,8 +159,11 @@ DECISION_COLUMNS = columns("id", "decided_on", "kind", "criteria_met", "note", "
 
 def decisions(org_id: int, db=None) -> pd.DataFrame:
     db = db or get_db()
+    params: list = [org_id]
+    mine = scope.orgs_in("org_id", params)
     return db.fetch_df("SELECT id, decided_on, kind, array_to_string(criteria_met, '、') AS criteria_met, note,"
-                       " created_by FROM incubation_decisions WHERE org_id = ? ORDER BY decided_on, id", [org_id])
+                       f" created_by FROM incubation_decisions WHERE org_id = ? AND {mine} ORDER BY decided_on, id",
+                       params)
 
 
 # ---- ratings -------------------------------------------------------------------------------------
@@ -201,8 +211,10 @@ RATING_COLUMNS = columns("id", "rated_on", "level", "score", "expires_on", "note
 
 def ratings(org_id: int, db=None) -> pd.DataFrame:
     db = db or get_db()
+    params: list = [org_id]
+    mine = scope.orgs_in("org_id", params)
     return db.fetch_df("SELECT id, rated_on, level, score, expires_on, note, created_by FROM ratings"
-                       " WHERE org_id = ? ORDER BY rated_on, id", [org_id])
+                       f" WHERE org_id = ? AND {mine} ORDER BY rated_on, id", params)
 
 
 def add_months(d: dt.date, months: int) -> dt.date:
@@ -228,10 +240,12 @@ def expiring(today: dt.date | None = None, months: int = 12, db=None) -> pd.Data
 def expiring_rows(today: dt.date | None = None, months: int = 12) -> Rows:
     """:func:`expiring`, paged in the database."""
     today = today or dt.date.today()
+    params: list = [today, today, add_months(today, months)]
+    mine = scope.orgs_in("id", params)
     return Rows("SELECT id, name, community, rating, rating_date, rating_expiry,"
                 " datediff('day', ?::DATE, rating_expiry) AS days_left FROM organisations"
-                " WHERE active AND rating IS NOT NULL AND rating_expiry BETWEEN ? AND ?",
-                "rating_expiry, name, id", (today, today, add_months(today, months)))
+                f" WHERE active AND rating IS NOT NULL AND rating_expiry BETWEEN ? AND ? AND {mine}",
+                "rating_expiry, name, id", tuple(params))
 
 
 def current_ratings(today: dt.date | None = None, db=None) -> pd.DataFrame:
@@ -242,14 +256,16 @@ def current_ratings(today: dt.date | None = None, db=None) -> pd.DataFrame:
 
 def current_rating_rows(today: dt.date | None = None) -> Rows:
     """:func:`current_ratings`, paged in the database."""
+    params: dict = {"today": today or dt.date.today()}
+    mine = scope.orgs_in("id", params)
     return Rows(
         "SELECT id, name, rating, rating_date, rating_expiry,"
         " CASE WHEN rating_expiry >= $today THEN '有效' ELSE '已过期' END AS validity,"
         f" CAST(rating_date + INTERVAL {UPGRADE_AFTER_YEARS} YEAR AS DATE) AS upgrade_from,"
         f" CASE WHEN $today >= CAST(rating_date + INTERVAL {UPGRADE_AFTER_YEARS} YEAR AS DATE)"
         "   THEN '可申请' ELSE '未满2年' END AS upgrade"
-        " FROM organisations WHERE active AND rating IS NOT NULL", "rating DESC, rating_expiry, name, id",
-        {"today": today or dt.date.today()})
+        f" FROM organisations WHERE active AND rating IS NOT NULL AND {mine}", "rating DESC, rating_expiry, name, id",
+        params)
 
 
 def status(org: dict, today: dt.date | None = None) -> dict:
@@ -299,16 +315,20 @@ def coverage(since: dt.date | None = None, until: dt.date | None = None, db=None
     lo, hi = since or dt.date(1900, 1, 1), until or dt.date(9999, 12, 31)
     # kept until a table it reads is written: at a city's scale (1.2 million sign-ins, each placed in the
     # stage its organisation was in that day) it takes 0.2-0.4 s, and the screen shows it on every run
-    return cache.cached("stage_coverage", (lo, hi), COVERAGE_TABLES, lambda: _coverage(lo, hi, db), db)
+    # of the reader's hubs' organisations (core.incubation.scope)
+    who = acting()
+    return cache.cached("stage_coverage", (lo, hi, None if who is None else who.hubs), COVERAGE_TABLES,
+                        lambda: _coverage(lo, hi, db, who), db)
 
 
 COVERAGE_TABLES = ("mentoring_sessions", "mentor_pairings", "training_attendance", "trainings", "applications",
-                   "rounds", "stage_changes", "organisations")
+                   "rounds", "stage_changes", "organisations", "hubs")
 
 
-def _coverage(lo: dt.date, hi: dt.date, db) -> pd.DataFrame:
+def _coverage(lo: dt.date, hi: dt.date, db, actor: Actor | None = None) -> pd.DataFrame:
     stages = ", ".join(f"('{s}', {i})" for i, s in enumerate(STAGES))
     funded = ", ".join(f"'{s}'" for s in FUNDED_STATES)
+    params: list = [lo, hi]
     sql = f"""
     WITH stages(stage, ord) AS (VALUES {stages}),
     events AS (
@@ -325,13 +345,14 @@ def _coverage(lo: dt.date, hi: dt.date, db) -> pd.DataFrame:
     staged AS (
         SELECT e.org_id, e.hours, e.persons, e.money, {_STAGE_AT} AS stage
           FROM events e JOIN organisations o ON o.id = e.org_id
-         WHERE e.d BETWEEN ? AND ?
+         WHERE e.d BETWEEN ? AND ? AND {scope.orgs_in("o.id", params, actor)}
     ),
     per_stage AS (
         SELECT stage, count(DISTINCT org_id) AS supported, sum(hours) AS hours, sum(persons) AS persons,
                sum(money) AS money FROM staged GROUP BY stage
     ),
-    now AS (SELECT stage, count(*) AS orgs FROM organisations WHERE active GROUP BY stage)
+    now AS (SELECT stage, count(*) AS orgs FROM organisations WHERE active AND {scope.orgs_in("id", params, actor)}
+            GROUP BY stage)
     SELECT st.stage,
            coalesce(n.orgs, 0) AS orgs,
            coalesce(ps.supported, 0) AS supported_orgs,
@@ -348,7 +369,7 @@ def _coverage(lo: dt.date, hi: dt.date, db) -> pd.DataFrame:
                 CASE WHEN coalesce(ps.money, 0) = 0 THEN '无资助' END) END AS gaps
       FROM stages st LEFT JOIN per_stage ps ON ps.stage = st.stage LEFT JOIN now n ON n.stage = st.stage
      ORDER BY st.ord"""
-    df = db.fetch_df(sql, [lo, hi])
+    df = db.fetch_df(sql, params)
     for col in ("orgs", "supported_orgs", "training_person_times"):
         df[col] = df[col].astype(int)
     return df

@@ -1,12 +1,17 @@
 """一对一孵化指导: mentors, mentor <-> organisation pairings, sessions with their agreed actions and the
 follow-up of those actions (open / done / overdue). Mentoring also feeds the conflict check of expert
-review: a reviewer who mentored an applicant within two years is conflicted (``conflicts``)."""
+review: a reviewer who mentored an applicant within two years is conflicted (``conflicts``).
+
+Pairings, sessions and actions are their organisation's hub's (:mod:`core.incubation.scope`): read for the reader's
+hubs' organisations, written by that hub's staff; the mentors are one pool shared by every hub (the figures shown with
+each mentor count the reader's organisations only)."""
 from __future__ import annotations
 
 import datetime as dt
 
 import pandas as pd
 
+from core.incubation import scope
 from core.platform import records
 from core.platform.actor import Actor
 from core.platform.db import get_db
@@ -29,15 +34,15 @@ MENTOR = register(Entity(
 ))
 PAIRING = register(Entity(
     name="mentor_pairing", table="mentor_pairings", label="导师结对", schema=Pairing, write_roles=STAFF,
-    title_field="start_date",
+    title_field="start_date", hub_via=scope.VIA_ORG,
 ))
 SESSION = register(Entity(
     name="mentoring_session", table="mentoring_sessions", label="辅导记录", schema=MentoringSession,
-    write_roles=STAFF, title_field="module",
+    write_roles=STAFF, title_field="module", hub_via=scope.VIA_PAIRING,
 ))
 ACTION = register(Entity(
     name="mentoring_action", table="mentoring_actions", label="辅导待办事项", schema=MentoringAction,
-    write_roles=STAFF, title_field="action",
+    write_roles=STAFF, title_field="action", hub_via=scope.VIA_SESSION,
 ))
 
 # follow-up status of an agreed action: stored 'open' or 'done'; 'overdue' is open past its due date
@@ -81,23 +86,28 @@ MENTOR_COLUMNS = columns("id", "name", "speciality", "employer", "phone", "usern
 
 
 def mentors(db=None) -> pd.DataFrame:
-    """Every mentor with the number of pairings (current ones too) and hours given."""
+    """Every mentor with the number of pairings (current ones too) and hours given (with the reader's hubs'
+    organisations)."""
     db = db or get_db()
+    params: dict = {}
+    mine = scope.orgs_in("p.org_id", params)
     return db.fetch_df(
         "SELECT m.id, m.name, m.speciality, m.employer, m.phone, m.username,"
         " CASE WHEN m.active THEN '在聘' ELSE '停用' END AS status,"
-        " (SELECT count(*) FROM mentor_pairings p WHERE p.mentor_id = m.id) AS pairings,"
+        f" (SELECT count(*) FROM mentor_pairings p WHERE p.mentor_id = m.id AND {mine}) AS pairings,"
         " (SELECT count(*) FROM mentor_pairings p WHERE p.mentor_id = m.id AND p.start_date <= current_date"
-        "   AND (p.end_date IS NULL OR p.end_date >= current_date)) AS current_pairings,"
+        f"   AND (p.end_date IS NULL OR p.end_date >= current_date) AND {mine}) AS current_pairings,"
         " (SELECT coalesce(sum(s.hours), 0) FROM mentoring_sessions s JOIN mentor_pairings p ON p.id = s.pairing_id"
-        "   WHERE p.mentor_id = m.id) AS hours"
-        " FROM mentors m ORDER BY m.active DESC, m.name")
+        f"   WHERE p.mentor_id = m.id AND {mine}) AS hours"
+        " FROM mentors m ORDER BY m.active DESC, m.name", params or None)
 
 
 # ---- pairings ------------------------------------------------------------------------------------
 def get_pairing(pairing_id: int, db=None) -> dict:
     db = db or get_db()
-    row = db.fetch_one("SELECT * FROM mentor_pairings WHERE id = ?", [pairing_id])
+    params: list = [pairing_id]
+    mine = scope.orgs_in("org_id", params)
+    row = db.fetch_one(f"SELECT * FROM mentor_pairings WHERE id = ? AND {mine}", params)
     if row is None:
         raise NotFound(f"导师结对(编号 {pairing_id})不存在")
     return row
@@ -152,7 +162,8 @@ ACTION_COLUMNS = columns("id", "follow_up", "action", "owner", "due_date", "done
 
 def pairings(org_id: int | None = None, db=None) -> pd.DataFrame:
     db = db or get_db()
-    where, params = ("WHERE p.org_id = ?", [org_id]) if org_id is not None else ("", [])
+    where, params = ("WHERE p.org_id = ?", [org_id]) if org_id is not None else ("WHERE true", [])
+    where += " AND " + scope.orgs_in("p.org_id", params)
     return db.fetch_df(
         "SELECT p.id, m.name AS mentor, m.speciality, o.name AS org, p.start_date, p.end_date,"
         " CASE WHEN p.start_date > current_date THEN '未开始'"
@@ -204,7 +215,9 @@ def record_session(values: dict, actions: list[dict], actor: Actor, db=None) -> 
 
 def session_rows(org_id: int | None = None) -> Rows:
     """Mentoring sessions, newest first (every session ever held: paged in the database)."""
-    where, params = ("WHERE p.org_id = ?", (org_id,)) if org_id is not None else ("", ())
+    where, first = ("WHERE p.org_id = ?", [org_id]) if org_id is not None else ("WHERE true", [])
+    where += " AND " + scope.orgs_in("p.org_id", first)
+    params = tuple(first)
     return Rows(
         "SELECT s.id, s.session_date, o.name AS org, m.name AS mentor, s.module, s.form, s.hours, s.findings,"
         " (SELECT count(*) FROM mentoring_actions a WHERE a.session_id = s.id) AS actions"
@@ -223,6 +236,7 @@ def actions(*, org_id: int | None = None, statuses=None, today: dt.date | None =
     today = today or dt.date.today()
     status = _status_sql("a")
     where, params = [], [today]
+    where.append(scope.orgs_in("p.org_id", params))
     if org_id is not None:
         where.append("p.org_id = ?")
         params.append(org_id)
@@ -242,8 +256,11 @@ def actions(*, org_id: int | None = None, statuses=None, today: dt.date | None =
 
 def follow_up_counts(today: dt.date | None = None, db=None) -> dict[str, int]:
     db = db or get_db()
-    rows = db.fetch_all(f"SELECT {_status_sql('a')} AS s, count(*) AS n FROM mentoring_actions a GROUP BY s",
-                        [today or dt.date.today()])
+    params: list = [today or dt.date.today()]
+    mine = scope.orgs_in("p.org_id", params)
+    rows = db.fetch_all(f"SELECT {_status_sql('a')} AS s, count(*) AS n FROM mentoring_actions a"
+                        " JOIN mentoring_sessions ms ON ms.id = a.session_id JOIN mentor_pairings p ON p.id = ms.pairing_id"
+                        f" WHERE {mine} GROUP BY 1", params)
     got = {r["s"]: int(r["n"]) for r in rows}
     return {s: got.get(s, 0) for s in STATUSES}
 
@@ -325,7 +342,8 @@ def install_providers() -> None:
              lambda r: f"{r['name']}({r['speciality']})" + ("" if r["active"] else "(停用)"),
              offered=lambda r: r["active"])
     id_names("pairings", ("mentor_pairings", "mentors", "organisations"),
-             "SELECT p.id, m.name AS mentor, o.name AS org, p.start_date, p.end_date FROM mentor_pairings p"
+             "SELECT p.id, m.name AS mentor, o.name AS org, p.start_date, p.end_date, o.hub_id FROM mentor_pairings p"
              " JOIN mentors m ON m.id = p.mentor_id JOIN organisations o ON o.id = p.org_id"
              " ORDER BY p.end_date IS NOT NULL, o.name, p.start_date DESC",
-             lambda r: f"{r['mentor']} → {r['org']}({r['start_date']} 起" + (f",至 {r['end_date']})" if r["end_date"] else ")"))
+             lambda r: f"{r['mentor']} → {r['org']}({r['start_date']} 起" + (f",至 {r['end_date']})" if r["end_date"] else ")"),
+             hub_column="hub_id")  # a screen offers the pairings of its hubs' organisations

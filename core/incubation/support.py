@@ -1,14 +1,15 @@
 """组织成长档案: everything the hub has given one organisation, on one page — mentoring, trainings attended,
 capability assessments, funded projects, and its stage, incubation and rating history.
 
-Trainings and assessments belong to the capability module; they are only read here."""
+Trainings and assessments belong to the capability module; they are only read here. A reader opens the dossier of an
+organisation of its hubs only (:mod:`core.incubation.scope`): another hub's reads as not found."""
 from __future__ import annotations
 
 import datetime as dt
 
 import pandas as pd
 
-from core.incubation import lifecycle, mentoring
+from core.incubation import lifecycle, mentoring, scope
 from core.platform.db import get_db
 from core.platform.errors import NotFound
 from schemas.application import Application
@@ -33,19 +34,23 @@ FUNDED_COLUMNS = columns("id", "round", "title", "category", "state", "granted_a
 def trainings(org_id: int, db=None) -> pd.DataFrame:
     """Trainings people of the organisation attended (one row per person and training)."""
     db = db or get_db()
+    params: list = [org_id]
+    mine = scope.orgs_in("a.org_id", params)
     return db.fetch_df(
         "SELECT t.training_date, t.title, t.kind, t.topic, t.trainer, a.person, a.position"
-        " FROM training_attendance a JOIN trainings t ON t.id = a.training_id WHERE a.org_id = ?"
-        " ORDER BY t.training_date DESC, t.id, a.id", [org_id])
+        f" FROM training_attendance a JOIN trainings t ON t.id = a.training_id WHERE a.org_id = ? AND {mine}"
+        " ORDER BY t.training_date DESC, t.id, a.id", params)
 
 
 def assessments(org_id: int, db=None) -> pd.DataFrame:
     """Capability assessment totals by period."""
     db = db or get_db()
+    params: list = [org_id]
+    mine = scope.orgs_in("s.org_id", params)
     return db.fetch_df(
         "SELECT s.period, s.assessed_on, s.total, s.assessor, i.name AS instrument, i.version"
-        " FROM assessments s LEFT JOIN assessment_instruments i ON i.id = s.instrument_id WHERE s.org_id = ?"
-        " ORDER BY s.assessed_on, s.period", [org_id])
+        f" FROM assessments s LEFT JOIN assessment_instruments i ON i.id = s.instrument_id WHERE s.org_id = ? AND {mine}"
+        " ORDER BY s.assessed_on, s.period", params)
 
 
 def funded_projects(org_id: int, db=None) -> pd.DataFrame:
@@ -95,7 +100,9 @@ def summary(org_id: int, today: dt.date | None = None, db=None) -> dict:
 def history(org_id: int, today: dt.date | None = None, db=None) -> dict:
     """The whole dossier: the organisation, its summary, and one frame per kind of support."""
     db = db or get_db()
-    org = db.fetch_one("SELECT * FROM organisations WHERE id = ?", [org_id])
+    params: list = [org_id]
+    mine = scope.orgs_in("id", params)
+    org = db.fetch_one(f"SELECT * FROM organisations WHERE id = ? AND {mine}", params)
     if org is None:
         raise NotFound(f"社会组织(编号 {org_id})不存在")
     return {

@@ -1,5 +1,6 @@
 """能力培训: training events, attendance (person-times, by form or sign-in sheet), feedback, and the
-effectiveness of each event and topic.
+effectiveness of each event and topic. Which trainings a reader sees, and whose sign-ins (a district's training is
+seen by every hub below it; each reader counts its own organisations' sign-ins): :mod:`core.incubation.scope`.
 
 Effectiveness (``by_event`` / ``by_topic``):
 
@@ -23,9 +24,9 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from core.incubation import assessments
+from core.incubation import assessments, scope
 from core.platform import cache, importer, records
-from core.platform.actor import Actor
+from core.platform.actor import Actor, acting
 from core.platform.db import get_db
 from core.platform.entities import Entity, Unique, register
 from core.platform.errors import NotFound, ValidationFailed
@@ -50,15 +51,15 @@ TOPIC_DIMENSION = {
 
 TRAINING = register(Entity(
     name="training", table="trainings", label="培训", schema=Training, write_roles=frozenset({"admin", "staff"}),
-    title_field="title",
+    title_field="title", hub_owned=True,  # organised by one hub (core.incubation.scope: who else sees it)
 ))
 ATTENDANCE = register(Entity(
     name="training_attendance", table="training_attendance", label="培训签到", schema=Attendance,
-    write_roles=frozenset({"admin", "staff"}), title_field="person",
+    write_roles=frozenset({"admin", "staff"}), title_field="person", hub_via=scope.VIA_ORG,
 ))
 FEEDBACK = register(Entity(
     name="training_feedback", table="training_feedback", label="培训反馈", schema=Feedback,
-    write_roles=frozenset({"admin", "staff"}), title_field="attendance_id",
+    write_roles=frozenset({"admin", "staff"}), title_field="attendance_id", hub_via=scope.VIA_ATTENDANCE,
     unique=(Unique("attendance_id", "该参训人员已有反馈(编号 {key})"),),
 ))
 
@@ -81,13 +82,17 @@ LIST_VIEW = ListView(
     default_sort="training_date",
     default_desc=True,
     search_hint="培训名称、授课老师或合作机构",
+    hub_sql=scope.TRAININGS_LISTED,  # the reader's hubs' trainings and those of the hubs above them
 )
 
 
 # ---- events ---------------------------------------------------------------------------------------
-def get(training_id: int, db=None) -> dict | None:
+def get(training_id: int, db=None, *, actor: Actor | None = None) -> dict | None:
+    """The training ``training_id``; None when the reader (``actor``, else the screen's user) does not see it."""
     db = db or get_db()
-    return db.fetch_one("SELECT * FROM trainings WHERE id = ?", [training_id])
+    params: list = [training_id]
+    where = scope.trainings_in("id", params, actor)
+    return db.fetch_one(f"SELECT * FROM trainings WHERE id = ? AND {where}", params)
 
 
 def create(values: dict, actor: Actor, db=None) -> int:
@@ -108,9 +113,11 @@ def upcoming(topics: list[str], today: dt.date | None = None, db=None) -> pd.Dat
     if not topics:
         return pd.DataFrame(columns=["id", "title", "topic", "training_date", "kind", "place"])
     marks = ", ".join("?" for _ in topics)
+    params: list = list(topics) + [today]
+    seen = scope.trainings_in("id", params)
     return db.fetch_df(f"SELECT id, title, topic, training_date, kind, place FROM trainings"
-                       f" WHERE topic IN ({marks}) AND training_date >= ? ORDER BY training_date, id",
-                       list(topics) + [today])
+                       f" WHERE topic IN ({marks}) AND training_date >= ? AND {seen} ORDER BY training_date, id",
+                       params)
 
 
 # ---- attendance -----------------------------------------------------------------------------------
@@ -122,14 +129,17 @@ FEEDBACK_COLUMNS = columns("id", "org", "person", "usefulness", "clarity", "fit"
 
 
 def attendance(training_id: int, db=None) -> pd.DataFrame:
-    """The training's sign-in list: id, org_id, org, person, position, phone, feedback (已反馈/未反馈)."""
+    """The training's sign-in list: id, org_id, org, person, position, phone, feedback (已反馈/未反馈): of the
+    reader's organisations."""
     db = db or get_db()
+    params: list = [training_id]
+    mine = scope.orgs_in("a.org_id", params)
     return db.fetch_df(
         "SELECT a.id, a.org_id, o.name AS org, a.person, a.position, a.phone,"
         " CASE WHEN f.id IS NULL THEN '未反馈' ELSE '已反馈' END AS feedback"
         " FROM training_attendance a JOIN organisations o ON o.id = a.org_id"
         " LEFT JOIN training_feedback f ON f.attendance_id = a.id"
-        " WHERE a.training_id = ? ORDER BY o.name, a.person, a.id", [training_id])
+        f" WHERE a.training_id = ? AND {mine} ORDER BY o.name, a.person, a.id", params)
 
 
 def _signed_in(tx_or_db, training_id: int, org_id: int, person: str) -> dict | None:
@@ -143,12 +153,15 @@ def _sign_in_context(training: dict | None) -> dict:
 
 
 def add_attendance(training_id: int, values: dict, actor: Actor, db=None) -> int:
-    """Sign one person of one organisation in; the same person of the same organisation only once."""
+    """Sign one person of one organisation in; the same person of the same organisation only once; only an
+    organisation of the training's hub or of a hub below it (:func:`core.incubation.scope.may_attend`)."""
     db = db or get_db()
-    training = get(training_id, db)
+    training = get(training_id, db, actor=actor)
     if training is None:
         raise NotFound(f"培训(编号 {training_id})不存在")
     clean = records.clean(ATTENDANCE, {**values, "training_id": training_id}, _sign_in_context(training))
+    if not scope.may_attend(training_id, clean["org_id"], db):
+        raise ValidationFailed(fields={"org_id": ["该组织不属于本培训主办枢纽或其下级枢纽,不能登记参加本培训"]})
     with records.unit(actor, db) as u:
         if _signed_in(u.tx, training_id, clean["org_id"], clean["person"]):
             raise ValidationFailed(fields={"person": [f"该组织的「{clean['person']}」已签到,不能重复登记"]})
@@ -195,7 +208,9 @@ def feedback_of(attendance_id: int, db=None) -> dict | None:
 def save_feedback(attendance_id: int, values: dict, actor: Actor, db=None) -> bool:
     """Enter or correct one attendee's survey. Returns True when a new one was stored."""
     db = db or get_db()
-    if db.fetch_one("SELECT id FROM training_attendance WHERE id = ?", [attendance_id]) is None:
+    params: list = [attendance_id]
+    mine = scope.orgs_in("org_id", params, actor)
+    if db.fetch_one(f"SELECT id FROM training_attendance WHERE id = ? AND {mine}", params) is None:
         raise NotFound(f"签到记录(编号 {attendance_id})不存在")
     clean = records.clean(FEEDBACK, {**values, "attendance_id": attendance_id})
     with records.unit(actor, db) as u:
@@ -208,13 +223,16 @@ def save_feedback(attendance_id: int, values: dict, actor: Actor, db=None) -> bo
 
 
 def feedback(training_id: int, db=None) -> pd.DataFrame:
+    """The training's feedback, of the reader's organisations' attendees."""
     db = db or get_db()
+    params: list = [training_id]
+    mine = scope.orgs_in("a.org_id", params)
     return db.fetch_df(
         "SELECT f.id, o.name AS org, a.person, f.usefulness, f.clarity, f.fit,"
         " round((f.usefulness + f.clarity + f.fit) / 3.0, 2) AS mean, f.comment"
         " FROM training_feedback f JOIN training_attendance a ON a.id = f.attendance_id"
-        " JOIN organisations o ON o.id = a.org_id WHERE a.training_id = ? ORDER BY o.name, a.person",
-        [training_id])
+        f" JOIN organisations o ON o.id = a.org_id WHERE a.training_id = ? AND {mine} ORDER BY o.name, a.person",
+        params)
 
 
 def _link_feedback(rows: list[dict], db=None) -> list[dict | str]:
@@ -264,15 +282,20 @@ def commit_import(spec, import_plan, actor: Actor, db=None) -> int:
 # Computed in the database (aggregated there, as DuckDB wants it; portable SQL: window functions, no ASOF
 # join): at a city's scale (6,000 trainings, 1.2 million sign-ins) the former pandas merge of every
 # (training, organisation) pair with every dimension score took 7 s per screen run.
-def _changes_sql() -> tuple[str, list]:
+def _changes_sql(actor: Actor | None = None) -> tuple[str, list]:
     """A ``WITH`` clause ending in ``changes(training_id, org_id, dimension, before, after, change)``: one row
-    per (training, attending organisation) (see the module docstring)."""
+    per (training, attending organisation) (see the module docstring): the trainings the reader sees, its own
+    organisations' sign-ins (``mine(id)``: those sign-ins)."""
     mapping = list(TOPIC_DIMENSION.items())
     values = ", ".join("(?, ?)" for _ in mapping)
+    params: list = [x for pair in mapping for x in pair]
+    seen = scope.trainings_in("a.training_id", params, actor)
+    own = scope.orgs_in("a.org_id", params, actor)
     sql = (
         f"WITH topic_dim(topic, dimension) AS (VALUES {values}),"
+        f" mine AS (SELECT a.id, a.training_id, a.org_id FROM training_attendance a WHERE {seen} AND {own}),"
         " pairs AS (SELECT DISTINCT t.id AS training_id, t.training_date AS day, a.org_id, m.dimension"
-        "   FROM trainings t JOIN training_attendance a ON a.training_id = t.id"
+        "   FROM trainings t JOIN mine a ON a.training_id = t.id"
         "   LEFT JOIN topic_dim m ON m.topic = t.topic),"
         # one score per (assessment, dimension): the dimension's indicators' mean on 0-100, as
         # assessments.score_frame computes it; with the dates of the organisation's previous and next
@@ -293,7 +316,7 @@ def _changes_sql() -> tuple[str, list]:
         "     AND (b.next_on IS NULL OR b.next_on >= p.day)"
         "   LEFT JOIN scores f ON f.org_id = p.org_id AND f.dimension = p.dimension AND f.assessed_on > p.day"
         "     AND (f.prev_on IS NULL OR f.prev_on <= p.day))")
-    return sql, [x for pair in mapping for x in pair]
+    return sql, params
 
 
 def capability_changes(db=None) -> pd.DataFrame:
@@ -309,23 +332,26 @@ def capability_changes(db=None) -> pd.DataFrame:
 
 
 EFFECT_TABLES = ("trainings", "training_attendance", "training_feedback", "assessments", "assessment_scores",
-                 "instrument_indicators", "instrument_dimensions")
+                 "instrument_indicators", "instrument_dimensions", "organisations", "hubs")
 
 
 def _per_event(db) -> pd.DataFrame:
     """Per training: the sign-ins, organisations, feedback, and the capability changes' count and sum; kept
     until one of the tables it reads is written (both tables of the screen read it)."""
-    return cache.cached("training_effect", (), EFFECT_TABLES, lambda: _load_per_event(db), db)
+    who = acting()
+    hubs = None if who is None else who.hubs
+    return cache.cached("training_effect", (hubs,), EFFECT_TABLES, lambda: _load_per_event(db, who), db)
 
 
-def _load_per_event(db) -> pd.DataFrame:
-    sql, params = _changes_sql()
+def _load_per_event(db, actor: Actor | None = None) -> pd.DataFrame:
+    sql, params = _changes_sql(actor)
+    seen = scope.trainings_in("t.id", params, actor)
     return db.fetch_df(
         sql + ","
         " att AS (SELECT training_id, count(*) AS attendees, count(DISTINCT org_id) AS orgs"
-        "   FROM training_attendance GROUP BY training_id),"
+        "   FROM mine GROUP BY training_id),"
         " fb AS (SELECT a.training_id, count(*) AS feedback_n, sum(f.usefulness + f.clarity + f.fit) / 3.0"
-        "   AS feedback_sum FROM training_feedback f JOIN training_attendance a ON a.id = f.attendance_id"
+        "   AS feedback_sum FROM training_feedback f JOIN mine a ON a.id = f.attendance_id"
         "   GROUP BY a.training_id),"
         " ch AS (SELECT training_id, count(change) AS capability_n, sum(change) AS change_sum FROM changes"
         "   GROUP BY training_id)"
@@ -334,7 +360,7 @@ def _load_per_event(db) -> pd.DataFrame:
         " coalesce(fb.feedback_n, 0) AS feedback_n, fb.feedback_sum,"
         " coalesce(ch.capability_n, 0) AS capability_n, ch.change_sum"
         " FROM trainings t LEFT JOIN att ON att.training_id = t.id LEFT JOIN fb ON fb.training_id = t.id"
-        " LEFT JOIN ch ON ch.training_id = t.id"
+        f" LEFT JOIN ch ON ch.training_id = t.id WHERE {seen}"
         " ORDER BY t.training_date DESC, t.id DESC", params)
 
 
