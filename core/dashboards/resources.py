@@ -26,7 +26,7 @@ import datetime as dt
 import pandas as pd
 
 from core.dashboards.dashboard import DRILL_LIMIT, DrillRefused, Filters, Query, chosen, chosen_one_of
-from core.platform import cache
+from core.platform import cache, snapshot
 from core.platform.db import get_db
 from core.resources import bookings, needs, partners, publicity, surveys, volunteers
 from schemas.columns import columns, label, money, number, ratio
@@ -463,7 +463,7 @@ def query(name: str) -> Query:
 def run(name: str, filters: Filters | None = None, db=None) -> pd.DataFrame:
     """The named query's frame, from the cache unless one of its tables was written since."""
     q = query(name)
-    db = db or get_db()
+    db = snapshot.analytics_db(db)  # with HUBDESK_ANALYTICS=snapshot on PostgreSQL: the DuckDB copy
     f = (filters or Filters()).resolved()
     return cache.cached(f"res-dash:{name}", f, q.tables, lambda: _held(q.fn(f, db), f), db)
 
@@ -477,7 +477,7 @@ def drill(name: str, filters: Filters | None, selection: dict, db=None, *, limit
     """The records behind one chart selection (the chart's fields, e.g. ``{"year": 2024, "kind": "资金"}``) under the
     same filters; at most ``limit`` rows, newest first."""
     q = query(name)
-    db = db or get_db()
+    db = snapshot.analytics_db(db)
     f = (filters or Filters()).resolved()
     sel = {k: v for k, v in (selection or {}).items() if v is not None and v == v}  # v == v: not NaN
     key = (f, tuple(sorted((k, str(v)) for k, v in sel.items())), limit)
