@@ -23,7 +23,10 @@ Time window (:class:`Filters`):
 
 Filters ``round_id``/``category`` narrow application- and project-based figures; ``community``
 narrows organisations (their community), activities (where they took place), applications and
-projects (the communities they serve), trainings (attendance by organisations of the community).
+projects (the communities they serve), trainings (attendance by organisations of the community). The hubs kept
+(``Filters.hubs``) narrow what belongs to an organisation by the organisation's hub, a training by the hub that
+organised it (``trainings.hub_id``: a district's training counts at the district, with all its sign-ins) and the
+communities by their hub.
 ``Query.uses`` lists the filters that narrow a query (the screens say which ones it ignores).
 """
 from __future__ import annotations
@@ -94,8 +97,8 @@ class Filters:
 
     @property
     def unhubbed(self) -> bool:
-        """Do the records that belong to no hub yet count (trainings, ratings' history aside: partners, brands; all
-        of them the default hub's, 下沙 in the demo)? Only when the default hub is among ``hubs``."""
+        """Do the records that belong to no hub yet count (partners, brands; all of them the default hub's, 下沙 in the
+        demo)? Only when the default hub is among ``hubs``."""
         return self.hubs is None or DEFAULT_HUB in self.hubs
 
     @property
@@ -166,8 +169,14 @@ class _Where:
                      *f.hubs)
         return self
 
+    def own_hub(self, f: Filters, column: str) -> "_Where":
+        """Keep a row of a table with its own hub column (``column``: trainings, communities) of one of ``f.hubs``."""
+        if f.hubs is not None:
+            self.add(f"{column} IN ({', '.join('?' for _ in f.hubs)})" if f.hubs else "false", *f.hubs)
+        return self
+
     def unhubbed(self, f: Filters) -> "_Where":
-        """Keep the rows of a table without a hub (trainings, brands, ...) only where :attr:`Filters.unhubbed`."""
+        """Keep the rows of a table without a hub (brands, ...) only where :attr:`Filters.unhubbed`."""
         if not f.unhubbed:
             self.add("false")
         return self
@@ -296,6 +305,9 @@ def kpi_service(f: Filters, db) -> pd.DataFrame:
     w = _app_filters(f, _Where(), communities=None)
     if f.community:
         w.add("x.community = ?", f.community)
+    wc = _Where().own_hub(f, "hub_id")  # of the filters' hubs' communities
+    if f.community:
+        wc.add("name = ?", f.community)
     row = db.fetch_one(
         "SELECT count(*) FILTER (WHERE year(x.activity_date) BETWEEN ? AND ?) AS activities,"
         " count(*) FILTER (WHERE year(x.activity_date) BETWEEN ? AND ?) AS activities_prev,"
@@ -305,25 +317,26 @@ def kpi_service(f: Filters, db) -> pd.DataFrame:
         "  AND c.name IS NOT NULL) AS communities_covered,"
         " count(DISTINCT x.community) FILTER (WHERE year(x.activity_date) BETWEEN ? AND ?"
         "  AND c.name IS NOT NULL) AS communities_covered_prev,"
-        " (SELECT count(*) FROM communities" + (" WHERE name = ?" if f.community else "") + ") AS communities_all"
+        f" (SELECT count(*) FROM communities{wc.sql()}) AS communities_all"
         " FROM activities x JOIN projects p ON p.id = x.project_id JOIN applications a ON a.id = p.application_id"
         f" LEFT JOIN communities c ON c.name = x.community{w.sql()}",
-        [*cur, *prev, *cur, *prev, *cur, *prev, *([f.community] if f.community else []), *w.params])
+        [*cur, *prev, *cur, *prev, *cur, *prev, *wc.params, *w.params])
     return _kpis(f, row, ("activities", "person_times", "communities_covered"), "kpi_service", round_based=True,
                  totals={"communities_covered": int(row["communities_all"] or 0)})
 
 
 def _attendance_sql(f: Filters) -> tuple[str, list]:
-    """Per training: its attendance (person-times), by organisations of the community if one is chosen;
-    with a community, only trainings someone of it attended."""
-    held = _Where().unhubbed(f).sql()  # trainings belong to no hub yet: the default hub's
+    """Per training organised by one of the filters' hubs: its attendance (person-times), by organisations of the
+    community if one is chosen; with a community, only trainings someone of it attended."""
+    held = _Where().own_hub(f, "t.hub_id")  # the organising hub (core.incubation.scope)
     if f.community:
         return ("SELECT t.id, t.training_date, count(ta.id) AS n FROM trainings t"
                 " JOIN training_attendance ta ON ta.training_id = t.id"
-                f" JOIN organisations o ON o.id = ta.org_id AND o.community = ?{held} GROUP BY t.id, t.training_date",
-                [f.community])
+                f" JOIN organisations o ON o.id = ta.org_id AND o.community = ?{held.sql()}"
+                " GROUP BY t.id, t.training_date", [f.community, *held.params])
     return ("SELECT t.id, t.training_date, count(ta.id) AS n FROM trainings t"
-            f" LEFT JOIN training_attendance ta ON ta.training_id = t.id{held} GROUP BY t.id, t.training_date", [])
+            f" LEFT JOIN training_attendance ta ON ta.training_id = t.id{held.sql()} GROUP BY t.id, t.training_date",
+            held.params)
 
 
 def kpi_trainings(f: Filters, db) -> pd.DataFrame:
@@ -459,8 +472,9 @@ FLAG_OK = "正常"  # the flag of a community served enough (shown where ``flag`
 def community_coverage(f: Filters, db) -> pd.DataFrame:
     """Per community (all of them): projects serving it (round year in the window), activities and
     person-times there (activity date in the window), active organisations there, and a flag: 无服务 (no
-    activity) or 服务偏少 (person-times below half the median of all communities)."""
-    wc = _Where()
+    activity) or 服务偏少 (person-times below half the median of all communities); the communities of the filters'
+    hubs."""
+    wc = _Where().own_hub(f, "hub_id")
     if f.community:
         wc.add("name = ?", f.community)
     wa = _app_filters(f, _Where(), communities=None).add("year(x.activity_date) BETWEEN ? AND ?", *f.window)
@@ -1083,7 +1097,7 @@ def headline(today: dt.date | None = None, db=None, hubs: tuple[int, ...] | None
 
 # what a screen says while some records belong to no hub yet (:attr:`Filters.unhubbed`; {hub}: the default hub)
 UNHUBBED_NOTE = "{what}尚未按枢纽登记,目前全部计入{hub}:所选枢纽包含该中心时计入,否则不计。"
-UNHUBBED = "能力培训、品牌及其宣传"  # what of this dashboard belongs to no hub yet
+UNHUBBED = "品牌及其宣传"  # what of this dashboard belongs to no hub yet
 short_name = hub_tree.short_name  # 下沙街道社会组织服务中心 -> 下沙街道 (core.orgs.hubs)
 
 
