@@ -29,6 +29,9 @@ class Rule:
     check: Callable[["RuleContext", dict | None, dict | None], None]
     roles: frozenset[str] | None = None
     fields: frozenset[str] | None = None
+    # the check itself ties the row to the actor (an expert's own assignment and review): a write it accepts is not
+    # bound to the actor's hub (a district's expert scores a street's application assigned to them)
+    any_hub: bool = False
 
     def applies(self, actor: Actor, action: str) -> bool:
         return action in self.actions and (self.roles is None or actor.has(*self.roles))
@@ -55,6 +58,8 @@ class Unique:
     field: str
     # may use {title} and {key} of the existing record; by default "<the field's label>已被登记:「{title}」(编号 {key})"
     message: str = ""
+    # the column whose value the field is unique within ("hub_id": a round's name per hub); "" across the table
+    within: str = ""
 
     def says(self, entity: "Entity", title: Any, key: Any) -> str:
         if self.message:
@@ -123,6 +128,9 @@ class Entity:
     # ``sql`` (one ``?``, given the row's ``column``) reads the row's hub; the write path refuses a write outside the
     # actor's hub as for ``hub_owned`` (core.intake.scope declares the 公益创投 chain's)
     hub_via: tuple[str, str] | None = None
+    # a hub-owned registry shared down the tree (partners): every hub below a row's hub reads it too (its lists, its
+    # choice lists, a record opened by id), while only the row's own hub writes it
+    hub_shared: bool = False
 
     def roles_for(self, action: str) -> frozenset[str]:
         """The roles that may make ``action`` on any row of this entity (row rules aside)."""
@@ -156,6 +164,21 @@ def may(actor: Actor | None, entity: Entity, action: str, row: dict | None = Non
         except HubError:
             continue
     return False
+
+
+# The hubs whose shared rows (``Entity.hub_shared``) the readers of some hubs see: those hubs and every hub above them
+# ({marks}: one placeholder per hub read)
+SHARED_HUBS_SQL = ("WITH RECURSIVE up(id) AS (SELECT id FROM hubs WHERE id IN ({marks}) UNION"
+                   " SELECT h.parent_id FROM hubs h JOIN up ON h.id = up.id WHERE h.parent_id IS NOT NULL)"
+                   " SELECT id FROM up")
+
+
+def reads_shared(db, actor: Actor, hub_id: Any) -> bool:
+    """May ``actor`` read a shared row (``Entity.hub_shared``) of ``hub_id``: of a hub they read or one above theirs?"""
+    if actor.reads(hub_id):
+        return True
+    return hub_id is not None and db.fetch_one(
+        "SELECT 1 AS y WHERE ? IN (" + SHARED_HUBS_SQL.format(marks="?") + ")", [hub_id, actor.hub_id]) is not None
 
 
 # Every entity declared by the modules imported so far, by name: what the start-up check holds against the

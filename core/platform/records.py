@@ -91,9 +91,10 @@ def _judge(ctx: RuleContext, entity: Entity, action: str, before: dict | None, a
     the entity's row rules for their role that accepts the row; else the first rule's Chinese refusal."""
     actor = ctx.actor
     key = (before or after or {}).get(entity.key)
-    if not _owner(entity, actor, action, key, fields):
-        _within_hub(ctx, entity, before, after)
-    if actor.system or actor.has(*entity.roles_for(action)) or _owner(entity, actor, action, key, fields):
+    owner = _owner(entity, actor, action, key, fields)
+    if actor.system or actor.has(*entity.roles_for(action)) or owner:
+        if not owner:
+            _within_hub(ctx, entity, before, after)
         return
     refusal: HubError | None = None
     for rule in (r for r in entity.rules if r.applies(actor, action)):
@@ -101,6 +102,8 @@ def _judge(ctx: RuleContext, entity: Entity, action: str, before: dict | None, a
             refusal = refusal or PermissionDenied(f"{rule.says},不能修改{entity.label}的其他内容")
             continue
         try:
+            if not rule.any_hub:  # a rule that ties the row to the actor (Rule.any_hub) is judged whatever its hub
+                _within_hub(ctx, entity, before, after)
             rule.check(ctx, before, after)
             return
         except HubError as exc:
@@ -156,6 +159,9 @@ def _check_unique(tx: Transaction, entity: Entity, record: dict, key: Any) -> No
             continue
         sql = f"SELECT {entity.key} AS k, {entity.title_field} AS t FROM {entity.table} WHERE {rule.field} = ?"
         params: list[Any] = [value]
+        if rule.within:  # unique within the row's value of that column (a round's name within its hub)
+            sql += f" AND {rule.within} = ?"
+            params.append(record.get(rule.within))
         if key is not None:
             sql += f" AND {entity.key} <> ?"
             params.append(key)
@@ -217,13 +223,14 @@ def _first_duplicate(tx: Transaction, entity: Entity, records: list[dict]) -> in
         present = [v for v in values if v is not None]
         if not present:
             continue
-        stored = {row[0] for row in tx.execute(
-            f"SELECT DISTINCT {rule.field} FROM {entity.table} WHERE {rule.field} IN (SELECT unnest(?))",
-            [present]).fetchall()}
+        stored = {(row[1] if rule.within else None, row[0]) for row in tx.execute(
+            f"SELECT DISTINCT {rule.field}{', ' + rule.within if rule.within else ''} FROM {entity.table}"
+            f" WHERE {rule.field} IN (SELECT unnest(?))", [present]).fetchall()}
         seen: set = set()
-        for i, v in enumerate(values):
-            if v is None:
+        for i, value in enumerate(values):
+            if value is None:
                 continue
+            v = (records[i].get(rule.within) if rule.within else None, value)
             if v in stored or v in seen:
                 first = i if first is None else min(first, i)
                 break
@@ -248,12 +255,12 @@ class Unit:
                action: str = "create", note: str | None = None) -> Any:
         _allow(entity, self.actor, "create")
         record = dict(values) if validated else clean(entity, values)
-        _check_unique(self.tx, entity, record, None)
         row = dict(record)
         if entity.stamps:
             row.update(created_at=self.now, created_by=self.actor.username)
         row.update(system or {})  # e.g. a historical created_at when importing old records
         _stamp_hub(entity, self.actor, row)
+        _check_unique(self.tx, entity, row, None)  # as it will be stored (its hub: Unique.within)
         _judge(self.ctx, entity, "create", None, row, set(row))
         stored = _insert(self.tx, entity, row)
         key = stored[entity.key]
@@ -280,11 +287,11 @@ class Unit:
             row.update((system[i] if isinstance(system, list) else system) or {})
             _stamp_hub(entity, self.actor, row)
             prepared.append((record, row))
-        first = _first_duplicate(self.tx, entity, [r for r, _ in prepared])
+        first = _first_duplicate(self.tx, entity, [r for _, r in prepared])
         for i, (record, row) in enumerate(prepared):
             if i == first:
                 self._store(entity, [r for _, r in prepared[:i]], action, note)  # its keys, for the message
-                _check_unique(self.tx, entity, record, None)  # raises that row's messages
+                _check_unique(self.tx, entity, row, None)  # raises that row's messages
             _judge(self.ctx, entity, "create", None, row, set(row))
         return self._store(entity, [r for _, r in prepared], action, note)
 
