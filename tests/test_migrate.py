@@ -77,10 +77,52 @@ def test_existing_data_survives_reopening(db):
 DESTRUCTIVE = re.compile(r"\bDROP\s+(TABLE|COLUMN)\b|\bALTER\s+TABLE\b[^;]*\bDROP\b|\bTRUNCATE\b", re.IGNORECASE)
 
 
+# a table rebuilt under its own name (a constraint neither engine changes in place): every row copied into the new
+# table, then the old one dropped and the new one renamed, in the migration's one transaction
+REBUILD = re.compile(r"INSERT\s+INTO\s+(\w+)\s*\([^;]*?\)\s*SELECT\b[^;]*?\bFROM\s+(\w+)\s*;\s*DROP\s+TABLE\s+\2\s*;"
+                     r"\s*ALTER\s+TABLE\s+\1\s+RENAME\s+TO\s+\2\s*;", re.IGNORECASE)
+
+
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_no_migration_drops_data(path):
     sql = re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))
-    assert DESTRUCTIVE.findall(sql) == []
+    assert DESTRUCTIVE.findall(REBUILD.sub("", sql)) == []
+
+
+def test_a_rebuild_is_allowed_only_when_it_copies_every_row_of_the_table_it_drops():
+    rebuild = ("INSERT INTO t_new (id, year) SELECT id, year FROM t;\nDROP TABLE t;\n"
+               "ALTER TABLE t_new RENAME TO t;")
+    assert DESTRUCTIVE.findall(REBUILD.sub("", rebuild)) == []
+    assert DESTRUCTIVE.findall(REBUILD.sub("", rebuild.replace("FROM t;", "FROM other;")))  # another table's rows
+    assert DESTRUCTIVE.findall(REBUILD.sub("", rebuild.replace("DROP TABLE t;", "DROP TABLE t; DROP TABLE u;")))
+
+
+def test_migration_030_keeps_every_annual_report_as_the_default_hubs(isolated, migrations_copy):
+    from core.platform.db import Database
+
+    later = migrations_copy / "030_annual_report_hubs.sql"
+    held = later.read_text(encoding="utf-8")
+    for p in migrations_copy.glob("*.sql"):
+        if int(p.name[:3]) >= 30:
+            p.unlink()
+    raw = Database(isolated / "at29.duckdb")
+    try:
+        migrate.apply(raw)
+        with raw.transaction() as tx:
+            tx.execute("INSERT INTO annual_reports (year, reflection, created_by) VALUES (2025, '初稿', 'wangmin')")
+        before = raw.fetch_one("SELECT * FROM annual_reports")
+        later.write_text(held, encoding="utf-8")
+        assert migrate.apply(raw) == [30]
+        after = raw.fetch_one("SELECT * FROM annual_reports")
+        assert after == {**before, "hub_id": 1}
+        with raw.transaction() as tx:  # another hub writes the same year; the same hub may not
+            tx.execute("INSERT INTO annual_reports (hub_id, year) VALUES (2, 2025)")
+        with pytest.raises(duckdb.ConstraintException):
+            with raw.transaction() as tx:
+                tx.execute("INSERT INTO annual_reports (hub_id, year) VALUES (1, 2025)")
+        assert raw.scalar("SELECT max(id) FROM annual_reports") == before["id"] + 1  # the sequence goes on
+    finally:
+        raw.close()
 
 
 def test_the_destructive_pattern_itself_catches_drops():

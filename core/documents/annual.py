@@ -10,10 +10,16 @@
 - 项目案例: the year's projects that served the most person-times (those with photos first), with their activities
   and up to two activity photos each from the service ledger (only in the copies of those who may read attachments:
   a leader's copy says the photos are left out);
-- 年度亮点 / 总结反思 / 发展规划: what staff write for the year (:data:`ANNUAL_REPORT`, one record per year).
+- 年度亮点 / 总结反思 / 发展规划: what staff write for the year (:data:`ANNUAL_REPORT`, one record per hub and year).
+
+Whose report (issue 20): the reader's. Every figure, chart, brand story and case counts the reader's hubs
+(:func:`core.intake.scope.hubs`: a street centre its own, a district or the city its subtree, as the dashboards do;
+every hub outside a screen), the cover names the reader's hub, and the text is the reader's hub's own record (a
+district writes its roll-up's reflection, each street its own; migration 030).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Callable
 
@@ -27,7 +33,7 @@ from core.platform import documents, formats, records
 from core.platform.actor import DEFAULT_HUB, Actor, acting
 from core.orgs import hubs
 from core.platform.db import get_db
-from core.platform.entities import Entity, Unique, register
+from core.platform.entities import Entity, register
 from schemas import choices
 from schemas.report import AnnualReport
 
@@ -42,7 +48,8 @@ PHOTO_TYPES = ("png", "jpg")  # what a Word document shows (webp is left out)
 
 ANNUAL_REPORT = register(Entity(
     name="annual_report", table="annual_reports", label="年度成效报告", schema=AnnualReport, write_roles=STAFF,
-    title_field="year", unique=(Unique("year", "{title}年度的报告已登记(编号 {key}),请修改该记录"),),
+    title_field="year",
+    hub_owned=True,  # each hub writes its own year's text (UNIQUE (hub_id, year)); a district's roll-up is its own
 ))
 
 # the charts of the report: (dashboard query, what it shows, whole history up to the year or the year alone)
@@ -62,18 +69,28 @@ def years(db=None) -> list[int]:
     return list(reversed(dashboard.filter_options(db)["years"]))
 
 
+# ---- whose report -----------------------------------------------------------------------------------------
+def hub_of(actor: Actor | None = None) -> int:
+    """The hub whose report it is: the actor's, else the screen's signed-in user's, else the default hub (the
+    command line, demo data)."""
+    who = actor if actor is not None else acting()
+    return who.hub_id if who is not None and not who.system else DEFAULT_HUB
+
+
 # ---- what staff write ------------------------------------------------------------------------------------
-def reflection(year: int, db=None) -> dict | None:
+def reflection(year: int, db=None, *, hub: int | None = None) -> dict | None:
+    """The text ``hub`` (default: :func:`hub_of` the reader) wrote for ``year``, or None."""
     db = db or get_db()
-    return db.fetch_one("SELECT * FROM annual_reports WHERE year = ?", [int(year)])
+    return db.fetch_one("SELECT * FROM annual_reports WHERE hub_id = ? AND year = ?",
+                        [hub if hub is not None else hub_of(), int(year)])
 
 
 def save_reflection(year: int, values: dict, actor: Actor, db=None) -> bool:
-    """Save the year's highlights, reflection and plans (the first save creates the year's record). Returns
-    whether anything changed."""
+    """Save the actor's hub's highlights, reflection and plans of the year (the first save creates the record).
+    Returns whether anything changed."""
     db = db or get_db()
     values = {**values, "year": int(year)}
-    row = reflection(year, db)
+    row = reflection(year, db, hub=hub_of(actor))
     if row is None:
         records.create(ANNUAL_REPORT, values, actor, db=db)
         return True
@@ -86,8 +103,9 @@ def figures(year: int, *, today: dt.date | None = None, db=None) -> pd.DataFrame
     exactly :func:`core.dashboards.dashboard.headline` counted at that day)."""
     db = db or get_db()
     end = year_end(year, today)
-    total = dashboard.headline(today=end, db=db)
-    k = dashboard.kpis(Filters(year_from=year, year_to=year, today=end), db).set_index("key")
+    mine = scope.hubs()
+    total = dashboard.headline(today=end, db=db, hubs=mine)
+    k = dashboard.kpis(Filters(year_from=year, year_to=year, today=end, hubs=mine), db).set_index("key")
 
     def v(key: str) -> float:
         return float(k.loc[key, "value"])
@@ -135,7 +153,8 @@ def chart_frames(year: int, *, today: dt.date | None = None, db=None) -> list[tu
     end = year_end(year, today)
     out = []
     for name, title, span in CHARTS:
-        f = Filters(year_to=year, today=end) if span == "history" else Filters(year_from=year, year_to=year, today=end)
+        f = Filters(year_to=year, today=end, hubs=scope.hubs())
+        f = f if span == "history" else dataclasses.replace(f, year_from=year)
         out.append((name, title, dashboard.run(name, f, db)))
     return out
 
@@ -143,7 +162,8 @@ def chart_frames(year: int, *, today: dt.date | None = None, db=None) -> list[tu
 def brand_stories(year: int, *, today: dt.date | None = None, db=None) -> list[dict]:
     """Each brand with its story and its figures in the year (service points, communities, projects,
     activities, person-times), core brands first."""
-    frame = dashboard.run("brand_matrix", Filters(year_from=year, year_to=year, today=year_end(year, today)), db)
+    frame = dashboard.run("brand_matrix", Filters(year_from=year, year_to=year, today=year_end(year, today),
+                                                  hubs=scope.hubs()), db)
     db = db or get_db()
     stories = {r["name"]: r["description"] for r in db.fetch_all("SELECT name, description FROM brands")}
     out = []
@@ -217,9 +237,8 @@ def context(year: int, *, chart_png: Callable[[str, pd.DataFrame], bytes] | None
         for name, title, frame in chart_frames(year, today=today, db=db):
             if not frame.empty:
                 charts.append({"title": title, "image": Picture(chart_png(name, frame), 155)})
-    who = acting()  # the report is the signed-in user's hub's (the default hub's outside a screen)
     return {
-        "centre": text(hubs.name_of(who.hub_id if who is not None else DEFAULT_HUB, db)),
+        "centre": text(hubs.name_of(hub_of(), db)),  # the reader's hub's report
         "year": str(year), "today": cn_date(today), "as_of": cn_date(year_end(year, today)),
         "cols": FIGURE_COLUMNS,
         "figures": [{"figure": r.figure, "year": r.year, "total": r.total} for r in fig.itertuples(index=False)],
