@@ -707,6 +707,10 @@ def restore_pg(source: Path | str, url: str, backup_dir: Path | str | None = Non
         _run([tools["psql"], "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", work / "clear.sql",
               "-f", script, "-f", work / "check.sql", f"--dbname={conninfo}"], env, RestoreRefused,
              f"恢复失败,{name} 未做任何更改(恢复在一个事务中进行,已整体回滚)", url)
+        try:  # a dump restores no planner statistics (bench/RESULTS-pg-100x.md: the dashboards 10.2x -> 8.0x DuckDB's)
+            con.execute("ANALYZE")
+        except psycopg.Error as exc:  # restored all the same: autovacuum gathers them later
+            log.warning("HubDesk: ANALYZE after the restore of %s failed: %s", name, exc)
     except BaseException:
         if kept is not None:
             kept.unlink(missing_ok=True)

@@ -94,11 +94,14 @@ def _alive(pid: int) -> bool:
 
 
 def remove_stale(folder: Path) -> list[Path]:
-    """Delete the snapshot files of processes that are gone (a server killed without cleaning up)."""
+    """Delete the snapshot files of processes that are gone (a server killed without cleaning up; in a container a
+    restarted server may have the same process id: then every file of that id but the ones open here)."""
     gone = []
+    here = {snap.path.name for snap in list(_snapshots.values())}
     for p in Path(folder).glob("analytics-*.duckdb*"):
         m = _FILE.match(p.name)
-        if m and not _alive(int(m.group(1))):
+        if m and (not _alive(int(m.group(1))) or (int(m.group(1)) == os.getpid()
+                                                    and p.name.removesuffix(".wal") not in here)):
             p.unlink(missing_ok=True)
             gone.append(p)
     return gone
@@ -225,14 +228,20 @@ class Snapshot:
         return self.ready
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop the thread, close the DuckDB file and delete it (idempotent)."""
+        """Stop the thread, close the DuckDB file and delete it (idempotent). A refresh still running after
+        ``timeout`` is left to finish (the file is then deleted at the next start, :func:`remove_stale`)."""
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
-        with self._lock:
+        if not self._lock.acquire(timeout=max(timeout, 0.1)):
+            log.warning("HubDesk: analytics snapshot %s still refreshing; left for the next start", self.path)
+            return
+        try:
             self.db.close()
             for p in (self.path, self.path.with_name(self.path.name + ".wal")):
                 p.unlink(missing_ok=True)
+        finally:
+            self._lock.release()
 
 
 # ---- the process's snapshots ----------------------------------------------------------------------------------
@@ -250,7 +259,12 @@ def start(db, settings: config.Settings | None = None, *, thread: bool = True) -
     with _lock:
         snap = _snapshots.get(db.url)
         if snap is None:
-            snap = Snapshot(db, s.data_dir, s.snapshot_seconds)
+            try:
+                snap = Snapshot(db, s.data_dir, s.snapshot_seconds)
+            except Exception as exc:  # noqa: BLE001 - e.g. a read-only data folder: the dashboards stay live
+                log.error("HubDesk: no analytics snapshot (HUBDESK_ANALYTICS=snapshot); the dashboards read "
+                          "PostgreSQL live: %s", exc)
+                return None
             _snapshots[db.url] = snap
             if thread:
                 snap.start()
@@ -274,19 +288,19 @@ def analytics_db(db=None):
     return snap.db if snap is not None and snap.ready else db
 
 
-def stop_all() -> None:
+def stop_all(timeout: float = 30.0) -> None:
     """Stop every snapshot of this process and delete its file (tests; at exit)."""
     with _lock:
         snaps = list(_snapshots.values())
         _snapshots.clear()
     for snap in snaps:
         try:
-            snap.stop()
+            snap.stop(timeout)
         except Exception as exc:  # noqa: BLE001 - at exit: nothing more to do about it
             log.warning("HubDesk: analytics snapshot %s not removed: %s", snap.path, exc)
 
 
-atexit.register(stop_all)
+atexit.register(stop_all, 5.0)
 
 
 # ---- on screen ----------------------------------------------------------------------------------------------
