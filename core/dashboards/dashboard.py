@@ -41,7 +41,7 @@ import pandas as pd
 from core.monitoring import risks
 from core.orgs import hubs as hub_tree
 from core.platform import cache, snapshot
-from core.platform.actor import DEFAULT_HUB
+from core.platform.actor import DEFAULT_HUB, acting
 from core.platform.db import get_db
 from core.platform.errors import HubError
 from core.resources import publicity
@@ -1147,8 +1147,11 @@ def hub_choices(scope: tuple[int, ...] | None, db=None) -> dict[int, str]:
 
 def filter_options(db=None) -> dict:
     """Choices for the filter bar: years (oldest first, up to this year), rounds (id -> name), categories,
-    communities. Cached until rounds, applications, trainings or communities change."""
+    communities (those of the signed-in user's hubs: ``core.platform.actor.acting``; every one outside a screen).
+    Cached until rounds, applications, trainings or communities change."""
     db = db or get_db()
+    who = acting()
+    mine = _Where().own_hub(Filters(hubs=None if who is None else who.hubs), "hub_id")
 
     def load() -> dict:
         first = db.scalar(
@@ -1161,8 +1164,9 @@ def filter_options(db=None) -> dict:
             "SELECT DISTINCT c FROM (SELECT unnest(categories) AS c FROM rounds UNION SELECT category FROM applications"
             " WHERE category IS NOT NULL) ORDER BY c")]
         known = [c for c in choices.PROJECT_CATEGORIES if c in cats] + [c for c in cats if c not in choices.PROJECT_CATEGORIES]
-        comms = [r["name"] for r in db.fetch_all("SELECT name FROM communities ORDER BY sort_order, name")]
+        comms = [r["name"] for r in db.fetch_all(f"SELECT name FROM communities{mine.sql()} ORDER BY sort_order, name",
+                                                 mine.params)]
         return {"years": years, "rounds": rounds, "categories": known, "communities": comms}
 
-    return cache.cached("dashboard:options", dt.date.today(), ("rounds", "applications", "trainings", "organisations",
-                                                               "communities"), load, db)
+    return cache.cached("dashboard:options", (dt.date.today(), tuple(mine.params)), ("rounds", "applications", "trainings",
+                                                                          "organisations", "communities"), load, db)
