@@ -341,7 +341,7 @@ def _org_tab(who) -> None:
     if chosen is None:
         st.caption("选择一个在册组织,记录阶段变更、入壳/出壳决定或等级评估结果。")
         return
-    org = organisations.get(int(chosen))
+    org = organisations.get(int(chosen), actor=who)  # another hub's organisation by URL reads as missing
     if org is None:
         st.warning("该组织不存在。")
         return
