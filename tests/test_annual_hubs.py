@@ -28,6 +28,10 @@ def _text(data: bytes) -> str:
                      + [" | ".join(c.text for c in row.cells) for t in doc.tables for row in t.rows])
 
 
+def _training_counts(words: str) -> list[int]:
+    return [] if words == "暂无" else [int(part.split()[-2]) for part in words.split(",")]
+
+
 def test_each_hubs_report_counts_its_own_records_and_names_its_hub(demo_db):
     who, year = _who(demo_db), TODAY.year
     funded_xs = demo_db.scalar("SELECT count(*) FROM applications a JOIN rounds r ON r.id = a.round_id"
@@ -46,6 +50,10 @@ def test_each_hubs_report_counts_its_own_records_and_names_its_hub(demo_db):
             assert totals[name]["公益创投资助金额"] == "0.00 元"
             assert charts["category_year"].empty or float(charts["category_year"].select_dtypes("number").sum().sum()) == 0
             assert "下沙街道社会组织发展服务中心" not in text
+        forms = _training_counts(totals[name]["培训形式"])
+        organised = demo_db.scalar("SELECT count(*) FROM trainings WHERE hub_id IN (SELECT unnest(?))"
+                                   " AND year(training_date) <= ?", [list(who[name].hubs), year])
+        assert sum(forms) == organised, name  # trainings by form: those its hubs organised
     assert totals["staff"]["公益创投立项资助项目"] == "76 个"
     assert totals["qt_leader"]["公益创投立项资助项目"] == "76 个"  # 钱塘区: 下沙's and 白杨's
 

@@ -130,8 +130,10 @@ def figures(year: int, *, today: dt.date | None = None, db=None) -> pd.DataFrame
 
 
 def _training_forms(db, lo: int | None, hi: int) -> str:
+    params: list = [lo if lo is not None else dashboard.YEAR_MIN, hi]
+    mine = scope.hub_owned_in("hub_id", params)  # counted at the hub that organised them, as the dashboards count
     rows = db.fetch_all("SELECT kind, count(*) AS n FROM trainings WHERE year(training_date) BETWEEN ? AND ?"
-                        " GROUP BY kind", [lo if lo is not None else dashboard.YEAR_MIN, hi])
+                        f" AND {mine} GROUP BY kind", params)
     by = {r["kind"]: int(r["n"]) for r in rows}
     order = [k for k in choices.TRAINING_KINDS if k in by] + sorted(set(by) - set(choices.TRAINING_KINDS))
     return ",".join(f"{k} {by[k]} 场" for k in order) or "暂无"
