@@ -1,5 +1,6 @@
 """Start-up: settings, secrets, a backup before new migrations, the database (migrated), choice providers,
-first-start data, and the automatic backups (one background thread per process)."""
+first-start data, the automatic backups and, with ``HUBDESK_ANALYTICS=snapshot`` on PostgreSQL, the dashboards'
+snapshot refresh (one background thread each per process)."""
 from __future__ import annotations
 
 import gc
@@ -9,7 +10,7 @@ import threading
 from core import checks, domain
 from core.demo import build as demo
 from core.orgs import communities, hubs
-from core.platform import backup, cache, config, secrets_file, users
+from core.platform import backup, cache, config, secrets_file, snapshot, users
 from core.platform.actor import SYSTEM
 from core.platform.db import Database, get_db
 from schemas import choices
@@ -85,6 +86,7 @@ def bootstrap(progress=None) -> Database:
         cache.sync(db)  # what the shared store's versions are now: later runs see what other servers write after
         _started.add(key)
         backup.start_auto(db, s)  # at most one backup thread per process
+        snapshot.start(db, s)  # HUBDESK_ANALYTICS=snapshot on PostgreSQL: the dashboards' DuckDB copy, its one thread
     return db
 
 
@@ -120,4 +122,5 @@ def freeze_heap() -> None:
 
 def reset_for_tests() -> None:
     backup.stop_auto()
+    snapshot.stop_all()
     _started.clear()

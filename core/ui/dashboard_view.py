@@ -17,6 +17,7 @@ import streamlit as st
 from core import navigation
 from core.dashboards import dashboard
 from core.dashboards.dashboard import FILTER_LABELS, Filters
+from core.platform import snapshot
 from core.platform.actor import DEFAULT_HUB
 from core.platform.excel import XLSX_MIME, workbook_bytes
 from core.ui import charts
@@ -154,7 +155,22 @@ def live_controls(key: str) -> float | None:
 
 
 def updated_caption(extra: str = "") -> None:
-    st.caption(f"最后更新 {dt.datetime.now():%H:%M:%S}" + (f" · {extra}" if extra else ""))
+    """When the figures were read; with the analytics snapshot (``HUBDESK_ANALYTICS=snapshot``) how fresh they are,
+    and for an admin 「立即更新」 (refreshes the snapshot now: nothing is written to the database)."""
+    fr = snapshot.freshness()
+    if fr is None:
+        st.caption(f"最后更新 {dt.datetime.now():%H:%M:%S}" + (f" · {extra}" if extra else ""))
+        return
+    who = actor()
+    admin = who is not None and who.has("admin")
+    text, button = st.columns([6, 1], vertical_alignment="center") if admin else (st.container(), None)
+    if button is not None and button.button("立即更新", key="dash:snapshot:refresh",
+                                            help="立即从数据库复制有变化的数据,不必等下次自动更新"):
+        done = attempt(lambda: snapshot.refresh_now(who))
+        if done:
+            st.success(done)
+        fr = snapshot.freshness() or fr
+    text.caption(snapshot.caption(fr) + (f" · {extra}" if extra else ""))
 
 
 def uses_caption(name: str) -> None:
