@@ -333,6 +333,12 @@ def test_the_demo_network_puts_xiasha_under_qiantang_and_generates_other_streets
     assert leader.scope == {tree[n]["id"] for n in ("钱塘区社会组织服务中心", "下沙街道社会组织发展服务中心",
                                                     "白杨街道社会组织服务中心")}
     before = (db.scalar("SELECT count(*) FROM hubs"), len(_orgs(db)), db.scalar("SELECT count(*) FROM users"))
-    assert demo_hubs.load(db) == {"hubs": 0, "accounts": 0, "network_organisations": 0}
+    # each other street keeps its own communities (028), which its organisations serve
+    for street, _district, _short, names in demo_hubs.STREETS:
+        assert communities.names(db, hubs=(tree[street]["id"],)) == list(names)
+        assert {r["community"] for r in db.fetch_all("SELECT community FROM organisations WHERE hub_id = ?",
+                                                     [tree[street]["id"]])} <= set(names)
+    assert len(communities.names(db, hubs=(DEFAULT_HUB,))) == 21
+    assert demo_hubs.load(db) == {"hubs": 0, "accounts": 0, "communities": 0, "network_organisations": 0}
     assert (db.scalar("SELECT count(*) FROM hubs"), len(_orgs(db)), db.scalar("SELECT count(*) FROM users")) == before
     assert demo_hubs.organisation_rows() == demo_hubs.organisation_rows()

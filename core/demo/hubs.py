@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from core.demo.common import create_accounts
-from core.orgs import hubs
+from core.orgs import communities as community_list, hubs
 from core.orgs.organisations import ORGANISATION
 from core.platform import records, users
 from core.platform.actor import DEFAULT_HUB, SYSTEM
@@ -28,13 +28,14 @@ DISTRICTS = (
 QIANTANG = DISTRICTS[0]["name"]
 XIASHA = {"name": "下沙街道社会组织发展服务中心", "level": "街道", "address": "杭州市钱塘区下沙街道",
           "contact": "中心办公室 0571-86000000"}
-# the other street centres: name, district, the communities their generated organisations serve (the communities
-# list is still shared by every hub), the short name their organisations carry
+# the other street centres: name, district, the short name their organisations carry, and the street's own
+# communities (each hub keeps its list, core.orgs.communities; a name is unique across hubs), which its generated
+# organisations serve
 STREETS = (
-    ("白杨街道社会组织服务中心", QIANTANG, "白杨街道", ("白杨社区", "和达社区", "云水社区")),
-    ("湖滨街道社会组织服务中心", "上城区社会组织服务中心", "湖滨街道", ("东方社区", "月雅社区")),
-    ("小营街道社会组织服务中心", "上城区社会组织服务中心", "小营街道", ("幸福社区", "元成社区")),
-    ("西溪街道社会组织服务中心", "西湖区社会组织服务中心", "西溪街道", ("听涛社区", "文汇社区")),
+    ("白杨街道社会组织服务中心", QIANTANG, "白杨街道", ("智格社区", "文淙社区", "东冠社区")),
+    ("湖滨街道社会组织服务中心", "上城区社会组织服务中心", "湖滨街道", ("东坡路社区", "青年路社区", "岳王路社区")),
+    ("小营街道社会组织服务中心", "上城区社会组织服务中心", "小营街道", ("小营巷社区", "大学路社区")),
+    ("西溪街道社会组织服务中心", "西湖区社会组织服务中心", "西溪街道", ("嘉绿苑社区", "曙光社区", "保俶塔社区")),
 )
 BAIYANG = STREETS[0][0]
 ORGS_PER_STREET = 4
@@ -102,6 +103,8 @@ def load(db) -> dict[str, int]:
     if default is not None and default["parent_id"] is None and default["name"] != XIASHA["name"]:
         # the case study's centre, which holds every other demo record, joins the network under 钱塘区
         hubs.update(DEFAULT_HUB, {**XIASHA, "parent_id": ids[QIANTANG]}, SYSTEM, db=db)
+    added["communities"] = sum(community_list.ensure(list(names), SYSTEM, db, hub_id=ids[hub])
+                               for hub, _district, _short, names in STREETS)
     have = {r["name"] for r in db.fetch_all("SELECT name FROM organisations")}
     rows = [(hub, row) for hub, row in organisation_rows() if row["name"] not in have]
     added["network_organisations"] = len(records.create_many(

@@ -36,10 +36,10 @@ def ensure(names_in_order: list[str], actor: Actor, db=None, *, hub_id: int | No
     returns how many were added."""
     db = db or get_db()
     have = set(names(db))
-    rows = [{"name": n, "sort_order": i, **({"hub_id": int(hub_id)} if hub_id is not None else {})}
-            for i, n in enumerate(names_in_order) if n not in have]
+    rows = [{"name": n, "sort_order": i} for i, n in enumerate(names_in_order) if n not in have]
     if rows:
-        records.create_many(COMMUNITY, rows, actor, db=db)
+        records.create_many(COMMUNITY, rows, actor, db=db,
+                            system=None if hub_id is None else [{"hub_id": int(hub_id)} for _ in rows])
     return len(rows)
 
 
