@@ -3,8 +3,9 @@ write is not in the snapshot's figures until the next refresh and is after it; a
 version moved; after a refresh the figures equal the live ones, scoped to a hub and not; a reader during a refresh sees
 the old snapshot or the new one, never a mix; the freshness caption; live mode routes nothing.
 
-Each test makes its own PostgreSQL database (tests/pg_cluster.py), in the default run and in the PostgreSQL run (where
-the ``db`` fixture already is one); skipped when PostgreSQL is not installed (failing under CI=true)."""
+Also here: ``move-to-postgres`` leaves the planner its statistics (ANALYZE). Each test makes its own PostgreSQL
+database (tests/pg_cluster.py), in the default run and in the PostgreSQL run (tests/run.sh ``PG_SUITES``); skipped when
+PostgreSQL is not installed (failing under CI=true)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,6 @@ import threading
 
 import pytest
 
-from core import domain
 from core.dashboards import dashboard
 from core.orgs import hubs, organisations
 from core.platform import export, snapshot
@@ -20,30 +20,21 @@ from core.platform.actor import SYSTEM, Actor
 from core.platform.db import close_all, get_db
 from core.platform.errors import PermissionDenied
 from tests.conftest import pg_cluster_or_skip
+from tests.test_pg_backup import pg_hub  # noqa: F401 - the fixture pg_db builds on
 from tests.test_rounds import make_org, org_values, uscc_for
 
 ADMIN = Actor("admin", ("admin",))
 
 
 @pytest.fixture
-def pg_db(db, isolated, monkeypatch):
-    """A PostgreSQL database with the 21 demo communities as HUBDESK_DB, HUBDESK_ANALYTICS=snapshot; the PgDatabase."""
+def pg_db(pg_hub, monkeypatch):
+    """A PostgreSQL database with the 21 demo communities and the default hub as HUBDESK_DB (test_pg_backup's
+    ``pg_hub``), HUBDESK_ANALYTICS=snapshot; the PgDatabase."""
     monkeypatch.setenv("HUBDESK_ANALYTICS", "snapshot")
-    name = None
-    if getattr(db, "dialect", "duckdb") != "postgres":  # the default run: a PostgreSQL database of our own
-        cluster = pg_cluster_or_skip()
-        name, url = cluster.fresh("communities", isolated)
-        monkeypatch.setenv("HUBDESK_DB", url)
-        monkeypatch.setenv("HUBDESK_DATA_DIR", str(isolated))
-        close_all()
-    db = get_db()
-    domain.install_providers()
+    db = pg_hub[0]
     hubs.ensure_default(db)
     yield db
     snapshot.stop_all()
-    close_all()
-    if name:
-        cluster.drop(name)
 
 
 def _registered(f: dashboard.Filters, db) -> int:
