@@ -179,7 +179,7 @@ def _page(key: str, title: str) -> None:
     st.title(title)
     writes = may(who, sv.RESPONSE, "create")
     if writes:
-        sv.ensure_standard()
+        sv.ensure_standard(hub=who.hub_id)  # the standard questionnaire of the user's hub
     pid = _project_id()
     tabs = url_tabs(TABS if writes else TABS[:1], key="view")
     with tabs[0]:

@@ -239,3 +239,137 @@ def test_baiyang_staff_opening_xiashas_application_and_project_by_url_see_nothin
     assert pickers and not pickers[0].options and pickers[0].value is None
     at = screen("staff", "application-list", id=str(row["app"]))
     assert row["title"] in [s.value for s in at.subheader][0]
+
+
+# ---- 资源与需求 (migration 027, core.resources.hubs): each hub's venues, bookings, needs, volunteers, surveys ---------
+
+def _venue_values(name: str) -> dict:
+    return {"name": name, "address": "测试路1号", "capacity": 30, "community": "文海社区", "owner": "社区居委会",
+            "open_days": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"], "open_from": "08:00", "open_to": "20:00"}
+
+
+def test_a_hubs_resources_are_stamped_kept_to_its_readers_and_written_only_by_it(net):
+    import datetime as dt
+
+    from core.dashboards import resources as res
+    from core.dashboards.dashboard import Filters
+    from core.orgs.venues import VENUE
+    from core.platform import admin
+    from core.resources import bookings, needs, surveys, volunteers
+    from tests.test_needs import need_values
+
+    db, a, b = net["db"], net["a"], net["b"]
+    staff_a, staff_b, qt_staff = net["staff_a"], net["staff_b"], net["qt_staff"]
+    va = records.create(VENUE, _venue_values("甲街道邻里中心"), staff_a)
+    vb = records.create(VENUE, _venue_values("乙街道议事厅"), staff_b)
+    na = needs.create(need_values(title="甲街道老人助餐难"), staff_a)
+    nb = needs.create(need_values(title="乙街道孩子放学无人看护"), staff_b)
+    person = {"name": "周晓梅", "community": "文海社区", "consent": False}
+    pa = volunteers.add_volunteer(person, staff_a)
+    pb = volunteers.add_volunteer({**person, "name": "林晓雯"}, staff_b)
+    sa = surveys.ensure_standard(staff_a)
+    sb = surveys.ensure_standard(staff_b)
+    assert sa != sb  # each hub its own standard questionnaire
+    for table, key, hub in (("venues", va, a), ("venues", vb, b), ("community_needs", na, a),
+                            ("community_needs", nb, b), ("volunteers", pa, a), ("volunteers", pb, b),
+                            ("surveys", sa, a), ("surveys", sb, b)):
+        assert db.scalar(f"SELECT hub_id FROM {table} WHERE id = ?", [key]) == hub, table
+    day = dt.date.today() + dt.timedelta(days=7)
+    slot = {"org_id": net["orgb"], "contact_person": "王芳", "purpose": "邻里议事", "booking_date": day,
+            "start_time": "09:00", "end_time": "11:00"}
+    kb = bookings.book({**slot, "venue_id": vb}, staff_b)
+    assert db.scalar("SELECT hub_id FROM bookings WHERE id = ?", [kb]) == b
+    with pytest.raises(ValidationFailed, match="所选场地不存在"):  # 甲's venue, booked by 乙's staff
+        bookings.book({**slot, "venue_id": va}, staff_b)
+    with pytest.raises(ValidationFailed, match="不存在"):  # 乙's need answered by 甲's application
+        needs.link(nb, "application", net["app1"], staff_b)
+
+    venue_view, sets = admin.list_view(VENUE), {}
+    for actor, mine in ((staff_a, {"v": {va}, "n": {na}, "p": {pa}, "s": {sa}, "k": set()}),
+                        (staff_b, {"v": {vb}, "n": {nb}, "p": {pb}, "s": {sb}, "k": {kb}}),
+                        (qt_staff, {"v": {va, vb}, "n": {na, nb}, "p": {pa, pb}, "s": {sa, sb}, "k": {kb}})):
+        assert _listed(venue_view, actor) == mine["v"] and _listed(needs.LIST_VIEW, actor) == mine["n"]
+        assert _listed(volunteers.LIST_VIEW, actor) == mine["p"]
+        with screen_of(actor):
+            assert set(choices.get("venues")) == mine["v"] and set(choices.get("volunteers")) == mine["p"]
+            assert set(choices.get("surveys")) == mine["s"] and _ids(surveys.surveys()) == mine["s"]
+            assert _ids(bookings.bookings()) == mine["k"] and bookings.pending_count() == len(mine["k"])
+            assert set(bookings.utilisation(day, day)["venue_id"]) == mine["v"]
+            assert needs.totals()["total"] == len(mine["n"]) and volunteers.summary()["volunteers"] == len(mine["p"])
+            assert {i for i, _ in needs.options("application")} == (
+                {net["app1"], net["appb"]} if actor is qt_staff else {net["app1"] if actor is staff_a else net["appb"]})
+            for key, get in ((va, lambda k: records.get(VENUE, k)), (na, needs.get),
+                             (pa, lambda k: volunteers.volunteer(k, actor)), (sa, surveys.survey)):
+                if actor is staff_b:  # 甲's record opened by id: the words of a missing one
+                    with pytest.raises(NotFound, match="不存在"):
+                        get(key)
+                else:
+                    assert get(key)["id"] == key
+        sets[actor.username] = res.run("res_venue_use", Filters(hubs=actor.hubs), db)
+    assert set(sets["staff_b"]["venue_id"]) == {vb} and set(sets["qt_staff"]["venue_id"]) == {va, vb}
+
+    # nobody writes another hub's: not the other street, not the district above both (read-only roll-up)
+    audit = db.scalar("SELECT count(*) FROM audit_log")
+    for actor in (staff_b, qt_staff):
+        for write in (lambda: records.update(VENUE, va, {"capacity": 99}, actor),
+                      lambda: needs.update(na, {"urgency": "紧急"}, actor),
+                      lambda: needs.change_status(na, "暂缓", dt.date.today(), "越权", actor),
+                      lambda: records.update(volunteers.VOLUNTEER, pa, {"notes": "越权"}, actor),
+                      lambda: surveys.save_survey(sa, {"name": "越权问卷"}, None, actor)):
+            with pytest.raises(PermissionDenied, match="只能新建和修改本枢纽的记录"):
+                write()
+    with pytest.raises((PermissionDenied, NotFound)):
+        bookings.approve(kb, staff_a)
+    assert db.scalar("SELECT count(*) FROM audit_log") == audit
+    assert db.fetch_one("SELECT capacity FROM venues WHERE id = ?", [va])["capacity"] == 30
+    bookings.approve(kb, staff_b)  # its own hub's: as before
+    assert db.scalar("SELECT state FROM bookings WHERE id = ?", [kb]) == "approved"
+
+
+def test_baiyang_staff_see_only_baiyangs_resources_and_the_district_reads_both(demo_db):
+    from core.dashboards import resources as res
+    from core.dashboards.dashboard import Filters
+    from core.orgs.venues import VENUE
+    from core.platform import admin
+    from core.resources import bookings, needs, publicity, surveys, volunteers
+
+    db = demo_db
+    who = _demo_actors(db)
+    by, xs, qt = who["by_staff"], who["staff"], who["qt_leader"]
+    baiyang = by.hub_id
+    count = {t: {h: db.scalar(f"SELECT count(*) FROM {t} WHERE hub_id = ?", [h]) for h in (1, baiyang)}
+             for t in ("venues", "community_needs", "volunteers", "publicity_items", "bookings")}
+    assert [count[t][baiyang] for t in ("venues", "community_needs", "volunteers")] == [2, 2, 3]
+    assert count["publicity_items"][baiyang] == 0 and min(count[t][1] for t in count) > 0
+    xs_venue = db.scalar("SELECT min(id) FROM venues WHERE hub_id = 1")
+    xs_need = db.scalar("SELECT min(id) FROM community_needs WHERE hub_id = 1")
+    xs_person = db.scalar("SELECT min(id) FROM volunteers WHERE hub_id = 1")
+    xs_post = db.scalar("SELECT min(id) FROM publicity_items WHERE hub_id = 1")
+    for actor, hubs_ in ((by, (baiyang,)), (xs, (1,)), (qt, (1, baiyang))):
+        want = {t: sum(count[t][h] for h in hubs_) for t in count}
+        assert len(_listed(admin.list_view(VENUE), actor)) == want["venues"]
+        assert len(_listed(needs.LIST_VIEW, actor)) == want["community_needs"]
+        assert len(_listed(volunteers.LIST_VIEW, actor)) == want["volunteers"]
+        assert len(_listed(publicity.LIST_VIEW, actor)) == want["publicity_items"]
+        with screen_of(actor):
+            assert len(choices.get("venues")) == want["venues"] and len(bookings.bookings()) == want["bookings"]
+            assert needs.totals()["total"] == want["community_needs"]
+            assert publicity.summary()["items"] == want["publicity_items"]
+            if actor is by:
+                assert surveys.summary()["responses"] == 0 and volunteers.totals("volunteer").empty
+                for opened in (lambda: records.get(VENUE, xs_venue), lambda: needs.get(xs_need),
+                               lambda: volunteers.volunteer(xs_person, by), lambda: publicity.item(xs_post)):
+                    with pytest.raises(NotFound, match="不存在"):
+                        opened()
+        f = Filters(hubs=actor.hubs)
+        h = res.headline(f, db)
+        assert h["venues"] == want["venues"] and h["needs_total"] == want["community_needs"]
+        drill = res.headline_drill("needs_total", f, db)
+        assert len(drill) == min(want["community_needs"], len(drill)) and (actor is not by or len(drill) == 2)
+        if actor is by:
+            assert h["volunteers"] == 0 and res.run("res_satisfaction", f, db).empty
+            assert res.run("res_publicity", f, db)[list(publicity.REACH_KEYS)].to_numpy().sum() == 0
+    with pytest.raises(PermissionDenied, match="属于其他枢纽的台账"):
+        records.update(VENUE, xs_venue, {"capacity": 1}, by)
+    with pytest.raises(PermissionDenied):  # the district reads both streets, writes neither
+        needs.update(xs_need, {"urgency": "紧急"}, qt)

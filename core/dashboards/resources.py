@@ -15,9 +15,11 @@ Filters (:class:`core.dashboards.dashboard.Filters`; round and category do not a
 - **community**: venues of the community, needs of the community, volunteer service that took place there;
   partners' contributions belong to no community (``Query.uses`` says which filters narrow a query);
 - needs are counted as they stand now (the 需求动态跟踪 figures): the year range does not narrow them;
-- **hubs**: venues, partners, needs, volunteers, surveys and publicity belong to no hub yet; they are all the default
-  hub's (下沙 in the demo), so every figure here counts them only where the filters' hubs include that hub
-  (:attr:`Filters.unhubbed`) and is empty otherwise (the screen says so: ``dashboard.UNHUBBED_NOTE``).
+- **hubs**: venues and their bookings, needs, volunteers and their service, survey responses and publicity count
+  for the filters' hubs (``Filters.hubs``; their own ``hub_id``, or their project's round's: migration 027,
+  :mod:`core.resources.hubs`). Partners belong to no hub yet: their figures count only where the filters' hubs
+  include the default hub (:attr:`Filters.unhubbed`, :data:`UNHUBBED_QUERIES`) and are empty otherwise (the screen
+  says so: ``dashboard.UNHUBBED_NOTE``).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from core.dashboards.dashboard import DRILL_LIMIT, DrillRefused, Filters, Query,
 from core.platform import cache, snapshot
 from core.platform.db import get_db
 from core.resources import bookings, needs, partners, publicity, surveys, volunteers
+from core.resources import hubs as res_hubs
 from schemas.columns import columns, label, money, number, ratio
 from schemas.monitoring import Activity, Agreement
 from schemas.partner import CONTINUITY, OFFERS, PARTNER_KINDS, Contribution, Partner
@@ -41,7 +44,7 @@ FLAG_IDLE, FLAG_NO_HOURS, FLAG_OK = "闲置", "未登记开放时间", "正常"
 INDIVIDUAL = "个人志愿者"  # a volunteer who serves with no organisation (as core.resources.volunteers names them)
 NEED_SEGMENTS = {"met": needs.MET, "answered": "未满足·已有回应", "unanswered": "未满足·尚无回应"}
 CONTINUITY_ORDER = ("once", "repeated", "agreement")  # 单次合作, 多次合作, 协议合作
-UNHUBBED = "场地、合作伙伴、需求、志愿者、满意度和宣传记录"  # all of this dashboard belongs to no hub yet
+UNHUBBED = "合作伙伴记录"  # what of this dashboard belongs to no hub yet (the partners' figures: UNHUBBED_QUERIES)
 
 
 # ---- the period of the utilisation figures -------------------------------------------------------------------
@@ -70,7 +73,7 @@ def venue_use(f: Filters, db) -> pd.DataFrame:
     bookings), bookings, the rate (:func:`core.resources.bookings.utilisation`) and a flag: 闲置 (rate below
     :data:`IDLE_BELOW`), 未登记开放时间 (no weekly hours, so no rate), else 正常. Lowest use first."""
     start, end = period(f)
-    df = bookings.utilisation(start, end, community=f.community, db=db)
+    df = bookings.utilisation(start, end, community=f.community, hubs=f.hubs, db=db)
     df["flag"] = [FLAG_NO_HOURS if pd.isna(r) else FLAG_IDLE if r < IDLE_BELOW else FLAG_OK for r in df["rate"]]
     return df
 
@@ -110,7 +113,8 @@ def _drill_venues(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
 def _approved(f: Filters, db, limit: int, *, venue_id: int | None = None, community: str | None = None):
     """The approved venue bookings over :func:`period` (of a venue, of a community), with their hours."""
     start, end = period(f)
-    df = bookings.bookings(state="approved", venue_id=venue_id, community=community, start=start, end=end, db=db)
+    df = bookings.bookings(state="approved", venue_id=venue_id, community=community, start=start, end=end,
+                           hubs=f.hubs, db=db)
     df = df[df["venue_id"].notna()]
     minutes = lambda s: s.str.split(":").map(lambda p: int(p[0]) * 60 + int(p[1]))  # noqa: E731
     df = df.assign(hours=(minutes(df["end_time"]) - minutes(df["start_time"])) / 60)
@@ -261,7 +265,7 @@ def needs_coverage(f: Filters, db) -> pd.DataFrame:
     """Per community (every community, or the chosen one): needs recorded, met, partly met, open, open with no
     answer yet, the longest wait (:func:`core.resources.needs.by_community`, as they stand at the window's end
     day); plus ``answered`` = open with an answer linked."""
-    df = needs.by_community(f.today, db)
+    df = needs.by_community(f.today, db, f.hubs)
     if f.community:
         df = df[df["community"] == f.community].reset_index(drop=True)
     return df.assign(answered=df["open"] - df["unanswered"])
@@ -277,17 +281,18 @@ def _drill_needs(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     """The needs of a community in one segment (已满足 / 未满足·已有回应 / 未满足·尚无回应), or all of them; with ``all``
     the needs of every community the filter keeps (``all`` = 1, "open" or "unanswered")."""
     if sel.get("all"):  # every need the community filter keeps: all of them, the open ones, the unanswered ones
-        return _needs(db, limit, f.community, _OPEN_SQL.get(chosen_one_of(sel, "all", (1, *_OPEN_SQL))))
+        return _needs(f, db, limit, f.community, _OPEN_SQL.get(chosen_one_of(sel, "all", (1, *_OPEN_SQL))))
     community = chosen(sel, "community")
     segment = None if sel.get("segment") is None else _SEGMENT_SQL[chosen_one_of(sel, "segment", _SEGMENT_SQL)]
-    return _needs(db, limit, community, segment)
+    return _needs(f, db, limit, community, segment)
 
 
 _OPEN_SQL = {"open": f"n.status <> '{needs.MET}'", "unanswered": _SEGMENT_SQL["unanswered"]}
 
 
-def _needs(db, limit: int, community: str | None, condition: str | None) -> pd.DataFrame:
-    where, params = ["1 = 1"], []
+def _needs(f: Filters, db, limit: int, community: str | None, condition: str | None) -> pd.DataFrame:
+    params: list = []
+    where = [res_hubs.within("n.hub_id", params, f.hubs)]
     if community:
         where.append("n.community = ?")
         params.append(community)
@@ -313,6 +318,7 @@ def _service_where(f: Filters) -> tuple[str, list]:
     if f.community:
         where.append("x.community = ?")
         params.append(f.community)
+    where.append(res_hubs.within("v.hub_id", params, f.hubs))  # the volunteers of the filters' hubs
     return " AND ".join(where), params
 
 
@@ -371,7 +377,7 @@ SATISFACTION_COLUMNS = surveys.CATEGORY_COLUMNS
 def satisfaction(f: Filters, db) -> pd.DataFrame:
     """Per satisfaction category: projects, responses, 1–5 answers, average score and 满意率 (share of answers of
     4–5) of the responses dated in the window (:func:`core.resources.surveys.satisfaction_by_category`)."""
-    return surveys.satisfaction_by_category(db, f.year_from, f.last_year)
+    return surveys.satisfaction_by_category(db, f.year_from, f.last_year, hubs=f.hubs)
 
 
 ANSWER_DRILL_COLUMNS = columns(
@@ -383,14 +389,16 @@ ANSWER_DRILL_COLUMNS = columns(
 def _drill_satisfaction(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     """The 1–5 answers of a category (responses dated in the window), with their response, project and question."""
     category = chosen(sel, "category")
+    params: list = [SCALE, category, *f.window]
+    mine = res_hubs.projects_within("r.project_id", params, f.hubs)
     return db.fetch_df(
         "SELECT r.id AS response_id, r.response_date, r.community, p.agreement_no, ap.title AS project, q.text, a.score,"
         f" CASE WHEN a.score >= {SATISFIED_FROM} THEN '是' ELSE '否' END AS satisfied"
         " FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id"
         " JOIN survey_questions q ON q.id = a.question_id JOIN projects p ON p.id = r.project_id"
         " JOIN applications ap ON ap.id = p.application_id"
-        " WHERE q.kind = ? AND q.category = ? AND year(r.response_date) BETWEEN ? AND ?"
-        " ORDER BY r.response_date DESC, r.id DESC, q.seq LIMIT ?", [SCALE, category, *f.window, limit])
+        f" WHERE q.kind = ? AND q.category = ? AND year(r.response_date) BETWEEN ? AND ? AND {mine}"
+        " ORDER BY r.response_date DESC, r.id DESC, q.seq LIMIT ?", [*params, limit])
 
 
 # ---- 宣传: publicity per brand ------------------------------------------------------------------------------------
@@ -404,7 +412,7 @@ PUBLICITY_PART_COLUMNS = columns("measure_label", "items", computed={"measure_la
 def publicity_reach(f: Filters, db) -> pd.DataFrame:
     """Per brand (核心品牌 first): posts, media reports (all and per level) and reads of the records published in
     the window (:func:`core.resources.publicity.reach_by_brand`)."""
-    return publicity.reach_by_brand(db, f.year_from, f.last_year)
+    return publicity.reach_by_brand(db, f.year_from, f.last_year, hubs=f.hubs)
 
 
 def _drill_publicity(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
@@ -415,8 +423,8 @@ def _drill_publicity(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     if measure is not None:
         chosen_one_of(sel, "measure", PUBLICITY_MEASURES)
     if measure == "media":
-        return publicity.of_brand(brand_id, db, f.year_from, f.last_year, kind=MEDIA_REPORT, limit=limit)
-    rows = publicity.of_brand(brand_id, db, f.year_from, f.last_year, limit=limit)
+        return publicity.of_brand(brand_id, db, f.year_from, f.last_year, kind=MEDIA_REPORT, limit=limit, hubs=f.hubs)
+    rows = publicity.of_brand(brand_id, db, f.year_from, f.last_year, limit=limit, hubs=f.hubs)
     return (rows[rows["kind"] != MEDIA_REPORT] if measure == "posts" else rows).reset_index(drop=True)
 
 
@@ -465,12 +473,17 @@ def run(name: str, filters: Filters | None = None, db=None) -> pd.DataFrame:
     q = query(name)
     db = snapshot.analytics_db(db)  # with HUBDESK_ANALYTICS=snapshot on PostgreSQL: the DuckDB copy
     f = (filters or Filters()).resolved()
-    return cache.cached(f"res-dash:{name}", f, q.tables, lambda: _held(q.fn(f, db), f), db)
+    return cache.cached(f"res-dash:{name}", f, q.tables, lambda: _held(name, q.fn(f, db), f), db)
 
 
-def _held(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
-    """The frame, or none of its rows when the filters' hubs leave out the default hub (see the module's note)."""
-    return df if f.unhubbed else df.head(0).reset_index(drop=True)
+# the queries of records that belong to no hub yet (the partners'): counted for the default hub only
+UNHUBBED_QUERIES = frozenset({"res_by_kind", "res_by_source", "res_non_gov", "res_continuity"})
+
+
+def _held(name: str, df: pd.DataFrame, f: Filters) -> pd.DataFrame:
+    """The frame; for a query of :data:`UNHUBBED_QUERIES`, none of its rows when the filters' hubs leave out the
+    default hub (see the module's note)."""
+    return df if name not in UNHUBBED_QUERIES or f.unhubbed else df.head(0).reset_index(drop=True)
 
 
 def drill(name: str, filters: Filters | None, selection: dict, db=None, *, limit: int = DRILL_LIMIT) -> pd.DataFrame:
@@ -481,8 +494,8 @@ def drill(name: str, filters: Filters | None, selection: dict, db=None, *, limit
     f = (filters or Filters()).resolved()
     sel = {k: v for k, v in (selection or {}).items() if v is not None and v == v}  # v == v: not NaN
     key = (f, tuple(sorted((k, str(v)) for k, v in sel.items())), limit)
-    return cache.cached(f"res-dash:drill:{name}", key, q.drill_tables, lambda: _held(q.drill(f, sel, db, limit), f),
-                        db, large=True)
+    return cache.cached(f"res-dash:drill:{name}", key, q.drill_tables,
+                        lambda: _held(name, q.drill(f, sel, db, limit), f), db, large=True)
 
 
 # ---- the headline figures ------------------------------------------------------------------------------------

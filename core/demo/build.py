@@ -42,7 +42,8 @@ def load(db, progress=None) -> dict[str, int]:
         lambda: demo_incubation.load(db),  # mentoring, trainings, assessments, stages, ratings (needs the reviews)
         lambda: demo_monitoring.load(db),  # brands, projects, ledger, money, evaluations (needs the funded rounds)
         lambda: demo_resources.load(db),  # 资源与需求: bookings, partners, needs, volunteers (needs the projects)
-        lambda: demo_hubs.load(db),  # 枢纽网络: 下沙 (everything above) under 钱塘区, other streets' organisations last
+        # 枢纽网络: 下沙 (everything above) under 钱塘区, other streets' organisations last, then 白杨's resources
+        lambda: demo_hubs.load(db) | demo_resources.load_network(db),
     )
     hash_soon(*(acc["password"] for acc in DEMO_ACCOUNTS), demo_reviews.PASSWORD)  # in threads, meanwhile
     counts: dict[str, int] = {}

@@ -21,3 +21,8 @@ def load(db) -> dict[str, int]:
     for module, fn in LOADERS:  # start-up cost: a part's builder loads only when demo data is built
         counts.update(getattr(importlib.import_module(f"core.demo.{module}"), fn)(db))
     return counts
+
+
+def load_network(db) -> dict[str, int]:
+    """After the hub network exists (core.demo.hubs): the resources of the other streets (core.demo.res_network)."""
+    return importlib.import_module("core.demo.res_network").load(db)

@@ -4,6 +4,7 @@ from schemas.venue import Venue
 
 VENUE = register(Entity(
     name="venue", table="venues", label="场地", schema=Venue, write_roles=frozenset({"admin", "staff"}),
+    hub_owned=True,  # each hub's own venues (issue 20): stamped, scoped, written by its own staff
     unique=(Unique("name"),),
     screen=Screen("场地资源", "venues", "资源与需求", icon=":material/meeting_room:",
                   columns=("id", "name", "community", "address", "capacity", "opening_hours", "owner", "contact_phone"),

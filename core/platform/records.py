@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from core.platform import audit
-from core.platform.actor import Actor
+from core.platform.actor import Actor, acting
 from core.platform.db import Transaction, get_db
 from core.platform.entities import Entity, RuleContext
 from core.platform.errors import HubError, NotFound, PermissionDenied, ValidationFailed, WriteFailed
@@ -144,9 +144,11 @@ def _fetch(tx_or_db, entity: Entity, key: Any) -> dict | None:
 
 
 def get(entity: Entity, key: Any, db=None) -> dict:
-    """One stored row by its key, or NotFound with a Chinese message naming the entity."""
+    """One stored row by its key, or NotFound with a Chinese message naming the entity (also for a hub-owned row
+    of a hub the screen's user does not read: another hub's record opened by its id reads as a missing one)."""
     row = _fetch(db or get_db(), entity, key)
-    if row is None:
+    who = acting() if entity.hub_owned else None
+    if row is None or (who is not None and not who.reads(row.get("hub_id"))):
         raise NotFound(f"{entity.label}(编号 {key})不存在")
     return row
 

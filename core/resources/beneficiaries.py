@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from core.intake import scope
 from core.platform import cache, config, records, secrets_file
 from core.platform.actor import Actor
 from core.platform.db import get_db
@@ -36,6 +37,8 @@ from core.platform.entities import Entity, Rule, RuleContext, may, register
 from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from core.platform.importer import ImportSpec
 from core.platform.lookups import id_names
+from core.resources import hubs as hub_scope
+from core.resources.hubs import READER
 from core.resources.volunteers import MASK_SQL
 from schemas.base import blank, field_specs
 from schemas.beneficiary import (
@@ -45,6 +48,8 @@ from schemas.columns import columns, label, number
 from schemas.monitoring import Agreement
 
 ADMIN = frozenset({"admin"})
+# attendance is of its person's hub (Entity.hub_via; enrolments and 负责社工 are of their project's: core.intake.scope)
+VIA_PERSON = ("beneficiary_id", "SELECT hub_id FROM beneficiaries WHERE id = ?")
 STAFF_ROLES = frozenset({"admin", "staff"})
 COUNT_READERS = ("admin", "staff", "leader")  # counts only, never names (leaders, and staff of other projects)
 ASK = "管理员"
@@ -60,7 +65,11 @@ def sees_names(actor: Actor | None, project_id, db=None) -> bool:
     """May ``actor`` see the people of ``project_id`` by name (and write them)? Admins, and the project's 负责社工."""
     if actor is None:
         return False
-    if actor.system or actor.has(*ADMIN):
+    if actor.system:
+        return True
+    if not scope.visible("project", project_id, actor, db):  # a project of a hub it does not read
+        return False
+    if actor.has(*ADMIN):
         return True
     return actor.has("staff") and _is_staff_of(db or get_db(), actor.username, project_id)
 
@@ -86,7 +95,8 @@ def refusal(project_id: int, db=None) -> str:
 def require_names(actor: Actor | None, project_id, db=None) -> None:
     """Refuse (PermissionDenied, in Chinese; the screens' one refusal path logs it) unless ``actor`` may see the project's people by name."""
     db = db or get_db()
-    if db.fetch_one("SELECT id FROM projects WHERE id = ?", [int(project_id)]) is None:
+    if db.fetch_one("SELECT id FROM projects WHERE id = ?", [int(project_id)]) is None or (
+            actor is not None and not scope.visible("project", project_id, actor, db)):  # another hub's: missing
         raise NotFound(f"立项项目(编号 {project_id})不存在")
     if not sees_names(actor, project_id, db):
         raise PermissionDenied(refusal(project_id, db))
@@ -95,8 +105,10 @@ def require_names(actor: Actor | None, project_id, db=None) -> None:
 def name_projects(actor: Actor, db=None) -> list[int]:
     """The projects whose people ``actor`` may see by name: every project for admins, their own for staff."""
     db = db or get_db()
-    if actor.system or actor.has(*ADMIN):
-        return [r["id"] for r in db.fetch_all("SELECT id FROM projects ORDER BY id")]
+    if actor.system or actor.has(*ADMIN):  # an admin: every project of its hubs
+        params: list = []
+        mine = scope.projects_in("id", params, actor)
+        return [r["id"] for r in db.fetch_all(f"SELECT id FROM projects WHERE {mine} ORDER BY id", params)]
     if not actor.has("staff"):
         return []
     return [r["project_id"] for r in db.fetch_all(
@@ -173,23 +185,23 @@ def _derive(record: dict) -> dict:
 
 BENEFICIARY = register(Entity(
     name="beneficiary", table="beneficiaries", label="服务对象", schema=Beneficiary, write_roles=ADMIN,
-    derive=_derive, columns=("id_digest",), secret_fields=("id_digest",),
+    derive=_derive, columns=("id_digest",), secret_fields=("id_digest",), hub_owned=True,  # the hub's register
     rules=(Rule("负责社工只能登记和修改自己负责的项目的服务对象", actions=frozenset({"create", "update"}), roles=_STAFF,
                 check=_person_row),),
 ))
 ENROLMENT = register(Entity(
     name="beneficiary_enrolment", table="beneficiary_enrolments", label="服务对象入组", schema=Enrolment,
-    write_roles=ADMIN, title_field="enrolled_on",
+    write_roles=ADMIN, title_field="enrolled_on", hub_via=scope.VIA_PROJECT,
     rules=(Rule("负责社工只能为自己负责的项目登记入组和结束服务", actions=_CUD, roles=_STAFF, check=_enrolment_row),),
 ))
 ATTENDANCE = register(Entity(
     name="beneficiary_attendance", table="beneficiary_attendance", label="服务对象出勤", schema=Attendance,
-    write_roles=ADMIN, title_field="activity_id",
+    write_roles=ADMIN, title_field="activity_id", hub_via=VIA_PERSON,
     rules=(Rule("负责社工只能登记自己负责的项目的活动出勤", actions=_CD, roles=_STAFF, check=_attendance_row),),
 ))
 PROJECT_STAFF = register(Entity(
     name="project_staff", table="project_staff", label="项目负责社工", schema=ProjectStaff, write_roles=ADMIN,
-    title_field="username",
+    title_field="username", hub_via=scope.VIA_PROJECT,
     rules=(Rule("负责社工可以为自己负责的项目增减负责社工", actions=_CD, roles=_STAFF, check=_staff_row),),
 ))
 
@@ -244,13 +256,14 @@ class Enrolled:
         return f"已登记服务对象「{name}」(编号 {self.beneficiary_id})并加入本项目"
 
 
-def _same_person(tx, raw_id: str | None, record: dict) -> dict | None:
-    """The stored person ``record`` names: by the ID number's digest, else by name + birth year + community (a
-    stored person with another ID number is someone else). Refuses an ID number registered under another name."""
+def _same_person(tx, raw_id: str | None, record: dict, hub) -> dict | None:
+    """The stored person ``record`` names in the register of ``hub``: by the ID number's digest, else by name +
+    birth year + community (a stored person with another ID number is someone else). Refuses an ID number
+    registered under another name."""
     if raw_id:
         digests = id_digests(raw_id)
         hit = tx.fetch_one(f"SELECT id, name FROM beneficiaries WHERE id_digest IN ({', '.join('?' for _ in digests)})"
-                           " ORDER BY id LIMIT 1", digests)
+                           " AND hub_id = ? ORDER BY id LIMIT 1", [*digests, hub])
         if hit is not None:
             if hit["name"] != record["name"]:
                 raise ValidationFailed(fields={"id_number": [
@@ -259,8 +272,8 @@ def _same_person(tx, raw_id: str | None, record: dict) -> dict | None:
     if record.get("birth_year") is None:
         return None
     return tx.fetch_one("SELECT id, name FROM beneficiaries WHERE name = ? AND birth_year = ? AND community = ?"
-                        + (" AND id_digest IS NULL" if raw_id else "") + " ORDER BY id LIMIT 1",
-                        [record["name"], int(record["birth_year"]), record["community"]])
+                        + (" AND id_digest IS NULL" if raw_id else "") + " AND hub_id = ? ORDER BY id LIMIT 1",
+                        [record["name"], int(record["birth_year"]), record["community"], hub])
 
 
 def _enrol_in(u: records.Unit, project_id: int, values: dict) -> Enrolled:
@@ -269,7 +282,8 @@ def _enrol_in(u: records.Unit, project_id: int, values: dict) -> Enrolled:
     enrolment = records.clean(ENROLMENT, {"beneficiary_id": 1, "project_id": int(project_id),
                                           "enrolled_on": values.get("enrolled_on"),
                                           "enrol_notes": values.get("enrol_notes")})
-    hit = _same_person(u.tx, raw_id, person)
+    hub = (u.tx.fetch_one(scope.HUB_OF_PROJECT, [int(project_id)]) or {}).get("hub_id")  # the project's register
+    hit = _same_person(u.tx, raw_id, person, hub)
     if hit is not None:
         if u.tx.fetch_one("SELECT 1 AS ok FROM beneficiary_enrolments WHERE beneficiary_id = ? AND project_id = ?",
                           [hit["id"], int(project_id)]):
@@ -402,7 +416,7 @@ def beneficiary(beneficiary_id: int, actor: Actor, db=None) -> dict:
     serve them (a count, no project named)."""
     db = db or get_db()
     row = db.fetch_one("SELECT * FROM beneficiaries WHERE id = ?", [int(beneficiary_id)])
-    if row is None:
+    if row is None or not actor.reads(row["hub_id"]):  # another hub's reads as missing
         raise NotFound(f"服务对象(编号 {beneficiary_id})不存在")
     rows = db.fetch_all(
         "SELECT e.id, e.project_id, p.agreement_no || ' ' || a.title AS project, e.enrolled_on, e.ended_on, e.enrol_notes"
@@ -500,25 +514,32 @@ def _counts_sql(by: str) -> str:
         f" WHERE ($project IS NULL OR e.project_id = $project) GROUP BY {_KEYS[by]} ORDER BY people DESC, {_KEYS[by]}")
 
 
-def unique_people(db=None, by: str = "project", project_id: int | None = None) -> pd.DataFrame:
+def unique_people(db=None, by: str = "project", project_id: int | None = None, hubs=READER) -> pd.DataFrame:
     """For the dashboards and leaders: people served, counted once each, ``by`` "project" (agreement_no, project),
     "group" (target_group) or "community": ``people`` (enrolled), ``served`` (attended at least one activity),
     ``times`` (attendance: person-times). A person in two projects counts once in a group or community. No names.
-    Column labels: :data:`BY`. ``project_id``: one project only."""
+    Column labels: :data:`BY`. ``project_id``: one project only. The people of the registers of ``hubs``."""
     db = db or get_db()
-    return cache.cached(f"beneficiaries:unique:{by}", (by, project_id), COUNT_TABLES,
-                        lambda: db.fetch_df(_counts_sql(by), {"project": project_id}), db)
+    kept = hub_scope.keep(hubs)
+    params: dict = {"project": project_id}
+    mine = hub_scope.within("b.hub_id", params, kept)
+    return cache.cached(f"beneficiaries:unique:{by}", (by, project_id, kept), COUNT_TABLES,
+                        lambda: db.fetch_df(_counts_sql(by).replace("WHERE (", f"WHERE {mine} AND (", 1), params), db)
 
 
-def totals(db=None) -> dict:
-    """The whole register: ``people`` (unique, across projects), ``enrolments`` (the sum over projects: larger when
-    a person is served by several), ``served`` and ``times`` (attendance person-times)."""
+def totals(db=None, hubs=READER) -> dict:
+    """The whole register (of ``hubs``): ``people`` (unique, across projects), ``enrolments`` (the sum over
+    projects: larger when a person is served by several), ``served`` and ``times`` (attendance person-times)."""
     db = db or get_db()
-    return cache.cached("beneficiaries:totals", 0, COUNT_TABLES, lambda: db.fetch_one(
-        "SELECT (SELECT count(DISTINCT beneficiary_id) FROM beneficiary_enrolments) AS people,"
-        " (SELECT count(*) FROM beneficiary_enrolments) AS enrolments,"
-        " (SELECT count(DISTINCT beneficiary_id) FROM beneficiary_attendance) AS served,"
-        " (SELECT count(*) FROM beneficiary_attendance) AS times"), db)
+    kept = hub_scope.keep(hubs)
+    params: list = []
+    conds = [hub_scope.within("b.hub_id", params, kept) for _ in range(4)]
+    join = " JOIN beneficiaries b ON b.id = x.beneficiary_id WHERE "
+    return cache.cached("beneficiaries:totals", kept, COUNT_TABLES, lambda: db.fetch_one(
+        f"SELECT (SELECT count(DISTINCT x.beneficiary_id) FROM beneficiary_enrolments x{join}{conds[0]}) AS people,"
+        f" (SELECT count(*) FROM beneficiary_enrolments x{join}{conds[1]}) AS enrolments,"
+        f" (SELECT count(DISTINCT x.beneficiary_id) FROM beneficiary_attendance x{join}{conds[2]}) AS served,"
+        f" (SELECT count(*) FROM beneficiary_attendance x{join}{conds[3]}) AS times", params), db)
 
 
 def project_counts(project_id: int, db=None) -> dict:

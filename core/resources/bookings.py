@@ -33,6 +33,8 @@ from core.platform.errors import HubError, NotFound, PermissionDenied, Validatio
 from core.platform.lookups import id_names
 from core.platform.validation import validate
 from core.orgs.venues import VENUE
+from core.resources import hubs as hub_scope
+from core.resources.hubs import READER
 from schemas.booking import BOOKING_STATES, WEEKDAYS, Booking, Decision, Equipment
 from schemas.columns import columns, label, number, ratio
 from schemas.venue import Venue
@@ -42,6 +44,7 @@ HOLDING = ("pending", "approved")  # the states that hold a slot
 
 EQUIPMENT = register(Entity(
     name="equipment", table="equipment", label="设备", schema=Equipment, write_roles=STAFF,
+    hub_owned=True,  # each hub's own equipment (issue 20)
     unique=(Unique("name"),),
     screen=Screen("设备资源", "equipment", "资源与需求", icon=":material/speaker:",
                   columns=("id", "name", "kind", "quantity", "community", "kept_at", "owner"),
@@ -59,7 +62,7 @@ def _one_by_default(record: dict) -> dict:
 
 BOOKING = register(Entity(
     name="booking", table="bookings", label="预约", schema=Booking, write_roles=STAFF, title_field="purpose",
-    derive=_one_by_default,
+    derive=_one_by_default, hub_owned=True,  # the hub of its venue or equipment (checked by _check_item)
     also=(Decision,), columns=("state", "reason", "decided_by", "decided_at", "activity_id"),
 ))
 
@@ -71,9 +74,10 @@ class BookingRefused(HubError):
 # ---- choice lists ---------------------------------------------------------------------------------------
 def install_providers() -> None:
     """``venues`` (场地名称, for bookings and the activity form) and ``equipment`` (设备名称(数量))."""
-    id_names("venues", ("venues",), "SELECT id, name FROM venues ORDER BY community, name")
-    id_names("equipment", ("equipment",), "SELECT id, name, quantity FROM equipment ORDER BY community, name",
-             lambda r: f"{r['name']}(共{r['quantity']}件)")
+    id_names("venues", ("venues",), "SELECT id, name, hub_id FROM venues ORDER BY community, name",
+             hub_column="hub_id")  # a screen offers its user's hubs' venues only
+    id_names("equipment", ("equipment",), "SELECT id, name, quantity, hub_id FROM equipment ORDER BY community, name",
+             lambda r: f"{r['name']}(共{r['quantity']}件)", hub_column="hub_id")
 
 
 # ---- dates and times as people read them ------------------------------------------------------------------
@@ -175,12 +179,15 @@ def _clashes(tx, record: dict, exclude: int | None = None) -> None:
                 f"本次借用{want}件超出可借数量;请减少数量或另选时段")
 
 
-def _check_item(tx, record: dict) -> None:
+def _check_item(tx, record: dict, actor: Actor) -> None:
+    """The venue or equipment exists, is of a hub the actor reads (another hub's reads as missing) and takes the
+    booking; the booking is of its hub (the write path refuses it unless that is the actor's own)."""
     if record.get("venue_id") is not None:
         venue = tx.fetch_one("SELECT * FROM venues WHERE id = ?", [record["venue_id"]])
-        if venue is None:
+        if venue is None or not actor.reads(venue["hub_id"]):
             raise ValidationFailed(fields={"venue_id": ["所选场地不存在,请重新选择"]})
         record["quantity"] = 1
+        record["hub_id"] = venue["hub_id"]
         hours = weekly_hours(venue)
         day = _as_date(record["booking_date"])
         if hours is not None and (WEEKDAYS[day.weekday()] not in hours[0] or record["start_time"] < hours[1]
@@ -189,9 +196,10 @@ def _check_item(tx, record: dict) -> None:
                 f"{venue['name']}的开放时间为{days_text(hours[0])} {hours[1]}-{hours[2]},"
                 f"所选{WEEKDAYS[day.weekday()]} {record['start_time']}-{record['end_time']}不在开放时间内,请另选时段"]})
     else:
-        item = tx.fetch_one("SELECT quantity FROM equipment WHERE id = ?", [record["equipment_id"]])
-        if item is None:
+        item = tx.fetch_one("SELECT quantity, hub_id FROM equipment WHERE id = ?", [record["equipment_id"]])
+        if item is None or not actor.reads(item["hub_id"]):
             raise ValidationFailed(fields={"equipment_id": ["所选设备不存在,请重新选择"]})
+        record["hub_id"] = item["hub_id"]
         record["quantity"] = int(record.get("quantity") or 1)
         if record["quantity"] > int(item["quantity"]):
             raise ValidationFailed(fields={"quantity": [f"借用数量不能超过该设备的总数({item['quantity']}件)"]})
@@ -211,7 +219,7 @@ def book(values: dict, actor: Actor, *, db=None) -> int:
     if _as_date(record["booking_date"]) < dt.date.today():
         raise ValidationFailed(fields={"booking_date": ["使用日期不能早于今天"]})
     with records.unit(actor, db) as u:
-        _check_item(u.tx, record)
+        _check_item(u.tx, record, actor)
         _clashes(u.tx, record)
         return u.create(BOOKING, record, validated=True, system={"state": "pending"})
 
@@ -220,9 +228,7 @@ def _move(booking_id: int, actor: Actor, to: str, allowed_from: tuple[str, ...],
           action: str) -> None:
     _staff(actor)
     with records.unit(actor, db) as u:
-        row = u.fetch(BOOKING, int(booking_id))
-        if row is None:
-            raise NotFound(f"预约(编号 {booking_id})不存在")
+        row = hub_scope.require(u.fetch(BOOKING, int(booking_id)), "预约", booking_id, actor)
         if row["state"] not in allowed_from:
             raise BookingRefused(f"该预约{BOOKING_STATES[row['state']]},不能{action}")
         if to == "approved":
@@ -255,13 +261,11 @@ def record_use(booking_id: int, activity_id: int, actor: Actor, *, db=None) -> N
     then names the venue."""
     _staff(actor)
     with records.unit(actor, db) as u:
-        row = u.fetch(BOOKING, int(booking_id))
-        if row is None:
-            raise NotFound(f"预约(编号 {booking_id})不存在")
+        row = hub_scope.require(u.fetch(BOOKING, int(booking_id)), "预约", booking_id, actor)
         if row["state"] != "approved":
             raise BookingRefused(f"该预约{BOOKING_STATES[row['state']]},只有已批准的预约才能登记使用情况")
         act = u.fetch(ACTIVITY, int(activity_id))
-        if act is None:
+        if act is None or not hub_scope.keep_activity(u.tx, act, row["hub_id"]):
             raise NotFound(f"服务活动(编号 {activity_id})不存在")
         if act["activity_date"] != row["booking_date"]:
             raise BookingRefused(f"所选活动的日期({act['activity_date']:%Y-%m-%d})与预约使用日期"
@@ -275,12 +279,13 @@ def activities_for(booking_id: int, db=None) -> dict[int, str]:
     """The activities a booking may be linked to: the ledger's activities on its date (of its project, when
     it names one), id -> 「活动主题(项目)」."""
     db = db or get_db()
-    row = db.fetch_one("SELECT booking_date, project_id FROM bookings WHERE id = ?", [int(booking_id)])
+    row = db.fetch_one("SELECT booking_date, project_id, hub_id FROM bookings WHERE id = ?", [int(booking_id)])
     if row is None:
         return {}
     sql = ("SELECT ac.id, ac.title, a.title AS project FROM activities ac JOIN projects p ON p.id = ac.project_id"
-           " JOIN applications a ON a.id = p.application_id WHERE ac.activity_date = ?")
-    params: list = [row["booking_date"]]
+           " JOIN applications a ON a.id = p.application_id JOIN rounds r ON r.id = a.round_id"
+           " WHERE ac.activity_date = ? AND r.hub_id = ?")  # the activities of the booking's hub
+    params: list = [row["booking_date"], row["hub_id"]]
     if row["project_id"] is not None:
         sql += " AND ac.project_id = ?"
         params.append(row["project_id"])
@@ -311,10 +316,12 @@ TABLES = ("bookings", "venues", "equipment", "organisations", "projects", "appli
 
 
 def bookings(*, state: str | None = None, venue_id: int | None = None, community: str | None = None,
-             start: dt.date | None = None, end: dt.date | None = None, db=None) -> pd.DataFrame:
-    """Bookings (newest date first) with what people read: the venue or equipment, the organisation, the state."""
+             start: dt.date | None = None, end: dt.date | None = None, hubs=READER, db=None) -> pd.DataFrame:
+    """Bookings (newest date first) with what people read: the venue or equipment, the organisation, the state;
+    of ``hubs`` (:mod:`core.resources.hubs`: the screen's user's by default)."""
     db = db or get_db()
-    where, params = [], []
+    params: list = []
+    where = [hub_scope.within("b.hub_id", params, hubs)]
     for cond, value in (("b.state = ?", state), ("b.venue_id = ?", venue_id),
                         ("coalesce(v.community, e.community) = ?", community),
                         ("b.booking_date >= ?", start), ("b.booking_date <= ?", end)):
@@ -331,10 +338,13 @@ def bookings(*, state: str | None = None, venue_id: int | None = None, community
     return cache.cached("bookings:list", (sql, tuple(str(p) for p in params)), TABLES, load, db, large=True)
 
 
-def pending_count(db=None) -> int:
+def pending_count(db=None, hubs=READER) -> int:
     db = db or get_db()
-    return int(cache.cached("bookings:pending", None, ("bookings",),
-                            lambda: db.scalar("SELECT count(*) FROM bookings WHERE state = 'pending'"), db))
+    params: list = []
+    mine = hub_scope.within("hub_id", params, hubs)
+    return int(cache.cached("bookings:pending", tuple(params) if mine != "false" else "none", ("bookings",),
+                            lambda: db.scalar(f"SELECT count(*) FROM bookings WHERE state = 'pending' AND {mine}",
+                                              params), db))
 
 
 def week_start(d: dt.date) -> dt.date:
@@ -346,7 +356,9 @@ def community_week(community: str, monday: dt.date, db=None) -> pd.DataFrame:
     the day's bookings 「09:00-11:00 组织 用途(状态)」 (pending and approved), one per line; '' when free."""
     db = db or get_db()
     days = [monday + dt.timedelta(days=i) for i in range(7)]
-    venues = db.fetch_all("SELECT id, name FROM venues WHERE community = ? ORDER BY name", [community])
+    params: list = [community]
+    mine = hub_scope.within("hub_id", params)
+    venues = db.fetch_all(f"SELECT id, name FROM venues WHERE community = ? AND {mine} ORDER BY name", params)
     df = bookings(community=community, start=days[0], end=days[-1], db=db)
     df = df[df["venue_id"].notna() & df["state"].isin(HOLDING)]
     heads = [f"{d.month}月{d.day}日 {WEEKDAYS[d.weekday()]}" for d in days]
@@ -399,15 +411,20 @@ UTILISATION_COLUMNS = columns(
               "booked_hours": number("已预约小时数"), "bookings": number("已批准预约(次)"), "rate": ratio("使用率")})
 
 
-def utilisation(start: dt.date, end: dt.date, *, community: str | None = None, db=None) -> pd.DataFrame:
-    """Per venue over ``start``..``end``: open hours (from the weekly hours), booked hours (approved bookings,
-    an SQL aggregate) and their ratio (None for a venue without declared hours), lowest use first."""
+def utilisation(start: dt.date, end: dt.date, *, community: str | None = None, hubs=READER,
+                db=None) -> pd.DataFrame:
+    """Per venue (of ``hubs``: :mod:`core.resources.hubs`) over ``start``..``end``: open hours (from the weekly
+    hours), booked hours (approved bookings, an SQL aggregate) and their ratio (None for a venue without declared
+    hours), lowest use first."""
     db = db or get_db()
+    kept = hub_scope.keep(hubs)
 
     def load() -> pd.DataFrame:
+        params: list = [community] if community else []
+        mine = hub_scope.within("hub_id", params, kept)
         venues = db.fetch_all("SELECT id, name, community, opening_hours, open_days, open_from, open_to FROM venues"
-                              + (" WHERE community = ?" if community else "") + " ORDER BY community, name",
-                              [community] if community else [])
+                              + (" WHERE community = ?" if community else " WHERE true") + f" AND {mine}"
+                              " ORDER BY community, name", params)
         booked = {r["venue_id"]: r for r in db.fetch_all(
             "SELECT venue_id, count(*) AS n, sum((CAST(split_part(end_time, ':', 1) AS INTEGER) * 60"
             " + CAST(split_part(end_time, ':', 2) AS INTEGER)) - (CAST(split_part(start_time, ':', 1) AS INTEGER) * 60"
@@ -426,7 +443,7 @@ def utilisation(start: dt.date, end: dt.date, *, community: str | None = None, d
                          "rate": round(used / opened, 4) if opened else None})
         df = pd.DataFrame(rows, columns=["venue_id", *UTILISATION_COLUMNS])
         return df.sort_values("rate", na_position="first", kind="stable").reset_index(drop=True)
-    return cache.cached("bookings:utilisation", (start, end, community), ("bookings", "venues"), load, db)
+    return cache.cached("bookings:utilisation", (start, end, community, kept), ("bookings", "venues"), load, db)
 
 
 def idle_venues(start: dt.date, end: dt.date, below: float, *, db=None) -> pd.DataFrame:

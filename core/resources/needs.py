@@ -19,15 +19,19 @@ from core.platform.entities import Entity, Screen, may, register
 from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from core.platform.listing import Column, Filter, ListView
 from core.platform.validation import plain
+from core.resources import hubs as hub_scope
+from core.resources.hubs import READER
 from schemas.choices import NEED_LINK_KINDS, NEED_STATUSES
 from schemas.columns import columns, number
 from schemas.need import Need, NeedEvent, NeedLink
 
 WRITERS = frozenset({"admin", "staff"})
+# a need's status changes and links are of its hub (Entity.hub_via)
+VIA_NEED = ("need_id", "SELECT hub_id FROM community_needs WHERE id = ?")
 
 NEED = register(Entity(
     name="need", table="community_needs", label="社区需求", schema=Need, write_roles=WRITERS, title_field="title",
-    columns=("status", "status_on"),
+    columns=("status", "status_on"), hub_owned=True,  # each hub's own needs (issue 20)
     screen=Screen("需求登记", "community-needs", "资源与需求", icon=":material/record_voice_over:",
                   columns=("id", "title", "community", "target_group", "source", "surveyed_on", "urgency", "status"),
                   filters=("community", "target_group", "source", "urgency"),
@@ -38,11 +42,11 @@ NEED = register(Entity(
 ))
 NEED_EVENT = register(Entity(
     name="need_event", table="need_events", label="需求状态变更", schema=NeedEvent, write_roles=WRITERS,
-    title_field="to_status",
+    title_field="to_status", hub_via=VIA_NEED,
 ))
 NEED_LINK = register(Entity(
     name="need_link", table="need_links", label="需求回应关联", schema=NeedLink, write_roles=WRITERS,
-    title_field="kind",
+    title_field="kind", hub_via=VIA_NEED,
 ))
 
 OPEN = "登记"
@@ -57,14 +61,15 @@ MOVES: dict[str, tuple[str, ...]] = {
 }
 assert set(MOVES) == set(NEED_STATUSES)
 
-# where each kind of answer lives and how it is named (projects are named by their application's title)
+# where each kind of answer lives, how it is named (projects by their application's title) and its hub (an
+# application's and a project's: their round's, core.intake.scope): a need is answered only within its hub
 _TARGETS = {
-    "idea": "SELECT id, title, community AS place FROM ideas",
-    "application": "SELECT id, title, array_to_string(communities, '、') AS place FROM applications",
-    "project": ("SELECT p.id, a.title, array_to_string(p.communities, '、') AS place FROM projects p"
-                " JOIN applications a ON a.id = p.application_id"),
+    "idea": "SELECT id, title, community AS place, hub_id FROM ideas",
+    "application": ("SELECT a.id, a.title, array_to_string(a.communities, '、') AS place, r.hub_id FROM applications a"
+                    " JOIN rounds r ON r.id = a.round_id"),
+    "project": ("SELECT p.id, a.title, array_to_string(p.communities, '、') AS place, r.hub_id FROM projects p"
+                " JOIN applications a ON a.id = p.application_id JOIN rounds r ON r.id = a.round_id"),
 }
-_TABLES = {"idea": ("ideas",), "application": ("applications",), "project": ("projects", "applications")}
 
 # ---- the list of needs ---------------------------------------------------------------------------------------
 WAITED = "date_diff('day', surveyed_on, current_date)"
@@ -145,7 +150,9 @@ def options(kind: str, db=None) -> list[tuple[int, str]]:
     if kind not in _TARGETS:
         raise ValidationFailed(fields={"kind": ["请选择回应类型:金点子、申报项目或资助项目"]})
     db = db or get_db()
-    rows = db.fetch_all(f"SELECT * FROM ({_TARGETS[kind]}) t ORDER BY id DESC")
+    params: list = []
+    rows = db.fetch_all(f"SELECT * FROM ({_TARGETS[kind]}) t WHERE {hub_scope.within('hub_id', params)}"
+                        " ORDER BY id DESC", params)
     return [(r["id"], f"{r['id']} · {r['title']}" + (f"({r['place']})" if r["place"] else "")) for r in rows]
 
 
@@ -237,7 +244,7 @@ def link(need_id: int, kind: str, target_id: int, actor: Actor, *, note: str | N
     values = records.clean(NEED_LINK, {"need_id": need_id, "kind": kind, "target_id": target_id, "note": note})
     label = kind_label(kind)
     target = db.fetch_one(f"SELECT * FROM ({_TARGETS[kind]}) t WHERE id = ?", [int(target_id)])
-    if target is None:
+    if target is None or target["hub_id"] != need["hub_id"]:  # another hub's reads as missing
         raise ValidationFailed(fields={"target_id": [f"{label}(编号 {target_id})不存在,请从列表中选择"]})
     if db.scalar("SELECT count(*) FROM need_links WHERE need_id = ? AND kind = ? AND target_id = ?",
                  [need_id, kind, int(target_id)]):
@@ -268,13 +275,17 @@ _TRACK_TABLES = ("community_needs", "need_links", "communities")
 _UNANSWERED = "NOT EXISTS (SELECT 1 FROM need_links l WHERE l.need_id = n.id)"
 
 
-def by_community(today: dt.date | None = None, db=None) -> pd.DataFrame:
+def by_community(today: dt.date | None = None, db=None, hubs=READER) -> pd.DataFrame:
     """Per community (every community, in its order): needs recorded, 已满足, 部分满足, open (not 已满足), open with
-    no answer linked, and the longest wait in days of an open unanswered need (0 when none)."""
+    no answer linked, and the longest wait in days of an open unanswered need (0 when none); the needs of ``hubs``
+    (:mod:`core.resources.hubs`)."""
     db = db or get_db()
     day = today or dt.date.today()
+    kept = hub_scope.keep(hubs)
 
     def load() -> pd.DataFrame:
+        params: list = [day]
+        mine = hub_scope.within("n.hub_id", params, kept)
         return db.fetch_df(
             "SELECT c.name AS community, count(n.id) AS total,"
             " count(n.id) FILTER (WHERE n.status = '已满足') AS met,"
@@ -283,43 +294,48 @@ def by_community(today: dt.date | None = None, db=None) -> pd.DataFrame:
             f" count(n.id) FILTER (WHERE n.status <> '已满足' AND {_UNANSWERED}) AS unanswered,"
             " coalesce(max(date_diff('day', n.surveyed_on, ?::DATE))"
             f" FILTER (WHERE n.status <> '已满足' AND {_UNANSWERED}), 0) AS longest_wait"
-            " FROM communities c LEFT JOIN community_needs n ON n.community = c.name"
-            " GROUP BY c.name, c.sort_order ORDER BY c.sort_order, c.name", [day])
+            f" FROM communities c LEFT JOIN community_needs n ON n.community = c.name AND {mine}"
+            " GROUP BY c.name, c.sort_order ORDER BY c.sort_order, c.name", params)
 
-    return cache.cached("needs:by_community", day, _TRACK_TABLES, load, db)
+    return cache.cached("needs:by_community", (day, kept), _TRACK_TABLES, load, db)
 
 
-def totals(today: dt.date | None = None, db=None) -> dict[str, int]:
+def totals(today: dt.date | None = None, db=None, hubs=READER) -> dict[str, int]:
     """The street's figures: needs recorded, met, open, open with no answer yet."""
-    df = by_community(today, db)
+    df = by_community(today, db, hubs)
     return {k: int(df[k].sum()) for k in ("total", "met", "partly", "open", "unanswered")}
 
 
-def waiting(community: str | None = None, today: dt.date | None = None, db=None) -> pd.DataFrame:
+def waiting(community: str | None = None, today: dt.date | None = None, db=None, hubs=READER) -> pd.DataFrame:
     """Open needs (not 已满足) with no idea, application or project linked yet, the longest waiting first."""
     db = db or get_db()
     day = today or dt.date.today()
+    kept = hub_scope.keep(hubs)
 
     def load() -> pd.DataFrame:
         where, params = "", [day]
         if community:
             where, params = " AND n.community = ?", [day, community]
+        where += " AND " + hub_scope.within("n.hub_id", params, kept)
         return db.fetch_df(
             "SELECT n.id, n.community, n.title, n.target_group, n.urgency, n.status, n.surveyed_on,"
             " date_diff('day', n.surveyed_on, ?::DATE) AS waited FROM community_needs n"
             f" WHERE n.status <> '已满足' AND {_UNANSWERED}{where}"
             " ORDER BY waited DESC, CASE n.urgency WHEN '紧急' THEN 0 WHEN '较急' THEN 1 ELSE 2 END, n.id", params)
 
-    return cache.cached("needs:waiting", (day, community or ""), _TRACK_TABLES, load, db, large=True)
+    return cache.cached("needs:waiting", (day, community or "", kept), _TRACK_TABLES, load, db, large=True)
 
 
-def by_group(db=None) -> pd.DataFrame:
+def by_group(db=None, hubs=READER) -> pd.DataFrame:
     """Per group concerned: needs recorded and met (the leaders' view of who is still waiting)."""
     db = db or get_db()
-    return cache.cached("needs:by_group", None, ("community_needs",), lambda: db.fetch_df(
+    kept = hub_scope.keep(hubs)
+    params: list = []
+    mine = hub_scope.within("hub_id", params, kept)
+    return cache.cached("needs:by_group", kept, ("community_needs",), lambda: db.fetch_df(
         "SELECT target_group, count(*) AS total, count(*) FILTER (WHERE status = '已满足') AS met,"
-        " count(*) FILTER (WHERE status <> '已满足') AS open FROM community_needs GROUP BY target_group"
-        " ORDER BY open DESC, target_group"), db)
+        f" count(*) FILTER (WHERE status <> '已满足') AS open FROM community_needs WHERE {mine} GROUP BY target_group"
+        " ORDER BY open DESC, target_group", params), db)
 
 
 GROUP_COLUMNS = columns("target_group", "total", "met", "open", of=Need,

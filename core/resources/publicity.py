@@ -23,9 +23,11 @@ from core.platform import audit, cache, importer, records
 from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, may, register
-from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from core.platform.errors import PermissionDenied, ValidationFailed
 from core.platform.importer import ImportPlan, ImportSpec
 from core.platform.listing import Column, Filter, ListView
+from core.resources import hubs as hub_scope
+from core.resources.hubs import READER
 from schemas import choices
 from schemas.columns import Columns, columns, label, number
 from schemas.monitoring import Brand
@@ -45,7 +47,8 @@ def _level_default(record: dict) -> dict:
 
 
 PUBLICITY = register(Entity(name="publicity", table="publicity_items", label="宣传记录", schema=PublicityItem,
-                            write_roles=STAFF, title_field="title", derive=_level_default))
+                            write_roles=STAFF, title_field="title", derive=_level_default,
+                            hub_owned=True))  # each hub's own 宣传台账 (issue 20)
 
 TABLES = ("publicity_items", "projects", "brands")
 _LEVEL_KEYS = {"区级": "media_district", "市级": "media_city", "省级": "media_province", "国家级": "media_national"}
@@ -65,8 +68,10 @@ _FIGURES = (f"count(*) FILTER (WHERE i.kind <> '{MEDIA_REPORT}') AS posts,"
             + ", CAST(coalesce(sum(i.reads), 0) AS BIGINT) AS reads")
 
 
-def _years(year_from: int | None, year_to: int | None) -> tuple[str, list]:
-    parts, params = [], []
+def _years(year_from: int | None, year_to: int | None, kept: tuple[int, ...] | None = None) -> tuple[str, list]:
+    """The records published in the years given, of the hubs ``kept`` (None: every hub)."""
+    params: list = []
+    parts = [] if kept is None else [hub_scope.within("i.hub_id", params, kept)]
     if year_from is not None:
         parts.append("year(i.published_on) >= ?")
         params.append(int(year_from))
@@ -76,10 +81,11 @@ def _years(year_from: int | None, year_to: int | None) -> tuple[str, list]:
     return " AND ".join(parts) or "true", params
 
 
-def reach_sql(year_from: int | None = None, year_to: int | None = None) -> tuple[str, list]:
-    """(SQL, params): one row per brand with records published in the years given — ``brand_id`` and
-    :data:`REACH_KEYS` — for a ``LEFT JOIN`` on brands (the dashboards' brand matrix joins it)."""
-    where, params = _years(year_from, year_to)
+def reach_sql(year_from: int | None = None, year_to: int | None = None, hubs=READER) -> tuple[str, list]:
+    """(SQL, params): one row per brand with records published in the years given by the hubs given (the screen's
+    user's by default, :mod:`core.resources.hubs`) — ``brand_id`` and :data:`REACH_KEYS` — for a ``LEFT JOIN`` on
+    brands (the dashboards' brand matrix joins it)."""
+    where, params = _years(year_from, year_to, hub_scope.keep(hubs))
     return (f"SELECT {BRAND_OF} AS brand_id, {_FIGURES} FROM publicity_items i WHERE {where}"
             f" GROUP BY ALL HAVING {BRAND_OF} IS NOT NULL", params)
 
@@ -88,14 +94,15 @@ def reach_sql(year_from: int | None = None, year_to: int | None = None) -> tuple
 REACH_COLUMNS = columns("brand", "tier", *REACH_KEYS, of=Brand, computed={**REACH, "brand": label("name", of=Brand)})
 
 
-def reach_by_brand(db=None, year_from: int | None = None, year_to: int | None = None) -> pd.DataFrame:
+def reach_by_brand(db=None, year_from: int | None = None, year_to: int | None = None, hubs=READER) -> pd.DataFrame:
     """Per brand (every brand, 核心品牌 first): ``brand_id``, ``brand``, ``tier`` and :data:`REACH_KEYS` — posts
     (日常服务信息 and 品牌故事), media reports in all and per level, reads — of the records published from
-    ``year_from`` to ``year_to`` (either open)."""
+    ``year_from`` to ``year_to`` (either open) by ``hubs``."""
     db = db or get_db()
+    kept = hub_scope.keep(hubs)
 
     def load() -> pd.DataFrame:
-        sql, params = reach_sql(year_from, year_to)
+        sql, params = reach_sql(year_from, year_to, kept)
         figures = ", ".join(f"CAST(coalesce(r.{k}, 0) AS BIGINT) AS {k}" for k in REACH_KEYS)
         return db.fetch_df(
             f"SELECT b.id AS brand_id, b.name AS brand, b.tier, {figures} FROM brands b"
@@ -103,22 +110,24 @@ def reach_by_brand(db=None, year_from: int | None = None, year_to: int | None = 
             " ORDER BY CASE b.tier WHEN ? THEN 0 ELSE 1 END, r.posts + r.media DESC NULLS LAST, b.id",
             params + [choices.BRAND_TIERS[0]])
 
-    return cache.cached("publicity:reach_by_brand", (year_from, year_to), TABLES, load, db)
+    return cache.cached("publicity:reach_by_brand", (year_from, year_to, kept), TABLES, load, db)
 
 
 YEAR_COLUMNS = columns("year", *REACH_KEYS, computed={**REACH, "year": number("发布年度")})
 
 
-def publicity_by_year(db=None, year_from: int | None = None, year_to: int | None = None) -> pd.DataFrame:
-    """Per year of publication: ``year`` and :data:`REACH_KEYS` (every record, with a brand or not)."""
+def publicity_by_year(db=None, year_from: int | None = None, year_to: int | None = None,
+                      hubs=READER) -> pd.DataFrame:
+    """Per year of publication: ``year`` and :data:`REACH_KEYS` (every record of ``hubs``, with a brand or not)."""
     db = db or get_db()
+    kept = hub_scope.keep(hubs)
 
     def load() -> pd.DataFrame:
-        where, params = _years(year_from, year_to)
+        where, params = _years(year_from, year_to, kept)
         return db.fetch_df(f"SELECT CAST(year(i.published_on) AS INTEGER) AS year, {_FIGURES}"
                            f" FROM publicity_items i WHERE {where} GROUP BY 1 ORDER BY 1", params)
 
-    return cache.cached("publicity:by_year", (year_from, year_to), ("publicity_items",), load, db)
+    return cache.cached("publicity:by_year", (year_from, year_to, kept), ("publicity_items",), load, db)
 
 
 CHANNEL_TYPE_SQL = ("CASE i.channel " + " ".join(f"WHEN '{c}' THEN '{t}'" for c, (t, _) in CHANNELS.items())
@@ -127,33 +136,39 @@ CHANNEL_COLUMNS = columns("channel", "channel_type", *REACH_KEYS, of=PublicityIt
                           computed={**REACH, "channel_type": "渠道类型"})
 
 
-def by_channel(db=None, year_from: int | None = None, year_to: int | None = None) -> pd.DataFrame:
-    """Per channel: ``channel``, ``channel_type`` (微信公众号 / 新闻媒体) and :data:`REACH_KEYS`, 公众号 first."""
+def by_channel(db=None, year_from: int | None = None, year_to: int | None = None, hubs=READER) -> pd.DataFrame:
+    """Per channel: ``channel``, ``channel_type`` (微信公众号 / 新闻媒体) and :data:`REACH_KEYS`, 公众号 first (the
+    records of ``hubs``)."""
     db = db or get_db()
+    kept = hub_scope.keep(hubs)
 
     def load() -> pd.DataFrame:
-        where, params = _years(year_from, year_to)
+        where, params = _years(year_from, year_to, kept)
         return db.fetch_df(
             f"SELECT i.channel, {CHANNEL_TYPE_SQL} AS channel_type, {_FIGURES} FROM publicity_items i WHERE {where}"
             f" GROUP BY i.channel ORDER BY CASE channel_type WHEN '{WECHAT}' THEN 0 ELSE 1 END, posts + media DESC,"
             " i.channel", params)
 
-    return cache.cached("publicity:by_channel", (year_from, year_to), ("publicity_items",), load, db)
+    return cache.cached("publicity:by_channel", (year_from, year_to, kept), ("publicity_items",), load, db)
 
 
-def summary(db=None) -> dict:
-    """The 宣传台账 at a glance: records, 日常服务信息, 品牌故事, media reports (in all and at 区/市/省级), reads."""
+def summary(db=None, hubs=READER) -> dict:
+    """The 宣传台账 at a glance (of ``hubs``): records, 日常服务信息, 品牌故事, media reports (in all and at 区/市/省级),
+    reads."""
     db = db or get_db()
+    kept = hub_scope.keep(hubs)
 
     def load() -> dict:
+        params: list = []
+        mine = hub_scope.within("hub_id", params, kept)
         return db.fetch_one(
             f"SELECT count(*) AS items, count(*) FILTER (WHERE kind = '{DAILY}') AS daily,"
             f" count(*) FILTER (WHERE kind = '{STORY}') AS stories,"
             f" count(*) FILTER (WHERE kind = '{MEDIA_REPORT}') AS media,"
             f" count(*) FILTER (WHERE kind = '{MEDIA_REPORT}' AND level IN ('区级', '市级', '省级')) AS media_dcp,"
-            " CAST(coalesce(sum(reads), 0) AS BIGINT) AS reads FROM publicity_items")
+            f" CAST(coalesce(sum(reads), 0) AS BIGINT) AS reads FROM publicity_items WHERE {mine}", params)
 
-    return cache.cached("publicity:summary", 0, ("publicity_items",), load, db)
+    return cache.cached("publicity:summary", kept, ("publicity_items",), load, db)
 
 
 # ---- the records -----------------------------------------------------------------------------------------------
@@ -189,9 +204,9 @@ _RECORDS_SQL = ("SELECT i.id, i.published_on, i.kind, i.channel, i.level, i.titl
 
 def item(item_id: int, db=None) -> dict:
     """One record with ``project`` and ``brand`` (the brand it counts for) by name."""
-    row = (db or get_db()).fetch_one(f"{_RECORDS_SQL} WHERE i.id = ?", [int(item_id)])
-    if row is None:
-        raise NotFound(f"宣传记录(编号 {item_id})不存在")
+    row = (db or get_db()).fetch_one(f"{_RECORDS_SQL.replace(', i.link', ', i.link, i.hub_id', 1)} WHERE i.id = ?",
+                                     [int(item_id)])
+    hub_scope.require(row, "宣传记录", item_id)  # another hub's reads as missing
     return {**records.get(PUBLICITY, int(item_id), db), "project": row["project"], "brand": row["brand"]}
 
 
@@ -203,14 +218,17 @@ def history(item_id: int, db=None) -> pd.DataFrame:
 
 def of_project(project_id: int, db=None) -> pd.DataFrame:
     """The project's records, newest first (:data:`RECORD_COLUMNS`)."""
-    return (db or get_db()).fetch_df(f"{_RECORDS_SQL} WHERE i.project_id = ? ORDER BY i.published_on DESC, i.id DESC",
-                                     [int(project_id)])
+    params: list = [int(project_id)]
+    mine = hub_scope.within("i.hub_id", params)
+    return (db or get_db()).fetch_df(
+        f"{_RECORDS_SQL} WHERE i.project_id = ? AND {mine} ORDER BY i.published_on DESC, i.id DESC", params)
 
 
 def of_brand(brand_id: int, db=None, year_from: int | None = None, year_to: int | None = None,
-             kind: str | None = None, limit: int = 5000) -> pd.DataFrame:
-    """The records that count for the brand (its own or its projects'), newest first; ``kind`` narrows them."""
-    where, params = _years(year_from, year_to)
+             kind: str | None = None, limit: int = 5000, hubs=READER) -> pd.DataFrame:
+    """The records that count for the brand (its own or its projects'), newest first; ``kind`` narrows them; the
+    records of ``hubs``."""
+    where, params = _years(year_from, year_to, hub_scope.keep(hubs))
     if kind is not None:
         where += " AND i.kind = ?"
         params.append(kind)
@@ -267,9 +285,7 @@ def update_item(item_id: int, values: dict, actor: Actor, db=None) -> bool:
     _may(actor, "update")
     db = db or get_db()
     with records.unit(actor, db) as u:
-        before = u.fetch(PUBLICITY, int(item_id))
-        if before is None:
-            raise NotFound(f"宣传记录(编号 {item_id})不存在")
+        before = hub_scope.require(u.fetch(PUBLICITY, int(item_id)), "宣传记录", item_id, actor)
         _check(records.clean(PUBLICITY, {n: values.get(n, before.get(n)) for n in PublicityItem.to_schema().columns}),
                u.tx)
         return u.update(PUBLICITY, int(item_id), values)
@@ -289,9 +305,11 @@ def _existing(rows: list[dict], db=None) -> dict[int, dict]:
     wanted = [r for r in rows if r.get("title")]
     if not wanted:
         return {}
+    params: list = [r["title"] for r in wanted]
+    mine = hub_scope.within("hub_id", params)  # the 台账 of the importer's hub
     found = {_key(r): r for r in (db or get_db()).fetch_all(
         "SELECT id, title, channel, published_on FROM publicity_items WHERE title IN ("
-        + ", ".join("?" for _ in wanted) + ")", [r["title"] for r in wanted])}
+        + ", ".join("?" for _ in wanted) + f") AND {mine}", params)}
     return {i: found[_key(r)] for i, r in enumerate(rows) if r.get("title") and _key(r) in found}
 
 

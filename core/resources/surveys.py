@@ -25,6 +25,7 @@ from collections import Counter
 
 import pandas as pd
 
+from core.intake import scope
 from core.monitoring import evaluations, monitoring_policy, projects
 from core.platform import cache, records
 from core.platform.actor import SYSTEM, Actor
@@ -34,6 +35,8 @@ from core.platform.errors import NotFound, ValidationFailed
 from core.platform.importer import ImportPlan, ImportSpec
 from core.platform.lookups import id_names
 from core.platform.validation import validate, validate_many
+from core.resources import hubs as hub_scope
+from core.resources.hubs import READER
 from schemas.columns import columns, number, ratio
 from schemas.monitoring import SATISFACTION_ITEM
 from schemas.survey import (
@@ -42,13 +45,20 @@ from schemas.survey import (
 )
 
 STAFF = frozenset({"admin", "staff"})
-SURVEY = register(Entity(name="survey", table="surveys", label="满意度问卷", schema=Survey, write_roles=STAFF))
+# the hub of a record under a hub's own (Entity.hub_via): a question is its instrument's, a response its project's
+# (core.intake.scope; the instrument is of the same hub: survey_for_project), an answer its response's
+VIA_SURVEY = ("survey_id", "SELECT hub_id FROM surveys WHERE id = ?")
+VIA_RESPONSE = ("response_id", "SELECT r.hub_id FROM survey_responses x JOIN projects p ON p.id = x.project_id"
+                " JOIN applications a ON a.id = p.application_id JOIN rounds r ON r.id = a.round_id WHERE x.id = ?")
+SURVEY = register(Entity(name="survey", table="surveys", label="满意度问卷", schema=Survey, write_roles=STAFF,
+                        hub_owned=True))  # each hub's own instruments (issue 20)
 QUESTION = register(Entity(name="survey_question", table="survey_questions", label="问卷题目", schema=SurveyQuestion,
-                           write_roles=STAFF, title_field="text"))
+                           write_roles=STAFF, title_field="text", hub_via=VIA_SURVEY))
 RESPONSE = register(Entity(name="survey_response", table="survey_responses", label="满意度答卷",
-                           schema=SurveyResponse, write_roles=STAFF, title_field="response_date"))
+                           schema=SurveyResponse, write_roles=STAFF, title_field="response_date",
+                           hub_via=scope.VIA_PROJECT))
 ANSWER = register(Entity(name="survey_answer", table="survey_answers", label="答卷回答", schema=SurveyAnswer,
-                         write_roles=STAFF, title_field="question_id"))
+                         write_roles=STAFF, title_field="question_id", hub_via=VIA_RESPONSE))
 
 ENTERED, IMPORTED = "人工录入", "Excel导入"
 ROW_FIELDS = ["text", "kind", "category", "required"]
@@ -58,8 +68,8 @@ _RESULT_TABLES = TABLES + ("projects", "applications", "organisations")
 
 # ---- choice lists ------------------------------------------------------------------------------------
 def install_providers() -> None:
-    """``surveys``: every instrument, newest first, by its name."""
-    id_names("surveys", ("surveys",), "SELECT id, name FROM surveys ORDER BY id DESC")
+    """``surveys``: every instrument, newest first, by its name (a screen offers its user's hubs' only)."""
+    id_names("surveys", ("surveys",), "SELECT id, name, hub_id FROM surveys ORDER BY id DESC", hub_column="hub_id")
 
 
 # ---- instruments -------------------------------------------------------------------------------------
@@ -70,23 +80,25 @@ _SCOPE = ("CASE WHEN s.project_id IS NOT NULL THEN '项目:' || p.agreement_no |
           " WHEN s.round_id IS NOT NULL THEN '批次:' || r.name ELSE '标准问卷(所有项目)' END")
 
 
-def surveys(db=None) -> pd.DataFrame:
-    """Every instrument, newest first: id, name, scope (text), questions, responses, note, round_id, project_id."""
+def surveys(db=None, hubs=READER) -> pd.DataFrame:
+    """Every instrument (of ``hubs``), newest first: id, name, scope (text), questions, responses, note, round_id,
+    project_id."""
+    params: list = []
+    mine = hub_scope.within("s.hub_id", params, hubs)
     return (db or get_db()).fetch_df(
         f"SELECT s.id, s.name, {_SCOPE} AS scope,"
         " (SELECT count(*) FROM survey_questions q WHERE q.survey_id = s.id) AS questions,"
         " (SELECT count(*) FROM survey_responses x WHERE x.survey_id = s.id) AS responses, s.note,"
         " s.round_id, s.project_id FROM surveys s LEFT JOIN rounds r ON r.id = s.round_id"
         " LEFT JOIN projects p ON p.id = s.project_id LEFT JOIN applications pa ON pa.id = p.application_id"
-        " ORDER BY s.id DESC")
+        f" WHERE {mine} ORDER BY s.id DESC", params)
 
 
 def survey(survey_id: int, db=None) -> dict:
     """The instrument with its questions (in order) and its response count."""
     db = db or get_db()
-    head = db.fetch_one("SELECT * FROM surveys WHERE id = ?", [int(survey_id)])
-    if head is None:
-        raise NotFound(f"满意度问卷(编号 {survey_id})不存在")
+    head = hub_scope.require(db.fetch_one("SELECT * FROM surveys WHERE id = ?", [int(survey_id)]), "满意度问卷",
+                             survey_id)  # another hub's reads as missing
     head["questions"] = questions(int(survey_id), db)
     head["responses"] = int(db.scalar("SELECT count(*) FROM survey_responses WHERE survey_id = ?", [int(survey_id)]))
     return head
@@ -130,13 +142,14 @@ def _clean_rows(rows: list[dict]) -> list[dict]:
     return clean
 
 
-def create_survey(head: dict, rows: list[dict], actor: Actor, db=None) -> int:
-    """A new instrument with its questions (in the rows' order), in one unit; returns its id."""
+def create_survey(head: dict, rows: list[dict], actor: Actor, db=None, *, hub: int | None = None) -> int:
+    """A new instrument with its questions (in the rows' order), in one unit; returns its id. Of the actor's hub
+    (``hub``: the system's standard instrument of a hub, :func:`ensure_standard`)."""
     db = db or get_db()
     clean_head = records.clean(SURVEY, head)
     clean = _clean_rows(rows)
     with records.unit(actor, db) as u:
-        sid = u.create(SURVEY, clean_head, validated=True)
+        sid = u.create(SURVEY, clean_head, validated=True, system=None if hub is None else {"hub_id": hub})
         u.create_many(QUESTION, clean, validated=True,
                       system=[{"survey_id": sid, "seq": i} for i in range(1, len(clean) + 1)])
     return sid
@@ -168,29 +181,33 @@ def save_survey(survey_id: int, head: dict, rows: list[dict] | None, actor: Acto
     return True
 
 
-def ensure_standard(actor: Actor = SYSTEM, db=None) -> int:
-    """The standard questionnaire (for every project), created once if there is none; returns its id."""
+def ensure_standard(actor: Actor = SYSTEM, db=None, *, hub: int | None = None) -> int:
+    """The standard questionnaire (for every project) of ``hub`` (else the actor's), created once if it has none;
+    returns its id."""
     db = db or get_db()
-    found = _standard_id(db)
+    hub = int(hub if hub is not None else actor.hub_id)
+    found = _standard_id(db, hub)
     if found is not None:
         return found
     with db.write_lock:  # two first visits at once create one
-        found = _standard_id(db)
+        found = _standard_id(db, hub)
         if found is None:
             found = create_survey({"name": STANDARD_NAME, "note": "中心统一使用的居民满意度问卷"}, standard_rows(),
-                                  actor, db=db)
+                                  actor, db=db, hub=hub)
     return found
 
 
-def _standard_id(db) -> int | None:
-    return db.scalar("SELECT max(id) FROM surveys WHERE round_id IS NULL AND project_id IS NULL")
+def _standard_id(db, hub: int) -> int | None:
+    return db.scalar("SELECT max(id) FROM surveys WHERE round_id IS NULL AND project_id IS NULL AND hub_id = ?", [hub])
 
 
 def survey_for_project(project_id: int, db=None) -> int | None:
-    """The project's survey: its own instrument, else its round's, else the standard one (the newest of each)."""
+    """The project's survey: its own instrument, else its round's, else its hub's standard one (the newest of
+    each); only an instrument of the project's hub (its round's, core.intake.scope)."""
     db = db or get_db()
     return db.scalar(
-        "SELECT s.id FROM surveys s, projects p JOIN applications a ON a.id = p.application_id WHERE p.id = ?"
+        "SELECT s.id FROM surveys s, projects p JOIN applications a ON a.id = p.application_id"
+        " JOIN rounds r ON r.id = a.round_id WHERE p.id = ? AND s.hub_id = r.hub_id"
         " AND (s.project_id = p.id OR s.round_id = a.round_id OR (s.project_id IS NULL AND s.round_id IS NULL))"
         " ORDER BY CASE WHEN s.project_id IS NOT NULL THEN 0 WHEN s.round_id IS NOT NULL THEN 1 ELSE 2 END,"
         " s.id DESC LIMIT 1", [int(project_id)])
@@ -252,6 +269,11 @@ def add_response(project_id: int, values: dict, actor: Actor, *, survey_id: int 
     sid = survey_id or survey_for_project(project_id, db)
     if sid is None:
         raise ValidationFailed(form=["还没有满意度问卷:请先在「问卷管理」中建立问卷"])
+    if survey_id is not None and not db.scalar(  # an instrument of the project's hub only
+            "SELECT count(*) FROM surveys s, projects p JOIN applications a ON a.id = p.application_id"
+            " JOIN rounds r ON r.id = a.round_id WHERE s.id = ? AND p.id = ? AND s.hub_id = r.hub_id",
+            [int(survey_id), int(project_id)]):
+        raise NotFound(f"满意度问卷(编号 {survey_id})不存在")
     qs = questions(sid, db)
     clean = validate(response_schema(qs), values)
     with records.unit(actor, db) as u:
@@ -330,14 +352,17 @@ RESPONSE_COLUMNS = columns("id", "response_date", "community", "respondent_group
 
 
 def responses(project_id: int, db=None) -> pd.DataFrame:
-    """The project's responses, newest first, each with the mean of its 1–5 answers."""
+    """The project's responses, newest first, each with the mean of its 1–5 answers (none of a project the reader's
+    hubs do not hold)."""
+    params: list = [SCALE, int(project_id)]
+    mine = hub_scope.projects_within("r.project_id", params)
     return (db or get_db()).fetch_df(
         "SELECT r.id, r.response_date, r.community, r.respondent_group, r.source,"
         " round(avg(CASE WHEN q.kind = ? THEN a.score END), 2) AS avg_score"
         " FROM survey_responses r LEFT JOIN survey_answers a ON a.response_id = r.id"
-        " LEFT JOIN survey_questions q ON q.id = a.question_id WHERE r.project_id = ?"
+        f" LEFT JOIN survey_questions q ON q.id = a.question_id WHERE r.project_id = ? AND {mine}"
         " GROUP BY r.id, r.response_date, r.community, r.respondent_group, r.source"
-        " ORDER BY r.response_date DESC, r.id DESC", [SCALE, int(project_id)])
+        " ORDER BY r.response_date DESC, r.id DESC", params)
 
 
 # ---- results -----------------------------------------------------------------------------------------
@@ -405,20 +430,30 @@ _CATEGORY_SQL = (
     " GROUP BY q.category ORDER BY min(q.seq), q.category")
 
 
-def satisfaction_by_category(db=None, year_from: int | None = None, year_to: int | None = None) -> pd.DataFrame:
-    """Every project's 1–5 answers per satisfaction category (responses dated in ``year_from``..``year_to``):
-    category, projects, responses, answers, avg_score, satisfied (share of 4–5, 0–1). For the dashboards."""
-    db = db or get_db()
+def _years_hubs(year_from: int | None, year_to: int | None, hubs) -> tuple[str, list]:
+    """:func:`_years` and the responses' projects of ``hubs`` (:mod:`core.resources.hubs`)."""
     where, params = _years(year_from, year_to)
-    return cache.cached("surveys:by_category", (year_from, year_to), TABLES,
+    return where + " AND " + hub_scope.projects_within("r.project_id", params, hubs), params
+
+
+def satisfaction_by_category(db=None, year_from: int | None = None, year_to: int | None = None,
+                             hubs=READER) -> pd.DataFrame:
+    """Every project's 1–5 answers per satisfaction category (responses dated in ``year_from``..``year_to``, of the
+    projects of ``hubs``): category, projects, responses, answers, avg_score, satisfied (share of 4–5, 0–1). For
+    the dashboards."""
+    db = db or get_db()
+    kept = hub_scope.keep(hubs)
+    where, params = _years_hubs(year_from, year_to, kept)
+    return cache.cached("surveys:by_category", (year_from, year_to, kept), TABLES,
                         lambda: db.fetch_df(_CATEGORY_SQL.format(where=where), [SCALE, *params]), db)
 
 
-def project_results(db=None, year_from: int | None = None, year_to: int | None = None) -> pd.DataFrame:
-    """Per surveyed project: project_id, agreement_no, title, org, responses, avg_score, satisfied (1–5 answers),
-    lowest satisfaction first. For the dashboards and the results screen."""
+def project_results(db=None, year_from: int | None = None, year_to: int | None = None, hubs=READER) -> pd.DataFrame:
+    """Per surveyed project (of ``hubs``): project_id, agreement_no, title, org, responses, avg_score, satisfied
+    (1–5 answers), lowest satisfaction first. For the dashboards and the results screen."""
     db = db or get_db()
-    where, params = _years(year_from, year_to)
+    kept = hub_scope.keep(hubs)
+    where, params = _years_hubs(year_from, year_to, kept)
 
     def load() -> pd.DataFrame:
         return db.fetch_df(
@@ -430,7 +465,7 @@ def project_results(db=None, year_from: int | None = None, year_to: int | None =
             f" LEFT JOIN organisations o ON o.id = ap.org_id WHERE 1 = 1{where}"
             " GROUP BY p.id, p.agreement_no, ap.title, o.name ORDER BY satisfied, p.agreement_no", [SCALE, *params])
 
-    return cache.cached("surveys:projects", (year_from, year_to), _RESULT_TABLES, load, db)
+    return cache.cached("surveys:projects", (year_from, year_to, kept), _RESULT_TABLES, load, db)
 
 
 def project_satisfaction(project_id: int, db=None) -> dict:
@@ -454,26 +489,36 @@ def project_satisfaction(project_id: int, db=None) -> dict:
 
 def text_answers(project_id: int, db=None) -> pd.DataFrame:
     """The project's written answers (意见建议), newest first."""
+    params: list = [int(project_id)]
+    mine = hub_scope.projects_within("r.project_id", params)
     return (db or get_db()).fetch_df(
         "SELECT r.response_date, r.community, q.text, a.answer_text FROM survey_answers a"
         " JOIN survey_responses r ON r.id = a.response_id JOIN survey_questions q ON q.id = a.question_id"
-        " WHERE r.project_id = ? AND a.answer_text IS NOT NULL ORDER BY r.response_date DESC, a.id DESC",
-        [int(project_id)])
+        f" WHERE r.project_id = ? AND a.answer_text IS NOT NULL AND {mine} ORDER BY r.response_date DESC, a.id DESC",
+        params)
 
 
-def summary(db=None) -> dict:
-    """The surveys at a glance: instruments, surveyed projects, responses, the overall 满意率 (0–1 or None)."""
+def summary(db=None, hubs=READER) -> dict:
+    """The surveys at a glance (of ``hubs``): instruments, surveyed projects, responses, the overall 满意率 (0–1 or
+    None)."""
     db = db or get_db()
+    kept = hub_scope.keep(hubs)
 
     def load() -> dict:
+        params: list = []
+        own = hub_scope.within("hub_id", params, kept)
+        surveyed = hub_scope.projects_within("project_id", params, kept)
+        answered = hub_scope.projects_within("project_id", params, kept)
+        params.append(SCALE)
+        shared = hub_scope.projects_within("r.project_id", params, kept)
         return db.fetch_one(
-            "SELECT (SELECT count(*) FROM surveys) AS surveys,"
-            " (SELECT count(DISTINCT project_id) FROM survey_responses) AS projects,"
-            " (SELECT count(*) FROM survey_responses) AS responses,"
+            f"SELECT (SELECT count(*) FROM surveys WHERE {own}) AS surveys,"
+            f" (SELECT count(DISTINCT project_id) FROM survey_responses WHERE {surveyed}) AS projects,"
+            f" (SELECT count(*) FROM survey_responses WHERE {answered}) AS responses,"
             f" (SELECT {_SHARE} FROM survey_answers a JOIN survey_questions q ON q.id = a.question_id"
-            "   WHERE q.kind = ?) AS satisfied", [SCALE])
+            f"   JOIN survey_responses r ON r.id = a.response_id WHERE q.kind = ? AND {shared}) AS satisfied", params)
 
-    return dict(cache.cached("surveys:summary", 0, TABLES, load, db))
+    return dict(cache.cached("surveys:summary", kept, TABLES, load, db))
 
 
 def share_text(value) -> str:

@@ -19,15 +19,18 @@ import datetime as dt
 
 import pandas as pd
 
+from core.intake import scope
 from core.monitoring.ledger import VOLUNTEERS_SQL
 from core.platform import audit, cache, importer, records
 from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, Unique, may, register
-from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from core.platform.errors import PermissionDenied, ValidationFailed
 from core.platform.importer import ImportSpec
 from core.platform.listing import Column, Filter, ListView
 from core.platform.lookups import id_names
+from core.resources import hubs as hub_scope
+from core.resources.hubs import READER
 from schemas.columns import columns, label, number
 from schemas.monitoring import Activity, Agreement
 from schemas.volunteer import Volunteer, VolunteerCall, VolunteerService, VolunteerSignup
@@ -35,6 +38,11 @@ from schemas.volunteer import Volunteer, VolunteerCall, VolunteerService, Volunt
 STAFF = frozenset({"admin", "staff"})
 READERS = ("admin", "staff", "leader")  # leaders read the register, calls and totals, phones masked
 FULL_PHONE_ROLES = frozenset({"admin", "staff"})  # see a volunteer's phone in full, on that volunteer's own record
+# the hub of a record under a hub's own (Entity.hub_via): a call is its project's (core.intake.scope), a sign-up its
+# call's, service hours their volunteer's
+VIA_CALL = ("call_id", "SELECT r.hub_id FROM volunteer_calls c JOIN projects p ON p.id = c.project_id"
+            " JOIN applications a ON a.id = p.application_id JOIN rounds r ON r.id = a.round_id WHERE c.id = ?")
+VIA_VOLUNTEER = ("volunteer_id", "SELECT hub_id FROM volunteers WHERE id = ?")
 
 def _consent_default(record: dict) -> dict:
     """consent left empty (an import's blank cell) is no consent (the column is NOT NULL DEFAULT false)."""
@@ -44,13 +52,15 @@ def _consent_default(record: dict) -> dict:
 
 
 VOLUNTEER = register(Entity(name="volunteer", table="volunteers", label="志愿者", schema=Volunteer,
-                            write_roles=STAFF, derive=_consent_default))
+                            write_roles=STAFF, derive=_consent_default,
+                            hub_owned=True))  # each hub's own register (issue 20)
 CALL = register(Entity(name="volunteer_call", table="volunteer_calls", label="志愿者招募", schema=VolunteerCall,
-                       write_roles=STAFF, title_field="title"))
+                       write_roles=STAFF, title_field="title", hub_via=scope.VIA_PROJECT))
 SIGNUP = register(Entity(name="volunteer_signup", table="volunteer_signups", label="志愿者报名",
-                         schema=VolunteerSignup, write_roles=STAFF, title_field="volunteer_id"))
+                         schema=VolunteerSignup, write_roles=STAFF, title_field="volunteer_id", hub_via=VIA_CALL))
 SERVICE = register(Entity(name="volunteer_service", table="volunteer_services", label="志愿服务记录",
-                          schema=VolunteerService, write_roles=STAFF, title_field="activity_id"))
+                          schema=VolunteerService, write_roles=STAFF, title_field="activity_id",
+                          hub_via=VIA_VOLUNTEER))
 
 RECRUITING, FULL, ENDED = "招募中", "已满员", "已结束"
 
@@ -80,8 +90,7 @@ def volunteer(volunteer_id: int, actor: Actor, db=None) -> dict:
     db = db or get_db()
     row = db.fetch_one("SELECT v.*, o.name AS org FROM volunteers v LEFT JOIN organisations o ON o.id = v.org_id"
                        " WHERE v.id = ?", [int(volunteer_id)])
-    if row is None:
-        raise NotFound(f"志愿者(编号 {volunteer_id})不存在")
+    hub_scope.require(row, "志愿者", volunteer_id)  # another hub's reads as missing
     if not sees_full_phone(actor):
         row["phone"] = mask_phone(row["phone"])
     return row
@@ -90,11 +99,14 @@ def volunteer(volunteer_id: int, actor: Actor, db=None) -> dict:
 # ---- choice lists ------------------------------------------------------------------------------------
 def install_providers() -> None:
     """``volunteers`` 「姓名(社区)」; ``volunteer_calls`` 「招募标题(服务日期)」, offered while 招募中."""
-    id_names("volunteers", ("volunteers",), "SELECT id, name, community FROM volunteers ORDER BY name, id",
-             lambda r: f"{r['name']}({r['community']})")
-    id_names("volunteer_calls", ("volunteer_calls",),
-             "SELECT id, title, call_date, status FROM volunteer_calls ORDER BY call_date DESC, id DESC",
-             lambda r: f"{r['title']}({r['call_date']})", offered=lambda r: r["status"] == RECRUITING)
+    id_names("volunteers", ("volunteers",), "SELECT id, name, community, hub_id FROM volunteers ORDER BY name, id",
+             lambda r: f"{r['name']}({r['community']})", hub_column="hub_id")  # a screen offers its hubs' only
+    id_names("volunteer_calls", ("volunteer_calls", "projects", "applications", "rounds"),
+             "SELECT c.id, c.title, c.call_date, c.status, r.hub_id FROM volunteer_calls c"
+             " JOIN projects p ON p.id = c.project_id JOIN applications a ON a.id = p.application_id"
+             " JOIN rounds r ON r.id = a.round_id ORDER BY c.call_date DESC, c.id DESC",
+             lambda r: f"{r['title']}({r['call_date']})", offered=lambda r: r["status"] == RECRUITING,
+             hub_column="hub_id")
 
 
 # ---- the register --------------------------------------------------------------------------------
@@ -175,7 +187,8 @@ def sign_up(values: dict, actor: Actor, db=None) -> int:
         call = u.fetch(CALL, record["call_id"])
         if call is None:
             raise ValidationFailed(fields={"call_id": [f"招募(编号 {record['call_id']})不存在,请重新选择"]})
-        if u.fetch(VOLUNTEER, record["volunteer_id"]) is None:
+        person = u.fetch(VOLUNTEER, record["volunteer_id"])
+        if person is None or u.tx.fetch_one(VIA_CALL[1], [call["id"]])["hub_id"] != person["hub_id"]:
             raise ValidationFailed(fields={"volunteer_id": [f"志愿者(编号 {record['volunteer_id']})不存在,请重新选择"]})
         _refuse_closed(call)
         if u.tx.fetch_one("SELECT id FROM volunteer_signups WHERE call_id = ? AND volunteer_id = ?",
@@ -194,13 +207,16 @@ CALL_COLUMNS = columns("id", "title", "project", "activity_id", "call_date", "pl
                        of=VolunteerCall, computed={"project": "项目", "signed": number("已报名人数")})
 
 
-def calls(db=None) -> pd.DataFrame:
-    """Every call, newest first, with its project's agreement number and title and its sign-up count."""
+def calls(db=None, hubs=READER) -> pd.DataFrame:
+    """Every call (of the projects of ``hubs``), newest first, with its project's agreement number and title and
+    its sign-up count."""
+    params: list = []
+    mine = hub_scope.within("r.hub_id", params, hubs)
     return (db or get_db()).fetch_df(
         "SELECT c.id, c.title, p.agreement_no || ' ' || a.title AS project, c.activity_id, c.call_date, c.places,"
         " (SELECT count(*) FROM volunteer_signups s WHERE s.call_id = c.id) AS signed, c.skills, c.status"
         " FROM volunteer_calls c JOIN projects p ON p.id = c.project_id JOIN applications a ON a.id = p.application_id"
-        " ORDER BY c.call_date DESC, c.id DESC")
+        f" JOIN rounds r ON r.id = a.round_id WHERE {mine} ORDER BY c.call_date DESC, c.id DESC", params)
 
 
 SIGNUP_COLUMNS = columns("name", "phone", "community", "signed_on", of=(Volunteer, VolunteerSignup))
@@ -208,19 +224,23 @@ SIGNUP_COLUMNS = columns("name", "phone", "community", "signed_on", of=(Voluntee
 
 def signups(call_id: int, db=None) -> pd.DataFrame:
     """A call's sign-ups: the volunteer's name, masked phone, community and the date."""
+    params: list = [int(call_id)]
+    mine = hub_scope.within("v.hub_id", params)
     return (db or get_db()).fetch_df(
         f"SELECT v.name, {MASK_SQL.format(col='v.phone')} AS phone, v.community, s.signed_on"
-        " FROM volunteer_signups s JOIN volunteers v ON v.id = s.volunteer_id WHERE s.call_id = ?"
-        " ORDER BY s.signed_on, s.id", [int(call_id)])
+        f" FROM volunteer_signups s JOIN volunteers v ON v.id = s.volunteer_id WHERE s.call_id = ? AND {mine}"
+        " ORDER BY s.signed_on, s.id", params)
 
 
 # ---- service hours ----------------------------------------------------------------------------------
 def _check_service(u: records.Unit, record: dict, key=None) -> None:
     """A service record names an activity of the service ledger and a registered volunteer, once per volunteer and
-    activity (``key``: the record being changed, left out of that count)."""
-    if u.tx.fetch_one("SELECT id FROM activities WHERE id = ?", [record["activity_id"]]) is None:
+    activity (``key``: the record being changed, left out of that count); the activity is of the volunteer's hub."""
+    person = u.fetch(VOLUNTEER, record["volunteer_id"])
+    act = u.tx.fetch_one("SELECT id, project_id FROM activities WHERE id = ?", [record["activity_id"]])
+    if act is None or (person is not None and not hub_scope.keep_activity(u.tx, act, person["hub_id"])):
         raise ValidationFailed(fields={"activity_id": [f"服务台账中没有编号 {record['activity_id']} 的活动,请核对编号"]})
-    if u.fetch(VOLUNTEER, record["volunteer_id"]) is None:
+    if person is None:
         raise ValidationFailed(fields={"volunteer_id": [f"志愿者(编号 {record['volunteer_id']})不存在,请重新选择"]})
     if u.tx.fetch_one("SELECT id FROM volunteer_services WHERE volunteer_id = ? AND activity_id = ? AND id <> ?",
                       [record["volunteer_id"], record["activity_id"], -1 if key is None else key]):
@@ -282,10 +302,13 @@ def _stored_services(rows: list[dict], db=None) -> dict[int, dict]:
 
 
 def _link_services(rows: list[dict], db=None) -> list[dict | str]:
-    """Each checked sheet row as it is stored, or why it cannot be: its activity is not on the ledger (one query)."""
+    """Each checked sheet row as it is stored, or why it cannot be: its activity is not on the ledger of the
+    reader's hubs (one query)."""
     ids = sorted({int(r["activity_id"]) for r in rows})
+    params: list = [ids]
+    mine = hub_scope.projects_within("project_id", params)
     known = {r["id"] for r in (db or get_db()).fetch_all(
-        "SELECT id FROM activities WHERE id IN (SELECT unnest(?))", [ids])}
+        f"SELECT id FROM activities WHERE id IN (SELECT unnest(?)) AND {mine}", params)}
     return [r if int(r["activity_id"]) in known else
             f"服务台账中没有编号 {r['activity_id']} 的活动:请核对服务活动编号"
             for r in rows]
@@ -322,10 +345,13 @@ def import_services(plan: importer.ImportPlan, actor: Actor, db=None) -> int:
 
 
 def project_activities(project_id: int, db=None) -> pd.DataFrame:
-    """The project's activities for the service form: id, date, title, the ledger's volunteer count as shown."""
+    """The project's activities for the service form: id, date, title, the ledger's volunteer count as shown (none
+    for a project of a hub the reader does not read)."""
+    params: list = [int(project_id)]
+    mine = scope.projects_in("a.project_id", params)
     return (db or get_db()).fetch_df(
         f"SELECT a.id, a.activity_date, a.title, {VOLUNTEERS_SQL} AS volunteers FROM activities a"
-        " WHERE a.project_id = ? ORDER BY a.activity_date DESC, a.id DESC", [int(project_id)])
+        f" WHERE a.project_id = ? AND {mine} ORDER BY a.activity_date DESC, a.id DESC", params)
 
 
 SERVICE_COLUMNS = columns("activity_date", "title", "name", "hours", "role", of=VolunteerService,
@@ -334,24 +360,30 @@ SERVICE_COLUMNS = columns("activity_date", "title", "name", "hours", "role", of=
 
 
 def services_of_activity(activity_id: int, db=None) -> pd.DataFrame:
+    params: list = [int(activity_id)]
+    mine = hub_scope.within("v.hub_id", params)
     return (db or get_db()).fetch_df(
         "SELECT a.activity_date, a.title, v.name, s.hours, s.role FROM volunteer_services s"
         " JOIN activities a ON a.id = s.activity_id JOIN volunteers v ON v.id = s.volunteer_id"
-        " WHERE s.activity_id = ? ORDER BY v.name", [int(activity_id)])
+        f" WHERE s.activity_id = ? AND {mine} ORDER BY v.name", params)
 
 
 def service_choices(activity_id: int, db=None) -> dict[int, str]:
     """The activity's service records, id -> 「志愿者 · 时长 · 角色」 (to pick one to correct)."""
+    params: list = [int(activity_id)]
+    mine = hub_scope.within("v.hub_id", params)
     return {r["id"]: f"{r['name']} · {r['hours']:g} 小时 · {r['role']}" for r in (db or get_db()).fetch_all(
         "SELECT s.id, v.name, s.hours, s.role FROM volunteer_services s JOIN volunteers v ON v.id = s.volunteer_id"
-        " WHERE s.activity_id = ? ORDER BY v.name, s.id", [int(activity_id)])}
+        f" WHERE s.activity_id = ? AND {mine} ORDER BY v.name, s.id", params)}
 
 
 def services_of_volunteer(volunteer_id: int, db=None) -> pd.DataFrame:
+    params: list = [int(volunteer_id)]
+    mine = hub_scope.within("v.hub_id", params)
     return (db or get_db()).fetch_df(
         "SELECT a.activity_date, a.title, v.name, s.hours, s.role FROM volunteer_services s"
         " JOIN activities a ON a.id = s.activity_id JOIN volunteers v ON v.id = s.volunteer_id"
-        " WHERE s.volunteer_id = ? ORDER BY a.activity_date DESC", [int(volunteer_id)])
+        f" WHERE s.volunteer_id = ? AND {mine} ORDER BY a.activity_date DESC", params)
 
 
 # ---- totals (SQL aggregates, cached) ----------------------------------------------------------------
@@ -368,40 +400,55 @@ _TOTALS_SQL = {
     "volunteer": (
         "SELECT v.name, v.community, o.name AS org, count(*) AS activities, sum(s.hours) AS hours"
         " FROM volunteer_services s JOIN volunteers v ON v.id = s.volunteer_id"
-        " LEFT JOIN organisations o ON o.id = v.org_id GROUP BY v.id, v.name, v.community, o.name"
+        " LEFT JOIN organisations o ON o.id = v.org_id WHERE {mine} GROUP BY v.id, v.name, v.community, o.name"
         " ORDER BY hours DESC, v.name"),
     "org": (
         "SELECT coalesce(o.name, '个人志愿者') AS org, count(DISTINCT s.volunteer_id) AS volunteers,"
         " count(DISTINCT s.activity_id) AS activities, sum(s.hours) AS hours"
         " FROM volunteer_services s JOIN volunteers v ON v.id = s.volunteer_id"
-        " LEFT JOIN organisations o ON o.id = v.org_id GROUP BY o.name ORDER BY hours DESC"),
+        " LEFT JOIN organisations o ON o.id = v.org_id WHERE {mine} GROUP BY o.name ORDER BY hours DESC"),
     "project": (
         "SELECT p.agreement_no, ap.title AS project, count(DISTINCT s.volunteer_id) AS volunteers,"
         " count(DISTINCT s.activity_id) AS activities, sum(s.hours) AS hours"
         " FROM volunteer_services s JOIN activities a ON a.id = s.activity_id JOIN projects p ON p.id = a.project_id"
-        " JOIN applications ap ON ap.id = p.application_id GROUP BY p.agreement_no, ap.title"
+        " JOIN volunteers v ON v.id = s.volunteer_id"
+        " JOIN applications ap ON ap.id = p.application_id WHERE {mine} GROUP BY p.agreement_no, ap.title"
         " ORDER BY hours DESC, p.agreement_no"),
 }
 _TOTAL_TABLES = {"volunteer": TOTAL_TABLES + ("organisations",), "org": TOTAL_TABLES + ("organisations",),
                  "project": TOTAL_TABLES + ("projects", "applications")}
 
 
-def totals(by: str, db=None) -> pd.DataFrame:
-    """Service totals ``by`` "volunteer", "org" (the organisation the volunteer serves with) or "project"."""
+def totals(by: str, db=None, hubs=READER) -> pd.DataFrame:
+    """Service totals ``by`` "volunteer", "org" (the organisation the volunteer serves with) or "project"; of the
+    volunteers of ``hubs`` (:mod:`core.resources.hubs`)."""
     db = db or get_db()
-    return cache.cached(f"volunteers:totals:{by}", by, _TOTAL_TABLES[by], lambda: db.fetch_df(_TOTALS_SQL[by]), db)
+    kept = hub_scope.keep(hubs)
+    params: list = []
+    sql = _TOTALS_SQL[by].format(mine=hub_scope.within("v.hub_id", params, kept))
+    return cache.cached(f"volunteers:totals:{by}", (by, kept), _TOTAL_TABLES[by], lambda: db.fetch_df(sql, params),
+                        db)
 
 
-def summary(db=None) -> dict:
-    """The register at a glance: volunteers, with consent, with service, hours, open calls."""
+def summary(db=None, hubs=READER) -> dict:
+    """The register at a glance: volunteers, with consent, with service, hours, open calls (of ``hubs``)."""
     db = db or get_db()
+    kept = hub_scope.keep(hubs)
 
     def load() -> dict:
+        params: list = []
+        people = hub_scope.within("hub_id", params, kept)
+        consented = hub_scope.within("hub_id", params, kept)
+        serving = hub_scope.within("v.hub_id", params, kept)
+        hours = hub_scope.within("v.hub_id", params, kept)
+        calls_of = hub_scope.projects_within("project_id", params, kept)
         return db.fetch_one(
-            "SELECT (SELECT count(*) FROM volunteers) AS volunteers,"
-            " (SELECT count(*) FROM volunteers WHERE consent) AS consented,"
-            " (SELECT count(DISTINCT volunteer_id) FROM volunteer_services) AS serving,"
-            " (SELECT coalesce(sum(hours), 0) FROM volunteer_services) AS hours,"
-            " (SELECT count(*) FROM volunteer_calls WHERE status = '招募中') AS open_calls")
+            f"SELECT (SELECT count(*) FROM volunteers WHERE {people}) AS volunteers,"
+            f" (SELECT count(*) FROM volunteers WHERE consent AND {consented}) AS consented,"
+            " (SELECT count(DISTINCT s.volunteer_id) FROM volunteer_services s JOIN volunteers v"
+            f"  ON v.id = s.volunteer_id WHERE {serving}) AS serving,"
+            " (SELECT coalesce(sum(s.hours), 0) FROM volunteer_services s JOIN volunteers v"
+            f"  ON v.id = s.volunteer_id WHERE {hours}) AS hours,"
+            f" (SELECT count(*) FROM volunteer_calls WHERE status = '招募中' AND {calls_of}) AS open_calls", params)
 
-    return cache.cached("volunteers:summary", 0, ("volunteers", "volunteer_services", "volunteer_calls"), load, db)
+    return cache.cached("volunteers:summary", kept, ("volunteers", "volunteer_services", "volunteer_calls"), load, db)

@@ -49,7 +49,8 @@ def filters_bar() -> Filters:
 
 
 def hub_note(f: Filters) -> None:
-    """Say that these records belong to no hub yet (counted for the default hub only)."""
+    """Say that the partners' records belong to no hub yet (counted for the default hub only; every other figure
+    here counts the filters' hubs)."""
     view.hub_note(f, res.UNHUBBED)
 
 
