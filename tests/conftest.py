@@ -64,7 +64,8 @@ def pytest_configure(config):
     if "PYTEST_XDIST_WORKER" not in os.environ:
         from tests import demo_cache
 
-        os.environ["HUBDESK_TEST_DEMO_BUILT"] = "1" if demo_cache.is_built() else "0"
+        built = demo_cache.pg_is_built() if ENGINE == "postgres" else demo_cache.is_built()
+        os.environ["HUBDESK_TEST_DEMO_BUILT"] = "1" if built else "0"
 
 
 @pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py has put the browser tests in their groups
@@ -98,9 +99,15 @@ def pytest_collection_finish(session):
     Under pytest-xdist one worker does it."""
     from tests import demo_cache
 
-    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0" or demo_cache.is_built() or ENGINE == "postgres":
+    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0":
         return
-    if any(_needs_demo(item) for item in session.items):
+    if ENGINE == "postgres":  # the demo on PostgreSQL: built (or restored) into this worker's cluster meanwhile
+        from tests import pg_cluster
+
+        if pg_cluster.missing_reason() is None and any(_needs_demo(item) for item in session.items):
+            demo_cache.pg_build_in_background(pg_cluster.cluster)
+        return
+    if not demo_cache.is_built() and any(_needs_demo(item) for item in session.items):
         demo_cache.build_in_background()
 
 
@@ -117,7 +124,8 @@ def _reset_process_state() -> None:
 
 
 # HUBDESK_TEST_ENGINE=postgres: every test's database is a fresh PostgreSQL database (tests/pg_cluster.py) instead
-# of a DuckDB file; DuckDB is the default. Tests that need the demo database stay DuckDB-only for now (skipped).
+# of a DuckDB file; DuckDB is the default. The demo database is then a copy of the cluster's template_demo
+# (tests/pg_cluster.py Cluster.demo: the demo built on PostgreSQL once per code version, tests/demo_cache.pg_demo).
 ENGINE = (os.environ.get("HUBDESK_TEST_ENGINE") or "duckdb").strip().lower()
 
 
@@ -152,10 +160,10 @@ def isolated(tmp_path, monkeypatch, request):
     monkeypatch.setenv("HUBDESK_DEMO", "0")
     pg_name = None
     if ENGINE == "postgres":
-        if "demo_db" in request.fixturenames or "demo_template" in request.fixturenames:
-            pytest.skip("needs the demo database: DuckDB only for now")
         cluster = pg_cluster_or_skip()
-        pg_name, url = cluster.fresh("communities" if "db" in request.fixturenames else "migrated", tmp_path)
+        kind = "demo" if "demo_db" in request.fixturenames or "demo_template" in request.fixturenames \
+            else "communities" if "db" in request.fixturenames else "migrated"
+        pg_name, url = cluster.fresh(kind, tmp_path)
         monkeypatch.setenv("HUBDESK_DB", url)
         monkeypatch.setenv("HUBDESK_DATA_DIR", str(tmp_path))
     _reset_process_state()
@@ -196,8 +204,8 @@ def demo_template():
     """The demo database of this code version, built once (``tests/demo_cache.py``); copy, never open."""
     from tests import demo_cache
 
-    if ENGINE == "postgres":
-        pytest.skip("needs the demo database: DuckDB only for now")
+    if ENGINE == "postgres":  # the name of the cluster's demo template (isolated copies it for the test)
+        return pg_cluster_or_skip().demo()[0]
     return demo_cache.template()
 
 
@@ -208,7 +216,7 @@ def demo_db(isolated, demo_template, monkeypatch):
 
     from tests import demo_cache
 
-    target = isolated / "hub.duckdb"
-    demo_cache.copy_to(target)  # with the secrets file holding its audit key, and its audit head file
+    if ENGINE != "postgres":  # on PostgreSQL, isolated made it from the cluster's demo template
+        demo_cache.copy_to(isolated / "hub.duckdb")  # with the secrets file holding its audit key, and its audit head
     monkeypatch.setenv("HUBDESK_DEMO", "1")
     return app.bootstrap()

@@ -7,7 +7,9 @@ use only; fsync off), stopped and deleted at the end. PostgreSQL refuses to run 
 root the cluster runs as ``nobody`` (``runuser``), its folder owned by that user.
 
 Each test gets a fresh database in milliseconds: ``CREATE DATABASE … TEMPLATE`` of a database migrated once per
-session (:meth:`Cluster.template`), and dropped after the test.
+session (:meth:`Cluster.templates`), and dropped after the test. The demo database (``demo_db``) is copied the same
+way from ``template_demo`` (:meth:`Cluster.demo`), restored once per process from a ``pg_dump`` of the demo built on
+PostgreSQL, which ``tests/demo_cache.py`` keeps per code version (built by the first process that needs it).
 
 Binaries: ``HUBDESK_PG_BIN``, else the newest ``/usr/lib/postgresql/*/bin``, else ``pg_ctl`` on PATH. Missing:
 the tests that need the cluster are skipped, or fail under ``CI=true`` (``.ci/run`` installs Debian's
@@ -68,6 +70,8 @@ class Cluster:
         self.port = _free_port()
         self.as_nobody = os.geteuid() == 0
         self._templates: dict[str, str] = {}
+        self._demo: tuple[str, Path, Path] | None = None
+        self._demo_lock = threading.Lock()
         self._version: int | None = None
         self._lock = threading.Lock()
         self.started = False
@@ -82,6 +86,13 @@ class Cluster:
             raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
                                + self._log_tail())
         return done
+
+    def client(self, *args: str, timeout: float = 300) -> None:
+        """Runs a client program of the cluster's (``pg_dump``, ``pg_restore``) as this user: only the server must
+        not run as root, and the files it reads and writes are this user's."""
+        done = subprocess.run([str(self.bin / args[0]), *args[1:]], capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed ({done.returncode}):\n{done.stderr[-2000:]}" + self._log_tail())
 
     def _log_tail(self) -> str:
         log = self.root / "server.log"
@@ -177,21 +188,42 @@ class Cluster:
     def head_file(self, template: str) -> Path:
         return self.root / "state" / f"{template}.postgresql.audit-head"
 
+    def demo(self, environ: dict | None = None) -> tuple[str, Path, Path]:
+        """``template_demo``: the demo database of this code version, restored from its ``pg_dump``
+        (``tests/demo_cache.pg_demo``, built now in this cluster if missing, its child process given ``environ``);
+        returns (its name, the secrets file holding its audit key, its audit head file). Nothing stays connected to
+        it (a template being copied must have no connections)."""
+        from tests import demo_cache
+
+        with self._demo_lock:
+            if self._demo is None:
+                dump = demo_cache.pg_demo(self, environ)
+                self.drop(DEMO)
+                self.admin(f'CREATE DATABASE "{DEMO}"')
+                self.client("pg_restore", "--no-owner", f"--dbname={self.url(DEMO)}", str(dump))
+                secrets, head = demo_cache.pg_companions(dump)
+                self._demo = (DEMO, secrets, head)
+            return self._demo
+
     def fresh(self, kind: str, data_dir: Path) -> tuple[str, str]:
-        """A new database copied from the template ``kind``, with the template's audit key at
-        ``data_dir/secrets.toml`` and its audit head file as the new database's (in ``data_dir``, which is to be
-        ``HUBDESK_DATA_DIR``); returns (name, URL)."""
-        template = self.templates()[kind]
+        """A new database copied from the template ``kind`` (``migrated``, ``communities`` or ``demo``), with the
+        template's audit key at ``data_dir/secrets.toml`` and its audit head file as the new database's (in
+        ``data_dir``, which is to be ``HUBDESK_DATA_DIR``); returns (name, URL)."""
+        if kind == "demo":
+            template, secrets, head = self.demo()
+        else:
+            template = self.templates()[kind]
+            secrets, head = self.secrets, self.head_file(template)
         name = self.create(template=template)
         if kind != "migrated":
-            shutil.copy(self.secrets, data_dir / "secrets.toml")
-            head = self.head_file(template)
+            shutil.copy(secrets, data_dir / "secrets.toml")
             if head.exists():
                 shutil.copy(head, data_dir / f"{name}.postgresql.audit-head")
         return name, self.url(name)
 
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO = "template_demo"
 TEMPLATE_CODE = """
 import sys
 import psycopg
@@ -212,24 +244,26 @@ db.close_all()
 
 _cluster: Cluster | None = None
 _failed: str | None = None
+_starting = threading.Lock()  # the demo's background build (tests/conftest.py) and the tests start it at once
 
 
 def cluster() -> Cluster:
     """This process's cluster, started on first use (stopped by :func:`stop`, at the end of the session)."""
     global _cluster, _failed
-    if _failed:  # tried once in this process: do not try (and wait) again for every test
-        raise RuntimeError(_failed)
-    if _cluster is None:
-        c = Cluster()
-        try:
-            c.start()
-        except BaseException as exc:
-            c.stop()
-            _failed = f"the test PostgreSQL cluster did not start: {exc}"
-            raise
-        _cluster = c
-        atexit.register(stop)
-    return _cluster
+    with _starting:
+        if _failed:  # tried once in this process: do not try (and wait) again for every test
+            raise RuntimeError(_failed)
+        if _cluster is None:
+            c = Cluster()
+            try:
+                c.start()
+            except BaseException as exc:
+                c.stop()
+                _failed = f"the test PostgreSQL cluster did not start: {exc}"
+                raise
+            _cluster = c
+            atexit.register(stop)
+        return _cluster
 
 
 def stop() -> None:
