@@ -8,9 +8,17 @@ query of :data:`core.dashboards.dashboard.QUERIES` timed on each, and the ratio.
 2. A throwaway PostgreSQL cluster (``tests/pg_cluster.py``: ``initdb`` in a temporary folder, the tests' settings —
    fsync off, ``shared_buffers`` 32 MB —, not a tuned server) and an empty database; the copy moved into it with
    ``move-to-postgres``'s code (:func:`core.platform.export.move_database`: COPY, every table checked), timed.
-3. Per engine, in this one process, one engine after the other: each query once to warm up (connections, plans,
-   buffers), then ``--repeat`` times **raw** (the query function, no cache) and **cold** (``dashboard.run`` after
-   ``cache.clear()``: what a screen pays after a write); medians.
+3. The analytics **snapshot** (``HUBDESK_ANALYTICS=snapshot``, :mod:`core.platform.snapshot`): a DuckDB file made
+   from the PostgreSQL database by :meth:`Snapshot.refresh`, timed in full (every table: a server's first refresh),
+   then after one table's version moved (``table_versions`` bumped as a write of that table bumps it: the refresh
+   copies that table alone), for a small table and for the largest the dashboards read; and with nothing moved.
+   Its copy is checked against PostgreSQL (every copied table's rows and content checksum, as ``move-to-postgres``).
+4. Per query, on each engine (DuckDB, PostgreSQL, the snapshot) in this one process, the engines taking turns within
+   each repeat: once to warm up (connections, plans, buffers), then ``--repeat`` times **raw** (the query function,
+   no cache), **cold**
+   (``dashboard.run`` after ``cache.clear()``: what a screen pays after a write) and **warm** (``dashboard.run``
+   with its figure cached: every later screen until a write); medians. On the snapshot a write reaches the figures
+   at its next refresh: "after a write" there is the refresh of the written table plus the cold run.
 
 Both engines run on the same machine at the same moment, so the **ratios** carry the result (this 2-core machine is
 shared; absolute milliseconds move with its load). No assertion: this reports.
@@ -33,62 +41,134 @@ if str(ROOT) not in sys.path:
 BENCH = ROOT / "bench"
 
 
+def _ms(fn, before=None) -> float:
+    """Milliseconds of one ``fn()`` (``before()`` first, not timed)."""
+    if before:
+        before()
+    t = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t) * 1000
+
+
 def _median_ms(fn, repeat: int, before=None) -> float:
-    times = []
-    for _ in range(repeat):
-        if before:
-            before()
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+    return statistics.median(_ms(fn, before) for _ in range(repeat))
 
 
-def measure(db, repeat: int) -> dict[str, dict]:
+def measure(dbs: dict, repeat: int) -> dict[str, dict[str, dict]]:
+    """Every query on every engine of ``dbs`` (name -> Database), the engines taking turns within each repeat (so a
+    change of the machine's load meanwhile falls on all of them alike); medians per engine and query."""
     from core.dashboards import dashboard
     from core.platform import cache
 
     f = dashboard.Filters().resolved()
-    out = {}
+    out: dict[str, dict[str, dict]] = {e: {} for e in dbs}
     for name, q in dashboard.QUERIES.items():
-        rows = len(q.fn(f, db))  # warm-up
-        out[name] = {"label": q.label, "rows": rows,
-                     "raw": _median_ms(lambda: q.fn(f, db), repeat),
-                     "cold": _median_ms(lambda: dashboard.run(name, None, db), repeat, cache.clear)}
+        times = {e: {"raw": [], "cold": [], "warm": []} for e in dbs}
+        for e, db in dbs.items():
+            out[e][name] = {"label": q.label, "rows": len(q.fn(f, db))}  # warm-up
+        for _ in range(repeat):
+            for e, db in dbs.items():
+                times[e]["raw"].append(_ms(lambda: q.fn(f, db)))
+                times[e]["cold"].append(_ms(lambda: dashboard.run(name, None, db), cache.clear))
+                times[e]["warm"].append(_ms(lambda: dashboard.run(name, None, db)))
+        for e in dbs:
+            out[e][name].update({k: statistics.median(v) for k, v in times[e].items()})
     return out
+
+
+BIG_TABLE = "activities"  # the largest table the dashboards read (the service ledger)
+SMALL_TABLE = "organisations"
+
+
+def snapshot_refreshes(pgdb, folder: Path, repeat: int):
+    """A Snapshot of ``pgdb`` (not routed: measured directly), its full refresh and one-table refreshes timed (ms),
+    and its copy checked against PostgreSQL."""
+    from core.platform import export, snapshot
+
+    snap = snapshot.Snapshot(pgdb, folder, 60)
+    first = snap.refresh()
+    live, copy = export.engine_sums(pgdb), export.engine_sums(snap.db)
+    masked = {t for t, _ in export.SECRET_COLUMNS}  # users' password hashes are not copied
+    differ = sorted(t for t in first.copied if live[t] != copy[t] and t not in masked)
+    if differ:
+        raise SystemExit(f"the snapshot differs from PostgreSQL in {differ}")
+
+    def moved(table: str):
+        def bump() -> None:
+            with pgdb.transaction() as tx:  # as a write of ``table`` bumps it
+                tx.touch(table)
+        return bump
+
+    times = {"full": {"ms": first.seconds * 1000, "tables": len(first.copied), "rows": first.rows}}
+    for key, table in (("small", SMALL_TABLE), ("big", BIG_TABLE)):
+        rows = pgdb.scalar(f"SELECT count(*) FROM {table}")
+        times[key] = {"ms": _median_ms(lambda: snap.refresh(), repeat, moved(table)), "tables": 1, "rows": rows,
+                      "table": table}
+    times["none"] = {"ms": _median_ms(lambda: snap.refresh(), repeat), "tables": 0, "rows": 0}
+    return snap, times
 
 
 def _fmt(ms: float) -> str:
     return f"{ms:.1f}" if ms < 100 else f"{ms:,.0f}"
 
 
-def report(scale: int, repeat: int, duck: dict, pg: dict, moved: dict, started: str, loads: tuple) -> str:
+def report(scale: int, repeat: int, duck: dict, pg: dict, snap: dict, refreshes: dict, moved: dict, started: str,
+           loads: tuple) -> str:
     lines = [
-        f"# Dashboard queries on PostgreSQL beside DuckDB ({scale}x, issue 20)", "",
+        f"# Dashboard queries on PostgreSQL beside DuckDB, and on the analytics snapshot ({scale}x, issue 20)", "",
         f"Run {started} with `python3 bench/pg_dashboards.py --scale {scale} --repeat {repeat}`: medians of {repeat}, "
         f"in milliseconds; load average {loads[0]:.2f} at the start, {loads[1]:.2f} at the end ({os.cpu_count()} cores, "
         "shared with other work: read the **ratios**). How it measures: the docstring of `bench/pg_dashboards.py`.", "",
         f"Data: the benchmark's {scale}x data (`bench/generate.py`), {moved['tables']} tables, {moved['rows']:,} rows, "
         f"moved from the DuckDB file into PostgreSQL by `move-to-postgres`'s code in {moved['seconds']:.1f} s (COPY, "
-        "then every table read back and compared, and the audit chain verified, in one transaction).", "",
+        "then every table read back and compared, and the audit chain verified, in one transaction; then ANALYZE).", "",
+        "**DuckDB** = the embedded file; **PostgreSQL** = live (`HUBDESK_ANALYTICS=live`, the default); **snapshot** = "
+        "the DuckDB copy a server keeps of PostgreSQL (`HUBDESK_ANALYTICS=snapshot`, `core/platform/snapshot.py`). "
         "**raw** = the query function without the cache; **cold** = `dashboard.run` with the cache cleared first "
-        "(what a screen pays after a write). Ratio = PostgreSQL / DuckDB.", "",
-        "| query | rows | DuckDB raw | PostgreSQL raw | ratio | DuckDB cold | PostgreSQL cold | ratio |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "(what a screen pays after a write); **warm** = `dashboard.run` with the figure cached. "
+        "Ratios: against DuckDB's time.", "",
+        "| query | rows | DuckDB raw | PostgreSQL raw | snapshot raw | PG ratio | snapshot ratio "
+        "| DuckDB cold | PostgreSQL cold | snapshot cold | PG ratio | snapshot ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    tot = {"draw": 0.0, "praw": 0.0, "dcold": 0.0, "pcold": 0.0}
+    keys = ("raw", "cold", "warm")
+    tot = {(e, k): 0.0 for e in ("d", "p", "s") for k in keys}
     for name, d in duck.items():
-        p = pg[name]
-        rows = str(d["rows"]) if d["rows"] == p["rows"] else f"{d['rows']} / {p['rows']}"
-        lines.append(f"| {name} ({d['label']}) | {rows} | {_fmt(d['raw'])} | {_fmt(p['raw'])} | {p['raw'] / d['raw']:.1f}× "
-                     f"| {_fmt(d['cold'])} | {_fmt(p['cold'])} | {p['cold'] / d['cold']:.1f}× |")
-        tot["draw"] += d["raw"]
-        tot["praw"] += p["raw"]
-        tot["dcold"] += d["cold"]
-        tot["pcold"] += p["cold"]
-    lines.append(f"| **all queries (sum)** | | {_fmt(tot['draw'])} | {_fmt(tot['praw'])} | {tot['praw'] / tot['draw']:.1f}× "
-                 f"| {_fmt(tot['dcold'])} | {_fmt(tot['pcold'])} | {tot['pcold'] / tot['dcold']:.1f}× |")
-    lines += ["", "Rows shown as `a / b` differ between the engines (DuckDB / PostgreSQL); equal counts are one number.", ""]
+        p, n = pg[name], snap[name]
+        counts = {d["rows"], p["rows"], n["rows"]}
+        rows = str(d["rows"]) if len(counts) == 1 else f"{d['rows']} / {p['rows']} / {n['rows']}"
+        lines.append(f"| {name} ({d['label']}) | {rows} "
+                     f"| {_fmt(d['raw'])} | {_fmt(p['raw'])} | {_fmt(n['raw'])} | {p['raw'] / d['raw']:.1f}× "
+                     f"| {n['raw'] / d['raw']:.1f}× "
+                     f"| {_fmt(d['cold'])} | {_fmt(p['cold'])} | {_fmt(n['cold'])} | {p['cold'] / d['cold']:.1f}× "
+                     f"| {n['cold'] / d['cold']:.1f}× |")
+        for e, m in (("d", d), ("p", p), ("s", n)):
+            for k in keys:
+                tot[(e, k)] += m[k]
+    lines.append(f"| **all queries (sum)** | | {_fmt(tot['d', 'raw'])} | {_fmt(tot['p', 'raw'])} | {_fmt(tot['s', 'raw'])} "
+                 f"| {tot['p', 'raw'] / tot['d', 'raw']:.1f}× | {tot['s', 'raw'] / tot['d', 'raw']:.1f}× "
+                 f"| {_fmt(tot['d', 'cold'])} | {_fmt(tot['p', 'cold'])} | {_fmt(tot['s', 'cold'])} "
+                 f"| {tot['p', 'cold'] / tot['d', 'cold']:.1f}× | {tot['s', 'cold'] / tot['d', 'cold']:.1f}× |")
+    lines += ["", "Rows shown as `a / b / c` differ between DuckDB / PostgreSQL / the snapshot; equal counts are one "
+              "number.", "",
+              f"**Warm** (the cached figure; all queries, sum): DuckDB {_fmt(tot['d', 'warm'])}, PostgreSQL "
+              f"{_fmt(tot['p', 'warm'])}, snapshot {_fmt(tot['s', 'warm'])}; the slowest single query "
+              f"{_fmt(max(m['warm'] for e in (duck, pg, snap) for m in e.values()))}.", "",
+              "## The snapshot's refreshes", "",
+              "What a refresh costs (one REPEATABLE READ read of PostgreSQL, the moved tables copied by COPY … TO STDOUT "
+              "(CSV) and DuckDB's read_csv, one DuckDB transaction); the copy was checked against PostgreSQL (every "
+              "table's rows and content checksum equal).", "",
+              "| refresh | tables copied | rows copied | ms |", "|---|---:|---:|---:|"]
+    for key, what in (("full", "full (a server's first)"), ("small", "one table moved: {table}"),
+                      ("big", "one table moved: {table} (the largest the dashboards read)"),
+                      ("none", "nothing moved")):
+        r = refreshes[key]
+        lines.append(f"| {what.format(table=r.get('table', ''))} | {r['tables']} | {r['rows']:,} | {_fmt(r['ms'])} |")
+    big = refreshes["big"]
+    lines += ["", f"After a write of `{big['table']}` the snapshot's figures are fresh at its next refresh; the screen "
+              f"then pays the cold run: {_fmt(big['ms'])} (refresh, in the background thread) + "
+              f"{_fmt(tot['s', 'cold'])} (every query cold on the snapshot) against PostgreSQL's "
+              f"{_fmt(tot['p', 'cold'])} cold.", ""]
     return "\n".join(lines)
 
 
@@ -97,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--out", type=Path, default=BENCH / "RESULTS-pg.md")
-    ap.add_argument("--analyze", action="store_true", help="ANALYZE the PostgreSQL database after the move")
+    ap.add_argument("--analyze", action="store_true", help="ANALYZE again after the move (move-to-postgres runs it now)")
     args = ap.parse_args(argv)
 
     from tests import demo_cache, pg_cluster
@@ -126,9 +206,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.analyze:  # the planner's statistics, as autovacuum would gather them some time after a bulk load
             with pgdb.transaction() as tx:
                 tx.execute("ANALYZE")
-        duck_ms = measure(duck, args.repeat)
-        pg_ms = measure(pgdb, args.repeat)
-        text = report(args.scale, args.repeat, duck_ms, pg_ms, moved_info, started, (load_start, os.getloadavg()[0]))
+        snap, refreshes = snapshot_refreshes(pgdb, work, args.repeat)
+        ms = measure({"duck": duck, "pg": pgdb, "snap": snap.db}, args.repeat)
+        text = report(args.scale, args.repeat, ms["duck"], ms["pg"], ms["snap"], refreshes, moved_info, started,
+                      (load_start, os.getloadavg()[0]))
+        snap.stop()
         core_db.close_all()
     finally:
         cluster.stop()

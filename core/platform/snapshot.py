@@ -162,12 +162,23 @@ class Snapshot:
                         for t in moved:
                             copied[t] = self._copy(cur, tx, t, Path(work) / f"{t}.csv")
                             tx.touch(t)  # after the commit: the cached figures that read t are computed again
+            if copied:
+                self._checkpoint()
             self._seen = versions
             self.as_of = as_of
             self.error = None
             self.refreshes += 1
             self.last = Refresh(as_of, copied, time.perf_counter() - started)
             return self.last
+
+    def _checkpoint(self) -> None:
+        """The copied tables written into the file, compressed, and the old rows' space given back (else the replaced
+        rows stay beside the new ones until DuckDB's own checkpoint, at 16 MB of log)."""
+        try:
+            with self.db.read() as cur:
+                cur.execute("CHECKPOINT")
+        except Exception as exc:  # noqa: BLE001 - a reader's open transaction: the next refresh checkpoints
+            log.info("HubDesk: analytics snapshot not checkpointed now: %s", exc)
 
     def _copy(self, cur, tx, table: str, file: Path) -> int:
         """``table`` from PostgreSQL (inside the snapshot's transaction ``cur``) into the open DuckDB transaction
