@@ -127,6 +127,7 @@ def test_the_caption_and_the_admins_refresh(pg_db):
     fr = snapshot.Freshness(dt.datetime(2026, 12, 8, 12, 3, 5), 60.0)
     assert snapshot.caption(fr, dt.datetime(2026, 12, 8, 12, 4, 10)) == \
         "数据截至 12:03:05(约 1 分钟前,每 60 秒更新;刚保存的修改将在下次更新后计入)"
+    assert snapshot.caption(fr, dt.datetime(2026, 12, 8, 12, 3, 7)).startswith("数据截至 12:03:05(刚刚,每 60 秒更新;")
     assert snapshot.caption(snapshot.Freshness(fr.as_of, 300.0), dt.datetime(2026, 12, 9, 9, 0, 0)).startswith(
         "数据截至 2026-12-08 12:03:05(约 21 小时前,每 5 分钟更新;")
     with pytest.raises(PermissionDenied, match="只有管理员"):

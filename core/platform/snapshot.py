@@ -328,8 +328,10 @@ def _every_text(every: float) -> str:
 
 
 def _ago(seconds: float) -> str:
+    if seconds < 10:
+        return "刚刚"
     if seconds < 60:
-        return f"约 {max(0, int(seconds))} 秒前"
+        return f"约 {int(seconds)} 秒前"
     if seconds < 3600:
         return f"约 {round(seconds / 60)} 分钟前"
     return f"约 {round(seconds / 3600)} 小时前"
