@@ -99,7 +99,8 @@ def snapshot_refreshes(pgdb, folder: Path, repeat: int):
                 tx.touch(table)
         return bump
 
-    times = {"full": {"ms": first.seconds * 1000, "tables": len(first.copied), "rows": first.rows}}
+    times = {"full": {"ms": first.seconds * 1000, "tables": len(first.copied), "rows": first.rows,
+                      "mb": snap.path.stat().st_size / 2**20}}
     for key, table in (("small", SMALL_TABLE), ("big", BIG_TABLE)):
         rows = pgdb.scalar(f"SELECT count(*) FROM {table}")
         times[key] = {"ms": _median_ms(lambda: snap.refresh(), repeat, moved(table)), "tables": 1, "rows": rows,
@@ -164,6 +165,7 @@ def report(scale: int, repeat: int, duck: dict, pg: dict, snap: dict, refreshes:
                       ("none", "nothing moved")):
         r = refreshes[key]
         lines.append(f"| {what.format(table=r.get('table', ''))} | {r['tables']} | {r['rows']:,} | {_fmt(r['ms'])} |")
+    lines += ["", f"The snapshot's file after the full refresh: {refreshes['full']['mb']:,.0f} MB."]
     big = refreshes["big"]
     lines += ["", f"After a write of `{big['table']}` the snapshot's figures change at its next refresh "
               f"({_fmt(big['ms'])}, in the server's background thread, no screen waits for it); the dashboards then "
