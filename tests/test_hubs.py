@@ -339,6 +339,7 @@ def test_the_demo_network_puts_xiasha_under_qiantang_and_generates_other_streets
         assert {r["community"] for r in db.fetch_all("SELECT community FROM organisations WHERE hub_id = ?",
                                                      [tree[street]["id"]])} <= set(names)
     assert len(communities.names(db, hubs=(DEFAULT_HUB,))) == 21
-    assert demo_hubs.load(db) == {"hubs": 0, "accounts": 0, "communities": 0, "network_organisations": 0}
+    assert demo_hubs.load(db) == {"hubs": 0, "accounts": 0, "communities": 0, "network_organisations": 0,
+                                  "network_trainings": 0}
     assert (db.scalar("SELECT count(*) FROM hubs"), len(_orgs(db)), db.scalar("SELECT count(*) FROM users")) == before
     assert demo_hubs.organisation_rows() == demo_hubs.organisation_rows()

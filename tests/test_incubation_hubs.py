@@ -199,11 +199,15 @@ def test_baiyang_staff_see_none_of_xiashas_incubation_and_qiantang_reads_it(demo
                   (("by_staff", ("staff",)), ("staff", ("staff",)), ("qt_leader", ("leader",))))
     xiasha_trainings = {int(r["id"]) for r in db.fetch_all("SELECT id FROM trainings WHERE hub_id = 1")}
     assert len(xiasha_trainings) == 58  # the case study's, all 下沙's street trainings
-    assert not _listed(by) & xiasha_trainings and _listed(xs) >= xiasha_trainings and _listed(qt) >= xiasha_trainings
+    district = db.fetch_one("SELECT t.id FROM trainings t JOIN hubs h ON h.id = t.hub_id WHERE h.level = '区'")["id"]
+    assert _listed(by) == {district}  # 钱塘区's training, and none of 下沙's
+    assert _listed(xs) == xiasha_trainings | {district} and _listed(qt) == xiasha_trainings | {district}
     org = int(db.scalar("SELECT org_id FROM assessments ORDER BY id LIMIT 1"))
     training = min(xiasha_trainings)
     with screen_of(by):
-        assert T.get(training) is None and T.by_event().empty
+        assert T.get(training) is None and list(T.by_event()["id"]) == [district]
+        signed = set(T.attendance(district)["org_id"])  # 白杨's own two of the four sign-ins
+        assert len(signed) == 2 and signed <= {o for o, _ in organisations.options()}
         assert mentoring.sessions().empty and mentoring.actions().empty and A.assessed_orgs() == []
         assert lifecycle.current_ratings().empty and lifecycle.expiring().empty
         with pytest.raises(NotFound):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from core.demo import incubation as demo_incubation
 from core.demo.common import create_accounts
 from core.orgs import communities as community_list, hubs
 from core.orgs.organisations import ORGANISATION
@@ -110,4 +111,7 @@ def load(db) -> dict[str, int]:
     added["network_organisations"] = len(records.create_many(
         ORGANISATION, [row for _, row in rows], SYSTEM, system=[{"hub_id": ids[hub]} for hub, _ in rows], db=db)) \
         if rows else 0
+    # 钱塘区's training, attended by organisations of 下沙 and 白杨 (a district's training is seen below it)
+    added["network_trainings"] = demo_incubation.load_network_training(
+        db, ids[QIANTANG], (ids[XIASHA["name"]] if XIASHA["name"] in ids else DEFAULT_HUB, ids[BAIYANG]))
     return added

@@ -910,3 +910,38 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
     counts["stage_changes"], counts["incubation_decisions"] = len(stage_rows), len(p["incubation_decisions"])
     counts["ratings"] = len(p["ratings"])
     return dict(counts)
+
+
+# ---- the network's shared training (issue 20) ------------------------------------------------------------------
+DISTRICT_TRAINING = {"title": "钱塘区社会组织财务规范化专题培训", "kind": "专题讲座", "topic": "财税管理",
+                     "trainer": "钱塘区社会组织服务中心特聘会计师", "partner": None, "capacity": 30,
+                     "place": "钱塘区社会组织服务中心培训室", "notes": "区级培训,各街道社会组织均可报名"}
+DISTRICT_FEEDBACK = ((5, 5, 4, "讲解清楚,回去就能用"), (4, 5, 4, "案例贴近实际,很有收获"), (5, 4, 5, None),
+                     (4, 4, 4, "希望多开展此类培训"))
+
+
+def load_network_training(db, district_hub: int, streets: tuple[int, ...], today: dt.date | None = None,
+                          actor: Actor = SYSTEM) -> int:
+    """One training organised by a district (``district_hub``), three weeks before ``today``, attended by two
+    organisations of each of ``streets`` (the first registered of each, active), each attendee with feedback: a
+    district's training seen by every street below it (core.incubation.scope); the streets' own figures (下沙's 58
+    trainings) unchanged. Idempotent; returns how many trainings it added (0 or 1)."""
+    today = today or dt.date.today()
+    if db.scalar("SELECT count(*) FROM trainings WHERE title = ?", [DISTRICT_TRAINING["title"]]):
+        return 0
+    day = _weekday(today - _days(21), today - _days(30), today - _days(14))
+    orgs = [r for hub in streets for r in db.fetch_all(
+        "SELECT id, contact_person FROM organisations WHERE hub_id = ? AND active AND reg_date < ? ORDER BY reg_date, id"
+        " LIMIT 2", [int(hub), day])]
+    tid = records.create(TRAINING, {**DISTRICT_TRAINING, "training_date": day}, actor,
+                         system={"hub_id": int(district_hub)}, db=db)  # stored first: the sign-ins choose it
+    with records.unit(actor, db) as u:
+        for i, o in enumerate(orgs):
+            sign_in = records.clean(ATTENDANCE, {"training_id": tid, "org_id": o["id"],
+                                                 "person": o["contact_person"] or "负责人", "position": "财务负责人"},
+                                    {"training_date": day})
+            aid = u.create(ATTENDANCE, sign_in, validated=True)
+            use, clarity, fit, comment = DISTRICT_FEEDBACK[i % len(DISTRICT_FEEDBACK)]
+            u.create(FEEDBACK, {"attendance_id": aid, "usefulness": use, "clarity": clarity, "fit": fit,
+                                "comment": comment})
+    return 1
