@@ -35,7 +35,9 @@ def registry_figures(db=None, hubs=_ALL) -> dict:
         " count(*) FILTER (WHERE incubation_in IS NOT NULL AND incubation_out IS NULL AND active) AS incubating,"
         " count(DISTINCT community) FILTER (WHERE active) AS communities_covered"
         f" FROM organisations WHERE true{mine}", params)
-    row["communities"] = db.scalar("SELECT count(*) FROM communities")
+    held, held_params = ("true", []) if hubs is None else \
+        (f"hub_id IN ({', '.join('?' for _ in hubs)})" if hubs else "false", [int(h) for h in hubs])
+    row["communities"] = db.scalar(f"SELECT count(*) FROM communities WHERE {held}", held_params)  # the hubs' own
     row["ratings"] = {r["rating"]: r["n"] for r in db.fetch_all(
         "SELECT rating, count(*) AS n FROM organisations WHERE active AND rating IS NOT NULL"
         f" AND (rating_expiry IS NULL OR rating_expiry >= current_date){mine} GROUP BY rating", params)}
