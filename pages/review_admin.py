@@ -18,12 +18,13 @@ from core.ui.session import act, require, settled, show_flash
 from core.ui.text import md
 from core.ui.tables import paged_table
 from core.ui.documents import download_buttons
-from schemas.columns import JOINED, columns, label
+from schemas.columns import JOINED, SYSTEM, columns, label
 from schemas.review import Affiliation, Criterion, FlagResolution, Override, ReopenReason, ReviewerProfile
 from schemas.user import UserAccount
 
 CRIT_COLS = ["name", "max_score", "weight", "guidance"]
-EXPERT_COLUMNS = columns("name", "title", "employer", "expertise", "load_cap", "username", of=(UserAccount, ReviewerProfile))
+EXPERT_COLUMNS = columns("name", "title", "employer", "expertise", "load_cap", "hub", "username", of=(UserAccount, ReviewerProfile),
+                         computed={"hub": SYSTEM["hub_id"]})
 AFFILIATION_COLUMNS = columns("org", "relation", "note", of=Affiliation)
 
 def _why(reason: str | None) -> None:
@@ -53,8 +54,9 @@ def experts() -> None:
         return page.assign(load_cap=page["load_cap"].replace("—", "批次设置"))
 
     paged_table(reviewers.reviewer_rows(), "评审专家", key="experts:list", columns=EXPERT_COLUMNS, shown=shown)
-    st.caption("评审专家账号在「用户与角色」中创建(角色:评审专家)。")
-    people = reviewers.reviewers()  # the picker below offers every expert
+    st.caption("评审专家账号在「用户与角色」中创建(角色:评审专家)。区、市级枢纽的专家属于其下每个街道枢纽的专家库,"
+               "档案由专家所属枢纽维护。")
+    people = reviewers.reviewers()  # the picker below offers every expert the list shows
     if people.empty:
         return
     names = dict(zip(people["username"], people["name"]))
@@ -62,9 +64,15 @@ def experts() -> None:
                           placeholder="请选择专家", key="expert", bind="query-params")
     if chosen is None:
         return
+    own = reviewers.editable(chosen, who)
+    if not own:
+        st.info(f"{names[chosen]}属于「{reviewers.hub_of(chosen)}」的专家库(本枢纽共用,只读):档案和关联组织由该枢纽维护。")
     tab_profile, tab_aff = st.tabs(["专家档案", "关联组织(利益冲突)"], key="view", bind="query-params")
     with tab_profile:
         prof = reviewers.profile(chosen) or {}
+        if not own:
+            _profile_text(prof)
+            return _affiliations_read(chosen, names[chosen], tab_aff)
         load("expert_profile", prof, ReviewerProfile, token=(chosen, str(prof.get("updated_at"))))
         schema_form(ReviewerProfile, "expert_profile",
                     lambda v: (reviewers.save_profile(chosen, v, who), f"已保存{names[chosen]}的专家档案")[1],
@@ -88,6 +96,25 @@ def experts() -> None:
                          help="请先选择要删除的关联" if gone is None else None):
                 act(lambda: reviewers.remove_affiliation(int(gone), who), f"已删除关联:{labels[int(gone)]}",
                     once=("affiliation", int(gone)), where=("affiliations", chosen))
+
+
+def _profile_text(prof: dict) -> None:
+    """A shared expert's profile as text (another hub keeps it)."""
+    heads = columns("title", "employer", "expertise", "communities", "load_cap", "notes", of=ReviewerProfile)
+    rows = [{"项目": heads[k], "内容": plain_text(prof.get(k)) if k != "load_cap" or prof.get(k) else "批次设置"}
+            for k in heads]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def _affiliations_read(chosen: str, name: str, tab) -> None:
+    with tab:
+        aff = reviewers.affiliations(chosen)
+        if aff.empty:
+            st.caption(f"{name}没有登记与本枢纽组织的关联。")
+        else:
+            st.dataframe(aff[list(AFFILIATION_COLUMNS)].rename(columns=AFFILIATION_COLUMNS).fillna("—"),
+                         hide_index=True, width="stretch")
+        st.caption("登记后,自动和手动分配都不会把该组织的申报分给这位专家。")
 
 
 # ---- rubric and assignment -----------------------------------------------------------------------
@@ -137,8 +164,13 @@ def assign() -> None:
     with st.expander("评分细则", expanded=not rubrics.criteria(r["id"])):
         _rubric(r, who)
     st.subheader("自动分配")
-    st.caption(f"每个项目 {r['reviewers_per_app']} 位专家;每位专家本批次最多 {r.get('load_cap') or 12} 个(专家档案可单独设置);"
-               "有利益冲突的专家不会被分配;优先匹配擅长领域,并平衡工作量。")
+    pool = reviewers.pool(r["id"])
+    st.caption(f"专家库:本批次所属枢纽及其上级枢纽(区、市)的评审专家,共 {len(pool)} 位。"
+               f"每个项目 {r['reviewers_per_app']} 位专家;每位专家本批次最多 {r.get('load_cap') or 12} 个(专家档案可单独设置;"
+               "同期其他枢纽批次的任务一并计入);有利益冲突的专家不会被分配;优先匹配擅长领域,并平衡工作量。")
+    with st.expander(f"本批次专家库({len(pool)} 位)"):
+        st.dataframe(pool[["name", "hub"]].rename(columns={"name": EXPERT_COLUMNS["name"], "hub": EXPERT_COLUMNS["hub"]}),
+                     hide_index=True, width="stretch")
     show_flash(("plan", r["id"]))
     _send_waiting(r, who)
     nothing = assignment.nothing_to_plan(r["id"])
@@ -183,7 +215,7 @@ def _manual(r: dict, who) -> None:
         st.caption("本批次没有「专家评审中」或「复评中」的项目;项目送专家评审后才能分配专家。")
         return
     names = reviewers.person_names()
-    people = [u for u in reviewers.reviewers()["username"]]
+    people = [u for u in reviewers.pool(r["id"])["username"]]  # the round's pool: its hub's and the hubs above
     c1, c2 = st.columns(2)
     app_id = c1.selectbox("项目", list(opts), format_func=opts.get, index=None, placeholder="请选择项目", key="assign:app")
     expert = c2.selectbox("专家", people, format_func=lambda u: names.get(u, u), index=None,

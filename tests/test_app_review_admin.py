@@ -222,7 +222,9 @@ def test_the_rubric_of_a_scored_round_is_shown_frozen(demo_db):
     assert rubrics.is_frozen(rid)
     at = _staff("review-assignment")
     assert at.selectbox(key="round").value == rid
-    assert [e.label for e in at.expander] == ["评分细则"]
+    from core.review import reviewers
+
+    assert [e.label for e in at.expander] == ["评分细则", f"本批次专家库({len(reviewers.pool(rid))} 位)"]
     editor = at.dataframe[0].value
     crit = rubrics.criteria(rid)
     assert list(editor["name"]) == [c["name"] for c in crit]

@@ -219,7 +219,7 @@ def test_round_names_are_unique(hub):
     rid = make_round()
     with pytest.raises(ValidationFailed) as info:
         make_round(year=2027)
-    assert info.value.fields == {"name": [f"批次名称已存在:「2026年公益创投」(编号 {rid})"]}
+    assert info.value.fields == {"name": [f"批次名称已存在:本枢纽已有「2026年公益创投」(编号 {rid}),请换一个名称"]}
 
 
 def test_only_admins_create_rounds(hub):

@@ -20,7 +20,8 @@ from schemas.text import required as visible_text
 
 ROUND = register(Entity(
     name="round", table="rounds", label="创投批次", schema=Round, write_roles=frozenset({"admin"}),
-    unique=(Unique("name", "批次名称已存在:「{title}」(编号 {key})"),),
+    # a name per hub (migration 029): 下沙 and 白杨 may both run 「2026年度公益创投」
+    unique=(Unique("name", "批次名称已存在:本枢纽已有「{title}」(编号 {key}),请换一个名称", within="hub_id"),),
     hub_owned=True,  # each hub runs its own rounds (core.intake.scope): stamped, scoped, written by its own admin
 ))
 QUOTA = register(Entity(

@@ -1,5 +1,10 @@
 """评审分配: give each application N reviewers — by hand or automatically — never a conflicted one,
-no reviewer above the load cap, expertise matched where possible, loads balanced; say who falls short."""
+no reviewer above the load cap, expertise matched where possible, loads balanced; say who falls short.
+
+The experts come from the round's pool (:func:`core.review.reviewers.pool`: the round's hub's and its ancestors'), and
+an expert's load is one person's workload: the tasks assigned to them in every round reviewed at the same time (review
+periods that overlap), whichever hub runs it, counted against the cap of the round being assigned (the expert's own
+cap when their profile sets one)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -44,7 +49,8 @@ ASSIGNMENT = register(Entity(
     write_roles=frozenset({"admin", "staff"}), title_field="reviewer",
     rules=(Rule("评审专家只能对分配给自己的任务确认无利益冲突或申报回避", actions=frozenset({"update"}),
                 roles=frozenset({"reviewer"}), check=_declaration,
-                fields=frozenset({"no_conflict_at", "status", "recused_reason"})),),
+                fields=frozenset({"no_conflict_at", "status", "recused_reason"}),
+                any_hub=True),),  # the expert's own task, whatever hub runs the round (a district's expert)
     hub_via=scope.VIA_APPLICATION,  # the application's round's hub (core.intake.scope)
 ))
 
@@ -95,11 +101,10 @@ def _round_inputs(round_id: int, db) -> tuple[list[dict], list[dict], int]:
     # 20,000 assignments, 2,600 experts — a scan per application and a query per expert took 1.6 s)
     assigned: dict[int, set[str]] = {}
     excluded: dict[int, set[str]] = {}
-    load: dict[str, int] = {}
+    load = loads(rnd, db)
     for r in rows:
         if r["status"] == "assigned":
             assigned.setdefault(r["application_id"], set()).add(r["reviewer"])
-            load[r["reviewer"]] = load.get(r["reviewer"], 0) + 1
         elif r["status"] == "recused":
             excluded.setdefault(r["application_id"], set()).add(r["reviewer"])
     for a in apps:
@@ -107,12 +112,27 @@ def _round_inputs(round_id: int, db) -> tuple[list[dict], list[dict], int]:
         a["excluded"] = excluded.get(a["id"], set())
     profiles = reviewers.profiles(db)
     experts = []
-    for e in reviewers.reviewers(db).to_dict("records"):
+    for e in reviewers.pool(round_id, db).to_dict("records"):
         prof = profiles.get(e["username"]) or {}
         cap = prof.get("load_cap") or rnd.get("load_cap") or 12
         experts.append({"username": e["username"], "expertise": set(prof.get("expertise") or []), "cap": int(cap),
                         "load": load.get(e["username"], 0)})
     return apps, experts, int(rnd["reviewers_per_app"])
+
+
+# the tasks each expert holds in the rounds reviewed while ``rnd`` is (this round too), whichever hub runs them
+_LOADS = ("SELECT s.reviewer, count(*) AS n FROM assignments s JOIN applications a ON a.id = s.application_id"
+          " JOIN rounds r ON r.id = a.round_id WHERE s.status = 'assigned' AND (r.id = ? OR (r.review_start <= ?"
+          " AND r.review_end >= ?))")
+
+
+def loads(rnd: dict, db, reviewer: str | None = None) -> dict[str, int]:
+    """Each expert's load while round ``rnd`` is reviewed: their assigned tasks in it and in every round whose review
+    period overlaps it, of any hub (a district's expert reviewing for two streets at once carries both)."""
+    sql, params = _LOADS, [rnd["id"], rnd["review_end"], rnd["review_start"]]
+    if reviewer is not None:
+        sql, params = sql + " AND s.reviewer = ?", [*params, reviewer]
+    return {r["reviewer"]: int(r["n"]) for r in db.fetch_all(sql + " GROUP BY s.reviewer", params)}
 
 
 def plan_round(round_id: int, db=None) -> Plan:
@@ -219,6 +239,9 @@ def _check_pair(app: dict, reviewer: str, rnd: dict, db) -> None:
         raise ValidationFailed(form=[f"{who}不是启用的评审专家账号"])
     if app["state"] not in REVIEW_STATES:
         raise ValidationFailed(form=["只有「专家评审中」或「复评中」的项目可以分配专家"])
+    if not reviewers.in_pool(reviewer, rnd["id"], db):
+        raise ValidationFailed(form=[f"{who}属于「{reviewers.hub_of(reviewer, db)}」,不在本批次的专家库中:"
+                                     "专家库是本批次所属枢纽及其上级枢纽(区、市)的评审专家,请选择其中的专家"])
     reasons = reviewers.conflicts(reviewer, app["org_id"], db=db)
     if reasons:
         raise ValidationFailed(form=[f"{who}与申报组织有利益冲突:" + ";".join(reasons)])
@@ -226,10 +249,12 @@ def _check_pair(app: dict, reviewer: str, rnd: dict, db) -> None:
         raise ValidationFailed(form=[f"{who}已分配过该项目(或已回避)"])
     prof = reviewers.profile(reviewer, db) or {}
     cap = int(prof.get("load_cap") or rnd.get("load_cap") or 12)
-    load = _count(db, "SELECT count(*) AS n FROM assignments s JOIN applications a ON a.id = s.application_id"
+    here = _count(db, "SELECT count(*) AS n FROM assignments s JOIN applications a ON a.id = s.application_id"
                       " WHERE a.round_id = ? AND s.reviewer = ? AND s.status = 'assigned'", [rnd["id"], reviewer])
+    load = loads(rnd, db, reviewer).get(reviewer, 0)
     if load >= cap:
-        raise ValidationFailed(form=[f"{who}本批次已分配 {load} 个项目,达到上限 {cap}"])
+        elsewhere = f"(其中同期其他批次 {load - here} 个)" if load > here else ""
+        raise ValidationFailed(form=[f"{who}本批次已分配 {here} 个项目{elsewhere},达到上限 {cap}"])
 
 
 def _count(db, sql: str, params: list) -> int:

@@ -1,5 +1,10 @@
 """The reviewer's side of 专家评审: own assignments only, the application (blind when the round says
-so), a scoring form built from the rubric, drafts, one submission, reopening by staff."""
+so), a scoring form built from the rubric, drafts, one submission, reopening by staff.
+
+An expert may be of another hub than the round (a district's or the city's expert in a street's pool,
+:mod:`core.review.reviewers`): their own tasks are read through the task (:func:`core.review.assignment.own`),
+whatever hub runs the round, and written by the row rules below, which are not bound to the expert's hub
+(``Rule.any_hub``): they accept only the expert's own task. Nothing else of that hub is read for them."""
 from __future__ import annotations
 
 import datetime as dt
@@ -106,7 +111,7 @@ REVIEW = register(Entity(
     # only the reviewer writes a review; staff reopen a submitted one and remove it with its assignment
     create_roles=frozenset(), update_roles=frozenset(), delete_roles=frozenset({"admin", "staff"}),
     rules=(Rule(OPEN_REVIEW, actions=frozenset({"create", "update"}), roles=frozenset({"reviewer"}),
-                check=_own_open_review),
+                check=_own_open_review, any_hub=True),  # their own task, whatever hub runs the round
            REOPEN),
     hub_via=scope.VIA_APPLICATION,  # the hub of the application's round (core.intake.scope)
 ))
@@ -114,7 +119,8 @@ SCORE = register(Entity(
     name="review_score", table="review_scores", label="分项得分", schema=ReviewScore, title_field="criterion_id",
     create_roles=frozenset(), update_roles=frozenset(), delete_roles=frozenset({"admin", "staff"}),
     rules=(Rule(OPEN_REVIEW, actions=frozenset({"create", "update"}), roles=frozenset({"reviewer"}),
-                check=_own_open_score, fields=frozenset({"review_id", "criterion_id", "score", "comment"})),),
+                check=_own_open_score, fields=frozenset({"review_id", "criterion_id", "score", "comment"}),
+                any_hub=True),),
 ))
 
 BLIND_HIDDEN = "(盲评:申报组织信息已隐藏)"
@@ -162,6 +168,12 @@ def open_tasks(username: str, db=None) -> int:
         " AND a.state IN ('under_review', 're_review') AND (v.status IS NULL OR v.status <> 'submitted')", [username]))
 
 
+def _round_of_task(round_id: int, db) -> dict:
+    """The round of a task the expert owns (checked by the caller), read through the task whatever hub runs it (not
+    through :func:`core.intake.rounds.get`, which keeps the screen user's hubs)."""
+    return db.fetch_one("SELECT * FROM rounds WHERE id = ?", [round_id])
+
+
 def application_for_reviewer(assignment_id: int, actor: Actor, db=None) -> dict:
     """What the reviewer may read: the application's content; never the idea's contact details or other
     reviewers' scores. In a blind round the organisation is hidden, the project goes by its
@@ -170,7 +182,7 @@ def application_for_reviewer(assignment_id: int, actor: Actor, db=None) -> dict:
     db = db or get_db()
     task = assignment.own(assignment_id, actor, db)
     app = db.fetch_one("SELECT * FROM applications WHERE id = ?", [task["application_id"]])
-    rnd = rounds.get(app["round_id"], db)
+    rnd = _round_of_task(app["round_id"], db)
     view = {k: app[k] for k in ("id", "title", "category", "summary", "needs_analysis", "communities", "target_group",
                                 "planned_beneficiaries", "planned_activities", "budget_personnel", "budget_materials",
                                 "budget_venue", "budget_publicity", "budget_other", "requested_amount",
@@ -269,7 +281,7 @@ def _checked_scores(assignment_id: int, values: dict, actor: Actor, submit: bool
     (their own open task, the round's rubric set); refused in Chinese otherwise."""
     task = assignment.own(assignment_id, actor, db)
     app = db.fetch_one("SELECT id, round_id, state FROM applications WHERE id = ?", [task["application_id"]])
-    rnd = rounds.get(app["round_id"], db)
+    rnd = _round_of_task(app["round_id"], db)
     _writable(task, app, rnd, review_of(assignment_id, db), actor, submit=submit, today=today)
     crit = rubrics.criteria(rnd["id"], db)
     if not crit:
