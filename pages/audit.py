@@ -18,14 +18,17 @@ def render() -> None:
     who = require("audit")
     st.title("审计日志")
     db = get_db()
+    keep = users.audit_hubs(who, db)  # a hub's admin: the writes to their hubs' records; the top hub's: every row
+    if keep is not None:
+        st.caption("显示本枢纽(及下级枢纽)记录的修改;备份、账号登录等全系统的记录由最上级枢纽的管理员查看。")
     accounts = users.list_users(db)
     people = dict(zip(accounts["username"], accounts["name"])) | {"system": "系统"}
     cols = st.columns(4)
-    actor = cols[0].selectbox("操作人", audit.distinct(db, "actor"), index=None, placeholder="全部", key="audit:actor",
+    actor = cols[0].selectbox("操作人", audit.distinct(db, "actor", keep), index=None, placeholder="全部", key="audit:actor",
                               format_func=lambda u: people.get(u, u))
-    table = cols[1].selectbox("对象", sorted(audit.distinct(db, "table_name"), key=target_label), index=None, placeholder="全部", key="audit:table",
+    table = cols[1].selectbox("对象", sorted(audit.distinct(db, "table_name", keep), key=target_label), index=None, placeholder="全部", key="audit:table",
                               format_func=target_label)
-    action = cols[2].selectbox("动作", audit.distinct(db, "action"), index=None, placeholder="全部", key="audit:action",
+    action = cols[2].selectbox("动作", audit.distinct(db, "action", keep), index=None, placeholder="全部", key="audit:action",
                                format_func=action_label)
     key = cols[3].text_input("记录编号", key="audit:key", placeholder="例如 56 或 staff")
     cols = st.columns(3)
@@ -42,7 +45,7 @@ def render() -> None:
         db, actor=actor, table=table, action=action, key=key.strip() or None,
         since=dt.datetime.combine(since, dt.time()) if since else None,
         until=dt.datetime.combine(until, dt.time()) + dt.timedelta(days=1) if until else None,
-        text=text.strip() or None, limit=size, offset=(int(page) - 1) * size,
+        text=text.strip() or None, limit=size, offset=(int(page) - 1) * size, hubs=keep,
     )
     pages = max(1, -(-total // size))
     if page > pages:  # e.g. a narrower filter: show its last page instead of an empty one
@@ -56,6 +59,9 @@ def render() -> None:
     st.dataframe(display_frame(audit_frame(df, people=people)), hide_index=True, width="stretch", placeholder="",
                  column_config={"修改内容": st.column_config.TextColumn(width="large")})
     st.divider()
+    if keep is not None:  # the chain, the backups and the full export hold every hub's records
+        st.info(users.NOT_OPERATOR)
+        return
     if st.button("校验审计日志完整性", key="audit:verify", icon=":material/verified:"):
         from core.platform import backup, config
 

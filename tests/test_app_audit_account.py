@@ -19,8 +19,9 @@ def _count(where: str = "TRUE", params: list | None = None) -> int:
     return int(_db().scalar(f"SELECT count(*) FROM audit_log WHERE {where}", params or []))
 
 
-def _audit_page():
-    return open_page(signed_in("admin", ["admin"]).run(), "audit-log")
+def _audit_page(user: str = "hz_admin"):
+    """The audit screen of the top hub's admin (杭州市, who reads every row), or of ``user``."""
+    return open_page(signed_in(user, ["admin"]).run(), "audit-log")
 
 
 def _write_as_staff() -> int:
@@ -50,6 +51,27 @@ def test_audit_page_lists_the_log(demo_db):
     assert not re.search(r"\b(organisations|users|login_attempts|projects|applications)\b", cells)
     assert "{" not in cells and '":' not in cells
     assert not re.search(r"\b(None|nan|NaT)\b", cells)
+
+
+def test_a_hubs_admin_reads_the_writes_to_their_hubs_records_only(demo_db):
+    at = _audit_page("admin")  # 下沙's admin: 下沙 has a parent (钱塘区)
+    assert not at.exception
+    mine = _count("hub_id = 1")
+    assert 55 < mine < _count() and _total(at) == mine
+    shown = at.dataframe[0].value
+    rows = _db().fetch_all("SELECT id, hub_id FROM audit_log WHERE id IN (SELECT unnest(?))",
+                           [[int(v) for v in shown["序号"]]])
+    assert {r["hub_id"] for r in rows} == {1}
+    # 白杨's organisations, the accounts of other hubs, backups: not in 下沙's choices either
+    actors = at.selectbox(key="audit:actor").options
+    assert "赵处长(市级管理员)" not in actors and "系统" in actors
+    assert "校验审计日志完整性" not in [b.label for b in at.button]
+    assert "备份与恢复" not in [s.value for s in at.subheader]
+    assert any("最上级枢纽" in i.value for i in at.info)
+    key = _write_as_staff()  # a 下沙 organisation: in 下沙's view
+    at.run()
+    assert _total(at) == mine + 1
+    assert _db().scalar("SELECT hub_id FROM audit_log ORDER BY id DESC LIMIT 1") == 1 and key
 
 
 def test_a_write_appears_in_the_log(demo_db):

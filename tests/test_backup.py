@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from core import app, manage
-from core.orgs import organisations
+from core.orgs import hubs, organisations
 from core.platform import audit, backup, config, db as core_db, export, migrate
 from core.platform.errors import PermissionDenied
 from tests.test_rounds import ADMIN, STAFF, hub, make_org  # noqa: F401  (hub: fixture)
@@ -460,7 +460,13 @@ def test_settings_for_backups(monkeypatch, isolated):
 def test_admin_panel_backs_up_lists_and_offers_the_export(demo_db, isolated):
     from tests.apptest_helpers import open_page, plain_texts, signed_in
 
-    at = open_page(signed_in("admin", ["admin"]).run(), "audit-log")
+    street = open_page(signed_in("admin", ["admin"]).run(), "audit-log")  # 下沙's admin: the export holds every hub
+    assert "备份与恢复" not in [s.value for s in street.subheader] and not street.exception
+    with pytest.raises(PermissionDenied, match="最上级枢纽"):
+        export.download(demo_db, hubs.actor_for("admin", ("admin",), demo_db), "parquet")
+    with pytest.raises(PermissionDenied, match="最上级枢纽"):
+        backup.backup_now(demo_db, hubs.actor_for("admin", ("admin",), demo_db), config.load())
+    at = open_page(signed_in("hz_admin", ["admin"]).run(), "audit-log")  # 杭州市's: the install's operator
     assert not at.exception
     assert "备份与恢复" in [s.value for s in at.subheader]
     assert "还没有备份" in plain_texts(at)
@@ -475,7 +481,8 @@ def test_admin_panel_backs_up_lists_and_offers_the_export(demo_db, isolated):
     assert not at.exception
     name, data = at.session_state["backup:file"]
     assert name.endswith(".zip") and data[:2] == b"PK"
-    assert demo_db.scalar("SELECT count(*) FROM audit_log WHERE action = 'export' AND actor = 'admin'") == 1
+    assert demo_db.scalar("SELECT count(*) FROM audit_log WHERE action = 'export' AND actor = 'hz_admin'") == 1
+    assert demo_db.scalar("SELECT count(*) FROM audit_log WHERE action IN ('export', 'backup')") == 2
     assert "python3 -m core.manage restore" in plain_texts(at)
 
 

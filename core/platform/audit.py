@@ -67,7 +67,7 @@ HEAD_MAX_BYTES = 256 * 1024
 HEAD_KEEP = 200
 _HEAD_TITLE = "# HubDesk audit head: one line per committed write (append-only; see core/platform/audit.py)\n"
 _COLUMNS = ("id", "logged_at", "actor", "table_name", "row_key", "action", "before_json", "after_json",
-            "prev_hash", "hash", "note")
+            "prev_hash", "hash", "note", "hub_id")
 
 
 _AS_IS = frozenset({str, int, bool, type(None)})  # what jsonable returns unchanged (most values: skip the call)
@@ -118,6 +118,8 @@ def _content(row: dict) -> bytes:
     ]
     if row.get("note") is not None:  # added in migration 002; rows without a note hash as before
         parts.append(row["note"])
+    if row.get("hub_id") is not None:  # added in migration 031; rows without a hub (older ones) hash as before
+        parts.append(f"hub:{row['hub_id']}")
     return "\x1f".join(parts).encode("utf-8")
 
 
@@ -153,6 +155,7 @@ class Change:
     after: dict | None = None
     secret_fields: tuple[str, ...] = ()
     note: str | None = None  # why (e.g. the reason for an override or a state change)
+    hub: int | None = None  # the hub of the row written (its readers' audit view); None: the whole install's
 
 
 def record(tx, actor: str, changes: list[Change]) -> None:
@@ -181,7 +184,7 @@ def record(tx, actor: str, changes: list[Change]) -> None:
             "id": next_id, "logged_at": now, "actor": who, "table_name": ch.table,
             "row_key": None if ch.key is None else str(ch.key), "action": ch.action,
             "before_json": _dump(ch.before, ch.secret_fields), "after_json": _dump(ch.after, ch.secret_fields),
-            "prev_hash": prev, "note": ch.note,
+            "prev_hash": prev, "note": ch.note, "hub_id": ch.hub,
         }
         row["hash"] = _keyed_digest(row, key)
         rows.append(row)
@@ -203,7 +206,7 @@ def record(tx, actor: str, changes: list[Change]) -> None:
 _STAGED = "_hubdesk_staged_audit"
 _ARROW = {"id": pa.int64(), "logged_at": pa.timestamp("us"), "actor": pa.string(), "table_name": pa.string(),
           "row_key": pa.string(), "action": pa.string(), "before_json": pa.string(), "after_json": pa.string(),
-          "prev_hash": pa.string(), "hash": pa.string(), "note": pa.string()}
+          "prev_hash": pa.string(), "hash": pa.string(), "note": pa.string(), "hub_id": pa.int64()}
 
 
 def _after_commit(tx, last_id: int, last_hash: str, kid: str) -> None:
@@ -593,9 +596,10 @@ def last_row(con) -> tuple[int, str] | None:
 # ---- reading ---------------------------------------------------------------------------------------------
 def query(db, *, actor: str | None = None, table: str | None = None, action: str | None = None,
           key: str | None = None, since: datetime | None = None, until: datetime | None = None,
-          text: str | None = None, limit: int = 200, offset: int = 0):
-    """Filtered audit rows (newest first) and the total count."""
-    where, params = [], []
+          text: str | None = None, limit: int = 200, offset: int = 0, hubs: tuple[int, ...] | None = None):
+    """Filtered audit rows (newest first) and the total count; ``hubs``: only the rows of writes to those hubs'
+    records (None: every row, those of no hub too: :func:`core.platform.users.audit_hubs`)."""
+    where, params = _of_hubs(hubs)
     for col, val in (("actor", actor), ("table_name", table), ("action", action), ("row_key", key)):
         if val:
             where.append(f"{col} = ?")
@@ -619,7 +623,19 @@ def query(db, *, actor: str | None = None, table: str | None = None, action: str
     return df, int(total)
 
 
-def distinct(db, column: str) -> list[str]:
+def distinct(db, column: str, hubs: tuple[int, ...] | None = None) -> list[str]:
+    """The values of ``column`` in the rows ``hubs`` read (the audit screen's filter choices)."""
     if column not in {"actor", "table_name", "action"}:
         raise ValueError(column)
-    return [r[0] for r in db.fetch_df(f"SELECT DISTINCT {column} FROM audit_log ORDER BY 1").itertuples(index=False)]
+    where, params = _of_hubs(hubs)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    return [r[0] for r in db.fetch_df(f"SELECT DISTINCT {column} FROM audit_log{clause} ORDER BY 1",
+                                      params).itertuples(index=False)]
+
+
+def _of_hubs(hubs: tuple[int, ...] | None) -> tuple[list[str], list]:
+    if hubs is None:
+        return [], []
+    if not hubs:
+        return ["false"], []
+    return [f"hub_id IN ({', '.join('?' for _ in hubs)})"], [int(h) for h in hubs]

@@ -46,7 +46,7 @@ from typing import Callable
 
 import duckdb
 
-from core.platform import audit, export, migrate, pg, records
+from core.platform import audit, export, migrate, pg, records, users
 from core.platform.actor import SYSTEM
 from core.platform.db import Database
 from core.platform.errors import DatabaseUnavailable, HubError, PermissionDenied
@@ -279,6 +279,8 @@ def backup_now(db, actor, settings) -> Path:
     """The admin panel's 立即备份: a backup like the automatic ones, audited."""
     if not actor.has("admin"):
         raise PermissionDenied("只有管理员可以备份数据库")
+    if not users.operates(actor, db):
+        raise PermissionDenied(users.NOT_OPERATOR)
     path = backup(db, settings.backup_dir, settings.backup_keep)
     with records.unit(actor, db) as u:
         u.changes.append(audit.Change("database", path.name, "backup", note="手动备份"))

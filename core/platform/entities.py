@@ -131,6 +131,9 @@ class Entity:
     # a hub-owned registry shared down the tree (partners): every hub below a row's hub reads it too (its lists, its
     # choice lists, a record opened by id), while only the row's own hub writes it
     hub_shared: bool = False
+    # the column naming a row's hub, where the row has one (a hub-owned record, an account: ``hub_id``; the hub tree's
+    # own rows: their ``id``); the audit row of each write carries the written row's hub (core.platform.audit)
+    hub_column: str = "hub_id"
 
     def roles_for(self, action: str) -> frozenset[str]:
         """The roles that may make ``action`` on any row of this entity (row rules aside)."""

@@ -43,7 +43,7 @@ import duckdb
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from core.platform import audit, records
+from core.platform import audit, records, users
 from core.platform.errors import HubError, PermissionDenied
 from core.platform.excel import neutralise
 
@@ -419,6 +419,8 @@ def download(db, actor, fmt: str) -> tuple[str, bytes]:
     """A full export as (file name, bytes) for an admin to download; the export is audited."""
     if not actor.has("admin"):
         raise PermissionDenied("只有管理员可以导出全部数据")
+    if not users.operates(actor, db):
+        raise PermissionDenied(users.NOT_OPERATOR)
     if fmt not in DOWNLOAD_FORMATS:
         raise ExportRefused(f"未知的导出格式:{fmt}")
     _duckdb_only(db)

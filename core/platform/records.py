@@ -57,25 +57,35 @@ def _within_hub(ctx: RuleContext, entity: Entity, before: dict | None, after: di
     if not (entity.hub_owned or entity.hub_via) or actor.system:
         return
     for row in (before, after):
-        if row is not None and entity.hub_via and not entity.hub_owned:
-            column, sql = entity.hub_via
-            if row.get(column) is None:
-                continue  # not (yet) of a hub-owned record: nothing to judge it by
-            if (sql, row[column]) not in ctx.parent_hubs:  # one read per parent (an import's rows share one)
-                found = ctx.db.fetch_one(sql, [row[column]])  # ``sql`` names the hub ``hub_id``
-                ctx.parent_hubs[(sql, row[column])] = None if found is None else found["hub_id"]
-            hub = ctx.parent_hubs[(sql, row[column])]
-            if hub is None:
-                continue  # no such parent: the caller's own check names what is missing
-        else:
-            hub = None if row is None else row.get("hub_id")
-        if row is not None and not actor.writes(hub):
+        if row is None:
+            continue
+        hub = _row_hub(ctx, entity, row)
+        if hub is None and entity.hub_via and not entity.hub_owned:
+            continue  # not (yet) of a hub-owned record, or no such parent: the caller's own check names what is missing
+        if not actor.writes(hub):
             title = row.get(entity.title_field) if actor.reads(hub) else None
             what = f"{entity.label}「{title}」" if title else f"该{entity.label}"
             raise PermissionDenied(
                 f"{what}属于{_hub_name(ctx.db, hub) if actor.reads(hub) else '其他枢纽'}的台账,当前账号属于"
                 f"{_hub_name(ctx.db, actor.hub_id)},只能新建和修改本枢纽的记录(上级枢纽查看下级的汇总数据只读);"
                 "请由该枢纽的工作人员办理。")
+
+
+def _row_hub(ctx: RuleContext, entity: Entity, row: dict | None) -> Any:
+    """The hub ``row`` belongs to: its own (``Entity.hub_column``: a hub-owned record, an account, a hub), else its
+    parent's (``Entity.hub_via``, read once per parent in the unit: an import's rows share one), else None (a record of
+    no hub: the whole install's, such as a reminder rule)."""
+    if row is None:
+        return None
+    if entity.hub_via and not entity.hub_owned:
+        column, sql = entity.hub_via
+        if row.get(column) is None:
+            return None
+        if (sql, row[column]) not in ctx.parent_hubs:
+            found = ctx.db.fetch_one(sql, [row[column]])  # ``sql`` names the hub ``hub_id``
+            ctx.parent_hubs[(sql, row[column])] = None if found is None else found["hub_id"]
+        return ctx.parent_hubs[(sql, row[column])]
+    return row.get(entity.hub_column)
 
 
 def _stamp_hub(entity: Entity, actor: Actor, row: dict) -> None:
@@ -267,7 +277,8 @@ class Unit:
         stored = _insert(self.tx, entity, row)
         key = stored[entity.key]
         self.ctx.begun[(entity.table, key)] = None
-        self.changes.append(audit.Change(entity.table, key, action, None, stored, entity.secret_fields, note))
+        self.changes.append(audit.Change(entity.table, key, action, None, stored, entity.secret_fields, note,
+                                         _row_hub(self.ctx, entity, stored)))
         self.tx.touch(entity.table)
         return key
 
@@ -311,7 +322,7 @@ class Unit:
                 self.ctx.begun[(entity.table, row[entity.key])] = None
                 self.changes.append(audit.Change(
                     entity.table, row[entity.key], action[i] if isinstance(action, list) else action, None, row,
-                    entity.secret_fields, note[i] if isinstance(note, list) else note))
+                    entity.secret_fields, note[i] if isinstance(note, list) else note, _row_hub(self.ctx, entity, row)))
             start = end
         if prepared:
             self.tx.touch(entity.table)
@@ -345,7 +356,8 @@ class Unit:
         sets = ", ".join(f"{c} = ?" for c in changed)
         self.tx.execute(f"UPDATE {entity.table} SET {sets} WHERE {entity.key} = ?", list(changed.values()) + [key])
         after = _fetch(self.tx, entity, key)
-        self.changes.append(audit.Change(entity.table, key, action, before, after, entity.secret_fields, note))
+        self.changes.append(audit.Change(entity.table, key, action, before, after, entity.secret_fields, note,
+                                         _row_hub(self.ctx, entity, after)))
         self.tx.touch(entity.table)
         return True
 
@@ -392,7 +404,7 @@ class Unit:
         after = {row[entity.key]: row for row in (dict(zip(names, r)) for r in cur.fetchall())}
         for key in changes:
             self.changes.append(audit.Change(entity.table, key, action, found[key], after[key], entity.secret_fields,
-                                             note))
+                                             note, _row_hub(self.ctx, entity, after[key])))
         self.tx.touch(entity.table)
         return list(changes)
 
@@ -404,7 +416,8 @@ class Unit:
         self.ctx.begun.setdefault((entity.table, key), before)
         _judge(self.ctx, entity, "delete", before, None, set())
         self.tx.execute(f"DELETE FROM {entity.table} WHERE {entity.key} = ?", [key])
-        self.changes.append(audit.Change(entity.table, key, "delete", before, None, entity.secret_fields, note))
+        self.changes.append(audit.Change(entity.table, key, "delete", before, None, entity.secret_fields, note,
+                                         _row_hub(self.ctx, entity, before)))
         self.tx.touch(entity.table)
 
 

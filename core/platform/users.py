@@ -47,6 +47,35 @@ def list_users(db=None, *, hubs: tuple[int, ...] | None = None) -> pd.DataFrame:
     return account_rows(hubs).all(db)
 
 
+# ---- the install's operator -------------------------------------------------------------------------------
+NOT_OPERATOR = ("备份、完整导出和审计日志完整性校验包含所有枢纽的数据,只有最上级枢纽(没有上级枢纽的枢纽,如市级枢纽)"
+                "的管理员可以办理;请联系该枢纽的管理员。")
+
+
+def operates(actor: Actor | None, db=None) -> bool:
+    """Does ``actor`` operate the whole install: an admin of the top hub (one without a parent: the city's centre in a
+    network, the only centre of a single-hub install)? The hub network, backups, the full export and the audit rows
+    of every hub are theirs; every other admin runs their own hub."""
+    if actor is None:
+        return False
+    if actor.system:
+        return True
+    if not actor.has("admin"):
+        return False
+    db = db or get_db()
+    row = db.fetch_one("SELECT parent_id FROM hubs WHERE id = ?", [actor.hub_id])
+    if row is None:  # no hub tree yet (a database before its first start): one centre, run by its admins
+        return not db.scalar("SELECT count(*) FROM hubs")
+    return row["parent_id"] is None
+
+
+def audit_hubs(actor: Actor, db=None) -> tuple[int, ...] | None:
+    """The hubs whose audit rows ``actor`` reads (:func:`core.platform.audit.query`): the operator every row (None:
+    those of no hub too, such as backups and reminder rules), another admin the rows of writes to their hubs'
+    records."""
+    return None if operates(actor, db) else (actor.hubs or ())
+
+
 def _own_hub(actor: Actor, user: dict) -> None:
     """An admin manages the accounts of their own hub (another hub's accounts: its own admin, or the top admin's
     枢纽网络 screen to move them)."""
