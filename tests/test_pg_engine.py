@@ -44,6 +44,16 @@ def pg_db(isolated, monkeypatch):
     ("SELECT CAST(d + INTERVAL 5 YEAR AS DATE)", "SELECT CAST(d + INTERVAL '5 YEAR' AS DATE)"),
     ("SELECT list_has_any(tags, [?, ?]), tags[1] FROM t", "SELECT list_has_any(tags, ARRAY[%s, %s]), tags[1] FROM t"),
     ("SELECT x::DOUBLE PRECISION", "SELECT x::DOUBLE PRECISION"),
+    # an alias inside an ORDER BY expression: its select item's expression (an alias standing alone stays, PostgreSQL
+    # takes it); not inside a window's or an aggregate's ORDER BY, nor an alias that is a table's column too
+    ("SELECT a + 1 AS k, sum(b) AS n FROM t GROUP BY a ORDER BY CASE k WHEN 2 THEN 0 END, n * 2 DESC, k",
+     "SELECT a + 1 AS k, sum(b) AS n FROM t GROUP BY a ORDER BY CASE (a + 1) WHEN 2 THEN 0 END, (sum(b)) * 2 DESC, k"),
+    ("SELECT * FROM (SELECT a AS k FROM t ORDER BY -k) AS q WHERE q.x IN (SELECT k FROM u ORDER BY k)",
+     "SELECT * FROM (SELECT a AS k FROM t ORDER BY -(a)) AS q WHERE q.x IN (SELECT k FROM u ORDER BY k)"),
+    ("SELECT row_number() OVER (ORDER BY y + 1) AS y, string_agg(z, ',' ORDER BY y) AS s FROM t",
+     "SELECT row_number() OVER (ORDER BY y + 1) AS y, string_agg(z, ',' ORDER BY y) AS s FROM t"),
+    ("SELECT coalesce(n, 0) AS n, p.m AS m FROM t p ORDER BY n + 1, m - 1",
+     "SELECT coalesce(n, 0) AS n, p.m AS m FROM t p ORDER BY n + 1, m - 1"),
 ])
 def test_duckdb_spelling_becomes_postgresql(duck, postgres):
     assert pg.translate(duck) == postgres
@@ -88,6 +98,20 @@ def test_a_database_that_does_not_exist_is_named(isolated, monkeypatch):
 
 
 # ---- the write path ------------------------------------------------------------------------------------------
+def test_an_order_by_naming_aliases_sorts_as_on_duckdb(pg_db):
+    import duckdb
+
+    sql = ("SELECT name, CASE WHEN name LIKE '%社区' THEN '社区' ELSE '其他' END AS kind, length(name) AS size,"
+           " sort_order AS place FROM communities ORDER BY CASE kind WHEN '其他' THEN 0 ELSE 1 END, size * 100 - place"
+           " DESC, name")
+    rows = [tuple(r.values()) for r in pg_db.fetch_all(sql)]
+    duck = duckdb.connect()
+    values = ", ".join("(?, ?)" for _ in rows)
+    duck.execute(f"CREATE TABLE communities AS SELECT * FROM (VALUES {values}) v(name, sort_order)",
+                 [x for r in rows for x in (r[0], r[3])])
+    assert len(rows) == 21 and rows == duck.execute(sql).fetchall()
+
+
 def test_reads_and_types_as_duckdb_gives_them(pg_db):
     assert pg_db.scalar("SELECT count(*) FROM communities") == 21
     row = pg_db.fetch_one("SELECT 7 / 2 AS half, sum(sort_order) AS total, median(sort_order) AS mid,"

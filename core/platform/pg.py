@@ -6,7 +6,8 @@ know which engine it talks to:
 * **SQL is written once**, with ``?`` placeholders (or ``$name`` with a dict) and DuckDB's spellings.
   :func:`translate` turns it into PostgreSQL's (cached per SQL string): ``?`` -> ``%s`` and ``$name`` ->
   ``%(name)s`` outside quoted text, ``%`` -> ``%%``, ``DOUBLE`` -> ``DOUBLE PRECISION``, ``BLOB`` -> ``BYTEA``,
-  ``INTERVAL 5 YEAR`` -> ``INTERVAL '5 YEAR'``, a list literal ``[a, b]`` -> ``ARRAY[a, b]``. DuckDB's functions
+  ``INTERVAL 5 YEAR`` -> ``INTERVAL '5 YEAR'``, a list literal ``[a, b]`` -> ``ARRAY[a, b]``, a select item's
+  alias inside an ORDER BY expression -> the item's expression (:func:`_order_aliases`). DuckDB's functions
   that PostgreSQL lacks (``date_diff``, ``list_contains``, ``median``, ``year``, ``list``, …) and the two
   places where their behaviour differs (``/`` of two integers is a fraction in DuckDB; ``avg`` is a double)
   come from ``core/migrations/postgres/compat.sql``, in the schema ``duckdb_compat``, which every connection
@@ -151,7 +152,91 @@ def translate(sql: str, params: str | None = "list") -> str:
     upper = text.upper()
     if "GROUP BY ALL" in upper or re.search(r"\b(FROM|JOIN)\s*\(\s*(SELECT|WITH)\b", upper):
         text = _structure(text)
+    if " AS " in upper and _ORDER_BY.search(upper):
+        text = _order_aliases(text)
     return text
+
+
+_ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.I)
+_NAME = re.compile(r'(?<![\w."])([A-Za-z_]\w*)(?![\w"])(?!\s*[.(])')
+_ALIAS = re.compile(r'\bAS\s+("?)([A-Za-z_]\w*)\1\s*$', re.I)
+_ORDER_END = re.compile(r"\b(LIMIT|OFFSET|FETCH|FOR|UNION|EXCEPT|INTERSECT)\b|;", re.I)
+_BARE = re.compile(r"^\s*(\"?[A-Za-z_]\w*\"?|\d+)(\s+(ASC|DESC))?(\s+NULLS\s+(FIRST|LAST))?\s*$", re.I)
+
+
+def _top_level(m: str, start: int, stop_at: re.Pattern | None = None) -> tuple[list[tuple[int, int]], int]:
+    """From ``start`` in the masked statement ``m``: the comma-separated parts at this parenthesis level, until a
+    closing parenthesis of the enclosing level, the end, or ``stop_at`` (matched at this level); (parts as
+    (begin, end), where it stopped)."""
+    parts, begin, nest, j = [], start, 0, start
+    while j < len(m):
+        c = m[j]
+        if c == "(":
+            nest += 1
+        elif c == ")":
+            if nest == 0:
+                break
+            nest -= 1
+        elif nest == 0:
+            if c == ",":
+                parts.append((begin, j))
+                begin = j + 1
+            elif stop_at is not None and (c.isalpha() or c == ";") and not (m[j - 1].isalnum() or m[j - 1] == "_"):
+                if stop_at.match(m, j):  # (j > start >= 1: m[j - 1] is this statement's)
+                    break
+        j += 1
+    parts.append((begin, j))
+    return parts, j
+
+
+@lru_cache(maxsize=4096)
+def _order_aliases(sql: str) -> str:
+    """DuckDB lets an ORDER BY expression name a select item's alias (``ORDER BY CASE kind WHEN … END, posts +
+    media DESC``); PostgreSQL takes an alias in ORDER BY only standing alone. An alias inside an ORDER BY
+    expression becomes its select item's expression, in parentheses. As in DuckDB, a name that is a column of the
+    tables read wins over an alias: an alias whose own expression names it (``coalesce(n, 0) AS n``), or that the
+    statement names as a table's column (``p.n``), is left as it is."""
+    m = _mask(sql)
+    edits: list[tuple[int, int, str]] = []
+    for ob in _ORDER_BY.finditer(m):
+        # the SELECT of this ORDER BY: the last one before it at the same parenthesis level
+        level, select = 0, None
+        for j in range(ob.start() - 1, -1, -1):
+            if m[j] == ")":
+                level += 1
+            elif m[j] == "(":
+                if level == 0:
+                    break
+                level -= 1
+            elif level == 0 and m[j] in "sS" and re.match(r"SELECT\b", m[j:j + 7], re.I) and \
+                    (j == 0 or not (m[j - 1].isalnum() or m[j - 1] == "_")):
+                select = j
+                break
+        if select is None:
+            continue
+        items, _ = _top_level(m, select + 6, re.compile(r"FROM\b", re.I))
+        aliases: dict[str, str] = {}
+        for a, b in items:
+            found = _ALIAS.search(sql[a:b])
+            if found:
+                expr = sql[a:a + found.start()].strip()
+                expr = re.sub(r"^DISTINCT\s+", "", expr, flags=re.I)
+                name = found.group(2)
+                if not any(n.group(1).lower() == name.lower() for n in _NAME.finditer(_mask(expr))) and \
+                        not re.search(rf"\.\s*{name}\b", m, re.I):  # nor one a table's column is named as
+                    aliases[name.lower()] = expr
+        if not aliases:
+            continue
+        for a, b in _top_level(m, ob.end(), _ORDER_END)[0]:
+            if _BARE.match(m[a:b]):
+                continue  # an alias standing alone: PostgreSQL's own rule
+            for n in _NAME.finditer(m, a, b):
+                expr = aliases.get(n.group(1).lower())
+                if expr is not None:
+                    edits.append((n.start(), n.end(), f"({expr})"))
+    for a, b, text in sorted(edits, reverse=True):
+        sql = sql[:a] + text + sql[b:]
+    return sql
 
 
 def _mask(sql: str) -> str:
