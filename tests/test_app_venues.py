@@ -54,7 +54,7 @@ def test_list_shows_the_declared_columns_with_the_schema_labels(demo_db):
     assert [t.label for t in at.tabs] == ["列表", "新建", "导入"]
     df = at.dataframe[0].value
     assert list(df.columns) == ["编号", "场地名称", "所属社区", "地址", "可容纳人数", "开放时间", "管理单位", "联系电话"]
-    assert len(df) == count("venues") >= 5  # the demo's venues
+    assert len(df) == count("venues", "WHERE hub_id = 1") >= 5  # the demo's venues of 下沙 (the staff's hub)
     assert not df.isna().any().any() and not (df.astype(str) == "None").any().any()
     assert [m.label for m in at.multiselect if m.key == "venue:f:community"] == ["所属社区"]
     assert "搜索场地名称、地址、管理单位" in [t.placeholder for t in at.text_input if t.key == "venue:q"]
@@ -162,7 +162,7 @@ def test_a_role_that_may_open_the_screen_but_write_nothing_sees_no_form(demo_db,
     assert [t.value for t in at.title] == ["场地资源"]
     assert [t.label for t in at.tabs] == ["详情", "修改记录"]  # no 新建 / 导入 / 编辑
     assert not at.get("form") and not at.get("file_uploader")
-    assert len(at.dataframe[0].value) == count("venues")
+    assert len(at.dataframe[0].value) == count("venues", "WHERE hub_id = 1")
     assert "在表格中选择一行查看详情。" not in plain_texts(at)  # a record is selected (?id=N)
     with pytest.raises(PermissionDenied):
         records.create(VENUE, {"name": "领导新建的场地", "address": "x", "capacity": 1, "community": "下沙社区",
