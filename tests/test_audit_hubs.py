@@ -62,3 +62,19 @@ def test_rows_without_a_hub_hash_as_before_and_rows_with_one_differently(hub):
            "note": None, "hub_id": hub}
     legacy = audit._legacy_digest({k: v for k, v in row.items() if k != "hub_id"})
     assert (audit._legacy_digest(row) == legacy) is (hub is None)
+
+
+def test_a_record_about_an_account_is_of_the_accounts_hub(net):
+    from core.platform import security
+
+    db = net["db"]
+    with db.transaction() as tx:  # an account of 甲 (set up directly: the accounts screen is tested elsewhere)
+        tx.execute("INSERT INTO users (username, name, password_hash, roles, active, hub_id)"
+                   " VALUES ('jia_staff', '甲街道社工', 'x', ['staff'], true, ?)", [net["a"]])
+    security.log("access_refused", "jia_staff", "页面 audit(角色 staff)", db=db)
+    security.log("access_refused", "nobody_such", "页面 audit", db=db)  # no such account: the install's
+    rows = db.fetch_all("SELECT a.hub_id, e.username FROM audit_log a JOIN security_events e"
+                        " ON a.table_name = 'security_events' AND a.row_key = CAST(e.id AS VARCHAR) ORDER BY e.id")
+    assert [(r["username"], r["hub_id"]) for r in rows] == [("jia_staff", net["a"]), ("nobody_such", None)]
+    _rows, seen = audit.query(db, table="security_events", hubs=users.audit_hubs(net["admin_a"], db))
+    assert seen == 1 and audit.query(db, table="security_events", hubs=users.audit_hubs(net["admin_b"], db))[1] == 0

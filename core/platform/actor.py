@@ -12,6 +12,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 DEFAULT_HUB = 1  # the hub migration 024 creates (本中心): every record of a single-hub install belongs to it
+# a record about an account (its sign-ins, sessions, security events) is of the account's hub (``Entity.hub_via``):
+# its audit rows are read by that hub's admins; an account of another hub is not theirs to unlock or sign out
+VIA_ACCOUNT = ("username", "SELECT hub_id FROM users WHERE username = ?")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.platform import config, records
-from core.platform.actor import SYSTEM
+from core.platform.actor import SYSTEM, VIA_ACCOUNT
 from core.platform.db import get_db
 from core.platform.entities import Entity, Rule, RuleContext, may, register
 from core.platform.errors import PermissionDenied, WriteFailed
@@ -33,7 +33,7 @@ def _an_unlock(ctx: RuleContext, before: dict | None, after: dict | None) -> Non
 # sign-in attempts are recorded by the system (core.platform.actor.SYSTEM) as they happen; an admin adds an unlock
 LOGIN_ATTEMPT = register(Entity(
     name="login_attempt", table="login_attempts", label="登录记录", schema=LoginAttempt,
-    title_field="username", stamps=False,
+    title_field="username", stamps=False, hub_via=VIA_ACCOUNT,
     rules=(Rule("管理员只能登记解锁", actions=frozenset({"create"}), roles=frozenset({"admin"}), check=_an_unlock),),
 ))
 

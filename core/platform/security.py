@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 
 from core.platform import records
-from core.platform.actor import SYSTEM
+from core.platform.actor import SYSTEM, VIA_ACCOUNT
 from core.platform.entities import Entity, register
 from core.platform.errors import WriteFailed
 from schemas.system import SecurityEvent
@@ -16,7 +16,7 @@ from schemas.system import SecurityEvent
 # written by the system only (core.platform.actor.SYSTEM, :func:`log`): no role writes, changes or deletes an event
 EVENT = register(Entity(
     name="security_event", table="security_events", label="安全事件", schema=SecurityEvent,
-    title_field="kind", stamps=False,
+    title_field="kind", stamps=False, hub_via=VIA_ACCOUNT,
 ))
 
 KINDS = {

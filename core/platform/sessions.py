@@ -25,7 +25,7 @@ import jwt
 import pandas as pd
 
 from core.platform import config, records, secrets_file
-from core.platform.actor import SYSTEM, Actor
+from core.platform.actor import SYSTEM, VIA_ACCOUNT, Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, Rule, RuleContext, granted, register
 from core.platform.errors import PermissionDenied, WriteFailed
@@ -43,7 +43,7 @@ def _own_session(ctx: RuleContext, before: dict | None, after: dict | None) -> N
 
 SESSION = register(Entity(
     name="user_session", table="user_sessions", label="登录会话", schema=UserSession,
-    key="id", key_generated=False, title_field="username", stamps=False, housekeeping=("last_seen",),
+    key="id", key_generated=False, title_field="username", stamps=False, housekeeping=("last_seen",), hub_via=VIA_ACCOUNT,
     # admins end other users' sessions; a session is never deleted (the idle clock ends it as the system)
     create_roles=frozenset(), update_roles=frozenset({"admin"}), delete_roles=frozenset(),
     rules=(Rule("每个账号只能在登录时开始自己的会话", actions=frozenset({"create"}), roles=frozenset(ROLES),
