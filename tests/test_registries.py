@@ -202,3 +202,28 @@ def test_a_rounds_name_is_unique_within_its_hub_only(pool_net):
                        " categories, checklist, apply_start, apply_end, screening_end, review_start, review_end,"
                        " notice_start, notice_end, project_start, project_end, hub_id FROM rounds WHERE id = ?",
                        [n["ra"]])
+
+
+# ---- attachments by id -------------------------------------------------------------------------------------------
+
+def test_an_attachment_is_read_by_id_only_within_the_readers_hubs(pool_net):
+    from core.platform import documents
+    from tests.test_uploads import PNG
+
+    n = pool_net
+    doc = documents.attach("applications", n["app_a"], "现场照片.png", PNG, n["staff_a"])
+    for reader in (n["staff_a"], n["qt_staff"]):  # 甲's own staff; the district reads its streets
+        with screen_of(reader):
+            assert documents.read(doc)[1] == PNG
+        assert documents.download(doc, reader).data == PNG
+    with screen_of(n["staff_b"]):  # 乙's staff ask for 甲's attachment by its id: not found, as a missing one
+        with pytest.raises(NotFound) as info:
+            documents.read(doc)
+    assert str(info.value) == f"附件(编号 {doc})不存在"
+    with pytest.raises(NotFound):
+        documents.download(doc, n["staff_b"])
+    before = n["db"].scalar("SELECT count(*) FROM documents")
+    with pytest.raises(PermissionDenied) as info:  # nor may they attach a file to 甲's application
+        documents.attach("applications", n["app_a"], "越权上传.png", PNG, n["staff_b"])
+    assert "只能为本枢纽的记录上传附件" in str(info.value)
+    assert n["db"].scalar("SELECT count(*) FROM documents") == before

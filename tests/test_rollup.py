@@ -213,6 +213,9 @@ def test_the_hub_filter_and_the_comparison_are_a_district_users(demo_db):
     table = at.dataframe[0].value
     assert list(table.columns[:4]) == ["所属区", "枢纽", "登记组织", "申报"]
     assert list(table["枢纽"]) == ["下沙街道", "白杨街道"] and set(table["所属区"]) == {"钱塘区"}
+    # 资助金额 a number as the counts are (drawn right-aligned with thousands separators), not left-aligned text
+    assert table["资助金额(元)"].dtype.kind == "f" and table["资助金额(元)"].iloc[0] > 3_000_000
+    assert table["登记组织"].dtype.kind in "iu" or str(table["登记组织"].dtype) == "Int64"
     assert "None" not in plain_texts(at) and "nan" not in plain_texts(at)
     meeting = signed_in("qt_leader", ["leader"]).run()
     meeting.session_state["dash:meeting:screens"] = ["hubs"]  # the district's meeting room: the streets side by side

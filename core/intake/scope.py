@@ -18,6 +18,7 @@ expenses, evaluations, risks and documents. Declared once here:
 """
 from __future__ import annotations
 
+from core.platform import documents
 from core.platform.actor import Actor, acting
 from core.platform.db import get_db
 from core.platform.errors import NotFound
@@ -32,6 +33,12 @@ HUB_OF_PROJECT = ("SELECT r.hub_id FROM projects p JOIN applications a ON a.id =
 VIA_ROUND = ("round_id", HUB_OF_ROUND)
 VIA_APPLICATION = ("application_id", HUB_OF_APPLICATION)
 VIA_PROJECT = ("project_id", HUB_OF_PROJECT)
+# the chain's records that carry attachments (core.platform.documents): an application's, a ledger activity's
+documents.OWNER_HUBS.update({
+    "applications": HUB_OF_APPLICATION,
+    "activities": ("SELECT r.hub_id FROM activities x JOIN projects p ON p.id = x.project_id JOIN applications a"
+                   " ON a.id = p.application_id JOIN rounds r ON r.id = a.round_id WHERE x.id = ?"),
+})
 
 # the ids of the rounds / applications / projects of some hubs ({marks}: one placeholder per hub)
 _OF = {

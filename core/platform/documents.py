@@ -9,7 +9,10 @@ by an older HubDesk are corrected the same way when read (:func:`download_name`)
 
 Who gets a file: :func:`download` checks the actor's role (those who may see the records that carry
 attachments: applications and service-ledger activities) before reading anything; :func:`read` is for
-code already behind such a check (the dossier zip of a staff screen).
+code already behind such a check (the dossier zip of a staff screen). Both keep the reader's hubs (issue 20): an
+attachment of a record of a hub the reader does not read (another street's application or activity) reads as
+「附件(编号 n)不存在」, whatever screen asks for it by id, and :func:`attach` adds a file only to a record of the
+actor's own hub. A record's hub is read through ``OWNER_HUBS``, which the module owning each table declares.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ import filetype
 import pandas as pd
 
 from core.platform import config, records
-from core.platform.actor import Actor
+from core.platform.actor import DEFAULT_HUB, Actor, acting
 from core.platform.db import get_db, write_file
 from core.platform.entities import Entity, granted, register
 from schemas.stored import Document
@@ -37,6 +40,26 @@ DOCUMENT = register(Entity(
     name="document", table="documents", label="附件", write_roles=frozenset({"admin", "staff"}),
     title_field="filename", schema=Document,
 ))
+
+# owner table -> the SQL that reads the hub of one of its rows (``hub_id``; one ``?``: the owner's id), declared by the
+# module owning the table (core.intake.scope: applications and the ledger's activities); a table not declared here
+# belongs to the default hub, as every record of a single-hub install does
+OWNER_HUBS: dict[str, str] = {}
+
+
+def owner_hub(owner_table: str, owner_id: int, db=None) -> int:
+    """The hub of the record an attachment belongs to (the default hub for a table without one, or a record gone)."""
+    sql = OWNER_HUBS.get(owner_table)
+    row = None if sql is None else (db or get_db()).fetch_one(sql, [owner_id])
+    return DEFAULT_HUB if row is None or row["hub_id"] is None else int(row["hub_id"])
+
+
+def _readable(row: dict, actor: Actor | None, db) -> bool:
+    who = actor if actor is not None else acting()
+    if who is None or who.system:
+        return True  # outside a screen (the reminder job, the command line) or the system: every hub
+    return who.reads(owner_hub(row["owner_table"], row["owner_id"], db))
+
 
 # detected type -> (kind shown to users, mime)
 ALLOWED = {
@@ -97,6 +120,8 @@ def _stored_ext(stored_name: str) -> str:
 def attach(owner_table: str, owner_id: int, filename: str, data: bytes, actor: Actor, db=None) -> int:
     if not granted(actor, DOCUMENT, "create"):  # before anything reaches the disk
         raise PermissionDenied(f"当前账号无权修改{DOCUMENT.label}")
+    if not actor.writes(owner_hub(owner_table, owner_id, db)):
+        raise PermissionDenied("该记录属于其他枢纽的台账,当前账号只能为本枢纽的记录上传附件;请由该枢纽的工作人员办理。")
     s = config.load()
     limit = s.upload_max_mb * 1024 * 1024
     if not data:
@@ -138,12 +163,13 @@ def list_for(owner_table: str, owner_id: int, db=None) -> pd.DataFrame:
     return df.drop(columns=["stored_name"])
 
 
-def read(doc_id: int, db=None) -> tuple[dict, bytes]:
+def read(doc_id: int, db=None, *, actor: Actor | None = None) -> tuple[dict, bytes]:
     """The record (its ``filename`` with the detected type's extension) and the file's bytes. No role
-    check: for code behind one; a screen hands files out through :func:`download`."""
+    check: for code behind one; a screen hands files out through :func:`download`. The reader's hubs are kept
+    (``actor``'s, else the screen's user's): another hub's record's attachment is not found."""
     db = db or get_db()
     row = db.fetch_one("SELECT * FROM documents WHERE id = ?", [doc_id])
-    if row is None:
+    if row is None or not _readable(row, actor, db):
         raise NotFound(f"附件(编号 {doc_id})不存在")
     row["filename"] = download_name(row["filename"], _stored_ext(row["stored_name"]))
     return row, (uploads_dir() / row["stored_name"]).read_bytes()
@@ -166,5 +192,5 @@ def download(doc_id: int, actor: Actor | None, db=None) -> Download:
     read unless the actor may see the record it belongs to."""
     if not may_read(actor):
         raise PermissionDenied("当前账号无权查看附件")
-    meta, data = read(doc_id, db)
+    meta, data = read(doc_id, db, actor=actor)
     return Download(meta["filename"], meta["mime"], data)

@@ -23,7 +23,7 @@ from core.platform.excel import XLSX_MIME, workbook_bytes
 from core.ui import charts
 from core.ui.screens import page
 from core.ui.session import actor, attempt, export_logger
-from core.ui.tables import display_frame, table
+from core.ui.tables import display_frame, numeric_frame, table
 from core.ui.text import md
 
 REFRESH_ENV = "HUBDESK_DASH_REFRESH"
@@ -449,15 +449,14 @@ def view_hubs(f: Filters, key: str, meeting: bool = False) -> None:
     totals = df[[c for c in cols if c not in ("district", "hub")]].sum()
     shown = {c: fmt_value(totals[c], "元") if c == "granted" else f"{int(totals[c]):,}" for c in totals.index}
     st.markdown("合计:" + ",".join(f"{cols[c].split('(')[0]} **{v}**" for c, v in shown.items()))
-    # the counts grouped by thousands, as 资助金额 is (the grid shows a bare 161979 otherwise); still numbers
-    counts = {cols[c]: st.column_config.NumberColumn(cols[c], format="localized")
-              for c in ("registered", "applied", "funded", "activities", "person_times")}
+    # the counts and 资助金额 as numbers: right-aligned, grouped by thousands (the grid shows a bare 161979 otherwise)
+    frame, counts = numeric_frame(df, cols, also=("activities",))
     if meeting:
-        st.dataframe(display_frame(df[list(cols)], cols), hide_index=True, width="stretch", column_config=counts)
+        st.dataframe(frame, hide_index=True, width="stretch", column_config=counts)
         return
     st.caption("每行一个街道枢纽,按所属区排列;选中一行,进入该枢纽的数据总览,再从各项指标查看明细记录。")
     turn = st.session_state.get(f"{key}:turn", 0)  # a new table after each jump: its old selection is not reused
-    event = st.dataframe(display_frame(df[list(cols)], cols), hide_index=True, width="stretch", on_select="rerun",
+    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key=f"{key}:table:{turn}", column_config=counts)
     logged = export_logger("各枢纽对比")
     st.download_button("导出Excel", data=lambda: workbook_bytes(logged({"各枢纽对比": df[list(cols)].rename(columns=cols)})),

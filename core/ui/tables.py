@@ -21,6 +21,23 @@ def display_frame(df: pd.DataFrame, columns: dict[str, str] | None = None) -> pd
     return _for_display(df.rename(columns=columns or {}))
 
 
+NUMERIC_FORMATS = ("number", "money")  # declared label formats (schemas.columns) a grid may keep as numbers
+
+
+def numeric_frame(df: pd.DataFrame, columns: dict[str, str], also: tuple[str, ...] = ()) -> tuple[pd.DataFrame, dict]:
+    """``df`` as :func:`display_frame` shows it, except its columns whose label declares a count or an amount
+    (``number``, ``money``; and ``also``, by field name) kept as numbers: right-aligned, grouped by thousands, sorted
+    as numbers; with the ``column_config`` that draws them so (an amount's text would sit left-aligned)."""
+    from schemas.columns import format_of
+
+    kept = [c for c in columns if c in df.columns and (c in also or format_of(columns[c]) in NUMERIC_FORMATS)]
+    frame = display_frame(df[list(columns)], columns)
+    for c in kept:
+        frame[columns[c]] = pd.to_numeric(df[c], errors="coerce").astype(float if format_of(columns[c]) == "money"
+                                                                            else "Int64").to_numpy()
+    return frame, {columns[c]: st.column_config.NumberColumn(columns[c], format="localized") for c in kept}
+
+
 def table(df: pd.DataFrame, name: str, *, key: str, columns: dict[str, str] | None = None,
           export: bool = True) -> None:
     """Show ``df`` (columns renamed by ``columns``) with an 导出Excel button for exactly these rows."""
