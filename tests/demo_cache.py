@@ -7,6 +7,10 @@ The demo build (migrations + every demo builder) takes 25-35 s. It is done once 
 parallel pytest processes (or a helper running tests beside CI) build it once. ``tests/conftest.py`` starts
 the build in the background (:func:`build_in_background`) as soon as collection shows a test that needs it.
 
+On PostgreSQL (``HUBDESK_TEST_ENGINE=postgres``) the demo is built on the test cluster and kept as a ``pg_dump``
+file per code version and day (:func:`pg_demo`); each test process restores it once into its cluster's template
+(``tests/pg_cluster.py`` ``Cluster.demo``), which ``demo_db`` copies with ``CREATE DATABASE … TEMPLATE``.
+
 The empty migrated database of the ``db`` fixture is kept the same way (:func:`empty_template`), and the
 benchmark's generated data (``bench/generate.py``) is cached the same way (:func:`bench_template`), keyed
 also by the generator's source, under its own lock.
