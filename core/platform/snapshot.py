@@ -206,6 +206,7 @@ class Snapshot:
         tx.execute(f"CREATE OR REPLACE TABLE {q(table)} AS SELECT {got} FROM read_csv(?, columns={{{read_as}}},"
                    " header=false, auto_detect=false, delim=',', quote='\"', escape='\"', nullstr='',"
                    " allow_quoted_nulls=false)", [str(file)])
+        file.unlink()  # read: one table's text on disk at a time
         return int(tx.execute(f"SELECT count(*) FROM {q(table)}").fetchone()[0])
 
     # ---- the schedule ----------------------------------------------------------------------------------------
