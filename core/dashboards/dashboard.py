@@ -1147,7 +1147,8 @@ def hub_choices(scope: tuple[int, ...] | None, db=None) -> dict[int, str]:
 
 def filter_options(db=None) -> dict:
     """Choices for the filter bar: years (oldest first, up to this year), rounds (id -> name), categories,
-    communities (those of the signed-in user's hubs: ``core.platform.actor.acting``; every one outside a screen).
+    communities (the rounds, their categories and the communities of the signed-in user's hubs:
+    ``core.platform.actor.acting``; every one outside a screen).
     Cached until rounds, applications, trainings or communities change."""
     db = db or get_db()
     who = acting()
@@ -1159,10 +1160,14 @@ def filter_options(db=None) -> dict:
             " UNION ALL SELECT min(year(incubation_in)) FROM organisations)")
         this = dt.date.today().year
         years = list(range(int(first) if first else this, this + 1))
-        rounds = {r["id"]: r["name"] for r in db.fetch_all("SELECT id, name FROM rounds ORDER BY year DESC, id DESC")}
+        # the rounds of the reader's hubs (another hub's round names are its records), and their categories
+        rounds = {r["id"]: r["name"] for r in db.fetch_all(
+            f"SELECT id, name FROM rounds{mine.sql()} ORDER BY year DESC, id DESC", mine.params)}
+        theirs = _Where().own_hub(Filters(hubs=None if who is None else who.hubs), "r.hub_id")
         cats = [r["c"] for r in db.fetch_all(
-            "SELECT DISTINCT c FROM (SELECT unnest(categories) AS c FROM rounds UNION SELECT category FROM applications"
-            " WHERE category IS NOT NULL) ORDER BY c")]
+            f"SELECT DISTINCT c FROM (SELECT unnest(categories) AS c FROM rounds{mine.sql()} UNION SELECT a.category"
+            " FROM applications a JOIN rounds r ON r.id = a.round_id WHERE a.category IS NOT NULL"
+            f"{theirs.sql('AND')}) ORDER BY c", mine.params + theirs.params)]
         known = [c for c in choices.PROJECT_CATEGORIES if c in cats] + [c for c in cats if c not in choices.PROJECT_CATEGORIES]
         comms = [r["name"] for r in db.fetch_all(f"SELECT name FROM communities{mine.sql()} ORDER BY sort_order, name",
                                                  mine.params)]
