@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.incubation import assessments as acore, trainings as tcore
 from core.monitoring import projects
-from core.orgs import organisations
+from core.orgs import hubs, organisations
 from core.platform import formats
 from core.ui import charts
 from core.ui.confirm import confirm_button
@@ -100,6 +100,10 @@ def _training(tid: int, who) -> None:
         import_panel(fspec, f"fb_import:{tid}", noun="反馈", template_name=f"反馈表模板-{t['title']}.xlsx",
                      commit=lambda plan: tcore.commit_import(fspec, plan, who))
     with tabs[4]:
+        if not who.writes(t.get("hub_id")):  # a district's training, read by a street below it (or a roll-up)
+            st.info(f"该培训由{hubs.name_of(t.get('hub_id'))}主办,只能由主办枢纽修改;"
+                    "本枢纽可为本枢纽的组织登记签到和反馈。")
+            return
         load(f"training_edit:{tid}", t, Training, token=(tid, str(t.get("updated_at"))))
         schema_form(Training, f"training_edit:{tid}", lambda v: _save_training(tid, v, who), submit_label="保存修改",
                     clear_on_success=False, changes_only=True)
