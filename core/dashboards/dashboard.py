@@ -97,7 +97,7 @@ class Filters:
 
     @property
     def unhubbed(self) -> bool:
-        """Do the records that belong to no hub yet count (partners, brands; all of them the default hub's, 下沙 in the
+        """Do the records that belong to no hub yet count (partners; all of them the default hub's, 下沙 in the
         demo)? Only when the default hub is among ``hubs``."""
         return self.hubs is None or DEFAULT_HUB in self.hubs
 
@@ -521,7 +521,7 @@ def brand_matrix(f: Filters, db) -> pd.DataFrame:
     if f.community:
         wa.add("x.community = ?", f.community)
     reach, reach_params = publicity.reach_sql(*f.window, hubs=f.hubs)  # the publicity of the filters' hubs
-    held = _Where().unhubbed(f)  # brands, their service points and publicity belong to no hub yet: the default hub's
+    held = _Where().own_hub(f, "b.hub_id")  # the brands of the filters' hubs (migration 032)
     return db.fetch_df(
         "SELECT b.id AS brand_id, b.name AS brand, b.tier, coalesce(sp.points, 0) AS points,"
         " coalesce(sp.communities, 0) AS communities, coalesce(pr.projects, 0) AS projects,"
@@ -879,7 +879,8 @@ def _drill_brand(f: Filters, sel: dict, db, limit: int) -> pd.DataFrame:
     if sel.get("key") is None:
         return _projects(f, db, limit, brand=brand)
     chosen_one_of(sel, "key", ("publicity",))
-    bid = db.scalar("SELECT id FROM brands WHERE name = ?", [brand]) if f.unhubbed else None
+    mine = _Where().add("name = ?", brand).own_hub(f, "hub_id")
+    bid = db.scalar(f"SELECT id FROM brands{mine.sql()}", mine.params)
     if bid is None:
         return pd.DataFrame(columns=list(publicity.RECORD_COLUMNS))
     return publicity.of_brand(bid, db, *f.window, limit=limit, hubs=f.hubs)
@@ -1097,7 +1098,6 @@ def headline(today: dt.date | None = None, db=None, hubs: tuple[int, ...] | None
 
 # what a screen says while some records belong to no hub yet (:attr:`Filters.unhubbed`; {hub}: the default hub)
 UNHUBBED_NOTE = "{what}尚未按枢纽登记,目前全部计入{hub}:所选枢纽包含该中心时计入,否则不计。"
-UNHUBBED = "品牌及其宣传"  # what of this dashboard belongs to no hub yet
 short_name = hub_tree.short_name  # 下沙街道社会组织服务中心 -> 下沙街道 (core.orgs.hubs)
 
 

@@ -1,9 +1,14 @@
 """品牌矩阵: core brands (核心品牌, e.g. 1516便民服务 with service points in every community) and niche
-brands (特色品牌); projects are tagged with a brand (``projects.brand_id``)."""
+brands (特色品牌); projects are tagged with a brand (``projects.brand_id``).
+
+A brand is a hub's own (``brands.hub_id``, migration 032): its readers are the hub's and those above it (a district
+sees its streets' brands), its service points read their hub through it, and the brand choice list offers the
+signed-in user's hubs' brands."""
 from __future__ import annotations
 
 import pandas as pd
 
+from core.intake import scope
 from core.platform import records
 from core.platform.actor import Actor
 from core.platform.db import get_db
@@ -16,11 +21,13 @@ STAFF = frozenset({"admin", "staff"})
 
 BRAND = register(Entity(
     name="brand", table="brands", label="品牌", schema=Brand, write_roles=STAFF, title_field="name",
-    unique=(Unique("name", "已有同名品牌(编号 {key})"),),
+    unique=(Unique("name", "已有同名品牌(编号 {key}),请换一个名称"),),
+    hub_owned=True,  # each hub's own brands: stamped, scoped, written by its own staff
 ))
+HUB_OF_BRAND = "SELECT hub_id FROM brands WHERE id = ?"
 SERVICE_POINT = register(Entity(
     name="service_point", table="service_points", label="服务点", schema=ServicePoint, write_roles=STAFF,
-    title_field="name",
+    title_field="name", hub_via=("brand_id", HUB_OF_BRAND),  # a point is its brand's hub's
 ))
 
 
@@ -45,9 +52,11 @@ POINT_COLUMNS = columns("id", "community", "name", "address", of=ServicePoint)
 
 
 def overview(db=None) -> pd.DataFrame:
-    """One row per brand: id, name, tier, description, points, communities (with a service point),
-    projects, activities, person_times."""
+    """One row per brand of the reader's hubs (:func:`core.intake.scope.hubs`): id, name, tier, description, points,
+    communities (with a service point), projects, activities, person_times."""
     db = db or get_db()
+    params: list = []
+    mine = scope.hub_owned_in("b.hub_id", params)
     return db.fetch_df(
         "SELECT b.id, b.name, b.tier, b.description,"
         " (SELECT count(*) FROM service_points s WHERE s.brand_id = b.id) AS points,"
@@ -57,16 +66,19 @@ def overview(db=None) -> pd.DataFrame:
         "  AS activities,"
         " (SELECT coalesce(sum(x.person_times), 0) FROM activities x JOIN projects p ON p.id = x.project_id"
         "  WHERE p.brand_id = b.id) AS person_times"
-        " FROM brands b ORDER BY CASE b.tier WHEN '核心品牌' THEN 0 ELSE 1 END, b.id")
+        f" FROM brands b WHERE {mine} ORDER BY CASE b.tier WHEN '核心品牌' THEN 0 ELSE 1 END, b.id", params)
 
 
 def points(brand_id: int, db=None) -> pd.DataFrame:
+    """The service points of a brand of the reader's hubs (another hub's brand: none)."""
     db = db or get_db()
+    params: list = [brand_id]
+    mine = scope.hub_owned_in("hub_id", params)
     return db.fetch_df("SELECT id, community, name, address FROM service_points WHERE brand_id = ?"
-                       " ORDER BY community, name", [brand_id])
+                       f" AND brand_id IN (SELECT id FROM brands WHERE {mine}) ORDER BY community, name", params)
 
 
 def install_providers() -> None:
     """``brands``: brand ids shown by name; ``brand_names``: the names (list filters)."""
-    id_names("brands", ("brands",), "SELECT id, name FROM brands ORDER BY id")
-    id_names("brand_names", ("brands",), "SELECT name FROM brands ORDER BY id", key="name")
+    id_names("brands", ("brands",), "SELECT id, name, hub_id FROM brands ORDER BY id", hub_column="hub_id")
+    id_names("brand_names", ("brands",), "SELECT name, hub_id FROM brands ORDER BY id", key="name", hub_column="hub_id")

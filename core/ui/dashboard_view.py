@@ -206,7 +206,6 @@ def kpi_note(f: Filters) -> None:
     """Say which KPIs a round or category filter leaves as they are."""
     if f.round_id is not None or f.category:
         st.caption("批次、项目类别筛选只作用于立项、资金和服务指标;社会组织、能力建设和等级评估指标不受其影响。")
-    hub_note(f, dashboard.UNHUBBED)
 
 
 def kpi_tiles(k: pd.DataFrame, *, border: bool = True) -> None:
