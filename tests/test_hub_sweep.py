@@ -22,6 +22,7 @@ MARKERS = (
     ("场地", "SELECT name FROM venues WHERE hub_id = 1"),
     ("需求", "SELECT title FROM community_needs WHERE hub_id = 1"),
     ("服务对象", "SELECT name FROM beneficiaries WHERE hub_id = 1"),
+    ("品牌", "SELECT name FROM brands WHERE hub_id = 1"),
     ("志愿者", "SELECT name FROM volunteers WHERE hub_id = 1"),
 )
 MIN_LENGTH = 4  # shorter names (两个字的社区) could be part of any text
