@@ -6,7 +6,6 @@ The markers are read from the database (hub columns where a table has one), so a
 the sweep by adding its query below."""
 from __future__ import annotations
 
-import pytest
 
 from core.navigation import pages_for
 from tests.apptest_helpers import open_page, plain, signed_in
