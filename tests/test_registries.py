@@ -227,3 +227,54 @@ def test_an_attachment_is_read_by_id_only_within_the_readers_hubs(pool_net):
         documents.attach("applications", n["app_a"], "越权上传.png", PNG, n["staff_b"])
     assert "只能为本枢纽的记录上传附件" in str(info.value)
     assert n["db"].scalar("SELECT count(*) FROM documents") == before
+
+
+# ---- partners shared down the tree -------------------------------------------------------------------------------
+
+def test_partners_of_a_district_are_seen_below_a_streets_only_by_it_and_claims_stay_in_their_hub(pool_net):
+    import datetime as dt
+
+    from core.platform import records
+    from core.resources import partners as pt
+    from schemas import choices
+    from tests.test_hub_isolation import _listed
+
+    n = pool_net
+    kind = {"kind": "企业", "offers": ["资金"]}
+    qp = pt.create_partner({"name": "钱塘示例科技有限公司", **kind}, n["qt_staff"])
+    ap = pt.create_partner({"name": "甲街道爱心超市", **kind}, n["staff_a"])
+    bp = pt.create_partner({"name": "乙街道便民药房", **kind}, n["staff_b"])
+    assert {r["id"]: r["hub_id"] for r in n["db"].fetch_all("SELECT id, hub_id FROM partners")} == {
+        qp: n["qt"], ap: n["a"], bp: n["b"]}
+    for actor, seen in ((n["staff_a"], {qp, ap}), (n["staff_b"], {qp, bp}), (n["qt_staff"], {qp, ap, bp})):
+        assert _listed(pt.PARTNERS_VIEW, actor) == seen
+        with screen_of(actor):
+            assert set(choices.get("partners")) == seen
+            for pid in (qp, ap, bp):
+                if pid in seen:
+                    assert pt.get_partner(pid)["id"] == pid
+                else:
+                    with pytest.raises(NotFound):
+                        pt.get_partner(pid)
+    with pytest.raises(PermissionDenied):  # a street reads the district's partner, never edits it
+        records.update(pt.PARTNER, qp, {"contact_person": "王敏"}, n["staff_a"])
+    # a claimable item of 甲 (no record behind it: the publisher's hub); the district's partner may claim it, 乙's not
+    item = pt.publish({"title": "社区助餐点餐具", "kind": "资金", "needed": "助餐点餐具一批", "amount_sought": 5000,
+                       "source": "其他", "published_on": dt.date(2026, 3, 1)}, n["staff_a"])
+    with pytest.raises(ValidationFailed) as info:
+        pt.claim(item, {"partner_id": bp, "claimed_on": dt.date(2026, 3, 2)}, n["staff_a"])
+    assert "不是本枢纽或上级枢纽(区、市)登记的伙伴" in " ".join(info.value.fields["partner_id"])
+    with pytest.raises(PermissionDenied):  # 乙's staff do not record a claim on 甲's item
+        pt.claim(item, {"partner_id": qp, "claimed_on": dt.date(2026, 3, 2)}, n["staff_b"])
+    pt.claim(item, {"partner_id": qp, "claimed_on": dt.date(2026, 3, 2)}, n["staff_a"])
+    cid = pt.complete(item, {"completed_on": dt.date(2026, 3, 9)}, n["staff_a"])
+    assert n["db"].fetch_one("SELECT hub_id, amount FROM partner_contributions WHERE id = ?", [cid]) == {
+        "hub_id": n["a"], "amount": pytest.approx(5000)}
+    assert n["db"].scalar("SELECT hub_id FROM claim_items WHERE id = ?", [item]) == n["a"]
+    # the figures count the reader's hubs' contributions: 甲 and the district see the money, 乙 none of it
+    for actor, money in ((n["staff_a"], 5000.0), (n["qt_staff"], 5000.0), (n["staff_b"], 0.0)):
+        table = pt.continuity(actor=actor)
+        assert float(table["money"].sum()) == money
+        assert "钱塘示例科技有限公司" in set(table["name"]) and ("甲街道爱心超市" in set(table["name"])) == (
+            actor is not n["staff_b"])
+    assert _listed(pt.CONTRIBUTIONS_VIEW, n["staff_b"]) == set() and _listed(pt.CONTRIBUTIONS_VIEW, n["staff_a"]) == {cid}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.platform.db import get_db
-from core.platform.entities import Entity
+from core.platform.entities import SHARED_HUBS_SQL, Entity
 from schemas import choices
 from schemas.text import normalise
 
@@ -86,7 +86,8 @@ def _where(view: ListView, q: Query) -> tuple[str, list]:
     if (view.entity.hub_owned or view.hub_sql) and q.hubs is not None:
         marks = ", ".join("?" for _ in q.hubs)
         parts.append(("false" if not q.hubs else f"({view.hub_sql.format(marks=marks)})" if view.hub_sql
-                      else f"hub_id IN ({marks})"))
+                      else f"hub_id IN ({SHARED_HUBS_SQL.format(marks=marks)})" if view.entity.hub_shared
+                      else f"hub_id IN ({marks})"))  # a shared registry: the hubs read and those above them
         params += [int(h) for h in q.hubs]
     text = normalise(q.search or "")  # as stored: no invisible characters, NFC
     if text and view.search:

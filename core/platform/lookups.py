@@ -7,6 +7,7 @@ from typing import Callable, Mapping
 
 from core.platform.actor import acting
 from core.platform.db import get_db
+from core.platform.entities import SHARED_HUBS_SQL
 from schemas import choices
 
 _cache: dict[str, tuple[tuple, dict]] = {}
@@ -33,7 +34,7 @@ def _name(row: Mapping) -> str:
 
 def id_names(source: str, tables: tuple[str, ...], sql: str, label: Callable[[Mapping], str] = _name, *,
              key: str = "id", offered: Callable[[Mapping], bool] | None = None,
-             hub_column: str | None = None) -> Callable[[], dict]:
+             hub_column: str | None = None, shared: bool = False) -> Callable[[], dict]:
     """Declare the choice list ``source`` (``schemas.choices``) that lives in the database.
 
     Each row of ``sql`` (no parameters; its order is the list's order) is one choice: the value ``row[key]``,
@@ -44,6 +45,8 @@ def id_names(source: str, tables: tuple[str, ...], sql: str, label: Callable[[Ma
     ``hub_column``: the column of ``sql`` that names each row's hub (a hub-owned table, ``core.orgs.hubs``): a screen's
     picker, and the check of what it submits, offer only the rows of the signed-in user's hubs
     (:func:`core.platform.actor.acting`); outside a screen every row. Labels name every row whatever the hub.
+    ``shared``: the rows are a registry shared down the hub tree (``Entity.hub_shared``: partners): the user's hubs and
+    every hub above them.
     """
     def load(db) -> tuple[dict, list, dict]:
         rows = db.fetch_all(sql)
@@ -63,9 +66,14 @@ def id_names(source: str, tables: tuple[str, ...], sql: str, label: Callable[[Ma
 
         def mine(db) -> list:
             _, every, hub_of = cached_map(f"choices:{source}", tables, load)
-            return [v for v in every if hub_of.get(v) in hubs]
+            keep = set(hubs)
+            if shared and hubs:
+                keep = {r["id"] for r in db.fetch_all(SHARED_HUBS_SQL.format(marks=", ".join("?" for _ in hubs)),
+                                                      list(hubs))}
+            return [v for v in every if hub_of.get(v) in keep]
 
-        return cached_map(f"choices:{source}:hubs:{','.join(map(str, hubs))}", tables, mine)
+        return cached_map(f"choices:{source}:hubs:{','.join(map(str, hubs))}", (*tables, "hubs") if shared else tables,
+                          mine)
 
     # the cached list itself (choices.get copies it; choices.allowed keeps a set of it while it is the same)
     choices.register_provider(source, values, lambda v: labels().get(v, str(v)))

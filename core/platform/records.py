@@ -18,7 +18,7 @@ import pyarrow as pa
 from core.platform import audit
 from core.platform.actor import Actor, acting
 from core.platform.db import Transaction, get_db
-from core.platform.entities import Entity, RuleContext
+from core.platform.entities import Entity, RuleContext, reads_shared
 from core.platform.errors import HubError, NotFound, PermissionDenied, ValidationFailed, WriteFailed
 from core.platform.validation import plain, to_failure, validate, validate_many
 from schemas.base import field_specs
@@ -156,9 +156,11 @@ def _fetch(tx_or_db, entity: Entity, key: Any) -> dict | None:
 def get(entity: Entity, key: Any, db=None) -> dict:
     """One stored row by its key, or NotFound with a Chinese message naming the entity (also for a hub-owned row
     of a hub the screen's user does not read: another hub's record opened by its id reads as a missing one)."""
-    row = _fetch(db or get_db(), entity, key)
+    db = db or get_db()
+    row = _fetch(db, entity, key)
     who = acting() if entity.hub_owned else None
-    if row is None or (who is not None and not who.reads(row.get("hub_id"))):
+    if row is None or (who is not None and not (reads_shared(db, who, row.get("hub_id")) if entity.hub_shared
+                                                  else who.reads(row.get("hub_id")))):
         raise NotFound(f"{entity.label}(编号 {key})不存在")
     return row
 

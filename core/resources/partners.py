@@ -17,6 +17,12 @@
   came from a claim keeps the partner, kind and project the claim decided, and a corrected amount moves the
   project's 配套资金 by the difference in the same transaction. Contributions are imported from Excel
   (:func:`contribution_import_spec`) as records only, a sheet imported again adds nothing.
+- **Hubs** (issue 20, migration 029): a partner belongs to the hub that registers it and is shared down the tree
+  (``Entity.hub_shared``): one registered by a district (钱塘区) or the city is seen by every hub below it, in its
+  lists, its pickers and by id, while only its own hub edits it; a street's own partner is that street's alone. A
+  contribution belongs to the hub that records it, a claimable item (企业公益认领) to the hub of the record it is
+  published for (the funded project, the 金点子, the community need): only that hub's staff publish and close it,
+  and only a partner that hub sees may claim it. The figures below count the reader's hubs' contributions.
 - **Continuity**: per partner 协议合作 (an agreement), 多次合作 (contributions in two or more different years),
   单次合作 (contributions in one year only); per year the contributions by kind and by partner kind and the share of
   money that is not government money (SQL aggregates, cached until a table they read is written).
@@ -30,9 +36,11 @@ import pandas as pd
 
 from core.monitoring import projects
 from core.platform import audit, cache, records
+from core.intake import scope
+from core.orgs import hubs
 from core.platform.actor import Actor
 from core.platform.db import get_db
-from core.platform.entities import Entity, Screen, Unique, register
+from core.platform.entities import SHARED_HUBS_SQL, Entity, Screen, Unique, register
 from core.platform.errors import NotFound, ValidationFailed
 from core.platform.importer import ImportSpec
 from core.platform.listing import Column, Filter, ListView
@@ -49,7 +57,7 @@ STAFF = frozenset({"admin", "staff"})
 
 PARTNER = register(Entity(
     name="partner", table="partners", label="合作伙伴", schema=Partner, write_roles=STAFF,
-    unique=(Unique("name"),),
+    unique=(Unique("name"),), hub_owned=True, hub_shared=True,  # a district's or the city's: seen by the hubs below
     screen=Screen("合作伙伴", "partners", "资源与需求", icon=":material/handshake:",
                   columns=("id", "name", "kind", "department", "offers", "contact_person", "contact_phone",
                            "agreement"),
@@ -59,11 +67,11 @@ PARTNER = register(Entity(
 ))
 CONTRIBUTION = register(Entity(
     name="partner_contribution", table="partner_contributions", label="伙伴贡献", schema=Contribution,
-    write_roles=STAFF, title_field="kind", columns=("need_id", "claim_id"),
+    write_roles=STAFF, title_field="kind", columns=("need_id", "claim_id"), hub_owned=True,
 ))
 CLAIM_ITEM = register(Entity(
     name="claim_item", table="claim_items", label="认领项目", schema=ClaimItem, write_roles=STAFF,
-    title_field="title", also=(Claim,),
+    title_field="title", also=(Claim,), hub_owned=True,  # the hub of the record it is published for
     columns=("status", "partner_id", "claimed_on", "pledged_amount", "pledge_note", "completed_on",
              "contribution_id", "status_note"),
 ))
@@ -74,9 +82,10 @@ TABLES = ("partners", "partner_contributions")
 # ---- choice lists --------------------------------------------------------------------------------------------
 def install_providers() -> None:
     """``partners`` (id -> name) and ``claim_ideas`` (every 金点子, 「编号 标题」)."""
-    id_names("partners", ("partners",), "SELECT id, name FROM partners ORDER BY name")
-    id_names("claim_ideas", ("ideas",), "SELECT id, title FROM ideas ORDER BY id DESC",
-             lambda r: f"{r['id']} {r['title']}")
+    id_names("partners", ("partners",), "SELECT id, name, hub_id FROM partners ORDER BY name", hub_column="hub_id",
+             shared=True)
+    id_names("claim_ideas", ("ideas",), "SELECT id, title, hub_id FROM ideas ORDER BY id DESC",
+             lambda r: f"{r['id']} {r['title']}", hub_column="hub_id")
 
 
 # ---- lists ---------------------------------------------------------------------------------------------------
@@ -289,13 +298,38 @@ def _check_need(record: dict, db) -> None:
             f"社区需求编号 {record['need_id']} 不存在,请在「社区需求」中核对编号后再填写"]})
 
 
+def _claimed_hub(record: dict, db) -> int | None:
+    """The hub of the record an item is published for (its project's round's, its 金点子's, its need's); None: none."""
+    for column, sql in (("project_id", scope.HUB_OF_PROJECT), ("idea_id", "SELECT hub_id FROM ideas WHERE id = ?"),
+                        ("need_id", "SELECT hub_id FROM community_needs WHERE id = ?")):
+        if record.get(column) is not None:
+            row = db.fetch_one(sql, [int(record[column])])
+            if row is not None and row["hub_id"] is not None:
+                return int(row["hub_id"])
+    return None
+
+
 def publish(values: dict, actor: Actor, db=None) -> int:
-    """Publish a claimable item (开放认领)."""
+    """Publish a claimable item (开放认领); it belongs to the hub of the record it is published for (the write path
+    refuses another hub's record), else to the publisher's."""
     db = db or get_db()
     record = records.clean(CLAIM_ITEM, values)
     _check_need(record, db)
+    hub = _claimed_hub(record, db)
     with records.unit(actor, db) as u:
-        return u.create(CLAIM_ITEM, record, system={"status": "open"}, validated=True)
+        return u.create(CLAIM_ITEM, record, system={"status": "open", **({"hub_id": hub} if hub is not None else {})},
+                        validated=True)
+
+
+def _partner_of_hub(partner_id: int, item: dict, db) -> None:
+    """A partner may claim an item of a hub that sees it: registered by that hub or by a hub above it."""
+    partner = db.fetch_one("SELECT name, hub_id FROM partners WHERE id = ?", [int(partner_id)])
+    if partner is None:
+        raise ValidationFailed(fields={"partner_id": [f"合作伙伴(编号 {partner_id})不存在,请从列表中选择"]})
+    if (partner["hub_id"] or 1) not in hubs.ancestors(int(item.get("hub_id") or 1), db):
+        raise ValidationFailed(fields={"partner_id": [
+            f"合作伙伴「{partner['name']}」不是本枢纽或上级枢纽(区、市)登记的伙伴,不能认领本枢纽的认领项目:"
+            "请选择列表中的合作伙伴"]})
 
 
 def _state(item: dict, *allowed: str, doing: str) -> None:
@@ -311,6 +345,7 @@ def claim(item_id: int, values: dict, actor: Actor, db=None) -> None:
     item = get_item(item_id, db)
     _state(item, "open", doing="认领")
     record = validate(Claim, values)
+    _partner_of_hub(record["partner_id"], item, db)
     if item["kind"] == MONEY and record.get("pledged_amount") is None:
         record["pledged_amount"] = float(item["amount_sought"])
     if item["kind"] != MONEY and not record.get("pledge_note"):
@@ -380,7 +415,8 @@ def complete(item_id: int, values: dict, actor: Actor, db=None) -> int:
         latest = u.fetch(CLAIM_ITEM, item_id)
         if latest["status"] != "claimed":  # completed meanwhile (another session)
             _state(latest, "claimed", doing="登记到位")
-        cid = u.create(CONTRIBUTION, plan["contribution"], system={"need_id": item["need_id"], "claim_id": item_id},
+        cid = u.create(CONTRIBUTION, plan["contribution"], system={"need_id": item["need_id"], "claim_id": item_id,
+                                                                  "hub_id": item.get("hub_id")},
                        validated=True, note=f"认领项目「{item['title']}」到位")
         u.update(CLAIM_ITEM, item_id, {}, system={"status": "done", "completed_on": done_on, "contribution_id": cid},
                  validated=True, action="complete")
@@ -424,19 +460,46 @@ SELECT p.name, p.kind,
        CAST(min(year(c.contributed_on)) AS VARCHAR) AS first_year,
        CAST(max(year(c.contributed_on)) AS VARCHAR) AS last_year,
        coalesce(sum(c.amount), 0)::DOUBLE AS money, coalesce(sum(c.estimated_value), 0)::DOUBLE AS value
-FROM partners p LEFT JOIN partner_contributions c ON c.partner_id = p.id
+FROM partners p LEFT JOIN partner_contributions c ON c.partner_id = p.id /*C*/
+WHERE true /*P*/
 GROUP BY p.id, p.name, p.kind, p.agreement ORDER BY money DESC, contributions DESC, p.name"""
 
 
-def continuity(db=None) -> pd.DataFrame:
-    """One row per partner: its continuity (协议合作 / 多次合作 / 单次合作 / 暂无贡献) and its totals."""
+def _kept(actor: Actor | None) -> tuple[int, ...] | None:
+    """The hubs whose contributions a reader's figures count (``actor``'s, else the screen's user's; None: every)."""
+    return scope.hubs(actor)
+
+
+def _scoped(sql: str, keep: tuple[int, ...] | None) -> tuple[str, list]:
+    """``sql`` with its markers filled: ``/*C*/`` the contributions ``c`` of the hubs ``keep``; ``/*P*/`` the partners
+    those hubs see (theirs and those of the hubs above, Entity.hub_shared) or that contributed to them."""
+    if keep is None:
+        return sql.replace("/*C*/", "").replace("/*P*/", ""), []
+    if not keep:
+        return sql.replace("/*C*/", " AND false").replace("/*P*/", " AND false"), []
+    marks = ", ".join("?" for _ in keep)
+    out, params = sql, []
+    for marker, text, n in (("/*C*/", f" AND c.hub_id IN ({marks})", 1),
+                            ("/*P*/", f" AND (p.hub_id IN ({SHARED_HUBS_SQL.format(marks=marks)}) OR p.id IN"
+                                      f" (SELECT partner_id FROM partner_contributions WHERE hub_id IN ({marks})))", 2)):
+        if marker in out:
+            out = out.replace(marker, text)
+            params += [int(h) for h in keep] * n
+    return out, params
+
+
+def continuity(db=None, *, actor: Actor | None = None) -> pd.DataFrame:
+    """One row per partner the reader sees: its continuity (协议合作 / 多次合作 / 单次合作 / 暂无贡献) and its totals,
+    from the contributions recorded by the reader's hubs."""
     db = db or get_db()
-    return cache.cached("partners:continuity", None, TABLES, lambda: db.fetch_df(_CONTINUITY_SQL), db)
+    keep = _kept(actor)
+    sql, params = _scoped(_CONTINUITY_SQL, keep)
+    return cache.cached("partners:continuity", keep, (*TABLES, "hubs"), lambda: db.fetch_df(sql, params), db)
 
 
-def continuity_counts(db=None) -> dict[str, int]:
+def continuity_counts(db=None, *, actor: Actor | None = None) -> dict[str, int]:
     """How many partners are in each continuity class (every class, 0 where none)."""
-    df = continuity(db)
+    df = continuity(db, actor=actor)
     return {label: int((df["continuity"] == label).sum()) for label in CONTINUITY.values()}
 
 
@@ -449,7 +512,7 @@ YEAR_COLUMNS = columns(
         "value": money("折合价值合计(元)")})
 _YEAR_SQL = f"""
 WITH c AS (SELECT c.*, year(c.contributed_on) AS y, p.kind AS pkind FROM partner_contributions c
-           JOIN partners p ON p.id = c.partner_id),
+           JOIN partners p ON p.id = c.partner_id WHERE true /*C*/),
      firsts AS (SELECT partner_id, min(y) AS first_y FROM c GROUP BY partner_id)
 SELECT CAST(c.y AS VARCHAR) AS year, count(DISTINCT c.partner_id) AS partners,
        count(DISTINCT CASE WHEN f.first_y < c.y THEN c.partner_id END) AS returning,
@@ -464,20 +527,24 @@ SELECT CAST(c.y AS VARCHAR) AS year, count(DISTINCT c.partner_id) AS partners,
 FROM c JOIN firsts f ON f.partner_id = c.partner_id GROUP BY c.y ORDER BY c.y"""
 
 
-def by_year(db=None) -> pd.DataFrame:
+def by_year(db=None, *, actor: Actor | None = None) -> pd.DataFrame:
     """One row per year: contributing partners, those who had contributed in an earlier year (回头伙伴), the
-    contributions, the money and the share of it that is not government money."""
+    contributions, the money and the share of it that is not government money (the reader's hubs' contributions)."""
     db = db or get_db()
-    return cache.cached("partners:by_year", None, TABLES, lambda: db.fetch_df(_YEAR_SQL), db)
+    keep = _kept(actor)
+    sql, params = _scoped(_YEAR_SQL, keep)
+    return cache.cached("partners:by_year", keep, TABLES, lambda: db.fetch_df(sql, params), db)
 
 
-def _pivot(db, name: str, expr: str, values: list[str]) -> pd.DataFrame:
-    sql = (f"SELECT CAST(year(c.contributed_on) AS VARCHAR) AS year, {expr} AS k, count(*) AS n,"
-           " coalesce(sum(c.amount), 0)::DOUBLE + coalesce(sum(c.estimated_value), 0)::DOUBLE AS v"
-           " FROM partner_contributions c JOIN partners p ON p.id = c.partner_id GROUP BY 1, 2 ORDER BY 1")
+def _pivot(db, name: str, expr: str, values: list[str], actor: Actor | None = None) -> pd.DataFrame:
+    keep = _kept(actor)
+    sql, params = _scoped(f"SELECT CAST(year(c.contributed_on) AS VARCHAR) AS year, {expr} AS k, count(*) AS n,"
+                          " coalesce(sum(c.amount), 0)::DOUBLE + coalesce(sum(c.estimated_value), 0)::DOUBLE AS v"
+                          " FROM partner_contributions c JOIN partners p ON p.id = c.partner_id WHERE true /*C*/"
+                          " GROUP BY 1, 2 ORDER BY 1", keep)
 
     def load() -> pd.DataFrame:
-        raw = db.fetch_df(sql)
+        raw = db.fetch_df(sql, params)
         out = pd.DataFrame({"year": sorted(raw["year"].unique())}) if not raw.empty else pd.DataFrame({"year": []})
         for k in values:
             part = raw[raw["k"] == k].set_index("year")
@@ -485,17 +552,17 @@ def _pivot(db, name: str, expr: str, values: list[str]) -> pd.DataFrame:
             out[f"{k}(元)"] = out["year"].map(part["v"]).fillna(0.0).astype(float)
         return out
 
-    return cache.cached(name, None, TABLES, load, db)
+    return cache.cached(name, keep, TABLES, load, db)
 
 
-def by_year_and_kind(db=None) -> pd.DataFrame:
+def by_year_and_kind(db=None, *, actor: Actor | None = None) -> pd.DataFrame:
     """Per year and contribution kind: how many contributions and their value (money + estimated value)."""
-    return _pivot(db or get_db(), "partners:by_kind", "c.kind", list(OFFERS))
+    return _pivot(db or get_db(), "partners:by_kind", "c.kind", list(OFFERS), actor)
 
 
-def by_year_and_partner_kind(db=None) -> pd.DataFrame:
+def by_year_and_partner_kind(db=None, *, actor: Actor | None = None) -> pd.DataFrame:
     """Per year and partner kind: how many contributions and their value (money + estimated value)."""
-    return _pivot(db or get_db(), "partners:by_partner_kind", "p.kind", list(PARTNER_KINDS))
+    return _pivot(db or get_db(), "partners:by_partner_kind", "p.kind", list(PARTNER_KINDS), actor)
 
 
 def pivot_labels(kinds: list[str]) -> dict:
