@@ -13,15 +13,15 @@ from core.platform.actor import SYSTEM
 from core.resources.needs import NEED
 from core.resources.volunteers import VOLUNTEER
 
-COMMUNITIES = STREETS[0][3]  # 白杨社区, 和达社区, 云水社区
+COMMUNITIES = STREETS[0][3]  # 白杨's own communities (none of 下沙's names)
 
 VENUES = (
     {"name": "白杨街道邻里中心多功能厅", "address": "杭州市钱塘区白杨街道学林街88号", "capacity": 120,
      "community": COMMUNITIES[0], "owner": "白杨街道办事处", "facilities": "投影仪、音响、桌椅",
      "opening_hours": "周一至周五 9:00-17:00", "open_days": ["周一", "周二", "周三", "周四", "周五"],
      "open_from": "09:00", "open_to": "17:00", "contact_person": "杨帆", "contact_phone": "0571-86100001"},
-    {"name": "和达社区居民议事厅", "address": "杭州市钱塘区和达社区服务中心二楼", "capacity": 40,
-     "community": COMMUNITIES[1], "owner": "和达社区居委会", "opening_hours": "周一至周六 8:30-17:30",
+    {"name": f"{COMMUNITIES[1]}居民议事厅", "address": f"杭州市钱塘区{COMMUNITIES[1]}服务中心二楼", "capacity": 40,
+     "community": COMMUNITIES[1], "owner": f"{COMMUNITIES[1]}居委会", "opening_hours": "周一至周六 8:30-17:30",
      "open_days": ["周一", "周二", "周三", "周四", "周五", "周六"], "open_from": "08:30", "open_to": "17:30"},
 )
 NEEDS = (

@@ -286,7 +286,7 @@ def by_community(today: dt.date | None = None, db=None, hubs=READER) -> pd.DataF
     def load() -> pd.DataFrame:
         params: list = [day]
         mine = hub_scope.within("n.hub_id", params, kept)
-        places = hub_scope.within("c.hub_id", params, kept)  # the communities of those hubs (028)
+        places = hub_scope.within("c.hub_id", params, kept)  # the communities of those hubs (028), and any with needs
         return db.fetch_df(
             "SELECT c.name AS community, count(n.id) AS total,"
             " count(n.id) FILTER (WHERE n.status = '已满足') AS met,"
@@ -295,7 +295,8 @@ def by_community(today: dt.date | None = None, db=None, hubs=READER) -> pd.DataF
             f" count(n.id) FILTER (WHERE n.status <> '已满足' AND {_UNANSWERED}) AS unanswered,"
             " coalesce(max(date_diff('day', n.surveyed_on, ?::DATE))"
             f" FILTER (WHERE n.status <> '已满足' AND {_UNANSWERED}), 0) AS longest_wait"
-            f" FROM communities c LEFT JOIN community_needs n ON n.community = c.name AND {mine} WHERE {places}"
+            f" FROM communities c LEFT JOIN community_needs n ON n.community = c.name AND {mine}"
+            f" WHERE {places} OR n.id IS NOT NULL"
             " GROUP BY c.name, c.sort_order ORDER BY c.sort_order, c.name", params)
 
     return cache.cached("needs:by_community", (day, kept), _TRACK_TABLES, load, db)
