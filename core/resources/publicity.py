@@ -95,7 +95,7 @@ REACH_COLUMNS = columns("brand", "tier", *REACH_KEYS, of=Brand, computed={**REAC
 
 
 def reach_by_brand(db=None, year_from: int | None = None, year_to: int | None = None, hubs=READER) -> pd.DataFrame:
-    """Per brand (every brand, 核心品牌 first): ``brand_id``, ``brand``, ``tier`` and :data:`REACH_KEYS` — posts
+    """Per brand (every brand of ``hubs``, 核心品牌 first): ``brand_id``, ``brand``, ``tier`` and :data:`REACH_KEYS` — posts
     (日常服务信息 and 品牌故事), media reports in all and per level, reads — of the records published from
     ``year_from`` to ``year_to`` (either open) by ``hubs``."""
     db = db or get_db()
@@ -104,9 +104,10 @@ def reach_by_brand(db=None, year_from: int | None = None, year_to: int | None = 
     def load() -> pd.DataFrame:
         sql, params = reach_sql(year_from, year_to, kept)
         figures = ", ".join(f"CAST(coalesce(r.{k}, 0) AS BIGINT) AS {k}" for k in REACH_KEYS)
+        mine = hub_scope.within("b.hub_id", params, kept)  # the brands of those hubs (032)
         return db.fetch_df(
             f"SELECT b.id AS brand_id, b.name AS brand, b.tier, {figures} FROM brands b"
-            f" LEFT JOIN ({sql}) r ON r.brand_id = b.id"
+            f" LEFT JOIN ({sql}) r ON r.brand_id = b.id WHERE {mine}"
             " ORDER BY CASE b.tier WHEN ? THEN 0 ELSE 1 END, r.posts + r.media DESC NULLS LAST, b.id",
             params + [choices.BRAND_TIERS[0]])
 
