@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.demo import incubation as demo_incubation
+from core.demo import incubation as demo_incubation, res_partners as demo_res_partners, reviews as demo_reviews
 from core.demo.common import create_accounts
 from core.orgs import communities as community_list, hubs
 from core.orgs.organisations import ORGANISATION
@@ -111,6 +111,9 @@ def load(db) -> dict[str, int]:
     added["network_organisations"] = len(records.create_many(
         ORGANISATION, [row for _, row in rows], SYSTEM, system=[{"hub_id": ids[hub]} for hub, _ in rows], db=db)) \
         if rows else 0
+    # shared registries: two experts and two partners of 钱塘区's, in the pool and the partner list of 下沙 and 白杨
+    added["district_experts"] = demo_reviews.load_network(db, ids[QIANTANG])
+    added["district_partners"] = demo_res_partners.load_network(db, ids[QIANTANG])
     # 钱塘区's training, attended by organisations of 下沙 and 白杨 (a district's training is seen below it)
     added["network_trainings"] = demo_incubation.load_network_training(
         db, ids[QIANTANG], (ids[XIASHA["name"]] if XIASHA["name"] in ids else DEFAULT_HUB, ids[BAIYANG]))

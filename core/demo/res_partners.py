@@ -165,3 +165,17 @@ def load(db, today: dt.date | None = None) -> dict[str, int]:
     records.create_many(CONTRIBUTION, contributions, SYSTEM, db=db)
     items = _claims(db, ids, today)
     return {"partners": len(keys), "partner_contributions": len(contributions) + 1, "claim_items": items}
+
+
+# partners the district (钱塘区) registers: seen by every street below it (下沙 and 白杨); their contributions so far
+# were recorded by 下沙 and stay 下沙's, so the case study's figures are unchanged
+DISTRICT_PARTNERS = ("钱塘区民政局", "钱塘融媒体中心")
+
+
+def load_network(db, district_id: int) -> int:
+    """Register :data:`DISTRICT_PARTNERS` with the district's hub (a shared registry); returns how many moved."""
+    moved = 0
+    for r in db.fetch_all("SELECT id, hub_id FROM partners WHERE name IN (?, ?)", list(DISTRICT_PARTNERS)):
+        if r["hub_id"] != district_id:
+            moved += records.update(PARTNER, int(r["id"]), {}, SYSTEM, system={"hub_id": int(district_id)}, db=db)
+    return moved

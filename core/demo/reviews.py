@@ -591,3 +591,18 @@ def load(db, actor: Actor = SYSTEM, today: dt.date | None = None) -> dict[str, i
                          system={"scores_locked_at": locked_at, "scores_locked_by": SIGNER})
                 counts["rounds_locked"] += 1
     return dict(counts)
+
+
+# two outside experts registered with the district (钱塘区) rather than 下沙: in the pool of every street below it
+# (下沙's and 白杨's), their profiles kept by the district; their reviews of 下沙's rounds stay as they were
+DISTRICT_EXPERTS = ("expert21", "expert22")
+
+
+def load_network(db, district_id: int) -> int:
+    """Move :data:`DISTRICT_EXPERTS` to the district's hub (the shared expert pool); returns how many moved."""
+    moved = 0
+    for username in DISTRICT_EXPERTS:
+        row = db.fetch_one("SELECT hub_id FROM users WHERE username = ?", [username])
+        if row is not None and row["hub_id"] != district_id:
+            moved += records.update(users.USER, username, {}, SYSTEM, system={"hub_id": int(district_id)}, db=db)
+    return moved
