@@ -131,7 +131,7 @@ def _channel_status() -> None:
 
 
 def _failed(who) -> None:
-    counts = inbox.counts()
+    counts = inbox.counts(who)
     st.caption("电子邮件和企业微信群提醒的发送情况(站内消息存入即送达)")
     cols = st.columns(4)
     for col, key in zip(cols, ("sent", "pending", "failed", "gave_up")):

@@ -2,7 +2,9 @@
 admins, the reminders that could not be sent (发送失败) with their error, to retry at once or give up.
 
 An account reads and marks only its own messages (every query filters on the recipient); retry and give-up are the
-admins'. Marking read is the recipient's bookkeeping on their own rows (not audited, like a session's last_seen);
+admins', each of the reminders to their hubs' recipients (issue 20: an account's hub, an organisation's contact's
+organisation's hub); the top hub's admin (:func:`core.platform.users.operates`) sees and handles every one, the
+企业微信 group's too (one robot per installation, configured by whoever runs the server). Marking read is the recipient's bookkeeping on their own rows (not audited, like a session's last_seen);
 retry and give-up are logged in the audit log's security events.
 """
 from __future__ import annotations
@@ -12,7 +14,8 @@ import datetime as dt
 import pandas as pd
 
 from core.notify import rules
-from core.platform import cache, security
+from core.platform import cache, security, users
+from core.platform.actor import DEFAULT_HUB
 from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.platform.errors import PermissionDenied, ValidationFailed
@@ -94,13 +97,32 @@ def _admin(actor: Actor) -> None:
         raise PermissionDenied("只有管理员可以查看和处理发送失败的提醒")
 
 
+def _theirs(actor: Actor, params: list, db) -> str:
+    """The condition "reminder ``n`` is to a recipient of ``actor``'s hubs" (true for the top hub's admin), its values
+    appended to ``params``: an account's hub, or the hub of the organisation whose contact it emails; the 企业微信
+    group's rows (no hub of their own) are the top hub's admin's only."""
+    if users.operates(actor, db):
+        return "true"
+    keep = actor.hubs or ()
+    if not keep:
+        return "false"
+    params += [DEFAULT_HUB, *keep]
+    return ("n.id IN (SELECT x.id FROM notifications x LEFT JOIN users u ON u.username = x.recipient"
+            " LEFT JOIN organisations o ON x.recipient = 'org:' || CAST(o.id AS VARCHAR)"
+            " WHERE CASE WHEN u.username IS NOT NULL THEN coalesce(u.hub_id, ?) ELSE o.hub_id END"
+            f" IN ({', '.join('?' for _ in keep)}))")
+
+
 def failures(actor: Actor, db=None) -> pd.DataFrame:
-    """Reminders not delivered (failed, given up, or claimed and not finished), newest first (FAILED_COLUMNS)."""
+    """Reminders not delivered (failed, given up, or claimed and not finished) to the recipients of the admin's
+    hubs (every one for the top hub's admin), newest first (FAILED_COLUMNS)."""
     _admin(actor)
     db = db or get_db()
-    df = db.fetch_df("SELECT id, rule, subject, recipient, channel, status, attempts, last_error, next_try_at,"
-                     " created_at FROM notifications WHERE status IN ('failed', 'gave_up')"
-                     " ORDER BY created_at DESC, id DESC LIMIT 1000")
+    params: list = []
+    mine = _theirs(actor, params, db)
+    df = db.fetch_df("SELECT n.id, n.rule, n.subject, n.recipient, n.channel, n.status, n.attempts, n.last_error,"
+                     " n.next_try_at, n.created_at FROM notifications n WHERE n.status IN ('failed', 'gave_up')"
+                     f" AND {mine} ORDER BY n.created_at DESC, n.id DESC LIMIT 1000", params)
     names = {r["username"]: r["name"] for r in db.fetch_all("SELECT username, name FROM users")}
     orgs = {rules.org_recipient(r["id"]): f"{r['name']}(组织联系人)" for r in db.fetch_all(
         "SELECT id, name FROM organisations WHERE id IN (SELECT CAST(split_part(recipient, ':', 2) AS BIGINT)"
@@ -112,10 +134,15 @@ def failures(actor: Actor, db=None) -> pd.DataFrame:
     return df[list(FAILED_COLUMNS)]
 
 
-def counts(db=None) -> dict[str, int]:
-    """status -> reminders (every channel but the inbox), for the admins' overview."""
-    rows = (db or get_db()).fetch_all(
-        "SELECT status, count(*) AS n FROM notifications WHERE channel <> 'inbox' GROUP BY status")
+def counts(actor: Actor, db=None) -> dict[str, int]:
+    """status -> reminders (every channel but the inbox) to the recipients of the admin's hubs, for the overview."""
+    _admin(actor)
+    db = db or get_db()
+    params: list = []
+    mine = _theirs(actor, params, db)
+    rows = db.fetch_all(
+        f"SELECT n.status, count(*) AS n FROM notifications n WHERE n.channel <> 'inbox' AND {mine} GROUP BY n.status",
+        params)
     got = {r["status"]: int(r["n"]) for r in rows}
     return {s: got.get(s, 0) for s in STATUSES}
 
@@ -126,9 +153,11 @@ def _act_on_failed(ids, actor: Actor, sql: str, what: str, db) -> int:
     if not ids:
         raise ValidationFailed(form=["请先在列表中勾选要处理的提醒。"])
     db = db or get_db()
+    params: list = []
+    mine = _theirs(actor, params, db)  # another hub's reminders are left as they are
     with db.transaction() as tx:
         n = len(tx.fetch_all(f"{sql} WHERE status IN ('failed', 'gave_up') AND id IN ({', '.join('?' for _ in ids)})"
-                             " RETURNING id", ids))
+                             f" AND id IN (SELECT n.id FROM notifications n WHERE {mine}) RETURNING id", ids + params))
         tx.touch("notifications")
     security.log("notify_" + what, actor.username, f"{n} 条提醒:{', '.join(map(str, ids[:50]))}", None, db=db)
     return n

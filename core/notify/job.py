@@ -5,6 +5,12 @@
 Links: a reminder stores the page key and query string of the record's page; an email or 企业微信 message carries
 the full address when the secrets file names the server (``[notify] base_url = "http://hub.example:8501"``) and
 the caller passes ``url_path`` (the composition's page key -> url path: core.notify sits below the pages registry).
+
+Who receives a reminder (issue 20: no hub reads another hub's records): a hit names its record's hub
+(:attr:`core.notify.rules.Hit.hub`); 'staff' are that hub's active staff, 'admins' its admins (:class:`Audience`).
+The 企业微信 group robot is one per installation (``[wecom] webhook_url``, set by whoever runs the server): every
+hub's reminders go to that one group, each prefixed with its hub's short name (「白杨街道」…) once the network has
+more than one hub; its failed sends are the top hub's admins' to see (:mod:`core.notify.inbox`).
 """
 from __future__ import annotations
 
@@ -18,7 +24,8 @@ from typing import Callable
 from core.notify import channels as ch
 from core.notify import queue, rules
 from core.platform import config
-from core.platform.actor import DEFAULT_HUB
+from core.orgs import hubs as hub_tree
+from core.platform.actor import DEFAULT_HUB, act_as, acting
 from core.platform.db import get_db
 
 log = logging.getLogger("hubdesk")
@@ -37,18 +44,59 @@ class Report:
                 + (f";{len(self.errors)} 条规则出错:" + ";".join(self.errors) if self.errors else ""))
 
 
-def _recipients(db) -> tuple[dict[str, dict], list[str], list[str]]:
-    """Active accounts (username -> name, email), the staff (or, with none, the admins) and the admins. The staff are
-    the default hub's (core.orgs.hubs), whose records the rules fire on until those records carry a hub of their own
-    (issue 20); the admins are every hub's (a failed backup concerns the whole database)."""
-    users = {r["username"]: r for r in db.fetch_all(
+@dataclass(frozen=True)
+class Audience:
+    """The active accounts (username -> name, email, roles, hub_id) and who 'staff' and 'admins' mean for a hub."""
+    users: dict[str, dict]
+    parent: dict[int, int | None]   # hub -> its parent
+    names: dict[int, str]           # hub -> its short name (the 企业微信 prefix)
+
+    def _with(self, role: str, hub: int) -> list[str]:
+        return [u for u, r in self.users.items() if r["hub_id"] == hub and role in r["roles"]]
+
+    def top_admins(self) -> list[str]:
+        """The admins of a hub without a parent (:func:`core.platform.users.operates`: they run the whole install);
+        with no hub tree yet, every admin."""
+        if not self.parent:
+            return [u for u, r in self.users.items() if "admin" in r["roles"]]
+        return [u for u, r in self.users.items() if "admin" in r["roles"] and self.parent.get(r["hub_id"], 0) is None]
+
+    def admins(self, hub: int | None) -> list[str]:
+        """``hub``'s admins; a hub with none: those of the nearest hub above it with any (they read its records),
+        else the top hub's; no hub (the whole installation): the top hub's."""
+        seen: set[int] = set()
+        while hub is not None and hub not in seen:
+            seen.add(hub)
+            found = self._with("admin", hub)
+            if found:
+                return found
+            hub = self.parent.get(hub)
+        return self.top_admins()
+
+    def staff(self, hub: int | None) -> list[str]:
+        """``hub``'s active staff; a hub with none: :meth:`admins`."""
+        return (self._with("staff", hub) if hub is not None else []) or self.admins(hub)
+
+    def expand(self, to: tuple[str, ...], hub: int | None) -> list[str]:
+        """A hit's ``to`` as usernames: 'staff' and 'admins' of ``hub``; a username stays itself (an expert of a
+        district's pool, a mentor)."""
+        people: list[str] = []
+        for who in to:
+            people += self.staff(hub) if who == "staff" else self.admins(hub) if who == "admins" else [who]
+        return list(dict.fromkeys(people))
+
+    def group_subject(self, subject: str, hub: int | None) -> str:
+        """The 企业微信 group's subject: prefixed with the hub's short name in a network of several hubs."""
+        return f"「{self.names[hub]}」{subject}" if hub in self.names and len(self.names) > 1 else subject
+
+
+def audience(db) -> Audience:
+    users = {r["username"]: {**r, "hub_id": int(r["hub_id"])} for r in db.fetch_all(
         "SELECT username, name, email, roles, coalesce(hub_id, ?) AS hub_id FROM users WHERE active ORDER BY username",
         [DEFAULT_HUB])}
-    admins = [u for u, r in users.items() if "admin" in r["roles"]]
-    home = {u: r for u, r in users.items() if r["hub_id"] == DEFAULT_HUB}
-    staff = ([u for u, r in home.items() if "staff" in r["roles"]]
-             or [u for u, r in home.items() if "admin" in r["roles"]] or admins)
-    return users, staff, admins
+    tree = db.fetch_all("SELECT id, parent_id, name FROM hubs ORDER BY id")
+    return Audience(users, {int(h["id"]): (int(h["parent_id"]) if h["parent_id"] is not None else None) for h in tree},
+                    {int(h["id"]): hub_tree.short_name(h["name"]) for h in tree})
 
 
 def _org_addresses(db) -> dict[int, str]:
@@ -59,9 +107,21 @@ def _org_addresses(db) -> dict[int, str]:
 
 def wanted(*, today: dt.date, db, available: set[str], report: Report | None = None) -> list[dict]:
     """Every reminder the enabled rules want on ``today``, expanded to recipients and channels (an organisation's
-    contact: by email only, recipient ``org:<id>``, when the organisation has an address and the rule emails)."""
+    contact: by email only, recipient ``org:<id>``, when the organisation has an address and the rule emails).
+    The rules read every hub's records, also when an admin starts the run from a screen (the finders read through
+    the screens' queries, which keep the signed-in user's hubs); the recipients are of each record's hub."""
+    screen = acting()
+    act_as(None)
+    try:
+        return _wanted(today=today, db=db, available=available, report=report)
+    finally:
+        act_as(screen)
+
+
+def _wanted(*, today: dt.date, db, available: set[str], report: Report | None) -> list[dict]:
     conf = rules.settings(db)
-    users, staff, admins = _recipients(db)
+    who = audience(db)
+    users = who.users
     org_mail = _org_addresses(db)
     default = rules.default_channels(db)
     chosen = rules.user_channels(db)
@@ -85,10 +145,7 @@ def wanted(*, today: dt.date, db, available: set[str], report: Report | None = N
             base = {"rule": rule.code, "record_kind": h.record_kind, "record_ref": h.record_ref, "due_date": h.due,
                     "slot": slot, "subject": h.subject, "body": h.body, "link_page": h.link_page,
                     "link_params": queue.params_text(h.link_params) or None}
-            people: list[str] = []
-            for who in h.to:
-                people += staff if who == "staff" else admins if who == "admins" else [who]
-            for username in dict.fromkeys(people):
+            for username in who.expand(h.to, h.hub):
                 account = users.get(username)
                 if account is None:
                     continue
@@ -98,7 +155,8 @@ def wanted(*, today: dt.date, db, available: set[str], report: Report | None = N
                 if "email" in mine and account["email"]:
                     out.append({**base, "recipient": username, "channel": "email", "address": account["email"]})
             if "wecom" in use and any(w in ("staff", "admins") for w in h.to):
-                out.append({**base, "recipient": "group", "channel": "wecom", "address": None})
+                out.append({**base, "recipient": "group", "channel": "wecom", "address": None,
+                            "subject": who.group_subject(h.subject, h.hub)})
             if "email" in use:
                 for m in {m.org_id: m for m in h.orgs}.values():
                     if org_mail.get(m.org_id):

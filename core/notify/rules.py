@@ -6,9 +6,15 @@ A rule's finder reads what is due through the queries the screens already use (�
 warnings and overdue reports; 我的评审's tasks; the mentoring follow-up; the ratings about to expire) and returns
 :class:`Hit` rows: the record, the date the reminder is about, from when it is sent, and to whom. Who reads what:
 
-- ``staff``: the active accounts with the staff role (an installation with none: its active admins);
-- ``admins``: the active admins;
-- a username: that account (an expert's own assignment, a mentor's account).
+- ``staff``: the active accounts with the staff role of the record's hub (:attr:`Hit.hub`; a hub with none: its
+  admins, else the admins of the nearest hub above it with any, else the top hub's);
+- ``admins``: the active admins of the record's hub (the same fall-back); a hit of no hub (a failed backup: the
+  whole installation) goes to the top hub's admins (:func:`core.platform.users.operates`);
+- a username: that account (an expert's own assignment, a mentor's account), whatever its hub.
+
+Every hit names the hub of its record (issue 20): the 公益创投 chain's is its round's (``rounds.hub_id``, as
+:mod:`core.intake.scope` reads it), an organisation's its own (mentoring and ratings through the organisation),
+a training's ``trainings.hub_id`` (028). No other hub's accounts receive it (:func:`core.notify.job.wanted`).
 
 Reminders about an organisation (补正 to the applying organisation, a training to its registered attendees'
 organisations, an agreement to sign, a mid-term/final report due or overdue) go to the staff with the contact's name
@@ -27,7 +33,7 @@ import pandas as pd
 from core.incubation import lifecycle, mentoring
 from core.monitoring import evaluations, money, projects, risks
 from core.platform import backup, config, records
-from core.platform.actor import Actor
+from core.platform.actor import DEFAULT_HUB, Actor
 from core.platform.db import get_db
 from core.platform.entities import Entity, Rule as RowRule, RuleContext, granted, register
 from core.platform.errors import PermissionDenied, ValidationFailed
@@ -69,7 +75,9 @@ class OrgMail:
 @dataclass(frozen=True)
 class Hit:
     """One record a rule fires on. ``start``: the first day to send; ``to``: usernames and/or 'staff' / 'admins';
-    ``orgs``: the organisations whose contact is emailed too."""
+    ``orgs``: the organisations whose contact is emailed too; ``hub``: the hub of the record (None: the whole
+    installation, e.g. a failed backup), whose staff and admins 'staff' and 'admins' mean (required: no finder
+    forgets it)."""
     record_kind: str
     record_ref: str
     due: dt.date
@@ -80,6 +88,7 @@ class Hit:
     link_page: str | None = None
     link_params: dict = field(default_factory=dict)
     orgs: tuple[OrgMail, ...] = ()
+    hub: int | None = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,29 @@ def _org_of(c: Ctx, kind: str) -> dict:
     return c.memo[key]
 
 
+def _hub(value) -> int:
+    """A record's hub as read (a row written before hubs has none: the default hub's, as the migrations fill it)."""
+    return DEFAULT_HUB if value is None or pd.isna(value) else int(value)
+
+
+# id -> hub of a kind of record, read once per run for every rule that needs it (as core.intake.scope's HUB_OF_*
+# read one row's: the chain's hub is its round's; an organisation's its own)
+_HUB_SQL = {
+    "application": "SELECT a.id, r.hub_id FROM applications a JOIN rounds r ON r.id = a.round_id",
+    "project": ("SELECT p.id, r.hub_id FROM projects p JOIN applications a ON a.id = p.application_id"
+                " JOIN rounds r ON r.id = a.round_id"),
+    "organisation": "SELECT id, hub_id FROM organisations",
+}
+
+
+def _hub_of(c: Ctx, kind: str) -> dict[int, int]:
+    """record id -> its hub, for ``kind`` in :data:`_HUB_SQL` (one query per run and kind)."""
+    key = f"hub_of_{kind}"
+    if key not in c.memo:
+        c.memo[key] = {int(r["id"]): _hub(r["hub_id"]) for r in c.db.fetch_all(_HUB_SQL[kind])}
+    return c.memo[key]
+
+
 _SIGNATURE = "\n\n(本邮件由枢纽台自动发送,请勿直接回复;如有疑问请联系中心工作人员。)"
 
 
@@ -141,8 +173,8 @@ def _contact(person, phone) -> str:
 # ---- the finders -------------------------------------------------------------------------------------
 def _correction_due(c: Ctx) -> list[Hit]:
     rows = c.db.fetch_all(
-        "SELECT a.id, a.title, a.return_due, a.org_id, o.name AS org, o.contact_person, o.contact_phone"
-        " FROM applications a"
+        "SELECT a.id, a.title, a.return_due, a.org_id, o.name AS org, o.contact_person, o.contact_phone, r.hub_id"
+        " FROM applications a JOIN rounds r ON r.id = a.round_id"
         " JOIN organisations o ON o.id = a.org_id WHERE a.state = 'returned' AND a.return_due IS NOT NULL"
         " AND a.return_due >= ? AND a.return_due <= ?", [c.today, c.today + dt.timedelta(days=c.lead)])
     return [Hit("application", str(r["id"]), _d(r["return_due"]), _d(r["return_due"]) - dt.timedelta(days=c.lead),
@@ -152,7 +184,8 @@ def _correction_due(c: Ctx) -> list[Hit]:
                 "application", {"id": r["id"]},
                 _org_mail(r["org_id"], f"请于{_day(r['return_due'])}前补交申报材料:{r['title']}",
                           f"{r['org']}:\n\n贵组织申报的项目「{r['title']}」已退回补充材料,补交期限为"
-                          f"{_day(r['return_due'])}。请按退回意见补充材料并按时提交。")) for r in rows]
+                          f"{_day(r['return_due'])}。请按退回意见补充材料并按时提交。"), hub=_hub(r["hub_id"]))
+            for r in rows]
 
 
 def _open_review_tasks(c: Ctx) -> list[dict]:
@@ -165,7 +198,8 @@ def _open_review_tasks(c: Ctx) -> list[dict]:
 
 def _read_review_tasks(c: Ctx) -> list[dict]:
     rows = c.db.fetch_all(
-        "SELECT s.id, s.reviewer, CAST(s.created_at AS DATE) AS assigned_on, r.review_end FROM assignments s"
+        "SELECT s.id, s.reviewer, CAST(s.created_at AS DATE) AS assigned_on, r.review_end, r.hub_id"
+        " FROM assignments s"
         " JOIN applications a ON a.id = s.application_id JOIN rounds r ON r.id = a.round_id"
         " JOIN users u ON u.username = s.reviewer AND u.active"
         " LEFT JOIN reviews v ON v.assignment_id = s.id WHERE s.status = 'assigned'"
@@ -180,7 +214,7 @@ def _read_review_tasks(c: Ctx) -> list[dict]:
 def _review_assigned(c: Ctx) -> list[Hit]:
     return [Hit("assignment", str(r["id"]), _d(r["review_end"]), _d(r["assigned_on"] or c.today), (r["reviewer"],),
                 f"新的评审任务:{r['title']}", f"您有一项新的评审任务「{r['title']}」,请于{_day(r['review_end'])}前"
-                "在「我的评审」中声明无利益冲突并提交评分。", "my_reviews", {"task": r["id"]})
+                "在「我的评审」中声明无利益冲突并提交评分。", "my_reviews", {"task": r["id"]}, hub=_hub(r["hub_id"]))
             for r in _open_review_tasks(c)]
 
 
@@ -188,7 +222,7 @@ def _review_due(c: Ctx) -> list[Hit]:
     return [Hit("assignment", str(r["id"]), _d(r["review_end"]), _d(r["review_end"]) - dt.timedelta(days=c.lead),
                 (r["reviewer"],), f"评审将于{_day(r['review_end'])}截止:{r['title']}",
                 f"评审任务「{r['title']}」尚未提交,截止日期为{_day(r['review_end'])}。", "my_reviews",
-                {"task": r["id"]})
+                {"task": r["id"]}, hub=_hub(r["hub_id"]))
             for r in _open_review_tasks(c) if _d(r["review_end"]) >= c.today]
 
 
@@ -202,31 +236,33 @@ def _review_overdue(c: Ctx) -> list[Hit]:
         start = due + dt.timedelta(days=max(c.lead, 1))
         out.append(Hit("assignment", str(r["id"]), due, start, (r["reviewer"],), f"评审已逾期:{r['title']}",
                        f"评审任务「{r['title']}」已超过截止日期{_day(due)},尚未提交评分,请尽快完成。", "my_reviews",
-                       {"task": r["id"]}))
+                       {"task": r["id"]}, hub=_hub(r["hub_id"])))
         out.append(Hit("assignment", str(r["id"]), due, start, ("staff",),
                        f"专家评审逾期:{names.get(r['reviewer'], '评审专家')}",
                        f"评审专家{names.get(r['reviewer'], '')}的任务(编号 {r['id']})已超过截止日期{_day(due)}仍未提交,"
-                       "请联系专家或调整分配。", "review_assign", {}))
+                       "请联系专家或调整分配。", "review_assign", {}, hub=_hub(r["hub_id"])))
     return out
 
 
 def _notice_ending(c: Ctx) -> list[Hit]:
     rows = c.db.fetch_all(
-        "SELECT r.id, r.name, r.notice_end, count(a.id) AS n FROM rounds r JOIN applications a ON a.round_id = r.id"
+        "SELECT r.id, r.name, r.notice_end, r.hub_id, count(a.id) AS n FROM rounds r JOIN applications a ON a.round_id = r.id"
         " WHERE a.state = 'public_notice' AND r.notice_end >= ? AND r.notice_end <= ?"
-        " GROUP BY r.id, r.name, r.notice_end", [c.today, c.today + dt.timedelta(days=c.lead)])
+        " GROUP BY r.id, r.name, r.notice_end, r.hub_id", [c.today, c.today + dt.timedelta(days=c.lead)])
     return [Hit("round", str(r["id"]), _d(r["notice_end"]), _d(r["notice_end"]) - dt.timedelta(days=c.lead), ("staff",),
                 f"公示期将于{_day(r['notice_end'])}结束:{r['name']}",
                 f"「{r['name']}」的 {r['n']} 个项目正在公示,公示期至{_day(r['notice_end'])}。"
-                "期满后请处理异议并确认立项。", "decisions", {}) for r in rows]
+                "期满后请处理异议并确认立项。", "decisions", {}, hub=_hub(r["hub_id"])) for r in rows]
 
 
 def _agreement_to_sign(c: Ctx) -> list[Hit]:
     waiting = projects.awaiting_agreement(db=c.db)  # what 工作台 counts
     if waiting.empty:
         return []
-    starts = {r["id"]: _d(r["project_start"]) for r in c.db.fetch_all(
-        "SELECT a.id, r.project_start FROM applications a JOIN rounds r ON r.id = a.round_id WHERE a.state = 'funded'")}
+    starts, hub_of = {}, {}
+    for r in c.db.fetch_all("SELECT a.id, r.project_start, r.hub_id FROM applications a JOIN rounds r"
+                            " ON r.id = a.round_id WHERE a.state = 'funded'"):
+        starts[r["id"]], hub_of[r["id"]] = _d(r["project_start"]), _hub(r["hub_id"])
     org_of = _org_of(c, "application")
     out = []
     for r in waiting.itertuples():
@@ -237,14 +273,15 @@ def _agreement_to_sign(c: Ctx) -> list[Hit]:
                        "application", {"id": int(r.id)},
                        _org_mail(org_of.get(int(r.id)), f"请签订资助协议:{r.title}",
                                  f"{r.org}:\n\n贵组织的项目「{r.title}」({r.round})已确认立项,尚未签订资助协议;"
-                                 f"项目计划于{_day(due)}开始执行。请与中心工作人员联系,尽快签订资助协议。")))
+                                 f"项目计划于{_day(due)}开始执行。请与中心工作人员联系,尽快签订资助协议。"),
+                       hub=hub_of.get(int(r.id), DEFAULT_HUB)))
     return out
 
 
 def _tranche_ready(c: Ctx) -> list[Hit]:
     running = c.db.fetch_all(
-        "SELECT DISTINCT p.id, p.agreement_no, a.title FROM projects p JOIN applications a ON a.id = p.application_id"
-        " JOIN tranches t ON t.project_id = p.id WHERE p.state = 'active' AND t.status = 'planned'"
+        "SELECT DISTINCT p.id, p.agreement_no, a.title, r.hub_id FROM projects p"
+        " JOIN applications a ON a.id = p.application_id JOIN rounds r ON r.id = a.round_id JOIN tranches t ON t.project_id = p.id WHERE p.state = 'active' AND t.status = 'planned'"
         " AND coalesce(t.planned_date, p.start_date) <= ?", [c.today + dt.timedelta(days=c.lead)])
     out = []
     for p in running:
@@ -254,16 +291,19 @@ def _tranche_ready(c: Ctx) -> list[Hit]:
             out.append(Hit("tranche", str(t.id), due, due - dt.timedelta(days=c.lead), ("staff",),
                            f"第{t.seq}期资金可以拨付:{p['title']}",
                            f"{p['agreement_no']}「{p['title']}」第{t.seq}期资金({t.amount:,.2f} 元)的拨付条件已满足,"
-                           f"计划拨付日期{_day(due)},请办理拨付。", "project", {"id": int(p["id"])}))
+                           f"计划拨付日期{_day(due)},请办理拨付。", "project", {"id": int(p["id"])},
+                           hub=_hub(p["hub_id"])))
     return out
 
 
 def _report_due(c: Ctx) -> list[Hit]:
     rows = c.db.fetch_all(
-        "WITH due AS (SELECT p.id, p.agreement_no, a.title, 'midterm' AS kind, p.midterm_due AS due"
-        " FROM projects p JOIN applications a ON a.id = p.application_id WHERE p.state IN ('active', 'stopped')"
-        " UNION ALL SELECT p.id, p.agreement_no, a.title, 'final', p.final_due FROM projects p"
-        " JOIN applications a ON a.id = p.application_id WHERE p.state IN ('active', 'stopped'))"
+        "WITH due AS (SELECT p.id, p.agreement_no, a.title, 'midterm' AS kind, p.midterm_due AS due, r.hub_id"
+        " FROM projects p JOIN applications a ON a.id = p.application_id JOIN rounds r ON r.id = a.round_id"
+        " WHERE p.state IN ('active', 'stopped')"
+        " UNION ALL SELECT p.id, p.agreement_no, a.title, 'final', p.final_due, r.hub_id FROM projects p"
+        " JOIN applications a ON a.id = p.application_id JOIN rounds r ON r.id = a.round_id"
+        " WHERE p.state IN ('active', 'stopped'))"
         " SELECT * FROM due d WHERE d.due >= ? AND d.due <= ? AND NOT EXISTS"
         " (SELECT 1 FROM evaluations e WHERE e.project_id = d.id AND e.kind = d.kind)",
         [c.today, c.today + dt.timedelta(days=c.lead)])
@@ -275,21 +315,21 @@ def _report_due(c: Ctx) -> list[Hit]:
                 _org_mail(org_of.get(int(r["id"])),
                           f"{evaluations.EVALUATION_KINDS[r['kind']]}报告将于{_day(r['due'])}到期:{r['title']}",
                           f"您好:\n\n贵组织承接的项目{r['agreement_no']}「{r['title']}」的"
-                          f"{evaluations.EVALUATION_KINDS[r['kind']]}报告截止日期为{_day(r['due'])},请按时提交。"))
-            for r in rows]
+                          f"{evaluations.EVALUATION_KINDS[r['kind']]}报告截止日期为{_day(r['due'])},请按时提交。"),
+                hub=_hub(r["hub_id"])) for r in rows]
 
 
 def _report_overdue(c: Ctx) -> list[Hit]:
     due = evaluations.due_reports(today=c.today, db=c.db)  # what 工作台 counts
-    org_of = _org_of(c, "project")
+    org_of, hub_of = _org_of(c, "project"), _hub_of(c, "project")
     return [Hit("project", f"{r.project_id}:{r.kind}", _d(r.due), _d(r.due) + dt.timedelta(days=max(c.lead, 1)),
                 ("staff",), f"{r.kind_label}报告已逾期 {r.days_overdue} 天:{r.title}",
                 f"{r.agreement_no}「{r.title}」的{r.kind_label}报告截止日期为{_day(r.due)},至今没有评估记录"
                 f"(已逾期 {r.days_overdue} 天)。", "project", {"id": int(r.project_id)},
                 _org_mail(org_of.get(int(r.project_id)), f"{r.kind_label}报告已逾期:{r.title}",
                           f"您好:\n\n贵组织承接的项目{r.agreement_no}「{r.title}」的{r.kind_label}报告截止日期为"
-                          f"{_day(r.due)},中心尚未收到,请尽快提交。"))
-            for r in due.itertuples()]
+                          f"{_day(r.due)},中心尚未收到,请尽快提交。"),
+                hub=hub_of.get(int(r.project_id), DEFAULT_HUB)) for r in due.itertuples()]
 
 
 def _risk_opened(c: Ctx) -> list[Hit]:
@@ -297,6 +337,7 @@ def _risk_opened(c: Ctx) -> list[Hit]:
     if board.empty:
         return []
     starts = {r["id"]: _d(r["start_date"]) for r in c.db.fetch_all("SELECT id, start_date FROM projects")}
+    hub_of = _hub_of(c, "project")
     out = []
     for w in board.itertuples():
         reopened = pd.notna(w.ack_until)
@@ -305,7 +346,8 @@ def _risk_opened(c: Ctx) -> list[Hit]:
         out.append(Hit("project", f"{w.project_id}:{w.code}", opened, opened, ("staff",),
                        f"{what}风险预警({w.severity}):{w.rule} · {w.title}",
                        f"{w.agreement_no}「{w.title}」({w.org}):{w.rule},{w.detail}。"
-                       + ("跟进期已过,情况仍未解除。" if reopened else ""), "project", {"id": int(w.project_id)}))
+                       + ("跟进期已过,情况仍未解除。" if reopened else ""), "project", {"id": int(w.project_id)},
+                       hub=hub_of.get(int(w.project_id), DEFAULT_HUB)))
     return out
 
 
@@ -315,7 +357,9 @@ def _mentoring_due(c: Ctx) -> list[Hit]:
         return []
     accounts = {r["name"]: r["username"] for r in c.db.fetch_all(
         "SELECT m.name, m.username FROM mentors m JOIN users u ON u.username = m.username WHERE u.active")}
-    org_ids = {r["name"]: r["id"] for r in c.db.fetch_all("SELECT id, name FROM organisations")}
+    org_of = {r["id"]: (int(r["org_id"]), _hub(r["hub_id"])) for r in c.db.fetch_all(  # the hub: the organisation's
+        "SELECT a.id, p.org_id, o.hub_id FROM mentoring_actions a JOIN mentoring_sessions s ON s.id = a.session_id"
+        " JOIN mentor_pairings p ON p.id = s.pairing_id JOIN organisations o ON o.id = p.org_id")}
     out = []
     for a in acts.itertuples():
         due = _d(a.due_date)
@@ -323,19 +367,20 @@ def _mentoring_due(c: Ctx) -> list[Hit]:
             continue
         to = ("staff",) + ((accounts[a.mentor],) if a.mentor in accounts else ())
         late = "已逾期" if due < c.today else f"将于{_day(due)}到期"
+        org_id, hub = org_of.get(int(a.id), (None, DEFAULT_HUB))
         out.append(Hit("mentoring_action", str(a.id), due, due - dt.timedelta(days=c.lead), to,
                        f"辅导行动{late}:{a.org}", f"{a.org}与导师{a.mentor}约定的行动「{a.action}」(负责人 {a.owner})"
-                       f"{late},请跟进完成情况。", "org_support", {"id": org_ids[a.org]} if a.org in org_ids else {}))
+                       f"{late},请跟进完成情况。", "org_support", {"id": org_id} if org_id is not None else {}, hub=hub))
     return out
 
 
 def _training_reminder(c: Ctx) -> list[Hit]:
     rows = c.db.fetch_all(
-        "SELECT t.id, t.title, t.training_date, t.place, count(x.id) AS n,"
+        "SELECT t.id, t.title, t.training_date, t.place, t.hub_id, count(x.id) AS n,"
         " string_agg(x.person || coalesce('(' || x.phone || ')', ''), '、' ORDER BY x.id) AS people,"
         " list(DISTINCT x.org_id) AS org_ids"
         " FROM trainings t JOIN training_attendance x ON x.training_id = t.id"
-        " WHERE t.training_date >= ? AND t.training_date <= ? GROUP BY t.id, t.title, t.training_date, t.place",
+        " WHERE t.training_date >= ? AND t.training_date <= ? GROUP BY t.id, t.title, t.training_date, t.place, t.hub_id",
         [c.today, c.today + dt.timedelta(days=c.lead)])
     return [Hit("training", str(r["id"]), _d(r["training_date"]), _d(r["training_date"]) - dt.timedelta(days=c.lead),
                 ("staff",), f"培训将于{_day(r['training_date'])}举行:{r['title']}",
@@ -344,16 +389,18 @@ def _training_reminder(c: Ctx) -> list[Hit]:
                 tuple(m for o in sorted(r["org_ids"]) for m in _org_mail(
                     o, f"培训提醒:{r['title']}({_day(r['training_date'])})",
                     f"您好:\n\n贵组织已报名的培训「{r['title']}」将于{_day(r['training_date'])}"
-                    + (f"在{r['place']}" if r["place"] else "") + "举行,请参训人员准时参加。")))
-            for r in rows]
+                    + (f"在{r['place']}" if r["place"] else "") + "举行,请参训人员准时参加。")),
+                hub=_hub(r["hub_id"])) for r in rows]
 
 
 def _rating_expiring(c: Ctx) -> list[Hit]:
     rows = lifecycle.expiring(today=c.today, months=c.lead, db=c.db)  # the same list 孵化与等级 shows
+    hub_of = _hub_of(c, "organisation")
     return [Hit("organisation", str(r.id), _d(r.rating_expiry), lifecycle.add_months(_d(r.rating_expiry), -c.lead),
                 ("staff",), f"{r.rating}等级将于{_day(r.rating_expiry)}到期:{r.name}",
                 f"{r.name}的{r.rating}等级评估有效期至{_day(r.rating_expiry)}(还剩 {r.days_left} 天),"
-                "请提醒组织准备重新评估。", "lifecycle", {"id": int(r.id)}) for r in rows.itertuples()]
+                "请提醒组织准备重新评估。", "lifecycle", {"id": int(r.id)}, hub=hub_of.get(int(r.id), DEFAULT_HUB))
+            for r in rows.itertuples()]
 
 
 def _backup_failed(c: Ctx) -> list[Hit]:
@@ -374,7 +421,7 @@ def _backup_failed(c: Ctx) -> list[Hit]:
         return []
     return [Hit("backup", str(s.backup_dir), c.today, c.today, ("admins",), "自动备份失败",
                 f"{problem}。备份位置:{s.backup_dir}。请检查磁盘空间和目录权限,然后在「审计日志」中立即备份一次。",
-                "audit", {})]
+                "audit", {}, hub=None)]  # the whole installation's: the top hub's admins
 
 
 STAFF_CHANNELS = ("inbox", "email", "wecom")
