@@ -452,8 +452,8 @@ RULES: tuple[Rule, ...] = (
          "培训举办前该天数提醒通知已报名的参训人员", _training_reminder),
     Rule("rating_expiring", "等级即将到期", "工作人员", 6, 30, ("inbox", "email"),
          "社会组织等级在该月数内到期时提醒", _rating_expiring, unit="个月"),
-    Rule("backup_failed", "备份失败", "管理员", 6, 1, ("inbox", "email", "wecom"),
-         "自动备份失败,或最近一次备份已超过备份间隔加该小时数时提醒管理员", _backup_failed, unit="小时"),
+    Rule("backup_failed", "备份失败", "最上级枢纽的管理员", 6, 1, ("inbox", "email", "wecom"),
+         "自动备份失败,或最近一次备份已超过备份间隔加该小时数时提醒最上级枢纽的管理员", _backup_failed, unit="小时"),
 )
 RULE_BY_CODE = {r.code: r for r in RULES}
 
