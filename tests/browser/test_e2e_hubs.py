@@ -7,7 +7,7 @@ import pytest
 
 from tests import demo_cache
 from tests.browser.conftest import goto, login, main_text, new_context, screenshot, settle, start_server, wait_for_app
-from tests.browser.widgets import choose, fill, grid_rows
+from tests.browser.widgets import box, choose, fill, grid_rows, open_select
 
 NEW_HUB = "义蓬街道社会组织服务中心"
 QIANTANG = "钱塘区社会组织服务中心"
@@ -82,5 +82,30 @@ def test_street_staff_see_only_their_own_register(server, browser, user, passwor
         text = main_text(page)
         assert not [n for n in theirs if n in text]
         screenshot(page, f"hubs-register-{user}")
+    finally:
+        ctx.close()
+
+
+def test_baiyang_staff_are_offered_only_baiyangs_communities_and_no_street_training_of_xiasha(server, browser):
+    own = [r[0] for r in demo_cache.query_all(
+        "SELECT c.name FROM communities c JOIN hubs h ON h.id = c.hub_id WHERE h.name = ? ORDER BY c.sort_order",
+        ["白杨街道社会组织服务中心"])]
+    district = demo_cache.query_one(
+        "SELECT t.title FROM trainings t JOIN hubs h ON h.id = t.hub_id WHERE h.level = '区'")[0]
+    ctx = new_context(browser)
+    try:
+        page = ctx.new_page()
+        login(page, server, "by_staff", "Demo-staff-2026")
+        goto(page, server + "/orgs-new")  # 登记新组织: the 所属社区 list
+        open_select(page, box(page, "org_new::community").locator("[data-testid='stSelectbox']"))
+        offered = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
+        screenshot(page, "hubs-communities-by_staff")
+        page.keyboard.press("Escape")
+        assert offered == own and len(own) == 3 and "文海社区" not in offered, offered
+        goto(page, server + "/trainings")  # 能力培训: 钱塘区's training, none of 下沙's street trainings
+        shown = [r["培训名称"] for r in grid_rows(page.locator("[data-testid='stDataFrame']").first)]
+        assert shown == [district], shown
+        assert "共 1 条" in main_text(page)
+        screenshot(page, "hubs-trainings-by_staff")
     finally:
         ctx.close()
