@@ -29,7 +29,6 @@ def overview() -> None:
         view.kpi_note(f)
         view.kpi_tiles(k)
         st.subheader("资源与需求")
-        resource_dashboard.hub_note(f)
         resource_dashboard.headline(f)
         page_link("res_dashboard", "资源与需求总览:各项数据的图表与明细")
         st.subheader("中心成效一览")

@@ -345,6 +345,7 @@ def test_baiyang_staff_see_only_baiyangs_resources_and_the_district_reads_both(d
     xs_need = db.scalar("SELECT min(id) FROM community_needs WHERE hub_id = 1")
     xs_person = db.scalar("SELECT min(id) FROM volunteers WHERE hub_id = 1")
     xs_post = db.scalar("SELECT min(id) FROM publicity_items WHERE hub_id = 1")
+    money = {}  # the partners' money each reader's dashboard counts (the contributions its hubs recorded, 029)
     for actor, hubs_ in ((by, (baiyang,)), (xs, (1,)), (qt, (1, baiyang))):
         want = {t: sum(count[t][h] for h in hubs_) for t in count}
         assert len(_listed(admin.list_view(VENUE), actor)) == want["venues"]
@@ -363,12 +364,14 @@ def test_baiyang_staff_see_only_baiyangs_resources_and_the_district_reads_both(d
                         opened()
         f = Filters(hubs=actor.hubs)
         h = res.headline(f, db)
+        money[actor.username] = h["money"]
         assert h["venues"] == want["venues"] and h["needs_total"] == want["community_needs"]
         drill = res.headline_drill("needs_total", f, db)
         assert len(drill) == min(want["community_needs"], len(drill)) and (actor is not by or len(drill) == 2)
         if actor is by:
             assert h["volunteers"] == 0 and res.run("res_satisfaction", f, db).empty
             assert res.run("res_publicity", f, db)[list(publicity.REACH_KEYS)].to_numpy().sum() == 0
+    assert money["by_staff"] == 0 and money["qt_leader"] == money["staff"] > 0
     with pytest.raises(PermissionDenied, match="属于其他枢纽的台账"):
         records.update(VENUE, xs_venue, {"capacity": 1}, by)
     with pytest.raises(PermissionDenied):  # the district reads both streets, writes neither

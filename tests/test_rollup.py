@@ -124,12 +124,15 @@ def test_a_street_user_sees_its_own_hub_only_in_every_figure_and_drill_down(demo
     assert cov[["projects", "activities"]].sum().sum() == 0 and cov["organisations"].sum() == db.scalar(
         "SELECT count(*) FROM organisations o JOIN communities c ON c.name = o.community WHERE o.active AND o.hub_id = ?",
         [baiyang])  # its own organisations only
-    # the resources (no hub yet: 下沙's) are left out for 白杨, counted for 下沙
-    for name in res.QUERIES:
+    # the resources (027, 029): 白杨 counts its own venues and needs (the demo's few), none of 下沙's
+    own_venues = {int(r["id"]) for r in db.fetch_all("SELECT id FROM venues WHERE hub_id = ?", [baiyang])}
+    assert own_venues and set(res.run("res_venue_use", f, db)["venue_id"]) == own_venues
+    assert set(res.headline_drill("needs_total", f, db)["id"]) == {
+        int(r["id"]) for r in db.fetch_all("SELECT id FROM community_needs WHERE hub_id = ?", [baiyang])}
+    for name in ("res_by_kind", "res_non_gov", "res_continuity", "res_satisfaction"):
         assert res.run(name, f, db).empty, name
-    for key in res.HEADLINE:
-        assert res.headline_drill(key, f, db).empty, key
-    assert res.headline(xiasha, db)["venues"] > 0 and res.headline(f, db)["venues"] == 0
+    assert res.headline(f, db)["volunteers"] == 0 and res.headline(f, db)["money"] == 0
+    assert res.headline(xiasha, db)["venues"] > len(own_venues) == res.headline(f, db)["venues"]
     # 各枢纽对比 of a street: its own row
     rows = dashboard.comparison(f, db)
     assert list(rows["hub_id"]) == [baiyang] and rows["registered"].iloc[0] == len(mine)
@@ -231,7 +234,7 @@ def test_the_hub_filter_and_the_comparison_are_a_district_users(demo_db):
     assert not [s for s in street.selectbox if s.label == "枢纽"]
     assert {m.label: m.value for m in street.metric}["在册社会组织"] == f"{demo_hubs.ORGS_PER_STREET} 家"
     shown = plain_texts(street) + "".join(df.value.to_string() for df in street.dataframe)
-    assert "None" not in shown and "nan" not in shown and "尚未按枢纽登记" in shown  # the note on what has no hub
+    assert "None" not in shown and "nan" not in shown and "尚未按枢纽登记" not in shown  # every figure has its hub
     street.query_params["view"] = "hubs"
     open_page(street, "dashboard-charts")
     assert street.radio(key="dash:view").value != "hubs" and "各枢纽对比" not in street.radio(key="dash:view").options

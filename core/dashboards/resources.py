@@ -17,9 +17,8 @@ Filters (:class:`core.dashboards.dashboard.Filters`; round and category do not a
 - needs are counted as they stand now (the 需求动态跟踪 figures): the year range does not narrow them;
 - **hubs**: venues and their bookings, needs, volunteers and their service, survey responses and publicity count
   for the filters' hubs (``Filters.hubs``; their own ``hub_id``, or their project's round's: migration 027,
-  :mod:`core.resources.hubs`). Partners belong to no hub yet: their figures count only where the filters' hubs
-  include the default hub (:attr:`Filters.unhubbed`, :data:`UNHUBBED_QUERIES`) and are empty otherwise (the screen
-  says so: ``dashboard.UNHUBBED_NOTE``).
+  :mod:`core.resources.hubs`); partners' contributions for the hubs that recorded them (029,
+  :mod:`core.resources.partners`).
 """
 from __future__ import annotations
 
@@ -29,6 +28,7 @@ import pandas as pd
 
 from core.dashboards.dashboard import DRILL_LIMIT, DrillRefused, Filters, Query, chosen, chosen_one_of
 from core.platform import cache, snapshot
+from core.platform.actor import Actor
 from core.platform.db import get_db
 from core.resources import bookings, needs, partners, publicity, surveys, volunteers
 from core.resources import hubs as res_hubs
@@ -44,7 +44,6 @@ FLAG_IDLE, FLAG_NO_HOURS, FLAG_OK = "闲置", "未登记开放时间", "正常"
 INDIVIDUAL = "个人志愿者"  # a volunteer who serves with no organisation (as core.resources.volunteers names them)
 NEED_SEGMENTS = {"met": needs.MET, "answered": "未满足·已有回应", "unanswered": "未满足·尚无回应"}
 CONTINUITY_ORDER = ("once", "repeated", "agreement")  # 单次合作, 多次合作, 协议合作
-UNHUBBED = "合作伙伴记录"  # what of this dashboard belongs to no hub yet (the partners' figures: UNHUBBED_QUERIES)
 
 
 # ---- the period of the utilisation figures -------------------------------------------------------------------
@@ -149,6 +148,14 @@ def _in_window(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
     return df[(df["year"] >= lo) & (df["year"] <= hi)].reset_index(drop=True)
 
 
+def _reader(f: Filters) -> Actor | None:
+    """The reader whose hubs are the filters' (:mod:`core.resources.partners` counts a reader's hubs'
+    contributions); None for every hub."""
+    if f.hubs is None:
+        return None
+    return Actor("dashboard", ("leader",), hub_id=f.hubs[0] if f.hubs else -1, scope=frozenset(f.hubs))
+
+
 def _long(wide: pd.DataFrame, kinds: list[str], name: str) -> pd.DataFrame:
     """A pivot of :func:`core.resources.partners.by_year_and_kind` (``X(次)``, ``X(元)`` per kind) as rows: year, the
     kind under ``name``, contributions, value; the kinds in their declared order (``seq``)."""
@@ -161,23 +168,23 @@ def _long(wide: pd.DataFrame, kinds: list[str], name: str) -> pd.DataFrame:
 def contributions_by_kind(f: Filters, db) -> pd.DataFrame:
     """Per year (in the window) and contribution kind (资金, 场地, …): contributions and their value (money +
     estimated value), from :func:`core.resources.partners.by_year_and_kind`."""
-    return _long(_in_window(partners.by_year_and_kind(db), f), list(OFFERS), "kind")
+    return _long(_in_window(partners.by_year_and_kind(db, actor=_reader(f)), f), list(OFFERS), "kind")
 
 
 def contributions_by_source(f: Filters, db) -> pd.DataFrame:
     """Per year and partner kind (企业, 基金会, 政府部门, …), from :func:`core.resources.partners.by_year_and_partner_kind`."""
-    return _long(_in_window(partners.by_year_and_partner_kind(db), f), list(PARTNER_KINDS), "source")
+    return _long(_in_window(partners.by_year_and_partner_kind(db, actor=_reader(f)), f), list(PARTNER_KINDS), "source")
 
 
 def non_gov_share(f: Filters, db) -> pd.DataFrame:
     """Per year: the money contributed, the part that is not government money and its share
     (:func:`core.resources.partners.by_year`)."""
-    df = _in_window(partners.by_year(db), f)
+    df = _in_window(partners.by_year(db, actor=_reader(f)), f)
     return df[list(SHARE_COLUMNS)]
 
 
-_CONTINUITY_SQL = f"""
-WITH c AS (SELECT c.id, c.partner_id, year(c.contributed_on) AS y, c.amount FROM partner_contributions c),
+_CONTINUITY_SQL = """
+WITH c AS (SELECT c.id, c.partner_id, year(c.contributed_on) AS y, c.amount FROM partner_contributions c WHERE {mine}),
      py AS (SELECT DISTINCT partner_id, y FROM c),
      seen AS (SELECT a.partner_id, a.y, count(b.y) AS years_so_far FROM py a JOIN py b
               ON b.partner_id = a.partner_id AND b.y <= a.y GROUP BY a.partner_id, a.y),
@@ -188,6 +195,12 @@ WITH c AS (SELECT c.id, c.partner_id, year(c.contributed_on) AS y, c.amount FROM
              FROM seen s JOIN partners p ON p.id = s.partner_id)"""
 
 
+def _continuity(f: Filters, params: list) -> str:
+    """:data:`_CONTINUITY_SQL` over the contributions recorded by the filters' hubs (its values added to
+    ``params``: the statement's first placeholders)."""
+    return _CONTINUITY_SQL.replace("{mine}", res_hubs.within("c.hub_id", params, f.hubs))
+
+
 def continuity_by_year(f: Filters, db) -> pd.DataFrame:
     """Per year in the window: the partners who contributed that year by their continuity up to that year —
     协议合作 (an agreement running that year), 多次合作 (contributions in two or more different years so far),
@@ -196,13 +209,15 @@ def continuity_by_year(f: Filters, db) -> pd.DataFrame:
     lo, hi = f.window
     labels = " ".join(f"WHEN '{k}' THEN '{CONTINUITY[k]}'" for k in CONTINUITY_ORDER)
     order = " ".join(f"WHEN '{k}' THEN {i}" for i, k in enumerate(CONTINUITY_ORDER))
+    params: list = []
+    cte = _continuity(f, params)
     return db.fetch_df(
-        f"{_CONTINUITY_SQL} SELECT CAST(cls.y AS INTEGER) AS year, cls.cls, CASE cls.cls {labels} END AS continuity,"
+        f"{cte} SELECT CAST(cls.y AS INTEGER) AS year, cls.cls, CASE cls.cls {labels} END AS continuity,"
         f" CASE cls.cls {order} END AS seq, count(DISTINCT cls.partner_id) AS partners,"
         " round(count(DISTINCT cls.partner_id) / sum(count(DISTINCT cls.partner_id)) OVER (PARTITION BY cls.y), 4)"
         "  AS share, count(c.id) AS contributions, CAST(coalesce(sum(c.amount), 0) AS DOUBLE) AS money"
         " FROM cls JOIN c ON c.partner_id = cls.partner_id AND c.y = cls.y WHERE cls.y BETWEEN ? AND ?"
-        " GROUP BY cls.y, cls.cls ORDER BY year, seq", [lo, hi])
+        " GROUP BY cls.y, cls.cls ORDER BY year, seq", [*params, lo, hi])
 
 
 CONTRIBUTION_DRILL_COLUMNS = partners.CONTRIBUTION_COLUMNS.without("claim_id")
@@ -225,9 +240,13 @@ def _contributions(f: Filters, db, limit: int, *, year=None, kind=None, source=N
             params.append(value)
     if money_only:
         where.append("c.amount IS NOT NULL")
+    where.append(res_hubs.within("c.hub_id", params, f.hubs))  # recorded by the filters' hubs
     sql = _CONTRIBUTIONS_SQL
     if continuity is not None:
-        sql = (f"{_CONTINUITY_SQL} SELECT q.* FROM ({_CONTRIBUTIONS_SQL.replace('SELECT c.id,', 'SELECT c.id, c.partner_id,', 1)}"
+        first: list = []
+        cte = _continuity(f, first)
+        params = [*first, *params]
+        sql = (f"{cte} SELECT q.* FROM ({_CONTRIBUTIONS_SQL.replace('SELECT c.id,', 'SELECT c.id, c.partner_id,', 1)}"
                f" WHERE {' AND '.join(where)}) q JOIN cls ON cls.partner_id = q.partner_id"
                " AND cls.y = year(q.contributed_on) WHERE cls.cls = ?")
         params.append(continuity)
@@ -473,17 +492,7 @@ def run(name: str, filters: Filters | None = None, db=None) -> pd.DataFrame:
     q = query(name)
     db = snapshot.analytics_db(db)  # with HUBDESK_ANALYTICS=snapshot on PostgreSQL: the DuckDB copy
     f = (filters or Filters()).resolved()
-    return cache.cached(f"res-dash:{name}", f, q.tables, lambda: _held(name, q.fn(f, db), f), db)
-
-
-# the queries of records that belong to no hub yet (the partners'): counted for the default hub only
-UNHUBBED_QUERIES = frozenset({"res_by_kind", "res_by_source", "res_non_gov", "res_continuity"})
-
-
-def _held(name: str, df: pd.DataFrame, f: Filters) -> pd.DataFrame:
-    """The frame; for a query of :data:`UNHUBBED_QUERIES`, none of its rows when the filters' hubs leave out the
-    default hub (see the module's note)."""
-    return df if name not in UNHUBBED_QUERIES or f.unhubbed else df.head(0).reset_index(drop=True)
+    return cache.cached(f"res-dash:{name}", f, q.tables, lambda: q.fn(f, db), db)
 
 
 def drill(name: str, filters: Filters | None, selection: dict, db=None, *, limit: int = DRILL_LIMIT) -> pd.DataFrame:
@@ -495,7 +504,7 @@ def drill(name: str, filters: Filters | None, selection: dict, db=None, *, limit
     sel = {k: v for k, v in (selection or {}).items() if v is not None and v == v}  # v == v: not NaN
     key = (f, tuple(sorted((k, str(v)) for k, v in sel.items())), limit)
     return cache.cached(f"res-dash:drill:{name}", key, q.drill_tables,
-                        lambda: _held(name, q.drill(f, sel, db, limit), f), db, large=True)
+                        lambda: q.drill(f, sel, db, limit), db, large=True)
 
 
 # ---- the headline figures ------------------------------------------------------------------------------------

@@ -43,15 +43,7 @@ def filters_bar() -> Filters:
                            "to")
     community = view._select(cols[2], label["community"], opts["communities"], "全部社区", "dash:f:community",
                              param="community")
-    f = view.scoped(Filters(year_from=year_from, year_to=year_to, community=community), scope, hub)
-    hub_note(f)
-    return f
-
-
-def hub_note(f: Filters) -> None:
-    """Say that the partners' records belong to no hub yet (counted for the default hub only; every other figure
-    here counts the filters' hubs)."""
-    view.hub_note(f, res.UNHUBBED)
+    return view.scoped(Filters(year_from=year_from, year_to=year_to, community=community), scope, hub)
 
 
 def uses_caption(name: str) -> None:
