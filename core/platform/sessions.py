@@ -46,10 +46,12 @@ SESSION = register(Entity(
     key="id", key_generated=False, title_field="username", stamps=False, housekeeping=("last_seen",), hub_via=VIA_ACCOUNT,
     # admins end other users' sessions; a session is never deleted (the idle clock ends it as the system)
     create_roles=frozenset(), update_roles=frozenset({"admin"}), delete_roles=frozenset(),
+    # (any_hub: the check ties the session to its own account, whose hub it is: the sign-in gate starts it before
+    # the account's hub is known, as Actor(username, roles))
     rules=(Rule("每个账号只能在登录时开始自己的会话", actions=frozenset({"create"}), roles=frozenset(ROLES),
-                check=_own_session),
+                check=_own_session, any_hub=True),
            Rule("每个账号只能结束自己的登录会话", actions=frozenset({"update"}), roles=frozenset(ROLES),
-                check=_own_session, fields=frozenset({"revoked_at", "revoked_by", "revoked_reason"}))),
+                check=_own_session, fields=frozenset({"revoked_at", "revoked_by", "revoked_reason"}), any_hub=True)),
 ))
 
 TOUCH_EVERY = timedelta(minutes=1)
