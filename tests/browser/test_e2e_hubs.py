@@ -86,6 +86,27 @@ def test_street_staff_see_only_their_own_register(server, browser, user, passwor
         ctx.close()
 
 
+def test_baiyang_staff_see_only_baiyangs_venues_and_a_xiasha_venue_opened_by_url_reads_as_missing(server, browser):
+    mine = [r[0] for r in demo_cache.query_all(
+        "SELECT v.name FROM venues v JOIN hubs h ON h.id = v.hub_id WHERE h.name = ? ORDER BY v.id", ["白杨街道社会组织服务中心"])]
+    xs_id, xs_name = demo_cache.query_one("SELECT id, name FROM venues WHERE hub_id = 1 ORDER BY id LIMIT 1")
+    ctx = new_context(browser)
+    try:
+        page = ctx.new_page()
+        login(page, server, "by_staff", "Demo-staff-2026")
+        goto(page, server + "/venues")
+        shown = [r["场地名称"] for r in grid_rows(page.locator("[data-testid='stDataFrame']").first)]
+        assert sorted(shown) == sorted(mine) and len(mine) == 2
+        assert f"共 {len(mine)} 条" in main_text(page)
+        screenshot(page, "hubs-venues-by_staff")
+        goto(page, server + f"/venues?id={xs_id}")  # 下沙's venue by its id: as a missing one
+        text = main_text(page)
+        assert f"场地(编号 {xs_id})不存在" in text and xs_name not in text, text
+        screenshot(page, "hubs-venue-of-xiasha-by_staff")
+    finally:
+        ctx.close()
+
+
 def test_baiyang_staff_are_offered_only_baiyangs_communities_and_no_street_training_of_xiasha(server, browser):
     own = [r[0] for r in demo_cache.query_all(
         "SELECT c.name FROM communities c JOIN hubs h ON h.id = c.hub_id WHERE h.name = ? ORDER BY c.sort_order",
@@ -107,5 +128,37 @@ def test_baiyang_staff_are_offered_only_baiyangs_communities_and_no_street_train
         assert shown == [district], shown
         assert "共 1 条" in main_text(page)
         screenshot(page, "hubs-trainings-by_staff")
+    finally:
+        ctx.close()
+
+
+def test_baiyang_staff_see_the_districts_experts_and_partners_read_only(server, browser):
+    """The shared registries (core.review.reviewers, core.resources.partners): 钱塘区's experts are in 白杨's pool and
+    its partners in 白杨's list, read-only there; none of 下沙's own experts or partners."""
+    experts = {r[0]: r[1] for r in demo_cache.query_all(
+        "SELECT u.name, h.name FROM users u JOIN hubs h ON h.id = u.hub_id WHERE list_contains(u.roles, 'reviewer')"
+        " AND h.name = ?", [QIANTANG])}
+    partners = sorted(r[0] for r in demo_cache.query_all(
+        "SELECT p.name FROM partners p JOIN hubs h ON h.id = p.hub_id WHERE h.name = ?", [QIANTANG]))
+    assert len(experts) == 2 and len(partners) == 2
+    ctx = new_context(browser)
+    try:
+        page = ctx.new_page()
+        login(page, server, "by_staff", "Demo-staff-2026")
+        goto(page, server + "/expert-panel")
+        rows = grid_rows(page.locator("[data-testid='stDataFrame']").first)
+        assert {r["姓名"]: r["所属枢纽"] for r in rows} == experts, rows
+        assert "共 2 条" in main_text(page)
+        screenshot(page, "hubs-experts-by_staff")
+        choose(page, "expert", "(expert21)")  # a district expert: read-only for 白杨
+        wait_for_app(page)
+        settle(page)
+        text = main_text(page)
+        assert f"属于「{QIANTANG}」的专家库(本枢纽共用,只读)" in text and "保存档案" not in text, text
+        screenshot(page, "hubs-expert-readonly-by_staff")
+        goto(page, server + "/partners")
+        shown = sorted(r["伙伴名称"] for r in grid_rows(page.locator("[data-testid='stDataFrame']").first))
+        assert shown == partners, shown
+        screenshot(page, "hubs-partners-by_staff")
     finally:
         ctx.close()
