@@ -37,7 +37,8 @@ python3 -m pytest -q -n "${HUBDESK_TEST_WORKERS:-3}" --dist loadgroup --no-loads
 # (HUBDESK_TEST_ENGINE=postgres; the demo database is the cached pg_dump that tests/test_pg_demo.py made in the main run,
 # restored: tests/demo_cache.pg_demo). Only for the whole suite (no arguments), or HUBDESK_TEST_PG=1.
 # Measured back to back on this 2-core machine while other tests ran (load ~7), two workers: the suites of f900c27,
-# 229 tests (7 skipped) in 157 s wall; these, 353 tests in 364 s (the first took 66 s with the machine idle: these ~155 s).
+# 229 tests (7 skipped) in 157 s wall; those of 11a2db1, 353 tests in 364 s (the first took 66 s on the idle machine,
+# so the second ~155 s).
 if [ $# -eq 0 ] || [ "${HUBDESK_TEST_PG:-0}" = "1" ]; then
   HUBDESK_TEST_ENGINE=postgres python3 -m pytest -q -n 2 -p no:cacheprovider --durations=10 $PG_SUITES || status=$?
 fi
