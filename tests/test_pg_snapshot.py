@@ -166,3 +166,23 @@ def test_move_to_postgres_leaves_the_planner_its_statistics(db, isolated, monkey
     finally:
         close_all()
         cluster.drop(name)
+
+
+def test_the_dashboards_say_how_fresh_the_snapshot_is_and_admins_refresh_it(demo_db, monkeypatch):
+    """The screens' wiring (AppTest on the demo): the caption of a snapshot's figures, 立即更新 for an admin only and
+    what it says; the snapshot itself is the tests' above (here its answers are given)."""
+    from tests.apptest_helpers import open_page, plain, signed_in
+
+    as_of = dt.datetime.now().replace(microsecond=0) - dt.timedelta(seconds=65)
+    monkeypatch.setattr(snapshot, "freshness", lambda db=None: snapshot.Freshness(as_of, 60.0))
+    asked = []
+    said = "已检查:上次更新后没有数据变化,数据截至 12:00:00。"
+    monkeypatch.setattr(snapshot, "refresh_now", lambda actor, db=None: asked.append(actor.username) or said)
+    caption = f"数据截至 {as_of:%H:%M:%S}(约 1 分钟前,每 60 秒更新;刚保存的修改将在下次更新后计入)"
+    leader = open_page(signed_in("leader", ["leader"]).run(), "dashboard-overview")
+    assert any(plain(c.value).startswith(caption) for c in leader.caption), [c.value for c in leader.caption][:3]
+    assert "立即更新" not in [b.label for b in leader.button]
+    admin = open_page(signed_in("admin", ["admin"]).run(), "dashboard-overview")
+    assert any(plain(c.value).startswith(caption) for c in admin.caption)
+    admin.button(key="dash:snapshot:refresh").click().run()
+    assert asked == ["admin"] and [plain(s.value) for s in admin.success] == [said]
