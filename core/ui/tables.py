@@ -14,6 +14,7 @@ from core.platform.excel import XLSX_MIME, workbook_bytes
 from core.platform.listing import Rows
 from core.ui.listview import _for_display
 from core.ui.session import export_logger
+from schemas.columns import format_of
 
 
 def display_frame(df: pd.DataFrame, columns: dict[str, str] | None = None) -> pd.DataFrame:
@@ -28,8 +29,6 @@ def numeric_frame(df: pd.DataFrame, columns: dict[str, str], also: tuple[str, ..
     """``df`` as :func:`display_frame` shows it, except its columns whose label declares a count or an amount
     (``number``, ``money``; and ``also``, by field name) kept as numbers: right-aligned, grouped by thousands, sorted
     as numbers; with the ``column_config`` that draws them so (an amount's text would sit left-aligned)."""
-    from schemas.columns import format_of
-
     kept = [c for c in columns if c in df.columns and (c in also or format_of(columns[c]) in NUMERIC_FORMATS)]
     frame = display_frame(df[list(columns)], columns)
     for c in kept:
