@@ -7,7 +7,6 @@ import streamlit as st
 from core import navigation
 from core.notify import channels, inbox, job, rules, scheduler
 from core.platform import users
-from core.platform.entities import may
 from core.ui.confirm import confirm_button
 from core.ui.links import page_link
 from core.ui.session import act, attempt, require, url_tabs
@@ -86,8 +85,9 @@ def inbox_page() -> None:
 def _rule_settings(who) -> None:
     rows = rules.setting_rows()
     cols = rules.SETTING_COLUMNS
-    if not may(who, rules.RULE_SETTING, "update"):
-        st.caption("修改提醒规则需要管理员权限。")
+    if not rules.may_set(who):
+        st.dataframe(rows.drop(columns=["code"]).rename(columns=cols), hide_index=True, width="stretch")
+        st.caption(users.NOT_OPERATOR_SETTING if who.has("admin") else "修改提醒规则需要管理员权限。")
         return
     edited = st.data_editor(
         rows, key="notify:rules", hide_index=True, width="stretch",

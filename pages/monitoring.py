@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.monitoring import brands, dossier, evaluations, ledger, money, monitoring_policy, projects, risks
-from core.platform import entities, formats
+from core.platform import formats, users
 from core.resources import surveys  # 满意度调查: the evaluation item residents' satisfaction feeds
 from core.resources import needs, publicity
 from core.ui import beneficiaries as res_beneficiaries  # 服务对象: the project's counts and its 负责社工
@@ -510,9 +510,9 @@ def risk_board() -> None:
 def _rule_settings(who) -> None:
     rows = risks.setting_rows()
     cols = risks.SETTING_COLUMNS
-    if not entities.may(who, risks.RISK_SETTING, "update"):
+    if not risks.may_set(who):
         st.dataframe(rows.drop(columns=["code"]).rename(columns=cols), hide_index=True, width="stretch")
-        st.caption("修改阈值需要管理员权限。")
+        st.caption(users.NOT_OPERATOR_SETTING if who.has("admin") else "修改阈值需要管理员权限。")
         return
     edited = st.data_editor(
         rows, key="risk:settings", hide_index=True, width="stretch", disabled=["code", "rule", "unit", "help"],

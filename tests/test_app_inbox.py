@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from core.notify import channels, job, queue, rules, scheduler
+from core.platform import users
 from tests.apptest_helpers import count, db, open_page, plain_texts, signed_in, successes
 
 URL, ADMIN_URL = "messages", "reminder-rules"
@@ -75,7 +76,11 @@ def test_each_account_reads_only_its_own_and_chooses_its_channels(reminded):
 def test_admins_edit_the_rules_and_others_are_refused(reminded):
     at = open_page(signed_in("staff", ["staff"]).run(), ADMIN_URL)
     assert [t.value for t in at.title] == ["无权访问"]
-    at = open_page(signed_in("admin", ["admin"]).run(), ADMIN_URL)
+    street = open_page(signed_in("admin", ["admin"]).run(), ADMIN_URL)  # 下沙's admin: the rules hold for every hub
+    assert not street.exception and not [b for b in street.button if b.key == "notify:rules:save"]
+    assert users.NOT_OPERATOR_SETTING in [c.value for c in street.caption]
+    assert "备份失败" in " ".join(street.dataframe[0].value.astype(str).to_numpy().ravel())  # read, not edited
+    at = open_page(signed_in("hz_admin", ["admin"]).run(), ADMIN_URL)  # 杭州市's admin: the top hub's
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["提醒设置"]
     editor = at.dataframe[0].value
@@ -128,7 +133,7 @@ def test_the_rules_grid_gives_the_rule_name_and_its_audience_room(reminded):
 
     from pages import inbox as page
 
-    at = open_page(signed_in("admin", ["admin"]).run(), ADMIN_URL)
+    at = open_page(signed_in("hz_admin", ["admin"]).run(), ADMIN_URL)  # the top hub's admin edits the grid
     config = json.loads(at.dataframe[0].proto.columns)
     widths = {c: config[c].get("width") for c in ("rule", "audience")}
     assert widths == {"rule": page.RULE_WIDTH, "audience": page.AUDIENCE_WIDTH}

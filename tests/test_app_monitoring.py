@@ -386,10 +386,15 @@ def test_risk_board_lists_and_acknowledges_a_warning(demo_db):
 
 
 def test_an_admin_changes_a_rules_threshold_and_switches_it_off(demo_db):
-    """The rule settings are edited by field (severity, threshold, enabled), labelled as core declares them."""
+    """The rule settings are edited by field (severity, threshold, enabled), labelled as core declares them, by the
+    top hub's admin (杭州市's hz_admin: the rules hold for every hub); a street's admin reads them."""
     from core.monitoring import risks
+    from core.platform import users
 
-    at = _open("risk-warnings", user="admin", roles=("admin",))
+    street = _open("risk-warnings", user="admin", roles=("admin",))  # 下沙's admin: 下沙 has a parent
+    assert not street.exception and not [b for b in street.button if b.key == "risk:settings:save"]
+    assert users.NOT_OPERATOR_SETTING in [c.value for c in street.caption]
+    at = _open("risk-warnings", user="hz_admin", roles=("admin",))
     assert not at.exception
     idle = [r.code for r in risks.RULES].index("idle")
     at.session_state["risk:settings"] = {"edited_rows": {idle: {"threshold": 45.0, "enabled": False}},

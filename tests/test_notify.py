@@ -28,6 +28,13 @@ from core.platform.actor import Actor
 from core.platform.errors import PermissionDenied, ValidationFailed
 
 ADMIN, STAFF, EXPERT = Actor("admin", ("admin",)), Actor("staff", ("staff",)), Actor("expert", ("reviewer",))
+
+
+def _top_admin(db) -> Actor:
+    """The demo network's top hub's admin (杭州市's hz_admin), who sets the rules every hub's reminders follow."""
+    from core.orgs import hubs
+
+    return hubs.actor_for("hz_admin", ("admin",), db)
 BASE = "http://hub.test:8501"
 
 
@@ -343,9 +350,12 @@ def test_lead_repeat_and_switch_are_the_admins_and_apply(demo_db):
     assert _today_hits(db, "correction_due", ref=app["id"]) == []  # 5 days ahead, lead 3: not yet
     with pytest.raises(PermissionDenied):
         rules.save_setting("correction_due", {"lead": 7}, STAFF, db=db)
+    with pytest.raises(PermissionDenied, match="最上级枢纽"):  # 下沙's admin: the rules hold for every hub
+        rules.save_setting("correction_due", {"lead": 7}, ADMIN, db=db)
+    top = _top_admin(db)
     with pytest.raises(ValidationFailed):
-        rules.save_setting("correction_due", {"lead": -1}, ADMIN, db=db)
-    assert rules.save_setting("correction_due", {"lead": 5, "repeat_days": 2, "channels": ["inbox"]}, ADMIN, db=db)
+        rules.save_setting("correction_due", {"lead": -1}, top, db=db)
+    assert rules.save_setting("correction_due", {"lead": 5, "repeat_days": 2, "channels": ["inbox"]}, top, db=db)
     assert db.scalar("SELECT count(*) FROM audit_log WHERE table_name = 'notification_rules'") == 1
     hits = _today_hits(db, "correction_due", ref=app["id"])
     assert {(r["recipient"], r["channel"], r["slot"]) for r in hits} == {("staff", "inbox", 0)}
@@ -353,7 +363,7 @@ def test_lead_repeat_and_switch_are_the_admins_and_apply(demo_db):
     assert {r["slot"] for r in _today_hits(db, "correction_due", today + dt.timedelta(days=1), app["id"])} == {0}
     assert {r["slot"] for r in _today_hits(db, "correction_due", today + dt.timedelta(days=2), app["id"])} == {1}
     assert {r["slot"] for r in _today_hits(db, "correction_due", today + dt.timedelta(days=4), app["id"])} == {2}
-    assert rules.save_setting("correction_due", {"enabled": False}, ADMIN, db=db)
+    assert rules.save_setting("correction_due", {"enabled": False}, top, db=db)
     assert _today_hits(db, "correction_due", ref=app["id"]) == []
 
 
@@ -511,7 +521,7 @@ def test_an_organisations_contact_gets_one_email_per_reminder_and_no_inbox_row(s
 def test_an_organisation_is_emailed_only_when_the_rule_emails(servers):
     db = servers["db"]
     _org_scenario(db)
-    rules.save_setting("correction_due", {"channels": ["inbox"]}, ADMIN, db=db)
+    rules.save_setting("correction_due", {"channels": ["inbox"]}, _top_admin(db), db=db)
     rows = job.wanted(today=dt.date.today(), db=db, available={"inbox", "email", "wecom"})
     assert not [r for r in rows if r["rule"] == "correction_due" and r["recipient"].startswith("org:")]
     assert [r for r in rows if r["rule"] == "training_reminder" and r["recipient"].startswith("org:")]

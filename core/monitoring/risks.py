@@ -29,10 +29,10 @@ import pandas as pd
 
 from core.intake import scope
 from core.monitoring import ledger, projects
-from core.platform import cache, records
+from core.platform import cache, records, users
 from core.platform.actor import Actor
 from core.platform.db import get_db
-from core.platform.entities import Entity, granted, register
+from core.platform.entities import Entity, may, register
 from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from schemas.columns import columns, label
 from schemas.monitoring import RiskAck
@@ -45,8 +45,9 @@ RISK_ACK = register(Entity(
     hub_via=scope.VIA_PROJECT,  # the hub of its project's round (core.intake.scope)
 ))
 RISK_SETTING = register(Entity(
-    name="risk_setting", table="risk_settings", label="预警规则设置", write_roles=frozenset({"admin"}),
+    name="risk_setting", table="risk_settings", label="预警规则设置", write_roles=frozenset(),
     key="code", key_generated=False, title_field="code", stamps=False, schema=RiskSetting,
+    rules=(users.operator_rule("预警规则对所有枢纽生效:由最上级枢纽的管理员设置"),),
 ))
 
 SEVERITIES = ("高", "中", "低")
@@ -144,12 +145,17 @@ def _setting_values(code: str, values: dict, current: dict) -> dict:
     return {"severity": severity, "threshold": threshold, "enabled": enabled}
 
 
+def may_set(actor: Actor | None, db=None) -> bool:
+    """May ``actor`` change the rules' settings (the install's operator: they hold for every hub)?"""
+    return may(actor, RISK_SETTING, "update", {"code": ""}, db=db)
+
+
 def save_setting(code: str, values: dict, actor: Actor, db=None) -> bool:
     """Change a rule's severity / threshold / enabled (admin only; audited). Missing keys keep their
     current value. Returns False when nothing changed."""
     db = db or get_db()
-    if not granted(actor, RISK_SETTING, "update"):
-        raise PermissionDenied("只有管理员可以修改预警规则设置")
+    if not may_set(actor, db):
+        raise PermissionDenied(users.NOT_OPERATOR_SETTING if actor.has("admin") else "只有管理员可以修改预警规则设置")
     rule(code)
     record = _setting_values(code, values, settings(db)[code])
     stamp = {"updated_at": dt.datetime.now(), "updated_by": actor.username}

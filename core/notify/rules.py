@@ -32,10 +32,10 @@ import pandas as pd
 
 from core.incubation import lifecycle, mentoring
 from core.monitoring import evaluations, money, projects, risks
-from core.platform import backup, config, records
+from core.platform import backup, config, records, users
 from core.platform.actor import DEFAULT_HUB, Actor
 from core.platform.db import get_db
-from core.platform.entities import Entity, Rule as RowRule, RuleContext, granted, register
+from core.platform.entities import Entity, Rule as RowRule, RuleContext, may, register
 from core.platform.errors import PermissionDenied, ValidationFailed
 from core.review import reviews
 from schemas.choices import ROLES
@@ -43,8 +43,9 @@ from schemas.columns import columns
 from schemas.notification import CHANNELS, USER_CHANNELS, NotificationPref, NotificationRule
 
 RULE_SETTING = register(Entity(
-    name="notification_rule", table="notification_rules", label="提醒规则设置", write_roles=frozenset({"admin"}),
+    name="notification_rule", table="notification_rules", label="提醒规则设置", write_roles=frozenset(),
     key="code", key_generated=False, title_field="code", stamps=False, schema=NotificationRule,
+    rules=(users.operator_rule("提醒规则对所有枢纽生效:由最上级枢纽的管理员设置"),),
 ))
 
 
@@ -494,11 +495,16 @@ def setting_rows(db=None) -> pd.DataFrame:
                          for r in RULES], columns=list(SETTING_COLUMNS))
 
 
+def may_set(actor: Actor | None, db=None) -> bool:
+    """May ``actor`` change the rules (the install's operator: they hold for every hub)?"""
+    return may(actor, RULE_SETTING, "update", {"code": ""}, db=db)
+
+
 def save_setting(code: str, values: dict, actor: Actor, db=None) -> bool:
     """Change one rule's switch, lead, repeat and channels (admins; audited). False when nothing changed."""
     db = db or get_db()
-    if not granted(actor, RULE_SETTING, "update"):
-        raise PermissionDenied("只有管理员可以修改提醒规则")
+    if not may_set(actor, db):
+        raise PermissionDenied(users.NOT_OPERATOR_SETTING if actor.has("admin") else "只有管理员可以修改提醒规则")
     rule(code)
     current = settings(db)[code]
     merged = {**current, **values}

@@ -9,7 +9,7 @@ from core.platform import passwords, records, sessions
 from core.platform.listing import Rows
 from core.platform.actor import DEFAULT_HUB, Actor
 from core.platform.db import get_db
-from core.platform.entities import Entity, Unique, granted, register
+from core.platform.entities import Entity, Rule, RuleContext, Unique, granted, register
 from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from schemas.columns import columns
 from schemas.user import PasswordChange, UserAccount
@@ -65,8 +65,23 @@ def operates(actor: Actor | None, db=None) -> bool:
     db = db or get_db()
     row = db.fetch_one("SELECT parent_id FROM hubs WHERE id = ?", [actor.hub_id])
     if row is None:  # no hub tree yet (a database before its first start): one centre, run by its admins
-        return not db.scalar("SELECT count(*) FROM hubs")
+        return not db.fetch_one("SELECT count(*) AS n FROM hubs")["n"]  # (db: a transaction too, in a row rule)
     return row["parent_id"] is None
+
+
+NOT_OPERATOR_SETTING = ("这些规则对所有枢纽生效,只有最上级枢纽(没有上级枢纽的枢纽,如市级枢纽)的管理员可以修改;"
+                        "请联系该枢纽的管理员。")
+
+
+def _operator(ctx: RuleContext, before: dict | None, after: dict | None) -> None:
+    if not operates(ctx.actor, ctx.db):
+        raise PermissionDenied(NOT_OPERATOR_SETTING)
+
+
+def operator_rule(says: str) -> Rule:
+    """The row rule of a setting that holds for every hub (预警规则, 提醒规则): only the install's operator
+    (:func:`operates`) writes it. Declare the entity with no write roles and this rule."""
+    return Rule(says, actions=frozenset({"create", "update", "delete"}), roles=frozenset({"admin"}), check=_operator)
 
 
 def audit_hubs(actor: Actor, db=None) -> tuple[int, ...] | None:
