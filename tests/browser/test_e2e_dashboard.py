@@ -31,15 +31,15 @@ def _metric_value(page, label: str) -> str:
     return _metric(page, label).locator("[data-testid='stMetricValue']").inner_text().strip()
 
 
-def _register_organisation(page, name: str) -> None:
-    """登记新组织 as staff: a 社会团体 with a valid USCC."""
+def _register_organisation(page, name: str, community: str = "文海社区") -> None:
+    """登记新组织 as staff: a 社会团体 with a valid USCC, in ``community`` (one of the staff's hub's: 下沙's by default)."""
     open_screen(page, "登记新组织")
     body = "51330114MJ" + "".join(random.choices(USCC_ALPHABET, k=7))
     field = lambda n: page.locator(f".st-key-org_new--{n}")  # noqa: E731
     for n, value in {"name": name, "uscc": body + stdnum_uscc.calc_check_digit(body), "contact_person": "赵测试",
                      "contact_phone": "13812345678"}.items():
         field(n).locator("input").fill(value)
-    for n, option in (("kind", "社会团体"), ("community", "文海社区"), ("stage", "初创期")):
+    for n, option in (("kind", "社会团体"), ("community", community), ("stage", "初创期")):
         open_select(page, field(n).locator("[data-testid='stSelectbox']"))
         page.get_by_role("option", name=option, exact=True).click()
         page.wait_for_function("([sel, want]) => document.querySelector(sel)?.value === want",

@@ -159,7 +159,7 @@ def test_a_district_leader_sees_two_streets_side_by_side_while_their_staff_write
         login(staff, a, "staff")  # 下沙's staff on server A
         _register_organisation(staff, xiasha)
         login(by_staff, b, "by_staff")  # 白杨's staff on server B
-        _register_organisation(by_staff, baiyang)
+        _register_organisation(by_staff, baiyang, "智格社区")  # 白杨's own communities (none of 下沙's)
 
         leader.reload(wait_until="domcontentloaded")  # the leader's next run on A
         settle(leader)
