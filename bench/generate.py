@@ -1401,10 +1401,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--today", type=dt.date.fromisoformat, default=None, help="the date the data end (YYYY-MM-DD)")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--json", action="store_true", help="print the counts and timings as one JSON object")
+    ap.add_argument("--postgres", metavar="URL", default=None,
+                    help="also write the same data into this empty PostgreSQL database (move-to-postgres's copy: every "
+                         "table's rows and checksum compared, the audit chain verified, then ANALYZE)")
     args = ap.parse_args(argv)
     os.environ.setdefault("HUBDESK_BCRYPT_ROUNDS", "4")
     os.environ.setdefault("HUBDESK_SECRETS", str(OUT_DIR / "secrets.toml"))
     done = generate(args.scale, args.out, args.today, args.seed)
+    if args.postgres:
+        from core.platform import db as core_db, export
+
+        started = time.perf_counter()
+        moved = export.move_database(core_db.get_db(done.path), core_db.get_db(args.postgres))
+        print(f"PostgreSQL: {len(moved.sums)} tables, {sum(s.rows for s in moved.sums.values()):,} rows, checked, "
+              f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     if args.json:
         print(json.dumps({"path": str(done.path), "scale": done.scale, "counts": done.counts,
                           "generate_seconds": done.generate_seconds, "load_seconds": done.load_seconds,
