@@ -79,13 +79,7 @@ def experts() -> None:
                     submit_label="保存档案", clear_on_success=False)
     with tab_aff:
         show_flash(("affiliations", chosen))
-        aff = reviewers.affiliations(chosen)
-        if aff.empty:
-            st.caption(f"{names[chosen]}还没有登记关联组织。")
-        else:
-            st.dataframe(aff[list(AFFILIATION_COLUMNS)].rename(columns=AFFILIATION_COLUMNS).fillna("—"),
-                         hide_index=True, width="stretch")
-        st.caption("登记后,自动和手动分配都不会把该组织的申报分给这位专家。")
+        aff = _affiliation_table(chosen, f"{names[chosen]}还没有登记关联组织。")
         schema_form(Affiliation, f"affiliation:{chosen}",
                     lambda v: (reviewers.add_affiliation(chosen, v, who), "已登记关联")[1], submit_label="登记关联")
         if not aff.empty:
@@ -108,13 +102,19 @@ def _profile_text(prof: dict) -> None:
 
 def _affiliations_read(chosen: str, name: str, tab) -> None:
     with tab:
-        aff = reviewers.affiliations(chosen)
-        if aff.empty:
-            st.caption(f"{name}没有登记与本枢纽组织的关联。")
-        else:
-            st.dataframe(aff[list(AFFILIATION_COLUMNS)].rename(columns=AFFILIATION_COLUMNS).fillna("—"),
-                         hide_index=True, width="stretch")
-        st.caption("登记后,自动和手动分配都不会把该组织的申报分给这位专家。")
+        _affiliation_table(chosen, f"{name}没有登记与本枢纽组织的关联。")
+
+
+def _affiliation_table(chosen: str, empty: str) -> pd.DataFrame:
+    """The expert's affiliations (those the reader may see) and what they do; returns them."""
+    aff = reviewers.affiliations(chosen)
+    if aff.empty:
+        st.caption(empty)
+    else:
+        st.dataframe(aff[list(AFFILIATION_COLUMNS)].rename(columns=AFFILIATION_COLUMNS).fillna("—"),
+                     hide_index=True, width="stretch")
+    st.caption("登记后,自动和手动分配都不会把该组织的申报分给这位专家。")
+    return aff
 
 
 # ---- rubric and assignment -----------------------------------------------------------------------

@@ -7,7 +7,6 @@ reads both and writes neither."""
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 
 import pytest
 
@@ -15,22 +14,13 @@ from core.dashboards import dashboard
 from core.incubation import assessments as A, lifecycle, mentoring, support, trainings as T
 from core.orgs import communities, hubs, organisations
 from core.platform import listing
-from core.platform.actor import SYSTEM, Actor, act_as
+from core.platform.actor import SYSTEM, Actor
 from core.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from schemas import choices
+from tests.test_hub_isolation import screen_of
 from tests.test_schema_organisation import org_values, uscc_for
 
 D = dt.date
-
-
-@contextmanager
-def screen_of(actor: Actor | None):
-    """Read as the signed-in user of a screen (what the sign-in gate declares on every run)."""
-    act_as(actor)
-    try:
-        yield
-    finally:
-        act_as(None)
 
 
 def _in(hub: int, name: str, role: str, db) -> Actor:
