@@ -43,10 +43,12 @@ def test_list_shows_the_demo_accounts(demo_db):
     assert "用户与角色" in [t.value for t in at.title]
     df = at.dataframe[0].value
     names = sorted(df["用户名"])
-    # the four role demo accounts plus the demo expert panel (expert01..expert25)
+    # the four role demo accounts plus 下沙's demo expert panel (expert01..expert25 but the two of 钱塘区's pool)
     assert [n for n in names if not n.startswith("expert0") and not n.startswith("expert1")
             and not n.startswith("expert2")] == ["admin", "expert", "leader", "staff"]
-    assert len(names) == 4 + 25
+    district = {r["username"] for r in demo_db.fetch_all("SELECT username FROM users WHERE hub_id <> 1")}
+    assert {"expert21", "expert22"} <= district and not district & set(names)  # other hubs' accounts: not 下沙's
+    assert len(names) == 4 + 25 - 2
     assert "password_hash" not in df.columns and "密码" not in " ".join(map(str, df.columns))
     roles = dict(zip(df["用户名"], df["角色"]))
     assert {k: roles[k] for k in ("admin", "staff", "expert", "leader")} == {

@@ -141,7 +141,11 @@ def test_stage_coverage_shares_show_as_percentages(demo_db):
     at = open_page(signed_in("staff", ["staff"]).run(), "incubation-ratings")
     assert not at.exception
     cov = next(d.value for d in at.dataframe if "服务缺口" in d.value.columns)
-    raw = lifecycle.coverage()
+    from core.orgs import hubs
+    from tests.test_hub_isolation import screen_of
+
+    with screen_of(hubs.actor_for("staff", ("staff",), demo_db)):  # the screen's reader: 下沙's figures
+        raw = lifecycle.coverage()
     for name in ("hours_share", "persons_share", "granted_share"):
         shown = cov[lifecycle.COVERAGE_COLUMNS[name]].tolist()
         assert shown == [("" if pd.isna(v) else f"{v:g}%") for v in raw[name]], name

@@ -340,6 +340,6 @@ def test_the_demo_network_puts_xiasha_under_qiantang_and_generates_other_streets
                                                      [tree[street]["id"]])} <= set(names)
     assert len(communities.names(db, hubs=(DEFAULT_HUB,))) == 21
     assert demo_hubs.load(db) == {"hubs": 0, "accounts": 0, "communities": 0, "network_organisations": 0,
-                                  "network_trainings": 0}
+                                  "network_trainings": 0, "district_experts": 0, "district_partners": 0}
     assert (db.scalar("SELECT count(*) FROM hubs"), len(_orgs(db)), db.scalar("SELECT count(*) FROM users")) == before
     assert demo_hubs.organisation_rows() == demo_hubs.organisation_rows()

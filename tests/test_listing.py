@@ -173,9 +173,16 @@ def test_filter_values_are_bound_not_spliced(demo_db):
 
 
 def test_filter_choices(demo_db):
+    from core.orgs import hubs
+    from tests.test_hub_isolation import screen_of
+
     by_name = {f.name: f for f in VIEW.filters}
-    assert by_name["community"].choices()[:2] == ["文海社区", "高沙社区"]
-    assert len(by_name["community"].choices()) == 21
+    with screen_of(hubs.actor_for("staff", ("staff",), demo_db)):  # 下沙's screen: 下沙's 21 communities, in order
+        assert by_name["community"].choices()[:2] == ["文海社区", "高沙社区"]
+        assert len(by_name["community"].choices()) == 21
+    every = by_name["community"].choices()  # outside a screen: every hub's, hub by hub (下沙's first)
+    assert every[:21] == demo_db.fetch_df("SELECT name FROM communities WHERE hub_id = 1"
+                                          " ORDER BY sort_order, name")["name"].tolist() and len(every) > 21
     assert by_name["rating"].choices() == ["未评级", "1A", "2A", "3A", "4A", "5A"]
 
 

@@ -390,3 +390,17 @@ def test_create_many_writes_a_large_batch_with_a_few_statements_in_row_order(db,
     assert [r["row_key"] for r in logged] == [str(k) for k in keys]
     assert json.loads(logged[5]["after_json"]) == as_json(stored)
     assert audit.verify(db).ok
+
+
+def test_a_text_key_of_a_numbered_record_is_not_found_on_either_engine(db):
+    """A URL's ?id=abc, or a stale key of the wrong kind: 不存在, never a database error (PostgreSQL refuses to compare
+    text with a number; DuckDB casts)."""
+    from core.monitoring import monitoring_policy  # keyed by its round's id (a number it does not generate)
+
+    org = organisations.create(org_values(), Actor("wangmin", ("staff",)))
+    for entity, key in ((ORGANISATION, "abc"), (ORGANISATION, " "), (monitoring_policy.POLICY, "no-such-round")):
+        with pytest.raises(NotFound, match="不存在"):
+            records.get(entity, key, db)
+        with pytest.raises(NotFound):
+            records.update(entity, key, {"notes": "x"}, Actor("admin", ("admin",)), db=db)
+    assert records.get(ORGANISATION, str(org), db)["id"] == org  # a number as text still finds its record

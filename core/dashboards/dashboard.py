@@ -1169,7 +1169,7 @@ def filter_options(db=None) -> dict:
             " FROM applications a JOIN rounds r ON r.id = a.round_id WHERE a.category IS NOT NULL"
             f"{theirs.sql('AND')}) ORDER BY c", mine.params + theirs.params)]
         known = [c for c in choices.PROJECT_CATEGORIES if c in cats] + [c for c in cats if c not in choices.PROJECT_CATEGORIES]
-        comms = [r["name"] for r in db.fetch_all(f"SELECT name FROM communities{mine.sql()} ORDER BY sort_order, name",
+        comms = [r["name"] for r in db.fetch_all(f"SELECT name FROM communities{mine.sql()} ORDER BY hub_id, sort_order, name",
                                                  mine.params)]
         return {"years": years, "rounds": rounds, "categories": known, "communities": comms}
 

@@ -27,7 +27,7 @@ def names(db=None, *, hubs: tuple[int, ...] | None = None) -> list[str]:
     if hubs is not None:
         params = [int(h) for h in hubs]
         where = f"hub_id IN ({', '.join('?' for _ in hubs)})" if hubs else "false"
-    return [r["name"] for r in db.fetch_all(f"SELECT name FROM communities WHERE {where} ORDER BY sort_order, name",
+    return [r["name"] for r in db.fetch_all(f"SELECT name FROM communities WHERE {where} ORDER BY hub_id, sort_order, name",
                                             params)]
 
 
@@ -46,5 +46,5 @@ def ensure(names_in_order: list[str], actor: Actor, db=None, *, hub_id: int | No
 def install_provider() -> None:
     """Let schemas validate ``source="communities"`` against the database: a screen's choice list, and the check of
     what it submits, offer the signed-in user's hubs' communities (every one outside a screen)."""
-    id_names("communities", ("communities",), "SELECT name, hub_id FROM communities ORDER BY sort_order, name",
+    id_names("communities", ("communities",), "SELECT name, hub_id FROM communities ORDER BY hub_id, sort_order, name",
              key="name", hub_column="hub_id")

@@ -149,7 +149,22 @@ def clean_many(entity: Entity, rows: list[dict], context: dict | None = None) ->
 _clean = clean  # older name
 
 
+_INT_KEYS: dict[str, bool] = {}
+
+
+def _int_key(entity: Entity) -> bool:
+    """Is the entity's key a number (a generated id, or an integer field such as a policy's round)?"""
+    if entity.name not in _INT_KEYS:
+        col = entity.schema.to_schema().columns.get(entity.key) if entity.schema is not None else None
+        _INT_KEYS[entity.name] = entity.key_generated or (col is not None and "int" in str(col.dtype).lower())
+    return _INT_KEYS[entity.name]
+
+
 def _fetch(tx_or_db, entity: Entity, key: Any) -> dict | None:
+    if isinstance(key, str) and _int_key(entity):  # a text key of a numbered record (a URL's ?id=abc): no such row,
+        if not key.strip().lstrip("-").isdigit():  # on both engines (PostgreSQL refuses to compare it with a number)
+            return None
+        key = int(key)
     return tx_or_db.fetch_one(f"SELECT * FROM {entity.table} WHERE {entity.key} = ?", [key])
 
 
