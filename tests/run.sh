@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 PG_SUITES="tests/test_pg_engine.py tests/test_pg_schema.py tests/test_pg_audit.py tests/test_records.py tests/test_migrate.py
   tests/test_permissions.py tests/test_users.py tests/test_lockout.py tests/test_concurrency.py tests/test_ideas.py
   tests/test_applications.py tests/test_hub_isolation.py tests/test_rollup.py tests/test_incubation_hubs.py
-  tests/test_hubs.py tests/test_app_hubs.py tests/test_annual_hubs.py tests/test_smoke_app.py tests/test_app_registry.py
-  tests/test_app_users.py tests/test_pg_hub_screens.py tests/test_notify_hubs.py tests/test_registries.py"
+  tests/test_hubs.py tests/test_app_hubs.py tests/test_annual_hubs.py tests/test_smoke_app.py tests/test_audit_hubs.py
+  tests/test_app_users.py tests/test_pg_hub_screens.py tests/test_notify_hubs.py tests/test_registries.py tests/test_brand_hubs.py"
 python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 SUDO=""
 if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi

@@ -21,6 +21,7 @@ UNIQUE, out of range) escaped as a raw duckdb error instead of a ``HubError``.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import importlib
@@ -352,6 +353,18 @@ def _same(stored, expected) -> bool:
     return a == b
 
 
+def _hub_of(db, entity, row: dict | None):
+    """The hub a stored row belongs to (its own column, or its parent's: ``Entity.hub_via``), or None."""
+    if row is None:
+        return None
+    if entity.hub_owned:
+        return row.get("hub_id")
+    if entity.hub_via and row.get(entity.hub_via[0]) is not None:
+        found = db.fetch_one(entity.hub_via[1], [row[entity.hub_via[0]]])
+        return None if found is None else found["hub_id"]
+    return None
+
+
 def _base_row(db, entity) -> dict | None:
     """A row stored by the demo data that the form still accepts as it is (recent rows first: their
     choices, e.g. a running project, are still on the lists)."""
@@ -450,6 +463,8 @@ def test_create_stores_exactly_what_was_validated_or_writes_nothing(demo_db, nam
     # an entity only its row rules let people write (a reviewer's own review): written as the system, whom
     # no rule binds (the rules themselves: tests/test_permissions.py)
     actor = ADMIN if granted(ADMIN, entity, "create") else SYSTEM
+    hub = _hub_of(db, entity, row)  # the base row's hub's admin (a record of 白杨 is written by 白杨's own)
+    actor = dataclasses.replace(actor, hub_id=hub, scope=frozenset({hub})) if hub and not actor.system else actor
 
     @settings(max_examples=max(EXAMPLES, 20))  # a write costs more, but ten drew no storable record for some
     @given(strategy, st.booleans())
