@@ -569,7 +569,10 @@ def brand_matrix() -> None:
     who = require("brands")
     st.title("品牌矩阵")
     ov = publicity.brand_overview()
-    table(_shown(ov, BRAND_COLUMNS), "品牌矩阵", key="brands:overview", columns=BRAND_COLUMNS)
+    if ov.empty:  # a hub without brands yet (a new street's centre)
+        st.info("本枢纽还没有品牌:可在下方「新建品牌」中创建核心品牌或特色品牌,再为品牌新增服务点。")
+    else:
+        table(_shown(ov, BRAND_COLUMNS), "品牌矩阵", key="brands:overview", columns=BRAND_COLUMNS)
     tab_points, tab_publicity, tab_new, tab_point = url_tabs(["服务点", "宣传报道", "新建品牌", "新增服务点"])
     with tab_points:
         labels = {int(r.id): r.name for r in ov.itertuples()}

@@ -31,3 +31,14 @@ def test_a_brand_is_its_hubs_and_read_by_that_hub_and_those_above(net):
         brands.update(b, {"description": "区里改写"}, net["qt_staff"])
     assert db.scalar("SELECT count(*) FROM service_points") == 1
     assert db.scalar("SELECT count(*) FROM brands WHERE description IS NOT NULL") == 0
+
+
+def test_a_hub_without_brands_is_told_how_to_start_one(demo_db):
+    from tests.apptest_helpers import open_page, signed_in
+
+    at = open_page(signed_in("by_staff", ["staff"]).run(), "brand-matrix")  # 白杨: no brand of its own
+    assert not at.exception
+    assert any("本枢纽还没有品牌" in i.value for i in at.info)
+    assert not [d for d in at.dataframe if "品牌名称" in d.value.columns]  # no empty grid (Streamlit says "empty")
+    xs = open_page(signed_in("staff", ["staff"]).run(), "brand-matrix")  # 下沙's brands, listed
+    assert any("品牌名称" in d.value.columns and len(d.value) > 0 for d in xs.dataframe)
