@@ -26,7 +26,10 @@ def _auth_cookie(ctx) -> list[dict]:
 
 
 def _shows_login_form(page) -> bool:
-    return page.get_by_label("用户名", exact=True).count() == 1 and page.get_by_role("button", name="退出登录").count() == 0
+    """Once the page shows either the sign-in form or a signed-in sidebar (a loaded machine draws it late): the form."""
+    form, signed_in = page.get_by_label("用户名", exact=True), page.get_by_role("button", name="退出登录")
+    form.or_(signed_in).first.wait_for(timeout=WAIT_MS)
+    return form.count() == 1 and signed_in.count() == 0
 
 
 def _replay(browser, base: str, cookie: list[dict], path: str = "/orgs"):
