@@ -14,8 +14,9 @@ same child picks real record ids (an application, a project, a draft, open revie
 running projects) and starts one sign-in session per role (the cookie a browser that signed in earlier holds).
 
 Measured, in the browser's own clock (``performance.now()``), to the *settled* page: the script not running
-and the page's last change (``tests.browser.conftest.settle``, its quiet spell not counted; see
-``bench/signin.py``'s ``_settled_at``):
+and the page's last visible change (``tests.browser.conftest.settle``, its quiet spell not counted; changes
+inside a ``<canvas>``, the data grid's never-drawn accessibility table, left out: ``bench/signin.py``'s
+``TRACK_DRAWN``):
 
 - **screens**: every screen of ``core.navigation.PAGES`` the role uses (leader: the dashboards; staff: the staff
   screens; admin: the admin-only ones; reviewer: 我的评审; every role: 工作台, 修改密码), from the click on its
@@ -236,7 +237,7 @@ def _shot(page, name: str) -> str | None:
 
 
 def _context(browser, base: str, cookie: str | None):
-    ctx = b.new_context(browser)
+    ctx = signin.new_context(browser)
     ctx.set_default_timeout(WAIT_MS)
     ctx.add_init_script(_TRACK_RUN_END)
     if cookie:
