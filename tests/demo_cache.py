@@ -31,7 +31,9 @@ CACHE = ROOT / ".pytest_cache" / "hubdesk-demo"
 FAST_ENV = {"HUBDESK_BCRYPT_ROUNDS": "4", "HUBDESK_LOGIN_SLEEP": "0",
             "HUBDESK_BACKUP_ON_START": "0", "HUBDESK_BACKUP_EVERY_HOURS": "0",
             # no reminder job in tests unless a test starts one: it would write while a test asserts nothing was
-            "HUBDESK_REMINDERS_EVERY_MINUTES": "0"}
+            "HUBDESK_REMINDERS_EVERY_MINUTES": "0",
+            # no thread computing the dashboards after each test server's start (core/dashboards/warm.py: its own tests)
+            "HUBDESK_WARM_DASHBOARDS": "0"}
 
 
 PIN = CACHE / "PIN"

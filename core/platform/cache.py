@@ -128,6 +128,15 @@ def loads(name: str) -> int:
     return _default.stats.loads.get(name, 0) + _large.stats.loads.get(name, 0)
 
 
+def all_loads() -> dict[str, int]:
+    """Every cache name and how many times its loader ran since the last :func:`clear`."""
+    out: dict[str, int] = defaultdict(int)
+    for store in (_default, _large):
+        for name, n in store.stats.loads.items():
+            out[name] += n
+    return dict(out)
+
+
 def hits(name: str) -> int:
     return _default.stats.hits.get(name, 0) + _large.stats.hits.get(name, 0)
 

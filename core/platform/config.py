@@ -61,6 +61,7 @@ class Settings:
     client_failures: int = 20  # failed sign-ins from one client address within the lockout window
     analytics: str = "live"  # HUBDESK_ANALYTICS: "snapshot": the dashboards on a DuckDB copy of PostgreSQL
     snapshot_seconds: float = 60.0  # HUBDESK_SNAPSHOT_SECONDS: between the snapshot's refreshes
+    warm_dashboards: bool = True  # HUBDESK_WARM_DASHBOARDS: compute the dashboards' figures after a start
 
     @property
     def data_dir(self) -> Path:
@@ -107,4 +108,5 @@ def load() -> Settings:
         client_failures=max(1, int(_env("HUBDESK_CLIENT_FAILURES", "20"))),
         analytics="snapshot" if _env("HUBDESK_ANALYTICS", "live").strip().lower() == "snapshot" else "live",
         snapshot_seconds=max(1.0, float(_env("HUBDESK_SNAPSHOT_SECONDS", "60"))),
+        warm_dashboards=_flag("HUBDESK_WARM_DASHBOARDS", "1"),
     )
