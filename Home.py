@@ -28,7 +28,7 @@ if "core.app" not in sys.modules:
 from core import app, navigation  # noqa: E402 (after the first message: see above)
 from core.platform import security  # noqa: E402
 from core.platform.errors import HubError  # noqa: E402
-from core.ui import auth, screens, session  # noqa: E402
+from core.ui import auth, preload, screens, session  # noqa: E402
 from core.ui.text import md  # noqa: E402
 
 
@@ -78,7 +78,7 @@ try:
 except (HubError, app.ConfigProblem) as exc:  # e.g. the file held by another server: say so, no traceback
     st.error(md(str(exc)))
     st.stop()
-box.empty()
+preload.once(box)  # the session's first run: the browser loads the elements' code while idle (core/ui/preload.py)
 if db.read_only:
     st.warning(md(f"数据库文件 {db.path} 当前只能以只读方式打开(文件或数据目录只读):可以查看数据,但不能保存任何修改。"
                   "请联系系统管理员恢复写入权限后重新启动服务。"))

@@ -33,7 +33,9 @@ FAST_ENV = {"HUBDESK_BCRYPT_ROUNDS": "4", "HUBDESK_LOGIN_SLEEP": "0",
             # no reminder job in tests unless a test starts one: it would write while a test asserts nothing was
             "HUBDESK_REMINDERS_EVERY_MINUTES": "0",
             # no thread computing the dashboards after each test server's start (core/dashboards/warm.py: its own tests)
-            "HUBDESK_WARM_DASHBOARDS": "0"}
+            "HUBDESK_WARM_DASHBOARDS": "0",
+            # no script loading the elements' code in every test page (core/ui/preload.py: its own browser test)
+            "HUBDESK_PRELOAD": "0"}
 
 
 PIN = CACHE / "PIN"
