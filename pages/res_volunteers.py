@@ -203,8 +203,9 @@ def _page(key: str, title: str) -> None:
         _recruitment(who, writes)
     with tabs[2]:
         _hours(who, writes)
-    with tabs[3]:
-        _totals()
+    if tabs[3].open:  # read only (no input to lose): drawn when shown
+        with tabs[3]:
+            _totals()
 
 
 def render() -> None:

@@ -66,6 +66,8 @@ def test_leaders_read_masked_and_get_no_forms(loaded):
     assert "编辑" not in [t.label for t in at.tabs]
     assert not [b for b in at.button if str(b.key).startswith("FormSubmitter:")]
     assert all("****" in p for p in at.dataframe[0].value["联系电话"] if p)
+    assert "按服务组织" not in plain_texts(at)  # 服务统计 is drawn when its tab is open
+    at = _open("leader", ["leader"], url="volunteer-overview", view="服务统计")
     totals = plain_texts(at)
     assert "按志愿者" in totals and "按服务组织" in totals and "按项目" in totals
     assert (count("volunteers"), count("audit_log", written)) == before
