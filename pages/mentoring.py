@@ -12,6 +12,7 @@ from core.platform import formats
 from core.platform.excel import XLSX_MIME, workbook_bytes
 from core.ui.confirm import ask, asking, confirm_box
 from core.ui.forms import MAX_DATE, MIN_DATE, load, schema_form
+from core.ui.kept_tabs import opened, was_drawn
 from core.ui.session import act, attempt, require, url_tabs
 from core.ui.tables import paged_table, table
 from core.ui.text import md
@@ -57,8 +58,8 @@ def _action_rows() -> None:
                         max_value=MAX_DATE, format="YYYY-MM-DD", label_visibility=show)
 
 
-def _sessions_tab(who) -> None:
-    if mentor_core.pairings().empty:
+def _sessions_tab(who, reads) -> None:
+    if reads.pairings().empty:
         st.info("还没有导师结对:请先在「导师库」登记导师,再在「导师结对」中建立结对。")
 
     def save(values: dict) -> str:
@@ -76,7 +77,7 @@ def _sessions_tab(who) -> None:
                 shown=_people)
 
 
-def _follow_up_tab(who) -> None:
+def _follow_up_tab(who, _reads) -> None:
     counts = mentor_core.follow_up_counts()
     cols = st.columns(3)
     for col, s in zip(cols, ("overdue", "open", "done")):
@@ -84,14 +85,16 @@ def _follow_up_tab(who) -> None:
     labels = {v: k for k, v in STATUS_LABELS.items()}
     shown = st.multiselect(ACTION_COLUMNS["follow_up"], list(labels), default=["已逾期", "未完成"], key="actions:filter",
                            placeholder="全部", select_all=False)
-    df = mentor_core.actions(statuses=[labels[s] for s in shown] or None)
-    df = df.assign(follow_up=df["follow_up"].map(STATUS_LABELS)).drop(columns=["session_id"])
+    statuses = [labels[s] for s in shown]
+    found = mentor_core.actions(statuses=statuses or None)
+    df = found.assign(follow_up=found["follow_up"].map(STATUS_LABELS)).drop(columns=["session_id"])
     with st.container():
         if df.empty:
             st.caption("没有符合所选跟进状态的待办事项。")
         else:
             table(_people(df), "辅导待办跟进", key="mentoring:actions", columns=ACTION_COLUMNS)
-    pending = mentor_core.actions(statuses=["overdue", "open"])
+    # the open ones to mark done: the list above when it shows exactly those (its default filter)
+    pending = found if set(statuses) == {"overdue", "open"} else mentor_core.actions(statuses=["overdue", "open"])
     if pending.empty:
         st.caption("没有未完成的待办事项。")
         return
@@ -109,12 +112,12 @@ def _follow_up_tab(who) -> None:
             act(lambda: mentor_core.mark_done(int(chosen), done_on, who), f"待办事项「{names[chosen]}」已标记为完成")
 
 
-def _pairings_tab(who) -> None:
-    if mentor_core.mentors().empty:
+def _pairings_tab(who, reads) -> None:
+    if reads.mentors().empty:
         st.info("还没有导师:请先在「导师库」中登记。")
     schema_form(Pairing, "mentor_pairing", lambda v: f"已建立结对(编号 {mentor_core.add_pairing(v, who)})",
                 submit_label="建立结对", defaults={"start_date": dt.date.today()})
-    df = mentor_core.pairings()
+    df = reads.pairings()
     table(_people(df), PAIRINGS, key="mentoring:pairings", columns=PAIRING_COLUMNS)
     running = df[df["end_date"].isna()]
     if running.empty:
@@ -133,8 +136,8 @@ def _pairings_tab(who) -> None:
             act(lambda: mentor_core.end_pairing(int(chosen), end, who), f"结对「{names[chosen]}」已于 {end} 结束")
 
 
-def _mentors_tab(who) -> None:
-    df = mentor_core.mentors()
+def _mentors_tab(who, reads) -> None:
+    df = reads.mentors()
     from schemas import choices
 
     shown = df.assign(username=[("" if formats.is_empty(u) else choices.label("reviewers", u)) for u in df["username"]])
@@ -159,20 +162,43 @@ def _mentors_tab(who) -> None:
     schema_form(Mentor, "mentor_edit", save, submit_label="保存修改", clear_on_success=False, changes_only=True)
 
 
+class _Reads:
+    """The mentors and pairings read once per run (two tabs each use them)."""
+
+    def __init__(self):
+        self._pairings = self._mentors = None
+
+    def pairings(self):
+        if self._pairings is None:
+            self._pairings = mentor_core.pairings()
+        return self._pairings
+
+    def mentors(self):
+        if self._mentors is None:
+            self._mentors = mentor_core.mentors()
+        return self._mentors
+
+
+# a widget each tab draws in every run it is drawn (no code sets them): one of them alive means the last run
+# drew this screen (core.ui.kept_tabs.was_drawn)
+_TAB_WIDGETS = ("mentoring:sessions:xlsx", "actions:filter", "mentoring:pairings:xlsx", "mentoring:mentors:xlsx")
+
+
 def mentoring() -> None:
     who = require("mentoring")
     st.title("一对一辅导")
     st.caption("导师库(公益领域专家、资深项目管理者、财务合规顾问)→ 与组织结对 → 每次辅导记录模块、形式、发现的问题"
                "和商定的待办事项 → 跟进待办(未完成 / 已完成 / 已逾期)。近两年的辅导关系会在专家评审分配时自动回避。")
+    same_visit = any(was_drawn(k) for k in _TAB_WIDGETS)
     tabs = url_tabs(["辅导记录", "待办跟进", PAIRINGS, "导师库"])
-    with tabs[0]:
-        _sessions_tab(who)
-    with tabs[1]:
-        _follow_up_tab(who)
-    with tabs[2]:
-        _pairings_tab(who)
-    with tabs[3]:
-        _mentors_tab(who)
+    # every tab holds inputs: each is drawn from the run it is opened in on this visit (core.ui.kept_tabs), so a
+    # sidebar click draws the open tab only and nothing typed into another tab is lost
+    reads = _Reads()
+    for tab, draw, body in zip(tabs, opened(tabs, "mentoring", same_visit),
+                               (_sessions_tab, _follow_up_tab, _pairings_tab, _mentors_tab)):
+        if draw:
+            with tab:
+                body(who, reads)
 
 
 # ---- 组织成长档案 --------------------------------------------------------------------------------

@@ -87,8 +87,12 @@ def render() -> None:
     if task["status"] == "recused":
         st.warning(md(f"您已申报利益冲突并回避:{task['recused_reason']}"))
         return
+    # the declaration before the application, in one slot that stays (empty) once it is confirmed: the application
+    # keeps its place on the page, so 确认无利益冲突 adds the scoring form below it and does not draw it again
+    slot = st.empty()
     if task["no_conflict_at"] is None:
-        _declare(int(chosen), who)
+        with slot.container():
+            _declare(int(chosen), who)
         _show_application(view)
         return
     _show_application(view)

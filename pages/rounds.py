@@ -3,8 +3,9 @@ import streamlit as st
 
 from core.intake import rounds
 from core.ui.forms import load, schema_form
+from core.ui.kept_tabs import opened, was_drawn
 from core.ui.tables import table as show_table
-from core.ui.session import act, require, show_flash
+from core.ui.session import act, require, url_tabs
 from schemas.choices import PROJECT_CATEGORIES
 from schemas.round import Round
 
@@ -44,14 +45,20 @@ def _edit(r: dict, who) -> None:
 def render() -> None:
     who = require("rounds")
     st.title("创投批次")
-    show_flash()
+    same_visit = was_drawn("rounds:list:xlsx")  # the list's 导出Excel button, drawn in every run of this screen
     table = rounds.all_rounds()
     show_table(table, rounds.ROUND.label, key="rounds:list", columns=rounds.LIST_COLUMNS)
-    tab_edit, tab_new = st.tabs(["查看与修改", "新建批次"])
-    with tab_new:
-        schema_form(Round, "round_new", lambda values: f"已创建批次(编号 {rounds.create(values, who)})",
-                    submit_label="创建批次", defaults=rounds.defaults(hub_id=who.hub_id))
-        st.caption("默认类别:" + "、".join(PROJECT_CATEGORIES) + "(可增删)。")
+    # Two full forms (about 1,250 elements): a tab is drawn from the run it is opened in on this visit
+    # (core.ui.kept_tabs), so a sidebar click draws one form, and what was typed into the other stays.
+    tab_edit, tab_new = url_tabs(["查看与修改", "新建批次"])
+    draw_edit, draw_new = opened([tab_edit, tab_new], "rounds", same_visit)
+    if draw_new:
+        with tab_new:
+            schema_form(Round, "round_new", lambda values: f"已创建批次(编号 {rounds.create(values, who)})",
+                        submit_label="创建批次", defaults=rounds.defaults(hub_id=who.hub_id))
+            st.caption("默认类别:" + "、".join(PROJECT_CATEGORIES) + "(可增删)。")
+    if not draw_edit:
+        return
     with tab_edit:
         ids = table["id"].tolist()
         names = dict(zip(table["id"], table["name"]))

@@ -83,7 +83,7 @@ MENTOR_SUBMIT = "FormSubmitter:mentor_new-登记导师"
 
 def test_register_a_mentor(demo_db):
     n = _count("mentors")
-    at = _staff("mentor-sessions")
+    at = _staff("mentor-sessions", tab="导师库")  # the tab is drawn once opened
     at.text_input(key="mentor_new::name").input("测试导师孙强")
     at.selectbox(key="mentor_new::speciality").set_value("资深项目管理者")
     at.selectbox(key="mentor_new::username").set_value("expert02")
@@ -102,7 +102,7 @@ def test_register_a_mentor(demo_db):
 
 
 def test_a_bad_mentor_is_refused_and_the_form_keeps_what_was_typed(demo_db):
-    at = _staff("mentor-sessions")
+    at = _staff("mentor-sessions", tab="导师库")
     n, audit = _count("mentors"), _count("audit_log")  # after signing in: the refused form writes nothing
     at.text_input(key="mentor_new::employer").input("浙江财经大学")
     at.text_input(key="mentor_new::phone").input("12345")
@@ -121,7 +121,7 @@ def test_pairing_good_and_bad(demo_db):
 
     org = _org("incubation_in IS NULL")
     m = mentoring.add_mentor({"name": "测试导师周慧", "speciality": "公益领域专家", "active": True}, STAFF)
-    at = _staff("mentor-sessions")
+    at = _staff("mentor-sessions", tab="导师结对")
     n, audit = _count("mentor_pairings"), _count("audit_log")  # after signing in
     at.selectbox(key="mentor_pairing::mentor_id").set_value(m)
     at.selectbox(key="mentor_pairing::org_id").set_value(org["id"])
@@ -219,7 +219,7 @@ def test_follow_up_list_and_mark_done(demo_db):
         [{"action": "制定活动安全预案", "owner": "负责人王芳", "due_date": TODAY - dt.timedelta(days=3)},
          {"action": "购买活动意外险", "owner": "负责人王芳", "due_date": TODAY + dt.timedelta(days=3)}], STAFF)
     late, ok = [r["id"] for r in _db().fetch_all("SELECT id FROM mentoring_actions WHERE session_id = ? ORDER BY id", [sid])]
-    at = _staff("mentor-sessions")
+    at = _staff("mentor-sessions", tab="待办跟进")
     shown = _frame(at, "跟进状态").set_index("编号")
     assert shown.loc[late, "跟进状态"] == "已逾期" and shown.loc[ok, "跟进状态"] == "未完成"
     at.button(key="actions:done:btn").click().run()  # nothing chosen

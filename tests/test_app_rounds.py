@@ -22,6 +22,13 @@ def _admin() -> AppTest:
     return open_page(signed_in("admin", ["admin"]).run(), "round-admin")
 
 
+def _new() -> AppTest:
+    """The screen opened on 新建批次 (a tab is drawn once it was opened: core.ui.kept_tabs)."""
+    at = signed_in("admin", ["admin"]).run()
+    at.query_params["tab"] = "新建批次"
+    return open_page(at, "round-admin")
+
+
 # ---- access --------------------------------------------------------------------------------------
 
 def test_admin_opens_round_admin(demo_db):
@@ -64,7 +71,7 @@ def test_screen_refuses_non_admins_when_called_directly(demo_db, username, role)
 
 def test_create_round_from_the_defaults(demo_db):
     rounds_before, audit_before = _count("rounds"), _count("audit_log")
-    at = _admin()
+    at = _new()
     # the new-round form starts from core.intake.rounds.defaults()
     assert at.number_input(key="round_new::total_budget").value == 500000.0
     assert at.number_input(key="round_new::project_ceiling").value == 80000.0
@@ -95,7 +102,7 @@ def test_create_round_from_the_defaults(demo_db):
 
 def test_bad_dates_show_the_rule_and_store_nothing(demo_db):
     rounds_before, audit_before = _count("rounds"), _count("audit_log")
-    at = _admin()
+    at = _new()
     at.text_input(key="round_new::name").input("2031年下沙街道公益创投(日期错误)")
     at.number_input(key="round_new::year").set_value(2031)
     at.date_input(key="round_new::apply_start").set_value(dt.date(2031, 3, 20))
@@ -117,7 +124,7 @@ def test_bad_dates_show_the_rule_and_store_nothing(demo_db):
 
 def test_ceiling_above_budget_and_missing_name_are_refused(demo_db):
     rounds_before = _count("rounds")
-    at = _admin()
+    at = _new()
     at.text_input(key="round_new::name").input("")
     at.number_input(key="round_new::project_ceiling").set_value(900000.0)
     at.button(key="FormSubmitter:round_new-创建批次").click().run()
@@ -131,7 +138,7 @@ def test_ceiling_above_budget_and_missing_name_are_refused(demo_db):
 
 def test_duplicate_round_name_is_refused(demo_db):
     rounds_before = _count("rounds")
-    at = _admin()  # the defaults carry this year's name, which the demo already has
+    at = _new()  # the defaults carry this year's name, which the demo already has
     at.button(key="FormSubmitter:round_new-创建批次").click().run()
     assert not at.exception
     assert "批次名称已存在" in _errors(at)
