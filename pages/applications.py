@@ -204,15 +204,19 @@ def _content(app: dict) -> None:
     _small_table(pd.DataFrame(applications.budget_rows(app), columns=list(applications.BUDGET_COLUMNS.values())))
 
 
-def _documents(app: dict, who) -> None:
-    docs = documents.list_for("applications", app["id"])
-    if docs.empty:
-        st.caption("暂无附件。")
-    for row in docs.itertuples(index=False):
-        meta, data = documents.read(int(row.id))
-        st.download_button(f"下载 {md(row.filename)}({row.kind},{row.size_bytes // 1024} KB)", data=data,
-                           file_name=meta["filename"], mime="application/octet-stream", key=f"doc:{row.id}",
-                           on_click="ignore")
+def _documents(app: dict, who, shown: bool) -> None:
+    """The attachments (their downloads drawn while the tab is open) and the upload (always: a file chosen and
+    not yet saved stays chosen while another tab is open)."""
+    with st.container():  # one element either way: the upload below keeps its place
+        if shown:
+            docs = documents.list_for("applications", app["id"])
+            if docs.empty:
+                st.caption("暂无附件。")
+            for row in docs.itertuples(index=False):
+                meta, data = documents.read(int(row.id))
+                st.download_button(f"下载 {md(row.filename)}({row.kind},{row.size_bytes // 1024} KB)", data=data,
+                                   file_name=meta["filename"], mime="application/octet-stream", key=f"doc:{row.id}",
+                                   on_click="ignore")
     upload = st.file_uploader("上传附件(PDF、图片或 .xlsx)", key=f"doc_up:{app['id']}")
     if st.button("保存附件", key=f"doc_save:{app['id']}", disabled=upload is None,
                  help="先选择要上传的文件" if upload is None else None):
@@ -274,29 +278,37 @@ def _detail(app_id: int) -> None:
         st.caption(md(f"来自金点子 编号 {idea['id']}:{idea['title']}({idea['source']})"))
     if answered := needs.answered_text("application", app["id"]):  # 需求动态跟踪 (core.resources.needs)
         st.caption(md(answered))
+    # The tabs that only show (申报内容, 里程碑, 流转记录; the screening records) are drawn while open; what a
+    # person types or picks (an attachment to upload, the 评审用名称, a move's note) is drawn in every run, so
+    # opening another tab loses nothing. ?tab= keeps the choice; a reload reopens it.
     tabs = st.tabs(DETAIL_TABS, key="tab", bind="query-params")
-    with tabs[0]:
-        _content(app)
-    with tabs[1]:
-        stones = applications.milestone_rows(app["id"])
-        if stones.empty:
-            st.caption("还没有填写里程碑。")
-        else:
-            _small_table(stones)
+    if tabs[0].open:
+        with tabs[0]:
+            _content(app)
+    if tabs[1].open:
+        with tabs[1]:
+            stones = applications.milestone_rows(app["id"])
+            if stones.empty:
+                st.caption("还没有填写里程碑。")
+            else:
+                _small_table(stones)
     with tabs[2]:
-        _documents(app, who)
+        _documents(app, who, tabs[2].open)
     with tabs[3]:
         rnd = rounds.get(app["round_id"])
-        st.caption("审查清单:" + "、".join(rnd["checklist"] or []))
-        done = applications.screenings(app["id"])
-        if done.empty:
-            st.caption("还没有资格审查记录。")
-        else:
-            _small_table(done)
+        with st.container():  # one element either way: the form below keeps its place
+            if tabs[3].open:
+                st.caption("审查清单:" + "、".join(rnd["checklist"] or []))
+                done = applications.screenings(app["id"])
+                if done.empty:
+                    st.caption("还没有资格审查记录。")
+                else:
+                    _small_table(done)
         if rnd["blind_review"]:
             _reviewer_title_form(app, who)
-    with tabs[4]:
-        _small_table(workflow.timeline(app["id"]))
+    if tabs[4].open:
+        with tabs[4]:
+            _small_table(workflow.timeline(app["id"]))
     with tabs[5]:
         _moves(app, who)
 

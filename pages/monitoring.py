@@ -3,6 +3,7 @@ warnings, timeline, dossier), the risk board, activity entry and import, the bra
 per-round monitoring rules. Thin screens: every figure and every rule is in core; each screen checks its
 role first."""
 import datetime as dt
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
@@ -189,23 +190,40 @@ def project_page() -> None:
     _header(p)
     download_buttons("agreement", p["id"], who, key="project:agreement")  # 文书 (core.documents)
     download_buttons("dossier", p["id"], who, key="project:dossier-doc")
+    # Only the open tab draws what is read-only (tables, figures); what a person types into (forms, pickers)
+    # is drawn in every tab on every run, so nothing typed in one tab is lost by opening another. 宣传报道 and
+    # 项目动态 hold nothing to type: drawn only while open (?tab= keeps the choice; a reload reopens it).
     tabs = url_tabs(PROJECT_TABS)
     with tabs[0]:
-        _agreement_tab(p, who)
+        _agreement_tab(p, who, tabs[0].open)
     with tabs[1]:
-        _ledger_tab(p, who)
+        _ledger_tab(p, who, tabs[1].open)
     with tabs[2]:
-        _money_tab(p, who)
+        _money_tab(p, who, tabs[2].open)
     with tabs[3]:
-        _evaluation_tab(p, who)
+        _evaluation_tab(p, who, tabs[3].open)
     with tabs[4]:
-        _warnings_tab(p, who)
-    with tabs[PROJECT_TABS.index("宣传报道")]:  # the project's posts and media reports (core.resources.publicity)
-        _table(_shown(publicity.of_project(p["id"]), PUBLICITY_COLUMNS), f"宣传报道-{p['agreement_no']}",
-               key="project:publicity", columns=PUBLICITY_COLUMNS, empty="该项目还没有宣传记录,可在「宣传台账」中登记。")
-    with tabs[PROJECT_TABS.index("项目动态")]:
-        table(projects.readable(projects.timeline(p["id"]), people=["by_user"]),
-              f"项目动态-{p['agreement_no']}", key="project:timeline", columns=projects.TIMELINE_COLUMNS)
+        _warnings_tab(p, who, tabs[4].open)
+    publicity_tab = tabs[PROJECT_TABS.index("宣传报道")]
+    if publicity_tab.open:  # the project's posts and media reports (core.resources.publicity)
+        with publicity_tab:
+            _table(_shown(publicity.of_project(p["id"]), PUBLICITY_COLUMNS), f"宣传报道-{p['agreement_no']}",
+                   key="project:publicity", columns=PUBLICITY_COLUMNS,
+                   empty="该项目还没有宣传记录,可在「宣传台账」中登记。")
+    timeline_tab = tabs[PROJECT_TABS.index("项目动态")]
+    if timeline_tab.open:
+        with timeline_tab:
+            table(projects.readable(projects.timeline(p["id"]), people=["by_user"]),
+                  f"项目动态-{p['agreement_no']}", key="project:timeline", columns=projects.TIMELINE_COLUMNS)
+
+
+def _read_only(shown: bool, draw: Callable[[], None]) -> None:
+    """A read-only part of a tab that also holds inputs: drawn only while its tab is open (a closed tab's
+    table costs the browser its grid and the server its read). One container either way, so the inputs
+    after it keep their places."""
+    with st.container():
+        if shown:
+            draw()
 
 
 def _header(p: dict) -> None:
@@ -232,7 +250,7 @@ def _header(p: dict) -> None:
                        icon=":material/folder_zip:", on_click="ignore", key="project:dossier")
 
 
-def _agreement_tab(p: dict, who) -> None:
+def _agreement_tab(p: dict, who, shown: bool) -> None:
     res_beneficiaries.project_staff_panel(p, who)
     key = f"agreement:{p['id']}"
     load(key, p, Agreement, token=(p["id"], str(p.get("updated_at"))))
@@ -240,8 +258,9 @@ def _agreement_tab(p: dict, who) -> None:
                 submit_label="保存协议", changes_only=True, clear_on_success=False)
     st.markdown("**里程碑**")
     stones = projects.milestones(p["id"])
-    _table(_shown(stones, MILESTONE_COLUMNS), f"里程碑-{p['agreement_no']}", key="project:stones",
-           columns=MILESTONE_COLUMNS, empty="还没有里程碑,可在下方新增。")
+    _read_only(shown, lambda: _table(_shown(stones, MILESTONE_COLUMNS), f"里程碑-{p['agreement_no']}",
+                                     key="project:stones", columns=MILESTONE_COLUMNS,
+                                     empty="还没有里程碑,可在下方新增。"))
     with st.expander("登记完成 / 新增里程碑", key=f"stones:open:{p['id']}"):
         ids = [int(i) for i in stones["id"]] if not stones.empty else []
         labels = {int(r.id): f"{formats.date(r.due_date)} {r.deliverable}"
@@ -262,20 +281,26 @@ def _agreement_tab(p: dict, who) -> None:
                         submit_label="新增里程碑")
 
 
-def _ledger_tab(p: dict, who) -> None:
-    prog = ledger.progress(p["id"])
-    c = st.columns(3)
-    c[0].metric("活动进度", _pct(None if prog["activity_pace"] is None else 100 * prog["activity_pace"]),
-                help="已开展场次 ÷ 按执行期进度应达场次")
-    c[1].metric("服务人次进度", _pct(None if prog["person_pace"] is None else 100 * prog["person_pace"]),
-                help="已服务人次 ÷ 按执行期进度应达人次")
-    c[2].metric("最近一次活动", formats.date(prog["last_activity"]))
-    res_beneficiaries.project_counts_line(p)
-    acts = ledger.activities(p["id"])
-    _table(_shown(acts, ACTIVITY_COLUMNS), f"服务台账-{p['agreement_no']}", key="project:acts",
-           columns=ACTIVITY_COLUMNS, empty="还没有登记服务活动。")
-    if p["state"] in ("terminated", "closed"):
-        st.caption(f"项目{PROJECT_STATES[p['state']]},不能再登记活动。")
+def _ledger_tab(p: dict, who, shown: bool) -> None:
+    closed = p["state"] in ("terminated", "closed")
+    acts = ledger.activities(p["id"]) if shown or not closed else None  # the photos' picker lists them too
+
+    def figures() -> None:
+        prog = ledger.progress(p["id"])
+        c = st.columns(3)
+        c[0].metric("活动进度", _pct(None if prog["activity_pace"] is None else 100 * prog["activity_pace"]),
+                    help="已开展场次 ÷ 按执行期进度应达场次")
+        c[1].metric("服务人次进度", _pct(None if prog["person_pace"] is None else 100 * prog["person_pace"]),
+                    help="已服务人次 ÷ 按执行期进度应达人次")
+        c[2].metric("最近一次活动", formats.date(prog["last_activity"]))
+        res_beneficiaries.project_counts_line(p)
+        _table(_shown(acts, ACTIVITY_COLUMNS), f"服务台账-{p['agreement_no']}", key="project:acts",
+               columns=ACTIVITY_COLUMNS, empty="还没有登记服务活动。")
+        if closed:
+            st.caption(f"项目{PROJECT_STATES[p['state']]},不能再登记活动。")
+
+    _read_only(shown, figures)
+    if closed:
         return
     with st.expander("登记活动", key=f"acts:open:{p['id']}"):
         _activity_form(int(p["id"]), who, f"activity:{p['id']}")
@@ -329,11 +354,25 @@ def _photos(acts: pd.DataFrame, who, pid: int) -> None:
         act(lambda: ledger.attach_photo(int(aid), up.name, up.getvalue(), who), f"已保存照片:{up.name}")
 
 
-def _money_tab(p: dict, who) -> None:
+def _money_tab(p: dict, who, shown: bool) -> None:
     tr = money.tranches(p["id"])
-    st.markdown("**分期拨付**")
-    table(_shown(tr, TRANCHE_COLUMNS),
-          f"拨付记录-{p['agreement_no']}", key="project:tranches", columns=TRANCHE_COLUMNS)
+
+    def tranches() -> None:
+        st.markdown("**分期拨付**")
+        table(_shown(tr, TRANCHE_COLUMNS),
+              f"拨付记录-{p['agreement_no']}", key="project:tranches", columns=TRANCHE_COLUMNS)
+
+    def spending() -> None:
+        st.markdown("**经费执行率**")
+        ex = money.execution(p["id"])
+        table(_shown(ex, EXECUTION_COLUMNS),
+              f"经费执行-{p['agreement_no']}", key="project:execution", columns=EXECUTION_COLUMNS)
+        st.markdown("**经费支出**")
+        _table(projects.readable(_shown(money.expenses(p["id"]), EXPENSE_COLUMNS), people=["created_by"]),
+               f"经费支出-{p['agreement_no']}", key="project:expenses", columns=EXPENSE_COLUMNS,
+               empty="还没有登记经费支出。")
+
+    _read_only(shown, tranches)
     nxt = tr[tr["status"] == "planned"].sort_values("seq").head(1)
     if not nxt.empty:
         t = nxt.iloc[0]
@@ -341,13 +380,7 @@ def _money_tab(p: dict, who) -> None:
             st.info(md(f"第{int(t['seq'])}期暂不能拨付:{t['blocked_reason']}"))
         else:
             _release_form(int(t["id"]), int(t["seq"]), float(t["amount"]), who)
-    st.markdown("**经费执行率**")
-    ex = money.execution(p["id"])
-    table(_shown(ex, EXECUTION_COLUMNS),
-          f"经费执行-{p['agreement_no']}", key="project:execution", columns=EXECUTION_COLUMNS)
-    st.markdown("**经费支出**")
-    _table(projects.readable(_shown(money.expenses(p["id"]), EXPENSE_COLUMNS), people=["created_by"]),
-           f"经费支出-{p['agreement_no']}", key="project:expenses", columns=EXPENSE_COLUMNS, empty="还没有登记经费支出。")
+    _read_only(shown, spending)
     if p["state"] not in ("terminated", "closed"):
         with st.expander("登记支出", key=f"expense:open:{p['id']}"):
             schema_form(Expense, f"expense:{p['id']}",
@@ -367,13 +400,18 @@ def _release_form(tid: int, seq: int, amount: float, who) -> None:
         defaults={"released_on": dt.date.today(), "released_amount": amount})
 
 
-def _evaluation_tab(p: dict, who) -> None:
+def _evaluation_tab(p: dict, who, shown: bool) -> None:
     pid = int(p["id"])
-    evs = evaluations.evaluations(pid)
-    _table(_shown(evs, EVALUATION_COLUMNS), f"项目评估-{p['agreement_no']}", key="project:evals",
-           columns=EVALUATION_COLUMNS, empty="还没有评估记录。")
-    if p["state"] in ("terminated", "closed"):
-        st.caption(f"项目{PROJECT_STATES[p['state']]},不能再评估。")
+    closed = p["state"] in ("terminated", "closed")
+
+    def done() -> None:
+        _table(_shown(evaluations.evaluations(pid), EVALUATION_COLUMNS), f"项目评估-{p['agreement_no']}",
+               key="project:evals", columns=EVALUATION_COLUMNS, empty="还没有评估记录。")
+        if closed:
+            st.caption(f"项目{PROJECT_STATES[p['state']]},不能再评估。")
+
+    _read_only(shown, done)
+    if closed:
         return
     policy = monitoring_policy.policy_for_project(pid)
     st.caption(f"评分表满分 {policy.full_mark:g} 分;A ≥ {policy.grade_a:g},B ≥ {policy.grade_b:g},"
@@ -445,16 +483,21 @@ def _evaluation_form(p: dict, kind: str, policy, who) -> None:
                     f"已保存{label}:未通过,项目已终止")
 
 
-def _warnings_tab(p: dict, who) -> None:
+def _warnings_tab(p: dict, who, shown: bool) -> None:
     w = risks.warnings(project_id=p["id"])
-    if w.empty:
-        st.success("该项目目前没有预警。")
-        return
-    shown = projects.readable(w.assign(acknowledged=w["acknowledged"].map({True: "已处理", False: "未处理"})),
-                              people=["ack_by"])
-    table(_shown(shown, PROJECT_WARNING_COLUMNS), f"预警-{p['agreement_no']}",
-          key="project:warnings", columns=PROJECT_WARNING_COLUMNS)
-    _ack_form(w[~w["acknowledged"]], who, f"ack:{p['id']}")
+
+    def listed() -> None:
+        if w.empty:
+            st.success("该项目目前没有预警。")
+            return
+        rows = projects.readable(w.assign(acknowledged=w["acknowledged"].map({True: "已处理", False: "未处理"})),
+                                 people=["ack_by"])
+        table(_shown(rows, PROJECT_WARNING_COLUMNS), f"预警-{p['agreement_no']}",
+              key="project:warnings", columns=PROJECT_WARNING_COLUMNS)
+
+    _read_only(shown, listed)
+    if not w.empty:
+        _ack_form(w[~w["acknowledged"]], who, f"ack:{p['id']}")
 
 
 def _ack_form(open_rows: pd.DataFrame, who, key: str) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages.applications import DETAIL_TABS
 from tests.apptest_helpers import (
     count as _count, db as _db, errors as _errors, open_page, plain, plain_texts as texts, screen_as as _screen_as, signed_in, successes as _successes,
 )
@@ -684,25 +685,29 @@ def test_detail_shows_money_counts_and_empty_values_as_people_read_them(demo_db)
     assert content["申请资助金额(元)"] == f"{float(app['requested_amount']):,.0f}"
     assert content["资助金额(元)"] == f"{float(app['granted_amount']):,.0f}"
     assert "," in content["资助金额(元)"]
-    shown = plain_all(at)
-    for raw in ("None", "nan", "NaT", "24800.0", "00:00:00"):
-        assert raw not in shown, raw
+    for tab in DETAIL_TABS:  # each tab as it is drawn while open
+        shown = plain_all(_staff("application", id=str(app_id), tab=tab))
+        for raw in ("None", "nan", "NaT", "24800.0", "00:00:00"):
+            assert raw not in shown, (tab, raw)
     # a draft: nearly everything empty, shown as "—"
     draft = _first("draft")
     at = _staff("application", id=str(draft))
     content = {plain(r["项目"]): plain(r["内容"]) for r in _tables(at)[0].to_dict("records")}
     assert content["申请资助金额(元)"] == "—" and content["资助金额(元)"] == "—"
     assert content["计划服务人次"] in ("—",) or content["计划服务人次"].replace(",", "").isdigit()
-    shown = plain_all(at)
-    for raw in ("None", "nan", "NaT"):
-        assert raw not in shown, raw
-    assert "还没有资格审查记录" in texts(at)
+    for tab in DETAIL_TABS:
+        shown = plain_all(_staff("application", id=str(draft), tab=tab))
+        for raw in ("None", "nan", "NaT"):
+            assert raw not in shown, (tab, raw)
+    assert "还没有资格审查记录" in texts(_staff("application", id=str(draft), tab="资格审查"))
 
 
 def test_timeline_shows_people_by_name(demo_db):
     app_id = _first("eligible")
     at = _staff("application", id=str(app_id))
     at.button(key=f"move:{app_id}:under_review").click().run()
+    assert not at.exception
+    at = _staff("application", id=str(app_id), tab="流转记录")  # a read-only tab is drawn while open
     timeline = [t for t in _tables(at) if "操作人" in t.columns][0]
     who = [plain(v) for v in timeline["操作人"]]
     assert "王敏(工作人员)" in who and "staff" not in who and "system" not in who

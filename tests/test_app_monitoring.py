@@ -40,6 +40,18 @@ def _open(url_path: str, *, user: str = "staff", roles=("staff",), **query):
     return open_page(at, url_path)
 
 
+def _every_tab(pid: int) -> list:
+    """The project file opened on each of its tabs in turn (a tab's tables are drawn while it is open)."""
+    from pages.monitoring import PROJECT_TABS
+
+    return [_open("project-file", id=pid, tab=tab) for tab in PROJECT_TABS]
+
+
+def _frames(pid: int) -> list:
+    """Every table of the project file, tab by tab (the last one is 项目动态's timeline)."""
+    return [f.value for at in _every_tab(pid) for f in at.dataframe]
+
+
 def _submit(at, key: str, label: str):
     return at.button(key=f"FormSubmitter:{key}-{label}").click().run()
 
@@ -114,10 +126,11 @@ def test_project_file_shows_every_tab_and_the_dossier(demo_db):
     at = _open("project-file", id=pid)
     assert not at.exception
     assert [t.label for t in at.tabs] == ["协议与里程碑", "服务台账", "资金", "评估", "预警", "宣传报道", "项目动态"]
-    timeline = at.dataframe[-1].value
-    assert "签订资助协议" in list(timeline["事件"]) and "申报:已立项资助" in list(timeline["事件"])
     labels = [b.label for b in at.get("download_button")]
     assert "导出项目档案(Excel + 附件 zip)" in labels
+    at = _open("project-file", id=pid, tab="项目动态")  # a read-only tab is drawn while open
+    timeline = at.dataframe[-1].value
+    assert "签订资助协议" in list(timeline["事件"]) and "申报:已立项资助" in list(timeline["事件"])
 
 
 def test_record_an_activity_bad_then_good(demo_db):
@@ -289,16 +302,18 @@ def test_closing_says_why_it_cannot_be_done_yet(demo_db):
 def test_project_file_tables_read_like_a_document(demo_db):
     """Amounts with separators, dates without time, people by 姓名, no None / nan / NaT anywhere."""
     pid = _project(11)
-    at = _open("project-file", id=pid, tab="项目动态")
-    assert not at.exception
-    for frame in at.dataframe:
-        cells = {str(v) for v in frame.value.astype(object).to_numpy().ravel()}
-        assert not cells & {"None", "nan", "NaT", "<NA>"}, frame.value
-    timeline = at.dataframe[-1].value
+    tabs = _every_tab(pid)
+    assert not any(at.exception for at in tabs)
+    frames = [f.value for at in tabs for f in at.dataframe]
+    for frame in frames:
+        cells = {str(v) for v in frame.astype(object).to_numpy().ravel()}
+        assert not cells & {"None", "nan", "NaT", "<NA>"}, frame
+    timeline = frames[-1]
     assert "王敏(工作人员)" in set(timeline["经办人"]) and "staff" not in set(timeline["经办人"])
-    execution = next(f.value for f in at.dataframe if "执行率(%)" in f.value.columns)
+    execution = next(f for f in frames if "执行率(%)" in f.columns)
     assert execution["预算(元)"].iloc[-1] == "40,000" and execution["已支出(元)"].iloc[-1] == "0"
-    stones = next(f.value for f in at.dataframe if "交付成果" in f.value.columns)
+    stones = next(f for f in frames if "交付成果" in f.columns)
+    at = tabs[0]
     assert all(len(d) == 10 for d in stones["计划日期"])  # 2026-03-01, never 2026-03-01 00:00:00
     assert "已拨付(元)" in {m.label for m in at.metric}
     assert {m.label: m.value for m in at.metric}["已拨付(元)"] == "0"
@@ -321,10 +336,8 @@ def test_a_column_reads_the_same_on_the_project_file_and_in_its_dossier(demo_db)
         "report_date": TODAY - dt.timedelta(days=3), "self_report": "按计划推进", "eval_date": TODAY - dt.timedelta(days=2),
         "method": "实地", "evaluator": "王敏", "conclusion": "台账完整", "fail_action": None, "recover_amount": None,
         **{f"score_{i}": s for i, s in enumerate((28, 22, 18, 13, 9), start=1)}}, STAFF)
-    at = _open("project-file", id=pid)
-    assert not at.exception
     sheets = dossier.sheets(pid)
-    frames = [f.value for f in at.dataframe]
+    frames = _frames(pid)
 
     def shown(marker: str) -> list[str]:
         return list(next(f for f in frames if marker in f.columns).columns)
@@ -336,7 +349,7 @@ def test_a_column_reads_the_same_on_the_project_file_and_in_its_dossier(demo_db)
     assert spent == list(sheets["经费支出"].columns) and set(spent) >= expense
     assert set(shown("计划金额(元)")) - {"暂不能拨付的原因"} <= set(sheets["拨付记录"].columns)
     assert set(shown("评估结论")) <= set(sheets["中期末期评估"].columns)
-    assert list(at.dataframe[-1].value.columns) == list(sheets["项目动态"].columns)
+    assert list(frames[-1].columns) == list(sheets["项目动态"].columns)
 
 
 def test_an_expense_over_the_margin_needs_a_reason(demo_db):
