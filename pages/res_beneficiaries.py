@@ -62,7 +62,7 @@ def _project(who) -> int | None:
         return None
     _follow_url("project", "ben:project", asked)
     chosen = st.selectbox(label("project_id", of=Enrolment), allowed, index=None, key="ben:project", placeholder="选择您负责的项目",
-                          format_func=lambda v: choices.label("projects", v))
+                          format_func=choices.formatter("projects"))
     _to_url("project", "ben:project", chosen)
     if chosen is None:
         st.caption("选择一个您负责的项目,查看并登记它的服务对象。只有项目的负责社工和管理员能看到姓名等个人信息。")

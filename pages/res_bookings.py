@@ -134,7 +134,7 @@ def _calendar() -> None:
             st.info("还没有登记场地。")
             return
         c = st.columns(3)
-        venue = c[0].selectbox("场地", venues, format_func=lambda v: choices.label("venues", v), key="bk:cal:venue")
+        venue = c[0].selectbox("场地", venues, format_func=choices.formatter("venues"), key="bk:cal:venue")
         year = c[1].number_input("年", min_value=2015, max_value=today.year + 2, value=today.year, key="bk:cal:year")
         month = c[2].selectbox("月", list(range(1, 13)), index=today.month - 1, format_func=lambda m: f"{m}月",
                                key="bk:cal:month")

@@ -27,7 +27,7 @@ def _project_id() -> int | None:
     current = int(raw) if raw.isdigit() else None
     chosen = st.selectbox("项目", ids, index=ids.index(current) if current in ids else None, key="survey:project",
                           placeholder="选择或搜索项目(不选则看全部项目)",
-                          format_func=lambda v: choices.label("projects", v))
+                          format_func=choices.formatter("projects"))
     if chosen is None:
         st.query_params.pop("project", None)
         return None
@@ -139,7 +139,7 @@ def _instruments(who) -> None:
           columns=dict(sv.SURVEY_COLUMNS))
     ids = df["id"].tolist()
     sid = st.selectbox("查看或修改问卷", ids, index=0 if ids else None, key="survey:pick", placeholder="选择问卷",
-                       format_func=lambda v: choices.label("surveys", v))
+                       format_func=choices.formatter("surveys"))
     if sid is not None:
         s = attempt(lambda: sv.survey(int(sid)))
         if s is not None:

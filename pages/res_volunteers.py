@@ -86,7 +86,7 @@ def _recruitment(who, writes: bool) -> None:
         table(calls, "志愿者招募", key="vol:calls", columns=dict(vol.CALL_COLUMNS))
         ids = calls["id"].tolist()
         pick = st.selectbox("查看报名名单", ids, key="vol:call",
-                            format_func=lambda i: choices.label("volunteer_calls", i))
+                            format_func=choices.formatter("volunteer_calls"))
         if pick is not None:
             row = calls[calls["id"] == pick].iloc[0]
             st.caption(f"招募人数 {row['places']},已报名 {row['signed']},状态:{row['status']}")
@@ -153,7 +153,7 @@ def _hours(who, writes: bool) -> None:
                          commit=lambda plan: vol.import_services(plan, who))
     projects = choices.get("projects")
     project = st.selectbox("项目", projects, index=None, key="vol:project", placeholder="选择项目",
-                           format_func=lambda v: choices.label("projects", v))
+                           format_func=choices.formatter("projects"))
     if project is None:
         st.caption("选择项目和服务活动,查看并登记志愿者的服务时长。")
         return

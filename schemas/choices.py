@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Callable
+from typing import Callable, Mapping
 
 # GB 32100-2015 positions 1-2 of the 统一社会信用代码 of an organisation registered with 民政 (registering
 # authority 5): category 1 社会团体, 2 民办非企业单位 (now 社会服务机构), 3 基金会, 9 其他 (其他社会组织).
@@ -150,16 +150,30 @@ STATIC: dict[str, list[str]] = {
 
 _providers: dict[str, Callable[[], list]] = {}
 _labelers: dict[str, Callable[[object], str]] = {}
+_tables: dict[str, Callable[[], Mapping]] = {}
 
 
-def register_provider(source: str, provider: Callable[[], list], labeler: Callable[[object], str] | None = None) -> None:
+def register_provider(source: str, provider: Callable[[], list], labeler: Callable[[object], str] | None = None,
+                      table: Callable[[], Mapping] | None = None) -> None:
     """Let core supply a list that lives in the database (e.g. ``communities``, organisation ids).
 
-    ``labeler`` turns a stored value (e.g. an id) into the text a person reads.
+    ``labeler`` turns a stored value (e.g. an id) into the text a person reads; ``table``, where there is one, gives
+    every value's text at once (``{value: text}``, what ``labeler`` looks up), for :func:`formatter`.
     """
     _providers[source] = provider
     if labeler is not None:
         _labelers[source] = labeler
+    if table is not None:
+        _tables[source] = table
+
+
+def formatter(source: str) -> Callable[[object], str]:
+    """:func:`label` for many values of one list (a picker's ``format_func``): the list's texts are looked up once
+    here, not once per value (a picker of 7,600 projects called the database's version check 7,600 times per run)."""
+    if source in _tables:
+        texts = _tables[source]()
+        return lambda value: texts.get(value, str(value))
+    return lambda value: label(source, value)
 
 
 def get(source: str) -> list[str]:

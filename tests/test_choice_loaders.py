@@ -93,3 +93,21 @@ def test_every_database_list_is_declared_through_id_names(db, source):
     domain.install_providers()
     provider = choices._providers[source]
     assert provider.__module__ == "core.platform.lookups" and "id_names" in provider.__qualname__, source
+
+
+def test_formatter_reads_the_lists_texts_once_and_says_what_label_says(db, loads):
+    """A picker's ``format_func`` (choices.formatter): the same text as ``choices.label`` for every value, an unknown
+    value as itself; the rows read once for the whole list, not per value, and again after a write."""
+    a = make_org(1, name="甲社工服务社")
+    b = make_org(2, name="乙公益服务中心")
+    organisations.update(b, {"active": False}, ADMIN)
+    loads.clear()
+    fmt = choices.formatter("test:orgs")
+    shown = [fmt(v) for v in (a, b, a, b, 999_999)]
+    assert shown == ["甲社工服务社", "乙公益服务中心(已注销)", "甲社工服务社", "乙公益服务中心(已注销)", "999999"]
+    assert shown[:2] == [choices.label("test:orgs", a), choices.label("test:orgs", b)]
+    assert len(loads) <= 2  # one read of the rows (two labels), whatever the number of values formatted
+    organisations.update(a, {"name": "甲社工服务社(更名)"}, ADMIN)
+    assert choices.formatter("test:orgs")(a) == "甲社工服务社(更名)"
+    static = choices.formatter("roles")  # a list without a table: label per value, as before
+    assert static("leader") == choices.label("roles", "leader")

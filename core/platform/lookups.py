@@ -76,5 +76,5 @@ def id_names(source: str, tables: tuple[str, ...], sql: str, label: Callable[[Ma
                           mine)
 
     # the cached list itself (choices.get copies it; choices.allowed keeps a set of it while it is the same)
-    choices.register_provider(source, values, lambda v: labels().get(v, str(v)))
+    choices.register_provider(source, values, lambda v: labels().get(v, str(v)), labels)
     return labels

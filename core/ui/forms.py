@@ -145,7 +145,7 @@ def _widget(key: str, name: str, meta: dict, container) -> None:
         current = st.session_state.get(wk)
         extra = [v for v in (current if isinstance(current, list) else [current]) if v and v not in options]
         options = options + extra  # a stored value no longer in the list stays visible
-        fmt = lambda v, s=meta["source"]: choices.label(s, v)  # noqa: E731
+        fmt = choices.formatter(meta["source"])
         if widget == "select":
             if current is not None and current not in options:
                 st.session_state[wk] = None
