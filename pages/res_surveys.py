@@ -19,6 +19,7 @@ from schemas.survey import CATEGORIES, QUESTION_KINDS, Survey
 
 PAGE, PAGE_READ = "res_surveys", "res_surveys_read"
 TABS = ["满意度结果", "录入答卷", "Excel导入", "问卷管理"]
+FIRST_PROJECTS = 200  # 按项目: the lowest-rated first (a city has thousands of surveyed projects; the export holds all)
 
 
 def _project_id() -> int | None:
@@ -55,7 +56,7 @@ def _overview() -> None:
     table(cats, "满意度按类别", key="survey:cats", columns=dict(sv.CATEGORY_COLUMNS))
     st.subheader("按项目(满意率从低到高)")
     table(sv.project_results().drop(columns=["project_id"]), "满意度按项目", key="survey:projects",
-          columns=dict(sv.PROJECT_COLUMNS))
+          columns=dict(sv.PROJECT_COLUMNS), first=FIRST_PROJECTS)
     st.caption("在上方选择项目,查看该项目的逐题结果和意见建议。")
 
 

@@ -38,10 +38,15 @@ def numeric_frame(df: pd.DataFrame, columns: dict[str, str], also: tuple[str, ..
 
 
 def table(df: pd.DataFrame, name: str, *, key: str, columns: dict[str, str] | None = None,
-          export: bool = True) -> None:
-    """Show ``df`` (columns renamed by ``columns``) with an 导出Excel button for exactly these rows."""
+          export: bool = True, first: int | None = None) -> None:
+    """Show ``df`` (columns renamed by ``columns``) with an 导出Excel button for exactly these rows. ``first``: show
+    only the first rows of a long ranking (at a city's scale thousands; each shown cell is formatted here), saying
+    so; the export still holds every row."""
     shown = df.rename(columns=columns or {})
-    st.dataframe(_for_display(shown), hide_index=True, width="stretch", key=f"{key}:df", placeholder="")
+    view = shown if first is None or len(shown) <= first else shown.head(first)
+    st.dataframe(_for_display(view), hide_index=True, width="stretch", key=f"{key}:df", placeholder="")
+    if view is not shown:
+        st.caption(f"按上表顺序显示前 {first:,} 行,共 {len(shown):,} 行" + (";「导出Excel」含全部行。" if export else "。"))
     if export:
         logged = export_logger(name)
         st.download_button("导出Excel", data=lambda: workbook_bytes(logged({name[:31]: shown})),
