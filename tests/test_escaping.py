@@ -226,7 +226,7 @@ def test_an_uploaded_file_name_is_a_label_not_markup(tainted):
     doc = documents.attach("applications", tainted["application_id"], f"{SCRIPT}{LINK}.png", PNG, ADMIN)
     name = records.get(documents.DOCUMENT, doc)["filename"]
     assert "<" not in name and ":" not in name and "/" not in name
-    at = _open("application", id=tainted["application_id"])
+    at = _open("application", id=tainted["application_id"], tab="附件")  # drawn while its tab is open
     labels = [b.label for b in at.download_button if "下载" in b.label]
     from tests.apptest_helpers import plain
 
@@ -238,7 +238,7 @@ def test_download_labels_show_the_file_name_literally(tainted):
     from core.platform import documents
 
     documents.attach("applications", tainted["application_id"], f"{LINK}.png", PNG, ADMIN)
-    at = _open("application", id=tainted["application_id"])
+    at = _open("application", id=tainted["application_id"], tab="附件")
     labels = [b.proto.label for b in at.download_button if "下载" in b.label]
     assert labels
     for t in labels:

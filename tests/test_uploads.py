@@ -392,6 +392,7 @@ def _app_page(demo_db):
     app_id = int(demo_db.scalar("SELECT min(id) FROM applications"))
     at = signed_in("staff", ["staff"]).run()
     at.query_params["id"] = str(app_id)
+    at.query_params["tab"] = "附件"  # where a person uploads; its list of attachments is drawn while it is open
     return open_page(at, "application"), app_id
 
 
