@@ -182,14 +182,17 @@ def overview() -> None:
     who = require("partner_overview")
     st.title("伙伴合作概况")
     tabs = url_tabs(["合作持续性", "合作伙伴", "企业公益认领", "贡献记录"])
-    with tabs[0]:
-        _continuity()
-    with tabs[1]:
-        list_view(pt.PARTNERS_VIEW, "partner_list", title="合作伙伴", selectable=False, url_param=None)
+    if tabs[0].open:  # the read-only tabs are drawn when shown (no input to lose)
+        with tabs[0]:
+            _continuity()
+    if tabs[1].open:
+        with tabs[1]:
+            list_view(pt.PARTNERS_VIEW, "partner_list", title="合作伙伴", selectable=False, url_param=None)
     with tabs[2]:
         _claims(who)
-    with tabs[3]:
-        list_view(pt.CONTRIBUTIONS_VIEW, "contributions", title="贡献记录", selectable=False, url_param=None)
+    if tabs[3].open:
+        with tabs[3]:
+            list_view(pt.CONTRIBUTIONS_VIEW, "contributions", title="贡献记录", selectable=False, url_param=None)
 
 
 def render() -> None:
@@ -216,5 +219,6 @@ def render() -> None:
                              commit=lambda plan: importer.commit(spec, plan, who))
     with tabs["贡献记录"]:
         _contributions(who, writer)
-    with tabs["合作持续性"]:
-        _continuity()
+    if tabs["合作持续性"].open:  # read only: drawn when shown
+        with tabs["合作持续性"]:
+            _continuity()

@@ -61,7 +61,8 @@ def test_staff_claim_then_complete_and_the_project_file_shows_the_money(demo_db)
     project = _open("staff", ["staff"], "project-file", id=str(pid))
     assert not project.exception
     assert project.number_input(key=f"agreement:{pid}::funds_enterprise").value == pytest.approx(after)
-    assert "企业公益认领资金到位" in project.dataframe[-1].value.to_string()
+    timeline = _open("staff", ["staff"], "project-file", id=str(pid), tab="项目动态")  # drawn when its tab is open
+    assert "企业公益认领资金到位" in timeline.dataframe[-1].value.to_string()
 
 
 def test_a_refused_publish_keeps_the_input_and_writes_nothing(demo_db):
@@ -101,6 +102,8 @@ def test_leaders_read_without_forms_and_reviewers_are_refused(demo_db):
     assert [t.value for t in at.title] == ["伙伴合作概况"]
     assert [t.label for t in at.tabs] == ["合作持续性", "合作伙伴", "企业公益认领", "贡献记录"]
     assert "认领状态:开放认领" in plain_texts(at) and not at.get("form")
+    assert not [f for f in at.dataframe if "可提供资源" in f.value.columns]  # 合作伙伴 is drawn when its tab is open
+    at = _open("leader", ["leader"], "partner-overview", tab="合作伙伴")
     frames = [f.value for f in at.dataframe]
     partners = next(f for f in frames if "伙伴名称" in f.columns and "可提供资源" in f.columns)
     assert len(partners) == count("partners") and "资金、技能志愿者" in set(partners["可提供资源"])
