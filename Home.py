@@ -26,6 +26,7 @@ if "core.app" not in sys.modules:
     box.info("正在启动 HubDesk 枢纽台,请稍候……", icon=":material/hourglass_top:")
 
 from core import app, navigation  # noqa: E402 (after the first message: see above)
+from core.dashboards import warm  # noqa: E402
 from core.platform import security  # noqa: E402
 from core.platform.errors import HubError  # noqa: E402
 from core.ui import auth, preload, screens, session  # noqa: E402
@@ -70,6 +71,7 @@ def _starting(box):
 progress = _starting(box) if not app.ready() else None
 try:
     db = app.bootstrap(progress)
+    warm.start(db)  # once per process: the dashboards' figures computed in a thread before their first visit
     if not app.heap_frozen():  # once per process: the pages registry checked (every screen imported), heap frozen
         problems = screens.check()
         if problems:

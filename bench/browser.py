@@ -78,6 +78,8 @@ RAW = ("None", "nan", "NaT", "00:00:00", "Traceback")
 ENGLISH = ("Choose an option", "Select all", "No results", "No options to select", "Add row", "Press Enter",
            "Error", "Exception", "Browse files", "Drag and drop")
 WAIT_MS = 60_000  # generous: a 100x screen on a busy machine
+# what a server does ahead of a person as in production (the tests' servers turn both off)
+PRODUCTION = {"HUBDESK_WARM_DASHBOARDS": "1", "HUBDESK_PRELOAD": "1"}
 SHOTS = False  # --shots: a screenshot of each screen at its first settled visit (test-artifacts/)
 # when the app's script state last became notRunning (the server's run over, its deltas received), in the
 # page's clock: the part of a settle after it is the browser drawing what the run sent
@@ -621,7 +623,7 @@ def run_dataset(browser, dataset: str, repeat: int, only: set[str], log) -> dict
         # start_server sets HUBDESK_DEMO=1 (and refuses to be told otherwise): harmless here, a database that
         # has accounts is never filled with demo data (core.app._first_start)
         base, stop = b.start_server(work, f"bench-browser-{dataset}", _prepare_code(info_path, max(repeat, 1)),
-                                    empty=db_path is not None)
+                                    empty=db_path is not None, env=PRODUCTION)
         pid = _server_pid(base)
         busy0, t0, own0 = bench_run._busy_jiffies(), time.perf_counter(), _own_jiffies(pid)
         try:

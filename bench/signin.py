@@ -213,7 +213,8 @@ def main(argv=None) -> int:
     with sync_playwright() as pw, tempfile.TemporaryDirectory(prefix="bench-signin-") as tmp:
         browser = pw.chromium.launch(executable_path=executable, headless=True, args=b.CHROMIUM_ARGS)
         for i in range(args.starts):
-            base, stop = b.start_server(Path(tmp) / f"s{i}", f"bench-signin-{i}", prepare)
+            base, stop = b.start_server(Path(tmp) / f"s{i}", f"bench-signin-{i}", prepare,
+                                        env={"HUBDESK_WARM_DASHBOARDS": "1", "HUBDESK_PRELOAD": "1"})  # as in production
             try:
                 seconds, ctx = sign_in(browser, base, user, password, rows["page"])
                 ctx.close()

@@ -1,7 +1,8 @@
 """Start-up: settings, secrets, a backup before new migrations, the database (migrated), choice providers,
-first-start data, the automatic backups, the dashboards' figures computed before their first visit
-(core/dashboards/warm.py) and, with ``HUBDESK_ANALYTICS=snapshot`` on PostgreSQL, the dashboards' snapshot refresh
-(one background thread each per process)."""
+first-start data, the automatic backups and, with ``HUBDESK_ANALYTICS=snapshot`` on PostgreSQL, the dashboards'
+snapshot refresh (one background thread each per process). The server's entry point (Home.py) also starts the
+dashboards' warm-up (core/dashboards/warm.py): not here, where a command-line process would close the database
+under it."""
 from __future__ import annotations
 
 import gc
@@ -9,7 +10,6 @@ import logging
 import threading
 
 from core import checks, domain
-from core.dashboards import warm
 from core.demo import build as demo
 from core.orgs import communities, hubs
 from core.platform import backup, cache, config, secrets_file, snapshot, users
@@ -89,7 +89,6 @@ def bootstrap(progress=None) -> Database:
         _started.add(key)
         backup.start_auto(db, s)  # at most one backup thread per process
         snapshot.start(db, s)  # HUBDESK_ANALYTICS=snapshot on PostgreSQL: the dashboards' DuckDB copy, its one thread
-        warm.start(db, s)  # the dashboards' figures computed before their first visit, in a thread of their own
     return db
 
 

@@ -238,7 +238,8 @@ def start_server(workdir: Path, name: str, prepare: str = "", *, empty: bool = F
     env = dict(os.environ, HUBDESK_DB=str(workdir / "hub.duckdb"), HUBDESK_SECRETS=str(workdir / "secrets.toml"),
                HUBDESK_DEMO="1", HUBDESK_BCRYPT_ROUNDS="4", HUBDESK_LOGIN_SLEEP="0", PYTHONUNBUFFERED="1",
                HUBDESK_BACKUP_ON_START="0", HUBDESK_BACKUP_EVERY_HOURS="0",
-               HUBDESK_REMINDERS_EVERY_MINUTES="0") | (env or {})  # a test's env may turn the reminder job on
+               HUBDESK_REMINDERS_EVERY_MINUTES="0",  # a test's env may turn the reminder job on
+               HUBDESK_WARM_DASHBOARDS="0", HUBDESK_PRELOAD="0") | (env or {})  # and these (test_e2e_preload.py)
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / ("server-" + re.sub(r"[^\w.-]+", "_", name) + ".log")
     # A copy of the demo database built once per code version (tests/demo_cache.py); ``prepare`` runs in
