@@ -71,7 +71,9 @@ def _starting(box):
 progress = _starting(box) if not app.ready() else None
 try:
     db = app.bootstrap(progress)
-    warm.start(db)  # once per process: the dashboards' figures computed in a thread before their first visit
+    # once per process: the dashboards' figures computed in a thread before their first visit, for the hubs of the
+    # accounts whose roles open 数据总览
+    warm.start(db, navigation.spec("dash_overview").roles)
     if not app.heap_frozen():  # once per process: the pages registry checked (every screen imported), heap frozen
         problems = screens.check()
         if problems:

@@ -17,6 +17,7 @@ from core.ui.editor import child_editor, child_rows
 from core.ui.forms import load, schema_form
 from core.ui.imports import import_panel
 from core.ui.listview import list_view
+from core.ui.kept_tabs import opened
 from core.ui.session import flash, require, url_tabs
 from core.ui.tables import paged_table, table
 from core.ui.text import md
@@ -166,16 +167,24 @@ def assessments() -> None:
     st.title("能力评估")
     acore.ensure_defaults()
     tabs = url_tabs(["新建评估", "组织画像", "整体情况", "评估工具", "支持对照表"])
-    with tabs[0]:
-        _new_assessment(who)
-    with tabs[1]:
-        _profile()
-    with tabs[2]:
-        _cohort()
-    with tabs[3]:
-        _instrument_editor(who)
-    with tabs[4]:
-        _support_editor(who)
+    # the read-only tabs are drawn while open (the profile's organisation is in the URL); a tab with a form from the
+    # run it is first opened in (core.ui.kept_tabs), so what was typed into it stays while another tab is looked at
+    draw = opened(tabs, "assessments")
+    if draw[0]:
+        with tabs[0]:
+            _new_assessment(who)
+    if tabs[1].open:
+        with tabs[1]:
+            _profile()
+    if tabs[2].open:
+        with tabs[2]:
+            _cohort()
+    if draw[3]:
+        with tabs[3]:
+            _instrument_editor(who)
+    if draw[4]:
+        with tabs[4]:
+            _support_editor(who)
 
 
 def _version_label(versions: pd.DataFrame):

@@ -311,9 +311,11 @@ def test_capability_tables_read_the_declared_labels(demo_db):
                       "计划名额(人)", "参训人次", "到课率(%)"]
     assert {"反馈份数", "实用性", "讲解清晰度", "契合需求"} <= {m.label for m in at.metric}
 
-    at = _staff("capability-assessments")
-    assert not at.exception
-    shown = [list(d.value.columns) for d in at.dataframe]
+    shown = []
+    for tab in ("评估工具", "支持对照表", "整体情况"):  # each tab drawn once it is open (the read-only ones only then)
+        at = _staff("capability-assessments", tab=tab)
+        assert not at.exception
+        shown += [list(d.value.columns) for d in at.dataframe]
     assert ["编号", "版本", "工具名称", "版本说明", "创建时间", "维度数", "指标数", "已用于评估"] in shown
     assert ["维度", "维度权重", "指标", "评分指引"] in shown
     assert ["能力维度", "对应辅导模块", "对应培训主题"] in shown
@@ -389,7 +391,7 @@ def test_profile_shows_radar_trend_and_recommendations(demo_db):
     org, _ = _new_org(5)
     _assess(org, 2, "2024年上半年", dt.date(2024, 5, 10))
     _assess(org, 4, "2024年下半年", dt.date(2024, 11, 10))
-    at = _staff("capability-assessments")
+    at = _staff("capability-assessments", tab="组织画像")
     at.selectbox(key="profile:org").set_value(org).run()
     assert not at.exception
     charts = at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart")  # Altair charts (UnknownElement)
@@ -416,7 +418,7 @@ def test_profile_shows_radar_trend_and_recommendations(demo_db):
 
 def test_cohort_views(demo_db):
     org, name = _new_org(6)
-    at = _staff("capability-assessments")
+    at = _staff("capability-assessments", tab="整体情况")
     stale = next(d.value for d in at.dataframe if "上次评估日期" in d.value.columns)
     assert name in stale["组织"].tolist()  # never assessed
     assert at.number_input(key="cohort:months").value == 12
@@ -435,7 +437,7 @@ def test_cohort_views(demo_db):
 def test_support_map_editor(demo_db):
     from core.incubation import assessments
 
-    at = _staff("capability-assessments")
+    at = _staff("capability-assessments", tab="支持对照表")
     at.selectbox(key="support:dim").set_value("品牌传播").run()
     key = "support:品牌传播"
     assert at.multiselect(key=f"{key}::topics").value == assessments.support_row("品牌传播")["topics"]
@@ -453,7 +455,7 @@ def test_instrument_editor_saves_a_new_version_and_refuses_bad_rows(demo_db):
 
     inst = _instrument()
     versions = len(assessments.instruments())
-    at = _staff("capability-assessments")
+    at = _staff("capability-assessments", tab="评估工具")
     ekey = f"instrument:editor:{inst['id']}"
     # what the browser's data_editor sends: the second row's weight differs from its dimension's first row
     at.session_state[ekey] = {"edited_rows": {1: {"weight": 99}}, "added_rows": [], "deleted_rows": []}
@@ -474,4 +476,5 @@ def test_instrument_editor_saves_a_new_version_and_refuses_bad_rows(demo_db):
     assert new["version"] == inst["version"] + 1 and new["note"] == "增加数字化能力维度"
     assert [d["name"] for d in new["dimensions"]][-1] == "数字化能力"
     assert f"已保存评估工具第{new['version']}版" in _successes(at)
+    at = _staff("capability-assessments")  # 新建评估
     assert f"第{new['version']}版 · {new['name']}" in at.selectbox(key="assess:instrument").options  # offered now

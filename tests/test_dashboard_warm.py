@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core import navigation
 from core.dashboards import warm
 from core.platform import cache, config
 from tests import apptest_helpers as h
@@ -11,6 +12,7 @@ from tests import apptest_helpers as h
 pytestmark = pytest.mark.usefixtures("demo_db")
 
 # (account, roles, the hubs it reads are a district's or the city's: 各枢纽对比 is on its screens)
+ROLES = navigation.spec("dash_overview").roles  # what Home.py passes
 READERS = [("leader", ["leader"]), ("hz_admin", ["admin"]), ("qt_leader", ["leader"]), ("by_staff", ["staff"])]
 
 
@@ -22,8 +24,8 @@ def _scope(username: str, db) -> tuple[int, ...]:
 
 def test_warm_computes_every_readers_scope(demo_db):
     cache.clear()
-    done = warm.warm(demo_db)
-    scopes = warm.readers(demo_db)
+    done = warm.warm(demo_db, ROLES)
+    scopes = warm.readers(demo_db, ROLES)
     for username, _ in READERS:  # the demo network's readers: 下沙, 杭州市 (every hub), 钱塘区, 白杨
         assert _scope(username, demo_db) in scopes
     assert scopes[0] == tuple(sorted(r["id"] for r in demo_db.fetch_all("SELECT id FROM hubs")))  # widest first
@@ -37,7 +39,7 @@ def test_warm_computes_every_readers_scope(demo_db):
 def test_first_visit_after_warm_computes_nothing(demo_db, username, roles, url):
     at = h.signed_in(username, roles)
     h.open_page(at, "workbench")  # the session's own reads (the sidebar's unread count ...) are not the dashboards'
-    warm.warm(demo_db)  # a fresh database per test: nothing of it was cached before
+    warm.warm(demo_db, ROLES)  # a fresh database per test: nothing of it was cached before
     before = cache.all_loads()
     h.open_page(at, url)
     assert not at.exception
@@ -48,13 +50,13 @@ def test_first_visit_after_warm_computes_nothing(demo_db, username, roles, url):
 
 def test_start_once_per_process_and_off_switch(demo_db, monkeypatch):
     monkeypatch.setenv("HUBDESK_WARM_DASHBOARDS", "0")
-    assert warm.start(demo_db, config.load()) is None  # the tests' servers: off
+    assert warm.start(demo_db, ROLES, config.load()) is None  # the tests' servers: off
     monkeypatch.setenv("HUBDESK_WARM_DASHBOARDS", "1")
     monkeypatch.setattr(warm, "_started", set())
     cache.clear()
-    thread = warm.start(demo_db, config.load())
+    thread = warm.start(demo_db, ROLES, config.load())
     assert thread is not None
     thread.join(60)
     assert not thread.is_alive() and warm.last_run["figures"] > 0
     assert cache.loads("kpi_organisations") >= 1
-    assert warm.start(demo_db, config.load()) is None  # once per process and database
+    assert warm.start(demo_db, ROLES, config.load()) is None  # once per process and database

@@ -363,12 +363,28 @@ def test_raw_html_is_only_the_apps_own_constant_markup():
                                  and isinstance(arg.func, ast.Attribute) and arg.func.attr == "format"
                                  and isinstance(arg.func.value, ast.Name) and arg.func.value.id == "COOKIE_SCRIPT"
                                  and arg.func.value.id in constants)
-                assert cookie_script or (isinstance(arg, ast.Name) and arg.id in constants) or (
+                # and the preload script (core/ui/preload.py), filled with Streamlit's own module file names
+                # (test_the_preload_script_takes_file_names_only)
+                preload = path.name == "preload.py" and isinstance(arg, ast.Name) and arg.id == "PRELOAD_HTML"
+                assert cookie_script or preload or (isinstance(arg, ast.Name) and arg.id in constants) or (
                     isinstance(arg, ast.Constant) and isinstance(arg.value, str)), \
                     f"{path.name}:{call.lineno} renders run-time text as HTML"
         text = path.read_text(encoding="utf-8")
         assert "components.html" not in text and "components.v1" not in text, path
     assert uses and all(name == "html" for _, name in uses), uses  # st.html(MEETING_CSS) only
+
+
+def test_the_preload_script_takes_file_names_only():
+    """The preload script's one filled-in part is the list of the installed Streamlit's module files, each a bare
+    file name (letters, a hash, .js) JSON-quoted: nothing a person typed, nothing that closes the script."""
+    import json
+
+    from core.ui import preload
+
+    assert preload.files() and all(preload.FILE_NAME.fullmatch(f) for f in preload.files())
+    assert all("<" not in f and '"' not in f and "/" not in f for f in preload.files())
+    assert preload.PRELOAD_HTML == preload.SCRIPT % json.dumps(list(preload.files()))
+    assert preload.PRELOAD_HTML.count("<script") == 1 and preload.PRELOAD_HTML.count("</script>") == 1
 
 
 def test_the_cookie_script_takes_a_token_only(monkeypatch):

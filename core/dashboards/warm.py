@@ -16,7 +16,6 @@ import logging
 import threading
 import time
 
-from core import navigation
 from core.dashboards import dashboard
 from core.dashboards import resources as res
 from core.orgs import hubs as hub_tree
@@ -30,10 +29,11 @@ _lock = threading.Lock()
 last_run: dict = {}  # what the last warm-up did (scopes, figures, seconds): for the benchmark and the tests
 
 
-def readers(db) -> list[tuple[int, ...]]:
-    """The hub scopes to warm: of each hub with an active account whose roles may open 数据总览, the hubs its users
-    read (the hub and those below it), widest first."""
-    roles = list(navigation.spec("dash_overview").roles)
+def readers(db, roles) -> list[tuple[int, ...]]:
+    """The hub scopes to warm: of each hub with an active account with one of ``roles`` (those that may open
+    数据总览: the server's entry point passes them from the pages registry), the hubs its users read (the hub and
+    those below it), widest first."""
+    roles = list(roles)
     marks = ", ".join("?" for _ in roles)
     rows = db.fetch_all("SELECT DISTINCT coalesce(hub_id, ?) AS hub_id FROM users WHERE active"
                         f" AND list_has_any(roles, [{marks}])", [DEFAULT_HUB, *roles])
@@ -41,12 +41,12 @@ def readers(db) -> list[tuple[int, ...]]:
     return sorted((s for s in scopes if s), key=lambda s: (-len(s), s))
 
 
-def warm(db) -> dict:
+def warm(db, roles) -> dict:
     """Compute, for every scope of :func:`readers`, what the dashboards show on their first run: the filter bar's
     choices, every query of :data:`dashboard.QUERIES`, the KPIs and headline figures, the resources dashboard's
     headline and queries and, for a scope of several hubs, 各枢纽对比. Returns (and keeps in :data:`last_run`) what it did."""
     started = time.perf_counter()
-    scopes = readers(db)
+    scopes = readers(db, roles)
     figures = 0
     for scope in scopes:
         act_as(Actor("warm-up", ("leader",), hub_id=scope[0], scope=frozenset(scope)))  # the filter bar's choices
@@ -73,8 +73,9 @@ def warm(db) -> dict:
     return done
 
 
-def start(db, settings: config.Settings | None = None) -> threading.Thread | None:
-    """Once per process and database: :func:`warm` in a background thread (None when it is off or already ran).
+def start(db, roles, settings: config.Settings | None = None) -> threading.Thread | None:
+    """Once per process and database: :func:`warm` for the readers with ``roles`` in a background thread (None when
+    it is off or already ran).
     A failure is logged and changes nothing: the figures are then computed at their first visit."""
     s = settings or config.load()
     if not s.warm_dashboards:
@@ -87,7 +88,7 @@ def start(db, settings: config.Settings | None = None) -> threading.Thread | Non
 
     def run() -> None:
         try:
-            done = warm(db)
+            done = warm(db, roles)
             log.info("HubDesk: dashboards warmed (%s scopes, %s figures, %.1f s)", done["scopes"], done["figures"],
                      done["seconds"])
         except Exception:  # noqa: BLE001 - only a head start: the screens compute what is missing themselves

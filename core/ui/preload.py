@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -25,7 +26,9 @@ import streamlit as st
 ELEMENTS = ("DataFrame", "Selectbox", "Multiselect", "DateInput", "NumberInput", "TextInput", "TextArea",
             "ArrowVegaLiteChart", "Metric", "Radio", "Checkbox", "DownloadButton", "FileUploader", "Table",
             "Slider", "ButtonGroup", "PageLink", "Progress")
-_DONE = "hub_preload_sent"  # session_state: this session's page has the script
+_DONE = "hub_preload_sent"
+# what a module file of Streamlit's build is called (element name, content hash): the only text put into the script
+FILE_NAME = re.compile(r"[A-Za-z]+\.[A-Za-z0-9_-]+\.js")  # session_state: this session's page has the script
 
 # its element container hides itself (display: none takes no place in the column, so the screen below does not
 # move when the next run removes it)
@@ -52,8 +55,12 @@ def files() -> tuple[str, ...]:
     folder = Path(st.__file__).parent / "static" / "static" / "js"
     found = []
     for name in ELEMENTS:
-        found += sorted(p.name for p in folder.glob(f"{name}.*.js") if p.name.count(".") == 2)
+        found += sorted(p.name for p in folder.glob(f"{name}.*.js") if FILE_NAME.fullmatch(p.name))
     return tuple(found)
+
+
+# the markup drawn: the app's own script with the installed Streamlit's file names (no run-time text of anyone's)
+PRELOAD_HTML = SCRIPT % json.dumps(list(files()))
 
 
 def enabled() -> bool:
@@ -67,4 +74,4 @@ def once(box) -> None:
         box.empty()
         return
     st.session_state[_DONE] = True
-    box.html(SCRIPT % json.dumps(list(files())), unsafe_allow_javascript=True)
+    box.html(PRELOAD_HTML, unsafe_allow_javascript=True)
