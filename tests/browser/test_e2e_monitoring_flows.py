@@ -78,6 +78,7 @@ def _date(page, key: str, day: dt.date) -> None:
     field.fill(day.isoformat())
     field.press("Enter")
     page.keyboard.press("Escape")
+    settle(page)  # the date's run ends before the next field is used (it can redraw the form under a click)
     assert field.input_value() == day.isoformat()
 
 
