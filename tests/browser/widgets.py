@@ -30,8 +30,6 @@ def open_select(page, select) -> None:
     filters by a role (a form "that has the button 保存评估") no longer finds it."""
     field_id = select.locator("input").first.get_attribute("id")
     this = page.locator(f"[data-testid='stSelectbox']:has(input[id='{field_id}'])")
-    if this.count() != 1:  # another field has the same id (seen: a form's selectbox and the screen's own picker)
-        this = select.first
     for _ in range(3):
         this.click()
         try:
@@ -57,12 +55,9 @@ def pick(page, select, text: str, *, exact: bool = False) -> str:
         page.keyboard.type(text)
         option = page.get_by_role("option", name=text, exact=True) if exact else \
             page.get_by_role("option", name=re.compile(re.escape(text)))
-        fid = field.locator("input").first.get_attribute("id")
         option.first.click()
         settle(page)
-        # this field's list opened again over it: close it (only this one's: Escape in a field whose list is shut
-        # clears what it shows, and a list left open by another field, seen on 2026-12-08, is not this one's)
-        if page.locator(f"input[id='{fid}'][aria-expanded='true']").count():
+        if page.get_by_role("listbox").count():  # the list opened again over the field
             page.keyboard.press("Escape")
             settle(page)
         if not select.count():
