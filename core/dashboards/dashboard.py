@@ -428,11 +428,13 @@ FUNNEL_COLUMNS = columns("label", "current", "reached",
 
 
 def current_round(f: Filters, db) -> dict | None:
-    """The chosen round, else the latest round of the window (by year, then the newest): id, name, year."""
+    """The chosen round, else the latest round of the window (by year, then the newest): id, name, year; a round of
+    the filters' hubs only (another hub's round name is its record)."""
+    mine = _Where().own_hub(f, "hub_id")
     if f.round_id is not None:
-        return db.fetch_one("SELECT id, name, year FROM rounds WHERE id = ?", [f.round_id])
-    return db.fetch_one("SELECT id, name, year FROM rounds WHERE year BETWEEN ? AND ? ORDER BY year DESC, id DESC"
-                        " LIMIT 1", list(f.window))
+        return db.fetch_one(f"SELECT id, name, year FROM rounds WHERE id = ?{mine.sql('AND')}", [f.round_id, *mine.params])
+    return db.fetch_one(f"SELECT id, name, year FROM rounds WHERE year BETWEEN ? AND ?{mine.sql('AND')}"
+                        " ORDER BY year DESC, id DESC LIMIT 1", [*f.window, *mine.params])
 
 
 def funnel(f: Filters, db) -> pd.DataFrame:
