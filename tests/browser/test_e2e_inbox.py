@@ -83,6 +83,7 @@ def test_an_admin_sees_the_rules_the_channels_and_runs_the_job_now(server, page)
     text = main_text(page)
     assert "电子邮件:未配置" in text and "企业微信群机器人:未配置" in text
     assert "每 3 分钟" not in text and "自动运行:每 0.05 分钟一次" in text
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=WAIT_MS)  # drawn (the job reruns the page)
     assert page.locator("[data-testid='stDataFrame']").count() == 1  # the rules, read (下沙's admin: they hold for
     assert "只有最上级枢纽" in text and "保存提醒规则" not in text  # every hub, the top hub's admin sets them)
     screenshot(page, "reminder-rules-admin")
